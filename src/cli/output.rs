@@ -1,0 +1,54 @@
+//! Writing reports: to standard output (a closed pipe ends quietly), or to a
+//! file through a temporary file in the same folder that is renamed into
+//! place, so a failed run never leaves a half-written or clobbered file.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::CliError;
+
+/// Writes `contents` to `path` atomically.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
+    let fail = |what: &str, e: std::io::Error| {
+        CliError::Output(format!("{}: cannot {what}: {e}", path.display()))
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.tau-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)
+            .map_err(|e| fail("create a temporary file beside it", e))?;
+        file.write_all(contents).map_err(|e| fail("write", e))?;
+        file.sync_all().map_err(|e| fail("write", e))?;
+        std::fs::rename(&tmp, path).map_err(|e| fail("move the finished file into place", e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes text to a file (atomically) or to standard output.
+pub fn emit(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Output(
+                    format!("cannot write to standard output: {e}"),
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
+}

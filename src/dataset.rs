@@ -1,0 +1,238 @@
+//! From a parsed study file to an analysable data set: the measure is settled,
+//! every record's effect size computed, and every bad record reported with
+//! its label, index, field and position.
+
+use crate::effect_size::{self, DataForm};
+use crate::input::locate::SourceMap;
+use crate::input::{Position, ReadError, Record, StudyFile};
+use crate::measure::Measure;
+
+/// How many bad records are listed before the rest are only counted.
+pub const MAX_LISTED_ISSUES: usize = 20;
+
+/// One study's effect size, with the record it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    /// The record as read.
+    pub record: Record,
+    /// Outcome on the analysis scale.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+}
+
+impl Study {
+    /// The study label.
+    pub fn label(&self) -> &str {
+        &self.record.study
+    }
+}
+
+/// Effect sizes ready for analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Title from the file.
+    pub title: Option<String>,
+    /// Source from the file.
+    pub source: Option<String>,
+    /// The measure of every yᵢ.
+    pub measure: Measure,
+    /// The studies, in file order.
+    pub studies: Vec<Study>,
+    /// Things the user should know (zero-cell corrections, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Dataset {
+    /// Builds a data set from outcomes and sampling variances (labels "1", "2", ...).
+    pub fn from_effects(measure: Measure, yi: &[f64], vi: &[f64]) -> Dataset {
+        let studies = yi
+            .iter()
+            .zip(vi)
+            .enumerate()
+            .map(|(i, (&yi, &vi))| Study {
+                record: Record {
+                    study: (i + 1).to_string(),
+                    yi: Some(yi),
+                    vi: Some(vi),
+                    ..Record::default()
+                },
+                yi,
+                vi,
+            })
+            .collect();
+        Dataset {
+            title: None,
+            source: None,
+            measure,
+            studies,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The outcomes.
+    pub fn yi(&self) -> Vec<f64> {
+        self.studies.iter().map(|s| s.yi).collect()
+    }
+
+    /// The sampling variances.
+    pub fn vi(&self) -> Vec<f64> {
+        self.studies.iter().map(|s| s.vi).collect()
+    }
+}
+
+/// A bad record, located.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyIssue {
+    /// Zero-based record index.
+    pub index: usize,
+    /// The study label.
+    pub label: String,
+    /// The offending field, when one is to blame.
+    pub field: Option<&'static str>,
+    /// Line and column (JSON) or line and field number (CSV).
+    pub position: Option<Position>,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl std::fmt::Display for StudyIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(position) = self.position {
+            write!(f, "{position}: ")?;
+        }
+        write!(f, "study '{}' (record {})", self.label, self.index + 1)?;
+        if let Some(field) = self.field {
+            write!(f, ", field {field}")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+/// Why a data set could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be parsed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The measure name is not one tau knows.
+    #[error("unknown measure {0:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")]
+    UnknownMeasure(String),
+    /// Raw data but no measure to turn them into.
+    #[error(
+        "the records hold {0} data but no measure is given: add \"measure\" to the file or pass --measure"
+    )]
+    NoMeasure(&'static str),
+    /// One or more records are bad.
+    #[error("{}", format_issues(.issues, *.unlisted))]
+    Studies {
+        /// The first [`MAX_LISTED_ISSUES`] bad records.
+        issues: Vec<StudyIssue>,
+        /// How many more were found but not listed.
+        unlisted: usize,
+    },
+}
+
+fn format_issues(issues: &[StudyIssue], unlisted: usize) -> String {
+    let mut out = format!(
+        "{} bad record{}:",
+        issues.len() + unlisted,
+        if issues.len() + unlisted == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    for issue in issues {
+        out.push_str("\n  ");
+        out.push_str(&issue.to_string());
+    }
+    if unlisted > 0 {
+        out.push_str(&format!("\n  ... and {unlisted} more"));
+    }
+    out
+}
+
+/// Computes every record's effect size. `measure` overrides the file's.
+pub fn build(
+    file: StudyFile,
+    source: &SourceMap<'_>,
+    measure: Option<Measure>,
+) -> Result<Dataset, LoadError> {
+    let measure = match (measure, &file.measure) {
+        (Some(m), _) => m,
+        (None, Some(name)) => {
+            Measure::parse(name).ok_or_else(|| LoadError::UnknownMeasure(name.clone()))?
+        }
+        (None, None) => {
+            let form = file.studies.iter().find_map(DataForm::of);
+            match form {
+                Some(form) => form
+                    .default_measure()
+                    .ok_or(LoadError::NoMeasure(form.name()))?,
+                None => Measure::GEN,
+            }
+        }
+    };
+    let mut issues = Vec::new();
+    let mut unlisted = 0;
+    let mut corrected = Vec::new();
+    let mut studies = Vec::with_capacity(file.studies.len());
+    for (index, record) in file.studies.into_iter().enumerate() {
+        match effect_size::compute(&record, measure) {
+            Ok(es) => {
+                if es.zero_cell_corrected {
+                    corrected.push(record.study.clone());
+                }
+                studies.push(Study {
+                    yi: es.yi,
+                    vi: es.vi,
+                    record,
+                });
+            }
+            Err(problem) if issues.len() < MAX_LISTED_ISSUES => {
+                let field = problem.field();
+                issues.push(StudyIssue {
+                    index,
+                    label: record.study.clone(),
+                    field,
+                    position: source.locate(index, field),
+                    problem: problem.to_string(),
+                });
+            }
+            Err(_) => unlisted += 1,
+        }
+    }
+    if !issues.is_empty() {
+        return Err(LoadError::Studies { issues, unlisted });
+    }
+    let mut warnings = Vec::new();
+    if !corrected.is_empty() {
+        warnings.push(format!(
+            "1/2 added to every cell of {} table{} with a zero cell: {}",
+            corrected.len(),
+            if corrected.len() == 1 { "" } else { "s" },
+            corrected.join(", ")
+        ));
+    }
+    Ok(Dataset {
+        title: file.title,
+        source: file.source,
+        measure,
+        studies,
+        warnings,
+    })
+}
+
+/// Parses JSON text and builds the data set.
+pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    let file = crate::input::json::parse_json(text)?;
+    build(file, &SourceMap::Json(text), measure)
+}
+
+/// Parses CSV text and builds the data set.
+pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    let (file, map) = crate::input::csv::parse_csv(text)?;
+    build(file, &map, measure)
+}

@@ -1,0 +1,147 @@
+//! Reading study records from CSV. Columns named like record fields fill those
+//! fields; `study` is the label; every other column is a moderator. An empty
+//! cell is a missing value.
+
+use super::{Moderator, ReadError, Record, StudyFile, locate::SourceMap};
+
+/// Parses CSV text into a study file and a map from records back to lines.
+pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(&e, 1, None))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let Some(study_column) = headers.iter().position(|h| h == "study") else {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message: format!(
+                "no \"study\" column in the header ({}); add one with a label per study",
+                headers.join(", ")
+            ),
+        });
+    };
+    let mut studies = Vec::new();
+    let mut lines = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| csv_error(&e, 0, None))?;
+        let line = row.position().map_or(0, |p| p.line() as usize);
+        let mut record = Record::default();
+        for (column, (header, cell)) in headers.iter().zip(row.iter()).enumerate() {
+            if column == study_column {
+                record.study = cell.to_owned();
+                continue;
+            }
+            if let Some(slot) = record.numeric_field_mut(header) {
+                if !cell.is_empty() {
+                    *slot = Some(cell.parse::<f64>().map_err(|_| ReadError::Csv {
+                        line,
+                        column: Some(format!("{} ({header})", column + 1)),
+                        message: format!("expected a number, found {cell:?}; write plain numbers such as 12 or 0.35, and leave the cell empty if unknown"),
+                    })?);
+                }
+            } else {
+                record
+                    .moderators
+                    .insert(header.clone(), moderator_value(cell));
+            }
+        }
+        if record.study.is_empty() {
+            return Err(ReadError::Csv {
+                line,
+                column: Some(format!("{} (study)", study_column + 1)),
+                message: "the study label is empty; every row needs a label".into(),
+            });
+        }
+        studies.push(record);
+        lines.push(line);
+    }
+    if studies.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    Ok((
+        StudyFile {
+            studies,
+            ..StudyFile::default()
+        },
+        SourceMap::Csv { lines, headers },
+    ))
+}
+
+/// A cell becomes a number if it parses as one, a boolean for true/false, a category otherwise.
+fn moderator_value(cell: &str) -> Moderator {
+    if cell.is_empty() || cell.eq_ignore_ascii_case("na") {
+        Moderator::Missing
+    } else if let Ok(number) = cell.parse::<f64>() {
+        Moderator::Number(number)
+    } else if cell.eq_ignore_ascii_case("true") || cell.eq_ignore_ascii_case("false") {
+        Moderator::Bool(cell.eq_ignore_ascii_case("true"))
+    } else {
+        Moderator::Text(cell.to_owned())
+    }
+}
+
+fn csv_error(error: &csv::Error, fallback_line: usize, column: Option<String>) -> ReadError {
+    let line = error
+        .position()
+        .map_or(fallback_line, |p| p.line() as usize);
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "this row has {len} fields but the header has {expected_len}; check for a missing or extra comma, or quote cells that contain commas"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8; save it as UTF-8 text".into(),
+        _ => error.to_string(),
+    };
+    ReadError::Csv {
+        line,
+        column,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Position;
+
+    #[test]
+    fn known_columns_are_fields_and_others_moderators() {
+        let (file, map) =
+            parse_csv("study,yi,vi,year,adapted\nA,0.1,0.01,2001,true\nB,0.2,,1999,\n")
+                .expect("valid");
+        assert_eq!(file.studies[0].yi, Some(0.1));
+        assert_eq!(file.studies[1].vi, None);
+        assert_eq!(
+            file.studies[0].moderators["year"],
+            Moderator::Number(2001.0)
+        );
+        assert_eq!(file.studies[0].moderators["adapted"], Moderator::Bool(true));
+        assert_eq!(file.studies[1].moderators["adapted"], Moderator::Missing);
+        assert_eq!(
+            map.locate(1, Some("vi")),
+            Some(Position { line: 3, column: 3 })
+        );
+    }
+
+    #[test]
+    fn bad_number_names_line_and_column() {
+        let err = parse_csv("study,yi,vi\nA,0.1,abc\n").expect_err("bad number");
+        let text = err.to_string();
+        assert!(
+            text.contains("line 2") && text.contains("column 3 (vi)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn ragged_row_is_reported() {
+        let err = parse_csv("study,yi,vi\nA,0.1\n").expect_err("ragged");
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+}

@@ -1,0 +1,225 @@
+//! Finding where a record, or one of its fields, stands in the source text,
+//! so that an error about a value can point at its line and column.
+//!
+//! The JSON scanner is iterative (no recursion), tolerates anything serde_json
+//! has already accepted, and runs only when an error has to be located.
+
+use super::Position;
+
+/// Maps record indices (and field names) back to positions in the input.
+#[derive(Debug, Clone)]
+pub enum SourceMap<'a> {
+    /// The JSON text the records were parsed from.
+    Json(&'a str),
+    /// For CSV: the line each record starts on, and the header row.
+    Csv {
+        /// 1-based line of each record.
+        lines: Vec<usize>,
+        /// Column headers, in order.
+        headers: Vec<String>,
+    },
+    /// No source text (records built in code).
+    None,
+}
+
+impl SourceMap<'_> {
+    /// Position of record `index`, or of its `field` when given and present.
+    pub fn locate(&self, index: usize, field: Option<&str>) -> Option<Position> {
+        match self {
+            SourceMap::Json(text) => {
+                let bytes = text.as_bytes();
+                let start = *record_offsets(bytes).get(index)?;
+                let at = field
+                    .and_then(|f| field_offset(bytes, start, f))
+                    .unwrap_or(start);
+                Some(position_of(bytes, at))
+            }
+            SourceMap::Csv { lines, headers } => {
+                let line = *lines.get(index)?;
+                let column = field
+                    .and_then(|f| headers.iter().position(|h| h == f))
+                    .map_or(1, |c| c + 1);
+                Some(Position { line, column })
+            }
+            SourceMap::None => None,
+        }
+    }
+}
+
+/// Line and column (1-based; the column counts bytes, as serde_json does) of a byte offset.
+fn position_of(bytes: &[u8], offset: usize) -> Position {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    Position {
+        line,
+        column: offset - line_start + 1,
+    }
+}
+
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// Index just past the string that opens at `i`.
+fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Index just past the value that starts at `i`.
+fn skip_value(bytes: &[u8], mut i: usize) -> usize {
+    match bytes.get(i) {
+        Some(b'"') => skip_string(bytes, i),
+        Some(b'[') | Some(b'{') => {
+            let mut depth = 0usize;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'"' => {
+                        i = skip_string(bytes, i);
+                        continue;
+                    }
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            i
+        }
+        _ => {
+            while i < bytes.len()
+                && !matches!(bytes[i], b',' | b']' | b'}')
+                && !bytes[i].is_ascii_whitespace()
+            {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// Start offsets of the elements of the array that opens at `i`.
+fn array_elements(bytes: &[u8], mut i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    i += 1;
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i) {
+            None | Some(b']') => return out,
+            Some(b',') => i += 1,
+            Some(_) => {
+                out.push(i);
+                i = skip_value(bytes, i);
+            }
+        }
+    }
+}
+
+/// (key, key offset, value offset) of the members of the object that opens at `i`.
+fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
+    let mut out = Vec::new();
+    i += 1;
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i) {
+            None | Some(b'}') => return out,
+            Some(b',') => i += 1,
+            Some(b'"') => {
+                let key_start = i;
+                let key_end = skip_string(bytes, i);
+                let key = &bytes
+                    [(key_start + 1).min(key_end)..key_end.saturating_sub(1).max(key_start + 1)];
+                i = skip_ws(bytes, key_end);
+                if bytes.get(i) == Some(&b':') {
+                    i = skip_ws(bytes, i + 1);
+                }
+                out.push((key, key_start, i));
+                i = skip_value(bytes, i);
+            }
+            Some(_) => i = skip_value(bytes, i),
+        }
+    }
+}
+
+/// Start offsets of the records: the elements of a top-level array, or of the
+/// top-level object's `studies` array.
+fn record_offsets(bytes: &[u8]) -> Vec<usize> {
+    let top = skip_ws(bytes, 0);
+    match bytes.get(top) {
+        Some(b'[') => array_elements(bytes, top),
+        Some(b'{') => object_members(bytes, top)
+            .into_iter()
+            .find(|(key, _, value)| *key == b"studies" && bytes.get(*value) == Some(&b'['))
+            .map_or_else(Vec::new, |(_, _, value)| array_elements(bytes, value)),
+        _ => Vec::new(),
+    }
+}
+
+/// Offset of the key `field` in the record object at `record`; `moderators.x`
+/// looks one level down.
+fn field_offset(bytes: &[u8], record: usize, field: &str) -> Option<usize> {
+    let (head, rest) = match field.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (field, None),
+    };
+    let (_, key_at, value_at) = object_members(bytes, record)
+        .into_iter()
+        .find(|(key, _, _)| *key == head.as_bytes())?;
+    match rest {
+        Some(rest) => field_offset(bytes, value_at, rest).or(Some(key_at)),
+        None => Some(key_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_records_and_fields_in_an_object_file() {
+        let text = "{\"title\": \"x\",\n \"studies\": [\n  {\"study\": \"a\", \"yi\": 1},\n  {\"study\": \"b [\\\"]\", \"vi\": 2}\n ]}";
+        let map = SourceMap::Json(text);
+        assert_eq!(map.locate(0, None), Some(Position { line: 3, column: 3 }));
+        assert_eq!(
+            map.locate(1, Some("vi")),
+            Some(Position {
+                line: 4,
+                column: 23
+            })
+        );
+        assert_eq!(map.locate(2, None), None);
+    }
+
+    #[test]
+    fn finds_records_in_a_bare_array() {
+        let text = "[{\"study\": \"a\"},\n{\"study\": \"b\", \"moderators\": {\"g\": 1}}]";
+        let map = SourceMap::Json(text);
+        assert_eq!(map.locate(1, None), Some(Position { line: 2, column: 1 }));
+        assert_eq!(
+            map.locate(1, Some("moderators.g")),
+            Some(Position {
+                line: 2,
+                column: 31
+            })
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! Fitting the common-effect and (mixed-)random-effects model
+//! yᵢ = xᵢ'β + uᵢ + εᵢ, uᵢ ~ N(0, τ²), εᵢ ~ N(0, vᵢ), by weighted least squares
+//! with weights 1/(vᵢ + τ̂²) (metafor `rma.uni`).
+//!
+//! Inference on β uses either the normal distribution (`test = "z"`) or the
+//! Knapp & Hartung (2003) adjustment: Var(β̂) is scaled by
+//! s² = Σ wᵢ eᵢ² / (k − p) and tests use t (or F) with k − p degrees of freedom.
+
+use nalgebra::{DMatrix, DVector};
+use serde::Serialize;
+
+use super::distribution::{
+    chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
+};
+use super::tau2::{self, Control, Convergence, Method, Problem, Tau2Error};
+use super::wls::{SingularDesign, Wls, trace_p};
+
+/// How coefficients are tested and their intervals built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Test {
+    /// Wald-type z tests (metafor `test = "z"`, the default).
+    Z,
+    /// Knapp & Hartung (2003): t tests with k − p df and the adjusted SE (metafor `test = "knha"`).
+    Knha,
+}
+
+impl Test {
+    /// The name metafor uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Test::Z => "z",
+            Test::Knha => "knha",
+        }
+    }
+}
+
+/// Everything that decides how a model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FitOptions {
+    /// The τ² estimator.
+    pub method: Method,
+    /// z or Knapp-Hartung inference.
+    pub test: Test,
+    /// Confidence level in percent (e.g. 95).
+    pub level: f64,
+    /// Iteration control.
+    pub control: Control,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            method: Method::REML,
+            test: Test::Z,
+            level: 95.0,
+            control: Control::default(),
+        }
+    }
+}
+
+impl FitOptions {
+    /// α = 1 − level/100.
+    pub fn alpha(&self) -> f64 {
+        1.0 - self.level / 100.0
+    }
+}
+
+/// Why a model could not be fitted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FitError {
+    /// Fewer studies than coefficients plus one.
+    #[error(
+        "{k} {} for {p} model coefficient(s): at least {needed} are needed to estimate tau^2 and test the coefficients; with a single study its own estimate and CI are all there is",
+        if *k == 1 { "study" } else { "studies" },
+        needed = p + 1
+    )]
+    TooFewStudies {
+        /// Number of studies.
+        k: usize,
+        /// Number of coefficients.
+        p: usize,
+    },
+    /// A sampling variance is not positive and finite.
+    #[error("study {index}: the sampling variance must be positive and finite (got {value})")]
+    BadVariance {
+        /// Zero-based position.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// The level is outside (0, 100).
+    #[error("the confidence level must lie strictly between 0 and 100 (got {0})")]
+    BadLevel(f64),
+    /// τ² estimation failed.
+    #[error(transparent)]
+    Tau2(#[from] Tau2Error),
+}
+
+impl From<SingularDesign> for FitError {
+    fn from(e: SingularDesign) -> Self {
+        FitError::Tau2(Tau2Error::Singular(e))
+    }
+}
+
+/// A fitted meta-analytic model.
+#[derive(Debug, Clone)]
+pub struct ModelFit {
+    /// Number of studies.
+    pub k: usize,
+    /// Number of coefficients.
+    pub p: usize,
+    /// The options the model was fitted with.
+    pub options: FitOptions,
+    /// Coefficients.
+    pub beta: Vec<f64>,
+    /// Their variance-covariance matrix (Knapp-Hartung scaled when `test = knha`).
+    pub vcov: DMatrix<f64>,
+    /// Standard errors.
+    pub se: Vec<f64>,
+    /// z or t statistics.
+    pub statistic: Vec<f64>,
+    /// Two-sided p-values.
+    pub p_values: Vec<f64>,
+    /// Lower confidence limits.
+    pub ci_lower: Vec<f64>,
+    /// Upper confidence limits.
+    pub ci_upper: Vec<f64>,
+    /// Critical value used for the intervals.
+    pub crit: f64,
+    /// Degrees of freedom of the t/F tests (`None` under z).
+    pub df: Option<f64>,
+    /// The Knapp-Hartung scale factor s² (1 under z).
+    pub s2w: f64,
+    /// Estimated (residual) τ².
+    pub tau2: f64,
+    /// How τ² was reached.
+    pub convergence: Convergence,
+    /// Model weights 1/(vᵢ + τ̂²).
+    pub weights: Vec<f64>,
+    /// Cochran's Q (QE for a meta-regression), with weights 1/vᵢ.
+    pub q: f64,
+    /// Degrees of freedom of Q: k − p.
+    pub q_df: usize,
+    /// p-value of Q.
+    pub q_p: f64,
+    /// The "typical" sampling variance (k − p)/tr(P) used for I² and H².
+    pub typical_variance: f64,
+    /// I² in percent.
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+}
+
+/// Builds the intercept-only design.
+pub fn intercept_design(k: usize) -> DMatrix<f64> {
+    DMatrix::from_element(k, 1, 1.0)
+}
+
+/// Fits the model y ~ X with sampling variances v.
+pub fn fit(
+    yi: &[f64],
+    vi: &[f64],
+    x: &DMatrix<f64>,
+    options: &FitOptions,
+) -> Result<ModelFit, FitError> {
+    let (k, p) = (yi.len(), x.ncols());
+    if !(options.level > 0.0 && options.level < 100.0) {
+        return Err(FitError::BadLevel(options.level));
+    }
+    if let Some((index, &value)) = vi
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v > 0.0))
+    {
+        return Err(FitError::BadVariance { index, value });
+    }
+    if k <= p {
+        return Err(FitError::TooFewStudies { k, p });
+    }
+    let mean = yi.iter().sum::<f64>() / k as f64;
+    let yc: Vec<f64> = yi.iter().map(|y| y - mean).collect();
+    let problem = Problem { yc: &yc, vi, x };
+    let (tau2, convergence) = tau2::estimate(options.method, &problem, &options.control)?;
+
+    let weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+    let wls = Wls::fit(x, yi, &weights)?;
+    let df_resid = (k - p) as f64;
+    let s2w = match options.test {
+        Test::Z => 1.0,
+        Test::Knha => {
+            let rss = wls.rss(&weights);
+            // metafor sets s² to 0 when all outcomes are (numerically) equal.
+            if rss <= f64::EPSILON {
+                0.0
+            } else {
+                rss / df_resid
+            }
+        }
+    };
+    let vcov = &wls.xtwx_inv * s2w;
+    let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();
+    let beta: Vec<f64> = wls.beta.iter().copied().collect();
+    let statistic: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
+    let alpha = options.alpha();
+    let (crit, df, p_values): (f64, Option<f64>, Vec<f64>) = match options.test {
+        Test::Z => (
+            normal_upper(alpha / 2.0),
+            None,
+            statistic.iter().map(|z| normal_two_sided_p(*z)).collect(),
+        ),
+        Test::Knha => (
+            t_upper(alpha / 2.0, df_resid),
+            Some(df_resid),
+            statistic
+                .iter()
+                .map(|t| t_two_sided_p(*t, df_resid))
+                .collect(),
+        ),
+    };
+    let ci_lower = beta.iter().zip(&se).map(|(b, s)| b - crit * s).collect();
+    let ci_upper = beta.iter().zip(&se).map(|(b, s)| b + crit * s).collect();
+
+    // Heterogeneity: always with the inverse sampling variances (metafor uses the centred y).
+    let w_fe: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
+    let fe = Wls::fit(x, &yc, &w_fe)?;
+    let q = fe.rss(&w_fe).max(0.0);
+    let q_p = chisq_sf(q, df_resid);
+    let typical_variance = df_resid / trace_p(x, &w_fe, &fe.xtwx_inv);
+    let (i2, h2) = match options.method {
+        Method::EE => ((100.0 * (q - df_resid) / q).max(0.0), q / df_resid),
+        _ => (
+            100.0 * tau2 / (typical_variance + tau2),
+            tau2 / typical_variance + 1.0,
+        ),
+    };
+
+    Ok(ModelFit {
+        k,
+        p,
+        options: *options,
+        beta,
+        vcov,
+        se,
+        statistic,
+        p_values,
+        ci_lower,
+        ci_upper,
+        crit,
+        df,
+        s2w,
+        tau2,
+        convergence,
+        weights,
+        q,
+        q_df: k - p,
+        q_p,
+        typical_variance,
+        i2,
+        h2,
+    })
+}
+
+/// An omnibus test of a set of coefficients (metafor's QM).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OmnibusTest {
+    /// QM: a χ² statistic under z, an F statistic (QM/m) under Knapp-Hartung.
+    pub statistic: f64,
+    /// Numerator degrees of freedom m.
+    pub df1: usize,
+    /// Denominator degrees of freedom (k − p) under Knapp-Hartung.
+    pub df2: Option<f64>,
+    /// p-value.
+    pub p: f64,
+}
+
+impl ModelFit {
+    /// Wald test that the coefficients `indices` are all zero:
+    /// QM = β̂'ᵦ V⁻¹ β̂ᵦ, compared with χ²(m), or QM/m with F(m, k − p) under Knapp-Hartung.
+    pub fn omnibus(&self, indices: &[usize]) -> Result<OmnibusTest, SingularDesign> {
+        let m = indices.len();
+        let sub = DMatrix::from_fn(m, m, |a, b| self.vcov[(indices[a], indices[b])]);
+        let b = DVector::from_iterator(m, indices.iter().map(|&j| self.beta[j]));
+        let inv = super::wls::invert_spd(sub)?;
+        let qm = (b.transpose() * inv * &b)[(0, 0)];
+        Ok(match self.df {
+            None => OmnibusTest {
+                statistic: qm,
+                df1: m,
+                df2: None,
+                p: chisq_sf(qm, m as f64),
+            },
+            Some(df2) => OmnibusTest {
+                statistic: qm / m as f64,
+                df1: m,
+                df2: Some(df2),
+                p: f_sf(qm / m as f64, m as f64, df2),
+            },
+        })
+    }
+}

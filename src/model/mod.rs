@@ -1,0 +1,12 @@
+//! Model fitting: weighted least squares, τ² estimators, inference and heterogeneity.
+
+pub mod distribution;
+pub mod fit;
+pub mod heterogeneity;
+pub mod tau2;
+pub mod wls;
+pub mod zeroin;
+
+pub use fit::{FitError, FitOptions, ModelFit, OmnibusTest, Test, fit, intercept_design};
+pub use heterogeneity::{HeterogeneityCi, q_profile_ci};
+pub use tau2::{Control, Convergence, Method, Tau2Error};

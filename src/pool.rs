@@ -1,0 +1,250 @@
+//! Pooling: the common-effect or random-effects summary of a data set, with
+//! heterogeneity statistics, the Q-profile CI for τ² and the prediction
+//! interval (metafor `rma()`, `confint()` and `predict()`).
+//!
+//! The prediction interval is μ̂ ± c·√(SE(μ̂)² + τ̂²), with c the normal
+//! quantile under z tests and the t(k − 1) quantile under Knapp-Hartung
+//! (as metafor's `predict.rma`; Riley et al. 2011 discuss the alternatives).
+
+use serde::Serialize;
+
+use crate::dataset::Dataset;
+use crate::measure::Measure;
+use crate::model::distribution::normal_upper;
+use crate::model::{
+    Convergence, FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Test, fit,
+    intercept_design, q_profile_ci,
+};
+
+/// The version of tau, recorded in every result.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How a result was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    /// τ² estimator (metafor name).
+    pub method: Method,
+    /// Inference: z or knha.
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    /// Effect-size measure.
+    pub measure: Measure,
+    /// How τ² was reached.
+    pub convergence: Convergence,
+    /// Convergence threshold for iterative estimators.
+    pub threshold: f64,
+    /// Iteration limit for iterative estimators.
+    pub max_iter: usize,
+    /// tau's version.
+    pub version: &'static str,
+}
+
+impl Settings {
+    /// Records the options of a fit.
+    pub fn new(options: &FitOptions, measure: Measure, convergence: Convergence) -> Settings {
+        Settings {
+            method: options.method,
+            test: options.test,
+            level: options.level,
+            measure,
+            convergence,
+            threshold: options.control.threshold,
+            max_iter: options.control.max_iter,
+            version: VERSION,
+        }
+    }
+}
+
+/// One study's line in the results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudyRow {
+    /// Label.
+    pub study: String,
+    /// Outcome.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+    /// Standard error √vᵢ.
+    pub sei: f64,
+    /// Lower limit of the study's normal-theory CI.
+    pub ci_lower: f64,
+    /// Upper limit.
+    pub ci_upper: f64,
+    /// Weight in the pooled estimate, percent.
+    pub weight: f64,
+}
+
+/// Back-transformed summary for measures with a natural scale (OR, RR, r, proportion).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transformed {
+    /// Name of the scale, e.g. "RR".
+    pub scale: &'static str,
+    /// Back-transformed estimate.
+    pub estimate: f64,
+    /// Back-transformed CI.
+    pub ci_lower: f64,
+    /// Back-transformed CI.
+    pub ci_upper: f64,
+    /// Back-transformed prediction interval.
+    pub pi_lower: f64,
+    /// Back-transformed prediction interval.
+    pub pi_upper: f64,
+}
+
+/// The pooled result. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolResult {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Number of studies.
+    pub k: usize,
+    /// Pooled estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// z or t statistic.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+    /// Degrees of freedom of the t test (Knapp-Hartung only).
+    pub df: Option<f64>,
+    /// Estimated τ².
+    pub tau2: f64,
+    /// τ = √τ².
+    pub tau: f64,
+    /// Q-profile CI for τ² (`null` for the common-effect model).
+    pub tau2_ci: Option<[f64; 2]>,
+    /// I² in percent.
+    #[serde(rename = "I2")]
+    pub i2: f64,
+    /// Q-profile CI for I².
+    #[serde(rename = "I2_ci")]
+    pub i2_ci: Option<[f64; 2]>,
+    /// H².
+    #[serde(rename = "H2")]
+    pub h2: f64,
+    /// Q-profile CI for H².
+    #[serde(rename = "H2_ci")]
+    pub h2_ci: Option<[f64; 2]>,
+    /// Cochran's Q.
+    #[serde(rename = "Q")]
+    pub q: f64,
+    /// Its degrees of freedom.
+    #[serde(rename = "Q_df")]
+    pub q_df: usize,
+    /// Its p-value.
+    #[serde(rename = "Q_p")]
+    pub q_p: f64,
+    /// Lower prediction limit.
+    pub pi_lower: f64,
+    /// Upper prediction limit.
+    pub pi_upper: f64,
+    /// Back-transformed summary, for OR, RR, ZCOR and PLO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transformed: Option<Transformed>,
+    /// Per-study table.
+    pub studies: Vec<StudyRow>,
+    /// How it was computed.
+    pub settings: Settings,
+    /// Things to know about the data or the fit.
+    pub warnings: Vec<String>,
+}
+
+/// Pools the studies of `dataset`.
+pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
+    let yi = dataset.yi();
+    let vi = dataset.vi();
+    let x = intercept_design(yi.len());
+    let model = fit(&yi, &vi, &x, options)?;
+    let heterogeneity_ci = match options.method {
+        Method::EE => None,
+        _ => Some(q_profile_ci(
+            &yi,
+            &vi,
+            &x,
+            model.tau2,
+            model.typical_variance,
+            options.level,
+        )?),
+    };
+    Ok(assemble(dataset, &model, heterogeneity_ci))
+}
+
+fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
+    let (estimate, se) = (model.beta[0], model.se[0]);
+    let pi_half = model.crit * (se * se + model.tau2).sqrt();
+    let (pi_lower, pi_upper) = (estimate - pi_half, estimate + pi_half);
+    let z = normal_upper(model.options.alpha() / 2.0);
+    let total_weight: f64 = model.weights.iter().sum();
+    let studies = dataset
+        .studies
+        .iter()
+        .zip(&model.weights)
+        .map(|(s, w)| {
+            let sei = s.vi.sqrt();
+            StudyRow {
+                study: s.label().to_owned(),
+                yi: s.yi,
+                vi: s.vi,
+                sei,
+                ci_lower: s.yi - z * sei,
+                ci_upper: s.yi + z * sei,
+                weight: 100.0 * w / total_weight,
+            }
+        })
+        .collect();
+    let transformed = dataset
+        .measure
+        .back_transform()
+        .map(|(scale, f)| Transformed {
+            scale,
+            estimate: f(estimate),
+            ci_lower: f(model.ci_lower[0]),
+            ci_upper: f(model.ci_upper[0]),
+            pi_lower: f(pi_lower),
+            pi_upper: f(pi_upper),
+        });
+    let mut warnings = dataset.warnings.clone();
+    if model.convergence.reset_to_zero {
+        warnings.push(format!(
+            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)",
+            model.options.method.name()
+        ));
+    }
+    if model.options.method == Method::EE && model.options.test == Test::Knha {
+        warnings.push("the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model".into());
+    }
+    PoolResult {
+        title: dataset.title.clone(),
+        k: model.k,
+        estimate,
+        se,
+        ci_lower: model.ci_lower[0],
+        ci_upper: model.ci_upper[0],
+        statistic: model.statistic[0],
+        p: model.p_values[0],
+        df: model.df,
+        tau2: model.tau2,
+        tau: model.tau2.sqrt(),
+        tau2_ci: ci.map(|c| c.tau2),
+        i2: model.i2,
+        i2_ci: ci.map(|c| c.i2),
+        h2: model.h2,
+        h2_ci: ci.map(|c| c.h2),
+        q: model.q,
+        q_df: model.q_df,
+        q_p: model.q_p,
+        pi_lower,
+        pi_upper,
+        transformed,
+        studies,
+        settings: Settings::new(&model.options, dataset.measure, model.convergence),
+        warnings,
+    }
+}

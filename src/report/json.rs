@@ -1,0 +1,9 @@
+//! JSON views: the result structs serialised as they are (their field names
+//! are the contract); non-finite numbers become `null`.
+
+use serde::Serialize;
+
+/// Serialises any result as pretty JSON with a trailing newline.
+pub fn to_json<T: Serialize>(result: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(result).map(|s| s + "\n")
+}

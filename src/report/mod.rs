@@ -1,0 +1,52 @@
+//! Views of results: plain text for people, JSON for programs, CSV for spreadsheets.
+//! Each view reads the same result struct, so a number can never differ between them.
+
+pub mod csv;
+pub mod json;
+pub mod text;
+
+/// Formats a number with `digits` decimals, as metafor prints (NaN as "NA").
+pub fn fmt_num(value: f64, digits: usize) -> String {
+    if value.is_nan() {
+        "NA".into()
+    } else {
+        format!("{value:.digits$}")
+    }
+}
+
+/// Formats a p-value as metafor does: "<.0001" below 1e-4, else 4 decimals.
+pub fn fmt_p(p: f64) -> String {
+    if p.is_nan() {
+        "NA".into()
+    } else if p < 1e-4 {
+        "<.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// Lays out rows as right-aligned columns under a header (first column left-aligned).
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == 0 {
+                out.push_str(&format!("{cell:<w$}"));
+            } else {
+                out.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}

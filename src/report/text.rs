@@ -1,0 +1,153 @@
+//! Plain-text reports laid out like metafor's `print.rma`.
+
+use super::{fmt_num, fmt_p, table};
+use crate::model::{Method, Test};
+use crate::pool::PoolResult;
+
+/// Significance stars as R prints them.
+pub fn stars(p: f64) -> &'static str {
+    match p {
+        p if p < 0.001 => "***",
+        p if p < 0.01 => "**",
+        p if p < 0.05 => "*",
+        p if p < 0.1 => ".",
+        _ => "",
+    }
+}
+
+/// The text report of a pooled analysis.
+pub fn pool_report(r: &PoolResult) -> String {
+    let s = &r.settings;
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    let level = fmt_num(s.level, 0);
+    if s.method == Method::EE {
+        out.push_str(&format!(
+            "Common-effect model (k = {}; measure: {})\n\n",
+            r.k, s.measure
+        ));
+        out.push_str(&format!(
+            "I^2 (total heterogeneity / total variability):  {}%\nH^2 (total variability / sampling variability): {}\n",
+            fmt_num(r.i2, 2),
+            fmt_num(r.h2, 2)
+        ));
+    } else {
+        out.push_str(&format!(
+            "Random-effects model (k = {}; tau^2 estimator: {}; measure: {})\n\n",
+            r.k,
+            s.method.name(),
+            s.measure
+        ));
+        let ci = |c: Option<[f64; 2]>, d: usize| {
+            c.map(|[lo, hi]| format!(" ({level}% CI: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
+                .unwrap_or_default()
+        };
+        out.push_str(&format!(
+            "tau^2 (estimated amount of total heterogeneity): {}{}\n",
+            fmt_num(r.tau2, 4),
+            ci(r.tau2_ci, 4)
+        ));
+        out.push_str(&format!(
+            "tau (square root of estimated tau^2 value):      {}\n",
+            fmt_num(r.tau, 4)
+        ));
+        out.push_str(&format!(
+            "I^2 (total heterogeneity / total variability):   {}%{}\n",
+            fmt_num(r.i2, 2),
+            ci(r.i2_ci, 2)
+        ));
+        out.push_str(&format!(
+            "H^2 (total variability / sampling variability):  {}{}\n",
+            fmt_num(r.h2, 2),
+            ci(r.h2_ci, 2)
+        ));
+    }
+    out.push_str(&format!(
+        "\nTest for heterogeneity:\nQ(df = {}) = {}, p-val {}\n\n",
+        r.q_df,
+        fmt_num(r.q, 4),
+        p_phrase(r.q_p)
+    ));
+    let stat = if s.test == Test::Knha { "tval" } else { "zval" };
+    out.push_str("Model results");
+    if let Some(df) = r.df {
+        out.push_str(&format!(" (Knapp-Hartung, t with df = {df})"));
+    }
+    out.push_str(":\n\n");
+    out.push_str(&table(
+        &["estimate", "se", stat, "pval", "ci.lb", "ci.ub", ""],
+        &[vec![
+            fmt_num(r.estimate, 4),
+            fmt_num(r.se, 4),
+            fmt_num(r.statistic, 4),
+            fmt_p(r.p),
+            fmt_num(r.ci_lower, 4),
+            fmt_num(r.ci_upper, 4),
+            stars(r.p).into(),
+        ]],
+    ));
+    if s.method != Method::EE {
+        out.push_str(&format!(
+            "\n{level}% prediction interval: [{}, {}]\n",
+            fmt_num(r.pi_lower, 4),
+            fmt_num(r.pi_upper, 4)
+        ));
+    }
+    if let Some(t) = &r.transformed {
+        out.push_str(&format!(
+            "Back-transformed ({}): {} [{}, {}]",
+            t.scale,
+            fmt_num(t.estimate, 4),
+            fmt_num(t.ci_lower, 4),
+            fmt_num(t.ci_upper, 4)
+        ));
+        if s.method != Method::EE {
+            out.push_str(&format!(
+                "; prediction interval [{}, {}]",
+                fmt_num(t.pi_lower, 4),
+                fmt_num(t.pi_upper, 4)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("\nStudies:\n\n");
+    let rows: Vec<Vec<String>> = r
+        .studies
+        .iter()
+        .map(|row| {
+            vec![
+                row.study.clone(),
+                fmt_num(row.yi, 4),
+                fmt_num(row.vi, 4),
+                fmt_num(row.ci_lower, 4),
+                fmt_num(row.ci_upper, 4),
+                format!("{}%", fmt_num(row.weight, 2)),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
+        &rows,
+    ));
+    if s.convergence.iterations > 0 {
+        out.push_str(&format!(
+            "\n{} converged after {} iterations (threshold {}).\n",
+            s.method.name(),
+            s.convergence.iterations,
+            s.threshold
+        ));
+    }
+    out
+}
+
+/// "< .0001" or "= 0.1234".
+pub fn p_phrase(p: f64) -> String {
+    let p = fmt_p(p);
+    if p.starts_with('<') {
+        p
+    } else {
+        format!("= {p}")
+    }
+}
