@@ -25,8 +25,9 @@ pub fn fmt_p(p: f64) -> String {
     }
 }
 
-/// Lays out rows as right-aligned columns under a header (first column left-aligned).
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+/// Lays out rows as right-aligned columns under a header; with `label_first`,
+/// the first column holds labels and is left-aligned.
+pub fn table(header: &[&str], rows: &[Vec<String>], label_first: bool) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -36,8 +37,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let line = |cells: Vec<&str>| {
         let mut out = String::new();
         for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i == 0 {
+            if i == 0 && label_first {
                 out.push_str(&format!("{cell:<w$}"));
+            } else if i == 0 {
+                out.push_str(&format!("{cell:>w$}"));
             } else {
                 out.push_str(&format!("  {cell:>w$}"));
             }

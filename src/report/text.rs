@@ -87,6 +87,7 @@ pub fn pool_report(r: &PoolResult) -> String {
             fmt_num(r.ci_upper, 4),
             stars(r.p).into(),
         ]],
+        false,
     ));
     if s.method != Method::EE {
         out.push_str(&format!(
@@ -130,6 +131,7 @@ pub fn pool_report(r: &PoolResult) -> String {
     out.push_str(&table(
         &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
         &rows,
+        true,
     ));
     if s.convergence.iterations > 0 {
         out.push_str(&format!(
