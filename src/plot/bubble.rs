@@ -128,12 +128,16 @@ fn draw(
         .x_label_area_size(50)
         .y_label_area_size(70);
     if let Some(title) = &options.title {
-        builder.caption(title, ("sans-serif", 18));
+        builder.caption(title, ("sans-serif", title_size(title, options.width)));
     }
-    let mut chart = builder.build_cartesian_2d(pad(x), pad(y))?;
+    let (x_range, y_range) = (pad(x), pad(y));
+    let (x_decimals, y_decimals) = (decimals(&x_range), decimals(&y_range));
+    let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
     chart
         .configure_mesh()
         .disable_mesh()
+        .x_label_formatter(&|v| tick_label(*v, x_decimals))
+        .y_label_formatter(&|v| tick_label(*v, y_decimals))
         .x_desc(options.x_label.as_str())
         .y_desc(options.y_label.as_str())
         .label_style(("sans-serif", 14))
@@ -141,6 +145,28 @@ fn draw(
         .draw()?;
     series(&mut chart)?;
     root.present()
+}
+
+/// A title font size that fits the width (about 0.48 em per character), at most 18.
+fn title_size(title: &str, width: u32) -> f64 {
+    let fits = (f64::from(width) - 40.0) / (0.48 * title.chars().count().max(1) as f64);
+    fits.clamp(9.0, 18.0)
+}
+
+/// Decimals for tick labels about a tenth of the range apart.
+fn decimals(range: &std::ops::Range<f64>) -> usize {
+    let step = (range.end - range.start) / 10.0;
+    (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+}
+
+/// A tick label with `decimals` decimals, never "-0".
+fn tick_label(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        text.trim_start_matches('-').to_owned()
+    } else {
+        text
+    }
 }
 
 /// The smallest and largest finite value (a unit range around a single value).
@@ -156,6 +182,18 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
         (lo - 0.5, hi + 0.5)
     } else {
         (lo, hi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_are_tidy() {
+        assert_eq!(tick_label(-0.0001, 1), "0.0");
+        assert_eq!(tick_label(8.0, decimals(&(7.5..18.5))), "8");
+        assert_eq!(tick_label(-0.25, decimals(&(-0.5..0.9))), "-0.2");
     }
 }
 
