@@ -12,7 +12,7 @@ use tau_meta::{Dataset, FitOptions};
 /// between 0.02 and 0.12, sampling variances between 0.01 and 0.21, outcomes
 /// drawn around the true effects (normal draws by Box-Muller from a fixed
 /// xorshift sequence, so every run fits the same data). About 1 analysis in
-/// 1000 makes REML's Fisher scoring oscillate past metafor's 100 iterations
+/// 300 makes REML's Fisher scoring oscillate past metafor's 100 iterations
 /// (metafor fails on the same data); such analyses are redrawn, so that the
 /// benchmark times a batch that runs to the end.
 fn batch(analyses: usize, k: usize) -> Dataset {

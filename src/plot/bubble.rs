@@ -162,7 +162,11 @@ fn decimals(range: &std::ops::Range<f64>) -> usize {
 /// A tick label with `decimals` decimals, never "-0".
 fn tick_label(value: f64, decimals: usize) -> String {
     let text = format!("{value:.decimals$}");
-    if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+    if text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
         text.trim_start_matches('-').to_owned()
     } else {
         text
@@ -185,6 +189,12 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// Widens a range by 5% on each side.
+fn pad((lo, hi): (f64, f64)) -> std::ops::Range<f64> {
+    let margin = 0.05 * (hi - lo);
+    (lo - margin)..(hi + margin)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,10 +205,4 @@ mod tests {
         assert_eq!(tick_label(8.0, decimals(&(7.5..18.5))), "8");
         assert_eq!(tick_label(-0.25, decimals(&(-0.5..0.9))), "-0.2");
     }
-}
-
-/// Widens a range by 5% on each side.
-fn pad((lo, hi): (f64, f64)) -> std::ops::Range<f64> {
-    let margin = 0.05 * (hi - lo);
-    (lo - margin)..(hi + margin)
 }

@@ -18,6 +18,7 @@
 //! * optionally, permutation p-values ([`crate::permutation`]).
 
 pub mod design;
+mod rank;
 mod result;
 
 use crate::dataset::Dataset;

@@ -61,21 +61,17 @@ pub fn text(r: &RegressionResult) -> String {
     out.push_str(":\n\n");
     out.push_str(&coefficient_table(r));
     if let Some(perm) = &r.permutation {
-        out.push_str(&format!(
-            "\npval* from {} (seed {}).\n",
-            if perm.exact {
-                format!(
-                    "an exact permutation test over all {} distinct arrangements",
-                    perm.iterations
-                )
-            } else {
-                format!(
-                    "a permutation test with {} iterations, the observed data included",
-                    perm.iterations
-                )
-            },
-            perm.seed
-        ));
+        out.push_str(&if perm.exact {
+            format!(
+                "\npval* from an exact permutation test over all {} distinct arrangements.\n",
+                perm.iterations
+            )
+        } else {
+            format!(
+                "\npval* from a permutation test with {} iterations, the observed data included (seed {}).\n",
+                perm.iterations, perm.seed
+            )
+        });
         if perm.failed > 0 {
             out.push_str(&format!(
                 "{} arrangements could not be fitted and were left out.\n",
