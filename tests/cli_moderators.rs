@@ -391,3 +391,29 @@ fn bubble_writes_an_svg_with_a_circle_per_study() {
         .stderr(predicate::str::contains("tau bubble writes SVG"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn parenting_file_is_labelled_a_partial_reconstruction() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/studies/parenting_ethnic_minorities.json"
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("file")).expect("JSON");
+    assert!(
+        file["title"]
+            .as_str()
+            .expect("title")
+            .contains("PARTIAL RECONSTRUCTION")
+    );
+    let notes = file["notes"].as_str().expect("notes");
+    for fact in [
+        "NOT the published data set",
+        "vi = 1/n1 + 1/n2 + d^2/(2(n1 + n2))",
+        "Left out for want of a sample size: Coard et al. 2007",
+        "parenting behaviour d = 0.30 (k = 18)",
+        "parenting behaviour d = 0.54 (k = 7)",
+    ] {
+        assert!(notes.contains(fact), "notes lack {fact:?}");
+    }
+}
