@@ -6,6 +6,9 @@
 //! * [`effect_size`] and [`dataset`]: records to effect sizes (metafor `escalc`);
 //! * [`model`]: common- and random-effects models, τ² estimators, heterogeneity (metafor `rma`);
 //! * [`pool`]: the pooled summary with its intervals;
+//! * [`moderator`], [`subgroup`], [`regression`] and [`permutation`]: moderator
+//!   analysis (subgroups, meta-regression, permutation tests);
+//! * [`plot`]: figures as SVG;
 //! * [`report`]: text, JSON and CSV views of the results.
 //!
 //! The library prints nothing and touches no files; the `tau` binary does that.
@@ -18,8 +21,13 @@ pub mod effect_size;
 pub mod input;
 pub mod measure;
 pub mod model;
+pub mod moderator;
+pub mod permutation;
+pub mod plot;
 pub mod pool;
+pub mod regression;
 pub mod report;
+pub mod subgroup;
 
 pub use dataset::{Dataset, LoadError, Study};
 pub use measure::Measure;

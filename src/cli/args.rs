@@ -9,6 +9,7 @@ use super::CliError;
 use tau_meta::dataset::{self, Dataset};
 use tau_meta::measure::Measure;
 use tau_meta::model::{Control, FitOptions, Method, Test};
+use tau_meta::moderator;
 
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
@@ -19,6 +20,10 @@ pub struct InputArgs {
     /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO or GEN.
     #[arg(long, value_parser = parse_measure)]
     pub measure: Option<Measure>,
+    /// Keep only the studies whose moderator has this value, e.g.
+    /// --filter outcome=PB; repeat it to require several.
+    #[arg(long = "filter", value_name = "MODERATOR=VALUE")]
+    pub filters: Vec<String>,
 }
 
 fn parse_measure(name: &str) -> Result<Measure, String> {
@@ -59,7 +64,11 @@ impl InputArgs {
         } else {
             dataset::load_json(&text, self.measure)
         };
-        let data = result.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+        let mut data = result.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+        for filter in &self.filters {
+            data = moderator::apply_filter(&data, filter)
+                .map_err(|e| CliError::Input(format!("{name}: --filter {filter}: {e}")))?;
+        }
         for warning in &data.warnings {
             eprintln!("warning: {name}: {warning}");
         }

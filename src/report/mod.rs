@@ -3,6 +3,8 @@
 
 pub mod csv;
 pub mod json;
+pub mod regression;
+pub mod subgroup;
 pub mod text;
 
 /// Formats a number with `digits` decimals, as metafor prints (NaN as "NA").

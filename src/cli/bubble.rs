@@ -1,0 +1,86 @@
+//! `tau bubble`: the bubble plot of a meta-regression on one continuous moderator.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{InputArgs, ModelArgs};
+use super::output::write_atomic;
+use tau_meta::moderator::{self, Column};
+use tau_meta::plot::bubble::{BubbleOptions, bubble_svg};
+use tau_meta::regression::{DesignSpec, RegressionOptions, regress};
+
+/// Flags of `tau bubble`.
+#[derive(Debug, Args)]
+pub struct BubbleArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The continuous moderator on the horizontal axis.
+    #[arg(long = "mod", value_name = "MODERATOR")]
+    moderator: String,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The SVG file to write (atomically).
+    #[arg(short, long, value_name = "FILE.svg")]
+    output: PathBuf,
+    /// Width in pixels.
+    #[arg(long, default_value_t = 720)]
+    width: u32,
+    /// Height in pixels.
+    #[arg(long, default_value_t = 540)]
+    height: u32,
+    /// Title (default: the file's title).
+    #[arg(long)]
+    title: Option<String>,
+}
+
+/// Runs `tau bubble`.
+pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
+    let is_svg = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    if !is_svg {
+        return Err(CliError::Input(format!(
+            "{}: tau bubble writes SVG; name the output file *.svg",
+            args.output.display()
+        )));
+    }
+    let name = args.input.display_name();
+    let data = args.input.load()?;
+    let column = moderator::column(&data, &args.moderator)
+        .map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+    if let Column::Categorical(_) = column {
+        return Err(CliError::Input(format!(
+            "{name}: moderator '{}' is categorical (text); a bubble plot needs a continuous one. For a categorical moderator use tau subgroup --by {}",
+            args.moderator, args.moderator
+        )));
+    }
+    let options = RegressionOptions {
+        fit: args.model.options(),
+        design: DesignSpec {
+            moderators: vec![args.moderator.clone()],
+            references: Vec::new(),
+            intercept: true,
+        },
+        permutations: None,
+    };
+    let result = regress(&data, &options, &|_| {})
+        .map_err(|e| super::regress::cli_error(e).with_file(&name))?;
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("warning: {warning}");
+    }
+    let svg = bubble_svg(
+        &result,
+        &BubbleOptions {
+            width: args.width,
+            height: args.height,
+            title: args.title.clone().or_else(|| data.title.clone()),
+            x_label: args.moderator.clone(),
+            y_label: data.measure.description().to_owned(),
+        },
+    )
+    .map_err(|e| CliError::Analysis(e.to_string()))?;
+    write_atomic(&args.output, svg.as_bytes())
+}

@@ -1,0 +1,65 @@
+//! `tau subgroup`: pooled results per level of a moderator and the test of
+//! subgroup differences.
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
+use super::output::emit;
+use tau_meta::report;
+use tau_meta::subgroup::{SubgroupError, SubgroupOptions, Tau2Mode, subgroup};
+
+/// Flags of `tau subgroup`.
+#[derive(Debug, Args)]
+pub struct SubgroupArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The moderator whose levels are the subgroups.
+    #[arg(long, value_name = "MODERATOR")]
+    by: String,
+    /// A tau^2 per subgroup (separate), or one shared by all (common: a
+    /// mixed-effects model with the moderator as a factor).
+    #[arg(long, value_enum, default_value = "separate")]
+    tau2: Tau2Mode,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Runs `tau subgroup`.
+pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
+    let data = args.input.load()?;
+    let options = SubgroupOptions {
+        fit: args.model.options(),
+        by: args.by.clone(),
+        tau2: args.tau2,
+    };
+    let result = subgroup(&data, &options)
+        .map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("warning: {warning}");
+    }
+    let text = match args.output.format {
+        Format::Text => report::subgroup::text(&result),
+        Format::Json => {
+            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        Format::Csv => {
+            report::subgroup::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+    };
+    emit(args.output.output.as_deref(), &text)
+}
+
+fn cli_error(e: SubgroupError) -> CliError {
+    match e {
+        SubgroupError::Level { ref source, .. } | SubgroupError::Common { ref source, .. } => {
+            match CliError::from(source.clone()) {
+                CliError::Input(_) => CliError::Input(e.to_string()),
+                _ => CliError::Analysis(e.to_string()),
+            }
+        }
+        _ => CliError::Input(e.to_string()),
+    }
+}

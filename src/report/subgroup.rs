@@ -1,0 +1,129 @@
+//! Text and CSV views of a subgroup analysis.
+
+use super::text::p_phrase;
+use super::{fmt_num, fmt_p, table};
+use crate::model::{Method, Test};
+use crate::subgroup::{SubgroupResult, Tau2Mode};
+
+/// The text report: a row per level, then the test of subgroup differences.
+pub fn text(r: &SubgroupResult) -> String {
+    let s = &r.settings;
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    let model = match (s.method, s.tau2) {
+        (Method::EE, _) => "common-effect model per subgroup".to_owned(),
+        (m, Tau2Mode::Separate) => format!("random effects, tau^2 ({}) per subgroup", m.name()),
+        (m, Tau2Mode::Common) => format!(
+            "mixed-effects model, one tau^2 ({}) = {} for all subgroups",
+            m.name(),
+            fmt_num(r.tau2_common.unwrap_or(f64::NAN), 4)
+        ),
+    };
+    out.push_str(&format!(
+        "Subgroups by '{}' (k = {}; {} levels; {}; measure: {})\n\n",
+        s.by,
+        r.k,
+        r.groups.len(),
+        model,
+        s.measure
+    ));
+    let stat = if s.test == Test::Knha { "tval" } else { "zval" };
+    let dash = |v: Option<f64>, d: usize| v.map_or_else(|| "-".to_owned(), |v| fmt_num(v, d));
+    let rows: Vec<Vec<String>> = r
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.level.clone(),
+                g.k.to_string(),
+                fmt_num(g.estimate, 4),
+                fmt_num(g.se, 4),
+                fmt_num(g.statistic, 4),
+                fmt_p(g.p),
+                fmt_num(g.ci_lower, 4),
+                fmt_num(g.ci_upper, 4),
+                dash(g.tau2, 4),
+                fmt_num(g.q, 2),
+                dash(g.i2, 1),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "level", "k", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "tau^2", "Q", "I^2(%)",
+        ],
+        &rows,
+        true,
+    ));
+    out.push('\n');
+    out.push_str(&between(r));
+    out
+}
+
+fn between(r: &SubgroupResult) -> String {
+    let (Some(q), Some(p)) = (r.q_between, r.q_between_p) else {
+        return "Test for subgroup differences: not available with a single subgroup.\n".into();
+    };
+    let how = match r.settings.tau2 {
+        Tau2Mode::Separate => "fixed-effect Q across the subgroup estimates",
+        Tau2Mode::Common => "omnibus test of the factor in the mixed-effects model",
+    };
+    let line = match r.q_between_df2 {
+        Some(df2) => format!(
+            "F(df1 = {}, df2 = {}) = {}, p-val {}  (an F statistic: Knapp-Hartung)",
+            r.q_between_df,
+            df2,
+            fmt_num(q, 4),
+            p_phrase(p)
+        ),
+        None => format!(
+            "Q_between(df = {}) = {}, p-val {}",
+            r.q_between_df,
+            fmt_num(q, 4),
+            p_phrase(p)
+        ),
+    };
+    format!("Test for subgroup differences ({how}):\n{line}\n")
+}
+
+/// The per-level table as CSV.
+pub fn csv(r: &SubgroupResult) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "level",
+        "k",
+        "estimate",
+        "se",
+        "statistic",
+        "p",
+        "ci_lower",
+        "ci_upper",
+        "tau2",
+        "Q",
+        "Q_df",
+        "Q_p",
+        "I2",
+    ])?;
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for g in &r.groups {
+        writer.write_record([
+            g.level.clone(),
+            g.k.to_string(),
+            g.estimate.to_string(),
+            g.se.to_string(),
+            g.statistic.to_string(),
+            g.p.to_string(),
+            g.ci_lower.to_string(),
+            g.ci_upper.to_string(),
+            opt(g.tau2),
+            g.q.to_string(),
+            g.q_df.to_string(),
+            g.q_p.to_string(),
+            opt(g.i2),
+        ])?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
