@@ -20,6 +20,7 @@ pub mod measure;
 pub mod model;
 pub mod pool;
 pub mod report;
+pub mod simulate;
 
 pub use dataset::{Dataset, LoadError, Study};
 pub use measure::Measure;

@@ -276,6 +276,14 @@ pub struct OmnibusTest {
 }
 
 impl ModelFit {
+    /// The prediction interval for the true effect of a new study under an
+    /// intercept-only model: μ̂ ± c·√(SE(μ̂)² + τ̂²), with c the critical value of
+    /// the CI (normal under z, t(k − p) under Knapp-Hartung), as metafor's `predict.rma`.
+    pub fn prediction_interval(&self) -> (f64, f64) {
+        let half = self.crit * (self.se[0] * self.se[0] + self.tau2).sqrt();
+        (self.beta[0] - half, self.beta[0] + half)
+    }
+
     /// Wald test that the coefficients `indices` are all zero:
     /// QM = β̂'ᵦ V⁻¹ β̂ᵦ, compared with χ²(m), or QM/m with F(m, k − p) under Knapp-Hartung.
     pub fn omnibus(&self, indices: &[usize]) -> Result<OmnibusTest, SingularDesign> {

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod simulate;
 pub mod text;
 
 /// Formats a number with `digits` decimals, as metafor prints (NaN as "NA").
