@@ -3,7 +3,7 @@
 //! fit each with every chosen τ² estimator × test, and measure bias and RMSE
 //! of μ̂ and τ̂², CI coverage of μ and PI coverage of a new study's true effect.
 //!
-//! Every replicate is fitted with [`crate::model::fit`] on its outcomes and
+//! Every replicate is fitted with [`fit`](fn@crate::model::fit) on its outcomes and
 //! variances, exactly as `tau pool` fits a file (Q-profile intervals, which a
 //! simulation does not use, are not computed).
 //!
