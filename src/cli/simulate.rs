@@ -19,7 +19,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     k: usize,
     /// True between-study variance tau^2.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     tau2: f64,
     /// True mean effect (standardised mean difference).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]

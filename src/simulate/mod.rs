@@ -19,10 +19,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use generate::{Replicate, Scenario, ScenarioError};
-pub use tally::{Accuracy, Failure, Performance, Proportion, Tally, Truth};
+pub use tally::{Accuracy, Failure, Performance, Proportion};
 
 use crate::model::{Control, FitOptions, Method, Test, fit, intercept_design};
 use crate::pool::VERSION;
+use tally::{Tally, Truth};
 
 /// Replicates tallied together, sequentially, by one task.
 pub const BLOCK: u64 = 256;
