@@ -219,4 +219,11 @@ fn cli_text_report_and_bad_input() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("n-min <= n-max"));
+    tau()
+        .args(["simulate", "--k", "5", "--tau2", "-0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "tau^2 must be a finite number >= 0",
+        ));
 }
