@@ -93,9 +93,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Input(e.to_string()))?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(settings.reps);
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} meta-analyses, {per_sec}, ETA {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:30} {human_pos}/{human_len} meta-analyses, ETA {eta}",
+        ) {
             bar.set_style(style);
         }
         bar
