@@ -116,6 +116,16 @@ fn check_pivot(a: f64) -> Result<(), SingularDesign> {
     }
 }
 
+/// Independent partial sums per quantity: the compiler can then use SIMD for
+/// the divisions and sums. Study i goes to lane i mod LANES and the lanes are
+/// added in a fixed order, so the result does not depend on the machine.
+const LANES: usize = 4;
+
+/// Σ over lanes in a fixed order: (l₀ + l₁) + (l₂ + l₃).
+fn lane_sum(lanes: [f64; LANES]) -> f64 {
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+}
+
 fn single_column(
     x: &[f64],
     y: &[f64],
@@ -123,27 +133,52 @@ fn single_column(
     tau2: f64,
     wanted: Wanted,
 ) -> Result<Forms, SingularDesign> {
-    let (mut a, mut xwy, mut sum_w, mut sum_w2, mut b2, mut b3) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for ((&xi, &yi), &vi) in x.iter().zip(y).zip(v) {
+    let (x_chunks, x_rest) = x.as_chunks::<LANES>();
+    let (y_chunks, y_rest) = y.as_chunks::<LANES>();
+    let (v_chunks, v_rest) = v.as_chunks::<LANES>();
+
+    // Σ wx², Σ wxy, Σ w, Σ w², Σ w²x², Σ w³x², lane by lane.
+    let mut first = [[0.0; LANES]; 6];
+    let mut add_first = |lane: usize, xi: f64, yi: f64, vi: f64| {
         let w = 1.0 / (vi + tau2);
         let wx = w * xi;
-        a += wx * xi;
-        xwy += wx * yi;
-        sum_w += w;
-        sum_w2 += w * w;
-        b2 += wx * wx;
-        b3 += w * (wx * wx);
+        first[0][lane] += wx * xi;
+        first[1][lane] += wx * yi;
+        first[2][lane] += w;
+        first[3][lane] += w * w;
+        first[4][lane] += wx * wx;
+        first[5][lane] += w * (wx * wx);
+    };
+    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
+        for lane in 0..LANES {
+            add_first(lane, xs[lane], ys[lane], vs[lane]);
+        }
     }
+    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
+        add_first(lane, xi, yi, vi);
+    }
+    let [a, xwy, sum_w, sum_w2, b2, b3] = first.map(lane_sum);
     check_pivot(a)?;
     let beta = xwy / a;
-    let (mut rss, mut rss_pp) = (0.0, 0.0);
-    for ((&xi, &yi), &vi) in x.iter().zip(y).zip(v) {
+
+    // Σ w e², Σ (w e)².
+    let mut second = [[0.0; LANES]; 2];
+    let mut add_second = |lane: usize, xi: f64, yi: f64, vi: f64| {
         let w = 1.0 / (vi + tau2);
         let e = yi - xi * beta;
         let we = w * e;
-        rss += we * e;
-        rss_pp += we * we;
+        second[0][lane] += we * e;
+        second[1][lane] += we * we;
+    };
+    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
+        for lane in 0..LANES {
+            add_second(lane, xs[lane], ys[lane], vs[lane]);
+        }
     }
+    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
+        add_second(lane, xi, yi, vi);
+    }
+    let [rss, rss_pp] = second.map(lane_sum);
     let b2_a = b2 / a;
     let tr_p = if wanted.tr_p || wanted.tr_pp {
         sum_w - b2_a
