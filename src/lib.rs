@@ -27,6 +27,7 @@ pub mod plot;
 pub mod pool;
 pub mod regression;
 pub mod report;
+pub mod simulate;
 pub mod subgroup;
 
 pub use dataset::{Dataset, LoadError, Study};

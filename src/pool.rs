@@ -178,8 +178,7 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
 
 fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
     let (estimate, se) = (model.beta[0], model.se[0]);
-    let pi_half = model.crit * (se * se + model.tau2).sqrt();
-    let (pi_lower, pi_upper) = (estimate - pi_half, estimate + pi_half);
+    let (pi_lower, pi_upper) = model.prediction_interval();
     let z = normal_upper(model.options.alpha() / 2.0);
     let total_weight: f64 = model.weights.iter().sum();
     let studies = dataset

@@ -12,8 +12,9 @@ use serde::Serialize;
 use super::distribution::{
     chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
 };
+use super::quadratic_forms::Wanted;
 use super::tau2::{self, Control, Convergence, Method, Problem, Tau2Error};
-use super::wls::{SingularDesign, Wls, trace_p};
+use super::wls::{SingularDesign, Wls};
 
 /// How coefficients are tested and their intervals built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
@@ -223,11 +224,10 @@ pub fn fit(
     let ci_upper = beta.iter().zip(&se).map(|(b, s)| b + crit * s).collect();
 
     // Heterogeneity: always with the inverse sampling variances (metafor uses the centred y).
-    let w_fe: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
-    let fe = Wls::fit(x, &yc, &w_fe)?;
-    let q = fe.rss(&w_fe).max(0.0);
+    let fe = problem.forms(0.0, Wanted::TR_P)?;
+    let q = fe.rss.max(0.0);
     let q_p = chisq_sf(q, df_resid);
-    let typical_variance = df_resid / trace_p(x, &w_fe, &fe.xtwx_inv);
+    let typical_variance = df_resid / fe.tr_p;
     let (i2, h2) = match options.method {
         Method::EE => ((100.0 * (q - df_resid) / q).max(0.0), q / df_resid),
         _ => (
@@ -276,6 +276,14 @@ pub struct OmnibusTest {
 }
 
 impl ModelFit {
+    /// The prediction interval for the true effect of a new study under an
+    /// intercept-only model: μ̂ ± c·√(SE(μ̂)² + τ̂²), with c the critical value of
+    /// the CI (normal under z, t(k − p) under Knapp-Hartung), as metafor's `predict.rma`.
+    pub fn prediction_interval(&self) -> (f64, f64) {
+        let half = self.crit * (self.se[0] * self.se[0] + self.tau2).sqrt();
+        (self.beta[0] - half, self.beta[0] + half)
+    }
+
     /// Wald test that the coefficients `indices` are all zero:
     /// QM = β̂'ᵦ V⁻¹ β̂ᵦ, compared with χ²(m), or QM/m with F(m, k − p) under Knapp-Hartung.
     pub fn omnibus(&self, indices: &[usize]) -> Result<OmnibusTest, SingularDesign> {

@@ -3,6 +3,7 @@
 pub mod distribution;
 pub mod fit;
 pub mod heterogeneity;
+pub mod quadratic_forms;
 pub mod tau2;
 pub mod wls;
 pub mod zeroin;

@@ -9,7 +9,8 @@
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use super::wls::{SingularDesign, Wls, cross_weighted, trace_p, traces};
+use super::quadratic_forms::{self, Forms, Wanted};
+use super::wls::SingularDesign;
 use super::zeroin::{R_UNIROOT_TOL, zeroin};
 
 /// A τ² estimator, named as in metafor's `rma(method = ...)`.
@@ -169,13 +170,13 @@ impl Problem<'_> {
     fn p(&self) -> f64 {
         self.x.ncols() as f64
     }
-    fn weights(&self, tau2: f64) -> Vec<f64> {
-        self.vi.iter().map(|v| 1.0 / (v + tau2)).collect()
+    /// Quadratic forms and traces of P(τ²), with weights 1/(vᵢ + τ²).
+    pub fn forms(&self, tau2: f64, wanted: Wanted) -> Result<Forms, SingularDesign> {
+        quadratic_forms::at_tau2(self.x, self.yc, self.vi, tau2, wanted)
     }
     /// Generalised Q: y'P(τ²)y with weights 1/(vᵢ + τ²).
     pub fn generalised_q(&self, tau2: f64) -> Result<f64, SingularDesign> {
-        let w = self.weights(tau2);
-        Ok(Wls::fit(self.x, self.yc, &w)?.rss(&w))
+        Ok(self.forms(tau2, Wanted::Q)?.rss)
     }
 }
 
@@ -209,28 +210,22 @@ pub fn estimate(
 
 /// DerSimonian-Laird: τ² = (Q − (k − p)) / tr(P), with weights 1/vᵢ.
 pub fn dersimonian_laird(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
-    let w = problem.weights(0.0);
-    let fit = Wls::fit(problem.x, problem.yc, &w)?;
-    let tr_p = trace_p(problem.x, &w, &fit.xtwx_inv);
-    Ok((fit.rss(&w) - (problem.k() - problem.p())) / tr_p)
+    let forms = problem.forms(0.0, Wanted::TR_P)?;
+    Ok((forms.rss - (problem.k() - problem.p())) / forms.tr_p)
 }
 
 /// Hedges: τ² = (RSS_OLS − tr(P₀V)) / (k − p), with P₀ the unweighted residual maker.
 ///
 /// tr(P₀V) = Σ vᵢ − tr((X'X)⁻¹ X'VX).
 pub fn hedges(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
-    let ones = vec![1.0; problem.vi.len()];
-    let fit = Wls::fit(problem.x, problem.yc, &ones)?;
-    let xtvx = cross_weighted(problem.x, |i| problem.vi[i]);
-    let tr_pv = problem.vi.iter().sum::<f64>() - (&fit.xtwx_inv * xtvx).trace();
-    Ok((fit.rss(&ones) - tr_pv) / (problem.k() - problem.p()))
+    let (rss, tr_pv) = quadratic_forms::unweighted(problem.x, problem.yc, problem.vi)?;
+    Ok((rss - tr_pv) / (problem.k() - problem.p()))
 }
 
 /// Hunter-Schmidt: τ² = (Q − k) / Σ wᵢ, with weights 1/vᵢ.
 pub fn hunter_schmidt(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
-    let w = problem.weights(0.0);
-    let fit = Wls::fit(problem.x, problem.yc, &w)?;
-    Ok((fit.rss(&w) - problem.k()) / w.iter().sum::<f64>())
+    let forms = problem.forms(0.0, Wanted::Q)?;
+    Ok((forms.rss - problem.k()) / forms.sum_w)
 }
 
 /// Sidik-Jonkman: τ₀² = Σ(yᵢ − ȳ)²/k, then τ² = τ₀² · y'P(τ₀²)y / (k − p).
@@ -336,19 +331,16 @@ fn fisher_scoring(
     let mut iterations = 0;
     while change > control.threshold {
         iterations += 1;
-        let w = problem.weights(tau2);
-        let fit = Wls::fit(problem.x, problem.yc, &w)?;
+        let wanted = if method == Method::REML {
+            Wanted::TRACES
+        } else {
+            Wanted::Q
+        };
+        let f = problem.forms(tau2, wanted)?;
         let mut adj = match method {
-            Method::ML => {
-                let sum_w: f64 = w.iter().sum();
-                let sum_w2: f64 = w.iter().map(|v| v * v).sum();
-                (fit.rss_pp(&w) - sum_w) / sum_w2
-            }
-            Method::REML => {
-                let (tr_p, tr_pp) = traces(problem.x, &w, &fit.xtwx_inv);
-                (fit.rss_pp(&w) - tr_p) / tr_pp
-            }
-            _ => (fit.rss(&w) * k / (k - p) - k) / w.iter().sum::<f64>(),
+            Method::ML => (f.rss_pp - f.sum_w) / f.sum_w2,
+            Method::REML => (f.rss_pp - f.tr_p) / f.tr_pp,
+            _ => (f.rss * k / (k - p) - k) / f.sum_w,
         };
         if adj.is_nan() {
             adj = 0.0;
@@ -390,21 +382,16 @@ fn fisher_scoring(
 /// The ML or REML log-likelihood at τ² (up to what metafor's `ll0check` compares).
 fn log_likelihood(method: Method, problem: &Problem<'_>, tau2: f64) -> Result<f64, SingularDesign> {
     let (k, p) = (problem.k(), problem.p());
-    let w = problem.weights(tau2);
-    let fit = Wls::fit(problem.x, problem.yc, &w)?;
+    let wanted = if method == Method::ML {
+        Wanted::Q
+    } else {
+        Wanted::LOG_DET
+    };
+    let f = problem.forms(tau2, wanted)?;
     let sum_log_v: f64 = problem.vi.iter().map(|v| (v + tau2).ln()).sum();
     let two_pi = 2.0 * std::f64::consts::PI;
     Ok(match method {
-        Method::ML => -0.5 * k * two_pi.ln() - 0.5 * sum_log_v - 0.5 * fit.rss(&w),
-        _ => {
-            let log_det = log_det_spd(&cross_weighted(problem.x, |i| w[i]))?;
-            -0.5 * (k - p) * two_pi.ln() - 0.5 * sum_log_v - 0.5 * log_det - 0.5 * fit.rss(&w)
-        }
+        Method::ML => -0.5 * k * two_pi.ln() - 0.5 * sum_log_v - 0.5 * f.rss,
+        _ => -0.5 * (k - p) * two_pi.ln() - 0.5 * sum_log_v - 0.5 * f.log_det - 0.5 * f.rss,
     })
-}
-
-/// log det of a symmetric positive definite matrix.
-pub fn log_det_spd(m: &DMatrix<f64>) -> Result<f64, SingularDesign> {
-    let chol = nalgebra::Cholesky::new(m.clone()).ok_or(SingularDesign)?;
-    Ok(2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>())
 }

@@ -30,22 +30,22 @@ pub struct Wls {
     pub residuals: Vec<f64>,
 }
 
-/// X'DX for a diagonal D given by its entries, computed row by row (O(k·p²)).
+/// X'DX for a diagonal D given by its entries, computed column pair by column
+/// pair over contiguous columns (O(k·p²)).
 pub fn cross_weighted(x: &DMatrix<f64>, d: impl Fn(usize) -> f64) -> DMatrix<f64> {
-    let p = x.ncols();
+    let (k, p) = x.shape();
+    let columns = x.as_slice();
+    let column = |a: usize| &columns[a * k..(a + 1) * k];
     let mut out = DMatrix::zeros(p, p);
-    for i in 0..x.nrows() {
-        let di = d(i);
-        for a in 0..p {
-            let xa = x[(i, a)] * di;
-            for b in a..p {
-                out[(a, b)] += xa * x[(i, b)];
-            }
-        }
-    }
     for a in 0..p {
-        for b in 0..a {
-            out[(a, b)] = out[(b, a)];
+        for b in a..p {
+            let sum = column(a)
+                .iter()
+                .zip(column(b))
+                .enumerate()
+                .fold(0.0, |acc, (i, (xa, xb))| acc + xa * d(i) * xb);
+            out[(a, b)] = sum;
+            out[(b, a)] = sum;
         }
     }
     out
@@ -68,17 +68,25 @@ pub fn invert_spd(m: DMatrix<f64>) -> Result<DMatrix<f64>, SingularDesign> {
     Ok(chol.inverse())
 }
 
+/// log det of a symmetric positive definite matrix.
+pub fn log_det_spd(m: &DMatrix<f64>) -> Result<f64, SingularDesign> {
+    let chol = nalgebra::Cholesky::new(m.clone()).ok_or(SingularDesign)?;
+    Ok(2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>())
+}
+
 impl Wls {
     /// Fits y on X with weights w.
     pub fn fit(x: &DMatrix<f64>, y: &[f64], w: &[f64]) -> Result<Wls, SingularDesign> {
         let xtwx_inv = invert_spd(cross_weighted(x, |i| w[i]))?;
-        let p = x.ncols();
-        let mut xtwy = DVector::zeros(p);
-        for (i, (&yi, &wi)) in y.iter().zip(w).enumerate() {
-            for a in 0..p {
-                xtwy[a] += x[(i, a)] * wi * yi;
-            }
-        }
+        let (k, p) = x.shape();
+        let columns = x.as_slice();
+        let xtwy = DVector::from_fn(p, |a, _| {
+            columns[a * k..(a + 1) * k]
+                .iter()
+                .zip(w)
+                .zip(y)
+                .fold(0.0, |acc, ((xa, wi), yi)| acc + xa * wi * yi)
+        });
         let beta = &xtwx_inv * xtwy;
         let residuals = y
             .iter()
@@ -124,12 +132,18 @@ pub fn trace_p(x: &DMatrix<f64>, w: &[f64], xtwx_inv: &DMatrix<f64>) -> f64 {
     sum_w - (xtwx_inv * cross_weighted(x, |i| w[i] * w[i])).trace()
 }
 
-/// Leverages hᵢᵢ = wᵢ xᵢ'(X'WX)⁻¹xᵢ: the diagonal of the hat matrix.
+/// Leverages hᵢᵢ = wᵢ xᵢ'(X'WX)⁻¹xᵢ: the diagonal of the hat matrix, without allocating per study.
 pub fn hat_values(x: &DMatrix<f64>, w: &[f64], xtwx_inv: &DMatrix<f64>) -> Vec<f64> {
+    let p = x.ncols();
     (0..x.nrows())
         .map(|i| {
-            let row = x.row(i);
-            w[i] * (row * xtwx_inv * row.transpose())[(0, 0)]
+            let quadratic: f64 = (0..p)
+                .map(|b| {
+                    let row_times_column: f64 = (0..p).map(|a| x[(i, a)] * xtwx_inv[(a, b)]).sum();
+                    row_times_column * x[(i, b)]
+                })
+                .sum();
+            w[i] * quadratic
         })
         .collect()
 }
@@ -156,6 +170,10 @@ mod tests {
         let yppy = (yv.transpose() * &p * &p * &yv)[(0, 0)];
         assert!((fit.rss(&w) - ypy).abs() < 1e-12);
         assert!((fit.rss_pp(&w) - yppy).abs() < 1e-12);
+        let hat = &wm * &x * &a_inv * x.transpose();
+        for (i, h) in hat_values(&x, &w, &a_inv).into_iter().enumerate() {
+            assert!((h - hat[(i, i)]).abs() < 1e-12);
+        }
     }
 
     #[test]

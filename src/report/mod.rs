@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod json;
 pub mod regression;
+pub mod simulate;
 pub mod subgroup;
 pub mod text;
 

@@ -1,0 +1,229 @@
+//! `tau simulate`: reproducibility across thread counts, the performance
+//! measures against a direct computation, failure accounting, and the CLI.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tau_meta::model::{Control, FitOptions, Method, Test, fit, intercept_design};
+use tau_meta::simulate::{BLOCK, Scenario, Settings, SimulationResult, simulate};
+
+fn settings(reps: u64) -> Settings {
+    Settings {
+        scenario: Scenario {
+            mu: 0.4,
+            tau2: 0.08,
+            k: 6,
+            n_min: 10,
+            n_max: 60,
+        },
+        reps,
+        methods: vec![Method::DL, Method::REML, Method::PM],
+        tests: vec![Test::Z, Test::Knha],
+        level: 90.0,
+        seed: 20240601,
+        control: Control::default(),
+    }
+}
+
+fn run_on(threads: usize, settings: &Settings) -> SimulationResult {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+        .install(|| simulate(settings, &|_| {}).expect("valid settings"))
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    // Several blocks, the last one partial.
+    let s = settings(5 * BLOCK + 17);
+    let one = run_on(1, &s);
+    let two = run_on(2, &s);
+    let three = run_on(3, &s);
+    // PartialEq on f64: equal means bit-identical here (no NaN in these results).
+    assert_eq!(one, two);
+    assert_eq!(one, three);
+}
+
+#[test]
+fn progress_reports_every_replicate() {
+    let s = settings(2 * BLOCK + 5);
+    let done = AtomicU64::new(0);
+    simulate(&s, &|n| {
+        done.fetch_add(n, Ordering::Relaxed);
+    })
+    .expect("valid settings");
+    assert_eq!(done.load(Ordering::Relaxed), s.reps);
+}
+
+/// The measures equal a direct, sequential computation from the same replicates.
+#[test]
+fn measures_match_a_direct_computation() {
+    let s = settings(40);
+    let result = simulate(&s, &|_| {}).expect("valid settings");
+    let x = intercept_design(s.scenario.k);
+    let mut cell = 0;
+    for &method in &s.methods {
+        for &test in &s.tests {
+            let options = FitOptions {
+                method,
+                test,
+                level: s.level,
+                control: s.control,
+            };
+            let (mut err, mut err2, mut t_err2, mut ci, mut pi) = (0.0, 0.0, 0.0, 0, 0);
+            for r in 0..s.reps {
+                let data = s.scenario.draw(s.seed, r);
+                let m = fit(&data.yi, &data.vi, &x, &options).expect("fit");
+                let e = m.beta[0] - s.scenario.mu;
+                err += e;
+                err2 += e * e;
+                t_err2 += (m.tau2 - s.scenario.tau2).powi(2);
+                ci += usize::from(m.ci_lower[0] <= s.scenario.mu && s.scenario.mu <= m.ci_upper[0]);
+                let half = m.crit * (m.se[0] * m.se[0] + m.tau2).sqrt();
+                pi += usize::from((data.theta_new - m.beta[0]).abs() <= half);
+            }
+            let got = &result.results[cell];
+            assert_eq!((got.method, got.test), (method, test));
+            let p = &got.performance;
+            let n = s.reps as f64;
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+            assert_eq!(p.fits, s.reps);
+            assert_eq!(p.failed, 0);
+            assert!(close(p.estimate.bias, err / n));
+            assert!(close(p.estimate.rmse, (err2 / n).sqrt()));
+            assert!(close(p.tau2.rmse, (t_err2 / n).sqrt()));
+            assert!(close(p.ci_coverage.value, ci as f64 / n));
+            assert!(close(p.pi_coverage.value, pi as f64 / n));
+            cell += 1;
+        }
+    }
+}
+
+#[test]
+fn failed_fits_are_counted_not_dropped() {
+    let mut s = settings(30);
+    s.methods = vec![Method::DL, Method::REML];
+    s.tests = vec![Test::Z];
+    // One Fisher-scoring step is never enough: every REML fit fails.
+    s.control.max_iter = 0;
+    let result = simulate(&s, &|_| {}).expect("valid settings");
+    let dl = &result.results[0].performance;
+    assert_eq!((dl.fits, dl.failed), (30, 0));
+    let reml = &result.results[1].performance;
+    assert_eq!((reml.fits, reml.failed), (0, 30));
+    let first = reml.first_failure.as_ref().expect("failure recorded");
+    assert_eq!(first.replicate, 0);
+    assert!(
+        first.message.contains("did not converge"),
+        "{}",
+        first.message
+    );
+    assert!(reml.ci_coverage.value.is_nan());
+}
+
+#[test]
+fn bad_settings_are_rejected() {
+    let mut s = settings(10);
+    s.reps = 0;
+    assert!(simulate(&s, &|_| {}).is_err());
+    let mut s = settings(10);
+    s.methods.clear();
+    assert!(simulate(&s, &|_| {}).is_err());
+    let mut s = settings(10);
+    s.scenario.k = 1;
+    assert!(simulate(&s, &|_| {}).is_err());
+}
+
+fn tau() -> Command {
+    Command::cargo_bin("tau").expect("binary")
+}
+
+#[test]
+fn cli_writes_json_with_seed_settings_and_version() {
+    let output = tau()
+        .args([
+            "simulate", "--k", "5", "--tau2", "0.1", "--mu", "-0.2", "--reps", "300",
+        ])
+        .args([
+            "--methods",
+            "dl,REML",
+            "--test",
+            "z,knha",
+            "--seed",
+            "7",
+            "--threads",
+            "2",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["settings"]["seed"], 7);
+    assert_eq!(json["settings"]["scenario"]["mu"], -0.2);
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    let cells = json["results"].as_array().expect("results");
+    assert_eq!(cells.len(), 4);
+    assert_eq!(cells[3]["method"], "REML");
+    assert_eq!(cells[3]["test"], "knha");
+    assert_eq!(
+        cells[3]["fits"].as_u64().expect("fits") + cells[3]["failed"].as_u64().expect("failed"),
+        300
+    );
+    // The same seed gives the same report with one thread.
+    let again = tau()
+        .args([
+            "simulate", "--k", "5", "--tau2", "0.1", "--mu", "-0.2", "--reps", "300",
+        ])
+        .args([
+            "--methods",
+            "DL,REML",
+            "--test",
+            "z,knha",
+            "--seed",
+            "7",
+            "--threads",
+            "1",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.stdout, again.stdout);
+}
+
+#[test]
+fn cli_text_report_and_bad_input() {
+    tau()
+        .args([
+            "simulate", "--k", "4", "--tau2", "0", "--reps", "50", "--seed", "3",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("CI cover"))
+        .stdout(predicates::str::contains("seed 3"));
+    tau()
+        .args(["simulate", "--k", "1", "--tau2", "0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("k must be at least 2"));
+    tau()
+        .args([
+            "simulate", "--k", "5", "--tau2", "0.1", "--n-min", "50", "--n-max", "10",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("n-min <= n-max"));
+    tau()
+        .args(["simulate", "--k", "5", "--tau2", "-0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "tau^2 must be a finite number >= 0",
+        ));
+}
