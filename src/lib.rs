@@ -6,6 +6,8 @@
 //! * [`effect_size`] and [`dataset`]: records to effect sizes (metafor `escalc`);
 //! * [`model`]: common- and random-effects models, τ² estimators, heterogeneity (metafor `rma`);
 //! * [`pool`]: the pooled summary with its intervals;
+//! * [`bias`]: small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);
+//! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`report`]: text, JSON and CSV views of the results.
 //!
 //! The library prints nothing and touches no files; the `tau` binary does that.
@@ -13,6 +15,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bias;
 pub mod dataset;
 pub mod effect_size;
 pub mod input;
@@ -20,6 +23,7 @@ pub mod measure;
 pub mod model;
 pub mod pool;
 pub mod report;
+pub mod sensitivity;
 
 pub use dataset::{Dataset, LoadError, Study};
 pub use measure::Measure;
