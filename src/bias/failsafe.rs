@@ -19,28 +19,31 @@ use crate::model::distribution::{normal_two_sided_p, normal_upper};
 /// The three fail-safe numbers. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailSafe {
-    /// Rosenthal's fail-safe N.
-    pub rosenthal: f64,
+    /// Rosenthal's fail-safe N (`None` if it overflows).
+    pub rosenthal: Option<u64>,
     /// One-sided p of Stouffer's combined test.
     pub rosenthal_p: f64,
-    /// Orwin's fail-safe N (infinite when the mean effect is exactly 0).
-    pub orwin: f64,
+    /// Orwin's fail-safe N (`None`, infinite, when the mean effect is exactly 0).
+    pub orwin: Option<u64>,
     /// The target effect Orwin's N is computed for (the unweighted mean / 2).
     pub orwin_target: f64,
-    /// Rosenberg's fail-safe N.
-    pub rosenberg: f64,
+    /// Rosenberg's fail-safe N (`None` if it overflows).
+    pub rosenberg: Option<u64>,
     /// Two-sided p of the common-effect z test.
     pub rosenberg_p: f64,
     /// Significance level.
     pub alpha: f64,
 }
 
-/// metafor's rounding: up to the next integer unless within √ε of one.
-fn round_up(n: f64) -> f64 {
-    if n.is_finite() && (n - n.round()).abs() >= f64::EPSILON.sqrt() {
-        n.ceil()
+/// metafor's rounding: up to the next integer unless within √ε of one
+/// (`None` for an infinite N).
+fn round_up(n: f64) -> Option<u64> {
+    if !n.is_finite() {
+        None
+    } else if (n - n.round()).abs() >= f64::EPSILON.sqrt() {
+        Some(n.ceil() as u64)
     } else {
-        n.round()
+        Some(n.round() as u64)
     }
 }
 

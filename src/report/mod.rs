@@ -1,8 +1,11 @@
 //! Views of results: plain text for people, JSON for programs, CSV for spreadsheets.
 //! Each view reads the same result struct, so a number can never differ between them.
 
+pub mod bias;
 pub mod csv;
 pub mod json;
+pub mod sensitivity;
+pub mod sensitivity_plot;
 pub mod text;
 
 /// Formats a number with `digits` decimals, as metafor prints (NaN as "NA").
