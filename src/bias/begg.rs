@@ -51,6 +51,13 @@ pub fn begg(yi: &[f64], vi: &[f64]) -> Result<Begg, BiasError> {
         .zip(vi)
         .map(|(y, v)| (y - theta) / (v - vb).sqrt())
         .collect();
+    let method = "the rank correlation test";
+    if vi.iter().all(|v| *v == vi[0]) {
+        return Err(BiasError::EqualStandardErrors { method });
+    }
+    if deviates.iter().all(|d| *d == deviates[0]) {
+        return Err(BiasError::EqualEffects { method });
+    }
     Ok(kendall_test(&deviates, vi))
 }
 

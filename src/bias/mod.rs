@@ -40,9 +40,17 @@ pub enum BiasError {
     },
     /// Every study has the same standard error, so there is no funnel to be asymmetric.
     #[error(
-        "{method} needs studies of different precision: every study has the same standard error, so the SE cannot be a predictor"
+        "{method} needs studies of different precision: every study has the same standard error, so there is no funnel to be asymmetric"
     )]
     EqualStandardErrors {
+        /// The method.
+        method: &'static str,
+    },
+    /// Every study has the same standardised effect, so no ranking is possible.
+    #[error(
+        "{method} needs studies whose effects differ: every study has the same standardised effect"
+    )]
+    EqualEffects {
         /// The method.
         method: &'static str,
     },

@@ -23,9 +23,9 @@ impl From<BiasError> for CliError {
     fn from(e: BiasError) -> Self {
         match e {
             BiasError::Fit { source, .. } => CliError::from(source),
-            BiasError::TooFewStudies { .. } | BiasError::EqualStandardErrors { .. } => {
-                CliError::Input(e.to_string())
-            }
+            BiasError::TooFewStudies { .. }
+            | BiasError::EqualStandardErrors { .. }
+            | BiasError::EqualEffects { .. } => CliError::Input(e.to_string()),
             _ => CliError::Analysis(e.to_string()),
         }
     }
