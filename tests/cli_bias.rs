@@ -34,14 +34,13 @@ fn bcg_reml() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bias.json");
     let fx: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
-    let bcg = fx["datasets"]
+    fx["datasets"]
         .as_array()
         .expect("datasets")
         .iter()
         .find(|d| d["id"] == "bcg")
         .expect("bcg")
-        .clone();
-    bcg
+        .clone()
 }
 
 fn close(actual: &Value, expected: &Value) -> bool {
