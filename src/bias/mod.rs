@@ -1,6 +1,6 @@
 //! Small-study effects and publication bias: funnel-plot asymmetry tests
-//! ([`egger`], [`begg`]), the trim-and-fill adjustment ([`trimfill`]),
-//! fail-safe N ([`failsafe`]) and PET-PEESE ([`pet_peese`]), each under
+//! ([`egger`](mod@egger), [`begg`](mod@begg)), the trim-and-fill adjustment ([`trimfill`]),
+//! fail-safe N ([`failsafe`]) and PET-PEESE ([`pet_peese`](mod@pet_peese)), each under
 //! metafor's defaults, and [`summary`] gathers them for `tau bias`.
 //!
 //! None of them can prove or rule out publication bias: asymmetry can come

@@ -1,7 +1,7 @@
 //! The intercept-only model, fitted fast for the k refits of the sensitivity
 //! analyses.
 //!
-//! [`crate::model::fit`] handles any design matrix; with the intercept alone
+//! [`crate::model::fit()`] handles any design matrix; with the intercept alone
 //! every p×p product it forms is a scalar, and its allocations dominate when a
 //! leave-one-out analysis refits 10,000 studies 10,000 times. This module
 //! takes the same steps as `model::tau2` and `model::fit` (same start values,

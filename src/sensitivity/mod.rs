@@ -139,7 +139,7 @@ impl RefitRow {
     }
 }
 
-/// Fits the model as [`crate::model::fit`] does (intercept-only models by the
+/// Fits the model as [`crate::model::fit()`] does (intercept-only models by the
 /// faster [`intercept_fit`]), accepting a single study in an intercept-only
 /// model as metafor's `rma.uni` does: τ² = 0, the study's own estimate with a
 /// z test, Q = 0 (p = 1), I² = 0 and H² = 1.
