@@ -63,3 +63,30 @@ pub fn leave_one_out(
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::Measure;
+
+    /// The parallel refits give exactly the sequential result, in study order.
+    #[test]
+    fn parallel_equals_sequential() {
+        let yi: Vec<f64> = (0..40).map(|i| (i as f64 * 0.7).sin()).collect();
+        let vi: Vec<f64> = (0..40).map(|i| 0.02 + 0.01 * (i % 7) as f64).collect();
+        let data = Dataset::from_effects(Measure::GEN, &yi, &vi);
+        let options = FitOptions::default();
+        let sequential = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| leave_one_out(&data, &options).unwrap());
+        let parallel = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap()
+            .install(|| leave_one_out(&data, &options).unwrap());
+        assert_eq!(sequential, parallel);
+        assert_eq!(parallel.studies[3].study, "4");
+    }
+}
