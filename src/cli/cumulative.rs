@@ -36,7 +36,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
         &args.model.options(),
     )
     .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in &result.warnings {
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
         eprintln!("warning: {warning}");
     }
     if let Some(path) = &args.plot {

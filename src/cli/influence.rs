@@ -23,7 +23,7 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_meta::sensitivity::influence::influence(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in &result.warnings {
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
         eprintln!("warning: {warning}");
     }
     let text = match args.output.format {

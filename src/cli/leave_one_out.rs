@@ -50,7 +50,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_meta::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in &result.warnings {
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
         eprintln!("warning: {warning}");
     }
     if let Some(path) = &args.plot {

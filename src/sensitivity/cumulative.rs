@@ -83,7 +83,8 @@ pub fn cumulative(
         let label = dataset.studies[sequence[n]].label();
         RefitRow::refit(label, &yi[..=n], &vi[..=n], options)
     });
-    let warnings = failed_refits(&studies, "up to");
+    let mut warnings = dataset.warnings.clone();
+    warnings.extend(failed_refits(&studies, "up to"));
     Ok(Cumulative {
         title: dataset.title.clone(),
         k,

@@ -164,14 +164,12 @@ pub fn influence_regression(
     }
     let model = FullModel::new(&yi, &vi, x, options)?;
     let studies = each_study(k, |i| model.diagnose(i, dataset.studies[i].label()));
-    let warnings = studies
-        .iter()
-        .filter_map(|s| {
-            s.error
-                .as_ref()
-                .map(|e| format!("the model without '{}' could not be fitted: {e}", s.study))
-        })
-        .collect();
+    let mut warnings = dataset.warnings.clone();
+    warnings.extend(studies.iter().filter_map(|s| {
+        s.error
+            .as_ref()
+            .map(|e| format!("the model without '{}' could not be fitted: {e}", s.study))
+    }));
     Ok(Influence {
         title: dataset.title.clone(),
         k,

@@ -53,7 +53,8 @@ pub fn leave_one_out(
             options,
         )
     });
-    let warnings = failed_refits(&studies, "without");
+    let mut warnings = dataset.warnings.clone();
+    warnings.extend(failed_refits(&studies, "without"));
     Ok(LeaveOneOut {
         title: dataset.title.clone(),
         k,
