@@ -9,6 +9,8 @@
 //! * [`moderator`], [`subgroup`], [`regression`] and [`permutation`]: moderator
 //!   analysis (subgroups, meta-regression, permutation tests);
 //! * [`plot`]: figures as SVG;
+//! * [`bias`]: small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);
+//! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`report`]: text, JSON and CSV views of the results.
 //!
 //! The library prints nothing and touches no files; the `tau` binary does that.
@@ -16,6 +18,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bias;
 pub mod dataset;
 pub mod effect_size;
 pub mod input;
@@ -27,6 +30,7 @@ pub mod plot;
 pub mod pool;
 pub mod regression;
 pub mod report;
+pub mod sensitivity;
 pub mod simulate;
 pub mod subgroup;
 

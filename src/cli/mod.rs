@@ -2,8 +2,13 @@
 //! writes its reports. Nothing here computes statistics.
 
 pub mod args;
+pub mod baujat;
+pub mod bias;
 pub mod bubble;
+pub mod cumulative;
 pub mod error;
+pub mod influence;
+pub mod leave_one_out;
 pub mod output;
 pub mod pool;
 pub mod regress;
@@ -47,6 +52,16 @@ pub enum Command {
     /// PI coverage, and the number of failed fits, per method and test. The same
     /// seed gives the same results on any number of threads.
     Simulate(simulate::SimulateArgs),
+    /// Small-study effects and publication bias: Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE.
+    Bias(bias::BiasArgs),
+    /// Refit the model without each study in turn.
+    LeaveOneOut(leave_one_out::LeaveOneOutArgs),
+    /// Refit the model as studies are added one at a time (e.g. by year).
+    Cumulative(cumulative::CumulativeArgs),
+    /// Case-deletion diagnostics: studentised residuals, DFFITS, Cook's distance, hat values.
+    Influence(influence::InfluenceArgs),
+    /// Draw a Baujat plot (contribution to heterogeneity against influence) as SVG.
+    Baujat(baujat::BaujatArgs),
 }
 
 /// Runs the parsed command line.
@@ -58,5 +73,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bubble(args) => bubble::run(&args),
         Command::Schema => output::emit(None, schema::SCHEMA),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Bias(args) => bias::run(&args),
+        Command::LeaveOneOut(args) => leave_one_out::run(&args),
+        Command::Cumulative(args) => cumulative::run(&args),
+        Command::Influence(args) => influence::run(&args),
+        Command::Baujat(args) => baujat::run(&args),
     }
 }

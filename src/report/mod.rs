@@ -1,9 +1,12 @@
 //! Views of results: plain text for people, JSON for programs, CSV for spreadsheets.
 //! Each view reads the same result struct, so a number can never differ between them.
 
+pub mod bias;
 pub mod csv;
 pub mod json;
 pub mod regression;
+pub mod sensitivity;
+pub mod sensitivity_plot;
 pub mod simulate;
 pub mod subgroup;
 pub mod text;
@@ -28,9 +31,14 @@ pub fn fmt_p(p: f64) -> String {
     }
 }
 
-/// Lays out rows as right-aligned columns under a header; with `label_first`,
-/// the first column holds labels and is left-aligned.
-pub fn table(header: &[&str], rows: &[Vec<String>], label_first: bool) -> String {
+/// Lays out rows as columns under a header: the first column holds labels and
+/// is left-aligned, the rest are right-aligned.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    aligned_table(header, rows, true)
+}
+
+/// Like [`table`], with every column right-aligned when `label_first` is false.
+pub fn aligned_table(header: &[&str], rows: &[Vec<String>], label_first: bool) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

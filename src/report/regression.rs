@@ -144,7 +144,7 @@ fn coefficient_table(r: &RegressionResult) -> String {
         header.push("pval*");
     }
     header.extend(["ci.lb", "ci.ub", ""]);
-    table(&header, &rows, true)
+    table(&header, &rows)
 }
 
 /// The coefficient table as CSV.

@@ -57,7 +57,6 @@ pub fn text(result: &SimulationResult) -> String {
             "PI width",
         ],
         &rows,
-        true,
     ));
     for cell in &result.results {
         if let Some(failure) = &cell.performance.first_failure {

@@ -55,7 +55,6 @@ pub fn text(r: &SubgroupResult) -> String {
             "level", "k", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "tau^2", "Q", "I^2(%)",
         ],
         &rows,
-        true,
     ));
     out.push('\n');
     out.push_str(&between(r));

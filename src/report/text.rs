@@ -1,6 +1,6 @@
 //! Plain-text reports laid out like metafor's `print.rma`.
 
-use super::{fmt_num, fmt_p, table};
+use super::{aligned_table, fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
 
@@ -76,7 +76,7 @@ pub fn pool_report(r: &PoolResult) -> String {
         out.push_str(&format!(" (Knapp-Hartung, t with df = {df})"));
     }
     out.push_str(":\n\n");
-    out.push_str(&table(
+    out.push_str(&aligned_table(
         &["estimate", "se", stat, "pval", "ci.lb", "ci.ub", ""],
         &[vec![
             fmt_num(r.estimate, 4),
@@ -131,7 +131,6 @@ pub fn pool_report(r: &PoolResult) -> String {
     out.push_str(&table(
         &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
         &rows,
-        true,
     ));
     if s.convergence.iterations > 0 {
         out.push_str(&format!(

@@ -1,0 +1,87 @@
+//! Small-study effects and publication bias: funnel-plot asymmetry tests
+//! ([`egger`](mod@egger), [`begg`](mod@begg)), the trim-and-fill adjustment ([`trimfill`]),
+//! fail-safe N ([`failsafe`]) and PET-PEESE ([`pet_peese`](mod@pet_peese)), each under
+//! metafor's defaults, and [`summary`] gathers them for `tau bias`.
+//!
+//! None of them can prove or rule out publication bias: asymmetry can come
+//! from true heterogeneity, chance or design differences between small and
+//! large studies, and all of these tests have little power when k < 10
+//! (Sterne et al. 2011, BMJ 343: d4002).
+
+pub mod begg;
+pub mod egger;
+pub mod failsafe;
+pub mod pet_peese;
+pub mod summary;
+pub mod trimfill;
+
+pub use begg::{Begg, begg};
+pub use egger::{Egger, egger};
+pub use failsafe::{FailSafe, fail_safe};
+pub use pet_peese::{PetPeese, pet_peese};
+pub use summary::{BiasResult, bias};
+pub use trimfill::{FilledStudy, Side, TrimFill, trim_and_fill};
+
+use crate::model::FitError;
+
+/// Why a bias analysis could not be done.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BiasError {
+    /// Too few studies for the method.
+    #[error("{method} needs at least {needed} studies (got {k})")]
+    TooFewStudies {
+        /// The method.
+        method: &'static str,
+        /// How many it needs.
+        needed: usize,
+        /// How many there are.
+        k: usize,
+    },
+    /// Every study has the same standard error, so there is no funnel to be asymmetric.
+    #[error(
+        "{method} needs studies of different precision: every study has the same standard error, so there is no funnel to be asymmetric"
+    )]
+    EqualStandardErrors {
+        /// The method.
+        method: &'static str,
+    },
+    /// Every study has the same standardised effect, so no ranking is possible.
+    #[error(
+        "{method} needs studies whose effects differ: every study has the same standardised effect"
+    )]
+    EqualEffects {
+        /// The method.
+        method: &'static str,
+    },
+    /// Trim-and-fill kept changing its estimate of the number of missing studies.
+    #[error(
+        "trim-and-fill did not settle on a number of missing studies in {0} iterations; the funnel is too irregular for it"
+    )]
+    TrimFillNotConverged(usize),
+    /// A model could not be fitted.
+    #[error("{method}: {source}")]
+    Fit {
+        /// The method.
+        method: &'static str,
+        /// The fitting error.
+        source: FitError,
+    },
+}
+
+impl BiasError {
+    /// Wraps a fitting error, naming singular designs for what they mean here.
+    pub(crate) fn fit(method: &'static str, source: FitError) -> BiasError {
+        match source {
+            FitError::Tau2(crate::model::Tau2Error::Singular(_)) => {
+                BiasError::EqualStandardErrors { method }
+            }
+            FitError::TooFewStudies { k, p } => BiasError::TooFewStudies {
+                method,
+                needed: p + 1,
+                k,
+            },
+            source => BiasError::Fit { method, source },
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `tau baujat`: the Baujat plot (heterogeneity contribution against influence).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs};
+use super::leave_one_out::write_plot;
+use super::output::emit;
+use tau_meta::model::Method;
+use tau_meta::report;
+
+/// Flags of `tau baujat`.
+#[derive(Debug, Args)]
+pub struct BaujatArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The SVG file to draw the plot in.
+    #[arg(short, long, value_name = "SVG")]
+    output: PathBuf,
+    /// Format of the coordinates printed on standard output.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+/// Runs `tau baujat`.
+pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
+    if args.format == Format::Csv {
+        return Err(CliError::Input(
+            "tau baujat prints its coordinates as --format text or --format json".into(),
+        ));
+    }
+    let data = args.input.load()?;
+    let options = args.model.options();
+    let result = tau_meta::sensitivity::baujat::baujat(&data, &options)
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    // metafor's axis label: Q contributions sum to Q only under the common-effect model.
+    let x_label = if options.method == Method::EE {
+        "Contribution to overall heterogeneity"
+    } else {
+        "Squared Pearson residual (contribution to heterogeneity)"
+    };
+    write_plot(
+        &args.output,
+        report::sensitivity_plot::baujat_svg(&result, x_label),
+    )?;
+    let text = match args.format {
+        Format::Json => {
+            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        _ => report::sensitivity::baujat_report(&result),
+    };
+    emit(None, &text)
+}

@@ -1,0 +1,54 @@
+//! `tau bias`: Egger, Begg, trim-and-fill, fail-safe N and PET-PEESE in one report.
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
+use super::output::emit;
+use tau_meta::bias::BiasError;
+use tau_meta::report;
+
+/// Flags of `tau bias`.
+#[derive(Debug, Args)]
+pub struct BiasArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl From<BiasError> for CliError {
+    fn from(e: BiasError) -> Self {
+        match e {
+            BiasError::Fit { source, .. } => CliError::from(source),
+            BiasError::TooFewStudies { .. }
+            | BiasError::EqualStandardErrors { .. }
+            | BiasError::EqualEffects { .. } => CliError::Input(e.to_string()),
+            _ => CliError::Analysis(e.to_string()),
+        }
+    }
+}
+
+/// Runs `tau bias`.
+pub fn run(args: &BiasArgs) -> Result<(), CliError> {
+    if args.output.format == Format::Csv {
+        return Err(CliError::Input(
+            "tau bias has no per-study table: use --format text or --format json".into(),
+        ));
+    }
+    let data = args.input.load()?;
+    let result = tau_meta::bias::bias(&data, &args.model.options())
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("warning: {warning}");
+    }
+    let text = match args.output.format {
+        Format::Json => {
+            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        _ => report::bias::bias_report(&result),
+    };
+    emit(args.output.output.as_deref(), &text)
+}

@@ -1,0 +1,62 @@
+//! `tau cumulative`: the model refitted as studies are added one at a time.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
+use super::leave_one_out::write_plot;
+use super::output::emit;
+use tau_meta::report;
+
+/// Flags of `tau cumulative`.
+#[derive(Debug, Args)]
+pub struct CumulativeArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Add studies in ascending order of this numeric moderator (e.g. year) instead of file order.
+    #[arg(long, value_name = "MODERATOR")]
+    order: Option<String>,
+    /// Also draw the estimates as a forest-style plot in this SVG file.
+    #[arg(long, value_name = "SVG")]
+    plot: Option<PathBuf>,
+}
+
+/// Runs `tau cumulative`.
+pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
+    let data = args.input.load()?;
+    let result = tau_meta::sensitivity::cumulative::cumulative(
+        &data,
+        args.order.as_deref(),
+        &args.model.options(),
+    )
+    .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(path) = &args.plot {
+        let title = result
+            .title
+            .as_deref()
+            .unwrap_or("Cumulative meta-analysis");
+        let x_label = format!("Cumulative estimate ({}, analysis scale)", data.measure);
+        let reference = result.studies.last().map(|r| r.estimate);
+        let svg =
+            report::sensitivity_plot::refit_forest_svg(title, &x_label, &result.studies, reference);
+        write_plot(path, svg)?;
+    }
+    let text = match args.output.format {
+        Format::Text => report::sensitivity::cumulative_report(&result),
+        Format::Json => {
+            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        Format::Csv => report::sensitivity::refit_csv(&result.studies)
+            .map_err(|e| CliError::Output(e.to_string()))?,
+    };
+    emit(args.output.output.as_deref(), &text)
+}

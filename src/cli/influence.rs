@@ -1,0 +1,38 @@
+//! `tau influence`: case-deletion diagnostics for every study.
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
+use super::output::emit;
+use tau_meta::report;
+
+/// Flags of `tau influence`.
+#[derive(Debug, Args)]
+pub struct InfluenceArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Runs `tau influence`.
+pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
+    let data = args.input.load()?;
+    let result = tau_meta::sensitivity::influence::influence(&data, &args.model.options())
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("warning: {warning}");
+    }
+    let text = match args.output.format {
+        Format::Text => report::sensitivity::influence_report(&result),
+        Format::Json => {
+            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        Format::Csv => report::sensitivity::influence_csv(&result)
+            .map_err(|e| CliError::Output(e.to_string()))?,
+    };
+    emit(args.output.output.as_deref(), &text)
+}

@@ -1,0 +1,79 @@
+//! `tau leave-one-out`: the model refitted without each study in turn.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
+use super::output::{emit, write_atomic};
+use tau_meta::report;
+use tau_meta::sensitivity::SensitivityError;
+
+/// Flags of `tau leave-one-out`.
+#[derive(Debug, Args)]
+pub struct LeaveOneOutArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Also draw the estimates as a forest-style plot in this SVG file.
+    #[arg(long, value_name = "SVG")]
+    plot: Option<PathBuf>,
+}
+
+impl From<SensitivityError> for CliError {
+    fn from(e: SensitivityError) -> Self {
+        match e {
+            SensitivityError::Fit(source) => CliError::from(source),
+            SensitivityError::TooFewStudies { .. } | SensitivityError::BadOrder(_) => {
+                CliError::Input(e.to_string())
+            }
+            _ => CliError::Analysis(e.to_string()),
+        }
+    }
+}
+
+/// Writes an SVG produced by the library.
+pub(super) fn write_plot(
+    path: &std::path::Path,
+    svg: Result<String, report::sensitivity_plot::PlotError>,
+) -> Result<(), CliError> {
+    let svg = svg.map_err(|e| CliError::Output(format!("{}: {e}", path.display())))?;
+    write_atomic(path, svg.as_bytes())
+}
+
+/// Runs `tau leave-one-out`.
+pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
+    let data = args.input.load()?;
+    let result = tau_meta::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    for warning in result.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(path) = &args.plot {
+        let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
+        let x_label = format!(
+            "Estimate without the study ({}, analysis scale)",
+            data.measure
+        );
+        let svg = report::sensitivity_plot::refit_forest_svg(
+            title,
+            &x_label,
+            &result.studies,
+            Some(result.overall.estimate),
+        );
+        write_plot(path, svg)?;
+    }
+    let text = match args.output.format {
+        Format::Text => report::sensitivity::leave_one_out_report(&result),
+        Format::Json => {
+            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        Format::Csv => report::sensitivity::refit_csv(&result.studies)
+            .map_err(|e| CliError::Output(e.to_string()))?,
+    };
+    emit(args.output.output.as_deref(), &text)
+}

@@ -1,0 +1,161 @@
+//! The text report of `tau bias`: each method's numbers, then one plain
+//! sentence on what they suggest and what the method cannot show.
+
+use super::text::p_phrase;
+use super::{fmt_num, fmt_p};
+use crate::bias::{Begg, BiasResult, Egger, FailSafe, PetPeese, TrimFill};
+use crate::model::Test;
+
+/// Below this many studies the tests are too weak to detect asymmetry (Sterne et al. 2011).
+const FEW_STUDIES: usize = 10;
+
+/// The text report of a bias analysis.
+pub fn bias_report(r: &BiasResult) -> String {
+    let s = &r.settings.model;
+    let level = fmt_num(s.level, 0);
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    out.push_str(&format!(
+        "Small-study effects and publication bias (k = {}; tau^2 estimator: {}; measure: {})\n\n",
+        r.k,
+        s.method.name(),
+        s.measure
+    ));
+    out.push_str(&format!(
+        "Unadjusted estimate: {} ({level}% CI: {}, {}), tau^2 = {}\n",
+        fmt_num(r.unadjusted.estimate, 4),
+        fmt_num(r.unadjusted.ci_lower, 4),
+        fmt_num(r.unadjusted.ci_upper, 4),
+        fmt_num(r.unadjusted.tau2, 4)
+    ));
+    if r.k < FEW_STUDIES {
+        out.push_str(&format!(
+            "\nNote: with only {} studies, every method below has little power; a non-significant test says almost nothing about bias.\n",
+            r.k
+        ));
+    }
+    let stat = if s.test == Test::Knha { "t" } else { "z" };
+    if let Some(e) = &r.egger {
+        out.push_str(&egger_section(e, stat, &level));
+    }
+    if let Some(b) = &r.begg {
+        out.push_str(&begg_section(b));
+    }
+    if let Some(t) = &r.trimfill {
+        out.push_str(&trimfill_section(t, r, &level));
+    }
+    out.push_str(&failsafe_section(&r.failsafe));
+    if let Some(pp) = &r.pet_peese {
+        out.push_str(&pet_peese_section(pp, &level));
+    }
+    for warning in &r.warnings {
+        out.push_str(&format!("\nNot available: {warning}\n"));
+    }
+    out
+}
+
+fn egger_section(e: &Egger, stat: &str, level: &str) -> String {
+    let verdict = if e.p < 0.05 {
+        format!(
+            "Smaller studies report {} effects than larger ones, which fits publication bias but could equally come from heterogeneity, chance or differences in how small studies were done.",
+            if e.slope > 0.0 { "larger" } else { "smaller" }
+        )
+    } else {
+        "There is no clear sign that smaller studies report different effects, but the test has little power, so bias cannot be ruled out.".to_owned()
+    };
+    format!(
+        "\nEgger's regression test (mixed-effects model with the standard error as predictor):\n  {stat} = {}, p {}; limit estimate (SE -> 0): {} ({level}% CI: {}, {})\n  {verdict}\n",
+        fmt_num(e.statistic, 4),
+        p_phrase(e.p),
+        fmt_num(e.limit_estimate, 4),
+        fmt_num(e.limit_ci_lower, 4),
+        fmt_num(e.limit_ci_upper, 4),
+    )
+}
+
+fn begg_section(b: &Begg) -> String {
+    let verdict = if b.p < 0.05 {
+        "Effect sizes are correlated with their variances, a sign of funnel-plot asymmetry; the test cannot tell whether publication bias or something else caused it."
+    } else {
+        "Effect sizes are not clearly correlated with their variances; this rank test has even less power than Egger's, so this does not rule out bias."
+    };
+    format!(
+        "\nBegg & Mazumdar rank correlation:\n  Kendall's tau = {}, p {} ({} p-value)\n  {verdict}\n",
+        fmt_num(b.tau, 4),
+        p_phrase(b.p),
+        b.p_method
+    )
+}
+
+fn trimfill_section(t: &TrimFill, r: &BiasResult, level: &str) -> String {
+    let side = t.side.name();
+    let verdict = if t.k0 == 0 {
+        "No studies are imputed, so the estimate is unchanged; the method only looks for missing studies on one side and can miss other forms of bias.".to_owned()
+    } else {
+        format!(
+            "Filling in {} {} on the {side} moves the estimate from {} to {}; this is what the estimate would be if the asymmetry came entirely from unpublished studies, an assumption the data cannot confirm.",
+            t.k0,
+            if t.k0 == 1 { "study" } else { "studies" },
+            fmt_num(r.unadjusted.estimate, 4),
+            fmt_num(t.estimate, 4)
+        )
+    };
+    format!(
+        "\nTrim-and-fill (L0 estimator, missing studies on the {side}):\n  estimated missing studies k0 = {} (SE = {}); adjusted estimate: {} (SE = {}; {level}% CI: {}, {}), tau^2 = {}\n  {verdict}\n",
+        t.k0,
+        fmt_num(t.k0_se, 4),
+        fmt_num(t.estimate, 4),
+        fmt_num(t.se, 4),
+        fmt_num(t.ci_lower, 4),
+        fmt_num(t.ci_upper, 4),
+        fmt_num(t.tau2, 4)
+    )
+}
+
+fn failsafe_section(f: &FailSafe) -> String {
+    format!(
+        "\nFail-safe N (alpha = {}):\n  Rosenthal: {} (combined one-sided p {}); Orwin: {} (target effect {}); Rosenberg: {} (combined p {})\n  It would take about {} unpublished studies averaging no effect to make the combined result non-significant; fail-safe numbers ignore heterogeneity and assume the missing studies average exactly zero, so they say little about bias.\n",
+        fmt_num(f.alpha, 2),
+        count(f.rosenthal),
+        p_phrase(f.rosenthal_p),
+        count(f.orwin),
+        fmt_num(f.orwin_target, 4),
+        count(f.rosenberg),
+        p_phrase(f.rosenberg_p),
+        count(f.rosenthal)
+    )
+}
+
+/// A fail-safe number, or "infinitely many".
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "infinitely many".to_owned(), |n| n.to_string())
+}
+
+fn pet_peese_section(pp: &PetPeese, level: &str) -> String {
+    let line = |name: &str, l: &crate::bias::pet_peese::Limit| {
+        format!(
+            "  {name}: intercept {} (SE = {}; t = {}, p = {}; {level}% CI: {}, {})\n",
+            fmt_num(l.estimate, 4),
+            fmt_num(l.se, 4),
+            fmt_num(l.statistic, 4),
+            fmt_p(l.p),
+            fmt_num(l.ci_lower, 4),
+            fmt_num(l.ci_upper, 4)
+        )
+    };
+    let verdict = format!(
+        "PET's intercept is {}significant, so the {} estimate {} is the bias-corrected effect; both regressions assume that bias grows with the standard error and are unreliable with few studies or much heterogeneity.",
+        if pp.selected == "PEESE" { "" } else { "not " },
+        pp.selected,
+        fmt_num(pp.estimate, 4)
+    );
+    format!(
+        "\nPET-PEESE (weighted least squares, t tests with df = {}):\n{}{}  Rule: {}.\n  {verdict}\n",
+        fmt_num(pp.df, 0),
+        line("PET  ", &pp.pet),
+        line("PEESE", &pp.peese),
+        pp.rule
+    )
+}
