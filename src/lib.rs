@@ -6,7 +6,8 @@
 //! * [`effect_size`] and [`dataset`]: records to effect sizes (metafor `escalc`);
 //! * [`model`]: common- and random-effects models, τ² estimators, heterogeneity (metafor `rma`);
 //! * [`pool`]: the pooled summary with its intervals;
-//! * [`report`]: text, JSON and CSV views of the results.
+//! * [`report`]: text, JSON and CSV views of the results;
+//! * [`plot`]: forest and funnel plots (SVG, PNG, PDF).
 //!
 //! The library prints nothing and touches no files; the `tau` binary does that.
 
@@ -18,6 +19,7 @@ pub mod effect_size;
 pub mod input;
 pub mod measure;
 pub mod model;
+pub mod plot;
 pub mod pool;
 pub mod report;
 

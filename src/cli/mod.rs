@@ -3,7 +3,10 @@
 
 pub mod args;
 pub mod error;
+pub mod forest;
+pub mod funnel;
 pub mod output;
+pub mod plot_output;
 pub mod pool;
 pub mod schema;
 
@@ -25,6 +28,10 @@ pub struct Cli {
 pub enum Command {
     /// Pool the studies of a file with a common- or random-effects model.
     Pool(pool::PoolArgs),
+    /// Draw a forest plot (.svg, .png or .pdf).
+    Forest(forest::ForestArgs),
+    /// Draw a funnel plot (.svg, .png or .pdf).
+    Funnel(funnel::FunnelArgs),
     /// Print the JSON Schema of the study-record format.
     Schema,
 }
@@ -33,6 +40,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Pool(args) => pool::run(&args),
+        Command::Forest(args) => forest::run(&args),
+        Command::Funnel(args) => funnel::run(&args),
         Command::Schema => output::emit(None, schema::SCHEMA),
     }
 }
