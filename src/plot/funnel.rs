@@ -127,7 +127,7 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         hi = hi.max(*y);
     }
     let pad = 0.1 * (hi - lo);
-    let x_axis = Axis::within(spec.scale, lo - pad, hi + pad);
+    let mut x_axis = Axis::within(spec.scale, lo - pad, hi + pad);
     let f = spec.font_size;
     let legend_entries = legend(spec);
     let legend_width = if legend_entries.is_empty() {
@@ -140,6 +140,14 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
             + 2.5 * f
     };
 
+    let right_margin = if legend_entries.is_empty() {
+        f
+    } else {
+        0.5 * f
+    };
+    let plot_width = spec.width - legend_width - 0.5 * f - f - right_margin - 4.6 * f;
+    drop_crowded_ticks(&mut x_axis, &fonts, f, plot_width);
+
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (spec.width as u32, spec.height as u32))
@@ -150,11 +158,7 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         builder
             .margin_top((1.2 * f) as u32)
             .margin_left(f as u32)
-            .margin_right(if legend_entries.is_empty() {
-                f
-            } else {
-                0.5 * f
-            } as u32)
+            .margin_right(right_margin as u32)
             .x_label_area_size((3.6 * f) as u32)
             .y_label_area_size((4.6 * f) as u32);
         if let Some(title) = &spec.title {
@@ -246,7 +250,7 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
                 .draw_series(std::iter::once(estimate))
                 .map_err(render_error)?;
         }
-        let radius = (0.3 * f).round().max(2.0) as i32;
+        let radius = (0.26 * f).round().max(2.0) as i32;
         chart
             .draw_series(
                 spec.filled
@@ -272,6 +276,21 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         root.present().map_err(render_error)?;
     }
     Ok(out)
+}
+
+/// Removes ticks whose labels would touch their left neighbour's.
+fn drop_crowded_ticks(axis: &mut Axis, fonts: &Fonts, size: f64, width: f64) {
+    let mut last_right = f64::NEG_INFINITY;
+    let (lo, hi) = (axis.lo, axis.hi);
+    axis.ticks.retain(|tick| {
+        let centre = (tick.at - lo) / (hi - lo) * width;
+        let half = fonts.width(&tick.label, size, Weight::Regular) / 2.0;
+        let clear = centre - half >= last_right + 0.5 * size;
+        if clear {
+            last_right = centre + half;
+        }
+        clear
+    });
 }
 
 /// A linear coordinate running `from` → `to` (either way round) with
@@ -337,7 +356,7 @@ fn draw_legend<DB: DrawingBackend>(
     let text_style = TextStyle::from(font(f)).color(&INK);
     for (text, swatch) in entries {
         let (cx, cy) = (x + box_size / 2, y + box_size / 2);
-        let radius = (0.3 * f).round().max(2.0) as i32;
+        let radius = (0.26 * f).round().max(2.0) as i32;
         match swatch {
             Swatch::Shade(color) => {
                 area.draw(&Rectangle::new(

@@ -86,8 +86,10 @@ impl Axis {
         };
         let (a, b) = (scale.to_display(lo), scale.to_display(hi));
         let display = match scale {
+            Scale::Linear => linear_ticks(a, b, 5),
             Scale::Log => log_ticks(a, b),
-            _ => linear_ticks(a, b, 5),
+            Scale::Tanh => bounded_ticks(scale, lo, hi, &TANH_TICKS),
+            Scale::Logistic => bounded_ticks(scale, lo, hi, &LOGISTIC_TICKS),
         };
         let ticks: Vec<Tick> = display
             .into_iter()
@@ -198,6 +200,34 @@ pub fn axis_label(measure: Measure) -> String {
     .into()
 }
 
+/// Candidate ticks for correlations, most wanted first: even steps, then
+/// closer towards ±1, where Fisher's z stretches the scale.
+const TANH_TICKS: [f64; 19] = [
+    0.0, -0.2, 0.2, -0.4, 0.4, -0.6, 0.6, -0.8, 0.8, -0.9, 0.9, -0.95, 0.95, -0.99, 0.99, -0.995,
+    0.995, -0.999, 0.999,
+];
+
+/// Candidate ticks for proportions on the logit scale, most wanted first.
+const LOGISTIC_TICKS: [f64; 19] = [
+    0.5, 0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.05, 0.95, 0.01, 0.99, 0.02, 0.98, 0.005, 0.995, 0.001,
+    0.999, 0.4, 0.6,
+];
+
+/// Ticks for a bounded display scale: candidates inside the range, taken in
+/// order of preference while at least 1/12 of the axis from those taken.
+fn bounded_ticks(scale: Scale, lo: f64, hi: f64, candidates: &[f64]) -> Vec<f64> {
+    let spacing = (hi - lo) / 12.0;
+    let mut taken: Vec<(f64, f64)> = Vec::new();
+    for &v in candidates {
+        let at = scale.from_display(v);
+        if at >= lo && at <= hi && taken.iter().all(|(a, _)| (at - a).abs() >= spacing) {
+            taken.push((at, v));
+        }
+    }
+    taken.sort_by(|a, b| a.0.total_cmp(&b.0));
+    taken.into_iter().map(|(_, v)| v).collect()
+}
+
 /// A tick value in its shortest form: "0.5", "2", "−1.5".
 pub fn tick_label(v: f64) -> String {
     let text = format!("{v:.6}");
@@ -270,9 +300,14 @@ mod tests {
 
     #[test]
     fn bounded_scales_keep_ticks_inside_their_range() {
-        let axis = Axis::covering(Scale::Tanh, 0.2, 2.5);
-        assert!(axis.ticks.iter().all(|t| t.at.is_finite()));
-        assert!(axis.hi >= 2.5 && axis.lo <= 0.2);
+        let axis = Axis::covering(Scale::Tanh, -0.3, 2.5);
+        assert_eq!(labels(&axis), ["0", "0.4", "0.6", "0.8", "0.9", "0.95"]);
+        assert_eq!((axis.lo, axis.hi), (-0.3, 2.5));
+        let axis = Axis::covering(Scale::Logistic, -3.0, 0.5);
+        assert_eq!(
+            labels(&axis),
+            ["0.05", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"]
+        );
     }
 
     #[test]

@@ -10,82 +10,10 @@ use super::super::PlotError;
 use super::super::groups;
 use super::super::scale::{Axis, Scale, axis_label, fixed, tick_label};
 use super::columns::{DataColumn, data_columns};
+use super::range::axis_for;
+use super::rows::{EstimateText, Mark, Row, RowKind};
 use super::text;
 use super::{ForestOptions, Model, Sort};
-
-/// The kinds of rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum RowKind {
-    /// A subgroup's heading.
-    Heading,
-    /// One study.
-    Study,
-    /// A pooled estimate; `overall` for the whole data set.
-    Summary { overall: bool },
-    /// The prediction interval.
-    Prediction,
-    /// A line of text: heterogeneity, subgroup test.
-    Note,
-    /// Vertical space between blocks.
-    Gap,
-}
-
-/// The estimate and CI as three right-aligned pieces: "0.49", "[0.34,", "0.70]".
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct EstimateText {
-    pub estimate: String,
-    pub lower: String,
-    pub upper: String,
-}
-
-/// What the plot column shows in a row (analysis scale).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Mark {
-    None,
-    /// A study: square of relative size √(w/w_max) and whiskers.
-    Square {
-        estimate: f64,
-        lower: f64,
-        upper: f64,
-        size: f64,
-    },
-    /// A pooled estimate and its CI.
-    Diamond {
-        estimate: f64,
-        lower: f64,
-        upper: f64,
-        model: Model,
-    },
-    /// A prediction interval.
-    Interval {
-        lower: f64,
-        upper: f64,
-    },
-}
-
-/// One row.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Row {
-    pub kind: RowKind,
-    pub label: String,
-    pub cells: Vec<String>,
-    pub estimate: Option<EstimateText>,
-    pub weights: Vec<String>,
-    pub mark: Mark,
-}
-
-impl Row {
-    fn text(kind: RowKind, label: String) -> Row {
-        Row {
-            kind,
-            label,
-            cells: Vec::new(),
-            estimate: None,
-            weights: Vec::new(),
-            mark: Mark::None,
-        }
-    }
-}
 
 /// Everything the plot shows.
 pub(super) struct Content {
@@ -112,6 +40,7 @@ struct Builder<'a> {
     columns: &'a [DataColumn],
     scale: Scale,
     digits: usize,
+    weight_digits: usize,
     max_weight: f64,
     rows: Vec<Row>,
 }
@@ -140,6 +69,7 @@ pub(super) fn build(
         columns: &columns,
         scale: Scale::for_measure(data.measure),
         digits: forest.digits,
+        weight_digits: weight_digits(&overall),
         max_weight: primary.studies.iter().map(|s| s.weight).fold(0.0, f64::max),
         rows: Vec::new(),
     };
@@ -181,10 +111,12 @@ pub(super) fn build(
         b.rows.push(Row::text(RowKind::Gap, String::new()));
     }
     let overall_refs: Vec<&PoolResult> = overall.iter().collect();
+    let first_summary = b.rows.len();
     b.summaries(&overall_refs, &all, true);
-    let show_pi = forest.prediction && models[0] == Model::Random;
-    if show_pi {
-        b.prediction(primary);
+    if forest.prediction && models[0] == Model::Random {
+        // Right under the random-effects diamond it belongs to.
+        let row = b.prediction(primary);
+        b.rows.insert(first_summary + 1, row);
     }
     b.note(text::heterogeneity(primary));
     for (model, test) in models.iter().zip(&tests) {
@@ -247,8 +179,8 @@ impl Builder<'_> {
         }
     }
 
-    fn percent(weight: f64) -> String {
-        format!("{}%", fixed(weight, 1))
+    fn percent(&self, weight: f64) -> String {
+        format!("{}%", fixed(weight, self.weight_digits))
     }
 
     fn studies(&mut self, indices: &[usize], sort: &Sort) {
@@ -269,7 +201,7 @@ impl Builder<'_> {
                 weights: self
                     .overall
                     .iter()
-                    .map(|r| Self::percent(r.studies[i].weight))
+                    .map(|r| self.percent(r.studies[i].weight))
                     .collect(),
                 mark: Mark::Square {
                     estimate: row.yi,
@@ -300,7 +232,7 @@ impl Builder<'_> {
                 .enumerate()
                 .map(|(w, r)| {
                     if w == m {
-                        Self::percent(indices.iter().map(|&i| r.studies[i].weight).sum())
+                        self.percent(indices.iter().map(|&i| r.studies[i].weight).sum())
                     } else {
                         String::new()
                     }
@@ -323,6 +255,7 @@ impl Builder<'_> {
                     lower: result.ci_lower,
                     upper: result.ci_upper,
                     model: *model,
+                    primary: m == 0,
                 },
             });
         }
@@ -332,24 +265,34 @@ impl Builder<'_> {
         self.rows.iter().any(|r| r.kind == RowKind::Heading)
     }
 
-    fn prediction(&mut self, result: &PoolResult) {
+    fn prediction(&self, result: &PoolResult) -> Row {
         let estimate = match &result.transformed {
             Some(t) => self.text3(None, t.pi_lower, t.pi_upper),
             None => self.text3(None, result.pi_lower, result.pi_upper),
         };
-        self.rows.push(Row {
+        Row {
             estimate: Some(estimate),
             mark: Mark::Interval {
                 lower: result.pi_lower,
                 upper: result.pi_upper,
             },
             ..Row::text(RowKind::Prediction, "Prediction interval".into())
-        });
+        }
     }
 
     fn note(&mut self, text: String) {
         self.rows.push(Row::text(RowKind::Note, text));
     }
+}
+
+/// Decimals of the weight column: one, or two when some weight is below
+/// 0.1% (as in plots of hundreds of studies), so that no study shows "0.0%".
+fn weight_digits(results: &[PoolResult]) -> usize {
+    let smallest = results
+        .iter()
+        .flat_map(|r| r.studies.iter().map(|s| s.weight))
+        .fold(f64::INFINITY, f64::min);
+    if smallest < 0.095 { 2 } else { 1 }
 }
 
 /// The order of `indices` under `sort` (stable: ties keep file order).
@@ -369,81 +312,4 @@ fn sorted(data: &Dataset, primary: &PoolResult, indices: &[usize], sort: &Sort) 
         }
     }
     order
-}
-
-/// The axis: every estimate, pooled CI and prediction interval, the null,
-/// and the study CIs, except that a CI reaching more than one median CI
-/// width beyond the estimates is clipped (and drawn with an arrow).
-fn axis_for(
-    rows: &[Row],
-    scale: Scale,
-    null: Option<f64>,
-    xlim: Option<(f64, f64)>,
-) -> Result<Axis, PlotError> {
-    if let Some((lo, hi)) = xlim {
-        let (a, b) = (scale.from_display(lo), scale.from_display(hi));
-        if !(a.is_finite() && b.is_finite() && a < b) {
-            return Err(PlotError::BadOption(format!(
-                "--xlim {lo},{hi} is not a range on this measure's scale: give two increasing values{}",
-                if scale == Scale::Linear {
-                    ""
-                } else {
-                    " inside the scale's range (e.g. ratios above 0)"
-                }
-            )));
-        }
-        return Ok(Axis::covering(scale, a, b));
-    }
-    let mut core: Vec<f64> = null.into_iter().collect();
-    let mut study_cis = Vec::new();
-    for row in rows {
-        match row.mark {
-            Mark::Square {
-                estimate,
-                lower,
-                upper,
-                ..
-            } => {
-                core.push(estimate);
-                study_cis.push((lower, upper));
-            }
-            Mark::Diamond { lower, upper, .. } | Mark::Interval { lower, upper } => {
-                core.extend([lower, upper]);
-            }
-            Mark::None => {}
-        }
-    }
-    let finite = |v: &f64| v.is_finite();
-    let lo = core
-        .iter()
-        .copied()
-        .filter(finite)
-        .fold(f64::INFINITY, f64::min);
-    let hi = core
-        .iter()
-        .copied()
-        .filter(finite)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let mut widths: Vec<f64> = study_cis
-        .iter()
-        .map(|(l, u)| u - l)
-        .filter(finite)
-        .collect();
-    widths.sort_by(f64::total_cmp);
-    let reach = widths.get(widths.len() / 2).copied().unwrap_or(0.0);
-    let lowest = study_cis
-        .iter()
-        .map(|c| c.0)
-        .filter(finite)
-        .fold(lo, f64::min);
-    let highest = study_cis
-        .iter()
-        .map(|c| c.1)
-        .filter(finite)
-        .fold(hi, f64::max);
-    Ok(Axis::covering(
-        scale,
-        lowest.max(lo - reach),
-        highest.min(hi + reach),
-    ))
 }

@@ -3,8 +3,9 @@
 use super::super::font::Weight;
 use super::super::svg::{Anchor, Stroke, SvgWriter, TextStyle};
 use super::Model;
-use super::content::{Content, Mark, Row, RowKind};
+use super::content::Content;
 use super::layout::{Layout, row_weight};
+use super::rows::{Mark, Row, RowKind};
 
 const INK: &str = "#000000";
 const NOTE_INK: &str = "#333333";
@@ -231,6 +232,7 @@ fn mark(svg: &mut SvgWriter, content: &Content, layout: &Layout, i: usize, mark:
             lower,
             upper,
             model,
+            primary,
         } => {
             let half = 0.36 * h;
             let points = [
@@ -239,11 +241,14 @@ fn mark(svg: &mut SvgWriter, content: &Content, layout: &Layout, i: usize, mark:
                 (x(upper), cy),
                 (x(estimate), cy + half),
             ];
-            match model {
-                Model::Random => svg.polygon(&points, DIAMOND, None, Some("diamond random")),
-                Model::Common => {
-                    svg.polygon(&points, "#ffffff", Some(&WHISKER), Some("diamond common"))
-                }
+            let class = match model {
+                Model::Random => "diamond random",
+                Model::Common => "diamond common",
+            };
+            if primary {
+                svg.polygon(&points, DIAMOND, None, Some(class));
+            } else {
+                svg.polygon(&points, "#ffffff", Some(&WHISKER), Some(class));
             }
         }
         Mark::Interval { lower, upper } => {
@@ -311,16 +316,18 @@ fn axis(svg: &mut SvgWriter, content: &Content, layout: &Layout) {
     svg.open("axis");
     svg.line((left, y), (right, y), &RULE, Some("axis-line"));
     let regular = |anchor| style(f, Weight::Regular, anchor);
-    for tick in &content.axis.ticks {
+    for (tick, labelled) in content.axis.ticks.iter().zip(&layout.tick_labelled) {
         let x = layout.x(content, tick.at);
         svg.line((x, y), (x, y + 0.4 * f), &RULE, Some("tick"));
-        svg.text(
-            x,
-            layout.tick_baseline,
-            &tick.label,
-            &regular(Anchor::Middle),
-            Some("tick-label"),
-        );
+        if *labelled {
+            svg.text(
+                x,
+                layout.tick_baseline,
+                &tick.label,
+                &regular(Anchor::Middle),
+                Some("tick-label"),
+            );
+        }
     }
     svg.text(
         (left + right) / 2.0,
@@ -338,22 +345,10 @@ fn axis(svg: &mut SvgWriter, content: &Content, layout: &Layout) {
             None => (right, left),
         };
         if let Some(text) = &content.favours[0] {
-            svg.text(
-                l,
-                baseline,
-                &format!("← {text}"),
-                &regular(Anchor::End),
-                Some("favours"),
-            );
+            svg.text(l, baseline, text, &regular(Anchor::End), Some("favours"));
         }
         if let Some(text) = &content.favours[1] {
-            svg.text(
-                r,
-                baseline,
-                &format!("{text} →"),
-                &regular(Anchor::Start),
-                Some("favours"),
-            );
+            svg.text(r, baseline, text, &regular(Anchor::Start), Some("favours"));
         }
     }
     svg.close();

@@ -5,7 +5,8 @@
 use super::super::PlotError;
 use super::super::font::{Fonts, Weight};
 use super::ForestOptions;
-use super::content::{Content, Row, RowKind};
+use super::content::Content;
+use super::rows::{Row, RowKind};
 
 /// A header spanning several columns (an arm, or "Weight").
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +46,8 @@ pub(super) struct Layout {
     /// Right end of each note row's text (`None` for other rows).
     pub note_right: Vec<Option<f64>>,
     pub axis_y: f64,
+    /// Whether each tick's label is drawn (labels that would touch the previous one are not).
+    pub tick_labelled: Vec<bool>,
     pub tick_baseline: f64,
     pub xlab_baseline: f64,
     pub favours_baseline: Option<f64>,
@@ -140,7 +143,7 @@ impl Layout {
             };
 
         // Estimate pieces and weight columns.
-        let pieces = |pick: fn(&super::content::EstimateText) -> &str| {
+        let pieces = |pick: fn(&super::rows::EstimateText) -> &str| {
             measure(
                 rows.iter()
                     .filter_map(|r| r.estimate.as_ref().map(|e| (pick(e), row_weight(r))))
@@ -237,6 +240,21 @@ impl Layout {
             left: panel.1 + gap + estimate_block + gap,
             right: x,
         });
+        let mut last_right = f64::NEG_INFINITY;
+        let tick_labelled = content
+            .axis
+            .ticks
+            .iter()
+            .map(|tick| {
+                let centre = panel.0 + content.axis.fraction(tick.at) * panel_width;
+                let half = fonts.width(&tick.label, f, Weight::Regular) / 2.0;
+                let clear = centre - half >= last_right + 0.4 * f;
+                if clear {
+                    last_right = centre + half;
+                }
+                clear
+            })
+            .collect();
         let mut width = note_right.iter().flatten().fold(x, |w, n| w.max(*n)) + margin;
 
         // Vertical positions, top to bottom.
@@ -292,6 +310,7 @@ impl Layout {
             weight_span,
             note_right,
             axis_y,
+            tick_labelled,
             tick_baseline,
             xlab_baseline,
             favours_baseline,

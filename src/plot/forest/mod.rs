@@ -3,10 +3,10 @@
 //! interval, heterogeneity and, with subgroups, a block per moderator level
 //! and the test for subgroup differences.
 //!
-//! Built in three steps: [`content`] decides what each row says and shows
-//! (formatting the numbers of [`crate::PoolResult`]s), [`layout`] measures
+//! Built in three steps: `content` decides what each row says and shows
+//! (formatting the numbers of [`crate::PoolResult`]s), `layout` measures
 //! every string with the bundled font and places the columns and rows, and
-//! [`draw`] writes the SVG. The SVG is written directly rather than through
+//! `draw` writes the SVG. The SVG is written directly rather than through
 //! plotters, because the layout is a table with a plot column and needs
 //! sub-pixel placement and measured text; the funnel plot uses plotters.
 //!
@@ -19,6 +19,8 @@ mod columns;
 mod content;
 mod draw;
 mod layout;
+mod range;
+mod rows;
 mod text;
 
 use crate::dataset::Dataset;
