@@ -1,7 +1,7 @@
 //! Subgroups for `--by`: the studies split by the levels of a moderator,
 //! each level pooled on its own, and the test for subgroup differences.
 //!
-//! Each level is pooled by [`crate::pool`] with the plot's options, so every
+//! Each level is pooled by [`crate::pool()`] with the plot's options, so every
 //! level has its own τ² (as `meta`'s default for random-effects subgroup
 //! analyses). The test for subgroup differences is Cochran's Q across the
 //! level estimates, Q_b = Σ (μ̂ⱼ − μ̄)² / SE(μ̂ⱼ)², with μ̄ their

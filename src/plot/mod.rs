@@ -1,11 +1,11 @@
 //! Plots: forest and funnel plots as SVG, rendered to PNG or PDF.
 //!
-//! * [`forest`]: the forest plot, laid out from measured text (own SVG writer, [`svg`]);
+//! * [`forest`](mod@forest): the forest plot, laid out from measured text (own SVG writer, [`svg`]);
 //! * [`funnel`]: the funnel plot and its contour-enhanced form (plotters);
 //! * [`groups`]: subgroups for `--by` and the test for subgroup differences;
 //! * [`scale`]: ratio (log), correlation and proportion axes, ticks, number labels;
 //! * [`font`]: the bundled Liberation Sans and text measurement;
-//! * [`render`]: SVG → PNG (resvg) and SVG → PDF (svg2pdf) with only the bundled font.
+//! * [`render`](mod@render): SVG → PNG (resvg) and SVG → PDF (svg2pdf) with only the bundled font.
 //!
 //! Plots are views of the same results as the text and JSON reports: every
 //! number drawn is formatted from a [`crate::PoolResult`], never recomputed.
