@@ -337,18 +337,10 @@ fn axis(svg: &mut SvgWriter, content: &Content, layout: &Layout) {
         Some("xlab"),
     );
     if let Some(baseline) = layout.favours_baseline {
-        let (l, r) = match content.null {
-            Some(null) => (
-                layout.x(content, null) - 0.6 * f,
-                layout.x(content, null) + 0.6 * f,
-            ),
-            None => (right, left),
-        };
-        if let Some(text) = &content.favours[0] {
-            svg.text(l, baseline, text, &regular(Anchor::End), Some("favours"));
-        }
-        if let Some(text) = &content.favours[1] {
-            svg.text(r, baseline, text, &regular(Anchor::Start), Some("favours"));
+        for (text, x) in content.favours.iter().zip(layout.favours_x) {
+            if let Some(text) = text {
+                svg.text(x, baseline, text, &regular(Anchor::Start), Some("favours"));
+            }
         }
     }
     svg.close();

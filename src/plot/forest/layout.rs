@@ -51,6 +51,8 @@ pub(super) struct Layout {
     pub tick_baseline: f64,
     pub xlab_baseline: f64,
     pub favours_baseline: Option<f64>,
+    /// Where the two "favours" labels start (both are left-aligned).
+    pub favours_x: [f64; 2],
 }
 
 /// Text weight of a row's label and numbers.
@@ -255,7 +257,26 @@ impl Layout {
                 clear
             })
             .collect();
-        let mut width = note_right.iter().flatten().fold(x, |w, n| w.max(*n)) + margin;
+        // "Favours" labels either side of the line of no effect, or under the
+        // ends of the axis; the figure widens if the right one would not fit.
+        let favours_width = |i: usize| {
+            content.favours[i]
+                .as_ref()
+                .map_or(0.0, |t| fonts.width(t, f, Weight::Regular))
+        };
+        let favours_x = match content.null {
+            Some(null) => {
+                let x = panel.0 + content.axis.fraction(null) * panel_width;
+                [(x - 0.6 * f - favours_width(0)).max(margin), x + 0.6 * f]
+            }
+            None => [panel.0, panel.1 - favours_width(1)],
+        };
+        let favours_right = favours_x[1] + favours_width(1);
+        let mut width = note_right
+            .iter()
+            .flatten()
+            .fold(x.max(favours_right), |w, n| w.max(*n))
+            + margin;
 
         // Vertical positions, top to bottom.
         let mut y = margin;
@@ -314,6 +335,7 @@ impl Layout {
             tick_baseline,
             xlab_baseline,
             favours_baseline,
+            favours_x,
         })
     }
 
