@@ -207,6 +207,61 @@ fn text_columns_equal_the_json_of_pool() {
 }
 
 #[test]
+fn sorting_and_model_choices() {
+    use tau_meta::plot::Sort;
+    let data = bcg();
+    let result = tau_meta::pool(&data, &FitOptions::default()).unwrap();
+    let labels = |options: &ForestOptions| {
+        let plot = forest(&data, &FitOptions::default(), options).unwrap();
+        let doc = Document::parse(&plot.svg).unwrap();
+        all(&doc, "study")
+            .iter()
+            .map(|r| text_of(r, "label"))
+            .collect::<Vec<_>>()
+    };
+    let by_effect = labels(&ForestOptions {
+        sort: Sort::Effect,
+        ..ForestOptions::default()
+    });
+    let mut expected: Vec<_> = result.studies.iter().collect();
+    expected.sort_by(|a, b| a.yi.total_cmp(&b.yi));
+    assert_eq!(
+        by_effect,
+        expected.iter().map(|s| s.study.clone()).collect::<Vec<_>>()
+    );
+    let by_weight = labels(&ForestOptions {
+        sort: Sort::Weight,
+        ..ForestOptions::default()
+    });
+    assert_eq!(by_weight[0], "TPT Madras 1980");
+    let by_year = labels(&ForestOptions {
+        sort: Sort::Moderator("year".into()),
+        ..ForestOptions::default()
+    });
+    assert_eq!(by_year[0], "Aronson 1948");
+    assert_eq!(by_year[12], "TPT Madras 1980");
+
+    let options = ForestOptions {
+        models: Models::Common,
+        prediction: false,
+        ..ForestOptions::default()
+    };
+    let plot = forest(&data, &FitOptions::default(), &options).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    let diamonds = all(&doc, "diamond");
+    assert_eq!(diamonds.len(), 1);
+    assert!(has_class(&diamonds[0], "common"));
+    assert_eq!(
+        diamonds[0].attribute("fill"),
+        Some("#1a1a1a"),
+        "the only diamond is filled"
+    );
+    assert!(all(&doc, "prediction").is_empty());
+    let note = text_of(&all(&doc, "note")[0], "label");
+    assert!(note.starts_with("Heterogeneity: I² = "), "{note}");
+}
+
+#[test]
 fn long_labels_do_not_run_into_other_columns() {
     let long =
         "A study whose label goes on and on: the Multicentre Randomised Trial of Everything (2024)";
