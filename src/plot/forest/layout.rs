@@ -286,7 +286,7 @@ impl Layout {
             y += 1.25 * f * 1.2 + 0.6 * f;
             baseline
         });
-        let two_lines = !column_spans_empty(content);
+        let two_lines = has_spans(content);
         let lines = if two_lines { 2 } else { 1 };
         let header_baselines: Vec<f64> = (0..lines)
             .map(|i| y + (i as f64 + 0.5) * h + 0.35 * f)
@@ -356,8 +356,8 @@ impl Layout {
     }
 }
 
-fn column_spans_empty(content: &Content) -> bool {
-    content.columns.iter().all(|c| c.group.is_none()) && content.weight_group.is_none()
+fn has_spans(content: &Content) -> bool {
+    content.columns.iter().any(|c| c.group.is_some()) || content.weight_group.is_some()
 }
 
 /// Runs of adjacent raw-data columns with the same arm: (name, first, last).
