@@ -15,8 +15,7 @@ fn close(actual: f64, expected: f64) -> bool {
 #[test]
 fn study_files_reproduce_metafor() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/published.json");
-    let published: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    let published: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
     let analyses = published["analyses"].as_array().expect("analyses");
     assert!(analyses.len() >= 3);
     for analysis in analyses {
@@ -25,60 +24,19 @@ fn study_files_reproduce_metafor() {
         let output = Command::cargo_bin("tau")
             .expect("binary")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "pool",
-                analysis["study_file"].as_str().expect("file"),
-                "--method",
-                method,
-                "--format",
-                "json",
-            ])
+            .args(["pool", analysis["study_file"].as_str().expect("file"), "--method", method, "--format", "json"])
             .output()
             .expect("runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let actual: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
-        for key in [
-            "k",
-            "estimate",
-            "se",
-            "statistic",
-            "p",
-            "ci_lower",
-            "ci_upper",
-            "tau2",
-            "tau",
-            "I2",
-            "H2",
-            "Q",
-            "Q_p",
-            "pi_lower",
-            "pi_upper",
-        ] {
-            let (a, e) = (
-                actual[key].as_f64().expect("number"),
-                expected[key].as_f64().expect("number"),
-            );
-            assert!(
-                close(a, e),
-                "{} {key}: tau {a}, metafor {e}",
-                analysis["id"]
-            );
+        for key in ["k", "estimate", "se", "statistic", "p", "ci_lower", "ci_upper", "tau2", "tau", "I2", "H2", "Q", "Q_p", "pi_lower", "pi_upper"] {
+            let (a, e) = (actual[key].as_f64().expect("number"), expected[key].as_f64().expect("number"));
+            assert!(close(a, e), "{} {key}: tau {a}, metafor {e}", analysis["id"]);
         }
         for key in ["tau2_ci", "I2_ci", "H2_ci"] {
             for i in 0..2 {
-                let (a, e) = (
-                    actual[key][i].as_f64().expect("number"),
-                    expected[key][i].as_f64().expect("number"),
-                );
-                assert!(
-                    close(a, e),
-                    "{} {key}[{i}]: tau {a}, metafor {e}",
-                    analysis["id"]
-                );
+                let (a, e) = (actual[key][i].as_f64().expect("number"), expected[key][i].as_f64().expect("number"));
+                assert!(close(a, e), "{} {key}[{i}]: tau {a}, metafor {e}", analysis["id"]);
             }
         }
     }
