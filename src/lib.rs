@@ -8,10 +8,10 @@
 //! * [`pool`]: the pooled summary with its intervals;
 //! * [`moderator`], [`subgroup`], [`regression`] and [`permutation`]: moderator
 //!   analysis (subgroups, meta-regression, permutation tests);
-//! * [`plot`]: figures as SVG;
 //! * [`bias`]: small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
-//! * [`report`]: text, JSON and CSV views of the results.
+//! * [`report`]: text, JSON and CSV views of the results;
+//! * [`plot`]: forest, funnel, bubble, leave-one-out and Baujat plots (SVG, PNG, PDF).
 //!
 //! The library prints nothing and touches no files; the `tau` binary does that.
 

@@ -7,9 +7,12 @@ pub mod bias;
 pub mod bubble;
 pub mod cumulative;
 pub mod error;
+pub mod forest;
+pub mod funnel;
 pub mod influence;
 pub mod leave_one_out;
 pub mod output;
+pub mod plot_output;
 pub mod pool;
 pub mod regress;
 pub mod schema;
@@ -40,6 +43,10 @@ pub enum Command {
     Regress(regress::RegressArgs),
     /// Bubble plot of a meta-regression on one continuous moderator (SVG).
     Bubble(bubble::BubbleArgs),
+    /// Draw a forest plot (.svg, .png or .pdf).
+    Forest(forest::ForestArgs),
+    /// Draw a funnel plot (.svg, .png or .pdf).
+    Funnel(funnel::FunnelArgs),
     /// Print the JSON Schema of the study-record format.
     Schema,
     /// Simulate meta-analyses and compare tau^2 estimators and tests.
@@ -71,6 +78,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Subgroup(args) => subgroup::run(&args),
         Command::Regress(args) => regress::run(&args),
         Command::Bubble(args) => bubble::run(&args),
+        Command::Forest(args) => forest::run(&args),
+        Command::Funnel(args) => funnel::run(&args),
         Command::Schema => output::emit(None, schema::SCHEMA),
         Command::Simulate(args) => simulate::run(&args),
         Command::Bias(args) => bias::run(&args),

@@ -120,6 +120,7 @@ fn draw(
     y: (f64, f64),
     series: impl FnOnce(&mut Chart<'_, '_>) -> DrawResult<()>,
 ) -> DrawResult<()> {
+    crate::plot::font::register_with_plotters();
     let root = SVGBackend::with_string(svg, (options.width, options.height)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut builder = ChartBuilder::on(&root);

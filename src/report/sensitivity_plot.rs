@@ -66,6 +66,7 @@ pub fn refit_forest_svg(
     );
     let mut svg = String::new();
     {
+        crate::plot::font::register_with_plotters();
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let mut chart = ChartBuilder::on(&root)
@@ -139,6 +140,7 @@ pub fn baujat_svg(result: &Baujat, x_label: &str) -> Result<String, PlotError> {
     let title = result.title.as_deref().unwrap_or("Baujat plot");
     let mut svg = String::new();
     {
+        crate::plot::font::register_with_plotters();
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 650)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         draw_baujat(&root, result, title, x_label, x_max, y_max)?;

@@ -1,0 +1,128 @@
+//! `tau forest`: the forest plot of one file.
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{InputArgs, ModelArgs};
+use super::plot_output::PlotOutputArgs;
+use tau_meta::plot::{ForestOptions, Models, Sort, forest};
+
+/// Flags of `tau forest`.
+#[derive(Debug, Args)]
+pub struct ForestArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: PlotOutputArgs,
+    /// Split the studies into subgroups by this moderator.
+    #[arg(long, value_name = "MODERATOR")]
+    by: Option<String>,
+    /// Order of the studies (within subgroups): effect, weight, or a moderator's name.
+    #[arg(long, value_name = "effect|weight|MODERATOR")]
+    sort: Option<String>,
+    /// Show the common-effect diamond as well as the random-effects one.
+    #[arg(long, conflicts_with = "common_only")]
+    common: bool,
+    /// Show only the common-effect model (weights and diamond).
+    #[arg(long)]
+    common_only: bool,
+    /// Leave out the prediction interval.
+    #[arg(long)]
+    no_pi: bool,
+    /// Leave out the raw-data columns (events, means, sizes).
+    #[arg(long)]
+    no_data: bool,
+    /// Title above the plot.
+    #[arg(long)]
+    title: Option<String>,
+    /// Axis label.
+    #[arg(long)]
+    xlab: Option<String>,
+    /// Label under the left half of the axis, e.g. "Favours vaccine".
+    #[arg(long)]
+    favours_left: Option<String>,
+    /// Label under the right half of the axis, e.g. "Favours control".
+    #[arg(long)]
+    favours_right: Option<String>,
+    /// Names of the two arms above the raw-data columns.
+    #[arg(long, value_name = "ARM1,ARM2", default_value = "Treatment,Control")]
+    arms: String,
+    /// Axis limits on the plotted scale (e.g. risk ratios: 0.1,2), widened to the nearest ticks.
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
+    xlim: Option<String>,
+    /// Total width in px (1/96 in); by default the plot column is 25 font sizes wide.
+    #[arg(long)]
+    width: Option<f64>,
+    /// Font size in px.
+    #[arg(long, default_value_t = 12.0)]
+    font_size: f64,
+    /// Decimals of estimates and CIs.
+    #[arg(long, default_value_t = 2)]
+    digits: usize,
+}
+
+fn pair(flag: &str, text: &str) -> Result<(String, String), CliError> {
+    match text.split_once(',') {
+        Some((a, b)) => Ok((a.trim().to_owned(), b.trim().to_owned())),
+        None => Err(CliError::Input(format!(
+            "--{flag} takes two values separated by a comma (got {text:?})"
+        ))),
+    }
+}
+
+impl ForestArgs {
+    fn options(&self) -> Result<ForestOptions, CliError> {
+        let (arm1, arm2) = pair("arms", &self.arms)?;
+        let xlim = match &self.xlim {
+            None => None,
+            Some(text) => {
+                let (lo, hi) = pair("xlim", text)?;
+                let number = |s: &str| {
+                    s.parse::<f64>()
+                        .map_err(|_| CliError::Input(format!("--xlim: {s:?} is not a number")))
+                };
+                Some((number(&lo)?, number(&hi)?))
+            }
+        };
+        Ok(ForestOptions {
+            by: self.by.clone(),
+            sort: match self.sort.as_deref() {
+                None => Sort::File,
+                Some("effect") => Sort::Effect,
+                Some("weight") => Sort::Weight,
+                Some(name) => Sort::Moderator(name.to_owned()),
+            },
+            models: match (self.common, self.common_only) {
+                (_, true) => Models::Common,
+                (true, false) => Models::Both,
+                (false, false) => Models::Random,
+            },
+            prediction: !self.no_pi,
+            title: self.title.clone(),
+            xlab: self.xlab.clone(),
+            width: self.width,
+            favours_left: self.favours_left.clone(),
+            favours_right: self.favours_right.clone(),
+            arms: [arm1, arm2],
+            data_columns: !self.no_data,
+            xlim,
+            digits: self.digits,
+            font_size: self.font_size,
+        })
+    }
+}
+
+/// Runs `tau forest`.
+pub fn run(args: &ForestArgs) -> Result<(), CliError> {
+    args.output.format()?;
+    let options = args.options()?;
+    let data = args.input.load()?;
+    let plot = forest(&data, &args.model.options(), &options)
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    for warning in &plot.warnings {
+        eprintln!("warning: {warning}");
+    }
+    args.output.write(&plot.svg)
+}

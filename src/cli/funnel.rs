@@ -1,0 +1,59 @@
+//! `tau funnel`: the funnel plot of one file.
+
+use clap::Args;
+
+use super::CliError;
+use super::args::{InputArgs, ModelArgs};
+use super::plot_output::PlotOutputArgs;
+use tau_meta::plot::{FunnelSpec, funnel_svg};
+
+/// Flags of `tau funnel`.
+#[derive(Debug, Args)]
+pub struct FunnelArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: PlotOutputArgs,
+    /// Contour-enhanced funnel: shade where studies would be significant at p < .10, .05, .01.
+    #[arg(long)]
+    contours: bool,
+    /// Title above the plot.
+    #[arg(long)]
+    title: Option<String>,
+    /// Effect axis label.
+    #[arg(long)]
+    xlab: Option<String>,
+    /// Width in px (1/96 in).
+    #[arg(long, default_value_t = 640.0)]
+    width: f64,
+    /// Height in px.
+    #[arg(long, default_value_t = 520.0)]
+    height: f64,
+}
+
+/// Runs `tau funnel`.
+pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
+    args.output.format()?;
+    for (flag, value) in [("width", args.width), ("height", args.height)] {
+        if !(value.is_finite() && (200.0..=20000.0).contains(&value)) {
+            return Err(CliError::Input(format!(
+                "--{flag} must be between 200 and 20000 px (got {value})"
+            )));
+        }
+    }
+    let data = args.input.load()?;
+    let result = tau_meta::pool(&data, &args.model.options())
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let mut spec = FunnelSpec::from_pool(&result);
+    spec.contours = args.contours;
+    spec.title = args.title.clone();
+    if let Some(xlab) = &args.xlab {
+        spec.xlab = xlab.clone();
+    }
+    spec.width = args.width;
+    spec.height = args.height;
+    let svg = funnel_svg(&spec).map_err(CliError::from)?;
+    args.output.write(&svg)
+}

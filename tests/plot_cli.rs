@@ -1,0 +1,150 @@
+//! `tau forest` and `tau funnel` from the command line: the formats they
+//! write, and that a failed run leaves an existing file alone.
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
+
+/// A fresh folder, removed at the end of the test.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!("tau-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.0.join(file).to_str().unwrap().to_owned()
+    }
+
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tau() -> Command {
+    Command::cargo_bin("tau").unwrap()
+}
+
+fn assert_png(bytes: &[u8]) {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "no PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(width > 100 && height > 100, "{width} x {height}");
+    assert!(bytes.ends_with(b"IEND\xaeB`\x82"), "PNG is truncated");
+}
+
+fn assert_pdf(bytes: &[u8]) {
+    assert!(bytes.starts_with(b"%PDF-"), "no PDF header");
+    let tail = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(32)..]).into_owned();
+    assert!(tail.contains("%%EOF"), "PDF is truncated");
+    let text = String::from_utf8_lossy(bytes);
+    assert!(text.contains("/FontFile2"), "the font is not embedded");
+}
+
+#[test]
+fn forest_writes_svg_png_and_pdf() {
+    let dir = TempDir::new("forest-formats");
+    for ext in ["svg", "png", "pdf"] {
+        let out = dir.path(&format!("bcg.{ext}"));
+        tau()
+            .args(["forest", BCG, "--by", "alloc", "--dpi", "100", "-o", &out])
+            .assert()
+            .success();
+        let bytes = std::fs::read(&out).unwrap();
+        match ext {
+            "svg" => {
+                let svg = String::from_utf8(bytes).unwrap();
+                // resvg reads it back, with the bundled font.
+                let tree = tau_meta::plot::render::parse(&svg).unwrap();
+                assert!(tree.size().width() > 500.0);
+            }
+            "png" => assert_png(&bytes),
+            _ => assert_pdf(&bytes),
+        }
+    }
+    assert_eq!(dir.files(), ["bcg.pdf", "bcg.png", "bcg.svg"]);
+}
+
+#[test]
+fn funnel_writes_svg_png_and_pdf() {
+    let dir = TempDir::new("funnel-formats");
+    for ext in ["svg", "png", "pdf"] {
+        let out = dir.path(&format!("funnel.{ext}"));
+        tau()
+            .args(["funnel", BCG, "--contours", "--dpi", "100", "-o", &out])
+            .assert()
+            .success();
+        let bytes = std::fs::read(&out).unwrap();
+        match ext {
+            "svg" => {
+                tau_meta::plot::render::parse(&String::from_utf8(bytes).unwrap()).unwrap();
+            }
+            "png" => assert_png(&bytes),
+            _ => assert_pdf(&bytes),
+        }
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_the_existing_file_alone() {
+    let dir = TempDir::new("forest-fail");
+    let out = dir.path("plot.png");
+    std::fs::write(&out, "an earlier plot").unwrap();
+    tau()
+        .args(["forest", BCG, "--by", "country", "-o", &out])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "no study has the moderator 'country'; the studies have: ablat, alloc, year",
+        ));
+    tau()
+        .args(["forest", BCG, "--width", "300", "-o", &out])
+        .assert()
+        .code(2)
+        .stderr(contains("--width 300 leaves no room for the plot"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "an earlier plot");
+    assert_eq!(
+        dir.files(),
+        ["plot.png"],
+        "a temporary file was left behind"
+    );
+}
+
+#[test]
+fn unknown_extensions_are_refused_before_any_work() {
+    tau()
+        .args(["forest", BCG, "-o", "plot.jpg"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "plot.jpg: the output file must end in .svg, .png or .pdf",
+        ));
+}
+
+#[test]
+fn conflicting_model_flags_are_refused() {
+    tau()
+        .args(["forest", BCG, "--common", "--common-only", "-o", "x.svg"])
+        .assert()
+        .code(2);
+}

@@ -1,0 +1,318 @@
+//! The structure of forest plots: every label drawn, one diamond per
+//! subgroup and overall, squares scaled by weight, text that equals
+//! `tau pool --format json`, and labels that never run into other columns.
+
+use assert_cmd::Command;
+use roxmltree::{Document, Node};
+use serde_json::Value;
+use tau_meta::plot::font::{Fonts, Weight};
+use tau_meta::plot::{ForestOptions, Models, forest};
+use tau_meta::{FitOptions, dataset};
+
+const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
+
+fn bcg() -> tau_meta::Dataset {
+    dataset::load_json(&std::fs::read_to_string(BCG).unwrap(), None).unwrap()
+}
+
+fn has_class(node: &Node, class: &str) -> bool {
+    node.attribute("class")
+        .is_some_and(|c| c.split(' ').any(|part| part == class))
+}
+
+fn all<'a, 'i>(doc: &'a Document<'i>, class: &str) -> Vec<Node<'a, 'i>> {
+    doc.descendants().filter(|n| has_class(n, class)).collect()
+}
+
+fn child<'a, 'i>(row: &Node<'a, 'i>, class: &str) -> Option<Node<'a, 'i>> {
+    row.descendants().find(|n| has_class(n, class))
+}
+
+fn text_of(row: &Node, class: &str) -> String {
+    child(row, class)
+        .and_then(|n| n.text())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn attr(node: &Node, name: &str) -> f64 {
+    node.attribute(name).unwrap().parse().unwrap()
+}
+
+/// "−0.43" → -0.43; "[0.13," → 0.13; "12.3%" → 12.3.
+fn number(text: &str) -> f64 {
+    text.replace('\u{2212}', "-")
+        .trim_matches(|c| matches!(c, '[' | ']' | ',' | '%'))
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {text:?}"))
+}
+
+fn tau(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("tau").unwrap();
+    cmd.args(args);
+    cmd
+}
+
+#[test]
+fn every_study_label_is_drawn_once() {
+    let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    let labels: Vec<String> = all(&doc, "study")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    let expected: Vec<String> = bcg().studies.iter().map(|s| s.label().to_owned()).collect();
+    assert_eq!(labels, expected);
+}
+
+#[test]
+fn one_diamond_per_subgroup_and_one_overall() {
+    let options = ForestOptions {
+        by: Some("alloc".into()),
+        ..ForestOptions::default()
+    };
+    let plot = forest(&bcg(), &FitOptions::default(), &options).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    assert_eq!(all(&doc, "diamond").len(), 4);
+    assert_eq!(all(&doc, "subgroup").len(), 3);
+    assert_eq!(all(&doc, "overall").len(), 1);
+    let headings: Vec<String> = all(&doc, "heading")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    assert_eq!(
+        headings,
+        ["alloc: random", "alloc: alternate", "alloc: systematic"]
+    );
+    let notes: Vec<String> = all(&doc, "note")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.starts_with("Heterogeneity"))
+            .count(),
+        4
+    );
+    // metafor: rma(est, sei = se, method = "EE") on the REML level estimates (tests/fixtures/subgroups.json).
+    assert!(notes.contains(&"Test for subgroup differences: Q(2) = 1.86, p = 0.394".to_owned()));
+
+    let both = ForestOptions {
+        models: Models::Both,
+        ..options
+    };
+    let plot = forest(&bcg(), &FitOptions::default(), &both).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    assert_eq!(all(&doc, "random").len(), 4);
+    assert_eq!(all(&doc, "common").len(), 4);
+}
+
+#[test]
+fn square_areas_are_proportional_to_weights() {
+    let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    let result = tau_meta::pool(&bcg(), &FitOptions::default()).unwrap();
+    let rows = all(&doc, "study");
+    let sides: Vec<f64> = rows
+        .iter()
+        .map(|r| attr(&child(r, "square").unwrap(), "width"))
+        .collect();
+    let smallest = sides.iter().copied().fold(f64::INFINITY, f64::min);
+    let largest = sides.iter().copied().fold(0.0, f64::max);
+    let max_weight = result.studies.iter().map(|s| s.weight).fold(0.0, f64::max);
+    for (row, (side, study)) in rows.iter().zip(sides.iter().zip(&result.studies)) {
+        assert_eq!(attr(&child(row, "square").unwrap(), "height"), *side);
+        let expected = largest * (study.weight / max_weight).sqrt();
+        if expected > smallest + 0.1 {
+            // Coordinates are written to 0.01 px.
+            assert!(
+                (side - expected).abs() < 0.011,
+                "{}: side {side}, expected {expected}",
+                study.study
+            );
+        } else {
+            assert!(
+                *side >= expected - 0.011,
+                "{}: below the minimum size",
+                study.study
+            );
+        }
+    }
+}
+
+#[test]
+fn text_columns_equal_the_json_of_pool() {
+    let dir = TempDir::new();
+    let svg_path = dir.0.join("bcg.svg");
+    tau(&["forest", BCG, "-o", svg_path.to_str().unwrap()])
+        .assert()
+        .success();
+    let output = tau(&["pool", BCG, "--format", "json"]).output().unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = Document::parse(&svg).unwrap();
+    let rounds_to = |text: &str, value: f64, digits: i32| {
+        let scale = 10f64.powi(digits);
+        assert_eq!(
+            number(text),
+            (value * scale).round() / scale,
+            "{text} vs {value}"
+        );
+    };
+    let rows = all(&doc, "study");
+    let studies = json["studies"].as_array().unwrap();
+    assert_eq!(rows.len(), studies.len());
+    for (row, study) in rows.iter().zip(studies) {
+        assert_eq!(text_of(row, "label"), study["study"].as_str().unwrap());
+        let f = |key: &str| study[key].as_f64().unwrap().exp();
+        rounds_to(&text_of(row, "estimate"), f("yi"), 2);
+        rounds_to(&text_of(row, "lower"), f("ci_lower"), 2);
+        rounds_to(&text_of(row, "upper"), f("ci_upper"), 2);
+        rounds_to(
+            &text_of(row, "weight"),
+            study["weight"].as_f64().unwrap(),
+            1,
+        );
+    }
+    let t = &json["transformed"];
+    let summary = &all(&doc, "summary")[0];
+    rounds_to(
+        &text_of(summary, "estimate"),
+        t["estimate"].as_f64().unwrap(),
+        2,
+    );
+    rounds_to(
+        &text_of(summary, "lower"),
+        t["ci_lower"].as_f64().unwrap(),
+        2,
+    );
+    rounds_to(
+        &text_of(summary, "upper"),
+        t["ci_upper"].as_f64().unwrap(),
+        2,
+    );
+    let pi = &all(&doc, "prediction")[0];
+    rounds_to(&text_of(pi, "lower"), t["pi_lower"].as_f64().unwrap(), 2);
+    rounds_to(&text_of(pi, "upper"), t["pi_upper"].as_f64().unwrap(), 2);
+    let note = text_of(&all(&doc, "note")[0], "label");
+    let expected = format!(
+        "Heterogeneity: τ² = {:.2} (REML), I² = {:.1}%, Q({}) = {:.2}, p < 0.001",
+        json["tau2"].as_f64().unwrap(),
+        json["I2"].as_f64().unwrap(),
+        json["Q_df"].as_u64().unwrap(),
+        json["Q"].as_f64().unwrap()
+    );
+    assert_eq!(note, expected);
+}
+
+#[test]
+fn sorting_and_model_choices() {
+    use tau_meta::plot::Sort;
+    let data = bcg();
+    let result = tau_meta::pool(&data, &FitOptions::default()).unwrap();
+    let labels = |options: &ForestOptions| {
+        let plot = forest(&data, &FitOptions::default(), options).unwrap();
+        let doc = Document::parse(&plot.svg).unwrap();
+        all(&doc, "study")
+            .iter()
+            .map(|r| text_of(r, "label"))
+            .collect::<Vec<_>>()
+    };
+    let by_effect = labels(&ForestOptions {
+        sort: Sort::Effect,
+        ..ForestOptions::default()
+    });
+    let mut expected: Vec<_> = result.studies.iter().collect();
+    expected.sort_by(|a, b| a.yi.total_cmp(&b.yi));
+    assert_eq!(
+        by_effect,
+        expected.iter().map(|s| s.study.clone()).collect::<Vec<_>>()
+    );
+    let by_weight = labels(&ForestOptions {
+        sort: Sort::Weight,
+        ..ForestOptions::default()
+    });
+    assert_eq!(by_weight[0], "TPT Madras 1980");
+    let by_year = labels(&ForestOptions {
+        sort: Sort::Moderator("year".into()),
+        ..ForestOptions::default()
+    });
+    assert_eq!(by_year[0], "Aronson 1948");
+    assert_eq!(by_year[12], "TPT Madras 1980");
+
+    let options = ForestOptions {
+        models: Models::Common,
+        prediction: false,
+        ..ForestOptions::default()
+    };
+    let plot = forest(&data, &FitOptions::default(), &options).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    let diamonds = all(&doc, "diamond");
+    assert_eq!(diamonds.len(), 1);
+    assert!(has_class(&diamonds[0], "common"));
+    assert_eq!(
+        diamonds[0].attribute("fill"),
+        Some("#1a1a1a"),
+        "the only diamond is filled"
+    );
+    assert!(all(&doc, "prediction").is_empty());
+    let note = text_of(&all(&doc, "note")[0], "label");
+    assert!(note.starts_with("Heterogeneity: I² = "), "{note}");
+}
+
+#[test]
+fn long_labels_do_not_run_into_other_columns() {
+    let long =
+        "A study whose label goes on and on: the Multicentre Randomised Trial of Everything (2024)";
+    let text = std::fs::read_to_string(BCG)
+        .unwrap()
+        .replace("Aronson 1948", long);
+    let data = dataset::load_json(&text, None).unwrap();
+    let plot = forest(&data, &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let doc = Document::parse(&plot.svg).unwrap();
+    let fonts = Fonts::load().unwrap();
+    let right_end = |node: &Node| {
+        let width = fonts.width(
+            node.text().unwrap(),
+            attr(node, "font-size"),
+            Weight::Regular,
+        );
+        match node.attribute("text-anchor") {
+            Some("end") => (attr(node, "x") - width, attr(node, "x")),
+            _ => (attr(node, "x"), attr(node, "x") + width),
+        }
+    };
+    let panel_left = attr(&all(&doc, "axis-line")[0], "x1");
+    for row in all(&doc, "study") {
+        let (_, label_end) = right_end(&child(&row, "label").unwrap());
+        let first_cell = row
+            .descendants()
+            .filter(|n| has_class(n, "cell"))
+            .map(|n| right_end(&n).0)
+            .fold(f64::INFINITY, f64::min);
+        assert!(label_end < first_cell, "label runs into the data columns");
+        assert!(label_end < panel_left, "label runs into the plot");
+    }
+}
+
+/// A fresh folder, removed at the end of the test.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!("tau-forest-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
