@@ -66,6 +66,20 @@ impl Fonts {
     }
 }
 
+/// Registers the bundled font with plotters, under its own family name and as
+/// "sans-serif", so every plotters text (funnel, bubble, leave-one-out and
+/// Baujat plots) measures and names the same font on every machine.
+pub fn register_with_plotters() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Cannot fail for the bundled font; the SVG names the family either way.
+        for family in [FAMILY, "sans-serif"] {
+            let _ =
+                plotters::style::register_font(family, plotters::style::FontStyle::Normal, REGULAR);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,18 +110,4 @@ mod tests {
                 < 1e-9
         );
     }
-}
-
-/// Registers the bundled font with plotters, under its own family name and as
-/// "sans-serif", so every plotters text (funnel, bubble, leave-one-out and
-/// Baujat plots) measures and names the same font on every machine.
-pub fn register_with_plotters() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Cannot fail for the bundled font; the SVG names the family either way.
-        for family in [FAMILY, "sans-serif"] {
-            let _ =
-                plotters::style::register_font(family, plotters::style::FontStyle::Normal, REGULAR);
-        }
-    });
 }
