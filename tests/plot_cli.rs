@@ -148,3 +148,27 @@ fn conflicting_model_flags_are_refused() {
         .assert()
         .code(2);
 }
+
+/// BCG under REML: metafor 3.8.1 `trimfill(res)` fills k0 = 1 study on the
+/// right (see tests/fixtures/bias.json); the funnel draws it as an open point.
+#[test]
+fn funnel_trimfill_draws_the_filled_study() {
+    let dir = TempDir::new("funnel-trimfill");
+    let plain = dir.path("plain.svg");
+    let filled = dir.path("filled.svg");
+    tau().args(["funnel", BCG, "-o", &plain]).assert().success();
+    tau()
+        .args(["funnel", BCG, "--trimfill", "-o", &filled])
+        .assert()
+        .success();
+    let plain = std::fs::read_to_string(&plain).unwrap();
+    let filled = std::fs::read_to_string(&filled).unwrap();
+    assert!(!plain.contains("Filled studies"));
+    assert!(filled.contains("Filled studies"));
+    // The open point is a white disc under an outline (2 circles); the legend,
+    // shown only with filled studies, adds one marker per kind (2 more).
+    assert_eq!(
+        filled.matches("<circle").count(),
+        plain.matches("<circle").count() + 4
+    );
+}

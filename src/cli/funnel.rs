@@ -19,6 +19,10 @@ pub struct FunnelArgs {
     /// Contour-enhanced funnel: shade where studies would be significant at p < .10, .05, .01.
     #[arg(long)]
     contours: bool,
+    /// Add the studies imputed by trim-and-fill (L0, side from Egger's test) as
+    /// open points, centred on the adjusted estimate (as metafor's funnel(trimfill(res))).
+    #[arg(long)]
+    trimfill: bool,
     /// Title above the plot.
     #[arg(long)]
     title: Option<String>,
@@ -48,6 +52,13 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     let mut spec = FunnelSpec::from_pool(&result);
     spec.contours = args.contours;
+    if args.trimfill {
+        let options = args.model.options();
+        let tf = tau_meta::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
+            .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+        spec.estimate = tf.estimate;
+        spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
+    }
     spec.title = args.title.clone();
     if let Some(xlab) = &args.xlab {
         spec.xlab = xlab.clone();
