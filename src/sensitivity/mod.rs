@@ -14,7 +14,6 @@
 pub mod baujat;
 pub mod cumulative;
 pub mod influence;
-pub mod intercept_fit;
 pub mod leave_one_out;
 
 use nalgebra::DMatrix;
@@ -139,8 +138,7 @@ impl RefitRow {
     }
 }
 
-/// Fits the model as [`crate::model::fit()`] does (intercept-only models by the
-/// faster [`intercept_fit`]), accepting a single study in an intercept-only
+/// Fits the model as [`crate::model::fit()`] does, accepting a single study in an intercept-only
 /// model as metafor's `rma.uni` does: τ² = 0, the study's own estimate with a
 /// z test, Q = 0 (p = 1), I² = 0 and H² = 1.
 pub fn fit_allowing_one(
@@ -150,11 +148,8 @@ pub fn fit_allowing_one(
     options: &FitOptions,
 ) -> Result<ModelFit, FitError> {
     let intercept_only = x.ncols() == 1 && x.iter().all(|v| *v == 1.0);
-    if !intercept_only {
+    if !intercept_only || yi.len() != 1 {
         return fit(yi, vi, x, options);
-    }
-    if yi.len() != 1 {
-        return intercept_fit::fit_intercept(yi, vi, options);
     }
     let (y, v) = (yi[0], vi[0]);
     if !(v.is_finite() && v > 0.0) {
