@@ -26,6 +26,7 @@ both bcg_forest_common forest studies/bcg.json --common --sort effect \
     --favours-left "Favours vaccine" --favours-right "Favours control"
 both bcg_funnel funnel studies/bcg.json
 both bcg_funnel_contours funnel studies/bcg.json --contours
+both bcg_funnel_trimfill funnel studies/bcg.json --trimfill
 
 # Normand (1999): mean differences with the raw means, SDs and sizes.
 both normand1999_forest forest studies/normand1999.json \
