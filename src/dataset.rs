@@ -101,11 +101,42 @@ impl std::fmt::Display for StudyIssue {
         if let Some(position) = self.position {
             write!(f, "{position}: ")?;
         }
-        write!(f, "study '{}' (record {})", self.label, self.index + 1)?;
-        if let Some(field) = self.field {
+        self.fmt_unpositioned(f)
+    }
+}
+
+impl StudyIssue {
+    /// The issue, its position prefixed with the file name as compilers do
+    /// (`data.json:12:7: study 'A' (record 3): ...`), so editors can jump to it.
+    pub fn in_file(&self, file: &str) -> String {
+        match self.position {
+            Some(position) => format!("{file}:{position}: {}", Unpositioned(self)),
+            None => format!("{file}: {}", Unpositioned(self)),
+        }
+    }
+
+    fn fmt_unpositioned(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let label = if self.label.is_empty() {
+            "(no label)".into()
+        } else {
+            format!("'{}'", self.label)
+        };
+        write!(f, "study {label} (record {})", self.index + 1)?;
+        // Most problems already start with the field's name.
+        if let Some(field) = self.field
+            && !self.problem.starts_with(&format!("{field} "))
+        {
             write!(f, ", field {field}")?;
         }
         write!(f, ": {}", self.problem)
+    }
+}
+
+struct Unpositioned<'a>(&'a StudyIssue);
+
+impl std::fmt::Display for Unpositioned<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_unpositioned(f)
     }
 }
 
@@ -134,16 +165,38 @@ pub enum LoadError {
     },
 }
 
-fn format_issues(issues: &[StudyIssue], unlisted: usize) -> String {
-    let mut out = format!(
-        "{} bad record{}:",
-        issues.len() + unlisted,
-        if issues.len() + unlisted == 1 {
-            ""
-        } else {
-            "s"
+impl LoadError {
+    /// The error as the `tau` binary shows it: every position prefixed with
+    /// the file name, one bad record per line.
+    pub fn in_file(&self, file: &str) -> String {
+        match self {
+            LoadError::Studies { issues, unlisted } => {
+                let mut out = format!("{file}: {}", issues_header(issues.len() + unlisted));
+                for issue in issues {
+                    out.push_str("\n  ");
+                    out.push_str(&issue.in_file(file));
+                }
+                if *unlisted > 0 {
+                    out.push_str(&format!("\n  ... and {unlisted} more"));
+                }
+                out
+            }
+            LoadError::Read(ReadError::Json {
+                position,
+                path,
+                message,
+            }) => format!("{file}:{position}: {path}{message}"),
+            other => format!("{file}: {other}"),
         }
-    );
+    }
+}
+
+fn issues_header(count: usize) -> String {
+    format!("{count} bad record{}:", if count == 1 { "" } else { "s" })
+}
+
+fn format_issues(issues: &[StudyIssue], unlisted: usize) -> String {
+    let mut out = issues_header(issues.len() + unlisted);
     for issue in issues {
         out.push_str("\n  ");
         out.push_str(&issue.to_string());
@@ -225,14 +278,20 @@ pub fn build(
     })
 }
 
-/// Parses JSON text and builds the data set.
+/// Parses JSON text and builds the data set. A leading byte-order mark is ignored.
 pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    let text = without_bom(text);
     let file = crate::input::json::parse_json(text)?;
     build(file, &SourceMap::Json(text), measure)
 }
 
-/// Parses CSV text and builds the data set.
+/// Parses CSV text and builds the data set. A leading byte-order mark (as
+/// Excel writes in "CSV UTF-8") is ignored.
 pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
-    let (file, map) = crate::input::csv::parse_csv(text)?;
+    let (file, map) = crate::input::csv::parse_csv(without_bom(text))?;
     build(file, &map, measure)
+}
+
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }

@@ -52,3 +52,9 @@ pub fn emit(path: Option<&Path>, text: &str) -> Result<(), CliError> {
         }
     }
 }
+
+/// Prints a warning on standard error. A closed standard error is ignored:
+/// warnings must never turn a finished analysis into a crash.
+pub fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+}

@@ -46,6 +46,41 @@ impl SourceMap<'_> {
     }
 }
 
+impl SourceMap<'_> {
+    /// For JSON: the study label of record `index`, read from the text even
+    /// when the file as a whole did not parse (escapes are left as written).
+    pub fn json_label(&self, index: usize) -> Option<String> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        let record = *record_offsets(bytes).get(index)?;
+        let (_, _, value) = object_members(bytes, record)
+            .into_iter()
+            .find(|(key, _, _)| *key == b"study")?;
+        if bytes.get(value) != Some(&b'"') {
+            return None;
+        }
+        let end = skip_string(bytes, value).min(bytes.len());
+        let inner = bytes.get(value + 1..end.saturating_sub(1).max(value + 1))?;
+        Some(String::from_utf8_lossy(inner).into_owned())
+    }
+
+    /// For JSON: the index and position of the first record that is not an
+    /// object (serde would read an array as a record with positional fields).
+    pub fn json_non_object_record(&self) -> Option<(usize, Position)> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        record_offsets(bytes)
+            .into_iter()
+            .enumerate()
+            .find(|(_, offset)| bytes.get(*offset) != Some(&b'{'))
+            .map(|(index, offset)| (index, position_of(bytes, offset)))
+    }
+}
+
 /// Line and column (1-based; the column counts bytes, as serde_json does) of a byte offset.
 fn position_of(bytes: &[u8], offset: usize) -> Position {
     let before = &bytes[..offset.min(bytes.len())];
@@ -207,6 +242,7 @@ mod tests {
             })
         );
         assert_eq!(map.locate(2, None), None);
+        assert_eq!(map.json_label(1).as_deref(), Some("b [\\\"]"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::distribution::{
     chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
 };
-use super::tau2::{self, Control, Convergence, Method, Problem, Tau2Error};
+use super::tau2::{self, Control, Convergence, Fallback, Method, Problem, Tau2Error};
 use super::wls::{SingularDesign, Wls, trace_p};
 
 /// How coefficients are tested and their intervals built.
@@ -71,11 +71,7 @@ impl FitOptions {
 #[non_exhaustive]
 pub enum FitError {
     /// Fewer studies than coefficients plus one.
-    #[error(
-        "{k} {} for {p} model coefficient(s): at least {needed} are needed to estimate tau^2 and test the coefficients; with a single study its own estimate and CI are all there is",
-        if *k == 1 { "study" } else { "studies" },
-        needed = p + 1
-    )]
+    #[error("{}", too_few_studies(*k, *p))]
     TooFewStudies {
         /// Number of studies.
         k: usize,
@@ -83,7 +79,10 @@ pub enum FitError {
         p: usize,
     },
     /// A sampling variance is not positive and finite.
-    #[error("study {index}: the sampling variance must be positive and finite (got {value})")]
+    #[error(
+        "study {} (in input order): the sampling variance must be positive and finite (got {value})",
+        index + 1
+    )]
     BadVariance {
         /// Zero-based position.
         index: usize,
@@ -91,11 +90,44 @@ pub enum FitError {
         value: f64,
     },
     /// The level is outside (0, 100).
-    #[error("the confidence level must lie strictly between 0 and 100 (got {0})")]
+    #[error("the confidence level must lie strictly between 0 and 100, e.g. 95 (got {0})")]
     BadLevel(f64),
     /// τ² estimation failed.
     #[error(transparent)]
     Tau2(#[from] Tau2Error),
+    /// The chosen estimator failed, and so did the fallback.
+    #[error("{first}; the fallback {fallback} failed too: {}", second.reason())]
+    FallbackFailed {
+        /// The chosen estimator's failure.
+        first: Tau2Error,
+        /// The fallback estimator.
+        fallback: &'static str,
+        /// Its failure.
+        second: Tau2Error,
+    },
+    /// The arithmetic overflowed or lost all precision.
+    #[error(
+        "the fit gave a non-finite {what}: the outcomes or sampling variances are too extreme for double precision (e.g. variances near 0 or above 1e300); rescale the outcomes (other units) or check the data for typos"
+    )]
+    NotFinite {
+        /// The quantity that came out infinite or NaN.
+        what: &'static str,
+    },
+}
+
+fn too_few_studies(k: usize, p: usize) -> String {
+    if p == 1 {
+        format!(
+            "{k} {} cannot be pooled: at least 2 are needed to estimate tau^2, I^2 and the Q test. A single study gives only its own estimate yi with CI yi ± 1.96·√vi; add studies, or report that study alone",
+            if k == 1 { "study" } else { "studies" }
+        )
+    } else {
+        format!(
+            "{k} {} for {p} model coefficients: at least {} are needed to estimate tau^2 and test the coefficients; drop moderators or add studies",
+            if k == 1 { "study" } else { "studies" },
+            p + 1
+        )
+    }
 }
 
 impl From<SingularDesign> for FitError {
@@ -182,7 +214,11 @@ pub fn fit(
     let mean = yi.iter().sum::<f64>() / k as f64;
     let yc: Vec<f64> = yi.iter().map(|y| y - mean).collect();
     let problem = Problem { yc: &yc, vi, x };
-    let (tau2, convergence) = tau2::estimate(options.method, &problem, &options.control)?;
+    let (tau2, convergence, options) = estimate_tau2(&problem, options)?;
+    let options = &options;
+    if !tau2.is_finite() {
+        return Err(FitError::NotFinite { what: "tau^2" });
+    }
 
     let weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let wls = Wls::fit(x, yi, &weights)?;
@@ -229,12 +265,30 @@ pub fn fit(
     let q_p = chisq_sf(q, df_resid);
     let typical_variance = df_resid / trace_p(x, &w_fe, &fe.xtwx_inv);
     let (i2, h2) = match options.method {
-        Method::EE => ((100.0 * (q - df_resid) / q).max(0.0), q / df_resid),
+        Method::EE => (
+            at_most_100((100.0 * (q - df_resid) / q).max(0.0)),
+            q / df_resid,
+        ),
         _ => (
-            100.0 * tau2 / (typical_variance + tau2),
+            // As metafor computes it; the clamp catches a last-bit overshoot
+            // of 100 when τ² dwarfs the typical variance.
+            at_most_100(100.0 * tau2 / (typical_variance + tau2)),
             tau2 / typical_variance + 1.0,
         ),
     };
+
+    if let Some(what) = [("estimate", &beta), ("standard error", &se)]
+        .into_iter()
+        .find_map(|(what, values)| {
+            values
+                .iter()
+                .any(|v| v.is_nan() || v.is_infinite())
+                .then_some(what)
+        })
+        .or_else(|| (!q.is_finite()).then_some("Q statistic"))
+    {
+        return Err(FitError::NotFinite { what });
+    }
 
     Ok(ModelFit {
         k,
@@ -260,6 +314,47 @@ pub fn fit(
         i2,
         h2,
     })
+}
+
+/// `value` capped at 100 (NaN stays NaN).
+pub(crate) fn at_most_100(value: f64) -> f64 {
+    if value > 100.0 { 100.0 } else { value }
+}
+
+/// Estimates τ² with the chosen method, or with the fallback when the chosen
+/// one does not converge or finds no root (metafor `method = c(chosen, fallback)`).
+/// The options returned name the estimator actually used.
+fn estimate_tau2(
+    problem: &Problem<'_>,
+    options: &FitOptions,
+) -> Result<(f64, Convergence, FitOptions), FitError> {
+    let first = match tau2::estimate(options.method, problem, &options.control) {
+        Ok((tau2, convergence)) => return Ok((tau2, convergence, *options)),
+        Err(e @ (Tau2Error::NotConverged { .. } | Tau2Error::NoRoot { .. })) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let fallback = match options.control.fallback {
+        Some(method) if method != options.method => method,
+        _ => return Err(first.into()),
+    };
+    match tau2::estimate(fallback, problem, &options.control) {
+        Ok((tau2, mut convergence)) => {
+            convergence.fallback_from = Some(Fallback {
+                method: options.method,
+                error: first,
+            });
+            let used = FitOptions {
+                method: fallback,
+                ..*options
+            };
+            Ok((tau2, convergence, used))
+        }
+        Err(second) => Err(FitError::FallbackFailed {
+            first,
+            fallback: fallback.name(),
+            second,
+        }),
+    }
 }
 
 /// An omnibus test of a set of coefficients (metafor's QM).

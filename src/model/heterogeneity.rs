@@ -92,7 +92,8 @@ pub fn q_profile_ci(
     if let Some(e) = failure {
         return Err(e);
     }
-    let i2 = |t: f64| 100.0 * t / (typical_variance + t);
+    // Clamped at 100 against a last-bit overshoot when t dwarfs the typical variance.
+    let i2 = |t: f64| super::fit::at_most_100(100.0 * t / (typical_variance + t));
     let h2 = |t: f64| t / typical_variance + 1.0;
     Ok(HeterogeneityCi {
         tau2: [lower, upper],

@@ -9,4 +9,4 @@ pub mod zeroin;
 
 pub use fit::{FitError, FitOptions, ModelFit, OmnibusTest, Test, fit, intercept_design};
 pub use heterogeneity::{HeterogeneityCi, q_profile_ci};
-pub use tau2::{Control, Convergence, Method, Tau2Error};
+pub use tau2::{Control, Convergence, Fallback, Method, Tau2Error};

@@ -90,13 +90,17 @@ impl Method {
     }
 }
 
-/// Control settings of the iterative estimators (metafor's `control=` list).
+/// Control settings of the iterative estimators (metafor's `control=` list),
+/// and the estimator to fall back on when the chosen one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Control {
     /// Stop Fisher scoring when τ² changes by less than this (metafor `threshold`, 1e-5).
     pub threshold: f64,
     /// Maximum number of iterations (metafor `maxiter`, 100).
     pub max_iter: usize,
+    /// Estimator to use when the chosen one does not converge or finds no
+    /// root, as metafor's `method = c("REML", "DL")` does. `None`: failure is an error.
+    pub fallback: Option<Method>,
 }
 
 impl Default for Control {
@@ -104,6 +108,7 @@ impl Default for Control {
         Control {
             threshold: 1e-5,
             max_iter: 100,
+            fallback: None,
         }
     }
 }
@@ -115,15 +120,55 @@ pub struct Convergence {
     pub iterations: usize,
     /// Whether the stopping rule was met.
     pub converged: bool,
-    /// The last change in τ² (Fisher scoring) or the root-finding tolerance (PM); 0 for closed forms.
+    /// The last change in τ² (Fisher scoring) or the half-width of the last
+    /// bracket around the root (PM); 0 for closed forms.
     pub final_change: f64,
     /// ML/REML only: τ² was set to 0 because the likelihood was higher there
     /// (metafor's `ll0check`).
     pub reset_to_zero: bool,
+    /// The negative value a closed-form estimator (DL, HE, HS) gave before
+    /// τ² was truncated at 0, as metafor does; `None` when nothing was truncated.
+    pub truncated_from: Option<f64>,
+    /// The estimator that was asked for and failed, when τ² comes from the
+    /// fallback estimator instead.
+    pub fallback_from: Option<Fallback>,
+}
+
+impl Convergence {
+    /// The record of a closed-form estimate: no iterations, nothing truncated.
+    pub fn closed_form() -> Convergence {
+        Convergence {
+            iterations: 0,
+            converged: true,
+            final_change: 0.0,
+            reset_to_zero: false,
+            truncated_from: None,
+            fallback_from: None,
+        }
+    }
+}
+
+/// An estimator that failed, and why; the fallback estimator was used instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fallback {
+    /// The estimator that failed.
+    pub method: Method,
+    /// Its failure.
+    pub error: Tau2Error,
+}
+
+impl Serialize for Fallback {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Fallback", 2)?;
+        out.serialize_field("method", &self.method)?;
+        out.serialize_field("reason", &self.error.reason())?;
+        out.end()
+    }
 }
 
 /// Why τ² could not be estimated.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Tau2Error {
     /// The model matrix is singular.
@@ -131,24 +176,47 @@ pub enum Tau2Error {
     Singular(#[from] SingularDesign),
     /// An iterative estimator ran out of iterations.
     #[error(
-        "the {method} estimator did not converge in {iterations} iterations (last change in tau^2: {last_change:.3e}); try another estimator, e.g. --method DL or --method PM, or --fallback DL"
+        "the {method} estimator {}; raise the limit with --max-iter, choose another estimator (e.g. --method {}), or pass --fallback DL to use DL whenever {method} fails",
+        self.reason(),
+        if *method == "PM" { "REML or --method DL" } else { "DL or --method PM" }
     )]
     NotConverged {
         /// The estimator.
         method: &'static str,
-        /// Iterations used.
-        iterations: usize,
-        /// The last change in τ².
+        /// The iteration limit it reached.
+        max_iter: usize,
+        /// The last change in τ² (Fisher scoring) or the half-width of the last bracket (PM).
         last_change: f64,
     },
     /// Paule-Mandel found no root below the upper bound.
     #[error(
-        "the PM estimator found no root of the generalised Q below tau^2 = {upper}; the data are extremely heterogeneous, try --method REML or --method DL"
+        "the PM estimator {}: the data are extremely heterogeneous; try --method REML or --method DL, or --fallback DL",
+        self.reason()
     )]
     NoRoot {
         /// The upper end of the search interval.
         upper: f64,
     },
+}
+
+impl Tau2Error {
+    /// What went wrong, without the remedies.
+    pub fn reason(&self) -> String {
+        match self {
+            Tau2Error::Singular(e) => e.to_string(),
+            Tau2Error::NotConverged {
+                max_iter,
+                last_change,
+                ..
+            } => format!(
+                "did not converge within {max_iter} iteration{} (last change in tau^2: {last_change:.3e})",
+                if *max_iter == 1 { "" } else { "s" }
+            ),
+            Tau2Error::NoRoot { upper } => {
+                format!("found no root of the generalised Q statistic below tau^2 = {upper}")
+            }
+        }
+    }
 }
 
 /// The data an estimator sees: outcomes, sampling variances and the design.
@@ -186,15 +254,11 @@ pub fn estimate(
     control: &Control,
 ) -> Result<(f64, Convergence), Tau2Error> {
     let closed = |tau2: f64| {
-        (
-            tau2.max(0.0),
-            Convergence {
-                iterations: 0,
-                converged: true,
-                final_change: 0.0,
-                reset_to_zero: false,
-            },
-        )
+        let convergence = Convergence {
+            truncated_from: (tau2 < 0.0).then_some(tau2),
+            ..Convergence::closed_form()
+        };
+        (tau2.max(0.0), convergence)
     };
     Ok(match method {
         Method::EE => closed(0.0),
@@ -249,14 +313,8 @@ pub fn paule_mandel(
     let target = problem.k() - problem.p();
     let upper = 100f64.max(10.0 * mad(problem.yc).powi(2));
     let f_lower = problem.generalised_q(0.0)? - target;
-    let zero = Convergence {
-        iterations: 0,
-        converged: true,
-        final_change: 0.0,
-        reset_to_zero: false,
-    };
     if f_lower < 0.0 {
-        return Ok((0.0, zero));
+        return Ok((0.0, Convergence::closed_form()));
     }
     let f_upper = problem.generalised_q(upper)? - target;
     if f_upper > 0.0 {
@@ -281,17 +339,17 @@ pub fn paule_mandel(
     if let Some(e) = singular {
         return Err(e.into());
     }
-    let root = root.ok_or(Tau2Error::NotConverged {
+    let root = root.map_err(|last| Tau2Error::NotConverged {
         method: "PM",
-        iterations: control.max_iter,
-        last_change: f64::NAN,
+        max_iter: control.max_iter,
+        last_change: last.precision,
     })?;
     Ok((
         root.x.max(0.0),
         Convergence {
             iterations: root.iterations,
-            final_change: R_UNIROOT_TOL,
-            ..zero
+            final_change: root.precision,
+            ..Convergence::closed_form()
         },
     ))
 }
@@ -350,7 +408,9 @@ fn fisher_scoring(
             }
             _ => (fit.rss(&w) * k / (k - p) - k) / w.iter().sum::<f64>(),
         };
-        if adj.is_nan() {
+        // metafor sets a NaN step to 0. An infinite step (weights that
+        // overflowed) is treated the same way: halving it would never end.
+        if !adj.is_finite() {
             adj = 0.0;
         }
         while tau2 + adj < 0.0 {
@@ -362,7 +422,7 @@ fn fisher_scoring(
         if iterations > control.max_iter {
             return Err(Tau2Error::NotConverged {
                 method: method.name(),
-                iterations,
+                max_iter: control.max_iter,
                 last_change: change,
             });
         }
@@ -380,9 +440,9 @@ fn fisher_scoring(
         tau2.max(0.0),
         Convergence {
             iterations,
-            converged: true,
             final_change: change,
             reset_to_zero,
+            ..Convergence::closed_form()
         },
     ))
 }
