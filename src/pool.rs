@@ -216,6 +216,7 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
             pi_upper: f(pi_upper),
         });
     let mut warnings = dataset.warnings.clone();
+    warnings.extend(variance_ratio_warning(&dataset.vi()));
     warnings.extend(fit_warnings(model));
     if let Some(ci) = &ci {
         warnings.extend(ci_warnings(ci));
@@ -247,6 +248,20 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
     }
+}
+
+/// metafor's warning when the sampling variances span 7 or more orders of
+/// magnitude (`rma()`, `control = list(evtol = 1e-07)`): the weights then differ
+/// so much that the results may be numerically unstable.
+pub fn variance_ratio_warning(vi: &[f64]) -> Option<String> {
+    let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
+    let ratio = max / min;
+    (ratio.is_finite() && ratio >= 1e7).then(|| {
+        format!(
+            "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
+        )
+    })
 }
 
 /// What a reader should know about how τ² was reached.
