@@ -55,6 +55,9 @@ impl SourceMap<'_> {
         };
         let bytes = text.as_bytes();
         let record = *record_offsets(bytes).get(index)?;
+        if bytes.get(record) != Some(&b'{') {
+            return None;
+        }
         let (_, _, value) = object_members(bytes, record)
             .into_iter()
             .find(|(key, _, _)| *key == b"study")?;
@@ -163,13 +166,17 @@ fn array_elements(bytes: &[u8], mut i: usize) -> Vec<usize> {
             Some(b',') => i += 1,
             Some(_) => {
                 out.push(i);
-                i = skip_value(bytes, i);
+                // At least one byte: a stray `}` is no value, but must not stall the scan.
+                i = skip_value(bytes, i).max(i + 1);
             }
         }
     }
 }
 
 /// (key, key offset, value offset) of the members of the object that opens at `i`.
+///
+/// Like every scanner here it tolerates malformed text: each step advances by
+/// at least one byte, so it always ends.
 fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
     let mut out = Vec::new();
     i += 1;
@@ -190,7 +197,7 @@ fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
                 out.push((key, key_start, i));
                 i = skip_value(bytes, i);
             }
-            Some(_) => i = skip_value(bytes, i),
+            Some(_) => i = skip_value(bytes, i).max(i + 1),
         }
     }
 }
@@ -243,6 +250,18 @@ mod tests {
         );
         assert_eq!(map.locate(2, None), None);
         assert_eq!(map.json_label(1).as_deref(), Some("b [\\\"]"));
+    }
+
+    /// Found by fuzzing (json_reader): malformed text once stalled the scan.
+    #[test]
+    fn malformed_text_does_not_stall() {
+        for text in ["[[]", "[}", "{\"studies\": [{]}", "[{\"study\": }", "[{\"a\":1 ]"] {
+            let map = SourceMap::Json(text);
+            for index in 0..3 {
+                let _ = map.locate(index, Some("vi"));
+                let _ = map.json_label(index);
+            }
+        }
     }
 
     #[test]
