@@ -36,6 +36,8 @@ pub struct Settings {
     pub threshold: f64,
     /// Iteration limit for iterative estimators.
     pub max_iter: usize,
+    /// Tolerance of the Paule-Mandel root search (metafor `tol`).
+    pub tol: f64,
     /// The estimator to use when the chosen one fails (`--fallback`); see
     /// `convergence.fallback_from` for whether it was used.
     pub fallback: Option<Method>,
@@ -54,6 +56,7 @@ impl Settings {
             convergence,
             threshold: options.control.threshold,
             max_iter: options.control.max_iter,
+            tol: options.control.tol,
             fallback: options.control.fallback,
             version: VERSION,
         }

@@ -12,7 +12,11 @@ use tau_meta::{FitOptions, Method, PoolResult, Test, dataset, pool};
 /// What every successful fit must satisfy (as fuzz/fuzz_targets/parse_and_fit.rs checks).
 fn check(name: &str, r: &PoolResult) {
     assert!(r.estimate.is_finite(), "{name}: estimate {}", r.estimate);
-    assert!(r.tau2 >= 0.0 && r.tau2.is_finite(), "{name}: tau2 {}", r.tau2);
+    assert!(
+        r.tau2 >= 0.0 && r.tau2.is_finite(),
+        "{name}: tau2 {}",
+        r.tau2
+    );
     assert!((0.0..=100.0).contains(&r.i2), "{name}: I2 {}", r.i2);
     assert!(r.q >= 0.0, "{name}: Q {}", r.q);
     assert!(
@@ -48,7 +52,10 @@ fn replay(name: &str, bytes: &[u8]) -> usize {
                 control: Control::default(),
             };
             if let Ok(result) = pool(&data, &options) {
-                check(&format!("{name} {} {}", method.name(), test.name()), &result);
+                check(
+                    &format!("{name} {} {}", method.name(), test.name()),
+                    &result,
+                );
                 fits += 1;
             }
         }
@@ -66,7 +73,11 @@ fn fuzz_findings_stay_fixed() {
     files.sort();
     assert!(!files.is_empty());
     for path in files {
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         replay(&name, &std::fs::read(&path).expect("readable"));
     }
 }

@@ -255,7 +255,13 @@ mod tests {
     /// Found by fuzzing (json_reader): malformed text once stalled the scan.
     #[test]
     fn malformed_text_does_not_stall() {
-        for text in ["[[]", "[}", "{\"studies\": [{]}", "[{\"study\": }", "[{\"a\":1 ]"] {
+        for text in [
+            "[[]",
+            "[}",
+            "{\"studies\": [{]}",
+            "[{\"study\": }",
+            "[{\"a\":1 ]",
+        ] {
             let map = SourceMap::Json(text);
             for index in 0..3 {
                 let _ = map.locate(index, Some("vi"));

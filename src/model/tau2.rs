@@ -98,6 +98,9 @@ pub struct Control {
     pub threshold: f64,
     /// Maximum number of iterations (metafor `maxiter`, 100).
     pub max_iter: usize,
+    /// Tolerance of the Paule-Mandel root search and of the ML/REML check
+    /// that τ² = 0 is not better (metafor `tol`, `.Machine$double.eps^0.25`).
+    pub tol: f64,
     /// Estimator to use when the chosen one does not converge or finds no
     /// root, as metafor's `method = c("REML", "DL")` does. `None`: failure is an error.
     pub fallback: Option<Method>,
@@ -108,6 +111,7 @@ impl Default for Control {
         Control {
             threshold: 1e-5,
             max_iter: 100,
+            tol: R_UNIROOT_TOL,
             fallback: None,
         }
     }
@@ -333,7 +337,7 @@ pub fn paule_mandel(
         upper,
         f_lower,
         f_upper,
-        R_UNIROOT_TOL,
+        control.tol,
         control.max_iter,
     );
     if let Some(e) = singular {
@@ -431,7 +435,7 @@ fn fisher_scoring(
     if matches!(method, Method::ML | Method::REML)
         && tau2 > control.threshold
         && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
-            > R_UNIROOT_TOL
+            > control.tol
     {
         tau2 = 0.0;
         reset_to_zero = true;

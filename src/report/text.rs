@@ -1,7 +1,6 @@
 //! Plain-text reports laid out like metafor's `print.rma`.
 
 use super::{fmt_num, fmt_p, table};
-use crate::model::zeroin::R_UNIROOT_TOL;
 use crate::model::{Method, Test};
 use crate::pool::{PoolResult, Settings};
 
@@ -166,7 +165,7 @@ pub fn convergence_line(s: &Settings) -> Option<String> {
             },
             iterations(c.iterations),
             c.final_change,
-            R_UNIROOT_TOL
+            s.tol
         ),
         _ if c.fallback_from.is_some() => {
             format!("{method} is a closed-form estimator (no iterations).")
