@@ -92,27 +92,50 @@ pub struct StudyIssue {
     pub field: Option<&'static str>,
     /// Line and column (JSON) or line and field number (CSV).
     pub position: Option<Position>,
+    /// Whether `position` is a CSV line and field number rather than a JSON line and column.
+    pub in_csv: bool,
     /// What is wrong and how to fix it.
     pub problem: String,
 }
 
 impl std::fmt::Display for StudyIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(position) = self.position {
-            write!(f, "{position}: ")?;
+        match self.where_in_csv() {
+            Some(place) => write!(f, "{place}: ")?,
+            None => {
+                if let Some(position) = self.position {
+                    write!(f, "{position}: ")?;
+                }
+            }
         }
         self.fmt_unpositioned(f)
     }
 }
 
 impl StudyIssue {
-    /// The issue, its position prefixed with the file name as compilers do
-    /// (`data.json:12:7: study 'A' (record 3): ...`), so editors can jump to it.
+    /// The issue with the file name: `data.json:12:7: study 'A' (record 3): ...`
+    /// for JSON (as compilers write positions, so editors can jump there), and
+    /// `data.csv: line 4, column 3 (vi): study 'A' (record 3): ...` for CSV.
     pub fn in_file(&self, file: &str) -> String {
-        match self.position {
-            Some(position) => format!("{file}:{position}: {}", Unpositioned(self)),
-            None => format!("{file}: {}", Unpositioned(self)),
+        match (self.where_in_csv(), self.position) {
+            (Some(place), _) => format!("{file}: {place}: {}", Unpositioned(self)),
+            (None, Some(position)) => format!("{file}:{position}: {}", Unpositioned(self)),
+            (None, None) => format!("{file}: {}", Unpositioned(self)),
         }
+    }
+
+    /// "line 4, column 3 (vi)" for an issue located in a CSV file.
+    fn where_in_csv(&self) -> Option<String> {
+        let position = self.position.filter(|_| self.in_csv)?;
+        Some(match self.field {
+            Some(field) if position.column > 0 => {
+                format!(
+                    "line {}, column {} ({field})",
+                    position.line, position.column
+                )
+            }
+            _ => format!("line {}", position.line),
+        })
     }
 
     fn fmt_unpositioned(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -251,6 +274,7 @@ pub fn build(
                     label: record.study.clone(),
                     field,
                     position: source.locate(index, field),
+                    in_csv: matches!(source, SourceMap::Csv { .. }),
                     problem: problem.to_string(),
                 });
             }

@@ -51,7 +51,10 @@ pub enum EffectSizeError {
         hint: &'static str,
     },
     /// A field the data form needs is absent.
-    #[error("{field} is missing: {form} data need {needs}; add it, or give yi with vi instead")]
+    #[error(
+        "{field} is missing: {form} data need {needs}; add it{}",
+        if matches!(*form, "generic" | "estimate-and-CI") { "" } else { ", or give yi with vi instead" }
+    )]
     Missing {
         /// The missing field.
         field: &'static str,

@@ -106,6 +106,19 @@ fn json_error(error: &serde_json::Error, path: String) -> ReadError {
     }
 }
 
+/// serde's "invalid type: X, expected Y" as "expected Y, found X", the order
+/// every other message uses.
+fn expected_first(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((found, expected)) = rest.rsplit_once(", expected ")
+        {
+            return format!("expected {expected}, found {found}");
+        }
+    }
+    message.to_owned()
+}
+
 /// Adds a remedy to serde's message where the cause is a common slip.
 fn with_hint(message: String) -> String {
     let starts = |prefix: &str| message.starts_with(prefix);
@@ -114,7 +127,7 @@ fn with_hint(message: String) -> String {
     } else if starts("invalid type: string") && message.ends_with("expected a number") {
         "; write numbers without quotes"
     } else if starts("invalid type: null") {
-        "; leave the field out instead of writing null"
+        "; this field needs a value, not null"
     } else if (starts("invalid type: integer") || starts("invalid type: floating point"))
         && message.ends_with("expected a string")
     {
@@ -150,7 +163,7 @@ fn with_hint(message: String) -> String {
     } else {
         ""
     };
-    message + hint
+    expected_first(&message) + hint
 }
 
 /// For an unknown field, suggests the known one it most likely misspells.

@@ -36,9 +36,11 @@ impl SourceMap<'_> {
             }
             SourceMap::Csv { lines, headers } => {
                 let line = *lines.get(index)?;
-                let column = field
-                    .and_then(|f| headers.iter().position(|h| h == f))
-                    .map_or(1, |c| c + 1);
+                // A field without a column (a missing one) points at the row: column 0.
+                let column = match field {
+                    Some(f) => headers.iter().position(|h| h == f).map_or(0, |c| c + 1),
+                    None => 1,
+                };
                 Some(Position { line, column })
             }
             SourceMap::None => None,

@@ -38,7 +38,7 @@ pub struct StudyFile {
 pub struct Position {
     /// 1-based line.
     pub line: usize,
-    /// 1-based column (JSON) or field number (CSV).
+    /// 1-based column (JSON) or field number (CSV; 0 when the field has no column).
     pub column: usize,
 }
 
