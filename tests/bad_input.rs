@@ -275,6 +275,11 @@ const CASES: &[Case] = &[
         &["header_only.csv:", "holds no studies"],
     ),
     case(
+        &["empty.csv"],
+        2,
+        &["empty.csv: line 1", "the file is empty", "header row"],
+    ),
+    case(
         &["infinite.csv"],
         2,
         &[
@@ -439,8 +444,9 @@ const CASES: &[Case] = &[
         ],
         1,
         &[
-            "the REML estimator did not converge",
-            "the fallback ML failed too",
+            "the REML estimator did not converge within 1 iteration",
+            "and the fallback ML did not converge within 1 iteration (last change in tau^2: 1.207e-3) too",
+            "--fallback DL",
         ],
     ),
     case(
@@ -497,7 +503,9 @@ const CASES: &[Case] = &[
     case(
         &["../../studies/bcg.json", "-o", "no/such/folder/out.txt"],
         1,
-        &["no/such/folder/out.txt: cannot create a temporary file beside it"],
+        &[
+            "no/such/folder/out.txt: cannot create a temporary file beside it: no such file or folder",
+        ],
     ),
 ];
 

@@ -331,7 +331,7 @@ fn fallback_matches_metafor_method_vector() {
         pool(&data, &options(Method::REML, Test::Z, 1, Some(Method::ML))).expect_err("both fail");
     let message = err.to_string();
     assert!(
-        message.contains("REML") && message.contains("fallback ML failed too"),
+        message.contains("REML") && message.contains("and the fallback ML did not converge"),
         "{message}"
     );
 }

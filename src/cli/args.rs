@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use super::output::warn;
+use super::output::{io_reason, warn};
 use tau_meta::dataset::{self, Dataset};
 use tau_meta::measure::Measure;
 use tau_meta::model::{Control, FitOptions, Method, Test};
@@ -85,16 +85,6 @@ impl InputArgs {
             warn(&format!("{name}: {warning}"));
         }
         Ok(data)
-    }
-}
-
-/// An I/O error in words, without Rust's "(os error 2)" suffix.
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file; check the path".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".into(),
-        _ => e.to_string(),
     }
 }
 

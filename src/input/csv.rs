@@ -7,6 +7,15 @@ use super::{Moderator, ReadError, Record, StudyFile, locate::SourceMap};
 
 /// Parses CSV text into a study file and a map from records back to lines.
 pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadError> {
+    if text.trim().is_empty() {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message:
+                "the file is empty; a CSV study file starts with a header row such as study,yi,vi"
+                    .into(),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());

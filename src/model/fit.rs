@@ -96,9 +96,15 @@ pub enum FitError {
     #[error(transparent)]
     Tau2(#[from] Tau2Error),
     /// The chosen estimator failed, and so did the fallback.
-    #[error("{first}; the fallback {fallback} failed too: {}", second.reason())]
+    #[error(
+        "the {method} estimator {}, and the fallback {fallback} {} too; raise the limit with --max-iter, or fall back on a closed-form estimator such as --fallback DL",
+        first.reason(),
+        second.reason()
+    )]
     FallbackFailed {
-        /// The chosen estimator's failure.
+        /// The chosen estimator.
+        method: &'static str,
+        /// Its failure.
         first: Tau2Error,
         /// The fallback estimator.
         fallback: &'static str,
@@ -350,6 +356,7 @@ fn estimate_tau2(
             Ok((tau2, convergence, used))
         }
         Err(second) => Err(FitError::FallbackFailed {
+            method: options.method.name(),
             first,
             fallback: fallback.name(),
             second,

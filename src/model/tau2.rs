@@ -213,8 +213,13 @@ impl Tau2Error {
                 last_change,
                 ..
             } => format!(
-                "did not converge within {max_iter} iteration{} (last change in tau^2: {last_change:.3e})",
-                if *max_iter == 1 { "" } else { "s" }
+                "did not converge within {max_iter} iteration{} (last change in tau^2: {})",
+                if *max_iter == 1 { "" } else { "s" },
+                if last_change.abs() >= 1e-2 {
+                    format!("{last_change:.4}")
+                } else {
+                    format!("{last_change:.3e}")
+                }
             ),
             Tau2Error::NoRoot { upper } => {
                 format!("found no root of the generalised Q statistic below tau^2 = {upper}")
