@@ -36,12 +36,25 @@ fn polish<D: ContinuousCDF<f64, f64> + Continuous<f64, f64>>(
 }
 
 /// Upper quantile of the standard normal: z such that P(Z > z) = alpha.
+///
+/// NaN when `alpha` is not a probability (statrs would panic).
 pub fn normal_upper(alpha: f64) -> f64 {
+    if !is_probability(alpha) {
+        return f64::NAN;
+    }
     standard_normal().inverse_cdf(1.0 - alpha)
+}
+
+/// Whether `p` lies in [0, 1] (false for NaN).
+fn is_probability(p: f64) -> bool {
+    (0.0..=1.0).contains(&p)
 }
 
 /// Upper quantile of Student's t with `df` degrees of freedom.
 pub fn t_upper(alpha: f64, df: f64) -> f64 {
+    if !is_probability(alpha) {
+        return f64::NAN;
+    }
     match StudentsT::new(0.0, 1.0, df) {
         Ok(dist) => polish(&dist, 1.0 - alpha, dist.inverse_cdf(1.0 - alpha)),
         Err(_) => f64::NAN,
@@ -50,6 +63,9 @@ pub fn t_upper(alpha: f64, df: f64) -> f64 {
 
 /// Quantile of the χ² distribution with `df` degrees of freedom: P(X ≤ x) = prob.
 pub fn chisq_quantile(prob: f64, df: f64) -> f64 {
+    if !is_probability(prob) {
+        return f64::NAN;
+    }
     match ChiSquared::new(df) {
         Ok(dist) => polish(&dist, prob, dist.inverse_cdf(prob)),
         Err(_) => f64::NAN,
@@ -90,6 +106,13 @@ mod tests {
     use super::*;
 
     /// Reference values from R 4.2.2 (Debian bookworm): qnorm(.975), qt(.975, 5), qchisq(.025, 3), qchisq(.975, 17).
+    #[test]
+    fn quantiles_of_impossible_probabilities_are_nan() {
+        assert!(normal_upper(1.5).is_nan());
+        assert!(t_upper(-0.1, 3.0).is_nan());
+        assert!(chisq_quantile(f64::NAN, 2.0).is_nan());
+    }
+
     #[test]
     fn quantiles_match_r() {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();

@@ -89,6 +89,18 @@ pub enum FitError {
         /// The offending value.
         value: f64,
     },
+    /// The inputs do not have matching lengths (a programming error in the caller).
+    #[error(
+        "{yi} outcomes, {vi} sampling variances and {rows} rows in the model matrix: they must match"
+    )]
+    Dimensions {
+        /// Number of outcomes.
+        yi: usize,
+        /// Number of sampling variances.
+        vi: usize,
+        /// Rows of the model matrix.
+        rows: usize,
+    },
     /// The level is outside (0, 100).
     #[error("the confidence level must lie strictly between 0 and 100, e.g. 95 (got {0})")]
     BadLevel(f64),
@@ -204,6 +216,13 @@ pub fn fit(
     options: &FitOptions,
 ) -> Result<ModelFit, FitError> {
     let (k, p) = (yi.len(), x.ncols());
+    if vi.len() != k || x.nrows() != k {
+        return Err(FitError::Dimensions {
+            yi: k,
+            vi: vi.len(),
+            rows: x.nrows(),
+        });
+    }
     if !(options.level > 0.0 && options.level < 100.0) {
         return Err(FitError::BadLevel(options.level));
     }
@@ -400,5 +419,57 @@ impl ModelFit {
                 p: f_sf(qm / m as f64, m as f64, df2),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> FitOptions {
+        FitOptions::default()
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_not_panics() {
+        let x = intercept_design(3);
+        let yi = [0.1, 0.2, 0.3];
+        assert!(matches!(
+            fit(&yi, &[0.1, 0.1], &x, &options()),
+            Err(FitError::Dimensions {
+                yi: 3,
+                vi: 2,
+                rows: 3
+            })
+        ));
+        let err = fit(&yi, &[0.1, 0.0, 0.1], &x, &options()).expect_err("vi = 0");
+        assert_eq!(
+            err,
+            FitError::BadVariance {
+                index: 1,
+                value: 0.0
+            }
+        );
+        assert!(
+            err.to_string().starts_with("study 2 (in input order)"),
+            "{err}"
+        );
+        let level = FitOptions {
+            level: 100.0,
+            ..options()
+        };
+        assert!(matches!(
+            fit(&yi, &[0.1; 3], &x, &level),
+            Err(FitError::BadLevel(_))
+        ));
+    }
+
+    #[test]
+    fn too_few_studies_for_a_regression_names_the_remedy() {
+        let x = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 1.0, 1.0]);
+        let err = fit(&[0.1, 0.2], &[0.1, 0.1], &x, &options()).expect_err("k = p");
+        assert_eq!(err, FitError::TooFewStudies { k: 2, p: 2 });
+        assert!(err.to_string().contains("at least 3 are needed"), "{err}");
+        assert!(err.to_string().contains("drop moderators"), "{err}");
     }
 }

@@ -41,7 +41,7 @@ pub fn q_profile_ci(
     level: f64,
 ) -> Result<HeterogeneityCi, SingularDesign> {
     let problem = Problem { yc: yi, vi, x };
-    let df = (yi.len() - x.ncols()) as f64;
+    let df = yi.len().saturating_sub(x.ncols()) as f64;
     let alpha = 1.0 - level / 100.0;
     let crit_upper = chisq_quantile(1.0 - alpha / 2.0, df);
     let crit_lower = chisq_quantile(alpha / 2.0, df);
