@@ -14,7 +14,7 @@ use tau_meta::model::{Control, FitOptions, Method, Test};
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Study file: .json or .csv, or - for JSON on standard input.
+    /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
     /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO or GEN.
@@ -100,9 +100,15 @@ pub struct ModelArgs {
     /// Confidence level in percent.
     #[arg(long, default_value_t = 95.0, value_parser = parse_level)]
     pub level: f64,
-    /// Estimator to use if the chosen one does not converge (as metafor's
-    /// method = c("REML", "DL")); the report says when it was used.
-    #[arg(long, value_enum, ignore_case = true, value_name = "METHOD")]
+    /// Estimator to use if the chosen one does not converge, named as for
+    /// --method (as metafor's method = c("REML", "DL")); the report says when it was used.
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_name = "METHOD",
+        hide_possible_values = true
+    )]
     pub fallback: Option<Method>,
     /// Iteration limit of the iterative estimators REML, ML, EB and PM (metafor's maxiter).
     #[arg(long, default_value_t = 100, value_name = "N", hide_short_help = true,
