@@ -5,7 +5,7 @@
 //! * [`input`]: study records from JSON or CSV;
 //! * [`effect_size`] and [`dataset`]: records to effect sizes (metafor `escalc`);
 //! * [`model`]: common- and random-effects models, τ² estimators, heterogeneity (metafor `rma`);
-//! * [`pool`]: the pooled summary with its intervals;
+//! * [`pool`](mod@pool): the pooled summary with its intervals;
 //! * [`report`]: text, JSON and CSV views of the results.
 //!
 //! The library prints nothing and touches no files; the `tau` binary does that.
