@@ -464,8 +464,17 @@ const CASES: &[Case] = &[
         1,
         &[
             "overflow.json:",
-            "non-finite",
+            "the Q statistic is not a finite number",
             "too extreme for double precision",
+        ],
+    ),
+    case(
+        &["huge_outcomes.csv"],
+        1,
+        &[
+            "huge_outcomes.csv:",
+            "the spread of the outcomes is not a finite number",
+            "rescale",
         ],
     ),
     // Files and flags (src/cli/)

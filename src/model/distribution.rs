@@ -72,15 +72,29 @@ pub fn chisq_quantile(prob: f64, df: f64) -> f64 {
     }
 }
 
+/// `sf(x)` for a statistic that may not be finite: NaN stays NaN (a p-value
+/// of an undefined statistic is undefined) and +∞ has upper tail 0. statrs
+/// panics on a NaN argument in several distributions (its incomplete beta
+/// function unwraps), so such values never reach it.
+fn upper_tail(x: f64, sf: impl Fn(f64) -> f64) -> f64 {
+    if x.is_nan() {
+        f64::NAN
+    } else if x == f64::INFINITY {
+        0.0
+    } else {
+        sf(x)
+    }
+}
+
 /// Two-sided p-value of a z statistic: 2 P(Z > |z|).
 pub fn normal_two_sided_p(z: f64) -> f64 {
-    2.0 * standard_normal().sf(z.abs())
+    2.0 * upper_tail(z.abs(), |x| standard_normal().sf(x))
 }
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom.
 pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
     match StudentsT::new(0.0, 1.0, df) {
-        Ok(dist) => 2.0 * dist.sf(t.abs()),
+        Ok(dist) => 2.0 * upper_tail(t.abs(), |x| dist.sf(x)),
         Err(_) => f64::NAN,
     }
 }
@@ -88,7 +102,7 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 /// Upper tail P(X > q) of the χ² distribution with `df` degrees of freedom.
 pub fn chisq_sf(q: f64, df: f64) -> f64 {
     match ChiSquared::new(df) {
-        Ok(dist) => dist.sf(q.max(0.0)),
+        Ok(dist) => upper_tail(q, |x| dist.sf(x.max(0.0))),
         Err(_) => f64::NAN,
     }
 }
@@ -96,7 +110,7 @@ pub fn chisq_sf(q: f64, df: f64) -> f64 {
 /// Upper tail P(X > f) of the F distribution with (df1, df2) degrees of freedom.
 pub fn f_sf(f: f64, df1: f64, df2: f64) -> f64 {
     match FisherSnedecor::new(df1, df2) {
-        Ok(dist) => dist.sf(f.max(0.0)),
+        Ok(dist) => upper_tail(f, |x| dist.sf(x.max(0.0))),
         Err(_) => f64::NAN,
     }
 }
@@ -105,7 +119,6 @@ pub fn f_sf(f: f64, df1: f64, df2: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// Reference values from R 4.2.2 (Debian bookworm): qnorm(.975), qt(.975, 5), qchisq(.025, 3), qchisq(.975, 17).
     #[test]
     fn quantiles_of_impossible_probabilities_are_nan() {
         assert!(normal_upper(1.5).is_nan());
@@ -113,6 +126,23 @@ mod tests {
         assert!(chisq_quantile(f64::NAN, 2.0).is_nan());
     }
 
+    /// Found by fuzzing (parse_and_fit): statrs panicked on a NaN t statistic.
+    #[test]
+    fn p_values_of_undefined_statistics_are_nan_not_panics() {
+        for p in [
+            normal_two_sided_p(f64::NAN),
+            t_two_sided_p(f64::NAN, 3.0),
+            chisq_sf(f64::NAN, 2.0),
+            f_sf(f64::NAN, 1.0, 3.0),
+        ] {
+            assert!(p.is_nan());
+        }
+        assert_eq!(t_two_sided_p(f64::INFINITY, 3.0), 0.0);
+        assert_eq!(f_sf(f64::INFINITY, 1.0, 3.0), 0.0);
+        assert_eq!(chisq_sf(f64::INFINITY, 2.0), 0.0);
+    }
+
+    /// Reference values from R 4.2.2 (Debian bookworm): qnorm(.975), qt(.975, 5), qchisq(.025, 3), qchisq(.975, 17).
     #[test]
     fn quantiles_match_r() {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();

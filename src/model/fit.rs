@@ -151,6 +151,18 @@ pub fn fit(
     }
     let mean = yi.iter().sum::<f64>() / k as f64;
     let yc: Vec<f64> = yi.iter().map(|y| y - mean).collect();
+    // Squared deviations and inverse variances must be representable, or
+    // every estimator works on infinities (and reports a "singular" design).
+    if !yc.iter().map(|y| y * y).sum::<f64>().is_finite() {
+        return Err(FitError::NotFinite {
+            what: "spread of the outcomes",
+        });
+    }
+    if !vi.iter().map(|v| 1.0 / v).sum::<f64>().is_finite() {
+        return Err(FitError::NotFinite {
+            what: "sum of the inverse sampling variances",
+        });
+    }
     let problem = Problem { yc: &yc, vi, x };
     let (tau2, convergence, options) = estimate_tau2(&problem, options)?;
     let options = &options;
@@ -176,6 +188,12 @@ pub fn fit(
     let vcov = &wls.xtwx_inv * s2w;
     let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();
     let beta: Vec<f64> = wls.beta.iter().copied().collect();
+    if let Some(what) = [("estimate", &beta), ("standard error", &se)]
+        .into_iter()
+        .find_map(|(what, values)| values.iter().any(|v| !v.is_finite()).then_some(what))
+    {
+        return Err(FitError::NotFinite { what });
+    }
     let statistic: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
     let alpha = options.alpha();
     let (crit, df, p_values): (f64, Option<f64>, Vec<f64>) = match options.test {
@@ -215,17 +233,10 @@ pub fn fit(
         ),
     };
 
-    if let Some(what) = [("estimate", &beta), ("standard error", &se)]
-        .into_iter()
-        .find_map(|(what, values)| {
-            values
-                .iter()
-                .any(|v| v.is_nan() || v.is_infinite())
-                .then_some(what)
-        })
-        .or_else(|| (!q.is_finite()).then_some("Q statistic"))
-    {
-        return Err(FitError::NotFinite { what });
+    if !q.is_finite() {
+        return Err(FitError::NotFinite {
+            what: "Q statistic",
+        });
     }
 
     Ok(ModelFit {

@@ -62,7 +62,7 @@ pub enum FitError {
     },
     /// The arithmetic overflowed or lost all precision.
     #[error(
-        "the fit gave a non-finite {what}: the outcomes or sampling variances are too extreme for double precision (e.g. variances near 0 or above 1e300); rescale the outcomes (other units) or check the data for typos"
+        "the {what} is not a finite number: the outcomes or sampling variances are too extreme for double precision (e.g. variances near 0 or above 1e300); rescale the outcomes (other units) or check the data for typos"
     )]
     NotFinite {
         /// The quantity that came out infinite or NaN.
