@@ -293,6 +293,9 @@ pub fn fit_warnings(model: &ModelFit) -> Vec<String> {
             "the {method} estimate of tau^2 is 0, on the boundary of its range: no heterogeneity beyond sampling error is estimated, and the random-effects result equals the common-effect one"
         ));
     }
+    if model.typical_variance.is_nan() && model.options.method != Method::EE {
+        warnings.push("I^2 and H^2 cannot be computed: the sampling variances span so many orders of magnitude that the typical sampling variance is lost to rounding; they are reported as NA".into());
+    }
     if model.options.method == Method::EE && model.options.test == Test::Knha {
         warnings.push("the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model".into());
     }

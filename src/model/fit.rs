@@ -108,7 +108,8 @@ pub struct ModelFit {
     pub q_df: usize,
     /// p-value of Q.
     pub q_p: f64,
-    /// The "typical" sampling variance (k − p)/tr(P) used for I² and H².
+    /// The "typical" sampling variance (k − p)/tr(P) used for I² and H²
+    /// (NaN when rounding leaves tr(P) without a single correct digit).
     pub typical_variance: f64,
     /// I² in percent.
     pub i2: f64,
@@ -219,7 +220,13 @@ pub fn fit(
     let fe = Wls::fit(x, &yc, &w_fe)?;
     let q = fe.rss(&w_fe).max(0.0);
     let q_p = chisq_sf(q, df_resid);
-    let typical_variance = df_resid / trace_p(x, &w_fe, &fe.xtwx_inv);
+    // tr(P) is a difference of sums; when the sampling variances span dozens of
+    // orders of magnitude it cancels to rounding noise and can even turn
+    // negative. I² and H² are then undefined (NaN, reported as NA), not garbage.
+    let typical_variance = match df_resid / trace_p(x, &w_fe, &fe.xtwx_inv) {
+        v if v > 0.0 && v.is_finite() => v,
+        _ => f64::NAN,
+    };
     let (i2, h2) = match options.method {
         Method::EE => (
             at_most_100((100.0 * (q - df_resid) / q).max(0.0)),
