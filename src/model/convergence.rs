@@ -124,6 +124,18 @@ pub enum Tau2Error {
         /// The upper end of the search interval.
         upper: f64,
     },
+    /// A closed-form estimate came out infinite or NaN: its denominator was
+    /// lost to rounding (sampling variances dozens of orders of magnitude apart).
+    #[error(
+        "the {method} estimator {}; check the sampling variances for unit or typing errors, or try --method REML or --fallback REML",
+        self.reason()
+    )]
+    NotFinite {
+        /// The estimator.
+        method: &'static str,
+        /// What it gave.
+        value: f64,
+    },
 }
 
 impl Tau2Error {
@@ -147,6 +159,9 @@ impl Tau2Error {
             Tau2Error::NoRoot { upper } => {
                 format!("found no root of the generalised Q statistic below tau^2 = {upper}")
             }
+            Tau2Error::NotFinite { value, .. } => format!(
+                "gave tau^2 = {value}: the sampling variances span too many orders of magnitude for double precision"
+            ),
         }
     }
 }

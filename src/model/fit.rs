@@ -286,7 +286,11 @@ fn estimate_tau2(
 ) -> Result<(f64, Convergence, FitOptions), FitError> {
     let first = match tau2::estimate(options.method, problem, &options.control) {
         Ok((tau2, convergence)) => return Ok((tau2, convergence, *options)),
-        Err(e @ (Tau2Error::NotConverged { .. } | Tau2Error::NoRoot { .. })) => e,
+        Err(
+            e @ (Tau2Error::NotConverged { .. }
+            | Tau2Error::NoRoot { .. }
+            | Tau2Error::NotFinite { .. }),
+        ) => e,
         Err(e) => return Err(e.into()),
     };
     let fallback = match options.control.fallback {

@@ -125,19 +125,27 @@ pub fn estimate(
     problem: &Problem<'_>,
     control: &Control,
 ) -> Result<(f64, Convergence), Tau2Error> {
+    // Truncated at 0 as in metafor; a non-finite value is an error, since
+    // NaN.max(0) would silently give 0.
     let closed = |tau2: f64| {
+        if !tau2.is_finite() {
+            return Err(Tau2Error::NotFinite {
+                method: method.name(),
+                value: tau2,
+            });
+        }
         let convergence = Convergence {
             truncated_from: (tau2 < 0.0).then_some(tau2),
             ..Convergence::closed_form()
         };
-        (tau2.max(0.0), convergence)
+        Ok((tau2.max(0.0), convergence))
     };
     Ok(match method {
-        Method::EE => closed(0.0),
-        Method::DL => closed(dersimonian_laird(problem)?),
-        Method::HE => closed(hedges(problem)?),
-        Method::HS => closed(hunter_schmidt(problem)?),
-        Method::SJ => closed(sidik_jonkman(problem)?),
+        Method::EE => closed(0.0)?,
+        Method::DL => closed(dersimonian_laird(problem)?)?,
+        Method::HE => closed(hedges(problem)?)?,
+        Method::HS => closed(hunter_schmidt(problem)?)?,
+        Method::SJ => closed(sidik_jonkman(problem)?)?,
         Method::PM => paule_mandel(problem, control)?,
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, problem, control)?,
     })
