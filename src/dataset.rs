@@ -92,20 +92,74 @@ pub struct StudyIssue {
     pub field: Option<&'static str>,
     /// Line and column (JSON) or line and field number (CSV).
     pub position: Option<Position>,
+    /// Whether `position` is a CSV line and field number rather than a JSON line and column.
+    pub in_csv: bool,
     /// What is wrong and how to fix it.
     pub problem: String,
 }
 
 impl std::fmt::Display for StudyIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(position) = self.position {
-            write!(f, "{position}: ")?;
+        match self.where_in_csv() {
+            Some(place) => write!(f, "{place}: ")?,
+            None => {
+                if let Some(position) = self.position {
+                    write!(f, "{position}: ")?;
+                }
+            }
         }
-        write!(f, "study '{}' (record {})", self.label, self.index + 1)?;
-        if let Some(field) = self.field {
+        self.fmt_unpositioned(f)
+    }
+}
+
+impl StudyIssue {
+    /// The issue with the file name: `data.json:12:7: study 'A' (record 3): ...`
+    /// for JSON (as compilers write positions, so editors can jump there), and
+    /// `data.csv: line 4, column 3 (vi): study 'A' (record 3): ...` for CSV.
+    pub fn in_file(&self, file: &str) -> String {
+        match (self.where_in_csv(), self.position) {
+            (Some(place), _) => format!("{file}: {place}: {}", Unpositioned(self)),
+            (None, Some(position)) => format!("{file}:{position}: {}", Unpositioned(self)),
+            (None, None) => format!("{file}: {}", Unpositioned(self)),
+        }
+    }
+
+    /// "line 4, column 3 (vi)" for an issue located in a CSV file.
+    fn where_in_csv(&self) -> Option<String> {
+        let position = self.position.filter(|_| self.in_csv)?;
+        Some(match self.field {
+            Some(field) if position.column > 0 => {
+                format!(
+                    "line {}, column {} ({field})",
+                    position.line, position.column
+                )
+            }
+            _ => format!("line {}", position.line),
+        })
+    }
+
+    fn fmt_unpositioned(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let label = if self.label.is_empty() {
+            "(no label)".into()
+        } else {
+            format!("'{}'", self.label)
+        };
+        write!(f, "study {label} (record {})", self.index + 1)?;
+        // Most problems already start with the field's name.
+        if let Some(field) = self.field
+            && !self.problem.starts_with(&format!("{field} "))
+        {
             write!(f, ", field {field}")?;
         }
         write!(f, ": {}", self.problem)
+    }
+}
+
+struct Unpositioned<'a>(&'a StudyIssue);
+
+impl std::fmt::Display for Unpositioned<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_unpositioned(f)
     }
 }
 
@@ -134,16 +188,38 @@ pub enum LoadError {
     },
 }
 
-fn format_issues(issues: &[StudyIssue], unlisted: usize) -> String {
-    let mut out = format!(
-        "{} bad record{}:",
-        issues.len() + unlisted,
-        if issues.len() + unlisted == 1 {
-            ""
-        } else {
-            "s"
+impl LoadError {
+    /// The error as the `tau` binary shows it: every position prefixed with
+    /// the file name, one bad record per line.
+    pub fn in_file(&self, file: &str) -> String {
+        match self {
+            LoadError::Studies { issues, unlisted } => {
+                let mut out = format!("{file}: {}", issues_header(issues.len() + unlisted));
+                for issue in issues {
+                    out.push_str("\n  ");
+                    out.push_str(&issue.in_file(file));
+                }
+                if *unlisted > 0 {
+                    out.push_str(&format!("\n  ... and {unlisted} more"));
+                }
+                out
+            }
+            LoadError::Read(ReadError::Json {
+                position,
+                path,
+                message,
+            }) => format!("{file}:{position}: {path}{message}"),
+            other => format!("{file}: {other}"),
         }
-    );
+    }
+}
+
+fn issues_header(count: usize) -> String {
+    format!("{count} bad record{}:", if count == 1 { "" } else { "s" })
+}
+
+fn format_issues(issues: &[StudyIssue], unlisted: usize) -> String {
+    let mut out = issues_header(issues.len() + unlisted);
     for issue in issues {
         out.push_str("\n  ");
         out.push_str(&issue.to_string());
@@ -198,6 +274,7 @@ pub fn build(
                     label: record.study.clone(),
                     field,
                     position: source.locate(index, field),
+                    in_csv: matches!(source, SourceMap::Csv { .. }),
                     problem: problem.to_string(),
                 });
             }
@@ -225,14 +302,20 @@ pub fn build(
     })
 }
 
-/// Parses JSON text and builds the data set.
+/// Parses JSON text and builds the data set. A leading byte-order mark is ignored.
 pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    let text = without_bom(text);
     let file = crate::input::json::parse_json(text)?;
     build(file, &SourceMap::Json(text), measure)
 }
 
-/// Parses CSV text and builds the data set.
+/// Parses CSV text and builds the data set. A leading byte-order mark (as
+/// Excel writes in "CSV UTF-8") is ignored.
 pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
-    let (file, map) = crate::input::csv::parse_csv(text)?;
+    let (file, map) = crate::input::csv::parse_csv(without_bom(text))?;
     build(file, &map, measure)
+}
+
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }

@@ -5,7 +5,7 @@
 //! * [`input`]: study records from JSON or CSV;
 //! * [`effect_size`] and [`dataset`]: records to effect sizes (metafor `escalc`);
 //! * [`model`]: common- and random-effects models, τ² estimators, heterogeneity (metafor `rma`);
-//! * [`pool`]: the pooled summary with its intervals;
+//! * [`pool`](mod@pool): the pooled summary with its intervals;
 //! * [`moderator`], [`subgroup`], [`regression`] and [`permutation`]: moderator
 //!   analysis (subgroups, meta-regression, permutation tests);
 //! * [`bias`]: small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);

@@ -4,6 +4,8 @@
 
 mod cli;
 
+use std::io::Write;
+
 use clap::Parser;
 
 fn main() {
@@ -16,7 +18,8 @@ fn main() {
         }
     };
     if let Err(e) = cli::run(cli) {
-        eprintln!("error: {e}");
+        // A closed standard error must not turn into a panic (exit 101).
+        let _ = writeln!(std::io::stderr().lock(), "error: {e}");
         std::process::exit(e.exit_code());
     }
 }

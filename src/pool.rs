@@ -36,6 +36,11 @@ pub struct Settings {
     pub threshold: f64,
     /// Iteration limit for iterative estimators.
     pub max_iter: usize,
+    /// Tolerance of the Paule-Mandel root search (metafor `tol`).
+    pub tol: f64,
+    /// The estimator to use when the chosen one fails (`--fallback`); see
+    /// `convergence.fallback_from` for whether it was used.
+    pub fallback: Option<Method>,
     /// tau's version.
     pub version: &'static str,
 }
@@ -51,6 +56,8 @@ impl Settings {
             convergence,
             threshold: options.control.threshold,
             max_iter: options.control.max_iter,
+            tol: options.control.tol,
+            fallback: options.control.fallback,
             version: VERSION,
         }
     }
@@ -162,7 +169,8 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
     let vi = dataset.vi();
     let x = intercept_design(yi.len());
     let model = fit(&yi, &vi, &x, options)?;
-    let heterogeneity_ci = match options.method {
+    // The estimator actually used: the fallback when the chosen one failed.
+    let heterogeneity_ci = match model.options.method {
         Method::EE => None,
         _ => Some(q_profile_ci(
             &yi,
@@ -210,14 +218,10 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
             pi_upper: f(pi_upper),
         });
     let mut warnings = dataset.warnings.clone();
-    if model.convergence.reset_to_zero {
-        warnings.push(format!(
-            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)",
-            model.options.method.name()
-        ));
-    }
-    if model.options.method == Method::EE && model.options.test == Test::Knha {
-        warnings.push("the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model".into());
+    warnings.extend(variance_ratio_warning(&dataset.vi()));
+    warnings.extend(fit_warnings(model));
+    if let Some(ci) = &ci {
+        warnings.extend(ci_warnings(ci));
     }
     PoolResult {
         title: dataset.title.clone(),
@@ -246,4 +250,70 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
     }
+}
+
+/// metafor's warning when the sampling variances span 7 or more orders of
+/// magnitude (`rma()`, `control = list(evtol = 1e-07)`): the weights then differ
+/// so much that the results may be numerically unstable.
+pub fn variance_ratio_warning(vi: &[f64]) -> Option<String> {
+    let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
+    let ratio = max / min;
+    (ratio.is_finite() && ratio >= 1e7).then(|| {
+        format!(
+            "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
+        )
+    })
+}
+
+/// What a reader should know about how τ² was reached.
+pub fn fit_warnings(model: &ModelFit) -> Vec<String> {
+    let method = model.options.method.name();
+    let convergence = &model.convergence;
+    let mut warnings = Vec::new();
+    if let Some(fallback) = &convergence.fallback_from {
+        warnings.push(format!(
+            "the {} estimator {}; tau^2 was estimated with the fallback {method} instead",
+            fallback.method.name(),
+            fallback.error.reason()
+        ));
+    }
+    if let Some(raw) = convergence.truncated_from {
+        warnings.push(format!(
+            "the {method} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
+            if raw.abs() >= 1e-3 { format!("{raw:.4}") } else { format!("{raw:.3e}") }
+        ));
+    } else if convergence.reset_to_zero {
+        warnings.push(format!(
+            "the {method} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)"
+        ));
+    } else if model.options.method != Method::EE && model.tau2 <= 0.0 {
+        warnings.push(format!(
+            "the {method} estimate of tau^2 is 0, on the boundary of its range: no heterogeneity beyond sampling error is estimated, and the random-effects result equals the common-effect one"
+        ));
+    }
+    if model.typical_variance.is_nan() && model.options.method != Method::EE {
+        warnings.push("I^2 and H^2 cannot be computed: the sampling variances span so many orders of magnitude that the typical sampling variance is lost to rounding; they are reported as NA".into());
+    }
+    if model.options.method == Method::EE && model.options.test == Test::Knha {
+        warnings.push("the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model".into());
+    }
+    warnings
+}
+
+/// What a reader should know about the Q-profile interval.
+pub fn ci_warnings(ci: &HeterogeneityCi) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let [lower, upper] = ci.tau2;
+    if ci.null_set {
+        warnings.push("both Q-profile CI bounds for tau^2 fall below 0, so the CI is the empty set; it is reported as [0, 0], as metafor does".into());
+    } else if ci.upper_beyond_search {
+        warnings.push(format!(
+            "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")"
+        ));
+    }
+    if lower.is_nan() || upper.is_nan() {
+        warnings.push("the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA".into());
+    }
+    warnings
 }

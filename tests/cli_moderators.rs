@@ -129,6 +129,8 @@ struct RegressionSettingsJson {
     convergence: serde_json::Value,
     threshold: f64,
     max_iter: usize,
+    tol: f64,
+    fallback: Option<String>,
     version: String,
     moderators: Vec<String>,
     reference_levels: std::collections::BTreeMap<String, String>,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
+use super::output::{io_reason, warn};
 use tau_meta::dataset::{self, Dataset};
 use tau_meta::measure::Measure;
 use tau_meta::model::{Control, FitOptions, Method, Test};
@@ -14,7 +15,7 @@ use tau_meta::moderator;
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Study file: .json or .csv, or - for JSON on standard input.
+    /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
     /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO or GEN.
@@ -43,34 +44,54 @@ impl InputArgs {
     }
 
     /// Reads and checks the studies, and computes their effect sizes.
+    ///
+    /// A `.csv` file is read as CSV and a `.json` file as JSON; standard input
+    /// and other names are JSON when the text starts with `{` or `[`, CSV otherwise.
     pub fn load(&self) -> Result<Dataset, CliError> {
         let name = self.display_name();
-        let text = if self.file == Path::new("-") {
-            let mut text = String::new();
+        let bytes = if self.file == Path::new("-") {
+            let mut bytes = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut text)
+                .read_to_end(&mut bytes)
                 .map_err(|e| CliError::Input(format!("{name}: cannot read standard input: {e}")))?;
-            text
+            bytes
         } else {
-            std::fs::read_to_string(&self.file)
-                .map_err(|e| CliError::Input(format!("{name}: cannot read the file: {e}")))?
+            std::fs::read(&self.file).map_err(|e| {
+                CliError::Input(format!("{name}: cannot read the file: {}", io_reason(&e)))
+            })?
         };
-        let is_csv = self
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            CliError::Input(format!(
+                "{name}:{line}: the file is not valid UTF-8 text (byte {}); save it as UTF-8 (in Excel: CSV UTF-8)",
+                at + 1
+            ))
+        })?;
+        let extension = self
             .file
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let is_csv = match extension.as_deref() {
+            Some("csv") => true,
+            Some("json") => false,
+            _ => !text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with(['{', '[']),
+        };
         let result = if is_csv {
             dataset::load_csv(&text, self.measure)
         } else {
             dataset::load_json(&text, self.measure)
         };
-        let mut data = result.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+        let mut data = result.map_err(|e| CliError::Input(e.in_file(&name)))?;
         for filter in &self.filters {
             data = moderator::apply_filter(&data, filter)
                 .map_err(|e| CliError::Input(format!("{name}: --filter {filter}: {e}")))?;
         }
         for warning in &data.warnings {
-            eprintln!("warning: {name}: {warning}");
+            warn(&format!("{name}: {warning}"));
         }
         Ok(data)
     }
@@ -88,6 +109,20 @@ pub struct ModelArgs {
     /// Confidence level in percent.
     #[arg(long, default_value_t = 95.0, value_parser = parse_level)]
     pub level: f64,
+    /// Estimator to use if the chosen one does not converge, named as for
+    /// --method (as metafor's method = c("REML", "DL")); the report says when it was used.
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_name = "METHOD",
+        hide_possible_values = true
+    )]
+    pub fallback: Option<Method>,
+    /// Iteration limit of the iterative estimators REML, ML, EB and PM (metafor's maxiter).
+    #[arg(long, default_value_t = 100, value_name = "N", hide_short_help = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_iter: u32,
 }
 
 fn parse_level(text: &str) -> Result<f64, String> {
@@ -110,7 +145,11 @@ impl ModelArgs {
             method: self.method,
             test: self.test,
             level: self.level,
-            control: Control::default(),
+            control: Control {
+                max_iter: self.max_iter as usize,
+                fallback: self.fallback,
+                ..Control::default()
+            },
         }
     }
 }

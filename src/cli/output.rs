@@ -10,7 +10,11 @@ use super::CliError;
 /// Writes `contents` to `path` atomically.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
     let fail = |what: &str, e: std::io::Error| {
-        CliError::Output(format!("{}: cannot {what}: {e}", path.display()))
+        CliError::Output(format!(
+            "{}: cannot {what}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -34,6 +38,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
     result
 }
 
+/// An I/O error in words, without Rust's "(os error 2)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder; check the path".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".into(),
+        _ => e.to_string(),
+    }
+}
+
 /// Writes text to a file (atomically) or to standard output.
 pub fn emit(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
@@ -51,4 +65,10 @@ pub fn emit(path: Option<&Path>, text: &str) -> Result<(), CliError> {
             }
         }
     }
+}
+
+/// Prints a warning on standard error. A closed standard error is ignored:
+/// warnings must never turn a finished analysis into a crash.
+pub fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
 }

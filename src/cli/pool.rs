@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::output::{emit, warn};
 use tau_meta::report;
 
 /// Flags of `tau pool`.
@@ -24,7 +24,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let result = tau_meta::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        warn(warning);
     }
     let text = match args.output.format {
         Format::Text => report::text::pool_report(&result),

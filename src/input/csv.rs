@@ -1,11 +1,21 @@
 //! Reading study records from CSV. Columns named like record fields fill those
 //! fields; `study` is the label; every other column is a moderator. An empty
-//! cell is a missing value.
+//! cell, or `NA` as R writes it, is a missing value. A column without a name
+//! is ignored as long as all its cells are empty (spreadsheets often add one).
 
 use super::{Moderator, ReadError, Record, StudyFile, locate::SourceMap};
 
 /// Parses CSV text into a study file and a map from records back to lines.
 pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadError> {
+    if text.trim().is_empty() {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message:
+                "the file is empty; a CSV study file starts with a header row such as study,yi,vi"
+                    .into(),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -15,12 +25,20 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
         .iter()
         .map(str::to_owned)
         .collect();
+    check_headers(&headers)?;
     let Some(study_column) = headers.iter().position(|h| h == "study") else {
+        let remedy = match headers.iter().find(|h| h.eq_ignore_ascii_case("study")) {
+            Some(h) => format!("rename the column {h:?} to \"study\" (names are case-sensitive)"),
+            None if headers.len() == 1 && headers[0].contains([';', '\t']) => {
+                "the file seems to separate cells with semicolons or tabs; tau reads comma-separated files (in Excel: save as CSV UTF-8, comma delimited)".into()
+            }
+            None => "add one with a label per study".into(),
+        };
         return Err(ReadError::Csv {
             line: 1,
             column: None,
             message: format!(
-                "no \"study\" column in the header ({}); add one with a label per study",
+                "no \"study\" column in the header ({}); {remedy}",
                 headers.join(", ")
             ),
         });
@@ -36,12 +54,24 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
                 record.study = cell.to_owned();
                 continue;
             }
+            if header.is_empty() {
+                if cell.is_empty() {
+                    continue;
+                }
+                return Err(ReadError::Csv {
+                    line,
+                    column: Some((column + 1).to_string()),
+                    message: format!(
+                        "this column has no name in the header but holds {cell:?}; name the column in the header"
+                    ),
+                });
+            }
             if let Some(slot) = record.numeric_field_mut(header) {
-                if !cell.is_empty() {
+                if !is_missing(cell) {
                     *slot = Some(cell.parse::<f64>().map_err(|_| ReadError::Csv {
                         line,
                         column: Some(format!("{} ({header})", column + 1)),
-                        message: format!("expected a number, found {cell:?}; write plain numbers such as 12 or 0.35, and leave the cell empty if unknown"),
+                        message: format!("expected a number, found {cell:?}; write plain numbers such as 12 or 0.35 (a point as decimal mark, no thousands separators), and leave the cell empty if unknown"),
                     })?);
                 }
             } else {
@@ -72,11 +102,39 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
     ))
 }
 
+/// Rejects a header that names a column twice.
+fn check_headers(headers: &[String]) -> Result<(), ReadError> {
+    for (second, name) in headers.iter().enumerate() {
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(first) = headers[..second].iter().position(|h| h == name) {
+            return Err(ReadError::Csv {
+                line: 1,
+                column: Some(format!("{} ({name})", second + 1)),
+                message: format!(
+                    "the header names {name:?} twice (columns {} and {}); give each column its own name",
+                    first + 1,
+                    second + 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An empty cell, or R's `NA` or `NaN`.
+fn is_missing(cell: &str) -> bool {
+    cell.is_empty() || cell.eq_ignore_ascii_case("na") || cell.eq_ignore_ascii_case("nan")
+}
+
 /// A cell becomes a number if it parses as one, a boolean for true/false, a category otherwise.
 fn moderator_value(cell: &str) -> Moderator {
-    if cell.is_empty() || cell.eq_ignore_ascii_case("na") {
+    if is_missing(cell) {
         Moderator::Missing
-    } else if let Ok(number) = cell.parse::<f64>() {
+    } else if let Ok(number) = cell.parse::<f64>()
+        && number.is_finite()
+    {
         Moderator::Number(number)
     } else if cell.eq_ignore_ascii_case("true") || cell.eq_ignore_ascii_case("false") {
         Moderator::Bool(cell.eq_ignore_ascii_case("true"))

@@ -3,10 +3,11 @@
 
 use serde::Deserialize;
 
+use super::locate::SourceMap;
 use super::{Position, ReadError, Record, StudyFile};
 
-/// Parses a JSON study file. Errors carry the line, column and path of the
-/// offending value (via serde_path_to_error).
+/// Parses a JSON study file. Errors carry the line and column, and the
+/// record (index and study label) and field of the offending value.
 pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
     let first = text.bytes().position(|b| !b.is_ascii_whitespace());
     let file = match first.map(|i| text.as_bytes()[i]) {
@@ -15,18 +16,32 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
             ..StudyFile::default()
         },
         Some(b'{') => deserialize::<StudyFile>(text)?,
-        _ => {
+        None => {
+            return Err(ReadError::Json {
+                position: Position { line: 1, column: 1 },
+                path: String::new(),
+                message: "the file is empty; a study file is a JSON object with a \"studies\" array (see `tau schema`)".into(),
+            });
+        }
+        Some(_) => {
             let offset = first.unwrap_or(text.len());
             let line = text[..offset].matches('\n').count() + 1;
             return Err(ReadError::Json {
                 position: Position { line, column: 1 },
                 path: String::new(),
                 message:
-                    "expected a JSON object with a \"studies\" array, or an array of study records"
+                    "expected a JSON object with a \"studies\" array, or an array of study records (see `tau schema`)"
                         .into(),
             });
         }
     };
+    if let Some((index, position)) = SourceMap::Json(text).json_non_object_record() {
+        return Err(ReadError::Json {
+            position,
+            path: format!("record {}: ", index + 1),
+            message: "a record must be a JSON object such as {\"study\": \"Ames 2001\", \"yi\": 0.1, \"vi\": 0.02}, not a list of values".into(),
+        });
+    }
     if file.studies.is_empty() {
         return Err(ReadError::Empty);
     }
@@ -36,18 +51,42 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
 fn deserialize<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ReadError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let path = if path == "." {
-            String::new()
-        } else {
-            format!("{path}: ")
-        };
-        json_error(error.inner(), path)
+        let context = describe_path(&error.path().to_string(), text);
+        json_error(error.inner(), context)
     })?;
     deserializer
         .end()
         .map_err(|e| json_error(&e, String::new()))?;
     Ok(value)
+}
+
+/// serde's path to the offending value, in the words of the other messages:
+/// `studies[2].vi` becomes `study 'Lee 2012' (record 3), field vi: `.
+fn describe_path(path: &str, text: &str) -> String {
+    if path == "." || path.is_empty() {
+        return String::new();
+    }
+    let Some((index, field)) = record_path(path) else {
+        return format!("{path}: ");
+    };
+    let record = match SourceMap::Json(text).json_label(index) {
+        Some(label) => format!("study '{label}' (record {})", index + 1),
+        None => format!("record {}", index + 1),
+    };
+    match field {
+        Some(field) => format!("{record}, field {field}: "),
+        None => format!("{record}: "),
+    }
+}
+
+/// `studies[3].sd1` or `[3].sd1` → (3, Some("sd1")); `[3].?` → (3, None).
+fn record_path(path: &str) -> Option<(usize, Option<&str>)> {
+    let rest = path.strip_prefix("studies").unwrap_or(path);
+    let (index, rest) = rest.strip_prefix('[')?.split_once(']')?;
+    let field = rest
+        .strip_prefix('.')
+        .filter(|f| !f.is_empty() && !f.starts_with('?'));
+    Some((index.parse().ok()?, field))
 }
 
 fn json_error(error: &serde_json::Error, path: String) -> ReadError {
@@ -63,28 +102,103 @@ fn json_error(error: &serde_json::Error, path: String) -> ReadError {
             column: error.column(),
         },
         path,
-        message: with_hint(message),
+        message: with_hint(message.replace("expected f64", "expected a number")),
     }
+}
+
+/// serde's "invalid type: X, expected Y" as "expected Y, found X", the order
+/// every other message uses.
+fn expected_first(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((found, expected)) = rest.rsplit_once(", expected ")
+        {
+            return format!("expected {expected}, found {found}");
+        }
+    }
+    message.to_owned()
 }
 
 /// Adds a remedy to serde's message where the cause is a common slip.
 fn with_hint(message: String) -> String {
-    let hint = if message.starts_with("unknown field") {
-        "; check the spelling, or put study characteristics under \"moderators\""
-    } else if message.starts_with("invalid type: string") && message.contains("f64") {
+    let starts = |prefix: &str| message.starts_with(prefix);
+    let hint = if starts("unknown field") {
+        return with_suggestion(message);
+    } else if starts("invalid type: string") && message.ends_with("expected a number") {
         "; write numbers without quotes"
-    } else if message.starts_with("invalid type: null") {
-        "; leave the field out instead of writing null"
-    } else if message.starts_with("recursion limit exceeded") {
+    } else if starts("invalid type: null") {
+        "; this field needs a value, not null"
+    } else if (starts("invalid type: integer") || starts("invalid type: floating point"))
+        && message.ends_with("expected a string")
+    {
+        "; put the label in double quotes"
+    } else if starts("invalid type: map, expected a number, a string") {
+        "; a moderator holds one value, not an object"
+    } else if starts("invalid type: sequence, expected a number, a string") {
+        "; a moderator holds one value, not a list"
+    } else if starts("recursion limit exceeded") {
         "; records are flat objects, nesting this deep is not a study file"
-    } else if message.starts_with("missing field `study`") {
+    } else if starts("missing field `study`") {
         "; every record needs a \"study\" label"
-    } else if message.starts_with("missing field `studies`") {
+    } else if starts("missing field `studies`") {
         "; put the records in a \"studies\" array"
+    } else if starts("duplicate field") {
+        "; give each field once per record"
+    } else if starts("EOF while parsing") {
+        "; the file ends early: check for a missing ] or }"
+    } else if starts("trailing comma") {
+        "; remove the comma before the closing bracket"
+    } else if starts("trailing characters") {
+        "; the file holds more than one JSON value: remove what follows the end, or check for an extra ] or }"
+    } else if starts("key must be a string") {
+        "; put keys in double quotes (JSON does not allow single quotes)"
+    } else if starts("expected `,` or") {
+        "; check for a missing comma between values"
+    } else if starts("expected value") {
+        "; check for a missing value, a stray comma, single quotes, or NaN (write numbers, or leave the field out)"
+    } else if starts("number out of range") {
+        "; numbers must lie within about ±1e308"
+    } else if starts("control character") {
+        "; write line breaks and tabs inside strings as \\n and \\t"
     } else {
         ""
     };
-    message + hint
+    expected_first(&message) + hint
+}
+
+/// For an unknown field, suggests the known one it most likely misspells.
+fn with_suggestion(message: String) -> String {
+    let unknown = message.split('`').nth(1).unwrap_or_default().to_owned();
+    let known: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+    let hint = if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(&unknown)) {
+        format!("; did you mean `{k}`? (names are case-sensitive)")
+    } else if let Some(k) = known
+        .iter()
+        .find(|k| unknown.len() >= 3 && edit_distance(k, &unknown) <= 1)
+    {
+        format!("; did you mean `{k}`?")
+    } else {
+        "; check the spelling, or put study characteristics under \"moderators\"".into()
+    };
+    message + &hint
+}
+
+/// Levenshtein distance, for spelling suggestions on short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -113,7 +227,7 @@ mod tests {
                 message,
             } => {
                 assert_eq!(position.line, 2);
-                assert_eq!(path, "studies[0].vi: ");
+                assert_eq!(path, "study 'a' (record 1), field vi: ");
                 assert!(message.contains("without quotes"), "{message}");
             }
             other => panic!("unexpected {other:?}"),

@@ -36,13 +36,53 @@ impl SourceMap<'_> {
             }
             SourceMap::Csv { lines, headers } => {
                 let line = *lines.get(index)?;
-                let column = field
-                    .and_then(|f| headers.iter().position(|h| h == f))
-                    .map_or(1, |c| c + 1);
+                // A field without a column (a missing one) points at the row: column 0.
+                let column = match field {
+                    Some(f) => headers.iter().position(|h| h == f).map_or(0, |c| c + 1),
+                    None => 1,
+                };
                 Some(Position { line, column })
             }
             SourceMap::None => None,
         }
+    }
+}
+
+impl SourceMap<'_> {
+    /// For JSON: the study label of record `index`, read from the text even
+    /// when the file as a whole did not parse (escapes are left as written).
+    pub fn json_label(&self, index: usize) -> Option<String> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        let record = *record_offsets(bytes).get(index)?;
+        if bytes.get(record) != Some(&b'{') {
+            return None;
+        }
+        let (_, _, value) = object_members(bytes, record)
+            .into_iter()
+            .find(|(key, _, _)| *key == b"study")?;
+        if bytes.get(value) != Some(&b'"') {
+            return None;
+        }
+        let end = skip_string(bytes, value).min(bytes.len());
+        let inner = bytes.get(value + 1..end.saturating_sub(1).max(value + 1))?;
+        Some(String::from_utf8_lossy(inner).into_owned())
+    }
+
+    /// For JSON: the index and position of the first record that is not an
+    /// object (serde would read an array as a record with positional fields).
+    pub fn json_non_object_record(&self) -> Option<(usize, Position)> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        record_offsets(bytes)
+            .into_iter()
+            .enumerate()
+            .find(|(_, offset)| bytes.get(*offset) != Some(&b'{'))
+            .map(|(index, offset)| (index, position_of(bytes, offset)))
     }
 }
 
@@ -128,13 +168,17 @@ fn array_elements(bytes: &[u8], mut i: usize) -> Vec<usize> {
             Some(b',') => i += 1,
             Some(_) => {
                 out.push(i);
-                i = skip_value(bytes, i);
+                // At least one byte: a stray `}` is no value, but must not stall the scan.
+                i = skip_value(bytes, i).max(i + 1);
             }
         }
     }
 }
 
 /// (key, key offset, value offset) of the members of the object that opens at `i`.
+///
+/// Like every scanner here it tolerates malformed text: each step advances by
+/// at least one byte, so it always ends.
 fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
     let mut out = Vec::new();
     i += 1;
@@ -155,7 +199,7 @@ fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
                 out.push((key, key_start, i));
                 i = skip_value(bytes, i);
             }
-            Some(_) => i = skip_value(bytes, i),
+            Some(_) => i = skip_value(bytes, i).max(i + 1),
         }
     }
 }
@@ -207,6 +251,25 @@ mod tests {
             })
         );
         assert_eq!(map.locate(2, None), None);
+        assert_eq!(map.json_label(1).as_deref(), Some("b [\\\"]"));
+    }
+
+    /// Found by fuzzing (json_reader): malformed text once stalled the scan.
+    #[test]
+    fn malformed_text_does_not_stall() {
+        for text in [
+            "[[]",
+            "[}",
+            "{\"studies\": [{]}",
+            "[{\"study\": }",
+            "[{\"a\":1 ]",
+        ] {
+            let map = SourceMap::Json(text);
+            for index in 0..3 {
+                let _ = map.locate(index, Some("vi"));
+                let _ = map.json_label(index);
+            }
+        }
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub struct StudyFile {
 pub struct Position {
     /// 1-based line.
     pub line: usize,
-    /// 1-based column (JSON) or field number (CSV).
+    /// 1-based column (JSON) or field number (CSV; 0 when the field has no column).
     pub column: usize,
 }
 
@@ -225,7 +225,8 @@ pub enum ReadError {
     Json {
         /// Where the parser stopped.
         position: Position,
-        /// The path to the offending value, e.g. `studies[3].sd1: `, or empty.
+        /// Which record and field hold the offending value, e.g.
+        /// `study 'Lee 2012' (record 3), field sd1: `, or empty.
         path: String,
         /// What is wrong, and how to fix it.
         message: String,

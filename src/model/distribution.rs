@@ -36,12 +36,25 @@ fn polish<D: ContinuousCDF<f64, f64> + Continuous<f64, f64>>(
 }
 
 /// Upper quantile of the standard normal: z such that P(Z > z) = alpha.
+///
+/// NaN when `alpha` is not a probability (statrs would panic).
 pub fn normal_upper(alpha: f64) -> f64 {
+    if !is_probability(alpha) {
+        return f64::NAN;
+    }
     standard_normal().inverse_cdf(1.0 - alpha)
+}
+
+/// Whether `p` lies in [0, 1] (false for NaN).
+fn is_probability(p: f64) -> bool {
+    (0.0..=1.0).contains(&p)
 }
 
 /// Upper quantile of Student's t with `df` degrees of freedom.
 pub fn t_upper(alpha: f64, df: f64) -> f64 {
+    if !is_probability(alpha) {
+        return f64::NAN;
+    }
     match StudentsT::new(0.0, 1.0, df) {
         Ok(dist) => polish(&dist, 1.0 - alpha, dist.inverse_cdf(1.0 - alpha)),
         Err(_) => f64::NAN,
@@ -50,21 +63,38 @@ pub fn t_upper(alpha: f64, df: f64) -> f64 {
 
 /// Quantile of the χ² distribution with `df` degrees of freedom: P(X ≤ x) = prob.
 pub fn chisq_quantile(prob: f64, df: f64) -> f64 {
+    if !is_probability(prob) {
+        return f64::NAN;
+    }
     match ChiSquared::new(df) {
         Ok(dist) => polish(&dist, prob, dist.inverse_cdf(prob)),
         Err(_) => f64::NAN,
     }
 }
 
+/// `sf(x)` for a statistic that may not be finite: NaN stays NaN (a p-value
+/// of an undefined statistic is undefined) and +∞ has upper tail 0. statrs
+/// panics on a NaN argument in several distributions (its incomplete beta
+/// function unwraps), so such values never reach it.
+fn upper_tail(x: f64, sf: impl Fn(f64) -> f64) -> f64 {
+    if x.is_nan() {
+        f64::NAN
+    } else if x == f64::INFINITY {
+        0.0
+    } else {
+        sf(x)
+    }
+}
+
 /// Two-sided p-value of a z statistic: 2 P(Z > |z|).
 pub fn normal_two_sided_p(z: f64) -> f64 {
-    2.0 * standard_normal().sf(z.abs())
+    2.0 * upper_tail(z.abs(), |x| standard_normal().sf(x))
 }
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom.
 pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
     match StudentsT::new(0.0, 1.0, df) {
-        Ok(dist) => 2.0 * dist.sf(t.abs()),
+        Ok(dist) => 2.0 * upper_tail(t.abs(), |x| dist.sf(x)),
         Err(_) => f64::NAN,
     }
 }
@@ -72,7 +102,7 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 /// Upper tail P(X > q) of the χ² distribution with `df` degrees of freedom.
 pub fn chisq_sf(q: f64, df: f64) -> f64 {
     match ChiSquared::new(df) {
-        Ok(dist) => dist.sf(q.max(0.0)),
+        Ok(dist) => upper_tail(q, |x| dist.sf(x.max(0.0))),
         Err(_) => f64::NAN,
     }
 }
@@ -80,7 +110,7 @@ pub fn chisq_sf(q: f64, df: f64) -> f64 {
 /// Upper tail P(X > f) of the F distribution with (df1, df2) degrees of freedom.
 pub fn f_sf(f: f64, df1: f64, df2: f64) -> f64 {
     match FisherSnedecor::new(df1, df2) {
-        Ok(dist) => dist.sf(f.max(0.0)),
+        Ok(dist) => upper_tail(f, |x| dist.sf(x.max(0.0))),
         Err(_) => f64::NAN,
     }
 }
@@ -88,6 +118,29 @@ pub fn f_sf(f: f64, df1: f64, df2: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantiles_of_impossible_probabilities_are_nan() {
+        assert!(normal_upper(1.5).is_nan());
+        assert!(t_upper(-0.1, 3.0).is_nan());
+        assert!(chisq_quantile(f64::NAN, 2.0).is_nan());
+    }
+
+    /// Found by fuzzing (parse_and_fit): statrs panicked on a NaN t statistic.
+    #[test]
+    fn p_values_of_undefined_statistics_are_nan_not_panics() {
+        for p in [
+            normal_two_sided_p(f64::NAN),
+            t_two_sided_p(f64::NAN, 3.0),
+            chisq_sf(f64::NAN, 2.0),
+            f_sf(f64::NAN, 1.0, 3.0),
+        ] {
+            assert!(p.is_nan());
+        }
+        assert_eq!(t_two_sided_p(f64::INFINITY, 3.0), 0.0);
+        assert_eq!(f_sf(f64::INFINITY, 1.0, 3.0), 0.0);
+        assert_eq!(chisq_sf(f64::INFINITY, 2.0), 0.0);
+    }
 
     /// Reference values from R 4.2.2 (Debian bookworm): qnorm(.975), qt(.975, 5), qchisq(.025, 3), qchisq(.975, 17).
     #[test]

@@ -12,8 +12,9 @@ use serde::Serialize;
 use super::distribution::{
     chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
 };
+pub use super::fit_error::FitError;
 use super::quadratic_forms::Wanted;
-use super::tau2::{self, Control, Convergence, Method, Problem, Tau2Error};
+use super::tau2::{self, Control, Convergence, Fallback, Method, Problem, Tau2Error};
 use super::wls::{SingularDesign, Wls};
 
 /// How coefficients are tested and their intervals built.
@@ -67,44 +68,6 @@ impl FitOptions {
     }
 }
 
-/// Why a model could not be fitted.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FitError {
-    /// Fewer studies than coefficients plus one.
-    #[error(
-        "{k} {} for {p} model coefficient(s): at least {needed} are needed to estimate tau^2 and test the coefficients; with a single study its own estimate and CI are all there is",
-        if *k == 1 { "study" } else { "studies" },
-        needed = p + 1
-    )]
-    TooFewStudies {
-        /// Number of studies.
-        k: usize,
-        /// Number of coefficients.
-        p: usize,
-    },
-    /// A sampling variance is not positive and finite.
-    #[error("study {index}: the sampling variance must be positive and finite (got {value})")]
-    BadVariance {
-        /// Zero-based position.
-        index: usize,
-        /// The offending value.
-        value: f64,
-    },
-    /// The level is outside (0, 100).
-    #[error("the confidence level must lie strictly between 0 and 100 (got {0})")]
-    BadLevel(f64),
-    /// τ² estimation failed.
-    #[error(transparent)]
-    Tau2(#[from] Tau2Error),
-}
-
-impl From<SingularDesign> for FitError {
-    fn from(e: SingularDesign) -> Self {
-        FitError::Tau2(Tau2Error::Singular(e))
-    }
-}
-
 /// A fitted meta-analytic model.
 #[derive(Debug, Clone)]
 pub struct ModelFit {
@@ -146,7 +109,8 @@ pub struct ModelFit {
     pub q_df: usize,
     /// p-value of Q.
     pub q_p: f64,
-    /// The "typical" sampling variance (k − p)/tr(P) used for I² and H².
+    /// The "typical" sampling variance (k − p)/tr(P) used for I² and H²
+    /// (NaN when rounding leaves tr(P) without a single correct digit).
     pub typical_variance: f64,
     /// I² in percent.
     pub i2: f64,
@@ -167,6 +131,13 @@ pub fn fit(
     options: &FitOptions,
 ) -> Result<ModelFit, FitError> {
     let (k, p) = (yi.len(), x.ncols());
+    if vi.len() != k || x.nrows() != k {
+        return Err(FitError::Dimensions {
+            yi: k,
+            vi: vi.len(),
+            rows: x.nrows(),
+        });
+    }
     if !(options.level > 0.0 && options.level < 100.0) {
         return Err(FitError::BadLevel(options.level));
     }
@@ -182,8 +153,24 @@ pub fn fit(
     }
     let mean = yi.iter().sum::<f64>() / k as f64;
     let yc: Vec<f64> = yi.iter().map(|y| y - mean).collect();
+    // Squared deviations and inverse variances must be representable, or
+    // every estimator works on infinities (and reports a "singular" design).
+    if !yc.iter().map(|y| y * y).sum::<f64>().is_finite() {
+        return Err(FitError::NotFinite {
+            what: "spread of the outcomes",
+        });
+    }
+    if !vi.iter().map(|v| 1.0 / v).sum::<f64>().is_finite() {
+        return Err(FitError::NotFinite {
+            what: "sum of the inverse sampling variances",
+        });
+    }
     let problem = Problem { yc: &yc, vi, x };
-    let (tau2, convergence) = tau2::estimate(options.method, &problem, &options.control)?;
+    let (tau2, convergence, options) = estimate_tau2(&problem, options)?;
+    let options = &options;
+    if !tau2.is_finite() {
+        return Err(FitError::NotFinite { what: "tau^2" });
+    }
 
     let weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let wls = Wls::fit(x, yi, &weights)?;
@@ -203,6 +190,12 @@ pub fn fit(
     let vcov = &wls.xtwx_inv * s2w;
     let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();
     let beta: Vec<f64> = wls.beta.iter().copied().collect();
+    if let Some(what) = [("estimate", &beta), ("standard error", &se)]
+        .into_iter()
+        .find_map(|(what, values)| values.iter().any(|v| !v.is_finite()).then_some(what))
+    {
+        return Err(FitError::NotFinite { what });
+    }
     let statistic: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
     let alpha = options.alpha();
     let (crit, df, p_values): (f64, Option<f64>, Vec<f64>) = match options.test {
@@ -227,14 +220,31 @@ pub fn fit(
     let fe = problem.forms(0.0, Wanted::TR_P)?;
     let q = fe.rss.max(0.0);
     let q_p = chisq_sf(q, df_resid);
-    let typical_variance = df_resid / fe.tr_p;
+    // tr(P) is a difference of sums; when the sampling variances span dozens of
+    // orders of magnitude it cancels to rounding noise and can even turn
+    // negative. I² and H² are then undefined (NaN, reported as NA), not garbage.
+    let typical_variance = match df_resid / fe.tr_p {
+        v if v > 0.0 && v.is_finite() => v,
+        _ => f64::NAN,
+    };
     let (i2, h2) = match options.method {
-        Method::EE => ((100.0 * (q - df_resid) / q).max(0.0), q / df_resid),
+        Method::EE => (
+            at_most_100((100.0 * (q - df_resid) / q).max(0.0)),
+            q / df_resid,
+        ),
         _ => (
-            100.0 * tau2 / (typical_variance + tau2),
+            // As metafor computes it; the clamp catches a last-bit overshoot
+            // of 100 when τ² dwarfs the typical variance.
+            at_most_100(100.0 * tau2 / (typical_variance + tau2)),
             tau2 / typical_variance + 1.0,
         ),
     };
+
+    if !q.is_finite() {
+        return Err(FitError::NotFinite {
+            what: "Q statistic",
+        });
+    }
 
     Ok(ModelFit {
         k,
@@ -260,6 +270,52 @@ pub fn fit(
         i2,
         h2,
     })
+}
+
+/// `value` capped at 100 (NaN stays NaN).
+pub(crate) fn at_most_100(value: f64) -> f64 {
+    if value > 100.0 { 100.0 } else { value }
+}
+
+/// Estimates τ² with the chosen method, or with the fallback when the chosen
+/// one does not converge or finds no root (metafor `method = c(chosen, fallback)`).
+/// The options returned name the estimator actually used.
+fn estimate_tau2(
+    problem: &Problem<'_>,
+    options: &FitOptions,
+) -> Result<(f64, Convergence, FitOptions), FitError> {
+    let first = match tau2::estimate(options.method, problem, &options.control) {
+        Ok((tau2, convergence)) => return Ok((tau2, convergence, *options)),
+        Err(
+            e @ (Tau2Error::NotConverged { .. }
+            | Tau2Error::NoRoot { .. }
+            | Tau2Error::NotFinite { .. }),
+        ) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let fallback = match options.control.fallback {
+        Some(method) if method != options.method => method,
+        _ => return Err(first.into()),
+    };
+    match tau2::estimate(fallback, problem, &options.control) {
+        Ok((tau2, mut convergence)) => {
+            convergence.fallback_from = Some(Fallback {
+                method: options.method,
+                error: first,
+            });
+            let used = FitOptions {
+                method: fallback,
+                ..*options
+            };
+            Ok((tau2, convergence, used))
+        }
+        Err(second) => Err(FitError::FallbackFailed {
+            method: options.method.name(),
+            first,
+            fallback: fallback.name(),
+            second,
+        }),
+    }
 }
 
 /// An omnibus test of a set of coefficients (metafor's QM).
@@ -306,5 +362,57 @@ impl ModelFit {
                 p: f_sf(qm / m as f64, m as f64, df2),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> FitOptions {
+        FitOptions::default()
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_not_panics() {
+        let x = intercept_design(3);
+        let yi = [0.1, 0.2, 0.3];
+        assert!(matches!(
+            fit(&yi, &[0.1, 0.1], &x, &options()),
+            Err(FitError::Dimensions {
+                yi: 3,
+                vi: 2,
+                rows: 3
+            })
+        ));
+        let err = fit(&yi, &[0.1, 0.0, 0.1], &x, &options()).expect_err("vi = 0");
+        assert_eq!(
+            err,
+            FitError::BadVariance {
+                index: 1,
+                value: 0.0
+            }
+        );
+        assert!(
+            err.to_string().starts_with("study 2 (in input order)"),
+            "{err}"
+        );
+        let level = FitOptions {
+            level: 100.0,
+            ..options()
+        };
+        assert!(matches!(
+            fit(&yi, &[0.1; 3], &x, &level),
+            Err(FitError::BadLevel(_))
+        ));
+    }
+
+    #[test]
+    fn too_few_studies_for_a_regression_names_the_remedy() {
+        let x = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 1.0, 1.0]);
+        let err = fit(&[0.1, 0.2], &[0.1, 0.1], &x, &options()).expect_err("k = p");
+        assert_eq!(err, FitError::TooFewStudies { k: 2, p: 2 });
+        assert!(err.to_string().contains("at least 3 are needed"), "{err}");
+        assert!(err.to_string().contains("drop moderators"), "{err}");
     }
 }

@@ -41,7 +41,7 @@ pub fn q_profile_ci(
     level: f64,
 ) -> Result<HeterogeneityCi, SingularDesign> {
     let problem = Problem { yc: yi, vi, x };
-    let df = (yi.len() - x.ncols()) as f64;
+    let df = yi.len().saturating_sub(x.ncols()) as f64;
     let alpha = 1.0 - level / 100.0;
     let crit_upper = chisq_quantile(1.0 - alpha / 2.0, df);
     let crit_lower = chisq_quantile(alpha / 2.0, df);
@@ -92,7 +92,8 @@ pub fn q_profile_ci(
     if let Some(e) = failure {
         return Err(e);
     }
-    let i2 = |t: f64| 100.0 * t / (typical_variance + t);
+    // Clamped at 100 against a last-bit overshoot when t dwarfs the typical variance.
+    let i2 = |t: f64| super::fit::at_most_100(100.0 * t / (typical_variance + t));
     let h2 = |t: f64| t / typical_variance + 1.0;
     Ok(HeterogeneityCi {
         tau2: [lower, upper],

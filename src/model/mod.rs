@@ -1,13 +1,16 @@
 //! Model fitting: weighted least squares, τ² estimators, inference and heterogeneity.
 
+pub mod convergence;
 pub mod distribution;
 pub mod fit;
+pub mod fit_error;
 pub mod heterogeneity;
 pub mod quadratic_forms;
 pub mod tau2;
 pub mod wls;
 pub mod zeroin;
 
+pub use convergence::{Control, Convergence, Fallback, Tau2Error};
 pub use fit::{FitError, FitOptions, ModelFit, OmnibusTest, Test, fit, intercept_design};
 pub use heterogeneity::{HeterogeneityCi, q_profile_ci};
-pub use tau2::{Control, Convergence, Method, Tau2Error};
+pub use tau2::Method;

@@ -9,9 +9,10 @@
 use nalgebra::DMatrix;
 use serde::Serialize;
 
+pub use super::convergence::{Control, Convergence, Fallback, Tau2Error};
 use super::quadratic_forms::{self, Forms, Wanted};
 use super::wls::SingularDesign;
-use super::zeroin::{R_UNIROOT_TOL, zeroin};
+use super::zeroin::zeroin;
 
 /// A τ² estimator, named as in metafor's `rma(method = ...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
@@ -91,67 +92,6 @@ impl Method {
     }
 }
 
-/// Control settings of the iterative estimators (metafor's `control=` list).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Control {
-    /// Stop Fisher scoring when τ² changes by less than this (metafor `threshold`, 1e-5).
-    pub threshold: f64,
-    /// Maximum number of iterations (metafor `maxiter`, 100).
-    pub max_iter: usize,
-}
-
-impl Default for Control {
-    fn default() -> Self {
-        Control {
-            threshold: 1e-5,
-            max_iter: 100,
-        }
-    }
-}
-
-/// How an estimate of τ² was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Convergence {
-    /// Iterations used (0 for closed-form estimators).
-    pub iterations: usize,
-    /// Whether the stopping rule was met.
-    pub converged: bool,
-    /// The last change in τ² (Fisher scoring) or the root-finding tolerance (PM); 0 for closed forms.
-    pub final_change: f64,
-    /// ML/REML only: τ² was set to 0 because the likelihood was higher there
-    /// (metafor's `ll0check`).
-    pub reset_to_zero: bool,
-}
-
-/// Why τ² could not be estimated.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Tau2Error {
-    /// The model matrix is singular.
-    #[error(transparent)]
-    Singular(#[from] SingularDesign),
-    /// An iterative estimator ran out of iterations.
-    #[error(
-        "the {method} estimator did not converge in {iterations} iterations (last change in tau^2: {last_change:.3e}); try another estimator, e.g. --method DL or --method PM, or --fallback DL"
-    )]
-    NotConverged {
-        /// The estimator.
-        method: &'static str,
-        /// Iterations used.
-        iterations: usize,
-        /// The last change in τ².
-        last_change: f64,
-    },
-    /// Paule-Mandel found no root below the upper bound.
-    #[error(
-        "the PM estimator found no root of the generalised Q below tau^2 = {upper}; the data are extremely heterogeneous, try --method REML or --method DL"
-    )]
-    NoRoot {
-        /// The upper end of the search interval.
-        upper: f64,
-    },
-}
-
 /// The data an estimator sees: outcomes, sampling variances and the design.
 #[derive(Debug, Clone, Copy)]
 pub struct Problem<'a> {
@@ -186,23 +126,27 @@ pub fn estimate(
     problem: &Problem<'_>,
     control: &Control,
 ) -> Result<(f64, Convergence), Tau2Error> {
+    // Truncated at 0 as in metafor; a non-finite value is an error, since
+    // NaN.max(0) would silently give 0.
     let closed = |tau2: f64| {
-        (
-            tau2.max(0.0),
-            Convergence {
-                iterations: 0,
-                converged: true,
-                final_change: 0.0,
-                reset_to_zero: false,
-            },
-        )
+        if !tau2.is_finite() {
+            return Err(Tau2Error::NotFinite {
+                method: method.name(),
+                value: tau2,
+            });
+        }
+        let convergence = Convergence {
+            truncated_from: (tau2 < 0.0).then_some(tau2),
+            ..Convergence::closed_form()
+        };
+        Ok((tau2.max(0.0), convergence))
     };
     Ok(match method {
-        Method::EE => closed(0.0),
-        Method::DL => closed(dersimonian_laird(problem)?),
-        Method::HE => closed(hedges(problem)?),
-        Method::HS => closed(hunter_schmidt(problem)?),
-        Method::SJ => closed(sidik_jonkman(problem)?),
+        Method::EE => closed(0.0)?,
+        Method::DL => closed(dersimonian_laird(problem)?)?,
+        Method::HE => closed(hedges(problem)?)?,
+        Method::HS => closed(hunter_schmidt(problem)?)?,
+        Method::SJ => closed(sidik_jonkman(problem)?)?,
         Method::PM => paule_mandel(problem, control)?,
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, problem, control)?,
     })
@@ -244,14 +188,8 @@ pub fn paule_mandel(
     let target = problem.k() - problem.p();
     let upper = 100f64.max(10.0 * mad(problem.yc).powi(2));
     let f_lower = problem.generalised_q(0.0)? - target;
-    let zero = Convergence {
-        iterations: 0,
-        converged: true,
-        final_change: 0.0,
-        reset_to_zero: false,
-    };
     if f_lower < 0.0 {
-        return Ok((0.0, zero));
+        return Ok((0.0, Convergence::closed_form()));
     }
     let f_upper = problem.generalised_q(upper)? - target;
     if f_upper > 0.0 {
@@ -270,23 +208,23 @@ pub fn paule_mandel(
         upper,
         f_lower,
         f_upper,
-        R_UNIROOT_TOL,
+        control.tol,
         control.max_iter,
     );
     if let Some(e) = singular {
         return Err(e.into());
     }
-    let root = root.ok_or(Tau2Error::NotConverged {
+    let root = root.map_err(|last| Tau2Error::NotConverged {
         method: "PM",
-        iterations: control.max_iter,
-        last_change: f64::NAN,
+        max_iter: control.max_iter,
+        last_change: last.precision,
     })?;
     Ok((
         root.x.max(0.0),
         Convergence {
             iterations: root.iterations,
-            final_change: R_UNIROOT_TOL,
-            ..zero
+            final_change: root.precision,
+            ..Convergence::closed_form()
         },
     ))
 }
@@ -342,7 +280,9 @@ fn fisher_scoring(
             Method::REML => (f.rss_pp - f.tr_p) / f.tr_pp,
             _ => (f.rss * k / (k - p) - k) / f.sum_w,
         };
-        if adj.is_nan() {
+        // metafor sets a NaN step to 0. An infinite step (weights that
+        // overflowed) is treated the same way: halving it would never end.
+        if !adj.is_finite() {
             adj = 0.0;
         }
         while tau2 + adj < 0.0 {
@@ -354,7 +294,7 @@ fn fisher_scoring(
         if iterations > control.max_iter {
             return Err(Tau2Error::NotConverged {
                 method: method.name(),
-                iterations,
+                max_iter: control.max_iter,
                 last_change: change,
             });
         }
@@ -363,7 +303,7 @@ fn fisher_scoring(
     if matches!(method, Method::ML | Method::REML)
         && tau2 > control.threshold
         && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
-            > R_UNIROOT_TOL
+            > control.tol
     {
         tau2 = 0.0;
         reset_to_zero = true;
@@ -372,9 +312,9 @@ fn fisher_scoring(
         tau2.max(0.0),
         Convergence {
             iterations,
-            converged: true,
             final_change: change,
             reset_to_zero,
+            ..Convergence::closed_form()
         },
     ))
 }

@@ -16,12 +16,16 @@ pub struct Root {
     pub x: f64,
     /// Function evaluations used, beyond the two at the ends of the bracket.
     pub iterations: usize,
+    /// Half the width of the last bracket around the root: how far `x` may
+    /// be from it (below the tolerance on success).
+    pub precision: f64,
 }
 
 /// Finds a root of `f` in `[lower, upper]`, where `f(lower)` and `f(upper)`
 /// have opposite signs (or one of them is 0).
 ///
-/// Returns `None` when `max_iter` steps do not reach the tolerance.
+/// Returns `Err` with the last approximation when `max_iter` steps do not
+/// reach the tolerance.
 pub fn zeroin(
     mut f: impl FnMut(f64) -> f64,
     lower: f64,
@@ -30,20 +34,22 @@ pub fn zeroin(
     f_upper: f64,
     tol: f64,
     max_iter: usize,
-) -> Option<Root> {
+) -> Result<Root, Root> {
     let (mut a, mut b) = (lower, upper);
     let (mut fa, mut fb) = (f_lower, f_upper);
     let (mut c, mut fc) = (a, fa);
     if fa == 0.0 {
-        return Some(Root {
+        return Ok(Root {
             x: a,
             iterations: 0,
+            precision: 0.0,
         });
     }
     if fb == 0.0 {
-        return Some(Root {
+        return Ok(Root {
             x: b,
             iterations: 0,
+            precision: 0.0,
         });
     }
     for iteration in 0..=max_iter {
@@ -59,9 +65,10 @@ pub fn zeroin(
         let tol_act = 2.0 * f64::EPSILON * b.abs() + tol / 2.0;
         let mut new_step = (c - b) / 2.0;
         if new_step.abs() <= tol_act || fb == 0.0 {
-            return Some(Root {
+            return Ok(Root {
                 x: b,
                 iterations: iteration,
+                precision: new_step.abs(),
             });
         }
         if prev_step.abs() >= tol_act && fa.abs() > fb.abs() {
@@ -99,7 +106,11 @@ pub fn zeroin(
             fc = fa;
         }
     }
-    None
+    Err(Root {
+        x: b,
+        iterations: max_iter,
+        precision: ((c - b) / 2.0).abs(),
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use super::{aligned_table, fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
-use crate::pool::PoolResult;
+use crate::pool::{PoolResult, Settings};
 
 /// Significance stars as R prints them.
 pub fn stars(p: f64) -> &'static str {
@@ -132,15 +132,55 @@ pub fn pool_report(r: &PoolResult) -> String {
         &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
         &rows,
     ));
-    if s.convergence.iterations > 0 {
-        out.push_str(&format!(
-            "\n{} converged after {} iterations (threshold {}).\n",
-            s.method.name(),
-            s.convergence.iterations,
-            s.threshold
-        ));
+    if let Some(line) = convergence_line(s) {
+        out.push_str(&format!("\n{line}\n"));
     }
     out
+}
+
+/// How τ² was reached, for iterative estimators and fallbacks: the
+/// iterations, the final change and whether the stopping rule was met.
+pub fn convergence_line(s: &Settings) -> Option<String> {
+    let c = &s.convergence;
+    let method = s.method.name();
+    let iterations = |n: usize| format!("{n} iteration{}", if n == 1 { "" } else { "s" });
+    let reached = match s.method {
+        Method::REML | Method::ML | Method::EB => format!(
+            "{method} {} after {} (last change in tau^2: {:.2e}; threshold {:.0e}).",
+            if c.converged {
+                "converged"
+            } else {
+                "did not converge"
+            },
+            iterations(c.iterations),
+            c.final_change,
+            s.threshold
+        ),
+        Method::PM if c.iterations == 0 => "PM: the Q statistic at tau^2 = 0 is already at or below its expected value, so tau^2 = 0 without a search.".to_string(),
+        Method::PM => format!(
+            "PM {} after {} (root bracketed to ±{:.2e}; tolerance {:.2e}).",
+            if c.converged {
+                "converged"
+            } else {
+                "did not converge"
+            },
+            iterations(c.iterations),
+            c.final_change,
+            s.tol
+        ),
+        _ if c.fallback_from.is_some() => {
+            format!("{method} is a closed-form estimator (no iterations).")
+        }
+        _ => return None,
+    };
+    Some(match &c.fallback_from {
+        Some(fallback) => format!(
+            "Convergence: the {} estimator {}, so the fallback {method} was used. {reached}",
+            fallback.method.name(),
+            fallback.error.reason()
+        ),
+        None => format!("Convergence: {reached}"),
+    })
 }
 
 /// "< .0001" or "= 0.1234".

@@ -175,12 +175,7 @@ pub fn fit_allowing_one(
         df: None,
         s2w: 1.0,
         tau2: 0.0,
-        convergence: Convergence {
-            iterations: 0,
-            converged: true,
-            final_change: 0.0,
-            reset_to_zero: false,
-        },
+        convergence: Convergence::closed_form(),
         weights: vec![1.0 / v],
         q: 0.0,
         q_df: 0,

@@ -17,7 +17,14 @@
 //! * Generic: yi with vi, or sei (v = sei²), or an estimate with a CI: on the log
 //!   scale for OR/RR, sei = (upper − lower) / (2 z₁₋α/₂).
 
+mod error;
+mod form;
+
 use statrs::function::gamma::ln_gamma;
+
+pub use error::EffectSizeError;
+use error::{Result, check, require};
+pub use form::DataForm;
 
 use crate::input::Record;
 use crate::measure::Measure;
@@ -34,177 +41,6 @@ pub struct EffectSize {
     pub zero_cell_corrected: bool,
 }
 
-/// A problem with one record's effect data. `field` names the offending field.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EffectSizeError {
-    /// A field holds an impossible value.
-    #[error("{field} {requirement} (got {value})")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// What it must be, e.g. "must be > 0".
-        requirement: String,
-        /// What it holds.
-        value: f64,
-    },
-    /// A field the data form needs is absent.
-    #[error("{field} is missing: {form} data need {needs}")]
-    Missing {
-        /// The missing field.
-        field: &'static str,
-        /// The form the other fields imply.
-        form: &'static str,
-        /// All the fields the form needs.
-        needs: &'static str,
-    },
-    /// No effect data at all.
-    #[error(
-        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2)"
-    )]
-    NoData,
-    /// The data do not fit the measure.
-    #[error(
-        "{form} data cannot give measure {measure}; use {allowed} (set \"measure\" in the file or pass --measure)"
-    )]
-    WrongMeasure {
-        /// The data form.
-        form: &'static str,
-        /// The requested measure.
-        measure: Measure,
-        /// The measures that fit.
-        allowed: &'static str,
-    },
-    /// A field that is not used by this form sits beside the data (e.g. both vi and sei).
-    #[error("{field} conflicts with {other}: give only one of them")]
-    Conflict {
-        /// The first field.
-        field: &'static str,
-        /// The second field.
-        other: &'static str,
-    },
-}
-
-impl EffectSizeError {
-    /// The field the error is about, if any.
-    pub fn field(&self) -> Option<&'static str> {
-        match self {
-            EffectSizeError::Invalid { field, .. }
-            | EffectSizeError::Missing { field, .. }
-            | EffectSizeError::Conflict { field, .. } => Some(field),
-            EffectSizeError::NoData | EffectSizeError::WrongMeasure { .. } => None,
-        }
-    }
-}
-
-type Result<T> = std::result::Result<T, EffectSizeError>;
-
-fn require(
-    field: &'static str,
-    value: Option<f64>,
-    form: &'static str,
-    needs: &'static str,
-) -> Result<f64> {
-    let value = value.ok_or(EffectSizeError::Missing { field, form, needs })?;
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(invalid(field, "must be a finite number", value))
-    }
-}
-
-fn invalid(field: &'static str, requirement: &str, value: f64) -> EffectSizeError {
-    EffectSizeError::Invalid {
-        field,
-        requirement: requirement.to_owned(),
-        value,
-    }
-}
-
-fn check(ok: bool, field: &'static str, requirement: &str, value: f64) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(field, requirement, value))
-    }
-}
-
-/// The form a record's effect data take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataForm {
-    /// yi with vi or sei.
-    Generic,
-    /// estimate with a CI.
-    EstimateCi,
-    /// Means, SDs and sizes of two groups.
-    Continuous,
-    /// Events and sizes of two groups.
-    Binary,
-    /// A correlation and its sample size.
-    Correlation,
-    /// Events out of n in one group.
-    Proportion,
-    /// A two-sample t statistic.
-    TStatistic,
-}
-
-impl DataForm {
-    /// Recognises the form from the fields present.
-    pub fn of(record: &Record) -> Option<DataForm> {
-        let any = |fields: &[Option<f64>]| fields.iter().any(Option::is_some);
-        Some(if record.yi.is_some() {
-            DataForm::Generic
-        } else if any(&[record.estimate, record.ci_lower, record.ci_upper]) {
-            DataForm::EstimateCi
-        } else if any(&[record.m1, record.m2, record.sd1, record.sd2]) {
-            DataForm::Continuous
-        } else if any(&[record.events1, record.events2]) {
-            DataForm::Binary
-        } else if record.r.is_some() {
-            DataForm::Correlation
-        } else if record.events.is_some() {
-            DataForm::Proportion
-        } else if record.t.is_some() {
-            DataForm::TStatistic
-        } else {
-            return None;
-        })
-    }
-
-    /// A name for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            DataForm::Generic => "generic (yi)",
-            DataForm::EstimateCi => "estimate-and-CI",
-            DataForm::Continuous => "two-group continuous",
-            DataForm::Binary => "two-group binary",
-            DataForm::Correlation => "correlation",
-            DataForm::Proportion => "single-proportion",
-            DataForm::TStatistic => "t-statistic",
-        }
-    }
-
-    /// The measures this form can produce.
-    fn allowed(self) -> &'static str {
-        match self {
-            DataForm::Generic | DataForm::EstimateCi => "any measure",
-            DataForm::Continuous => "SMD or MD",
-            DataForm::Binary => "OR, RR or RD",
-            DataForm::Correlation => "ZCOR or COR",
-            DataForm::Proportion => "PR or PLO",
-            DataForm::TStatistic => "SMD",
-        }
-    }
-
-    /// The measure a file of this form most naturally uses, when none is named.
-    pub fn default_measure(self) -> Option<Measure> {
-        match self {
-            DataForm::Generic | DataForm::EstimateCi => Some(Measure::GEN),
-            _ => None,
-        }
-    }
-}
-
 /// Computes the effect size of one record under `measure`.
 pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
     let form = DataForm::of(record).ok_or(EffectSizeError::NoData)?;
@@ -218,7 +54,7 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
         vi,
         zero_cell_corrected: false,
     };
-    match form {
+    let es = match form {
         DataForm::Generic => generic(record).map(|(yi, vi)| plain(yi, vi)),
         DataForm::EstimateCi => from_ci(record, measure).map(|(yi, vi)| plain(yi, vi)),
         DataForm::Continuous => match measure {
@@ -243,6 +79,16 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
             Measure::SMD => t_statistic(record).map(|(yi, vi)| plain(yi, vi)),
             _ => Err(wrong()),
         },
+    }?;
+    // Every input passed its checks, yet extreme magnitudes can still
+    // overflow or underflow (e.g. sei = 1e-200 squares to 0).
+    if es.yi.is_finite() && es.vi.is_finite() && es.vi > 0.0 {
+        Ok(es)
+    } else {
+        Err(EffectSizeError::Degenerate {
+            yi: es.yi,
+            vi: es.vi,
+        })
     }
 }
 
@@ -258,12 +104,24 @@ fn generic(record: &Record) -> Result<(f64, f64)> {
         }
         (Some(_), None) => {
             let vi = require("vi", record.vi, "generic", NEEDS)?;
-            check(vi > 0.0, "vi", "must be > 0 (a sampling variance)", vi)?;
+            check(
+                vi > 0.0,
+                "vi",
+                "must be > 0",
+                vi,
+                "; a sampling variance is positive: check for a typo, or give a standard error as sei",
+            )?;
             vi
         }
         (None, Some(_)) => {
             let sei = require("sei", record.sei, "generic", NEEDS)?;
-            check(sei > 0.0, "sei", "must be > 0 (a standard error)", sei)?;
+            check(
+                sei > 0.0,
+                "sei",
+                "must be > 0",
+                sei,
+                "; a standard error is positive: check for a typo",
+            )?;
             sei * sei
         }
         (None, None) => {
@@ -290,6 +148,7 @@ fn from_ci(record: &Record, measure: Measure) -> Result<(f64, f64)> {
                 "ci_level",
                 "must be a percentage between 1 and 100, e.g. 95",
                 level,
+                "; write 95 for a 95% CI, not 0.95",
             )?;
             level
         }
@@ -298,21 +157,24 @@ fn from_ci(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     check(
         lower < upper,
         "ci_lower",
-        &format!("must be below ci_upper = {upper} (is the CI reversed?)"),
+        &format!("must be below ci_upper = {upper}"),
         lower,
+        "; swap ci_lower and ci_upper if the CI was entered reversed",
     )?;
     check(
         lower <= estimate && estimate <= upper,
         "estimate",
         &format!("must lie within its CI [{lower}, {upper}]"),
         estimate,
+        "; check that the estimate and both limits are on the same scale",
     )?;
     let (estimate, lower, upper) = if measure.is_ratio() {
         check(
             lower > 0.0,
             "ci_lower",
-            &format!("must be > 0 for a ratio measure ({measure}); give ratios, not log ratios"),
+            &format!("must be > 0 for a ratio measure ({measure})"),
             lower,
+            "; give the ratios as reported, not their logarithms",
         )?;
         (estimate.ln(), lower.ln(), upper.ln())
     } else {
@@ -331,8 +193,9 @@ pub fn hedges_correction(m: f64) -> f64 {
 fn group_sizes(record: &Record, form: &'static str, needs: &'static str) -> Result<(f64, f64)> {
     let n1 = require("n1", record.n1, form, needs)?;
     let n2 = require("n2", record.n2, form, needs)?;
-    check(n1 >= 2.0, "n1", "must be at least 2", n1)?;
-    check(n2 >= 2.0, "n2", "must be at least 2", n2)?;
+    const HINT: &str = "; a group needs two or more participants to have a standard deviation";
+    check(n1 >= 2.0, "n1", "must be at least 2", n1, HINT)?;
+    check(n2 >= 2.0, "n2", "must be at least 2", n2, HINT)?;
     Ok((n1, n2))
 }
 
@@ -344,8 +207,9 @@ fn continuous(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     let m2 = require("m2", record.m2, FORM, NEEDS)?;
     let sd1 = require("sd1", record.sd1, FORM, NEEDS)?;
     let sd2 = require("sd2", record.sd2, FORM, NEEDS)?;
-    check(sd1 > 0.0, "sd1", "must be > 0", sd1)?;
-    check(sd2 > 0.0, "sd2", "must be > 0", sd2)?;
+    const SD_HINT: &str = "; a standard deviation of 0 or less is impossible for measured data: check the value (from a standard error, sd = se·√n)";
+    check(sd1 > 0.0, "sd1", "must be > 0", sd1, SD_HINT)?;
+    check(sd2 > 0.0, "sd2", "must be > 0", sd2, SD_HINT)?;
     if measure == Measure::MD {
         return Ok((m1 - m2, sd1 * sd1 / n1 + sd2 * sd2 / n2));
     }
@@ -374,7 +238,13 @@ fn count(
     needs: &'static str,
 ) -> Result<f64> {
     let value = require(field, value, form, needs)?;
-    check(value >= 0.0, field, "must be ≥ 0 (a count)", value)?;
+    check(
+        value >= 0.0,
+        field,
+        "must be ≥ 0",
+        value,
+        "; it is a number of events",
+    )?;
     Ok(value)
 }
 
@@ -385,19 +255,24 @@ fn binary(record: &Record, measure: Measure) -> Result<EffectSize> {
     let events2 = count("events2", record.events2, FORM, NEEDS)?;
     let n1 = require("n1", record.n1, FORM, NEEDS)?;
     let n2 = require("n2", record.n2, FORM, NEEDS)?;
-    check(n1 >= 1.0, "n1", "must be at least 1", n1)?;
-    check(n2 >= 1.0, "n2", "must be at least 1", n2)?;
+    const SIZE_HINT: &str = "; it is the size of the group";
+    const EVENTS_HINT: &str =
+        "; n1 and n2 are the groups' total sizes (events plus non-events), not their non-events";
+    check(n1 >= 1.0, "n1", "must be at least 1", n1, SIZE_HINT)?;
+    check(n2 >= 1.0, "n2", "must be at least 1", n2, SIZE_HINT)?;
     check(
         events1 <= n1,
         "events1",
         &format!("cannot exceed n1 = {n1}"),
         events1,
+        EVENTS_HINT,
     )?;
     check(
         events2 <= n2,
         "events2",
         &format!("cannot exceed n2 = {n2}"),
         events2,
+        EVENTS_HINT,
     )?;
     let (mut a, mut b, mut c, mut d) = (events1, n1 - events1, events2, n2 - events2);
     let corrected = [a, b, c, d].contains(&0.0);
@@ -434,17 +309,30 @@ fn correlation(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     const NEEDS: &str = "r, n";
     let r = require("r", record.r, FORM, NEEDS)?;
     let n = require("n", record.n, FORM, NEEDS)?;
-    check(r.abs() < 1.0, "r", "must lie strictly between -1 and 1", r)?;
+    check(
+        r.abs() < 1.0,
+        "r",
+        "must lie strictly between -1 and 1",
+        r,
+        "; give the correlation itself, not a percentage or a Fisher z value",
+    )?;
     if measure == Measure::ZCOR {
         check(
             n > 3.0,
             "n",
-            "must be at least 4 for Fisher's z (variance 1/(n - 3))",
+            "must be more than 3 for Fisher's z, whose variance is 1/(n - 3)",
             n,
+            "; use measure COR for such small samples",
         )?;
         Ok((r.atanh(), 1.0 / (n - 3.0)))
     } else {
-        check(n > 1.0, "n", "must be at least 2", n)?;
+        check(
+            n > 1.0,
+            "n",
+            "must be more than 1",
+            n,
+            "; it is the sample size",
+        )?;
         Ok((r, (1.0 - r * r).powi(2) / (n - 1.0)))
     }
 }
@@ -454,12 +342,19 @@ fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
     const NEEDS: &str = "events, n";
     let events = count("events", record.events, FORM, NEEDS)?;
     let n = require("n", record.n, FORM, NEEDS)?;
-    check(n >= 1.0, "n", "must be at least 1", n)?;
+    check(
+        n >= 1.0,
+        "n",
+        "must be at least 1",
+        n,
+        "; it is the sample size",
+    )?;
     check(
         events <= n,
         "events",
         &format!("cannot exceed n = {n}"),
         events,
+        "; n is the total sample size, not the number of non-events",
     )?;
     let (mut x, mut m) = (events, n - events);
     let corrected = x == 0.0 || m == 0.0;

@@ -1,0 +1,337 @@
+//! Numerical edge cases against metafor: k = 1 and 2, equal outcomes, sampling
+//! variances spanning 12 orders of magnitude, τ² exactly at its boundary, a
+//! zero cell in every study, |yi| near 1e6, and estimators that run out of
+//! iterations on purpose.
+//!
+//! Expected values: tests/fixtures/edge.json, written by
+//! tests/fixtures/generate_edge.R with metafor 3.8.1 / R 4.2.2:
+//! `rma(yi, vi, method, test)` with its defaults, `confint()`, `predict()`.
+//!
+//! Tolerance: relative 1e-6 for scale quantities (SE, τ², Q, I², ...). Location
+//! quantities (estimate, CI and PI limits) are compared to 1e-6 of metafor's
+//! SE instead: near |yi| = 1e6 a relative 1e-6 would allow an error of 1,
+//! several standard errors.
+
+use serde::Deserialize;
+use serde_json::Value;
+use tau_meta::model::{Control, FitError, Tau2Error};
+use tau_meta::{Dataset, FitOptions, Method, Test, dataset, pool};
+
+const RELATIVE: f64 = 1e-6;
+
+#[derive(Deserialize)]
+struct Fixture {
+    metafor_version: String,
+    cases: Vec<Case>,
+    nonconvergence: Nonconvergence,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    id: String,
+    measure: String,
+    studies: Value,
+    escalc: Escalc,
+    fits: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct Escalc {
+    yi: Vec<f64>,
+    vi: Vec<f64>,
+}
+
+#[derive(Deserialize)]
+struct Nonconvergence {
+    measure: String,
+    studies: Value,
+    runs: Vec<Value>,
+    fallbacks: Vec<Value>,
+}
+
+fn fixture() -> Fixture {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/edge.json");
+    let text = std::fs::read_to_string(path).expect("fixture file");
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+fn load(measure: &str, studies: &Value) -> Dataset {
+    let file = serde_json::json!({"measure": measure, "studies": studies});
+    dataset::load_json(&file.to_string(), None).expect("valid study file")
+}
+
+fn options(method: Method, test: Test, max_iter: usize, fallback: Option<Method>) -> FitOptions {
+    FitOptions {
+        method,
+        test,
+        level: 95.0,
+        control: Control {
+            max_iter,
+            fallback,
+            ..Control::default()
+        },
+    }
+}
+
+fn method_of(fit: &Value) -> Method {
+    Method::parse(fit["method"].as_str().expect("method")).expect("known method")
+}
+
+fn test_of(fit: &Value) -> Test {
+    if fit["test"] == "knha" {
+        Test::Knha
+    } else {
+        Test::Z
+    }
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(f64::NAN)
+}
+
+/// Compares a pooled result with metafor's, collecting mismatches.
+fn compare(case: &str, r: &tau_meta::PoolResult, f: &Value, bad: &mut Vec<String>) {
+    let se = num(f, "se");
+    let mut check = |what: &str, actual: f64, expected: f64, tolerance: f64| {
+        let ok = (expected.is_nan() && actual.is_nan()) || (actual - expected).abs() <= tolerance;
+        if !ok {
+            bad.push(format!(
+                "{case}: {what} = {actual:.15e}, metafor {expected:.15e}"
+            ));
+        }
+    };
+    // 1e-6 of a standard error, plus rounding (the SE is 0 when every yi is equal).
+    let location = |e: f64| RELATIVE * se + 1e-14 * e.abs();
+    for (key, actual) in [
+        ("estimate", r.estimate),
+        ("ci_lower", r.ci_lower),
+        ("ci_upper", r.ci_upper),
+        ("pi_lower", r.pi_lower),
+        ("pi_upper", r.pi_upper),
+    ] {
+        let expected = num(f, key);
+        check(key, actual, expected, location(expected));
+    }
+    for (key, actual) in [
+        ("se", r.se),
+        ("tau2", r.tau2),
+        ("Q", r.q),
+        ("Q_p", r.q_p),
+        ("I2", r.i2),
+        ("H2", r.h2),
+        ("p", r.p),
+    ] {
+        let expected = num(f, key);
+        check(key, actual, expected, RELATIVE * expected.abs().max(1e-6));
+    }
+    // Near |yi| = 1e6 metafor's Q-profile CI loses digits to cancellation (it
+    // forms Y'PY from the raw outcomes); the fixture then also holds the CI of
+    // the shifted outcomes, which is the same interval computed accurately.
+    let ci_key = if f.get("tau2_ci_shifted").is_some() {
+        "tau2_ci_shifted"
+    } else {
+        "tau2_ci"
+    };
+    if let (Some(ci), Some(expected)) = (r.tau2_ci, f[ci_key].as_array()) {
+        for (i, e) in expected.iter().enumerate() {
+            let e = e.as_f64().unwrap_or(f64::NAN);
+            check(
+                &format!("tau2_ci[{i}]"),
+                ci[i],
+                e,
+                RELATIVE * e.abs().max(1e-6),
+            );
+        }
+    }
+}
+
+#[test]
+fn edge_cases_match_metafor() {
+    let fx = fixture();
+    assert_eq!(fx.metafor_version, "3.8.1");
+    let mut bad = Vec::new();
+    let mut compared = 0;
+    for case in fx.cases.iter().filter(|c| c.id != "k1") {
+        let data = load(&case.measure, &case.studies);
+        for (i, s) in data.studies.iter().enumerate() {
+            for (what, actual, expected) in [
+                ("yi", s.yi, case.escalc.yi[i]),
+                ("vi", s.vi, case.escalc.vi[i]),
+            ] {
+                if (actual - expected).abs() > RELATIVE * expected.abs() {
+                    bad.push(format!(
+                        "{} study {i}: {what} = {actual}, escalc {expected}",
+                        case.id
+                    ));
+                }
+            }
+        }
+        for f in &case.fits {
+            let (method, test) = (method_of(f), test_of(f));
+            let name = format!("{} {} {}", case.id, method.name(), test.name());
+            assert!(f.get("error").is_none(), "{name}: metafor failed");
+            let r = pool(&data, &options(method, test, 100, None))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            compare(&name, &r, f, &mut bad);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 9 * 2 * 9, "only {compared} fits compared");
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// metafor fits a single study with τ² = 0 (its estimate and CI are the
+/// study's own). tau refuses instead, saying what a single study can and
+/// cannot give: a deliberate difference.
+#[test]
+fn a_single_study_is_a_clear_error() {
+    let fx = fixture();
+    let case = fx.cases.iter().find(|c| c.id == "k1").expect("k1 case");
+    let data = load(&case.measure, &case.studies);
+    for method in Method::ALL {
+        let err = pool(&data, &options(method, Test::Z, 100, None)).expect_err("k = 1");
+        assert!(
+            matches!(err, FitError::TooFewStudies { k: 1, p: 1 }),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        for needed in [
+            "1 study cannot be pooled",
+            "at least 2",
+            "tau^2",
+            "its own estimate",
+        ] {
+            assert!(message.contains(needed), "{message}");
+        }
+    }
+}
+
+/// Each case also carries the warning a reader needs.
+#[test]
+fn edge_cases_carry_their_warnings() {
+    let fx = fixture();
+    let warnings_of = |id: &str, method: Method, test: Test| {
+        let case = fx.cases.iter().find(|c| c.id == id).expect("case");
+        let data = load(&case.measure, &case.studies);
+        pool(&data, &options(method, test, 100, None))
+            .expect("fits")
+            .warnings
+    };
+    let has = |warnings: &[String], text: &str| warnings.iter().any(|w| w.contains(text));
+
+    let w = warnings_of("vi_12_orders", Method::REML, Test::Z);
+    assert!(has(&w, "numerically unstable"), "{w:?}");
+    let w = warnings_of("tau2_boundary", Method::DL, Test::Z);
+    assert!(has(&w, "on the boundary"), "{w:?}");
+    let w = warnings_of("all_equal", Method::REML, Test::Z);
+    assert!(has(&w, "empty set"), "{w:?}");
+    let w = warnings_of("zero_cells_OR", Method::DL, Test::Z);
+    assert!(has(&w, "1/2 added to every cell of 5 tables"), "{w:?}");
+    assert!(has(&w, "truncated at 0"), "{w:?}");
+    let w = warnings_of("k2", Method::EE, Test::Knha);
+    assert!(has(&w, "Knapp-Hartung"), "{w:?}");
+}
+
+/// Fisher scoring (REML, ML, EB) with too few iterations fails in metafor and
+/// in tau at the same limits. For PM, metafor's uniroot() only warns and
+/// returns the unfinished root; tau makes that an error too (a deliberate
+/// difference) and agrees on the limits at which the search finishes.
+#[test]
+fn running_out_of_iterations_is_an_error_at_metafor_limits() {
+    let fx = fixture();
+    let nc = &fx.nonconvergence;
+    let data = load(&nc.measure, &nc.studies);
+    for run in &nc.runs {
+        let method = method_of(run);
+        let max_iter = run["max_iter"].as_u64().expect("max_iter") as usize;
+        let name = format!("{} max_iter {max_iter}", method.name());
+        let metafor_failed = run.get("error").is_some()
+            || run["warnings"].as_array().is_some_and(|w| {
+                w.iter()
+                    .any(|w| w.as_str().is_some_and(|w| w.contains("NOT_ converged")))
+            });
+        match pool(&data, &options(method, Test::Z, max_iter, None)) {
+            Ok(r) => {
+                assert!(!metafor_failed, "{name}: tau converged, metafor did not");
+                let e = num(run, "tau2");
+                assert!(
+                    (r.tau2 - e).abs() <= RELATIVE * e,
+                    "{name}: tau2 {} vs {e}",
+                    r.tau2
+                );
+                assert!(r.settings.convergence.converged);
+                assert!(r.settings.convergence.iterations <= max_iter, "{name}");
+            }
+            Err(err) => {
+                assert!(
+                    metafor_failed,
+                    "{name}: tau failed ({err}), metafor converged"
+                );
+                let FitError::Tau2(Tau2Error::NotConverged {
+                    method: m,
+                    max_iter: limit,
+                    last_change,
+                }) = err
+                else {
+                    panic!("{name}: unexpected error {err:?}");
+                };
+                assert_eq!((m, limit), (method.name(), max_iter));
+                assert!(
+                    last_change.is_finite() && last_change > 0.0,
+                    "{name}: {last_change}"
+                );
+                let message = err.to_string();
+                for needed in [
+                    method.name(),
+                    "did not converge",
+                    "--max-iter",
+                    "--fallback",
+                ] {
+                    assert!(message.contains(needed), "{name}: {message}");
+                }
+            }
+        }
+    }
+}
+
+/// `--fallback DL` matches metafor's `method = c("REML", "DL")`, and the
+/// result says the fallback was used.
+#[test]
+fn fallback_matches_metafor_method_vector() {
+    let fx = fixture();
+    let nc = &fx.nonconvergence;
+    let data = load(&nc.measure, &nc.studies);
+    for f in &nc.fallbacks {
+        let method = method_of(f);
+        assert_eq!(f["method_used"], "DL");
+        let r = pool(&data, &options(method, Test::Z, 1, Some(Method::DL))).expect("fallback fits");
+        let mut bad = Vec::new();
+        compare(&format!("{} -> DL", method.name()), &r, f, &mut bad);
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+        assert_eq!(r.settings.method, Method::DL);
+        let fallback = r
+            .settings
+            .convergence
+            .fallback_from
+            .expect("fallback recorded");
+        assert_eq!(fallback.method, method);
+        assert!(
+            r.warnings.iter().any(|w| w.contains("fallback DL")),
+            "{:?}",
+            r.warnings
+        );
+    }
+    // A fallback that fails too names both failures.
+    let err =
+        pool(&data, &options(Method::REML, Test::Z, 1, Some(Method::ML))).expect_err("both fail");
+    let message = err.to_string();
+    assert!(
+        message.contains("REML") && message.contains("and the fallback ML did not converge"),
+        "{message}"
+    );
+}
