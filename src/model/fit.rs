@@ -311,9 +311,9 @@ fn estimate_tau2(
         }
         Err(second) => Err(FitError::FallbackFailed {
             method: options.method.name(),
-            first,
+            first: Box::new(first),
             fallback: fallback.name(),
-            second,
+            second: Box::new(second),
         }),
     }
 }

@@ -53,12 +53,12 @@ pub enum FitError {
     FallbackFailed {
         /// The chosen estimator.
         method: &'static str,
-        /// Its failure.
-        first: Tau2Error,
+        /// Its failure (boxed to keep the error small).
+        first: Box<Tau2Error>,
         /// The fallback estimator.
         fallback: &'static str,
         /// Its failure.
-        second: Tau2Error,
+        second: Box<Tau2Error>,
     },
     /// The arithmetic overflowed or lost all precision.
     #[error(
