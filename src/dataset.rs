@@ -2,29 +2,59 @@
 //! every record's effect size computed, and every bad record reported with
 //! its label, index, field and position.
 
+use std::collections::BTreeMap;
+
 use crate::effect_size::{self, DataForm};
 use crate::input::locate::SourceMap;
-use crate::input::{Position, ReadError, Record, StudyFile};
+use crate::input::{Moderator, Position, ReadError, Record, StudyFile};
 use crate::measure::Measure;
 
 /// How many bad records are listed before the rest are only counted.
 pub const MAX_LISTED_ISSUES: usize = 20;
 
-/// One study's effect size, with the record it came from.
+/// One study's effect size, with what later stages need of its record.
+///
+/// A study given as `yi` with `vi` or `sei` keeps only its label and
+/// moderators: at a million studies the full record would take five times the
+/// memory of the numbers themselves. Raw data (two-group, binary, correlation,
+/// proportion, t statistic, estimate with CI) are kept in `raw`, for the data
+/// columns of forest plots.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
-    /// The record as read.
-    pub record: Record,
+    /// The study label.
+    pub label: String,
     /// Outcome on the analysis scale.
     pub yi: f64,
     /// Sampling variance.
     pub vi: f64,
+    /// Named study characteristics.
+    pub moderators: BTreeMap<String, Moderator>,
+    /// The record's raw data, for records not given as `yi` (its label and
+    /// moderators are moved to the fields above).
+    pub raw: Option<Box<Record>>,
 }
 
 impl Study {
     /// The study label.
     pub fn label(&self) -> &str {
-        &self.record.study
+        &self.label
+    }
+
+    /// A study from a record and its effect size.
+    fn new(mut record: Record, yi: f64, vi: f64) -> Study {
+        let label = std::mem::take(&mut record.study);
+        let moderators = std::mem::take(&mut record.moderators);
+        let raw = match DataForm::of(&record) {
+            Some(DataForm::Generic) | None => None,
+            Some(_) => Some(Box::new(record)),
+        };
+        Study {
+            label,
+            yi,
+            vi,
+            moderators,
+            raw,
+        }
     }
 }
 
@@ -51,14 +81,11 @@ impl Dataset {
             .zip(vi)
             .enumerate()
             .map(|(i, (&yi, &vi))| Study {
-                record: Record {
-                    study: (i + 1).to_string(),
-                    yi: Some(yi),
-                    vi: Some(vi),
-                    ..Record::default()
-                },
+                label: (i + 1).to_string(),
                 yi,
                 vi,
+                moderators: BTreeMap::new(),
+                raw: None,
             })
             .collect();
         Dataset {
@@ -236,77 +263,138 @@ pub fn build(
     source: &SourceMap<'_>,
     measure: Option<Measure>,
 ) -> Result<Dataset, LoadError> {
-    let measure = match (measure, &file.measure) {
-        (Some(m), _) => m,
-        (None, Some(name)) => {
-            Measure::parse(name).ok_or_else(|| LoadError::UnknownMeasure(name.clone()))?
+    let mut builder = Builder::new(source, measure, file.measure.as_deref())?;
+    for record in file.studies {
+        builder.push(record);
+    }
+    builder.finish(file.title, file.source)
+}
+
+/// Turns records into studies one at a time, so that a file's records never
+/// need to be held all at once.
+struct Builder<'a> {
+    source: &'a SourceMap<'a>,
+    /// The measure, once settled (by the caller, the file, or the first record's form).
+    measure: Option<Measure>,
+    /// Raw data met before any measure was given.
+    no_measure: Option<&'static str>,
+    next_index: usize,
+    studies: Vec<Study>,
+    issues: Vec<StudyIssue>,
+    unlisted: usize,
+    corrected: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(
+        source: &'a SourceMap<'a>,
+        measure: Option<Measure>,
+        file_measure: Option<&str>,
+    ) -> Result<Builder<'a>, LoadError> {
+        let measure = match (measure, file_measure) {
+            (Some(m), _) => Some(m),
+            (None, Some(name)) => Some(
+                Measure::parse(name).ok_or_else(|| LoadError::UnknownMeasure(name.to_owned()))?,
+            ),
+            (None, None) => None,
+        };
+        Ok(Builder {
+            source,
+            measure,
+            no_measure: None,
+            next_index: 0,
+            studies: Vec::new(),
+            issues: Vec::new(),
+            unlisted: 0,
+            corrected: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, record: Record) {
+        let index = self.next_index;
+        self.next_index += 1;
+        if self.no_measure.is_some() {
+            return;
         }
-        (None, None) => {
-            let form = file.studies.iter().find_map(DataForm::of);
-            match form {
-                Some(form) => form
-                    .default_measure()
-                    .ok_or(LoadError::NoMeasure(form.name()))?,
-                None => Measure::GEN,
-            }
-        }
-    };
-    let mut issues = Vec::new();
-    let mut unlisted = 0;
-    let mut corrected = Vec::new();
-    let mut studies = Vec::with_capacity(file.studies.len());
-    for (index, record) in file.studies.into_iter().enumerate() {
+        let form = DataForm::of(&record);
+        let measure = match (self.measure, form) {
+            (Some(m), _) => m,
+            // Without a measure, the first record with effect data decides:
+            // generic data are GEN, raw data need a measure to be named.
+            (None, Some(form)) => match form.default_measure() {
+                Some(m) => {
+                    self.measure = Some(m);
+                    m
+                }
+                None => {
+                    self.no_measure = Some(form.name());
+                    return;
+                }
+            },
+            (None, None) => Measure::GEN,
+        };
         match effect_size::compute(&record, measure) {
             Ok(es) => {
                 if es.zero_cell_corrected {
-                    corrected.push(record.study.clone());
+                    self.corrected.push(record.study.clone());
                 }
-                studies.push(Study {
-                    yi: es.yi,
-                    vi: es.vi,
-                    record,
-                });
+                self.studies.push(Study::new(record, es.yi, es.vi));
             }
-            Err(problem) if issues.len() < MAX_LISTED_ISSUES => {
+            Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
-                issues.push(StudyIssue {
+                self.issues.push(StudyIssue {
                     index,
-                    label: record.study.clone(),
+                    label: record.study,
                     field,
-                    position: source.locate(index, field),
-                    in_csv: matches!(source, SourceMap::Csv { .. }),
+                    position: self.source.locate(index, field),
+                    in_csv: matches!(self.source, SourceMap::Csv { .. }),
                     problem: problem.to_string(),
                 });
             }
-            Err(_) => unlisted += 1,
+            Err(_) => self.unlisted += 1,
         }
     }
-    if !issues.is_empty() {
-        return Err(LoadError::Studies { issues, unlisted });
+
+    fn finish(self, title: Option<String>, source: Option<String>) -> Result<Dataset, LoadError> {
+        if let Some(form) = self.no_measure {
+            return Err(LoadError::NoMeasure(form));
+        }
+        if self.next_index == 0 {
+            return Err(LoadError::Read(ReadError::Empty));
+        }
+        if !self.issues.is_empty() {
+            return Err(LoadError::Studies {
+                issues: self.issues,
+                unlisted: self.unlisted,
+            });
+        }
+        let mut warnings = Vec::new();
+        if !self.corrected.is_empty() {
+            warnings.push(format!(
+                "1/2 added to every cell of {} table{} with a zero cell: {}",
+                self.corrected.len(),
+                if self.corrected.len() == 1 { "" } else { "s" },
+                self.corrected.join(", ")
+            ));
+        }
+        Ok(Dataset {
+            title,
+            source,
+            measure: self.measure.unwrap_or(Measure::GEN),
+            studies: self.studies,
+            warnings,
+        })
     }
-    let mut warnings = Vec::new();
-    if !corrected.is_empty() {
-        warnings.push(format!(
-            "1/2 added to every cell of {} table{} with a zero cell: {}",
-            corrected.len(),
-            if corrected.len() == 1 { "" } else { "s" },
-            corrected.join(", ")
-        ));
-    }
-    Ok(Dataset {
-        title: file.title,
-        source: file.source,
-        measure,
-        studies,
-        warnings,
-    })
 }
 
 /// Parses JSON text and builds the data set. A leading byte-order mark is ignored.
 pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
     let text = without_bom(text);
-    let file = crate::input::json::parse_json(text)?;
-    build(file, &SourceMap::Json(text), measure)
+    let source = SourceMap::Json(text);
+    let file_measure = crate::input::json::top_level_measure(text);
+    let mut builder = Builder::new(&source, measure, file_measure.as_deref())?;
+    let header = crate::input::json::stream_json(text, |record| builder.push(record))?;
+    builder.finish(header.title, header.source)
 }
 
 /// Parses CSV text and builds the data set. A leading byte-order mark (as

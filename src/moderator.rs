@@ -165,7 +165,7 @@ pub fn column(dataset: &Dataset, name: &str) -> Result<Column, ModeratorError> {
     let values: Vec<Option<&Moderator>> = dataset
         .studies
         .iter()
-        .map(|s| s.record.moderators.get(name))
+        .map(|s| s.moderators.get(name))
         .collect();
     if values.iter().all(Option::is_none) {
         return Err(ModeratorError::Unknown {
@@ -219,7 +219,7 @@ pub fn moderator_names(dataset: &Dataset) -> Vec<String> {
     let mut names: Vec<String> = dataset
         .studies
         .iter()
-        .flat_map(|s| s.record.moderators.keys().cloned())
+        .flat_map(|s| s.moderators.keys().cloned())
         .collect();
     names.sort();
     names.dedup();

@@ -304,12 +304,13 @@ fn a_closed_stderr_is_not_a_crash() {
             .spawn()
             .expect("spawns");
         drop(child.stderr.take());
-        child
+        // The second run reads a file, not stdin, and may exit before this
+        // write: a broken pipe here is expected, and not what is tested.
+        let _ = child
             .stdin
             .take()
             .expect("stdin")
-            .write_all(ZERO_CELLS.as_bytes())
-            .expect("write");
+            .write_all(ZERO_CELLS.as_bytes());
         assert_eq!(child.wait().expect("runs").code(), Some(code), "{args:?}");
     }
 }

@@ -96,7 +96,6 @@ fn data(ds: &Value) -> Dataset {
     if let Some(order) = ds.get("order") {
         for (study, year) in data.studies.iter_mut().zip(floats(order)) {
             study
-                .record
                 .moderators
                 .insert("year".into(), Moderator::Number(year));
         }

@@ -71,6 +71,22 @@ impl SourceMap<'_> {
         Some(String::from_utf8_lossy(inner).into_owned())
     }
 
+    /// For JSON: the byte range of the top-level object's value for `key`.
+    pub fn json_top_level_value(&self, key: &str) -> Option<(usize, usize)> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        let top = skip_ws(bytes, 0);
+        if bytes.get(top) != Some(&b'{') {
+            return None;
+        }
+        let (_, _, value) = object_members(bytes, top)
+            .into_iter()
+            .find(|(k, _, _)| *k == key.as_bytes())?;
+        Some((value, skip_value(bytes, value)))
+    }
+
     /// For JSON: the index and position of the first record that is not an
     /// object (serde would read an array as a record with positional fields).
     pub fn json_non_object_record(&self) -> Option<(usize, Position)> {

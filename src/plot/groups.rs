@@ -56,14 +56,14 @@ pub fn check_moderator(data: &Dataset, moderator: &str) -> Result<(), PlotError>
     if data
         .studies
         .iter()
-        .any(|s| s.record.moderators.contains_key(moderator))
+        .any(|s| s.moderators.contains_key(moderator))
     {
         return Ok(());
     }
     let mut known: Vec<String> = data
         .studies
         .iter()
-        .flat_map(|s| s.record.moderators.keys().cloned())
+        .flat_map(|s| s.moderators.keys().cloned())
         .collect();
     known.sort();
     known.dedup();
@@ -80,7 +80,6 @@ pub fn split(data: &Dataset, moderator: &str) -> Result<Vec<Subgroup>, PlotError
     let mut groups: Vec<Subgroup> = Vec::new();
     for (index, study) in data.studies.iter().enumerate() {
         let level = study
-            .record
             .moderators
             .get(moderator)
             .and_then(level_label)

@@ -37,7 +37,7 @@ pub struct Cumulative {
 pub fn order_by(dataset: &Dataset, name: &str) -> Result<Vec<usize>, SensitivityError> {
     let mut keys = Vec::with_capacity(dataset.studies.len());
     for (index, study) in dataset.studies.iter().enumerate() {
-        match study.record.moderators.get(name) {
+        match study.moderators.get(name) {
             Some(Moderator::Number(v)) if v.is_finite() => keys.push((*v, index)),
             other => {
                 let got = match other {

@@ -64,7 +64,7 @@ pub(super) fn data_columns(data: &Dataset, arms: &[String; 2]) -> Vec<DataColumn
     let form = data
         .studies
         .iter()
-        .filter_map(|s| DataForm::of(&s.record))
+        .filter_map(|s| s.raw.as_deref().and_then(DataForm::of))
         .find(|f| !matches!(f, DataForm::Generic | DataForm::EstimateCi));
     let (a, b) = (Some(arms[0].as_str()), Some(arms[1].as_str()));
     match form {

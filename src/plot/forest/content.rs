@@ -2,7 +2,8 @@
 //! Every number comes from a [`PoolResult`] (the same struct `tau pool`
 //! prints), formatted here and never recomputed.
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Study};
+use crate::input::Record;
 use crate::model::FitOptions;
 use crate::pool::{PoolResult, pool};
 
@@ -192,7 +193,7 @@ impl Builder<'_> {
             self.rows.push(Row {
                 kind: RowKind::Study,
                 label: study.label().to_owned(),
-                cells: self.columns.iter().map(|c| c.cell(&study.record)).collect(),
+                cells: self.columns.iter().map(|c| c.cell(raw_of(study))).collect(),
                 estimate: Some(self.text3(
                     Some(show(row.yi)),
                     show(row.ci_lower),
@@ -216,7 +217,7 @@ impl Builder<'_> {
     /// Diamond rows, one per model; raw-data totals go on the first.
     fn summaries(&mut self, fits: &[&PoolResult], indices: &[usize], overall: bool) {
         for (m, (model, result)) in self.models.clone().iter().zip(fits).enumerate() {
-            let records = || indices.iter().map(|&i| &self.data.studies[i].record);
+            let records = || indices.iter().map(|&i| raw_of(&self.data.studies[i]));
             let cells = if m == 0 {
                 self.columns.iter().map(|c| c.total(records())).collect()
             } else {
@@ -307,9 +308,15 @@ fn sorted(data: &Dataset, primary: &PoolResult, indices: &[usize], sort: &Sort) 
                 .total_cmp(&primary.studies[a].weight)
         }),
         Sort::Moderator(name) => {
-            let value = |i: usize| data.studies[i].record.moderators.get(name);
+            let value = |i: usize| data.studies[i].moderators.get(name);
             order.sort_by(|&a, &b| text::compare_moderators(value(a), value(b)));
         }
     }
     order
+}
+
+/// A study's raw data, or an empty record (blank cells) when it was given as yi.
+fn raw_of(study: &Study) -> &Record {
+    static NO_RAW_DATA: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::default);
+    study.raw.as_deref().unwrap_or(&NO_RAW_DATA)
 }

@@ -1,21 +1,54 @@
 //! Reading study files in JSON: an object `{"title", "measure", "studies": [...]}`
 //! or a bare array of records.
 
-use serde::Deserialize;
+mod stream;
+
+use serde::de::DeserializeSeed;
 
 use super::locate::SourceMap;
 use super::{Position, ReadError, Record, StudyFile};
 
+/// The file-level fields of a study file (everything but the records).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Header {
+    /// A title for reports and plots.
+    pub title: Option<String>,
+    /// The measure raw data are turned into.
+    pub measure: Option<String>,
+    /// Where the data come from.
+    pub source: Option<String>,
+    /// Free-text notes.
+    pub notes: Option<String>,
+}
+
 /// Parses a JSON study file. Errors carry the line and column, and the
 /// record (index and study label) and field of the offending value.
 pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
+    let mut studies = Vec::new();
+    let header = stream_json(text, |record| studies.push(record))?;
+    if studies.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    Ok(StudyFile {
+        title: header.title,
+        measure: header.measure,
+        source: header.source,
+        notes: header.notes,
+        studies,
+    })
+}
+
+/// Parses a JSON study file, handing each record to `sink` as soon as it is
+/// read, so that the records never need to be held all at once.
+///
+/// The fast path parses without tracking where it is; only when that fails is
+/// the text parsed again with serde_path_to_error, to name the record and
+/// field in the message. (Records handed to `sink` before a failure are then
+/// of no use: the caller discards them with the error.)
+pub fn stream_json(text: &str, mut sink: impl FnMut(Record)) -> Result<Header, ReadError> {
     let first = text.bytes().position(|b| !b.is_ascii_whitespace());
-    let file = match first.map(|i| text.as_bytes()[i]) {
-        Some(b'[') => StudyFile {
-            studies: deserialize::<Vec<Record>>(text)?,
-            ..StudyFile::default()
-        },
-        Some(b'{') => deserialize::<StudyFile>(text)?,
+    match first.map(|i| text.as_bytes()[i]) {
+        Some(b'[') | Some(b'{') => {}
         None => {
             return Err(ReadError::Json {
                 position: Position { line: 1, column: 1 },
@@ -34,6 +67,14 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
                         .into(),
             });
         }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let header = match (stream::FileSeed { sink: &mut sink })
+        .deserialize(&mut deserializer)
+        .and_then(|header| deserializer.end().map(|()| header))
+    {
+        Ok(header) => header,
+        Err(fast) => return Err(located_error(text, &fast)),
     };
     if let Some((index, position)) = SourceMap::Json(text).json_non_object_record() {
         return Err(ReadError::Json {
@@ -42,22 +83,29 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
             message: "a record must be a JSON object such as {\"study\": \"Ames 2001\", \"yi\": 0.1, \"vi\": 0.02}, not a list of values".into(),
         });
     }
-    if file.studies.is_empty() {
-        return Err(ReadError::Empty);
-    }
-    Ok(file)
+    Ok(header)
 }
 
-fn deserialize<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ReadError> {
+/// The file's top-level `"measure"`, read ahead of the records (it may stand
+/// after them), or `None` when there is none or it is not a string.
+pub fn top_level_measure(text: &str) -> Option<String> {
+    let (start, end) = SourceMap::Json(text).json_top_level_value("measure")?;
+    serde_json::from_str(text.get(start..end)?).ok()
+}
+
+/// Parses again, tracking the path, to say where the fast parse failed.
+fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let context = describe_path(&error.path().to_string(), text);
-        json_error(error.inner(), context)
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| json_error(&e, String::new()))?;
-    Ok(value)
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+    let result = (stream::FileSeed { sink: &mut |_| {} }).deserialize(tracked);
+    match result {
+        Err(error) => json_error(&error, describe_path(&track.path().to_string(), text)),
+        Ok(_) => match deserializer.end() {
+            Err(error) => json_error(&error, String::new()),
+            Ok(()) => json_error(fast, String::new()),
+        },
+    }
 }
 
 /// serde's path to the offending value, in the words of the other messages:
