@@ -9,6 +9,15 @@ use super::CliError;
 
 /// Writes `contents` to `path` atomically.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// Writes to `path` atomically what `write` produces, through a buffer (so a
+/// large report is never held in memory as a whole).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     let fail = |what: &str, e: std::io::Error| {
         CliError::Output(format!(
             "{}: cannot {what}: {}",
@@ -26,9 +35,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.tau-{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)
+        let file = std::fs::File::create(&tmp)
             .map_err(|e| fail("create a temporary file beside it", e))?;
-        file.write_all(contents).map_err(|e| fail("write", e))?;
+        let mut buffered = std::io::BufWriter::new(file);
+        write(&mut buffered).map_err(|e| fail("write", e))?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| fail("write", e.into_error()))?;
         file.sync_all().map_err(|e| fail("write", e))?;
         std::fs::rename(&tmp, path).map_err(|e| fail("move the finished file into place", e))
     })();
@@ -50,14 +63,20 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 /// Writes text to a file (atomically) or to standard output.
 pub fn emit(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    emit_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes what `write` produces to a file (atomically) or to standard output,
+/// through a buffer.
+pub fn emit_with(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     match path {
-        Some(path) => write_atomic(path, text.as_bytes()),
+        Some(path) => write_atomic_with(path, write),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match write(&mut stdout).and_then(|()| stdout.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Output(
                     format!("cannot write to standard output: {e}"),
                 )),

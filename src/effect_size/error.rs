@@ -120,3 +120,19 @@ pub(super) fn check(
         })
     }
 }
+
+/// [`check`] with a requirement built only when the check fails (most checks
+/// pass, and formatting numbers costs more than computing the effect size).
+pub(super) fn check_lazy(
+    ok: bool,
+    field: &'static str,
+    requirement: impl FnOnce() -> String,
+    value: f64,
+    hint: &'static str,
+) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        check(false, field, &requirement(), value, hint)
+    }
+}

@@ -23,7 +23,7 @@ mod form;
 use statrs::function::gamma::ln_gamma;
 
 pub use error::EffectSizeError;
-use error::{Result, check, require};
+use error::{Result, check, check_lazy, require};
 pub use form::DataForm;
 
 use crate::input::Record;
@@ -154,25 +154,25 @@ fn from_ci(record: &Record, measure: Measure) -> Result<(f64, f64)> {
         }
         None => 95.0,
     };
-    check(
+    check_lazy(
         lower < upper,
         "ci_lower",
-        &format!("must be below ci_upper = {upper}"),
+        || format!("must be below ci_upper = {upper}"),
         lower,
         "; swap ci_lower and ci_upper if the CI was entered reversed",
     )?;
-    check(
+    check_lazy(
         lower <= estimate && estimate <= upper,
         "estimate",
-        &format!("must lie within its CI [{lower}, {upper}]"),
+        || format!("must lie within its CI [{lower}, {upper}]"),
         estimate,
         "; check that the estimate and both limits are on the same scale",
     )?;
     let (estimate, lower, upper) = if measure.is_ratio() {
-        check(
+        check_lazy(
             lower > 0.0,
             "ci_lower",
-            &format!("must be > 0 for a ratio measure ({measure})"),
+            || format!("must be > 0 for a ratio measure ({measure})"),
             lower,
             "; give the ratios as reported, not their logarithms",
         )?;
@@ -260,17 +260,17 @@ fn binary(record: &Record, measure: Measure) -> Result<EffectSize> {
         "; n1 and n2 are the groups' total sizes (events plus non-events), not their non-events";
     check(n1 >= 1.0, "n1", "must be at least 1", n1, SIZE_HINT)?;
     check(n2 >= 1.0, "n2", "must be at least 1", n2, SIZE_HINT)?;
-    check(
+    check_lazy(
         events1 <= n1,
         "events1",
-        &format!("cannot exceed n1 = {n1}"),
+        || format!("cannot exceed n1 = {n1}"),
         events1,
         EVENTS_HINT,
     )?;
-    check(
+    check_lazy(
         events2 <= n2,
         "events2",
-        &format!("cannot exceed n2 = {n2}"),
+        || format!("cannot exceed n2 = {n2}"),
         events2,
         EVENTS_HINT,
     )?;
@@ -349,10 +349,10 @@ fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
         n,
         "; it is the sample size",
     )?;
-    check(
+    check_lazy(
         events <= n,
         "events",
-        &format!("cannot exceed n = {n}"),
+        || format!("cannot exceed n = {n}"),
         events,
         "; n is the total sample size, not the number of non-events",
     )?;

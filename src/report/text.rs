@@ -15,6 +15,10 @@ pub fn stars(p: f64) -> &'static str {
     }
 }
 
+/// Studies listed in a text report; beyond this the table is cut (metafor
+/// prints no study table at all; CSV and JSON always list every study).
+pub const MAX_STUDY_ROWS: usize = 1000;
+
 /// The text report of a pooled analysis.
 pub fn pool_report(r: &PoolResult) -> String {
     let s = &r.settings;
@@ -117,6 +121,7 @@ pub fn pool_report(r: &PoolResult) -> String {
     let rows: Vec<Vec<String>> = r
         .studies
         .iter()
+        .take(MAX_STUDY_ROWS)
         .map(|row| {
             vec![
                 row.study.clone(),
@@ -132,6 +137,12 @@ pub fn pool_report(r: &PoolResult) -> String {
         &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
         &rows,
     ));
+    if r.studies.len() > MAX_STUDY_ROWS {
+        out.push_str(&format!(
+            "... and {} more studies (--format csv or json lists every study)\n",
+            r.studies.len() - MAX_STUDY_ROWS
+        ));
+    }
     if let Some(line) = convergence_line(s) {
         out.push_str(&format!("\n{line}\n"));
     }
