@@ -86,20 +86,6 @@ impl SourceMap<'_> {
             .find(|(k, _, _)| *k == key.as_bytes())?;
         Some((value, skip_value(bytes, value)))
     }
-
-    /// For JSON: the index and position of the first record that is not an
-    /// object (serde would read an array as a record with positional fields).
-    pub fn json_non_object_record(&self) -> Option<(usize, Position)> {
-        let SourceMap::Json(text) = self else {
-            return None;
-        };
-        let bytes = text.as_bytes();
-        record_offsets(bytes)
-            .into_iter()
-            .enumerate()
-            .find(|(_, offset)| bytes.get(*offset) != Some(&b'{'))
-            .map(|(index, offset)| (index, position_of(bytes, offset)))
-    }
 }
 
 /// Line and column (1-based; the column counts bytes, as serde_json does) of a byte offset.

@@ -76,13 +76,6 @@ pub fn stream_json(text: &str, mut sink: impl FnMut(Record)) -> Result<Header, R
         Ok(header) => header,
         Err(fast) => return Err(located_error(text, &fast)),
     };
-    if let Some((index, position)) = SourceMap::Json(text).json_non_object_record() {
-        return Err(ReadError::Json {
-            position,
-            path: format!("record {}: ", index + 1),
-            message: "a record must be a JSON object such as {\"study\": \"Ames 2001\", \"yi\": 0.1, \"vi\": 0.02}, not a list of values".into(),
-        });
-    }
     Ok(header)
 }
 

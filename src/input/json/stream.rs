@@ -101,8 +101,34 @@ fn records<'de, A: SeqAccess<'de>>(
     mut seq: A,
     sink: &mut impl FnMut(Record),
 ) -> Result<(), A::Error> {
-    while let Some(record) = seq.next_element::<Record>()? {
+    while let Some(record) = seq.next_element_seed(RecordSeed)? {
         sink(record);
     }
     Ok(())
+}
+
+/// One record, which must be a JSON object: serde's derived struct
+/// deserialisation would also take an array as positional fields.
+struct RecordSeed;
+
+impl<'de> DeserializeSeed<'de> for RecordSeed {
+    type Value = Record;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Record, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed {
+    type Value = Record;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a study record (a record must be a JSON object such as {\"study\": \"Ames 2001\", \"yi\": 0.1, \"vi\": 0.02}, not a list of values)",
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record, A::Error> {
+        serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+    }
 }
