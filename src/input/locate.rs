@@ -60,9 +60,7 @@ impl SourceMap<'_> {
         if bytes.get(record) != Some(&b'{') {
             return None;
         }
-        let (_, _, value) = object_members(bytes, record)
-            .into_iter()
-            .find(|(key, _, _)| *key == b"study")?;
+        let (_, value) = find_member(bytes, record, b"study")?;
         if bytes.get(value) != Some(&b'"') {
             return None;
         }
@@ -81,9 +79,7 @@ impl SourceMap<'_> {
         if bytes.get(top) != Some(&b'{') {
             return None;
         }
-        let (_, _, value) = object_members(bytes, top)
-            .into_iter()
-            .find(|(k, _, _)| *k == key.as_bytes())?;
+        let (_, value) = find_member(bytes, top, key.as_bytes())?;
         Some((value, skip_value(bytes, value)))
     }
 }
@@ -177,17 +173,17 @@ fn array_elements(bytes: &[u8], mut i: usize) -> Vec<usize> {
     }
 }
 
-/// (key, key offset, value offset) of the members of the object that opens at `i`.
+/// (key offset, value offset) of the member `wanted` of the object that opens
+/// at `i`; the scan stops there, so a key before a large array is found cheaply.
 ///
 /// Like every scanner here it tolerates malformed text: each step advances by
 /// at least one byte, so it always ends.
-fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
-    let mut out = Vec::new();
+fn find_member(bytes: &[u8], mut i: usize, wanted: &[u8]) -> Option<(usize, usize)> {
     i += 1;
     loop {
         i = skip_ws(bytes, i);
         match bytes.get(i) {
-            None | Some(b'}') => return out,
+            None | Some(b'}') => return None,
             Some(b',') => i += 1,
             Some(b'"') => {
                 let key_start = i;
@@ -198,7 +194,9 @@ fn object_members(bytes: &[u8], mut i: usize) -> Vec<(&[u8], usize, usize)> {
                 if bytes.get(i) == Some(&b':') {
                     i = skip_ws(bytes, i + 1);
                 }
-                out.push((key, key_start, i));
+                if key == wanted {
+                    return Some((key_start, i));
+                }
                 i = skip_value(bytes, i);
             }
             Some(_) => i = skip_value(bytes, i).max(i + 1),
@@ -212,10 +210,9 @@ fn record_offsets(bytes: &[u8]) -> Vec<usize> {
     let top = skip_ws(bytes, 0);
     match bytes.get(top) {
         Some(b'[') => array_elements(bytes, top),
-        Some(b'{') => object_members(bytes, top)
-            .into_iter()
-            .find(|(key, _, value)| *key == b"studies" && bytes.get(*value) == Some(&b'['))
-            .map_or_else(Vec::new, |(_, _, value)| array_elements(bytes, value)),
+        Some(b'{') => find_member(bytes, top, b"studies")
+            .filter(|(_, value)| bytes.get(*value) == Some(&b'['))
+            .map_or_else(Vec::new, |(_, value)| array_elements(bytes, value)),
         _ => Vec::new(),
     }
 }
@@ -227,9 +224,7 @@ fn field_offset(bytes: &[u8], record: usize, field: &str) -> Option<usize> {
         Some((head, rest)) => (head, Some(rest)),
         None => (field, None),
     };
-    let (_, key_at, value_at) = object_members(bytes, record)
-        .into_iter()
-        .find(|(key, _, _)| *key == head.as_bytes())?;
+    let (key_at, value_at) = find_member(bytes, record, head.as_bytes())?;
     match rest {
         Some(rest) => field_offset(bytes, value_at, rest).or(Some(key_at)),
         None => Some(key_at),
