@@ -48,9 +48,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
         report::sensitivity_plot::baujat_svg(&result, x_label),
     )?;
     let text = match args.format {
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(None, &result),
         _ => report::sensitivity::baujat_report(&result),
     };
     emit(None, &text)

@@ -42,12 +42,10 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
     let result = tau_meta::bias::bias(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     let text = match args.output.format {
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         _ => report::bias::bias_report(&result),
     };
     emit(args.output.output.as_deref(), &text)

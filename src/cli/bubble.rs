@@ -69,7 +69,7 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
     let result = regress(&data, &options, &|_| {})
         .map_err(|e| super::regress::cli_error(e).with_file(&name))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     let svg = bubble_svg(
         &result,

@@ -37,7 +37,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
     )
     .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     if let Some(path) = &args.plot {
         let title = result
@@ -52,9 +52,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
     }
     let text = match args.output.format {
         Format::Text => report::sensitivity::cumulative_report(&result),
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         Format::Csv => report::sensitivity::refit_csv(&result.studies)
             .map_err(|e| CliError::Output(e.to_string()))?,
     };

@@ -122,7 +122,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     let plot = forest(&data, &args.model.options(), &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in &plot.warnings {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     args.output.write(&plot.svg)
 }

@@ -24,13 +24,11 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     let result = tau_meta::sensitivity::influence::influence(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     let text = match args.output.format {
         Format::Text => report::sensitivity::influence_report(&result),
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         Format::Csv => report::sensitivity::influence_csv(&result)
             .map_err(|e| CliError::Output(e.to_string()))?,
     };

@@ -51,7 +51,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     let result = tau_meta::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     if let Some(path) = &args.plot {
         let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
@@ -69,9 +69,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     }
     let text = match args.output.format {
         Format::Text => report::sensitivity::leave_one_out_report(&result),
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         Format::Csv => report::sensitivity::refit_csv(&result.studies)
             .map_err(|e| CliError::Output(e.to_string()))?,
     };

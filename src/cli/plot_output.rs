@@ -42,13 +42,13 @@ impl PlotOutputArgs {
         if let Some(dpi) = rendered.dpi
             && dpi < self.dpi - 0.5
         {
-            eprintln!(
-                "warning: {}: drawn at {:.0} dpi instead of {} to stay under {:.0} megapixels; use .svg or .pdf for full resolution",
+            super::output::warn(&format!(
+                "{}: drawn at {:.0} dpi instead of {} to stay under {:.0} megapixels; use .svg or .pdf for full resolution",
                 self.output.display(),
                 dpi.floor(),
                 self.dpi,
                 tau_meta::plot::render::MAX_PNG_PIXELS / 1e6
-            );
+            ));
         }
         write_atomic(&self.output, &rendered.bytes)
     }

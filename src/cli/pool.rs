@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, emit_with, warn};
+use super::output::{emit, warn};
 use tau_meta::report;
 
 /// Flags of `tau pool`.
@@ -30,9 +30,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let output = args.output.output.as_deref();
     let text = match args.output.format {
         Format::Text => report::text::pool_report(&result),
-        Format::Json => {
-            return emit_with(output, |w| report::json::write_json(w, &result));
-        }
+        Format::Json => return super::output::emit_json(output, &result),
         Format::Csv => {
             report::csv::pool_studies(&result).map_err(|e| CliError::Output(e.to_string()))?
         }

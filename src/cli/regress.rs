@@ -87,13 +87,11 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     }
     let result = result.map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     let text = match args.output.format {
         Format::Text => report::regression::text(&result),
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         Format::Csv => {
             report::regression::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
         }

@@ -116,9 +116,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     warn_failures(&result);
     let text = match args.output.format {
         Format::Text => report::simulate::text(&result),
-        Format::Json => {
-            report::json::to_json(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
+        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         Format::Csv => {
             report::simulate::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
         }
@@ -130,13 +128,13 @@ fn warn_failures(result: &SimulationResult) {
     for cell in &result.results {
         let p = &cell.performance;
         if p.failed > 0 {
-            eprintln!(
-                "warning: {} {}: {} of {} fits failed (counted in \"failed\", left out of the other measures)",
+            super::output::warn(&format!(
+                "{} {}: {} of {} fits failed (counted in \"failed\", left out of the other measures)",
                 cell.method.name(),
                 cell.test.name(),
                 p.failed,
                 p.failed + p.fits
-            );
+            ));
         }
     }
 }
