@@ -3,6 +3,7 @@
 
 pub mod bias;
 pub mod csv;
+pub mod fixed;
 pub mod json;
 pub mod regression;
 pub mod sensitivity;
@@ -16,7 +17,7 @@ pub fn fmt_num(value: f64, digits: usize) -> String {
     if value.is_nan() {
         "NA".into()
     } else {
-        format!("{value:.digits$}")
+        fixed::fixed(value, digits)
     }
 }
 
@@ -27,7 +28,7 @@ pub fn fmt_p(p: f64) -> String {
     } else if p < 1e-4 {
         "<.0001".into()
     } else {
-        format!("{p:.4}")
+        fixed::fixed(p, 4)
     }
 }
 
@@ -45,22 +46,34 @@ pub fn aligned_table(header: &[&str], rows: &[Vec<String>], label_first: bool) -
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
-        let mut out = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+    let line_width: usize = widths.iter().map(|w| w + 2).sum();
+    let mut out = String::with_capacity(line_width * (rows.len() + 1));
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let start = out.len();
+        for (i, (cell, &w)) in cells.zip(&widths).enumerate() {
+            let pad = w.saturating_sub(cell.chars().count());
+            if i > 0 {
+                out.push_str("  ");
+            }
             if i == 0 && label_first {
-                out.push_str(&format!("{cell:<w$}"));
-            } else if i == 0 {
-                out.push_str(&format!("{cell:>w$}"));
+                out.push_str(cell);
+                push_spaces(&mut out, pad);
             } else {
-                out.push_str(&format!("  {cell:>w$}"));
+                push_spaces(&mut out, pad);
+                out.push_str(cell);
             }
         }
-        out.trim_end().to_owned() + "\n"
+        let end = out[start..].trim_end().len();
+        out.truncate(start + end);
+        out.push('\n');
     };
-    let mut out = line(header.to_vec());
+    line(&mut header.iter().copied());
     for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        line(&mut row.iter().map(String::as_str));
     }
     out
+}
+
+fn push_spaces(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
 }
