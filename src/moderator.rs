@@ -8,6 +8,7 @@
 //! that names both studies.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::dataset::Dataset;
 use crate::input::Moderator;
@@ -74,7 +75,7 @@ pub enum Column {
     /// Numbers: used as given in a regression.
     Continuous(Vec<Option<f64>>),
     /// Categories (text, or booleans as "true"/"false"): dummy-coded in a regression.
-    Categorical(Vec<Option<String>>),
+    Categorical(Vec<Option<Arc<str>>>),
 }
 
 impl Column {
@@ -90,7 +91,7 @@ impl Column {
     pub fn label(&self, i: usize) -> Option<String> {
         match self {
             Column::Continuous(v) => v[i].map(|x| x.to_string()),
-            Column::Categorical(v) => v[i].clone(),
+            Column::Categorical(v) => v[i].as_deref().map(str::to_owned),
         }
     }
 
@@ -105,10 +106,10 @@ impl Column {
                 values.iter().map(f64::to_string).collect()
             }
             Column::Categorical(v) => {
-                let mut values: Vec<String> = rows.iter().filter_map(|&i| v[i].clone()).collect();
-                values.sort();
+                let mut values: Vec<&str> = rows.iter().filter_map(|&i| v[i].as_deref()).collect();
+                values.sort_unstable();
                 values.dedup();
-                values
+                values.into_iter().map(str::to_owned).collect()
             }
         }
     }
@@ -203,12 +204,19 @@ pub fn column(dataset: &Dataset, name: &str) -> Result<Column, ModeratorError> {
                 })
                 .collect(),
         ),
-        (None, Some(_)) => Column::Categorical(
-            values
-                .iter()
-                .map(|v| v.and_then(|m| m.category()))
-                .collect(),
-        ),
+        (None, Some(_)) => {
+            let (yes, no): (Arc<str>, Arc<str>) = ("true".into(), "false".into());
+            Column::Categorical(
+                values
+                    .iter()
+                    .map(|v| match v {
+                        Some(Moderator::Text(s)) => Some(Arc::clone(s)),
+                        Some(Moderator::Bool(b)) => Some(Arc::clone(if *b { &yes } else { &no })),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        }
         (None, None) => return Err(ModeratorError::AllMissing(name.to_owned())),
     };
     Ok(column)
@@ -216,14 +224,14 @@ pub fn column(dataset: &Dataset, name: &str) -> Result<Column, ModeratorError> {
 
 /// The moderator names used anywhere in the data set, sorted.
 pub fn moderator_names(dataset: &Dataset) -> Vec<String> {
-    let mut names: Vec<String> = dataset
+    let mut names: Vec<&str> = dataset
         .studies
         .iter()
-        .flat_map(|s| s.moderators.keys().cloned())
+        .flat_map(|s| s.moderators.keys())
         .collect();
-    names.sort();
+    names.sort_unstable();
     names.dedup();
-    names
+    names.into_iter().map(str::to_owned).collect()
 }
 
 /// Keeps the studies whose moderator `name` equals `value`: text compared

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Study};
 use crate::measure::Measure;
 use crate::model::distribution::normal_upper;
 use crate::model::{
@@ -63,11 +63,13 @@ impl Settings {
     }
 }
 
-/// One study's line in the results.
+/// One study's line in the results, made on demand from the data set and
+/// the weights ([`PoolResult::rows`]): at 10⁶ studies a stored table would
+/// double the memory of the data set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StudyRow {
+pub struct StudyRow<'a> {
     /// Label.
-    pub study: String,
+    pub study: &'a str,
     /// Outcome.
     pub yi: f64,
     /// Sampling variance.
@@ -155,12 +157,51 @@ pub struct PoolResult {
     /// Back-transformed summary, for OR, RR, ZCOR and PLO.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transformed: Option<Transformed>,
-    /// Per-study table.
-    pub studies: Vec<StudyRow>,
+    /// Each study's weight in the pooled estimate, percent, in data-set
+    /// order. The per-study table is [`PoolResult::rows`]; in JSON it is
+    /// the `studies` array of [`crate::report::json::PoolJson`].
+    #[serde(skip)]
+    pub weights: Vec<f64>,
     /// How it was computed.
     pub settings: Settings,
     /// Things to know about the data or the fit.
     pub warnings: Vec<String>,
+}
+
+impl PoolResult {
+    /// The per-study table: each study of `dataset` (the data set that was
+    /// pooled) with its normal-theory CI, yᵢ ± z₁₋α/₂·√vᵢ (metafor's
+    /// `summary(escalc(...))`), and its weight.
+    pub fn rows<'a>(&'a self, dataset: &'a Dataset) -> impl ExactSizeIterator<Item = StudyRow<'a>> {
+        let z = self.study_z();
+        dataset
+            .studies
+            .iter()
+            .zip(&self.weights)
+            .map(move |(study, &weight)| study_row(study, weight, z))
+    }
+
+    /// Row `i` of [`PoolResult::rows`].
+    pub fn row<'a>(&'a self, dataset: &'a Dataset, i: usize) -> StudyRow<'a> {
+        study_row(&dataset.studies[i], self.weights[i], self.study_z())
+    }
+
+    fn study_z(&self) -> f64 {
+        normal_upper((1.0 - self.settings.level / 100.0) / 2.0)
+    }
+}
+
+fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
+    let sei = study.vi.sqrt();
+    StudyRow {
+        study: study.label(),
+        yi: study.yi,
+        vi: study.vi,
+        sei,
+        ci_lower: study.yi - z * sei,
+        ci_upper: study.yi + z * sei,
+        weight,
+    }
 }
 
 /// Pools the studies of `dataset`.
@@ -187,24 +228,11 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
 fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
     let (estimate, se) = (model.beta[0], model.se[0]);
     let (pi_lower, pi_upper) = model.prediction_interval();
-    let z = normal_upper(model.options.alpha() / 2.0);
     let total_weight: f64 = model.weights.iter().sum();
-    let studies = dataset
-        .studies
+    let weights = model
+        .weights
         .iter()
-        .zip(&model.weights)
-        .map(|(s, w)| {
-            let sei = s.vi.sqrt();
-            StudyRow {
-                study: s.label().to_owned(),
-                yi: s.yi,
-                vi: s.vi,
-                sei,
-                ci_lower: s.yi - z * sei,
-                ci_upper: s.yi + z * sei,
-                weight: 100.0 * w / total_weight,
-            }
-        })
+        .map(|w| 100.0 * w / total_weight)
         .collect();
     let transformed = dataset
         .measure
@@ -246,7 +274,7 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         pi_lower,
         pi_upper,
         transformed,
-        studies,
+        weights,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
     }

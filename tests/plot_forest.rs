@@ -112,7 +112,8 @@ fn one_diamond_per_subgroup_and_one_overall() {
 fn square_areas_are_proportional_to_weights() {
     let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
     let doc = Document::parse(&plot.svg).unwrap();
-    let result = tau_meta::pool(&bcg(), &FitOptions::default()).unwrap();
+    let data = bcg();
+    let result = tau_meta::pool(&data, &FitOptions::default()).unwrap();
     let rows = all(&doc, "study");
     let sides: Vec<f64> = rows
         .iter()
@@ -120,8 +121,8 @@ fn square_areas_are_proportional_to_weights() {
         .collect();
     let smallest = sides.iter().copied().fold(f64::INFINITY, f64::min);
     let largest = sides.iter().copied().fold(0.0, f64::max);
-    let max_weight = result.studies.iter().map(|s| s.weight).fold(0.0, f64::max);
-    for (row, (side, study)) in rows.iter().zip(sides.iter().zip(&result.studies)) {
+    let max_weight = result.weights.iter().copied().fold(0.0, f64::max);
+    for (row, (side, study)) in rows.iter().zip(sides.iter().zip(result.rows(&data))) {
         assert_eq!(attr(&child(row, "square").unwrap(), "height"), *side);
         let expected = largest * (study.weight / max_weight).sqrt();
         if expected > smallest + 0.1 {
@@ -223,11 +224,11 @@ fn sorting_and_model_choices() {
         sort: Sort::Effect,
         ..ForestOptions::default()
     });
-    let mut expected: Vec<_> = result.studies.iter().collect();
+    let mut expected: Vec<_> = result.rows(&data).collect();
     expected.sort_by(|a, b| a.yi.total_cmp(&b.yi));
     assert_eq!(
         by_effect,
-        expected.iter().map(|s| s.study.clone()).collect::<Vec<_>>()
+        expected.iter().map(|s| s.study.to_owned()).collect::<Vec<_>>()
     );
     let by_weight = labels(&ForestOptions {
         sort: Sort::Weight,

@@ -9,7 +9,7 @@ fn bcg_spec() -> FunnelSpec {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json")).unwrap();
     let data = dataset::load_json(&text, None).unwrap();
-    FunnelSpec::from_pool(&pool(&data, &FitOptions::default()).unwrap())
+    FunnelSpec::from_pool(&pool(&data, &FitOptions::default()).unwrap(), &data)
 }
 
 fn circles(svg: &str, fill: &str) -> usize {

@@ -34,7 +34,7 @@ fn forest_svg_snapshot() {
 #[test]
 fn funnel_svg_snapshot() {
     let data = dataset::load_json(STUDIES, None).unwrap();
-    let mut spec = FunnelSpec::from_pool(&pool(&data, &FitOptions::default()).unwrap());
+    let mut spec = FunnelSpec::from_pool(&pool(&data, &FitOptions::default()).unwrap(), &data);
     spec.contours = true;
     spec.filled = vec![(0.2, 0.45)];
     insta::assert_snapshot!("funnel_small", funnel_svg(&spec).unwrap());

@@ -50,7 +50,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_meta::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    let mut spec = FunnelSpec::from_pool(&result);
+    let mut spec = FunnelSpec::from_pool(&result, &data);
     spec.contours = args.contours;
     if args.trimfill {
         let options = args.model.options();

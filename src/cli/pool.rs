@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, warn};
+use super::output::{emit, emit_json, emit_with, warn};
 use tau_meta::report;
 
 /// Flags of `tau pool`.
@@ -26,14 +26,12 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         warn(warning);
     }
-    drop(data);
     let output = args.output.output.as_deref();
-    let text = match args.output.format {
-        Format::Text => report::text::pool_report(&result),
-        Format::Json => return super::output::emit_json(output, &result),
-        Format::Csv => {
-            report::csv::pool_studies(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(output, &text)
+    match args.output.format {
+        Format::Text => emit(output, &report::text::pool_report(&result, &data)),
+        Format::Json => emit_json(output, &report::json::PoolJson::new(&result, &data)),
+        Format::Csv => emit_with(output, |w| {
+            report::csv::write_pool_studies(w, &result, &data)
+        }),
+    }
 }

@@ -3,7 +3,9 @@
 //! cell, or `NA` as R writes it, is a missing value. A column without a name
 //! is ignored as long as all its cells are empty (spreadsheets often add one).
 
-use super::{Moderator, ReadError, Record, StudyFile, locate::SourceMap};
+use std::sync::Arc;
+
+use super::{Interner, Moderator, ReadError, Record, StudyFile, locate::SourceMap};
 
 /// Parses CSV text into a study file and a map from records back to lines.
 pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadError> {
@@ -45,10 +47,13 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
     };
     let mut studies = Vec::new();
     let mut lines = Vec::new();
+    let mut interner = Interner::default();
+    let names: Vec<Arc<str>> = headers.iter().map(|h| interner.intern(h)).collect();
     for row in reader.records() {
         let row = row.map_err(|e| csv_error(&e, 0, None))?;
         let line = row.position().map_or(0, |p| p.line() as usize);
         let mut record = Record::default();
+        let mut moderators = Vec::new();
         for (column, (header, cell)) in headers.iter().zip(row.iter()).enumerate() {
             if column == study_column {
                 record.study = cell.to_owned();
@@ -75,11 +80,13 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
                     })?);
                 }
             } else {
-                record
-                    .moderators
-                    .insert(header.clone(), moderator_value(cell));
+                moderators.push((
+                    Arc::clone(&names[column]),
+                    moderator_value(cell, &mut interner),
+                ));
             }
         }
+        record.moderators = moderators.into_iter().collect();
         if record.study.is_empty() {
             return Err(ReadError::Csv {
                 line,
@@ -129,7 +136,7 @@ fn is_missing(cell: &str) -> bool {
 }
 
 /// A cell becomes a number if it parses as one, a boolean for true/false, a category otherwise.
-fn moderator_value(cell: &str) -> Moderator {
+fn moderator_value(cell: &str, interner: &mut Interner) -> Moderator {
     if is_missing(cell) {
         Moderator::Missing
     } else if let Ok(number) = cell.parse::<f64>()
@@ -139,7 +146,7 @@ fn moderator_value(cell: &str) -> Moderator {
     } else if cell.eq_ignore_ascii_case("true") || cell.eq_ignore_ascii_case("false") {
         Moderator::Bool(cell.eq_ignore_ascii_case("true"))
     } else {
-        Moderator::Text(cell.to_owned())
+        Moderator::Text(interner.intern(cell))
     }
 }
 

@@ -6,12 +6,16 @@
 //! [`crate::effect_size`]'s job.
 
 pub mod csv;
+pub(crate) mod deserialize;
 pub mod json;
 pub mod locate;
+pub mod moderators;
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+pub use moderators::{Interner, Moderators};
 
 /// A study file: an optional title and measure, and the records.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -56,8 +60,10 @@ impl std::fmt::Display for Position {
 /// * correlation: `r, n`;
 /// * single proportion: `events, n`;
 /// * two-group t statistic: `t, n1, n2`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Deserialised by hand (see `deserialize.rs`): unknown fields are refused,
+/// and moderator strings are shared between the records of a file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Record {
     /// The study label.
     pub study: String,
@@ -119,8 +125,8 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t: Option<f64>,
     /// Named study characteristics.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub moderators: BTreeMap<String, Moderator>,
+    #[serde(skip_serializing_if = "Moderators::is_empty")]
+    pub moderators: Moderators,
 }
 
 /// The numeric fields of a record, by name, in the order the schema lists them.
@@ -164,7 +170,7 @@ pub enum Moderator {
     /// A continuous value.
     Number(f64),
     /// A category.
-    Text(String),
+    Text(Arc<str>),
     /// A two-level category.
     Bool(bool),
     /// Not recorded (JSON `null`, or an empty CSV cell).
@@ -175,44 +181,10 @@ impl Moderator {
     /// The category label of a categorical value (`None` for numbers and missing values).
     pub fn category(&self) -> Option<String> {
         match self {
-            Moderator::Text(s) => Some(s.clone()),
+            Moderator::Text(s) => Some(s.to_string()),
             Moderator::Bool(b) => Some(b.to_string()),
             Moderator::Number(_) | Moderator::Missing => None,
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Moderator {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Moderator;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a number, a string, a boolean or null")
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Moderator, E> {
-                Ok(Moderator::Number(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Moderator, E> {
-                Ok(Moderator::Number(v as f64))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Moderator, E> {
-                Ok(Moderator::Number(v as f64))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Moderator, E> {
-                Ok(Moderator::Text(v.to_owned()))
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Moderator, E> {
-                Ok(Moderator::Bool(v))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Moderator, E> {
-                Ok(Moderator::Missing)
-            }
-            fn visit_none<E: serde::de::Error>(self) -> Result<Moderator, E> {
-                Ok(Moderator::Missing)
-            }
-        }
-        deserializer.deserialize_any(Visitor)
     }
 }
 

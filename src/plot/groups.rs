@@ -60,16 +60,9 @@ pub fn check_moderator(data: &Dataset, moderator: &str) -> Result<(), PlotError>
     {
         return Ok(());
     }
-    let mut known: Vec<String> = data
-        .studies
-        .iter()
-        .flat_map(|s| s.moderators.keys().cloned())
-        .collect();
-    known.sort();
-    known.dedup();
     Err(PlotError::UnknownModerator {
         name: moderator.into(),
-        known,
+        known: crate::moderator::moderator_names(data),
     })
 }
 

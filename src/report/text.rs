@@ -2,6 +2,7 @@
 
 use super::{aligned_table, fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
+use crate::dataset::Dataset;
 use crate::pool::{PoolResult, Settings};
 
 /// Significance stars as R prints them.
@@ -19,8 +20,8 @@ pub fn stars(p: f64) -> &'static str {
 /// prints no study table at all; CSV and JSON always list every study).
 pub const MAX_STUDY_ROWS: usize = 1000;
 
-/// The text report of a pooled analysis.
-pub fn pool_report(r: &PoolResult) -> String {
+/// The text report of a pooled analysis; `data` is the data set that was pooled.
+pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     let s = &r.settings;
     let mut out = String::new();
     if let Some(title) = &r.title {
@@ -119,12 +120,11 @@ pub fn pool_report(r: &PoolResult) -> String {
     }
     out.push_str("\nStudies:\n\n");
     let rows: Vec<Vec<String>> = r
-        .studies
-        .iter()
+        .rows(data)
         .take(MAX_STUDY_ROWS)
         .map(|row| {
             vec![
-                row.study.clone(),
+                row.study.to_owned(),
                 fmt_num(row.yi, 4),
                 fmt_num(row.vi, 4),
                 fmt_num(row.ci_lower, 4),
@@ -137,10 +137,10 @@ pub fn pool_report(r: &PoolResult) -> String {
         &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
         &rows,
     ));
-    if r.studies.len() > MAX_STUDY_ROWS {
+    if r.weights.len() > MAX_STUDY_ROWS {
         out.push_str(&format!(
             "... and {} more studies (--format csv or json lists every study)\n",
-            r.studies.len() - MAX_STUDY_ROWS
+            r.weights.len() - MAX_STUDY_ROWS
         ));
     }
     if let Some(line) = convergence_line(s) {

@@ -25,7 +25,7 @@ pub struct Header {
 /// record (index and study label) and field of the offending value.
 pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
     let mut studies = Vec::new();
-    let header = stream_json(text, |record| studies.push(record))?;
+    let header = stream_json(text, |record| studies.push(std::mem::take(record)))?;
     if studies.is_empty() {
         return Err(ReadError::Empty);
     }
@@ -39,13 +39,15 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
 }
 
 /// Parses a JSON study file, handing each record to `sink` as soon as it is
-/// read, so that the records never need to be held all at once.
+/// read, so that the records never need to be held all at once. The sink may
+/// take what it wants from the record (`std::mem::take`); the next record
+/// overwrites it.
 ///
 /// The fast path parses without tracking where it is; only when that fails is
 /// the text parsed again with serde_path_to_error, to name the record and
 /// field in the message. (Records handed to `sink` before a failure are then
 /// of no use: the caller discards them with the error.)
-pub fn stream_json(text: &str, mut sink: impl FnMut(Record)) -> Result<Header, ReadError> {
+pub fn stream_json(text: &str, mut sink: impl FnMut(&mut Record)) -> Result<Header, ReadError> {
     let first = text.bytes().position(|b| !b.is_ascii_whitespace());
     match first.map(|i| text.as_bytes()[i]) {
         Some(b'[') | Some(b'{') => {}
@@ -91,7 +93,7 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
-    let result = (stream::FileSeed { sink: &mut |_| {} }).deserialize(tracked);
+    let result = (stream::FileSeed { sink: &mut |_: &mut Record| {} }).deserialize(tracked);
     match result {
         Err(error) => json_error(&error, describe_path(&track.path().to_string(), text)),
         Ok(_) => match deserializer.end() {

@@ -7,6 +7,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::Header;
 use crate::input::Record;
+use crate::input::deserialize::{FileState, RecordSeed};
 
 const FIELDS: &[&str] = &["title", "measure", "source", "notes", "studies"];
 
@@ -15,7 +16,7 @@ pub(super) struct FileSeed<'a, F> {
     pub(super) sink: &'a mut F,
 }
 
-impl<'de, F: FnMut(Record)> DeserializeSeed<'de> for FileSeed<'_, F> {
+impl<'de, F: FnMut(&mut Record)> DeserializeSeed<'de> for FileSeed<'_, F> {
     type Value = Header;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Header, D::Error> {
@@ -23,7 +24,7 @@ impl<'de, F: FnMut(Record)> DeserializeSeed<'de> for FileSeed<'_, F> {
     }
 }
 
-impl<'de, F: FnMut(Record)> Visitor<'de> for FileSeed<'_, F> {
+impl<'de, F: FnMut(&mut Record)> Visitor<'de> for FileSeed<'_, F> {
     type Value = Header;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,7 +78,7 @@ struct StudiesSeed<'a, F> {
     sink: &'a mut F,
 }
 
-impl<'de, F: FnMut(Record)> DeserializeSeed<'de> for StudiesSeed<'_, F> {
+impl<'de, F: FnMut(&mut Record)> DeserializeSeed<'de> for StudiesSeed<'_, F> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -85,7 +86,7 @@ impl<'de, F: FnMut(Record)> DeserializeSeed<'de> for StudiesSeed<'_, F> {
     }
 }
 
-impl<'de, F: FnMut(Record)> Visitor<'de> for StudiesSeed<'_, F> {
+impl<'de, F: FnMut(&mut Record)> Visitor<'de> for StudiesSeed<'_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,36 +100,14 @@ impl<'de, F: FnMut(Record)> Visitor<'de> for StudiesSeed<'_, F> {
 
 fn records<'de, A: SeqAccess<'de>>(
     mut seq: A,
-    sink: &mut impl FnMut(Record),
+    sink: &mut impl FnMut(&mut Record),
 ) -> Result<(), A::Error> {
-    while let Some(record) = seq.next_element_seed(RecordSeed)? {
-        sink(record);
+    let mut state = FileState::default();
+    while seq
+        .next_element_seed(RecordSeed { state: &mut state })?
+        .is_some()
+    {
+        sink(&mut state.record);
     }
     Ok(())
-}
-
-/// One record, which must be a JSON object: serde's derived struct
-/// deserialisation would also take an array as positional fields.
-struct RecordSeed;
-
-impl<'de> DeserializeSeed<'de> for RecordSeed {
-    type Value = Record;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Record, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordSeed {
-    type Value = Record;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "a study record (a record must be a JSON object such as {\"study\": \"Ames 2001\", \"yi\": 0.1, \"vi\": 0.02}, not a list of values)",
-        )
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record, A::Error> {
-        serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
-    }
 }

@@ -71,7 +71,7 @@ pub(super) fn build(
         scale: Scale::for_measure(data.measure),
         digits: forest.digits,
         weight_digits: weight_digits(&overall),
-        max_weight: primary.studies.iter().map(|s| s.weight).fold(0.0, f64::max),
+        max_weight: primary.weights.iter().copied().fold(0.0, f64::max),
         rows: Vec::new(),
     };
     if let Sort::Moderator(name) = &forest.sort {
@@ -188,7 +188,7 @@ impl Builder<'_> {
         let primary = &self.overall[0];
         for i in sorted(self.data, primary, indices, sort) {
             let study = &self.data.studies[i];
-            let row = &primary.studies[i];
+            let row = primary.row(self.data, i);
             let show = |x: f64| self.scale.to_display(x);
             self.rows.push(Row {
                 kind: RowKind::Study,
@@ -202,7 +202,7 @@ impl Builder<'_> {
                 weights: self
                     .overall
                     .iter()
-                    .map(|r| self.percent(r.studies[i].weight))
+                    .map(|r| self.percent(r.weights[i]))
                     .collect(),
                 mark: Mark::Square {
                     estimate: row.yi,
@@ -233,7 +233,7 @@ impl Builder<'_> {
                 .enumerate()
                 .map(|(w, r)| {
                     if w == m {
-                        self.percent(indices.iter().map(|&i| r.studies[i].weight).sum())
+                        self.percent(indices.iter().map(|&i| r.weights[i]).sum())
                     } else {
                         String::new()
                     }
@@ -291,7 +291,7 @@ impl Builder<'_> {
 fn weight_digits(results: &[PoolResult]) -> usize {
     let smallest = results
         .iter()
-        .flat_map(|r| r.studies.iter().map(|s| s.weight))
+        .flat_map(|r| r.weights.iter().copied())
         .fold(f64::INFINITY, f64::min);
     if smallest < 0.095 { 2 } else { 1 }
 }
@@ -303,9 +303,7 @@ fn sorted(data: &Dataset, primary: &PoolResult, indices: &[usize], sort: &Sort) 
         Sort::File => {}
         Sort::Effect => order.sort_by(|&a, &b| data.studies[a].yi.total_cmp(&data.studies[b].yi)),
         Sort::Weight => order.sort_by(|&a, &b| {
-            primary.studies[b]
-                .weight
-                .total_cmp(&primary.studies[a].weight)
+            primary.weights[b].total_cmp(&primary.weights[a])
         }),
         Sort::Moderator(name) => {
             let value = |i: usize| data.studies[i].moderators.get(name);

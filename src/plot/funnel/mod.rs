@@ -18,6 +18,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
 use crate::model::distribution::normal_upper;
+use crate::dataset::Dataset;
 use crate::pool::PoolResult;
 
 use legend::{draw_legend, legend};
@@ -65,11 +66,12 @@ pub struct FunnelSpec {
 }
 
 impl FunnelSpec {
-    /// The funnel of a pooled result: its studies, estimate and level.
-    pub fn from_pool(result: &PoolResult) -> FunnelSpec {
+    /// The funnel of a pooled result: the studies of `data` (the data set
+    /// that was pooled), the estimate and the level.
+    pub fn from_pool(result: &PoolResult, data: &Dataset) -> FunnelSpec {
         let measure = result.settings.measure;
         FunnelSpec {
-            points: result.studies.iter().map(|s| (s.yi, s.sei)).collect(),
+            points: data.studies.iter().map(|s| (s.yi, s.vi.sqrt())).collect(),
             filled: Vec::new(),
             estimate: result.estimate,
             level: result.settings.level,

@@ -1,0 +1,263 @@
+//! Reading one record with serde, field by field, into a [`Record`], with
+//! moderator names and categories shared through an [`Interner`].
+//!
+//! The messages are serde's own (`unknown field`, `duplicate field`,
+//! `missing field`, `invalid type`), as a derived implementation would give.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+
+use super::moderators::{Interner, Moderators};
+use super::{Moderator, NUMERIC_FIELDS, Record};
+
+/// The fields of a record, in the order error messages list them.
+const RECORD_FIELDS: [&str; 21] = [
+    "study", "yi", "vi", "sei", "estimate", "ci_lower", "ci_upper", "ci_level", "n1", "m1", "sd1",
+    "n2", "m2", "sd2", "events1", "events2", "r", "n", "events", "t", "moderators",
+];
+
+/// What the records of one file share while they are read: one copy of each
+/// moderator string, and a buffer for a record's moderators.
+#[derive(Debug, Default)]
+pub struct FileState {
+    interner: Interner,
+    entries: Vec<(Arc<str>, Moderator)>,
+    /// The record just read. It is filled in place, not returned: a record
+    /// is 344 bytes, and moving it through serde's return values and the
+    /// caller's sink costs more than parsing its three numbers.
+    pub record: Record,
+}
+
+/// One record, which must be a JSON object: a derived struct deserialiser
+/// would also take an array as positional fields. It is read into
+/// [`FileState::record`].
+pub struct RecordSeed<'a> {
+    /// Shared with the other records of the file.
+    pub state: &'a mut FileState,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a study record (a record must be a JSON object such as {\"study\": \"Ames 2001\", \"yi\": 0.1, \"vi\": 0.02}, not a list of values)",
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.state;
+        state.record = Record::default();
+        let mut study = None;
+        let mut moderators = None;
+        // Which numeric fields were given (a `null` leaves its slot empty but counts).
+        let mut seen = 0u32;
+        while let Some(field) = map.next_key_seed(FieldSeed)? {
+            match field {
+                Field::Study => {
+                    if study.is_some() {
+                        return Err(de::Error::duplicate_field("study"));
+                    }
+                    study = Some(map.next_value::<String>()?);
+                }
+                Field::Moderators => {
+                    if moderators.is_some() {
+                        return Err(de::Error::duplicate_field("moderators"));
+                    }
+                    moderators = Some(map.next_value_seed(ModeratorsSeed {
+                        state: &mut *state,
+                    })?);
+                }
+                Field::Numeric(index) => {
+                    let name = NUMERIC_FIELDS[index];
+                    if seen & (1 << index) != 0 {
+                        return Err(de::Error::duplicate_field(name));
+                    }
+                    seen |= 1 << index;
+                    let value = map.next_value::<Option<f64>>()?;
+                    // Every name in NUMERIC_FIELDS has a slot.
+                    if let Some(slot) = state.record.numeric_field_mut(name) {
+                        *slot = value;
+                    }
+                }
+            }
+        }
+        state.record.study = study.ok_or_else(|| de::Error::missing_field("study"))?;
+        state.record.moderators = moderators.unwrap_or_default();
+        Ok(())
+    }
+}
+
+/// A record's key.
+enum Field {
+    Study,
+    Moderators,
+    /// Index into [`NUMERIC_FIELDS`].
+    Numeric(usize),
+}
+
+/// Reads a key without allocating, and rejects unknown ones.
+struct FieldSeed;
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = Field;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Field, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("field identifier")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+        match key {
+            "study" => Ok(Field::Study),
+            "moderators" => Ok(Field::Moderators),
+            _ => match NUMERIC_FIELDS.iter().position(|name| *name == key) {
+                Some(index) => Ok(Field::Numeric(index)),
+                None => Err(de::Error::unknown_field(key, &RECORD_FIELDS)),
+            },
+        }
+    }
+}
+
+/// A record's `moderators` object.
+struct ModeratorsSeed<'a> {
+    state: &'a mut FileState,
+}
+
+impl<'de> DeserializeSeed<'de> for ModeratorsSeed<'_> {
+    type Value = Moderators;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Moderators, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ModeratorsSeed<'_> {
+    type Value = Moderators;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Moderators, A::Error> {
+        let state = self.state;
+        state.entries.clear();
+        while let Some(name) = map.next_key_seed(Shared {
+            interner: &mut state.interner,
+        })? {
+            let value = map.next_value_seed(ModeratorSeed {
+                interner: &mut state.interner,
+            })?;
+            state.entries.push((name, value));
+        }
+        Ok(Moderators::take_from(&mut state.entries))
+    }
+}
+
+/// A moderator name, interned.
+struct Shared<'a> {
+    interner: &'a mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for Shared<'_> {
+    type Value = Arc<str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for Shared<'_> {
+    type Value = Arc<str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(self.interner.intern(text))
+    }
+}
+
+/// One moderator value; categories interned.
+pub(super) struct ModeratorSeed<'a> {
+    pub(super) interner: &'a mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for ModeratorSeed<'_> {
+    type Value = Moderator;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Moderator, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl Visitor<'_> for ModeratorSeed<'_> {
+    type Value = Moderator;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, a string, a boolean or null")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Moderator, E> {
+        Ok(Moderator::Number(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Moderator, E> {
+        Ok(Moderator::Number(v as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Moderator, E> {
+        Ok(Moderator::Number(v as f64))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Moderator, E> {
+        Ok(Moderator::Text(self.interner.intern(v)))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Moderator, E> {
+        Ok(Moderator::Bool(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Moderator, E> {
+        Ok(Moderator::Missing)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Moderator, E> {
+        Ok(Moderator::Missing)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Record {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Record, D::Error> {
+        let mut state = FileState::default();
+        RecordSeed { state: &mut state }.deserialize(deserializer)?;
+        Ok(state.record)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Moderator {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Moderator, D::Error> {
+        ModeratorSeed {
+            interner: &mut Interner::default(),
+        }
+        .deserialize(deserializer)
+    }
+}

@@ -1,0 +1,209 @@
+//! A record's moderators, and the interner that lets records share their
+//! names and categories.
+//!
+//! A file of 40 000 records with one moderator each names the same moderator
+//! 40 000 times and repeats a handful of categories. As a map of owned strings
+//! that is three allocations a record; here a record's moderators are one
+//! sorted vector of shared names (`Arc<str>`) and values, and the reader
+//! hands out one `Arc<str>` per distinct string.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use super::Moderator;
+
+/// Named study characteristics, sorted by name; a name appears at most once.
+///
+/// A boxed slice (16 bytes, no allocation when empty): a data set keeps one
+/// per study, and a million studies without moderators should cost nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Moderators(Box<[(Arc<str>, Moderator)]>);
+
+impl Moderators {
+    /// No moderators.
+    pub fn new() -> Moderators {
+        Moderators::default()
+    }
+
+    /// The value of moderator `name`.
+    pub fn get(&self, name: &str) -> Option<&Moderator> {
+        self.position(name).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Whether moderator `name` is recorded (possibly as missing).
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_ok()
+    }
+
+    /// Sets moderator `name`, replacing an earlier value (as a JSON object
+    /// with a repeated key keeps the last).
+    pub fn insert(&mut self, name: Arc<str>, value: Moderator) {
+        match self.position(&name) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => {
+                let mut entries = std::mem::take(&mut self.0).into_vec();
+                entries.insert(i, (name, value));
+                self.0 = entries.into_boxed_slice();
+            }
+        }
+    }
+
+    /// The names, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(name, _)| &**name)
+    }
+
+    /// Names and values, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Moderator)> {
+        self.0.iter().map(|(name, value)| (&**name, value))
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(n, _)| (**n).cmp(name))
+    }
+}
+
+impl std::ops::Index<&str> for Moderators {
+    type Output = Moderator;
+
+    /// The value of moderator `name`; panics when there is none (for tests
+    /// and callers that have checked with [`Moderators::contains_key`]).
+    fn index(&self, name: &str) -> &Moderator {
+        match self.get(name) {
+            Some(value) => value,
+            None => panic!("no moderator named {name:?}"),
+        }
+    }
+}
+
+impl<N: Into<Arc<str>>> FromIterator<(N, Moderator)> for Moderators {
+    /// Collects names and values; of a repeated name the last value is kept.
+    fn from_iter<I: IntoIterator<Item = (N, Moderator)>>(iter: I) -> Moderators {
+        let mut entries: Vec<(Arc<str>, Moderator)> =
+            iter.into_iter().map(|(n, v)| (n.into(), v)).collect();
+        Moderators::take_from(&mut entries)
+    }
+}
+
+impl Moderators {
+    /// Moves `entries` (names and values in any order) into a new set and
+    /// leaves the vector empty, so that a reader can reuse it for every
+    /// record: one allocation a record, of exactly the right size. Of a
+    /// repeated name the last value is kept.
+    pub fn take_from(entries: &mut Vec<(Arc<str>, Moderator)>) -> Moderators {
+        // Reversed, a stable sort puts the last of equal names first, and
+        // `dedup_by` keeps the first of each run.
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        Moderators(entries.drain(..).collect())
+    }
+}
+
+impl Serialize for Moderators {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(&**name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// One shared copy of each distinct string: moderator names and categories.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Arc<str>, BuildHasherDefault<Fnv>>);
+
+/// FNV-1a (Fowler, Noll and Vo), a fast hash for short strings. The strings
+/// come from the user's own file, so the protection of std's SipHash
+/// against crafted collisions is not needed.
+#[derive(Debug)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl Interner {
+    /// The shared copy of `text`, made on first sight.
+    pub fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_names_sorted_and_the_last_value() {
+        let mut m = Moderators::new();
+        m.insert("year".into(), Moderator::Number(2001.0));
+        m.insert("adapted".into(), Moderator::Bool(true));
+        m.insert("year".into(), Moderator::Number(2002.0));
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["adapted", "year"]);
+        assert_eq!(m.get("year"), Some(&Moderator::Number(2002.0)));
+        assert_eq!(m["adapted"], Moderator::Bool(true));
+        assert!(!m.contains_key("Year"));
+        assert_eq!(
+            serde_json::to_string(&m).ok().as_deref(),
+            Some(r#"{"adapted":true,"year":2002.0}"#)
+        );
+    }
+
+    #[test]
+    fn collecting_keeps_the_last_of_a_repeated_name() {
+        let m: Moderators = [
+            ("b", Moderator::Number(1.0)),
+            ("a", Moderator::Missing),
+            ("b", Moderator::Number(2.0)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(m["b"], Moderator::Number(2.0));
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn interned_strings_are_shared() {
+        let mut interner = Interner::default();
+        let a = interner.intern("content");
+        let b = interner.intern("content");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*interner.intern("material"), "material");
+    }
+}
