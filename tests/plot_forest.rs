@@ -228,7 +228,10 @@ fn sorting_and_model_choices() {
     expected.sort_by(|a, b| a.yi.total_cmp(&b.yi));
     assert_eq!(
         by_effect,
-        expected.iter().map(|s| s.study.to_owned()).collect::<Vec<_>>()
+        expected
+            .iter()
+            .map(|s| s.study.to_owned())
+            .collect::<Vec<_>>()
     );
     let by_weight = labels(&ForestOptions {
         sort: Sort::Weight,

@@ -14,8 +14,27 @@ use super::{Moderator, NUMERIC_FIELDS, Record};
 
 /// The fields of a record, in the order error messages list them.
 const RECORD_FIELDS: [&str; 21] = [
-    "study", "yi", "vi", "sei", "estimate", "ci_lower", "ci_upper", "ci_level", "n1", "m1", "sd1",
-    "n2", "m2", "sd2", "events1", "events2", "r", "n", "events", "t", "moderators",
+    "study",
+    "yi",
+    "vi",
+    "sei",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "ci_level",
+    "n1",
+    "m1",
+    "sd1",
+    "n2",
+    "m2",
+    "sd2",
+    "events1",
+    "events2",
+    "r",
+    "n",
+    "events",
+    "t",
+    "moderators",
 ];
 
 /// What the records of one file share while they are read: one copy of each
@@ -74,9 +93,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                     if moderators.is_some() {
                         return Err(de::Error::duplicate_field("moderators"));
                     }
-                    moderators = Some(map.next_value_seed(ModeratorsSeed {
-                        state: &mut *state,
-                    })?);
+                    moderators = Some(map.next_value_seed(ModeratorsSeed { state: &mut *state })?);
                 }
                 Field::Numeric(index) => {
                     let name = NUMERIC_FIELDS[index];
@@ -144,7 +161,10 @@ struct ModeratorsSeed<'a> {
 impl<'de> DeserializeSeed<'de> for ModeratorsSeed<'_> {
     type Value = Moderators;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Moderators, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Moderators, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
@@ -179,7 +199,10 @@ struct Shared<'a> {
 impl<'de> DeserializeSeed<'de> for Shared<'_> {
     type Value = Arc<str>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
 }

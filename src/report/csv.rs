@@ -30,7 +30,14 @@ fn write_rows(out: impl Write, result: &PoolResult, dataset: &Dataset) -> Result
     writer.write_record(["study", "yi", "vi", "sei", "ci_lower", "ci_upper", "weight"])?;
     let mut numbers: [String; 6] = Default::default();
     for row in result.rows(dataset) {
-        let values = [row.yi, row.vi, row.sei, row.ci_lower, row.ci_upper, row.weight];
+        let values = [
+            row.yi,
+            row.vi,
+            row.sei,
+            row.ci_lower,
+            row.ci_upper,
+            row.weight,
+        ];
         for (cell, value) in numbers.iter_mut().zip(values) {
             cell.clear();
             // Shortest text that reads back as the same number (Rust's `Display`).

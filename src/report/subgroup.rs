@@ -1,7 +1,8 @@
 //! Text and CSV views of a subgroup analysis.
 
+use super::table::layout;
 use super::text::p_phrase;
-use super::{fmt_num, fmt_p, table};
+use super::{Cells, fmt_num, fmt_p};
 use crate::model::{Method, Test};
 use crate::subgroup::{SubgroupResult, Tau2Mode};
 
@@ -30,31 +31,32 @@ pub fn text(r: &SubgroupResult) -> String {
         s.measure
     ));
     let stat = if s.test == Test::Knha { "tval" } else { "zval" };
-    let dash = |v: Option<f64>, d: usize| v.map_or_else(|| "-".to_owned(), |v| fmt_num(v, d));
-    let rows: Vec<Vec<String>> = r
-        .groups
-        .iter()
-        .map(|g| {
-            vec![
-                g.level.clone(),
-                g.k.to_string(),
-                fmt_num(g.estimate, 4),
-                fmt_num(g.se, 4),
-                fmt_num(g.statistic, 4),
-                fmt_p(g.p),
-                fmt_num(g.ci_lower, 4),
-                fmt_num(g.ci_upper, 4),
-                dash(g.tau2, 4),
-                fmt_num(g.q, 2),
-                dash(g.i2, 1),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
+    let mut cells = Cells::new();
+    for g in &r.groups {
+        cells.push(&g.level);
+        cells.push(&g.k.to_string());
+        for value in [g.estimate, g.se, g.statistic] {
+            cells.push_num(value, 4);
+        }
+        cells.push(&fmt_p(g.p));
+        cells.push_num(g.ci_lower, 4);
+        cells.push_num(g.ci_upper, 4);
+        match g.tau2 {
+            Some(tau2) => cells.push_num(tau2, 4),
+            None => cells.push("-"),
+        }
+        cells.push_num(g.q, 2);
+        match g.i2 {
+            Some(i2) => cells.push_num(i2, 1),
+            None => cells.push("-"),
+        }
+    }
+    out.push_str(&layout(
         &[
             "level", "k", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "tau^2", "Q", "I^2(%)",
         ],
-        &rows,
+        &cells,
+        true,
     ));
     out.push('\n');
     out.push_str(&between(r));

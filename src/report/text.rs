@@ -1,8 +1,9 @@
 //! Plain-text reports laid out like metafor's `print.rma`.
 
-use super::{aligned_table, fmt_num, fmt_p, table};
-use crate::model::{Method, Test};
+use super::table::layout;
+use super::{Cells, aligned_table, fmt_num, fmt_p};
 use crate::dataset::Dataset;
+use crate::model::{Method, Test};
 use crate::pool::{PoolResult, Settings};
 
 /// Significance stars as R prints them.
@@ -119,23 +120,21 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         out.push('\n');
     }
     out.push_str("\nStudies:\n\n");
-    let rows: Vec<Vec<String>> = r
-        .rows(data)
-        .take(MAX_STUDY_ROWS)
-        .map(|row| {
-            vec![
-                row.study.to_owned(),
-                fmt_num(row.yi, 4),
-                fmt_num(row.vi, 4),
-                fmt_num(row.ci_lower, 4),
-                fmt_num(row.ci_upper, 4),
-                format!("{}%", fmt_num(row.weight, 2)),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
+    let mut cells = Cells::new();
+    for row in r.rows(data).take(MAX_STUDY_ROWS) {
+        cells.push(row.study);
+        for value in [row.yi, row.vi, row.ci_lower, row.ci_upper] {
+            cells.push_num(value, 4);
+        }
+        cells.push_with(|out| {
+            out.push_str(&fmt_num(row.weight, 2));
+            out.push('%');
+        });
+    }
+    out.push_str(&layout(
         &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
-        &rows,
+        &cells,
+        true,
     ));
     if r.weights.len() > MAX_STUDY_ROWS {
         out.push_str(&format!(

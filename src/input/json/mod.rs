@@ -93,7 +93,10 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
-    let result = (stream::FileSeed { sink: &mut |_: &mut Record| {} }).deserialize(tracked);
+    let result = (stream::FileSeed {
+        sink: &mut |_: &mut Record| {},
+    })
+    .deserialize(tracked);
     match result {
         Err(error) => json_error(&error, describe_path(&track.path().to_string(), text)),
         Ok(_) => match deserializer.end() {

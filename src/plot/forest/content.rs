@@ -302,9 +302,7 @@ fn sorted(data: &Dataset, primary: &PoolResult, indices: &[usize], sort: &Sort) 
     match sort {
         Sort::File => {}
         Sort::Effect => order.sort_by(|&a, &b| data.studies[a].yi.total_cmp(&data.studies[b].yi)),
-        Sort::Weight => order.sort_by(|&a, &b| {
-            primary.weights[b].total_cmp(&primary.weights[a])
-        }),
+        Sort::Weight => order.sort_by(|&a, &b| primary.weights[b].total_cmp(&primary.weights[a])),
         Sort::Moderator(name) => {
             let value = |i: usize| data.studies[i].moderators.get(name);
             order.sort_by(|&a, &b| text::compare_moderators(value(a), value(b)));

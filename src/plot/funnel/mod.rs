@@ -17,8 +17,8 @@ mod legend;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
-use crate::model::distribution::normal_upper;
 use crate::dataset::Dataset;
+use crate::model::distribution::normal_upper;
 use crate::pool::PoolResult;
 
 use legend::{draw_legend, legend};
