@@ -393,11 +393,14 @@ pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadEr
     let source = SourceMap::Json(text);
     let file_measure = crate::input::json::top_level_measure(text);
     let mut builder = Builder::new(&source, measure, file_measure.as_deref())?;
-    // Room for every record at once: growing the study list by doubling
-    // would hold the old and the new list together (a third more memory at
-    // 10⁶ studies). Every record has a "study" key; the count is an upper bound.
-    let records = memchr::memmem::find_iter(text.as_bytes(), b"\"study\"").count();
-    builder.studies.reserve_exact(records);
+    // Room for every record of a large file at once: growing the study list
+    // by doubling would hold the old and the new list together (a third more
+    // memory at 10⁶ studies). Every record has a "study" key, so the count is
+    // an upper bound. Below 16 MB the doubling costs a few MB, less than the count.
+    if text.len() > 1 << 24 {
+        let records = memchr::memmem::find_iter(text.as_bytes(), b"\"study\"").count();
+        builder.studies.reserve_exact(records);
+    }
     let header = crate::input::json::stream_json(text, |record| builder.push(record))?;
     builder.finish(header.title, header.source)
 }

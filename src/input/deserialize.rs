@@ -181,9 +181,11 @@ impl<'de> Visitor<'de> for ModeratorsSeed<'_> {
         state.entries.clear();
         while let Some(name) = map.next_key_seed(Shared {
             interner: &mut state.interner,
+            place: 2 * state.entries.len(),
         })? {
             let value = map.next_value_seed(ModeratorSeed {
                 interner: &mut state.interner,
+                place: 2 * state.entries.len() + 1,
             })?;
             state.entries.push((name, value));
         }
@@ -194,6 +196,8 @@ impl<'de> Visitor<'de> for ModeratorsSeed<'_> {
 /// A moderator name, interned.
 struct Shared<'a> {
     interner: &'a mut Interner,
+    /// Where in the record it stands (see [`Interner::intern_at`]).
+    place: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for Shared<'_> {
@@ -215,13 +219,15 @@ impl Visitor<'_> for Shared<'_> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(self.interner.intern(text))
+        Ok(self.interner.intern_at(self.place, text))
     }
 }
 
 /// One moderator value; categories interned.
-pub(super) struct ModeratorSeed<'a> {
-    pub(super) interner: &'a mut Interner,
+struct ModeratorSeed<'a> {
+    interner: &'a mut Interner,
+    /// Where in the record it stands (see [`Interner::intern_at`]).
+    place: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ModeratorSeed<'_> {
@@ -252,7 +258,7 @@ impl Visitor<'_> for ModeratorSeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Moderator, E> {
-        Ok(Moderator::Text(self.interner.intern(v)))
+        Ok(Moderator::Text(self.interner.intern_at(self.place, v)))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Moderator, E> {
@@ -280,6 +286,7 @@ impl<'de> serde::Deserialize<'de> for Moderator {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Moderator, D::Error> {
         ModeratorSeed {
             interner: &mut Interner::default(),
+            place: 0,
         }
         .deserialize(deserializer)
     }

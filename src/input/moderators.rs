@@ -125,8 +125,19 @@ impl Serialize for Moderators {
 }
 
 /// One shared copy of each distinct string: moderator names and categories.
+///
+/// Records of one file usually name their moderators in the same order, and
+/// sorted files repeat a category many times over, so the string last seen
+/// in the same place (the same position among a record's moderators) is
+/// checked before the hash set.
 #[derive(Debug, Default)]
-pub struct Interner(HashSet<Arc<str>, BuildHasherDefault<Fnv>>);
+pub struct Interner {
+    all: HashSet<Arc<str>, BuildHasherDefault<Fnv>>,
+    last: Vec<Option<Arc<str>>>,
+}
+
+/// How many places [`Interner::intern_at`] remembers.
+const PLACES: usize = 32;
 
 /// FNV-1a (Fowler, Noll and Vo), a fast hash for short strings. The strings
 /// come from the user's own file, so the protection of std's SipHash
@@ -155,11 +166,30 @@ impl Hasher for Fnv {
 impl Interner {
     /// The shared copy of `text`, made on first sight.
     pub fn intern(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
+        if let Some(shared) = self.all.get(text) {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(text);
-        self.0.insert(Arc::clone(&shared));
+        self.all.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// [`Interner::intern`], for a string met at `place` (any number that
+    /// names where in a record it stands).
+    pub fn intern_at(&mut self, place: usize, text: &str) -> Arc<str> {
+        if place >= PLACES {
+            return self.intern(text);
+        }
+        if self.last.len() < PLACES {
+            self.last.resize(PLACES, None);
+        }
+        if let Some(last) = &self.last[place]
+            && **last == *text
+        {
+            return Arc::clone(last);
+        }
+        let shared = self.intern(text);
+        self.last[place] = Some(Arc::clone(&shared));
         shared
     }
 }
@@ -205,5 +235,9 @@ mod tests {
         let b = interner.intern("content");
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(&*interner.intern("material"), "material");
+        let c = interner.intern_at(3, "content");
+        assert!(Arc::ptr_eq(&a, &c));
+        assert!(Arc::ptr_eq(&c, &interner.intern_at(3, "content")));
+        assert_eq!(&*interner.intern_at(3, "other"), "other");
     }
 }
