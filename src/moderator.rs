@@ -8,7 +8,6 @@
 //! that names both studies.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use crate::dataset::Dataset;
 use crate::input::Moderator;
@@ -70,15 +69,16 @@ fn available_phrase(available: &[String]) -> String {
 }
 
 /// One moderator's values over the studies, in study order (`None` = missing).
+/// Categories borrow their text from the data set.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Column {
+pub enum Column<'a> {
     /// Numbers: used as given in a regression.
     Continuous(Vec<Option<f64>>),
     /// Categories (text, or booleans as "true"/"false"): dummy-coded in a regression.
-    Categorical(Vec<Option<Arc<str>>>),
+    Categorical(Vec<Option<&'a str>>),
 }
 
-impl Column {
+impl Column<'_> {
     /// Whether study `i` has a value.
     pub fn is_present(&self, i: usize) -> bool {
         match self {
@@ -91,7 +91,7 @@ impl Column {
     pub fn label(&self, i: usize) -> Option<String> {
         match self {
             Column::Continuous(v) => v[i].map(|x| x.to_string()),
-            Column::Categorical(v) => v[i].as_deref().map(str::to_owned),
+            Column::Categorical(v) => v[i].map(str::to_owned),
         }
     }
 
@@ -106,7 +106,7 @@ impl Column {
                 values.iter().map(f64::to_string).collect()
             }
             Column::Categorical(v) => {
-                let mut values: Vec<&str> = rows.iter().filter_map(|&i| v[i].as_deref()).collect();
+                let mut values: Vec<&str> = rows.iter().filter_map(|&i| v[i]).collect();
                 values.sort_unstable();
                 values.dedup();
                 values.into_iter().map(str::to_owned).collect()
@@ -136,7 +136,7 @@ pub fn groups(column: &Column) -> Vec<(String, Vec<usize>)> {
             let mut keyed: Vec<(&str, usize)> = values
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| v.as_deref().map(|x| (x, i)))
+                .filter_map(|(i, v)| v.map(|x| (x, i)))
                 .collect();
             keyed.sort();
             collect_runs(keyed, |a, b| a == b, |s| s.to_string())
@@ -162,7 +162,7 @@ fn collect_runs<K>(
 }
 
 /// The values of moderator `name` over the studies of `dataset`.
-pub fn column(dataset: &Dataset, name: &str) -> Result<Column, ModeratorError> {
+pub fn column<'a>(dataset: &'a Dataset, name: &str) -> Result<Column<'a>, ModeratorError> {
     let values: Vec<Option<&Moderator>> = dataset
         .studies
         .iter()
@@ -204,19 +204,16 @@ pub fn column(dataset: &Dataset, name: &str) -> Result<Column, ModeratorError> {
                 })
                 .collect(),
         ),
-        (None, Some(_)) => {
-            let (yes, no): (Arc<str>, Arc<str>) = ("true".into(), "false".into());
-            Column::Categorical(
-                values
-                    .iter()
-                    .map(|v| match v {
-                        Some(Moderator::Text(s)) => Some(Arc::clone(s)),
-                        Some(Moderator::Bool(b)) => Some(Arc::clone(if *b { &yes } else { &no })),
-                        _ => None,
-                    })
-                    .collect(),
-            )
-        }
+        (None, Some(_)) => Column::Categorical(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Moderator::Text(s)) => Some(&**s),
+                    Some(Moderator::Bool(b)) => Some(if *b { "true" } else { "false" }),
+                    _ => None,
+                })
+                .collect(),
+        ),
         (None, None) => return Err(ModeratorError::AllMissing(name.to_owned())),
     };
     Ok(column)
