@@ -396,7 +396,8 @@ pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadEr
     // Room for every record of a large file at once: growing the study list
     // by doubling would hold the old and the new list together (a third more
     // memory at 10⁶ studies). Every record has a "study" key, so the count is
-    // an upper bound. Below 16 MB the doubling costs a few MB, less than the count.
+    // an upper bound. Below 16 MB the doubling holds at most a few MB extra,
+    // and counting would take longer than it saves.
     if text.len() > 1 << 24 {
         let records = memchr::memmem::find_iter(text.as_bytes(), b"\"study\"").count();
         builder.studies.reserve_exact(records);
