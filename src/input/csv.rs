@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Interner, Moderator, ReadError, Record, StudyFile, locate::SourceMap};
+use super::{Interner, Moderator, Moderators, ReadError, Record, StudyFile, locate::SourceMap};
 
 /// Parses CSV text into a study file and a map from records back to lines.
 pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadError> {
@@ -49,11 +49,11 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
     let mut lines = Vec::new();
     let mut interner = Interner::default();
     let names: Vec<Arc<str>> = headers.iter().map(|h| interner.intern(h)).collect();
+    let (mut moderators, mut previous) = (Vec::new(), Moderators::new());
     for row in reader.records() {
         let row = row.map_err(|e| csv_error(&e, 0, None))?;
         let line = row.position().map_or(0, |p| p.line() as usize);
         let mut record = Record::default();
-        let mut moderators = Vec::new();
         for (column, (header, cell)) in headers.iter().zip(row.iter()).enumerate() {
             if column == study_column {
                 record.study = cell.to_owned();
@@ -86,7 +86,7 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
                 ));
             }
         }
-        record.moderators = moderators.into_iter().collect();
+        record.moderators = Moderators::take_from(&mut moderators, &mut previous);
         if record.study.is_empty() {
             return Err(ReadError::Csv {
                 line,

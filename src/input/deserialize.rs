@@ -43,6 +43,8 @@ const RECORD_FIELDS: [&str; 21] = [
 pub struct FileState {
     interner: Interner,
     entries: Vec<(Arc<str>, Moderator)>,
+    /// The last record's moderators, shared with the next when equal.
+    previous: Moderators,
     /// The record just read. It is filled in place, not returned: a record
     /// is 344 bytes, and moving it through serde's return values and the
     /// caller's sink costs more than parsing its three numbers.
@@ -189,7 +191,10 @@ impl<'de> Visitor<'de> for ModeratorsSeed<'_> {
             })?;
             state.entries.push((name, value));
         }
-        Ok(Moderators::take_from(&mut state.entries))
+        Ok(Moderators::take_from(
+            &mut state.entries,
+            &mut state.previous,
+        ))
     }
 }
 

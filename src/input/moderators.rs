@@ -4,8 +4,10 @@
 //! A file of 40 000 records with one moderator each names the same moderator
 //! 40 000 times and repeats a handful of categories. As a map of owned strings
 //! that is three allocations a record; here a record's moderators are one
-//! sorted vector of shared names (`Arc<str>`) and values, and the reader
-//! hands out one `Arc<str>` per distinct string.
+//! shared, sorted list of names (`Arc<str>`) and values, the reader hands out
+//! one `Arc<str>` per distinct string, and a record whose moderators equal
+//! the previous record's shares that record's list (the studies of one
+//! analysis in a batch file all carry the same ones).
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -18,10 +20,11 @@ use super::Moderator;
 
 /// Named study characteristics, sorted by name; a name appears at most once.
 ///
-/// A boxed slice (16 bytes, no allocation when empty): a data set keeps one
-/// per study, and a million studies without moderators should cost nothing.
+/// A shared list (16 bytes, nothing allocated when empty): a data set keeps
+/// one per study, and a million studies without moderators should cost
+/// nothing; studies with equal moderators may share one list.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Moderators(Box<[(Arc<str>, Moderator)]>);
+pub struct Moderators(Option<Arc<[(Arc<str>, Moderator)]>>);
 
 impl Moderators {
     /// No moderators.
@@ -29,9 +32,13 @@ impl Moderators {
         Moderators::default()
     }
 
+    fn entries(&self) -> &[(Arc<str>, Moderator)] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+
     /// The value of moderator `name`.
     pub fn get(&self, name: &str) -> Option<&Moderator> {
-        self.position(name).ok().map(|i| &self.0[i].1)
+        self.position(name).ok().map(|i| &self.entries()[i].1)
     }
 
     /// Whether moderator `name` is recorded (possibly as missing).
@@ -42,38 +49,36 @@ impl Moderators {
     /// Sets moderator `name`, replacing an earlier value (as a JSON object
     /// with a repeated key keeps the last).
     pub fn insert(&mut self, name: Arc<str>, value: Moderator) {
+        let mut entries = self.entries().to_vec();
         match self.position(&name) {
-            Ok(i) => self.0[i].1 = value,
-            Err(i) => {
-                let mut entries = std::mem::take(&mut self.0).into_vec();
-                entries.insert(i, (name, value));
-                self.0 = entries.into_boxed_slice();
-            }
+            Ok(i) => entries[i].1 = value,
+            Err(i) => entries.insert(i, (name, value)),
         }
+        self.0 = Some(entries.into());
     }
 
     /// The names, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(name, _)| &**name)
+        self.entries().iter().map(|(name, _)| &**name)
     }
 
     /// Names and values, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Moderator)> {
-        self.0.iter().map(|(name, value)| (&**name, value))
+        self.entries().iter().map(|(name, value)| (&**name, value))
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries().is_empty()
     }
 
     /// How many there are.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries().len()
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(n, _)| (**n).cmp(name))
+        self.entries().binary_search_by(|(n, _)| (**n).cmp(name))
     }
 }
 
@@ -95,29 +100,40 @@ impl<N: Into<Arc<str>>> FromIterator<(N, Moderator)> for Moderators {
     fn from_iter<I: IntoIterator<Item = (N, Moderator)>>(iter: I) -> Moderators {
         let mut entries: Vec<(Arc<str>, Moderator)> =
             iter.into_iter().map(|(n, v)| (n.into(), v)).collect();
-        Moderators::take_from(&mut entries)
+        Moderators::take_from(&mut entries, &mut Moderators::new())
     }
 }
 
 impl Moderators {
-    /// Moves `entries` (names and values in any order) into a new set and
-    /// leaves the vector empty, so that a reader can reuse it for every
-    /// record: one allocation a record, of exactly the right size. Of a
-    /// repeated name the last value is kept.
-    pub fn take_from(entries: &mut Vec<(Arc<str>, Moderator)>) -> Moderators {
+    /// Moves `entries` (names and values in any order) into a set and leaves
+    /// the vector empty, so that a reader can reuse it for every record. When
+    /// the set equals `previous` (the reader's last one), it shares its list;
+    /// otherwise it becomes the new `previous`. Of a repeated name the last
+    /// value is kept.
+    pub fn take_from(
+        entries: &mut Vec<(Arc<str>, Moderator)>,
+        previous: &mut Moderators,
+    ) -> Moderators {
         // Reversed, a stable sort puts the last of equal names first, and
         // `dedup_by` keeps the first of each run.
         entries.reverse();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|a, b| a.0 == b.0);
-        Moderators(entries.drain(..).collect())
+        if entries.is_empty() {
+            return Moderators::new();
+        }
+        if previous.entries() != entries.as_slice() {
+            *previous = Moderators(Some(entries.drain(..).collect()));
+        }
+        entries.clear();
+        previous.clone()
     }
 }
 
 impl Serialize for Moderators {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (name, value) in self.entries() {
             map.serialize_entry(&**name, value)?;
         }
         map.end()
@@ -226,6 +242,23 @@ mod tests {
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(m["b"], Moderator::Number(2.0));
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn equal_sets_in_a_row_share_one_list() {
+        let mut previous = Moderators::new();
+        let mut entries = vec![("g".into(), Moderator::Number(1.0))];
+        let a = Moderators::take_from(&mut entries, &mut previous);
+        entries.push(("g".into(), Moderator::Number(1.0)));
+        let b = Moderators::take_from(&mut entries, &mut previous);
+        assert!(entries.is_empty());
+        assert_eq!(a, b);
+        assert!(matches!((&a.0, &b.0), (Some(x), Some(y)) if Arc::ptr_eq(x, y)));
+        entries.push(("g".into(), Moderator::Number(2.0)));
+        let c = Moderators::take_from(&mut entries, &mut previous);
+        assert_eq!(c["g"], Moderator::Number(2.0));
+        assert_eq!(a["g"], Moderator::Number(1.0));
+        assert!(Moderators::take_from(&mut entries, &mut previous).is_empty());
     }
 
     #[test]
