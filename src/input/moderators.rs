@@ -24,7 +24,10 @@ use super::Moderator;
 /// one per study, and a million studies without moderators should cost
 /// nothing; studies with equal moderators may share one list.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Moderators(Option<Arc<[(Arc<str>, Moderator)]>>);
+pub struct Moderators(Option<Arc<[Entry]>>);
+
+/// A moderator's name and value.
+type Entry = (Arc<str>, Moderator);
 
 impl Moderators {
     /// No moderators.
@@ -32,7 +35,7 @@ impl Moderators {
         Moderators::default()
     }
 
-    fn entries(&self) -> &[(Arc<str>, Moderator)] {
+    fn entries(&self) -> &[Entry] {
         self.0.as_deref().unwrap_or(&[])
     }
 
@@ -98,8 +101,7 @@ impl std::ops::Index<&str> for Moderators {
 impl<N: Into<Arc<str>>> FromIterator<(N, Moderator)> for Moderators {
     /// Collects names and values; of a repeated name the last value is kept.
     fn from_iter<I: IntoIterator<Item = (N, Moderator)>>(iter: I) -> Moderators {
-        let mut entries: Vec<(Arc<str>, Moderator)> =
-            iter.into_iter().map(|(n, v)| (n.into(), v)).collect();
+        let mut entries: Vec<Entry> = iter.into_iter().map(|(n, v)| (n.into(), v)).collect();
         Moderators::take_from(&mut entries, &mut Moderators::new())
     }
 }
@@ -110,10 +112,7 @@ impl Moderators {
     /// the set equals `previous` (the reader's last one), it shares its list;
     /// otherwise it becomes the new `previous`. Of a repeated name the last
     /// value is kept.
-    pub fn take_from(
-        entries: &mut Vec<(Arc<str>, Moderator)>,
-        previous: &mut Moderators,
-    ) -> Moderators {
+    pub fn take_from(entries: &mut Vec<Entry>, previous: &mut Moderators) -> Moderators {
         // Reversed, a stable sort puts the last of equal names first, and
         // `dedup_by` keeps the first of each run.
         entries.reverse();

@@ -376,10 +376,7 @@ fn fill(
             Column::Categorical(values) => {
                 let coded = coded_levels(term);
                 for (r, &i) in rows.iter().enumerate() {
-                    if let Some(j) = coded
-                        .iter()
-                        .position(|l| values[i].as_deref() == Some(l.as_str()))
-                    {
+                    if let Some(j) = coded.iter().position(|l| values[i] == Some(l.as_str())) {
                         x[(r, term.first_column + j)] = 1.0;
                     }
                 }
