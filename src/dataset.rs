@@ -39,12 +39,12 @@ impl Study {
         &self.label
     }
 
-    /// A study from a record and its effect size, taking the record's
-    /// label, moderators and (for raw data) numbers.
-    fn new(record: &mut Record, yi: f64, vi: f64) -> Study {
+    /// A study from a record of data form `form` and its effect size,
+    /// taking the record's label, moderators and (for raw data) numbers.
+    fn new(record: &mut Record, form: Option<DataForm>, yi: f64, vi: f64) -> Study {
         let label = std::mem::take(&mut record.study).into_boxed_str();
         let moderators = std::mem::take(&mut record.moderators);
-        let raw = match DataForm::of(record) {
+        let raw = match form {
             Some(DataForm::Generic) | None => None,
             Some(_) => Some(Box::new(std::mem::take(record))),
         };
@@ -338,7 +338,7 @@ impl<'a> Builder<'a> {
                 if es.zero_cell_corrected {
                     self.corrected.push(record.study.clone());
                 }
-                self.studies.push(Study::new(record, es.yi, es.vi));
+                self.studies.push(Study::new(record, form, es.yi, es.vi));
             }
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();

@@ -104,8 +104,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                     }
                     seen |= 1 << index;
                     let value = map.next_value::<Option<f64>>()?;
-                    // Every name in NUMERIC_FIELDS has a slot.
-                    if let Some(slot) = state.record.numeric_field_mut(name) {
+                    // Every index into NUMERIC_FIELDS has a slot.
+                    if let Some(slot) = state.record.numeric_slot_mut(index) {
                         *slot = value;
                     }
                 }

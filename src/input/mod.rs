@@ -138,28 +138,34 @@ pub const NUMERIC_FIELDS: [&str; 19] = [
 impl Record {
     /// The numeric field called `name`, for readers that fill records by column.
     pub fn numeric_field_mut(&mut self, name: &str) -> Option<&mut Option<f64>> {
-        Some(match name {
-            "yi" => &mut self.yi,
-            "vi" => &mut self.vi,
-            "sei" => &mut self.sei,
-            "estimate" => &mut self.estimate,
-            "ci_lower" => &mut self.ci_lower,
-            "ci_upper" => &mut self.ci_upper,
-            "ci_level" => &mut self.ci_level,
-            "n1" => &mut self.n1,
-            "m1" => &mut self.m1,
-            "sd1" => &mut self.sd1,
-            "n2" => &mut self.n2,
-            "m2" => &mut self.m2,
-            "sd2" => &mut self.sd2,
-            "events1" => &mut self.events1,
-            "events2" => &mut self.events2,
-            "r" => &mut self.r,
-            "n" => &mut self.n,
-            "events" => &mut self.events,
-            "t" => &mut self.t,
-            _ => return None,
-        })
+        let index = NUMERIC_FIELDS.iter().position(|field| *field == name)?;
+        self.numeric_slot_mut(index)
+    }
+
+    /// The numeric field `NUMERIC_FIELDS[index]`; `None` past the last.
+    pub(crate) fn numeric_slot_mut(&mut self, index: usize) -> Option<&mut Option<f64>> {
+        let slots = [
+            &mut self.yi,
+            &mut self.vi,
+            &mut self.sei,
+            &mut self.estimate,
+            &mut self.ci_lower,
+            &mut self.ci_upper,
+            &mut self.ci_level,
+            &mut self.n1,
+            &mut self.m1,
+            &mut self.sd1,
+            &mut self.n2,
+            &mut self.m2,
+            &mut self.sd2,
+            &mut self.events1,
+            &mut self.events2,
+            &mut self.r,
+            &mut self.n,
+            &mut self.events,
+            &mut self.t,
+        ];
+        slots.into_iter().nth(index)
     }
 }
 

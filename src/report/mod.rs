@@ -17,10 +17,17 @@ pub use table::{Cells, aligned_table, table};
 
 /// Formats a number with `digits` decimals, as metafor prints (NaN as "NA").
 pub fn fmt_num(value: f64, digits: usize) -> String {
+    let mut out = String::with_capacity(24);
+    push_num(&mut out, value, digits);
+    out
+}
+
+/// Appends [`fmt_num`]'s text to `out`.
+pub fn push_num(out: &mut String, value: f64, digits: usize) {
     if value.is_nan() {
-        "NA".into()
+        out.push_str("NA");
     } else {
-        fixed::fixed(value, digits)
+        fixed::push_fixed(out, value, digits);
     }
 }
 

@@ -1,8 +1,6 @@
 //! Plain-text tables: columns sized to their widest cell, labels
 //! left-aligned and numbers right-aligned, as R prints data frames.
 
-use super::fixed::push_fixed;
-
 /// The cells of a table, row after row, in one text buffer: a 1000-row
 /// table is then two allocations, not one per cell.
 #[derive(Debug, Clone, Default)]
@@ -32,13 +30,7 @@ impl Cells {
 
     /// Adds a number with `digits` decimals, "NA" for NaN (as [`super::fmt_num`]).
     pub fn push_num(&mut self, value: f64, digits: usize) {
-        self.push_with(|out| {
-            if value.is_nan() {
-                out.push_str("NA");
-            } else {
-                push_fixed(out, value, digits);
-            }
-        });
+        self.push_with(|out| super::push_num(out, value, digits));
     }
 
     /// Cell `index` in filling order.

@@ -1,7 +1,7 @@
 //! Plain-text reports laid out like metafor's `print.rma`.
 
 use super::table::layout;
-use super::{Cells, aligned_table, fmt_num, fmt_p};
+use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
 use crate::dataset::Dataset;
 use crate::model::{Method, Test};
 use crate::pool::{PoolResult, Settings};
@@ -127,7 +127,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             cells.push_num(value, 4);
         }
         cells.push_with(|out| {
-            out.push_str(&fmt_num(row.weight, 2));
+            push_num(out, row.weight, 2);
             out.push('%');
         });
     }
