@@ -4,8 +4,8 @@
 //! Run with `cargo bench --bench forest`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tau_meta::plot::{ForestOptions, ImageFormat, forest, render};
-use tau_meta::{Dataset, FitOptions, Measure};
+use tau_core::{Dataset, FitOptions, Measure};
+use tau_plot::{ForestOptions, ImageFormat, forest, render};
 
 /// 1000 log risk ratios with varied precision, deterministic.
 fn studies(k: usize) -> Dataset {

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tau_meta::effect_size::compute;
-use tau_meta::input::Record;
-use tau_meta::measure::Measure;
+use tau_core::effect_size::compute;
+use tau_core::effect_size::measure::Measure;
+use tau_core::input::Record;
 
 const RECORDS: usize = 10_000;
 
@@ -102,7 +102,9 @@ fn parse_json(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("1000000_records", |b| {
-        b.iter(|| tau_meta::dataset::load_json(black_box(&text), None).map(|d| d.studies.len()))
+        b.iter(|| {
+            tau_core::data::dataset::load_json(black_box(&text), None).map(|d| d.studies.len())
+        })
     });
     group.finish();
 }

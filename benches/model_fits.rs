@@ -7,8 +7,8 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
-use tau_meta::model::{FitOptions, Method, fit, intercept_design};
-use tau_meta::simulate::{Replicate, Scenario};
+use tau_core::model::{FitOptions, Method, fit, intercept_design};
+use tau_core::simulate::{Replicate, Scenario};
 
 fn data(k: usize, seed: u64) -> Replicate {
     Scenario {

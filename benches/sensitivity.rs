@@ -3,9 +3,9 @@
 //! Run with `cargo bench --bench sensitivity`; figures are in benches/README.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tau_meta::sensitivity::influence::influence;
-use tau_meta::sensitivity::leave_one_out::leave_one_out;
-use tau_meta::{Dataset, FitOptions, Measure};
+use tau_core::sensitivity::influence::influence;
+use tau_core::sensitivity::leave_one_out::leave_one_out;
+use tau_core::{Dataset, FitOptions, Measure};
 
 /// A heterogeneous synthetic data set: deterministic, no random-number crate needed.
 fn synthetic(k: usize) -> Dataset {

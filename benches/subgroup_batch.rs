@@ -3,10 +3,10 @@
 //! Figures are recorded in benches/README.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tau_meta::dataset::load_json;
-use tau_meta::model::{fit, intercept_design};
-use tau_meta::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
-use tau_meta::{Dataset, FitOptions};
+use tau_core::data::dataset::load_json;
+use tau_core::model::{fit, intercept_design};
+use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
+use tau_core::{Dataset, FitOptions};
 
 /// `analyses` meta-analyses of `k` studies: true effects N(0.3, τ²) with τ²
 /// between 0.02 and 0.12, sampling variances between 0.01 and 0.21, outcomes

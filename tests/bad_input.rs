@@ -6,7 +6,7 @@
 //!
 //! The inputs are in tests/bad_inputs/; docs/errors.md shows the messages.
 
-use assert_cmd::Command;
+use crate::util::tau;
 
 struct Case {
     /// Arguments after `tau pool`.
@@ -551,8 +551,7 @@ fn every_bad_input_is_a_clear_error() {
                 (*arg).to_owned()
             });
         }
-        let output = Command::cargo_bin("tau")
-            .expect("binary")
+        let output = tau()
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(&args)
             .output()

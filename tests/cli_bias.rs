@@ -3,18 +3,12 @@
 //! plots, exit codes and error messages. End-to-end numbers are compared with
 //! tests/fixtures/bias.json (metafor 3.8.1 on dat.bcg, REML).
 
+use crate::util::tau;
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
-
-fn tau() -> Command {
-    let mut cmd = Command::cargo_bin("tau").expect("binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 fn json_of(args: &[&str]) -> Value {
     let output = tau().args(args).output().expect("runs");
@@ -31,9 +25,7 @@ fn temp_path(name: &str) -> PathBuf {
 }
 
 fn bcg_reml() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bias.json");
-    let fx: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    let fx: Value = crate::util::fixture("bias.json");
     fx["datasets"]
         .as_array()
         .expect("datasets")

@@ -4,15 +4,9 @@
 
 #![allow(dead_code)] // the contract structs exist to be deserialised, not read
 
-use assert_cmd::Command;
+use crate::util::tau;
 use predicates::prelude::*;
 use serde::Deserialize;
-
-fn tau() -> Command {
-    let mut cmd = Command::cargo_bin("tau").expect("binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,11 +2,10 @@
 //! standard input and writes standard output so it composes in pipelines, a
 //! closed pipe ends it quietly, and warnings stay out of standard output.
 
+use crate::util::tau;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
-
-use assert_cmd::Command;
 
 const ZERO_CELLS: &str = "study,events1,n1,events2,n2\nA,0,20,3,21\nB,0,35,5,33\nC,1,50,4,48\n";
 
@@ -37,12 +36,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn tau() -> Command {
-    let mut command = Command::cargo_bin("tau").expect("binary");
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
-    command
 }
 
 fn tau_path() -> PathBuf {

@@ -12,12 +12,12 @@
 //! SE instead: near |yi| = 1e6 a relative 1e-6 would allow an error of 1,
 //! several standard errors.
 
+use crate::util::prec::RELATIVE;
 use serde::Deserialize;
 use serde_json::Value;
-use tau_meta::model::{Control, FitError, Tau2Error};
-use tau_meta::{Dataset, FitOptions, Method, Test, dataset, pool};
-
-const RELATIVE: f64 = 1e-6;
+use tau_core::data::dataset;
+use tau_core::model::{Control, FitError, Tau2Error};
+use tau_core::{Dataset, FitOptions, Method, Test, pool};
 
 #[derive(Deserialize)]
 struct Fixture {
@@ -50,9 +50,7 @@ struct Nonconvergence {
 }
 
 fn fixture() -> Fixture {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/edge.json");
-    let text = std::fs::read_to_string(path).expect("fixture file");
-    serde_json::from_str(&text).expect("fixture JSON")
+    crate::util::fixture("edge.json")
 }
 
 fn load(measure: &str, studies: &Value) -> Dataset {
@@ -90,7 +88,7 @@ fn num(v: &Value, key: &str) -> f64 {
 }
 
 /// Compares a pooled result with metafor's, collecting mismatches.
-fn compare(case: &str, r: &tau_meta::PoolResult, f: &Value, bad: &mut Vec<String>) {
+fn compare(case: &str, r: &tau_core::PoolResult, f: &Value, bad: &mut Vec<String>) {
     let se = num(f, "se");
     let mut check = |what: &str, actual: f64, expected: f64, tolerance: f64| {
         let ok = (expected.is_nan() && actual.is_nan()) || (actual - expected).abs() <= tolerance;

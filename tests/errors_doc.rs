@@ -5,7 +5,7 @@
 //! After changing a message, regenerate the examples with
 //! `TAU_UPDATE_DOCS=1 cargo test --test errors_doc` and review the diff.
 
-use assert_cmd::Command;
+use crate::util::tau;
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md");
 
@@ -50,8 +50,7 @@ fn examples(doc: &str) -> Vec<Example> {
 }
 
 fn stderr_of(args: &[String]) -> String {
-    let output = Command::cargo_bin("tau")
-        .expect("binary")
+    let output = tau()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
         .output()

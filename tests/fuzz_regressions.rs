@@ -6,8 +6,9 @@
 
 use std::path::Path;
 
-use tau_meta::model::Control;
-use tau_meta::{FitOptions, Method, PoolResult, Test, dataset, pool};
+use tau_core::data::dataset;
+use tau_core::model::Control;
+use tau_core::{FitOptions, Method, PoolResult, Test, pool};
 
 /// What every successful fit must satisfy (as fuzz/fuzz_targets/parse_and_fit.rs checks).
 fn check(name: &str, r: &PoolResult) {

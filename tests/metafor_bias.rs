@@ -9,32 +9,23 @@
 //! Tolerance: relative 1e-6 throughout, including the iterative pieces
 //! (trim-and-fill's loop, every refit's τ²): tau takes metafor's steps.
 
+use crate::util::prec::close;
 use nalgebra::DMatrix;
 use serde_json::Value;
-use tau_meta::bias::{begg, egger, fail_safe, pet_peese, trim_and_fill};
-use tau_meta::input::Moderator;
-use tau_meta::sensitivity::baujat::baujat_regression;
-use tau_meta::sensitivity::cumulative::cumulative;
-use tau_meta::sensitivity::influence::influence_regression;
-use tau_meta::sensitivity::leave_one_out::leave_one_out;
-use tau_meta::sensitivity::{RefitRow, baujat, influence};
-use tau_meta::{Dataset, FitOptions, Measure, Method, Test};
-
-const RELATIVE: f64 = 1e-6;
+use tau_core::bias::{begg, egger, fail_safe, pet_peese, trim_and_fill};
+use tau_core::input::Moderator;
+use tau_core::sensitivity::baujat::baujat_regression;
+use tau_core::sensitivity::cumulative::cumulative;
+use tau_core::sensitivity::influence::influence_regression;
+use tau_core::sensitivity::leave_one_out::leave_one_out;
+use tau_core::sensitivity::{RefitRow, baujat, influence};
+use tau_core::{Dataset, FitOptions, Measure, Method, Test};
 
 fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/bias.json"
-    ))
-    .expect("fixture file");
-    serde_json::from_str(&text).expect("fixture JSON")
+    crate::util::fixture("bias.json")
 }
 
 /// |actual − expected| ≤ 1e-6 · |expected|, with an absolute floor of 1e-12 for values at 0.
-fn close(actual: f64, expected: f64) -> bool {
-    (actual - expected).abs() <= RELATIVE * expected.abs().max(1e-6)
-}
 
 #[derive(Default)]
 struct Mismatches {
@@ -329,7 +320,7 @@ fn influence_and_baujat_match_metafor() {
         let id = ds["id"].as_str().expect("id");
         for model in ds["models"].as_array().expect("models") {
             let (name, opts) = options(model);
-            let x = tau_meta::model::intercept_design(k);
+            let x = tau_core::model::intercept_design(k);
             check_influence(
                 &mut bad,
                 &format!("{id} {name}"),

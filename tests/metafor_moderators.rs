@@ -10,21 +10,17 @@
 //! random ones are Monte Carlo estimates on both sides and are compared within
 //! 4 Monte Carlo standard errors (see `permutation_p_values_match_permutest`).
 
+use crate::util::prec::RELATIVE;
 use serde_json::Value;
-use tau_meta::model::{Control, FitOptions};
-use tau_meta::permutation::PermutationSpec;
-use tau_meta::regression::{DesignSpec, RegressionOptions, regress};
-use tau_meta::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
-use tau_meta::{Dataset, Method, Test, dataset};
-
-const RELATIVE: f64 = 1e-6;
+use tau_core::data::dataset;
+use tau_core::model::{Control, FitOptions};
+use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::{DesignSpec, RegressionOptions, regress};
+use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
+use tau_core::{Dataset, Method, Test};
 
 fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/moderators.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture file")).expect("JSON")
+    crate::util::fixture("moderators.json")
 }
 
 fn load(fx: &Value, id: &str) -> Dataset {

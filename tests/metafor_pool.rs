@@ -10,12 +10,12 @@
 //! Q-profile CI), so the loose default tolerances of those algorithms do not
 //! need a loose comparison.
 
+use crate::util::prec::close;
 use serde::Deserialize;
 use serde_json::Value;
-use tau_meta::model::Control;
-use tau_meta::{FitOptions, Measure, Method, Test, dataset, pool};
-
-const RELATIVE: f64 = 1e-6;
+use tau_core::data::dataset;
+use tau_core::model::Control;
+use tau_core::{FitOptions, Measure, Method, Test, pool};
 
 #[derive(Deserialize)]
 struct Fixtures {
@@ -39,17 +39,7 @@ struct Escalc {
 }
 
 fn fixtures() -> Fixtures {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/pool.json"
-    ))
-    .expect("fixture file");
-    serde_json::from_str(&text).expect("fixture JSON")
-}
-
-/// |actual − expected| ≤ 1e-6 · |expected|, with an absolute floor of 1e-12 for values at 0.
-fn close(actual: f64, expected: f64) -> bool {
-    (actual - expected).abs() <= RELATIVE * expected.abs().max(1e-6)
+    crate::util::fixture("pool.json")
 }
 
 struct Mismatches(Vec<String>);
@@ -76,7 +66,7 @@ impl Mismatches {
     }
 }
 
-fn load(ds: &FixtureDataset) -> tau_meta::Dataset {
+fn load(ds: &FixtureDataset) -> tau_core::Dataset {
     let file = serde_json::json!({"measure": ds.measure, "studies": ds.studies});
     dataset::load_json(&file.to_string(), None).unwrap_or_else(|e| panic!("{}: {e}", ds.id))
 }

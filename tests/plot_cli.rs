@@ -1,7 +1,7 @@
 //! `tau forest` and `tau funnel` from the command line: the formats they
 //! write, and that a failed run leaves an existing file alone.
 
-use assert_cmd::Command;
+use crate::util::tau;
 use predicates::str::contains;
 
 const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
@@ -40,10 +40,6 @@ impl Drop for TempDir {
     }
 }
 
-fn tau() -> Command {
-    Command::cargo_bin("tau").unwrap()
-}
-
 fn assert_png(bytes: &[u8]) {
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "no PNG signature");
     assert_eq!(&bytes[12..16], b"IHDR");
@@ -75,7 +71,7 @@ fn forest_writes_svg_png_and_pdf() {
             "svg" => {
                 let svg = String::from_utf8(bytes).unwrap();
                 // resvg reads it back, with the bundled font.
-                let tree = tau_meta::plot::render::parse(&svg).unwrap();
+                let tree = tau_plot::render::parse(&svg).unwrap();
                 assert!(tree.size().width() > 500.0);
             }
             "png" => assert_png(&bytes),
@@ -97,7 +93,7 @@ fn funnel_writes_svg_png_and_pdf() {
         let bytes = std::fs::read(&out).unwrap();
         match ext {
             "svg" => {
-                tau_meta::plot::render::parse(&String::from_utf8(bytes).unwrap()).unwrap();
+                tau_plot::render::parse(&String::from_utf8(bytes).unwrap()).unwrap();
             }
             "png" => assert_png(&bytes),
             _ => assert_pdf(&bytes),

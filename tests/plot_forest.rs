@@ -5,13 +5,14 @@
 use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use serde_json::Value;
-use tau_meta::plot::font::{Fonts, Weight};
-use tau_meta::plot::{ForestOptions, Models, forest};
-use tau_meta::{FitOptions, dataset};
+use tau_core::FitOptions;
+use tau_core::data::dataset;
+use tau_plot::font::{Fonts, Weight};
+use tau_plot::{ForestOptions, Models, forest};
 
 const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
 
-fn bcg() -> tau_meta::Dataset {
+fn bcg() -> tau_core::Dataset {
     dataset::load_json(&std::fs::read_to_string(BCG).unwrap(), None).unwrap()
 }
 
@@ -48,7 +49,7 @@ fn number(text: &str) -> f64 {
 }
 
 fn tau(args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("tau").unwrap();
+    let mut cmd = crate::util::tau();
     cmd.args(args);
     cmd
 }
@@ -113,7 +114,7 @@ fn square_areas_are_proportional_to_weights() {
     let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
     let doc = Document::parse(&plot.svg).unwrap();
     let data = bcg();
-    let result = tau_meta::pool(&data, &FitOptions::default()).unwrap();
+    let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
     let rows = all(&doc, "study");
     let sides: Vec<f64> = rows
         .iter()
@@ -209,9 +210,9 @@ fn text_columns_equal_the_json_of_pool() {
 
 #[test]
 fn sorting_and_model_choices() {
-    use tau_meta::plot::Sort;
+    use tau_plot::Sort;
     let data = bcg();
-    let result = tau_meta::pool(&data, &FitOptions::default()).unwrap();
+    let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
     let labels = |options: &ForestOptions| {
         let plot = forest(&data, &FitOptions::default(), options).unwrap();
         let doc = Document::parse(&plot.svg).unwrap();

@@ -2,8 +2,9 @@
 //! the contour-enhanced form with its legend.
 
 use roxmltree::Document;
-use tau_meta::plot::{FunnelSpec, funnel_svg};
-use tau_meta::{FitOptions, dataset, pool};
+use tau_core::data::dataset;
+use tau_core::{FitOptions, pool};
+use tau_plot::{FunnelSpec, funnel_svg};
 
 fn bcg_spec() -> FunnelSpec {
     let text =

@@ -2,8 +2,9 @@
 //! random ids or machine-dependent measures, so it is byte-for-byte stable;
 //! a change in layout shows up here as a reviewable diff.
 
-use tau_meta::plot::{ForestOptions, FunnelSpec, Models, forest, funnel_svg};
-use tau_meta::{FitOptions, dataset, pool};
+use tau_core::data::dataset;
+use tau_core::{FitOptions, pool};
+use tau_plot::{ForestOptions, FunnelSpec, Models, forest, funnel_svg};
 
 const STUDIES: &str = r#"{
   "measure": "OR",

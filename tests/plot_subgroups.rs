@@ -6,10 +6,12 @@
 //! subgroup differences `rma(est, sei = se, method = "EE")$QE`.
 //! Tolerance: relative 1e-6, as for pooling.
 
+use crate::util::prec::close;
 use serde::Deserialize;
-use tau_meta::model::Control;
-use tau_meta::plot::groups::{difference_test, pool_subgroups, split};
-use tau_meta::{FitOptions, Method, Test, dataset};
+use tau_core::data::dataset;
+use tau_core::model::Control;
+use tau_core::{FitOptions, Method, Test};
+use tau_plot::groups::{difference_test, pool_subgroups, split};
 
 #[derive(Deserialize)]
 struct Fixtures {
@@ -47,10 +49,6 @@ struct Between {
     q: f64,
     df: usize,
     p: f64,
-}
-
-fn close(actual: f64, expected: f64) -> bool {
-    (actual - expected).abs() <= 1e-6 * expected.abs().max(1e-6)
 }
 
 #[test]

@@ -27,8 +27,8 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
-use tau_meta::model::{Control, FitError, Tau2Error};
-use tau_meta::{Dataset, FitOptions, Measure, Method, PoolResult, Test, pool};
+use tau_core::model::{Control, FitError, Tau2Error};
+use tau_core::{Dataset, FitOptions, Measure, Method, PoolResult, Test, pool};
 
 fn config() -> Config {
     Config {

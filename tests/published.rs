@@ -5,25 +5,19 @@
 //! the study files were converted from (each analysis records its R call).
 //! The files are run through the `tau` binary, exactly as a user would.
 
-use assert_cmd::Command;
+use crate::util::prec::close;
+use crate::util::tau;
 use serde_json::Value;
-
-fn close(actual: f64, expected: f64) -> bool {
-    (actual - expected).abs() <= 1e-6 * expected.abs().max(1e-6)
-}
 
 #[test]
 fn study_files_reproduce_metafor() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/published.json");
-    let published: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    let published: Value = crate::util::fixture("published.json");
     let analyses = published["analyses"].as_array().expect("analyses");
     assert!(analyses.len() >= 3);
     for analysis in analyses {
         let expected = &analysis["results"];
         let method = expected["method"].as_str().expect("method");
-        let output = Command::cargo_bin("tau")
-            .expect("binary")
+        let output = tau()
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args([
                 "pool",

@@ -9,9 +9,8 @@
 //! After a deliberate change of output, regenerate the blocks with
 //! `TAU_UPDATE_README=1 cargo test --test readme_walkthrough`.
 
+use crate::util::tau;
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
 
 const FENCE: &str = "```";
 
@@ -91,8 +90,7 @@ fn run(command: &str, scratch: &Path, root: &Path) -> String {
             }
         })
         .collect();
-    let output = Command::cargo_bin("tau")
-        .expect("binary")
+    let output = tau()
         .current_dir(scratch)
         .args(&args)
         .output()

@@ -1,12 +1,12 @@
 //! `tau simulate`: reproducibility across thread counts, the performance
 //! measures against a direct computation, failure accounting, and the CLI.
 
+use crate::util::tau;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tau_meta::model::{Control, FitOptions, Method, Test, fit, intercept_design};
-use tau_meta::simulate::{BLOCK, Scenario, Settings, SimulationResult, simulate};
+use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
+use tau_core::simulate::{BLOCK, Scenario, Settings, SimulationResult, simulate};
 
 fn settings(reps: u64) -> Settings {
     Settings {
@@ -134,10 +134,6 @@ fn bad_settings_are_rejected() {
     let mut s = settings(10);
     s.scenario.k = 1;
     assert!(simulate(&s, &|_| {}).is_err());
-}
-
-fn tau() -> Command {
-    Command::cargo_bin("tau").expect("binary")
 }
 
 #[test]

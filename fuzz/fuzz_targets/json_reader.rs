@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tau_meta::dataset;
-use tau_meta::input::NUMERIC_FIELDS;
-use tau_meta::input::locate::SourceMap;
+use tau_core::data::dataset;
+use tau_core::input::NUMERIC_FIELDS;
+use tau_core::input::locate::SourceMap;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

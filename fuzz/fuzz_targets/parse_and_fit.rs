@@ -6,8 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tau_meta::model::Control;
-use tau_meta::{FitOptions, Method, PoolResult, Test, dataset, pool};
+use tau_core::model::Control;
+use tau_core::{FitOptions, Method, PoolResult, Test, pool};
+use tau_core::data::dataset;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -7,10 +7,10 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use super::output::{io_reason, warn};
-use tau_meta::dataset::{self, Dataset};
-use tau_meta::measure::Measure;
-use tau_meta::model::{Control, FitOptions, Method, Test};
-use tau_meta::moderator;
+use tau_core::data::dataset::{self, Dataset};
+use tau_core::data::moderator;
+use tau_core::effect_size::measure::Measure;
+use tau_core::model::{Control, FitOptions, Method, Test};
 
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
@@ -101,10 +101,10 @@ impl InputArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// tau^2 estimator (metafor's names).
-    #[arg(long, value_enum, default_value = "REML", ignore_case = true)]
+    #[arg(long, value_parser = super::values::method(), default_value = "REML", ignore_case = true)]
     pub method: Method,
     /// z tests, or Knapp-Hartung t tests.
-    #[arg(long, value_enum, default_value = "z", ignore_case = true)]
+    #[arg(long, value_parser = super::values::test(), default_value = "z", ignore_case = true)]
     pub test: Test,
     /// Confidence level in percent.
     #[arg(long, default_value_t = 95.0, value_parser = parse_level)]
@@ -113,7 +113,7 @@ pub struct ModelArgs {
     /// --method (as metafor's method = c("REML", "DL")); the report says when it was used.
     #[arg(
         long,
-        value_enum,
+        value_parser = super::values::method(),
         ignore_case = true,
         value_name = "METHOD",
         hide_possible_values = true

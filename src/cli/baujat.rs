@@ -8,8 +8,8 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs};
 use super::leave_one_out::write_plot;
 use super::output::emit;
-use tau_meta::model::Method;
-use tau_meta::report;
+use tau_core::model::Method;
+use tau_core::report;
 
 /// Flags of `tau baujat`.
 #[derive(Debug, Args)]
@@ -35,7 +35,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     }
     let data = args.input.load()?;
     let options = args.model.options();
-    let result = tau_meta::sensitivity::baujat::baujat(&data, &options)
+    let result = tau_core::sensitivity::baujat::baujat(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     // metafor's axis label: Q contributions sum to Q only under the common-effect model.
     let x_label = if options.method == Method::EE {
@@ -45,7 +45,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     };
     write_plot(
         &args.output,
-        report::sensitivity_plot::baujat_svg(&result, x_label),
+        tau_plot::sensitivity::baujat_svg(&result, x_label),
     )?;
     let text = match args.format {
         Format::Json => return super::output::emit_json(None, &result),

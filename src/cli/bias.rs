@@ -5,8 +5,8 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_meta::bias::BiasError;
-use tau_meta::report;
+use tau_core::bias::BiasError;
+use tau_core::report;
 
 /// Flags of `tau bias`.
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
         ));
     }
     let data = args.input.load()?;
-    let result = tau_meta::bias::bias(&data, &args.model.options())
+    let result = tau_core::bias::bias(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         super::output::warn(warning);

@@ -7,9 +7,9 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::output::write_atomic;
-use tau_meta::moderator::{self, Column};
-use tau_meta::plot::bubble::{BubbleOptions, bubble_svg};
-use tau_meta::regression::{DesignSpec, RegressionOptions, regress};
+use tau_core::data::moderator::{self, Column};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress};
+use tau_plot::bubble::{BubbleOptions, bubble_svg};
 
 /// Flags of `tau bubble`.
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::leave_one_out::write_plot;
 use super::output::emit;
-use tau_meta::report;
+use tau_core::report;
 
 /// Flags of `tau cumulative`.
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ pub struct CumulativeArgs {
 /// Runs `tau cumulative`.
 pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
-    let result = tau_meta::sensitivity::cumulative::cumulative(
+    let result = tau_core::sensitivity::cumulative::cumulative(
         &data,
         args.order.as_deref(),
         &args.model.options(),
@@ -47,7 +47,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
         let x_label = format!("Cumulative estimate ({}, analysis scale)", data.measure);
         let reference = result.studies.last().map(|r| r.estimate);
         let svg =
-            report::sensitivity_plot::refit_forest_svg(title, &x_label, &result.studies, reference);
+            tau_plot::sensitivity::refit_forest_svg(title, &x_label, &result.studies, reference);
         write_plot(path, svg)?;
     }
     let text = match args.output.format {

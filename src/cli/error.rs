@@ -24,9 +24,9 @@ impl CliError {
     }
 }
 
-impl From<tau_meta::model::FitError> for CliError {
-    fn from(e: tau_meta::model::FitError) -> Self {
-        use tau_meta::model::FitError;
+impl From<tau_core::model::FitError> for CliError {
+    fn from(e: tau_core::model::FitError) -> Self {
+        use tau_core::model::FitError;
         match e {
             FitError::TooFewStudies { .. }
             | FitError::BadVariance { .. }

@@ -5,7 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::plot_output::PlotOutputArgs;
-use tau_meta::plot::{ForestOptions, Models, Sort, forest};
+use tau_plot::{ForestOptions, Models, Sort, forest};
 
 /// Flags of `tau forest`.
 #[derive(Debug, Args)]

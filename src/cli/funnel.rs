@@ -5,7 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::plot_output::PlotOutputArgs;
-use tau_meta::plot::{FunnelSpec, funnel_svg};
+use tau_plot::{FunnelSpec, funnel_svg};
 
 /// Flags of `tau funnel`.
 #[derive(Debug, Args)]
@@ -48,13 +48,13 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         }
     }
     let data = args.input.load()?;
-    let result = tau_meta::pool(&data, &args.model.options())
+    let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     let mut spec = FunnelSpec::from_pool(&result, &data);
     spec.contours = args.contours;
     if args.trimfill {
         let options = args.model.options();
-        let tf = tau_meta::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
+        let tf = tau_core::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
         spec.estimate = tf.estimate;
         spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();

@@ -5,7 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_meta::report;
+use tau_core::report;
 
 /// Flags of `tau influence`.
 #[derive(Debug, Args)]
@@ -21,7 +21,7 @@ pub struct InfluenceArgs {
 /// Runs `tau influence`.
 pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
-    let result = tau_meta::sensitivity::influence::influence(&data, &args.model.options())
+    let result = tau_core::sensitivity::influence::influence(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         super::output::warn(warning);

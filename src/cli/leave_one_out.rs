@@ -7,8 +7,8 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit, write_atomic};
-use tau_meta::report;
-use tau_meta::sensitivity::SensitivityError;
+use tau_core::report;
+use tau_core::sensitivity::SensitivityError;
 
 /// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ impl From<SensitivityError> for CliError {
 /// Writes an SVG produced by the library.
 pub(super) fn write_plot(
     path: &std::path::Path,
-    svg: Result<String, report::sensitivity_plot::PlotError>,
+    svg: Result<String, tau_plot::sensitivity::PlotError>,
 ) -> Result<(), CliError> {
     let svg = svg.map_err(|e| CliError::Output(format!("{}: {e}", path.display())))?;
     write_atomic(path, svg.as_bytes())
@@ -48,7 +48,7 @@ pub(super) fn write_plot(
 /// Runs `tau leave-one-out`.
 pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
-    let result = tau_meta::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
+    let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         super::output::warn(warning);
@@ -59,7 +59,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
             "Estimate without the study ({}, analysis scale)",
             data.measure
         );
-        let svg = report::sensitivity_plot::refit_forest_svg(
+        let svg = tau_plot::sensitivity::refit_forest_svg(
             title,
             &x_label,
             &result.studies,

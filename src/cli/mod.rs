@@ -18,6 +18,7 @@ pub mod regress;
 pub mod schema;
 pub mod simulate;
 pub mod subgroup;
+pub mod values;
 
 use clap::{Parser, Subcommand};
 

@@ -89,7 +89,7 @@ pub fn emit_with(
 /// Writes a result as pretty JSON to a file (atomically) or to standard
 /// output, streamed through a buffer.
 pub fn emit_json<T: serde::Serialize>(path: Option<&Path>, result: &T) -> Result<(), CliError> {
-    emit_with(path, |w| tau_meta::report::json::write_json(w, result))
+    emit_with(path, |w| tau_core::report::json::write_json(w, result))
 }
 
 /// Prints a warning on standard error. A closed standard error is ignored:

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::CliError;
 use super::output::write_atomic;
-use tau_meta::plot::{ImageFormat, PlotError, render};
+use tau_plot::{ImageFormat, PlotError, render};
 
 /// Where a plot goes.
 #[derive(Debug, Clone, Args)]
@@ -47,7 +47,7 @@ impl PlotOutputArgs {
                 self.output.display(),
                 dpi.floor(),
                 self.dpi,
-                tau_meta::plot::render::MAX_PNG_PIXELS / 1e6
+                tau_plot::render::MAX_PNG_PIXELS / 1e6
             ));
         }
         write_atomic(&self.output, &rendered.bytes)

@@ -5,7 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit, emit_json, emit_with, warn};
-use tau_meta::report;
+use tau_core::report;
 
 /// Flags of `tau pool`.
 #[derive(Debug, Args)]
@@ -21,7 +21,7 @@ pub struct PoolArgs {
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
-    let result = tau_meta::pool(&data, &args.model.options())
+    let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         warn(warning);

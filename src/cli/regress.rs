@@ -8,9 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_meta::permutation::PermutationSpec;
-use tau_meta::regression::{DesignSpec, RegressionError, RegressionOptions, regress};
-use tau_meta::report;
+use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::{DesignSpec, RegressionError, RegressionOptions, regress};
+use tau_core::report;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]

@@ -8,11 +8,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use super::args::{Format, OutputArgs};
 use super::output::emit;
-use tau_meta::model::{Control, Method, Test};
-use tau_meta::report;
-use tau_meta::simulate::{self, Scenario, Settings, SimulationResult};
+use tau_core::model::{Control, Method, Test};
+use tau_core::report;
+use tau_core::simulate::{self, Scenario, Settings, SimulationResult};
 
-/// Flags of `tau simulate` (the data-generating model is in [`tau_meta::simulate::generate`]).
+/// Flags of `tau simulate` (the data-generating model is in [`tau_core::simulate::generate`]).
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Number of studies per meta-analysis.
@@ -36,7 +36,7 @@ pub struct SimulateArgs {
     /// tau^2 estimators to compare, comma-separated (metafor's names).
     #[arg(
         long,
-        value_enum,
+        value_parser = super::values::method(),
         value_delimiter = ',',
         default_value = "REML",
         ignore_case = true
@@ -46,7 +46,7 @@ pub struct SimulateArgs {
     #[arg(
         long = "test",
         alias = "tests",
-        value_enum,
+        value_parser = super::values::test(),
         value_delimiter = ',',
         default_value = "z",
         ignore_case = true

@@ -6,8 +6,8 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_meta::report;
-use tau_meta::subgroup::{SubgroupError, SubgroupOptions, Tau2Mode, subgroup};
+use tau_core::report;
+use tau_core::subgroup::{SubgroupError, SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
 #[derive(Debug, Args)]
@@ -19,7 +19,7 @@ pub struct SubgroupArgs {
     by: String,
     /// A tau^2 per subgroup (separate), or one shared by all (common: a
     /// mixed-effects model with the moderator as a factor).
-    #[arg(long, value_enum, default_value = "separate")]
+    #[arg(long, value_parser = super::values::tau2_mode(), default_value = "separate")]
     tau2: Tau2Mode,
     #[command(flatten)]
     model: ModelArgs,

@@ -1,0 +1,418 @@
+//! From a parsed study file to an analysable data set: the measure is settled,
+//! every record's effect size computed, and every bad record reported with
+//! its label, index, field and position.
+
+use crate::effect_size::measure::Measure;
+use crate::effect_size::{self, DataForm};
+use crate::input::locate::SourceMap;
+use crate::input::{Moderators, Position, ReadError, Record, StudyFile};
+
+/// How many bad records are listed before the rest are only counted.
+pub const MAX_LISTED_ISSUES: usize = 20;
+
+/// One study's effect size, with what later stages need of its record.
+///
+/// A study given as `yi` with `vi` or `sei` keeps only its label and
+/// moderators: at a million studies the full record would take five times the
+/// memory of the numbers themselves. Raw data (two-group, binary, correlation,
+/// proportion, t statistic, estimate with CI) are kept in `raw`, for the data
+/// columns of forest plots. A study without raw data or moderators takes
+/// 56 bytes and its label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    /// The study label.
+    pub label: Box<str>,
+    /// Outcome on the analysis scale.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+    /// Named study characteristics.
+    pub moderators: Moderators,
+    /// The record's raw data, for records not given as `yi` (its label and
+    /// moderators are moved to the fields above).
+    pub raw: Option<Box<Record>>,
+}
+
+impl Study {
+    /// The study label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// A study from a record of data form `form` and its effect size,
+    /// taking the record's label, moderators and (for raw data) numbers.
+    fn new(record: &mut Record, form: Option<DataForm>, yi: f64, vi: f64) -> Study {
+        let label = std::mem::take(&mut record.study).into_boxed_str();
+        let moderators = std::mem::take(&mut record.moderators);
+        let raw = match form {
+            Some(DataForm::Generic) | None => None,
+            Some(_) => Some(Box::new(std::mem::take(record))),
+        };
+        Study {
+            label,
+            yi,
+            vi,
+            moderators,
+            raw,
+        }
+    }
+}
+
+/// Effect sizes ready for analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Title from the file.
+    pub title: Option<String>,
+    /// Source from the file.
+    pub source: Option<String>,
+    /// The measure of every yᵢ.
+    pub measure: Measure,
+    /// The studies, in file order.
+    pub studies: Vec<Study>,
+    /// Things the user should know (zero-cell corrections, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Dataset {
+    /// Builds a data set from outcomes and sampling variances (labels "1", "2", ...).
+    pub fn from_effects(measure: Measure, yi: &[f64], vi: &[f64]) -> Dataset {
+        let studies = yi
+            .iter()
+            .zip(vi)
+            .enumerate()
+            .map(|(i, (&yi, &vi))| Study {
+                label: (i + 1).to_string().into(),
+                yi,
+                vi,
+                moderators: Moderators::new(),
+                raw: None,
+            })
+            .collect();
+        Dataset {
+            title: None,
+            source: None,
+            measure,
+            studies,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The outcomes.
+    pub fn yi(&self) -> Vec<f64> {
+        self.studies.iter().map(|s| s.yi).collect()
+    }
+
+    /// The sampling variances.
+    pub fn vi(&self) -> Vec<f64> {
+        self.studies.iter().map(|s| s.vi).collect()
+    }
+}
+
+/// A bad record, located.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyIssue {
+    /// Zero-based record index.
+    pub index: usize,
+    /// The study label.
+    pub label: String,
+    /// The offending field, when one is to blame.
+    pub field: Option<&'static str>,
+    /// Line and column (JSON) or line and field number (CSV).
+    pub position: Option<Position>,
+    /// Whether `position` is a CSV line and field number rather than a JSON line and column.
+    pub in_csv: bool,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl std::fmt::Display for StudyIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.where_in_csv() {
+            Some(place) => write!(f, "{place}: ")?,
+            None => {
+                if let Some(position) = self.position {
+                    write!(f, "{position}: ")?;
+                }
+            }
+        }
+        self.fmt_unpositioned(f)
+    }
+}
+
+impl StudyIssue {
+    /// The issue with the file name: `data.json:12:7: study 'A' (record 3): ...`
+    /// for JSON (as compilers write positions, so editors can jump there), and
+    /// `data.csv: line 4, column 3 (vi): study 'A' (record 3): ...` for CSV.
+    pub fn in_file(&self, file: &str) -> String {
+        match (self.where_in_csv(), self.position) {
+            (Some(place), _) => format!("{file}: {place}: {}", Unpositioned(self)),
+            (None, Some(position)) => format!("{file}:{position}: {}", Unpositioned(self)),
+            (None, None) => format!("{file}: {}", Unpositioned(self)),
+        }
+    }
+
+    /// "line 4, column 3 (vi)" for an issue located in a CSV file.
+    fn where_in_csv(&self) -> Option<String> {
+        let position = self.position.filter(|_| self.in_csv)?;
+        Some(match self.field {
+            Some(field) if position.column > 0 => {
+                format!(
+                    "line {}, column {} ({field})",
+                    position.line, position.column
+                )
+            }
+            _ => format!("line {}", position.line),
+        })
+    }
+
+    fn fmt_unpositioned(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let label = if self.label.is_empty() {
+            "(no label)".into()
+        } else {
+            format!("'{}'", self.label)
+        };
+        write!(f, "study {label} (record {})", self.index + 1)?;
+        // Most problems already start with the field's name.
+        if let Some(field) = self.field
+            && !self.problem.starts_with(&format!("{field} "))
+        {
+            write!(f, ", field {field}")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+struct Unpositioned<'a>(&'a StudyIssue);
+
+impl std::fmt::Display for Unpositioned<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_unpositioned(f)
+    }
+}
+
+/// Why a data set could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be parsed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The measure name is not one tau knows.
+    #[error("unknown measure {0:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")]
+    UnknownMeasure(String),
+    /// Raw data but no measure to turn them into.
+    #[error(
+        "the records hold {0} data but no measure is given: add \"measure\" to the file or pass --measure"
+    )]
+    NoMeasure(&'static str),
+    /// One or more records are bad.
+    #[error("{}", format_issues(.issues, *.unlisted))]
+    Studies {
+        /// The first [`MAX_LISTED_ISSUES`] bad records.
+        issues: Vec<StudyIssue>,
+        /// How many more were found but not listed.
+        unlisted: usize,
+    },
+}
+
+impl LoadError {
+    /// The error as the `tau` binary shows it: every position prefixed with
+    /// the file name, one bad record per line.
+    pub fn in_file(&self, file: &str) -> String {
+        match self {
+            LoadError::Studies { issues, unlisted } => {
+                let mut out = format!("{file}: {}", issues_header(issues.len() + unlisted));
+                for issue in issues {
+                    out.push_str("\n  ");
+                    out.push_str(&issue.in_file(file));
+                }
+                if *unlisted > 0 {
+                    out.push_str(&format!("\n  ... and {unlisted} more"));
+                }
+                out
+            }
+            LoadError::Read(ReadError::Json {
+                position,
+                path,
+                message,
+            }) => format!("{file}:{position}: {path}{message}"),
+            other => format!("{file}: {other}"),
+        }
+    }
+}
+
+fn issues_header(count: usize) -> String {
+    format!("{count} bad record{}:", if count == 1 { "" } else { "s" })
+}
+
+fn format_issues(issues: &[StudyIssue], unlisted: usize) -> String {
+    let mut out = issues_header(issues.len() + unlisted);
+    for issue in issues {
+        out.push_str("\n  ");
+        out.push_str(&issue.to_string());
+    }
+    if unlisted > 0 {
+        out.push_str(&format!("\n  ... and {unlisted} more"));
+    }
+    out
+}
+
+/// Computes every record's effect size. `measure` overrides the file's.
+pub fn build(
+    file: StudyFile,
+    source: &SourceMap<'_>,
+    measure: Option<Measure>,
+) -> Result<Dataset, LoadError> {
+    let mut builder = Builder::new(source, measure, file.measure.as_deref())?;
+    for mut record in file.studies {
+        builder.push(&mut record);
+    }
+    builder.finish(file.title, file.source)
+}
+
+/// Turns records into studies one at a time, so that a file's records never
+/// need to be held all at once.
+struct Builder<'a> {
+    source: &'a SourceMap<'a>,
+    /// The measure, once settled (by the caller, the file, or the first record's form).
+    measure: Option<Measure>,
+    /// Raw data met before any measure was given.
+    no_measure: Option<&'static str>,
+    next_index: usize,
+    studies: Vec<Study>,
+    issues: Vec<StudyIssue>,
+    unlisted: usize,
+    corrected: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(
+        source: &'a SourceMap<'a>,
+        measure: Option<Measure>,
+        file_measure: Option<&str>,
+    ) -> Result<Builder<'a>, LoadError> {
+        let measure = match (measure, file_measure) {
+            (Some(m), _) => Some(m),
+            (None, Some(name)) => Some(
+                Measure::parse(name).ok_or_else(|| LoadError::UnknownMeasure(name.to_owned()))?,
+            ),
+            (None, None) => None,
+        };
+        Ok(Builder {
+            source,
+            measure,
+            no_measure: None,
+            next_index: 0,
+            studies: Vec::new(),
+            issues: Vec::new(),
+            unlisted: 0,
+            corrected: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, record: &mut Record) {
+        let index = self.next_index;
+        self.next_index += 1;
+        if self.no_measure.is_some() {
+            return;
+        }
+        let form = DataForm::of(record);
+        let measure = match (self.measure, form) {
+            (Some(m), _) => m,
+            // Without a measure, the first record with effect data decides:
+            // generic data are GEN, raw data need a measure to be named.
+            (None, Some(form)) => match form.default_measure() {
+                Some(m) => {
+                    self.measure = Some(m);
+                    m
+                }
+                None => {
+                    self.no_measure = Some(form.name());
+                    return;
+                }
+            },
+            (None, None) => Measure::GEN,
+        };
+        match effect_size::compute(record, measure) {
+            Ok(es) => {
+                if es.zero_cell_corrected {
+                    self.corrected.push(record.study.clone());
+                }
+                self.studies.push(Study::new(record, form, es.yi, es.vi));
+            }
+            Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
+                let field = problem.field();
+                self.issues.push(StudyIssue {
+                    index,
+                    label: std::mem::take(&mut record.study),
+                    field,
+                    position: self.source.locate(index, field),
+                    in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                    problem: problem.to_string(),
+                });
+            }
+            Err(_) => self.unlisted += 1,
+        }
+    }
+
+    fn finish(self, title: Option<String>, source: Option<String>) -> Result<Dataset, LoadError> {
+        if let Some(form) = self.no_measure {
+            return Err(LoadError::NoMeasure(form));
+        }
+        if self.next_index == 0 {
+            return Err(LoadError::Read(ReadError::Empty));
+        }
+        if !self.issues.is_empty() {
+            return Err(LoadError::Studies {
+                issues: self.issues,
+                unlisted: self.unlisted,
+            });
+        }
+        let mut warnings = Vec::new();
+        if !self.corrected.is_empty() {
+            warnings.push(format!(
+                "1/2 added to every cell of {} table{} with a zero cell: {}",
+                self.corrected.len(),
+                if self.corrected.len() == 1 { "" } else { "s" },
+                self.corrected.join(", ")
+            ));
+        }
+        Ok(Dataset {
+            title,
+            source,
+            measure: self.measure.unwrap_or(Measure::GEN),
+            studies: self.studies,
+            warnings,
+        })
+    }
+}
+
+/// Parses JSON text and builds the data set. A leading byte-order mark is ignored.
+pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    let text = without_bom(text);
+    let source = SourceMap::Json(text);
+    let file_measure = crate::input::json::top_level_measure(text);
+    let mut builder = Builder::new(&source, measure, file_measure.as_deref())?;
+    // Room for every record of a large file at once: growing the study list
+    // by doubling would hold the old and the new list together (a third more
+    // memory at 10⁶ studies). Every record has a "study" key, so the count is
+    // an upper bound. Below 16 MB the doubling holds at most a few MB extra,
+    // and counting would take longer than it saves.
+    if text.len() > 1 << 24 {
+        let records = memchr::memmem::find_iter(text.as_bytes(), b"\"study\"").count();
+        builder.studies.reserve_exact(records);
+    }
+    let header = crate::input::json::stream_json(text, |record| builder.push(record))?;
+    builder.finish(header.title, header.source)
+}
+
+/// Parses CSV text and builds the data set. A leading byte-order mark (as
+/// Excel writes in "CSV UTF-8") is ignored.
+pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    let (file, map) = crate::input::csv::parse_csv(without_bom(text))?;
+    build(file, &map, measure)
+}
+
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}

@@ -1,0 +1,345 @@
+//! Moderators as analysis variables: one moderator's values over the studies
+//! of a data set, the levels of a categorical moderator, and filters that
+//! keep the studies with a given value.
+//!
+//! In a study file a number is continuous, a string or boolean is
+//! categorical, and `null` or an absent key is missing. A moderator must be of
+//! one kind throughout: a number in one record and text in another is an error
+//! that names both studies.
+
+use std::cmp::Ordering;
+
+use crate::data::dataset::Dataset;
+use crate::input::Moderator;
+
+/// How many study labels a message lists before it only counts the rest.
+pub const MAX_LISTED_STUDIES: usize = 20;
+
+/// Why a moderator cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModeratorError {
+    /// No record has the moderator.
+    #[error("no study has a moderator named '{name}'; {}", available_phrase(.available))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The moderators the file has.
+        available: Vec<String>,
+    },
+    /// Numbers in some records, text in others.
+    #[error(
+        "moderator '{name}' is a number in study '{number_study}' but text in study '{text_study}'; write it as a number everywhere (continuous) or as text everywhere (categorical)"
+    )]
+    MixedKinds {
+        /// The moderator.
+        name: String,
+        /// A study where it is a number.
+        number_study: String,
+        /// A study where it is text or a boolean.
+        text_study: String,
+    },
+    /// Every record lacks the moderator.
+    #[error("moderator '{0}' is missing (null) in every study")]
+    AllMissing(String),
+    /// A filter is not of the form `name=value`.
+    #[error("filter {0:?} is not of the form MODERATOR=VALUE, e.g. outcome=PB")]
+    BadFilter(String),
+    /// A filter keeps no study.
+    #[error("no study has {name} = {value:?}; the values present are: {}", .present.join(", "))]
+    NothingMatches {
+        /// The moderator.
+        name: String,
+        /// The value asked for.
+        value: String,
+        /// The values the studies have.
+        present: Vec<String>,
+    },
+}
+
+fn available_phrase(available: &[String]) -> String {
+    if available.is_empty() {
+        "the file has no moderators; add them to each record under \"moderators\"".into()
+    } else {
+        format!(
+            "the moderators in the file are: {} (names are case-sensitive)",
+            available.join(", ")
+        )
+    }
+}
+
+/// One moderator's values over the studies, in study order (`None` = missing).
+/// Categories borrow their text from the data set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column<'a> {
+    /// Numbers: used as given in a regression.
+    Continuous(Vec<Option<f64>>),
+    /// Categories (text, or booleans as "true"/"false"): dummy-coded in a regression.
+    Categorical(Vec<Option<&'a str>>),
+}
+
+impl Column<'_> {
+    /// Whether study `i` has a value.
+    pub fn is_present(&self, i: usize) -> bool {
+        match self {
+            Column::Continuous(v) => v[i].is_some(),
+            Column::Categorical(v) => v[i].is_some(),
+        }
+    }
+
+    /// Study `i`'s value as a level label (a number is written as Rust prints it).
+    pub fn label(&self, i: usize) -> Option<String> {
+        match self {
+            Column::Continuous(v) => v[i].map(|x| x.to_string()),
+            Column::Categorical(v) => v[i].map(str::to_owned),
+        }
+    }
+
+    /// The distinct values among the studies `rows`, in sorted order (numbers
+    /// numerically, text by Unicode code point), as labels.
+    pub fn levels(&self, rows: &[usize]) -> Vec<String> {
+        match self {
+            Column::Continuous(v) => {
+                let mut values: Vec<f64> = rows.iter().filter_map(|&i| v[i]).collect();
+                values.sort_by(f64::total_cmp);
+                values.dedup_by(|a, b| a.total_cmp(b) == Ordering::Equal);
+                values.iter().map(f64::to_string).collect()
+            }
+            Column::Categorical(v) => {
+                let mut values: Vec<&str> = rows.iter().filter_map(|&i| v[i]).collect();
+                values.sort_unstable();
+                values.dedup();
+                values.into_iter().map(str::to_owned).collect()
+            }
+        }
+    }
+}
+
+/// The studies of each level of a moderator: levels sorted as
+/// [`Column::levels`], studies in file order; studies without a value are in no level.
+pub fn groups(column: &Column) -> Vec<(String, Vec<usize>)> {
+    match column {
+        Column::Continuous(values) => {
+            let mut keyed: Vec<(f64, usize)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|x| (x, i)))
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            collect_runs(
+                keyed,
+                |a, b| a.total_cmp(b) == Ordering::Equal,
+                f64::to_string,
+            )
+        }
+        Column::Categorical(values) => {
+            let mut keyed: Vec<(&str, usize)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|x| (x, i)))
+                .collect();
+            keyed.sort();
+            collect_runs(keyed, |a, b| a == b, |s| s.to_string())
+        }
+    }
+}
+
+fn collect_runs<K>(
+    keyed: Vec<(K, usize)>,
+    same: impl Fn(&K, &K) -> bool,
+    label: impl Fn(&K) -> String,
+) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut previous: Option<K> = None;
+    for (key, i) in keyed {
+        match (&previous, out.last_mut()) {
+            (Some(p), Some((_, rows))) if same(p, &key) => rows.push(i),
+            _ => out.push((label(&key), vec![i])),
+        }
+        previous = Some(key);
+    }
+    out
+}
+
+/// The values of moderator `name` over the studies of `dataset`.
+pub fn column<'a>(dataset: &'a Dataset, name: &str) -> Result<Column<'a>, ModeratorError> {
+    let values: Vec<Option<&Moderator>> = dataset
+        .studies
+        .iter()
+        .map(|s| s.moderators.get(name))
+        .collect();
+    if values.iter().all(Option::is_none) {
+        return Err(ModeratorError::Unknown {
+            name: name.to_owned(),
+            available: moderator_names(dataset),
+        });
+    }
+    let first_of = |want_number: bool| {
+        dataset
+            .studies
+            .iter()
+            .zip(&values)
+            .find_map(|(s, v)| match v {
+                Some(Moderator::Number(_)) if want_number => Some(s.label().to_owned()),
+                Some(Moderator::Text(_) | Moderator::Bool(_)) if !want_number => {
+                    Some(s.label().to_owned())
+                }
+                _ => None,
+            })
+    };
+    let column = match (first_of(true), first_of(false)) {
+        (Some(number_study), Some(text_study)) => {
+            return Err(ModeratorError::MixedKinds {
+                name: name.to_owned(),
+                number_study,
+                text_study,
+            });
+        }
+        (Some(_), None) => Column::Continuous(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Moderator::Number(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (None, Some(_)) => Column::Categorical(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Moderator::Text(s)) => Some(&**s),
+                    Some(Moderator::Bool(b)) => Some(if *b { "true" } else { "false" }),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (None, None) => return Err(ModeratorError::AllMissing(name.to_owned())),
+    };
+    Ok(column)
+}
+
+/// The moderator names used anywhere in the data set, sorted.
+pub fn moderator_names(dataset: &Dataset) -> Vec<String> {
+    let mut names: Vec<&str> = dataset
+        .studies
+        .iter()
+        .flat_map(|s| s.moderators.keys())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().map(str::to_owned).collect()
+}
+
+/// Keeps the studies whose moderator `name` equals `value`: text compared
+/// exactly, booleans as "true"/"false", numbers numerically.
+pub fn filter(dataset: &Dataset, name: &str, value: &str) -> Result<Dataset, ModeratorError> {
+    let values = column(dataset, name)?;
+    let all: Vec<usize> = (0..dataset.studies.len()).collect();
+    let keep: Vec<bool> = match &values {
+        Column::Continuous(v) => {
+            let wanted = value.trim().parse::<f64>().ok();
+            v.iter()
+                .map(|x| matches!((x, wanted), (Some(a), Some(b)) if *a == b))
+                .collect()
+        }
+        Column::Categorical(v) => v.iter().map(|x| x.as_deref() == Some(value)).collect(),
+    };
+    if !keep.contains(&true) {
+        return Err(ModeratorError::NothingMatches {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            present: values.levels(&all),
+        });
+    }
+    let mut kept = dataset.clone();
+    let mut flags = keep.into_iter();
+    kept.studies.retain(|_| flags.next().unwrap_or(false));
+    Ok(kept)
+}
+
+/// Parses `name=value` and applies [`filter`].
+pub fn apply_filter(dataset: &Dataset, spec: &str) -> Result<Dataset, ModeratorError> {
+    match spec.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            filter(dataset, name.trim(), value.trim())
+        }
+        _ => Err(ModeratorError::BadFilter(spec.to_owned())),
+    }
+}
+
+/// "A, B, C" for up to [`MAX_LISTED_STUDIES`] labels, then "and N more".
+pub fn list_labels(labels: &[String]) -> String {
+    let shown = labels.len().min(MAX_LISTED_STUDIES);
+    let mut text = labels[..shown].join(", ");
+    if labels.len() > shown {
+        text.push_str(&format!(" and {} more", labels.len() - shown));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::dataset::load_json;
+
+    fn data(text: &str) -> Dataset {
+        load_json(text, None).unwrap()
+    }
+
+    const FILE: &str = r#"[
+      {"study": "A", "yi": 0.1, "vi": 0.01, "moderators": {"g": "x", "n": 2, "b": true}},
+      {"study": "B", "yi": 0.2, "vi": 0.01, "moderators": {"g": "y", "n": 1}},
+      {"study": "C", "yi": 0.3, "vi": 0.01, "moderators": {"g": "x", "n": 10, "b": false}}
+    ]"#;
+
+    #[test]
+    fn columns_and_levels() {
+        let d = data(FILE);
+        let all = [0, 1, 2];
+        assert_eq!(column(&d, "g").unwrap().levels(&all), ["x", "y"]);
+        assert_eq!(column(&d, "n").unwrap().levels(&all), ["1", "2", "10"]);
+        let b = column(&d, "b").unwrap();
+        assert!(!b.is_present(1));
+        assert_eq!(b.levels(&all), ["false", "true"]);
+        let g = groups(&column(&d, "n").unwrap());
+        assert_eq!(
+            g,
+            [
+                ("1".into(), vec![1]),
+                ("2".into(), vec![0]),
+                ("10".into(), vec![2])
+            ]
+        );
+        let g = groups(&column(&d, "g").unwrap());
+        assert_eq!(g, [("x".into(), vec![0, 2]), ("y".into(), vec![1])]);
+    }
+
+    #[test]
+    fn unknown_and_mixed_moderators_are_named() {
+        let d = data(FILE);
+        let err = column(&d, "G").unwrap_err().to_string();
+        assert!(err.contains("'G'") && err.contains("b, g, n"), "{err}");
+        let mixed = data(
+            r#"[{"study": "A", "yi": 0, "vi": 1, "moderators": {"m": 1}},
+                {"study": "B", "yi": 0, "vi": 1, "moderators": {"m": "low"}}]"#,
+        );
+        let err = column(&mixed, "m").unwrap_err().to_string();
+        assert!(
+            err.contains("'m'") && err.contains("'A'") && err.contains("'B'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn filters_keep_matching_studies() {
+        let d = data(FILE);
+        let kept = apply_filter(&d, "g=x").unwrap();
+        assert_eq!(kept.studies.len(), 2);
+        assert_eq!(apply_filter(&d, "n = 10").unwrap().studies.len(), 1);
+        assert_eq!(apply_filter(&d, "b=true").unwrap().studies.len(), 1);
+        let err = apply_filter(&d, "g=z").unwrap_err().to_string();
+        assert!(err.contains("x, y"), "{err}");
+        assert!(apply_filter(&d, "g").is_err());
+    }
+}

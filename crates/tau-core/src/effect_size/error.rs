@@ -1,0 +1,138 @@
+//! What can be wrong with one record's effect data, and the checks that say so.
+
+use crate::effect_size::measure::Measure;
+
+/// A problem with one record's effect data. `field` names the offending field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EffectSizeError {
+    /// A field holds an impossible value.
+    #[error("{field} {requirement} (got {value}){hint}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What it must be, e.g. "must be > 0".
+        requirement: String,
+        /// What it holds.
+        value: f64,
+        /// How to fix it: empty, or "; " and a remedy.
+        hint: &'static str,
+    },
+    /// A field the data form needs is absent.
+    #[error(
+        "{field} is missing: {form} data need {needs}; add it{}",
+        if matches!(*form, "generic" | "estimate-and-CI") { "" } else { ", or give yi with vi instead" }
+    )]
+    Missing {
+        /// The missing field.
+        field: &'static str,
+        /// The form the other fields imply.
+        form: &'static str,
+        /// All the fields the form needs.
+        needs: &'static str,
+    },
+    /// No effect data at all.
+    #[error(
+        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2)"
+    )]
+    NoData,
+    /// The data do not fit the measure.
+    #[error(
+        "{form} data cannot give measure {measure}; use {allowed} (set \"measure\" in the file or pass --measure)"
+    )]
+    WrongMeasure {
+        /// The data form.
+        form: &'static str,
+        /// The requested measure.
+        measure: Measure,
+        /// The measures that fit.
+        allowed: &'static str,
+    },
+    /// A field that is not used by this form sits beside the data (e.g. both vi and sei).
+    #[error("{field} and {other} are both given: give only one of them")]
+    Conflict {
+        /// The first field.
+        field: &'static str,
+        /// The second field.
+        other: &'static str,
+    },
+    /// Valid-looking values whose effect size or variance is not a usable number.
+    #[error(
+        "these values give yi = {yi} and vi = {vi}: an effect size needs a finite yi and a positive, finite vi; the values are too extreme for double precision, check them for typos"
+    )]
+    Degenerate {
+        /// The outcome computed.
+        yi: f64,
+        /// The sampling variance computed.
+        vi: f64,
+    },
+}
+
+impl EffectSizeError {
+    /// The field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            EffectSizeError::Invalid { field, .. }
+            | EffectSizeError::Missing { field, .. }
+            | EffectSizeError::Conflict { field, .. } => Some(field),
+            EffectSizeError::NoData
+            | EffectSizeError::WrongMeasure { .. }
+            | EffectSizeError::Degenerate { .. } => None,
+        }
+    }
+}
+
+pub(super) type Result<T> = std::result::Result<T, EffectSizeError>;
+
+pub(super) fn require(
+    field: &'static str,
+    value: Option<f64>,
+    form: &'static str,
+    needs: &'static str,
+) -> Result<f64> {
+    let value = value.ok_or(EffectSizeError::Missing { field, form, needs })?;
+    check(
+        value.is_finite(),
+        field,
+        "must be a finite number",
+        value,
+        "; write a number, or leave the field out if it is unknown",
+    )?;
+    Ok(value)
+}
+
+/// `Ok` when `ok`, else the error "`field` `requirement` (got `value`)`hint`".
+pub(super) fn check(
+    ok: bool,
+    field: &'static str,
+    requirement: &str,
+    value: f64,
+    hint: &'static str,
+) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(EffectSizeError::Invalid {
+            field,
+            requirement: requirement.to_owned(),
+            value,
+            hint,
+        })
+    }
+}
+
+/// [`check`] with a requirement built only when the check fails (most checks
+/// pass, and formatting numbers costs more than computing the effect size).
+pub(super) fn check_lazy(
+    ok: bool,
+    field: &'static str,
+    requirement: impl FnOnce() -> String,
+    value: f64,
+    hint: &'static str,
+) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        check(false, field, &requirement(), value, hint)
+    }
+}

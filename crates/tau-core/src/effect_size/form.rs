@@ -1,0 +1,80 @@
+//! The forms effect data take in a record, recognised from the fields present.
+
+use crate::effect_size::measure::Measure;
+use crate::input::Record;
+
+/// The form a record's effect data take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataForm {
+    /// yi with vi or sei.
+    Generic,
+    /// estimate with a CI.
+    EstimateCi,
+    /// Means, SDs and sizes of two groups.
+    Continuous,
+    /// Events and sizes of two groups.
+    Binary,
+    /// A correlation and its sample size.
+    Correlation,
+    /// Events out of n in one group.
+    Proportion,
+    /// A two-sample t statistic.
+    TStatistic,
+}
+
+impl DataForm {
+    /// Recognises the form from the fields present.
+    pub fn of(record: &Record) -> Option<DataForm> {
+        let any = |fields: &[Option<f64>]| fields.iter().any(Option::is_some);
+        Some(if record.yi.is_some() {
+            DataForm::Generic
+        } else if any(&[record.estimate, record.ci_lower, record.ci_upper]) {
+            DataForm::EstimateCi
+        } else if any(&[record.m1, record.m2, record.sd1, record.sd2]) {
+            DataForm::Continuous
+        } else if any(&[record.events1, record.events2]) {
+            DataForm::Binary
+        } else if record.r.is_some() {
+            DataForm::Correlation
+        } else if record.events.is_some() {
+            DataForm::Proportion
+        } else if record.t.is_some() {
+            DataForm::TStatistic
+        } else {
+            return None;
+        })
+    }
+
+    /// A name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataForm::Generic => "generic (yi)",
+            DataForm::EstimateCi => "estimate-and-CI",
+            DataForm::Continuous => "two-group continuous",
+            DataForm::Binary => "two-group binary",
+            DataForm::Correlation => "correlation",
+            DataForm::Proportion => "single-proportion",
+            DataForm::TStatistic => "t-statistic",
+        }
+    }
+
+    /// The measures this form can produce.
+    pub(super) fn allowed(self) -> &'static str {
+        match self {
+            DataForm::Generic | DataForm::EstimateCi => "any measure",
+            DataForm::Continuous => "SMD or MD",
+            DataForm::Binary => "OR, RR or RD",
+            DataForm::Correlation => "ZCOR or COR",
+            DataForm::Proportion => "PR or PLO",
+            DataForm::TStatistic => "SMD",
+        }
+    }
+
+    /// The measure a file of this form most naturally uses, when none is named.
+    pub fn default_measure(self) -> Option<Measure> {
+        match self {
+            DataForm::Generic | DataForm::EstimateCi => Some(Measure::GEN),
+            _ => None,
+        }
+    }
+}

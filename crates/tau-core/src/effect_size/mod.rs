@@ -1,0 +1,378 @@
+//! Effect sizes and their sampling variances from study records, as metafor's
+//! `escalc()` computes them with its defaults.
+//!
+//! * SMD: Hedges' g = c(m)·(m₁ − m₂)/s_p with the exact correction
+//!   c(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n₁ + n₂ − 2, and the large-sample
+//!   variance v = 1/n₁ + 1/n₂ + g²/(2(n₁ + n₂)) (Hedges 1981; metafor `vtype = "LS"`).
+//!   From a t statistic, d = t·√(1/n₁ + 1/n₂), then the same correction.
+//! * MD: m₁ − m₂, v = sd₁²/n₁ + sd₂²/n₂.
+//! * OR, RR (log scale), RD from the 2×2 table (a, b, c, d) = (events₁, n₁ − events₁,
+//!   events₂, n₂ − events₂); a table with a zero cell gets 1/2 added to every
+//!   cell (metafor `add = 1/2, to = "only0"`).
+//!   log OR = ln(ad/bc), v = 1/a + 1/b + 1/c + 1/d; log RR = ln((a/n₁)/(c/n₂)),
+//!   v = 1/a − 1/n₁ + 1/c − 1/n₂; RD = a/n₁ − c/n₂, v = p₁(1−p₁)/n₁ + p₂(1−p₂)/n₂.
+//! * ZCOR: atanh(r), v = 1/(n − 3). COR: r, v = (1 − r²)²/(n − 1).
+//! * PR: p = x/n, v = p(1 − p)/n. PLO: ln(x/(n − x)), v = 1/x + 1/(n − x); a zero
+//!   cell (x = 0 or x = n) gets 1/2 added to x and n − x.
+//! * Generic: yi with vi, or sei (v = sei²), or an estimate with a CI: on the log
+//!   scale for OR/RR, sei = (upper − lower) / (2 z₁₋α/₂).
+
+mod error;
+mod form;
+pub mod measure;
+
+use statrs::function::gamma::ln_gamma;
+
+pub use error::EffectSizeError;
+use error::{Result, check, check_lazy, require};
+pub use form::DataForm;
+
+use crate::effect_size::measure::Measure;
+use crate::input::Record;
+use crate::model::distribution::normal_upper;
+
+/// An effect size on the analysis scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EffectSize {
+    /// The outcome yᵢ.
+    pub yi: f64,
+    /// Its sampling variance vᵢ.
+    pub vi: f64,
+    /// Whether 1/2 was added to the cells because one of them was zero.
+    pub zero_cell_corrected: bool,
+}
+
+/// Computes the effect size of one record under `measure`.
+pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
+    let form = DataForm::of(record).ok_or(EffectSizeError::NoData)?;
+    let wrong = || EffectSizeError::WrongMeasure {
+        form: form.name(),
+        measure,
+        allowed: form.allowed(),
+    };
+    let plain = |yi: f64, vi: f64| EffectSize {
+        yi,
+        vi,
+        zero_cell_corrected: false,
+    };
+    let es = match form {
+        DataForm::Generic => generic(record).map(|(yi, vi)| plain(yi, vi)),
+        DataForm::EstimateCi => from_ci(record, measure).map(|(yi, vi)| plain(yi, vi)),
+        DataForm::Continuous => match measure {
+            Measure::SMD | Measure::MD => continuous(record, measure).map(|(yi, vi)| plain(yi, vi)),
+            _ => Err(wrong()),
+        },
+        DataForm::Binary => match measure {
+            Measure::OR | Measure::RR | Measure::RD => binary(record, measure),
+            _ => Err(wrong()),
+        },
+        DataForm::Correlation => match measure {
+            Measure::ZCOR | Measure::COR => {
+                correlation(record, measure).map(|(yi, vi)| plain(yi, vi))
+            }
+            _ => Err(wrong()),
+        },
+        DataForm::Proportion => match measure {
+            Measure::PR | Measure::PLO => proportion(record, measure),
+            _ => Err(wrong()),
+        },
+        DataForm::TStatistic => match measure {
+            Measure::SMD => t_statistic(record).map(|(yi, vi)| plain(yi, vi)),
+            _ => Err(wrong()),
+        },
+    }?;
+    // Every input passed its checks, yet extreme magnitudes can still
+    // overflow or underflow (e.g. sei = 1e-200 squares to 0).
+    if es.yi.is_finite() && es.vi.is_finite() && es.vi > 0.0 {
+        Ok(es)
+    } else {
+        Err(EffectSizeError::Degenerate {
+            yi: es.yi,
+            vi: es.vi,
+        })
+    }
+}
+
+fn generic(record: &Record) -> Result<(f64, f64)> {
+    const NEEDS: &str = "yi with vi or sei";
+    let yi = require("yi", record.yi, "generic", NEEDS)?;
+    let vi = match (record.vi, record.sei) {
+        (Some(_), Some(_)) => {
+            return Err(EffectSizeError::Conflict {
+                field: "vi",
+                other: "sei",
+            });
+        }
+        (Some(_), None) => {
+            let vi = require("vi", record.vi, "generic", NEEDS)?;
+            check(
+                vi > 0.0,
+                "vi",
+                "must be > 0",
+                vi,
+                "; a sampling variance is positive: check for a typo, or give a standard error as sei",
+            )?;
+            vi
+        }
+        (None, Some(_)) => {
+            let sei = require("sei", record.sei, "generic", NEEDS)?;
+            check(
+                sei > 0.0,
+                "sei",
+                "must be > 0",
+                sei,
+                "; a standard error is positive: check for a typo",
+            )?;
+            sei * sei
+        }
+        (None, None) => {
+            return Err(EffectSizeError::Missing {
+                field: "vi",
+                form: "generic",
+                needs: NEEDS,
+            });
+        }
+    };
+    Ok((yi, vi))
+}
+
+fn from_ci(record: &Record, measure: Measure) -> Result<(f64, f64)> {
+    const FORM: &str = "estimate-and-CI";
+    const NEEDS: &str = "estimate, ci_lower and ci_upper (and optionally ci_level)";
+    let estimate = require("estimate", record.estimate, FORM, NEEDS)?;
+    let lower = require("ci_lower", record.ci_lower, FORM, NEEDS)?;
+    let upper = require("ci_upper", record.ci_upper, FORM, NEEDS)?;
+    let level = match record.ci_level {
+        Some(level) => {
+            check(
+                level > 1.0 && level < 100.0,
+                "ci_level",
+                "must be a percentage between 1 and 100, e.g. 95",
+                level,
+                "; write 95 for a 95% CI, not 0.95",
+            )?;
+            level
+        }
+        None => 95.0,
+    };
+    check_lazy(
+        lower < upper,
+        "ci_lower",
+        || format!("must be below ci_upper = {upper}"),
+        lower,
+        "; swap ci_lower and ci_upper if the CI was entered reversed",
+    )?;
+    check_lazy(
+        lower <= estimate && estimate <= upper,
+        "estimate",
+        || format!("must lie within its CI [{lower}, {upper}]"),
+        estimate,
+        "; check that the estimate and both limits are on the same scale",
+    )?;
+    let (estimate, lower, upper) = if measure.is_ratio() {
+        check_lazy(
+            lower > 0.0,
+            "ci_lower",
+            || format!("must be > 0 for a ratio measure ({measure})"),
+            lower,
+            "; give the ratios as reported, not their logarithms",
+        )?;
+        (estimate.ln(), lower.ln(), upper.ln())
+    } else {
+        (estimate, lower, upper)
+    };
+    let z = normal_upper((1.0 - level / 100.0) / 2.0);
+    let sei = (upper - lower) / (2.0 * z);
+    Ok((estimate, sei * sei))
+}
+
+/// Hedges' exact small-sample correction c(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)).
+pub fn hedges_correction(m: f64) -> f64 {
+    (ln_gamma(m / 2.0) - (m / 2.0).sqrt().ln() - ln_gamma((m - 1.0) / 2.0)).exp()
+}
+
+fn group_sizes(record: &Record, form: &'static str, needs: &'static str) -> Result<(f64, f64)> {
+    let n1 = require("n1", record.n1, form, needs)?;
+    let n2 = require("n2", record.n2, form, needs)?;
+    const HINT: &str = "; a group needs two or more participants to have a standard deviation";
+    check(n1 >= 2.0, "n1", "must be at least 2", n1, HINT)?;
+    check(n2 >= 2.0, "n2", "must be at least 2", n2, HINT)?;
+    Ok((n1, n2))
+}
+
+fn continuous(record: &Record, measure: Measure) -> Result<(f64, f64)> {
+    const FORM: &str = "two-group continuous";
+    const NEEDS: &str = "n1, m1, sd1, n2, m2, sd2";
+    let (n1, n2) = group_sizes(record, FORM, NEEDS)?;
+    let m1 = require("m1", record.m1, FORM, NEEDS)?;
+    let m2 = require("m2", record.m2, FORM, NEEDS)?;
+    let sd1 = require("sd1", record.sd1, FORM, NEEDS)?;
+    let sd2 = require("sd2", record.sd2, FORM, NEEDS)?;
+    const SD_HINT: &str = "; a standard deviation of 0 or less is impossible for measured data: check the value (from a standard error, sd = se·√n)";
+    check(sd1 > 0.0, "sd1", "must be > 0", sd1, SD_HINT)?;
+    check(sd2 > 0.0, "sd2", "must be > 0", sd2, SD_HINT)?;
+    if measure == Measure::MD {
+        return Ok((m1 - m2, sd1 * sd1 / n1 + sd2 * sd2 / n2));
+    }
+    let pooled_sd = (((n1 - 1.0) * sd1 * sd1 + (n2 - 1.0) * sd2 * sd2) / (n1 + n2 - 2.0)).sqrt();
+    Ok(hedges_g((m1 - m2) / pooled_sd, n1, n2))
+}
+
+/// Hedges' g and its large-sample variance from Cohen's d.
+fn hedges_g(d: f64, n1: f64, n2: f64) -> (f64, f64) {
+    let g = hedges_correction(n1 + n2 - 2.0) * d;
+    (g, 1.0 / n1 + 1.0 / n2 + g * g / (2.0 * (n1 + n2)))
+}
+
+fn t_statistic(record: &Record) -> Result<(f64, f64)> {
+    const FORM: &str = "t-statistic";
+    const NEEDS: &str = "t, n1, n2";
+    let t = require("t", record.t, FORM, NEEDS)?;
+    let (n1, n2) = group_sizes(record, FORM, NEEDS)?;
+    Ok(hedges_g(t * (1.0 / n1 + 1.0 / n2).sqrt(), n1, n2))
+}
+
+fn count(
+    field: &'static str,
+    value: Option<f64>,
+    form: &'static str,
+    needs: &'static str,
+) -> Result<f64> {
+    let value = require(field, value, form, needs)?;
+    check(
+        value >= 0.0,
+        field,
+        "must be ≥ 0",
+        value,
+        "; it is a number of events",
+    )?;
+    Ok(value)
+}
+
+fn binary(record: &Record, measure: Measure) -> Result<EffectSize> {
+    const FORM: &str = "two-group binary";
+    const NEEDS: &str = "events1, n1, events2, n2";
+    let events1 = count("events1", record.events1, FORM, NEEDS)?;
+    let events2 = count("events2", record.events2, FORM, NEEDS)?;
+    let n1 = require("n1", record.n1, FORM, NEEDS)?;
+    let n2 = require("n2", record.n2, FORM, NEEDS)?;
+    const SIZE_HINT: &str = "; it is the size of the group";
+    const EVENTS_HINT: &str =
+        "; n1 and n2 are the groups' total sizes (events plus non-events), not their non-events";
+    check(n1 >= 1.0, "n1", "must be at least 1", n1, SIZE_HINT)?;
+    check(n2 >= 1.0, "n2", "must be at least 1", n2, SIZE_HINT)?;
+    check_lazy(
+        events1 <= n1,
+        "events1",
+        || format!("cannot exceed n1 = {n1}"),
+        events1,
+        EVENTS_HINT,
+    )?;
+    check_lazy(
+        events2 <= n2,
+        "events2",
+        || format!("cannot exceed n2 = {n2}"),
+        events2,
+        EVENTS_HINT,
+    )?;
+    let (mut a, mut b, mut c, mut d) = (events1, n1 - events1, events2, n2 - events2);
+    let corrected = [a, b, c, d].contains(&0.0);
+    if corrected {
+        a += 0.5;
+        b += 0.5;
+        c += 0.5;
+        d += 0.5;
+    }
+    let (n1, n2) = (a + b, c + d);
+    let (yi, vi) = match measure {
+        Measure::OR => (
+            (a * d / (b * c)).ln(),
+            1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
+        ),
+        Measure::RR => (
+            ((a / n1) / (c / n2)).ln(),
+            1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2,
+        ),
+        _ => {
+            let (p1, p2) = (a / n1, c / n2);
+            (p1 - p2, p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2)
+        }
+    };
+    Ok(EffectSize {
+        yi,
+        vi,
+        zero_cell_corrected: corrected,
+    })
+}
+
+fn correlation(record: &Record, measure: Measure) -> Result<(f64, f64)> {
+    const FORM: &str = "correlation";
+    const NEEDS: &str = "r, n";
+    let r = require("r", record.r, FORM, NEEDS)?;
+    let n = require("n", record.n, FORM, NEEDS)?;
+    check(
+        r.abs() < 1.0,
+        "r",
+        "must lie strictly between -1 and 1",
+        r,
+        "; give the correlation itself, not a percentage or a Fisher z value",
+    )?;
+    if measure == Measure::ZCOR {
+        check(
+            n > 3.0,
+            "n",
+            "must be more than 3 for Fisher's z, whose variance is 1/(n - 3)",
+            n,
+            "; use measure COR for such small samples",
+        )?;
+        Ok((r.atanh(), 1.0 / (n - 3.0)))
+    } else {
+        check(
+            n > 1.0,
+            "n",
+            "must be more than 1",
+            n,
+            "; it is the sample size",
+        )?;
+        Ok((r, (1.0 - r * r).powi(2) / (n - 1.0)))
+    }
+}
+
+fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
+    const FORM: &str = "single-proportion";
+    const NEEDS: &str = "events, n";
+    let events = count("events", record.events, FORM, NEEDS)?;
+    let n = require("n", record.n, FORM, NEEDS)?;
+    check(
+        n >= 1.0,
+        "n",
+        "must be at least 1",
+        n,
+        "; it is the sample size",
+    )?;
+    check_lazy(
+        events <= n,
+        "events",
+        || format!("cannot exceed n = {n}"),
+        events,
+        "; n is the total sample size, not the number of non-events",
+    )?;
+    let (mut x, mut m) = (events, n - events);
+    let corrected = x == 0.0 || m == 0.0;
+    if corrected {
+        x += 0.5;
+        m += 0.5;
+    }
+    let n = x + m;
+    let (yi, vi) = if measure == Measure::PR {
+        let p = x / n;
+        (p, p * (1.0 - p) / n)
+    } else {
+        ((x / m).ln(), 1.0 / x + 1.0 / m)
+    };
+    Ok(EffectSize {
+        yi,
+        vi,
+        zero_cell_corrected: corrected,
+    })
+}

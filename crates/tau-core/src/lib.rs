@@ -1,0 +1,51 @@
+//! # tau-core: meta-analysis checked against metafor
+//!
+//! The pipeline, one module per stage:
+//!
+//! * [`input`]: study records from JSON or CSV bytes;
+//! * [`effect_size`] and [`data`]: records to effect sizes (metafor `escalc`),
+//!   the data set and its moderators;
+//! * [`model`]: common- and random-effects models, τ² estimators, heterogeneity (metafor `rma`);
+//! * [`pool`](mod@pool): the pooled summary with its intervals;
+//! * [`subgroup`](mod@subgroup) and [`regression`]: moderator analysis (subgroups,
+//!   meta-regression, permutation tests);
+//! * [`bias`](mod@bias): small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);
+//! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
+//! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
+//! * [`report`]: text, JSON and CSV views of the results;
+//! * [`settings`]: how a result was computed, and tau's version.
+//!
+//! The core prints nothing and touches no files: it reads from byte slices and
+//! writes to [`std::io::Write`]. Figures live in the `tau-plot` crate, and the
+//! `tau` binary does the I/O. With the default feature `parallel`, batch
+//! analyses use rayon; without it the core builds for `wasm32-unknown-unknown`.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod bias;
+pub mod data;
+pub mod effect_size;
+pub mod input;
+pub mod model;
+mod par;
+pub mod pool;
+pub mod regression;
+pub mod report;
+pub mod sensitivity;
+pub mod settings;
+pub mod simulate;
+pub mod subgroup;
+
+pub use bias::{BiasResult, bias};
+pub use data::dataset::{Dataset, LoadError, Study};
+pub use effect_size::measure::Measure;
+pub use model::{FitOptions, Method, Test};
+pub use pool::{PoolResult, pool};
+pub use regression::{RegressionResult, regress};
+pub use sensitivity::{
+    baujat::baujat, cumulative::cumulative, influence::influence, leave_one_out::leave_one_out,
+};
+pub use settings::{Settings, VERSION};
+pub use simulate::{SimulationResult, simulate};
+pub use subgroup::{SubgroupResult, subgroup};

@@ -1,0 +1,328 @@
+//! Estimators of the between-study variance τ², under metafor's names.
+//!
+//! Each estimator follows `metafor::rma.uni` (Viechtbauer 2005; 2010) to the
+//! step, including its start values, step halving and stopping rule, so that
+//! iterative estimates agree with metafor's to far better than the
+//! convergence threshold. As in metafor, τ² is estimated from the mean-centred
+//! outcomes (which changes nothing when the model has an intercept).
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+
+pub use super::convergence::{Control, Convergence, Fallback, Tau2Error};
+use super::quadratic_forms::{self, Forms, Wanted};
+use super::wls::SingularDesign;
+use super::zeroin::zeroin;
+
+/// A τ² estimator, named as in metafor's `rma(method = ...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum Method {
+    /// Common (equal) effect: τ² = 0 (metafor `"EE"`, formerly `"FE"`).
+    #[serde(rename = "EE")]
+    EE,
+    /// DerSimonian & Laird (1986) method of moments.
+    DL,
+    /// Restricted maximum likelihood (Viechtbauer 2005), metafor's default.
+    REML,
+    /// Maximum likelihood (Hardy & Thompson 1996).
+    ML,
+    /// Paule & Mandel (1982): the generalised Q equals its expectation.
+    PM,
+    /// Hedges (1983) / Hedges & Olkin (1985) unweighted method of moments.
+    HE,
+    /// Hunter & Schmidt (2004).
+    HS,
+    /// Sidik & Jonkman (2005).
+    SJ,
+    /// Empirical Bayes (Morris 1983; Berkey et al. 1995).
+    EB,
+}
+
+impl Method {
+    /// All estimators, in the order metafor's documentation lists them.
+    pub const ALL: [Method; 9] = [
+        Method::EE,
+        Method::DL,
+        Method::REML,
+        Method::ML,
+        Method::PM,
+        Method::HE,
+        Method::HS,
+        Method::SJ,
+        Method::EB,
+    ];
+
+    /// metafor's name of the estimator.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::EE => "EE",
+            Method::DL => "DL",
+            Method::REML => "REML",
+            Method::ML => "ML",
+            Method::PM => "PM",
+            Method::HE => "HE",
+            Method::HS => "HS",
+            Method::SJ => "SJ",
+            Method::EB => "EB",
+        }
+    }
+
+    /// Parses a metafor name (case-insensitive; `FE` and `CE` mean `EE`).
+    pub fn parse(name: &str) -> Option<Method> {
+        let upper = name.to_ascii_uppercase();
+        match upper.as_str() {
+            "FE" | "CE" => Some(Method::EE),
+            _ => Method::ALL.into_iter().find(|m| m.name() == upper),
+        }
+    }
+
+    /// Whether the estimator iterates (and so can fail to converge).
+    pub fn is_iterative(self) -> bool {
+        matches!(self, Method::REML | Method::ML | Method::EB | Method::PM)
+    }
+}
+
+/// The data an estimator sees: outcomes, sampling variances and the design.
+#[derive(Debug, Clone, Copy)]
+pub struct Problem<'a> {
+    /// Mean-centred outcomes (metafor's `Ymc`).
+    pub yc: &'a [f64],
+    /// Sampling variances.
+    pub vi: &'a [f64],
+    /// The k×p model matrix.
+    pub x: &'a DMatrix<f64>,
+}
+
+impl Problem<'_> {
+    fn k(&self) -> f64 {
+        self.vi.len() as f64
+    }
+    fn p(&self) -> f64 {
+        self.x.ncols() as f64
+    }
+    /// Quadratic forms and traces of P(τ²), with weights 1/(vᵢ + τ²).
+    pub fn forms(&self, tau2: f64, wanted: Wanted) -> Result<Forms, SingularDesign> {
+        quadratic_forms::at_tau2(self.x, self.yc, self.vi, tau2, wanted)
+    }
+    /// Generalised Q: y'P(τ²)y with weights 1/(vᵢ + τ²).
+    pub fn generalised_q(&self, tau2: f64) -> Result<f64, SingularDesign> {
+        Ok(self.forms(tau2, Wanted::Q)?.rss)
+    }
+}
+
+/// Estimates τ² with `method`. The result is truncated at 0, as in metafor.
+pub fn estimate(
+    method: Method,
+    problem: &Problem<'_>,
+    control: &Control,
+) -> Result<(f64, Convergence), Tau2Error> {
+    // Truncated at 0 as in metafor; a non-finite value is an error, since
+    // NaN.max(0) would silently give 0.
+    let closed = |tau2: f64| {
+        if !tau2.is_finite() {
+            return Err(Tau2Error::NotFinite {
+                method: method.name(),
+                value: tau2,
+            });
+        }
+        let convergence = Convergence {
+            truncated_from: (tau2 < 0.0).then_some(tau2),
+            ..Convergence::closed_form()
+        };
+        Ok((tau2.max(0.0), convergence))
+    };
+    Ok(match method {
+        Method::EE => closed(0.0)?,
+        Method::DL => closed(dersimonian_laird(problem)?)?,
+        Method::HE => closed(hedges(problem)?)?,
+        Method::HS => closed(hunter_schmidt(problem)?)?,
+        Method::SJ => closed(sidik_jonkman(problem)?)?,
+        Method::PM => paule_mandel(problem, control)?,
+        Method::ML | Method::REML | Method::EB => fisher_scoring(method, problem, control)?,
+    })
+}
+
+/// DerSimonian-Laird: τ² = (Q − (k − p)) / tr(P), with weights 1/vᵢ.
+pub fn dersimonian_laird(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
+    let forms = problem.forms(0.0, Wanted::TR_P)?;
+    Ok((forms.rss - (problem.k() - problem.p())) / forms.tr_p)
+}
+
+/// Hedges: τ² = (RSS_OLS − tr(P₀V)) / (k − p), with P₀ the unweighted residual maker.
+///
+/// tr(P₀V) = Σ vᵢ − tr((X'X)⁻¹ X'VX).
+pub fn hedges(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
+    let (rss, tr_pv) = quadratic_forms::unweighted(problem.x, problem.yc, problem.vi)?;
+    Ok((rss - tr_pv) / (problem.k() - problem.p()))
+}
+
+/// Hunter-Schmidt: τ² = (Q − k) / Σ wᵢ, with weights 1/vᵢ.
+pub fn hunter_schmidt(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
+    let forms = problem.forms(0.0, Wanted::Q)?;
+    Ok((forms.rss - problem.k()) / forms.sum_w)
+}
+
+/// Sidik-Jonkman: τ₀² = Σ(yᵢ − ȳ)²/k, then τ² = τ₀² · y'P(τ₀²)y / (k − p).
+pub fn sidik_jonkman(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
+    let tau2_0 = problem.yc.iter().map(|y| y * y).sum::<f64>() / problem.k();
+    Ok(tau2_0 * problem.generalised_q(tau2_0)? / (problem.k() - problem.p()))
+}
+
+/// Paule-Mandel: the τ² at which the generalised Q equals k − p.
+///
+/// Searched on [0, max(100, 10·MAD(y)²)] with R's `uniroot()` settings, as metafor does.
+pub fn paule_mandel(
+    problem: &Problem<'_>,
+    control: &Control,
+) -> Result<(f64, Convergence), Tau2Error> {
+    let target = problem.k() - problem.p();
+    let upper = 100f64.max(10.0 * mad(problem.yc).powi(2));
+    let f_lower = problem.generalised_q(0.0)? - target;
+    if f_lower < 0.0 {
+        return Ok((0.0, Convergence::closed_form()));
+    }
+    let f_upper = problem.generalised_q(upper)? - target;
+    if f_upper > 0.0 {
+        return Err(Tau2Error::NoRoot { upper });
+    }
+    let mut singular = None;
+    let root = zeroin(
+        |tau2| match problem.generalised_q(tau2) {
+            Ok(q) => q - target,
+            Err(e) => {
+                singular = Some(e);
+                0.0
+            }
+        },
+        0.0,
+        upper,
+        f_lower,
+        f_upper,
+        control.tol,
+        control.max_iter,
+    );
+    if let Some(e) = singular {
+        return Err(e.into());
+    }
+    let root = root.map_err(|last| Tau2Error::NotConverged {
+        method: "PM",
+        max_iter: control.max_iter,
+        last_change: last.precision,
+    })?;
+    Ok((
+        root.x.max(0.0),
+        Convergence {
+            iterations: root.iterations,
+            final_change: root.precision,
+            ..Convergence::closed_form()
+        },
+    ))
+}
+
+/// Median absolute deviation scaled for consistency at the normal, as R's `mad()`.
+fn mad(y: &[f64]) -> f64 {
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n == 0 {
+            return 0.0;
+        }
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let mut values = y.to_vec();
+    let centre = median(&mut values);
+    let mut deviations: Vec<f64> = y.iter().map(|v| (v - centre).abs()).collect();
+    1.4826 * median(&mut deviations)
+}
+
+/// Fisher scoring for ML, REML and EB, started at the Hedges estimate.
+///
+/// Updates (with W = diag(1/(vᵢ + τ²))):
+/// * ML: Δ = (y'PPy − Σwᵢ) / Σwᵢ²;
+/// * REML: Δ = (y'PPy − tr P) / tr PP;
+/// * EB: Δ = (y'Py · k/(k − p) − k) / Σwᵢ.
+///
+/// A step that would make τ² negative is halved until it does not. Iteration
+/// stops when |Δτ²| < threshold; more than `max_iter` iterations is failure.
+fn fisher_scoring(
+    method: Method,
+    problem: &Problem<'_>,
+    control: &Control,
+) -> Result<(f64, Convergence), Tau2Error> {
+    let (k, p) = (problem.k(), problem.p());
+    let mut tau2 = hedges(problem)?.max(0.0);
+    let mut change = control.threshold + 1.0;
+    let mut iterations = 0;
+    while change > control.threshold {
+        iterations += 1;
+        let wanted = if method == Method::REML {
+            Wanted::TRACES
+        } else {
+            Wanted::Q
+        };
+        let f = problem.forms(tau2, wanted)?;
+        let mut adj = match method {
+            Method::ML => (f.rss_pp - f.sum_w) / f.sum_w2,
+            Method::REML => (f.rss_pp - f.tr_p) / f.tr_pp,
+            _ => (f.rss * k / (k - p) - k) / f.sum_w,
+        };
+        // metafor sets a NaN step to 0. An infinite step (weights that
+        // overflowed) is treated the same way: halving it would never end.
+        if !adj.is_finite() {
+            adj = 0.0;
+        }
+        while tau2 + adj < 0.0 {
+            adj /= 2.0;
+        }
+        let old = tau2;
+        tau2 += adj;
+        change = (old - tau2).abs();
+        if iterations > control.max_iter {
+            return Err(Tau2Error::NotConverged {
+                method: method.name(),
+                max_iter: control.max_iter,
+                last_change: change,
+            });
+        }
+    }
+    let mut reset_to_zero = false;
+    if matches!(method, Method::ML | Method::REML)
+        && tau2 > control.threshold
+        && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
+            > control.tol
+    {
+        tau2 = 0.0;
+        reset_to_zero = true;
+    }
+    Ok((
+        tau2.max(0.0),
+        Convergence {
+            iterations,
+            final_change: change,
+            reset_to_zero,
+            ..Convergence::closed_form()
+        },
+    ))
+}
+
+/// The ML or REML log-likelihood at τ² (up to what metafor's `ll0check` compares).
+fn log_likelihood(method: Method, problem: &Problem<'_>, tau2: f64) -> Result<f64, SingularDesign> {
+    let (k, p) = (problem.k(), problem.p());
+    let wanted = if method == Method::ML {
+        Wanted::Q
+    } else {
+        Wanted::LOG_DET
+    };
+    let f = problem.forms(tau2, wanted)?;
+    let sum_log_v: f64 = problem.vi.iter().map(|v| (v + tau2).ln()).sum();
+    let two_pi = 2.0 * std::f64::consts::PI;
+    Ok(match method {
+        Method::ML => -0.5 * k * two_pi.ln() - 0.5 * sum_log_v - 0.5 * f.rss,
+        _ => -0.5 * (k - p) * two_pi.ln() - 0.5 * sum_log_v - 0.5 * f.log_det - 0.5 * f.rss,
+    })
+}

@@ -1,0 +1,30 @@
+//! Parallel iteration with rayon where the `parallel` feature is on, plain
+//! iteration where it is off (for `wasm32-unknown-unknown`). Both collect in
+//! order, so results never depend on the feature or the number of threads.
+
+#[cfg(feature = "parallel")]
+pub(crate) use rayon::prelude::*;
+
+/// `into_par_iter()` as a sequential iterator.
+#[cfg(not(feature = "parallel"))]
+pub(crate) trait IntoParallelIterator: IntoIterator + Sized {
+    fn into_par_iter(self) -> Self::IntoIter {
+        self.into_iter()
+    }
+}
+
+#[cfg(not(feature = "parallel"))]
+impl<I: IntoIterator> IntoParallelIterator for I {}
+
+/// `par_iter()` on a slice as a sequential iterator.
+#[cfg(not(feature = "parallel"))]
+pub(crate) trait ParallelSlice<T> {
+    fn par_iter(&self) -> std::slice::Iter<'_, T>;
+}
+
+#[cfg(not(feature = "parallel"))]
+impl<T> ParallelSlice<T> for [T] {
+    fn par_iter(&self) -> std::slice::Iter<'_, T> {
+        self.iter()
+    }
+}

@@ -1,0 +1,300 @@
+//! Pooling: the common-effect or random-effects summary of a data set, with
+//! heterogeneity statistics, the Q-profile CI for τ² and the prediction
+//! interval (metafor `rma()`, `confint()` and `predict()`).
+//!
+//! The prediction interval is μ̂ ± c·√(SE(μ̂)² + τ̂²), with c the normal
+//! quantile under z tests and the t(k − 1) quantile under Knapp-Hartung
+//! (as metafor's `predict.rma`; Riley et al. 2011 discuss the alternatives).
+
+use serde::Serialize;
+
+use crate::data::dataset::{Dataset, Study};
+use crate::model::distribution::normal_upper;
+use crate::model::{
+    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Test, fit, intercept_design,
+    q_profile_ci,
+};
+use crate::settings::Settings;
+
+/// One study's line in the results, made on demand from the data set and
+/// the weights ([`PoolResult::rows`]): at 10⁶ studies a stored table would
+/// double the memory of the data set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudyRow<'a> {
+    /// Label.
+    pub study: &'a str,
+    /// Outcome.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+    /// Standard error √vᵢ.
+    pub sei: f64,
+    /// Lower limit of the study's normal-theory CI.
+    pub ci_lower: f64,
+    /// Upper limit.
+    pub ci_upper: f64,
+    /// Weight in the pooled estimate, percent.
+    pub weight: f64,
+}
+
+/// Back-transformed summary for measures with a natural scale (OR, RR, r, proportion).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transformed {
+    /// Name of the scale, e.g. "RR".
+    pub scale: &'static str,
+    /// Back-transformed estimate.
+    pub estimate: f64,
+    /// Back-transformed CI.
+    pub ci_lower: f64,
+    /// Back-transformed CI.
+    pub ci_upper: f64,
+    /// Back-transformed prediction interval.
+    pub pi_lower: f64,
+    /// Back-transformed prediction interval.
+    pub pi_upper: f64,
+}
+
+/// The pooled result. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolResult {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Number of studies.
+    pub k: usize,
+    /// Pooled estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// z or t statistic.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+    /// Degrees of freedom of the t test (Knapp-Hartung only).
+    pub df: Option<f64>,
+    /// Estimated τ².
+    pub tau2: f64,
+    /// τ = √τ².
+    pub tau: f64,
+    /// Q-profile CI for τ² (`null` for the common-effect model).
+    pub tau2_ci: Option<[f64; 2]>,
+    /// I² in percent.
+    #[serde(rename = "I2")]
+    pub i2: f64,
+    /// Q-profile CI for I².
+    #[serde(rename = "I2_ci")]
+    pub i2_ci: Option<[f64; 2]>,
+    /// H².
+    #[serde(rename = "H2")]
+    pub h2: f64,
+    /// Q-profile CI for H².
+    #[serde(rename = "H2_ci")]
+    pub h2_ci: Option<[f64; 2]>,
+    /// Cochran's Q.
+    #[serde(rename = "Q")]
+    pub q: f64,
+    /// Its degrees of freedom.
+    #[serde(rename = "Q_df")]
+    pub q_df: usize,
+    /// Its p-value.
+    #[serde(rename = "Q_p")]
+    pub q_p: f64,
+    /// Lower prediction limit.
+    pub pi_lower: f64,
+    /// Upper prediction limit.
+    pub pi_upper: f64,
+    /// Back-transformed summary, for OR, RR, ZCOR and PLO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transformed: Option<Transformed>,
+    /// Each study's weight in the pooled estimate, percent, in data-set
+    /// order. The per-study table is [`PoolResult::rows`]; in JSON it is
+    /// the `studies` array of [`crate::report::json::PoolJson`].
+    #[serde(skip)]
+    pub weights: Vec<f64>,
+    /// How it was computed.
+    pub settings: Settings,
+    /// Things to know about the data or the fit.
+    pub warnings: Vec<String>,
+}
+
+impl PoolResult {
+    /// The per-study table: each study of `dataset` (the data set that was
+    /// pooled) with its normal-theory CI, yᵢ ± z₁₋α/₂·√vᵢ (metafor's
+    /// `summary(escalc(...))`), and its weight.
+    pub fn rows<'a>(&'a self, dataset: &'a Dataset) -> impl ExactSizeIterator<Item = StudyRow<'a>> {
+        let z = self.study_z();
+        dataset
+            .studies
+            .iter()
+            .zip(&self.weights)
+            .map(move |(study, &weight)| study_row(study, weight, z))
+    }
+
+    /// Row `i` of [`PoolResult::rows`].
+    pub fn row<'a>(&'a self, dataset: &'a Dataset, i: usize) -> StudyRow<'a> {
+        study_row(&dataset.studies[i], self.weights[i], self.study_z())
+    }
+
+    fn study_z(&self) -> f64 {
+        normal_upper((1.0 - self.settings.level / 100.0) / 2.0)
+    }
+}
+
+fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
+    let sei = study.vi.sqrt();
+    StudyRow {
+        study: study.label(),
+        yi: study.yi,
+        vi: study.vi,
+        sei,
+        ci_lower: study.yi - z * sei,
+        ci_upper: study.yi + z * sei,
+        weight,
+    }
+}
+
+/// Pools the studies of `dataset`.
+pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
+    let yi = dataset.yi();
+    let vi = dataset.vi();
+    let x = intercept_design(yi.len());
+    let model = fit(&yi, &vi, &x, options)?;
+    // The estimator actually used: the fallback when the chosen one failed.
+    let heterogeneity_ci = match model.options.method {
+        Method::EE => None,
+        _ => Some(q_profile_ci(
+            &yi,
+            &vi,
+            &x,
+            model.tau2,
+            model.typical_variance,
+            options.level,
+        )?),
+    };
+    Ok(assemble(dataset, &model, heterogeneity_ci))
+}
+
+fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
+    let (estimate, se) = (model.beta[0], model.se[0]);
+    let (pi_lower, pi_upper) = model.prediction_interval();
+    let total_weight: f64 = model.weights.iter().sum();
+    let weights = model
+        .weights
+        .iter()
+        .map(|w| 100.0 * w / total_weight)
+        .collect();
+    let transformed = dataset
+        .measure
+        .back_transform()
+        .map(|(scale, f)| Transformed {
+            scale,
+            estimate: f(estimate),
+            ci_lower: f(model.ci_lower[0]),
+            ci_upper: f(model.ci_upper[0]),
+            pi_lower: f(pi_lower),
+            pi_upper: f(pi_upper),
+        });
+    let mut warnings = dataset.warnings.clone();
+    warnings.extend(variance_ratio_warning(&dataset.vi()));
+    warnings.extend(fit_warnings(model));
+    if let Some(ci) = &ci {
+        warnings.extend(ci_warnings(ci));
+    }
+    PoolResult {
+        title: dataset.title.clone(),
+        k: model.k,
+        estimate,
+        se,
+        ci_lower: model.ci_lower[0],
+        ci_upper: model.ci_upper[0],
+        statistic: model.statistic[0],
+        p: model.p_values[0],
+        df: model.df,
+        tau2: model.tau2,
+        tau: model.tau2.sqrt(),
+        tau2_ci: ci.map(|c| c.tau2),
+        i2: model.i2,
+        i2_ci: ci.map(|c| c.i2),
+        h2: model.h2,
+        h2_ci: ci.map(|c| c.h2),
+        q: model.q,
+        q_df: model.q_df,
+        q_p: model.q_p,
+        pi_lower,
+        pi_upper,
+        transformed,
+        weights,
+        settings: Settings::new(&model.options, dataset.measure, model.convergence),
+        warnings,
+    }
+}
+
+/// metafor's warning when the sampling variances span 7 or more orders of
+/// magnitude (`rma()`, `control = list(evtol = 1e-07)`): the weights then differ
+/// so much that the results may be numerically unstable.
+pub fn variance_ratio_warning(vi: &[f64]) -> Option<String> {
+    let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
+    let ratio = max / min;
+    (ratio.is_finite() && ratio >= 1e7).then(|| {
+        format!(
+            "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
+        )
+    })
+}
+
+/// What a reader should know about how τ² was reached.
+pub fn fit_warnings(model: &ModelFit) -> Vec<String> {
+    let method = model.options.method.name();
+    let convergence = &model.convergence;
+    let mut warnings = Vec::new();
+    if let Some(fallback) = &convergence.fallback_from {
+        warnings.push(format!(
+            "the {} estimator {}; tau^2 was estimated with the fallback {method} instead",
+            fallback.method.name(),
+            fallback.error.reason()
+        ));
+    }
+    if let Some(raw) = convergence.truncated_from {
+        warnings.push(format!(
+            "the {method} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
+            if raw.abs() >= 1e-3 { format!("{raw:.4}") } else { format!("{raw:.3e}") }
+        ));
+    } else if convergence.reset_to_zero {
+        warnings.push(format!(
+            "the {method} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)"
+        ));
+    } else if model.options.method != Method::EE && model.tau2 <= 0.0 {
+        warnings.push(format!(
+            "the {method} estimate of tau^2 is 0, on the boundary of its range: no heterogeneity beyond sampling error is estimated, and the random-effects result equals the common-effect one"
+        ));
+    }
+    if model.typical_variance.is_nan() && model.options.method != Method::EE {
+        warnings.push("I^2 and H^2 cannot be computed: the sampling variances span so many orders of magnitude that the typical sampling variance is lost to rounding; they are reported as NA".into());
+    }
+    if model.options.method == Method::EE && model.options.test == Test::Knha {
+        warnings.push("the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model".into());
+    }
+    warnings
+}
+
+/// What a reader should know about the Q-profile interval.
+pub fn ci_warnings(ci: &HeterogeneityCi) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let [lower, upper] = ci.tau2;
+    if ci.null_set {
+        warnings.push("both Q-profile CI bounds for tau^2 fall below 0, so the CI is the empty set; it is reported as [0, 0], as metafor does".into());
+    } else if ci.upper_beyond_search {
+        warnings.push(format!(
+            "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")"
+        ));
+    }
+    if lower.is_nan() || upper.is_nan() {
+        warnings.push("the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA".into());
+    }
+    warnings
+}

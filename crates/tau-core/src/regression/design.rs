@@ -1,0 +1,390 @@
+//! The model matrix X of a meta-regression, built from moderators as R's
+//! `model.matrix` builds it for metafor's `rma(yi, vi, mods = ~ a + b + c)`.
+//!
+//! * An intercept column comes first unless it is switched off.
+//! * A continuous moderator is one column, used as given.
+//! * A categorical moderator is dummy-coded (treatment contrasts): one 0/1
+//!   column per level except the reference, which is the first level in
+//!   sorted order unless chosen. Without an intercept, the first categorical
+//!   moderator gets a column for every level (as `~ f - 1` in R).
+//! * Columns follow the moderators in the order given; a categorical
+//!   moderator's columns follow its non-reference levels in sorted order.
+//!   A dummy is named `moderator=level` (metafor would write `moderatorlevel`).
+//!
+//! Studies missing a used moderator are left out and listed. metafor drops
+//! redundant columns with a warning; tau stops instead and names the
+//! moderator, because a silently different model is worse than an error.
+
+use nalgebra::DMatrix;
+
+use crate::data::dataset::Dataset;
+use crate::data::moderator::{self, Column, ModeratorError};
+
+/// metafor's name of the intercept.
+pub const INTERCEPT: &str = "intrcpt";
+
+/// What the model matrix should contain.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DesignSpec {
+    /// Moderator names, in model order.
+    pub moderators: Vec<String>,
+    /// Chosen reference levels: (moderator, level).
+    pub references: Vec<(String, String)>,
+    /// Whether to include an intercept (metafor's default).
+    pub intercept: bool,
+}
+
+/// How a moderator enters the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TermKind {
+    /// One column with the values as given.
+    Continuous,
+    /// Dummy columns.
+    Categorical {
+        /// All levels present, sorted.
+        levels: Vec<String>,
+        /// The level without a column (`None`: every level has one).
+        reference: Option<String>,
+    },
+}
+
+/// One moderator's columns in X.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// The moderator.
+    pub moderator: String,
+    /// How it is coded.
+    pub kind: TermKind,
+    /// Index of its first column in X.
+    pub first_column: usize,
+    /// Number of its columns.
+    pub columns: usize,
+}
+
+/// A study left out for missing moderator values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DroppedStudy {
+    /// Its label.
+    pub study: String,
+    /// The used moderators it lacks.
+    pub missing: Vec<String>,
+}
+
+/// The model matrix and how it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    /// k×p model matrix over the studies used.
+    pub x: DMatrix<f64>,
+    /// Column (coefficient) names.
+    pub names: Vec<String>,
+    /// Whether column 0 is the intercept.
+    pub intercept: bool,
+    /// The moderators' columns.
+    pub terms: Vec<Term>,
+    /// Indices (into the data set's studies) of the studies used, in file order.
+    pub rows: Vec<usize>,
+    /// Studies left out for missing values.
+    pub dropped: Vec<DroppedStudy>,
+}
+
+impl Design {
+    /// Indices of the coefficients the omnibus test covers: all but the intercept.
+    pub fn tested(&self) -> Vec<usize> {
+        let first = usize::from(self.intercept);
+        (first..self.x.ncols()).collect()
+    }
+}
+
+/// Why no model matrix could be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DesignError {
+    /// No moderator was named.
+    #[error("no moderators given: name at least one, e.g. --mods year")]
+    NoModerators,
+    /// A moderator is named twice.
+    #[error("moderator '{0}' is named twice; name each moderator once")]
+    Repeated(String),
+    /// A moderator cannot be read.
+    #[error(transparent)]
+    Moderator(#[from] ModeratorError),
+    /// A reference level names a moderator that is not in the model.
+    #[error(
+        "a reference level is set for '{moderator}', which is not among the moderators of the model ({})",
+        .used.join(", ")
+    )]
+    ReferenceNotUsed {
+        /// The moderator named.
+        moderator: String,
+        /// The model's moderators.
+        used: Vec<String>,
+    },
+    /// A reference level for a continuous moderator.
+    #[error(
+        "'{0}' is continuous (numbers), so it has no reference level; reference levels are for categorical moderators (text)"
+    )]
+    ReferenceContinuous(String),
+    /// A reference level that does not occur.
+    #[error("'{level}' is not a level of '{moderator}' among the studies used; its levels are: {}", .levels.join(", "))]
+    ReferenceUnknownLevel {
+        /// The moderator.
+        moderator: String,
+        /// The level asked for.
+        level: String,
+        /// The levels present.
+        levels: Vec<String>,
+    },
+    /// A reference level where every level has a column.
+    #[error(
+        "without an intercept every level of '{0}' has its own coefficient, so a reference level has no effect; drop the reference level or the --no-intercept"
+    )]
+    ReferenceWithoutIntercept(String),
+    /// No study has all the moderators.
+    #[error("no study has a value for every moderator of the model ({})", .0.join(", "))]
+    NoCompleteStudies(Vec<String>),
+    /// A continuous moderator with one value.
+    #[error(
+        "moderator '{moderator}' is constant ({value}) across the studies used, so its effect cannot be estimated beside the intercept; leave it out"
+    )]
+    Constant {
+        /// The moderator.
+        moderator: String,
+        /// Its only value.
+        value: f64,
+    },
+    /// A categorical moderator with one level.
+    #[error(
+        "moderator '{moderator}' has only one level ('{level}') among the studies used, so there is nothing to compare; leave it out"
+    )]
+    SingleLevel {
+        /// The moderator.
+        moderator: String,
+        /// Its only level.
+        level: String,
+    },
+    /// Columns that are linear combinations of earlier ones.
+    #[error(
+        "moderator '{moderator}' is collinear with {}: the design matrix is singular; leave out '{moderator}' or a moderator it duplicates",
+        .earlier.join(" and ")
+    )]
+    Collinear {
+        /// The moderator whose columns made X rank deficient.
+        moderator: String,
+        /// What came before it: "the intercept" and earlier moderators.
+        earlier: Vec<String>,
+    },
+}
+
+/// Builds the model matrix of `spec` over the studies of `dataset`.
+pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError> {
+    if spec.moderators.is_empty() {
+        return Err(DesignError::NoModerators);
+    }
+    for (i, name) in spec.moderators.iter().enumerate() {
+        if spec.moderators[..i].contains(name) {
+            return Err(DesignError::Repeated(name.clone()));
+        }
+    }
+    let columns: Vec<Column> = spec
+        .moderators
+        .iter()
+        .map(|name| moderator::column(dataset, name))
+        .collect::<Result<_, _>>()?;
+    let (rows, dropped) = complete_cases(dataset, &spec.moderators, &columns);
+    if rows.is_empty() {
+        return Err(DesignError::NoCompleteStudies(spec.moderators.clone()));
+    }
+    check_references(spec, &columns, &rows)?;
+
+    let mut names = Vec::new();
+    if spec.intercept {
+        names.push(INTERCEPT.to_owned());
+    }
+    let mut terms = Vec::new();
+    let mut full_coding_used = false;
+    for (name, column) in spec.moderators.iter().zip(&columns) {
+        let kind = match column {
+            Column::Continuous(_) => TermKind::Continuous,
+            Column::Categorical(_) => {
+                let levels = column.levels(&rows);
+                let reference = if !spec.intercept && !full_coding_used {
+                    full_coding_used = true;
+                    None
+                } else {
+                    let chosen = spec.references.iter().find(|(m, _)| m == name);
+                    Some(chosen.map_or_else(|| levels[0].clone(), |(_, l)| l.clone()))
+                };
+                TermKind::Categorical { levels, reference }
+            }
+        };
+        let term = make_term(name, kind, names.len(), spec.intercept, column, &rows)?;
+        names.extend(column_names(&term));
+        terms.push(term);
+    }
+    let x = fill(&columns, &terms, &rows, spec.intercept, names.len());
+    super::rank::check_rank(&x, &terms, spec.intercept)?;
+    Ok(Design {
+        x,
+        names,
+        intercept: spec.intercept,
+        terms,
+        rows,
+        dropped,
+    })
+}
+
+fn complete_cases(
+    dataset: &Dataset,
+    names: &[String],
+    columns: &[Column],
+) -> (Vec<usize>, Vec<DroppedStudy>) {
+    let mut rows = Vec::new();
+    let mut dropped = Vec::new();
+    for (i, study) in dataset.studies.iter().enumerate() {
+        let missing: Vec<String> = names
+            .iter()
+            .zip(columns)
+            .filter(|(_, c)| !c.is_present(i))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if missing.is_empty() {
+            rows.push(i);
+        } else {
+            dropped.push(DroppedStudy {
+                study: study.label().to_owned(),
+                missing,
+            });
+        }
+    }
+    (rows, dropped)
+}
+
+fn check_references(
+    spec: &DesignSpec,
+    columns: &[Column],
+    rows: &[usize],
+) -> Result<(), DesignError> {
+    for (moderator, level) in &spec.references {
+        let Some(position) = spec.moderators.iter().position(|m| m == moderator) else {
+            return Err(DesignError::ReferenceNotUsed {
+                moderator: moderator.clone(),
+                used: spec.moderators.clone(),
+            });
+        };
+        let column = &columns[position];
+        if matches!(column, Column::Continuous(_)) {
+            return Err(DesignError::ReferenceContinuous(moderator.clone()));
+        }
+        let levels = column.levels(rows);
+        if !levels.contains(level) {
+            return Err(DesignError::ReferenceUnknownLevel {
+                moderator: moderator.clone(),
+                level: level.clone(),
+                levels,
+            });
+        }
+        let first_categorical = columns
+            .iter()
+            .position(|c| matches!(c, Column::Categorical(_)));
+        if !spec.intercept && first_categorical == Some(position) {
+            return Err(DesignError::ReferenceWithoutIntercept(moderator.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn make_term(
+    name: &str,
+    kind: TermKind,
+    first_column: usize,
+    intercept: bool,
+    column: &Column,
+    rows: &[usize],
+) -> Result<Term, DesignError> {
+    let columns = match &kind {
+        TermKind::Continuous => {
+            if let Column::Continuous(values) = column {
+                let mut present = rows.iter().filter_map(|&i| values[i]);
+                let first = present.next().unwrap_or(0.0);
+                if intercept && present.all(|v| v == first) {
+                    return Err(DesignError::Constant {
+                        moderator: name.to_owned(),
+                        value: first,
+                    });
+                }
+            }
+            1
+        }
+        TermKind::Categorical { levels, reference } => {
+            let columns = levels.len() - usize::from(reference.is_some());
+            if columns == 0 {
+                return Err(DesignError::SingleLevel {
+                    moderator: name.to_owned(),
+                    level: levels[0].clone(),
+                });
+            }
+            columns
+        }
+    };
+    Ok(Term {
+        moderator: name.to_owned(),
+        kind,
+        first_column,
+        columns,
+    })
+}
+
+/// The levels that have a column, in column order.
+fn coded_levels(term: &Term) -> Vec<&String> {
+    match &term.kind {
+        TermKind::Continuous => Vec::new(),
+        TermKind::Categorical { levels, reference } => levels
+            .iter()
+            .filter(|l| Some(*l) != reference.as_ref())
+            .collect(),
+    }
+}
+
+fn column_names(term: &Term) -> Vec<String> {
+    match term.kind {
+        TermKind::Continuous => vec![term.moderator.clone()],
+        TermKind::Categorical { .. } => coded_levels(term)
+            .into_iter()
+            .map(|l| format!("{}={l}", term.moderator))
+            .collect(),
+    }
+}
+
+fn fill(
+    columns: &[Column],
+    terms: &[Term],
+    rows: &[usize],
+    intercept: bool,
+    p: usize,
+) -> DMatrix<f64> {
+    let mut x = DMatrix::zeros(rows.len(), p);
+    if intercept {
+        x.column_mut(0).fill(1.0);
+    }
+    for (term, column) in terms.iter().zip(columns) {
+        match column {
+            Column::Continuous(values) => {
+                for (r, &i) in rows.iter().enumerate() {
+                    x[(r, term.first_column)] = values[i].unwrap_or(f64::NAN);
+                }
+            }
+            Column::Categorical(values) => {
+                let coded = coded_levels(term);
+                for (r, &i) in rows.iter().enumerate() {
+                    if let Some(j) = coded.iter().position(|l| values[i] == Some(l.as_str())) {
+                        x[(r, term.first_column + j)] = 1.0;
+                    }
+                }
+            }
+        }
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! Mixed-effects meta-regression: yᵢ = xᵢ'β + uᵢ + εᵢ with moderators in X,
+//! fitted by weighted least squares with any τ² estimator of [`crate::model`]
+//! (metafor `rma(yi, vi, mods = ~ ...)`; Thompson & Sharp 1999, Viechtbauer 2010).
+//!
+//! Besides the coefficients it reports:
+//!
+//! * the omnibus test of the moderators, QM = β̂ᵦ' V⁻¹ β̂ᵦ over all
+//!   coefficients but the intercept: χ²(m) under z tests, QM/m ~ F(m, k − p)
+//!   under Knapp-Hartung;
+//! * the test for residual heterogeneity QE = Σ (yᵢ − xᵢ'β̂)²/vᵢ ~ χ²(k − p);
+//! * residual τ², and I² = 100 τ̂²/(τ̂² + s̃²) with s̃² = (k − p)/tr(P);
+//! * metafor's pseudo-R², the share of τ² the moderators account for:
+//!   R² = max(0, 100 (τ̂²₀ − τ̂²)/τ̂²₀), with τ̂²₀ from the intercept-only model
+//!   fitted by the same estimator (0 when τ̂²₀ = 0; Raudenbush 2009). For the
+//!   common-effect model metafor reports instead the adjusted R² of the
+//!   weighted least-squares fit, max(0, 100 (1 − (QE/(k − p)) / (Q₀/(k − 1)))),
+//!   and so does tau. Without an intercept there is no R²;
+//! * optionally, permutation p-values ([`crate::regression::permutation`]).
+
+pub mod design;
+pub mod permutation;
+mod rank;
+mod result;
+
+use crate::data::dataset::Dataset;
+use crate::model::{FitError, FitOptions, Method, fit, intercept_design};
+pub use design::{Design, DesignError, DesignSpec, INTERCEPT};
+use permutation::{Observed, PermutationError, PermutationSpec};
+pub use result::{Coefficient, Prediction, RegressionResult, RegressionSettings, RegressionStudy};
+
+/// Everything that decides a meta-regression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegressionOptions {
+    /// Estimator, test, level.
+    pub fit: FitOptions,
+    /// Moderators, reference levels, intercept.
+    pub design: DesignSpec,
+    /// A permutation test, if wanted.
+    pub permutations: Option<PermutationSpec>,
+}
+
+/// Why a meta-regression failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegressionError {
+    /// The model matrix could not be built.
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    /// The model could not be fitted.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// The permutation test failed.
+    #[error(transparent)]
+    Permutation(#[from] PermutationError),
+}
+
+/// Fits the meta-regression of `options` to `dataset`. `progress(total)` is
+/// called once per permutation fitted (never without permutations).
+pub fn regress(
+    dataset: &Dataset,
+    options: &RegressionOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<RegressionResult, RegressionError> {
+    let design = design::build(dataset, &options.design)?;
+    let studies: Vec<_> = design.rows.iter().map(|&i| &dataset.studies[i]).collect();
+    let yi: Vec<f64> = studies.iter().map(|s| s.yi).collect();
+    let vi: Vec<f64> = studies.iter().map(|s| s.vi).collect();
+    let model = fit(&yi, &vi, &design.x, &options.fit)?;
+    let tested = design.tested();
+    let omnibus = model.omnibus(&tested).map_err(FitError::from)?;
+    let r2 = if design.intercept {
+        pseudo_r2(&yi, &vi, &options.fit, model.tau2, model.q, model.q_df)
+    } else {
+        None
+    };
+    let permutation = match &options.permutations {
+        Some(spec) => Some(permutation::permutest(
+            &Observed {
+                yi: &yi,
+                vi: &vi,
+                x: &design.x,
+                tested: &tested,
+                statistics: &model.statistic,
+                qm: omnibus.statistic,
+            },
+            &options.fit,
+            spec,
+            progress,
+        )?),
+        None => None,
+    };
+    Ok(result::assemble(
+        dataset,
+        &design,
+        &model,
+        &omnibus,
+        r2,
+        permutation,
+    ))
+}
+
+/// metafor's R² (see the module docs); `None` when the intercept-only model fails.
+fn pseudo_r2(
+    yi: &[f64],
+    vi: &[f64],
+    options: &FitOptions,
+    tau2: f64,
+    qe: f64,
+    qe_df: usize,
+) -> Option<f64> {
+    let null = fit(yi, vi, &intercept_design(yi.len()), options).ok()?;
+    let r2 = if options.method == Method::EE {
+        let k = yi.len() as f64;
+        let mean = yi.iter().sum::<f64>() / k;
+        if yi.iter().all(|y| *y == mean) || null.q == 0.0 {
+            0.0
+        } else {
+            1.0 - (qe / qe_df as f64) / (null.q / (k - 1.0))
+        }
+    } else if null.tau2 == 0.0 {
+        0.0
+    } else {
+        (null.tau2 - tau2) / null.tau2
+    };
+    Some((100.0 * r2).max(0.0))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,337 @@
+//! Permutation tests for meta-regression (Higgins & Thompson 2004;
+//! Viechtbauer et al. 2015), as metafor 3.8-1's `permutest.rma.uni` does them.
+//!
+//! The rows of the model matrix X are permuted against the outcomes and their
+//! sampling variances, the model is refitted with the same estimator and test,
+//! and the observed statistics are compared with their permutation
+//! distribution:
+//!
+//! * QM: p = #{QM* ≥ QM − ε} / n;
+//! * each coefficient: p = #{|z*ⱼ| ≥ |zⱼ| − ε} / n (t statistics under Knapp-Hartung),
+//!
+//! with ε = √(machine ε) ≈ 1.5e-8 (metafor's `comptol`) and n the number of
+//! permutations that could be fitted.
+//!
+//! * **Exact test**, when the number of distinct arrangements of X's rows,
+//!   k! / ∏ nᵍ! over groups of identical rows, is at most the number of
+//!   iterations asked for (metafor's rule): every arrangement is fitted once,
+//!   the observed one among them.
+//! * **Random permutations** otherwise: with N iterations, the observed data
+//!   count as the first and N − 1 random permutations follow (as in metafor, so
+//!   p ≥ 1/N). Permutation r draws from a ChaCha8 stream r of the seed, so the
+//!   results do not depend on the number of threads. A permutation whose model
+//!   cannot be fitted is redrawn, as metafor redraws it.
+//!
+//! metafor's sign-flipping test for intercept-only models is not needed here:
+//! a meta-regression always has a moderator.
+
+use crate::par::*;
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::model::{FitError, FitOptions, fit};
+
+/// metafor's `comptol`: statistics this close to the observed one count as at least as extreme.
+pub const COMPARISON_TOLERANCE: f64 = 1.490_116_119_384_765_6e-8;
+
+/// How many times a random permutation whose model fails is redrawn.
+const MAX_REDRAWS: usize = 100;
+
+/// What to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PermutationSpec {
+    /// Number of iterations N, counting the observed data (metafor's `iter`).
+    pub iterations: usize,
+    /// Seed of the random permutations.
+    pub seed: u64,
+}
+
+/// Permutation p-values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PermutationResult {
+    /// Permutations fitted, the observed data included.
+    pub iterations: usize,
+    /// Whether every distinct arrangement was fitted (an exact test).
+    pub exact: bool,
+    /// The seed of the random permutations.
+    pub seed: u64,
+    /// Permutation p-value of QM.
+    #[serde(rename = "QM_p")]
+    pub qm_p: f64,
+    /// Permutation p-value of each coefficient, in model order.
+    pub p: Vec<f64>,
+    /// Arrangements whose model could not be fitted (exact test only; left out of n).
+    pub failed: usize,
+}
+
+/// Why a permutation test could not be run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PermutationError {
+    /// Fewer than two iterations.
+    #[error("the number of permutations must be at least 2 (got {0}); 1000 or more is usual")]
+    TooFewIterations(usize),
+    /// A random permutation kept failing.
+    #[error(
+        "permutation {replicate}: the model could not be fitted in {MAX_REDRAWS} draws ({source}); try another estimator, e.g. --method DL"
+    )]
+    Redraws {
+        /// The permutation.
+        replicate: usize,
+        /// The last failure.
+        source: FitError,
+    },
+    /// No arrangement could be fitted.
+    #[error("no permutation of the data could be fitted; try another estimator, e.g. --method DL")]
+    NothingFitted,
+}
+
+/// The data and observed statistics of a fitted meta-regression.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    /// Outcomes.
+    pub yi: &'a [f64],
+    /// Sampling variances.
+    pub vi: &'a [f64],
+    /// Model matrix.
+    pub x: &'a DMatrix<f64>,
+    /// Coefficients in the omnibus test.
+    pub tested: &'a [usize],
+    /// Observed z (or t) statistics.
+    pub statistics: &'a [f64],
+    /// Observed QM (an F statistic under Knapp-Hartung).
+    pub qm: f64,
+}
+
+/// One fitted arrangement: its statistics and QM.
+type Replicate = (Vec<f64>, f64);
+
+/// Runs the permutation test. `progress(total)` is called once per
+/// permutation fitted, with the number of permutations planned.
+pub fn permutest(
+    data: &Observed<'_>,
+    options: &FitOptions,
+    spec: &PermutationSpec,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<PermutationResult, PermutationError> {
+    if spec.iterations < 2 {
+        return Err(PermutationError::TooFewIterations(spec.iterations));
+    }
+    let groups = row_groups(data.x);
+    let exact_count = multinomial(&groups, spec.iterations);
+    let (replicates, exact) = match exact_count {
+        Some(count) => (
+            exact_replicates(data, options, &groups, &|_| progress(count)),
+            true,
+        ),
+        None => (random_replicates(data, options, spec, progress)?, false),
+    };
+    let fitted: Vec<&Replicate> = replicates.iter().flatten().collect();
+    if fitted.is_empty() {
+        return Err(PermutationError::NothingFitted);
+    }
+    let n = fitted.len() as f64;
+    let share = |count: usize| count as f64 / n;
+    let qm_p = share(
+        fitted
+            .iter()
+            .filter(|(_, qm)| *qm >= data.qm - COMPARISON_TOLERANCE)
+            .count(),
+    );
+    let p = (0..data.statistics.len())
+        .map(|j| {
+            let observed = data.statistics[j].abs() - COMPARISON_TOLERANCE;
+            share(
+                fitted
+                    .iter()
+                    .filter(|(z, _)| z[j].abs() >= observed)
+                    .count(),
+            )
+        })
+        .collect();
+    Ok(PermutationResult {
+        iterations: fitted.len(),
+        exact,
+        seed: spec.seed,
+        qm_p,
+        p,
+        failed: replicates.len() - fitted.len(),
+    })
+}
+
+/// Fits the model with X's rows in the order `order` (row i of the new X is row order[i]).
+fn refit(
+    data: &Observed<'_>,
+    options: &FitOptions,
+    order: &[usize],
+) -> Result<Replicate, FitError> {
+    let x = DMatrix::from_fn(data.x.nrows(), data.x.ncols(), |i, j| data.x[(order[i], j)]);
+    let model = fit(data.yi, data.vi, &x, options)?;
+    let qm = model.omnibus(data.tested)?.statistic;
+    Ok((model.statistic, qm))
+}
+
+fn random_replicates(
+    data: &Observed<'_>,
+    options: &FitOptions,
+    spec: &PermutationSpec,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Option<Replicate>>, PermutationError> {
+    let k = data.yi.len();
+    let results: Vec<Result<Replicate, PermutationError>> = (1..spec.iterations)
+        .into_par_iter()
+        .map(|replicate| {
+            let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+            rng.set_stream(replicate as u64);
+            let mut order: Vec<usize> = (0..k).collect();
+            let mut draws = 0;
+            loop {
+                order.shuffle(&mut rng);
+                draws += 1;
+                match refit(data, options, &order) {
+                    Ok(r) => {
+                        progress(spec.iterations);
+                        return Ok(r);
+                    }
+                    Err(source) if draws == MAX_REDRAWS => {
+                        return Err(PermutationError::Redraws { replicate, source });
+                    }
+                    Err(_) => {}
+                }
+            }
+        })
+        .collect();
+    let mut replicates = vec![Some((data.statistics.to_vec(), data.qm))];
+    for result in results {
+        replicates.push(Some(result?));
+    }
+    progress(spec.iterations);
+    Ok(replicates)
+}
+
+fn exact_replicates(
+    data: &Observed<'_>,
+    options: &FitOptions,
+    groups: &RowGroups,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<Option<Replicate>> {
+    let mut arrangement = groups.sorted_labels.clone();
+    let mut arrangements = vec![arrangement.clone()];
+    while next_permutation(&mut arrangement) {
+        arrangements.push(arrangement.clone());
+    }
+    arrangements
+        .par_iter()
+        .map(|labels| {
+            let order: Vec<usize> = labels.iter().map(|&g| groups.representative[g]).collect();
+            let result = refit(data, options, &order).ok();
+            progress(0);
+            result
+        })
+        .collect()
+}
+
+/// Rows of X grouped by identical content.
+#[derive(Debug, Clone, PartialEq)]
+struct RowGroups {
+    /// Number of rows in each group.
+    sizes: Vec<usize>,
+    /// One row index per group.
+    representative: Vec<usize>,
+    /// Group labels of all rows, sorted ascending (the first arrangement).
+    sorted_labels: Vec<usize>,
+}
+
+fn row_groups(x: &DMatrix<f64>) -> RowGroups {
+    let row = |i: usize| x.row(i).iter().copied().collect::<Vec<f64>>();
+    let mut order: Vec<usize> = (0..x.nrows()).collect();
+    order.sort_by(|&a, &b| {
+        row(a)
+            .iter()
+            .zip(row(b).iter())
+            .map(|(u, v)| u.total_cmp(v))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut representative = Vec::new();
+    let mut sorted_labels = Vec::with_capacity(order.len());
+    for (position, &i) in order.iter().enumerate() {
+        let same = position > 0 && row(order[position - 1]) == row(i);
+        if same {
+            if let Some(last) = sizes.last_mut() {
+                *last += 1;
+            }
+        } else {
+            sizes.push(1);
+            representative.push(i);
+        }
+        sorted_labels.push(sizes.len() - 1);
+    }
+    RowGroups {
+        sizes,
+        representative,
+        sorted_labels,
+    }
+}
+
+/// k! / ∏ nᵍ!, the number of distinct arrangements, if it is at most `limit`.
+fn multinomial(groups: &RowGroups, limit: usize) -> Option<usize> {
+    let mut count: u128 = 1;
+    let mut placed: u128 = 0;
+    for &size in &groups.sizes {
+        // Multiply by C(placed + size, size), one factor at a time; every partial product is an integer.
+        for i in 1..=size as u128 {
+            placed += 1;
+            count = count.checked_mul(placed)? / i;
+            if count > limit as u128 {
+                return None;
+            }
+        }
+    }
+    usize::try_from(count).ok()
+}
+
+/// The next arrangement in lexicographic order (false after the last); it
+/// visits each distinct arrangement of a multiset once.
+fn next_permutation(v: &mut [usize]) -> bool {
+    let Some(i) = (1..v.len()).rev().find(|&i| v[i - 1] < v[i]) else {
+        return false;
+    };
+    let pivot = i - 1;
+    let Some(j) = (i..v.len()).rev().find(|&j| v[j] > v[pivot]) else {
+        return false;
+    };
+    v.swap(pivot, j);
+    v[i..].reverse();
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_distinct_arrangements() {
+        let x = DMatrix::from_row_slice(5, 2, &[1., 0., 1., 1., 1., 0., 1., 2., 1., 0.]);
+        let groups = row_groups(&x);
+        assert_eq!(groups.sizes, [3, 1, 1]);
+        assert_eq!(multinomial(&groups, 1000), Some(20));
+        assert_eq!(multinomial(&groups, 19), None);
+        let mut labels = groups.sorted_labels.clone();
+        let mut seen = 1;
+        while next_permutation(&mut labels) {
+            seen += 1;
+        }
+        assert_eq!(seen, 20);
+    }
+
+    #[test]
+    fn huge_counts_do_not_overflow() {
+        let x = DMatrix::from_fn(200, 1, |i, _| i as f64);
+        assert_eq!(multinomial(&row_groups(&x), usize::MAX), None);
+    }
+}

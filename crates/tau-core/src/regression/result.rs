@@ -1,0 +1,284 @@
+//! The result of a meta-regression, whose field names are the JSON contract,
+//! and predictions from it (metafor `predict.rma`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::design::{Design, TermKind};
+use crate::data::dataset::Dataset;
+use crate::data::moderator::list_labels;
+use crate::model::{ModelFit, OmnibusTest};
+use crate::regression::permutation::PermutationResult;
+use crate::settings::Settings;
+
+/// One coefficient.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coefficient {
+    /// `intrcpt`, a continuous moderator's name, or `moderator=level` for a dummy.
+    pub name: String,
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub se: f64,
+    /// z, or t under Knapp-Hartung.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// Permutation p-value, when a permutation test was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_permutation: Option<f64>,
+}
+
+/// One study in the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionStudy {
+    /// Label.
+    pub study: String,
+    /// Outcome.
+    pub yi: f64,
+    /// Sampling variance.
+    pub vi: f64,
+    /// Its row of the model matrix, one value per coefficient.
+    pub x: Vec<f64>,
+    /// Fitted value xᵢ'β̂.
+    pub fitted: f64,
+    /// Weight in the model, percent.
+    pub weight: f64,
+}
+
+/// How a meta-regression was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionSettings {
+    /// Estimator, test, level, measure, convergence, version.
+    #[serde(flatten)]
+    pub model: Settings,
+    /// The moderators, in model order.
+    pub moderators: Vec<String>,
+    /// The reference level of each dummy-coded moderator.
+    pub reference_levels: BTreeMap<String, String>,
+    /// Whether the model has an intercept.
+    pub intercept: bool,
+}
+
+/// A fitted meta-regression. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionResult {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Studies in the model.
+    pub k: usize,
+    /// Coefficients: the intercept, then each moderator's columns.
+    pub coefficients: Vec<Coefficient>,
+    /// Their variance-covariance matrix, row by row.
+    pub vcov: Vec<Vec<f64>>,
+    /// Degrees of freedom of the t tests (Knapp-Hartung only).
+    pub df: Option<f64>,
+    /// Omnibus test of the moderators: χ² under z, F under Knapp-Hartung.
+    #[serde(rename = "QM")]
+    pub qm: f64,
+    /// Its (numerator) degrees of freedom.
+    #[serde(rename = "QM_df")]
+    pub qm_df: usize,
+    /// Denominator degrees of freedom of the F test (Knapp-Hartung only).
+    #[serde(rename = "QM_df2", skip_serializing_if = "Option::is_none")]
+    pub qm_df2: Option<f64>,
+    /// Its p-value.
+    #[serde(rename = "QM_p")]
+    pub qm_p: f64,
+    /// Test for residual heterogeneity.
+    #[serde(rename = "QE")]
+    pub qe: f64,
+    /// Its degrees of freedom, k − p.
+    #[serde(rename = "QE_df")]
+    pub qe_df: usize,
+    /// Its p-value.
+    #[serde(rename = "QE_p")]
+    pub qe_p: f64,
+    /// Residual τ².
+    pub tau2: f64,
+    /// Residual I², percent.
+    #[serde(rename = "I2")]
+    pub i2: f64,
+    /// Residual H².
+    #[serde(rename = "H2")]
+    pub h2: f64,
+    /// Pseudo-R², percent (`null` without an intercept, or when the intercept-only model fails).
+    #[serde(rename = "R2")]
+    pub r2: Option<f64>,
+    /// Permutation test, when run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permutation: Option<PermutationResult>,
+    /// The studies in the model.
+    pub studies: Vec<RegressionStudy>,
+    /// Studies left out because a used moderator is missing.
+    pub dropped: Vec<String>,
+    /// How it was computed.
+    pub settings: RegressionSettings,
+    /// Things to know.
+    pub warnings: Vec<String>,
+    /// The critical value of the CIs (normal or t quantile).
+    #[serde(skip)]
+    pub crit: f64,
+}
+
+/// A predicted mean effect at given moderator values, with its CI.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// x₀'β̂.
+    pub estimate: f64,
+    /// √(x₀' V x₀).
+    pub se: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+}
+
+impl RegressionResult {
+    /// The predicted mean effect for the model-matrix row `x0`
+    /// (metafor `predict(res, newmods = ...)`): x₀'β̂ ± c √(x₀' V x₀),
+    /// with c the critical value of the model's CIs.
+    pub fn predict(&self, x0: &[f64]) -> Prediction {
+        let crit = self.crit;
+        let estimate: f64 = x0
+            .iter()
+            .zip(&self.coefficients)
+            .map(|(x, c)| x * c.estimate)
+            .sum();
+        let mut variance = 0.0;
+        for (a, row) in self.vcov.iter().enumerate() {
+            for (b, v) in row.iter().enumerate() {
+                variance += x0[a] * v * x0[b];
+            }
+        }
+        let se = variance.max(0.0).sqrt();
+        Prediction {
+            estimate,
+            se,
+            ci_lower: estimate - crit * se,
+            ci_upper: estimate + crit * se,
+        }
+    }
+}
+
+pub(super) fn assemble(
+    dataset: &Dataset,
+    design: &Design,
+    model: &ModelFit,
+    omnibus: &OmnibusTest,
+    r2: Option<f64>,
+    permutation: Option<PermutationResult>,
+) -> RegressionResult {
+    let coefficients = design
+        .names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| Coefficient {
+            name: name.clone(),
+            estimate: model.beta[j],
+            se: model.se[j],
+            statistic: model.statistic[j],
+            p: model.p_values[j],
+            ci_lower: model.ci_lower[j],
+            ci_upper: model.ci_upper[j],
+            p_permutation: permutation.as_ref().map(|p| p.p[j]),
+        })
+        .collect();
+    let total_weight: f64 = model.weights.iter().sum();
+    let studies = design
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(r, &i)| {
+            let s = &dataset.studies[i];
+            let x: Vec<f64> = design.x.row(r).iter().copied().collect();
+            RegressionStudy {
+                study: s.label().to_owned(),
+                yi: s.yi,
+                vi: s.vi,
+                fitted: x.iter().zip(&model.beta).map(|(a, b)| a * b).sum(),
+                x,
+                weight: 100.0 * model.weights[r] / total_weight,
+            }
+        })
+        .collect();
+    let reference_levels = design
+        .terms
+        .iter()
+        .filter_map(|t| match &t.kind {
+            TermKind::Categorical {
+                reference: Some(level),
+                ..
+            } => Some((t.moderator.clone(), level.clone())),
+            _ => None,
+        })
+        .collect();
+    let dropped: Vec<String> = design.dropped.iter().map(|d| d.study.clone()).collect();
+    RegressionResult {
+        title: dataset.title.clone(),
+        k: model.k,
+        coefficients,
+        vcov: model
+            .vcov
+            .row_iter()
+            .map(|r| r.iter().copied().collect())
+            .collect(),
+        df: model.df,
+        qm: omnibus.statistic,
+        qm_df: omnibus.df1,
+        qm_df2: omnibus.df2,
+        qm_p: omnibus.p,
+        qe: model.q,
+        qe_df: model.q_df,
+        qe_p: model.q_p,
+        tau2: model.tau2,
+        i2: model.i2,
+        h2: model.h2,
+        r2,
+        permutation,
+        studies,
+        settings: RegressionSettings {
+            model: Settings::new(&model.options, dataset.measure, model.convergence),
+            moderators: design.terms.iter().map(|t| t.moderator.clone()).collect(),
+            reference_levels,
+            intercept: design.intercept,
+        },
+        warnings: warnings(dataset, design, model),
+        dropped,
+        crit: model.crit,
+    }
+}
+
+fn warnings(dataset: &Dataset, design: &Design, model: &ModelFit) -> Vec<String> {
+    let mut warnings = dataset.warnings.clone();
+    if !design.dropped.is_empty() {
+        let described: Vec<String> = design
+            .dropped
+            .iter()
+            .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
+            .collect();
+        warnings.push(format!(
+            "{} {} left out for a missing moderator value: {}",
+            design.dropped.len(),
+            if design.dropped.len() == 1 {
+                "study"
+            } else {
+                "studies"
+            },
+            list_labels(&described)
+        ));
+    }
+    if model.convergence.reset_to_zero {
+        warnings.push(format!(
+            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)",
+            model.options.method.name()
+        ));
+    }
+    warnings
+}

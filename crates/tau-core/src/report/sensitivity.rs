@@ -1,0 +1,314 @@
+//! Text and CSV views of the sensitivity analyses (leave-one-out, cumulative,
+//! influence, Baujat). Each text report ends with one plain sentence on what
+//! the analysis suggests and what it cannot show.
+
+use super::text::p_phrase;
+use super::{fmt_num, fmt_p, table};
+use crate::sensitivity::RefitRow;
+use crate::sensitivity::baujat::Baujat;
+use crate::sensitivity::cumulative::Cumulative;
+use crate::sensitivity::influence::Influence;
+use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::settings::Settings;
+
+fn heading(title: &Option<String>, what: &str, k: usize, s: &Settings) -> String {
+    let mut out = String::new();
+    if let Some(title) = title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    out.push_str(&format!(
+        "{what} (k = {k}; tau^2 estimator: {}; test: {}; measure: {})\n\n",
+        s.method.name(),
+        s.test.name(),
+        s.measure
+    ));
+    out
+}
+
+fn refit_table(first: &str, rows: &[RefitRow]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.study.clone(),
+                fmt_num(r.estimate, 4),
+                fmt_num(r.se, 4),
+                fmt_num(r.ci_lower, 4),
+                fmt_num(r.ci_upper, 4),
+                fmt_p(r.p),
+                fmt_num(r.tau2, 4),
+                format!("{}%", fmt_num(r.i2, 2)),
+                fmt_num(r.q, 4),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            first, "estimate", "se", "ci.lb", "ci.ub", "pval", "tau^2", "I^2", "Q",
+        ],
+        &cells,
+    )
+}
+
+fn significant(r: &RefitRow) -> bool {
+    r.p < 0.05
+}
+
+/// The text report of a leave-one-out analysis.
+pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
+    let mut out = heading(&r.title, "Leave-one-out analysis", r.k, &r.settings);
+    let all = &r.overall;
+    out.push_str(&format!(
+        "All studies: estimate {} ({}% CI: {}, {}), p {}, tau^2 = {}, I^2 = {}%\n\n",
+        fmt_num(all.estimate, 4),
+        fmt_num(r.settings.level, 0),
+        fmt_num(all.ci_lower, 4),
+        fmt_num(all.ci_upper, 4),
+        p_phrase(all.p),
+        fmt_num(all.tau2, 4),
+        fmt_num(all.i2, 2)
+    ));
+    out.push_str(&refit_table("omitted study", &r.studies));
+    let shift = |row: &RefitRow| (row.estimate - all.estimate).abs();
+    if let Some(biggest) = r
+        .studies
+        .iter()
+        .filter(|row| row.estimate.is_finite())
+        .max_by(|a, b| shift(a).total_cmp(&shift(b)))
+    {
+        let flips: Vec<&str> = r
+            .studies
+            .iter()
+            .filter(|row| row.p.is_finite() && significant(row) != significant(all))
+            .map(|row| row.study.as_str())
+            .collect();
+        let flip_text = if flips.is_empty() {
+            "no single omission changes whether the estimate is significant at the 5% level"
+                .to_owned()
+        } else {
+            format!(
+                "leaving out {} changes whether it is significant at the 5% level",
+                quoted_list(&flips)
+            )
+        };
+        out.push_str(&format!(
+            "\nLeaving out '{}' moves the estimate most (from {} to {}) and {flip_text}; this shows how much the result rests on single studies, not whether those studies are wrong.\n",
+            biggest.study,
+            fmt_num(all.estimate, 4),
+            fmt_num(biggest.estimate, 4)
+        ));
+    }
+    out.push_str(&warnings(&r.warnings));
+    out
+}
+
+/// The text report of a cumulative meta-analysis.
+pub fn cumulative_report(r: &Cumulative) -> String {
+    let what = match &r.order {
+        Some(order) => format!("Cumulative meta-analysis, ordered by {order}"),
+        None => "Cumulative meta-analysis, in file order".to_owned(),
+    };
+    let mut out = heading(&r.title, &what, r.k, &r.settings);
+    out.push_str(&refit_table("added study", &r.studies));
+    let first_significant = r
+        .studies
+        .iter()
+        .position(significant)
+        .map(|i| &r.studies[i]);
+    let sentence = match (first_significant, r.studies.last()) {
+        (Some(first), Some(last)) => format!(
+            "The pooled estimate first reached significance at the 5% level when '{}' was added (k = {}) and ends at {}; a cumulative analysis shows how the evidence accrued, but repeatedly testing as studies arrive inflates the chance of a false positive.",
+            first.study,
+            first.k,
+            fmt_num(last.estimate, 4)
+        ),
+        _ => "The pooled estimate never reached significance at the 5% level; a cumulative analysis shows how the evidence accrued, not whether more studies would change it.".to_owned(),
+    };
+    out.push_str(&format!("\n{sentence}\n"));
+    out.push_str(&warnings(&r.warnings));
+    out
+}
+
+/// The text report of the influence diagnostics.
+pub fn influence_report(r: &Influence) -> String {
+    let mut out = heading(&r.title, "Influence diagnostics", r.k, &r.settings);
+    let cells: Vec<Vec<String>> = r
+        .studies
+        .iter()
+        .map(|s| {
+            let mut row = vec![
+                s.study.clone(),
+                fmt_num(s.rstudent, 4),
+                fmt_num(s.dffits, 4),
+                fmt_num(s.cooks_distance, 4),
+                fmt_num(s.cov_ratio, 4),
+                fmt_num(s.tau2_deleted, 4),
+                fmt_num(s.qe_deleted, 4),
+                fmt_num(s.hat, 4),
+                format!("{}%", fmt_num(s.weight, 2)),
+            ];
+            row.extend(s.dfbetas.iter().map(|b| fmt_num(*b, 4)));
+            row.push(if s.influential { "*" } else { "" }.to_owned());
+            row
+        })
+        .collect();
+    let mut header = vec![
+        "study", "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight",
+    ];
+    let dfbetas: Vec<String> = (1..=r.p).map(|j| format!("dfbs{j}")).collect();
+    if r.p == 1 {
+        header.push("dfbs");
+    } else {
+        header.extend(dfbetas.iter().map(String::as_str));
+    }
+    header.push("inf");
+    out.push_str(&table(&header, &cells));
+    out.push_str(&format!("\n* {}\n", r.rule));
+    let flagged: Vec<&str> = r
+        .studies
+        .iter()
+        .filter(|s| s.influential)
+        .map(|s| s.study.as_str())
+        .collect();
+    let sentence = if flagged.is_empty() {
+        "No study is flagged as influential; the diagnostics only look at one study at a time, so a group of similar studies can still drive the result together.".to_owned()
+    } else {
+        format!(
+            "{} flagged as influential ({}); such studies deserve a closer look (data errors, a different population or design), not automatic removal.",
+            if flagged.len() == 1 {
+                "One study is".to_owned()
+            } else {
+                format!("{} studies are", flagged.len())
+            },
+            quoted_list(&flagged)
+        )
+    };
+    out.push_str(&format!("\n{sentence}\n"));
+    out.push_str(&warnings(&r.warnings));
+    out
+}
+
+/// The text listing of Baujat coordinates.
+pub fn baujat_report(r: &Baujat) -> String {
+    let mut out = heading(
+        &r.title,
+        "Baujat plot coordinates",
+        r.studies.len(),
+        &r.settings,
+    );
+    let cells: Vec<Vec<String>> = r
+        .studies
+        .iter()
+        .map(|p| vec![p.study.clone(), fmt_num(p.x, 4), fmt_num(p.y, 4)])
+        .collect();
+    out.push_str(&table(
+        &["study", "heterogeneity (x)", "influence (y)"],
+        &cells,
+    ));
+    out.push_str("\nStudies at the top right add most to the heterogeneity and move the pooled result most; the plot points to studies worth checking but cannot say why they differ.\n");
+    out
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn warnings(list: &[String]) -> String {
+    list.iter().map(|w| format!("\nWarning: {w}\n")).collect()
+}
+
+fn csv_num(v: f64) -> String {
+    if v.is_finite() {
+        v.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// CSV of a leave-one-out or cumulative table (empty cells for failed refits).
+pub fn refit_csv(rows: &[RefitRow]) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "study",
+        "k",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "statistic",
+        "p",
+        "tau2",
+        "I2",
+        "H2",
+        "Q",
+        "Q_p",
+    ])?;
+    for r in rows {
+        let mut record = vec![r.study.clone(), r.k.to_string()];
+        record.extend(
+            [
+                r.estimate,
+                r.se,
+                r.ci_lower,
+                r.ci_upper,
+                r.statistic,
+                r.p,
+                r.tau2,
+                r.i2,
+                r.h2,
+                r.q,
+                r.q_p,
+            ]
+            .map(csv_num),
+        );
+        writer.write_record(record)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// CSV of the influence diagnostics: one row per study, DFBETAS as dfbetas_1..p.
+pub fn influence_csv(r: &Influence) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "study",
+        "rstudent",
+        "dffits",
+        "cooks_distance",
+        "cov_ratio",
+        "tau2_deleted",
+        "QE_deleted",
+        "hat",
+        "weight",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend((1..=r.p).map(|j| format!("dfbetas_{j}")));
+    header.push("influential".into());
+    writer.write_record(&header)?;
+    for s in &r.studies {
+        let mut record = vec![s.study.clone()];
+        record.extend(
+            [
+                s.rstudent,
+                s.dffits,
+                s.cooks_distance,
+                s.cov_ratio,
+                s.tau2_deleted,
+                s.qe_deleted,
+                s.hat,
+                s.weight,
+            ]
+            .map(csv_num),
+        );
+        record.extend(s.dfbetas.iter().map(|b| csv_num(*b)));
+        record.push(s.influential.to_string());
+        writer.write_record(record)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

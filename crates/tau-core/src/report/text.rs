@@ -1,0 +1,205 @@
+//! Plain-text reports laid out like metafor's `print.rma`.
+
+use super::table::layout;
+use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
+use crate::data::dataset::Dataset;
+use crate::model::{Method, Test};
+use crate::pool::PoolResult;
+use crate::settings::Settings;
+
+/// Significance stars as R prints them.
+pub fn stars(p: f64) -> &'static str {
+    match p {
+        p if p < 0.001 => "***",
+        p if p < 0.01 => "**",
+        p if p < 0.05 => "*",
+        p if p < 0.1 => ".",
+        _ => "",
+    }
+}
+
+/// Studies listed in a text report; beyond this the table is cut (metafor
+/// prints no study table at all; CSV and JSON always list every study).
+pub const MAX_STUDY_ROWS: usize = 1000;
+
+/// The text report of a pooled analysis; `data` is the data set that was pooled.
+pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
+    let s = &r.settings;
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    let level = fmt_num(s.level, 0);
+    if s.method == Method::EE {
+        out.push_str(&format!(
+            "Common-effect model (k = {}; measure: {})\n\n",
+            r.k, s.measure
+        ));
+        out.push_str(&format!(
+            "I^2 (total heterogeneity / total variability):  {}%\nH^2 (total variability / sampling variability): {}\n",
+            fmt_num(r.i2, 2),
+            fmt_num(r.h2, 2)
+        ));
+    } else {
+        out.push_str(&format!(
+            "Random-effects model (k = {}; tau^2 estimator: {}; measure: {})\n\n",
+            r.k,
+            s.method.name(),
+            s.measure
+        ));
+        let ci = |c: Option<[f64; 2]>, d: usize| {
+            c.map(|[lo, hi]| format!(" ({level}% CI: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
+                .unwrap_or_default()
+        };
+        out.push_str(&format!(
+            "tau^2 (estimated amount of total heterogeneity): {}{}\n",
+            fmt_num(r.tau2, 4),
+            ci(r.tau2_ci, 4)
+        ));
+        out.push_str(&format!(
+            "tau (square root of estimated tau^2 value):      {}\n",
+            fmt_num(r.tau, 4)
+        ));
+        out.push_str(&format!(
+            "I^2 (total heterogeneity / total variability):   {}%{}\n",
+            fmt_num(r.i2, 2),
+            ci(r.i2_ci, 2)
+        ));
+        out.push_str(&format!(
+            "H^2 (total variability / sampling variability):  {}{}\n",
+            fmt_num(r.h2, 2),
+            ci(r.h2_ci, 2)
+        ));
+    }
+    out.push_str(&format!(
+        "\nTest for heterogeneity:\nQ(df = {}) = {}, p-val {}\n\n",
+        r.q_df,
+        fmt_num(r.q, 4),
+        p_phrase(r.q_p)
+    ));
+    let stat = if s.test == Test::Knha { "tval" } else { "zval" };
+    out.push_str("Model results");
+    if let Some(df) = r.df {
+        out.push_str(&format!(" (Knapp-Hartung, t with df = {df})"));
+    }
+    out.push_str(":\n\n");
+    out.push_str(&aligned_table(
+        &["estimate", "se", stat, "pval", "ci.lb", "ci.ub", ""],
+        &[vec![
+            fmt_num(r.estimate, 4),
+            fmt_num(r.se, 4),
+            fmt_num(r.statistic, 4),
+            fmt_p(r.p),
+            fmt_num(r.ci_lower, 4),
+            fmt_num(r.ci_upper, 4),
+            stars(r.p).into(),
+        ]],
+        false,
+    ));
+    if s.method != Method::EE {
+        out.push_str(&format!(
+            "\n{level}% prediction interval: [{}, {}]\n",
+            fmt_num(r.pi_lower, 4),
+            fmt_num(r.pi_upper, 4)
+        ));
+    }
+    if let Some(t) = &r.transformed {
+        out.push_str(&format!(
+            "Back-transformed ({}): {} [{}, {}]",
+            t.scale,
+            fmt_num(t.estimate, 4),
+            fmt_num(t.ci_lower, 4),
+            fmt_num(t.ci_upper, 4)
+        ));
+        if s.method != Method::EE {
+            out.push_str(&format!(
+                "; prediction interval [{}, {}]",
+                fmt_num(t.pi_lower, 4),
+                fmt_num(t.pi_upper, 4)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("\nStudies:\n\n");
+    let mut cells = Cells::new();
+    for row in r.rows(data).take(MAX_STUDY_ROWS) {
+        cells.push(row.study);
+        for value in [row.yi, row.vi, row.ci_lower, row.ci_upper] {
+            cells.push_num(value, 4);
+        }
+        cells.push_with(|out| {
+            push_num(out, row.weight, 2);
+            out.push('%');
+        });
+    }
+    out.push_str(&layout(
+        &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
+        &cells,
+        true,
+    ));
+    if r.weights.len() > MAX_STUDY_ROWS {
+        out.push_str(&format!(
+            "... and {} more studies (--format csv or json lists every study)\n",
+            r.weights.len() - MAX_STUDY_ROWS
+        ));
+    }
+    if let Some(line) = convergence_line(s) {
+        out.push_str(&format!("\n{line}\n"));
+    }
+    out
+}
+
+/// How τ² was reached, for iterative estimators and fallbacks: the
+/// iterations, the final change and whether the stopping rule was met.
+pub fn convergence_line(s: &Settings) -> Option<String> {
+    let c = &s.convergence;
+    let method = s.method.name();
+    let iterations = |n: usize| format!("{n} iteration{}", if n == 1 { "" } else { "s" });
+    let reached = match s.method {
+        Method::REML | Method::ML | Method::EB => format!(
+            "{method} {} after {} (last change in tau^2: {:.2e}; threshold {:.0e}).",
+            if c.converged {
+                "converged"
+            } else {
+                "did not converge"
+            },
+            iterations(c.iterations),
+            c.final_change,
+            s.threshold
+        ),
+        Method::PM if c.iterations == 0 => "PM: the Q statistic at tau^2 = 0 is already at or below its expected value, so tau^2 = 0 without a search.".to_string(),
+        Method::PM => format!(
+            "PM {} after {} (root bracketed to ±{:.2e}; tolerance {:.2e}).",
+            if c.converged {
+                "converged"
+            } else {
+                "did not converge"
+            },
+            iterations(c.iterations),
+            c.final_change,
+            s.tol
+        ),
+        _ if c.fallback_from.is_some() => {
+            format!("{method} is a closed-form estimator (no iterations).")
+        }
+        _ => return None,
+    };
+    Some(match &c.fallback_from {
+        Some(fallback) => format!(
+            "Convergence: the {} estimator {}, so the fallback {method} was used. {reached}",
+            fallback.method.name(),
+            fallback.error.reason()
+        ),
+        None => format!("Convergence: {reached}"),
+    })
+}
+
+/// "< .0001" or "= 0.1234".
+pub fn p_phrase(p: f64) -> String {
+    let p = fmt_p(p);
+    if p.starts_with('<') {
+        p
+    } else {
+        format!("= {p}")
+    }
+}

@@ -1,0 +1,296 @@
+//! Case-deletion diagnostics (Viechtbauer & Cheung 2010, "Outlier and
+//! influence diagnostics for meta-analysis", Research Synthesis Methods 1:
+//! 112–125; metafor `influence.rma.uni`).
+//!
+//! For study i, let β̂, V = Var(β̂), τ̂² and wⱼ = 1/(vⱼ + τ̂²) come from the model
+//! on all k studies, and β̂₍ᵢ₎, V₍ᵢ₎, τ̂²₍ᵢ₎, s²₍ᵢ₎ (the Knapp-Hartung factor,
+//! 1 under z) and QE₍ᵢ₎ from the model refitted without study i. With
+//! ŷᵢ = xᵢ'β̂ and ŷᵢ₍ᵢ₎ = xᵢ'β̂₍ᵢ₎:
+//!
+//! * hat value hᵢ = wᵢ xᵢ'(X'WX)⁻¹xᵢ, computed row by row
+//!   ([`crate::model::wls::hat_values`]), never from the k×k hat matrix;
+//! * weight = 100 wᵢ / Σwⱼ (percent);
+//! * externally studentised residual
+//!   rstudentᵢ = (yᵢ − ŷᵢ₍ᵢ₎) / √(s²₍ᵢ₎ vᵢ + xᵢ'V₍ᵢ₎xᵢ + s²₍ᵢ₎ τ̂²₍ᵢ₎);
+//! * DFFITSᵢ = (ŷᵢ − ŷᵢ₍ᵢ₎) / √(s²₍ᵢ₎ hᵢ (τ̂²₍ᵢ₎ + vᵢ));
+//! * Cook's distance Dᵢ = (β̂ − β̂₍ᵢ₎)' V⁻¹ (β̂ − β̂₍ᵢ₎);
+//! * COVRATIOᵢ = det V₍ᵢ₎ / det V;
+//! * DFBETASᵢⱼ = (β̂ⱼ − β̂₍ᵢ₎ⱼ) / √(s²₍ᵢ₎ [(X'W₍ᵢ₎X)⁻¹]ⱼⱼ), where W₍ᵢ₎ holds
+//!   1/(vₗ + τ̂²₍ᵢ₎) for all k studies (a p×p sum over the studies).
+//!
+//! metafor's flag: a study is influential when |DFFITS| > 3√(p/(k − p)), or
+//! the χ²(p) distribution function at Dᵢ exceeds 0.5, or hᵢ > 3p/k, or any
+//! |DFBETAS| > 1.
+//!
+//! Every quantity is O(k·p²) per study on top of the refit; memory is O(k)
+//! per refit (metafor forms k×k matrices for the hat values and weights).
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+
+use super::{SensitivityError, each_study, fit_allowing_one};
+use crate::data::dataset::Dataset;
+use crate::model::distribution::chisq_sf;
+use crate::model::wls::{cross_weighted, hat_values, invert_spd};
+use crate::model::{FitError, FitOptions, ModelFit, fit, intercept_design};
+use crate::settings::Settings;
+
+/// One study's diagnostics. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InfluenceStudy {
+    /// Study label.
+    pub study: String,
+    /// Externally studentised residual.
+    pub rstudent: f64,
+    /// DFFITS.
+    pub dffits: f64,
+    /// Cook's distance.
+    pub cooks_distance: f64,
+    /// Covariance ratio.
+    pub cov_ratio: f64,
+    /// τ² of the model without the study.
+    pub tau2_deleted: f64,
+    /// Residual heterogeneity Q of the model without the study.
+    #[serde(rename = "QE_deleted")]
+    pub qe_deleted: f64,
+    /// Hat value (leverage).
+    pub hat: f64,
+    /// Weight in the full model, percent.
+    pub weight: f64,
+    /// DFBETAS, one per coefficient.
+    pub dfbetas: Vec<f64>,
+    /// metafor's flag (see the module docs).
+    pub influential: bool,
+    /// Why the model without this study could not be fitted, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The diagnostics of every study.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Influence {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Number of studies.
+    pub k: usize,
+    /// Number of coefficients.
+    pub p: usize,
+    /// τ² of the full model.
+    pub tau2: f64,
+    /// Q (QE) of the full model.
+    #[serde(rename = "Q")]
+    pub q: f64,
+    /// One row per study.
+    pub studies: Vec<InfluenceStudy>,
+    /// The flag rule, in words.
+    pub rule: String,
+    /// How it was computed.
+    pub settings: Settings,
+    /// Refits that failed, and other things to know.
+    pub warnings: Vec<String>,
+}
+
+/// What a refit without study i contributes: coefficients, their
+/// variance-covariance matrix, τ², QE and the Knapp-Hartung factor.
+#[derive(Debug, Clone)]
+pub(crate) struct Deleted {
+    pub beta: Vec<f64>,
+    pub vcov: DMatrix<f64>,
+    pub tau2: f64,
+    pub q: f64,
+    pub s2w: f64,
+}
+
+/// Refits without study `i`, keeping only what the diagnostics need.
+pub(crate) fn refit_without(
+    yi: &[f64],
+    vi: &[f64],
+    x: &DMatrix<f64>,
+    i: usize,
+    options: &FitOptions,
+) -> Result<Deleted, FitError> {
+    let y = super::without(yi, i);
+    let v = super::without(vi, i);
+    let d = fit_allowing_one(&y, &v, &x.clone().remove_row(i), options)?;
+    Ok(Deleted {
+        beta: d.beta,
+        vcov: d.vcov,
+        tau2: d.tau2,
+        q: d.q,
+        s2w: d.s2w,
+    })
+}
+
+/// xᵢ'a for a coefficient vector a.
+pub(crate) fn row_dot(x: &DMatrix<f64>, i: usize, a: &[f64]) -> f64 {
+    a.iter().enumerate().map(|(j, aj)| x[(i, j)] * aj).sum()
+}
+
+/// xᵢ'Mxᵢ for a p×p matrix M.
+pub(crate) fn row_quadratic(x: &DMatrix<f64>, i: usize, m: &DMatrix<f64>) -> f64 {
+    let row = x.row(i);
+    (row * m * row.transpose())[(0, 0)]
+}
+
+/// The flag rule, in words.
+fn rule(k: usize, p: usize) -> String {
+    format!(
+        "influential (metafor's rule): |dffits| > 3*sqrt(p/(k-p)) = {:.4}, or pchisq(cooks_distance, df = p) > 0.5, or hat > 3*p/k = {:.4}, or any |dfbetas| > 1 (k = {k}, p = {p})",
+        3.0 * (p as f64 / (k - p) as f64).sqrt(),
+        3.0 * p as f64 / k as f64
+    )
+}
+
+/// Diagnostics for the intercept-only model of `dataset`.
+pub fn influence(dataset: &Dataset, options: &FitOptions) -> Result<Influence, SensitivityError> {
+    influence_regression(dataset, &intercept_design(dataset.studies.len()), options)
+}
+
+/// Diagnostics for the model with design `x` (k×p, one row per study of `dataset`).
+pub fn influence_regression(
+    dataset: &Dataset,
+    x: &DMatrix<f64>,
+    options: &FitOptions,
+) -> Result<Influence, SensitivityError> {
+    let (yi, vi) = (dataset.yi(), dataset.vi());
+    let k = yi.len();
+    if k < 2 {
+        return Err(SensitivityError::TooFewStudies {
+            what: "the influence analysis",
+            needed: 2,
+            k,
+        });
+    }
+    let model = FullModel::new(&yi, &vi, x, options)?;
+    let studies = each_study(k, |i| model.diagnose(i, dataset.studies[i].label()));
+    let mut warnings = dataset.warnings.clone();
+    warnings.extend(studies.iter().filter_map(|s| {
+        s.error
+            .as_ref()
+            .map(|e| format!("the model without '{}' could not be fitted: {e}", s.study))
+    }));
+    Ok(Influence {
+        title: dataset.title.clone(),
+        k,
+        p: model.fit.p,
+        tau2: model.fit.tau2,
+        q: model.fit.q,
+        studies,
+        rule: rule(k, model.fit.p),
+        settings: Settings::new(options, dataset.measure, model.fit.convergence),
+        warnings,
+    })
+}
+
+/// The model on all studies and what every study's diagnostics share.
+struct FullModel<'a> {
+    yi: &'a [f64],
+    vi: &'a [f64],
+    x: &'a DMatrix<f64>,
+    options: &'a FitOptions,
+    fit: ModelFit,
+    vcov_inv: DMatrix<f64>,
+    vcov_det: f64,
+    hat: Vec<f64>,
+    total_weight: f64,
+}
+
+impl<'a> FullModel<'a> {
+    fn new(
+        yi: &'a [f64],
+        vi: &'a [f64],
+        x: &'a DMatrix<f64>,
+        options: &'a FitOptions,
+    ) -> Result<FullModel<'a>, FitError> {
+        let fit = fit(yi, vi, x, options)?;
+        let vcov_inv = invert_spd(fit.vcov.clone())?;
+        // The hat matrix uses the unscaled (X'WX)⁻¹ even under Knapp-Hartung.
+        let xtwx_inv = invert_spd(cross_weighted(x, |j| fit.weights[j]))?;
+        // metafor rounds hat values within 10 ulps of 1 up to 1.
+        let hat = hat_values(x, &fit.weights, &xtwx_inv)
+            .into_iter()
+            .map(|h| {
+                if h > 1.0 - 10.0 * f64::EPSILON {
+                    1.0
+                } else {
+                    h
+                }
+            })
+            .collect();
+        Ok(FullModel {
+            yi,
+            vi,
+            x,
+            options,
+            vcov_det: fit.vcov.determinant(),
+            total_weight: fit.weights.iter().sum(),
+            fit,
+            vcov_inv,
+            hat,
+        })
+    }
+
+    /// The diagnostics of study i (NaN where the refit without it failed).
+    fn diagnose(&self, i: usize, label: &str) -> InfluenceStudy {
+        let (k, p) = (self.fit.k, self.fit.p);
+        let hat = self.hat[i];
+        let mut row = InfluenceStudy {
+            study: label.to_owned(),
+            rstudent: f64::NAN,
+            dffits: f64::NAN,
+            cooks_distance: f64::NAN,
+            cov_ratio: f64::NAN,
+            tau2_deleted: f64::NAN,
+            qe_deleted: f64::NAN,
+            hat,
+            weight: 100.0 * self.fit.weights[i] / self.total_weight,
+            dfbetas: vec![f64::NAN; p],
+            influential: false,
+            error: None,
+        };
+        match refit_without(self.yi, self.vi, self.x, i, self.options) {
+            Ok(d) => self.fill(&mut row, &d, i),
+            Err(e) => row.error = Some(e.to_string()),
+        }
+        // NaN criteria are false, as metafor's NA flags print as not influential.
+        row.influential = row.dffits.abs() > 3.0 * (p as f64 / (k - p) as f64).sqrt()
+            || chisq_sf(row.cooks_distance, p as f64) < 0.5
+            || hat > 3.0 * p as f64 / k as f64
+            || row.dfbetas.iter().any(|b| b.abs() > 1.0);
+        row
+    }
+
+    fn fill(&self, row: &mut InfluenceStudy, d: &Deleted, i: usize) {
+        let (x, vi) = (self.x, self.vi[i]);
+        let pred = row_dot(x, i, &self.fit.beta);
+        let pred_deleted = row_dot(x, i, &d.beta);
+        let var_pred_deleted = row_quadratic(x, i, &d.vcov);
+        let mut resid = self.yi[i] - pred_deleted;
+        if resid.abs() < 100.0 * f64::EPSILON {
+            resid = 0.0;
+        }
+        row.rstudent = resid / (vi * d.s2w + var_pred_deleted + d.tau2 * d.s2w).sqrt();
+        row.dffits = (pred - pred_deleted) / (d.s2w * row.hat * (d.tau2 + vi)).sqrt();
+        let dfb: Vec<f64> = self
+            .fit
+            .beta
+            .iter()
+            .zip(&d.beta)
+            .map(|(a, b)| a - b)
+            .collect();
+        if let Ok(vb) = invert_spd(cross_weighted(x, |j| 1.0 / (self.vi[j] + d.tau2))) {
+            row.dfbetas = (0..dfb.len())
+                .map(|j| dfb[j] / (d.s2w * vb[(j, j)]).sqrt())
+                .collect();
+        }
+        let p = dfb.len();
+        row.cooks_distance = (0..p)
+            .flat_map(|a| (0..p).map(move |b| (a, b)))
+            .map(|(a, b)| dfb[a] * self.vcov_inv[(a, b)] * dfb[b])
+            .sum();
+        row.cov_ratio = d.vcov.determinant() / self.vcov_det;
+        row.tau2_deleted = d.tau2;
+        row.qe_deleted = d.q;
+    }
+}

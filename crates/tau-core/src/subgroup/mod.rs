@@ -1,0 +1,274 @@
+//! Subgroup analysis: one pooled result per level of a moderator, and the
+//! test for subgroup differences (Borenstein et al. 2009, ch. 19).
+//!
+//! * **Separate τ²** (the default; meta's `tau.common = FALSE`): each level is
+//!   pooled on its own, as metafor `rma(yi, vi, subset = g == level)`. A level
+//!   with one study reports that study's estimate, SE and normal-theory CI
+//!   (metafor does the same for k = 1, with z even under Knapp-Hartung); its
+//!   τ² and I² cannot be estimated and are left empty. The test of
+//!   differences is the fixed-effect Q across the level estimates,
+//!   Q_between = Σ wₗ (θ̂ₗ − θ̄)² with wₗ = 1/SEₗ² and df = L − 1
+//!   (metafor `rma(est, sei = se, method = "EE")$QE`).
+//! * **Common τ²** ([`Tau2Mode::Common`]): one mixed-effects model with the
+//!   moderator as a factor. The level estimates are the coefficients of
+//!   `rma(yi, vi, mods = ~ factor(g) - 1)`, every level shares its τ², and
+//!   Q_between is the omnibus QM of `rma(yi, vi, mods = ~ factor(g))`:
+//!   χ²(L − 1) under z, an F(L − 1, k − L) statistic under Knapp-Hartung.
+//!   Each level's Q is its own Cochran's Q, its I² is
+//!   100 τ̂²/(τ̂² + s̃²ₗ) with the level's typical variance s̃²ₗ (as
+//!   `rma(yi, vi, subset = ..., tau2 = τ̂²)`).
+//!
+//! Levels are sorted (numbers numerically, text by code point) and fitted in
+//! parallel; the results do not depend on the number of threads. No Q-profile
+//! CIs are computed, so that thousands of levels stay fast.
+
+mod common;
+mod separate;
+
+use serde::Serialize;
+
+use crate::data::dataset::Dataset;
+use crate::data::moderator::{self, ModeratorError, list_labels};
+use crate::effect_size::measure::Measure;
+use crate::model::{FitError, FitOptions, Method, Test};
+use crate::settings::VERSION;
+
+/// How τ² is estimated across subgroups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tau2Mode {
+    /// A τ² per subgroup.
+    Separate,
+    /// One τ² shared by all subgroups (a mixed-effects model).
+    Common,
+}
+
+/// Everything that decides a subgroup analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubgroupOptions {
+    /// Estimator, test, level.
+    pub fit: FitOptions,
+    /// The moderator whose levels are the subgroups.
+    pub by: String,
+    /// Separate or common τ².
+    pub tau2: Tau2Mode,
+}
+
+/// One subgroup's pooled result. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupResult {
+    /// The level.
+    pub level: String,
+    /// Number of studies.
+    pub k: usize,
+    /// Pooled estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// z, or t under Knapp-Hartung.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// τ² (`null` for a single study).
+    pub tau2: Option<f64>,
+    /// Cochran's Q within the subgroup.
+    #[serde(rename = "Q")]
+    pub q: f64,
+    /// Its degrees of freedom, k − 1.
+    #[serde(rename = "Q_df")]
+    pub q_df: usize,
+    /// Its p-value.
+    #[serde(rename = "Q_p")]
+    pub q_p: f64,
+    /// I² in percent (`null` for a single study).
+    #[serde(rename = "I2")]
+    pub i2: Option<f64>,
+}
+
+/// How a subgroup analysis was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubgroupSettings {
+    /// The moderator.
+    pub by: String,
+    /// Separate or common τ².
+    pub tau2: Tau2Mode,
+    /// τ² estimator.
+    pub method: Method,
+    /// z or knha.
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    /// Effect-size measure.
+    pub measure: Measure,
+    /// Convergence threshold of iterative estimators.
+    pub threshold: f64,
+    /// Iteration limit of iterative estimators.
+    pub max_iter: usize,
+    /// tau's version.
+    pub version: &'static str,
+}
+
+/// The subgroup analysis. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubgroupResult {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Studies in the analysis.
+    pub k: usize,
+    /// One result per level, levels sorted.
+    pub groups: Vec<GroupResult>,
+    /// Test of subgroup differences (`null` with a single level).
+    #[serde(rename = "Q_between")]
+    pub q_between: Option<f64>,
+    /// Its (numerator) degrees of freedom, L − 1.
+    #[serde(rename = "Q_between_df")]
+    pub q_between_df: usize,
+    /// Denominator df when Q_between is an F statistic (common τ² under Knapp-Hartung).
+    #[serde(rename = "Q_between_df2", skip_serializing_if = "Option::is_none")]
+    pub q_between_df2: Option<f64>,
+    /// Its p-value.
+    #[serde(rename = "Q_between_p")]
+    pub q_between_p: Option<f64>,
+    /// "chisq", or "F" for common τ² under Knapp-Hartung.
+    #[serde(rename = "Q_between_distribution")]
+    pub q_between_distribution: &'static str,
+    /// The shared τ² (common τ² only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_common: Option<f64>,
+    /// Studies left out because the moderator is missing.
+    pub dropped: Vec<String>,
+    /// How it was computed.
+    pub settings: SubgroupSettings,
+    /// Things to know.
+    pub warnings: Vec<String>,
+}
+
+/// Why a subgroup analysis failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubgroupError {
+    /// The moderator cannot be used.
+    #[error(transparent)]
+    Moderator(#[from] ModeratorError),
+    /// One subgroup could not be pooled.
+    #[error("subgroup {by} = '{level}' (k = {k}): {source}")]
+    Level {
+        /// The moderator.
+        by: String,
+        /// The level.
+        level: String,
+        /// Its number of studies.
+        k: usize,
+        /// Why.
+        source: FitError,
+    },
+    /// The common-τ² model could not be fitted.
+    #[error("the mixed-effects model with '{by}' as a factor: {source}")]
+    Common {
+        /// The moderator.
+        by: String,
+        /// Why.
+        source: FitError,
+    },
+    /// Common τ² with too few or too many levels.
+    #[error(
+        "--tau2 common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
+    )]
+    CommonLevels {
+        /// The moderator.
+        by: String,
+        /// Its number of levels.
+        levels: usize,
+        /// The most levels allowed.
+        max: usize,
+    },
+}
+
+/// Runs the subgroup analysis of `options` on `dataset`.
+pub fn subgroup(
+    dataset: &Dataset,
+    options: &SubgroupOptions,
+) -> Result<SubgroupResult, SubgroupError> {
+    let column = moderator::column(dataset, &options.by)?;
+    let levels = moderator::groups(&column);
+    let dropped: Vec<String> = dataset
+        .studies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !column.is_present(*i))
+        .map(|(_, s)| s.label().to_owned())
+        .collect();
+    let mut warnings = dataset.warnings.clone();
+    if !dropped.is_empty() {
+        warnings.push(format!(
+            "{} {} without a value of '{}' left out: {}",
+            dropped.len(),
+            if dropped.len() == 1 {
+                "study"
+            } else {
+                "studies"
+            },
+            options.by,
+            list_labels(&dropped)
+        ));
+    }
+    let outcome = match options.tau2 {
+        Tau2Mode::Separate => separate::fit_separate(dataset, options, &levels)?,
+        Tau2Mode::Common => common::fit_common(dataset, options, &levels)?,
+    };
+    warnings.extend(outcome.warnings);
+    Ok(SubgroupResult {
+        title: dataset.title.clone(),
+        k: outcome.groups.iter().map(|g| g.k).sum(),
+        groups: outcome.groups,
+        q_between: outcome.between.map(|b| b.statistic),
+        q_between_df: levels.len().saturating_sub(1),
+        q_between_df2: outcome.between.and_then(|b| b.df2),
+        q_between_p: outcome.between.map(|b| b.p),
+        q_between_distribution: if outcome.between.and_then(|b| b.df2).is_some() {
+            "F"
+        } else {
+            "chisq"
+        },
+        tau2_common: outcome.tau2_common,
+        dropped,
+        settings: SubgroupSettings {
+            by: options.by.clone(),
+            tau2: options.tau2,
+            method: options.fit.method,
+            test: options.fit.test,
+            level: options.fit.level,
+            measure: dataset.measure,
+            threshold: options.fit.control.threshold,
+            max_iter: options.fit.control.max_iter,
+            version: VERSION,
+        },
+        warnings,
+    })
+}
+
+/// The test of differences: statistic, df2 (F only), p.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Between {
+    statistic: f64,
+    df2: Option<f64>,
+    p: f64,
+}
+
+/// What each variant computes.
+struct Outcome {
+    groups: Vec<GroupResult>,
+    between: Option<Between>,
+    tau2_common: Option<f64>,
+    warnings: Vec<String>,
+}
+
+type Levels = [(String, Vec<usize>)];
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+//! Subgroups with a separate τ² each (see the parent module for the formulas).
+
+use crate::par::*;
+
+use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
+use crate::data::dataset::Dataset;
+use crate::data::moderator::list_labels;
+use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+use crate::model::{FitOptions, Test, fit, intercept_design};
+
+pub(super) fn fit_separate(
+    dataset: &Dataset,
+    options: &SubgroupOptions,
+    levels: &Levels,
+) -> Result<Outcome, SubgroupError> {
+    let fitted: Vec<Result<(GroupResult, bool), SubgroupError>> = levels
+        .par_iter()
+        .map(|(level, rows)| pool_level(dataset, options, level, rows))
+        .collect();
+    let mut groups = Vec::with_capacity(levels.len());
+    let mut reset = Vec::new();
+    for result in fitted {
+        let (group, reset_to_zero) = result?;
+        if reset_to_zero {
+            reset.push(group.level.clone());
+        }
+        groups.push(group);
+    }
+    let mut warnings = Vec::new();
+    let single: Vec<String> = groups
+        .iter()
+        .filter(|g| g.k == 1)
+        .map(|g| g.level.clone())
+        .collect();
+    if !single.is_empty() {
+        warnings.push(format!(
+            "one study only, so no tau^2 or I^2 and a normal-theory CI{}: {}",
+            if options.fit.test == Test::Knha {
+                " (Knapp-Hartung needs k >= 2)"
+            } else {
+                ""
+            },
+            list_labels(&single)
+        ));
+    }
+    if !reset.is_empty() {
+        warnings.push(format!(
+            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
+            options.fit.method.name(),
+            list_labels(&reset)
+        ));
+    }
+    Ok(Outcome {
+        between: q_between(&groups),
+        groups,
+        tau2_common: None,
+        warnings,
+    })
+}
+
+/// Pools one level; the flag says whether ML/REML reset τ² to 0.
+fn pool_level(
+    dataset: &Dataset,
+    options: &SubgroupOptions,
+    level: &str,
+    rows: &[usize],
+) -> Result<(GroupResult, bool), SubgroupError> {
+    let yi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].yi).collect();
+    let vi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].vi).collect();
+    if rows.len() == 1 {
+        return Ok((single_study(level, yi[0], vi[0], &options.fit), false));
+    }
+    let model = fit(&yi, &vi, &intercept_design(yi.len()), &options.fit).map_err(|source| {
+        SubgroupError::Level {
+            by: options.by.clone(),
+            level: level.to_owned(),
+            k: rows.len(),
+            source,
+        }
+    })?;
+    let group = GroupResult {
+        level: level.to_owned(),
+        k: model.k,
+        estimate: model.beta[0],
+        se: model.se[0],
+        statistic: model.statistic[0],
+        p: model.p_values[0],
+        ci_lower: model.ci_lower[0],
+        ci_upper: model.ci_upper[0],
+        tau2: Some(model.tau2),
+        q: model.q,
+        q_df: model.q_df,
+        q_p: model.q_p,
+        i2: Some(model.i2),
+    };
+    Ok((group, model.convergence.reset_to_zero))
+}
+
+/// A level with one study: its own estimate with a normal-theory CI (metafor `rma` with k = 1).
+fn single_study(level: &str, yi: f64, vi: f64, options: &FitOptions) -> GroupResult {
+    let se = vi.sqrt();
+    let crit = normal_upper(options.alpha() / 2.0);
+    GroupResult {
+        level: level.to_owned(),
+        k: 1,
+        estimate: yi,
+        se,
+        statistic: yi / se,
+        p: normal_two_sided_p(yi / se),
+        ci_lower: yi - crit * se,
+        ci_upper: yi + crit * se,
+        tau2: None,
+        q: 0.0,
+        q_df: 0,
+        q_p: 1.0,
+        i2: None,
+    }
+}
+
+/// Q_between = Σ wₗ (θ̂ₗ − θ̄)², wₗ = 1/SEₗ², on L − 1 df; `None` below two levels.
+fn q_between(groups: &[GroupResult]) -> Option<Between> {
+    if groups.len() < 2 {
+        return None;
+    }
+    let weights: Vec<f64> = groups.iter().map(|g| 1.0 / (g.se * g.se)).collect();
+    let total: f64 = weights.iter().sum();
+    let mean = groups
+        .iter()
+        .zip(&weights)
+        .map(|(g, w)| w * g.estimate)
+        .sum::<f64>()
+        / total;
+    let statistic: f64 = groups
+        .iter()
+        .zip(&weights)
+        .map(|(g, w)| w * (g.estimate - mean).powi(2))
+        .sum();
+    Some(Between {
+        statistic,
+        df2: None,
+        p: chisq_sf(statistic, (groups.len() - 1) as f64),
+    })
+}

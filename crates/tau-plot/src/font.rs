@@ -1,0 +1,113 @@
+//! The bundled font and text measurement.
+//!
+//! Plots use Liberation Sans 2.1.5 (SIL Open Font License 1.1; the files and
+//! the licence are in `assets/fonts/`). It is compiled into the binary, and
+//! both the layout (which measures every string) and the PNG/PDF renderers
+//! read the same bytes, so output does not depend on a machine's fonts.
+
+use ab_glyph::{Font, FontRef};
+
+use super::PlotError;
+
+/// The family name written into SVG `font-family` attributes.
+pub const FAMILY: &str = "Liberation Sans";
+
+/// Liberation Sans Regular.
+pub static REGULAR: &[u8] = include_bytes!("../assets/fonts/LiberationSans-Regular.ttf");
+
+/// Liberation Sans Bold.
+pub static BOLD: &[u8] = include_bytes!("../assets/fonts/LiberationSans-Bold.ttf");
+
+/// Regular or bold text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Regular.
+    Regular,
+    /// Bold.
+    Bold,
+}
+
+/// The bundled faces, parsed, for measuring text.
+pub struct Fonts {
+    regular: FontRef<'static>,
+    bold: FontRef<'static>,
+}
+
+impl Fonts {
+    /// Parses the bundled faces.
+    pub fn load() -> Result<Fonts, PlotError> {
+        let parse =
+            |bytes: &'static [u8]| FontRef::try_from_slice(bytes).map_err(|_| PlotError::Font);
+        Ok(Fonts {
+            regular: parse(REGULAR)?,
+            bold: parse(BOLD)?,
+        })
+    }
+
+    /// The advance width of `text` at `size` px (the em size, as SVG's
+    /// `font-size`), with the font's pair kerning.
+    pub fn width(&self, text: &str, size: f64, weight: Weight) -> f64 {
+        let font = match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        };
+        let units_per_em = f64::from(font.units_per_em().unwrap_or(2048.0));
+        let mut units = 0.0;
+        let mut previous = None;
+        for c in text.chars() {
+            let glyph = font.glyph_id(c);
+            if let Some(previous) = previous {
+                units += f64::from(font.kern_unscaled(previous, glyph));
+            }
+            units += f64::from(font.h_advance_unscaled(glyph));
+            previous = Some(glyph);
+        }
+        units * size / units_per_em
+    }
+}
+
+/// Registers the bundled font with plotters, under its own family name and as
+/// "sans-serif", so every plotters text (funnel, bubble, leave-one-out and
+/// Baujat plots) measures and names the same font on every machine.
+pub fn register_with_plotters() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Cannot fail for the bundled font; the SVG names the family either way.
+        for family in [FAMILY, "sans-serif"] {
+            let _ =
+                plotters::style::register_font(family, plotters::style::FontStyle::Normal, REGULAR);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_font_covers_the_symbols_plots_use() {
+        let fonts = Fonts::load().unwrap();
+        for c in "τ²χ−–←→≥≤·".chars() {
+            assert_ne!(fonts.regular.glyph_id(c).0, 0, "regular lacks {c}");
+            assert_ne!(fonts.bold.glyph_id(c).0, 0, "bold lacks {c}");
+        }
+    }
+
+    #[test]
+    fn widths_grow_with_text_and_size() {
+        let fonts = Fonts::load().unwrap();
+        let short = fonts.width("Aronson", 12.0, Weight::Regular);
+        let long = fonts.width("Aronson 1948", 12.0, Weight::Regular);
+        assert!(short > 30.0 && long > short);
+        let bold = fonts.width("Aronson 1948", 12.0, Weight::Bold);
+        assert!(bold > long);
+        let double = fonts.width("Aronson 1948", 24.0, Weight::Regular);
+        assert!((double - 2.0 * long).abs() < 1e-9);
+        // Liberation Sans digits are tabular: all the same width.
+        assert!(
+            (fonts.width("0", 10.0, Weight::Regular) - fonts.width("8", 10.0, Weight::Regular))
+                .abs()
+                < 1e-9
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! What each row of a forest plot says and shows, before any geometry.
+//! Every number comes from a [`PoolResult`] (the same struct `tau pool`
+//! prints), formatted here and never recomputed.
+
+use tau_core::data::dataset::{Dataset, Study};
+use tau_core::input::Record;
+use tau_core::model::FitOptions;
+use tau_core::pool::{PoolResult, pool};
+
+use super::super::PlotError;
+use super::super::groups;
+use super::super::scale::{Axis, Scale, axis_label, fixed, tick_label};
+use super::columns::{DataColumn, data_columns};
+use super::range::axis_for;
+use super::rows::{EstimateText, Mark, Row, RowKind};
+use super::text;
+use super::{ForestOptions, Model, Sort};
+
+/// Everything the plot shows.
+pub(super) struct Content {
+    pub title: Option<String>,
+    pub columns: Vec<DataColumn>,
+    pub estimate_header: String,
+    pub weight_group: Option<String>,
+    pub weight_headers: Vec<String>,
+    pub rows: Vec<Row>,
+    pub axis: Axis,
+    /// The line of no effect, where it lies on the axis.
+    pub null: Option<f64>,
+    /// The overall estimate of the first model, drawn as a dashed line.
+    pub pooled: f64,
+    pub xlab: String,
+    pub favours: [Option<String>; 2],
+    pub warnings: Vec<String>,
+}
+
+struct Builder<'a> {
+    data: &'a Dataset,
+    models: Vec<Model>,
+    overall: &'a [PoolResult],
+    columns: &'a [DataColumn],
+    scale: Scale,
+    digits: usize,
+    weight_digits: usize,
+    max_weight: f64,
+    rows: Vec<Row>,
+}
+
+/// Fits the models and lays out the rows.
+pub(super) fn build(
+    data: &Dataset,
+    fits: &[(Model, FitOptions)],
+    forest: &ForestOptions,
+) -> Result<Content, PlotError> {
+    let overall = fits
+        .iter()
+        .map(|(_, options)| pool(data, options))
+        .collect::<Result<Vec<_>, _>>()?;
+    let primary = &overall[0];
+    let columns = if forest.data_columns {
+        data_columns(data, &forest.arms)
+    } else {
+        Vec::new()
+    };
+    let models: Vec<Model> = fits.iter().map(|(m, _)| *m).collect();
+    let mut b = Builder {
+        data,
+        models: models.clone(),
+        overall: &overall,
+        columns: &columns,
+        scale: Scale::for_measure(data.measure),
+        digits: forest.digits,
+        weight_digits: weight_digits(&overall),
+        max_weight: primary.weights.iter().copied().fold(0.0, f64::max),
+        rows: Vec::new(),
+    };
+    if let Sort::Moderator(name) = &forest.sort {
+        groups::check_moderator(data, name)?;
+    }
+    let all: Vec<usize> = (0..data.studies.len()).collect();
+    let mut tests = Vec::new();
+    match &forest.by {
+        None => b.studies(&all, &forest.sort),
+        Some(moderator) => {
+            let subgroups = groups::split(data, moderator)?;
+            let mut level_fits = Vec::new();
+            for (_, options) in fits {
+                let level = groups::pool_subgroups(data, &subgroups, options)?;
+                tests.push(groups::difference_test(data, &subgroups, &level, options)?);
+                level_fits.push(level);
+            }
+            for (g, group) in subgroups.iter().enumerate() {
+                b.rows.push(Row::text(
+                    RowKind::Heading,
+                    format!("{moderator}: {}", group.level),
+                ));
+                b.studies(&group.studies, &forest.sort);
+                let fits: Option<Vec<&PoolResult>> =
+                    level_fits.iter().map(|l| l[g].as_ref()).collect();
+                match fits {
+                    Some(fits) => {
+                        b.summaries(&fits, &group.studies, false);
+                        b.note(text::heterogeneity(fits[0]));
+                    }
+                    None => b.note("One study: no pooled estimate".into()),
+                }
+                b.rows.push(Row::text(RowKind::Gap, String::new()));
+            }
+        }
+    }
+    if forest.by.is_none() {
+        b.rows.push(Row::text(RowKind::Gap, String::new()));
+    }
+    let overall_refs: Vec<&PoolResult> = overall.iter().collect();
+    let first_summary = b.rows.len();
+    b.summaries(&overall_refs, &all, true);
+    if forest.prediction && models[0] == Model::Random {
+        // Right under the random-effects diamond it belongs to.
+        let row = b.prediction(primary);
+        b.rows.insert(first_summary + 1, row);
+    }
+    b.note(text::heterogeneity(primary));
+    for (model, test) in models.iter().zip(&tests) {
+        if let Some(test) = test {
+            b.note(text::subgroup_test(test, *model, models.len() > 1));
+        }
+    }
+    let null = data.measure.null_value();
+    let axis = axis_for(&b.rows, b.scale, null, forest.xlim)?;
+    let rows = b.rows;
+    let mut warnings: Vec<String> = Vec::new();
+    for result in &overall {
+        for w in result.warnings.iter().skip(data.warnings.len()) {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+    }
+    let (weight_group, weight_headers) = if models.len() > 1 {
+        (
+            Some("Weight".to_owned()),
+            models
+                .iter()
+                .map(|m| text::model_short(*m).to_owned())
+                .collect(),
+        )
+    } else {
+        (None, vec!["Weight".to_owned()])
+    };
+    Ok(Content {
+        title: forest.title.clone(),
+        estimate_header: format!(
+            "{} [{}% CI]",
+            text::estimate_name(data.measure),
+            tick_label(primary.settings.level)
+        ),
+        columns,
+        weight_group,
+        weight_headers,
+        rows,
+        null: null.filter(|n| *n >= axis.lo && *n <= axis.hi),
+        axis,
+        pooled: primary.estimate,
+        xlab: forest
+            .xlab
+            .clone()
+            .unwrap_or_else(|| axis_label(data.measure)),
+        favours: [forest.favours_left.clone(), forest.favours_right.clone()],
+        warnings,
+    })
+}
+
+impl Builder<'_> {
+    fn text3(&self, estimate: Option<f64>, lower: f64, upper: f64) -> EstimateText {
+        let d = self.digits;
+        EstimateText {
+            estimate: estimate.map(|e| fixed(e, d)).unwrap_or_default(),
+            lower: format!("[{},", fixed(lower, d)),
+            upper: format!("{}]", fixed(upper, d)),
+        }
+    }
+
+    fn percent(&self, weight: f64) -> String {
+        format!("{}%", fixed(weight, self.weight_digits))
+    }
+
+    fn studies(&mut self, indices: &[usize], sort: &Sort) {
+        let primary = &self.overall[0];
+        for i in sorted(self.data, primary, indices, sort) {
+            let study = &self.data.studies[i];
+            let row = primary.row(self.data, i);
+            let show = |x: f64| self.scale.to_display(x);
+            self.rows.push(Row {
+                kind: RowKind::Study,
+                label: study.label().to_owned(),
+                cells: self.columns.iter().map(|c| c.cell(raw_of(study))).collect(),
+                estimate: Some(self.text3(
+                    Some(show(row.yi)),
+                    show(row.ci_lower),
+                    show(row.ci_upper),
+                )),
+                weights: self
+                    .overall
+                    .iter()
+                    .map(|r| self.percent(r.weights[i]))
+                    .collect(),
+                mark: Mark::Square {
+                    estimate: row.yi,
+                    lower: row.ci_lower,
+                    upper: row.ci_upper,
+                    size: (row.weight / self.max_weight).sqrt(),
+                },
+            });
+        }
+    }
+
+    /// Diamond rows, one per model; raw-data totals go on the first.
+    fn summaries(&mut self, fits: &[&PoolResult], indices: &[usize], overall: bool) {
+        for (m, (model, result)) in self.models.clone().iter().zip(fits).enumerate() {
+            let records = || indices.iter().map(|&i| raw_of(&self.data.studies[i]));
+            let cells = if m == 0 {
+                self.columns.iter().map(|c| c.total(records())).collect()
+            } else {
+                vec![String::new(); self.columns.len()]
+            };
+            let estimate = match &result.transformed {
+                Some(t) => self.text3(Some(t.estimate), t.ci_lower, t.ci_upper),
+                None => self.text3(Some(result.estimate), result.ci_lower, result.ci_upper),
+            };
+            let weights = self
+                .overall
+                .iter()
+                .enumerate()
+                .map(|(w, r)| {
+                    if w == m {
+                        self.percent(indices.iter().map(|&i| r.weights[i]).sum())
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            let name = text::model_name(*model);
+            let label = if overall && self.has_groups() {
+                format!("Overall: {}", name.to_lowercase())
+            } else {
+                name.to_owned()
+            };
+            self.rows.push(Row {
+                kind: RowKind::Summary { overall },
+                label,
+                cells,
+                estimate: Some(estimate),
+                weights,
+                mark: Mark::Diamond {
+                    estimate: result.estimate,
+                    lower: result.ci_lower,
+                    upper: result.ci_upper,
+                    model: *model,
+                    primary: m == 0,
+                },
+            });
+        }
+    }
+
+    fn has_groups(&self) -> bool {
+        self.rows.iter().any(|r| r.kind == RowKind::Heading)
+    }
+
+    fn prediction(&self, result: &PoolResult) -> Row {
+        let estimate = match &result.transformed {
+            Some(t) => self.text3(None, t.pi_lower, t.pi_upper),
+            None => self.text3(None, result.pi_lower, result.pi_upper),
+        };
+        Row {
+            estimate: Some(estimate),
+            mark: Mark::Interval {
+                lower: result.pi_lower,
+                upper: result.pi_upper,
+            },
+            ..Row::text(RowKind::Prediction, "Prediction interval".into())
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        self.rows.push(Row::text(RowKind::Note, text));
+    }
+}
+
+/// Decimals of the weight column: one, or two when some weight is below
+/// 0.1% (as in plots of hundreds of studies), so that no study shows "0.0%".
+fn weight_digits(results: &[PoolResult]) -> usize {
+    let smallest = results
+        .iter()
+        .flat_map(|r| r.weights.iter().copied())
+        .fold(f64::INFINITY, f64::min);
+    if smallest < 0.095 { 2 } else { 1 }
+}
+
+/// The order of `indices` under `sort` (stable: ties keep file order).
+fn sorted(data: &Dataset, primary: &PoolResult, indices: &[usize], sort: &Sort) -> Vec<usize> {
+    let mut order = indices.to_vec();
+    match sort {
+        Sort::File => {}
+        Sort::Effect => order.sort_by(|&a, &b| data.studies[a].yi.total_cmp(&data.studies[b].yi)),
+        Sort::Weight => order.sort_by(|&a, &b| primary.weights[b].total_cmp(&primary.weights[a])),
+        Sort::Moderator(name) => {
+            let value = |i: usize| data.studies[i].moderators.get(name);
+            order.sort_by(|&a, &b| text::compare_moderators(value(a), value(b)));
+        }
+    }
+    order
+}
+
+/// A study's raw data, or an empty record (blank cells) when it was given as yi.
+fn raw_of(study: &Study) -> &Record {
+    static NO_RAW_DATA: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::default);
+    study.raw.as_deref().unwrap_or(&NO_RAW_DATA)
+}

@@ -1,0 +1,163 @@
+//! Forest plots: one row per study (label, raw data, square and whiskers,
+//! estimate with CI, weight), then the pooled diamonds, the prediction
+//! interval, heterogeneity and, with subgroups, a block per moderator level
+//! and the test for subgroup differences.
+//!
+//! Built in three steps: `content` decides what each row says and shows
+//! (formatting the numbers of [`tau_core::PoolResult`]s), `layout` measures
+//! every string with the bundled font and places the columns and rows, and
+//! `draw` writes the SVG. The SVG is written directly rather than through
+//! plotters, because the layout is a table with a plot column and needs
+//! sub-pixel placement and measured text; the funnel plot uses plotters.
+//!
+//! Squares have an area proportional to the study's weight (with a minimum
+//! visible size); whiskers that leave the axis end in arrows; ratio measures
+//! are drawn on a log axis with ratio labels, as metafor's
+//! `forest(res, atransf = exp)`.
+
+mod columns;
+mod content;
+mod draw;
+mod layout;
+mod range;
+mod rows;
+mod text;
+
+use tau_core::data::dataset::Dataset;
+use tau_core::model::{FitOptions, Method};
+
+use super::PlotError;
+use super::font::Fonts;
+
+/// Which pooled models the plot shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Models {
+    /// The random-effects model (with the chosen τ² estimator).
+    Random,
+    /// The common-effect model only.
+    Common,
+    /// Both; the random-effects model sets the weights and square sizes.
+    Both,
+}
+
+/// The order of studies (within each subgroup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sort {
+    /// As in the file.
+    File,
+    /// By effect size, smallest first.
+    Effect,
+    /// By weight, largest first.
+    Weight,
+    /// By a moderator's value (numbers ascending, text alphabetically, missing last).
+    Moderator(String),
+}
+
+/// What the forest plot shows and how it looks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestOptions {
+    /// Split into subgroups by this moderator.
+    pub by: Option<String>,
+    /// Study order.
+    pub sort: Sort,
+    /// Pooled models shown.
+    pub models: Models,
+    /// Show the prediction interval (random-effects model only).
+    pub prediction: bool,
+    /// Title above the plot.
+    pub title: Option<String>,
+    /// Axis label (default: the measure's name).
+    pub xlab: Option<String>,
+    /// Total width in px (SVG user units, 1/96 in); `None` lets the layout decide.
+    pub width: Option<f64>,
+    /// Label under the left end of the axis, e.g. "Favours vaccine".
+    pub favours_left: Option<String>,
+    /// Label under the right end of the axis.
+    pub favours_right: Option<String>,
+    /// Names of the two arms in the raw-data columns.
+    pub arms: [String; 2],
+    /// Show raw-data columns (events, means, sizes) when the records have them.
+    pub data_columns: bool,
+    /// Axis limits on the display scale (e.g. risk ratios), widened to the nearest ticks.
+    pub xlim: Option<(f64, f64)>,
+    /// Decimals of the estimates and CIs.
+    pub digits: usize,
+    /// Font size in px.
+    pub font_size: f64,
+}
+
+impl Default for ForestOptions {
+    fn default() -> Self {
+        ForestOptions {
+            by: None,
+            sort: Sort::File,
+            models: Models::Random,
+            prediction: true,
+            title: None,
+            xlab: None,
+            width: None,
+            favours_left: None,
+            favours_right: None,
+            arms: ["Treatment".into(), "Control".into()],
+            data_columns: true,
+            xlim: None,
+            digits: 2,
+            font_size: 12.0,
+        }
+    }
+}
+
+/// A pooled model drawn as a diamond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    /// Random effects.
+    Random,
+    /// Common effect.
+    Common,
+}
+
+impl ForestOptions {
+    /// The models to fit, primary first, with their fit options. A common-effect
+    /// `--method EE` is the common-effect model.
+    fn fits(&self, options: &FitOptions) -> Vec<(Model, FitOptions)> {
+        let common = FitOptions {
+            method: Method::EE,
+            ..*options
+        };
+        match (self.models, options.method) {
+            (_, Method::EE) | (Models::Common, _) => vec![(Model::Common, common)],
+            (Models::Random, _) => vec![(Model::Random, *options)],
+            (Models::Both, _) => vec![(Model::Random, *options), (Model::Common, common)],
+        }
+    }
+}
+
+/// A drawn forest plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestPlot {
+    /// The SVG document.
+    pub svg: String,
+    /// Things to know about the fits (beyond the data set's own warnings).
+    pub warnings: Vec<String>,
+}
+
+/// Draws the forest plot of `data` pooled with `options`.
+pub fn forest(
+    data: &Dataset,
+    options: &FitOptions,
+    forest: &ForestOptions,
+) -> Result<ForestPlot, PlotError> {
+    if !(forest.font_size.is_finite() && forest.font_size >= 4.0) {
+        return Err(PlotError::BadOption(format!(
+            "the font size must be at least 4 px (got {})",
+            forest.font_size
+        )));
+    }
+    let fonts = Fonts::load()?;
+    let content = content::build(data, &forest.fits(options), forest)?;
+    let layout = layout::Layout::new(&content, &fonts, forest)?;
+    Ok(ForestPlot {
+        svg: draw::draw(&content, &layout),
+        warnings: content.warnings.clone(),
+    })
+}

@@ -1,0 +1,143 @@
+//! The words and number formats of a forest plot.
+
+use std::cmp::Ordering;
+
+use tau_core::effect_size::measure::Measure;
+use tau_core::input::Moderator;
+use tau_core::model::Method;
+use tau_core::pool::PoolResult;
+
+use super::super::groups::DifferenceTest;
+use super::super::scale::fixed;
+use super::Model;
+
+/// "Random-effects model" or "Common-effect model".
+pub(super) fn model_name(model: Model) -> &'static str {
+    match model {
+        Model::Random => "Random-effects model",
+        Model::Common => "Common-effect model",
+    }
+}
+
+/// "Random" or "Common", for column headers.
+pub(super) fn model_short(model: Model) -> &'static str {
+    match model {
+        Model::Random => "Random",
+        Model::Common => "Common",
+    }
+}
+
+/// The name of the estimate column, e.g. "RR".
+pub(super) fn estimate_name(measure: Measure) -> &'static str {
+    match measure {
+        Measure::OR => "OR",
+        Measure::RR => "RR",
+        Measure::SMD => "SMD",
+        Measure::MD => "MD",
+        Measure::RD => "RD",
+        Measure::ZCOR | Measure::COR => "r",
+        Measure::PR | Measure::PLO => "Proportion",
+        _ => "Estimate",
+    }
+}
+
+/// A p-value as journals print it: "p < 0.001" or "p = 0.039".
+pub(super) fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {}", fixed(p, 3))
+    }
+}
+
+/// A variance with three significant digits (two decimals from 0.1 up).
+fn small(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        fixed(v, 0)
+    } else if v.abs() >= 0.1 {
+        fixed(v, 2)
+    } else {
+        let decimals = (2 - v.abs().log10().floor() as i64).clamp(0, 12) as usize;
+        fixed(v, decimals)
+    }
+}
+
+/// "Heterogeneity: τ² = 0.31 (REML), I² = 92.2%, Q(12) = 152.23, p < 0.001".
+pub(super) fn heterogeneity(r: &PoolResult) -> String {
+    let mut parts = Vec::new();
+    if r.settings.method != Method::EE {
+        parts.push(format!(
+            "τ² = {} ({})",
+            small(r.tau2),
+            r.settings.method.name()
+        ));
+    }
+    parts.push(format!("I² = {}%", fixed(r.i2, 1)));
+    parts.push(format!("Q({}) = {}", r.q_df, fixed(r.q, 2)));
+    parts.push(p_value(r.q_p));
+    format!("Heterogeneity: {}", parts.join(", "))
+}
+
+/// "Test for subgroup differences: Q(2) = 1.86, p = 0.394".
+pub(super) fn subgroup_test(test: &DifferenceTest, model: Model, name_model: bool) -> String {
+    let which = if name_model {
+        format!(" ({})", model_short(model).to_lowercase())
+    } else {
+        String::new()
+    };
+    format!(
+        "Test for subgroup differences{which}: Q({}) = {}, {}",
+        test.df,
+        fixed(test.q, 2),
+        p_value(test.p)
+    )
+}
+
+/// Orders moderator values: numbers ascending, then text alphabetically, then missing.
+pub(super) fn compare_moderators(a: Option<&Moderator>, b: Option<&Moderator>) -> Ordering {
+    let key = |value: Option<&Moderator>| match value {
+        Some(Moderator::Number(v)) => (0, *v, String::new()),
+        Some(other) => other
+            .category()
+            .map_or((2, 0.0, String::new()), |text| (1, 0.0, text)),
+        None => (2, 0.0, String::new()),
+    };
+    let (a, b) = (key(a), key(b));
+    a.0.cmp(&b.0)
+        .then(a.1.total_cmp(&b.1))
+        .then_with(|| a.2.cmp(&b.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_variances_keep_three_significant_digits() {
+        assert_eq!(small(0.3132), "0.31");
+        assert_eq!(small(0.01234), "0.0123");
+        assert_eq!(small(0.0), "0");
+    }
+
+    #[test]
+    fn p_values_are_printed_as_journals_do() {
+        assert_eq!(p_value(0.00001), "p < 0.001");
+        assert_eq!(p_value(0.0394), "p = 0.039");
+    }
+
+    #[test]
+    fn moderator_values_sort_numbers_text_missing() {
+        let mut values = [
+            None,
+            Some(Moderator::Text("b".into())),
+            Some(Moderator::Number(3.0)),
+            Some(Moderator::Missing),
+            Some(Moderator::Number(-1.0)),
+            Some(Moderator::Text("a".into())),
+        ];
+        values.sort_by(|a, b| compare_moderators(a.as_ref(), b.as_ref()));
+        assert_eq!(values[0], Some(Moderator::Number(-1.0)));
+        assert_eq!(values[2], Some(Moderator::Text("a".into())));
+        assert!(matches!(values[4], None | Some(Moderator::Missing)));
+    }
+}

@@ -1,0 +1,30 @@
+//! Flag values that name library types (estimators, tests, subgroup τ²
+//! modes). The library knows nothing of clap: these parsers list the names
+//! the library accepts, and `--help` shows them as possible values.
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use tau_core::model::{Method, Test};
+use tau_core::subgroup::Tau2Mode;
+
+/// `--method` and `--fallback`: metafor's names; `FE` and `CE` mean `EE`.
+pub fn method() -> impl TypedValueParser<Value = Method> {
+    let names = Method::ALL.map(|m| match m {
+        Method::EE => PossibleValue::new("EE").aliases(["FE", "CE"]),
+        other => PossibleValue::new(other.name()),
+    });
+    PossibleValuesParser::new(names).try_map(|name| Method::parse(&name).ok_or(name))
+}
+
+/// `--test`: `z` or `knha`.
+pub fn test() -> impl TypedValueParser<Value = Test> {
+    PossibleValuesParser::new(Test::ALL.map(|t| PossibleValue::new(t.name())))
+        .try_map(|name| Test::parse(&name).ok_or(name))
+}
+
+/// `subgroup --tau2`: `separate` or `common`.
+pub fn tau2_mode() -> impl TypedValueParser<Value = Tau2Mode> {
+    PossibleValuesParser::new(["separate", "common"]).map(|name| match name.as_str() {
+        "common" => Tau2Mode::Common,
+        _ => Tau2Mode::Separate,
+    })
+}

@@ -1,0 +1,26 @@
+//! The integration tests, one binary: each module is one area of tau,
+//! [`util`] holds what they share.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+mod bad_input;
+mod cli_bias;
+mod cli_moderators;
+mod cli_pipeline;
+mod edge_cases;
+mod errors_doc;
+mod fuzz_regressions;
+mod metafor_bias;
+mod metafor_moderators;
+mod metafor_pool;
+mod plot_cli;
+mod plot_forest;
+mod plot_funnel;
+mod plot_snapshot;
+mod plot_subgroups;
+mod properties;
+mod published;
+mod readme_walkthrough;
+mod simulate;
