@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::tau2::Method;
+use super::method::Method;
 use super::wls::SingularDesign;
 use super::zeroin::R_UNIROOT_TOL;
 

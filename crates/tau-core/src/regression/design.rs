@@ -222,7 +222,7 @@ pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError
         terms.push(term);
     }
     let x = fill(&columns, &terms, &rows, spec.intercept, names.len());
-    super::rank::check_rank(&x, &terms, spec.intercept)?;
+    check_rank(&x, &terms, spec.intercept)?;
     Ok(Design {
         x,
         names,
@@ -384,6 +384,27 @@ fn fill(
         }
     }
     x
+}
+
+/// Names the first moderator whose columns make X rank deficient, with the
+/// terms before it.
+fn check_rank(x: &DMatrix<f64>, terms: &[Term], intercept: bool) -> Result<(), DesignError> {
+    let ends: Vec<usize> = terms.iter().map(|t| t.first_column + t.columns).collect();
+    let Some(index) = super::rank::first_deficient_block(x, &ends) else {
+        return Ok(());
+    };
+    let mut earlier: Vec<String> = Vec::new();
+    if intercept {
+        earlier.push("the intercept".into());
+    }
+    earlier.extend(terms[..index].iter().map(|t| format!("'{}'", t.moderator)));
+    if earlier.is_empty() {
+        earlier.push("itself (its columns are linearly dependent)".into());
+    }
+    Err(DesignError::Collinear {
+        moderator: terms[index].moderator.clone(),
+        earlier,
+    })
 }
 
 #[cfg(test)]

@@ -3,36 +3,15 @@
 
 use nalgebra::DMatrix;
 
-use super::design::{DesignError, Term};
-
-/// Adds the moderators one at a time and names the first whose columns make
-/// X rank deficient. The rank is judged, as R's `qr()` does with its default
+/// Adds blocks of columns one at a time and returns the index of the first
+/// block whose columns make X rank deficient; `block_ends[i]` is the column
+/// after block i. The rank is judged, as R's `qr()` does with its default
 /// tolerance of 1e-7, on columns scaled to unit length: an eigenvalue of
 /// X'X below 1e-14 of the largest is a singular value below 1e-7.
-pub(super) fn check_rank(
-    x: &DMatrix<f64>,
-    terms: &[Term],
-    intercept: bool,
-) -> Result<(), DesignError> {
-    let mut earlier: Vec<String> = Vec::new();
-    if intercept {
-        earlier.push("the intercept".into());
-    }
-    for term in terms {
-        let end = term.first_column + term.columns;
-        if rank_deficient(&x.columns(0, end).into_owned()) {
-            return Err(DesignError::Collinear {
-                moderator: term.moderator.clone(),
-                earlier: if earlier.is_empty() {
-                    vec!["itself (its columns are linearly dependent)".into()]
-                } else {
-                    earlier
-                },
-            });
-        }
-        earlier.push(format!("'{}'", term.moderator));
-    }
-    Ok(())
+pub(super) fn first_deficient_block(x: &DMatrix<f64>, block_ends: &[usize]) -> Option<usize> {
+    block_ends
+        .iter()
+        .position(|&end| rank_deficient(&x.columns(0, end).into_owned()))
 }
 
 fn rank_deficient(x: &DMatrix<f64>) -> bool {
