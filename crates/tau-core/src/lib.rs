@@ -26,6 +26,7 @@
 pub mod bias;
 pub mod data;
 pub mod effect_size;
+pub mod error_kind;
 pub mod input;
 pub mod model;
 mod par;
@@ -40,6 +41,7 @@ pub mod subgroup;
 pub use bias::{BiasResult, bias};
 pub use data::dataset::{Dataset, LoadError, Study};
 pub use effect_size::measure::Measure;
+pub use error_kind::ErrorKind;
 pub use model::{FitOptions, Method, Test};
 pub use pool::{PoolResult, pool};
 pub use regression::{RegressionResult, regress};
