@@ -34,6 +34,7 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         fit: args.model.options(),
         by: args.by.clone(),
         tau2: args.tau2,
+        levels: None,
     };
     let result = subgroup(&data, &options)
         .map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
