@@ -8,7 +8,8 @@ use serde_json::Value;
 use tau_core::FitOptions;
 use tau_core::data::dataset;
 use tau_plot::font::{Fonts, Weight};
-use tau_plot::{ForestOptions, Models, forest};
+use crate::util::plots::forest_of;
+use tau_plot::{ForestOptions, Models};
 
 const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
 
@@ -56,7 +57,7 @@ fn tau(args: &[&str]) -> Command {
 
 #[test]
 fn every_study_label_is_drawn_once() {
-    let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let plot = forest_of(&bcg(), &FitOptions::default(), &ForestOptions::default(), None);
     let doc = Document::parse(&plot.svg).unwrap();
     let labels: Vec<String> = all(&doc, "study")
         .iter()
@@ -69,10 +70,9 @@ fn every_study_label_is_drawn_once() {
 #[test]
 fn one_diamond_per_subgroup_and_one_overall() {
     let options = ForestOptions {
-        by: Some("alloc".into()),
         ..ForestOptions::default()
     };
-    let plot = forest(&bcg(), &FitOptions::default(), &options).unwrap();
+    let plot = forest_of(&bcg(), &FitOptions::default(), &options, Some("alloc"));
     let doc = Document::parse(&plot.svg).unwrap();
     assert_eq!(all(&doc, "diamond").len(), 4);
     assert_eq!(all(&doc, "subgroup").len(), 3);
@@ -83,7 +83,7 @@ fn one_diamond_per_subgroup_and_one_overall() {
         .collect();
     assert_eq!(
         headings,
-        ["alloc: random", "alloc: alternate", "alloc: systematic"]
+        ["alloc: alternate", "alloc: random", "alloc: systematic"]
     );
     let notes: Vec<String> = all(&doc, "note")
         .iter()
@@ -96,14 +96,15 @@ fn one_diamond_per_subgroup_and_one_overall() {
             .count(),
         4
     );
-    // metafor: rma(est, sei = se, method = "EE") on the REML level estimates (tests/fixtures/subgroups.json).
+    // metafor: rma(est, sei = se, method = "EE") on the REML level estimates
+    // (the test of `tau subgroup`, checked against metafor in metafor_moderators).
     assert!(notes.contains(&"Test for subgroup differences: Q(2) = 1.86, p = 0.394".to_owned()));
 
     let both = ForestOptions {
         models: Models::Both,
         ..options
     };
-    let plot = forest(&bcg(), &FitOptions::default(), &both).unwrap();
+    let plot = forest_of(&bcg(), &FitOptions::default(), &both, Some("alloc"));
     let doc = Document::parse(&plot.svg).unwrap();
     assert_eq!(all(&doc, "random").len(), 4);
     assert_eq!(all(&doc, "common").len(), 4);
@@ -111,7 +112,7 @@ fn one_diamond_per_subgroup_and_one_overall() {
 
 #[test]
 fn square_areas_are_proportional_to_weights() {
-    let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let plot = forest_of(&bcg(), &FitOptions::default(), &ForestOptions::default(), None);
     let doc = Document::parse(&plot.svg).unwrap();
     let data = bcg();
     let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
@@ -214,7 +215,7 @@ fn sorting_and_model_choices() {
     let data = bcg();
     let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
     let labels = |options: &ForestOptions| {
-        let plot = forest(&data, &FitOptions::default(), options).unwrap();
+        let plot = forest_of(&data, &FitOptions::default(), options, None);
         let doc = Document::parse(&plot.svg).unwrap();
         all(&doc, "study")
             .iter()
@@ -251,7 +252,7 @@ fn sorting_and_model_choices() {
         prediction: false,
         ..ForestOptions::default()
     };
-    let plot = forest(&data, &FitOptions::default(), &options).unwrap();
+    let plot = forest_of(&data, &FitOptions::default(), &options, None);
     let doc = Document::parse(&plot.svg).unwrap();
     let diamonds = all(&doc, "diamond");
     assert_eq!(diamonds.len(), 1);
@@ -274,7 +275,7 @@ fn long_labels_do_not_run_into_other_columns() {
         .unwrap()
         .replace("Aronson 1948", long);
     let data = dataset::load_json(&text, None).unwrap();
-    let plot = forest(&data, &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let plot = forest_of(&data, &FitOptions::default(), &ForestOptions::default(), None);
     let doc = Document::parse(&plot.svg).unwrap();
     let fonts = Fonts::load().unwrap();
     let right_end = |node: &Node| {

@@ -1,6 +1,7 @@
 //! Shared helpers of the test suite: the `tau` binary, fixture files and the
 //! default tolerances ([`prec`]).
 
+pub mod plots;
 pub mod prec;
 
 use assert_cmd::Command;

@@ -23,7 +23,7 @@ use tau_core::pool::PoolResult;
 
 use legend::{draw_legend, legend};
 
-use super::PlotError;
+use super::{PlotError, render_error};
 use super::font::{FAMILY, Fonts, Weight, register_with_plotters};
 use super::scale::{Axis, Scale, axis_label, tick_label};
 
@@ -92,9 +92,6 @@ fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size * 1.24, FontStyle::Normal)
 }
 
-fn render_error(e: impl std::fmt::Display) -> PlotError {
-    PlotError::Render(e.to_string())
-}
 
 /// Draws the funnel plot as SVG.
 pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
