@@ -322,3 +322,130 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// `tau forest --by` draws the levels, order and numbers of
+/// `tau subgroup --by --format json` on the same file and flags.
+fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64) {
+    let dir = TempDir::new();
+    let svg_path = dir.0.join("by.svg");
+    let mut forest = vec!["forest", file, "--digits", "4", "-o", svg_path.to_str().unwrap()];
+    forest.extend_from_slice(flags);
+    let forest_run = tau(&forest).output().unwrap();
+    assert!(forest_run.status.success(), "{forest_run:?}");
+    let mut subgroup = vec!["subgroup", file, "--format", "json"];
+    subgroup.extend_from_slice(flags);
+    let subgroup_run = tau(&subgroup).output().unwrap();
+    assert!(subgroup_run.status.success(), "{subgroup_run:?}");
+    // The same warnings (e.g. studies left out, one-study levels).
+    assert_eq!(forest_run.stderr, subgroup_run.stderr);
+    let json: Value = serde_json::from_slice(&subgroup_run.stdout).unwrap();
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = Document::parse(&svg).unwrap();
+    let by = json["settings"]["by"].as_str().unwrap();
+    let groups = json["groups"].as_array().unwrap();
+    let headings: Vec<String> = all(&doc, "heading")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    let levels: Vec<String> = groups
+        .iter()
+        .map(|g| format!("{by}: {}", g["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(headings, levels);
+    let diamonds = all(&doc, "subgroup");
+    assert_eq!(diamonds.len(), groups.len());
+    let rounds_to = |text: &str, value: f64| {
+        assert_eq!(number(text), (value * 1e4).round() / 1e4, "{text} vs {value}");
+    };
+    for (row, group) in diamonds.iter().zip(groups) {
+        let f = |key: &str| back(group[key].as_f64().unwrap());
+        rounds_to(&text_of(row, "estimate"), f("estimate"));
+        rounds_to(&text_of(row, "lower"), f("ci_lower"));
+        rounds_to(&text_of(row, "upper"), f("ci_upper"));
+    }
+    // Studies drawn: those subgroup pooled, level by level.
+    assert_eq!(
+        all(&doc, "study").len() as u64,
+        json["k"].as_u64().unwrap()
+    );
+    let notes: Vec<String> = all(&doc, "note")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    let level_notes = notes.iter().filter(|n| {
+        n.starts_with("One study") || n.starts_with("Heterogeneity")
+    });
+    for (note, group) in level_notes.zip(groups) {
+        match group["tau2"].as_f64() {
+            Some(_) => assert!(
+                note.contains(&format!(
+                    "Q({}) = {:.2}",
+                    group["Q_df"].as_u64().unwrap(),
+                    group["Q"].as_f64().unwrap()
+                )),
+                "{note}"
+            ),
+            None => assert!(note.starts_with("One study"), "{note}"),
+        }
+    }
+    let test = format!(
+        "Test for subgroup differences: Q({}) = {:.2}",
+        json["Q_between_df"].as_u64().unwrap(),
+        json["Q_between"].as_f64().unwrap()
+    );
+    assert!(notes.iter().any(|n| n.starts_with(&test)), "{test} in {notes:?}");
+}
+
+#[test]
+fn forest_by_draws_what_subgroup_by_reports() {
+    let parenting = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/studies/parenting_ethnic_minorities.json"
+    );
+    forest_agrees_with_subgroup(parenting, &["--by", "adaptation"], |x| x);
+    forest_agrees_with_subgroup(
+        parenting,
+        &["--by", "adaptation", "--levels", "material,both,content"],
+        |x| x,
+    );
+    forest_agrees_with_subgroup(BCG, &["--by", "alloc"], f64::exp);
+    forest_agrees_with_subgroup(BCG, &["--by", "alloc", "--method", "DL"], f64::exp);
+    // A one-study level and a study without a value of the moderator.
+    let dir = TempDir::new();
+    let file = dir.0.join("uneven.json");
+    std::fs::write(
+        &file,
+        r#"[
+  {"study": "A", "yi": 0.10, "vi": 0.010, "moderators": {"g": "x"}},
+  {"study": "B", "yi": 0.30, "vi": 0.020, "moderators": {"g": "x"}},
+  {"study": "C", "yi": 0.65, "vi": 0.015, "moderators": {"g": "x"}},
+  {"study": "D", "yi": 0.50, "vi": 0.030, "moderators": {"g": "y"}},
+  {"study": "E", "yi": 0.20, "vi": 0.020},
+  {"study": "F", "yi": 0.90, "vi": 0.025, "moderators": {"g": "z"}},
+  {"study": "G", "yi": 0.70, "vi": 0.040, "moderators": {"g": "z"}}
+]"#,
+    )
+    .unwrap();
+    forest_agrees_with_subgroup(file.to_str().unwrap(), &["--by", "g"], |x| x);
+}
+
+#[test]
+fn levels_must_name_every_level_once() {
+    for (levels, problem) in [
+        ("random,systematic", "the list leaves out alternate"),
+        ("random,systematic,alternate,blinded", "there is no level 'blinded'"),
+    ] {
+        for command in [&["forest", "-o", "never.svg"][..], &["subgroup"]] {
+            let mut args = command.to_vec();
+            args.extend([BCG, "--by", "alloc", "--levels", levels]);
+            let output = tau(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert!(stderr.contains(problem), "{stderr}");
+            assert!(
+                stderr.contains("the levels of 'alloc' are: alternate, random, systematic"),
+                "{stderr}"
+            );
+        }
+    }
+}
