@@ -245,3 +245,19 @@ mod tests {
         assert!((1000.0 * 20000.0 * scale * scale - MAX_PNG_PIXELS).abs() < 1.0);
     }
 }
+
+#[cfg(all(test, not(feature = "raster")))]
+mod without_raster {
+    use super::*;
+
+    #[test]
+    fn png_and_pdf_need_the_raster_feature() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
+        assert_eq!(render(svg, ImageFormat::Svg, 300.0).unwrap().bytes, svg.as_bytes());
+        for format in [ImageFormat::Png, ImageFormat::Pdf] {
+            let err = render(svg, format, 300.0).unwrap_err();
+            assert_eq!(err, PlotError::NoRaster);
+            assert_eq!(err.kind(), tau_core::ErrorKind::Input);
+        }
+    }
+}
