@@ -81,8 +81,7 @@ fn every_plot_command_writes_svg_png_and_pdf() {
             match ext {
                 "svg" => {
                     let svg = String::from_utf8(bytes).unwrap();
-                    roxmltree::Document::parse(&svg)
-                        .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
+                    roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{}: {e}", args[0]));
                     // resvg reads it back, with the bundled font.
                     let tree = tau_plot::render::parse(&svg).unwrap();
                     assert!(tree.size().width() > 500.0, "{}", args[0]);

@@ -2,13 +2,13 @@
 //! subgroup and overall, squares scaled by weight, text that equals
 //! `tau pool --format json`, and labels that never run into other columns.
 
+use crate::util::plots::forest_of;
 use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use serde_json::Value;
 use tau_core::FitOptions;
 use tau_core::data::dataset;
 use tau_plot::font::{Fonts, Weight};
-use crate::util::plots::forest_of;
 use tau_plot::{ForestOptions, Models};
 
 const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
@@ -57,7 +57,12 @@ fn tau(args: &[&str]) -> Command {
 
 #[test]
 fn every_study_label_is_drawn_once() {
-    let plot = forest_of(&bcg(), &FitOptions::default(), &ForestOptions::default(), None);
+    let plot = forest_of(
+        &bcg(),
+        &FitOptions::default(),
+        &ForestOptions::default(),
+        None,
+    );
     let doc = Document::parse(&plot.svg).unwrap();
     let labels: Vec<String> = all(&doc, "study")
         .iter()
@@ -112,7 +117,12 @@ fn one_diamond_per_subgroup_and_one_overall() {
 
 #[test]
 fn square_areas_are_proportional_to_weights() {
-    let plot = forest_of(&bcg(), &FitOptions::default(), &ForestOptions::default(), None);
+    let plot = forest_of(
+        &bcg(),
+        &FitOptions::default(),
+        &ForestOptions::default(),
+        None,
+    );
     let doc = Document::parse(&plot.svg).unwrap();
     let data = bcg();
     let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
@@ -275,7 +285,12 @@ fn long_labels_do_not_run_into_other_columns() {
         .unwrap()
         .replace("Aronson 1948", long);
     let data = dataset::load_json(&text, None).unwrap();
-    let plot = forest_of(&data, &FitOptions::default(), &ForestOptions::default(), None);
+    let plot = forest_of(
+        &data,
+        &FitOptions::default(),
+        &ForestOptions::default(),
+        None,
+    );
     let doc = Document::parse(&plot.svg).unwrap();
     let fonts = Fonts::load().unwrap();
     let right_end = |node: &Node| {
@@ -328,7 +343,14 @@ impl Drop for TempDir {
 fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64) {
     let dir = TempDir::new();
     let svg_path = dir.0.join("by.svg");
-    let mut forest = vec!["forest", file, "--digits", "4", "-o", svg_path.to_str().unwrap()];
+    let mut forest = vec![
+        "forest",
+        file,
+        "--digits",
+        "4",
+        "-o",
+        svg_path.to_str().unwrap(),
+    ];
     forest.extend_from_slice(flags);
     let forest_run = tau(&forest).output().unwrap();
     assert!(forest_run.status.success(), "{forest_run:?}");
@@ -355,7 +377,11 @@ fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64)
     let diamonds = all(&doc, "subgroup");
     assert_eq!(diamonds.len(), groups.len());
     let rounds_to = |text: &str, value: f64| {
-        assert_eq!(number(text), (value * 1e4).round() / 1e4, "{text} vs {value}");
+        assert_eq!(
+            number(text),
+            (value * 1e4).round() / 1e4,
+            "{text} vs {value}"
+        );
     };
     for (row, group) in diamonds.iter().zip(groups) {
         let f = |key: &str| back(group[key].as_f64().unwrap());
@@ -364,17 +390,14 @@ fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64)
         rounds_to(&text_of(row, "upper"), f("ci_upper"));
     }
     // Studies drawn: those subgroup pooled, level by level.
-    assert_eq!(
-        all(&doc, "study").len() as u64,
-        json["k"].as_u64().unwrap()
-    );
+    assert_eq!(all(&doc, "study").len() as u64, json["k"].as_u64().unwrap());
     let notes: Vec<String> = all(&doc, "note")
         .iter()
         .map(|r| text_of(r, "label"))
         .collect();
-    let level_notes = notes.iter().filter(|n| {
-        n.starts_with("One study") || n.starts_with("Heterogeneity")
-    });
+    let level_notes = notes
+        .iter()
+        .filter(|n| n.starts_with("One study") || n.starts_with("Heterogeneity"));
     for (note, group) in level_notes.zip(groups) {
         match group["tau2"].as_f64() {
             Some(_) => assert!(
@@ -393,7 +416,10 @@ fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64)
         json["Q_between_df"].as_u64().unwrap(),
         json["Q_between"].as_f64().unwrap()
     );
-    assert!(notes.iter().any(|n| n.starts_with(&test)), "{test} in {notes:?}");
+    assert!(
+        notes.iter().any(|n| n.starts_with(&test)),
+        "{test} in {notes:?}"
+    );
 }
 
 #[test]
@@ -433,7 +459,10 @@ fn forest_by_draws_what_subgroup_by_reports() {
 fn levels_must_name_every_level_once() {
     for (levels, problem) in [
         ("random,systematic", "the list leaves out alternate"),
-        ("random,systematic,alternate,blinded", "there is no level 'blinded'"),
+        (
+            "random,systematic,alternate,blinded",
+            "there is no level 'blinded'",
+        ),
     ] {
         for command in [&["forest", "-o", "never.svg"][..], &["subgroup"]] {
             let mut args = command.to_vec();

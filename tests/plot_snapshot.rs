@@ -2,9 +2,9 @@
 //! random ids or machine-dependent measures, so it is byte-for-byte stable;
 //! a change in layout shows up here as a reviewable diff.
 
+use crate::util::plots::forest_of;
 use tau_core::data::dataset;
 use tau_core::{FitOptions, pool};
-use crate::util::plots::forest_of;
 use tau_plot::{ForestOptions, FunnelSpec, Models, funnel_svg};
 
 const STUDIES: &str = r#"{

@@ -154,8 +154,11 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
             if first.dropped.is_empty() {
                 data
             } else {
-                let mut kept: Vec<usize> =
-                    first.groups.iter().flat_map(|g| g.studies.clone()).collect();
+                let mut kept: Vec<usize> = first
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.studies.clone())
+                    .collect();
                 kept.sort_unstable();
                 Dataset {
                     studies: kept.iter().map(|&i| data.studies[i].clone()).collect(),

@@ -253,7 +253,10 @@ mod without_raster {
     #[test]
     fn png_and_pdf_need_the_raster_feature() {
         let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
-        assert_eq!(render(svg, ImageFormat::Svg, 300.0).unwrap().bytes, svg.as_bytes());
+        assert_eq!(
+            render(svg, ImageFormat::Svg, 300.0).unwrap().bytes,
+            svg.as_bytes()
+        );
         for format in [ImageFormat::Png, ImageFormat::Pdf] {
             let err = render(svg, format, 300.0).unwrap_err();
             assert_eq!(err, PlotError::NoRaster);

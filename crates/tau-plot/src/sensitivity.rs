@@ -14,7 +14,6 @@ use tau_core::sensitivity::baujat::Baujat;
 use super::font::FAMILY as FONT;
 use super::{PlotError, render_error as plot_error};
 
-
 const WIDTH: u32 = 900;
 const ROW_HEIGHT: u32 = 20;
 

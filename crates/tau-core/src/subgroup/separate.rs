@@ -68,7 +68,10 @@ fn pool_level(
     let yi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].yi).collect();
     let vi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].vi).collect();
     if rows.len() == 1 {
-        return Ok((single_study(level, rows[0], yi[0], vi[0], &options.fit), false));
+        return Ok((
+            single_study(level, rows[0], yi[0], vi[0], &options.fit),
+            false,
+        ));
     }
     let model = fit(&yi, &vi, &intercept_design(yi.len()), &options.fit).map_err(|source| {
         SubgroupError::Level {

@@ -84,15 +84,18 @@ fn subgroups<'a>(
     let first = results[0];
     let same_levels = |r: &SubgroupResult| {
         r.groups.len() == first.groups.len()
-            && r
-                .groups
+            && r.groups
                 .iter()
                 .zip(&first.groups)
                 .all(|(a, b)| a.level == b.level && a.studies == b.studies)
     };
     // Every study of the plot in exactly one level: studies without a value
     // of the moderator are left out of the data set before pooling.
-    let mut covered: Vec<usize> = first.groups.iter().flat_map(|g| g.studies.clone()).collect();
+    let mut covered: Vec<usize> = first
+        .groups
+        .iter()
+        .flat_map(|g| g.studies.clone())
+        .collect();
     covered.sort_unstable();
     let covers_data = covered.iter().copied().eq(0..data.studies.len());
     if results.len() != fitted.len() || !results.iter().all(|r| same_levels(r)) || !covers_data {
@@ -158,18 +161,17 @@ pub(super) fn build(
         Some(results) => {
             let by = &results[0].settings.by;
             for (g, group) in results[0].groups.iter().enumerate() {
-                b.rows
-                    .push(Row::text(RowKind::Heading, format!("{by}: {}", group.level)));
+                b.rows.push(Row::text(
+                    RowKind::Heading,
+                    format!("{by}: {}", group.level),
+                ));
                 b.studies(&group.studies, &forest.sort);
                 let fits: Vec<Summary> = results
                     .iter()
                     .map(|r| Summary::of_group(&r.groups[g]))
                     .collect();
                 b.summaries(&fits, &group.studies, false);
-                b.note(text::level_heterogeneity(
-                    group,
-                    results[0].settings.method,
-                ));
+                b.note(text::level_heterogeneity(group, results[0].settings.method));
                 b.rows.push(Row::text(RowKind::Gap, String::new()));
             }
         }

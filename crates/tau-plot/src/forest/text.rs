@@ -2,13 +2,13 @@
 
 use std::cmp::Ordering;
 
+use super::super::scale::fixed;
+use super::Model;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::Moderator;
 use tau_core::model::Method;
 use tau_core::pool::PoolResult;
 use tau_core::subgroup::{GroupResult, SubgroupResult};
-use super::super::scale::fixed;
-use super::Model;
 
 /// "Random-effects model" or "Common-effect model".
 pub(super) fn model_name(model: Model) -> &'static str {

@@ -23,9 +23,9 @@ use tau_core::pool::PoolResult;
 
 use legend::{draw_legend, legend};
 
-use super::{PlotError, render_error};
 use super::font::{FAMILY, Fonts, Weight, register_with_plotters};
 use super::scale::{Axis, Scale, axis_label, tick_label};
+use super::{PlotError, render_error};
 
 /// The contour levels and their shades, widest first (metafor's example).
 const CONTOURS: [(f64, RGBColor, &str); 3] = [
@@ -91,7 +91,6 @@ impl FunnelSpec {
 fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size * 1.24, FontStyle::Normal)
 }
-
 
 /// Draws the funnel plot as SVG.
 pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
