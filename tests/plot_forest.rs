@@ -3,6 +3,7 @@
 //! `tau pool --format json`, and labels that never run into other columns.
 
 use crate::util::plots::forest_of;
+use crate::util::temp::TempDir;
 use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use serde_json::Value;
@@ -156,7 +157,7 @@ fn square_areas_are_proportional_to_weights() {
 
 #[test]
 fn text_columns_equal_the_json_of_pool() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("forest-pool");
     let svg_path = dir.0.join("bcg.svg");
     tau(&["forest", BCG, "-o", svg_path.to_str().unwrap()])
         .assert()
@@ -317,31 +318,10 @@ fn long_labels_do_not_run_into_other_columns() {
     }
 }
 
-/// A fresh folder, removed at the end of the test.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!("tau-forest-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `tau forest --by` draws the levels, order and numbers of
 /// `tau subgroup --by --format json` on the same file and flags.
 fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64) {
-    let dir = TempDir::new();
+    let dir = TempDir::new("forest-by");
     let svg_path = dir.0.join("by.svg");
     let mut forest = vec![
         "forest",
@@ -437,7 +417,7 @@ fn forest_by_draws_what_subgroup_by_reports() {
     forest_agrees_with_subgroup(BCG, &["--by", "alloc"], f64::exp);
     forest_agrees_with_subgroup(BCG, &["--by", "alloc", "--method", "DL"], f64::exp);
     // A one-study level and a study without a value of the moderator.
-    let dir = TempDir::new();
+    let dir = TempDir::new("forest-uneven");
     let file = dir.0.join("uneven.json");
     std::fs::write(
         &file,

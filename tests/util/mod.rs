@@ -3,6 +3,7 @@
 
 pub mod plots;
 pub mod prec;
+pub mod temp;
 
 use assert_cmd::Command;
 use serde::de::DeserializeOwned;
