@@ -5,7 +5,6 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_core::bias::BiasError;
 use tau_core::report;
 
 /// Flags of `tau bias`.
@@ -17,18 +16,6 @@ pub struct BiasArgs {
     model: ModelArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-impl From<BiasError> for CliError {
-    fn from(e: BiasError) -> Self {
-        match e {
-            BiasError::Fit { source, .. } => CliError::from(source),
-            BiasError::TooFewStudies { .. }
-            | BiasError::EqualStandardErrors { .. }
-            | BiasError::EqualEffects { .. } => CliError::Input(e.to_string()),
-            _ => CliError::Analysis(e.to_string()),
-        }
-    }
 }
 
 /// Runs `tau bias`.

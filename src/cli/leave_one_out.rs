@@ -8,7 +8,6 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit, write_atomic};
 use tau_core::report;
-use tau_core::sensitivity::SensitivityError;
 
 /// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
@@ -22,18 +21,6 @@ pub struct LeaveOneOutArgs {
     /// Also draw the estimates as a forest-style plot in this SVG file.
     #[arg(long, value_name = "SVG")]
     plot: Option<PathBuf>,
-}
-
-impl From<SensitivityError> for CliError {
-    fn from(e: SensitivityError) -> Self {
-        match e {
-            SensitivityError::Fit(source) => CliError::from(source),
-            SensitivityError::TooFewStudies { .. } | SensitivityError::BadOrder(_) => {
-                CliError::Input(e.to_string())
-            }
-            _ => CliError::Analysis(e.to_string()),
-        }
-    }
 }
 
 /// Writes an SVG produced by the library.

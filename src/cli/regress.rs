@@ -9,7 +9,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use tau_core::regression::permutation::PermutationSpec;
-use tau_core::regression::{DesignSpec, RegressionError, RegressionOptions, regress};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress};
 use tau_core::report;
 
 /// Flags of `tau regress`.
@@ -85,7 +85,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let result = result.map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
+    let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         super::output::warn(warning);
     }
@@ -111,14 +111,4 @@ fn progress_bar() -> Option<ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
-}
-
-/// Maps a library error to an exit code: bad input 2, failed analysis 1.
-pub fn cli_error(e: RegressionError) -> CliError {
-    match e {
-        RegressionError::Design(d) => CliError::Input(d.to_string()),
-        RegressionError::Fit(f) => CliError::from(f),
-        RegressionError::Permutation(p) => CliError::Analysis(p.to_string()),
-        other => CliError::Analysis(other.to_string()),
-    }
 }

@@ -7,7 +7,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use tau_core::report;
-use tau_core::subgroup::{SubgroupError, SubgroupOptions, Tau2Mode, subgroup};
+use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
 #[derive(Debug, Args)]
@@ -36,7 +36,7 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         tau2: args.tau2,
     };
     let result = subgroup(&data, &options)
-        .map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().skip(data.warnings.len()) {
         super::output::warn(warning);
     }
@@ -48,16 +48,4 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         }
     };
     emit(args.output.output.as_deref(), &text)
-}
-
-fn cli_error(e: SubgroupError) -> CliError {
-    match e {
-        SubgroupError::Level { ref source, .. } | SubgroupError::Common { ref source, .. } => {
-            match CliError::from(source.clone()) {
-                CliError::Input(_) => CliError::Input(e.to_string()),
-                _ => CliError::Analysis(e.to_string()),
-            }
-        }
-        _ => CliError::Input(e.to_string()),
-    }
 }

@@ -41,7 +41,7 @@ pub mod subgroup;
 pub use bias::{BiasResult, bias};
 pub use data::dataset::{Dataset, LoadError, Study};
 pub use effect_size::measure::Measure;
-pub use error_kind::ErrorKind;
+pub use error_kind::{ErrorKind, Kinded};
 pub use model::{FitOptions, Method, Test};
 pub use pool::{PoolResult, pool};
 pub use regression::{RegressionResult, regress};

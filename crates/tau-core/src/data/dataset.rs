@@ -215,6 +215,12 @@ pub enum LoadError {
     },
 }
 
+impl crate::Kinded for LoadError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 impl LoadError {
     /// The error as the `tau` binary shows it: every position prefixed with
     /// the file name, one bad record per line.

@@ -54,6 +54,16 @@ pub enum RegressionError {
     Permutation(#[from] PermutationError),
 }
 
+impl crate::Kinded for RegressionError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            RegressionError::Design(e) => crate::Kinded::kind(e),
+            RegressionError::Fit(e) => crate::Kinded::kind(e),
+            RegressionError::Permutation(e) => crate::Kinded::kind(e),
+        }
+    }
+}
+
 /// Fits the meta-regression of `options` to `dataset`. `progress(total)` is
 /// called once per permutation fitted (never without permutations).
 pub fn regress(

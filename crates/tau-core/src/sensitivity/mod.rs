@@ -48,6 +48,15 @@ pub enum SensitivityError {
     Fit(#[from] FitError),
 }
 
+impl crate::Kinded for SensitivityError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            SensitivityError::Fit(source) => crate::Kinded::kind(source),
+            _ => crate::ErrorKind::Input,
+        }
+    }
+}
+
 /// One refitted model, as a row of a leave-one-out or cumulative table.
 /// A refit that failed has every number NaN (`null` in JSON) and says why.
 #[derive(Debug, Clone, PartialEq, Serialize)]

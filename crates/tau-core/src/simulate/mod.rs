@@ -68,6 +68,12 @@ pub enum SimulationError {
     BadLevel(f64),
 }
 
+impl crate::Kinded for SimulationError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 /// Performance of one estimator × test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cell {

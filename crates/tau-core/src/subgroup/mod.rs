@@ -189,6 +189,17 @@ pub enum SubgroupError {
     },
 }
 
+impl crate::Kinded for SubgroupError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            SubgroupError::Level { source, .. } | SubgroupError::Common { source, .. } => {
+                crate::Kinded::kind(source)
+            }
+            _ => crate::ErrorKind::Input,
+        }
+    }
+}
+
 /// Runs the subgroup analysis of `options` on `dataset`.
 pub fn subgroup(
     dataset: &Dataset,
