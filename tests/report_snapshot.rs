@@ -9,7 +9,11 @@ use crate::util::tau;
 /// Standard output of `tau ARGS`, which must succeed.
 fn report(args: &[&str]) -> String {
     let out = tau().args(args).output().unwrap();
-    assert!(out.status.success(), "tau {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tau {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -18,9 +22,15 @@ const BCG: &str = "studies/bcg.json";
 /// The analyses, named for their snapshots.
 const ANALYSES: &[(&str, &[&str])] = &[
     ("pool", &["pool", BCG]),
-    ("pool_dl_knha", &["pool", BCG, "--method", "DL", "--test", "knha"]),
+    (
+        "pool_dl_knha",
+        &["pool", BCG, "--method", "DL", "--test", "knha"],
+    ),
     ("subgroup", &["subgroup", BCG, "--by", "alloc"]),
-    ("subgroup_common", &["subgroup", BCG, "--by", "alloc", "--tau2", "common"]),
+    (
+        "subgroup_common",
+        &["subgroup", BCG, "--by", "alloc", "--tau2", "common"],
+    ),
     ("regress", &["regress", BCG, "--mods", "ablat,year"]),
     ("regress_factor", &["regress", BCG, "--mods", "alloc"]),
     ("leave_one_out", &["leave-one-out", BCG]),
@@ -59,8 +69,23 @@ fn csv_reports() {
 fn simulate_reports() {
     for format in ["text", "json", "csv"] {
         let args = [
-            "simulate", "--k", "5", "--tau2", "0.1", "--reps", "50", "--seed", "7",
-            "--methods", "REML,DL", "--test", "z,knha", "--threads", "1", "--format", format,
+            "simulate",
+            "--k",
+            "5",
+            "--tau2",
+            "0.1",
+            "--reps",
+            "50",
+            "--seed",
+            "7",
+            "--methods",
+            "REML,DL",
+            "--test",
+            "z,knha",
+            "--threads",
+            "1",
+            "--format",
+            format,
         ];
         insta::assert_snapshot!(format!("simulate_{format}"), report(&args));
     }
