@@ -28,9 +28,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_core::bias::bias(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         _ => report::bias::bias_report(&result),

@@ -68,9 +68,7 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
     };
     let result =
         regress(&data, &options, &|_| {}).map_err(|e| CliError::from(e).with_file(&name))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     let svg = bubble_svg(
         &result,
         &BubbleOptions {

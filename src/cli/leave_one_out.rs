@@ -37,9 +37,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {
         let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
         let x_label = format!(

@@ -86,9 +86,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         bar.finish_and_clear();
     }
     let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::regression::text(&result),
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),

@@ -37,9 +37,7 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
     };
     let result = subgroup(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::subgroup::text(&result),
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),

@@ -37,6 +37,7 @@ pub mod sensitivity;
 pub mod settings;
 pub mod simulate;
 pub mod subgroup;
+pub mod warning;
 
 pub use bias::{BiasResult, bias};
 pub use data::dataset::{Dataset, LoadError, Study};
@@ -51,3 +52,4 @@ pub use sensitivity::{
 pub use settings::{Settings, VERSION};
 pub use simulate::{SimulationResult, simulate};
 pub use subgroup::{SubgroupResult, subgroup};
+pub use warning::Warning;

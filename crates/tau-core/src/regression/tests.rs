@@ -29,7 +29,9 @@ fn missing_values_are_dropped_with_a_warning() {
     assert_eq!(r.k, 5);
     assert_eq!(r.dropped, ["D"]);
     assert!(
-        r.warnings.iter().any(|w| w.contains("D (no year)")),
+        r.warnings
+            .iter()
+            .any(|w| w.to_string().contains("D (no year)")),
         "{:?}",
         r.warnings
     );

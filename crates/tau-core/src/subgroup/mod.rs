@@ -25,10 +25,11 @@
 mod common;
 mod separate;
 
+use crate::Warning;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
-use crate::data::moderator::{self, ModeratorError, list_labels};
+use crate::data::moderator::{self, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::model::{FitError, FitOptions, Method, Test};
 use crate::settings::VERSION;
@@ -145,7 +146,7 @@ pub struct SubgroupResult {
     /// How it was computed.
     pub settings: SubgroupSettings,
     /// Things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Why a subgroup analysis failed.
@@ -216,17 +217,10 @@ pub fn subgroup(
         .collect();
     let mut warnings = dataset.warnings.clone();
     if !dropped.is_empty() {
-        warnings.push(format!(
-            "{} {} without a value of '{}' left out: {}",
-            dropped.len(),
-            if dropped.len() == 1 {
-                "study"
-            } else {
-                "studies"
-            },
-            options.by,
-            list_labels(&dropped)
-        ));
+        warnings.push(Warning::NoGroup {
+            by: options.by.clone(),
+            studies: dropped.clone(),
+        });
     }
     let outcome = match options.tau2 {
         Tau2Mode::Separate => separate::fit_separate(dataset, options, &levels)?,
@@ -276,7 +270,7 @@ struct Outcome {
     groups: Vec<GroupResult>,
     between: Option<Between>,
     tau2_common: Option<f64>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 type Levels = [(String, Vec<usize>)];

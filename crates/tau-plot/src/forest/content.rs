@@ -130,9 +130,10 @@ pub(super) fn build(
     let rows = b.rows;
     let mut warnings: Vec<String> = Vec::new();
     for result in &overall {
-        for w in result.warnings.iter().skip(data.warnings.len()) {
-            if !warnings.contains(w) {
-                warnings.push(w.clone());
+        for w in result.warnings.iter().filter(|w| !w.is_about_data()) {
+            let w = w.to_string();
+            if !warnings.contains(&w) {
+                warnings.push(w);
             }
         }
     }
