@@ -66,8 +66,7 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
         },
         permutations: None,
     };
-    let result =
-        regress(&data, &options, &|_| {}).map_err(|e| CliError::from(e).with_file(&name))?;
+    let result = regress(&data, &options).map_err(|e| CliError::from(e).with_file(&name))?;
     super::output::warn_analysis(&result.warnings);
     let svg = bubble_svg(
         &result,

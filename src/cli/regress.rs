@@ -9,7 +9,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use tau_core::regression::permutation::PermutationSpec;
-use tau_core::regression::{DesignSpec, RegressionOptions, regress};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
 use tau_core::report;
 
 /// Flags of `tau regress`.
@@ -81,7 +81,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
             bar.inc(1);
         }
     };
-    let result = regress(&data, &options, &progress);
+    let result = regress_with_progress(&data, &options, &progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -102,12 +102,12 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     };
     let progress = |done: u64| bar.inc(done);
     let result = match args.threads {
-        None => simulate::simulate(&settings, &progress),
+        None => simulate::simulate_with_progress(&settings, &progress),
         Some(threads) => rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .map_err(|e| CliError::Analysis(format!("cannot start {threads} threads: {e}")))?
-            .install(|| simulate::simulate(&settings, &progress)),
+            .install(|| simulate::simulate_with_progress(&settings, &progress)),
     }
     .map_err(CliError::from)?;
     bar.finish_and_clear();

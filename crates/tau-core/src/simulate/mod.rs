@@ -128,9 +128,15 @@ impl Settings {
     }
 }
 
-/// Runs the simulation on the current rayon thread pool. `progress` is called
-/// with the number of replicates finished, block by block, from any thread.
-pub fn simulate(
+/// Runs the simulation on the current rayon thread pool (with the feature
+/// `parallel`; sequentially without it).
+pub fn simulate(settings: &Settings) -> Result<SimulationResult, SimulationError> {
+    simulate_with_progress(settings, &|_| {})
+}
+
+/// [`simulate()`], calling `progress` with the number of replicates finished,
+/// block by block, from any thread (e.g. to drive a progress bar).
+pub fn simulate_with_progress(
     settings: &Settings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SimulationResult, SimulationError> {

@@ -202,6 +202,27 @@ impl crate::Kinded for SubgroupError {
 }
 
 /// Runs the subgroup analysis of `options` on `dataset`.
+///
+/// ```
+/// use tau_core::data::dataset::load_json;
+/// use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
+///
+/// let dataset = load_json(r#"{"measure": "GEN", "studies": [
+///     {"study": "A", "yi": 0.1, "vi": 0.04, "moderators": {"arm": "x"}},
+///     {"study": "B", "yi": 0.3, "vi": 0.05, "moderators": {"arm": "x"}},
+///     {"study": "C", "yi": 0.6, "vi": 0.03, "moderators": {"arm": "y"}},
+///     {"study": "D", "yi": 0.8, "vi": 0.06, "moderators": {"arm": "y"}}
+/// ]}"#, None)?;
+/// let options = SubgroupOptions {
+///     fit: Default::default(),
+///     by: "arm".into(),
+///     tau2: Tau2Mode::Separate,
+/// };
+/// let result = subgroup(&dataset, &options)?;
+/// assert_eq!(result.groups.len(), 2);
+/// assert!(result.q_between_p.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn subgroup(
     dataset: &Dataset,
     options: &SubgroupOptions,
