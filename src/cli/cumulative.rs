@@ -46,7 +46,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
             .as_deref()
             .unwrap_or("Cumulative meta-analysis");
         let x_label = format!("Cumulative estimate ({}, analysis scale)", data.measure);
-        let reference = result.studies.last().map(|r| r.estimate);
+        let reference = result.studies.last().map(|r| r.estimate.value);
         let svg =
             tau_plot::sensitivity::refit_forest_svg(title, &x_label, &result.studies, reference)?;
         write_plot(path, &svg, DEFAULT_DPI)?;

@@ -43,7 +43,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
             title,
             &x_label,
             &result.studies,
-            Some(result.overall.estimate),
+            Some(result.overall.estimate.value),
         )?;
         write_plot(path, &svg, DEFAULT_DPI)?;
     }

@@ -86,13 +86,13 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     out.push_str(&aligned_table(
         &["estimate", "se", stat, "pval", "ci.lb", "ci.ub", ""],
         &[vec![
-            fmt_num(r.estimate, 4),
-            fmt_num(r.se, 4),
-            fmt_num(r.statistic, 4),
-            fmt_p(r.p),
-            fmt_num(r.ci_lower, 4),
-            fmt_num(r.ci_upper, 4),
-            stars(r.p).into(),
+            fmt_num(r.estimate.value, 4),
+            fmt_num(r.estimate.se, 4),
+            fmt_num(r.estimate.statistic, 4),
+            fmt_p(r.estimate.p),
+            fmt_num(r.estimate.ci_lower, 4),
+            fmt_num(r.estimate.ci_upper, 4),
+            stars(r.estimate.p).into(),
         ]],
         false,
     ));
