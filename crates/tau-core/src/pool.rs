@@ -157,7 +157,8 @@ fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
 /// let dataset = Dataset::from_effects(Measure::SMD, &[0.12, 0.45, 0.31], &[0.04, 0.09, 0.02]);
 /// let result = pool(&dataset, &FitOptions::default())?; // REML, z test, 95% CI
 /// assert_eq!(result.k, 3);
-/// assert!(result.ci_lower < result.estimate && result.estimate < result.ci_upper);
+/// let e = &result.estimate; // the pooled Estimate: value, se, statistic, p, CI
+/// assert!(e.ci_lower < e.value && e.value < e.ci_upper);
 /// # Ok::<(), tau_core::model::FitError>(())
 /// ```
 pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
