@@ -53,7 +53,7 @@ pub struct SimulateArgs {
     )]
     tests: Vec<Test>,
     /// Confidence level of the CI and PI, in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, value_parser = super::args::parse_level)]
     level: f64,
     /// Seed of the random numbers (default: drawn at random, and reported).
     #[arg(long)]

@@ -180,13 +180,61 @@ fn mad(y: &[f64]) -> f64 {
 ///
 /// A step that would make τ² negative is halved until it does not. Iteration
 /// stops when |Δτ²| < threshold; more than `max_iter` iterations is failure.
+///
+/// metafor's absolute stopping rule can stop far from the optimum: when the
+/// sampling variances span dozens of orders of magnitude, the first step from
+/// a start near 0 is tiny (the curvature is dominated by the most precise
+/// study) and the iteration stops at once. So, unlike metafor, the result is
+/// checked against the DerSimonian-Laird estimate: if that is better by the estimator's own criterion ([`dl_is_better`]), the
+/// scoring is run again from there. On ordinary data the check never fires,
+/// and the iteration is metafor's step by step.
 fn fisher_scoring(
     method: Method,
     problem: &Problem<'_>,
     control: &Control,
 ) -> Result<(f64, Convergence), Tau2Error> {
+    let (mut tau2, mut iterations, mut change) =
+        score_from(method, problem, control, hedges(problem)?.max(0.0))?;
+    let mut restarted_from = None;
+    let dl = dersimonian_laird(problem)?.max(0.0);
+    if dl.is_finite() && dl != tau2 && dl_is_better(method, problem, dl, tau2, control.tol)? {
+        let (again, more, last) = score_from(method, problem, control, dl)?;
+        restarted_from = Some(tau2);
+        tau2 = again;
+        iterations += more;
+        change = last;
+    }
+    let mut reset_to_zero = false;
+    if matches!(method, Method::ML | Method::REML)
+        && tau2 > control.threshold
+        && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
+            > control.tol
+    {
+        tau2 = 0.0;
+        reset_to_zero = true;
+    }
+    Ok((
+        tau2.max(0.0),
+        Convergence {
+            iterations,
+            final_change: change,
+            reset_to_zero,
+            restarted_from,
+            ..Convergence::closed_form()
+        },
+    ))
+}
+
+/// Fisher scoring from `start` until |Δτ²| < threshold: τ², the iterations
+/// used and the last change.
+fn score_from(
+    method: Method,
+    problem: &Problem<'_>,
+    control: &Control,
+    start: f64,
+) -> Result<(f64, usize, f64), Tau2Error> {
     let (k, p) = (problem.k(), problem.p());
-    let mut tau2 = hedges(problem)?.max(0.0);
+    let mut tau2 = start;
     let mut change = control.threshold + 1.0;
     let mut iterations = 0;
     while change > control.threshold {
@@ -221,24 +269,35 @@ fn fisher_scoring(
             });
         }
     }
-    let mut reset_to_zero = false;
-    if matches!(method, Method::ML | Method::REML)
-        && tau2 > control.threshold
-        && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
-            > control.tol
-    {
-        tau2 = 0.0;
-        reset_to_zero = true;
-    }
-    Ok((
-        tau2.max(0.0),
-        Convergence {
-            iterations,
-            final_change: change,
-            reset_to_zero,
-            ..Convergence::closed_form()
-        },
-    ))
+    Ok((tau2, iterations, change))
+}
+
+/// Whether the DerSimonian-Laird estimate `dl` beats the converged `tau2` by
+/// the estimator's own criterion, so that the scoring stopped short:
+/// * ML, REML: the log-likelihood at `dl` is higher by more than `tol`
+///   (the margin of metafor's `ll0check`);
+/// * EB: its estimating equation y'Py · k/(k − p) = k (the Paule-Mandel
+///   equation) is off by more than `tol`·k at `tau2`, and less off at `dl`.
+fn dl_is_better(
+    method: Method,
+    problem: &Problem<'_>,
+    dl: f64,
+    tau2: f64,
+    tol: f64,
+) -> Result<bool, SingularDesign> {
+    Ok(match method {
+        Method::ML | Method::REML => {
+            log_likelihood(method, problem, dl)? - log_likelihood(method, problem, tau2)? > tol
+        }
+        _ => {
+            let (k, p) = (problem.k(), problem.p());
+            let off = |t: f64| -> Result<f64, SingularDesign> {
+                Ok((problem.generalised_q(t)? * k / (k - p) - k).abs())
+            };
+            let at_tau2 = off(tau2)?;
+            at_tau2 > tol * k && off(dl)? < at_tau2
+        }
+    })
 }
 
 /// The ML or REML log-likelihood at τ² (up to what metafor's `ll0check` compares).

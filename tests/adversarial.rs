@@ -1,0 +1,129 @@
+//! Defects found by an adversarial run of hostile and extreme inputs
+//! (issue 18), each met through the `tau` binary as a user meets it.
+//!
+//! Expected numbers come from tests/fixtures/edge.json (metafor 3.8.1, written
+//! by tests/fixtures/generate_edge.R) where a number is checked.
+
+use std::path::PathBuf;
+
+use crate::util::prec::RELATIVE;
+use crate::util::tau;
+use serde_json::Value;
+
+/// Writes `contents` to a fresh file named `name` in a scratch folder of this
+/// test process and returns its path.
+fn scratch(name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tau-adversarial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Runs tau with `args`; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = tau().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A failed run: exit 2, nothing on standard output, and every fragment in the message.
+fn refused(args: &[&str], fragments: &[&str]) {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, 2, "{args:?}: {stderr}");
+    assert!(stdout.is_empty(), "{args:?}: {stdout}");
+    for fragment in fragments {
+        assert!(
+            stderr.contains(fragment),
+            "{args:?}: no {fragment:?} in\n{stderr}"
+        );
+    }
+}
+
+/// A study file of generic records (label, yi, vi).
+fn generic(records: &[(&str, f64, f64)]) -> String {
+    let studies: Vec<Value> = records
+        .iter()
+        .map(|(s, yi, vi)| serde_json::json!({"study": s, "yi": yi, "vi": vi}))
+        .collect();
+    serde_json::json!({"measure": "GEN", "studies": studies}).to_string()
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, 0, "{args:?}: {stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// Item 1: variances 1e-15, 1e-5, 1e5, 1e15. REML stopped after one tiny
+/// Fisher step at τ² = 1.4e-6 (SE 0.0011); metafor's optimum is 0.004995
+/// (SE 0.0500), the vi_30_orders case of edge.json.
+#[test]
+fn reml_does_not_stop_at_a_tiny_first_step() {
+    let file = scratch(
+        "vi_30_orders.json",
+        generic(&[
+            ("A", 0.1, 1e-15),
+            ("B", 0.2, 1e-5),
+            ("C", 0.1, 1e5),
+            ("D", 0.2, 1e15),
+        ]),
+    );
+    let edge: Value = crate::util::fixture("edge.json");
+    let case = edge["cases"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "vi_30_orders"))
+        .unwrap();
+    for method in ["REML", "ML", "EB"] {
+        let expected = case["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["method"] == method && f["test"] == "z")
+            .unwrap();
+        let r = json_of(&[
+            "pool",
+            file.to_str().unwrap(),
+            "--method",
+            method,
+            "--format",
+            "json",
+        ]);
+        // EB: Fisher scoring stops within metafor's absolute threshold 1e-5
+        // of the exact root (0.0017), about 2e-6 relative.
+        let tolerance = if method == "EB" { 1e-5 } else { RELATIVE };
+        for key in ["tau2", "se"] {
+            let (a, e) = (r[key].as_f64().unwrap(), expected[key].as_f64().unwrap());
+            assert!((a - e).abs() <= tolerance * e, "{method} {key}: {a} vs {e}");
+        }
+    }
+}
+
+/// Item 2: `--level 0.95` gave a 0.95% CI without a word. It is now read as
+/// a proportion, as metafor does, and a note says so; 1 is refused.
+#[test]
+fn a_proportion_level_is_read_as_metafor_reads_it() {
+    let (code, proportion, stderr) = run(&["pool", "studies/bcg.json", "--level", "0.95"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("--level 0.95 is read as a proportion"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("95% intervals"), "{stderr}");
+    let (_, percent, _) = run(&["pool", "studies/bcg.json", "--level", "95"]);
+    assert_eq!(proportion, percent);
+    let (_, simulated, stderr) = run(&[
+        "simulate", "--k", "5", "--tau2", "0.1", "--reps", "20", "--seed", "1", "--level", "0.9",
+    ]);
+    assert!(stderr.contains("90% intervals"), "{stderr}");
+    assert!(!simulated.is_empty());
+    for level in ["1", "0", "100", "-5", "nan"] {
+        refused(
+            &["pool", "studies/bcg.json", "--level", level],
+            &["--level", "a proportion below 1"],
+        );
+    }
+}
