@@ -127,3 +127,110 @@ fn a_proportion_level_is_read_as_metafor_reads_it() {
         );
     }
 }
+
+const TWO_TABLES: &str = r#"[{"study": "A", "events1": 3, "n1": 20, "events2": 5, "n2": 20}, {"study": "B", "events1": 4, "n1": 30, "events2": 9, "n2": 31}]"#;
+
+/// Item 3: keys are read as JSON reads them. An escaped `"me\u0061sure"` is
+/// the measure (it was dropped silently to GEN); a repeated top-level key is
+/// an error (a `null` then `"OR"` gave "no measure is given"); an escaped
+/// `"studies"` key keeps the line and column of later errors.
+#[test]
+fn escaped_and_repeated_top_level_keys() {
+    let escaped = scratch(
+        "escaped_measure.json",
+        format!(r#"{{"me\u0061sure": "OR", "studies": {TWO_TABLES}}}"#),
+    );
+    let plain = scratch(
+        "plain_measure.json",
+        format!(r#"{{"measure": "OR", "studies": {TWO_TABLES}}}"#),
+    );
+    let (code, escaped_out, stderr) = run(&["pool", escaped.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(escaped_out.contains("measure: OR"), "{escaped_out}");
+    let (_, plain_out, _) = run(&["pool", plain.to_str().unwrap()]);
+    assert_eq!(
+        escaped_out.replace("escaped_measure", "plain_measure"),
+        plain_out
+    );
+
+    let repeated = scratch(
+        "repeated_measure.json",
+        format!(r#"{{"measure": null, "measure": "OR", "studies": {TWO_TABLES}}}"#),
+    );
+    refused(
+        &["pool", repeated.to_str().unwrap()],
+        &[
+            "repeated_measure.json:1:",
+            "duplicate top-level field `measure`",
+            "once",
+        ],
+    );
+
+    let studies = scratch(
+        "escaped_studies.json",
+        "{\"measure\": \"GEN\", \"stud\\u0069es\": [\n{\"study\": \"A\", \"yi\": 0.1, \"vi\": 0.1},\n{\"study\": \"B\", \"yi\": 0.1, \"vi\": \"x\"}]}",
+    );
+    refused(
+        &["pool", studies.to_str().unwrap()],
+        &["escaped_studies.json:3:", "study 'B' (record 2), field vi"],
+    );
+}
+
+/// Item 4: a repeated moderator kept the last value silently; it is an
+/// error, as a repeated record field is.
+#[test]
+fn a_repeated_moderator_is_an_error() {
+    let file = scratch(
+        "repeated_moderator.json",
+        "{\"measure\": \"GEN\", \"studies\": [\n{\"study\": \"A\", \"yi\": 0.1, \"vi\": 0.1, \"moderators\": {\"g\": 1, \"g\": 2}},\n{\"study\": \"B\", \"yi\": 0.1, \"vi\": 0.2}]}",
+    );
+    refused(
+        &["pool", file.to_str().unwrap()],
+        &[
+            "repeated_moderator.json:2:",
+            "study 'A' (record 1)",
+            "duplicate moderator `g`",
+            "once per record",
+        ],
+    );
+}
+
+/// Item 19: a negative seed or level is refused for what it is, not with
+/// clap's tip to write `-- -1`; `--permutations 0` is a usage error (exit 2).
+#[test]
+fn negative_and_zero_flag_values_are_usage_errors() {
+    for args in [
+        &["pool", "studies/bcg.json", "--level", "-5"][..],
+        &["simulate", "--k", "5", "--tau2", "0.1", "--seed", "-1"],
+        &[
+            "regress",
+            "studies/bcg.json",
+            "--mods",
+            "ablat",
+            "--permutations",
+            "10",
+            "--seed",
+            "-1",
+        ],
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(!stderr.contains("-- -"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("negative") || stderr.contains("(got -5)"),
+            "{stderr}"
+        );
+    }
+    refused(
+        &[
+            "regress",
+            "studies/bcg.json",
+            "--mods",
+            "ablat",
+            "--permutations",
+            "0",
+        ],
+        &["--permutations", "at least 2 (got 0)"],
+    );
+}

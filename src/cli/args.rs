@@ -107,7 +107,7 @@ pub struct ModelArgs {
     #[arg(long, value_parser = super::values::test(), default_value = "z", ignore_case = true)]
     pub test: Test,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, value_parser = parse_level)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true, value_parser = parse_level)]
     pub level: f64,
     /// Estimator to use if the chosen one does not converge, named as for
     /// --method (as metafor's method = c("REML", "DL")); the report says when it was used.

@@ -194,7 +194,7 @@ fn find_member(bytes: &[u8], mut i: usize, wanted: &[u8]) -> Option<(usize, usiz
                 if bytes.get(i) == Some(&b':') {
                     i = skip_ws(bytes, i + 1);
                 }
-                if key == wanted {
+                if same_key(key, wanted) {
                     return Some((key_start, i));
                 }
                 i = skip_value(bytes, i);
@@ -202,6 +202,19 @@ fn find_member(bytes: &[u8], mut i: usize, wanted: &[u8]) -> Option<(usize, usiz
             Some(_) => i = skip_value(bytes, i).max(i + 1),
         }
     }
+}
+
+/// Whether the raw key text (between its quotes) names `wanted`, reading
+/// escapes as JSON does: `"me\u0061sure"` is the key `measure`.
+fn same_key(raw: &[u8], wanted: &[u8]) -> bool {
+    if !raw.contains(&b'\\') {
+        return raw == wanted;
+    }
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw);
+    quoted.push(b'"');
+    serde_json::from_slice::<String>(&quoted).is_ok_and(|key| key.as_bytes() == wanted)
 }
 
 /// Start offsets of the records: the elements of a top-level array, or of the

@@ -188,8 +188,12 @@ fn with_hint(message: String) -> String {
         "; every record needs a \"study\" label"
     } else if starts("missing field `studies`") {
         "; put the records in a \"studies\" array"
+    } else if starts("duplicate moderator") {
+        "; give each moderator once per record"
     } else if starts("duplicate field") {
         "; give each field once per record"
+    } else if starts("duplicate top-level field") {
+        "; give each top-level field once"
     } else if starts("EOF while parsing") {
         "; the file ends early: check for a missing ] or }"
     } else if starts("trailing comma") {
