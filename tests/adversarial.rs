@@ -234,3 +234,111 @@ fn negative_and_zero_flag_values_are_usage_errors() {
         &["--permutations", "at least 2 (got 0)"],
     );
 }
+
+/// Item 5: every variance 1e-300 gave I² and H² as NA, blaming a wide spread
+/// of variances; metafor gives I² = 100. The traces are now summed with
+/// weights scaled by their largest (no overflow).
+#[test]
+fn tiny_equal_variances_give_i2_of_100() {
+    let file = scratch(
+        "tiny_variances.json",
+        generic(&[("A", 0.1, 1e-300), ("B", 0.3, 1e-300), ("C", 0.2, 1e-300)]),
+    );
+    let r = json_of(&["pool", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r["I2"].as_f64(), Some(100.0), "{r}");
+    assert!(r["H2"].as_f64().is_some_and(|h2| h2 > 1e297), "{r}");
+    let (_, _, stderr) = run(&["pool", file.to_str().unwrap()]);
+    assert!(!stderr.contains("spread"), "{stderr}");
+}
+
+/// Item 6: an empty JSON label was accepted (CSV refuses it); repeated
+/// labels made influence output ambiguous. Empty labels are refused, repeated
+/// ones are warned about and numbered.
+#[test]
+fn empty_and_repeated_labels() {
+    let empty = scratch(
+        "empty_label.json",
+        generic(&[("A", 0.1, 0.01), ("", 0.3, 0.02), ("C", 0.2, 0.03)]),
+    );
+    refused(
+        &["pool", empty.to_str().unwrap()],
+        &[
+            "empty_label.json:1:",
+            "(record 2)",
+            "field study",
+            "the study label is empty",
+        ],
+    );
+    let repeated = scratch(
+        "repeated_labels.json",
+        generic(&[
+            ("A", 0.1, 0.01),
+            ("A", 0.3, 0.02),
+            ("A (2)", 0.2, 0.03),
+            ("B", 0.9, 0.01),
+            ("A", 0.4, 0.04),
+        ]),
+    );
+    let (code, stdout, stderr) = run(&["influence", repeated.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("2 studies repeat an earlier label ('A')"),
+        "{stderr}"
+    );
+    let labels: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.get(..6))
+        .filter(|l| l.starts_with('A') || l.starts_with('B'))
+        .map(str::trim_end)
+        .collect();
+    assert_eq!(labels, ["A", "A (3)", "A (2)", "B", "A (4)"], "{stdout}");
+}
+
+/// Item 17: huge numbers were printed as 300-digit fixed-point strings in
+/// text; they are now in R's scientific notation (JSON keeps every digit).
+#[test]
+fn huge_and_tiny_numbers_print_in_scientific_notation() {
+    let file = scratch(
+        "huge_variances.json",
+        generic(&[("A", 0.1, 1e-300), ("B", 0.3, 1e-300), ("C", 0.2, 1e300)]),
+    );
+    let (code, stdout, stderr) = run(&["pool", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("1.0000e+300"), "{stdout}");
+    assert!(stdout.contains("1.0000e-300"), "{stdout}");
+    assert!(stdout.lines().all(|l| l.len() < 200), "{stdout}");
+    let r = json_of(&["pool", file.to_str().unwrap(), "--format", "json"]);
+    assert!(r.to_string().contains("\"vi\":1e+300"), "{r}");
+}
+
+/// Item 18: control characters in a label went raw into the SVG (which then
+/// failed to parse) and into the terminal; they are shown as U+FFFD.
+#[test]
+fn control_characters_in_labels_are_made_visible() {
+    let file = scratch(
+        "control_label.json",
+        generic(&[
+            ("A\u{1b}[31mred", 0.1, 0.01),
+            ("B\u{0}", 0.3, 0.02),
+            ("C", 0.2, 0.03),
+        ]),
+    );
+    let (code, stdout, stderr) = run(&["pool", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{0}'));
+    assert!(
+        stdout.contains("A\u{fffd}[31mred") && stdout.contains("B\u{fffd}"),
+        "{stdout}"
+    );
+    let svg = file.with_extension("svg");
+    let (code, _, stderr) = run(&[
+        "forest",
+        file.to_str().unwrap(),
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    roxmltree::Document::parse(&text).expect("the SVG parses");
+    assert!(text.contains("A\u{fffd}[31mred"));
+}

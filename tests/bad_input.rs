@@ -508,7 +508,7 @@ const CASES: &[Case] = &[
     case(
         &["generic.json", "--level", "100"],
         2,
-        &["--level", "strictly between 0 and 100"],
+        &["--level", "a percentage between 1 and 100"],
     ),
     case(
         &["generic.json", "--level", "95%"],

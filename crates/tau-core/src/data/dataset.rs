@@ -316,6 +316,23 @@ impl<'a> Builder<'a> {
         if self.no_measure.is_some() {
             return;
         }
+        // Control characters (ESC, NUL, line breaks) in a label would reach
+        // the terminal and break SVG; they are shown as U+FFFD instead.
+        if record.study.contains(char::is_control) {
+            record.study = visible(&record.study);
+        }
+        if record.study.trim().is_empty() && self.issues.len() < MAX_LISTED_ISSUES {
+            self.issues.push(StudyIssue {
+                index,
+                label: std::mem::take(&mut record.study),
+                field: Some("study"),
+                position: self.source.locate(index, Some("study")),
+                in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                problem: "the study label is empty; give every study a label, e.g. \"Ames 2001\""
+                    .into(),
+            });
+            return;
+        }
         let form = DataForm::of(record);
         let measure = match (self.measure, form) {
             (Some(m), _) => m,
@@ -377,14 +394,72 @@ impl<'a> Builder<'a> {
                 self.corrected.join(", ")
             ));
         }
+        let mut studies = self.studies;
+        if let Some(warning) = make_labels_unique(&mut studies) {
+            warnings.push(warning);
+        }
         Ok(Dataset {
-            title,
+            title: title.map(|t| visible(&t)),
             source,
             measure: self.measure.unwrap_or(Measure::GEN),
-            studies: self.studies,
+            studies,
             warnings,
         })
     }
+}
+
+/// `text` with every control character replaced by U+FFFD (�).
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// Renames repeated study labels so that every row of the output names one
+/// study: the first keeps its label, the later ones become `A (2)`, `A (3)`
+/// (skipping labels already taken). Returns the warning that says so.
+fn make_labels_unique(studies: &mut [Study]) -> Option<String> {
+    use std::collections::{HashMap, HashSet};
+    let mut taken: HashSet<Box<str>> = HashSet::with_capacity(studies.len());
+    let mut repeated = Vec::new();
+    for (i, study) in studies.iter().enumerate() {
+        if !taken.insert(study.label.clone()) {
+            repeated.push(i);
+        }
+    }
+    if repeated.is_empty() {
+        return None;
+    }
+    let mut next: HashMap<Box<str>, usize> = HashMap::new();
+    let mut names = Vec::new();
+    for &i in &repeated {
+        let label = studies[i].label.clone();
+        let n = next.entry(label.clone()).or_insert(1);
+        let renamed = loop {
+            *n += 1;
+            let candidate: Box<str> = format!("{label} ({n})").into();
+            if taken.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
+        if names.len() < 5 && !names.contains(&label) {
+            names.push(label);
+        }
+        studies[i].label = renamed;
+    }
+    let shown: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    Some(format!(
+        "{} stud{} repeat{} an earlier label ({}{}); the output shows them as 'label (2)', 'label (3)', ...; give each study its own label",
+        repeated.len(),
+        if repeated.len() == 1 { "y" } else { "ies" },
+        if repeated.len() == 1 { "s" } else { "" },
+        shown.join(", "),
+        if next.len() > names.len() {
+            ", ..."
+        } else {
+            ""
+        }
+    ))
 }
 
 /// Parses JSON text and builds the data set. A leading byte-order mark is ignored.
