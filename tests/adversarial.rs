@@ -342,3 +342,59 @@ fn control_characters_in_labels_are_made_visible() {
     roxmltree::Document::parse(&text).expect("the SVG parses");
     assert!(text.contains("A\u{fffd}[31mred"));
 }
+
+/// Item 19, messages: a typo in `cumulative --order` lists the moderators
+/// (it blamed the first study); `subgroup --by` on a number with a value per
+/// study suggests `regress`; a moderator of 1e201 is too large, not
+/// "collinear"; vi = 1e-400 says it underflows; a JSON comment says JSON has
+/// none; single-quoted keys print no stray `?:`.
+#[test]
+fn messages_name_the_real_cause() {
+    let records: Vec<Value> = (0..30)
+        .map(|i| {
+            serde_json::json!({"study": format!("S{i}"), "yi": 0.1 * f64::from(i % 7),
+                "vi": 0.01 + 0.001 * f64::from(i),
+                "moderators": {"year": 1990.0 + 0.37 * f64::from(i), "big": 1e201 * f64::from(i + 1)}})
+        })
+        .collect();
+    let file = scratch(
+        "moderated.json",
+        serde_json::json!({"measure": "GEN", "studies": records}).to_string(),
+    );
+    let path = file.to_str().unwrap();
+    refused(
+        &["cumulative", path, "--order", "yaer"],
+        &["no study has a moderator named 'yaer'", "big, year"],
+    );
+    let (code, _, stderr) = run(&["subgroup", path, "--by", "year"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("tau regress --mods year"), "{stderr}");
+    refused(
+        &["regress", path, "--mods", "big"],
+        &["moderator 'big' has values as large as 3.0e202", "rescale"],
+    );
+    let (_, _, stderr) = run(&["regress", path, "--mods", "big"]);
+    assert!(!stderr.contains("collinear"), "{stderr}");
+
+    let underflow = scratch(
+        "underflow.json",
+        r#"{"measure": "GEN", "studies": [{"study": "A", "yi": 0.1, "vi": 1e-400}, {"study": "B", "yi": 0.2, "vi": 0.1}]}"#,
+    );
+    refused(
+        &["pool", underflow.to_str().unwrap()],
+        &["field vi", "1e-400", "underflows to 0"],
+    );
+    let comment = scratch(
+        "comment.json",
+        "{\"measure\": \"GEN\",\n  // the trials\n  \"studies\": []}",
+    );
+    refused(
+        &["pool", comment.to_str().unwrap()],
+        &["comment.json:2:3:", "JSON has no comments"],
+    );
+    let quoted = scratch("single_quotes.json", "{'measure': 'GEN', 'studies': []}");
+    let (code, _, stderr) = run(&["pool", quoted.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(!stderr.contains("?:"), "{stderr}");
+    assert!(stderr.contains("double quotes"), "{stderr}");
+}

@@ -359,13 +359,23 @@ impl<'a> Builder<'a> {
             }
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
+                let mut problem = problem.to_string();
+                // A number such as 1e-400 reads as 0: say so, or "got 0" puzzles.
+                if let Some(raw) = field
+                    .and_then(|f| self.source.json_raw_value(index, f))
+                    .filter(|raw| underflows(raw))
+                {
+                    problem.push_str(&format!(
+                        " (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)"
+                    ));
+                }
                 self.issues.push(StudyIssue {
                     index,
                     label: std::mem::take(&mut record.study),
                     field,
                     position: self.source.locate(index, field),
                     in_csv: matches!(self.source, SourceMap::Csv { .. }),
-                    problem: problem.to_string(),
+                    problem,
                 });
             }
             Err(_) => self.unlisted += 1,
@@ -406,6 +416,12 @@ impl<'a> Builder<'a> {
             warnings,
         })
     }
+}
+
+/// Whether a JSON number as written is not 0 but reads as 0.
+fn underflows(raw: &str) -> bool {
+    let mantissa = raw.split(['e', 'E']).next().unwrap_or_default();
+    mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) && raw.parse::<f64>() == Ok(0.0)
 }
 
 /// `text` with every control character replaced by U+FFFD (�).

@@ -69,6 +69,17 @@ impl SourceMap<'_> {
         Some(String::from_utf8_lossy(inner).into_owned())
     }
 
+    /// For JSON: the text of the value of `field` in record `index`, as written.
+    pub fn json_raw_value(&self, index: usize, field: &str) -> Option<&str> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        let record = *record_offsets(bytes).get(index)?;
+        let (_, value) = find_member(bytes, record, field.as_bytes())?;
+        text.get(value..skip_value(bytes, value))
+    }
+
     /// For JSON: the byte range of the top-level object's value for `key`.
     pub fn json_top_level_value(&self, key: &str) -> Option<(usize, usize)> {
         let SourceMap::Json(text) = self else {

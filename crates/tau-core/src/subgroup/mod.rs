@@ -204,6 +204,20 @@ pub fn subgroup(
         .map(|(_, s)| s.label().to_owned())
         .collect();
     let mut warnings = dataset.warnings.clone();
+    // A number with about one study per value is a continuous moderator:
+    // one subgroup per value is rarely what was meant.
+    if matches!(column, moderator::Column::Continuous(_))
+        && levels.len() > 10
+        && 2 * levels.len() > dataset.studies.len()
+    {
+        warnings.push(format!(
+            "'{}' is a number with {} different values among {} studies, so most subgroups hold one study; for a continuous moderator use `tau regress --mods {}`",
+            options.by,
+            levels.len(),
+            dataset.studies.len(),
+            options.by
+        ));
+    }
     if !dropped.is_empty() {
         warnings.push(format!(
             "{} {} without a value of '{}' left out: {}",

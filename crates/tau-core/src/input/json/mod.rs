@@ -98,6 +98,14 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     })
     .deserialize(tracked);
     match result {
+        Err(error) if comment_at(text, error.line(), error.column()) => ReadError::Json {
+            position: Position {
+                line: error.line(),
+                column: error.column(),
+            },
+            path: String::new(),
+            message: "a comment: JSON has no comments; remove it, or move the note into \"notes\" or a moderator".into(),
+        },
         Err(error) => json_error(&error, describe_path(&track.path().to_string(), text)),
         Ok(_) => match deserializer.end() {
             Err(error) => json_error(&error, String::new()),
@@ -106,10 +114,23 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     }
 }
 
+/// Whether `//` or `/*` stands at 1-based `line` and byte `column` of `text`.
+fn comment_at(text: &str, line: usize, column: usize) -> bool {
+    let Some(row) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return false;
+    };
+    let at = row
+        .as_bytes()
+        .get(column.saturating_sub(1)..)
+        .unwrap_or_default();
+    at.starts_with(b"//") || at.starts_with(b"/*")
+}
+
 /// serde's path to the offending value, in the words of the other messages:
 /// `studies[2].vi` becomes `study 'Lee 2012' (record 3), field vi: `.
 fn describe_path(path: &str, text: &str) -> String {
-    if path == "." || path.is_empty() {
+    // serde_path_to_error writes `?` for a key it could not read (single quotes).
+    if path == "." || path.is_empty() || path == "?" {
         return String::new();
     }
     let Some((index, field)) = record_path(path) else {
