@@ -382,7 +382,7 @@ fn messages_name_the_real_cause() {
     );
     refused(
         &["pool", underflow.to_str().unwrap()],
-        &["field vi", "1e-400", "underflows to 0"],
+        &["vi must be > 0", "1e-400", "underflows to 0"],
     );
     let comment = scratch(
         "comment.json",
