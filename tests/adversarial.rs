@@ -398,3 +398,82 @@ fn messages_name_the_real_cause() {
     assert!(!stderr.contains("?:"), "{stderr}");
     assert!(stderr.contains("double quotes"), "{stderr}");
 }
+
+/// Item 15: messages quote at most about 80 characters and list at most 20
+/// header names, the duplicate-header check is linear, and a file of NUL
+/// bytes is "not a text file".
+#[test]
+fn messages_stay_short_on_huge_input() {
+    let huge_cell = scratch(
+        "huge_cell.csv",
+        format!("study,yi,vi\nA,{}x,0.1\n", "1".repeat(5_000_000)),
+    );
+    let (code, _, stderr) = run(&["pool", huge_cell.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.len() < 600 && stderr.contains("(5000001 characters)"),
+        "{stderr}"
+    );
+
+    let huge_string = scratch(
+        "huge_string.json",
+        generic(&[("A", 0.1, 0.1)]).replace("0.1,", &format!("\"{}\",", "1".repeat(5_000_000))),
+    );
+    let (code, _, stderr) = run(&["pool", huge_string.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.len() < 600 && stderr.contains("characters left out"),
+        "{stderr}"
+    );
+
+    let names: Vec<String> = (0..200_000).map(|i| format!("c{i}")).collect();
+    let wide = scratch(
+        "wide.csv",
+        format!("{}\n{}\n", names.join(","), vec!["1"; 200_000].join(",")),
+    );
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run(&["pool", wide.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.len() < 600 && stderr.contains("and 199980 more"),
+        "{stderr}"
+    );
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+
+    for name in ["nul.csv", "nul.json"] {
+        let nul = scratch(name, vec![0u8; 1 << 20]);
+        let (code, _, stderr) = run(&["pool", nul.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(
+            stderr.len() < 400 && stderr.contains("not a text file"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Item 16: CSV messages name the cause: CR-only line ends keep their line
+/// numbers, a `.csv` holding JSON says so, `YI`/`VI` headers are recognised as
+/// `yi`/`vi` look-alikes, a transposed sheet is recognised.
+#[test]
+fn csv_messages_name_the_cause() {
+    let cr = scratch("cr_only.csv", "study,yi,vi\rA,0.1,0.01\rB,0.2,x\r");
+    refused(&["pool", cr.to_str().unwrap()], &["line 3, column 3 (vi)"]);
+    let json = scratch("json_inside.csv", generic(&[("A", 0.1, 0.01)]));
+    refused(
+        &["pool", json.to_str().unwrap()],
+        &["holds JSON, not CSV", ".json"],
+    );
+    let upper = scratch("upper.csv", "study,YI,VI\nA,0.1,0.01\nB,0.2,0.02\n");
+    refused(
+        &["pool", upper.to_str().unwrap()],
+        &["\"YI\" looks like yi", "\"VI\" looks like vi"],
+    );
+    let transposed = scratch(
+        "transposed.csv",
+        "study,Ames,Berg,Cole\nyi,0.1,0.2,0.3\nvi,0.01,0.02,0.03\n",
+    );
+    refused(
+        &["pool", transposed.to_str().unwrap()],
+        &["transposed", "one study per row"],
+    );
+}

@@ -226,3 +226,35 @@ pub enum ReadError {
     #[error("the file holds no studies: add at least one record to \"studies\"")]
     Empty,
 }
+
+/// `text` in double quotes for a message, at most about 80 characters of it:
+/// a cell or name of megabytes is cut, and the cut says how long it was.
+pub fn quote_bounded(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!(
+            "{:?}... ({} characters)",
+            &text[..cut],
+            text.chars().count()
+        ),
+    }
+}
+
+/// Names for a message: at most 20, then how many more.
+pub fn list_bounded(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut out: Vec<String> = names.iter().take(SHOWN).map(|n| quote_bounded(n)).collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
+}
+
+/// The message for text that is not text: NUL bytes in its first 8 kB.
+pub fn binary_content(text: &[u8]) -> Option<&'static str> {
+    let head = &text[..text.len().min(8192)];
+    head.contains(&0).then_some(
+        "this is not a text file: it holds NUL bytes (a binary file, or text saved as UTF-16); save the studies as UTF-8 JSON or CSV",
+    )
+}

@@ -48,6 +48,13 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
 /// field in the message. (Records handed to `sink` before a failure are then
 /// of no use: the caller discards them with the error.)
 pub fn stream_json(text: &str, mut sink: impl FnMut(&mut Record)) -> Result<Header, ReadError> {
+    if let Some(message) = super::binary_content(text.as_bytes()) {
+        return Err(ReadError::Json {
+            position: Position { line: 1, column: 1 },
+            path: String::new(),
+            message: message.into(),
+        });
+    }
     let first = text.bytes().position(|b| !b.is_ascii_whitespace());
     match first.map(|i| text.as_bytes()[i]) {
         Some(b'[') | Some(b'{') => {}
@@ -163,6 +170,7 @@ fn json_error(error: &serde_json::Error, path: String) -> ReadError {
         Some(cut) => full[..cut].to_owned(),
         None => full,
     };
+    let message = bounded(message);
     ReadError::Json {
         position: Position {
             line: error.line(),
@@ -171,6 +179,22 @@ fn json_error(error: &serde_json::Error, path: String) -> ReadError {
         path,
         message: with_hint(message.replace("expected f64", "expected a number")),
     }
+}
+
+/// serde's message, with the middle of a very long one (a string value of
+/// megabytes quoted whole) left out.
+fn bounded(message: String) -> String {
+    const KEEP: usize = 100;
+    let chars = message.chars().count();
+    if chars <= 3 * KEEP {
+        return message;
+    }
+    let head: String = message.chars().take(KEEP).collect();
+    let tail: String = message.chars().skip(chars - KEEP).collect();
+    format!(
+        "{head}... ({} characters left out) ...{tail}",
+        chars - 2 * KEEP
+    )
 }
 
 /// serde's "invalid type: X, expected Y" as "expected Y, found X", the order
