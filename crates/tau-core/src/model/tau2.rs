@@ -182,12 +182,15 @@ fn mad(y: &[f64]) -> f64 {
 /// stops when |Δτ²| < threshold; more than `max_iter` iterations is failure.
 ///
 /// metafor's absolute stopping rule can stop far from the optimum: when the
-/// sampling variances span dozens of orders of magnitude, the first step from
-/// a start near 0 is tiny (the curvature is dominated by the most precise
-/// study) and the iteration stops at once. So, unlike metafor, the result is
-/// checked against the DerSimonian-Laird estimate: if that is better by the estimator's own criterion ([`dl_is_better`]), the
-/// scoring is run again from there. On ordinary data the check never fires,
-/// and the iteration is metafor's step by step.
+/// sampling variances span dozens of orders of magnitude, a step from a start
+/// near 0 can be tiny (the most precise study dominates) and the iteration
+/// stops at once; and the ML and REML likelihoods can have two modes, of
+/// which scoring finds the nearer. So, unlike metafor, the result is checked
+/// against the DerSimonian-Laird and (ML, REML) Paule-Mandel estimates: when
+/// one is better by the estimator's own criterion ([`is_better`]), the scoring
+/// is run again from there, and its result kept when it is better still. On
+/// ordinary data the check never fires, and the iteration is metafor's step
+/// by step.
 fn fisher_scoring(
     method: Method,
     problem: &Problem<'_>,
@@ -196,13 +199,27 @@ fn fisher_scoring(
     let (mut tau2, mut iterations, mut change) =
         score_from(method, problem, control, hedges(problem)?.max(0.0))?;
     let mut restarted_from = None;
+    // The DL estimate, and for ML and REML (whose likelihood can have two
+    // modes) the PM estimate, which EB's equation already is.
+    let pm = || -> Option<f64> {
+        matches!(method, Method::ML | Method::REML)
+            .then(|| paule_mandel(problem, control).ok().map(|(t, _)| t))
+            .flatten()
+    };
     let dl = dersimonian_laird(problem)?.max(0.0);
-    if dl.is_finite() && dl != tau2 && dl_is_better(method, problem, dl, tau2, control.tol)? {
-        let (again, more, last) = score_from(method, problem, control, dl)?;
-        restarted_from = Some(tau2);
-        tau2 = again;
-        iterations += more;
-        change = last;
+    for start in [Some(dl), pm()].into_iter().flatten() {
+        if start.is_finite()
+            && start != tau2
+            && is_better(method, problem, start, tau2, control.tol)?
+        {
+            let (again, more, last) = score_from(method, problem, control, start)?;
+            iterations += more;
+            if is_better(method, problem, again, tau2, 0.0)? {
+                restarted_from.get_or_insert(tau2);
+                tau2 = again;
+                change = last;
+            }
+        }
     }
     let mut reset_to_zero = false;
     if matches!(method, Method::ML | Method::REML)
@@ -272,30 +289,30 @@ fn score_from(
     Ok((tau2, iterations, change))
 }
 
-/// Whether the DerSimonian-Laird estimate `dl` beats the converged `tau2` by
-/// the estimator's own criterion, so that the scoring stopped short:
-/// * ML, REML: the log-likelihood at `dl` is higher by more than `tol`
-///   (the margin of metafor's `ll0check`);
+/// Whether `candidate` beats `current` by the estimator's own criterion by
+/// more than `tol`, so that the scoring stopped short of the optimum:
+/// * ML, REML: the log-likelihood is higher (`tol` as in metafor's `ll0check`);
 /// * EB: its estimating equation y'Py · k/(k − p) = k (the Paule-Mandel
-///   equation) is off by more than `tol`·k at `tau2`, and less off at `dl`.
-fn dl_is_better(
+///   equation) is off by more than `tol`·k at `current`, and less off at `candidate`.
+fn is_better(
     method: Method,
     problem: &Problem<'_>,
-    dl: f64,
-    tau2: f64,
+    candidate: f64,
+    current: f64,
     tol: f64,
 ) -> Result<bool, SingularDesign> {
     Ok(match method {
         Method::ML | Method::REML => {
-            log_likelihood(method, problem, dl)? - log_likelihood(method, problem, tau2)? > tol
+            log_likelihood(method, problem, candidate)? - log_likelihood(method, problem, current)?
+                > tol
         }
         _ => {
             let (k, p) = (problem.k(), problem.p());
             let off = |t: f64| -> Result<f64, SingularDesign> {
                 Ok((problem.generalised_q(t)? * k / (k - p) - k).abs())
             };
-            let at_tau2 = off(tau2)?;
-            at_tau2 > tol * k && off(dl)? < at_tau2
+            let at_current = off(current)?;
+            at_current > tol * k && off(candidate)? < at_current
         }
     })
 }
