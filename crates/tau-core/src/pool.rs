@@ -262,7 +262,13 @@ pub fn fit_warnings(model: &ModelFit) -> Vec<String> {
     if let Some(raw) = convergence.truncated_from {
         warnings.push(format!(
             "the {method} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
-            if raw.abs() >= 1e-3 { format!("{raw:.4}") } else { format!("{raw:.3e}") }
+            if raw.abs() >= 1e6 {
+                crate::report::fmt_num(raw, 4)
+            } else if raw.abs() >= 1e-3 {
+                format!("{raw:.4}")
+            } else {
+                format!("{raw:.3e}")
+            }
         ));
     } else if convergence.reset_to_zero {
         warnings.push(format!(

@@ -101,7 +101,7 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
                 if !is_missing(cell) {
                     *slot = Some(cell.parse::<f64>().map_err(|_| ReadError::Csv {
                         line,
-                        column: Some(format!("{} ({header})", column + 1)),
+                        column: Some(format!("{} ({})", column + 1, super::bounded(header))),
                         message: format!("expected a number, found {}; write plain numbers such as 12 or 0.35 (a point as decimal mark, no thousands separators), and leave the cell empty if unknown", super::quote_bounded(cell)),
                     })?);
                 }
@@ -148,7 +148,7 @@ fn check_headers(headers: &[String]) -> Result<(), ReadError> {
             let quoted = super::quote_bounded(name);
             return Err(ReadError::Csv {
                 line: 1,
-                column: Some(format!("{} ({quoted})", second + 1)),
+                column: Some(format!("{} ({})", second + 1, super::bounded(name))),
                 message: format!(
                     "the header names {quoted} twice (columns {} and {}); give each column its own name",
                     first + 1,

@@ -241,10 +241,20 @@ pub fn quote_bounded(text: &str) -> String {
     }
 }
 
+/// `text` for a message as it is, or quoted and cut (see [`quote_bounded`])
+/// when it is longer than about 80 characters.
+pub fn bounded(text: &str) -> String {
+    if text.chars().nth(80).is_some() {
+        quote_bounded(text)
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Names for a message: at most 20, then how many more.
 pub fn list_bounded(names: &[String]) -> String {
     const SHOWN: usize = 20;
-    let mut out: Vec<String> = names.iter().take(SHOWN).map(|n| quote_bounded(n)).collect();
+    let mut out: Vec<String> = names.iter().take(SHOWN).map(|n| bounded(n)).collect();
     if names.len() > SHOWN {
         out.push(format!("and {} more", names.len() - SHOWN));
     }
