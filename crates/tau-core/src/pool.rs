@@ -240,9 +240,15 @@ pub fn variance_ratio_warning(vi: &[f64]) -> Option<String> {
     let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
     let ratio = max / min;
-    (ratio.is_finite() && ratio >= 1e7).then(|| {
+    // An infinite ratio (1e300 over 1e-300) is the widest spread of all.
+    (ratio >= crate::model::tau2::EXTREME_VARIANCE_RATIO).then(|| {
+        let times = if ratio.is_finite() {
+            format!("{ratio:.1e} times")
+        } else {
+            "more than 1e308 times".to_owned()
+        };
         format!(
-            "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
+            "the largest sampling variance is {times} the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
         )
     })
 }

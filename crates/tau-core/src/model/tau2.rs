@@ -181,12 +181,13 @@ fn mad(y: &[f64]) -> f64 {
 /// A step that would make τ² negative is halved until it does not. Iteration
 /// stops when |Δτ²| < threshold; more than `max_iter` iterations is failure.
 ///
-/// metafor's absolute stopping rule can stop far from the optimum: when the
+/// metafor's absolute stopping rule can stop far from the optimum when the
 /// sampling variances span dozens of orders of magnitude, a step from a start
 /// near 0 can be tiny (the most precise study dominates) and the iteration
 /// stops at once; and the ML and REML likelihoods can have two modes, of
-/// which scoring finds the nearer. So, unlike metafor, the result is checked
-/// against the DerSimonian-Laird and (ML, REML) Paule-Mandel estimates: when
+/// which scoring finds the nearer. So, unlike metafor, when the variances are
+/// at least [`EXTREME_VARIANCE_RATIO`] apart the result is checked against
+/// the DerSimonian-Laird and (ML, REML) Paule-Mandel estimates: when
 /// one is better by the estimator's own criterion ([`is_better`]), the scoring
 /// is run again from there, and its result kept when it is better still. On
 /// ordinary data the check never fires, and the iteration is metafor's step
@@ -199,6 +200,15 @@ fn fisher_scoring(
     let (mut tau2, mut iterations, mut change) =
         score_from(method, problem, control, hedges(problem)?.max(0.0))?;
     let mut restarted_from = None;
+    let (min, max) = problem
+        .vi
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    if max / min < EXTREME_VARIANCE_RATIO {
+        return finish(method, problem, control, tau2, iterations, change, None);
+    }
     // The DL estimate, and for ML and REML (whose likelihood can have two
     // modes) the PM estimate, which EB's equation already is.
     let pm = || -> Option<f64> {
@@ -221,6 +231,34 @@ fn fisher_scoring(
             }
         }
     }
+    finish(
+        method,
+        problem,
+        control,
+        tau2,
+        iterations,
+        change,
+        restarted_from,
+    )
+}
+
+/// metafor's `evtol`: sampling variances 1e7 or more apart make the weights
+/// so unequal that the results may be numerically unstable. Only then is a
+/// Fisher-scoring result checked against the moments estimates (which costs a
+/// root search), so that ordinary fits are metafor's and as fast.
+pub const EXTREME_VARIANCE_RATIO: f64 = 1e7;
+
+/// metafor's `ll0check` (ML, REML: τ² = 0 when the likelihood is higher
+/// there) and the record of convergence.
+fn finish(
+    method: Method,
+    problem: &Problem<'_>,
+    control: &Control,
+    mut tau2: f64,
+    iterations: usize,
+    change: f64,
+    restarted_from: Option<f64>,
+) -> Result<(f64, Convergence), Tau2Error> {
     let mut reset_to_zero = false;
     if matches!(method, Method::ML | Method::REML)
         && tau2 > control.threshold
