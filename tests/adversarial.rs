@@ -341,6 +341,34 @@ fn control_characters_in_labels_are_made_visible() {
     let text = std::fs::read_to_string(&svg).unwrap();
     roxmltree::Document::parse(&text).expect("the SVG parses");
     assert!(text.contains("A\u{fffd}[31mred"));
+
+    // A category with ESC, as a subgroup label.
+    let grouped = scratch(
+        "control_category.json",
+        r#"{"measure": "GEN", "studies": [
+            {"study": "A", "yi": 0.1, "vi": 0.01, "moderators": {"g": "x\u001by"}},
+            {"study": "B", "yi": 0.3, "vi": 0.02, "moderators": {"g": "x\u001by"}},
+            {"study": "C", "yi": 0.2, "vi": 0.03, "moderators": {"g": "z"}},
+            {"study": "D", "yi": 0.25, "vi": 0.03, "moderators": {"g": "z"}}]}"#,
+    );
+    let svg = grouped.with_extension("svg");
+    let (code, _, stderr) = run(&[
+        "forest",
+        grouped.to_str().unwrap(),
+        "--by",
+        "g",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    roxmltree::Document::parse(&text).expect("the SVG parses");
+    assert!(text.contains("x\u{fffd}y"));
+    let (_, stdout, _) = run(&["subgroup", grouped.to_str().unwrap(), "--by", "g"]);
+    assert!(
+        stdout.contains("x\u{fffd}y") && !stdout.contains('\u{1b}'),
+        "{stdout}"
+    );
 }
 
 /// Item 19, messages: a typo in `cumulative --order` lists the moderators

@@ -319,7 +319,7 @@ impl<'a> Builder<'a> {
         // Control characters (ESC, NUL, line breaks) in a label would reach
         // the terminal and break SVG; they are shown as U+FFFD instead.
         if record.study.contains(char::is_control) {
-            record.study = visible(&record.study);
+            record.study = crate::input::visible(&record.study);
         }
         if record.study.trim().is_empty() && self.issues.len() < MAX_LISTED_ISSUES {
             self.issues.push(StudyIssue {
@@ -409,7 +409,7 @@ impl<'a> Builder<'a> {
             warnings.push(warning);
         }
         Ok(Dataset {
-            title: title.map(|t| visible(&t)),
+            title: title.map(|t| crate::input::visible(&t)),
             source,
             measure: self.measure.unwrap_or(Measure::GEN),
             studies,
@@ -422,13 +422,6 @@ impl<'a> Builder<'a> {
 fn underflows(raw: &str) -> bool {
     let mantissa = raw.split(['e', 'E']).next().unwrap_or_default();
     mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) && raw.parse::<f64>() == Ok(0.0)
-}
-
-/// `text` with every control character replaced by U+FFFD (�).
-fn visible(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 /// Renames repeated study labels so that every row of the output names one

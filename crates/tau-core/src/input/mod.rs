@@ -268,3 +268,11 @@ pub fn binary_content(text: &[u8]) -> Option<&'static str> {
         "this is not a text file: it holds NUL bytes (a binary file, or text saved as UTF-16); save the studies as UTF-8 JSON or CSV",
     )
 }
+
+/// `text` with every control character (ESC, NUL, line breaks) replaced by
+/// U+FFFD (�), for labels and categories that reach the terminal and SVG.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
