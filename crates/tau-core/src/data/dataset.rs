@@ -70,7 +70,7 @@ pub struct Dataset {
     /// The studies, in file order.
     pub studies: Vec<Study>,
     /// Things the user should know (zero-cell corrections, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
 }
 
 impl Dataset {
@@ -213,6 +213,12 @@ pub enum LoadError {
         /// How many more were found but not listed.
         unlisted: usize,
     },
+}
+
+impl crate::Kinded for LoadError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
 }
 
 impl LoadError {
@@ -397,12 +403,9 @@ impl<'a> Builder<'a> {
         }
         let mut warnings = Vec::new();
         if !self.corrected.is_empty() {
-            warnings.push(format!(
-                "1/2 added to every cell of {} table{} with a zero cell: {}",
-                self.corrected.len(),
-                if self.corrected.len() == 1 { "" } else { "s" },
-                self.corrected.join(", ")
-            ));
+            warnings.push(crate::Warning::ZeroCells {
+                studies: self.corrected,
+            });
         }
         let mut studies = self.studies;
         if let Some(warning) = make_labels_unique(&mut studies) {
@@ -427,7 +430,7 @@ fn underflows(raw: &str) -> bool {
 /// Renames repeated study labels so that every row of the output names one
 /// study: the first keeps its label, the later ones become `A (2)`, `A (3)`
 /// (skipping labels already taken). Returns the warning that says so.
-fn make_labels_unique(studies: &mut [Study]) -> Option<String> {
+fn make_labels_unique(studies: &mut [Study]) -> Option<crate::Warning> {
     use std::collections::{HashMap, HashSet};
     let mut taken: HashSet<Box<str>> = HashSet::with_capacity(studies.len());
     let mut repeated = Vec::new();
@@ -456,19 +459,11 @@ fn make_labels_unique(studies: &mut [Study]) -> Option<String> {
         }
         studies[i].label = renamed;
     }
-    let shown: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-    Some(format!(
-        "{} stud{} repeat{} an earlier label ({}{}); the output shows them as 'label (2)', 'label (3)', ...; give each study its own label",
-        repeated.len(),
-        if repeated.len() == 1 { "y" } else { "ies" },
-        if repeated.len() == 1 { "s" } else { "" },
-        shown.join(", "),
-        if next.len() > names.len() {
-            ", ..."
-        } else {
-            ""
-        }
-    ))
+    Some(crate::Warning::RepeatedLabels {
+        count: repeated.len(),
+        more: next.len() > names.len(),
+        labels: names.into_iter().map(String::from).collect(),
+    })
 }
 
 /// Parses JSON text and builds the data set. A leading byte-order mark is ignored.

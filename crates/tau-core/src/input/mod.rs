@@ -276,3 +276,9 @@ pub fn visible(text: &str) -> String {
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
 }
+
+impl crate::Kinded for ReadError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
