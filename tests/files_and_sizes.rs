@@ -185,3 +185,123 @@ fn a_terminated_write_leaves_no_temporary_file() {
         assert!(!dir.path().join("out.json").exists());
     }
 }
+
+/// Runs `tau ARGS` in `dir` with its data segment capped at 4 GB (`ulimit -d`),
+/// so that a request that tries to allocate too much fails at once, as on a
+/// small machine, instead of swapping; two worker threads.
+fn tau_capped(dir: &Path, args: &[&str]) -> std::process::Output {
+    let binary = assert_cmd::cargo::cargo_bin("tau");
+    std::process::Command::new("sh")
+        .current_dir(dir)
+        .env("RAYON_NUM_THREADS", "2")
+        .arg("-c")
+        .arg("ulimit -d 4000000 && exec \"$0\" \"$@\"")
+        .arg(binary)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Five studies with a continuous moderator: 5! = 120 distinct arrangements.
+fn five_studies(dir: &Path) {
+    std::fs::write(
+        dir.join("five.csv"),
+        "study,yi,vi,x\nA,0.1,0.02,1\nB,0.3,0.03,2\nC,0.2,0.01,3\nD,0.6,0.04,4\nE,0.5,0.02,5\n",
+    )
+    .unwrap();
+}
+
+// Items 11 and 12: u64::MAX panicked (capacity overflow), 10¹⁰ tried to store
+// every arrangement; a count below the number of arrangements ran an exact
+// test of any size.
+#[test]
+fn permutation_counts_beyond_the_limit_are_refused_with_size_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    five_studies(dir.path());
+    for n in ["18446744073709551615", "10000000000", "100000001"] {
+        let output = tau_capped(
+            dir.path(),
+            &["regress", "five.csv", "--mods", "x", "--permutations", n, "--seed", "1"],
+        );
+        assert_eq!(output.status.code(), Some(2), "{n}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!(
+                "error: {n} permutations are more than tau runs (at most 100000000)"
+            )),
+            "{n}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+    }
+    // At the limit the exact test (120 arrangements) runs.
+    let output = tau_capped(
+        dir.path(),
+        &["regress", "five.csv", "--mods", "x", "--permutations", "100000000", "--seed", "1", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["permutation"]["exact"], true);
+    assert_eq!(json["permutation"]["iterations"], 120);
+}
+
+// Item 19: --permutations 0 exited 1, as if the analysis had failed.
+#[test]
+fn too_few_permutations_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    five_studies(dir.path());
+    for n in ["0", "1"] {
+        let output = tau_capped(
+            dir.path(),
+            &["regress", "five.csv", "--mods", "x", "--permutations", n],
+        );
+        assert_eq!(output.status.code(), Some(2), "{n}: {}", stderr(&output));
+        assert!(stderr(&output).contains("permutations must be at least 2"));
+    }
+}
+
+// Item 13: `simulate --k 1e11` aborted allocating 800 GB.
+#[test]
+fn simulated_meta_analyses_beyond_the_size_limit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for k in ["100000000000", "18446744073709551615", "1000001"] {
+        let output = tau_capped(
+            dir.path(),
+            &["simulate", "--k", k, "--tau2", "0.1", "--reps", "2", "--seed", "1"],
+        );
+        assert_eq!(output.status.code(), Some(2), "k = {k}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!(
+                "k = {k} studies per meta-analysis is more than tau simulates (at most 1000000"
+            )),
+            "k = {k}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+// Item 14: a 20,000-level factor at k = 10⁵ aborted allocating the 15.9 GB
+// dense design.
+#[test]
+fn a_design_beyond_the_size_limit_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("study,yi,vi,x,site\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!(
+            "s{i},{},{},{},L{}\n",
+            (i % 13) as f64 / 10.0,
+            0.01 + (i % 7) as f64 / 100.0,
+            (i % 11) as f64,
+            i % 20_000
+        ));
+    }
+    std::fs::write(dir.path().join("factor.csv"), csv).unwrap();
+    let output = tau_capped(dir.path(), &["regress", "factor.csv", "--mods", "x,site"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "the model matrix would have 100000 studies × 20001 columns = 2000100000 cells (16.0 GB), more than tau builds (at most 50000000 cells, 400 MB); 'site' alone has 19999 columns"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}

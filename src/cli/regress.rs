@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::permutation::{PermutationError, PermutationSpec};
 use tau_core::regression::{DesignSpec, RegressionError, RegressionOptions, regress};
 use tau_core::report;
 
@@ -72,8 +72,12 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    let data = args.input.load()?;
     let options = args.options()?;
+    // A usage error, refused before the file is read.
+    if let Some(spec) = &options.permutations {
+        spec.validate().map_err(|e| CliError::Input(e.to_string()))?;
+    }
+    let data = args.input.load()?;
     let bar = progress_bar();
     let progress = |total: usize| {
         if let Some(bar) = &bar {
@@ -118,6 +122,9 @@ pub fn cli_error(e: RegressionError) -> CliError {
     match e {
         RegressionError::Design(d) => CliError::Input(d.to_string()),
         RegressionError::Fit(f) => CliError::from(f),
+        RegressionError::Permutation(
+            p @ (PermutationError::TooFewIterations(_) | PermutationError::TooManyIterations { .. }),
+        ) => CliError::Input(p.to_string()),
         RegressionError::Permutation(p) => CliError::Analysis(p.to_string()),
         other => CliError::Analysis(other.to_string()),
     }

@@ -61,6 +61,9 @@ pub fn regress(
     options: &RegressionOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RegressionResult, RegressionError> {
+    if let Some(spec) = &options.permutations {
+        spec.validate()?;
+    }
     let design = design::build(dataset, &options.design)?;
     let studies: Vec<_> = design.rows.iter().map(|&i| &dataset.studies[i]).collect();
     let yi: Vec<f64> = studies.iter().map(|s| s.yi).collect();

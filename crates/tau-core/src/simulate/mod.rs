@@ -140,7 +140,7 @@ pub fn simulate(
             .into_par_iter()
             .map(|block| {
                 let start = block * BLOCK;
-                let end = settings.reps.min(start + BLOCK);
+                let end = settings.reps.min(start.saturating_add(BLOCK));
                 let tallies = run_block(settings, &cells, &x, start..end);
                 progress(end - start);
                 tallies
