@@ -85,7 +85,10 @@ fn output_through_a_link_replaces_its_target_and_keeps_the_link() {
     }
     for real in ["real.txt", "new.txt"] {
         let text = std::fs::read_to_string(sub.join(real)).unwrap();
-        assert!(text.contains("Random-effects model (k = 13"), "{real}: {text}");
+        assert!(
+            text.contains("Random-effects model (k = 13"),
+            "{real}: {text}"
+        );
     }
     assert!(temporary_files(dir.path()).is_empty());
     assert!(temporary_files(&sub).is_empty());
@@ -114,8 +117,41 @@ fn output_to_a_named_pipe_is_written_into_the_pipe() {
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "the pipe is still a pipe");
     let received = reader.join().unwrap();
-    assert!(received.contains("Random-effects model (k = 13"), "{received}");
+    assert!(
+        received.contains("Random-effects model (k = 13"),
+        "{received}"
+    );
     assert!(temporary_files(dir.path()).is_empty());
+}
+
+// Item 7: `-o /dev/stdout` replaced the link (as root) or, with standard
+// output appended to a log, replaced the log by the report.
+#[test]
+fn output_to_dev_stdout_goes_to_standard_output() {
+    let (dir, data) = folder_with_data();
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, "earlier lines\n").unwrap();
+    let appending = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("tau"))
+        .args(["pool"])
+        .arg(&data)
+        .args(["-o", "/dev/stdout"])
+        .stdout(appending)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("earlier lines\n"), "{text}");
+    assert!(text.contains("Random-effects model (k = 13"), "{text}");
+    // Through a pipe too.
+    let output = tau()
+        .args(["pool", BCG, "-o", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Random-effects model (k = 13"));
+    let link = std::fs::symlink_metadata("/dev/stdout").unwrap();
+    assert!(link.file_type().is_symlink(), "/dev/stdout is still a link");
 }
 
 // Item 9: an overwritten 0600 file became 0644.
@@ -221,7 +257,16 @@ fn permutation_counts_beyond_the_limit_are_refused_with_size_and_limit() {
     for n in ["18446744073709551615", "10000000000", "100000001"] {
         let output = tau_capped(
             dir.path(),
-            &["regress", "five.csv", "--mods", "x", "--permutations", n, "--seed", "1"],
+            &[
+                "regress",
+                "five.csv",
+                "--mods",
+                "x",
+                "--permutations",
+                n,
+                "--seed",
+                "1",
+            ],
         );
         assert_eq!(output.status.code(), Some(2), "{n}: {}", stderr(&output));
         assert!(
@@ -236,7 +281,18 @@ fn permutation_counts_beyond_the_limit_are_refused_with_size_and_limit() {
     // At the limit the exact test (120 arrangements) runs.
     let output = tau_capped(
         dir.path(),
-        &["regress", "five.csv", "--mods", "x", "--permutations", "100000000", "--seed", "1", "--format", "json"],
+        &[
+            "regress",
+            "five.csv",
+            "--mods",
+            "x",
+            "--permutations",
+            "100000000",
+            "--seed",
+            "1",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -266,9 +322,16 @@ fn simulated_meta_analyses_beyond_the_size_limit_are_refused() {
     for k in ["100000000000", "18446744073709551615", "1000001"] {
         let output = tau_capped(
             dir.path(),
-            &["simulate", "--k", k, "--tau2", "0.1", "--reps", "2", "--seed", "1"],
+            &[
+                "simulate", "--k", k, "--tau2", "0.1", "--reps", "2", "--seed", "1",
+            ],
         );
-        assert_eq!(output.status.code(), Some(2), "k = {k}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "k = {k}: {}",
+            stderr(&output)
+        );
         assert!(
             stderr(&output).contains(&format!(
                 "k = {k} studies per meta-analysis is more than tau simulates (at most 1000000"

@@ -46,17 +46,19 @@ pub fn write_atomic_with(
         if meta.is_dir() {
             return Err(fail("write", std::io::ErrorKind::IsADirectory.into()));
         }
-        if !meta.is_file() {
-            return write_in_place(path, write).map_err(|e| fail("write", e));
-        }
+    }
+    let links = link_chain(path).map_err(|e| fail("follow the link", e))?;
+    if existing.as_ref().is_some_and(|m| !m.is_file())
+        || links.iter().any(|l| names_a_descriptor(l))
+    {
+        return write_in_place(path, write).map_err(|e| fail("write", e));
     }
     // The real file (a link is kept and its target replaced), or for a new
     // file the path a dangling link names.
     let target = match existing {
-        Some(_) => std::fs::canonicalize(path),
-        None => resolve_links(path),
-    }
-    .map_err(|e| fail("follow the link", e))?;
+        Some(_) => std::fs::canonicalize(path).map_err(|e| fail("follow the link", e))?,
+        None => links.last().cloned().unwrap_or_else(|| path.to_path_buf()),
+    };
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -80,8 +82,7 @@ pub fn write_atomic_with(
                 .map_err(|e| fail("keep the file's permissions", e))?;
         }
         file.sync_all().map_err(|e| fail("write", e))?;
-        std::fs::rename(&tmp, &target)
-            .map_err(|e| fail("move the finished file into place", e))
+        std::fs::rename(&tmp, &target).map_err(|e| fail("move the finished file into place", e))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -90,13 +91,15 @@ pub fn write_atomic_with(
 }
 
 /// Writes straight into an existing file that is not a regular file (a
-/// device such as `/dev/null` or `/dev/stdout`, a named pipe): it cannot be
-/// replaced, only written. A closed pipe ends quietly, as on standard output.
+/// device such as `/dev/null`, a named pipe) or into an open file descriptor
+/// (`/dev/stdout`, `/dev/fd/N`): it cannot be replaced, only written. A
+/// regular file behind a descriptor (`-o /dev/stdout >> log`) is appended to,
+/// as the shell would. A closed pipe ends quietly, as on standard output.
 fn write_in_place(
     target: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let file = std::fs::OpenOptions::new().write(true).open(target)?;
+    let file = std::fs::OpenOptions::new().append(true).open(target)?;
     let mut buffered = std::io::BufWriter::new(file);
     match write(&mut buffered).and_then(|()| buffered.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -104,23 +107,34 @@ fn write_in_place(
     }
 }
 
-/// Follows symbolic links (up to 40, as the kernel does) to the path they
-/// finally name, which need not exist yet.
-fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
-    let mut current = path.to_path_buf();
+/// `path` and the paths its symbolic links lead to (up to 40 links, as the
+/// kernel follows), the last one not a link; it need not exist yet.
+fn link_chain(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut chain = vec![path.to_path_buf()];
     for _ in 0..40 {
-        match std::fs::symlink_metadata(&current) {
+        let current = &chain[chain.len() - 1];
+        match std::fs::symlink_metadata(current) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let link = std::fs::read_link(&current)?;
-                current = match current.parent() {
+                let link = std::fs::read_link(current)?;
+                let next = match current.parent() {
                     Some(dir) => dir.join(link),
                     None => link,
                 };
+                chain.push(next);
             }
-            _ => return Ok(current),
+            _ => return Ok(chain),
         }
     }
     Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Whether `path` names an open file descriptor (`/dev/stdout`, `/dev/stderr`,
+/// `/dev/fd/N`, `/proc/…/fd/N`) rather than a file.
+fn names_a_descriptor(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    matches!(text.as_ref(), "/dev/stdout" | "/dev/stderr" | "/dev/stdin")
+        || text.starts_with("/dev/fd/")
+        || (text.starts_with("/proc/") && text.contains("/fd/"))
 }
 
 /// The identity of a file: device and inode on Unix, so that another name

@@ -75,7 +75,8 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let options = args.options()?;
     // A usage error, refused before the file is read.
     if let Some(spec) = &options.permutations {
-        spec.validate().map_err(|e| CliError::Input(e.to_string()))?;
+        spec.validate()
+            .map_err(|e| CliError::Input(e.to_string()))?;
     }
     let data = args.input.load()?;
     let bar = progress_bar();
@@ -123,7 +124,8 @@ pub fn cli_error(e: RegressionError) -> CliError {
         RegressionError::Design(d) => CliError::Input(d.to_string()),
         RegressionError::Fit(f) => CliError::from(f),
         RegressionError::Permutation(
-            p @ (PermutationError::TooFewIterations(_) | PermutationError::TooManyIterations { .. }),
+            p
+            @ (PermutationError::TooFewIterations(_) | PermutationError::TooManyIterations { .. }),
         ) => CliError::Input(p.to_string()),
         RegressionError::Permutation(p) => CliError::Analysis(p.to_string()),
         other => CliError::Analysis(other.to_string()),

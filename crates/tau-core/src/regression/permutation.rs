@@ -296,8 +296,7 @@ fn exact_tally(
         let results: Vec<Option<Replicate>> = arrangements
             .par_iter()
             .map(|labels| {
-                let order: Vec<usize> =
-                    labels.iter().map(|&g| groups.representative[g]).collect();
+                let order: Vec<usize> = labels.iter().map(|&g| groups.representative[g]).collect();
                 let result = refit(data, options, &order).ok();
                 progress(0);
                 result
