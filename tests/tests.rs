@@ -12,6 +12,7 @@ mod cli_moderators;
 mod cli_pipeline;
 mod edge_cases;
 mod errors_doc;
+mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_moderators;

@@ -74,8 +74,13 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    let data = args.input.load()?;
     let options = args.options()?;
+    // A usage error, refused before the file is read.
+    if let Some(spec) = &options.permutations {
+        spec.validate()
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    }
+    let data = args.input.load()?;
     let bar = progress_bar();
     let progress = |total: usize| {
         if let Some(bar) = &bar {
