@@ -379,3 +379,140 @@ fn moderators_of(case: &Value) -> Vec<String> {
         .expect("formula");
     formula.split('+').map(|m| m.trim().to_owned()).collect()
 }
+
+// ---------------------------------------------------------------- bad input
+
+fn records(studies: &[(&str, f64, f64, Option<Value>)]) -> tau_core::Dataset {
+    let studies: Vec<Value> = studies
+        .iter()
+        .map(|(label, yi, vi, cluster)| {
+            let mut m = serde_json::Map::new();
+            if let Some(c) = cluster {
+                m.insert("trial".into(), c.clone());
+            }
+            m.insert("dose".into(), Value::from(*yi * 3.0));
+            serde_json::json!({"study": label, "yi": yi, "vi": vi, "moderators": m})
+        })
+        .collect();
+    let file = serde_json::json!({"measure": "GEN", "studies": studies});
+    dataset::load_json(&file.to_string(), None).expect("loads")
+}
+
+fn spec(cluster: &str) -> RobustSpec {
+    RobustSpec {
+        cluster: cluster.to_owned(),
+        small_sample: SmallSample::Satterthwaite,
+    }
+}
+
+fn six_studies(cluster_of: impl Fn(usize) -> Option<Value>) -> tau_core::Dataset {
+    let data: Vec<(String, f64, f64)> = (0..6)
+        .map(|i| {
+            (
+                format!("S{}", i + 1),
+                0.1 * i as f64 - 0.2 * (i % 2) as f64,
+                0.02 + 0.01 * i as f64,
+            )
+        })
+        .collect();
+    records(
+        &data
+            .iter()
+            .enumerate()
+            .map(|(i, (l, y, v))| (l.as_str(), *y, *v, cluster_of(i)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn unknown_cluster_moderator_lists_the_moderators() {
+    let data = six_studies(|i| Some(Value::from(i / 2)));
+    let err = pooled(&data, &FitOptions::default(), &spec("study_id")).expect_err("unknown");
+    assert_eq!(err.kind(), tau_core::ErrorKind::Input);
+    let message = err.to_string();
+    assert!(message.contains("'study_id'"), "{message}");
+    assert!(message.contains("dose, trial"), "{message}");
+}
+
+#[test]
+fn studies_without_a_cluster_are_left_out_with_a_warning() {
+    let data = six_studies(|i| (i != 4).then(|| Value::from(format!("T{}", i / 2))));
+    let (pool, robust) = pooled(&data, &FitOptions::default(), &spec("trial")).expect("pooled");
+    assert_eq!(pool.k, 5);
+    assert_eq!(robust.robust.clusters, 3);
+    assert!(
+        pool.warnings.iter().any(|w| w.contains("1 study left out")
+            && w.contains("cluster moderator 'trial'")
+            && w.contains("S5")),
+        "{:?}",
+        pool.warnings
+    );
+}
+
+#[test]
+fn one_cluster_is_an_error() {
+    let data = six_studies(|_| Some(Value::from("all")));
+    let err = pooled(&data, &FitOptions::default(), &spec("trial")).expect_err("one cluster");
+    assert_eq!(err.kind(), tau_core::ErrorKind::Input);
+    assert!(err.to_string().contains("same cluster ('all')"), "{err}");
+}
+
+#[test]
+fn fewer_than_4_df_warn_and_name_the_coefficient() {
+    // dat.bcg clustered by allocation: 3 clusters, Satterthwaite df 1.7.
+    let case = cases()
+        .into_iter()
+        .find(|c| c["id"] == "bcg_dl_intercept_alloc")
+        .expect("case");
+    let r = run(&case, SmallSample::Satterthwaite);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("'intrcpt'")
+            && w.contains("1.73 degrees of freedom")
+            && w.contains("fewer than 4")),
+        "{:?}",
+        r.warnings
+    );
+    // metafor's n − p = 2 df are as few.
+    let none = run(&case, SmallSample::None);
+    assert!(
+        none.warnings[0].contains("'intrcpt' has 2.00 degrees of freedom"),
+        "{:?}",
+        none.warnings
+    );
+}
+
+#[test]
+fn robust_json_keys_are_the_contract() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c["id"] == "sim_reml_x_g_cid")
+        .expect("case");
+    let json = serde_json::to_value(run(&case, SmallSample::Satterthwaite)).expect("json");
+    for key in [
+        "QM",
+        "QM_df",
+        "QM_df2",
+        "QM_p",
+        "QM_distribution",
+        "robust",
+        "coefficients",
+    ] {
+        assert!(json.get(key).is_some(), "{key} in {json}");
+    }
+    assert_eq!(json["QM_distribution"], "F");
+    assert_eq!(json["robust"]["type"], "CR2");
+    assert_eq!(json["robust"]["small_sample"], "Satterthwaite/HTZ");
+    assert_eq!(json["robust"]["cluster"], "cid");
+    assert_eq!(json["robust"]["clusters"], 24);
+    for key in [
+        "estimate",
+        "se",
+        "statistic",
+        "df",
+        "p",
+        "ci_lower",
+        "ci_upper",
+    ] {
+        assert!(json["coefficients"][0].get(key).is_some(), "{key}");
+    }
+}
