@@ -45,3 +45,37 @@ pub fn satterthwaite_df(sandwich: &Sandwich, i: usize) -> f64 {
         f64::NAN
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{DMatrix, DVector};
+
+    use super::satterthwaite_df;
+    use crate::robust::sandwich::{WorkingCluster, cr1, cr2};
+
+    fn clusters() -> Vec<WorkingCluster> {
+        (0..4)
+            .map(|j| WorkingCluster {
+                id: j.to_string(),
+                x: DMatrix::from_element(2, 1, 1.0),
+                residuals: DVector::from_vec(vec![0.1 * j as f64, -0.05]),
+                phi: DMatrix::from_row_slice(2, 2, &[0.1, 0.02, 0.02, 0.2]),
+            })
+            .collect()
+    }
+
+    /// With equal clusters of an intercept-only model the df are J − 1
+    /// (the CR2 t test is then the exact one-sample t test).
+    #[test]
+    fn equal_clusters_give_j_minus_1_df() {
+        let df = satterthwaite_df(&cr2(&clusters()).expect("cr2"), 0);
+        assert!((df - 3.0).abs() < 1e-12, "{df}");
+    }
+
+    /// Undefined df are NaN (reported as NA), never a number: CR1 has no
+    /// Satterthwaite terms.
+    #[test]
+    fn df_without_cr2_terms_are_nan() {
+        assert!(satterthwaite_df(&cr1(&clusters()).expect("cr1"), 0).is_nan());
+    }
+}
