@@ -52,7 +52,9 @@ pub fn text(r: &RobustResult) -> String {
         })
         .collect();
     out.push_str(&table(
-        &["", "estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub", ""],
+        &[
+            "", "estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub", "",
+        ],
         &rows,
     ));
     out

@@ -17,6 +17,7 @@ use super::htz::{htz, wald};
 use super::sandwich::{WorkingCluster, cr1, cr2};
 use super::satterthwaite::satterthwaite_df;
 use crate::model::distribution::{f_sf, t_two_sided_p, t_upper};
+use crate::warning::Warning;
 
 /// Tipton (2015): tests with fewer Satterthwaite df than this are unreliable.
 pub const MIN_RELIABLE_DF: f64 = 4.0;
@@ -113,8 +114,8 @@ pub struct RobustResult {
     pub qm_distribution: &'static str,
     /// Estimator, cluster, number of clusters, small-sample correction.
     pub robust: RobustInfo,
-    /// Things to know (unreliable or undefined df, left-out studies).
-    pub warnings: Vec<String>,
+    /// Things to know (unreliable or undefined df).
+    pub warnings: Vec<Warning>,
 }
 
 /// What [`infer`] needs besides the clusters.
@@ -157,16 +158,20 @@ pub fn infer(
             let se = sandwich.vcov[(i, i)].sqrt();
             let statistic = beta[i] / se;
             let crit = t_upper(alpha / 2.0, df[i]);
-            let name = options.names.get(i).cloned().unwrap_or_else(|| i.to_string());
+            let name = options
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| i.to_string());
             if df[i].is_nan() {
-                warnings.push(format!(
-                    "the Satterthwaite degrees of freedom of '{name}' are undefined (the working model gives its robust variance no variability, e.g. a moderator the clusters cannot inform); its p-value and CI are NA"
-                ));
+                warnings.push(Warning::UndefinedRobustDf {
+                    coefficient: name.clone(),
+                });
             } else if df[i] < MIN_RELIABLE_DF {
-                warnings.push(format!(
-                    "the robust t test of '{name}' has {:.2} degrees of freedom (fewer than 4): its p-value and CI are unreliable (Tipton 2015); more clusters are needed",
-                    df[i]
-                ));
+                warnings.push(Warning::FewRobustDf {
+                    coefficient: name.clone(),
+                    df: df[i],
+                });
             }
             RobustCoefficient {
                 name,
@@ -197,9 +202,7 @@ pub fn infer(
                 let qm = match wald(&sandwich.vcov, beta, options.tested) {
                     Ok(q) => q / m as f64,
                     Err(_) => {
-                        warnings.push(
-                            "the robust variance-covariance matrix of the moderators is singular (a cluster determines a coefficient on its own), so the test of the moderators is NA".to_owned(),
-                        );
+                        warnings.push(Warning::SingularRobustTest);
                         f64::NAN
                     }
                 };
@@ -207,17 +210,14 @@ pub fn infer(
             }
         }
     };
-    if !options.tested.is_empty() && options.small_sample == SmallSample::Satterthwaite {
-        if qm_df2 <= 0.0 || qm_df2.is_nan() {
-            warnings.push(format!(
-                "the HTZ test of the moderators has {qm_df2:.2} denominator degrees of freedom: no p-value exists (too few clusters for {} coefficients)",
-                options.tested.len()
-            ));
-        } else if qm_df2 < MIN_RELIABLE_DF {
-            warnings.push(format!(
-                "the HTZ test of the moderators has {qm_df2:.2} denominator degrees of freedom (fewer than 4): its p-value is unreliable (Tipton 2015); more clusters are needed"
-            ));
-        }
+    if options.tested.len() > 1
+        && options.small_sample == SmallSample::Satterthwaite
+        && !(qm_df2 >= MIN_RELIABLE_DF)
+    {
+        warnings.push(Warning::FewHtzDf {
+            df: qm_df2,
+            q: qm_df,
+        });
     }
     Ok(RobustResult {
         coefficients,

@@ -98,34 +98,22 @@ pub enum RobustError {
     SingularRobustVcov,
 }
 
-impl RobustError {
-    /// Whose problem it is: the input's (cluster variable, number of
-    /// clusters) or the analysis's (singular matrices).
-    pub fn kind(&self) -> ErrorKind {
+impl crate::Kinded for RobustError {
+    /// The input's problem (cluster variable, number of clusters, the
+    /// model's own input errors) or the analysis's (singular matrices).
+    fn kind(&self) -> ErrorKind {
         match self {
-            RobustError::Cluster(_)
-            | RobustError::OneCluster { .. }
+            RobustError::Cluster(e) => e.kind(),
+            RobustError::Fit(e) => e.kind(),
+            RobustError::Regression(e) => e.kind(),
+            RobustError::Design(e) => e.kind(),
+            RobustError::OneCluster { .. }
             | RobustError::TooFewClusters { .. }
-            | RobustError::Dimensions { .. }
-            | RobustError::Design(_)
-            | RobustError::Regression(RegressionError::Design(_)) => ErrorKind::Input,
-            RobustError::Fit(e) | RobustError::Regression(RegressionError::Fit(e)) => fit_kind(e),
+            | RobustError::Dimensions { .. } => ErrorKind::Input,
             RobustError::NotPositiveDefinite { .. }
             | RobustError::SingularBread
             | RobustError::SingularCluster { .. }
-            | RobustError::SingularRobustVcov
-            | RobustError::Regression(_) => ErrorKind::Analysis,
+            | RobustError::SingularRobustVcov => ErrorKind::Analysis,
         }
-    }
-}
-
-/// Bad input to the model (too few studies, bad variances) or a failed fit.
-fn fit_kind(e: &FitError) -> ErrorKind {
-    match e {
-        FitError::TooFewStudies { .. }
-        | FitError::BadVariance { .. }
-        | FitError::Dimensions { .. }
-        | FitError::BadLevel(_) => ErrorKind::Input,
-        _ => ErrorKind::Analysis,
     }
 }

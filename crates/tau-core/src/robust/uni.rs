@@ -13,10 +13,11 @@ use super::RobustError;
 use super::inference::{InferenceOptions, RobustResult, SmallSample, infer};
 use super::sandwich::WorkingCluster;
 use crate::data::dataset::Dataset;
-use crate::data::moderator::{self, list_labels};
+use crate::data::moderator;
 use crate::model::{FitOptions, intercept_design};
 use crate::pool::{PoolResult, pool};
 use crate::regression::{RegressionOptions, RegressionResult, design, regress};
+use crate::warning::Warning;
 
 /// What robust inference to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,16 +101,10 @@ pub fn keep_clustered(dataset: &Dataset, cluster: &str) -> Result<Dataset, Robus
         warnings: dataset.warnings.clone(),
     };
     if !missing.is_empty() {
-        kept.warnings.push(format!(
-            "{} {} left out for a missing value of the cluster moderator '{cluster}': {}",
-            missing.len(),
-            if missing.len() == 1 {
-                "study"
-            } else {
-                "studies"
-            },
-            list_labels(&missing)
-        ));
+        kept.warnings.push(Warning::NoCluster {
+            cluster: cluster.to_owned(),
+            studies: missing,
+        });
     }
     Ok(kept)
 }
@@ -185,7 +180,7 @@ pub fn regression(
     spec: &RobustSpec,
 ) -> Result<(RegressionResult, RobustResult), RobustError> {
     let dataset = keep_clustered(dataset, &spec.cluster)?;
-    let result = regress(&dataset, options, &|_| {})?;
+    let result = regress(&dataset, options)?;
     let design = design::build(&dataset, &options.design)?;
     let groups = cluster_groups(&dataset, &design.rows, &spec.cluster)?;
     let (yi, vi): (Vec<f64>, Vec<f64>) = result.studies.iter().map(|s| (s.yi, s.vi)).unzip();
