@@ -212,7 +212,7 @@ pub fn infer(
     };
     if options.tested.len() > 1
         && options.small_sample == SmallSample::Satterthwaite
-        && !(qm_df2 >= MIN_RELIABLE_DF)
+        && (qm_df2.is_nan() || qm_df2 < MIN_RELIABLE_DF)
     {
         warnings.push(Warning::FewHtzDf {
             df: qm_df2,
