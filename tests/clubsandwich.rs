@@ -524,3 +524,114 @@ fn robust_json_keys_are_the_contract() {
         assert!(json["coefficients"][0].get(key).is_some(), "{key}");
     }
 }
+
+// ---------------------------------------------------------------- the command line
+
+fn tau_json(args: &[&str]) -> Value {
+    let output = crate::util::tau().args(args).output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// `tau regress --robust` on studies/bcg.json (the BCG trials as tau reads
+/// them, RR as escalc computes it) gives the fixture's clubSandwich values,
+/// in the JSON contract's places.
+#[test]
+fn cli_regress_robust_matches_clubsandwich() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c["id"] == "bcg_reml_ablat_alloc")
+        .expect("case");
+    let json = tau_json(&[
+        "regress",
+        "studies/bcg.json",
+        "--mods",
+        "ablat",
+        "--robust",
+        "alloc",
+        "--format",
+        "json",
+    ]);
+    let cs = &case["clubsandwich"];
+    let coefficients = json["coefficients"].as_array().expect("coefficients");
+    for (key, expected) in [
+        ("se", "se"),
+        ("df", "df"),
+        ("p", "p"),
+        ("ci_lower", "ci_lower"),
+    ] {
+        let actual: Vec<f64> = coefficients
+            .iter()
+            .map(|c| c[key].as_f64().expect("number"))
+            .collect();
+        check_all("cli regress", key, &actual, &nums(&cs[expected]));
+    }
+    check(
+        "cli regress",
+        "QM",
+        json["QM"].as_f64().expect("QM"),
+        cs["QM"].as_f64().expect("QM"),
+    );
+    check(
+        "cli regress",
+        "QM_df2",
+        json["QM_df2"].as_f64().expect("df2"),
+        cs["QM_df2"].as_f64().expect("df2"),
+    );
+    assert_eq!(json["QM_distribution"], "F");
+    assert_eq!(json["robust"]["small_sample"], "Satterthwaite/HTZ");
+    assert_eq!(json["robust"]["clusters"], 3);
+    assert!(json["model_based"]["coefficients"].is_array());
+}
+
+/// `tau pool --robust --small-sample none` gives metafor's robust(adjust = TRUE)
+/// at the top level, and says which was used.
+#[test]
+fn cli_pool_small_sample_none_matches_robust_adjust() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c["id"] == "bcg_dl_intercept_alloc")
+        .expect("case");
+    let json = tau_json(&[
+        "pool",
+        "studies/bcg.json",
+        "--method",
+        "DL",
+        "--robust",
+        "alloc",
+        "--small-sample",
+        "none",
+        "--format",
+        "json",
+    ]);
+    let ad = &case["adjust"];
+    for key in ["se", "statistic", "p", "ci_lower", "ci_upper"] {
+        check(
+            "cli pool",
+            key,
+            json[key].as_f64().expect("number"),
+            nums(&ad[key])[0],
+        );
+    }
+    check(
+        "cli pool",
+        "df",
+        json["df"].as_f64().expect("df"),
+        ad["df"].as_f64().expect("df"),
+    );
+    assert_eq!(json["robust"]["type"], "CR1");
+    assert_eq!(json["robust"]["small_sample"], "none");
+    let text = crate::util::tau()
+        .args(["pool", "studies/bcg.json", "--robust", "alloc"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Robust inference (CR2, clusters: 3; cluster variable: alloc)"),
+        "{text}"
+    );
+}

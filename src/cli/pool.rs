@@ -5,6 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit, emit_json, emit_with, warn_analysis};
+use super::robust::{RobustArgs, clustered, emit_report};
 use tau_core::report;
 
 /// Flags of `tau pool`.
@@ -15,12 +16,31 @@ pub struct PoolArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    robust: RobustArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
+    if let Some(spec) = args.robust.spec() {
+        let file = args.input.display_name();
+        let data = clustered(&data, &spec, &file)?;
+        let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options(), &spec)
+            .map_err(|e| CliError::from(e).with_file(&file))?;
+        warn_analysis(&result.warnings);
+        return emit_report(
+            args.output.output.as_deref(),
+            args.output.format,
+            || report::text::pool_report(&result, &data),
+            || {
+                serde_json::to_value(report::json::PoolJson::new(&result, &data))
+                    .unwrap_or_default()
+            },
+            &robust,
+        );
+    }
     let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);

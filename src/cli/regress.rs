@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
+use super::robust::{RobustArgs, clustered, emit_report};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
 use tau_core::report;
@@ -37,6 +38,8 @@ pub struct RegressArgs {
     seed: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    robust: RobustArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -74,6 +77,20 @@ impl RegressArgs {
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let options = args.options()?;
+    if let Some(spec) = args.robust.spec() {
+        let file = args.input.display_name();
+        let data = clustered(&data, &spec, &file)?;
+        let (result, robust) = tau_core::robust::uni::regression(&data, &options, &spec)
+            .map_err(|e| CliError::from(e).with_file(&file))?;
+        super::output::warn_analysis(&result.warnings);
+        return emit_report(
+            args.output.output.as_deref(),
+            args.output.format,
+            || report::regression::text(&result),
+            || serde_json::to_value(&result).unwrap_or_default(),
+            &robust,
+        );
+    }
     let bar = progress_bar();
     let progress = |total: usize| {
         if let Some(bar) = &bar {

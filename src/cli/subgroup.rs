@@ -6,6 +6,8 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
+use super::robust::{RobustArgs, clustered, emit_report};
+use tau_core::regression::{DesignSpec, RegressionOptions};
 use tau_core::report;
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
@@ -27,6 +29,8 @@ pub struct SubgroupArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    robust: RobustArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -39,8 +43,36 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         tau2: args.tau2,
         levels: args.levels.clone(),
     };
+    let spec = args.robust.spec();
+    let data = match &spec {
+        Some(spec) => clustered(&data, spec, &args.input.display_name())?,
+        None => data,
+    };
     let result = subgroup(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    if let Some(spec) = spec {
+        // The subgroup differences, robustly: the mixed-effects model with
+        // the moderator as a factor (metafor robust(rma(yi, vi, mods = ~ factor(by)), cluster)).
+        let model = RegressionOptions {
+            fit: options.fit,
+            design: DesignSpec {
+                moderators: vec![options.by.clone()],
+                references: Vec::new(),
+                intercept: true,
+            },
+            permutations: None,
+        };
+        let (_, robust) = tau_core::robust::uni::regression(&data, &model, &spec)
+            .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+        super::output::warn_analysis(&result.warnings);
+        return emit_report(
+            args.output.output.as_deref(),
+            args.output.format,
+            || report::subgroup::text(&result),
+            || serde_json::to_value(&result).unwrap_or_default(),
+            &robust,
+        );
+    }
     super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::subgroup::text(&result),
