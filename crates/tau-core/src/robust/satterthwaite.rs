@@ -53,19 +53,20 @@ mod tests {
     use super::satterthwaite_df;
     use crate::robust::sandwich::{WorkingCluster, cr1, cr2};
 
+    /// Four clusters of one estimate with equal variances.
     fn clusters() -> Vec<WorkingCluster> {
         (0..4)
             .map(|j| WorkingCluster {
                 id: j.to_string(),
-                x: DMatrix::from_element(2, 1, 1.0),
-                residuals: DVector::from_vec(vec![0.1 * j as f64, -0.05]),
-                phi: DMatrix::from_row_slice(2, 2, &[0.1, 0.02, 0.02, 0.2]),
+                x: DMatrix::from_element(1, 1, 1.0),
+                residuals: DVector::from_vec(vec![0.1 * j as f64 - 0.15]),
+                phi: DMatrix::from_element(1, 1, 0.1),
             })
             .collect()
     }
 
-    /// With equal clusters of an intercept-only model the df are J − 1
-    /// (the CR2 t test is then the exact one-sample t test).
+    /// With equal single-estimate clusters of an intercept-only model the
+    /// df are J − 1: the CR2 t test is then the one-sample t test.
     #[test]
     fn equal_clusters_give_j_minus_1_df() {
         let df = satterthwaite_df(&cr2(&clusters()).expect("cr2"), 0);
