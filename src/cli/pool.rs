@@ -39,6 +39,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
                     .unwrap_or_default()
             },
             &robust,
+            "moderators",
         );
     }
     let result = tau_core::pool(&data, &args.model.options())

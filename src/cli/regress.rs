@@ -89,6 +89,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
             || report::regression::text(&result),
             || serde_json::to_value(&result).unwrap_or_default(),
             &robust,
+            "moderators",
         );
     }
     let bar = progress_bar();

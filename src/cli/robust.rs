@@ -50,13 +50,15 @@ pub fn clustered(data: &Dataset, spec: &RobustSpec, file: &str) -> Result<Datase
 
 /// Writes a model's report followed by its robust inference: text (the
 /// model, then the robust block), JSON (robust values in place, see
-/// `report::robust::json`) or CSV (the robust coefficient table).
+/// `report::robust::json`) or CSV (the robust coefficient table); `tested`
+/// names what the omnibus test covers.
 pub fn emit_report(
     output: Option<&std::path::Path>,
     format: Format,
     model_text: impl FnOnce() -> String,
     model_json: impl FnOnce() -> serde_json::Value,
     robust: &RobustResult,
+    tested: &str,
 ) -> Result<(), CliError> {
     for warning in &robust.warnings {
         warn(&warning.to_string());
@@ -64,7 +66,7 @@ pub fn emit_report(
     match format {
         Format::Text => emit(
             output,
-            &format!("{}\n{}", model_text(), report::robust::text(robust)),
+            &format!("{}\n{}", model_text(), report::robust::text(robust, tested)),
         ),
         Format::Json => emit_json(output, &report::robust::json(model_json(), robust)),
         Format::Csv => emit(

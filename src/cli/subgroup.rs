@@ -71,6 +71,7 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
             || report::subgroup::text(&result),
             || serde_json::to_value(&result).unwrap_or_default(),
             &robust,
+            "subgroup differences",
         );
     }
     super::output::warn_analysis(&result.warnings);

@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::robust::{RobustResult, SmallSample};
 
-/// The robust block of a text report.
-pub fn text(r: &RobustResult) -> String {
+/// The robust block of a text report; `tested` names what the omnibus test
+/// covers ("moderators", or "subgroup differences").
+pub fn text(r: &RobustResult, tested: &str) -> String {
     let info = &r.robust;
     let mut out = format!(
         "Robust inference ({}, clusters: {}; cluster variable: {})\n",
@@ -25,8 +26,8 @@ pub fn text(r: &RobustResult) -> String {
     });
     if r.coefficients.len() > 1 || r.qm_df > 1 {
         let test = match info.small_sample {
-            SmallSample::Satterthwaite => "HTZ test of moderators",
-            SmallSample::None => "Test of moderators",
+            SmallSample::Satterthwaite => format!("HTZ test of {tested}"),
+            SmallSample::None => format!("Test of {tested}"),
         };
         let df2 = r.qm_df2.map_or("NA".to_owned(), |d| fmt_num(d, 2));
         out.push_str(&format!(
