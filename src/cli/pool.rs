@@ -3,10 +3,10 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, emit_json, emit_with, warn_analysis};
-use super::robust::{RobustArgs, clustered, emit_report};
-use tau_core::report;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::{emit_report, warn_analysis};
+use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::report::PoolReport;
 
 /// Flags of `tau pool`.
 #[derive(Debug, Args)]
@@ -30,13 +30,12 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options(), &spec)
             .map_err(|e| CliError::from(e).with_file(&file))?;
         warn_analysis(&result.warnings);
-        return emit_report(
+        return emit_robust(
             args.output.output.as_deref(),
             args.output.format,
-            || report::text::pool_report(&result, &data),
-            || {
-                serde_json::to_value(report::json::PoolJson::new(&result, &data))
-                    .unwrap_or_default()
+            &PoolReport {
+                result: &result,
+                data: &data,
             },
             &robust,
             "moderators",
@@ -45,12 +44,9 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);
-    let output = args.output.output.as_deref();
-    match args.output.format {
-        Format::Text => emit(output, &report::text::pool_report(&result, &data)),
-        Format::Json => emit_json(output, &report::json::PoolJson::new(&result, &data)),
-        Format::Csv => emit_with(output, |w| {
-            report::csv::write_pool_studies(w, &result, &data)
-        }),
-    }
+    let report = PoolReport {
+        result: &result,
+        data: &data,
+    };
+    emit_report(args.output.output.as_deref(), args.output.format, &report)
 }

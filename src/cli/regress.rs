@@ -6,12 +6,11 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
-use super::robust::{RobustArgs, clustered, emit_report};
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
+use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
-use tau_core::report;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -83,11 +82,10 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         let (result, robust) = tau_core::robust::uni::regression(&data, &options, &spec)
             .map_err(|e| CliError::from(e).with_file(&file))?;
         super::output::warn_analysis(&result.warnings);
-        return emit_report(
+        return emit_robust(
             args.output.output.as_deref(),
             args.output.format,
-            || report::regression::text(&result),
-            || serde_json::to_value(&result).unwrap_or_default(),
+            &result,
             &robust,
             "moderators",
         );
@@ -105,14 +103,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     }
     let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::regression::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::regression::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 /// A progress bar on standard error, only when that is a terminal.

@@ -5,8 +5,7 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::Format;
-use super::output::{emit, emit_json, warn};
+use super::output::{emit_report, warn_analysis};
 use tau_core::robust::{RobustResult, RobustSpec, SmallSample};
 use tau_core::{Dataset, report};
 
@@ -48,30 +47,23 @@ pub fn clustered(data: &Dataset, spec: &RobustSpec, file: &str) -> Result<Datase
         .map_err(|e| CliError::from(e).with_file(file))
 }
 
-/// Writes a model's report followed by its robust inference: text (the
-/// model, then the robust block), JSON (robust values in place, see
-/// `report::robust::json`) or CSV (the robust coefficient table); `tested`
-/// names what the omnibus test covers.
-pub fn emit_report(
+/// Writes a model's report followed by its robust inference
+/// ([`report::RobustReport`]), after the robust warnings.
+pub fn emit_robust<M: report::Report + serde::Serialize + ?Sized>(
     output: Option<&std::path::Path>,
-    format: Format,
-    model_text: impl FnOnce() -> String,
-    model_json: impl FnOnce() -> serde_json::Value,
+    format: report::Format,
+    model: &M,
     robust: &RobustResult,
     tested: &str,
 ) -> Result<(), CliError> {
-    for warning in &robust.warnings {
-        warn(&warning.to_string());
-    }
-    match format {
-        Format::Text => emit(
-            output,
-            &format!("{}\n{}", model_text(), report::robust::text(robust, tested)),
-        ),
-        Format::Json => emit_json(output, &report::robust::json(model_json(), robust)),
-        Format::Csv => emit(
-            output,
-            &report::robust::csv(robust).map_err(|e| CliError::Output(e.to_string()))?,
-        ),
-    }
+    warn_analysis(&robust.warnings);
+    emit_report(
+        output,
+        format,
+        &report::RobustReport {
+            model,
+            robust,
+            tested,
+        },
+    )
 }

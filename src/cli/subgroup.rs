@@ -4,11 +4,10 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
-use super::robust::{RobustArgs, clustered, emit_report};
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
+use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::{DesignSpec, RegressionOptions};
-use tau_core::report;
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
@@ -65,22 +64,14 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         let (_, robust) = tau_core::robust::uni::regression(&data, &model, &spec)
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
         super::output::warn_analysis(&result.warnings);
-        return emit_report(
+        return emit_robust(
             args.output.output.as_deref(),
             args.output.format,
-            || report::subgroup::text(&result),
-            || serde_json::to_value(&result).unwrap_or_default(),
+            &result,
             &robust,
             "subgroup differences",
         );
     }
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::subgroup::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::subgroup::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

@@ -154,7 +154,7 @@ pub fn pooled(
         yi: &yi,
         vi: &vi,
         x: &x,
-        beta: &[result.estimate],
+        beta: &[result.estimate.value],
         tau2: result.tau2,
     };
     let names = [design::INTERCEPT.to_owned()];
@@ -184,7 +184,11 @@ pub fn regression(
     let design = design::build(&dataset, &options.design)?;
     let groups = cluster_groups(&dataset, &design.rows, &spec.cluster)?;
     let (yi, vi): (Vec<f64>, Vec<f64>) = result.studies.iter().map(|s| (s.yi, s.vi)).unzip();
-    let beta: Vec<f64> = result.coefficients.iter().map(|c| c.estimate).collect();
+    let beta: Vec<f64> = result
+        .coefficients
+        .iter()
+        .map(|c| c.estimate.value)
+        .collect();
     let names: Vec<String> = result.coefficients.iter().map(|c| c.name.clone()).collect();
     let model = UniModel {
         yi: &yi,
