@@ -10,6 +10,7 @@ mod bad_input;
 mod cli_bias;
 mod cli_moderators;
 mod cli_pipeline;
+mod clubsandwich;
 mod edge_cases;
 mod errors_doc;
 mod files_and_sizes;

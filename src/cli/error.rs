@@ -55,6 +55,7 @@ from_kinded!(
     tau_core::regression::RegressionError,
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,
+    tau_core::robust::RobustError,
 );
 
 impl CliError {

@@ -15,6 +15,7 @@ pub mod output;
 pub mod plot_output;
 pub mod pool;
 pub mod regress;
+pub mod robust;
 pub mod schema;
 pub mod simulate;
 pub mod subgroup;

@@ -46,6 +46,7 @@ mod par;
 pub mod pool;
 pub mod regression;
 pub mod report;
+pub mod robust;
 pub mod sensitivity;
 pub mod settings;
 pub mod simulate;

@@ -93,6 +93,35 @@ pub enum Warning {
         /// Why the refit failed.
         error: String,
     },
+    /// Studies left out of a robust analysis for lack of a cluster value.
+    NoCluster {
+        /// The cluster moderator.
+        cluster: String,
+        /// The studies left out.
+        studies: Vec<String>,
+    },
+    /// A robust t test with fewer than 4 degrees of freedom (Tipton 2015).
+    FewRobustDf {
+        /// The coefficient.
+        coefficient: String,
+        /// Its degrees of freedom.
+        df: f64,
+    },
+    /// A robust t test whose Satterthwaite df are undefined (reported as NA).
+    UndefinedRobustDf {
+        /// The coefficient.
+        coefficient: String,
+    },
+    /// An HTZ test with fewer than 4 denominator degrees of freedom (no
+    /// p-value at all when they are not positive).
+    FewHtzDf {
+        /// The denominator df.
+        df: f64,
+        /// Number of coefficients tested.
+        q: usize,
+    },
+    /// The robust variance of the moderators is singular: their test is NA.
+    SingularRobustTest,
     /// Study labels given more than once; the later ones are numbered.
     RepeatedLabels {
         /// How many studies repeat an earlier label.
@@ -242,6 +271,35 @@ impl fmt::Display for Warning {
             Warning::RefitFailed { what, study, error } => write!(
                 f,
                 "the model {what} '{study}' could not be fitted: {error}"
+            ),
+            Warning::NoCluster {
+                cluster,
+                studies: left,
+            } => write!(
+                f,
+                "{} {} without a value of the cluster moderator '{cluster}' left out: {}",
+                left.len(),
+                studies(left.len()),
+                list_labels(left)
+            ),
+            Warning::FewRobustDf { coefficient, df } => write!(
+                f,
+                "the robust t test of '{coefficient}' has {df:.2} degrees of freedom (fewer than 4): its p-value and CI are unreliable (Tipton 2015); more clusters are needed"
+            ),
+            Warning::UndefinedRobustDf { coefficient } => write!(
+                f,
+                "the Satterthwaite degrees of freedom of '{coefficient}' are undefined (the working model gives its robust variance no variability); its p-value and CI are NA"
+            ),
+            Warning::FewHtzDf { df, q } if *df > 0.0 => write!(
+                f,
+                "the HTZ test of the {q} moderator coefficients has {df:.2} denominator degrees of freedom (fewer than 4): its p-value is unreliable (Tipton 2015); more clusters are needed"
+            ),
+            Warning::FewHtzDf { df, q } => write!(
+                f,
+                "the HTZ test of the {q} moderator coefficients has {df:.2} denominator degrees of freedom, so it has no p-value: too few clusters inform these coefficients"
+            ),
+            Warning::SingularRobustTest => f.write_str(
+                "the robust variance-covariance matrix of the moderators is singular (a cluster determines a coefficient on its own), so the test of the moderators is NA",
             ),
             Warning::RepeatedLabels {
                 count,

@@ -86,6 +86,12 @@ impl CsvView for PoolReport<'_> {
     }
 }
 
+impl<M: ?Sized> CsvView for super::RobustReport<'_, M> {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::robust::csv(self.robust))
+    }
+}
+
 impl CsvView for SubgroupResult {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::subgroup::csv(self))

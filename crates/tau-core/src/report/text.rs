@@ -29,6 +29,16 @@ impl TextView for PoolReport<'_> {
     }
 }
 
+impl<M: TextView + ?Sized> TextView for crate::report::RobustReport<'_, M> {
+    fn text(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.model.text(),
+            super::robust::text(self.robust, self.tested)
+        )
+    }
+}
+
 impl TextView for SubgroupResult {
     fn text(&self) -> String {
         super::subgroup::text(self)
