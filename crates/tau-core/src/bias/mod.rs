@@ -9,6 +9,7 @@
 //! (Sterne et al. 2011, BMJ 343: d4002).
 
 pub mod begg;
+pub mod selection;
 pub mod egger;
 pub mod failsafe;
 pub mod pet_peese;

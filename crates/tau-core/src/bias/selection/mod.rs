@@ -1,0 +1,117 @@
+//! Selection models for publication bias (metafor `selmodel` on an
+//! `rma.uni` fit): the studies' outcomes are modelled as a random-effects
+//! (or common-effect) meta-regression whose studies are published with a
+//! probability w(p; δ) that depends on their one-sided p-value, and β, τ²
+//! and δ are estimated together by maximum likelihood (Hedges 1992; Vevea &
+//! Hedges 1995; Citkowicz & Vevea 2017; Preston, Ashby & Smyth 2004).
+//!
+//! The three-parameter selection model (3PSM) is the step function with one
+//! cut-point at p = .025: studies significant in the favoured direction at
+//! two-sided .05 have weight 1, the others δ₂ (δ₂ < 1: non-significant
+//! studies are under-represented). The adjusted estimate is the model's β̂.
+//!
+//! Everything follows metafor 3.8: the refit by ML, the parametrisation
+//! (log τ², δ mapped into [δ_min, 100] by a logistic function), the start
+//! values, the optimiser ([`optim`]: R's BFGS with its numerical gradient),
+//! standardised continuous moderators during the search, the integrals
+//! ([`integrate`]: R's `integrate`), the Hessian ([`hessian`]: numDeriv
+//! with r = 6) and Wald-type intervals for τ² and δ on their natural scale.
+
+mod fit;
+pub mod hessian;
+pub mod integrate;
+mod likelihood;
+pub mod optim;
+pub mod weight;
+
+pub use fit::{
+    Coefficient, HeterogeneityLrt, Interval, Omnibus, SelectionModel, SelectionOptions,
+    SelectionSettings, Unadjusted, selection_model,
+};
+pub use weight::{Alternative, SelectionType, weight};
+
+use crate::ErrorKind;
+use crate::model::FitError;
+
+/// Why a selection model could not be fitted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectionError {
+    /// A step function without cut-points.
+    #[error(
+        "a step-function selection model needs its cut-points: give --steps, e.g. --steps 0.025 for the three-parameter selection model (3PSM)"
+    )]
+    NoSteps,
+    /// A cut-point outside the p-value scale.
+    #[error(
+        "the cut-point {value} makes no sense: cut-points are one-sided p-values strictly between 0 and 1 (p = 1 - Phi(yi/sei) for --alternative greater, Phi(yi/sei) for less); a two-sided .05 is the one-sided 0.025, and 0.5 separates effects in the favoured direction from the others"
+    )]
+    BadStep {
+        /// The value given.
+        value: f64,
+    },
+    /// Only the step function takes more than one cut-point.
+    #[error(
+        "the {kind} selection model takes at most one cut-point (below it the weight is 1); only --type step takes several"
+    )]
+    OneStepOnly {
+        /// The type.
+        kind: &'static str,
+    },
+    /// An interval of p-values without a study.
+    #[error(
+        "no study has a one-sided p-value in the interval {interval}, so its selection weight cannot be estimated; use fewer cut-points (e.g. --steps 0.025 alone) or move them so that each interval holds studies"
+    )]
+    EmptyInterval {
+        /// The interval, e.g. "0.025 < p <= 0.5".
+        interval: String,
+    },
+    /// More parameters than studies.
+    #[error(
+        "{k} studies are too few for a selection model with {parameters} parameters; use fewer cut-points or a common-effect model"
+    )]
+    TooFewStudies {
+        /// Studies.
+        k: usize,
+        /// Parameters to estimate.
+        parameters: usize,
+    },
+    /// The model without selection could not be fitted.
+    #[error("the model without selection: {0}")]
+    Fit(#[from] FitError),
+    /// The likelihood's integral failed for a study.
+    #[error(
+        "the selection model's likelihood could not be integrated for study {study} ({reason}); try a step function (--type step) or another weight function"
+    )]
+    Integration {
+        /// 1-based study number.
+        study: usize,
+        /// R's message.
+        reason: &'static str,
+    },
+    /// The optimiser failed or ran out of iterations.
+    #[error(
+        "the selection model did not converge ({reason}); as metafor advises: use fewer cut-points (intervals with few studies make the likelihood flat), another weight function, or check for studies with extreme outcomes"
+    )]
+    NotConverged {
+        /// What happened.
+        reason: &'static str,
+    },
+}
+
+impl SelectionError {
+    /// Whose problem the error is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SelectionError::NoSteps
+            | SelectionError::BadStep { .. }
+            | SelectionError::OneStepOnly { .. }
+            | SelectionError::EmptyInterval { .. }
+            | SelectionError::TooFewStudies { .. } => ErrorKind::Input,
+            SelectionError::Fit(
+                FitError::TooFewStudies { .. } | FitError::BadVariance { .. } | FitError::BadLevel(_),
+            ) => ErrorKind::Input,
+            _ => ErrorKind::Analysis,
+        }
+    }
+}
