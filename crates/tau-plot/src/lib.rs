@@ -19,12 +19,14 @@ pub mod funnel;
 pub mod groups;
 pub mod render;
 pub mod scale;
+pub mod selection;
 pub mod sensitivity;
 pub mod svg;
 
 pub use forest::{ForestOptions, ForestPlot, Models, Sort, forest};
 pub use funnel::{FunnelSpec, funnel_svg};
 pub use render::{ImageFormat, Rendered, render};
+pub use selection::{SelectionWeightsSpec, selection_weights_svg};
 
 use tau_core::model::FitError;
 

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod fixed;
 pub mod json;
 pub mod regression;
+pub mod selection;
 pub mod sensitivity;
 pub mod simulate;
 pub mod subgroup;

@@ -258,6 +258,11 @@ fn scale_design(x: &DMatrix<f64>, intercept: bool) -> (DMatrix<f64>, Option<DMat
     (scaled, Some(m))
 }
 
+/// max(value, bound), but NaN (R's NA) stays NaN.
+fn truncate(value: f64, bound: f64) -> f64 {
+    if value < bound { bound } else { value }
+}
+
 /// Inverts a symmetric positive-definite matrix by Cholesky (R `chol2inv(chol(.))`).
 fn invert(h: DMatrix<f64>) -> Option<DMatrix<f64>> {
     let inverse = h.cholesky()?.inverse();
@@ -514,7 +519,7 @@ pub fn selection_model(
     });
 
     let tau2_se = covariance[(p, p)].sqrt();
-    let tau2_ci = [(tau2 - crit * tau2_se).max(0.0), tau2 + crit * tau2_se];
+    let tau2_ci = [truncate(tau2 - crit * tau2_se, 0.0), tau2 + crit * tau2_se];
     let delta_se: Vec<f64> = (0..deltas).map(|j| covariance[(p + 1 + j, p + 1 + j)].sqrt()).collect();
     let delta_statistic: Vec<f64> = delta
         .iter()
@@ -525,7 +530,7 @@ pub fn selection_model(
     let delta_ci = delta
         .iter()
         .zip(&delta_se)
-        .map(|(d, se)| [(d - crit * se).max(spec.lower_bound), d + crit * se])
+        .map(|(d, se)| [truncate(d - crit * se, spec.lower_bound), d + crit * se])
         .collect();
 
     // The LRT of τ² = 0 refits with τ² fixed at 0 from the same start (metafor

@@ -31,7 +31,48 @@ pub use fit::{
 pub use weight::{Alternative, SelectionType, weight};
 
 use crate::ErrorKind;
-use crate::model::FitError;
+use crate::data::dataset::Dataset;
+use crate::model::{FitError, intercept_design};
+use crate::regression::design::{self, DesignError, DesignSpec, INTERCEPT};
+
+/// Fits a selection model to `dataset`, with the moderators of `moderators`
+/// (if any) in the model as in metafor's `selmodel(rma(yi, vi, mods = ...))`.
+pub fn selection(
+    dataset: &Dataset,
+    moderators: Option<&DesignSpec>,
+    options: &SelectionOptions,
+) -> Result<SelectionModel, SelectionError> {
+    match moderators {
+        None => {
+            let k = dataset.studies.len();
+            selection_model(
+                &dataset.yi(),
+                &dataset.vi(),
+                &intercept_design(k),
+                &[INTERCEPT.to_owned()],
+                true,
+                options,
+            )
+        }
+        Some(spec) => {
+            let design = design::build(dataset, spec)?;
+            let yi: Vec<f64> = design.rows.iter().map(|&i| dataset.studies[i].yi).collect();
+            let vi: Vec<f64> = design.rows.iter().map(|&i| dataset.studies[i].vi).collect();
+            let mut model =
+                selection_model(&yi, &vi, &design.x, &design.names, design.intercept, options)?;
+            if !design.dropped.is_empty() {
+                model.warnings.insert(
+                    0,
+                    format!(
+                        "{} studies left out for missing moderator values",
+                        design.dropped.len()
+                    ),
+                );
+            }
+            Ok(model)
+        }
+    }
+}
 
 /// Why a selection model could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -76,6 +117,9 @@ pub enum SelectionError {
         /// Parameters to estimate.
         parameters: usize,
     },
+    /// The moderators could not be turned into a model matrix.
+    #[error(transparent)]
+    Design(#[from] DesignError),
     /// The model without selection could not be fitted.
     #[error("the model without selection: {0}")]
     Fit(#[from] FitError),
@@ -107,7 +151,8 @@ impl SelectionError {
             | SelectionError::BadStep { .. }
             | SelectionError::OneStepOnly { .. }
             | SelectionError::EmptyInterval { .. }
-            | SelectionError::TooFewStudies { .. } => ErrorKind::Input,
+            | SelectionError::TooFewStudies { .. }
+            | SelectionError::Design(_) => ErrorKind::Input,
             SelectionError::Fit(
                 FitError::TooFewStudies { .. } | FitError::BadVariance { .. } | FitError::BadLevel(_),
             ) => ErrorKind::Input,

@@ -1,0 +1,153 @@
+//! `tau selection`: a selection model for publication bias (metafor `selmodel`).
+
+use clap::{Args, ValueEnum};
+
+use super::CliError;
+use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
+use super::output::{emit, emit_json, warn};
+use super::plot_output::PlotOutputArgs;
+use tau_core::bias::selection::{
+    Alternative, SelectionError, SelectionOptions, SelectionType, selection,
+};
+use tau_core::model::{Method, Test};
+use tau_core::regression::DesignSpec;
+use tau_core::report;
+
+/// The weight functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TypeArg {
+    /// Step function with cut-points --steps (one cut-point at 0.025: the 3PSM).
+    Step,
+    /// Beta weight function (Citkowicz & Vevea 2017).
+    Beta,
+    /// Half-normal weight function.
+    Halfnorm,
+    /// Negative-exponential weight function.
+    Negexp,
+    /// Logistic weight function.
+    Logistic,
+    /// Power weight function.
+    Power,
+}
+
+/// The favoured direction of the one-sided p-values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AlternativeArg {
+    /// Positive effects are favoured: p = 1 - Phi(yi/sei).
+    Greater,
+    /// Negative effects are favoured: p = Phi(yi/sei).
+    Less,
+    /// Not supported: explained when given.
+    #[value(name = "two-sided", alias = "two.sided", hide = true)]
+    TwoSided,
+}
+
+/// Flags of `tau selection`.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The weight function: how the chance of publication depends on a study's p-value.
+    #[arg(long = "type", value_enum, default_value = "step")]
+    kind: TypeArg,
+    /// Cut-points on the one-sided p-values, comma-separated, e.g. 0.025
+    /// (the 3PSM) or 0.025,0.5. Required for --type step; the other types take at most one.
+    #[arg(long, value_delimiter = ',', value_name = "P,P")]
+    steps: Vec<f64>,
+    /// Which direction of effect is favoured for publication.
+    #[arg(long, value_enum, default_value = "greater")]
+    alternative: AlternativeArg,
+    /// Moderators, comma-separated, carried into the selection model.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    mods: Vec<String>,
+    /// Draw the fitted weight function to this file (.svg, .png or .pdf).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl From<SelectionError> for CliError {
+    fn from(e: SelectionError) -> Self {
+        match e.kind() {
+            tau_core::ErrorKind::Input => CliError::Input(e.to_string()),
+            _ => CliError::Analysis(e.to_string()),
+        }
+    }
+}
+
+/// Runs `tau selection`.
+pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
+    if args.output.format == Format::Csv {
+        return Err(CliError::Input(
+            "tau selection has no per-study table: use --format text or --format json".into(),
+        ));
+    }
+    let alternative = match args.alternative {
+        AlternativeArg::Greater => Alternative::Greater,
+        AlternativeArg::Less => Alternative::Less,
+        AlternativeArg::TwoSided => {
+            return Err(CliError::Input(
+                "--alternative two-sided makes no sense for a selection model here: selection acts on one-sided p-values, because a significant result in the unexpected direction is not published as eagerly as one in the expected direction; choose --alternative greater (positive effects favoured) or less, and put a two-sided .05 cut-point at --steps 0.025".into(),
+            ));
+        }
+    };
+    let plot = args
+        .plot
+        .as_ref()
+        .map(|output| {
+            let plot = PlotOutputArgs {
+                output: output.clone(),
+                dpi: 300.0,
+            };
+            plot.format().map(|_| plot)
+        })
+        .transpose()?;
+    let kind = match args.kind {
+        TypeArg::Step => SelectionType::Step,
+        TypeArg::Beta => SelectionType::Beta,
+        TypeArg::Halfnorm => SelectionType::Halfnorm,
+        TypeArg::Negexp => SelectionType::Negexp,
+        TypeArg::Logistic => SelectionType::Logistic,
+        TypeArg::Power => SelectionType::Power,
+    };
+    let fit = args.model.options();
+    if fit.test == Test::Knha {
+        warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
+    }
+    let options = SelectionOptions {
+        kind,
+        steps: args.steps.clone(),
+        alternative,
+        common_effect: fit.method == Method::EE,
+        level: fit.level,
+        control: fit.control,
+    };
+    let data = args.input.load()?;
+    let spec = (!args.mods.is_empty()).then(|| DesignSpec {
+        moderators: args.mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references: Vec::new(),
+        intercept: true,
+    });
+    let result = selection(&data, spec.as_ref(), &options)
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    for warning in &result.warnings {
+        warn(warning);
+    }
+    if let Some(plot) = plot {
+        let svg = tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(
+            &result,
+        ))
+        .map_err(CliError::from)?;
+        plot.write(&svg)?;
+    }
+    match args.output.format {
+        Format::Json => emit_json(args.output.output.as_deref(), &result),
+        _ => emit(
+            args.output.output.as_deref(),
+            &report::selection::selection_report(&result),
+        ),
+    }
+}
