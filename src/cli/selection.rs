@@ -134,7 +134,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
     let result = selection(&data, spec.as_ref(), &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     for warning in &result.warnings {
-        warn(warning);
+        warn(&format!("{}: {warning}", args.input.display_name()));
     }
     if let Some(plot) = plot {
         let svg = tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(

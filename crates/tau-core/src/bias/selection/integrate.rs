@@ -541,11 +541,31 @@ fn finish(ier: u8, result: f64) -> Result<f64, IntegrationFailure> {
 mod tests {
     use super::*;
 
+    const TOL: f64 = 1.220_703_125e-4;
+
     #[test]
-    fn normal_density_integrates_to_one() {
-        // R: integrate(dnorm, -Inf, Inf) gives 1 with abs.error 9.4e-5.
+    fn normal_density_as_r_integrates_it() {
+        // R: print(integrate(dnorm, -Inf, Inf)$value, digits = 17): one rule, no subdivision.
         let mut f = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
-        let value = integrate_real_line(&mut f, f64::EPSILON.powf(0.25), 100).unwrap();
-        assert!((value - 1.0).abs() < 1e-9, "{value}");
+        let value = integrate_real_line(&mut f, TOL, 100).unwrap();
+        assert!((value - 0.999_999_999_794_159_3).abs() < 1e-15, "{value:.17}");
+    }
+
+    #[test]
+    fn kinked_integrand_as_r_integrates_it() {
+        // R: integrate(function(x) exp(-abs(x - 3)) * (1 + sin(x)), -Inf, Inf)$value
+        // = 2.1411200077946067 (subdivision and extrapolation).
+        let mut f = |x: f64| (-(x - 3.0).abs()).exp() * (1.0 + x.sin());
+        let value = integrate_real_line(&mut f, TOL, 100).unwrap();
+        assert!((value - 2.141_120_007_794_606_7).abs() < 1e-13, "{value:.17}");
+    }
+
+    #[test]
+    fn non_finite_integrand_is_an_error() {
+        let mut f = |x: f64| if x > 1.0 { f64::NAN } else { 0.0 };
+        assert_eq!(
+            integrate_real_line(&mut f, TOL, 100),
+            Err(IntegrationFailure::NonFinite)
+        );
     }
 }
