@@ -180,3 +180,88 @@ fn selection_models_match_metafor_selmodel() {
         m.0.join("\n")
     );
 }
+
+/// The walkthrough's 3PSM through the CLI's JSON: the contract's keys, and
+/// metafor's values (`selmodel(rma(yi, vi, method = "ML"), type = "stepfun",
+/// steps = 0.025)` on the parenting-behaviour records, printed with 10 digits).
+#[test]
+fn cli_json_keeps_the_contract() {
+    let output = crate::util::tau()
+        .args([
+            "selection",
+            "studies/parenting_ethnic_minorities.json",
+            "--filter",
+            "outcome=parenting behaviour",
+            "--steps",
+            "0.025",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in [
+        "estimate", "se", "statistic", "p", "ci_lower", "ci_upper", "tau2", "tau2_ci", "delta",
+        "delta_se", "delta_ci", "LRT", "LRT_df", "LRT_p", "intervals", "settings",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(json["settings"]["type"], "step");
+    assert_eq!(json["settings"]["alternative"], "greater");
+    assert_eq!(numbers(&json["settings"]["steps"]), [0.025, 1.0]);
+    assert_eq!(json["delta"][0], 1.0);
+    assert!(json["delta_se"][0].is_null());
+    assert_eq!(json["LRT_df"], 1);
+    assert_eq!(json["intervals"][0]["k"], 3);
+    assert_eq!(json["intervals"][1]["k"], 4);
+    // metafor prints these to 10 digits; the file's variances are rounded to 6.
+    for (key, expected) in [("estimate", 0.12818716171), ("se", 0.14768192548), ("tau2", 0.02448394093)] {
+        let actual = json[key].as_f64().unwrap();
+        assert!(close_to(actual, expected, 1e-6), "{key}: {actual} vs {expected}");
+    }
+    assert!(close_to(json["delta"][1].as_f64().unwrap(), 0.29450753465, 1e-6));
+}
+
+#[test]
+fn cli_refuses_nonsensical_steps_and_explains() {
+    let run = |args: &[&str]| {
+        let output = crate::util::tau().arg("selection").args(args).output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (code, err) = run(&["studies/bcg.json", "--steps", "1.5"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("one-sided p-values"), "{err}");
+    let (code, err) = run(&["studies/bcg.json", "--steps", "0.025", "--alternative", "two-sided"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("one-sided p-values"), "{err}");
+    let (code, err) = run(&["studies/bcg.json", "--steps", "0.01,0.02"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("0.01 < p <= 0.02") && err.contains("fewer cut-points"), "{err}");
+    let (code, err) = run(&["studies/bcg.json"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--steps 0.025"), "{err}");
+    // metafor: "Optimizer (optim) did not achieve convergence (convergence = 1)".
+    let (code, err) = run(&["studies/bcg.json", "--steps", "0.025,0.5"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("did not converge") && err.contains("fewer cut-points"), "{err}");
+}
+
+#[test]
+fn cli_draws_the_weight_function() {
+    let dir = std::env::temp_dir().join(format!("tau-selection-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (kind, steps) in [("step", "0.025,0.5"), ("logistic", "")] {
+        let file = dir.join(format!("{kind}.svg"));
+        let mut command = crate::util::tau();
+        command.args(["selection", "studies/bcg.json", "--alternative", "less", "--type", kind]);
+        if !steps.is_empty() {
+            command.args(["--steps", steps]);
+        }
+        let output = command.arg("--plot").arg(&file).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let svg = std::fs::read_to_string(&file).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("one-sided p-value"));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
