@@ -164,6 +164,7 @@ fn subgroups_match_metafor() {
             fit: options(case),
             by: by.to_owned(),
             tau2,
+            levels: None,
         };
         let r = subgroup(&data, &spec).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(r.k as u64, case["k"].as_u64().expect("k"), "{label}");

@@ -20,7 +20,6 @@ mod plot_cli;
 mod plot_forest;
 mod plot_funnel;
 mod plot_snapshot;
-mod plot_subgroups;
 mod properties;
 mod published;
 mod readme_walkthrough;

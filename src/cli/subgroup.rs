@@ -21,6 +21,9 @@ pub struct SubgroupArgs {
     /// mixed-effects model with the moderator as a factor).
     #[arg(long, value_parser = super::values::tau2_mode(), default_value = "separate")]
     tau2: Tau2Mode,
+    /// The order of the subgroups: every level of --by, once (default: sorted).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    levels: Option<Vec<String>>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -34,6 +37,7 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         fit: args.model.options(),
         by: args.by.clone(),
         tau2: args.tau2,
+        levels: args.levels.clone(),
     };
     let result = subgroup(&data, &options)
         .map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
@@ -50,7 +54,8 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
     emit(args.output.output.as_deref(), &text)
 }
 
-fn cli_error(e: SubgroupError) -> CliError {
+/// A subgroup error as a CLI error: bad moderators and levels are input errors.
+pub(super) fn cli_error(e: SubgroupError) -> CliError {
     match e {
         SubgroupError::Level { ref source, .. } | SubgroupError::Common { ref source, .. } => {
             match CliError::from(source.clone()) {

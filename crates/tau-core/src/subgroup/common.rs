@@ -75,6 +75,7 @@ pub(super) fn fit_common(
                 q_df: studies.len() - 1,
                 q_p: within.q_p,
                 i2: (!single).then(|| within.i2(options.fit.method, tau2)),
+                studies: studies.clone(),
             }
         })
         .collect();

@@ -18,7 +18,10 @@
 //!   100 τ̂²/(τ̂² + s̃²ₗ) with the level's typical variance s̃²ₗ (as
 //!   `rma(yi, vi, subset = ..., tau2 = τ̂²)`).
 //!
-//! Levels are sorted (numbers numerically, text by code point) and fitted in
+//! Levels are sorted (numbers numerically, text by code point, labels as
+//! [`moderator::groups`] writes them) unless [`SubgroupOptions::levels`] sets
+//! the order; studies without a value of the moderator are left out with a
+//! warning naming them. Levels are fitted in
 //! parallel; the results do not depend on the number of threads. No Q-profile
 //! CIs are computed, so that thousands of levels stay fast.
 
@@ -52,6 +55,9 @@ pub struct SubgroupOptions {
     pub by: String,
     /// Separate or common τ².
     pub tau2: Tau2Mode,
+    /// The order of the levels; `None` sorts them (numbers numerically, text
+    /// by code point). When given it must name every level exactly once.
+    pub levels: Option<Vec<String>>,
 }
 
 /// One subgroup's pooled result. Field names are the JSON contract.
@@ -87,6 +93,9 @@ pub struct GroupResult {
     /// I² in percent (`null` for a single study).
     #[serde(rename = "I2")]
     pub i2: Option<f64>,
+    /// Indices of its studies in the data set, in file order (not in JSON).
+    #[serde(skip)]
+    pub studies: Vec<usize>,
 }
 
 /// How a subgroup analysis was computed.
@@ -175,6 +184,16 @@ pub enum SubgroupError {
         /// Why.
         source: FitError,
     },
+    /// `--levels` names a level the moderator does not have, names one twice, or leaves one out.
+    #[error("--levels for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
+    Levels {
+        /// The moderator.
+        by: String,
+        /// What is wrong with the list.
+        problem: String,
+        /// The levels there are, sorted.
+        available: Vec<String>,
+    },
     /// Common τ² with too few or too many levels.
     #[error(
         "--tau2 common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
@@ -195,7 +214,7 @@ pub fn subgroup(
     options: &SubgroupOptions,
 ) -> Result<SubgroupResult, SubgroupError> {
     let column = moderator::column(dataset, &options.by)?;
-    let levels = moderator::groups(&column);
+    let levels = order_levels(moderator::groups(&column), options)?;
     let dropped: Vec<String> = dataset
         .studies
         .iter()
@@ -250,6 +269,40 @@ pub fn subgroup(
         },
         warnings,
     })
+}
+
+/// The levels in the order `options.levels` asks for (sorted when it is `None`).
+fn order_levels(
+    sorted: Vec<(String, Vec<usize>)>,
+    options: &SubgroupOptions,
+) -> Result<Vec<(String, Vec<usize>)>, SubgroupError> {
+    let Some(wanted) = &options.levels else {
+        return Ok(sorted);
+    };
+    let fail = |problem: String, sorted: &[(String, Vec<usize>)]| SubgroupError::Levels {
+        by: options.by.clone(),
+        problem,
+        available: sorted.iter().map(|(l, _)| l.clone()).collect(),
+    };
+    let mut slots: Vec<Option<(String, Vec<usize>)>> = sorted.iter().cloned().map(Some).collect();
+    let mut ordered = Vec::with_capacity(sorted.len());
+    for name in wanted {
+        match sorted.iter().position(|(l, _)| l == name) {
+            None => return Err(fail(format!("there is no level '{name}'"), &sorted)),
+            Some(i) => match slots[i].take() {
+                Some(level) => ordered.push(level),
+                None => return Err(fail(format!("'{name}' is listed twice"), &sorted)),
+            },
+        }
+    }
+    let missing: Vec<String> = slots.into_iter().flatten().map(|(l, _)| l).collect();
+    if !missing.is_empty() {
+        return Err(fail(
+            format!("the list leaves out {}", list_labels(&missing)),
+            &sorted,
+        ));
+    }
+    Ok(ordered)
 }
 
 /// The test of differences: statistic, df2 (F only), p.

@@ -68,7 +68,10 @@ fn pool_level(
     let yi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].yi).collect();
     let vi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].vi).collect();
     if rows.len() == 1 {
-        return Ok((single_study(level, yi[0], vi[0], &options.fit), false));
+        return Ok((
+            single_study(level, rows[0], yi[0], vi[0], &options.fit),
+            false,
+        ));
     }
     let model = fit(&yi, &vi, &intercept_design(yi.len()), &options.fit).map_err(|source| {
         SubgroupError::Level {
@@ -92,12 +95,13 @@ fn pool_level(
         q_df: model.q_df,
         q_p: model.q_p,
         i2: Some(model.i2),
+        studies: rows.to_vec(),
     };
     Ok((group, model.convergence.reset_to_zero))
 }
 
 /// A level with one study: its own estimate with a normal-theory CI (metafor `rma` with k = 1).
-fn single_study(level: &str, yi: f64, vi: f64, options: &FitOptions) -> GroupResult {
+fn single_study(level: &str, row: usize, yi: f64, vi: f64, options: &FitOptions) -> GroupResult {
     let se = vi.sqrt();
     let crit = normal_upper(options.alpha() / 2.0);
     GroupResult {
@@ -114,6 +118,7 @@ fn single_study(level: &str, yi: f64, vi: f64, options: &FitOptions) -> GroupRes
         q_df: 0,
         q_p: 1.0,
         i2: None,
+        studies: vec![row],
     }
 }
 
