@@ -100,9 +100,9 @@ impl Mismatches {
             Some(e) if !close_to(actual, e, self.2) => self
                 .0
                 .push(format!("{case}: {what} = {actual:.10e}, metafor {e:.10e}")),
-            None if !(actual.is_nan() || (expected.is_null() && actual.is_infinite())) => {
-                self.0.push(format!("{case}: {what} = {actual}, metafor NA"))
-            }
+            None if !(actual.is_nan() || (expected.is_null() && actual.is_infinite())) => self
+                .0
+                .push(format!("{case}: {what} = {actual}, metafor NA")),
             _ => {}
         }
     }
@@ -125,7 +125,15 @@ fn selection_models_match_metafor_selmodel() {
         m.2 = TOLERANCE;
         m.check(c, "ll", r.log_likelihood, &case["ll"]);
         m.check(c, "ll0", r.unadjusted.log_likelihood, &case["ll0"]);
-        m.check_all(c, "beta", &r.coefficients.iter().map(|x| x.estimate).collect::<Vec<_>>(), &case["beta"]);
+        m.check_all(
+            c,
+            "beta",
+            &r.coefficients
+                .iter()
+                .map(|x| x.estimate)
+                .collect::<Vec<_>>(),
+            &case["beta"],
+        );
         m.check(c, "tau2", r.tau2, &case["tau2"]);
         m.check_all(c, "delta", &r.delta, &case["delta"]);
         m.check(c, "LRT", r.LRT, &case["LRT"]);
@@ -170,7 +178,11 @@ fn selection_models_match_metafor_selmodel() {
             None => assert!(case["LRT_tau2"].is_null(), "{c}: no LRT for tau2"),
         }
         let counts: Vec<f64> = r.intervals.iter().map(|i| i.k as f64).collect();
-        assert_eq!(counts, numbers(&case["ptable"]), "{c}: studies per interval");
+        assert_eq!(
+            counts,
+            numbers(&case["ptable"]),
+            "{c}: studies per interval"
+        );
     }
     assert!(
         m.0.is_empty(),
@@ -199,11 +211,29 @@ fn cli_json_keeps_the_contract() {
         ])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     for key in [
-        "estimate", "se", "statistic", "p", "ci_lower", "ci_upper", "tau2", "tau2_ci", "delta",
-        "delta_se", "delta_ci", "LRT", "LRT_df", "LRT_p", "intervals", "settings",
+        "estimate",
+        "se",
+        "statistic",
+        "p",
+        "ci_lower",
+        "ci_upper",
+        "tau2",
+        "tau2_ci",
+        "delta",
+        "delta_se",
+        "delta_ci",
+        "LRT",
+        "LRT_df",
+        "LRT_p",
+        "intervals",
+        "settings",
     ] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
@@ -216,52 +246,91 @@ fn cli_json_keeps_the_contract() {
     assert_eq!(json["intervals"][0]["k"], 3);
     assert_eq!(json["intervals"][1]["k"], 4);
     // metafor prints these to 10 digits; the file's variances are rounded to 6.
-    for (key, expected) in [("estimate", 0.12818716171), ("se", 0.14768192548), ("tau2", 0.02448394093)] {
+    for (key, expected) in [
+        ("estimate", 0.12818716171),
+        ("se", 0.14768192548),
+        ("tau2", 0.02448394093),
+    ] {
         let actual = json[key].as_f64().unwrap();
-        assert!(close_to(actual, expected, 1e-6), "{key}: {actual} vs {expected}");
+        assert!(
+            close_to(actual, expected, 1e-6),
+            "{key}: {actual} vs {expected}"
+        );
     }
-    assert!(close_to(json["delta"][1].as_f64().unwrap(), 0.29450753465, 1e-6));
+    assert!(close_to(
+        json["delta"][1].as_f64().unwrap(),
+        0.29450753465,
+        1e-6
+    ));
 }
 
 #[test]
 fn cli_refuses_nonsensical_steps_and_explains() {
     let run = |args: &[&str]| {
-        let output = crate::util::tau().arg("selection").args(args).output().unwrap();
-        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+        let output = crate::util::tau()
+            .arg("selection")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     };
     let (code, err) = run(&["studies/bcg.json", "--steps", "1.5"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("one-sided p-values"), "{err}");
-    let (code, err) = run(&["studies/bcg.json", "--steps", "0.025", "--alternative", "two-sided"]);
+    let (code, err) = run(&[
+        "studies/bcg.json",
+        "--steps",
+        "0.025",
+        "--alternative",
+        "two-sided",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("one-sided p-values"), "{err}");
     let (code, err) = run(&["studies/bcg.json", "--steps", "0.01,0.02"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("0.01 < p <= 0.02") && err.contains("fewer cut-points"), "{err}");
+    assert!(
+        err.contains("0.01 < p <= 0.02") && err.contains("fewer cut-points"),
+        "{err}"
+    );
     let (code, err) = run(&["studies/bcg.json"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--steps 0.025"), "{err}");
     // metafor: "Optimizer (optim) did not achieve convergence (convergence = 1)".
     let (code, err) = run(&["studies/bcg.json", "--steps", "0.025,0.5"]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("did not converge") && err.contains("fewer cut-points"), "{err}");
+    assert!(
+        err.contains("did not converge") && err.contains("fewer cut-points"),
+        "{err}"
+    );
 }
 
 #[test]
 fn cli_draws_the_weight_function() {
-    let dir = std::env::temp_dir().join(format!("tau-selection-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::util::temp::TempDir::new("selection");
     for (kind, steps) in [("step", "0.025,0.5"), ("logistic", "")] {
-        let file = dir.join(format!("{kind}.svg"));
+        let file = dir.path(&format!("{kind}.svg"));
         let mut command = crate::util::tau();
-        command.args(["selection", "studies/bcg.json", "--alternative", "less", "--type", kind]);
+        command.args([
+            "selection",
+            "studies/bcg.json",
+            "--alternative",
+            "less",
+            "--type",
+            kind,
+        ]);
         if !steps.is_empty() {
             command.args(["--steps", steps]);
         }
         let output = command.arg("--plot").arg(&file).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let svg = std::fs::read_to_string(&file).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("one-sided p-value"));
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -137,10 +137,9 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         warn(&format!("{}: {warning}", args.input.display_name()));
     }
     if let Some(plot) = plot {
-        let svg = tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(
-            &result,
-        ))
-        .map_err(CliError::from)?;
+        let svg =
+            tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(&result))
+                .map_err(CliError::from)?;
         plot.write(&svg)?;
     }
     match args.output.format {

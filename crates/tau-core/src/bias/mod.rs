@@ -9,10 +9,10 @@
 //! (Sterne et al. 2011, BMJ 343: d4002).
 
 pub mod begg;
-pub mod selection;
 pub mod egger;
 pub mod failsafe;
 pub mod pet_peese;
+pub mod selection;
 pub mod summary;
 pub mod trimfill;
 

@@ -103,7 +103,17 @@ pub fn selection_report(r: &SelectionModel) -> String {
                 _ => String::new(),
             };
             if r.delta_fixed[j] {
-                vec![label, k, fmt_num(*d, 4), dash(), dash(), dash(), dash(), dash(), String::new()]
+                vec![
+                    label,
+                    k,
+                    fmt_num(*d, 4),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    String::new(),
+                ]
             } else {
                 vec![
                     label,
@@ -120,7 +130,9 @@ pub fn selection_report(r: &SelectionModel) -> String {
         })
         .collect();
     out.push_str(&table(
-        &["", "k", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
+        &[
+            "", "k", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub", "",
+        ],
         &rows,
     ));
     if s.kind != SelectionType::Step && !r.intervals.is_empty() {

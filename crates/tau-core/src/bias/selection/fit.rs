@@ -221,9 +221,7 @@ fn unpack(
         .enumerate()
         .map(|(j, &d)| match fixed.delta[j] {
             Some(value) => value,
-            None if transformed => {
-                spec.min[j] + (spec.max[j] - spec.min[j]) / (1.0 + (-d).exp())
-            }
+            None if transformed => spec.min[j] + (spec.max[j] - spec.min[j]) / (1.0 + (-d).exp()),
             None => d,
         })
         .collect();
@@ -291,7 +289,10 @@ fn optim_error(failure: OptimFailure<(usize, IntegrationFailure)>) -> SelectionE
 /// without duplicates, with 1 appended (step, or another type with a cut-point);
 /// `[0]` for another type without one.
 fn prepare_steps(kind: SelectionType, steps: &[f64]) -> Result<Vec<f64>, SelectionError> {
-    if let Some(&value) = steps.iter().find(|s| !(s.is_finite() && **s > 0.0 && **s < 1.0)) {
+    if let Some(&value) = steps
+        .iter()
+        .find(|s| !(s.is_finite() && **s > 0.0 && **s < 1.0))
+    {
         return Err(SelectionError::BadStep { value });
     }
     let mut sorted = steps.to_vec();
@@ -393,7 +394,14 @@ pub fn selection_model(
     let sparse: Vec<String> = intervals
         .iter()
         .filter(|i| i.k < 3)
-        .map(|i| format!("{} ({} {})", i.label(), i.k, if i.k == 1 { "study" } else { "studies" }))
+        .map(|i| {
+            format!(
+                "{} ({} {})",
+                i.label(),
+                i.k,
+                if i.k == 1 { "study" } else { "studies" }
+            )
+        })
         .collect();
     if !sparse.is_empty() {
         warnings.push(format!(
@@ -406,10 +414,16 @@ pub fn selection_model(
     let (xs, scale) = scale_design(x, intercept);
     let mut beta_init: Vec<f64> = base.beta.clone();
     if let Some(m) = &scale {
-        let inverse = m.clone().try_inverse().ok_or(SelectionError::NotConverged {
-            reason: "the moderators could not be standardised for the search",
-        })?;
-        beta_init = (inverse * DVector::from_vec(beta_init)).iter().copied().collect();
+        let inverse = m
+            .clone()
+            .try_inverse()
+            .ok_or(SelectionError::NotConverged {
+                reason: "the moderators could not be standardised for the search",
+            })?;
+        beta_init = (inverse * DVector::from_vec(beta_init))
+            .iter()
+            .copied()
+            .collect();
     }
     let likelihood = Likelihood {
         yi,
@@ -461,10 +475,18 @@ pub fn selection_model(
     if !options.common_effect {
         wanted.push(p);
     }
-    wanted.extend((0..deltas).filter(|&j| fixed.delta[j].is_none()).map(|j| p + 1 + j));
+    wanted.extend(
+        (0..deltas)
+            .filter(|&j| fixed.delta[j].is_none())
+            .map(|j| p + 1 + j),
+    );
     let n = natural.len();
     let mut covariance = DMatrix::from_element(n, n, f64::NAN);
-    match hessian(&mut |par: &[f64]| objective(par, false, &fixed), &natural, &wanted) {
+    match hessian(
+        &mut |par: &[f64]| objective(par, false, &fixed),
+        &natural,
+        &wanted,
+    ) {
         Err(_) => warnings.push("the Hessian could not be computed: no standard errors".to_owned()),
         Ok(h) => {
             let sub = DMatrix::from_fn(wanted.len(), wanted.len(), |a, b| h[wanted[a]][wanted[b]]);
@@ -509,7 +531,9 @@ pub fn selection_model(
     let tested: Vec<usize> = (usize::from(intercept)..p).collect();
     let moderators_test = (!tested.is_empty() && p > 1).then(|| {
         let b = DVector::from_fn(tested.len(), |a, _| beta[tested[a]]);
-        let v = DMatrix::from_fn(tested.len(), tested.len(), |a, c| vb[(tested[a], tested[c])]);
+        let v = DMatrix::from_fn(tested.len(), tested.len(), |a, c| {
+            vb[(tested[a], tested[c])]
+        });
         let statistic = invert(v).map_or(f64::NAN, |inv| (b.transpose() * inv * &b)[(0, 0)]);
         Omnibus {
             statistic,
@@ -520,13 +544,18 @@ pub fn selection_model(
 
     let tau2_se = covariance[(p, p)].sqrt();
     let tau2_ci = [truncate(tau2 - crit * tau2_se, 0.0), tau2 + crit * tau2_se];
-    let delta_se: Vec<f64> = (0..deltas).map(|j| covariance[(p + 1 + j, p + 1 + j)].sqrt()).collect();
+    let delta_se: Vec<f64> = (0..deltas)
+        .map(|j| covariance[(p + 1 + j, p + 1 + j)].sqrt())
+        .collect();
     let delta_statistic: Vec<f64> = delta
         .iter()
         .zip(&delta_se)
         .map(|(d, se)| (d - spec.null) / se)
         .collect();
-    let delta_p = delta_statistic.iter().map(|&z| normal_two_sided_p(z)).collect();
+    let delta_p = delta_statistic
+        .iter()
+        .map(|&z| normal_two_sided_p(z))
+        .collect();
     let delta_ci = delta
         .iter()
         .zip(&delta_se)

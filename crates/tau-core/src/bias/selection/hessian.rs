@@ -63,8 +63,8 @@ pub(crate) fn hessian<E>(
                 let f2 = f(&point)?;
                 point[i] = x[i];
                 point[j] = x[j];
-                *value = (f1 - 2.0 * f0 + f2 - diag[i] * hi * hi - diag[j] * hj * hj)
-                    / (2.0 * hi * hj);
+                *value =
+                    (f1 - 2.0 * f0 + f2 - diag[i] * hi * hi - diag[j] * hj * hj) / (2.0 * hi * hj);
                 hi /= 2.0;
                 hj /= 2.0;
             }

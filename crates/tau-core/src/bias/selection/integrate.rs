@@ -32,6 +32,9 @@ impl IntegrationFailure {
     }
 }
 
+// The nodes and weights with QUADPACK's published digits, rounded to double
+// by the compiler as R's C compiler rounds them.
+#[allow(clippy::excessive_precision)]
 const XGK: [f64; 8] = [
     0.991_455_371_120_812_639_206_854_697_526_329,
     0.949_107_912_342_758_524_526_189_684_047_851,
@@ -42,6 +45,7 @@ const XGK: [f64; 8] = [
     0.207_784_955_007_898_467_600_689_403_773_245,
     0.0,
 ];
+#[allow(clippy::excessive_precision)]
 const WGK: [f64; 8] = [
     0.022_935_322_010_529_224_963_732_008_058_970,
     0.063_092_092_629_978_553_290_700_663_189_204,
@@ -52,6 +56,7 @@ const WGK: [f64; 8] = [
     0.204_432_940_075_298_892_414_161_999_234_649,
     0.209_482_141_084_727_828_012_999_174_891_714,
 ];
+#[allow(clippy::excessive_precision)]
 const WG: [f64; 8] = [
     0.0,
     0.129_484_966_168_869_693_270_611_432_679_082,
@@ -174,7 +179,8 @@ impl Epsilon {
             let ss = 1.0 / delta1 + 1.0 / delta2 - 1.0 / delta3;
             let irregular = err1 <= tol1 || err2 <= tol2 || err3 <= tol3;
             // NaN goes this way too, as in dqelg's `if (epsinf > 1e-4)`.
-            if irregular || !((ss * e1).abs() > 1e-4) {
+            let sizeable = (ss * e1).abs() > 1e-4;
+            if irregular || !sizeable {
                 self.n = i + i - 1;
                 break;
             }
@@ -191,16 +197,15 @@ impl Epsilon {
             if self.n == limexp {
                 self.n = (limexp / 2) * 2 - 1;
             }
-            let mut ib = if num % 2 == 0 { 2 } else { 1 };
+            let mut ib = if num.is_multiple_of(2) { 2 } else { 1 };
             for _ in 1..=newelm + 1 {
                 e[ib] = e[ib + 2];
                 ib += 2;
             }
             if num != self.n {
-                let mut indx = num - self.n + 1;
+                let shift = num - self.n;
                 for i in 1..=self.n {
-                    e[i] = e[indx];
-                    indx += 1;
+                    e[i] = e[i + shift];
                 }
             }
             if self.nres < 4 {
@@ -548,7 +553,10 @@ mod tests {
         // R: print(integrate(dnorm, -Inf, Inf)$value, digits = 17): one rule, no subdivision.
         let mut f = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let value = integrate_real_line(&mut f, TOL, 100).unwrap();
-        assert!((value - 0.999_999_999_794_159_3).abs() < 1e-15, "{value:.17}");
+        assert!(
+            (value - 0.999_999_999_794_159_3).abs() < 1e-15,
+            "{value:.17}"
+        );
     }
 
     #[test]
@@ -557,7 +565,10 @@ mod tests {
         // = 2.1411200077946067 (subdivision and extrapolation).
         let mut f = |x: f64| (-(x - 3.0).abs()).exp() * (1.0 + x.sin());
         let value = integrate_real_line(&mut f, TOL, 100).unwrap();
-        assert!((value - 2.141_120_007_794_606_7).abs() < 1e-13, "{value:.17}");
+        assert!(
+            (value - 2.141_120_007_794_606_7).abs() < 1e-13,
+            "{value:.17}"
+        );
     }
 
     #[test]

@@ -19,8 +19,10 @@ const INTEGRATE_TOL: f64 = 1.220_703_125e-4;
 const SUBDIVISIONS: usize = 100;
 
 /// log √(2π).
+#[allow(clippy::excessive_precision)]
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_741_780_329_736_406;
 /// 1/√(2π).
+#[allow(clippy::excessive_precision)]
 const ONE_OVER_SQRT_2PI: f64 = 0.398_942_280_401_432_677_939_946_059_934;
 
 /// log φ(y; mean, sd²) (R `dnorm(log = TRUE)`).
@@ -89,18 +91,18 @@ impl Likelihood<'_> {
         let se = v.sqrt();
         // The outcome at which the one-sided p-value equals the cut-point, and
         // the probability of the favoured side of it.
-        let (cut, beyond, before): (fn(f64) -> f64, fn(f64) -> f64, fn(f64) -> f64) =
-            match self.alternative {
-                Alternative::Greater => (|s| -quantile(s), upper, lower),
-                Alternative::Less => (quantile, lower, upper),
-            };
+        type Map = fn(f64) -> f64;
+        let (cut, beyond, before): (Map, Map, Map) = match self.alternative {
+            Alternative::Greater => (|s| -quantile(s), upper, lower),
+            Alternative::Less => (quantile, lower, upper),
+        };
         let prob = |j: usize| beyond((se * cut(self.steps[j]) - yhat) / sd);
         let mut a = prob(0);
-        for j in 1..n {
+        for (j, d) in delta.iter().enumerate().take(n).skip(1) {
             if j < n - 1 {
-                a += delta[j] * (prob(j) - prob(j - 1));
+                a += d * (prob(j) - prob(j - 1));
             } else {
-                a += delta[j] * before((se * cut(self.steps[j - 1]) - yhat) / sd);
+                a += d * before((se * cut(self.steps[j - 1]) - yhat) / sd);
             }
         }
         a

@@ -58,8 +58,14 @@ pub fn selection(
             let design = design::build(dataset, spec)?;
             let yi: Vec<f64> = design.rows.iter().map(|&i| dataset.studies[i].yi).collect();
             let vi: Vec<f64> = design.rows.iter().map(|&i| dataset.studies[i].vi).collect();
-            let mut model =
-                selection_model(&yi, &vi, &design.x, &design.names, design.intercept, options)?;
+            let mut model = selection_model(
+                &yi,
+                &vi,
+                &design.x,
+                &design.names,
+                design.intercept,
+                options,
+            )?;
             if !design.dropped.is_empty() {
                 model.warnings.insert(
                     0,
@@ -154,7 +160,9 @@ impl SelectionError {
             | SelectionError::TooFewStudies { .. }
             | SelectionError::Design(_) => ErrorKind::Input,
             SelectionError::Fit(
-                FitError::TooFewStudies { .. } | FitError::BadVariance { .. } | FitError::BadLevel(_),
+                FitError::TooFewStudies { .. }
+                | FitError::BadVariance { .. }
+                | FitError::BadLevel(_),
             ) => ErrorKind::Input,
             _ => ErrorKind::Analysis,
         }
