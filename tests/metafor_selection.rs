@@ -334,3 +334,29 @@ fn cli_draws_the_weight_function() {
         assert!(svg.starts_with("<svg") && svg.contains("one-sided p-value"));
     }
 }
+
+#[test]
+fn funnel_shows_the_3psm_estimate_beside_the_pooled_one() {
+    let dir = crate::util::temp::TempDir::new("selection-funnel");
+    let file = dir.path("funnel.svg");
+    let output = crate::util::tau()
+        .args([
+            "funnel",
+            "studies/bcg.json",
+            "--selection",
+            "0.025",
+            "--alternative",
+            "less",
+            "-o",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.contains("3PSM estimate") && svg.contains("Pooled estimate"));
+}

@@ -7,7 +7,7 @@ use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit, emit_json, warn};
 use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::{
-    Alternative, SelectionError, SelectionOptions, SelectionType, selection,
+    Alternative, SelectionError, SelectionModel, SelectionOptions, SelectionType, selection,
 };
 use tau_core::model::{Method, Test};
 use tau_core::regression::DesignSpec;
@@ -32,7 +32,7 @@ enum TypeArg {
 
 /// The favoured direction of the one-sided p-values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum AlternativeArg {
+pub enum AlternativeArg {
     /// Positive effects are favoured: p = 1 - Phi(yi/sei).
     Greater,
     /// Negative effects are favoured: p = Phi(yi/sei).
@@ -78,6 +78,43 @@ impl From<SelectionError> for CliError {
     }
 }
 
+/// The library's direction, or the explanation why two-sided makes no sense.
+fn alternative(arg: AlternativeArg) -> Result<Alternative, CliError> {
+    match arg {
+        AlternativeArg::Greater => Ok(Alternative::Greater),
+        AlternativeArg::Less => Ok(Alternative::Less),
+        AlternativeArg::TwoSided => Err(CliError::Input(
+            "--alternative two-sided makes no sense for a selection model here: selection acts on one-sided p-values, because a significant result in the unexpected direction is not published as eagerly as one in the expected direction; choose --alternative greater (positive effects favoured) or less, and put a two-sided .05 cut-point at --steps 0.025".into(),
+        )),
+    }
+}
+
+/// Fits a selection model to `data` (with moderators `mods`, if any), as
+/// `tau selection` and `tau funnel --selection` do.
+pub fn fit(
+    data: &tau_core::Dataset,
+    mods: Option<&[String]>,
+    kind: SelectionType,
+    steps: &[f64],
+    alternative_arg: AlternativeArg,
+    fit: &tau_core::FitOptions,
+) -> Result<SelectionModel, CliError> {
+    let options = SelectionOptions {
+        kind,
+        steps: steps.to_vec(),
+        alternative: alternative(alternative_arg)?,
+        common_effect: fit.method == Method::EE,
+        level: fit.level,
+        control: fit.control,
+    };
+    let spec = mods.filter(|m| !m.is_empty()).map(|mods| DesignSpec {
+        moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references: Vec::new(),
+        intercept: true,
+    });
+    selection(data, spec.as_ref(), &options).map_err(CliError::from)
+}
+
 /// Runs `tau selection`.
 pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
     if args.output.format == Format::Csv {
@@ -85,15 +122,6 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
             "tau selection has no per-study table: use --format text or --format json".into(),
         ));
     }
-    let alternative = match args.alternative {
-        AlternativeArg::Greater => Alternative::Greater,
-        AlternativeArg::Less => Alternative::Less,
-        AlternativeArg::TwoSided => {
-            return Err(CliError::Input(
-                "--alternative two-sided makes no sense for a selection model here: selection acts on one-sided p-values, because a significant result in the unexpected direction is not published as eagerly as one in the expected direction; choose --alternative greater (positive effects favoured) or less, and put a two-sided .05 cut-point at --steps 0.025".into(),
-            ));
-        }
-    };
     let plot = args
         .plot
         .as_ref()
@@ -105,6 +133,9 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
             plot.format().map(|_| plot)
         })
         .transpose()?;
+    if args.model.options().test == Test::Knha {
+        warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
+    }
     let kind = match args.kind {
         TypeArg::Step => SelectionType::Step,
         TypeArg::Beta => SelectionType::Beta,
@@ -113,26 +144,17 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         TypeArg::Logistic => SelectionType::Logistic,
         TypeArg::Power => SelectionType::Power,
     };
-    let fit = args.model.options();
-    if fit.test == Test::Knha {
-        warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
-    }
-    let options = SelectionOptions {
-        kind,
-        steps: args.steps.clone(),
-        alternative,
-        common_effect: fit.method == Method::EE,
-        level: fit.level,
-        control: fit.control,
-    };
+    alternative(args.alternative)?;
     let data = args.input.load()?;
-    let spec = (!args.mods.is_empty()).then(|| DesignSpec {
-        moderators: args.mods.iter().map(|m| m.trim().to_owned()).collect(),
-        references: Vec::new(),
-        intercept: true,
-    });
-    let result = selection(&data, spec.as_ref(), &options)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let result = fit(
+        &data,
+        Some(&args.mods),
+        kind,
+        &args.steps,
+        args.alternative,
+        &args.model.options(),
+    )
+    .map_err(|e| e.with_file(&args.input.display_name()))?;
     for warning in &result.warnings {
         warn(&format!("{}: {warning}", args.input.display_name()));
     }
