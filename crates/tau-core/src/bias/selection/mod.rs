@@ -18,10 +18,10 @@
 //! with r = 6) and Wald-type intervals for τ² and δ on their natural scale.
 
 mod fit;
-pub mod hessian;
-pub mod integrate;
+mod hessian;
+mod integrate;
 mod likelihood;
-pub mod optim;
+mod optim;
 pub mod weight;
 
 pub use fit::{
@@ -166,5 +166,101 @@ impl SelectionError {
             ) => ErrorKind::Input,
             _ => ErrorKind::Analysis,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Control;
+
+    fn options(kind: SelectionType, steps: &[f64]) -> SelectionOptions {
+        SelectionOptions {
+            kind,
+            steps: steps.to_vec(),
+            alternative: Alternative::Greater,
+            common_effect: false,
+            level: 95.0,
+            control: Control::default(),
+        }
+    }
+
+    fn fit(
+        yi: &[f64],
+        kind: SelectionType,
+        steps: &[f64],
+    ) -> Result<SelectionModel, SelectionError> {
+        let vi = vec![0.04; yi.len()];
+        let x = intercept_design(yi.len());
+        selection_model(
+            yi,
+            &vi,
+            &x,
+            &[INTERCEPT.to_owned()],
+            true,
+            &options(kind, steps),
+        )
+    }
+
+    const YI: [f64; 6] = [0.5, 0.45, 0.1, 0.05, -0.1, 0.6];
+
+    #[test]
+    fn nonsensical_steps_are_input_errors() {
+        for steps in [&[0.0][..], &[1.0], &[-0.1], &[f64::NAN], &[1.5]] {
+            let e = fit(&YI, SelectionType::Step, steps).unwrap_err();
+            assert!(matches!(e, SelectionError::BadStep { .. }), "{e}");
+            assert_eq!(e.kind(), ErrorKind::Input);
+            assert!(e.to_string().contains("one-sided p-values"));
+        }
+        assert_eq!(
+            fit(&YI, SelectionType::Step, &[]).unwrap_err(),
+            SelectionError::NoSteps
+        );
+        assert!(matches!(
+            fit(&YI, SelectionType::Power, &[0.025, 0.5]).unwrap_err(),
+            SelectionError::OneStepOnly { .. }
+        ));
+    }
+
+    #[test]
+    fn an_empty_interval_is_named() {
+        // p-values (greater, se 0.2): 0.006, 0.012, 0.31, 0.40, 0.69, 0.001: none in (0.02, 0.3].
+        let e = fit(&YI, SelectionType::Step, &[0.02, 0.3]).unwrap_err();
+        assert_eq!(
+            e,
+            SelectionError::EmptyInterval {
+                interval: "0.02 < p <= 0.3".into()
+            }
+        );
+        assert_eq!(e.kind(), ErrorKind::Input);
+    }
+
+    #[test]
+    fn too_few_studies_for_the_parameters() {
+        let e = fit(&YI[..3], SelectionType::Step, &[0.025, 0.5]).unwrap_err();
+        assert_eq!(
+            e,
+            SelectionError::TooFewStudies {
+                k: 3,
+                parameters: 4
+            }
+        );
+    }
+
+    #[test]
+    fn sparse_intervals_are_warned_about() {
+        let model = fit(&YI, SelectionType::Step, &[0.025]).unwrap();
+        assert_eq!(
+            model.intervals.iter().map(|i| i.k).collect::<Vec<_>>(),
+            [3, 3]
+        );
+        assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+        let model = fit(&YI, SelectionType::Step, &[0.01]).unwrap();
+        assert!(
+            model
+                .warnings
+                .iter()
+                .any(|w| w.contains("0 < p <= 0.01 (2 studies)"))
+        );
     }
 }
