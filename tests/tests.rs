@@ -23,4 +23,5 @@ mod plot_snapshot;
 mod properties;
 mod published;
 mod readme_walkthrough;
+mod report_snapshot;
 mod simulate;
