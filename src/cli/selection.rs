@@ -7,7 +7,7 @@ use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit, emit_json, warn};
 use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::{
-    Alternative, SelectionError, SelectionModel, SelectionOptions, SelectionType, selection,
+    Alternative, SelectionModel, SelectionOptions, SelectionType, selection,
 };
 use tau_core::model::{Method, Test};
 use tau_core::regression::DesignSpec;
@@ -67,15 +67,6 @@ pub struct SelectionArgs {
     model: ModelArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-impl From<SelectionError> for CliError {
-    fn from(e: SelectionError) -> Self {
-        match e.kind() {
-            tau_core::ErrorKind::Input => CliError::Input(e.to_string()),
-            _ => CliError::Analysis(e.to_string()),
-        }
-    }
 }
 
 /// The library's direction, or the explanation why two-sided makes no sense.
@@ -155,7 +146,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         &args.model.options(),
     )
     .map_err(|e| e.with_file(&args.input.display_name()))?;
-    for warning in &result.warnings {
+    for warning in result.warnings.iter().filter(|w| !w.is_about_data()) {
         warn(&format!("{}: {warning}", args.input.display_name()));
     }
     if let Some(plot) = plot {

@@ -93,6 +93,21 @@ pub enum Warning {
         /// Why the refit failed.
         error: String,
     },
+    /// Intervals of one-sided p-values with fewer than 3 studies in a
+    /// selection model: their weights, and the adjusted estimate, are unstable.
+    SparseIntervals {
+        /// Each interval's label (e.g. "0.025 < p <= 1") and its study count.
+        intervals: Vec<(String, usize)>,
+    },
+    /// A selection parameter is at or near its bound (metafor warns too).
+    DeltaAtBound,
+    /// The selection model has no standard errors.
+    NoStandardErrors {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Cut-points given to the beta selection model, which has none (metafor warns too).
+    StepsIgnored,
     /// A section of a report could not be computed (e.g. a bias method
     /// that needs more studies); the text says why.
     NotApplied(String),
@@ -214,6 +229,25 @@ impl fmt::Display for Warning {
                 f,
                 "the model {what} '{study}' could not be fitted: {error}"
             ),
+            Warning::SparseIntervals { intervals } => write!(
+                f,
+                "fewer than 3 studies in the p-value interval{} {}: the selection model's estimates are unstable; consider fewer cut-points",
+                if intervals.len() > 1 { "s" } else { "" },
+                intervals
+                    .iter()
+                    .map(|(label, k)| format!("{label} ({k} {})", studies(*k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Warning::DeltaAtBound => f.write_str(
+                "one or more selection parameters (delta) are at or near their bound (0 or 100, as in metafor): treat the results with caution",
+            ),
+            Warning::NoStandardErrors { reason } => {
+                write!(f, "{reason}: the selection model has no standard errors")
+            }
+            Warning::StepsIgnored => {
+                f.write_str("--steps is ignored by the beta selection model (as in metafor)")
+            }
             Warning::NotApplied(text) => f.write_str(text),
         }
     }

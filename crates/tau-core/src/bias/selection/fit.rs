@@ -12,6 +12,7 @@ use super::optim::{OptimFailure, bfgs};
 use super::weight::{Alternative, DeltaSpec, SelectionType};
 use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::model::{Control, FitOptions, Method, Test, fit};
+use crate::warning::Warning;
 
 /// What selection model to fit.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +181,7 @@ pub struct SelectionModel {
     /// How it was computed.
     pub settings: SelectionSettings,
     /// Things to know about the fit.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl SelectionModel {
@@ -328,7 +329,7 @@ pub fn selection_model(
     let kind = options.kind;
     let mut warnings = Vec::new();
     if kind == SelectionType::Beta && !options.steps.is_empty() {
-        warnings.push("--steps is ignored by the beta selection model (as in metafor)".to_owned());
+        warnings.push(Warning::StepsIgnored);
     }
     let steps = prepare_steps(kind, &options.steps)?;
     let has_intervals = steps.len() > 1;
@@ -391,24 +392,13 @@ pub fn selection_model(
             });
         }
     }
-    let sparse: Vec<String> = intervals
+    let sparse: Vec<(String, usize)> = intervals
         .iter()
         .filter(|i| i.k < 3)
-        .map(|i| {
-            format!(
-                "{} ({} {})",
-                i.label(),
-                i.k,
-                if i.k == 1 { "study" } else { "studies" }
-            )
-        })
+        .map(|i| (i.label(), i.k))
         .collect();
     if !sparse.is_empty() {
-        warnings.push(format!(
-            "fewer than 3 studies in the p-value interval{} {}: the selection model's estimates are unstable; consider fewer cut-points",
-            if sparse.len() > 1 { "s" } else { "" },
-            sparse.join(", ")
-        ));
+        warnings.push(Warning::SparseIntervals { intervals: sparse });
     }
 
     let (xs, scale) = scale_design(x, intercept);
@@ -461,10 +451,7 @@ pub fn selection_model(
         .enumerate()
         .any(|(j, &d)| d <= spec.min[j] + root || d >= spec.max[j] - 100.0 * root)
     {
-        warnings.push(
-            "one or more selection parameters (delta) are at or near their bound (0 or 100, as in metafor): treat the results with caution"
-                .to_owned(),
-        );
+        warnings.push(Warning::DeltaAtBound);
     }
 
     // Hessian on the natural scale at (β, τ², δ), over the estimated parameters.
@@ -487,14 +474,15 @@ pub fn selection_model(
         &natural,
         &wanted,
     ) {
-        Err(_) => warnings.push("the Hessian could not be computed: no standard errors".to_owned()),
+        Err(_) => warnings.push(Warning::NoStandardErrors {
+            reason: "the Hessian could not be computed",
+        }),
         Ok(h) => {
             let sub = DMatrix::from_fn(wanted.len(), wanted.len(), |a, b| h[wanted[a]][wanted[b]]);
             match invert(sub) {
-                None => warnings.push(
-                    "the Hessian could not be inverted: no standard errors (the likelihood may be flat in some parameter; try fewer cut-points)"
-                        .to_owned(),
-                ),
+                None => warnings.push(Warning::NoStandardErrors {
+                    reason: "the Hessian could not be inverted (the likelihood may be flat in some parameter; try fewer cut-points)",
+                }),
                 Some(inverse) => {
                     for (a, &i) in wanted.iter().enumerate() {
                         for (b, &j) in wanted.iter().enumerate() {

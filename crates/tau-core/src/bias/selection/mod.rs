@@ -34,6 +34,7 @@ use crate::ErrorKind;
 use crate::data::dataset::Dataset;
 use crate::model::{FitError, intercept_design};
 use crate::regression::design::{self, DesignError, DesignSpec, INTERCEPT};
+use crate::warning::Warning;
 
 /// Fits a selection model to `dataset`, with the moderators of `moderators`
 /// (if any) in the model as in metafor's `selmodel(rma(yi, vi, mods = ...))`.
@@ -69,10 +70,13 @@ pub fn selection(
             if !design.dropped.is_empty() {
                 model.warnings.insert(
                     0,
-                    format!(
-                        "{} studies left out for missing moderator values",
-                        design.dropped.len()
-                    ),
+                    Warning::MissingModerators {
+                        studies: design
+                            .dropped
+                            .iter()
+                            .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
+                            .collect(),
+                    },
                 );
             }
             Ok(model)
@@ -260,7 +264,7 @@ mod tests {
             model
                 .warnings
                 .iter()
-                .any(|w| w.contains("0 < p <= 0.01 (2 studies)"))
+                .any(|w| w.to_string().contains("0 < p <= 0.01 (2 studies)"))
         );
     }
 }
