@@ -360,3 +360,52 @@ fn funnel_shows_the_3psm_estimate_beside_the_pooled_one() {
     let svg = std::fs::read_to_string(&file).unwrap();
     assert!(svg.contains("3PSM estimate") && svg.contains("Pooled estimate"));
 }
+
+/// `tau bias` carries the 3PSM (favouring the direction of the pooled
+/// effect) and the side-by-side table; metafor's values for dat.bcg with
+/// alternative "less" are the fixture's case "bcg ML step 0.025 less".
+#[test]
+fn bias_summary_carries_the_3psm() {
+    let output = crate::util::tau()
+        .args(["bias", "studies/bcg.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fixtures: Value = crate::util::fixture("selection.json");
+    let case = fixtures["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["data"] == "bcg"
+                && c["type"] == "step"
+                && c["method"] == "ML"
+                && c["x"].as_array().unwrap().len() == 1
+                && c["steps"].as_array().unwrap().len() == 1
+        })
+        .unwrap();
+    assert_eq!(json["selection"]["settings"]["alternative"], "less");
+    let estimate = json["selection"]["estimate"].as_f64().unwrap();
+    assert!(close_to(
+        estimate,
+        case["beta"][0].as_f64().unwrap(),
+        TOLERANCE
+    ));
+    let methods: Vec<&str> = json["adjusted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "Unadjusted model",
+            "Egger limit estimate",
+            "Trim-and-fill",
+            "PET",
+            "3PSM selection model"
+        ]
+    );
+}
