@@ -101,9 +101,9 @@ fn compare(case: &str, r: &tau_core::PoolResult, f: &Value, bad: &mut Vec<String
     // 1e-6 of a standard error, plus rounding (the SE is 0 when every yi is equal).
     let location = |e: f64| RELATIVE * se + 1e-14 * e.abs();
     for (key, actual) in [
-        ("estimate", r.estimate),
-        ("ci_lower", r.ci_lower),
-        ("ci_upper", r.ci_upper),
+        ("estimate", r.estimate.value),
+        ("ci_lower", r.estimate.ci_lower),
+        ("ci_upper", r.estimate.ci_upper),
         ("pi_lower", r.pi_lower),
         ("pi_upper", r.pi_upper),
     ] {
@@ -111,13 +111,13 @@ fn compare(case: &str, r: &tau_core::PoolResult, f: &Value, bad: &mut Vec<String
         check(key, actual, expected, location(expected));
     }
     for (key, actual) in [
-        ("se", r.se),
+        ("se", r.estimate.se),
         ("tau2", r.tau2),
         ("Q", r.q),
         ("Q_p", r.q_p),
         ("I2", r.i2),
         ("H2", r.h2),
-        ("p", r.p),
+        ("p", r.estimate.p),
     ] {
         let expected = num(f, key);
         check(key, actual, expected, RELATIVE * expected.abs().max(1e-6));

@@ -130,7 +130,7 @@ fn selection_models_match_metafor_selmodel() {
             "beta",
             &r.coefficients
                 .iter()
-                .map(|x| x.estimate)
+                .map(|x| x.estimate.value)
                 .collect::<Vec<_>>(),
             &case["beta"],
         );
@@ -145,11 +145,11 @@ fn selection_models_match_metafor_selmodel() {
         let get = |f: fn(&tau_core::bias::selection::Coefficient) -> f64| {
             r.coefficients.iter().map(f).collect::<Vec<_>>()
         };
-        m.check_all(c, "se", &get(|x| x.se), &case["se"]);
-        m.check_all(c, "zval", &get(|x| x.statistic), &case["zval"]);
-        m.check_all(c, "pval", &get(|x| x.p), &case["pval"]);
-        m.check_all(c, "ci.lb", &get(|x| x.ci_lower), &case["ci_lb"]);
-        m.check_all(c, "ci.ub", &get(|x| x.ci_upper), &case["ci_ub"]);
+        m.check_all(c, "se", &get(|x| x.estimate.se), &case["se"]);
+        m.check_all(c, "zval", &get(|x| x.estimate.statistic), &case["zval"]);
+        m.check_all(c, "pval", &get(|x| x.estimate.p), &case["pval"]);
+        m.check_all(c, "ci.lb", &get(|x| x.estimate.ci_lower), &case["ci_lb"]);
+        m.check_all(c, "ci.ub", &get(|x| x.estimate.ci_upper), &case["ci_ub"]);
         if let Some(qm) = &r.moderators_test {
             m.check(c, "QM", qm.statistic, &case["QM"]);
             m.check(c, "QMp", qm.p, &case["QMp"]);

@@ -117,7 +117,7 @@ proptest! {
     #[test]
     fn bounds_hold((yi, vi) in studies(), method in method(), test in test()) {
         if let Some(r) = fit(&yi, &vi, method, test) {
-            prop_assert!(r.estimate.is_finite() && r.se.is_finite());
+            prop_assert!(r.estimate.value.is_finite() && r.estimate.se.is_finite());
             prop_assert!(r.tau2 >= 0.0 && r.tau2.is_finite(), "tau2 {}", r.tau2);
             prop_assert!((0.0..=100.0).contains(&r.i2), "I2 {}", r.i2);
             // For the common-effect model metafor's H² is Q/(k − 1), which
@@ -136,10 +136,10 @@ proptest! {
     #[test]
     fn intervals_nest((yi, vi) in studies(), method in method(), test in test()) {
         if let Some(r) = fit(&yi, &vi, method, test) {
-            prop_assert!(r.ci_lower <= r.estimate && r.estimate <= r.ci_upper,
-                "CI [{}, {}] misses {}", r.ci_lower, r.ci_upper, r.estimate);
-            prop_assert!(r.pi_lower <= r.ci_lower && r.ci_upper <= r.pi_upper,
-                "PI [{}, {}] inside CI [{}, {}]", r.pi_lower, r.pi_upper, r.ci_lower, r.ci_upper);
+            prop_assert!(r.estimate.ci_lower <= r.estimate.value && r.estimate.value <= r.estimate.ci_upper,
+                "CI [{}, {}] misses {}", r.estimate.ci_lower, r.estimate.ci_upper, r.estimate.value);
+            prop_assert!(r.pi_lower <= r.estimate.ci_lower && r.estimate.ci_upper <= r.pi_upper,
+                "PI [{}, {}] inside CI [{}, {}]", r.pi_lower, r.pi_upper, r.estimate.ci_lower, r.estimate.ci_upper);
         }
     }
 
@@ -157,10 +157,10 @@ proptest! {
         if let (Some(a), Some(b)) = (fit(&yi, &vi, method, test), fit(&yi2, &vi2, method, test)) {
             for (what, x, y) in [
                 ("tau2", a.tau2, b.tau2),
-                ("estimate", a.estimate, b.estimate),
-                ("se", a.se, b.se),
-                ("ci_lower", a.ci_lower, b.ci_lower),
-                ("ci_upper", a.ci_upper, b.ci_upper),
+                ("estimate", a.estimate.value, b.estimate.value),
+                ("se", a.estimate.se, b.estimate.se),
+                ("ci_lower", a.estimate.ci_lower, b.estimate.ci_lower),
+                ("ci_upper", a.estimate.ci_upper, b.estimate.ci_upper),
                 ("Q", a.q, b.q),
                 ("I2", a.i2, b.i2),
             ] {
@@ -179,10 +179,10 @@ proptest! {
             let relative = ROUNDING * (1.0 + c.abs());
             for (what, x, y) in [
                 ("tau2", a.tau2, b.tau2),
-                ("estimate", a.estimate + c, b.estimate),
-                ("ci_lower", a.ci_lower + c, b.ci_lower),
-                ("ci_upper", a.ci_upper + c, b.ci_upper),
-                ("se", a.se, b.se),
+                ("estimate", a.estimate.value + c, b.estimate.value),
+                ("ci_lower", a.estimate.ci_lower + c, b.estimate.ci_lower),
+                ("ci_upper", a.estimate.ci_upper + c, b.estimate.ci_upper),
+                ("se", a.estimate.se, b.estimate.se),
                 ("Q", a.q, b.q),
             ] {
                 prop_assert!(close(x, y, relative), "{what}: {x} vs {y}");
@@ -209,10 +209,10 @@ proptest! {
         if let (Some(a), Some(b)) = (tight(&yi, &vi), tight(&yi2, &vi2)) {
             for (what, x, y) in [
                 ("tau2", a.tau2, b.tau2 / (s * s)),
-                ("estimate", a.estimate, b.estimate / s),
-                ("se", a.se, b.se / s),
-                ("ci_lower", a.ci_lower, b.ci_lower / s),
-                ("ci_upper", a.ci_upper, b.ci_upper / s),
+                ("estimate", a.estimate.value, b.estimate.value / s),
+                ("se", a.estimate.se, b.estimate.se / s),
+                ("ci_lower", a.estimate.ci_lower, b.estimate.ci_lower / s),
+                ("ci_upper", a.estimate.ci_upper, b.estimate.ci_upper / s),
                 ("Q", a.q, b.q),
                 ("I2", a.i2, b.i2),
             ] {
@@ -230,10 +230,10 @@ proptest! {
         };
         if re.tau2 == 0.0 {
             for (what, x, y) in [
-                ("estimate", re.estimate, ee.estimate),
-                ("se", re.se, ee.se),
-                ("ci_lower", re.ci_lower, ee.ci_lower),
-                ("ci_upper", re.ci_upper, ee.ci_upper),
+                ("estimate", re.estimate.value, ee.estimate.value),
+                ("se", re.estimate.se, ee.estimate.se),
+                ("ci_lower", re.estimate.ci_lower, ee.estimate.ci_lower),
+                ("ci_upper", re.estimate.ci_upper, ee.estimate.ci_upper),
                 ("Q", re.q, ee.q),
             ] {
                 prop_assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{what}: RE {x} vs EE {y}");

@@ -2,8 +2,9 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use tau_core::report::Format;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::CliError;
 use super::output::{io_reason, warn};
@@ -156,22 +157,11 @@ impl ModelArgs {
     }
 }
 
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A report for people.
-    Text,
-    /// Machine-readable JSON.
-    Json,
-    /// The per-study table as CSV.
-    Csv,
-}
-
 /// Where and how to write the report.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_parser = super::values::format(), default_value = "text")]
     pub format: Format,
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(short, long)]

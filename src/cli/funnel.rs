@@ -83,7 +83,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         } else {
             "Selection-model estimate"
         };
-        spec.adjusted = Some((label.to_owned(), model.estimate));
+        spec.adjusted = Some((label.to_owned(), model.estimate.value));
     }
     spec.title = args.title.clone();
     if let Some(xlab) = &args.xlab {

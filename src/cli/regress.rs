@@ -6,11 +6,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
-use tau_core::report;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -87,14 +86,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     }
     let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::regression::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::regression::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 /// A progress bar on standard error, only when that is a terminal.

@@ -3,15 +3,15 @@
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, emit_json, warn};
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::{emit_report, warn};
 use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::{
     Alternative, SelectionModel, SelectionOptions, SelectionType, selection,
 };
 use tau_core::model::{Method, Test};
 use tau_core::regression::DesignSpec;
-use tau_core::report;
+use tau_core::report::Format;
 
 /// The weight functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,11 +155,5 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
                 .map_err(CliError::from)?;
         plot.write(&svg)?;
     }
-    match args.output.format {
-        Format::Json => emit_json(args.output.output.as_deref(), &result),
-        _ => emit(
-            args.output.output.as_deref(),
-            &report::selection::selection_report(&result),
-        ),
-    }
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

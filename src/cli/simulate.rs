@@ -6,10 +6,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{Format, OutputArgs};
-use super::output::emit;
+use super::args::OutputArgs;
+use super::output::emit_report;
 use tau_core::model::{Control, Method, Test};
-use tau_core::report;
 use tau_core::simulate::{self, Scenario, Settings, SimulationResult};
 
 /// Flags of `tau simulate` (the data-generating model is in [`tau_core::simulate::generate`]).
@@ -112,14 +111,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     .map_err(CliError::from)?;
     bar.finish_and_clear();
     warn_failures(&result);
-    let text = match args.output.format {
-        Format::Text => report::simulate::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::simulate::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 fn warn_failures(result: &SimulationResult) {

@@ -4,6 +4,7 @@
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use tau_core::model::{Method, Test};
+use tau_core::report::Format;
 use tau_core::subgroup::Tau2Mode;
 
 /// `--method` and `--fallback`: metafor's names; `FE` and `CE` mean `EE`.
@@ -19,6 +20,12 @@ pub fn method() -> impl TypedValueParser<Value = Method> {
 pub fn test() -> impl TypedValueParser<Value = Test> {
     PossibleValuesParser::new(Test::ALL.map(|t| PossibleValue::new(t.name())))
         .try_map(|name| Test::parse(&name).ok_or(name))
+}
+
+/// `--format`: `text`, `json` or `csv`.
+pub fn format() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.about())))
+        .try_map(|name| Format::parse(&name).ok_or(name))
 }
 
 /// `subgroup --tau2`: `separate` or `common`.

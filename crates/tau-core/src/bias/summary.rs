@@ -146,9 +146,9 @@ fn adjusted_estimates(r: &BiasResult) -> Vec<AdjustedEstimate> {
     if let Some(m) = &r.selection {
         rows.push(AdjustedEstimate {
             method: "3PSM selection model",
-            estimate: m.estimate,
-            ci_lower: m.ci_lower,
-            ci_upper: m.ci_upper,
+            estimate: m.estimate.value,
+            ci_lower: m.estimate.ci_lower,
+            ci_upper: m.estimate.ci_upper,
             test: "selection (LRT)",
             p: m.LRT_p,
             assumes: "studies are published according to their one-sided p-value (cut-point .025) and true effects are normal",

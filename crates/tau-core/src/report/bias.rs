@@ -68,10 +68,10 @@ fn selection_section(m: &SelectionModel, level: &str) -> String {
     );
     out.push_str(&format!(
         "  adjusted estimate: {} (SE = {}; {level}% CI: {}, {}), tau^2 = {}; weight of studies with p > 0.025: {} (SE = {})\n",
-        fmt_num(m.estimate, 4),
-        fmt_num(m.se, 4),
-        fmt_num(m.ci_lower, 4),
-        fmt_num(m.ci_upper, 4),
+        fmt_num(m.estimate.value, 4),
+        fmt_num(m.estimate.se, 4),
+        fmt_num(m.estimate.ci_lower, 4),
+        fmt_num(m.estimate.ci_upper, 4),
         fmt_num(m.tau2, 4),
         fmt_num(m.delta[1], 4),
         fmt_num(m.delta_se[1], 4)
@@ -219,12 +219,12 @@ fn pet_peese_section(pp: &PetPeese, level: &str) -> String {
     let line = |name: &str, l: &crate::bias::pet_peese::Limit| {
         format!(
             "  {name}: intercept {} (SE = {}; t = {}, p = {}; {level}% CI: {}, {})\n",
-            fmt_num(l.estimate, 4),
-            fmt_num(l.se, 4),
-            fmt_num(l.statistic, 4),
-            fmt_p(l.p),
-            fmt_num(l.ci_lower, 4),
-            fmt_num(l.ci_upper, 4)
+            fmt_num(l.estimate.value, 4),
+            fmt_num(l.estimate.se, 4),
+            fmt_num(l.estimate.statistic, 4),
+            fmt_p(l.estimate.p),
+            fmt_num(l.estimate.ci_lower, 4),
+            fmt_num(l.estimate.ci_upper, 4)
         )
     };
     let verdict = format!(

@@ -1,9 +1,15 @@
 //! Views of results: plain text for people, JSON for programs, CSV for spreadsheets.
 //! Each view reads the same result struct, so a number can never differ between them.
+//!
+//! [`write_report`] writes any [`Report`] in a [`Format`]; each format's views
+//! are in its own file ([`text`], [`json`], [`csv`]), one `impl` per result,
+//! and the longer texts and tables in per-result modules ([`subgroup`],
+//! [`regression`], [`bias`], [`sensitivity`], [`simulate`]).
 
 pub mod bias;
 pub mod csv;
 pub mod fixed;
+pub mod format;
 pub mod json;
 pub mod regression;
 pub mod selection;
@@ -13,7 +19,20 @@ pub mod subgroup;
 pub mod table;
 pub mod text;
 
+pub use format::{Format, Report, write_report};
 pub use table::{Cells, aligned_table, table};
+
+use crate::data::dataset::Dataset;
+use crate::pool::PoolResult;
+
+/// A pooled result with the data set it pooled: its report lists the studies.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolReport<'a> {
+    /// The pooled result.
+    pub result: &'a PoolResult,
+    /// The data set that was pooled.
+    pub data: &'a Dataset,
+}
 
 /// Formats a number with `digits` decimals, as metafor prints (NaN as "NA").
 pub fn fmt_num(value: f64, digits: usize) -> String {

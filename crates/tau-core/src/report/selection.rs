@@ -66,13 +66,13 @@ pub fn selection_report(r: &SelectionModel) -> String {
         .map(|c| {
             vec![
                 c.name.clone(),
-                fmt_num(c.estimate, 4),
-                fmt_num(c.se, 4),
-                fmt_num(c.statistic, 4),
-                fmt_p(c.p),
-                fmt_num(c.ci_lower, 4),
-                fmt_num(c.ci_upper, 4),
-                stars(c.p).to_owned(),
+                fmt_num(c.estimate.value, 4),
+                fmt_num(c.estimate.se, 4),
+                fmt_num(c.estimate.statistic, 4),
+                fmt_p(c.estimate.p),
+                fmt_num(c.estimate.ci_lower, 4),
+                fmt_num(c.estimate.ci_upper, 4),
+                stars(c.estimate.p).to_owned(),
             ]
         })
         .collect();
@@ -157,9 +157,9 @@ fn reading(r: &SelectionModel, level: &str) -> String {
         fmt_num(u.estimate, 4),
         fmt_num(u.ci_lower, 4),
         fmt_num(u.ci_upper, 4),
-        fmt_num(r.estimate, 4),
-        fmt_num(r.ci_lower, 4),
-        fmt_num(r.ci_upper, 4)
+        fmt_num(r.estimate.value, 4),
+        fmt_num(r.estimate.ci_lower, 4),
+        fmt_num(r.estimate.ci_upper, 4)
     );
     if r.LRT_p < 0.05 {
         out.push_str(&format!(

@@ -76,7 +76,7 @@ impl FunnelSpec {
         FunnelSpec {
             points: data.studies.iter().map(|s| (s.yi, s.vi.sqrt())).collect(),
             filled: Vec::new(),
-            estimate: result.estimate,
+            estimate: result.estimate.value,
             adjusted: None,
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),

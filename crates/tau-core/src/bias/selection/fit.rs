@@ -10,6 +10,7 @@ use super::integrate::IntegrationFailure;
 use super::likelihood::{Likelihood, log_density};
 use super::optim::{OptimFailure, bfgs};
 use super::weight::{Alternative, DeltaSpec, SelectionType};
+use crate::estimate::Estimate;
 use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::model::{Control, FitOptions, Method, Test, fit};
 use crate::warning::Warning;
@@ -37,18 +38,9 @@ pub struct SelectionOptions {
 pub struct Coefficient {
     /// metafor's name (`intrcpt` or the moderator's column).
     pub name: String,
-    /// Estimate.
-    pub estimate: f64,
-    /// Standard error (from the Hessian).
-    pub se: f64,
-    /// z statistic.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
+    /// Estimate, SE (from the Hessian), z, p and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
 }
 
 /// The Wald test of the moderators (all coefficients but the intercept).
@@ -130,18 +122,9 @@ pub struct SelectionSettings {
 pub struct SelectionModel {
     /// Number of studies.
     pub k: usize,
-    /// The adjusted estimate (the first coefficient).
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
-    /// z statistic.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
+    /// The adjusted estimate (the first coefficient), its SE, z, p and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
     /// Every coefficient (one without moderators).
     pub coefficients: Vec<Coefficient>,
     /// Test of the moderators, when there are any.
@@ -502,18 +485,9 @@ pub fn selection_model(
 
     let crit = normal_upper((1.0 - options.level / 100.0) / 2.0);
     let coefficients: Vec<Coefficient> = (0..p)
-        .map(|j| {
-            let (b, se) = (beta[j], vb[(j, j)].sqrt());
-            let z = b / se;
-            Coefficient {
-                name: names.get(j).cloned().unwrap_or_default(),
-                estimate: b,
-                se,
-                statistic: z,
-                p: normal_two_sided_p(z),
-                ci_lower: b - crit * se,
-                ci_upper: b + crit * se,
-            }
+        .map(|j| Coefficient {
+            name: names.get(j).cloned().unwrap_or_default(),
+            estimate: Estimate::wald(beta[j], vb[(j, j)].sqrt(), crit, None),
         })
         .collect();
     let tested: Vec<usize> = (usize::from(intercept)..p).collect();
@@ -578,15 +552,9 @@ pub fn selection_model(
     let lrt = (-2.0 * (ll_base - ll)).max(0.0);
     let lrt_p = chisq_sf(lrt, free_deltas as f64);
 
-    let first = &coefficients[0];
     Ok(SelectionModel {
         k,
-        estimate: first.estimate,
-        se: first.se,
-        statistic: first.statistic,
-        p: first.p,
-        ci_lower: first.ci_lower,
-        ci_upper: first.ci_upper,
+        estimate: coefficients[0].estimate,
         moderators_test,
         tau2,
         tau2_se,
