@@ -7,7 +7,11 @@
 //! * scaling every yi and √vi by s scales the estimate and SE by s and τ² by s²;
 //! * τ² ≥ 0, I² ∈ [0, 100], H² ≥ 1, Q ≥ 0;
 //! * with τ̂² = 0 the random-effects result is the common-effect one;
-//! * the CI contains the estimate, and the prediction interval contains the CI.
+//! * the CI contains the estimate, and the prediction interval contains the CI;
+//! * REML's τ̂² maximises the restricted likelihood over a grid that holds the
+//!   DL and PM estimates, even when the sampling variances span up to 30
+//!   orders of magnitude (issue 18: Fisher scoring once stopped after one
+//!   tiny step far from the optimum).
 //!
 //! Tolerances. Reordering and shifting leave the iterations unchanged up to
 //! rounding, so every estimator is held to 1e-9 relative (observed: 1e-13).
@@ -238,6 +242,59 @@ proptest! {
             ] {
                 prop_assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{what}: RE {x} vs EE {y}");
             }
+        }
+    }
+}
+
+/// Outcomes in [-1, 1] and sampling variances log-uniform over a window of
+/// up to 30 orders of magnitude within [1e-15, 1e15].
+fn extreme_studies() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
+    (3usize..=12, -15.0f64..15.0, 0.0f64..=30.0).prop_flat_map(|(k, low, span)| {
+        let high = (low + span).min(15.0);
+        (
+            prop::collection::vec(-1.0f64..1.0, k),
+            prop::collection::vec((low..=high).prop_map(|e| 10f64.powf(e)), k),
+        )
+    })
+}
+
+/// The restricted log-likelihood of the intercept-only model at τ², up to a
+/// constant, computed here from its definition (Viechtbauer 2005, eq. 11):
+/// −½ Σ log(vᵢ + τ²) − ½ log Σ wᵢ − ½ Σ wᵢ (yᵢ − μ̂)².
+fn restricted_log_likelihood(yi: &[f64], vi: &[f64], tau2: f64) -> f64 {
+    let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+    let sum_w: f64 = w.iter().sum();
+    let mu = w.iter().zip(yi).map(|(w, y)| w * y).sum::<f64>() / sum_w;
+    let rss: f64 = w.iter().zip(yi).map(|(w, y)| w * (y - mu) * (y - mu)).sum();
+    -0.5 * vi.iter().map(|v| (v + tau2).ln()).sum::<f64>() - 0.5 * sum_w.ln() - 0.5 * rss
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The grid: 0, the DL and PM estimates, and 10⁻¹⁶ … 10². The margin
+    /// is metafor's `tol` (1.2e-4, as in its ll0check) plus 1e-9 relative for
+    /// the rounding of a likelihood of terms up to ±35 (log 1e±15).
+    #[test]
+    fn reml_maximises_the_restricted_likelihood((yi, vi) in extreme_studies()) {
+        let Some(reml) = fit(&yi, &vi, Method::REML, Test::Z) else {
+            return Ok(());
+        };
+        let mut grid: Vec<f64> = (-16..=2).map(|e| 10f64.powi(e)).collect();
+        grid.push(0.0);
+        for method in [Method::DL, Method::PM] {
+            if let Some(r) = fit(&yi, &vi, method, Test::Z) {
+                grid.push(r.tau2);
+            }
+        }
+        let at_estimate = restricted_log_likelihood(&yi, &vi, reml.tau2);
+        for t in grid {
+            let other = restricted_log_likelihood(&yi, &vi, t);
+            prop_assert!(
+                at_estimate >= other - 1.22e-4 - 1e-9 * other.abs(),
+                "REML tau2 = {} has restricted log-likelihood {at_estimate}, but tau2 = {t} has {other}",
+                reml.tau2
+            );
         }
     }
 }

@@ -29,10 +29,12 @@ pub struct RegressArgs {
     no_intercept: bool,
     /// Permutation test of QM and of each coefficient with N iterations
     /// (metafor's permutest), e.g. 1000.
-    #[arg(long, value_name = "N")]
-    permutations: Option<usize>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = super::values::whole(2, "1000"))]
+    permutations: Option<u64>,
     /// Seed of the permutation test (default: drawn at random and reported).
-    #[arg(long, requires = "permutations")]
+    #[arg(long, requires = "permutations", allow_negative_numbers = true,
+          value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
@@ -62,7 +64,8 @@ impl RegressArgs {
                 intercept: !self.no_intercept,
             },
             permutations: self.permutations.map(|iterations| PermutationSpec {
-                iterations,
+                // Saturates on a 32-bit target; the library refuses a size it cannot hold.
+                iterations: usize::try_from(iterations).unwrap_or(usize::MAX),
                 seed: self.seed.unwrap_or_else(rand::random),
             }),
         })

@@ -52,10 +52,11 @@ pub struct SimulateArgs {
     )]
     tests: Vec<Test>,
     /// Confidence level of the CI and PI, in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true,
+          value_parser = super::args::parse_level)]
     level: f64,
     /// Seed of the random numbers (default: drawn at random, and reported).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
     /// Worker threads (default: one per core, or RAYON_NUM_THREADS).
     #[arg(long)]

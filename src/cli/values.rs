@@ -35,3 +35,21 @@ pub fn tau2_mode() -> impl TypedValueParser<Value = Tau2Mode> {
         _ => Tau2Mode::Separate,
     })
 }
+
+/// A whole number of at least `min`, for counts and seeds. A negative number
+/// is read as a value (with `allow_negative_numbers` on the flag), so that
+/// it is refused for what it is instead of clap's tip to write `-- -1`.
+pub fn whole(min: u64, example: &'static str) -> impl TypedValueParser<Value = u64> {
+    clap::builder::StringValueParser::new().try_map(move |text| match text.trim().parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(n) => Err(format!("must be at least {min} (got {n}), e.g. {example}")),
+        Err(_) if text.trim().starts_with('-') => Err(format!(
+            "must be a whole number from {min} to {}, not negative (got {text}), e.g. {example}",
+            u64::MAX
+        )),
+        Err(_) => Err(format!(
+            "must be a whole number from {min} to {} (got {text:?}), e.g. {example}",
+            u64::MAX
+        )),
+    })
+}

@@ -249,6 +249,18 @@ pub fn subgroup(
         .map(|(_, s)| s.label().to_owned())
         .collect();
     let mut warnings = dataset.warnings.clone();
+    // A number with about one study per value is a continuous moderator:
+    // one subgroup per value is rarely what was meant.
+    if matches!(column, moderator::Column::Continuous(_))
+        && levels.len() > 10
+        && 2 * levels.len() > dataset.studies.len()
+    {
+        warnings.push(crate::Warning::NearlyContinuous {
+            by: options.by.clone(),
+            levels: levels.len(),
+            k: dataset.studies.len(),
+        });
+    }
     if !dropped.is_empty() {
         warnings.push(Warning::NoGroup {
             by: options.by.clone(),
