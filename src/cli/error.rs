@@ -51,6 +51,7 @@ macro_rules! from_kinded {
 from_kinded!(
     tau_core::model::FitError,
     tau_core::bias::BiasError,
+    tau_core::bias::selection::SelectionError,
     tau_core::sensitivity::SensitivityError,
     tau_core::regression::RegressionError,
     tau_core::subgroup::SubgroupError,

@@ -9,7 +9,7 @@
 //! * [`pool`](mod@pool): the pooled summary with its intervals;
 //! * [`subgroup`](mod@subgroup) and [`regression`]: moderator analysis (subgroups,
 //!   meta-regression, permutation tests);
-//! * [`bias`](mod@bias): small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);
+//! * [`bias`](mod@bias): small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE, selection models);
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
 //! * [`report`]: text, JSON and CSV views of the results;

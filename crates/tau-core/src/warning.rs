@@ -122,6 +122,21 @@ pub enum Warning {
     },
     /// The robust variance of the moderators is singular: their test is NA.
     SingularRobustTest,
+    /// Intervals of one-sided p-values with fewer than 3 studies in a
+    /// selection model: their weights, and the adjusted estimate, are unstable.
+    SparseIntervals {
+        /// Each interval's label (e.g. "0.025 < p <= 1") and its study count.
+        intervals: Vec<(String, usize)>,
+    },
+    /// A selection parameter is at or near its bound (metafor warns too).
+    DeltaAtBound,
+    /// The selection model has no standard errors.
+    NoStandardErrors {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Cut-points given to the beta selection model, which has none (metafor warns too).
+    StepsIgnored,
     /// Study labels given more than once; the later ones are numbered.
     RepeatedLabels {
         /// How many studies repeat an earlier label.
@@ -301,6 +316,25 @@ impl fmt::Display for Warning {
             Warning::SingularRobustTest => f.write_str(
                 "the robust variance-covariance matrix of the moderators is singular (a cluster determines a coefficient on its own), so the test of the moderators is NA",
             ),
+            Warning::SparseIntervals { intervals } => write!(
+                f,
+                "fewer than 3 studies in the p-value interval{} {}: the selection model's estimates are unstable; consider fewer cut-points",
+                if intervals.len() > 1 { "s" } else { "" },
+                intervals
+                    .iter()
+                    .map(|(label, k)| format!("{label} ({k} {})", studies(*k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Warning::DeltaAtBound => f.write_str(
+                "one or more selection parameters (delta) are at or near their bound (0 or 100, as in metafor): treat the results with caution",
+            ),
+            Warning::NoStandardErrors { reason } => {
+                write!(f, "{reason}: the selection model has no standard errors")
+            }
+            Warning::StepsIgnored => {
+                f.write_str("--steps is ignored by the beta selection model (as in metafor)")
+            }
             Warning::RepeatedLabels {
                 count,
                 labels,

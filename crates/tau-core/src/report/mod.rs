@@ -13,6 +13,7 @@ pub mod format;
 pub mod json;
 pub mod regression;
 pub mod robust;
+pub mod selection;
 pub mod sensitivity;
 pub mod simulate;
 pub mod subgroup;
