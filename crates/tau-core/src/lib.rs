@@ -29,6 +29,7 @@ pub mod effect_size;
 pub mod error_kind;
 pub mod input;
 pub mod model;
+pub mod multilevel;
 mod par;
 pub mod pool;
 pub mod regression;

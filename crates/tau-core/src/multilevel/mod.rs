@@ -1,0 +1,4 @@
+//! Multilevel meta-analysis (metafor's `rma.mv` with nested random effects).
+
+pub mod likelihood;
+pub mod structure;
