@@ -14,6 +14,7 @@ mod errors_doc;
 mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_moderators;
+mod metafor_multilevel;
 mod metafor_pool;
 mod plot_cli;
 mod plot_forest;

@@ -25,7 +25,7 @@ use super::structure::Structure;
 use crate::model::wls::{SingularDesign, invert_spd, log_det_spd};
 
 /// ln(2π).
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// The data of a multilevel model, in the blocked order of its [`Structure`].
 #[derive(Debug, Clone)]

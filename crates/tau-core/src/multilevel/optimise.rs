@@ -18,6 +18,9 @@ use super::likelihood::{EvalError, Evaluation, Problem};
 /// Relative change in σ² below which the iteration has converged.
 pub const CHANGE_TOL: f64 = 1e-10;
 
+/// A converged σ² below this times the typical sampling variance is tried at 0.
+const ZERO_TOL: f64 = 1e-8;
+
 /// Halvings of a step before the line search gives up.
 const MAX_HALVINGS: usize = 60;
 
@@ -91,7 +94,7 @@ pub fn maximise(
             .fold(0.0, f64::max);
         if free.is_empty() {
             record.iterations = iteration - 1;
-            return Ok(finish(theta, eval, record));
+            return finish(problem, theta, eval, fixed, scale, record);
         }
         let g = DVector::from_iterator(free.len(), free.iter().map(|&l| eval.gradient[l]));
         let sub = |m: &DMatrix<f64>| DMatrix::from_fn(free.len(), free.len(), |a, b| m[(free[a], free[b])]);
@@ -115,7 +118,7 @@ pub fn maximise(
         record.iterations = iteration;
         let Some((trial, next)) = accepted else {
             // No ascent along the step: the gradient is numerically zero.
-            return Ok(finish(theta, eval, record));
+            return finish(problem, theta, eval, fixed, scale, record);
         };
         let mut change: f64 = 0.0;
         let mut relative: f64 = 0.0;
@@ -128,28 +131,49 @@ pub fn maximise(
         theta = trial;
         eval = next;
         if relative <= CHANGE_TOL {
-            record.gradient = (0..levels)
-                .filter(|&l| fixed[l].is_none() && !(theta[l] == 0.0 && eval.gradient[l] <= 0.0))
-                .map(|l| eval.gradient[l].abs())
-                .fold(0.0, f64::max);
-            return Ok(finish(theta, eval, record));
+            return finish(problem, theta, eval, fixed, scale, record);
         }
     }
     Err(OptimiseError::NotConverged(record))
 }
 
-/// metafor counts a σ² ≤ 10ε as 0.
-fn finish(mut theta: Vec<f64>, eval: Evaluation, convergence: Convergence) -> Optimum {
+/// The optimum at `theta`: a component left a rounding error above 0 is put
+/// on the bound when the likelihood does not rise from there (the gradient
+/// at 0 points outward), and metafor counts a σ² ≤ 10ε as 0.
+fn finish(
+    problem: &Problem,
+    mut theta: Vec<f64>,
+    mut eval: Evaluation,
+    fixed: &[Option<f64>],
+    scale: f64,
+    mut record: Convergence,
+) -> Result<Optimum, OptimiseError> {
+    let levels = theta.len();
+    for l in 0..levels {
+        if fixed[l].is_none() && theta[l] > 0.0 && theta[l] <= ZERO_TOL * scale {
+            let mut zero = theta.clone();
+            zero[l] = 0.0;
+            let at_zero = problem.evaluate(&zero, true)?;
+            if at_zero.gradient[l] <= 0.0 || at_zero.ll >= eval.ll {
+                theta = zero;
+                eval = at_zero;
+            }
+        }
+    }
     for t in &mut theta {
         if *t <= 10.0 * f64::EPSILON {
             *t = 0.0;
         }
     }
-    Optimum {
+    record.gradient = (0..levels)
+        .filter(|&l| fixed[l].is_none() && !(theta[l] == 0.0 && eval.gradient[l] <= 0.0))
+        .map(|l| eval.gradient[l].abs())
+        .fold(0.0, f64::max);
+    Ok(Optimum {
         sigma2: theta,
         eval,
-        convergence,
-    }
+        convergence: record,
+    })
 }
 
 /// N⁻¹g when the observed information N is positive definite and the step ascends.

@@ -41,22 +41,14 @@ pub struct Block {
 /// The most nested levels a structure may have.
 pub const MAX_LEVELS: usize = 8;
 
-/// How a level of the structure fails to be identified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LevelIssue {
-    /// Every unit of the level above holds exactly one unit of this level:
-    /// its σ² cannot be told apart from the σ² above.
-    OneUnitPerCluster {
-        /// The level (index, outermost = 0).
-        level: usize,
-    },
-    /// As [`LevelIssue::OneUnitPerCluster`], and the level's labels recur
-    /// under several units of the level above: the nesting is written the
-    /// wrong way round.
-    WrongWayRound {
-        /// The level.
-        level: usize,
-    },
+/// A level whose σ² is not identifiable: every unit of the level above holds
+/// exactly one unit of it (it does not vary within them), so its variance
+/// cannot be told apart from the variance above. Either the nesting is
+/// written the wrong way round or the level is superfluous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelIssue {
+    /// The level (index, outermost = 0).
+    pub level: usize,
 }
 
 impl Structure {
@@ -137,25 +129,11 @@ impl Structure {
         self.units.len()
     }
 
-    /// Levels whose σ² is not identifiable (see [`LevelIssue`]). `labels` are
-    /// the labels given to [`Structure::new`].
-    pub fn issues(&self, labels: &[Vec<&str>]) -> Vec<LevelIssue> {
+    /// Levels whose σ² is not identifiable (see [`LevelIssue`]).
+    pub fn issues(&self) -> Vec<LevelIssue> {
         (1..self.levels())
             .filter(|&l| self.units[l] == self.units[l - 1])
-            .map(|l| {
-                // Each unit above holds one unit here; the nesting is reversed
-                // when a label recurs under different units above.
-                let mut parent_of: HashMap<&str, &str> = HashMap::new();
-                let reversed = self.order.iter().any(|&i| {
-                    let parent = labels[l - 1][i];
-                    *parent_of.entry(labels[l][i]).or_insert(parent) != parent
-                });
-                if reversed {
-                    LevelIssue::WrongWayRound { level: l }
-                } else {
-                    LevelIssue::OneUnitPerCluster { level: l }
-                }
-            })
+            .map(|level| LevelIssue { level })
             .collect()
     }
 }
@@ -178,24 +156,17 @@ mod tests {
         assert_eq!(s.blocks[0].units[..2], [1, 2]);
         assert_eq!(s.local[1], [0, 1, 0, 0]);
         assert_eq!(s.labels, ["A", "B"]);
-        assert!(s.issues(&labels).is_empty());
+        assert!(s.issues().is_empty());
     }
 
     #[test]
-    fn one_unit_per_cluster_and_reversed_nesting_are_found() {
+    fn a_level_without_variation_within_the_level_above_is_found() {
         let names = ["a".to_owned(), "b".to_owned()];
         let plain = vec![vec!["1", "2", "3"], vec!["x", "y", "z"]];
         let s = Structure::new(&names, &plain);
-        assert_eq!(
-            s.issues(&plain),
-            [LevelIssue::OneUnitPerCluster { level: 1 }]
-        );
-        // es_id/study: each record is its own outer unit, and the study label recurs.
+        assert_eq!(s.issues(), [LevelIssue { level: 1 }]);
+        // es_id/study written for study/es_id: study does not vary within an es_id.
         let reversed = vec![vec!["1", "2", "3"], vec!["S", "S", "T"]];
-        let s = Structure::new(&names, &reversed);
-        assert_eq!(
-            s.issues(&reversed),
-            [LevelIssue::WrongWayRound { level: 1 }]
-        );
+        assert_eq!(Structure::new(&names, &reversed).issues(), [LevelIssue { level: 1 }]);
     }
 }
