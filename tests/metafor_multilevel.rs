@@ -106,17 +106,25 @@ fn multilevel_models_match_rma_mv() {
         let agreement = case["agreement"].as_f64().expect("agreement");
         let mut c = Check {
             case: format!("{id} ({})", case["call"].as_str().expect("call")),
-            tolerance: if agreement < 1e-6 { TIGHT } else { 10.0 * agreement },
+            tolerance: if agreement < 1e-6 {
+                TIGHT
+            } else {
+                10.0 * agreement
+            },
             bad: Vec::new(),
         };
         assert_eq!(r.k as u64, case["k"].as_u64().expect("k"), "{id}");
         assert_eq!(r.sigma2_names, strings(&case["sigma2_names"]), "{id}");
-        let levels: Vec<usize> = numbers(&case["sigma2_levels"]).iter().map(|&n| n as usize).collect();
+        let levels: Vec<usize> = numbers(&case["sigma2_levels"])
+            .iter()
+            .map(|&n| n as usize)
+            .collect();
         assert_eq!(r.sigma2_levels, levels, "{id}");
         for (l, (s, e)) in r.sigma2.iter().zip(numbers(&case["sigma2"])).enumerate() {
             if e < BOUNDARY {
                 if !(r.sigma2_at_zero[l] || *s < BOUNDARY) {
-                    c.bad.push(format!("{id}: sigma2[{l}] = {s}, metafor {e} (boundary)"));
+                    c.bad
+                        .push(format!("{id}: sigma2[{l}] = {s}, metafor {e} (boundary)"));
                 }
             } else {
                 c.num(&format!("sigma2[{l}]"), *s, &Value::from(e));
@@ -153,16 +161,28 @@ fn multilevel_models_match_rma_mv() {
             }
             _ => panic!("{id}: a summary or coefficients, not both"),
         }
-        assert_eq!(r.df, (case["test"] == "t").then(|| (r.k - case["p"].as_u64().unwrap() as usize) as f64));
+        assert_eq!(
+            r.df,
+            (case["test"] == "t").then(|| (r.k - case["p"].as_u64().unwrap() as usize) as f64)
+        );
         c.num("QE", r.qe, &case["QE"]);
         c.num("QE_p", r.qe_p, &case["QE_p"]);
-        assert_eq!(r.qe_df as u64, case["QE_df"].as_u64().expect("QE_df"), "{id}");
+        assert_eq!(
+            r.qe_df as u64,
+            case["QE_df"].as_u64().expect("QE_df"),
+            "{id}"
+        );
         c.num("logLik", r.log_lik, &case["logLik"]);
         c.num("deviance", r.deviance, &case["deviance"]);
         c.num("AIC", r.aic, &case["AIC"]);
         c.num("BIC", r.bic, &case["BIC"]);
         c.num("AICc", r.aicc, &case["AICc"]);
-        for (l, (i2, e)) in r.i2_levels.iter().zip(numbers(&case["I2_levels"])).enumerate() {
+        for (l, (i2, e)) in r
+            .i2_levels
+            .iter()
+            .zip(numbers(&case["I2_levels"]))
+            .enumerate()
+        {
             // I² of a boundary σ² is metafor's tiny σ² over a finite total.
             if e > 1e-4 {
                 c.num(&format!("I2[{l}]"), *i2, &Value::from(e));
@@ -175,20 +195,41 @@ fn multilevel_models_match_rma_mv() {
             let open = &case["sigma2_ci_open"][l];
             let e = numbers(e);
             if e[0] < BOUNDARY {
-                assert!(ci[0].expect("lower") < BOUNDARY, "{id}: lower CI of sigma2[{l}] {ci:?}, metafor {e:?}");
+                assert!(
+                    ci[0].expect("lower") < BOUNDARY,
+                    "{id}: lower CI of sigma2[{l}] {ci:?}, metafor {e:?}"
+                );
             } else {
-                c.num(&format!("sigma2_ci[{l}] lower"), ci[0].expect("lower"), &Value::from(e[0]));
+                c.num(
+                    &format!("sigma2_ci[{l}] lower"),
+                    ci[0].expect("lower"),
+                    &Value::from(e[0]),
+                );
             }
             if open[1] == ">" {
-                assert_eq!(ci[1], None, "{id}: upper CI of sigma2[{l}] beyond the search range");
+                assert_eq!(
+                    ci[1], None,
+                    "{id}: upper CI of sigma2[{l}] beyond the search range"
+                );
             } else {
-                c.num(&format!("sigma2_ci[{l}] upper"), ci[1].expect("upper"), &Value::from(e[1]));
+                c.num(
+                    &format!("sigma2_ci[{l}] upper"),
+                    ci[1].expect("upper"),
+                    &Value::from(e[1]),
+                );
             }
         }
         let tests = r.level_tests.as_ref().expect("level tests");
-        for (t, e) in tests.iter().zip(case["level_tests"].as_array().expect("level_tests")) {
+        for (t, e) in tests
+            .iter()
+            .zip(case["level_tests"].as_array().expect("level_tests"))
+        {
             assert_eq!(t.level, e["level"].as_str().expect("level"), "{id}");
-            c.num(&format!("logLik without {}", t.level), t.log_lik, &e["logLik"]);
+            c.num(
+                &format!("logLik without {}", t.level),
+                t.log_lik,
+                &e["logLik"],
+            );
             // An LRT of a boundary σ² is 0 on both sides up to rounding.
             if e["LRT"].as_f64().expect("LRT") > 1e-6 {
                 c.num(&format!("LRT of {}", t.level), t.lrt, &e["LRT"]);
@@ -197,5 +238,10 @@ fn multilevel_models_match_rma_mv() {
         }
         bad.extend(c.bad);
     }
-    assert!(bad.is_empty(), "{} mismatches:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }

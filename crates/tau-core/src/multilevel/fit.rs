@@ -19,7 +19,9 @@ use nalgebra::DMatrix;
 use super::likelihood::{EvalError, Evaluation, Problem};
 use super::optimise::{Convergence, OptimiseError, maximise};
 use super::{MultilevelError, Test};
-use crate::model::distribution::{chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper};
+use crate::model::distribution::{
+    chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
+};
 use crate::model::wls::invert_spd;
 
 /// The maximum-likelihood fit of a multilevel model.
@@ -36,7 +38,11 @@ pub struct Fitted {
 /// Fits the variance components from metafor's starting values: each σ² is
 /// max(0.001·L, s² − 1/mean(1/vᵢ))/L with s² the variance of the residuals of
 /// the fit under V alone.
-pub fn fit(problem: &Problem, max_iter: usize, labels: &[String]) -> Result<Fitted, MultilevelError> {
+pub fn fit(
+    problem: &Problem,
+    max_iter: usize,
+    labels: &[String],
+) -> Result<Fitted, MultilevelError> {
     let levels = problem.structure.levels();
     let fixed_effects = problem
         .evaluate(&vec![0.0; levels], false)
@@ -92,7 +98,11 @@ pub fn residuals(problem: &Problem, eval: &Evaluation) -> Vec<f64> {
         .y
         .iter()
         .enumerate()
-        .map(|(i, y)| y - (0..p).map(|c| problem.x[i * p + c] * eval.beta[c]).sum::<f64>())
+        .map(|(i, y)| {
+            y - (0..p)
+                .map(|c| problem.x[i * p + c] * eval.beta[c])
+                .sum::<f64>()
+        })
         .collect()
 }
 
@@ -181,7 +191,14 @@ pub struct FitStatistics {
 }
 
 /// Fit statistics of a fit with `parms` parameters; `log_det_v` is log|V|.
-pub fn fit_statistics(eval: &Evaluation, reml: bool, k: usize, p: usize, parms: usize, log_det_v: f64) -> FitStatistics {
+pub fn fit_statistics(
+    eval: &Evaluation,
+    reml: bool,
+    k: usize,
+    p: usize,
+    parms: usize,
+    log_det_v: f64,
+) -> FitStatistics {
     let parms = parms as f64;
     let (ll, n, deviance) = if reml {
         (eval.ll_reml, (k - p) as f64, -2.0 * eval.ll_reml)

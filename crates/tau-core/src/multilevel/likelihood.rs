@@ -196,7 +196,8 @@ impl Problem<'_> {
                     ws.chol[a * n + b] = value;
                 }
             }
-            log_det_m += cholesky(&mut ws.chol, n).ok_or(EvalError::NotPositiveDefinite { block: index })?;
+            log_det_m +=
+                cholesky(&mut ws.chol, n).ok_or(EvalError::NotPositiveDefinite { block: index })?;
             inverse_from_cholesky(&ws.chol, n, &mut ws.linv, &mut ws.w);
             let w = &ws.w;
             ws.wy.clear();
@@ -318,8 +319,8 @@ fn block_derivatives(
     sums: &mut Sums,
 ) {
     let (levels, p) = (sums.levels, sums.p);
-    for l in 0..levels {
-        let m = units[l] as usize;
+    for (l, &m) in units.iter().enumerate().take(levels) {
+        let m = m as usize;
         let unit = &s.local[l][start..start + n];
         let a = &mut ws.a[l];
         a.clear();
@@ -330,8 +331,8 @@ fn block_derivatives(
         let wz = &mut ws.wz[l];
         wz.clear();
         wz.resize(n * m, 0.0);
-        for r in 0..n {
-            let u = unit[r] as usize;
+        for (r, &u) in unit.iter().enumerate() {
+            let u = u as usize;
             a[u] += ws.wy[r];
             for c in 0..p {
                 b[u * p + c] += ws.wx[r * p + c];
@@ -354,14 +355,14 @@ fn block_derivatives(
         let ml = units[l] as usize;
         let unit_l = &s.local[l][start..start + n];
         // tr(WDₗ) = Σᵤ Sₗₗ[u][u].
-        for m in l..levels {
-            let mm = units[m] as usize;
+        for (m, &mm) in units.iter().enumerate().take(levels).skip(l) {
+            let mm = mm as usize;
             let i = pair(l, m, levels);
             // Sₗₘ = Zₗ'(WZₘ).
             ws.s.clear();
             ws.s.resize(ml * mm, 0.0);
-            for r in 0..n {
-                let u = unit_l[r] as usize;
+            for (r, &u) in unit_l.iter().enumerate() {
+                let u = u as usize;
                 for v in 0..mm {
                     ws.s[u * mm + v] += ws.wz[m][r * mm + v];
                 }
@@ -482,7 +483,9 @@ mod tests {
         let names = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
         let a = ["1", "1", "1", "1", "2", "2", "2", "3", "3", "1", "4", "4"];
         let b = ["x", "x", "y", "y", "x", "z", "z", "x", "x", "z", "q", "r"];
-        let c = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
+        let c = [
+            "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+        ];
         Structure::new(&names, &[a.to_vec(), b.to_vec(), c.to_vec()])
     }
 
@@ -491,7 +494,11 @@ mod tests {
         let s = pr.structure;
         let k = pr.k();
         let same = |l: usize, a: usize, b: usize| {
-            let block = |r: usize| s.blocks.iter().position(|bl| r >= bl.start && r < bl.start + bl.len);
+            let block = |r: usize| {
+                s.blocks
+                    .iter()
+                    .position(|bl| r >= bl.start && r < bl.start + bl.len)
+            };
             block(a) == block(b) && s.local[l][a] == s.local[l][b]
         };
         let m = DMatrix::from_fn(k, k, |a, b| {
@@ -518,7 +525,10 @@ mod tests {
         let rss = (e.transpose() * &w * &e)[(0, 0)];
         let ld = log_det_spd(&m).unwrap();
         if pr.reml {
-            -0.5 * ((k - pr.p) as f64 * LN_2PI - pr.log_det_xtx + ld + log_det_spd(&a).unwrap() + rss)
+            -0.5 * ((k - pr.p) as f64 * LN_2PI - pr.log_det_xtx
+                + ld
+                + log_det_spd(&a).unwrap()
+                + rss)
         } else {
             -0.5 * (k as f64 * LN_2PI + ld + rss)
         }
@@ -552,7 +562,11 @@ mod tests {
                 let eu = pr.evaluate(&up, true).unwrap();
                 let ed = pr.evaluate(&down, true).unwrap();
                 let g = (eu.ll - ed.ll) / (2.0 * h);
-                assert!((g - e.gradient[l]).abs() < 1e-6 * g.abs().max(1.0), "gradient {l}: {g} vs {}", e.gradient[l]);
+                assert!(
+                    (g - e.gradient[l]).abs() < 1e-6 * g.abs().max(1.0),
+                    "gradient {l}: {g} vs {}",
+                    e.gradient[l]
+                );
                 for m in 0..3 {
                     let hd = (eu.gradient[m] - ed.gradient[m]) / (2.0 * h);
                     assert!(

@@ -191,9 +191,7 @@ impl MultilevelError {
     /// Whose problem it is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            MultilevelError::Singular | MultilevelError::NotConverged { .. } => {
-                ErrorKind::Analysis
-            }
+            MultilevelError::Singular | MultilevelError::NotConverged { .. } => ErrorKind::Analysis,
             _ => ErrorKind::Input,
         }
     }
@@ -221,12 +219,23 @@ fn label(value: &Moderator) -> Option<String> {
 }
 
 /// Fits the multilevel model of `options` to `dataset`.
-pub fn fit(dataset: &Dataset, options: &MultilevelOptions) -> Result<MultilevelResult, MultilevelError> {
+pub fn fit(
+    dataset: &Dataset,
+    options: &MultilevelOptions,
+) -> Result<MultilevelResult, MultilevelError> {
     check_options(options)?;
     let names = &options.random;
     for name in names {
-        if !dataset.studies.iter().any(|s| s.moderators.get(name).is_some_and(|m| !matches!(m, Moderator::Missing))) {
-            if dataset.studies.iter().any(|s| s.moderators.contains_key(name)) {
+        if !dataset.studies.iter().any(|s| {
+            s.moderators
+                .get(name)
+                .is_some_and(|m| !matches!(m, Moderator::Missing))
+        }) {
+            if dataset
+                .studies
+                .iter()
+                .any(|s| s.moderators.contains_key(name))
+            {
                 return Err(MultilevelError::NoCompleteStudies(names.clone()));
             }
             return Err(MultilevelError::UnknownGrouping {
@@ -329,7 +338,11 @@ pub fn fit(dataset: &Dataset, options: &MultilevelOptions) -> Result<MultilevelR
     let vi: Vec<f64> = rows.iter().map(|&i| data.studies[i].vi).collect();
     let problem = Problem {
         structure: &structure,
-        y: structure.order.iter().map(|&r| data.studies[rows[r]].yi).collect(),
+        y: structure
+            .order
+            .iter()
+            .map(|&r| data.studies[rows[r]].yi)
+            .collect(),
         v: structure.order.iter().map(|&r| vi[r]).collect(),
         x: structure
             .order

@@ -97,7 +97,9 @@ pub fn maximise(
             return finish(problem, theta, eval, fixed, scale, record);
         }
         let g = DVector::from_iterator(free.len(), free.iter().map(|&l| eval.gradient[l]));
-        let sub = |m: &DMatrix<f64>| DMatrix::from_fn(free.len(), free.len(), |a, b| m[(free[a], free[b])]);
+        let sub = |m: &DMatrix<f64>| {
+            DMatrix::from_fn(free.len(), free.len(), |a, b| m[(free[a], free[b])])
+        };
         let step = newton_step(&(-sub(&eval.hessian)), &g)
             .unwrap_or_else(|| pseudo_solve(&sub(&eval.information), &g));
         // Halve the step until the likelihood does not decrease.

@@ -241,7 +241,13 @@ pub(super) fn assemble(
         None
     };
     let level_tests = if options.level_tests {
-        Some(level_tests(problem, &fitted, &structure.names, options.max_iter, labels)?)
+        Some(level_tests(
+            problem,
+            &fitted,
+            &structure.names,
+            options.max_iter,
+            labels,
+        )?)
     } else {
         None
     };

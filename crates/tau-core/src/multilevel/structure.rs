@@ -86,8 +86,12 @@ impl Structure {
         }
         let mut fill = starts.clone();
         let mut order = vec![0usize; k];
-        for i in 0..k {
-            let c = ids[0][i];
+        for (i, &c) in ids
+            .first()
+            .map_or(&[][..], |v| v.as_slice())
+            .iter()
+            .enumerate()
+        {
             order[fill[c]] = i;
             fill[c] += 1;
         }
@@ -167,6 +171,9 @@ mod tests {
         assert_eq!(s.issues(), [LevelIssue { level: 1 }]);
         // es_id/study written for study/es_id: study does not vary within an es_id.
         let reversed = vec![vec!["1", "2", "3"], vec!["S", "S", "T"]];
-        assert_eq!(Structure::new(&names, &reversed).issues(), [LevelIssue { level: 1 }]);
+        assert_eq!(
+            Structure::new(&names, &reversed).issues(),
+            [LevelIssue { level: 1 }]
+        );
     }
 }
