@@ -8,9 +8,10 @@
 //!
 //! Tolerance: relative 1e-5 (the issue's), where metafor converged tightly:
 //! the fixture's `agreement` (the largest relative difference between the σ²
-//! of metafor's nlminb and of a second optimiser, BFGS) is below 1e-6. Where
-//! metafor's own optimisers disagree by more, the tolerance is ten times that
-//! disagreement, since metafor's value is then only that accurate.
+//! off the boundary of metafor's nlminb and of a second optimiser, BFGS) is
+//! below 1e-6. Where metafor's own optimisers disagree by more, the tolerance
+//! is ten times that disagreement, since metafor's value is then only that
+//! accurate.
 //! metafor optimises log σ², so a σ² on the boundary comes out as a tiny
 //! positive number; tau reports exactly 0 and says so (`sigma2_at_zero`).
 
@@ -97,7 +98,7 @@ fn multilevel_models_match_rma_mv() {
     let fx = fixtures();
     assert_eq!(fx["metafor_version"], "3.8.1");
     let cases = fx["models"].as_array().expect("models");
-    assert!(cases.len() >= 15);
+    assert!(cases.len() >= 12);
     let mut bad = Vec::new();
     for case in cases {
         let id = case["id"].as_str().expect("id");
