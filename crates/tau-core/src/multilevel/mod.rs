@@ -30,12 +30,13 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
-use crate::data::moderator::{list_labels, moderator_names};
+use crate::data::moderator::moderator_names;
 use crate::error_kind::ErrorKind;
 use crate::input::Moderator;
 use crate::model::Method;
 use crate::model::wls::log_det_spd;
 use crate::regression::design::{self, DesignError, DesignSpec};
+use crate::warning::Warning;
 use likelihood::Problem;
 pub use result::{MultilevelResult, MultilevelSettings, Summary};
 use structure::{LevelIssue, MAX_LEVELS, Structure};
@@ -187,10 +188,10 @@ pub enum MultilevelError {
     },
 }
 
-impl MultilevelError {
-    /// Whose problem it is.
-    pub fn kind(&self) -> ErrorKind {
+impl crate::Kinded for MultilevelError {
+    fn kind(&self) -> ErrorKind {
         match self {
+            MultilevelError::Design(e) => crate::Kinded::kind(e),
             MultilevelError::Singular | MultilevelError::NotConverged { .. } => ErrorKind::Analysis,
             _ => ErrorKind::Input,
         }
@@ -274,13 +275,10 @@ pub fn fit(
     let data = if missing.is_empty() {
         dataset
     } else {
-        warnings.push(format!(
-            "{} record{} without a value for every grouping variable ({}) left out: {}",
-            missing.len(),
-            if missing.len() == 1 { "" } else { "s" },
-            names.join(", "),
-            list_labels(&missing)
-        ));
+        warnings.push(Warning::NoGrouping {
+            variables: names.clone(),
+            studies: missing.clone(),
+        });
         let mut flags = keep.iter();
         let mut copy = dataset.clone();
         copy.studies.retain(|_| *flags.next().unwrap_or(&false));
@@ -293,6 +291,15 @@ pub fn fit(
             let d = design::build(data, spec)?;
             let tested = d.tested();
             let dropped: Vec<String> = d.dropped.iter().map(|s| s.study.clone()).collect();
+            if !d.dropped.is_empty() {
+                warnings.push(Warning::MissingModerators {
+                    studies: d
+                        .dropped
+                        .iter()
+                        .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
+                        .collect(),
+                });
+            }
             (d.x, d.names, d.rows, tested, dropped)
         }
         None => {
@@ -306,14 +313,6 @@ pub fn fit(
             )
         }
     };
-    if !dropped.is_empty() {
-        warnings.push(format!(
-            "{} record{} with a missing moderator left out: {}",
-            dropped.len(),
-            if dropped.len() == 1 { "" } else { "s" },
-            list_labels(&dropped)
-        ));
-    }
     let (k, p) = x.shape();
     if k <= p {
         return Err(MultilevelError::TooFew { k, p });
@@ -332,8 +331,12 @@ pub fn fit(
         .map(|g| rows.iter().map(|&i| g[i].as_str()).collect())
         .collect();
     let structure = Structure::new(names, &labels);
-    for issue in structure.issues() {
-        warnings.push(level_warning(issue, names));
+    for LevelIssue { level } in structure.issues() {
+        warnings.push(Warning::LevelNotIdentifiable {
+            inner: names[level].clone(),
+            outer: names[level - 1].clone(),
+            level: structure.names[level].clone(),
+        });
     }
     let vi: Vec<f64> = rows.iter().map(|&i| data.studies[i].vi).collect();
     let problem = Problem {
@@ -395,14 +398,6 @@ fn check_options(options: &MultilevelOptions) -> Result<(), MultilevelError> {
         return Err(MultilevelError::BadLevel(options.level));
     }
     Ok(())
-}
-
-fn level_warning(issue: LevelIssue, names: &[String]) -> String {
-    let (inner, outer) = (&names[issue.level], &names[issue.level - 1]);
-    format!(
-        "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round (--random {inner}/{outer}), otherwise drop '{inner}' from --random",
-        names[..=issue.level].join("/")
-    )
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::model::Method;
 use crate::model::distribution::chisq_sf;
 use crate::regression::Coefficient;
 use crate::settings::VERSION;
+use crate::warning::Warning;
 
 /// The pooled estimate of an intercept-only model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -141,7 +142,7 @@ pub struct MultilevelResult {
     /// How it was computed.
     pub settings: MultilevelSettings,
     /// Things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// The model matrix and what goes with it.
@@ -163,7 +164,7 @@ pub(super) fn assemble(
     options: &MultilevelOptions,
     problem: &Problem,
     model: &Model,
-    warnings: Vec<String>,
+    mut warnings: Vec<Warning>,
 ) -> Result<MultilevelResult, MultilevelError> {
     let structure = problem.structure;
     let labels = &structure.labels;
@@ -228,11 +229,24 @@ pub(super) fn assemble(
             .collect();
         (None, Some(coefficients), None)
     };
+    let at_zero: Vec<String> = (0..levels)
+        .filter(|&l| fitted.sigma2[l] == 0.0)
+        .map(|l| structure.names[l].clone())
+        .collect();
+    if !at_zero.is_empty() {
+        warnings.push(Warning::Sigma2AtZero { levels: at_zero });
+    }
     let mut sigma2_ci_limit = Vec::new();
     let sigma2_ci = if options.profile {
         let mut cis = Vec::with_capacity(levels);
         for j in 0..levels {
             let ci = profile_ci(problem, &fitted, j, options.level, options.max_iter, labels)?;
+            if ci.upper.is_none() {
+                warnings.push(Warning::Sigma2CiBeyondSearch {
+                    level: structure.names[j].clone(),
+                    limit: ci.limit,
+                });
+            }
             sigma2_ci_limit.push(ci.limit);
             cis.push([Some(ci.lower), ci.upper]);
         }
