@@ -194,7 +194,15 @@ fn multilevel_models_match_rma_mv() {
         let expected_cis = case["sigma2_ci"].as_array().expect("sigma2_ci");
         for (l, (ci, e)) in cis.iter().zip(expected_cis).enumerate() {
             let open = &case["sigma2_ci_open"][l];
-            let e = numbers(e);
+            if e[1].is_null() {
+                // metafor's confint could not find this bound ("convergence
+                // problems"): nothing to compare; tau's must still be found.
+                assert!(ci[1].is_some(), "{id}: upper CI of sigma2[{l}]");
+            }
+            let e = [
+                e[0].as_f64().expect("lower"),
+                e[1].as_f64().unwrap_or(f64::NAN),
+            ];
             if e[0] < BOUNDARY {
                 assert!(
                     ci[0].expect("lower") < BOUNDARY,
@@ -212,7 +220,7 @@ fn multilevel_models_match_rma_mv() {
                     ci[1], None,
                     "{id}: upper CI of sigma2[{l}] beyond the search range"
                 );
-            } else {
+            } else if !e[1].is_nan() {
                 c.num(
                     &format!("sigma2_ci[{l}] upper"),
                     ci[1].expect("upper"),
