@@ -17,6 +17,7 @@ mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_moderators;
+mod metafor_multilevel;
 mod metafor_pool;
 mod metafor_selection;
 mod plot_cli;

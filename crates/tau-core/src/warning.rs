@@ -155,6 +155,35 @@ pub enum Warning {
         /// The number of studies.
         k: usize,
     },
+    /// Records left out of a multilevel model for a missing grouping value.
+    NoGrouping {
+        /// The grouping variables (`--random`).
+        variables: Vec<String>,
+        /// The studies left out.
+        studies: Vec<String>,
+    },
+    /// A level of a multilevel model that does not vary within the level
+    /// above it, so that its σ² is not identifiable.
+    LevelNotIdentifiable {
+        /// The grouping variable of the level.
+        inner: String,
+        /// The grouping variable above it.
+        outer: String,
+        /// The level's name, e.g. "study/es_id".
+        level: String,
+    },
+    /// Variance components of a multilevel model estimated at 0.
+    Sigma2AtZero {
+        /// The levels.
+        levels: Vec<String>,
+    },
+    /// A profile-likelihood CI of a σ² reaches beyond the search limit.
+    Sigma2CiBeyondSearch {
+        /// The level.
+        level: String,
+        /// The search limit.
+        limit: f64,
+    },
     /// A section of a report could not be computed (e.g. a bias method
     /// that needs more studies); the text says why.
     NotApplied(String),
@@ -357,6 +386,35 @@ impl fmt::Display for Warning {
             Warning::NearlyContinuous { by, levels, k } => write!(
                 f,
                 "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress --mods {by}`"
+            ),
+            Warning::NoGrouping {
+                variables,
+                studies: left,
+            } => write!(
+                f,
+                "{} {} without a value for every grouping variable ({}) left out: {}",
+                left.len(),
+                studies(left.len()),
+                variables.join(", "),
+                list_labels(left)
+            ),
+            Warning::LevelNotIdentifiable {
+                inner,
+                outer,
+                level,
+            } => write!(
+                f,
+                "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round (--random {inner}/{outer}), otherwise drop '{inner}' from --random"
+            ),
+            Warning::Sigma2AtZero { levels } => write!(
+                f,
+                "sigma^2 is estimated at 0, on the boundary of its range, at level{} {}: no variance between its units beyond what the other levels and sampling error explain",
+                if levels.len() == 1 { "" } else { "s" },
+                levels.join(", ")
+            ),
+            Warning::Sigma2CiBeyondSearch { level, limit } => write!(
+                f,
+                "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")"
             ),
             Warning::NotApplied(text) => f.write_str(text),
         }
