@@ -87,9 +87,16 @@ pub fn emit_with(
 }
 
 /// Writes a result as pretty JSON to a file (atomically) or to standard
-/// output, streamed through a buffer.
+/// output, streamed through a buffer, with the run's provenance added as
+/// its `provenance` member.
 pub fn emit_json<T: serde::Serialize>(path: Option<&Path>, result: &T) -> Result<(), CliError> {
-    emit_with(path, |w| tau_core::report::json::write_json(w, result))
+    let with = super::provenance::WithProvenance::new(result);
+    emit_with(path, |w| tau_core::report::json::write_json(w, &with))
+}
+
+/// Prints a note (what was read, and how) on standard error.
+pub fn note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {message}");
 }
 
 /// Prints a warning on standard error. A closed standard error is ignored:

@@ -214,6 +214,11 @@ pub fn subgroup(
     options: &SubgroupOptions,
 ) -> Result<SubgroupResult, SubgroupError> {
     let column = moderator::column(dataset, &options.by)?;
+    let used: Vec<usize> = (0..dataset.studies.len()).collect();
+    let nearly_unique = match moderator::check_categorical(dataset, &options.by, &column, &used) {
+        Err(e @ ModeratorError::NearlyUnique { .. }) => Some(e.to_string()),
+        other => other.map(|()| None)?,
+    };
     let levels = order_levels(moderator::groups(&column), options)?;
     let dropped: Vec<String> = dataset
         .studies
@@ -223,6 +228,7 @@ pub fn subgroup(
         .map(|(_, s)| s.label().to_owned())
         .collect();
     let mut warnings = dataset.warnings.clone();
+    warnings.extend(nearly_unique);
     if !dropped.is_empty() {
         warnings.push(format!(
             "{} {} without a value of '{}' left out: {}",
