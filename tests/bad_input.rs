@@ -212,20 +212,6 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
-        &["study_capitalised.csv"],
-        2,
-        &[
-            "study_capitalised.csv: line 1",
-            "rename the column \"Study\"",
-            "case-sensitive",
-        ],
-    ),
-    case(
-        &["semicolons.csv"],
-        2,
-        &["semicolons.csv: line 1", "semicolons", "comma-separated"],
-    ),
-    case(
         &["bad_number.csv"],
         2,
         &[
@@ -305,7 +291,7 @@ const CASES: &[Case] = &[
     ),
     // Effect sizes, one rule per record (src/effect_size.rs)
     case(
-        &["generic.json"],
+        &["generic.json", "--strict"],
         2,
         &[
             "10 bad records",
@@ -330,7 +316,7 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
-        &["continuous.json"],
+        &["continuous.json", "--strict"],
         2,
         &[
             "5 bad records",
@@ -342,7 +328,7 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
-        &["binary.json"],
+        &["binary.json", "--strict"],
         2,
         &[
             "4 bad records",
@@ -353,7 +339,7 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
-        &["correlation.json"],
+        &["correlation.json", "--strict"],
         2,
         &[
             "3 bad records",
@@ -368,7 +354,7 @@ const CASES: &[Case] = &[
         &["study 'Ames 2001' (record 1): n must be more than 1 (got 1)"],
     ),
     case(
-        &["proportion.json"],
+        &["proportion.json", "--strict"],
         2,
         &[
             "3 bad records",

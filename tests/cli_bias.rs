@@ -57,6 +57,7 @@ struct BiasJson {
     pet_peese: Value,
     settings: Value,
     warnings: Vec<String>,
+    provenance: Value,
 }
 
 #[derive(Deserialize)]

@@ -95,7 +95,7 @@ pub fn parse_csv_with(
     }
     let (comments, body, skipped) = split_comments(text);
     let separator = options.separator.unwrap_or_else(|| detect_separator(body));
-    let lines = LineCounter::new(body, skipped);
+    let lines = LineCounter::new(body, skipped, separator);
     let builder = || {
         let mut builder = csv::ReaderBuilder::new();
         builder
@@ -321,13 +321,16 @@ struct LineCounter<'a> {
     body: &'a [u8],
     /// Lines before `body` (comments).
     skipped: usize,
+    /// The separator, for messages.
+    separator: u8,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(body: &'a str, skipped: usize) -> LineCounter<'a> {
+    fn new(body: &'a str, skipped: usize, separator: u8) -> LineCounter<'a> {
         LineCounter {
             body: body.as_bytes(),
             skipped,
+            separator,
         }
     }
 
@@ -501,7 +504,12 @@ fn csv_error(error: &csv::Error, lines: &LineCounter<'_>, column: Option<String>
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => format!(
-            "this row has {len} fields but the header has {expected_len}; check for a missing or extra separator, or quote cells that contain one"
+            "this row has {len} fields but the header has {expected_len}; check for a missing or extra {sep}, or quote cells that contain one",
+            sep = match lines.separator {
+                b';' => "semicolon",
+                b'\t' => "tab",
+                _ => "comma",
+            }
         ),
         csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8; save it as UTF-8 text".into(),
         _ => error.to_string(),

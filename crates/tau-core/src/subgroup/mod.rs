@@ -96,6 +96,9 @@ pub struct GroupResult {
     /// Indices of its studies in the data set, in file order (not in JSON).
     #[serde(skip)]
     pub studies: Vec<usize>,
+    /// The labels of its studies, in file order (JSON `studies`).
+    #[serde(rename = "studies")]
+    pub labels: Vec<String>,
 }
 
 /// How a subgroup analysis was computed.
@@ -247,10 +250,18 @@ pub fn subgroup(
         Tau2Mode::Common => common::fit_common(dataset, options, &levels)?,
     };
     warnings.extend(outcome.warnings);
+    let mut groups = outcome.groups;
+    for group in &mut groups {
+        group.labels = group
+            .studies
+            .iter()
+            .map(|&i| dataset.studies[i].label().to_owned())
+            .collect();
+    }
     Ok(SubgroupResult {
         title: dataset.title.clone(),
-        k: outcome.groups.iter().map(|g| g.k).sum(),
-        groups: outcome.groups,
+        k: groups.iter().map(|g| g.k).sum(),
+        groups,
         q_between: outcome.between.map(|b| b.statistic),
         q_between_df: levels.len().saturating_sub(1),
         q_between_df2: outcome.between.and_then(|b| b.df2),
