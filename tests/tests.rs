@@ -22,4 +22,5 @@ mod plot_snapshot;
 mod properties;
 mod published;
 mod readme_walkthrough;
+mod real_data;
 mod simulate;

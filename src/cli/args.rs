@@ -10,8 +10,8 @@ use super::output::{io_reason, note, warn};
 use super::provenance;
 use tau_core::data::dataset::{self, Dataset, LoadOptions};
 use tau_core::data::moderator::Filter;
-use tau_core::input::csv::CsvOptions;
 use tau_core::effect_size::measure::Measure;
+use tau_core::input::csv::CsvOptions;
 use tau_core::model::{Control, FitOptions, Method, Test};
 
 /// The input file and how to read it.
@@ -52,7 +52,9 @@ fn parse_separator(text: &str) -> Result<u8, String> {
         "," => Ok(b','),
         ";" => Ok(b';'),
         "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ => Err(format!("{text:?} is no separator tau reads; use ',', ';' or tab")),
+        _ => Err(format!(
+            "{text:?} is no separator tau reads; use ',', ';' or tab"
+        )),
     }
 }
 
@@ -143,12 +145,21 @@ impl InputArgs {
                     .iter()
                     .map(|(header, field)| format!("'{header}' as {field}"))
                     .collect();
-                note(&format!("{name}: columns read as record fields: {}", renamed.join(", ")));
+                note(&format!(
+                    "{name}: columns read as record fields: {}",
+                    renamed.join(", ")
+                ));
             }
             if !csv.moderator_columns.is_empty() {
-                let columns: Vec<String> =
-                    csv.moderator_columns.iter().map(|c| format!("'{c}'")).collect();
-                note(&format!("{name}: columns read as moderators: {}", columns.join(", ")));
+                let columns: Vec<String> = csv
+                    .moderator_columns
+                    .iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect();
+                note(&format!(
+                    "{name}: columns read as moderators: {}",
+                    columns.join(", ")
+                ));
             }
         }
         for warning in &data.warnings {

@@ -29,9 +29,7 @@ pub fn fixture<T: DeserializeOwned>(name: &str) -> T {
 /// command line), for comparing the results of two runs.
 pub fn without_provenance(stdout: &[u8]) -> serde_json::Value {
     let mut json: serde_json::Value = serde_json::from_slice(stdout).expect("a JSON report");
-    let provenance = json
-        .as_object_mut()
-        .and_then(|o| o.remove("provenance"));
+    let provenance = json.as_object_mut().and_then(|o| o.remove("provenance"));
     assert!(provenance.is_some(), "the report has a provenance");
     json
 }

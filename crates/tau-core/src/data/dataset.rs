@@ -385,7 +385,11 @@ impl<'a> Builder<'a> {
             options,
             measure,
             no_measure: None,
-            seen: options.filters.iter().map(|_| FilterSeen::default()).collect(),
+            seen: options
+                .filters
+                .iter()
+                .map(|_| FilterSeen::default())
+                .collect(),
             excluded: vec![false; options.exclude.len()],
             names: std::collections::BTreeSet::new(),
             left_out: Vec::new(),
@@ -435,11 +439,8 @@ impl<'a> Builder<'a> {
                     Some(field) => format!("{field} missing"),
                     None => "no effect data".to_owned(),
                 };
-                self.omitted.push(format!(
-                    "'{}' (record {}: {what})",
-                    record.study,
-                    index + 1
-                ));
+                self.omitted
+                    .push(format!("'{}' (record {}: {what})", record.study, index + 1));
                 self.left_out.push(LeftOut {
                     study: std::mem::take(&mut record.study),
                     record: index + 1,

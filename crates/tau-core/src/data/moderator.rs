@@ -69,9 +69,7 @@ pub enum ModeratorError {
         k: usize,
     },
     /// A filter is not of the form `name=value` or `name!=value`.
-    #[error(
-        "filter {0:?} is not of the form MODERATOR=VALUE or MODERATOR!=VALUE, e.g. outcome=PB"
-    )]
+    #[error("filter {0:?} is not of the form MODERATOR=VALUE or MODERATOR!=VALUE, e.g. outcome=PB")]
     BadFilter(String),
     /// A filter keeps no study.
     #[error("no study is kept by --filter {filter}; the values of '{name}' present are: {}", .present.join(", "))]

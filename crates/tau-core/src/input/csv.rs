@@ -604,9 +604,11 @@ mod tests {
 
     #[test]
     fn a_measure_column_must_hold_one_measure() {
-        let (file, _, _) =
-            parse_csv_with("study,measure,yi,vi\nA,GEN,1,1\nB,,1,1\n", CsvOptions::default())
-                .expect("valid");
+        let (file, _, _) = parse_csv_with(
+            "study,measure,yi,vi\nA,GEN,1,1\nB,,1,1\n",
+            CsvOptions::default(),
+        )
+        .expect("valid");
         assert_eq!(file.measure.as_deref(), Some("GEN"));
         let err = parse_csv("study,measure,yi,vi\nA,GEN,1,1\nB,SMD,1,1\n").expect_err("two");
         assert!(err.to_string().contains("since line 2"), "{err}");
