@@ -453,6 +453,7 @@ fn every_json_result_carries_its_provenance() {
         let provenance = &report["provenance"];
         assert_eq!(provenance["tau_version"], env!("CARGO_PKG_VERSION"));
         let command_line = strings(&provenance["command_line"]);
+        assert_eq!(command_line[0], "tau");
         assert_eq!(&command_line[1..=args.len()], args, "{args:?}");
         assert!(command_line.ends_with(&["--format".into(), "json".into()]));
         let input = &provenance["input"];

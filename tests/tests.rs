@@ -23,4 +23,5 @@ mod properties;
 mod published;
 mod readme_walkthrough;
 mod real_data;
+mod report_snapshot;
 mod simulate;

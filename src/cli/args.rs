@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use super::CliError;
 use super::output::{io_reason, note, warn};
 use super::provenance;
+use tau_core::Kinded;
 use tau_core::data::dataset::{self, Dataset, LoadOptions};
 use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
@@ -134,7 +135,7 @@ impl InputArgs {
         } else {
             dataset::load_json_with(&text, &options)
         };
-        let data = result.map_err(|e| CliError::Input(e.in_file(&name)))?;
+        let data = result.map_err(|e| CliError::of_kind(e.kind(), e.in_file(&name)))?;
         if let Some(csv) = &data.csv {
             if csv.is_unusual() {
                 note(&format!("{name}: read as CSV, {}", csv.dialect()));

@@ -54,11 +54,8 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
         },
         permutations: None,
     };
-    let result = regress(&data, &options, &|_| {})
-        .map_err(|e| super::regress::cli_error(e).with_file(&name))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    let result = regress(&data, &options).map_err(|e| CliError::from(e).with_file(&name))?;
+    super::output::warn_analysis(&result.warnings);
     let svg = bubble_svg(
         &result,
         &BubbleOptions {

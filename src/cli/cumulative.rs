@@ -39,9 +39,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
         &args.model.options(),
     )
     .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {
         let title = result
             .title

@@ -127,10 +127,10 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let file = args.input.display_name();
     let fits = options.fits(&args.model.options());
-    let mut warnings: Vec<String> = Vec::new();
-    let known = data.warnings.len();
-    let mut note = |all: &[String]| {
-        for w in all.iter().skip(known) {
+    // Each analysis warning once, however many models report it.
+    let mut warnings: Vec<tau_core::Warning> = Vec::new();
+    let mut note = |all: &[tau_core::Warning]| {
+        for w in all.iter().filter(|w| !w.is_about_data()) {
             if !warnings.contains(w) {
                 warnings.push(w.clone());
             }
@@ -143,7 +143,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
             tau2: Tau2Mode::Separate,
             levels: args.levels.clone(),
         };
-        subgroup(data, &spec).map_err(|e| super::subgroup::cli_error(e).with_file(&file))
+        subgroup(data, &spec).map_err(|e| CliError::from(e).with_file(&file))
     };
     // Studies without a value of the moderator are left out (with subgroup's warning).
     let data = match &args.by {
@@ -179,9 +179,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
             subgroups.push(result);
         }
     }
-    for warning in &warnings {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&warnings);
     let fitted: Vec<Fitted> = fits
         .iter()
         .enumerate()

@@ -9,7 +9,6 @@ use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
 use tau_core::report;
-use tau_core::sensitivity::SensitivityError;
 
 /// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
@@ -25,18 +24,6 @@ pub struct LeaveOneOutArgs {
     plot: Option<PathBuf>,
 }
 
-impl From<SensitivityError> for CliError {
-    fn from(e: SensitivityError) -> Self {
-        match e {
-            SensitivityError::Fit(source) => CliError::from(source),
-            SensitivityError::TooFewStudies { .. } | SensitivityError::BadOrder(_) => {
-                CliError::Input(e.to_string())
-            }
-            _ => CliError::Analysis(e.to_string()),
-        }
-    }
-}
-
 /// Runs `tau leave-one-out`.
 pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
@@ -45,9 +32,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {
         let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
         let x_label = format!(

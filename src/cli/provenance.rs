@@ -47,7 +47,8 @@ pub struct InputProvenance {
 pub struct Provenance {
     /// tau's version.
     pub tau_version: &'static str,
-    /// The full command line, one argument per element.
+    /// The full command line, one argument per element; the program as its
+    /// file name (`tau`), not the path it was started from.
     pub command_line: Vec<String>,
     /// The input, for commands that read one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,7 +75,13 @@ pub fn current() -> Provenance {
     Provenance {
         tau_version: tau_core::settings::VERSION,
         command_line: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
+            .enumerate()
+            .map(|(i, arg)| {
+                let program = (i == 0)
+                    .then(|| std::path::Path::new(&arg).file_stem().map(|s| s.to_owned()))
+                    .flatten();
+                program.unwrap_or(arg).to_string_lossy().into_owned()
+            })
             .collect(),
         input: INPUT.get(),
     }

@@ -7,7 +7,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use tau_core::report;
-use tau_core::subgroup::{SubgroupError, SubgroupOptions, Tau2Mode, subgroup};
+use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
 #[derive(Debug, Args)]
@@ -40,10 +40,8 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         levels: args.levels.clone(),
     };
     let result = subgroup(&data, &options)
-        .map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::subgroup::text(&result),
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
@@ -52,17 +50,4 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         }
     };
     emit(args.output.output.as_deref(), &text)
-}
-
-/// A subgroup error as a CLI error: bad moderators and levels are input errors.
-pub(super) fn cli_error(e: SubgroupError) -> CliError {
-    match e {
-        SubgroupError::Level { ref source, .. } | SubgroupError::Common { ref source, .. } => {
-            match CliError::from(source.clone()) {
-                CliError::Input(_) => CliError::Input(e.to_string()),
-                _ => CliError::Analysis(e.to_string()),
-            }
-        }
-        _ => CliError::Input(e.to_string()),
-    }
 }

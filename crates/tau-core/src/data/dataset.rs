@@ -74,7 +74,7 @@ pub struct Dataset {
     /// The studies, in file order.
     pub studies: Vec<Study>,
     /// Things the user should know (zero-cell corrections, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
     /// The records of the file that are not among `studies`, and why.
     pub left_out: Vec<LeftOut>,
     /// How a CSV file was read (`None` for JSON and data built in code).
@@ -265,6 +265,12 @@ pub enum LoadError {
         /// How many more were found but not listed.
         unlisted: usize,
     },
+}
+
+impl crate::Kinded for LoadError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
 }
 
 impl LoadError {
@@ -572,20 +578,14 @@ impl<'a> Builder<'a> {
         }
         let mut warnings = Vec::new();
         if !self.corrected.is_empty() {
-            warnings.push(format!(
-                "1/2 added to every cell of {} table{} with a zero cell: {}",
-                self.corrected.len(),
-                if self.corrected.len() == 1 { "" } else { "s" },
-                self.corrected.join(", ")
-            ));
+            warnings.push(crate::Warning::ZeroCells {
+                studies: self.corrected,
+            });
         }
         if !self.omitted.is_empty() {
-            warnings.push(format!(
-                "left out {} record{} with missing effect data (as metafor's na.action = \"na.omit\"; pass --strict to stop instead): {}",
-                self.omitted.len(),
-                if self.omitted.len() == 1 { "" } else { "s" },
-                moderator::list_labels(&self.omitted)
-            ));
+            warnings.push(crate::Warning::MissingEffectData {
+                records: self.omitted,
+            });
         }
         Ok(Dataset {
             title,

@@ -28,6 +28,7 @@
 mod common;
 mod separate;
 
+use crate::Warning;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
@@ -157,7 +158,7 @@ pub struct SubgroupResult {
     /// How it was computed.
     pub settings: SubgroupSettings,
     /// Things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Why a subgroup analysis failed.
@@ -211,7 +212,40 @@ pub enum SubgroupError {
     },
 }
 
+impl crate::Kinded for SubgroupError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            SubgroupError::Level { source, .. } | SubgroupError::Common { source, .. } => {
+                crate::Kinded::kind(source)
+            }
+            _ => crate::ErrorKind::Input,
+        }
+    }
+}
+
 /// Runs the subgroup analysis of `options` on `dataset`.
+///
+/// ```
+/// use tau_core::data::dataset::load_json;
+/// use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
+///
+/// let dataset = load_json(r#"{"measure": "GEN", "studies": [
+///     {"study": "A", "yi": 0.1, "vi": 0.04, "moderators": {"arm": "x"}},
+///     {"study": "B", "yi": 0.3, "vi": 0.05, "moderators": {"arm": "x"}},
+///     {"study": "C", "yi": 0.6, "vi": 0.03, "moderators": {"arm": "y"}},
+///     {"study": "D", "yi": 0.8, "vi": 0.06, "moderators": {"arm": "y"}}
+/// ]}"#, None)?;
+/// let options = SubgroupOptions {
+///     fit: Default::default(),
+///     by: "arm".into(),
+///     tau2: Tau2Mode::Separate,
+///     levels: None,
+/// };
+/// let result = subgroup(&dataset, &options)?;
+/// assert_eq!(result.groups.len(), 2);
+/// assert!(result.q_between_p.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn subgroup(
     dataset: &Dataset,
     options: &SubgroupOptions,
@@ -219,7 +253,7 @@ pub fn subgroup(
     let column = moderator::column(dataset, &options.by)?;
     let used: Vec<usize> = (0..dataset.studies.len()).collect();
     let nearly_unique = match moderator::check_categorical(dataset, &options.by, &column, &used) {
-        Err(e @ ModeratorError::NearlyUnique { .. }) => Some(e.to_string()),
+        Err(e @ ModeratorError::NearlyUnique { .. }) => Some(Warning::NearlyUnique(e.to_string())),
         other => other.map(|()| None)?,
     };
     let levels = order_levels(moderator::groups(&column), options)?;
@@ -233,17 +267,10 @@ pub fn subgroup(
     let mut warnings = dataset.warnings.clone();
     warnings.extend(nearly_unique);
     if !dropped.is_empty() {
-        warnings.push(format!(
-            "{} {} without a value of '{}' left out: {}",
-            dropped.len(),
-            if dropped.len() == 1 {
-                "study"
-            } else {
-                "studies"
-            },
-            options.by,
-            list_labels(&dropped)
-        ));
+        warnings.push(Warning::NoGroup {
+            by: options.by.clone(),
+            studies: dropped.clone(),
+        });
     }
     let outcome = match options.tau2 {
         Tau2Mode::Separate => separate::fit_separate(dataset, options, &levels)?,
@@ -335,7 +362,7 @@ struct Outcome {
     groups: Vec<GroupResult>,
     between: Option<Between>,
     tau2_common: Option<f64>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 type Levels = [(String, Vec<usize>)];

@@ -1,10 +1,10 @@
 //! Subgroups with a separate τ² each (see the parent module for the formulas).
 
+use crate::Warning;
 use crate::par::*;
 
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
-use crate::data::moderator::list_labels;
 use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::model::{FitOptions, Test, fit, intercept_design};
 
@@ -33,22 +33,17 @@ pub(super) fn fit_separate(
         .map(|g| g.level.clone())
         .collect();
     if !single.is_empty() {
-        warnings.push(format!(
-            "one study only, so no tau^2 or I^2 and a normal-theory CI{}: {}",
-            if options.fit.test == Test::Knha {
-                " (Knapp-Hartung needs k >= 2)"
-            } else {
-                ""
-            },
-            list_labels(&single)
-        ));
+        warnings.push(Warning::SingleStudyGroups {
+            levels: single,
+            common_tau2: false,
+            knha: options.fit.test == Test::Knha,
+        });
     }
     if !reset.is_empty() {
-        warnings.push(format!(
-            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
-            options.fit.method.name(),
-            list_labels(&reset)
-        ));
+        warnings.push(Warning::ResetToZero {
+            method: options.fit.method,
+            levels: reset,
+        });
     }
     Ok(Outcome {
         between: q_between(&groups),
