@@ -212,6 +212,74 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
+        &["two_spellings.csv"],
+        2,
+        &["line 1, column 3 (SD 1)", "both read as the field \"sd1\""],
+    ),
+    case(
+        &["two_measures.csv"],
+        2,
+        &["line 3, column 2 (measure)", "since line 2"],
+    ),
+    case(
+        &["decimal_comma_in_comma_file.csv"],
+        2,
+        &[
+            "line 2, column 2 (yi)",
+            "which has a decimal comma",
+            "';' separators",
+        ],
+    ),
+    case(
+        &["point_in_decimal_comma_file.csv"],
+        2,
+        &[
+            "line 3, column 2 (yi)",
+            "writes decimals with a comma",
+            "--decimal .",
+        ],
+    ),
+    case(
+        &["means_no_measure.csv"],
+        2,
+        &["SMD or MD", "--measure SMD", "# measure: SMD"],
+    ),
+    case(
+        &["missing_effect.csv", "--strict"],
+        2,
+        &["line 3, column 3 (vi): study 'Berg' (record 2): vi is missing"],
+    ),
+    case(
+        &["missing_effect.csv", "--exclude", "ames"],
+        2,
+        &[
+            "--exclude \"ames\": no study has this label",
+            "Ames, Berg, Cole, Dunn",
+        ],
+    ),
+    case(
+        &["missing_effect.csv", "--filter", "outcome=XX"],
+        2,
+        &["no study is kept by --filter outcome=XX", "PB, SR"],
+    ),
+    case(
+        &["all_missing.csv"],
+        2,
+        &["no study is left", "'Berg' (vi missing)"],
+    ),
+    // Moderators that look like misread numbers: pooling ignores them (the
+    // note lists them); regress refuses them (tests/real_data.rs, docs/errors.md).
+    case(
+        &["decimal_comma_moderator.csv"],
+        0,
+        &["columns read as moderators: 'hours'"],
+    ),
+    case(
+        &["nearly_unique.csv"],
+        0,
+        &["columns read as moderators: 'dose'"],
+    ),
+    case(
         &["bad_number.csv"],
         2,
         &[

@@ -123,6 +123,13 @@ fn studies(n: usize) -> &'static str {
     if n == 1 { "study" } else { "studies" }
 }
 
+/// Level names in quotes, so that a level such as `both` is not read as
+/// part of the sentence: "'both', 'none'".
+fn quoted_levels(levels: &[String]) -> String {
+    let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
+    list_labels(&quoted)
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -174,7 +181,7 @@ impl fmt::Display for Warning {
                 f,
                 "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
                 method.name(),
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::Tau2AtZero { method } => write!(
                 f,
@@ -218,7 +225,7 @@ impl fmt::Display for Warning {
             } => write!(
                 f,
                 "one study only, so no tau^2 or I^2 of its own (its estimate uses the common tau^2): {}",
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::SingleStudyGroups { levels, knha, .. } => write!(
                 f,
@@ -228,7 +235,7 @@ impl fmt::Display for Warning {
                 } else {
                     ""
                 },
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::RefitFailed { what, study, error } => write!(
                 f,

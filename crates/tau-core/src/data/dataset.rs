@@ -361,6 +361,9 @@ struct Builder<'a> {
     seen: Vec<FilterSeen>,
     /// The moderator names met, while a filter has not found its moderator.
     names: std::collections::BTreeSet<String>,
+    /// Every record's label, in file order, while exclusions are asked for
+    /// (for the message when one names no study).
+    labels: Vec<String>,
     /// Per exclusion, whether a record had its label.
     excluded: Vec<bool>,
     left_out: Vec<LeftOut>,
@@ -398,6 +401,7 @@ impl<'a> Builder<'a> {
                 .collect(),
             excluded: vec![false; options.exclude.len()],
             names: std::collections::BTreeSet::new(),
+            labels: Vec::new(),
             left_out: Vec::new(),
             omitted: Vec::new(),
             next_index: 0,
@@ -492,6 +496,9 @@ impl<'a> Builder<'a> {
                 reason = Some(format!("filter {filter}"));
             }
         }
+        if !self.options.exclude.is_empty() {
+            self.labels.push(record.study.clone());
+        }
         for (label, seen) in self.options.exclude.iter().zip(&mut self.excluded) {
             if *label == record.study {
                 *seen = true;
@@ -527,15 +534,9 @@ impl<'a> Builder<'a> {
             .zip(&self.excluded)
             .find_map(|(label, seen)| (!seen).then_some(label))
         {
-            let labels: Vec<String> = self
-                .studies
-                .iter()
-                .map(|s| s.label().to_owned())
-                .chain(self.left_out.iter().map(|l| l.study.clone()))
-                .collect();
             return Err(LoadError::UnknownExclusion(
                 label.clone(),
-                moderator::list_labels(&labels),
+                moderator::list_labels(&self.labels),
             ));
         }
         if self.studies.is_empty() && self.issues.is_empty() && !self.left_out.is_empty() {
