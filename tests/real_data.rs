@@ -489,3 +489,54 @@ fn every_json_result_carries_its_provenance() {
         env!("CARGO_PKG_VERSION")
     );
 }
+
+/// Feature 8: a moderator claim re-checked without each study. Expected:
+/// tests/fixtures/moderator_loo.json (generate_moderator_loo.R: metafor's
+/// rma(mods = ~ ablat, subset = -i) and per-level rma + EE Q across levels).
+#[test]
+fn leave_one_out_recomputes_the_moderator_test() {
+    let fx: Value = fixture("moderator_loo.json");
+    for (args, key) in [
+        (["--mods", "ablat"], "QM"),
+        (["--by", "alloc"], "Q_between"),
+    ] {
+        let (report, _) = json(&[&["leave-one-out", "studies/bcg.json"][..], &args].concat());
+        let expected = &fx[key];
+        assert_eq!(report["statistic"], key);
+        assert!(close(
+            num(&report["all"]["statistic"]),
+            num(&expected["all"][0])
+        ));
+        assert!(close(num(&report["all"]["p"]), num(&expected["all"][1])));
+        let rows = report["studies"].as_array().unwrap();
+        assert_eq!(rows.len(), 13);
+        for (i, row) in rows.iter().enumerate() {
+            let (s, p) = (num(&row["statistic"]), num(&row["p"]));
+            assert!(
+                close(s, num(&expected["statistic"][i])) && close(p, num(&expected["p"][i])),
+                "{key} without {}: tau {s} (p {p}), metafor {} (p {})",
+                row["study"],
+                expected["statistic"][i],
+                expected["p"][i]
+            );
+        }
+    }
+    tau()
+        .args(["leave-one-out", "studies/bcg.json", "--by", "alloc"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Leave-one-out: the test of subgroup differences by 'alloc'",
+        ));
+    tau()
+        .args([
+            "leave-one-out",
+            "studies/bcg.json",
+            "--by",
+            "alloc",
+            "--mods",
+            "ablat",
+        ])
+        .assert()
+        .code(2);
+}

@@ -52,6 +52,7 @@ from_kinded!(
     tau_core::model::FitError,
     tau_core::bias::BiasError,
     tau_core::sensitivity::SensitivityError,
+    tau_core::sensitivity::moderator_test::ModeratorTestError,
     tau_core::regression::RegressionError,
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,

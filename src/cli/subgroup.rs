@@ -6,7 +6,9 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
+use tau_core::regression::permutation::PermutationSpec;
 use tau_core::report;
+use tau_core::subgroup::permutation::permutation_test;
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
@@ -24,6 +26,13 @@ pub struct SubgroupArgs {
     /// The order of the subgroups: every level of --by, once (default: sorted).
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     levels: Option<Vec<String>>,
+    /// Permutation test of the subgroup differences with N iterations: the
+    /// levels dealt to the studies at random, Q_between refitted, e.g. 1000.
+    #[arg(long, value_name = "N")]
+    permutations: Option<usize>,
+    /// Seed of the permutation test (default: drawn at random and reported).
+    #[arg(long, requires = "permutations")]
+    seed: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -39,8 +48,15 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         tau2: args.tau2,
         levels: args.levels.clone(),
     };
-    let result = subgroup(&data, &options)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let fail = |e| CliError::from(e).with_file(&args.input.display_name());
+    let mut result = subgroup(&data, &options).map_err(fail)?;
+    if let Some(iterations) = args.permutations {
+        let spec = PermutationSpec {
+            iterations,
+            seed: args.seed.unwrap_or_else(rand::random),
+        };
+        result.permutation = Some(permutation_test(&data, &options, &result, &spec).map_err(fail)?);
+    }
     super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::subgroup::text(&result),

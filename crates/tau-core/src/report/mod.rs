@@ -5,6 +5,7 @@ pub mod bias;
 pub mod csv;
 pub mod fixed;
 pub mod json;
+pub mod moderator_test;
 pub mod regression;
 pub mod sensitivity;
 pub mod simulate;

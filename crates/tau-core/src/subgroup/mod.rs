@@ -26,6 +26,7 @@
 //! CIs are computed, so that thousands of levels stay fast.
 
 mod common;
+pub mod permutation;
 mod separate;
 
 use crate::Warning;
@@ -153,6 +154,10 @@ pub struct SubgroupResult {
     /// The shared τ² (common τ² only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tau2_common: Option<f64>,
+    /// The permutation test of Q_between, when asked for
+    /// ([`permutation::permutation_test`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permutation: Option<permutation::SubgroupPermutation>,
     /// Studies left out because the moderator is missing.
     pub dropped: Vec<String>,
     /// How it was computed.
@@ -198,6 +203,9 @@ pub enum SubgroupError {
         /// The levels there are, sorted.
         available: Vec<String>,
     },
+    /// The permutation test of subgroup differences could not be run.
+    #[error("--permutations: {0}")]
+    Permutation(String),
     /// Common τ² with too few or too many levels.
     #[error(
         "--tau2 common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
@@ -218,6 +226,8 @@ impl crate::Kinded for SubgroupError {
             SubgroupError::Level { source, .. } | SubgroupError::Common { source, .. } => {
                 crate::Kinded::kind(source)
             }
+            // As the permutation test of a meta-regression: a failed analysis.
+            SubgroupError::Permutation(_) => crate::ErrorKind::Analysis,
             _ => crate::ErrorKind::Input,
         }
     }
@@ -299,6 +309,7 @@ pub fn subgroup(
             "chisq"
         },
         tau2_common: outcome.tau2_common,
+        permutation: None,
         dropped,
         settings: SubgroupSettings {
             by: options.by.clone(),
