@@ -135,7 +135,15 @@ pub fn parse_csv_with(
         .map_err(|e| csv_error(&e, &lines, None))?;
     let decimal = match options.decimal {
         Some(mark) => mark,
-        None if separator != b',' && rows.iter().flatten().any(is_decimal_comma) => ',',
+        None if separator != b','
+            && rows.iter().any(|row| {
+                row.iter()
+                    .enumerate()
+                    .any(|(i, cell)| i != study_column && is_decimal_comma(cell))
+            }) =>
+        {
+            ','
+        }
         None => '.',
     };
     let mut studies = Vec::new();
