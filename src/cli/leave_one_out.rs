@@ -6,11 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
 use tau_core::regression::{DesignSpec, RegressionOptions};
-use tau_core::report;
 use tau_core::sensitivity::moderator_test::{ModeratorTest, moderator_leave_one_out};
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode};
 
@@ -65,15 +64,7 @@ fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<()
     let result = moderator_leave_one_out(&data, test)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let output = args.output.output.as_deref();
-    let text = match args.output.format {
-        Format::Text => report::moderator_test::text(&result),
-        Format::Json => return super::output::emit_json(output, &result),
-        Format::Csv => {
-            report::moderator_test::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(output, &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 /// Runs `tau leave-one-out`.
@@ -98,15 +89,9 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
             title,
             &x_label,
             &result.studies,
-            Some(result.overall.estimate),
+            Some(result.overall.estimate.value),
         )?;
         write_plot(path, &svg, DEFAULT_DPI)?;
     }
-    let text = match args.output.format {
-        Format::Text => report::sensitivity::leave_one_out_report(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => report::sensitivity::refit_csv(&result.studies)
-            .map_err(|e| CliError::Output(e.to_string()))?,
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::CliError;
+use tau_core::report::{Format, Report, write_report};
 
 /// Writes `contents` to `path` atomically.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
@@ -86,12 +87,21 @@ pub fn emit_with(
     }
 }
 
-/// Writes a result as pretty JSON to a file (atomically) or to standard
-/// output, streamed through a buffer, with the run's provenance added as
-/// its `provenance` member.
-pub fn emit_json<T: serde::Serialize>(path: Option<&Path>, result: &T) -> Result<(), CliError> {
-    let with = super::provenance::WithProvenance::new(result);
-    emit_with(path, |w| tau_core::report::json::write_json(w, &with))
+/// Writes a result's report in `format` to a file (atomically) or to
+/// standard output: the one place where `--format` is applied. JSON gets
+/// the run's provenance as its last member.
+pub fn emit_report<R: Report + serde::Serialize + ?Sized>(
+    path: Option<&Path>,
+    format: Format,
+    report: &R,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => {
+            let with = super::provenance::WithProvenance::new(report);
+            emit_with(path, |w| tau_core::report::json::write_json(w, &with))
+        }
+        _ => emit_with(path, |w| write_report(report, format, w)),
+    }
 }
 
 /// Prints a note (what was read, and how) on standard error.

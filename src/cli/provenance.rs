@@ -93,13 +93,13 @@ fn hex(bytes: &[u8]) -> String {
 
 /// A result with the run's provenance as one more member.
 #[derive(Serialize)]
-pub struct WithProvenance<'a, T: Serialize> {
+pub struct WithProvenance<'a, T: Serialize + ?Sized> {
     #[serde(flatten)]
     result: &'a T,
     provenance: Provenance,
 }
 
-impl<'a, T: Serialize> WithProvenance<'a, T> {
+impl<'a, T: Serialize + ?Sized> WithProvenance<'a, T> {
     /// `result` with the provenance recorded so far.
     pub fn new(result: &'a T) -> Self {
         WithProvenance {

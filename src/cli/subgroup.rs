@@ -4,10 +4,9 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use tau_core::regression::permutation::PermutationSpec;
-use tau_core::report;
 use tau_core::subgroup::permutation::permutation_test;
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
@@ -58,12 +57,5 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         result.permutation = Some(permutation_test(&data, &options, &result, &spec).map_err(fail)?);
     }
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::subgroup::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::subgroup::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

@@ -84,6 +84,28 @@ pub fn parse_csv_with(
     text: &str,
     options: CsvOptions,
 ) -> Result<(StudyFile, SourceMap<'static>, CsvInfo), ReadError> {
+    let line_one = |message: String| ReadError::Csv {
+        line: 1,
+        column: None,
+        message,
+    };
+    if let Some(message) = super::binary_content(text.as_bytes()) {
+        return Err(line_one(message.into()));
+    }
+    if text.trim_start().starts_with(['{', '[']) {
+        return Err(line_one(
+            "the file holds JSON, not CSV (it starts with '{' or '['); give it the extension .json"
+                .into(),
+        ));
+    }
+    // Old Mac line ends (CR only): the csv reader splits the rows but lines
+    // are counted by LF, so every line number would be 1.
+    let text: std::borrow::Cow<str> = if text.contains('\r') && !text.contains('\n') {
+        text.replace('\r', "\n").into()
+    } else {
+        text.into()
+    };
+    let text = &*text;
     if text.trim().is_empty() {
         return Err(ReadError::Csv {
             line: 1,
@@ -124,7 +146,7 @@ pub fn parse_csv_with(
             column: None,
             message: format!(
                 "no \"study\" column in the header ({}); {remedy}",
-                raw_headers.join(", ")
+                super::list_bounded(&raw_headers)
             ),
         });
     };
@@ -156,7 +178,13 @@ pub fn parse_csv_with(
         let line = lines.line_of(row);
         let mut record = Record::default();
         for (column, (header, cell)) in headers.iter().zip(row.iter()).enumerate() {
-            let at = || Some(format!("{} ({})", column + 1, raw_headers[column]));
+            let at = || {
+                Some(format!(
+                    "{} ({})",
+                    column + 1,
+                    super::bounded(&raw_headers[column])
+                ))
+            };
             if column == study_column {
                 record.study = cell.to_owned();
                 continue;
@@ -169,7 +197,8 @@ pub fn parse_csv_with(
                     line,
                     column: Some((column + 1).to_string()),
                     message: format!(
-                        "this column has no name in the header but holds {cell:?}; name the column in the header"
+                        "this column has no name in the header but holds {}; name the column in the header",
+                        super::quote_bounded(cell)
                     ),
                 });
             }
@@ -230,6 +259,7 @@ pub fn parse_csv_with(
     if studies.is_empty() {
         return Err(ReadError::Empty);
     }
+    check_effect_columns(&headers, &studies)?;
     let measure_from = match (&comments.measure, measure_column) {
         (Some(_), _) => Some("comment"),
         (None, Some(_)) if file_measure.is_some() => Some("column"),
@@ -390,15 +420,17 @@ fn canonical_headers(raw: &[String]) -> (Vec<String>, Vec<(String, String)>) {
     (headers, renamed)
 }
 
-/// The field a header is a spelling of, if any.
+/// The field a header is a spelling of, if any. Cheap for the long names of
+/// wide sheets: one short string per header, none for the fields.
 fn variant_of(header: &str) -> Option<&'static str> {
-    let squeeze = |s: &str| -> String {
-        s.chars()
-            .filter(|c| !matches!(c, ' ' | '_' | '-' | '.'))
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let key = squeeze(header);
+    if header.len() > 24 {
+        return None;
+    }
+    let key: String = header
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect();
     let key = match key.strip_prefix("mean") {
         Some(group @ ("1" | "2")) => format!("m{group}"),
         _ => key,
@@ -407,37 +439,94 @@ fn variant_of(header: &str) -> Option<&'static str> {
         .into_iter()
         .chain(NUMERIC_FIELDS)
         .filter(|field| field.len() > 1)
-        .find(|field| squeeze(field) == key)
+        .find(|field| key.chars().eq(field.chars().filter(|c| *c != '_')))
 }
 
-/// Rejects a header that names a column twice (after renaming).
+/// Rejects a header that names a column twice, after renaming (a hash map:
+/// headers of hundreds of thousands of columns are checked in linear time).
 fn check_headers(headers: &[String], raw: &[String], line: usize) -> Result<(), ReadError> {
+    let mut seen = std::collections::HashMap::with_capacity(headers.len());
     for (second, name) in headers.iter().enumerate() {
         if name.is_empty() {
             continue;
         }
-        if let Some(first) = headers[..second].iter().position(|h| h == name) {
+        if let Some(first) = seen.insert(name.as_str(), second) {
             let message = if raw[first] == raw[second] {
                 format!(
-                    "the header names {name:?} twice (columns {} and {}); give each column its own name",
+                    "the header names {} twice (columns {} and {}); give each column its own name",
+                    super::quote_bounded(name),
                     first + 1,
                     second + 1
                 )
             } else {
                 format!(
-                    "columns {} ({:?}) and {} ({:?}) both read as the field {name:?}; rename or remove one",
+                    "columns {} ({}) and {} ({}) both read as the field {name:?}; rename or remove one",
                     first + 1,
-                    raw[first],
+                    super::quote_bounded(&raw[first]),
                     second + 1,
-                    raw[second]
+                    super::quote_bounded(&raw[second])
                 )
             };
             return Err(ReadError::Csv {
                 line,
-                column: Some(format!("{} ({})", second + 1, raw[second])),
+                column: Some(format!("{} ({})", second + 1, super::bounded(&raw[second]))),
                 message,
             });
         }
+    }
+    Ok(())
+}
+
+/// When no column is named like a record field, says why no study has
+/// effect data: columns named like fields but for case or spaces (`YI`), or a
+/// sheet with the studies as columns (labels such as `yi` in the study column).
+fn check_effect_columns(headers: &[String], studies: &[Record]) -> Result<(), ReadError> {
+    let like = |name: &str| {
+        NUMERIC_FIELDS
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(name.trim()))
+    };
+    let any_field = headers.iter().any(|h| NUMERIC_FIELDS.contains(&h.as_str()));
+    // With some fields given, only yi, vi and sei are flagged: `N` beside
+    // yi and vi may well be a moderator.
+    let look_alikes: Vec<String> = headers
+        .iter()
+        .filter_map(|h| {
+            let field = like(h).filter(|f| **f != h.as_str())?;
+            let flagged = !any_field || ["yi", "vi", "sei"].contains(field);
+            (flagged && !headers.iter().any(|other| other == field))
+                .then(|| format!("{} looks like {field}", super::quote_bounded(h)))
+        })
+        .collect();
+    if any_field && look_alikes.is_empty() {
+        return Ok(());
+    }
+    if !look_alikes.is_empty() {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message: format!(
+                "{}; rename the column (field names are lower case, without spaces)",
+                look_alikes.join(", ")
+            ),
+        });
+    }
+    let field_rows = studies.iter().filter(|r| like(&r.study).is_some()).count();
+    if field_rows >= 2 {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message: format!(
+                "the sheet seems transposed: {field_rows} rows are labelled like record fields (e.g. {}) and the studies stand in the columns; put one study per row, with columns such as study, yi, vi",
+                super::quote_bounded(
+                    &studies
+                        .iter()
+                        .find(|r| like(&r.study).is_some())
+                        .map(|r| r.study.clone())
+                        .unwrap_or_default()
+                )
+            ),
+        });
     }
     Ok(())
 }
@@ -476,15 +565,18 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
 fn bad_number(cell: &str, decimal: char) -> String {
     if decimal == ',' {
         format!(
-            "expected a number, found {cell:?}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass --decimal . if the file uses points"
+            "expected a number, found {}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass --decimal . if the file uses points",
+            super::quote_bounded(cell)
         )
     } else if is_decimal_comma(cell) {
         format!(
-            "expected a number, found {cell:?}, which has a decimal comma; in a comma-separated file write 0.35, or save the file with ';' separators (Excel in most of Europe does) so that decimal commas are read"
+            "expected a number, found {}, which has a decimal comma; in a comma-separated file write 0.35, or save the file with ';' separators (Excel in most of Europe does) so that decimal commas are read",
+            super::quote_bounded(cell)
         )
     } else {
         format!(
-            "expected a number, found {cell:?}; write plain numbers such as 12 or 0.35 (a point as decimal mark, no thousands separators), and leave the cell empty if unknown"
+            "expected a number, found {}; write plain numbers such as 12 or 0.35 (a point as decimal mark, no thousands separators), and leave the cell empty if unknown",
+            super::quote_bounded(cell)
         )
     }
 }
