@@ -59,6 +59,7 @@ struct BiasJson {
     adjusted: Vec<Value>,
     settings: Value,
     warnings: Vec<String>,
+    provenance: Value,
 }
 
 #[derive(Deserialize)]

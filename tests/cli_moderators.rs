@@ -28,6 +28,7 @@ struct SubgroupJson {
     dropped: Vec<String>,
     settings: serde_json::Value,
     warnings: Vec<String>,
+    provenance: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +51,7 @@ struct GroupJson {
     q_p: f64,
     #[serde(rename = "I2")]
     i2: Option<f64>,
+    studies: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +88,7 @@ struct RegressionJson {
     dropped: Vec<String>,
     settings: RegressionSettingsJson,
     warnings: Vec<String>,
+    provenance: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -310,7 +313,7 @@ fn bad_moderators_are_input_errors_that_name_them() {
                 "--filter",
                 "alloc=randomised",
             ],
-            "--filter alloc=randomised: no study has alloc = \"randomised\"; the values present are: alternate, random, systematic",
+            "no study is kept by --filter alloc=randomised; the values of 'alloc' present are: alternate, random, systematic",
         ),
         (
             &[

@@ -27,5 +27,6 @@ mod plot_snapshot;
 mod properties;
 mod published;
 mod readme_walkthrough;
+mod real_data;
 mod report_snapshot;
 mod simulate;

@@ -7,11 +7,13 @@ use tau_core::report::Format;
 use clap::Args;
 
 use super::CliError;
-use super::output::{io_reason, warn};
+use super::output::{io_reason, note, warn};
+use super::provenance;
 use tau_core::Kinded;
-use tau_core::data::dataset::{self, Dataset};
-use tau_core::data::moderator;
+use tau_core::data::dataset::{self, Dataset, LoadOptions};
+use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
+use tau_core::input::csv::CsvOptions;
 use tau_core::model::{Control, FitOptions, Method, Test};
 
 /// The input file and how to read it.
@@ -24,9 +26,46 @@ pub struct InputArgs {
     #[arg(long, value_parser = parse_measure)]
     pub measure: Option<Measure>,
     /// Keep only the studies whose moderator has this value, e.g.
-    /// --filter outcome=PB; repeat it to require several.
-    #[arg(long = "filter", value_name = "MODERATOR=VALUE")]
-    pub filters: Vec<String>,
+    /// --filter outcome=PB, or does not (--filter outcome!=PB); repeat it to
+    /// require several. Applied before the records are checked.
+    #[arg(long = "filter", value_name = "MODERATOR=VALUE", value_parser = parse_filter)]
+    pub filters: Vec<Filter>,
+    /// Leave out the study with this label (repeatable), e.g. for a sensitivity check.
+    #[arg(long = "exclude", value_name = "LABEL")]
+    pub exclude: Vec<String>,
+    /// Stop at a record with missing effect data instead of leaving it out with a warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// CSV cell separator: ',', ';' or tab (default: found from the header line).
+    #[arg(long, value_name = "SEP", value_parser = parse_separator)]
+    pub sep: Option<u8>,
+    /// CSV decimal mark: '.' or ',' (default: ',' when a file not separated by
+    /// commas writes numbers such as 12,5; '.' otherwise).
+    #[arg(long, value_name = "MARK", value_parser = parse_decimal)]
+    pub decimal: Option<char>,
+}
+
+fn parse_filter(spec: &str) -> Result<Filter, String> {
+    Filter::parse(spec).map_err(|e| e.to_string())
+}
+
+fn parse_separator(text: &str) -> Result<u8, String> {
+    match text {
+        "," => Ok(b','),
+        ";" => Ok(b';'),
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => Err(format!(
+            "{text:?} is no separator tau reads; use ',', ';' or tab"
+        )),
+    }
+}
+
+fn parse_decimal(text: &str) -> Result<char, String> {
+    match text {
+        "." => Ok('.'),
+        "," => Ok(','),
+        _ => Err(format!("{text:?} is no decimal mark; use '.' or ','")),
+    }
 }
 
 fn parse_measure(name: &str) -> Result<Measure, String> {
@@ -83,20 +122,53 @@ impl InputArgs {
                 .trim_start()
                 .starts_with(['{', '[']),
         };
-        let result = if is_csv {
-            dataset::load_csv(&text, self.measure)
-        } else {
-            dataset::load_json(&text, self.measure)
+        let options = LoadOptions {
+            measure: self.measure,
+            filters: self.filters.clone(),
+            exclude: self.exclude.clone(),
+            strict: self.strict,
+            csv: CsvOptions {
+                separator: self.sep,
+                decimal: self.decimal,
+            },
         };
-        let mut data = result.map_err(|e| CliError::of_kind(e.kind(), e.in_file(&name)))?;
-        for filter in &self.filters {
-            data = moderator::apply_filter(&data, filter).map_err(|e| {
-                CliError::of_kind(e.kind(), format!("{name}: --filter {filter}: {e}"))
-            })?;
+        let result = if is_csv {
+            dataset::load_csv_with(&text, &options)
+        } else {
+            dataset::load_json_with(&text, &options)
+        };
+        let data = result.map_err(|e| CliError::of_kind(e.kind(), e.in_file(&name)))?;
+        if let Some(csv) = &data.csv {
+            if csv.is_unusual() {
+                note(&format!("{name}: read as CSV, {}", csv.dialect()));
+            }
+            if !csv.renamed.is_empty() {
+                let renamed: Vec<String> = csv
+                    .renamed
+                    .iter()
+                    .map(|(header, field)| format!("'{header}' as {field}"))
+                    .collect();
+                note(&format!(
+                    "{name}: columns read as record fields: {}",
+                    tau_core::input::list_bounded(&renamed)
+                ));
+            }
+            if !csv.moderator_columns.is_empty() {
+                let columns: Vec<String> = csv
+                    .moderator_columns
+                    .iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect();
+                note(&format!(
+                    "{name}: columns read as moderators: {}",
+                    tau_core::input::list_bounded(&columns)
+                ));
+            }
         }
         for warning in &data.warnings {
             warn(&format!("{name}: {warning}"));
         }
+        provenance::record_input(self, &text, &data);
         Ok(data)
     }
 }

@@ -53,6 +53,7 @@ from_kinded!(
     tau_core::bias::BiasError,
     tau_core::bias::selection::SelectionError,
     tau_core::sensitivity::SensitivityError,
+    tau_core::sensitivity::moderator_test::ModeratorTestError,
     tau_core::regression::RegressionError,
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,

@@ -1,4 +1,5 @@
-//! `tau leave-one-out`: the model refitted without each study in turn.
+//! `tau leave-one-out`: the model refitted without each study in turn, or
+//! (`--by`, `--mods`) a moderator test recomputed without each study.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,9 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
+use tau_core::regression::{DesignSpec, RegressionOptions};
+use tau_core::sensitivity::moderator_test::{ModeratorTest, moderator_leave_one_out};
+use tau_core::subgroup::{SubgroupOptions, Tau2Mode};
 
 /// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
@@ -19,12 +23,55 @@ pub struct LeaveOneOutArgs {
     #[command(flatten)]
     output: OutputArgs,
     /// Also draw the estimates as a forest-style plot in this file (.svg, .png or .pdf).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["by", "mods"])]
     plot: Option<PathBuf>,
+    /// Recompute the test of subgroup differences by this moderator (Q_between,
+    /// separate tau^2 per level) without each study, instead of the pooled estimate.
+    #[arg(long, value_name = "MODERATOR", conflicts_with = "mods")]
+    by: Option<String>,
+    /// Recompute the omnibus test (QM) of a meta-regression on these
+    /// moderators without each study, instead of the pooled estimate.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    mods: Option<Vec<String>>,
+}
+
+/// The moderator test `--by` or `--mods` asks for.
+fn moderator_test(args: &LeaveOneOutArgs) -> Option<ModeratorTest> {
+    let fit = args.model.options();
+    if let Some(by) = &args.by {
+        return Some(ModeratorTest::Subgroup(SubgroupOptions {
+            fit,
+            by: by.trim().to_owned(),
+            tau2: Tau2Mode::Separate,
+            levels: None,
+        }));
+    }
+    let mods = args.mods.as_ref()?;
+    Some(ModeratorTest::Regression(RegressionOptions {
+        fit,
+        design: DesignSpec {
+            moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
+            references: Vec::new(),
+            intercept: true,
+        },
+        permutations: None,
+    }))
+}
+
+/// `tau leave-one-out --by/--mods`.
+fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<(), CliError> {
+    let data = args.input.load()?;
+    let result = moderator_leave_one_out(&data, test)
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    super::output::warn_analysis(&result.warnings);
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 /// Runs `tau leave-one-out`.
 pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
+    if let Some(test) = moderator_test(args) {
+        return run_moderator_test(args, &test);
+    }
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }

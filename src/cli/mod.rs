@@ -14,6 +14,7 @@ pub mod leave_one_out;
 pub mod output;
 pub mod plot_output;
 pub mod pool;
+pub mod provenance;
 pub mod regress;
 pub mod robust;
 pub mod schema;

@@ -264,13 +264,25 @@ pub fn emit_with(
 }
 
 /// Writes a result's report in `format` to a file (atomically) or to
-/// standard output: the one place where `--format` is applied.
-pub fn emit_report<R: Report + ?Sized>(
+/// standard output: the one place where `--format` is applied. JSON gets
+/// the run's provenance as its last member.
+pub fn emit_report<R: Report + serde::Serialize + ?Sized>(
     path: Option<&Path>,
     format: Format,
     report: &R,
 ) -> Result<(), CliError> {
-    emit_with(path, |w| write_report(report, format, w))
+    match format {
+        Format::Json => {
+            let with = super::provenance::WithProvenance::new(report);
+            emit_with(path, |w| tau_core::report::json::write_json(w, &with))
+        }
+        _ => emit_with(path, |w| write_report(report, format, w)),
+    }
+}
+
+/// Prints a note (what was read, and how) on standard error.
+pub fn note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {message}");
 }
 
 /// Prints a warning on standard error. A closed standard error is ignored:

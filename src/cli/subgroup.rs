@@ -7,7 +7,9 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions};
+use tau_core::subgroup::permutation::permutation_test;
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
@@ -25,6 +27,13 @@ pub struct SubgroupArgs {
     /// The order of the subgroups: every level of --by, once (default: sorted).
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     levels: Option<Vec<String>>,
+    /// Permutation test of the subgroup differences with N iterations: the
+    /// levels dealt to the studies at random, Q_between refitted, e.g. 1000.
+    #[arg(long, value_name = "N")]
+    permutations: Option<usize>,
+    /// Seed of the permutation test (default: drawn at random and reported).
+    #[arg(long, requires = "permutations")]
+    seed: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -47,8 +56,8 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         Some(spec) => clustered(&data, spec, &args.input.display_name())?,
         None => data,
     };
-    let result = subgroup(&data, &options)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let fail = |e| CliError::from(e).with_file(&args.input.display_name());
+    let mut result = subgroup(&data, &options).map_err(fail)?;
     if let Some(spec) = spec {
         // The subgroup differences, robustly: the mixed-effects model with
         // the moderator as a factor (metafor robust(rma(yi, vi, mods = ~ factor(by)), cluster)).
@@ -71,6 +80,13 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
             &robust,
             "subgroup differences",
         );
+    }
+    if let Some(iterations) = args.permutations {
+        let spec = PermutationSpec {
+            iterations,
+            seed: args.seed.unwrap_or_else(rand::random),
+        };
+        result.permutation = Some(permutation_test(&data, &options, &result, &spec).map_err(fail)?);
     }
     super::output::warn_analysis(&result.warnings);
     emit_report(args.output.output.as_deref(), args.output.format, &result)

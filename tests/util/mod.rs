@@ -24,3 +24,12 @@ pub fn fixture<T: DeserializeOwned>(name: &str) -> T {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A JSON report without its `provenance` (which names the file and the
+/// command line), for comparing the results of two runs.
+pub fn without_provenance(stdout: &[u8]) -> serde_json::Value {
+    let mut json: serde_json::Value = serde_json::from_slice(stdout).expect("a JSON report");
+    let provenance = json.as_object_mut().and_then(|o| o.remove("provenance"));
+    assert!(provenance.is_some(), "the report has a provenance");
+    json
+}

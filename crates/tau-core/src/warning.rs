@@ -17,6 +17,15 @@ pub enum Warning {
         /// The studies corrected.
         studies: Vec<String>,
     },
+    /// Records with missing effect data left out (metafor `na.action = "na.omit"`);
+    /// a property of the data set.
+    MissingEffectData {
+        /// Each record: "'Lee' (record 4: vi missing)".
+        records: Vec<String>,
+    },
+    /// A categorical moderator with (nearly) one level per study: a number
+    /// misread as text, or a study identifier.
+    NearlyUnique(String),
     /// The sampling variances span 7 or more orders of magnitude (metafor `rma`, `evtol`).
     VarianceRatio {
         /// Largest over smallest sampling variance.
@@ -195,7 +204,9 @@ impl Warning {
     pub fn is_about_data(&self) -> bool {
         matches!(
             self,
-            Warning::ZeroCells { .. } | Warning::RepeatedLabels { .. }
+            Warning::ZeroCells { .. }
+                | Warning::MissingEffectData { .. }
+                | Warning::RepeatedLabels { .. }
         )
     }
 }
@@ -203,6 +214,13 @@ impl Warning {
 /// "1 study" or "3 studies".
 fn studies(n: usize) -> &'static str {
     if n == 1 { "study" } else { "studies" }
+}
+
+/// Level names in quotes, so that a level such as `both` is not read as
+/// part of the sentence: "'both', 'none'".
+fn quoted_levels(levels: &[String]) -> String {
+    let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
+    list_labels(&quoted)
 }
 
 impl fmt::Display for Warning {
@@ -215,6 +233,14 @@ impl fmt::Display for Warning {
                 if studies.len() == 1 { "" } else { "s" },
                 studies.join(", ")
             ),
+            Warning::MissingEffectData { records } => write!(
+                f,
+                "left out {} record{} with missing effect data (as metafor's na.action = \"na.omit\"; pass --strict to stop instead): {}",
+                records.len(),
+                if records.len() == 1 { "" } else { "s" },
+                list_labels(records)
+            ),
+            Warning::NearlyUnique(text) => f.write_str(text),
             Warning::VarianceRatio { ratio } => write!(
                 f,
                 "the largest sampling variance is {} the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors",
@@ -256,7 +282,7 @@ impl fmt::Display for Warning {
                 f,
                 "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
                 method.name(),
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::Tau2AtZero { method } => write!(
                 f,
@@ -300,7 +326,7 @@ impl fmt::Display for Warning {
             } => write!(
                 f,
                 "one study only, so no tau^2 or I^2 of its own (its estimate uses the common tau^2): {}",
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::SingleStudyGroups { levels, knha, .. } => write!(
                 f,
@@ -310,7 +336,7 @@ impl fmt::Display for Warning {
                 } else {
                     ""
                 },
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::RefitFailed { what, study, error } => write!(
                 f,

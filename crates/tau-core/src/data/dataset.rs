@@ -2,10 +2,14 @@
 //! every record's effect size computed, and every bad record reported with
 //! its label, index, field and position.
 
+use serde::Serialize;
+
+use crate::data::moderator::{self, Filter, ModeratorError};
 use crate::effect_size::measure::Measure;
-use crate::effect_size::{self, DataForm};
+use crate::effect_size::{self, DataForm, EffectSizeError};
+use crate::input::csv::{CsvInfo, CsvOptions};
 use crate::input::locate::SourceMap;
-use crate::input::{Moderators, Position, ReadError, Record, StudyFile};
+use crate::input::{Moderator, Moderators, Position, ReadError, Record, StudyFile};
 
 /// How many bad records are listed before the rest are only counted.
 pub const MAX_LISTED_ISSUES: usize = 20;
@@ -71,6 +75,38 @@ pub struct Dataset {
     pub studies: Vec<Study>,
     /// Things the user should know (zero-cell corrections, ...).
     pub warnings: Vec<crate::Warning>,
+    /// The records of the file that are not among `studies`, and why.
+    pub left_out: Vec<LeftOut>,
+    /// How a CSV file was read (`None` for JSON and data built in code).
+    pub csv: Option<CsvInfo>,
+}
+
+/// A record of the file left out of the analysis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOut {
+    /// The study label.
+    pub study: String,
+    /// 1-based record number in the file.
+    pub record: usize,
+    /// Why: `"filter g=x"`, `"excluded"`, or the missing field.
+    pub reason: String,
+}
+
+/// How to turn a file into a data set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadOptions {
+    /// Overrides the file's measure.
+    pub measure: Option<Measure>,
+    /// Keep only the records every filter keeps (applied before the
+    /// records are checked, so a bad record that is filtered out is no error).
+    pub filters: Vec<Filter>,
+    /// Leave out the records with these labels.
+    pub exclude: Vec<String>,
+    /// Stop at a record with missing effect data instead of leaving it out
+    /// with a warning (metafor's `na.action = "na.fail"` rather than `"na.omit"`).
+    pub strict: bool,
+    /// How to read CSV text.
+    pub csv: CsvOptions,
 }
 
 impl Dataset {
@@ -94,6 +130,8 @@ impl Dataset {
             measure,
             studies,
             warnings: Vec::new(),
+            left_out: Vec::new(),
+            csv: None,
         }
     }
 
@@ -202,9 +240,23 @@ pub enum LoadError {
     UnknownMeasure(String),
     /// Raw data but no measure to turn them into.
     #[error(
-        "the records hold {0} data but no measure is given: add \"measure\" to the file or pass --measure"
+        "the records hold {} data but no measure is given; the measures that fit these data are {}: pass --measure {first}, or name the measure in the file (JSON: \"measure\": \"{first}\"; CSV: a first line \"# measure: {first}\" or a measure column)",
+        .0.name(), .0.allowed(), first = .0.allowed().split([' ', ',']).next().unwrap_or("SMD")
     )]
-    NoMeasure(&'static str),
+    NoMeasure(DataForm),
+    /// A `--filter` cannot be applied.
+    #[error(transparent)]
+    Filter(#[from] ModeratorError),
+    /// An `--exclude` label names no study.
+    #[error(
+        "--exclude {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
+    )]
+    UnknownExclusion(String, String),
+    /// Every record was left out.
+    #[error(
+        "no study is left: {0}; check --filter and --exclude, or fill in the missing effect data"
+    )]
+    NothingLeft(String),
     /// One or more records are bad.
     #[error("{}", format_issues(.issues, *.unlisted))]
     Studies {
@@ -269,21 +321,54 @@ pub fn build(
     source: &SourceMap<'_>,
     measure: Option<Measure>,
 ) -> Result<Dataset, LoadError> {
-    let mut builder = Builder::new(source, measure, file.measure.as_deref())?;
+    let options = LoadOptions {
+        measure,
+        ..LoadOptions::default()
+    };
+    build_with(file, source, &options)
+}
+
+/// Computes the effect size of every record the options keep.
+pub fn build_with(
+    file: StudyFile,
+    source: &SourceMap<'_>,
+    options: &LoadOptions,
+) -> Result<Dataset, LoadError> {
+    let mut builder = Builder::new(source, options, file.measure.as_deref())?;
     for mut record in file.studies {
         builder.push(&mut record);
     }
     builder.finish(file.title, file.source)
 }
 
+/// What a filter met among the records: whether any had the moderator, and its values.
+#[derive(Debug, Default)]
+struct FilterSeen {
+    any: bool,
+    values: Vec<String>,
+}
+
 /// Turns records into studies one at a time, so that a file's records never
 /// need to be held all at once.
 struct Builder<'a> {
     source: &'a SourceMap<'a>,
+    options: &'a LoadOptions,
     /// The measure, once settled (by the caller, the file, or the first record's form).
     measure: Option<Measure>,
     /// Raw data met before any measure was given.
-    no_measure: Option<&'static str>,
+    no_measure: Option<DataForm>,
+    /// Per filter, what it met.
+    seen: Vec<FilterSeen>,
+    /// The moderator names met, while a filter has not found its moderator.
+    names: std::collections::BTreeSet<String>,
+    /// Every record's label, in file order, while exclusions are asked for
+    /// (for the message when one names no study).
+    labels: Vec<String>,
+    /// Per exclusion, whether a record had its label.
+    excluded: Vec<bool>,
+    left_out: Vec<LeftOut>,
+    /// Records left out for missing effect data (label and field).
+    omitted: Vec<String>,
     next_index: usize,
     studies: Vec<Study>,
     issues: Vec<StudyIssue>,
@@ -294,10 +379,10 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(
         source: &'a SourceMap<'a>,
-        measure: Option<Measure>,
+        options: &'a LoadOptions,
         file_measure: Option<&str>,
     ) -> Result<Builder<'a>, LoadError> {
-        let measure = match (measure, file_measure) {
+        let measure = match (options.measure, file_measure) {
             (Some(m), _) => Some(m),
             (None, Some(name)) => Some(
                 Measure::parse(name).ok_or_else(|| LoadError::UnknownMeasure(name.to_owned()))?,
@@ -306,8 +391,19 @@ impl<'a> Builder<'a> {
         };
         Ok(Builder {
             source,
+            options,
             measure,
             no_measure: None,
+            seen: options
+                .filters
+                .iter()
+                .map(|_| FilterSeen::default())
+                .collect(),
+            excluded: vec![false; options.exclude.len()],
+            names: std::collections::BTreeSet::new(),
+            labels: Vec::new(),
+            left_out: Vec::new(),
+            omitted: Vec::new(),
             next_index: 0,
             studies: Vec::new(),
             issues: Vec::new(),
@@ -319,7 +415,7 @@ impl<'a> Builder<'a> {
     fn push(&mut self, record: &mut Record) {
         let index = self.next_index;
         self.next_index += 1;
-        if self.no_measure.is_some() {
+        if self.no_measure.is_some() || self.leaves_out(record, index) {
             return;
         }
         // Control characters (ESC, NUL, line breaks) in a label would reach
@@ -350,7 +446,7 @@ impl<'a> Builder<'a> {
                     m
                 }
                 None => {
-                    self.no_measure = Some(form.name());
+                    self.no_measure = Some(form);
                     return;
                 }
             },
@@ -362,6 +458,21 @@ impl<'a> Builder<'a> {
                     self.corrected.push(record.study.clone());
                 }
                 self.studies.push(Study::new(record, form, es.yi, es.vi));
+            }
+            Err(problem @ (EffectSizeError::Missing { .. } | EffectSizeError::NoData))
+                if !self.options.strict =>
+            {
+                let what = match problem.field() {
+                    Some(field) => format!("{field} missing"),
+                    None => "no effect data".to_owned(),
+                };
+                self.omitted
+                    .push(format!("'{}' (record {}: {what})", record.study, index + 1));
+                self.left_out.push(LeftOut {
+                    study: std::mem::take(&mut record.study),
+                    record: index + 1,
+                    reason: what,
+                });
             }
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
@@ -388,6 +499,97 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether a filter or an exclusion leaves the record out (and notes it).
+    fn leaves_out(&mut self, record: &mut Record, index: usize) -> bool {
+        let mut reason = None;
+        for (filter, seen) in self.options.filters.iter().zip(&mut self.seen) {
+            let kept = filter.keeps(&record.moderators);
+            if let Some(value) = record.moderators.get(&filter.name) {
+                seen.any = true;
+                if let Some(label) = moderator_label(value)
+                    && !seen.values.contains(&label)
+                {
+                    seen.values.push(label);
+                }
+            }
+            if !seen.any {
+                for name in record.moderators.keys() {
+                    if !self.names.contains(name) {
+                        self.names.insert(name.to_owned());
+                    }
+                }
+            }
+            if kept != Some(true) && reason.is_none() {
+                reason = Some(format!("filter {filter}"));
+            }
+        }
+        if !self.options.exclude.is_empty() {
+            self.labels.push(record.study.clone());
+        }
+        for (label, seen) in self.options.exclude.iter().zip(&mut self.excluded) {
+            if *label == record.study {
+                *seen = true;
+                reason.get_or_insert_with(|| "excluded".to_owned());
+            }
+        }
+        let Some(reason) = reason else {
+            return false;
+        };
+        self.left_out.push(LeftOut {
+            study: std::mem::take(&mut record.study),
+            record: index + 1,
+            reason,
+        });
+        true
+    }
+
+    /// The filter and exclusion errors, checked once every record was seen.
+    fn check_selection(&self) -> Result<(), LoadError> {
+        for (filter, seen) in self.options.filters.iter().zip(&self.seen) {
+            if !seen.any {
+                return Err(ModeratorError::Unknown {
+                    name: filter.name.clone(),
+                    available: self.names.iter().cloned().collect(),
+                }
+                .into());
+            }
+        }
+        if let Some(label) = self
+            .options
+            .exclude
+            .iter()
+            .zip(&self.excluded)
+            .find_map(|(label, seen)| (!seen).then_some(label))
+        {
+            return Err(LoadError::UnknownExclusion(
+                label.clone(),
+                moderator::list_labels(&self.labels),
+            ));
+        }
+        if self.studies.is_empty() && self.issues.is_empty() && !self.left_out.is_empty() {
+            if let Some((filter, seen)) = self.options.filters.iter().zip(&self.seen).next() {
+                let mut present = seen.values.clone();
+                present.sort();
+                return Err(ModeratorError::NothingMatches {
+                    name: filter.name.clone(),
+                    filter: filter.to_string(),
+                    present,
+                }
+                .into());
+            }
+            let reasons: Vec<String> = self
+                .left_out
+                .iter()
+                .map(|l| format!("'{}' ({})", l.study, l.reason))
+                .collect();
+            return Err(LoadError::NothingLeft(format!(
+                "every study was left out: {}",
+                moderator::list_labels(&reasons)
+            )));
+        }
+        Ok(())
+    }
+
     fn finish(self, title: Option<String>, source: Option<String>) -> Result<Dataset, LoadError> {
         if let Some(form) = self.no_measure {
             return Err(LoadError::NoMeasure(form));
@@ -395,6 +597,7 @@ impl<'a> Builder<'a> {
         if self.next_index == 0 {
             return Err(LoadError::Read(ReadError::Empty));
         }
+        self.check_selection()?;
         if !self.issues.is_empty() {
             return Err(LoadError::Studies {
                 issues: self.issues,
@@ -407,6 +610,11 @@ impl<'a> Builder<'a> {
                 studies: self.corrected,
             });
         }
+        if !self.omitted.is_empty() {
+            warnings.push(crate::Warning::MissingEffectData {
+                records: self.omitted,
+            });
+        }
         let mut studies = self.studies;
         if let Some(warning) = make_labels_unique(&mut studies) {
             warnings.push(warning);
@@ -417,6 +625,8 @@ impl<'a> Builder<'a> {
             measure: self.measure.unwrap_or(Measure::GEN),
             studies,
             warnings,
+            left_out: self.left_out,
+            csv: None,
         })
     }
 }
@@ -468,10 +678,21 @@ fn make_labels_unique(studies: &mut [Study]) -> Option<crate::Warning> {
 
 /// Parses JSON text and builds the data set. A leading byte-order mark is ignored.
 pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
+    load_json_with(
+        text,
+        &LoadOptions {
+            measure,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// [`load_json`] with filters, exclusions and the other [`LoadOptions`].
+pub fn load_json_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
     let text = without_bom(text);
     let source = SourceMap::Json(text);
     let file_measure = crate::input::json::top_level_measure(text);
-    let mut builder = Builder::new(&source, measure, file_measure.as_deref())?;
+    let mut builder = Builder::new(&source, options, file_measure.as_deref())?;
     // Room for every record of a large file at once: growing the study list
     // by doubling would hold the old and the new list together (a third more
     // memory at 10⁶ studies). Every record has a "study" key, so the count is
@@ -488,8 +709,30 @@ pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadEr
 /// Parses CSV text and builds the data set. A leading byte-order mark (as
 /// Excel writes in "CSV UTF-8") is ignored.
 pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadError> {
-    let (file, map) = crate::input::csv::parse_csv(without_bom(text))?;
-    build(file, &map, measure)
+    load_csv_with(
+        text,
+        &LoadOptions {
+            measure,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// [`load_csv`] with a dialect, filters, exclusions and the other [`LoadOptions`].
+pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
+    let (file, map, info) = crate::input::csv::parse_csv_with(without_bom(text), options.csv)?;
+    let mut data = build_with(file, &map, options)?;
+    data.csv = Some(info);
+    Ok(data)
+}
+
+/// A moderator value as a filter compares it.
+fn moderator_label(value: &Moderator) -> Option<String> {
+    match value {
+        Moderator::Number(x) => Some(x.to_string()),
+        Moderator::Missing => None,
+        other => other.category(),
+    }
 }
 
 fn without_bom(text: &str) -> &str {

@@ -9,6 +9,8 @@
 
 use std::cmp::Ordering;
 
+use serde::Serialize;
+
 use crate::data::dataset::Dataset;
 use crate::input::Moderator;
 
@@ -42,16 +44,40 @@ pub enum ModeratorError {
     /// Every record lacks the moderator.
     #[error("moderator '{0}' is missing (null) in every study")]
     AllMissing(String),
-    /// A filter is not of the form `name=value`.
-    #[error("filter {0:?} is not of the form MODERATOR=VALUE, e.g. outcome=PB")]
+    /// Text values that are all numbers written with a decimal comma.
+    #[error(
+        "moderator '{name}' holds numbers written with a decimal comma (\"{example}\" in study '{study}'), which a comma-separated file keeps as text: one category per value. Write them with a decimal point (12.5), or save the file with ';' separators (Excel in most of Europe does), which tau reads with decimal commas"
+    )]
+    DecimalComma {
+        /// The moderator.
+        name: String,
+        /// One of its values.
+        example: String,
+        /// The study that holds it.
+        study: String,
+    },
+    /// A categorical moderator with (nearly) one level per study.
+    #[error(
+        "moderator '{name}' is text with {levels} different values among {k} studies, nearly one per study, so as categories it would fit every study on its own. If it is a number, write it as a number in every study (a decimal point, no units); if it is a study identifier, it is no moderator"
+    )]
+    NearlyUnique {
+        /// The moderator.
+        name: String,
+        /// How many levels it has.
+        levels: usize,
+        /// How many studies have a value.
+        k: usize,
+    },
+    /// A filter is not of the form `name=value` or `name!=value`.
+    #[error("filter {0:?} is not of the form MODERATOR=VALUE or MODERATOR!=VALUE, e.g. outcome=PB")]
     BadFilter(String),
     /// A filter keeps no study.
-    #[error("no study has {name} = {value:?}; the values present are: {}", .present.join(", "))]
+    #[error("no study is kept by --filter {filter}; the values of '{name}' present are: {}", .present.join(", "))]
     NothingMatches {
         /// The moderator.
         name: String,
-        /// The value asked for.
-        value: String,
+        /// The filter, as written (`g=x`, `g!=x`).
+        filter: String,
         /// The values the studies have.
         present: Vec<String>,
     },
@@ -225,6 +251,46 @@ pub fn column<'a>(dataset: &'a Dataset, name: &str) -> Result<Column<'a>, Modera
     Ok(column)
 }
 
+/// Checks a categorical moderator for the signs of a misread number: every
+/// value a number with a decimal comma ([`ModeratorError::DecimalComma`]), or
+/// k ≥ 5 studies with k − 1 or more levels ([`ModeratorError::NearlyUnique`]).
+/// `rows` are the studies used. Continuous moderators always pass.
+pub fn check_categorical(
+    dataset: &Dataset,
+    name: &str,
+    column: &Column,
+    rows: &[usize],
+) -> Result<(), ModeratorError> {
+    let Column::Categorical(values) = column else {
+        return Ok(());
+    };
+    let present: Vec<(usize, &str)> = rows
+        .iter()
+        .filter_map(|&i| values[i].map(|v| (i, v)))
+        .collect();
+    if let Some(&(i, example)) = present.first()
+        && present
+            .iter()
+            .all(|(_, v)| crate::input::csv::is_decimal_comma(v))
+    {
+        return Err(ModeratorError::DecimalComma {
+            name: name.to_owned(),
+            example: example.to_owned(),
+            study: dataset.studies[i].label().to_owned(),
+        });
+    }
+    let k = present.len();
+    let levels = column.levels(rows).len();
+    if k >= 5 && levels + 1 >= k {
+        return Err(ModeratorError::NearlyUnique {
+            name: name.to_owned(),
+            levels,
+            k,
+        });
+    }
+    Ok(())
+}
+
 /// The moderator names used anywhere in the data set, sorted.
 pub fn moderator_names(dataset: &Dataset) -> Vec<String> {
     let mut names: Vec<&str> = dataset
@@ -237,40 +303,56 @@ pub fn moderator_names(dataset: &Dataset) -> Vec<String> {
     names.into_iter().map(str::to_owned).collect()
 }
 
-/// Keeps the studies whose moderator `name` equals `value`: text compared
-/// exactly, booleans as "true"/"false", numbers numerically.
-pub fn filter(dataset: &Dataset, name: &str, value: &str) -> Result<Dataset, ModeratorError> {
-    let values = column(dataset, name)?;
-    let all: Vec<usize> = (0..dataset.studies.len()).collect();
-    let keep: Vec<bool> = match &values {
-        Column::Continuous(v) => {
-            let wanted = value.trim().parse::<f64>().ok();
-            v.iter()
-                .map(|x| matches!((x, wanted), (Some(a), Some(b)) if *a == b))
-                .collect()
-        }
-        Column::Categorical(v) => v.iter().map(|x| x.as_deref() == Some(value)).collect(),
-    };
-    if !keep.contains(&true) {
-        return Err(ModeratorError::NothingMatches {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            present: values.levels(&all),
-        });
-    }
-    let mut kept = dataset.clone();
-    let mut flags = keep.into_iter();
-    kept.studies.retain(|_| flags.next().unwrap_or(false));
-    Ok(kept)
+/// `--filter`: keep the studies whose moderator `name` equals (`=`) or
+/// differs from (`!=`) `value`. Text is compared exactly, booleans as
+/// "true"/"false", numbers numerically. A study without a value is left out
+/// either way (as R's `subset()` drops `NA`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Filter {
+    /// The moderator.
+    pub name: String,
+    /// The value compared with.
+    pub value: String,
+    /// `!=` rather than `=`.
+    pub negated: bool,
 }
 
-/// Parses `name=value` and applies [`filter`].
-pub fn apply_filter(dataset: &Dataset, spec: &str) -> Result<Dataset, ModeratorError> {
-    match spec.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => {
-            filter(dataset, name.trim(), value.trim())
+impl Filter {
+    /// Parses `name=value` or `name!=value`.
+    pub fn parse(spec: &str) -> Result<Filter, ModeratorError> {
+        let (name, value, negated) = match spec.split_once("!=") {
+            Some((name, value)) => (name, value, true),
+            None => match spec.split_once('=') {
+                Some((name, value)) => (name, value, false),
+                None => return Err(ModeratorError::BadFilter(spec.to_owned())),
+            },
+        };
+        if name.trim().is_empty() {
+            return Err(ModeratorError::BadFilter(spec.to_owned()));
         }
-        _ => Err(ModeratorError::BadFilter(spec.to_owned())),
+        Ok(Filter {
+            name: name.trim().to_owned(),
+            value: value.trim().to_owned(),
+            negated,
+        })
+    }
+
+    /// Whether a study with these moderators is kept; `None` when it has no value.
+    pub fn keeps(&self, moderators: &crate::input::Moderators) -> Option<bool> {
+        let equal = match moderators.get(&self.name)? {
+            Moderator::Number(x) => self.value.parse::<f64>().is_ok_and(|v| v == *x),
+            Moderator::Text(text) => **text == *self.value,
+            Moderator::Bool(b) => self.value == b.to_string(),
+            Moderator::Missing => return None,
+        };
+        Some(equal != self.negated)
+    }
+}
+
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = if self.negated { "!=" } else { "=" };
+        write!(f, "{}{op}{}", self.name, self.value)
     }
 }
 
@@ -340,12 +422,19 @@ mod tests {
     #[test]
     fn filters_keep_matching_studies() {
         let d = data(FILE);
-        let kept = apply_filter(&d, "g=x").unwrap();
-        assert_eq!(kept.studies.len(), 2);
-        assert_eq!(apply_filter(&d, "n = 10").unwrap().studies.len(), 1);
-        assert_eq!(apply_filter(&d, "b=true").unwrap().studies.len(), 1);
-        let err = apply_filter(&d, "g=z").unwrap_err().to_string();
-        assert!(err.contains("x, y"), "{err}");
-        assert!(apply_filter(&d, "g").is_err());
+        let kept = |spec: &str| {
+            let filter = Filter::parse(spec).unwrap();
+            d.studies
+                .iter()
+                .filter(|s| filter.keeps(&s.moderators) == Some(true))
+                .count()
+        };
+        assert_eq!(kept("g=x"), 2);
+        assert_eq!(kept("g != x"), 1);
+        assert_eq!(kept("n = 10"), 1);
+        assert_eq!(kept("b=true"), 1);
+        assert_eq!(kept("b!=true"), 1);
+        assert!(Filter::parse("g").is_err());
+        assert!(Filter::parse("=x").is_err());
     }
 }

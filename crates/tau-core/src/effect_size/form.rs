@@ -59,7 +59,7 @@ impl DataForm {
     }
 
     /// The measures this form can produce.
-    pub(super) fn allowed(self) -> &'static str {
+    pub fn allowed(self) -> &'static str {
         match self {
             DataForm::Generic | DataForm::EstimateCi => "any measure",
             DataForm::Continuous => "SMD or MD",

@@ -232,6 +232,9 @@ pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError
     if rows.is_empty() {
         return Err(DesignError::NoCompleteStudies(spec.moderators.clone()));
     }
+    for (name, column) in spec.moderators.iter().zip(&columns) {
+        moderator::check_categorical(dataset, name, column, &rows)?;
+    }
     check_references(spec, &columns, &rows)?;
 
     let mut names = Vec::new();

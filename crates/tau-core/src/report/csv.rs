@@ -81,6 +81,12 @@ fn no_table(what: &str) -> std::io::Error {
     )
 }
 
+impl CsvView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::moderator_test::csv(self))
+    }
+}
+
 impl CsvView for PoolReport<'_> {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         write_pool_studies(out, self.result, self.data)

@@ -11,6 +11,7 @@ pub mod csv;
 pub mod fixed;
 pub mod format;
 pub mod json;
+pub mod moderator_test;
 pub mod regression;
 pub mod robust;
 pub mod selection;

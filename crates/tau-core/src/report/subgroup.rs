@@ -86,7 +86,15 @@ fn between(r: &SubgroupResult) -> String {
             p_phrase(p)
         ),
     };
-    format!("Test for subgroup differences ({how}):\n{line}\n")
+    let permuted = r.permutation.as_ref().map_or(String::new(), |perm| {
+        format!(
+            "Permutation test ({} iterations, seed {}): p-val {}\n",
+            perm.iterations,
+            perm.seed,
+            p_phrase(perm.q_between_p)
+        )
+    });
+    format!("Test for subgroup differences ({how}):\n{line}\n{permuted}")
 }
 
 /// The per-level table as CSV.

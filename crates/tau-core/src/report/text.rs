@@ -88,6 +88,12 @@ impl TextView for Baujat {
     }
 }
 
+impl TextView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
+    fn text(&self) -> String {
+        super::moderator_test::text(self)
+    }
+}
+
 impl TextView for SimulationResult {
     fn text(&self) -> String {
         super::simulate::text(self)

@@ -91,14 +91,11 @@ pub fn keep_clustered(dataset: &Dataset, cluster: &str) -> Result<Dataset, Robus
         .map(|i| dataset.studies[i].label().to_owned())
         .collect();
     let mut kept = Dataset {
-        title: dataset.title.clone(),
-        source: dataset.source.clone(),
-        measure: dataset.measure,
         studies: (0..dataset.studies.len())
             .filter(|&i| column.is_present(i))
             .map(|i| dataset.studies[i].clone())
             .collect(),
-        warnings: dataset.warnings.clone(),
+        ..dataset.clone()
     };
     if !missing.is_empty() {
         kept.warnings.push(Warning::NoCluster {

@@ -15,6 +15,7 @@ pub mod baujat;
 pub mod cumulative;
 pub mod influence;
 pub mod leave_one_out;
+pub mod moderator_test;
 
 use crate::par::*;
 use nalgebra::DMatrix;

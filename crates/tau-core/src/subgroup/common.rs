@@ -72,6 +72,7 @@ pub(super) fn fit_common(
                 q_p: within.q_p,
                 i2: (!single).then(|| within.i2(options.fit.method, tau2)),
                 studies: studies.clone(),
+                labels: Vec::new(),
             }
         })
         .collect();

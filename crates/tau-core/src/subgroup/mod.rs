@@ -26,6 +26,7 @@
 //! CIs are computed, so that thousands of levels stay fast.
 
 mod common;
+pub mod permutation;
 mod separate;
 
 use crate::Warning;
@@ -89,6 +90,9 @@ pub struct GroupResult {
     /// Indices of its studies in the data set, in file order (not in JSON).
     #[serde(skip)]
     pub studies: Vec<usize>,
+    /// The labels of its studies, in file order (JSON `studies`).
+    #[serde(rename = "studies")]
+    pub labels: Vec<String>,
 }
 
 /// How a subgroup analysis was computed.
@@ -142,6 +146,10 @@ pub struct SubgroupResult {
     /// The shared τ² (common τ² only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tau2_common: Option<f64>,
+    /// The permutation test of Q_between, when asked for
+    /// ([`permutation::permutation_test`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permutation: Option<permutation::SubgroupPermutation>,
     /// Studies left out because the moderator is missing.
     pub dropped: Vec<String>,
     /// How it was computed.
@@ -187,6 +195,9 @@ pub enum SubgroupError {
         /// The levels there are, sorted.
         available: Vec<String>,
     },
+    /// The permutation test of subgroup differences could not be run.
+    #[error("--permutations: {0}")]
+    Permutation(String),
     /// Common τ² with too few or too many levels.
     #[error(
         "--tau2 common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
@@ -207,6 +218,8 @@ impl crate::Kinded for SubgroupError {
             SubgroupError::Level { source, .. } | SubgroupError::Common { source, .. } => {
                 crate::Kinded::kind(source)
             }
+            // As the permutation test of a meta-regression: a failed analysis.
+            SubgroupError::Permutation(_) => crate::ErrorKind::Analysis,
             _ => crate::ErrorKind::Input,
         }
     }
@@ -240,6 +253,11 @@ pub fn subgroup(
     options: &SubgroupOptions,
 ) -> Result<SubgroupResult, SubgroupError> {
     let column = moderator::column(dataset, &options.by)?;
+    let used: Vec<usize> = (0..dataset.studies.len()).collect();
+    let nearly_unique = match moderator::check_categorical(dataset, &options.by, &column, &used) {
+        Err(e @ ModeratorError::NearlyUnique { .. }) => Some(Warning::NearlyUnique(e.to_string())),
+        other => other.map(|()| None)?,
+    };
     let levels = order_levels(moderator::groups(&column), options)?;
     let dropped: Vec<String> = dataset
         .studies
@@ -249,6 +267,7 @@ pub fn subgroup(
         .map(|(_, s)| s.label().to_owned())
         .collect();
     let mut warnings = dataset.warnings.clone();
+    warnings.extend(nearly_unique);
     // A number with about one study per value is a continuous moderator:
     // one subgroup per value is rarely what was meant.
     if matches!(column, moderator::Column::Continuous(_))
@@ -272,10 +291,18 @@ pub fn subgroup(
         Tau2Mode::Common => common::fit_common(dataset, options, &levels)?,
     };
     warnings.extend(outcome.warnings);
+    let mut groups = outcome.groups;
+    for group in &mut groups {
+        group.labels = group
+            .studies
+            .iter()
+            .map(|&i| dataset.studies[i].label().to_owned())
+            .collect();
+    }
     Ok(SubgroupResult {
         title: dataset.title.clone(),
-        k: outcome.groups.iter().map(|g| g.k).sum(),
-        groups: outcome.groups,
+        k: groups.iter().map(|g| g.k).sum(),
+        groups,
         q_between: outcome.between.map(|b| b.statistic),
         q_between_df: levels.len().saturating_sub(1),
         q_between_df2: outcome.between.and_then(|b| b.df2),
@@ -286,6 +313,7 @@ pub fn subgroup(
             "chisq"
         },
         tau2_common: outcome.tau2_common,
+        permutation: None,
         dropped,
         settings: SubgroupSettings {
             by: options.by.clone(),

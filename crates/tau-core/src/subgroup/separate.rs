@@ -87,6 +87,7 @@ fn pool_level(
         q_p: model.q_p,
         i2: Some(model.i2),
         studies: rows.to_vec(),
+        labels: Vec::new(),
     };
     Ok((group, model.convergence.reset_to_zero))
 }
@@ -105,6 +106,7 @@ fn single_study(level: &str, row: usize, yi: f64, vi: f64, options: &FitOptions)
         q_p: 1.0,
         i2: None,
         studies: vec![row],
+        labels: Vec::new(),
     }
 }
 

@@ -41,7 +41,7 @@ fn single_study_level_has_no_tau2() {
         r.warnings
             .iter()
             .map(ToString::to_string)
-            .any(|w| w.contains("one study only") && w.ends_with(": y"))
+            .any(|w| w.contains("one study only") && w.ends_with(": 'y'"))
     );
     assert_eq!(r.q_between_df, 2);
     assert_eq!(r.q_between_distribution, "chisq");
@@ -92,8 +92,11 @@ fn parallel_batch_equals_sequential() {
 
 #[test]
 fn common_tau2_needs_two_levels() {
-    let data = load_json(FILE, None).unwrap();
-    let data = crate::data::moderator::filter(&data, "g", "x").unwrap();
+    let options = crate::data::dataset::LoadOptions {
+        filters: vec![crate::data::moderator::Filter::parse("g=x").unwrap()],
+        ..Default::default()
+    };
+    let data = crate::data::dataset::load_json_with(FILE, &options).unwrap();
     let options = SubgroupOptions {
         fit: FitOptions::default(),
         by: "g".into(),

@@ -1,0 +1,110 @@
+//! Provenance of a run, added to every JSON result: the input file and its
+//! SHA-256, how it was read, the filters and exclusions, the studies used and
+//! left out, the command line and tau's version. An archived JSON says
+//! exactly which studies gave which number.
+//!
+//! A run reads one input, so the loader records it once ([`record_input`])
+//! and the JSON writer adds it ([`WithProvenance`]) whatever the command.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tau_core::data::dataset::{Dataset, LeftOut};
+use tau_core::input::csv::CsvInfo;
+
+use super::args::InputArgs;
+
+/// The input of this run, once loaded.
+static INPUT: OnceLock<InputProvenance> = OnceLock::new();
+
+/// Where the studies of a result come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputProvenance {
+    /// The file as named on the command line (`<stdin>` for standard input).
+    pub file: String,
+    /// SHA-256 of the file's bytes, in hex.
+    pub sha256: String,
+    /// `"csv"` or `"json"`.
+    pub format: &'static str,
+    /// For CSV: the dialect, the renamed columns and the moderator columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csv: Option<CsvInfo>,
+    /// The `--filter`s applied, as written.
+    pub filters: Vec<String>,
+    /// The `--exclude`d labels.
+    pub excluded: Vec<String>,
+    /// Whether `--strict` was given.
+    pub strict: bool,
+    /// The labels of the studies analysed, in file order.
+    pub studies_used: Vec<String>,
+    /// The records left out, and why.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// What every JSON result records about the run.
+#[derive(Debug, Serialize)]
+pub struct Provenance {
+    /// tau's version.
+    pub tau_version: &'static str,
+    /// The full command line, one argument per element; the program as its
+    /// file name (`tau`), not the path it was started from.
+    pub command_line: Vec<String>,
+    /// The input, for commands that read one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<&'static InputProvenance>,
+}
+
+/// Records the input of this run (the first call wins; a run loads one file).
+pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
+    let _ = INPUT.set(InputProvenance {
+        file: args.display_name(),
+        sha256: hex(&Sha256::digest(text.as_bytes())),
+        format: if data.csv.is_some() { "csv" } else { "json" },
+        csv: data.csv.clone(),
+        filters: args.filters.iter().map(ToString::to_string).collect(),
+        excluded: args.exclude.clone(),
+        strict: args.strict,
+        studies_used: data.studies.iter().map(|s| s.label().to_owned()).collect(),
+        left_out: data.left_out.clone(),
+    });
+}
+
+/// The provenance of this run so far.
+pub fn current() -> Provenance {
+    Provenance {
+        tau_version: tau_core::settings::VERSION,
+        command_line: std::env::args_os()
+            .enumerate()
+            .map(|(i, arg)| {
+                let program = (i == 0)
+                    .then(|| std::path::Path::new(&arg).file_stem().map(|s| s.to_owned()))
+                    .flatten();
+                program.unwrap_or(arg).to_string_lossy().into_owned()
+            })
+            .collect(),
+        input: INPUT.get(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A result with the run's provenance as one more member.
+#[derive(Serialize)]
+pub struct WithProvenance<'a, T: Serialize + ?Sized> {
+    #[serde(flatten)]
+    result: &'a T,
+    provenance: Provenance,
+}
+
+impl<'a, T: Serialize + ?Sized> WithProvenance<'a, T> {
+    /// `result` with the provenance recorded so far.
+    pub fn new(result: &'a T) -> Self {
+        WithProvenance {
+            result,
+            provenance: current(),
+        }
+    }
+}
