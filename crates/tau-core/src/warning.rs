@@ -106,8 +106,15 @@ impl Warning {
     }
 }
 
+/// Level names in quotes, so that a name such as "both" cannot read as part
+/// of the sentence: 'both', 'none' (at most [`list_labels`]'s number of them).
+fn quoted_levels(levels: &[String]) -> String {
+    let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
+    list_labels(&quoted)
+}
+
 /// "1 study" or "3 studies".
-fn studies(n: usize) -> &'static str {
+pub(crate) fn studies(n: usize) -> &'static str {
     if n == 1 { "study" } else { "studies" }
 }
 
@@ -154,7 +161,7 @@ impl fmt::Display for Warning {
                 f,
                 "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
                 method.name(),
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::Tau2AtZero { method } => write!(
                 f,
@@ -198,7 +205,7 @@ impl fmt::Display for Warning {
             } => write!(
                 f,
                 "one study only, so no tau^2 or I^2 of its own (its estimate uses the common tau^2): {}",
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::SingleStudyGroups { levels, knha, .. } => write!(
                 f,
@@ -208,7 +215,7 @@ impl fmt::Display for Warning {
                 } else {
                     ""
                 },
-                list_labels(levels)
+                quoted_levels(levels)
             ),
             Warning::RefitFailed { what, study, error } => write!(
                 f,

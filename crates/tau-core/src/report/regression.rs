@@ -15,14 +15,15 @@ pub fn text(r: &RegressionResult) -> String {
     if s.method == Method::EE {
         out.push_str(&format!(
             "Fixed-effects meta-regression (k = {}; measure: {})\n\n",
-            r.k, s.measure
+            r.k,
+            s.measure.label()
         ));
     } else {
         out.push_str(&format!(
             "Mixed-effects meta-regression (k = {}; tau^2 estimator: {}; measure: {})\n\n",
             r.k,
             s.method.name(),
-            s.measure
+            s.measure.label()
         ));
         out.push_str(&format!(
             "tau^2 (estimated amount of residual heterogeneity):     {}\n",
@@ -81,8 +82,9 @@ pub fn text(r: &RegressionResult) -> String {
     }
     if !r.dropped.is_empty() {
         out.push_str(&format!(
-            "\n{} studies left out for a missing moderator value (see the warning).\n",
-            r.dropped.len()
+            "\n{} {} left out for a missing moderator value (see the warning).\n",
+            r.dropped.len(),
+            crate::warning::studies(r.dropped.len())
         ));
     }
     out

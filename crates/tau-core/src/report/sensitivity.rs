@@ -20,7 +20,7 @@ fn heading(title: &Option<String>, what: &str, k: usize, s: &Settings) -> String
         "{what} (k = {k}; tau^2 estimator: {}; test: {}; measure: {})\n\n",
         s.method.name(),
         s.test.name(),
-        s.measure
+        s.measure.label()
     ));
     out
 }

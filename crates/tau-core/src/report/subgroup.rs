@@ -23,12 +23,13 @@ pub fn text(r: &SubgroupResult) -> String {
         ),
     };
     out.push_str(&format!(
-        "Subgroups by '{}' (k = {}; {} levels; {}; measure: {})\n\n",
+        "Subgroups by '{}' (k = {}; {} level{}; {}; measure: {})\n\n",
         s.by,
         r.k,
         r.groups.len(),
+        if r.groups.len() == 1 { "" } else { "s" },
         model,
-        s.measure
+        s.measure.label()
     ));
     let stat = if s.test == Test::Knha { "tval" } else { "zval" };
     let mut cells = Cells::new();

@@ -103,7 +103,8 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     if s.method == Method::EE {
         out.push_str(&format!(
             "Common-effect model (k = {}; measure: {})\n\n",
-            r.k, s.measure
+            r.k,
+            s.measure.label()
         ));
         out.push_str(&format!(
             "I^2 (total heterogeneity / total variability):  {}%\nH^2 (total variability / sampling variability): {}\n",
@@ -115,7 +116,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             "Random-effects model (k = {}; tau^2 estimator: {}; measure: {})\n\n",
             r.k,
             s.method.name(),
-            s.measure
+            s.measure.label()
         ));
         let ci = |c: Option<[f64; 2]>, d: usize| {
             c.map(|[lo, hi]| format!(" ({level}% CI: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
