@@ -56,7 +56,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         let options = args.model.options();
         let tf = tau_core::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-        spec.estimate = tf.estimate;
+        spec.adjusted = Some(tf.estimate);
         spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
     }
     spec.title = args.title.clone();

@@ -43,8 +43,13 @@ pub struct FunnelSpec {
     pub points: Vec<(f64, f64)>,
     /// Studies added by trim-and-fill, (yᵢ, SEᵢ), drawn as open points.
     pub filled: Vec<(f64, f64)>,
-    /// Centre of the pseudo-confidence limits (the pooled estimate).
+    /// The pooled estimate, drawn as a vertical line (solid on the plain
+    /// funnel, dashed on the contour-enhanced one).
     pub estimate: f64,
+    /// The trim-and-fill adjusted estimate, drawn as a long-dashed line
+    /// beside the pooled one; the pseudo-confidence limits are then centred
+    /// on it, as metafor's `funnel()` of a `trimfill` object does.
+    pub adjusted: Option<f64>,
     /// Level of the pseudo-confidence limits, percent.
     pub level: f64,
     /// Centre of the significance contours (the null).
@@ -74,6 +79,7 @@ impl FunnelSpec {
             points: data.studies.iter().map(|s| (s.yi, s.vi.sqrt())).collect(),
             filled: Vec::new(),
             estimate: result.estimate.value,
+            adjusted: None,
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),
             contours: false,
@@ -109,14 +115,14 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         (spec.null, normal_upper(CONTOURS[0].0 / 2.0))
     } else {
         (
-            spec.estimate,
+            spec.adjusted.unwrap_or(spec.estimate),
             normal_upper((1.0 - spec.level / 100.0) / 2.0),
         )
     };
     let (mut lo, mut hi) = (centre - z_outer * max_se, centre + z_outer * max_se);
-    for (y, _) in &all {
-        lo = lo.min(*y);
-        hi = hi.max(*y);
+    for y in all.iter().map(|p| p.0).chain(spec.adjusted).chain([spec.estimate]) {
+        lo = lo.min(y);
+        hi = hi.max(y);
     }
     let pad = 0.1 * (hi - lo);
     let mut x_axis = Axis::within(spec.scale, lo - pad, hi + pad);
@@ -241,6 +247,10 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
             chart
                 .draw_series(std::iter::once(estimate))
                 .map_err(render_error)?;
+        }
+        if let Some(adjusted) = spec.adjusted {
+            let line = DashedLineSeries::new(vertical(adjusted), 9, 4, INK.stroke_width(2));
+            chart.draw_series(line).map_err(render_error)?;
         }
         let radius = (0.26 * f).round().max(2.0) as i32;
         chart
