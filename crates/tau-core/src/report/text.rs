@@ -265,6 +265,32 @@ pub fn convergence_line(s: &Settings) -> Option<String> {
     })
 }
 
+/// The rows of a table back-transformed to the measure's natural scale (OR,
+/// RR, r, proportion), as `pool` reports its estimate: each row is a label
+/// and an estimate with its CI on the analysis scale, under the heading
+/// "`what` (RR):". Empty for measures analysed on their natural scale.
+pub fn back_transformed_table<'a>(
+    measure: crate::Measure,
+    what: &str,
+    first: &str,
+    rows: impl Iterator<Item = (&'a str, f64, f64, f64)>,
+) -> String {
+    let Some((scale, to)) = measure.back_transform() else {
+        return String::new();
+    };
+    let mut cells = Cells::new();
+    for (label, value, lower, upper) in rows {
+        cells.push(label);
+        for v in [value, lower, upper] {
+            cells.push_num(to(v), 4);
+        }
+    }
+    format!(
+        "\n{what} ({scale}):\n\n{}",
+        layout(&[first, scale, "ci.lb", "ci.ub"], &cells, true)
+    )
+}
+
 /// "< .0001" or "= 0.1234".
 pub fn p_phrase(p: f64) -> String {
     let p = fmt_p(p);

@@ -15,7 +15,11 @@ pub(super) enum Swatch {
     Point,
     OpenPoint,
     /// A line drawn as dashes of `on` px with gaps of `off` px (`off` 0: solid).
-    Line { on: i32, off: i32, width: u32 },
+    Line {
+        on: i32,
+        off: i32,
+        width: u32,
+    },
 }
 
 const SOLID: Swatch = Swatch::Line {

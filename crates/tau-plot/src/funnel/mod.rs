@@ -120,7 +120,12 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         )
     };
     let (mut lo, mut hi) = (centre - z_outer * max_se, centre + z_outer * max_se);
-    for y in all.iter().map(|p| p.0).chain(spec.adjusted).chain([spec.estimate]) {
+    for y in all
+        .iter()
+        .map(|p| p.0)
+        .chain(spec.adjusted)
+        .chain([spec.estimate])
+    {
         lo = lo.min(y);
         hi = hi.max(y);
     }
