@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_moderators;
 mod metafor_pool;
+mod paper_output;
 mod plot_cli;
 mod plot_forest;
 mod plot_funnel;
