@@ -221,3 +221,60 @@ fn latex_tables_and_results_without_one() {
             "tau influence has no table for a paper, so --format latex is not available",
         ));
 }
+
+/// Feature 6: a forest plot a journal accepts: a test for the overall effect
+/// per subgroup and overall (z here; t(df) under Knapp-Hartung), the SVG font
+/// with fallbacks, an x-range that holds every CI (arrows only beyond
+/// --xlim), and one number of decimals per raw-data column.
+#[test]
+fn forest_plot_for_a_journal() {
+    let dir = crate::util::temp::TempDir::new("paper-forest");
+    let out = dir.path("forest.svg");
+    let svg = |args: &[&str]| {
+        let mut all = vec!["forest"];
+        all.extend_from_slice(args);
+        all.extend(["-o", &out]);
+        tau().args(&all).assert().success();
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let plot = svg(&[BCG, "--by", "alloc"]);
+    // The three levels' z and the overall z of tau subgroup / tau pool.
+    for line in [
+        "Test for overall effect: z = −1.92, p = 0.055",
+        "Test for overall effect: z = −3.52, p &lt; 0.001",
+        "Test for overall effect: z = −1.18, p = 0.238",
+        "Test for overall effect: z = −3.97, p &lt; 0.001",
+    ] {
+        assert!(plot.contains(line), "lacks {line}");
+    }
+    assert!(plot.contains(r#"font-family="Liberation Sans, Arial, Helvetica, sans-serif""#));
+    assert!(
+        !plot.contains(r#"class="arrow""#),
+        "a CI is cut without --xlim"
+    );
+    let plot = svg(&[BCG, "--test", "knha"]);
+    assert!(
+        plot.contains("Test for overall effect: t(12) = −3.95, p = 0.002"),
+        "{plot}"
+    );
+    let plot = svg(&[BCG, "--xlim", "0.2,2"]);
+    assert!(
+        plot.contains(r#"class="arrow""#),
+        "--xlim cuts CIs, with arrows"
+    );
+    let data = r#"{"measure": "MD", "studies": [
+        {"study": "A", "m1": 12.5, "sd1": 3, "n1": 20, "m2": 10, "sd2": 3.25, "n2": 22},
+        {"study": "B", "m1": 8, "sd1": 2.5, "n1": 30, "m2": 7.75, "sd2": 2, "n2": 28}
+    ]}"#;
+    tau()
+        .args(["forest", "-", "-o", &out])
+        .write_stdin(data)
+        .assert()
+        .success();
+    let plot = std::fs::read_to_string(&out).unwrap();
+    for cell in [
+        ">8.0<", ">12.5<", ">3.0<", ">2.5<", ">10.00<", ">7.75<", ">2.00<", ">3.25<", ">20<",
+    ] {
+        assert!(plot.contains(cell), "lacks {cell}");
+    }
+}

@@ -172,6 +172,7 @@ pub(super) fn build(
                     .collect();
                 b.summaries(&fits, &group.studies, false);
                 b.note(text::level_heterogeneity(group, results[0].settings.method));
+                b.note(text::level_effect_test(group, &results[0]));
                 b.rows.push(Row::text(RowKind::Gap, String::new()));
             }
         }
@@ -185,6 +186,7 @@ pub(super) fn build(
         b.rows.insert(first_summary + 1, row);
     }
     b.note(text::heterogeneity(primary));
+    b.note(text::pooled_effect_test(primary));
     if let Some(results) = &levels {
         for (model, result) in models.iter().zip(results) {
             if let Some(test) = text::subgroup_test(result, *model, models.len() > 1) {

@@ -282,7 +282,7 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         draw_legend(&legend_area, &legend_entries, f)?;
         root.present().map_err(render_error)?;
     }
-    Ok(out)
+    Ok(super::font::with_fallback_fonts(out))
 }
 
 /// Removes ticks whose labels would touch their left neighbour's.
