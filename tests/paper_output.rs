@@ -252,6 +252,36 @@ fn forest_plot_for_a_journal() {
         !plot.contains(r#"class="arrow""#),
         "a CI is cut without --xlim"
     );
+    let plot = svg(&[
+        BCG,
+        "--by",
+        "alloc",
+        "--levels",
+        "random,alternate,systematic",
+        "--level-labels",
+        "Randomised,Alternate allocation,Systematic allocation",
+    ]);
+    let random = plot.find(">Randomised<").expect("the display name");
+    let alternate = plot
+        .find(">Alternate allocation<")
+        .expect("the display name");
+    assert!(random < alternate && !plot.contains("alloc: random"));
+    tau()
+        .args([
+            "forest",
+            BCG,
+            "--by",
+            "alloc",
+            "--levels",
+            "random,alternate,systematic",
+            "--level-labels",
+            "Randomised",
+            "-o",
+            &dir.path("never.svg"),
+        ])
+        .assert()
+        .code(2);
+    assert!(!std::path::Path::new(&dir.path("never.svg")).exists());
     let plot = svg(&[BCG, "--test", "knha"]);
     assert!(
         plot.contains("Test for overall effect: t(12) = −3.95, p = 0.002"),

@@ -161,10 +161,15 @@ pub(super) fn build(
         Some(results) => {
             let by = &results[0].settings.by;
             for (g, group) in results[0].groups.iter().enumerate() {
-                b.rows.push(Row::text(
-                    RowKind::Heading,
-                    format!("{by}: {}", group.level),
-                ));
+                let heading = forest
+                    .level_labels
+                    .iter()
+                    .find(|(level, _)| *level == group.level)
+                    .map_or_else(
+                        || format!("{by}: {}", group.level),
+                        |(_, name)| name.clone(),
+                    );
+                b.rows.push(Row::text(RowKind::Heading, heading));
                 b.studies(&group.studies, &forest.sort);
                 let fits: Vec<Summary> = results
                     .iter()
