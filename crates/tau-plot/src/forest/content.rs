@@ -177,7 +177,7 @@ pub(super) fn build(
                     .collect();
                 b.summaries(&fits, &group.studies, false);
                 b.note(text::level_heterogeneity(group, results[0].settings.method));
-                b.note(text::level_effect_test(group, &results[0]));
+                b.note(text::level_effect_test(group, results[0]));
                 b.rows.push(Row::text(RowKind::Gap, String::new()));
             }
         }
