@@ -41,7 +41,7 @@ fn single_study_level_has_no_tau2() {
         r.warnings
             .iter()
             .map(ToString::to_string)
-            .any(|w| w.contains("one study only") && w.ends_with(": y"))
+            .any(|w| w.contains("one study only") && w.ends_with(": 'y'"))
     );
     assert_eq!(r.q_between_df, 2);
     assert_eq!(r.q_between_distribution, "chisq");
