@@ -43,6 +43,8 @@ if [ -f "$PARENTING" ]; then
         set --
     fi
     both parenting_forest forest "$PARENTING" --by adaptation "$@" \
+        --levels material,content,both \
+        --level-labels "Material adapted (surface structure),Content adapted (deep structure),Both adapted" \
         --title "Parent training for ethnic-minority families, by adaptation" \
         --favours-left "Favours control" --favours-right "Favours parent training"
     both parenting_funnel funnel "$PARENTING" "$@" --contours

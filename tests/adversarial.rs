@@ -146,7 +146,10 @@ fn escaped_and_repeated_top_level_keys() {
     );
     let (code, escaped_out, stderr) = run(&["pool", escaped.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(escaped_out.contains("measure: OR"), "{escaped_out}");
+    assert!(
+        escaped_out.contains("measure: log odds ratio (OR after back-transformation)"),
+        "{escaped_out}"
+    );
     let (_, plain_out, _) = run(&["pool", plain.to_str().unwrap()]);
     assert_eq!(
         escaped_out.replace("escaped_measure", "plain_measure"),

@@ -137,10 +137,13 @@ fn funnel_trimfill_draws_the_filled_study() {
     let filled = std::fs::read_to_string(&filled).unwrap();
     assert!(!plain.contains("Filled studies"));
     assert!(filled.contains("Filled studies"));
-    // The open point is a white disc under an outline (2 circles); the legend,
-    // shown only with filled studies, adds one marker per kind (2 more).
+    // The open point is a white disc under an outline (2 circles); the
+    // legend adds its open point (1 more).
     assert_eq!(
         filled.matches("<circle").count(),
-        plain.matches("<circle").count() + 4
+        plain.matches("<circle").count() + 3
     );
+    // Issue 14: the pooled and the adjusted estimate each have their line and entry.
+    assert!(plain.contains("Pooled estimate") && !plain.contains("Trim-and-fill estimate"));
+    assert!(filled.contains("Pooled estimate") && filled.contains("Trim-and-fill estimate"));
 }

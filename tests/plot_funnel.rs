@@ -24,13 +24,13 @@ fn circles(svg: &str, fill: &str) -> usize {
 fn every_study_is_a_point() {
     let spec = bcg_spec();
     let svg = funnel_svg(&spec).unwrap();
-    assert_eq!(circles(&svg, "#1A1A1A"), 13);
+    // 13 studies and the legend's swatch (issue 14: the plain funnel has a legend).
+    assert_eq!(circles(&svg, "#1A1A1A"), 14);
     assert!(svg.contains("Standard error"));
     assert!(svg.contains("Risk ratio (log scale)"));
-    assert!(
-        !svg.contains("Studies"),
-        "no legend is needed without contours"
-    );
+    for legend in ["Studies", "Pooled estimate", "95% pseudo-CI"] {
+        assert!(svg.contains(legend), "legend lacks {legend}");
+    }
 }
 
 #[test]
@@ -38,7 +38,7 @@ fn filled_studies_are_open_points_with_a_legend() {
     let mut spec = bcg_spec();
     spec.filled = vec![(0.4, 0.3), (0.9, 0.5), (1.2, 0.6)];
     let svg = funnel_svg(&spec).unwrap();
-    // 13 studies and the legend's swatch.
+    // 13 studies and the legend's swatch; the 3 filled studies (the legend's open point is an outline).
     assert_eq!(circles(&svg, "#1A1A1A"), 14);
     assert_eq!(circles(&svg, "#FFFFFF"), 3);
     assert!(svg.contains("Filled studies"));

@@ -20,6 +20,7 @@ mod metafor_moderators;
 mod metafor_multilevel;
 mod metafor_pool;
 mod metafor_selection;
+mod paper_output;
 mod plot_cli;
 mod plot_forest;
 mod plot_funnel;

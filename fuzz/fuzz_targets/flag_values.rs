@@ -22,7 +22,8 @@ use tau_core::{FitOptions, Method, Test, pool, regress};
 
 /// Five studies, five distinct moderator values: 120 arrangements, so any
 /// permutation count of 120 or more is an exact test of 120 fits.
-const FIVE: &str = "study,yi,vi,x\nA,0.1,0.02,1\nB,0.3,0.03,2\nC,0.2,0.01,3\nD,0.6,0.04,4\nE,0.5,0.02,5\n";
+const FIVE: &str =
+    "study,yi,vi,x\nA,0.1,0.02,1\nB,0.3,0.03,2\nC,0.2,0.01,3\nD,0.6,0.04,4\nE,0.5,0.02,5\n";
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -69,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
             },
             permutations: Some(spec),
         };
-        match regress(&five, &options, &|_| {}) {
+        match regress(&five, &options) {
             Ok(result) => {
                 assert!(valid);
                 let test = result.permutation.expect("a permutation result");
@@ -113,7 +114,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(reps >= 1 && level > 0.0 && level < 100.0);
                 // Run it when it is cheap.
                 if k.saturating_mul(usize::try_from(reps).unwrap_or(usize::MAX)) <= 2_000 {
-                    let result = simulate::simulate(&settings, &|_| {}).expect("valid settings run");
+                    let result = simulate::simulate(&settings).expect("valid settings run");
                     for cell in &result.results {
                         assert_eq!(cell.performance.fits + cell.performance.failed, reps);
                     }
@@ -126,7 +127,10 @@ fuzz_target!(|data: &[u8]| {
         match pool(&five, &fit(level)) {
             Ok(r) => {
                 assert!(level > 0.0 && level < 100.0, "level {level} accepted");
-                assert!(r.ci_lower <= r.estimate && r.estimate <= r.ci_upper);
+                assert!(
+                    r.estimate.ci_lower <= r.estimate.value
+                        && r.estimate.value <= r.estimate.ci_upper
+                );
             }
             Err(e) => assert!(e.to_string().len() < 300, "message: {e}"),
         }

@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
 
 /// What every successful fit must satisfy.
 fn check(r: &PoolResult) {
-    assert!(r.estimate.value.is_finite(), "estimate {}", r.estimate.value);
+    assert!(
+        r.estimate.value.is_finite(),
+        "estimate {}",
+        r.estimate.value
+    );
     assert!(r.tau2 >= 0.0 && r.tau2.is_finite(), "tau2 {}", r.tau2);
     // NaN (reported as NA, with a warning) when rounding makes I² undefined.
     assert!(
@@ -58,8 +62,8 @@ fn check(r: &PoolResult) {
     assert!(
         r.estimate.ci_lower <= r.estimate.value && r.estimate.value <= r.estimate.ci_upper,
         "CI [{}, {}] misses {}",
-        r.ci_lower,
-        r.ci_upper,
+        r.estimate.ci_lower,
+        r.estimate.ci_upper,
         r.estimate.value
     );
 }

@@ -252,4 +252,34 @@ pub struct OutputArgs {
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Decimals of the numbers in --format markdown and latex (text, JSON
+    /// and CSV keep their precision).
+    #[arg(long, default_value_t = tau_core::report::paper::DEFAULT_DIGITS, value_name = "N",
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u8).range(0..=9), usize::from))]
+    pub digits: usize,
+}
+
+impl OutputArgs {
+    /// The format asked for, with --digits applied.
+    pub fn report_format(&self) -> Format {
+        self.format.with_digits(self.digits)
+    }
+
+    /// Refuses --format markdown and latex before any work, for a command
+    /// whose result has no table for a paper.
+    pub fn refuse_paper_formats(&self, command: &str) -> Result<(), CliError> {
+        refuse_paper_format(self.format, command)
+    }
+}
+
+/// Refuses `format` if it is a paper format (markdown, latex): `command`'s
+/// result has no table for a paper.
+pub fn refuse_paper_format(format: Format, command: &str) -> Result<(), CliError> {
+    if matches!(format, Format::Markdown { .. } | Format::Latex { .. }) {
+        return Err(CliError::Input(format!(
+            "{command} has no table for a paper, so --format {} is not available: use --format text, json or csv",
+            format.name()
+        )));
+    }
+    Ok(())
 }

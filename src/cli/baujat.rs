@@ -30,6 +30,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
             "tau baujat prints its coordinates as --format text or --format json".into(),
         ));
     }
+    super::args::refuse_paper_format(args.format, "tau baujat")?;
     args.plot.format()?;
     let data = args.input.load()?;
     let options = args.model.options();

@@ -29,5 +29,9 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
     let result = tau_core::bias::bias(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }

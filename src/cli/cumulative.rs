@@ -50,5 +50,9 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
             tau_plot::sensitivity::refit_forest_svg(title, &x_label, &result.studies, reference)?;
         write_plot(path, &svg, DEFAULT_DPI)?;
     }
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }

@@ -25,6 +25,15 @@ pub struct ForestArgs {
     /// The order of the subgroups: every level of --by, once (default: sorted).
     #[arg(long, value_name = "A,B,...", value_delimiter = ',', requires = "by")]
     levels: Option<Vec<String>>,
+    /// Display names of the subgroups, in the order of --levels (one per level), e.g.
+    /// --levels material,content --level-labels "Surface structure,Deep structure".
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        value_delimiter = ',',
+        requires = "levels"
+    )]
+    level_labels: Option<Vec<String>>,
     /// Order of the studies (within subgroups): effect, weight, or a moderator's name.
     #[arg(long, value_name = "effect|weight|MODERATOR")]
     sort: Option<String>,
@@ -92,6 +101,19 @@ impl ForestArgs {
                 Some((number(&lo)?, number(&hi)?))
             }
         };
+        let level_labels = match (&self.level_labels, &self.levels) {
+            (Some(labels), Some(levels)) if labels.len() != levels.len() => {
+                return Err(CliError::Input(format!(
+                    "--level-labels gives {} names for the {} levels of --levels: give one display name per level, in the order of --levels",
+                    labels.len(),
+                    levels.len()
+                )));
+            }
+            (Some(labels), Some(levels)) => {
+                levels.iter().cloned().zip(labels.iter().cloned()).collect()
+            }
+            _ => Vec::new(),
+        };
         Ok(ForestOptions {
             sort: match self.sort.as_deref() {
                 None => Sort::File,
@@ -115,6 +137,7 @@ impl ForestArgs {
             xlim,
             digits: self.digits,
             font_size: self.font_size,
+            level_labels,
         })
     }
 }

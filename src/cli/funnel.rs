@@ -65,7 +65,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         let options = args.model.options();
         let tf = tau_core::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-        spec.estimate = tf.estimate;
+        spec.adjusted = Some(tf.estimate);
         spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
     }
     if !args.selection.is_empty() {
@@ -83,7 +83,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         } else {
             "Selection-model estimate"
         };
-        spec.adjusted = Some((label.to_owned(), model.estimate.value));
+        spec.selection = Some((label.to_owned(), model.estimate.value));
     }
     spec.title = args.title.clone();
     if let Some(xlab) = &args.xlab {

@@ -19,9 +19,14 @@ pub struct InfluenceArgs {
 
 /// Runs `tau influence`.
 pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
+    args.output.refuse_paper_formats("tau influence")?;
     let data = args.input.load()?;
     let result = tau_core::sensitivity::influence::influence(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }

@@ -93,5 +93,9 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
         )?;
         write_plot(path, &svg, DEFAULT_DPI)?;
     }
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }

@@ -48,5 +48,9 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         result: &result,
         data: &data,
     };
-    emit_report(args.output.output.as_deref(), args.output.format, &report)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &report,
+    )
 }

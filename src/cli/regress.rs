@@ -111,7 +111,11 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     }
     let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }
 
 /// A progress bar on standard error, only when that is a terminal.

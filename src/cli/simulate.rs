@@ -87,6 +87,7 @@ impl SimulateArgs {
 
 /// Runs `tau simulate`.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
+    args.output.refuse_paper_formats("tau simulate")?;
     let settings = args.settings();
     settings.validate().map_err(CliError::from)?;
     let bar = if std::io::stderr().is_terminal() {
@@ -112,7 +113,11 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     .map_err(CliError::from)?;
     bar.finish_and_clear();
     warn_failures(&result);
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }
 
 fn warn_failures(result: &SimulationResult) {

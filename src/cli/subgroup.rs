@@ -89,5 +89,9 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         result.permutation = Some(permutation_test(&data, &options, &result, &spec).map_err(fail)?);
     }
     super::output::warn_analysis(&result.warnings);
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }

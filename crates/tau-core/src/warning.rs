@@ -211,16 +211,16 @@ impl Warning {
     }
 }
 
-/// "1 study" or "3 studies".
-fn studies(n: usize) -> &'static str {
-    if n == 1 { "study" } else { "studies" }
-}
-
-/// Level names in quotes, so that a level such as `both` is not read as
-/// part of the sentence: "'both', 'none'".
+/// Level names in quotes, so that a name such as "both" cannot read as part
+/// of the sentence: 'both', 'none' (at most [`list_labels`]'s number of them).
 fn quoted_levels(levels: &[String]) -> String {
     let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
     list_labels(&quoted)
+}
+
+/// "1 study" or "3 studies".
+pub(crate) fn studies(n: usize) -> &'static str {
+    if n == 1 { "study" } else { "studies" }
 }
 
 impl fmt::Display for Warning {

@@ -92,7 +92,7 @@ pub fn bubble_svg(result: &RegressionResult, options: &BubbleOptions) -> Result<
         Ok(())
     })
     .map_err(render_error)?;
-    Ok(svg)
+    Ok(super::font::with_fallback_fonts(svg))
 }
 
 type Chart<'a, 'b> = ChartContext<

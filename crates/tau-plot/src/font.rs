@@ -9,8 +9,22 @@ use ab_glyph::{Font, FontRef};
 
 use super::PlotError;
 
-/// The family name written into SVG `font-family` attributes.
+/// The family name of the bundled font (what plotters and the renderers look up).
 pub const FAMILY: &str = "Liberation Sans";
+
+/// The `font-family` written into SVG files: the bundled font, then metric-
+/// compatible and generic fallbacks, so an SVG opened on a machine without
+/// Liberation Sans still renders sensibly.
+pub const SVG_FAMILY: &str = "Liberation Sans, Arial, Helvetica, sans-serif";
+
+/// `svg` (written by plotters, which names the font as it looked it up) with
+/// every `font-family` naming [`SVG_FAMILY`].
+pub fn with_fallback_fonts(svg: String) -> String {
+    svg.replace(
+        &format!("font-family=\"{FAMILY}\""),
+        &format!("font-family=\"{SVG_FAMILY}\""),
+    )
+}
 
 /// Liberation Sans Regular.
 pub static REGULAR: &[u8] = include_bytes!("../assets/fonts/LiberationSans-Regular.ttf");

@@ -118,7 +118,7 @@ pub fn refit_forest_svg(
             .map_err(plot_error)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(svg)
+    Ok(super::font::with_fallback_fonts(svg))
 }
 
 /// The Baujat plot: each study's contribution to heterogeneity (x) against
@@ -146,7 +146,7 @@ pub fn baujat_svg(result: &Baujat, x_label: &str) -> Result<String, PlotError> {
         draw_baujat(&root, result, title, x_label, x_max, y_max)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(svg)
+    Ok(super::font::with_fallback_fonts(svg))
 }
 
 fn draw_baujat(

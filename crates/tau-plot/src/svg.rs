@@ -3,7 +3,7 @@
 //! compact. Every element can carry a `class`, which tests and stylesheets
 //! use to find the parts of a plot.
 
-use super::font::{FAMILY, Weight};
+use super::font::{SVG_FAMILY, Weight};
 
 /// Horizontal text alignment (SVG `text-anchor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl SvgWriter {
     pub fn new(width: f64, height: f64, title: Option<&str>) -> SvgWriter {
         let (w, h) = (num(width), num(height));
         let mut out = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"{FAMILY}\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"{SVG_FAMILY}\">\n"
         );
         if let Some(title) = title {
             out.push_str(&format!("<title>{}</title>\n", escape(title)));

@@ -84,6 +84,24 @@ impl Measure {
         }
     }
 
+    /// The measure as a report heading names it: what the numbers are, and
+    /// the scale of the back-transformed results where there are any
+    /// ("log risk ratio (RR after back-transformation)"); GEN is explained.
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::SMD => "standardised mean difference (SMD, Hedges' g)",
+            Measure::MD => "mean difference (MD)",
+            Measure::OR => "log odds ratio (OR after back-transformation)",
+            Measure::RR => "log risk ratio (RR after back-transformation)",
+            Measure::RD => "risk difference (RD)",
+            Measure::ZCOR => "Fisher's z-transformed correlation (r after back-transformation)",
+            Measure::COR => "correlation coefficient (COR)",
+            Measure::PR => "proportion (PR)",
+            Measure::PLO => "log odds of a proportion (proportion after back-transformation)",
+            Measure::GEN => "GEN: generic effect sizes, analysed as given in yi and vi",
+        }
+    }
+
     /// Whether the measure is the log of a ratio (so a CI given on the ratio
     /// scale is logged, and plots use a log axis).
     pub fn is_ratio(self) -> bool {

@@ -22,7 +22,7 @@ pub fn bias_report(r: &BiasResult) -> String {
         "Small-study effects and publication bias (k = {}; tau^2 estimator: {}; measure: {})\n\n",
         r.k,
         s.method.name(),
-        s.measure
+        s.measure.label()
     ));
     out.push_str(&format!(
         "Unadjusted estimate: {} ({level}% CI: {}, {}), tau^2 = {}\n",
@@ -39,7 +39,7 @@ pub fn bias_report(r: &BiasResult) -> String {
     }
     let stat = if s.test == Test::Knha { "t" } else { "z" };
     if let Some(e) = &r.egger {
-        out.push_str(&egger_section(e, stat, &level));
+        out.push_str(&egger_section(e, r, stat, &level));
     }
     if let Some(b) = &r.begg {
         out.push_str(&begg_section(b));
@@ -138,11 +138,34 @@ fn side_by_side(r: &BiasResult, level: &str) -> String {
     out
 }
 
-fn egger_section(e: &Egger, stat: &str, level: &str) -> String {
+/// How smaller studies' effects differ from larger ones', in words that do
+/// not depend on the sign of the effects: relative to zero (the null) where
+/// the measure has one and the pooled estimate is not zero, else larger or
+/// smaller values.
+fn small_study_direction(slope: f64, pooled: f64, has_null: bool) -> &'static str {
+    if !has_null || pooled == 0.0 || pooled.is_nan() {
+        return if slope > 0.0 {
+            "larger values"
+        } else {
+            "smaller values"
+        };
+    }
+    if (slope > 0.0) == (pooled > 0.0) {
+        "effects further from zero"
+    } else {
+        "effects closer to zero"
+    }
+}
+
+fn egger_section(e: &Egger, r: &BiasResult, stat: &str, level: &str) -> String {
     let verdict = if e.p < 0.05 {
         format!(
-            "Smaller studies report {} effects than larger ones, which fits publication bias but could equally come from heterogeneity, chance or differences in how small studies were done.",
-            if e.slope > 0.0 { "larger" } else { "smaller" }
+            "Smaller studies report {} than larger ones, which fits publication bias but could equally come from heterogeneity, chance or differences in how small studies were done.",
+            small_study_direction(
+                e.slope,
+                r.unadjusted.estimate,
+                r.settings.model.measure.null_value().is_some()
+            )
         )
     } else {
         "There is no clear sign that smaller studies report different effects, but the test has little power, so bias cannot be ruled out.".to_owned()
@@ -240,4 +263,32 @@ fn pet_peese_section(pp: &PetPeese, level: &str) -> String {
         line("PEESE", &pp.peese),
         pp.rule
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::small_study_direction;
+
+    #[test]
+    fn egger_direction_is_relative_to_zero() {
+        // A benefit on a negative scale (log RR < 0) with more negative small
+        // studies: slope < 0, pooled < 0, so further from zero.
+        assert_eq!(
+            small_study_direction(-1.2, -0.7, true),
+            "effects further from zero"
+        );
+        assert_eq!(
+            small_study_direction(1.2, 0.4, true),
+            "effects further from zero"
+        );
+        assert_eq!(
+            small_study_direction(1.2, -0.4, true),
+            "effects closer to zero"
+        );
+        assert_eq!(
+            small_study_direction(-1.2, 0.4, true),
+            "effects closer to zero"
+        );
+        assert_eq!(small_study_direction(1.2, 0.4, false), "larger values");
+    }
 }

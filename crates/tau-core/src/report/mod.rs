@@ -1,8 +1,10 @@
-//! Views of results: plain text for people, JSON for programs, CSV for spreadsheets.
+//! Views of results: plain text for people, JSON for programs, CSV for
+//! spreadsheets, Markdown and LaTeX tables for papers.
 //! Each view reads the same result struct, so a number can never differ between them.
 //!
 //! [`write_report`] writes any [`Report`] in a [`Format`]; each format's views
-//! are in its own file ([`text`], [`json`], [`csv`]), one `impl` per result,
+//! are in its own file ([`text`], [`json`], [`csv`], [`markdown`], [`latex`]),
+//! one `impl` per result (the paper formats share [`paper`]'s tables),
 //! and the longer texts and tables in per-result modules ([`subgroup`],
 //! [`regression`], [`bias`], [`sensitivity`], [`simulate`]).
 
@@ -11,7 +13,10 @@ pub mod csv;
 pub mod fixed;
 pub mod format;
 pub mod json;
+pub mod latex;
+pub mod markdown;
 pub mod moderator_test;
+pub mod paper;
 pub mod regression;
 pub mod robust;
 pub mod selection;

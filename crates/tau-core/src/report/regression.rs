@@ -1,6 +1,6 @@
 //! Text and CSV views of a meta-regression, laid out like metafor's `print.rma`.
 
-use super::text::{p_phrase, stars};
+use super::text::{back_transformed_table, p_phrase, stars};
 use super::{fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
 use crate::regression::RegressionResult;
@@ -15,14 +15,15 @@ pub fn text(r: &RegressionResult) -> String {
     if s.method == Method::EE {
         out.push_str(&format!(
             "Fixed-effects meta-regression (k = {}; measure: {})\n\n",
-            r.k, s.measure
+            r.k,
+            s.measure.label()
         ));
     } else {
         out.push_str(&format!(
             "Mixed-effects meta-regression (k = {}; tau^2 estimator: {}; measure: {})\n\n",
             r.k,
             s.method.name(),
-            s.measure
+            s.measure.label()
         ));
         out.push_str(&format!(
             "tau^2 (estimated amount of residual heterogeneity):     {}\n",
@@ -60,6 +61,15 @@ pub fn text(r: &RegressionResult) -> String {
     }
     out.push_str(":\n\n");
     out.push_str(&coefficient_table(r));
+    let predicted: Vec<_> = r.studies.iter().map(|st| (st, r.predict(&st.x))).collect();
+    out.push_str(&back_transformed_table(
+        s.measure,
+        "Predicted values, back-transformed",
+        "study",
+        predicted
+            .iter()
+            .map(|(st, p)| (st.study.as_str(), p.estimate, p.ci_lower, p.ci_upper)),
+    ));
     if let Some(perm) = &r.permutation {
         out.push_str(&if perm.exact {
             format!(
@@ -81,8 +91,9 @@ pub fn text(r: &RegressionResult) -> String {
     }
     if !r.dropped.is_empty() {
         out.push_str(&format!(
-            "\n{} studies left out for a missing moderator value (see the warning).\n",
-            r.dropped.len()
+            "\n{} {} left out for a missing moderator value (see the warning).\n",
+            r.dropped.len(),
+            crate::warning::studies(r.dropped.len())
         ));
     }
     out

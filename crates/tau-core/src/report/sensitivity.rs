@@ -2,7 +2,7 @@
 //! influence, Baujat). Each text report ends with one plain sentence on what
 //! the analysis suggests and what it cannot show.
 
-use super::text::p_phrase;
+use super::text::{back_transformed_table, p_phrase};
 use super::{fmt_num, fmt_p, table};
 use crate::sensitivity::RefitRow;
 use crate::sensitivity::baujat::Baujat;
@@ -20,7 +20,7 @@ fn heading(title: &Option<String>, what: &str, k: usize, s: &Settings) -> String
         "{what} (k = {k}; tau^2 estimator: {}; test: {}; measure: {})\n\n",
         s.method.name(),
         s.test.name(),
-        s.measure
+        s.measure.label()
     ));
     out
 }
@@ -50,6 +50,23 @@ fn refit_table(first: &str, rows: &[RefitRow]) -> String {
     )
 }
 
+/// The refits' estimates back-transformed (OR, RR, r, proportion).
+fn back_transformed_refits<'a>(
+    first: &str,
+    rows: impl Iterator<Item = (&'a str, &'a RefitRow)>,
+    s: &Settings,
+) -> String {
+    back_transformed_table(
+        s.measure,
+        "Back-transformed",
+        first,
+        rows.map(|(label, r)| {
+            let e = &r.estimate;
+            (label, e.value, e.ci_lower, e.ci_upper)
+        }),
+    )
+}
+
 fn significant(r: &RefitRow) -> bool {
     r.estimate.p < 0.05
 }
@@ -69,6 +86,12 @@ pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
         fmt_num(all.i2, 2)
     ));
     out.push_str(&refit_table("omitted study", &r.studies));
+    out.push_str(&back_transformed_refits(
+        "omitted study",
+        std::iter::once(("(none)", all))
+            .chain(r.studies.iter().map(|row| (row.study.as_str(), row))),
+        &r.settings,
+    ));
     let shift = |row: &RefitRow| (row.estimate.value - all.estimate.value).abs();
     if let Some(biggest) = r
         .studies
@@ -110,6 +133,11 @@ pub fn cumulative_report(r: &Cumulative) -> String {
     };
     let mut out = heading(&r.title, &what, r.k, &r.settings);
     out.push_str(&refit_table("added study", &r.studies));
+    out.push_str(&back_transformed_refits(
+        "added study",
+        r.studies.iter().map(|row| (row.study.as_str(), row)),
+        &r.settings,
+    ));
     let first_significant = r
         .studies
         .iter()

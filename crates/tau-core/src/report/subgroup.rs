@@ -1,7 +1,7 @@
 //! Text and CSV views of a subgroup analysis.
 
 use super::table::layout;
-use super::text::p_phrase;
+use super::text::{back_transformed_table, p_phrase};
 use super::{Cells, fmt_num, fmt_p};
 use crate::model::{Method, Test};
 use crate::subgroup::{SubgroupResult, Tau2Mode};
@@ -23,12 +23,13 @@ pub fn text(r: &SubgroupResult) -> String {
         ),
     };
     out.push_str(&format!(
-        "Subgroups by '{}' (k = {}; {} levels; {}; measure: {})\n\n",
+        "Subgroups by '{}' (k = {}; {} level{}; {}; measure: {})\n\n",
         s.by,
         r.k,
         r.groups.len(),
+        if r.groups.len() == 1 { "" } else { "s" },
         model,
-        s.measure
+        s.measure.label()
     ));
     let stat = if s.test == Test::Knha { "tval" } else { "zval" };
     let mut cells = Cells::new();
@@ -57,6 +58,15 @@ pub fn text(r: &SubgroupResult) -> String {
         ],
         &cells,
         true,
+    ));
+    out.push_str(&back_transformed_table(
+        s.measure,
+        "Back-transformed",
+        "level",
+        r.groups.iter().map(|g| {
+            let e = &g.estimate;
+            (g.level.as_str(), e.value, e.ci_lower, e.ci_upper)
+        }),
     ));
     out.push('\n');
     out.push_str(&between(r));

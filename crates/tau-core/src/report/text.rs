@@ -126,7 +126,8 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     if s.method == Method::EE {
         out.push_str(&format!(
             "Common-effect model (k = {}; measure: {})\n\n",
-            r.k, s.measure
+            r.k,
+            s.measure.label()
         ));
         out.push_str(&format!(
             "I^2 (total heterogeneity / total variability):  {}%\nH^2 (total variability / sampling variability): {}\n",
@@ -138,7 +139,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             "Random-effects model (k = {}; tau^2 estimator: {}; measure: {})\n\n",
             r.k,
             s.method.name(),
-            s.measure
+            s.measure.label()
         ));
         let ci = |c: Option<[f64; 2]>, d: usize| {
             c.map(|[lo, hi]| format!(" ({level}% CI: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
@@ -285,6 +286,32 @@ pub fn convergence_line(s: &Settings) -> Option<String> {
         ),
         None => format!("Convergence: {reached}"),
     })
+}
+
+/// The rows of a table back-transformed to the measure's natural scale (OR,
+/// RR, r, proportion), as `pool` reports its estimate: each row is a label
+/// and an estimate with its CI on the analysis scale, under the heading
+/// "`what` (RR):". Empty for measures analysed on their natural scale.
+pub fn back_transformed_table<'a>(
+    measure: crate::Measure,
+    what: &str,
+    first: &str,
+    rows: impl Iterator<Item = (&'a str, f64, f64, f64)>,
+) -> String {
+    let Some((scale, to)) = measure.back_transform() else {
+        return String::new();
+    };
+    let mut cells = Cells::new();
+    for (label, value, lower, upper) in rows {
+        cells.push(label);
+        for v in [value, lower, upper] {
+            cells.push_num(to(v), 4);
+        }
+    }
+    format!(
+        "\n{what} ({scale}):\n\n{}",
+        layout(&[first, scale, "ci.lb", "ci.ub"], &cells, true)
+    )
 }
 
 /// "< .0001" or "= 0.1234".

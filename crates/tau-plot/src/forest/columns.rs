@@ -13,6 +13,8 @@ pub(super) struct DataColumn {
     value: fn(&Record) -> Option<f64>,
     /// Whether subtotals add up (counts do; means and SDs do not).
     summable: bool,
+    /// Decimals of every cell of the column: the most any record needs (up to 2).
+    decimals: usize,
 }
 
 impl DataColumn {
@@ -27,12 +29,15 @@ impl DataColumn {
             header,
             value,
             summable,
+            decimals: 0,
         }
     }
 
     /// The cell of one record (empty when it lacks the field).
     pub fn cell(&self, record: &Record) -> String {
-        (self.value)(record).map(raw_number).unwrap_or_default()
+        (self.value)(record)
+            .map(|v| raw_number(v, self.decimals))
+            .unwrap_or_default()
     }
 
     /// The sum over records, for counts; empty otherwise or when a value is missing.
@@ -42,25 +47,41 @@ impl DataColumn {
         }
         let values: Option<Vec<f64>> = records.map(self.value).collect();
         values
-            .map(|v| raw_number(v.iter().sum()))
+            .map(|v| raw_number(v.iter().sum(), self.decimals))
             .unwrap_or_default()
     }
 }
 
-/// A raw value as written: integers without decimals, others with up to two.
-fn raw_number(v: f64) -> String {
+/// The decimals a raw value needs, up to two: 0 for integers, 1 for 5.2.
+fn decimals_of(v: f64) -> usize {
     let text = format!("{v:.2}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    };
-    text.replace('-', "\u{2212}")
+    let kept = text.trim_end_matches('0');
+    kept.len() - kept.find('.').map_or(kept.len(), |dot| dot + 1)
+}
+
+/// A raw value with `decimals` decimals (one number of decimals per column,
+/// as journals print tables), with a true minus sign.
+fn raw_number(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}").replace('-', "\u{2212}")
 }
 
 /// The raw-data columns for the first raw-data form among the records
 /// (records in other forms get empty cells).
 pub(super) fn data_columns(data: &Dataset, arms: &[String; 2]) -> Vec<DataColumn> {
+    let mut columns = columns_of(data, arms);
+    for column in &mut columns {
+        column.decimals = data
+            .studies
+            .iter()
+            .filter_map(|s| s.raw.as_deref().and_then(column.value))
+            .map(decimals_of)
+            .max()
+            .unwrap_or(0);
+    }
+    columns
+}
+
+fn columns_of(data: &Dataset, arms: &[String; 2]) -> Vec<DataColumn> {
     let form = data
         .studies
         .iter()
@@ -100,10 +121,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn raw_numbers_are_written_plainly() {
-        assert_eq!(raw_number(123.0), "123");
-        assert_eq!(raw_number(5.25), "5.25");
-        assert_eq!(raw_number(5.2), "5.2");
-        assert_eq!(raw_number(-0.5), "−0.5");
+    fn raw_numbers_share_their_column_decimals() {
+        assert_eq!(decimals_of(123.0), 0);
+        assert_eq!(decimals_of(5.25), 2);
+        assert_eq!(decimals_of(5.2), 1);
+        assert_eq!(decimals_of(5.004), 0);
+        assert_eq!(raw_number(123.0, 1), "123.0");
+        assert_eq!(raw_number(5.25, 2), "5.25");
+        assert_eq!(raw_number(-0.5, 1), "−0.5");
     }
 }

@@ -161,10 +161,15 @@ pub(super) fn build(
         Some(results) => {
             let by = &results[0].settings.by;
             for (g, group) in results[0].groups.iter().enumerate() {
-                b.rows.push(Row::text(
-                    RowKind::Heading,
-                    format!("{by}: {}", group.level),
-                ));
+                let heading = forest
+                    .level_labels
+                    .iter()
+                    .find(|(level, _)| *level == group.level)
+                    .map_or_else(
+                        || format!("{by}: {}", group.level),
+                        |(_, name)| name.clone(),
+                    );
+                b.rows.push(Row::text(RowKind::Heading, heading));
                 b.studies(&group.studies, &forest.sort);
                 let fits: Vec<Summary> = results
                     .iter()
@@ -172,6 +177,7 @@ pub(super) fn build(
                     .collect();
                 b.summaries(&fits, &group.studies, false);
                 b.note(text::level_heterogeneity(group, results[0].settings.method));
+                b.note(text::level_effect_test(group, results[0]));
                 b.rows.push(Row::text(RowKind::Gap, String::new()));
             }
         }
@@ -185,6 +191,7 @@ pub(super) fn build(
         b.rows.insert(first_summary + 1, row);
     }
     b.note(text::heterogeneity(primary));
+    b.note(text::pooled_effect_test(primary));
     if let Some(results) = &levels {
         for (model, result) in models.iter().zip(results) {
             if let Some(test) = text::subgroup_test(result, *model, models.len() > 1) {

@@ -137,12 +137,20 @@ impl Layout {
                     }
                 })
                 .sum::<f64>();
-        let left_width = label_width
+        // Notes run under the label and data columns, never over the panel:
+        // those columns widen if a note is longer than they are.
+        let longest_note = note_right
+            .iter()
+            .flatten()
+            .map(|right| right - margin)
+            .fold(0.0, f64::max);
+        let left_width = (label_width
             + if content.columns.is_empty() {
                 0.0
             } else {
                 gap + data_width
-            };
+            })
+        .max(longest_note);
 
         // Estimate pieces and weight columns.
         let pieces = |pick: fn(&super::rows::EstimateText) -> &str| {

@@ -90,6 +90,9 @@ pub struct ForestOptions {
     pub digits: usize,
     /// Font size in px.
     pub font_size: f64,
+    /// Display names of subgroup levels, (level, name): a level named here
+    /// is headed by its name instead of "moderator: level".
+    pub level_labels: Vec<(String, String)>,
 }
 
 impl Default for ForestOptions {
@@ -108,6 +111,7 @@ impl Default for ForestOptions {
             xlim: None,
             digits: 2,
             font_size: 12.0,
+            level_labels: Vec::new(),
         }
     }
 }

@@ -4,9 +4,9 @@ use super::super::PlotError;
 use super::super::scale::{Axis, Scale};
 use super::rows::{Mark, Row};
 
-/// The axis: every estimate, pooled CI and prediction interval, the null,
-/// and the study CIs, except that a CI reaching more than one median CI
-/// width beyond the estimates is clipped (and drawn with an arrow).
+/// The axis: every estimate, every CI (studies and pooled), the prediction
+/// interval and the null, extended to the next tick beyond them, so that no
+/// CI is cut; only a range given with `--xlim` cuts CIs (drawn with arrows).
 pub(super) fn axis_for(
     rows: &[Row],
     scale: Scale,
@@ -47,36 +47,13 @@ pub(super) fn axis_for(
         }
     }
     let finite = |v: &f64| v.is_finite();
-    let lo = core
+    let all = core
         .iter()
         .copied()
-        .filter(finite)
-        .fold(f64::INFINITY, f64::min);
-    let hi = core
-        .iter()
-        .copied()
-        .filter(finite)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let mut widths: Vec<f64> = study_cis
-        .iter()
-        .map(|(l, u)| u - l)
-        .filter(finite)
-        .collect();
-    widths.sort_by(f64::total_cmp);
-    let reach = widths.get(widths.len() / 2).copied().unwrap_or(0.0);
-    let lowest = study_cis
-        .iter()
-        .map(|c| c.0)
-        .filter(finite)
-        .fold(lo, f64::min);
-    let highest = study_cis
-        .iter()
-        .map(|c| c.1)
-        .filter(finite)
-        .fold(hi, f64::max);
-    Ok(Axis::covering(
-        scale,
-        lowest.max(lo - reach),
-        highest.min(hi + reach),
-    ))
+        .chain(study_cis.iter().flat_map(|&(l, u)| [l, u]))
+        .filter(finite);
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    Ok(Axis::covering(scale, lo, hi))
 }

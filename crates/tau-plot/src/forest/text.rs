@@ -6,9 +6,9 @@ use super::super::scale::fixed;
 use super::Model;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::Moderator;
-use tau_core::model::Method;
+use tau_core::model::{Method, Test};
 use tau_core::pool::PoolResult;
-use tau_core::subgroup::{GroupResult, SubgroupResult};
+use tau_core::subgroup::{GroupResult, SubgroupResult, Tau2Mode};
 
 /// "Random-effects model" or "Common-effect model".
 pub(super) fn model_name(model: Model) -> &'static str {
@@ -84,6 +84,40 @@ fn heterogeneity_of(method: Method, tau2: f64, i2: f64, q: f64, q_df: usize, q_p
     parts.push(format!("Q({q_df}) = {}", fixed(q, 2)));
     parts.push(p_value(q_p));
     format!("Heterogeneity: {}", parts.join(", "))
+}
+
+/// "Test for overall effect: z = -3.97, p < 0.001", or t(df) under Knapp-Hartung.
+fn overall_effect(statistic: f64, p: f64, df: Option<f64>) -> String {
+    let name = match df {
+        Some(df) => format!("t({})", fixed(df, 0)),
+        None => "z".to_owned(),
+    };
+    format!(
+        "Test for overall effect: {name} = {}, {}",
+        fixed(statistic, 2),
+        p_value(p)
+    )
+}
+
+/// The test for the overall effect of a pooled result.
+pub(super) fn pooled_effect_test(r: &PoolResult) -> String {
+    overall_effect(r.estimate.statistic, r.estimate.p, r.df)
+}
+
+/// The test for a subgroup's effect: t with k − 1 df under Knapp-Hartung
+/// with a τ² per subgroup (the residual df of the mixed-effects model with a
+/// common τ²), z otherwise and for a level of one study (normal theory).
+pub(super) fn level_effect_test(g: &GroupResult, result: &SubgroupResult) -> String {
+    let s = &result.settings;
+    let df = if s.test != Test::Knha || g.k < 2 {
+        None
+    } else {
+        match s.tau2 {
+            Tau2Mode::Separate => Some((g.k - 1) as f64),
+            Tau2Mode::Common => result.q_between_df2,
+        }
+    };
+    overall_effect(g.estimate.statistic, g.estimate.p, df)
 }
 
 /// "Test for subgroup differences: Q(2) = 1.86, p = 0.394"; `None` with one level.

@@ -1,4 +1,6 @@
-//! The legend of a funnel plot: contour shades, points and the pooled estimate.
+//! The legend of a funnel plot: contour shades or the pseudo-confidence
+//! region, points, and each vertical line (pooled estimate, trim-and-fill
+//! estimate, no effect) with its own entry.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -12,10 +14,19 @@ pub(super) enum Swatch {
     Shade(RGBColor),
     Point,
     OpenPoint,
-    Dashed,
-    Dotted,
-    Solid,
+    /// A line drawn as dashes of `on` px with gaps of `off` px (`off` 0: solid).
+    Line {
+        on: i32,
+        off: i32,
+        width: u32,
+    },
 }
+
+const SOLID: Swatch = Swatch::Line {
+    on: 1,
+    off: 0,
+    width: 1,
+};
 
 pub(super) fn legend(spec: &FunnelSpec) -> Vec<(String, Swatch)> {
     let mut entries = Vec::new();
@@ -25,20 +36,53 @@ pub(super) fn legend(spec: &FunnelSpec) -> Vec<(String, Swatch)> {
             entries.push((text.to_owned(), Swatch::Shade(shade)));
         }
     }
-    let adjusted = spec.adjusted.is_some();
-    if spec.contours || !spec.filled.is_empty() || adjusted {
-        entries.push(("Studies".to_owned(), Swatch::Point));
-    }
-    if spec.contours {
-        entries.push(("Pooled estimate".to_owned(), Swatch::Dashed));
-    } else if adjusted {
-        entries.push(("Pooled estimate".to_owned(), Swatch::Solid));
-    }
-    if let Some((text, _)) = &spec.adjusted {
-        entries.push((text.clone(), Swatch::Dotted));
-    }
+    entries.push(("Studies".to_owned(), Swatch::Point));
     if !spec.filled.is_empty() {
         entries.push(("Filled studies".to_owned(), Swatch::OpenPoint));
+    }
+    if spec.contours {
+        entries.push((
+            "Pooled estimate".to_owned(),
+            Swatch::Line {
+                on: 5,
+                off: 4,
+                width: 1,
+            },
+        ));
+        entries.push(("No effect".to_owned(), SOLID));
+    } else {
+        entries.push(("Pooled estimate".to_owned(), SOLID));
+    }
+    if spec.adjusted.is_some() {
+        entries.push((
+            "Trim-and-fill estimate".to_owned(),
+            Swatch::Line {
+                on: 9,
+                off: 4,
+                width: 2,
+            },
+        ));
+    }
+    if let Some((text, _)) = &spec.selection {
+        entries.push((
+            text.clone(),
+            Swatch::Line {
+                on: 2,
+                off: 3,
+                width: 2,
+            },
+        ));
+    }
+    if !spec.contours {
+        let level = spec.level;
+        entries.push((
+            format!("{level}% pseudo-CI"),
+            Swatch::Line {
+                on: 2,
+                off: 3,
+                width: 1,
+            },
+        ));
     }
     entries
 }
@@ -75,31 +119,18 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             Swatch::OpenPoint => area
                 .draw(&Circle::new((cx, cy), radius, INK.stroke_width(1)))
                 .map_err(render_error)?,
-            Swatch::Solid => area
-                .draw(&PathElement::new(
-                    vec![(x, cy), (x + box_size, cy)],
-                    INK.stroke_width(1),
-                ))
-                .map_err(render_error)?,
-            Swatch::Dotted => {
+            Swatch::Line { on, off, width } => {
+                // Dashes as the plot draws them, fitted to the swatch's width.
+                let on = if *off == 0 { box_size } else { *on };
                 let mut from = x;
                 while from < x + box_size {
-                    area.draw(&PathElement::new(
-                        vec![(from, cy), ((from + 2).min(x + box_size), cy)],
-                        INK.stroke_width(2),
-                    ))
-                    .map_err(render_error)?;
-                    from += 5;
-                }
-            }
-            Swatch::Dashed => {
-                let third = box_size / 3;
-                for (from, to) in [(x, x + third), (x + 2 * third, x + box_size)] {
+                    let to = (from + on).min(x + box_size);
                     area.draw(&PathElement::new(
                         vec![(from, cy), (to, cy)],
-                        INK.stroke_width(1),
+                        INK.stroke_width(*width),
                     ))
                     .map_err(render_error)?;
+                    from = to + off;
                 }
             }
         }

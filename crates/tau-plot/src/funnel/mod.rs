@@ -43,11 +43,16 @@ pub struct FunnelSpec {
     pub points: Vec<(f64, f64)>,
     /// Studies added by trim-and-fill, (yᵢ, SEᵢ), drawn as open points.
     pub filled: Vec<(f64, f64)>,
-    /// Centre of the pseudo-confidence limits (the pooled estimate).
+    /// The pooled estimate, drawn as a vertical line (solid on the plain
+    /// funnel, dashed on the contour-enhanced one).
     pub estimate: f64,
-    /// A bias-adjusted estimate drawn beside the pooled one as a dotted line
-    /// (e.g. the selection model's), with its legend text.
-    pub adjusted: Option<(String, f64)>,
+    /// The trim-and-fill adjusted estimate, drawn as a long-dashed line
+    /// beside the pooled one; the pseudo-confidence limits are then centred
+    /// on it, as metafor's `funnel()` of a `trimfill` object does.
+    pub adjusted: Option<f64>,
+    /// A selection model's adjusted estimate, drawn as a dotted line, with
+    /// its legend text.
+    pub selection: Option<(String, f64)>,
     /// Level of the pseudo-confidence limits, percent.
     pub level: f64,
     /// Centre of the significance contours (the null).
@@ -78,6 +83,7 @@ impl FunnelSpec {
             filled: Vec::new(),
             estimate: result.estimate.value,
             adjusted: None,
+            selection: None,
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),
             contours: false,
@@ -113,7 +119,7 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         (spec.null, normal_upper(CONTOURS[0].0 / 2.0))
     } else {
         (
-            spec.estimate,
+            spec.adjusted.unwrap_or(spec.estimate),
             normal_upper((1.0 - spec.level / 100.0) / 2.0),
         )
     };
@@ -121,7 +127,9 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
     for y in all
         .iter()
         .map(|p| p.0)
-        .chain(spec.adjusted.as_ref().map(|a| a.1))
+        .chain(spec.adjusted)
+        .chain(spec.selection.as_ref().map(|s| s.1))
+        .chain([spec.estimate])
     {
         lo = lo.min(y);
         hi = hi.max(y);
@@ -250,8 +258,12 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
                 .draw_series(std::iter::once(estimate))
                 .map_err(render_error)?;
         }
-        if let Some((_, adjusted)) = &spec.adjusted {
-            let line = DashedLineSeries::new(vertical(*adjusted), 2, 3, INK.stroke_width(2));
+        if let Some(adjusted) = spec.adjusted {
+            let line = DashedLineSeries::new(vertical(adjusted), 9, 4, INK.stroke_width(2));
+            chart.draw_series(line).map_err(render_error)?;
+        }
+        if let Some((_, selection)) = &spec.selection {
+            let line = DashedLineSeries::new(vertical(*selection), 2, 3, INK.stroke_width(2));
             chart.draw_series(line).map_err(render_error)?;
         }
         let radius = (0.26 * f).round().max(2.0) as i32;
@@ -279,7 +291,7 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         draw_legend(&legend_area, &legend_entries, f)?;
         root.present().map_err(render_error)?;
     }
-    Ok(out)
+    Ok(super::font::with_fallback_fonts(out))
 }
 
 /// Removes ticks whose labels would touch their left neighbour's.

@@ -1,0 +1,594 @@
+//! Tables for a paper: what the Markdown ([`super::markdown`]) and LaTeX
+//! ([`super::latex`]) views print, built once per result so that both
+//! formats show the same rounded numbers.
+//!
+//! Numbers are rounded to `digits` decimals (`--digits`, default
+//! [`DEFAULT_DIGITS`]); p-values are written as journals print them
+//! (".034", "< .001"); estimates as "estimate [CI]", back-transformed to
+//! OR, RR, r or a proportion where the measure has a natural scale (as
+//! `pool` reports them). CSV and JSON keep full precision.
+
+use super::fmt_num;
+use crate::bias::BiasResult;
+use crate::data::dataset::{Dataset, Study};
+use crate::effect_size::measure::{BackTransform, Measure};
+use crate::estimate::Estimate;
+use crate::model::{Method, Test};
+use crate::pool::PoolResult;
+use crate::regression::RegressionResult;
+use crate::report::PoolReport;
+use crate::sensitivity::RefitRow;
+use crate::sensitivity::baujat::Baujat;
+use crate::sensitivity::cumulative::Cumulative;
+use crate::sensitivity::influence::Influence;
+use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::simulate::SimulationResult;
+use crate::subgroup::{SubgroupResult, Tau2Mode};
+
+/// Decimals of a paper table unless `--digits` says otherwise.
+pub const DEFAULT_DIGITS: usize = 2;
+
+/// A table for a paper: a caption, a header, rows (the first column holds
+/// labels, the others numbers) and notes below it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaperTable {
+    /// What the table shows.
+    pub caption: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// The rows, as many cells as the header has names.
+    pub rows: Vec<Vec<String>>,
+    /// Rows from this index on summarise the ones above (pooled rows):
+    /// set off by a rule (LaTeX) or in bold (Markdown).
+    pub summary_from: usize,
+    /// Sentences printed under the table (heterogeneity, tests).
+    pub notes: Vec<String>,
+}
+
+/// A result that has a table for a paper.
+pub trait PaperView {
+    /// The table with numbers rounded to `digits` decimals; a result without
+    /// one says which formats it has.
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String>;
+}
+
+/// A p-value as journals print it: "< .001", else three decimals without
+/// the leading zero (".034"); "NA" when missing.
+pub fn paper_p(p: f64) -> String {
+    if p.is_nan() {
+        "NA".into()
+    } else if p < 0.001 {
+        "< .001".into()
+    } else {
+        let text = fmt_num(p, 3);
+        text.strip_prefix('0').map(str::to_owned).unwrap_or(text)
+    }
+}
+
+/// "p = .034" or "p < .001".
+fn p_is(p: f64) -> String {
+    let text = paper_p(p);
+    if text.starts_with('<') {
+        format!("p {text}")
+    } else {
+        format!("p = {text}")
+    }
+}
+
+/// The back-transformation of a measure's tables, if it has one.
+fn back(measure: Measure) -> Option<(&'static str, BackTransform)> {
+    measure.back_transform()
+}
+
+/// "0.45 [0.12, 0.78]", back-transformed by `to` where given.
+fn estimate_ci(
+    value: f64,
+    lower: f64,
+    upper: f64,
+    digits: usize,
+    to: Option<BackTransform>,
+) -> String {
+    let f = |x: f64| fmt_num(to.map_or(x, |t| t(x)), digits);
+    format!("{} [{}, {}]", f(value), f(lower), f(upper))
+}
+
+/// The estimate column's name: "RR [95% CI]", "SMD [95% CI]".
+fn estimate_header(measure: Measure, level: f64) -> String {
+    let scale = match back(measure) {
+        Some((scale, _)) => scale,
+        None if measure == Measure::GEN => "Estimate",
+        None => measure.name(),
+    };
+    format!("{scale} [{}% CI]", fmt_num(level, 0))
+}
+
+/// What the numbers are, for the notes.
+fn measure_note(measure: Measure) -> String {
+    match back(measure) {
+        Some((scale, _)) => format!(
+            "Effect measure: {}; estimates and CIs are shown as {scale} (back-transformed).",
+            measure.label()
+        ),
+        None => format!("Effect measure: {}.", measure.label()),
+    }
+}
+
+/// The study's sample size where the record gives it (n1 + n2, or n).
+fn study_n(study: &Study) -> Option<f64> {
+    let raw = study.raw.as_deref()?;
+    match (raw.n1, raw.n2, raw.n) {
+        (Some(n1), Some(n2), _) => Some(n1 + n2),
+        (_, _, Some(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// "z = -5.60, p < .001" or "t(12) = -5.60, p < .001".
+fn test_phrase(e: &Estimate, df: Option<f64>, digits: usize) -> String {
+    let stat = match df {
+        Some(df) => format!("t({})", fmt_num(df, 0)),
+        None => "z".to_owned(),
+    };
+    format!("{stat} = {}, {}", fmt_num(e.statistic, digits), p_is(e.p))
+}
+
+fn model_name(method: Method) -> String {
+    if method == Method::EE {
+        "Common-effect model".to_owned()
+    } else {
+        format!("Random-effects model ({})", method.name())
+    }
+}
+
+/// The heterogeneity sentence: "τ² = 0.31, I² = 92.2%, Q(12) = 152.23, p < .001".
+fn heterogeneity(tau2: Option<f64>, i2: f64, q: f64, df: usize, digits: usize) -> String {
+    let mut parts = Vec::new();
+    if let Some(tau2) = tau2 {
+        parts.push(format!("τ² = {}", fmt_num(tau2, digits.max(2))));
+    }
+    parts.push(format!("I² = {}%", fmt_num(i2, 1)));
+    parts.push(format!("Q({df}) = {}", fmt_num(q, digits)));
+    parts.join(", ")
+}
+
+impl PaperView for PoolReport<'_> {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(pool_table(self.result, self.data, digits))
+    }
+}
+
+fn pool_table(r: &PoolResult, data: &Dataset, digits: usize) -> PaperTable {
+    let s = &r.settings;
+    let to = back(s.measure).map(|(_, t)| t);
+    let n: Vec<Option<f64>> = data.studies.iter().map(study_n).collect();
+    let with_n = n.iter().any(Option::is_some);
+    let mut header = vec!["Study".to_owned()];
+    if with_n {
+        header.push("n".into());
+    }
+    header.extend([estimate_header(s.measure, s.level), "Weight (%)".into()]);
+    let mut rows = Vec::with_capacity(r.weights.len() + 2);
+    for (row, n) in r.rows(data).zip(&n) {
+        let mut cells = vec![row.study.to_owned()];
+        if with_n {
+            cells.push(n.map_or_else(String::new, |n| fmt_num(n, 0)));
+        }
+        cells.push(estimate_ci(row.yi, row.ci_lower, row.ci_upper, digits, to));
+        cells.push(fmt_num(row.weight, 1));
+        rows.push(cells);
+    }
+    let summary_from = rows.len();
+    let e = &r.estimate;
+    let mut pooled = vec![model_name(s.method)];
+    if with_n {
+        let total: f64 = n.iter().flatten().sum();
+        let all = n.iter().all(Option::is_some);
+        pooled.push(if all {
+            fmt_num(total, 0)
+        } else {
+            String::new()
+        });
+    }
+    pooled.push(estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to));
+    pooled.push(fmt_num(100.0, 1));
+    rows.push(pooled);
+    if s.method != Method::EE {
+        let f = |x: f64| fmt_num(to.map_or(x, |t| t(x)), digits);
+        let mut pi = vec!["Prediction interval".to_owned()];
+        if with_n {
+            pi.push(String::new());
+        }
+        pi.push(format!("[{}, {}]", f(r.pi_lower), f(r.pi_upper)));
+        pi.push(String::new());
+        rows.push(pi);
+    }
+    let tau2 = (s.method != Method::EE).then_some(r.tau2);
+    let notes = vec![
+        format!(
+            "Heterogeneity: {}, {}.",
+            heterogeneity(tau2, r.i2, r.q, r.q_df, digits),
+            p_is(r.q_p)
+        ),
+        format!("Test for overall effect: {}.", test_phrase(e, r.df, digits)),
+        measure_note(s.measure),
+    ];
+    PaperTable {
+        caption: caption(
+            &r.title,
+            format!(
+                "{} meta-analysis of {} {}",
+                if s.method == Method::EE {
+                    "Common-effect"
+                } else {
+                    "Random-effects"
+                },
+                r.k,
+                crate::warning::studies(r.k)
+            ),
+        ),
+        header,
+        rows,
+        summary_from,
+        notes,
+    }
+}
+
+impl PaperView for SubgroupResult {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let s = &self.settings;
+        let to = back(s.measure).map(|(_, t)| t);
+        let header = vec![
+            "Subgroup".to_owned(),
+            "k".into(),
+            estimate_header(s.measure, s.level),
+            "p".into(),
+            "τ²".into(),
+            "I² (%)".into(),
+        ];
+        let rows = self
+            .groups
+            .iter()
+            .map(|g| {
+                let e = &g.estimate;
+                vec![
+                    g.level.clone(),
+                    g.k.to_string(),
+                    estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
+                    paper_p(e.p),
+                    g.tau2
+                        .map_or_else(|| "–".into(), |t| fmt_num(t, digits.max(2))),
+                    g.i2.map_or_else(|| "–".into(), |i| fmt_num(i, 1)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        let mut notes = Vec::new();
+        if let (Some(q), Some(p)) = (self.q_between, self.q_between_p) {
+            let stat = match self.q_between_df2 {
+                Some(df2) => format!("F({}, {})", self.q_between_df, fmt_num(df2, 0)),
+                None => format!("Q({})", self.q_between_df),
+            };
+            notes.push(format!(
+                "Test for subgroup differences: {stat} = {}, {}.",
+                fmt_num(q, digits),
+                p_is(p)
+            ));
+        }
+        if s.test == Test::Knha {
+            notes.push("Subgroup p-values from Knapp-Hartung t tests.".into());
+        }
+        if s.tau2 == Tau2Mode::Common {
+            notes.push("One τ² shared by all subgroups (mixed-effects model).".into());
+        }
+        notes.push(measure_note(s.measure));
+        Ok(PaperTable {
+            caption: caption(
+                &self.title,
+                format!(
+                    "Subgroups by '{}' ({} {}, {})",
+                    s.by,
+                    self.k,
+                    crate::warning::studies(self.k),
+                    model_name(s.method)
+                ),
+            ),
+            summary_from: rows.len(),
+            header,
+            rows,
+            notes,
+        })
+    }
+}
+
+impl PaperView for RegressionResult {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let s = &self.settings.model;
+        let stat = if s.test == Test::Knha { "t" } else { "z" };
+        let header = vec![
+            "Term".to_owned(),
+            format!("Estimate [{}% CI]", fmt_num(s.level, 0)),
+            "SE".into(),
+            stat.into(),
+            "p".into(),
+        ];
+        let rows = self
+            .coefficients
+            .iter()
+            .map(|c| {
+                let e = &c.estimate;
+                vec![
+                    c.name.clone(),
+                    estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, None),
+                    fmt_num(e.se, digits),
+                    fmt_num(e.statistic, digits),
+                    paper_p(c.p_permutation.unwrap_or(e.p)),
+                ]
+            })
+            .collect::<Vec<_>>();
+        let qm = match self.qm_df2 {
+            Some(df2) => format!("F({}, {})", self.qm_df, fmt_num(df2, 0)),
+            None => format!("QM({})", self.qm_df),
+        };
+        let mut notes = vec![format!(
+            "Test of moderators: {qm} = {}, {}.",
+            fmt_num(self.qm, digits),
+            p_is(self.qm_p)
+        )];
+        let tau2 = (s.method != Method::EE).then_some(self.tau2);
+        let mut residual = format!(
+            "Residual heterogeneity: {}, {}",
+            heterogeneity(tau2, self.i2, self.qe, self.qe_df, digits),
+            p_is(self.qe_p)
+        );
+        if let Some(r2) = self.r2 {
+            residual.push_str(&format!("; R² = {}%", fmt_num(r2, 1)));
+        }
+        notes.push(residual + ".");
+        if self.permutation.is_some() {
+            notes.push("p-values from a permutation test.".into());
+        }
+        notes.push(format!(
+            "Coefficients on the scale of the {}.",
+            s.measure.label()
+        ));
+        Ok(PaperTable {
+            caption: caption(
+                &self.title,
+                format!(
+                    "Meta-regression on {} ({} {}, {})",
+                    self.settings.moderators.join(", "),
+                    self.k,
+                    crate::warning::studies(self.k),
+                    model_name(s.method)
+                ),
+            ),
+            summary_from: rows.len(),
+            header,
+            rows,
+            notes,
+        })
+    }
+}
+
+impl PaperView for BiasResult {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let s = &self.settings.model;
+        let level = fmt_num(s.level, 0);
+        let n = |x: f64| fmt_num(x, digits);
+        let est = |v: f64, lo: f64, hi: f64| estimate_ci(v, lo, hi, digits, None);
+        let stat = if s.test == Test::Knha { "t" } else { "z" };
+        let mut rows = Vec::new();
+        let u = &self.unadjusted;
+        rows.push(vec![
+            "Unadjusted estimate".to_owned(),
+            est(u.estimate, u.ci_lower, u.ci_upper),
+            String::new(),
+        ]);
+        if let Some(e) = &self.egger {
+            rows.push(vec![
+                "Egger's regression test".to_owned(),
+                format!(
+                    "{stat} = {}; limit estimate {}",
+                    n(e.statistic),
+                    est(e.limit_estimate, e.limit_ci_lower, e.limit_ci_upper)
+                ),
+                paper_p(e.p),
+            ]);
+        }
+        if let Some(b) = &self.begg {
+            rows.push(vec![
+                "Begg & Mazumdar rank correlation".to_owned(),
+                format!("Kendall's τ = {}", n(b.tau)),
+                paper_p(b.p),
+            ]);
+        }
+        if let Some(t) = &self.trimfill {
+            rows.push(vec![
+                format!("Trim-and-fill ({} side)", t.side.name()),
+                format!(
+                    "k0 = {}; adjusted estimate {}",
+                    t.k0,
+                    est(t.estimate, t.ci_lower, t.ci_upper)
+                ),
+                String::new(),
+            ]);
+        }
+        if let Some(pp) = &self.pet_peese {
+            for (name, l) in [("PET", &pp.pet), ("PEESE", &pp.peese)] {
+                let e = &l.estimate;
+                rows.push(vec![
+                    format!("{name} intercept"),
+                    est(e.value, e.ci_lower, e.ci_upper),
+                    paper_p(e.p),
+                ]);
+            }
+        }
+        let f = &self.failsafe;
+        rows.push(vec![
+            "Fail-safe N (Rosenthal)".to_owned(),
+            f.rosenthal
+                .map_or_else(|| "infinitely many".into(), |n| n.to_string()),
+            paper_p(f.rosenthal_p),
+        ]);
+        Ok(PaperTable {
+            caption: caption(
+                &self.title,
+                format!(
+                    "Small-study effects and publication bias ({} {})",
+                    self.k,
+                    crate::warning::studies(self.k)
+                ),
+            ),
+            header: vec!["Method".into(), format!("Result [{level}% CI]"), "p".into()],
+            summary_from: rows.len(),
+            rows,
+            notes: vec![format!(
+                "Estimates on the scale of the {}.",
+                s.measure.label()
+            )],
+        })
+    }
+}
+
+/// The table of refitted models (leave-one-out, cumulative).
+fn refit_table(
+    caption: String,
+    first: &str,
+    rows_in: &[RefitRow],
+    overall: Option<&RefitRow>,
+    settings: &crate::settings::Settings,
+    digits: usize,
+) -> PaperTable {
+    let to = back(settings.measure).map(|(_, t)| t);
+    let row = |r: &RefitRow| {
+        let e = &r.estimate;
+        vec![
+            r.study.clone(),
+            r.k.to_string(),
+            estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
+            paper_p(e.p),
+            fmt_num(r.tau2, digits.max(2)),
+            fmt_num(r.i2, 1),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = rows_in.iter().map(row).collect();
+    let summary_from = rows.len();
+    if let Some(o) = overall {
+        let mut cells = row(o);
+        cells[0] = "All studies".into();
+        rows.push(cells);
+    }
+    PaperTable {
+        caption,
+        header: vec![
+            first.to_owned(),
+            "k".into(),
+            estimate_header(settings.measure, settings.level),
+            "p".into(),
+            "τ²".into(),
+            "I² (%)".into(),
+        ],
+        rows,
+        summary_from,
+        notes: vec![measure_note(settings.measure)],
+    }
+}
+
+impl PaperView for LeaveOneOut {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(refit_table(
+            caption(&self.title, "Leave-one-out analysis".into()),
+            "Study left out",
+            &self.studies,
+            Some(&self.overall),
+            &self.settings,
+            digits,
+        ))
+    }
+}
+
+impl PaperView for Cumulative {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(refit_table(
+            caption(&self.title, "Cumulative meta-analysis".into()),
+            "Study added",
+            &self.studies,
+            None,
+            &self.settings,
+            digits,
+        ))
+    }
+}
+
+/// A caption: what the table shows, after the data set's title if it has one.
+fn caption(title: &Option<String>, what: String) -> String {
+    match title {
+        Some(title) => format!("{title}: {what}"),
+        None => what,
+    }
+}
+
+/// The answer of a result without a paper table.
+fn no_table(what: &str) -> Result<PaperTable, String> {
+    Err(format!(
+        "{what} has no table for a paper: use --format text, json or csv"
+    ))
+}
+
+impl PaperView for Influence {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("an influence analysis")
+    }
+}
+
+impl PaperView for Baujat {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a Baujat analysis")
+    }
+}
+
+impl PaperView for SimulationResult {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a simulation")
+    }
+}
+
+impl PaperView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a leave-one-out test of moderators")
+    }
+}
+
+impl PaperView for crate::bias::selection::SelectionModel {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a selection model")
+    }
+}
+
+impl<M: ?Sized> PaperView for crate::report::RobustReport<'_, M> {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a robust analysis")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_values_as_journals_print_them() {
+        assert_eq!(paper_p(0.0004), "< .001");
+        assert_eq!(paper_p(0.0341), ".034");
+        assert_eq!(paper_p(0.5), ".500");
+        assert_eq!(paper_p(1.0), "1.000");
+        assert_eq!(p_is(0.0004), "p < .001");
+        assert_eq!(p_is(0.2), "p = .200");
+    }
+
+    #[test]
+    fn ratio_estimates_are_back_transformed() {
+        let to = back(Measure::RR).map(|(_, t)| t);
+        assert_eq!(estimate_ci(0.0, -1.0, 1.0, 2, to), "1.00 [0.37, 2.72]");
+        assert_eq!(estimate_header(Measure::RR, 95.0), "RR [95% CI]");
+        assert_eq!(estimate_header(Measure::GEN, 90.0), "Estimate [90% CI]");
+    }
+}
