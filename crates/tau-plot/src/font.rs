@@ -69,6 +69,14 @@ impl Fonts {
 /// Registers the bundled font with plotters, under its own family name and as
 /// "sans-serif", so every plotters text (funnel, bubble, leave-one-out and
 /// Baujat plots) measures and names the same font on every machine.
+///
+/// In the browser (wasm32) plotters measures text with the page's canvas and
+/// takes no fonts: there this does nothing, and the SVG still names the family.
+#[cfg(target_arch = "wasm32")]
+pub fn register_with_plotters() {}
+
+/// See the wasm32 version above.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn register_with_plotters() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -6,7 +6,7 @@
 //! * [`groups`]: subgroups for `--by` and the test for subgroup differences;
 //! * [`scale`]: ratio (log), correlation and proportion axes, ticks, number labels;
 //! * [`font`]: the bundled Liberation Sans and text measurement;
-//! * [`render`](mod@render): SVG → PNG (resvg) and SVG → PDF (svg2pdf) with only the bundled font.
+//! * `render` (feature `raster`, on by default): SVG → PNG (resvg) and SVG → PDF (svg2pdf) with only the bundled font.
 //!
 //! Plots are views of the same results as the text and JSON reports: every
 //! number drawn is formatted from a [`tau_core::PoolResult`], never recomputed.
@@ -17,6 +17,7 @@ pub mod font;
 pub mod forest;
 pub mod funnel;
 pub mod groups;
+#[cfg(feature = "raster")]
 pub mod render;
 pub mod scale;
 pub mod sensitivity;
@@ -24,6 +25,7 @@ pub mod svg;
 
 pub use forest::{ForestOptions, ForestPlot, Models, Sort, forest};
 pub use funnel::{FunnelSpec, funnel_svg};
+#[cfg(feature = "raster")]
 pub use render::{ImageFormat, Rendered, render};
 
 use tau_core::model::FitError;
