@@ -155,7 +155,20 @@ pub fn analyse(doc: &str, options: &str) -> String {
     };
     let data = match dataset::load_json(doc, measure) {
         Ok(d) => d,
-        Err(e) => return failure(e.to_string(), cell_issues(&e)),
+        Err(e) => {
+            // The table marks each bad cell: say what is wrong, not where in
+            // the page's internal JSON text.
+            let issues = cell_issues(&e);
+            let message = match issues.is_empty() {
+                true => e.to_string(),
+                false => issues
+                    .iter()
+                    .map(|i| i.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            };
+            return failure(message, issues);
+        }
     };
     let result = match tau_core::pool(&data, &fit) {
         Ok(r) => r,
