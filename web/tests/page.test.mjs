@@ -196,6 +196,7 @@ test('dragging a study on the funnel plot moves its effect', async () => {
   await loadParenting(page);
   const before = await summary(page);
   const point = page.locator('#funnel svg circle').first();
+  await point.scrollIntoViewIfNeeded();
   const box = await point.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
