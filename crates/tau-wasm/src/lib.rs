@@ -101,7 +101,8 @@ struct AnalysisOptions {
 }
 
 fn fit_options(o: &AnalysisOptions) -> Result<FitOptions, String> {
-    let method = Method::parse(&o.method).ok_or_else(|| format!("unknown estimator {:?}", o.method))?;
+    let method =
+        Method::parse(&o.method).ok_or_else(|| format!("unknown estimator {:?}", o.method))?;
     let test = Test::parse(&o.test).ok_or_else(|| format!("unknown test {:?}", o.test))?;
     if !(o.level > 0.0 && o.level < 100.0) {
         return Err(format!(
@@ -121,7 +122,9 @@ fn measure_option(name: Option<&str>) -> Result<Option<Measure>, String> {
     match name.filter(|n| !n.is_empty()) {
         None => Ok(None),
         Some(n) => Measure::parse(n).map(Some).ok_or_else(|| {
-            format!("unknown measure {n:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")
+            format!(
+                "unknown measure {n:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN"
+            )
         }),
     }
 }

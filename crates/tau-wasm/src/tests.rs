@@ -40,7 +40,9 @@ fn analyse_returns_the_pooled_json_of_the_library() {
 fn a_bad_record_is_reported_at_its_cell() {
     let csv = "study,yi,vi\nA,0.1,0.02\nB,0.3,-1\n";
     let out = parse(&read_file(csv, "broken.csv"));
-    let expected = dataset::load_csv(csv, None).unwrap_err().in_file("broken.csv");
+    let expected = dataset::load_csv(csv, None)
+        .unwrap_err()
+        .in_file("broken.csv");
     assert_eq!(out["error"], expected.as_str());
     assert!(expected.contains("line 3, column 3 (vi)"), "{expected}");
     assert_eq!(out["issues"][0]["index"], 1);
@@ -48,7 +50,10 @@ fn a_bad_record_is_reported_at_its_cell() {
     assert_eq!(out["file"]["studies"][1]["vi"], -1.0);
     // The document the page edits is tau JSON, and analyse reports the same cell.
     let doc = out["file"].to_string();
-    let analysed = parse(&analyse(&doc, r#"{"method": "REML", "test": "z", "level": 95}"#));
+    let analysed = parse(&analyse(
+        &doc,
+        r#"{"method": "REML", "test": "z", "level": 95}"#,
+    ));
     assert_eq!(analysed["ok"], false);
     assert_eq!(analysed["issues"][0]["field"], "vi");
 }
@@ -66,7 +71,10 @@ fn simulate_is_tau_simulate() {
 
 #[test]
 fn bad_options_are_errors_not_panics() {
-    let out = parse(&analyse(PARENTING, r#"{"method": "XX", "test": "z", "level": 95}"#));
+    let out = parse(&analyse(
+        PARENTING,
+        r#"{"method": "XX", "test": "z", "level": 95}"#,
+    ));
     assert_eq!(out["error"], "unknown estimator \"XX\"");
     let out = parse(&simulate(r#"{"k": 1}"#));
     assert_eq!(out["ok"], false);
