@@ -4,8 +4,8 @@
 //! Run with `cargo bench --bench forest`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tau_core::{Dataset, FitOptions, Measure};
-use tau_plot::{ForestOptions, ImageFormat, forest, render};
+use tau_core::{Dataset, FitOptions, Measure, pool};
+use tau_plot::{Fitted, ForestOptions, ImageFormat, Model, forest, render};
 
 /// 1000 log risk ratios with varied precision, deterministic.
 fn studies(k: usize) -> Dataset {
@@ -28,11 +28,18 @@ fn studies(k: usize) -> Dataset {
 fn bench(c: &mut Criterion) {
     let data = studies(1000);
     let options = ForestOptions::default();
-    let fit = FitOptions::default();
+    let Ok(pooled) = pool(&data, &FitOptions::default()) else {
+        return;
+    };
+    let fitted = [Fitted {
+        model: Model::Random,
+        pooled: &pooled,
+        subgroups: None,
+    }];
     c.bench_function("forest 1000 studies: svg", |b| {
-        b.iter(|| forest(&data, &fit, &options).map(|p| p.svg.len()))
+        b.iter(|| forest(&data, &fitted, &options).map(|p| p.svg.len()))
     });
-    let svg = forest(&data, &fit, &options)
+    let svg = forest(&data, &fitted, &options)
         .map(|p| p.svg)
         .unwrap_or_default();
     let mut group = c.benchmark_group("forest 1000 studies");

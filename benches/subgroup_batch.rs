@@ -60,6 +60,7 @@ fn subgroup_batch(c: &mut Criterion) {
         fit: FitOptions::default(),
         by: "analysis".into(),
         tau2: Tau2Mode::Separate,
+        levels: None,
     };
     c.bench_function("subgroup 2000 x k=20 REML", |b| {
         b.iter(|| subgroup(&data, &options).expect("fits"))

@@ -379,12 +379,15 @@ fn bubble_writes_an_svg_with_a_circle_per_study() {
     assert_eq!(text.matches("<circle").count(), 2 * 13);
     let texts: Vec<&str> = text.lines().map(str::trim).collect();
     assert!(texts.contains(&"ablat") && texts.contains(&"log risk ratio"));
+    // PNG and PDF come from the same SVG (tests/plot_cli.rs); other formats are refused.
     tau()
         .args(["bubble", "studies/bcg.json", "--mod", "ablat", "-o"])
-        .arg(dir.join("ablat.png"))
+        .arg(dir.join("ablat.gif"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("tau bubble writes SVG"));
+        .stderr(predicate::str::contains(
+            "a plot file must end in .svg, .png or .pdf",
+        ));
     std::fs::remove_dir_all(&dir).ok();
 }
 

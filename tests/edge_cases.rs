@@ -220,7 +220,9 @@ fn edge_cases_carry_their_warnings() {
             .expect("fits")
             .warnings
     };
-    let has = |warnings: &[String], text: &str| warnings.iter().any(|w| w.contains(text));
+    let has = |warnings: &[tau_core::Warning], text: &str| {
+        warnings.iter().any(|w| w.to_string().contains(text))
+    };
 
     let w = warnings_of("vi_12_orders", Method::REML, Test::Z);
     assert!(has(&w, "numerically unstable"), "{w:?}");
@@ -319,7 +321,9 @@ fn fallback_matches_metafor_method_vector() {
             .expect("fallback recorded");
         assert_eq!(fallback.method, method);
         assert!(
-            r.warnings.iter().any(|w| w.contains("fallback DL")),
+            r.warnings
+                .iter()
+                .any(|w| w.to_string().contains("fallback DL")),
             "{:?}",
             r.warnings
         );

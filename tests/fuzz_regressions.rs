@@ -28,7 +28,7 @@ fn check(name: &str, r: &PoolResult) {
         !r.i2.is_nan()
             || r.warnings
                 .iter()
-                .any(|w| w.contains("I^2 and H^2 cannot be computed")),
+                .any(|w| w.to_string().contains("I^2 and H^2 cannot be computed")),
         "NaN I2 without a warning"
     );
     assert!(r.q >= 0.0, "{name}: Q {}", r.q);

@@ -109,7 +109,7 @@ fn regressions_match_rma_with_mods() {
             },
             permutations: None,
         };
-        let r = regress(&data, &spec, &|_| {}).unwrap_or_else(|e| panic!("{label}: {e}"));
+        let r = regress(&data, &spec).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(r.k as u64, case["k"].as_u64().expect("k"), "{label}");
         let expected = case["coefficients"].as_array().expect("coefficients");
         assert_eq!(r.coefficients.len(), expected.len(), "{label}");
@@ -164,6 +164,7 @@ fn subgroups_match_metafor() {
             fit: options(case),
             by: by.to_owned(),
             tau2,
+            levels: None,
         };
         let r = subgroup(&data, &spec).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(r.k as u64, case["k"].as_u64().expect("k"), "{label}");
@@ -252,7 +253,7 @@ fn permutation_p_values_match_permutest() {
                 seed: 20_240_000 + i as u64,
             }),
         };
-        let r = regress(&data, &spec, &|_| {}).expect("fits");
+        let r = regress(&data, &spec).expect("fits");
         let perm = r.permutation.as_ref().expect("permutation result");
         assert_eq!(perm.exact, exact, "case {i}");
         let label = format!("case {i} ({:?} ~ {})", case["dataset"], case["mods"]);
@@ -311,7 +312,7 @@ fn permutations_do_not_depend_on_thread_count() {
             .num_threads(threads)
             .build()
             .expect("pool")
-            .install(|| regress(&data, &spec, &|_| {}).expect("fits").permutation)
+            .install(|| regress(&data, &spec).expect("fits").permutation)
     };
     let one = run(1);
     assert_eq!(one, run(3));

@@ -1,44 +1,12 @@
-//! `tau forest` and `tau funnel` from the command line: the formats they
-//! write, and that a failed run leaves an existing file alone.
+//! The plot commands from the command line: every one writes SVG, PNG or PDF
+//! by the file's extension and refuses others, and a failed run leaves an
+//! existing file alone.
 
 use crate::util::tau;
+use crate::util::temp::TempDir;
 use predicates::str::contains;
 
 const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
-
-/// A fresh folder, removed at the end of the test.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!("tau-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, file: &str) -> String {
-        self.0.join(file).to_str().unwrap().to_owned()
-    }
-
-    fn files(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn assert_png(bytes: &[u8]) {
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "no PNG signature");
@@ -57,48 +25,67 @@ fn assert_pdf(bytes: &[u8]) {
     assert!(text.contains("/FontFile2"), "the font is not embedded");
 }
 
-#[test]
-fn forest_writes_svg_png_and_pdf() {
-    let dir = TempDir::new("forest-formats");
-    for ext in ["svg", "png", "pdf"] {
-        let out = dir.path(&format!("bcg.{ext}"));
-        tau()
-            .args(["forest", BCG, "--by", "alloc", "--dpi", "100", "-o", &out])
-            .assert()
-            .success();
-        let bytes = std::fs::read(&out).unwrap();
-        match ext {
-            "svg" => {
-                let svg = String::from_utf8(bytes).unwrap();
-                // resvg reads it back, with the bundled font.
-                let tree = tau_plot::render::parse(&svg).unwrap();
-                assert!(tree.size().width() > 500.0);
-            }
-            "png" => assert_png(&bytes),
-            _ => assert_pdf(&bytes),
-        }
-    }
-    assert_eq!(dir.files(), ["bcg.pdf", "bcg.png", "bcg.svg"]);
+/// Every plot command, drawing BCG into `out`.
+fn plot_commands(out: &str) -> Vec<Vec<&str>> {
+    vec![
+        vec!["forest", BCG, "--by", "alloc", "--dpi", "100", "-o", out],
+        vec!["funnel", BCG, "--contours", "--dpi", "100", "-o", out],
+        vec!["bubble", BCG, "--mod", "ablat", "--dpi", "100", "-o", out],
+        vec!["baujat", BCG, "--dpi", "100", "-o", out],
+        vec!["leave-one-out", BCG, "--plot", out],
+        vec!["cumulative", BCG, "--plot", out],
+    ]
 }
 
 #[test]
-fn funnel_writes_svg_png_and_pdf() {
-    let dir = TempDir::new("funnel-formats");
+fn every_plot_command_writes_svg_png_and_pdf() {
+    let dir = TempDir::new("plot-formats");
     for ext in ["svg", "png", "pdf"] {
-        let out = dir.path(&format!("funnel.{ext}"));
-        tau()
-            .args(["funnel", BCG, "--contours", "--dpi", "100", "-o", &out])
-            .assert()
-            .success();
-        let bytes = std::fs::read(&out).unwrap();
-        match ext {
-            "svg" => {
-                tau_plot::render::parse(&String::from_utf8(bytes).unwrap()).unwrap();
+        let out = dir.path(&format!("plot.{ext}"));
+        for args in plot_commands(&out) {
+            tau().args(&args).assert().success();
+            let bytes = std::fs::read(&out).unwrap();
+            match ext {
+                "svg" => {
+                    let svg = String::from_utf8(bytes).unwrap();
+                    roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{}: {e}", args[0]));
+                    // resvg reads it back, with the bundled font.
+                    let tree = tau_plot::render::parse(&svg).unwrap();
+                    assert!(tree.size().width() > 500.0, "{}", args[0]);
+                    assert!(svg.contains("Liberation Sans"), "{}", args[0]);
+                }
+                "png" => assert_png(&bytes),
+                _ => assert_pdf(&bytes),
             }
-            "png" => assert_png(&bytes),
-            _ => assert_pdf(&bytes),
+            std::fs::remove_file(&out).unwrap();
         }
     }
+    assert!(dir.files().is_empty(), "{:?}", dir.files());
+}
+
+#[test]
+fn every_plot_command_refuses_an_unknown_extension_without_touching_the_file() {
+    let dir = TempDir::new("plot-extension");
+    let fresh = dir.path("plot.jpg");
+    let existing = dir.path("old.gif");
+    std::fs::write(&existing, "an earlier picture").unwrap();
+    for out in [&fresh, &existing] {
+        for args in plot_commands(out) {
+            tau()
+                .args(&args)
+                .assert()
+                .code(2)
+                .stdout("")
+                .stderr(contains(format!(
+                    "{out}: a plot file must end in .svg, .png or .pdf"
+                )));
+        }
+    }
+    assert_eq!(dir.files(), ["old.gif"]);
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "an earlier picture"
+    );
 }
 
 #[test]
@@ -111,7 +98,7 @@ fn a_failed_run_leaves_the_existing_file_alone() {
         .assert()
         .code(2)
         .stderr(contains(
-            "no study has the moderator 'country'; the studies have: ablat, alloc, year",
+            "no study has a moderator named 'country'; the moderators in the file are: ablat, alloc, year",
         ));
     tau()
         .args(["forest", BCG, "--width", "300", "-o", &out])
@@ -124,17 +111,6 @@ fn a_failed_run_leaves_the_existing_file_alone() {
         ["plot.png"],
         "a temporary file was left behind"
     );
-}
-
-#[test]
-fn unknown_extensions_are_refused_before_any_work() {
-    tau()
-        .args(["forest", BCG, "-o", "plot.jpg"])
-        .assert()
-        .code(2)
-        .stderr(contains(
-            "plot.jpg: the output file must end in .svg, .png or .pdf",
-        ));
 }
 
 #[test]

@@ -2,13 +2,15 @@
 //! subgroup and overall, squares scaled by weight, text that equals
 //! `tau pool --format json`, and labels that never run into other columns.
 
+use crate::util::plots::forest_of;
+use crate::util::temp::TempDir;
 use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use serde_json::Value;
 use tau_core::FitOptions;
 use tau_core::data::dataset;
 use tau_plot::font::{Fonts, Weight};
-use tau_plot::{ForestOptions, Models, forest};
+use tau_plot::{ForestOptions, Models};
 
 const BCG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/studies/bcg.json");
 
@@ -56,7 +58,12 @@ fn tau(args: &[&str]) -> Command {
 
 #[test]
 fn every_study_label_is_drawn_once() {
-    let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let plot = forest_of(
+        &bcg(),
+        &FitOptions::default(),
+        &ForestOptions::default(),
+        None,
+    );
     let doc = Document::parse(&plot.svg).unwrap();
     let labels: Vec<String> = all(&doc, "study")
         .iter()
@@ -69,10 +76,9 @@ fn every_study_label_is_drawn_once() {
 #[test]
 fn one_diamond_per_subgroup_and_one_overall() {
     let options = ForestOptions {
-        by: Some("alloc".into()),
         ..ForestOptions::default()
     };
-    let plot = forest(&bcg(), &FitOptions::default(), &options).unwrap();
+    let plot = forest_of(&bcg(), &FitOptions::default(), &options, Some("alloc"));
     let doc = Document::parse(&plot.svg).unwrap();
     assert_eq!(all(&doc, "diamond").len(), 4);
     assert_eq!(all(&doc, "subgroup").len(), 3);
@@ -83,7 +89,7 @@ fn one_diamond_per_subgroup_and_one_overall() {
         .collect();
     assert_eq!(
         headings,
-        ["alloc: random", "alloc: alternate", "alloc: systematic"]
+        ["alloc: alternate", "alloc: random", "alloc: systematic"]
     );
     let notes: Vec<String> = all(&doc, "note")
         .iter()
@@ -96,14 +102,15 @@ fn one_diamond_per_subgroup_and_one_overall() {
             .count(),
         4
     );
-    // metafor: rma(est, sei = se, method = "EE") on the REML level estimates (tests/fixtures/subgroups.json).
+    // metafor: rma(est, sei = se, method = "EE") on the REML level estimates
+    // (the test of `tau subgroup`, checked against metafor in metafor_moderators).
     assert!(notes.contains(&"Test for subgroup differences: Q(2) = 1.86, p = 0.394".to_owned()));
 
     let both = ForestOptions {
         models: Models::Both,
         ..options
     };
-    let plot = forest(&bcg(), &FitOptions::default(), &both).unwrap();
+    let plot = forest_of(&bcg(), &FitOptions::default(), &both, Some("alloc"));
     let doc = Document::parse(&plot.svg).unwrap();
     assert_eq!(all(&doc, "random").len(), 4);
     assert_eq!(all(&doc, "common").len(), 4);
@@ -111,7 +118,12 @@ fn one_diamond_per_subgroup_and_one_overall() {
 
 #[test]
 fn square_areas_are_proportional_to_weights() {
-    let plot = forest(&bcg(), &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let plot = forest_of(
+        &bcg(),
+        &FitOptions::default(),
+        &ForestOptions::default(),
+        None,
+    );
     let doc = Document::parse(&plot.svg).unwrap();
     let data = bcg();
     let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
@@ -145,7 +157,7 @@ fn square_areas_are_proportional_to_weights() {
 
 #[test]
 fn text_columns_equal_the_json_of_pool() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("forest-pool");
     let svg_path = dir.0.join("bcg.svg");
     tau(&["forest", BCG, "-o", svg_path.to_str().unwrap()])
         .assert()
@@ -214,7 +226,7 @@ fn sorting_and_model_choices() {
     let data = bcg();
     let result = tau_core::pool(&data, &FitOptions::default()).unwrap();
     let labels = |options: &ForestOptions| {
-        let plot = forest(&data, &FitOptions::default(), options).unwrap();
+        let plot = forest_of(&data, &FitOptions::default(), options, None);
         let doc = Document::parse(&plot.svg).unwrap();
         all(&doc, "study")
             .iter()
@@ -251,7 +263,7 @@ fn sorting_and_model_choices() {
         prediction: false,
         ..ForestOptions::default()
     };
-    let plot = forest(&data, &FitOptions::default(), &options).unwrap();
+    let plot = forest_of(&data, &FitOptions::default(), &options, None);
     let doc = Document::parse(&plot.svg).unwrap();
     let diamonds = all(&doc, "diamond");
     assert_eq!(diamonds.len(), 1);
@@ -274,7 +286,12 @@ fn long_labels_do_not_run_into_other_columns() {
         .unwrap()
         .replace("Aronson 1948", long);
     let data = dataset::load_json(&text, None).unwrap();
-    let plot = forest(&data, &FitOptions::default(), &ForestOptions::default()).unwrap();
+    let plot = forest_of(
+        &data,
+        &FitOptions::default(),
+        &ForestOptions::default(),
+        None,
+    );
     let doc = Document::parse(&plot.svg).unwrap();
     let fonts = Fonts::load().unwrap();
     let right_end = |node: &Node| {
@@ -301,23 +318,143 @@ fn long_labels_do_not_run_into_other_columns() {
     }
 }
 
-/// A fresh folder, removed at the end of the test.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!("tau-forest-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+/// `tau forest --by` draws the levels, order and numbers of
+/// `tau subgroup --by --format json` on the same file and flags.
+fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64) {
+    let dir = TempDir::new("forest-by");
+    let svg_path = dir.0.join("by.svg");
+    let mut forest = vec![
+        "forest",
+        file,
+        "--digits",
+        "4",
+        "-o",
+        svg_path.to_str().unwrap(),
+    ];
+    forest.extend_from_slice(flags);
+    let forest_run = tau(&forest).output().unwrap();
+    assert!(forest_run.status.success(), "{forest_run:?}");
+    let mut subgroup = vec!["subgroup", file, "--format", "json"];
+    subgroup.extend_from_slice(flags);
+    let subgroup_run = tau(&subgroup).output().unwrap();
+    assert!(subgroup_run.status.success(), "{subgroup_run:?}");
+    // The same warnings (e.g. studies left out, one-study levels).
+    assert_eq!(forest_run.stderr, subgroup_run.stderr);
+    let json: Value = serde_json::from_slice(&subgroup_run.stdout).unwrap();
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let doc = Document::parse(&svg).unwrap();
+    let by = json["settings"]["by"].as_str().unwrap();
+    let groups = json["groups"].as_array().unwrap();
+    let headings: Vec<String> = all(&doc, "heading")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    let levels: Vec<String> = groups
+        .iter()
+        .map(|g| format!("{by}: {}", g["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(headings, levels);
+    let diamonds = all(&doc, "subgroup");
+    assert_eq!(diamonds.len(), groups.len());
+    let rounds_to = |text: &str, value: f64| {
+        assert_eq!(
+            number(text),
+            (value * 1e4).round() / 1e4,
+            "{text} vs {value}"
+        );
+    };
+    for (row, group) in diamonds.iter().zip(groups) {
+        let f = |key: &str| back(group[key].as_f64().unwrap());
+        rounds_to(&text_of(row, "estimate"), f("estimate"));
+        rounds_to(&text_of(row, "lower"), f("ci_lower"));
+        rounds_to(&text_of(row, "upper"), f("ci_upper"));
     }
+    // Studies drawn: those subgroup pooled, level by level.
+    assert_eq!(all(&doc, "study").len() as u64, json["k"].as_u64().unwrap());
+    let notes: Vec<String> = all(&doc, "note")
+        .iter()
+        .map(|r| text_of(r, "label"))
+        .collect();
+    let level_notes = notes
+        .iter()
+        .filter(|n| n.starts_with("One study") || n.starts_with("Heterogeneity"));
+    for (note, group) in level_notes.zip(groups) {
+        match group["tau2"].as_f64() {
+            Some(_) => assert!(
+                note.contains(&format!(
+                    "Q({}) = {:.2}",
+                    group["Q_df"].as_u64().unwrap(),
+                    group["Q"].as_f64().unwrap()
+                )),
+                "{note}"
+            ),
+            None => assert!(note.starts_with("One study"), "{note}"),
+        }
+    }
+    let test = format!(
+        "Test for subgroup differences: Q({}) = {:.2}",
+        json["Q_between_df"].as_u64().unwrap(),
+        json["Q_between"].as_f64().unwrap()
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with(&test)),
+        "{test} in {notes:?}"
+    );
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+#[test]
+fn forest_by_draws_what_subgroup_by_reports() {
+    let parenting = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/studies/parenting_ethnic_minorities.json"
+    );
+    forest_agrees_with_subgroup(parenting, &["--by", "adaptation"], |x| x);
+    forest_agrees_with_subgroup(
+        parenting,
+        &["--by", "adaptation", "--levels", "material,both,content"],
+        |x| x,
+    );
+    forest_agrees_with_subgroup(BCG, &["--by", "alloc"], f64::exp);
+    forest_agrees_with_subgroup(BCG, &["--by", "alloc", "--method", "DL"], f64::exp);
+    // A one-study level and a study without a value of the moderator.
+    let dir = TempDir::new("forest-uneven");
+    let file = dir.0.join("uneven.json");
+    std::fs::write(
+        &file,
+        r#"[
+  {"study": "A", "yi": 0.10, "vi": 0.010, "moderators": {"g": "x"}},
+  {"study": "B", "yi": 0.30, "vi": 0.020, "moderators": {"g": "x"}},
+  {"study": "C", "yi": 0.65, "vi": 0.015, "moderators": {"g": "x"}},
+  {"study": "D", "yi": 0.50, "vi": 0.030, "moderators": {"g": "y"}},
+  {"study": "E", "yi": 0.20, "vi": 0.020},
+  {"study": "F", "yi": 0.90, "vi": 0.025, "moderators": {"g": "z"}},
+  {"study": "G", "yi": 0.70, "vi": 0.040, "moderators": {"g": "z"}}
+]"#,
+    )
+    .unwrap();
+    forest_agrees_with_subgroup(file.to_str().unwrap(), &["--by", "g"], |x| x);
+}
+
+#[test]
+fn levels_must_name_every_level_once() {
+    for (levels, problem) in [
+        ("random,systematic", "the list leaves out alternate"),
+        (
+            "random,systematic,alternate,blinded",
+            "there is no level 'blinded'",
+        ),
+    ] {
+        for command in [&["forest", "-o", "never.svg"][..], &["subgroup"]] {
+            let mut args = command.to_vec();
+            args.extend([BCG, "--by", "alloc", "--levels", levels]);
+            let output = tau(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert!(stderr.contains(problem), "{stderr}");
+            assert!(
+                stderr.contains("the levels of 'alloc' are: alternate, random, systematic"),
+                "{stderr}"
+            );
+        }
     }
 }

@@ -2,9 +2,10 @@
 //! random ids or machine-dependent measures, so it is byte-for-byte stable;
 //! a change in layout shows up here as a reviewable diff.
 
+use crate::util::plots::forest_of;
 use tau_core::data::dataset;
 use tau_core::{FitOptions, pool};
-use tau_plot::{ForestOptions, FunnelSpec, Models, forest, funnel_svg};
+use tau_plot::{ForestOptions, FunnelSpec, Models, funnel_svg};
 
 const STUDIES: &str = r#"{
   "measure": "OR",
@@ -21,14 +22,13 @@ const STUDIES: &str = r#"{
 fn forest_svg_snapshot() {
     let data = dataset::load_json(STUDIES, None).unwrap();
     let options = ForestOptions {
-        by: Some("region".into()),
         models: Models::Both,
         title: Some("Five small trials".into()),
         favours_left: Some("Favours treatment".into()),
         favours_right: Some("Favours control".into()),
         ..ForestOptions::default()
     };
-    let plot = forest(&data, &FitOptions::default(), &options).unwrap();
+    let plot = forest_of(&data, &FitOptions::default(), &options, Some("region"));
     insta::assert_snapshot!("forest_small", plot.svg);
 }
 

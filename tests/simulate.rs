@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
-use tau_core::simulate::{BLOCK, Scenario, Settings, SimulationResult, simulate};
+use tau_core::simulate::{
+    BLOCK, Scenario, Settings, SimulationResult, simulate, simulate_with_progress,
+};
 
 fn settings(reps: u64) -> Settings {
     Settings {
@@ -31,7 +33,7 @@ fn run_on(threads: usize, settings: &Settings) -> SimulationResult {
         .num_threads(threads)
         .build()
         .expect("thread pool")
-        .install(|| simulate(settings, &|_| {}).expect("valid settings"))
+        .install(|| simulate(settings).expect("valid settings"))
 }
 
 #[test]
@@ -50,7 +52,7 @@ fn results_do_not_depend_on_the_thread_count() {
 fn progress_reports_every_replicate() {
     let s = settings(2 * BLOCK + 5);
     let done = AtomicU64::new(0);
-    simulate(&s, &|n| {
+    simulate_with_progress(&s, &|n| {
         done.fetch_add(n, Ordering::Relaxed);
     })
     .expect("valid settings");
@@ -61,7 +63,7 @@ fn progress_reports_every_replicate() {
 #[test]
 fn measures_match_a_direct_computation() {
     let s = settings(40);
-    let result = simulate(&s, &|_| {}).expect("valid settings");
+    let result = simulate(&s).expect("valid settings");
     let x = intercept_design(s.scenario.k);
     let mut cell = 0;
     for &method in &s.methods {
@@ -108,7 +110,7 @@ fn failed_fits_are_counted_not_dropped() {
     s.tests = vec![Test::Z];
     // One Fisher-scoring step is never enough: every REML fit fails.
     s.control.max_iter = 0;
-    let result = simulate(&s, &|_| {}).expect("valid settings");
+    let result = simulate(&s).expect("valid settings");
     let dl = &result.results[0].performance;
     assert_eq!((dl.fits, dl.failed), (30, 0));
     let reml = &result.results[1].performance;
@@ -127,13 +129,13 @@ fn failed_fits_are_counted_not_dropped() {
 fn bad_settings_are_rejected() {
     let mut s = settings(10);
     s.reps = 0;
-    assert!(simulate(&s, &|_| {}).is_err());
+    assert!(simulate(&s).is_err());
     let mut s = settings(10);
     s.methods.clear();
-    assert!(simulate(&s, &|_| {}).is_err());
+    assert!(simulate(&s).is_err());
     let mut s = settings(10);
     s.scenario.k = 1;
-    assert!(simulate(&s, &|_| {}).is_err());
+    assert!(simulate(&s).is_err());
 }
 
 #[test]

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use super::output::{io_reason, warn};
+use tau_core::Kinded;
 use tau_core::data::dataset::{self, Dataset};
 use tau_core::data::moderator;
 use tau_core::effect_size::measure::Measure;
@@ -85,10 +86,11 @@ impl InputArgs {
         } else {
             dataset::load_json(&text, self.measure)
         };
-        let mut data = result.map_err(|e| CliError::Input(e.in_file(&name)))?;
+        let mut data = result.map_err(|e| CliError::of_kind(e.kind(), e.in_file(&name)))?;
         for filter in &self.filters {
-            data = moderator::apply_filter(&data, filter)
-                .map_err(|e| CliError::Input(format!("{name}: --filter {filter}: {e}")))?;
+            data = moderator::apply_filter(&data, filter).map_err(|e| {
+                CliError::of_kind(e.kind(), format!("{name}: --filter {filter}: {e}"))
+            })?;
         }
         for warning in &data.warnings {
             warn(&format!("{name}: {warning}"));

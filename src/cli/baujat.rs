@@ -1,13 +1,11 @@
 //! `tau baujat`: the Baujat plot (heterogeneity contribution against influence).
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs};
-use super::leave_one_out::write_plot;
 use super::output::emit;
+use super::plot_output::PlotOutputArgs;
 use tau_core::model::Method;
 use tau_core::report;
 
@@ -18,9 +16,8 @@ pub struct BaujatArgs {
     input: InputArgs,
     #[command(flatten)]
     model: ModelArgs,
-    /// The SVG file to draw the plot in.
-    #[arg(short, long, value_name = "SVG")]
-    output: PathBuf,
+    #[command(flatten)]
+    plot: PlotOutputArgs,
     /// Format of the coordinates printed on standard output.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -33,6 +30,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
             "tau baujat prints its coordinates as --format text or --format json".into(),
         ));
     }
+    args.plot.format()?;
     let data = args.input.load()?;
     let options = args.model.options();
     let result = tau_core::sensitivity::baujat::baujat(&data, &options)
@@ -43,10 +41,8 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     } else {
         "Squared Pearson residual (contribution to heterogeneity)"
     };
-    write_plot(
-        &args.output,
-        tau_plot::sensitivity::baujat_svg(&result, x_label),
-    )?;
+    args.plot
+        .write(&tau_plot::sensitivity::baujat_svg(&result, x_label)?)?;
     let text = match args.format {
         Format::Json => return super::output::emit_json(None, &result),
         _ => report::sensitivity::baujat_report(&result),

@@ -5,7 +5,6 @@ use clap::Args;
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
-use tau_core::bias::BiasError;
 use tau_core::report;
 
 /// Flags of `tau bias`.
@@ -19,18 +18,6 @@ pub struct BiasArgs {
     output: OutputArgs,
 }
 
-impl From<BiasError> for CliError {
-    fn from(e: BiasError) -> Self {
-        match e {
-            BiasError::Fit { source, .. } => CliError::from(source),
-            BiasError::TooFewStudies { .. }
-            | BiasError::EqualStandardErrors { .. }
-            | BiasError::EqualEffects { .. } => CliError::Input(e.to_string()),
-            _ => CliError::Analysis(e.to_string()),
-        }
-    }
-}
-
 /// Runs `tau bias`.
 pub fn run(args: &BiasArgs) -> Result<(), CliError> {
     if args.output.format == Format::Csv {
@@ -41,9 +28,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_core::bias::bias(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
         _ => report::bias::bias_report(&result),

@@ -1,12 +1,10 @@
 //! `tau bubble`: the bubble plot of a meta-regression on one continuous moderator.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
-use super::output::write_atomic;
+use super::plot_output::PlotOutputArgs;
 use tau_core::data::moderator::{self, Column};
 use tau_core::regression::{DesignSpec, RegressionOptions, regress};
 use tau_plot::bubble::{BubbleOptions, bubble_svg};
@@ -21,9 +19,8 @@ pub struct BubbleArgs {
     moderator: String,
     #[command(flatten)]
     model: ModelArgs,
-    /// The SVG file to write (atomically).
-    #[arg(short, long, value_name = "FILE.svg")]
-    output: PathBuf,
+    #[command(flatten)]
+    output: PlotOutputArgs,
     /// Width in pixels.
     #[arg(long, default_value_t = 720)]
     width: u32,
@@ -37,16 +34,7 @@ pub struct BubbleArgs {
 
 /// Runs `tau bubble`.
 pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
-    let is_svg = args
-        .output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-    if !is_svg {
-        return Err(CliError::Input(format!(
-            "{}: tau bubble writes SVG; name the output file *.svg",
-            args.output.display()
-        )));
-    }
+    args.output.format()?;
     let name = args.input.display_name();
     let data = args.input.load()?;
     let column = moderator::column(&data, &args.moderator)
@@ -66,11 +54,8 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
         },
         permutations: None,
     };
-    let result = regress(&data, &options, &|_| {})
-        .map_err(|e| super::regress::cli_error(e).with_file(&name))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    let result = regress(&data, &options).map_err(|e| CliError::from(e).with_file(&name))?;
+    super::output::warn_analysis(&result.warnings);
     let svg = bubble_svg(
         &result,
         &BubbleOptions {
@@ -81,6 +66,6 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
             y_label: data.measure.description().to_owned(),
         },
     )
-    .map_err(|e| CliError::Analysis(e.to_string()))?;
-    write_atomic(&args.output, svg.as_bytes())
+    .map_err(|e| CliError::from(e).with_file(&name))?;
+    args.output.write(&svg)
 }

@@ -6,8 +6,8 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::leave_one_out::write_plot;
 use super::output::emit;
+use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
 use tau_core::report;
 
 /// Flags of `tau cumulative`.
@@ -22,13 +22,16 @@ pub struct CumulativeArgs {
     /// Add studies in ascending order of this numeric moderator (e.g. year) instead of file order.
     #[arg(long, value_name = "MODERATOR")]
     order: Option<String>,
-    /// Also draw the estimates as a forest-style plot in this SVG file.
-    #[arg(long, value_name = "SVG")]
+    /// Also draw the estimates as a forest-style plot in this file (.svg, .png or .pdf).
+    #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
 }
 
 /// Runs `tau cumulative`.
 pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.plot {
+        plot_format(path)?;
+    }
     let data = args.input.load()?;
     let result = tau_core::sensitivity::cumulative::cumulative(
         &data,
@@ -36,9 +39,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
         &args.model.options(),
     )
     .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {
         let title = result
             .title
@@ -47,8 +48,8 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
         let x_label = format!("Cumulative estimate ({}, analysis scale)", data.measure);
         let reference = result.studies.last().map(|r| r.estimate);
         let svg =
-            tau_plot::sensitivity::refit_forest_svg(title, &x_label, &result.studies, reference);
-        write_plot(path, svg)?;
+            tau_plot::sensitivity::refit_forest_svg(title, &x_label, &result.studies, reference)?;
+        write_plot(path, &svg, DEFAULT_DPI)?;
     }
     let text = match args.output.format {
         Format::Text => report::sensitivity::cumulative_report(&result),

@@ -1,5 +1,7 @@
 //! Errors of the command line, and their exit codes.
 
+use tau_core::{ErrorKind, Kinded};
+
 /// What went wrong, for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -24,17 +26,36 @@ impl CliError {
     }
 }
 
-impl From<tau_core::model::FitError> for CliError {
-    fn from(e: tau_core::model::FitError) -> Self {
-        use tau_core::model::FitError;
-        match e {
-            FitError::TooFewStudies { .. }
-            | FitError::BadVariance { .. }
-            | FitError::BadLevel(_) => CliError::Input(e.to_string()),
-            _ => CliError::Analysis(e.to_string()),
+impl CliError {
+    /// The error of a library failure of `kind`: the one place where a
+    /// [`ErrorKind`] becomes an exit code (input 2, analysis 1).
+    pub fn of_kind(kind: ErrorKind, message: String) -> CliError {
+        match kind {
+            ErrorKind::Input => CliError::Input(message),
+            _ => CliError::Analysis(message),
         }
     }
 }
+
+/// `From` for each library error type, by its kind and with its own message.
+macro_rules! from_kinded {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for CliError {
+            fn from(e: $error) -> Self {
+                CliError::of_kind(e.kind(), e.to_string())
+            }
+        }
+    )*};
+}
+
+from_kinded!(
+    tau_core::model::FitError,
+    tau_core::bias::BiasError,
+    tau_core::sensitivity::SensitivityError,
+    tau_core::regression::RegressionError,
+    tau_core::subgroup::SubgroupError,
+    tau_core::simulate::SimulationError,
+);
 
 impl CliError {
     /// Prefixes the message with the input file's name.

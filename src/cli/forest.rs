@@ -5,7 +5,10 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::plot_output::PlotOutputArgs;
-use tau_plot::{ForestOptions, Models, Sort, forest};
+use tau_core::data::dataset::Dataset;
+use tau_core::pool::{PoolResult, pool};
+use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode, subgroup};
+use tau_plot::{Fitted, ForestOptions, Models, Sort, forest};
 
 /// Flags of `tau forest`.
 #[derive(Debug, Args)]
@@ -16,9 +19,12 @@ pub struct ForestArgs {
     model: ModelArgs,
     #[command(flatten)]
     output: PlotOutputArgs,
-    /// Split the studies into subgroups by this moderator.
+    /// Split the studies into subgroups by this moderator (as tau subgroup --by).
     #[arg(long, value_name = "MODERATOR")]
     by: Option<String>,
+    /// The order of the subgroups: every level of --by, once (default: sorted).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',', requires = "by")]
+    levels: Option<Vec<String>>,
     /// Order of the studies (within subgroups): effect, weight, or a moderator's name.
     #[arg(long, value_name = "effect|weight|MODERATOR")]
     sort: Option<String>,
@@ -87,7 +93,6 @@ impl ForestArgs {
             }
         };
         Ok(ForestOptions {
-            by: self.by.clone(),
             sort: match self.sort.as_deref() {
                 None => Sort::File,
                 Some("effect") => Sort::Effect,
@@ -114,15 +119,76 @@ impl ForestArgs {
     }
 }
 
-/// Runs `tau forest`.
+/// Runs `tau forest`: the models pooled as `tau pool` does and, with `--by`,
+/// split as `tau subgroup` does; the plot only draws these results.
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
     let data = args.input.load()?;
-    let plot = forest(&data, &args.model.options(), &options)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in &plot.warnings {
-        super::output::warn(warning);
+    let file = args.input.display_name();
+    let fits = options.fits(&args.model.options());
+    // Each analysis warning once, however many models report it.
+    let mut warnings: Vec<tau_core::Warning> = Vec::new();
+    let mut note = |all: &[tau_core::Warning]| {
+        for w in all.iter().filter(|w| !w.is_about_data()) {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+    };
+    let split = |data: &Dataset, fit| -> Result<SubgroupResult, CliError> {
+        let spec = SubgroupOptions {
+            fit,
+            by: args.by.clone().unwrap_or_default(),
+            tau2: Tau2Mode::Separate,
+            levels: args.levels.clone(),
+        };
+        subgroup(data, &spec).map_err(|e| CliError::from(e).with_file(&file))
+    };
+    // Studies without a value of the moderator are left out (with subgroup's warning).
+    let data = match &args.by {
+        None => data,
+        Some(_) => {
+            let first = split(&data, fits[0].1)?;
+            note(&first.warnings);
+            if first.dropped.is_empty() {
+                data
+            } else {
+                let mut kept: Vec<usize> = first
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.studies.clone())
+                    .collect();
+                kept.sort_unstable();
+                Dataset {
+                    studies: kept.iter().map(|&i| data.studies[i].clone()).collect(),
+                    ..data.clone()
+                }
+            }
+        }
+    };
+    let mut pooled: Vec<PoolResult> = Vec::new();
+    let mut subgroups: Vec<SubgroupResult> = Vec::new();
+    for (_, fit) in &fits {
+        let result = pool(&data, fit).map_err(|e| CliError::from(e).with_file(&file))?;
+        note(&result.warnings);
+        pooled.push(result);
+        if args.by.is_some() {
+            let result = split(&data, *fit)?;
+            note(&result.warnings);
+            subgroups.push(result);
+        }
     }
+    super::output::warn_analysis(&warnings);
+    let fitted: Vec<Fitted> = fits
+        .iter()
+        .enumerate()
+        .map(|(m, (model, _))| Fitted {
+            model: *model,
+            pooled: &pooled[m],
+            subgroups: subgroups.get(m),
+        })
+        .collect();
+    let plot = forest(&data, &fitted, &options).map_err(|e| CliError::from(e).with_file(&file))?;
     args.output.write(&plot.svg)
 }

@@ -23,9 +23,7 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_core::sensitivity::influence::influence(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::sensitivity::influence_report(&result),
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),

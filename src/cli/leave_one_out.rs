@@ -6,9 +6,9 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, write_atomic};
+use super::output::emit;
+use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
 use tau_core::report;
-use tau_core::sensitivity::SensitivityError;
 
 /// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
@@ -19,40 +19,20 @@ pub struct LeaveOneOutArgs {
     model: ModelArgs,
     #[command(flatten)]
     output: OutputArgs,
-    /// Also draw the estimates as a forest-style plot in this SVG file.
-    #[arg(long, value_name = "SVG")]
+    /// Also draw the estimates as a forest-style plot in this file (.svg, .png or .pdf).
+    #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
-}
-
-impl From<SensitivityError> for CliError {
-    fn from(e: SensitivityError) -> Self {
-        match e {
-            SensitivityError::Fit(source) => CliError::from(source),
-            SensitivityError::TooFewStudies { .. } | SensitivityError::BadOrder(_) => {
-                CliError::Input(e.to_string())
-            }
-            _ => CliError::Analysis(e.to_string()),
-        }
-    }
-}
-
-/// Writes an SVG produced by the library.
-pub(super) fn write_plot(
-    path: &std::path::Path,
-    svg: Result<String, tau_plot::sensitivity::PlotError>,
-) -> Result<(), CliError> {
-    let svg = svg.map_err(|e| CliError::Output(format!("{}: {e}", path.display())))?;
-    write_atomic(path, svg.as_bytes())
 }
 
 /// Runs `tau leave-one-out`.
 pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.plot {
+        plot_format(path)?;
+    }
     let data = args.input.load()?;
     let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {
         let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
         let x_label = format!(
@@ -64,8 +44,8 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
             &x_label,
             &result.studies,
             Some(result.overall.estimate),
-        );
-        write_plot(path, svg)?;
+        )?;
+        write_plot(path, &svg, DEFAULT_DPI)?;
     }
     let text = match args.output.format {
         Format::Text => report::sensitivity::leave_one_out_report(&result),

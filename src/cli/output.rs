@@ -97,3 +97,11 @@ pub fn emit_json<T: serde::Serialize>(path: Option<&Path>, result: &T) -> Result
 pub fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
 }
+
+/// Prints the warnings of an analysis on standard error, leaving out those
+/// about the data set itself (printed once, when it was loaded).
+pub fn warn_analysis(warnings: &[tau_core::Warning]) {
+    for warning in warnings.iter().filter(|w| !w.is_about_data()) {
+        warn(&warning.to_string());
+    }
+}

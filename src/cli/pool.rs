@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, emit_json, emit_with, warn};
+use super::output::{emit, emit_json, emit_with, warn_analysis};
 use tau_core::report;
 
 /// Flags of `tau pool`.
@@ -23,9 +23,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        warn(warning);
-    }
+    warn_analysis(&result.warnings);
     let output = args.output.output.as_deref();
     match args.output.format {
         Format::Text => emit(output, &report::text::pool_report(&result, &data)),

@@ -9,7 +9,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use tau_core::regression::permutation::PermutationSpec;
-use tau_core::regression::{DesignSpec, RegressionError, RegressionOptions, regress};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
 use tau_core::report;
 
 /// Flags of `tau regress`.
@@ -81,14 +81,12 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
             bar.inc(1);
         }
     };
-    let result = regress(&data, &options, &progress);
+    let result = regress_with_progress(&data, &options, &progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let result = result.map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+    let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::regression::text(&result),
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
@@ -111,14 +109,4 @@ fn progress_bar() -> Option<ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
-}
-
-/// Maps a library error to an exit code: bad input 2, failed analysis 1.
-pub fn cli_error(e: RegressionError) -> CliError {
-    match e {
-        RegressionError::Design(d) => CliError::Input(d.to_string()),
-        RegressionError::Fit(f) => CliError::from(f),
-        RegressionError::Permutation(p) => CliError::Analysis(p.to_string()),
-        other => CliError::Analysis(other.to_string()),
-    }
 }

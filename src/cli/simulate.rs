@@ -88,9 +88,7 @@ impl SimulateArgs {
 /// Runs `tau simulate`.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let settings = args.settings();
-    settings
-        .validate()
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    settings.validate().map_err(CliError::from)?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(settings.reps);
         if let Ok(style) = ProgressStyle::with_template(
@@ -104,14 +102,14 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     };
     let progress = |done: u64| bar.inc(done);
     let result = match args.threads {
-        None => simulate::simulate(&settings, &progress),
+        None => simulate::simulate_with_progress(&settings, &progress),
         Some(threads) => rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .map_err(|e| CliError::Analysis(format!("cannot start {threads} threads: {e}")))?
-            .install(|| simulate::simulate(&settings, &progress)),
+            .install(|| simulate::simulate_with_progress(&settings, &progress)),
     }
-    .map_err(|e| CliError::Input(e.to_string()))?;
+    .map_err(CliError::from)?;
     bar.finish_and_clear();
     warn_failures(&result);
     let text = match args.output.format {

@@ -7,7 +7,7 @@ use super::CliError;
 use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
 use super::output::emit;
 use tau_core::report;
-use tau_core::subgroup::{SubgroupError, SubgroupOptions, Tau2Mode, subgroup};
+use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
 #[derive(Debug, Args)]
@@ -21,6 +21,9 @@ pub struct SubgroupArgs {
     /// mixed-effects model with the moderator as a factor).
     #[arg(long, value_parser = super::values::tau2_mode(), default_value = "separate")]
     tau2: Tau2Mode,
+    /// The order of the subgroups: every level of --by, once (default: sorted).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    levels: Option<Vec<String>>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -34,12 +37,11 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         fit: args.model.options(),
         by: args.by.clone(),
         tau2: args.tau2,
+        levels: args.levels.clone(),
     };
     let result = subgroup(&data, &options)
-        .map_err(|e| cli_error(e).with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().skip(data.warnings.len()) {
-        super::output::warn(warning);
-    }
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    super::output::warn_analysis(&result.warnings);
     let text = match args.output.format {
         Format::Text => report::subgroup::text(&result),
         Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
@@ -48,16 +50,4 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         }
     };
     emit(args.output.output.as_deref(), &text)
-}
-
-fn cli_error(e: SubgroupError) -> CliError {
-    match e {
-        SubgroupError::Level { ref source, .. } | SubgroupError::Common { ref source, .. } => {
-            match CliError::from(source.clone()) {
-                CliError::Input(_) => CliError::Input(e.to_string()),
-                _ => CliError::Analysis(e.to_string()),
-            }
-        }
-        _ => CliError::Input(e.to_string()),
-    }
 }

@@ -1,7 +1,9 @@
 //! Shared helpers of the test suite: the `tau` binary, fixture files and the
 //! default tolerances ([`prec`]).
 
+pub mod plots;
 pub mod prec;
+pub mod temp;
 
 use assert_cmd::Command;
 use serde::de::DeserializeOwned;

@@ -14,3 +14,10 @@ pub enum ErrorKind {
     /// (the CLI exits with 1).
     Analysis,
 }
+
+/// An error that knows its [`ErrorKind`]: every error type of tau-core
+/// implements it, so a caller maps kinds to its own conventions once.
+pub trait Kinded: std::error::Error {
+    /// Whose problem the error is.
+    fn kind(&self) -> ErrorKind;
+}

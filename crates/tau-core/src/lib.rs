@@ -15,11 +15,23 @@
 //! * [`report`]: text, JSON and CSV views of the results;
 //! * [`settings`]: how a result was computed, and tau's version.
 //!
+//! Conventions shared by every analysis:
+//!
+//! * confidence levels are in percent (95), as [`FitOptions::level`], in every
+//!   function that takes one; [`bias::fail_safe`] alone takes a significance
+//!   level `alpha` (0.05), as metafor's `fsn`;
+//! * every error type implements [`Kinded`]: [`ErrorKind::Input`] or
+//!   [`ErrorKind::Analysis`];
+//! * results carry their [`Warning`]s, whose `Display` is the text to show;
+//! * no function needs a progress callback ([`regress_with_progress`] and
+//!   [`simulate_with_progress`] take one).
+//!
 //! The core prints nothing and touches no files: it reads from byte slices and
 //! writes to [`std::io::Write`]. Figures live in the `tau-plot` crate, and the
 //! `tau` binary does the I/O. With the default feature `parallel`, batch
 //! analyses use rayon; without it the core builds for `wasm32-unknown-unknown`.
 
+#![warn(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -37,17 +49,19 @@ pub mod sensitivity;
 pub mod settings;
 pub mod simulate;
 pub mod subgroup;
+pub mod warning;
 
 pub use bias::{BiasResult, bias};
 pub use data::dataset::{Dataset, LoadError, Study};
 pub use effect_size::measure::Measure;
-pub use error_kind::ErrorKind;
+pub use error_kind::{ErrorKind, Kinded};
 pub use model::{FitOptions, Method, Test};
 pub use pool::{PoolResult, pool};
-pub use regression::{RegressionResult, regress};
+pub use regression::{RegressionResult, regress, regress_with_progress};
 pub use sensitivity::{
     baujat::baujat, cumulative::cumulative, influence::influence, leave_one_out::leave_one_out,
 };
 pub use settings::{Settings, VERSION};
-pub use simulate::{SimulationResult, simulate};
+pub use simulate::{SimulationResult, simulate, simulate_with_progress};
 pub use subgroup::{SubgroupResult, subgroup};
+pub use warning::Warning;

@@ -6,13 +6,13 @@
 //! quantile under z tests and the t(k − 1) quantile under Knapp-Hartung
 //! (as metafor's `predict.rma`; Riley et al. 2011 discuss the alternatives).
 
+use crate::warning::{Warning, ci_warnings, model_warnings, variance_ratio_warning};
 use serde::Serialize;
 
 use crate::data::dataset::{Dataset, Study};
 use crate::model::distribution::normal_upper;
 use crate::model::{
-    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Test, fit, intercept_design,
-    q_profile_ci,
+    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
 };
 use crate::settings::Settings;
 
@@ -118,7 +118,7 @@ pub struct PoolResult {
     /// How it was computed.
     pub settings: Settings,
     /// Things to know about the data or the fit.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl PoolResult {
@@ -157,7 +157,17 @@ fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
     }
 }
 
-/// Pools the studies of `dataset`.
+/// Pools the studies of `dataset` (metafor `rma(yi, vi)`).
+///
+/// ```
+/// use tau_core::{Dataset, FitOptions, Measure, pool};
+///
+/// let dataset = Dataset::from_effects(Measure::SMD, &[0.12, 0.45, 0.31], &[0.04, 0.09, 0.02]);
+/// let result = pool(&dataset, &FitOptions::default())?; // REML, z test, 95% CI
+/// assert_eq!(result.k, 3);
+/// assert!(result.ci_lower < result.estimate && result.estimate < result.ci_upper);
+/// # Ok::<(), tau_core::model::FitError>(())
+/// ```
 pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
     let yi = dataset.yi();
     let vi = dataset.vi();
@@ -200,7 +210,7 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         });
     let mut warnings = dataset.warnings.clone();
     warnings.extend(variance_ratio_warning(&dataset.vi()));
-    warnings.extend(fit_warnings(model));
+    warnings.extend(model_warnings(model));
     if let Some(ci) = &ci {
         warnings.extend(ci_warnings(ci));
     }
@@ -231,70 +241,4 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
     }
-}
-
-/// metafor's warning when the sampling variances span 7 or more orders of
-/// magnitude (`rma()`, `control = list(evtol = 1e-07)`): the weights then differ
-/// so much that the results may be numerically unstable.
-pub fn variance_ratio_warning(vi: &[f64]) -> Option<String> {
-    let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
-    let ratio = max / min;
-    (ratio.is_finite() && ratio >= 1e7).then(|| {
-        format!(
-            "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
-        )
-    })
-}
-
-/// What a reader should know about how τ² was reached.
-pub fn fit_warnings(model: &ModelFit) -> Vec<String> {
-    let method = model.options.method.name();
-    let convergence = &model.convergence;
-    let mut warnings = Vec::new();
-    if let Some(fallback) = &convergence.fallback_from {
-        warnings.push(format!(
-            "the {} estimator {}; tau^2 was estimated with the fallback {method} instead",
-            fallback.method.name(),
-            fallback.error.reason()
-        ));
-    }
-    if let Some(raw) = convergence.truncated_from {
-        warnings.push(format!(
-            "the {method} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
-            if raw.abs() >= 1e-3 { format!("{raw:.4}") } else { format!("{raw:.3e}") }
-        ));
-    } else if convergence.reset_to_zero {
-        warnings.push(format!(
-            "the {method} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)"
-        ));
-    } else if model.options.method != Method::EE && model.tau2 <= 0.0 {
-        warnings.push(format!(
-            "the {method} estimate of tau^2 is 0, on the boundary of its range: no heterogeneity beyond sampling error is estimated, and the random-effects result equals the common-effect one"
-        ));
-    }
-    if model.typical_variance.is_nan() && model.options.method != Method::EE {
-        warnings.push("I^2 and H^2 cannot be computed: the sampling variances span so many orders of magnitude that the typical sampling variance is lost to rounding; they are reported as NA".into());
-    }
-    if model.options.method == Method::EE && model.options.test == Test::Knha {
-        warnings.push("the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model".into());
-    }
-    warnings
-}
-
-/// What a reader should know about the Q-profile interval.
-pub fn ci_warnings(ci: &HeterogeneityCi) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let [lower, upper] = ci.tau2;
-    if ci.null_set {
-        warnings.push("both Q-profile CI bounds for tau^2 fall below 0, so the CI is the empty set; it is reported as [0, 0], as metafor does".into());
-    } else if ci.upper_beyond_search {
-        warnings.push(format!(
-            "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")"
-        ));
-    }
-    if lower.is_nan() || upper.is_nan() {
-        warnings.push("the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA".into());
-    }
-    warnings
 }

@@ -10,6 +10,9 @@ use plotters::prelude::*;
 
 use tau_core::regression::RegressionResult;
 
+use super::font::FAMILY;
+use super::{PlotError, render_error};
+
 /// Size and labels of the figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BubbleOptions {
@@ -23,20 +26,6 @@ pub struct BubbleOptions {
     pub x_label: String,
     /// Label of the vertical axis (the effect size).
     pub y_label: String,
-}
-
-/// Why a bubble plot could not be drawn.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PlotError {
-    /// The model is not a line in one moderator.
-    #[error(
-        "a bubble plot needs a model with an intercept and one continuous moderator (got coefficients {0})"
-    )]
-    NotALine(String),
-    /// plotters failed.
-    #[error("drawing failed: {0}")]
-    Drawing(String),
 }
 
 /// Points along the fitted line.
@@ -102,7 +91,7 @@ pub fn bubble_svg(result: &RegressionResult, options: &BubbleOptions) -> Result<
         )?;
         Ok(())
     })
-    .map_err(|e| PlotError::Drawing(e.to_string()))?;
+    .map_err(render_error)?;
     Ok(svg)
 }
 
@@ -129,7 +118,7 @@ fn draw(
         .x_label_area_size(50)
         .y_label_area_size(70);
     if let Some(title) = &options.title {
-        builder.caption(title, ("sans-serif", title_size(title, options.width)));
+        builder.caption(title, (FAMILY, title_size(title, options.width)));
     }
     let (x_range, y_range) = (pad(x), pad(y));
     let (x_decimals, y_decimals) = (decimals(&x_range), decimals(&y_range));
@@ -141,8 +130,8 @@ fn draw(
         .y_label_formatter(&|v| tick_label(*v, y_decimals))
         .x_desc(options.x_label.as_str())
         .y_desc(options.y_label.as_str())
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 15))
         .draw()?;
     series(&mut chart)?;
     root.present()

@@ -70,22 +70,23 @@ impl Fonts {
 /// "sans-serif", so every plotters text (funnel, bubble, leave-one-out and
 /// Baujat plots) measures and names the same font on every machine.
 ///
-/// In the browser (wasm32) plotters measures text with the page's canvas and
-/// takes no fonts: there this does nothing, and the SVG still names the family.
-#[cfg(target_arch = "wasm32")]
-pub fn register_with_plotters() {}
-
-/// See the wasm32 version above.
-#[cfg(not(target_arch = "wasm32"))]
+/// plotters has no font registry on wasm32 and WASI (in a browser it measures
+/// text with the page's canvas), so there this does nothing.
 pub fn register_with_plotters() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Cannot fail for the bundled font; the SVG names the family either way.
-        for family in [FAMILY, "sans-serif"] {
-            let _ =
-                plotters::style::register_font(family, plotters::style::FontStyle::Normal, REGULAR);
-        }
-    });
+    #[cfg(not(any(target_arch = "wasm32", target_os = "wasi")))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // Cannot fail for the bundled font; the SVG names the family either way.
+            for family in [FAMILY, "sans-serif"] {
+                let _ = plotters::style::register_font(
+                    family,
+                    plotters::style::FontStyle::Normal,
+                    REGULAR,
+                );
+            }
+        });
+    }
 }
 
 #[cfg(test)]

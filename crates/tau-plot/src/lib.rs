@@ -3,49 +3,37 @@
 //! * [`forest`](mod@forest): the forest plot, laid out from measured text (own SVG writer, [`svg`]);
 //! * [`bubble`]: the meta-regression bubble plot (plotters);
 //! * [`funnel`]: the funnel plot and its contour-enhanced form (plotters);
-//! * [`groups`]: subgroups for `--by` and the test for subgroup differences;
+//! * [`sensitivity`]: leave-one-out, cumulative and Baujat plots (plotters);
 //! * [`scale`]: ratio (log), correlation and proportion axes, ticks, number labels;
 //! * [`font`]: the bundled Liberation Sans and text measurement;
-//! * `render` (feature `raster`, on by default): SVG → PNG (resvg) and SVG → PDF (svg2pdf) with only the bundled font.
+//! * [`render`](mod@render): SVG → PNG (resvg) and SVG → PDF (svg2pdf) with only the bundled font.
 //!
 //! Plots are views of the same results as the text and JSON reports: every
-//! number drawn is formatted from a [`tau_core::PoolResult`], never recomputed.
+//! number drawn is formatted from a tau-core result ([`tau_core::PoolResult`],
+//! [`tau_core::SubgroupResult`], ...), never recomputed; tau-plot fits no model.
+//! Every figure is an SVG master, and [`render()`] turns it into PNG or PDF.
 //! The library returns strings and bytes; writing files is the CLI's job.
 
 pub mod bubble;
 pub mod font;
 pub mod forest;
 pub mod funnel;
-pub mod groups;
-#[cfg(feature = "raster")]
 pub mod render;
 pub mod scale;
 pub mod sensitivity;
 pub mod svg;
 
-pub use forest::{ForestOptions, ForestPlot, Models, Sort, forest};
+pub use forest::{Fitted, ForestOptions, ForestPlot, Model, Models, Sort, forest};
 pub use funnel::{FunnelSpec, funnel_svg};
-#[cfg(feature = "raster")]
 pub use render::{ImageFormat, Rendered, render};
 
-use tau_core::model::FitError;
+use tau_core::ErrorKind;
 
-/// Why a plot could not be made.
+/// Why a plot could not be made: the one error type of tau-plot.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlotError {
-    /// The model could not be fitted.
-    #[error(transparent)]
-    Fit(#[from] FitError),
-    /// A subgroup could not be pooled.
-    #[error("subgroup '{level}': {source}")]
-    Subgroup {
-        /// The moderator level.
-        level: String,
-        /// What went wrong.
-        source: FitError,
-    },
-    /// No study records the moderator.
+    /// No study records the moderator a plot option names.
     #[error("no study has the moderator '{name}'; {}", known_list(.known))]
     UnknownModerator {
         /// The name asked for.
@@ -53,28 +41,44 @@ pub enum PlotError {
         /// The moderators the studies do have.
         known: Vec<String>,
     },
-    /// A study lacks the moderator that splits the plot.
-    #[error(
-        "study '{study}' has no value for the moderator '{name}': give every study a value, or remove the study, to split by it"
-    )]
-    MissingModerator {
-        /// The study label.
-        study: String,
-        /// The moderator.
-        name: String,
-    },
     /// A plot option is out of range.
     #[error("{0}")]
     BadOption(String),
     /// The PNG resolution is not a positive number.
     #[error("the resolution must be a positive number of dots per inch (got {0})")]
     BadDpi(f64),
+    /// The model of a bubble plot is not a line in one moderator.
+    #[error(
+        "a bubble plot needs a model with an intercept and one continuous moderator (got coefficients {0})"
+    )]
+    NotALine(String),
+    /// PNG or PDF asked of a build without the `raster` feature.
+    #[error(
+        "this build of tau writes plots as .svg only (it was built without the 'raster' feature); name the output file *.svg"
+    )]
+    NoRaster,
     /// The bundled font could not be parsed (a broken build).
     #[error("the bundled font could not be read; this is a bug in tau's build")]
     Font,
-    /// PNG or PDF rendering failed.
+    /// Drawing or rendering the plot failed.
     #[error("cannot render the plot: {0}")]
     Render(String),
+}
+
+impl PlotError {
+    /// Bad options, moderators and formats are input errors; a failed
+    /// drawing or rendering is an analysis error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PlotError::Font | PlotError::Render(_) => ErrorKind::Analysis,
+            _ => ErrorKind::Input,
+        }
+    }
+}
+
+/// A drawing-library error as [`PlotError::Render`].
+pub(crate) fn render_error(e: impl std::fmt::Display) -> PlotError {
+    PlotError::Render(e.to_string())
 }
 
 fn known_list(known: &[String]) -> String {

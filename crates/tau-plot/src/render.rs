@@ -2,14 +2,20 @@
 //!
 //! Both renderers parse the SVG with usvg against a font database that holds
 //! only the bundled Liberation Sans faces ([`super::font`]), never system
-//! fonts, so a plot looks the same on every machine.
+//! fonts, so a plot looks the same on every machine. Both sit behind the
+//! default feature `raster`; without it [`render()`] writes SVG only and
+//! answers PNG and PDF with [`PlotError::NoRaster`].
 
+#[cfg(feature = "raster")]
 use std::sync::{Arc, OnceLock};
 
+#[cfg(feature = "raster")]
 use resvg::tiny_skia::{Color, Pixmap, Transform};
+#[cfg(feature = "raster")]
 use resvg::usvg::{self, fontdb};
 
 use super::PlotError;
+#[cfg(feature = "raster")]
 use super::font::{BOLD, FAMILY, REGULAR};
 
 /// SVG user units per inch (CSS px).
@@ -39,6 +45,9 @@ impl ImageFormat {
             _ => None,
         }
     }
+
+    /// The extensions [`ImageFormat::from_extension`] accepts, for messages.
+    pub const EXTENSIONS: &'static str = ".svg, .png or .pdf";
 }
 
 /// A rendered image and the resolution it was rendered at.
@@ -59,14 +68,22 @@ pub fn render(svg: &str, format: ImageFormat, dpi: f64) -> Result<Rendered, Plot
             bytes: svg.as_bytes().to_vec(),
             dpi: None,
         }),
+        #[cfg(feature = "raster")]
         ImageFormat::Png => to_png(svg, dpi),
+        #[cfg(feature = "raster")]
         ImageFormat::Pdf => Ok(Rendered {
             bytes: to_pdf(svg)?,
             dpi: None,
         }),
+        #[cfg(not(feature = "raster"))]
+        ImageFormat::Png | ImageFormat::Pdf => {
+            let _ = dpi;
+            Err(PlotError::NoRaster)
+        }
     }
 }
 
+#[cfg(feature = "raster")]
 fn font_database() -> Arc<fontdb::Database> {
     static DATABASE: OnceLock<Arc<fontdb::Database>> = OnceLock::new();
     DATABASE
@@ -80,6 +97,7 @@ fn font_database() -> Arc<fontdb::Database> {
         .clone()
 }
 
+#[cfg(feature = "raster")]
 /// Parses an SVG with the bundled fonts.
 pub fn parse(svg: &str) -> Result<usvg::Tree, PlotError> {
     let options = usvg::Options {
@@ -90,6 +108,7 @@ pub fn parse(svg: &str) -> Result<usvg::Tree, PlotError> {
     usvg::Tree::from_str(svg, &options).map_err(|e| PlotError::Render(e.to_string()))
 }
 
+#[cfg(feature = "raster")]
 fn to_png(svg: &str, dpi: f64) -> Result<Rendered, PlotError> {
     if !(dpi.is_finite() && dpi > 0.0) {
         return Err(PlotError::BadDpi(dpi));
@@ -118,6 +137,7 @@ fn to_png(svg: &str, dpi: f64) -> Result<Rendered, PlotError> {
     })
 }
 
+#[cfg(feature = "raster")]
 /// Pixels per SVG px for a `width` × `height` px image at `dpi`, lowered
 /// where the image would exceed [`MAX_PNG_PIXELS`].
 fn png_scale(width: f64, height: f64, dpi: f64) -> f64 {
@@ -129,6 +149,7 @@ fn png_scale(width: f64, height: f64, dpi: f64) -> f64 {
     }
 }
 
+#[cfg(feature = "raster")]
 fn to_pdf(svg: &str) -> Result<Vec<u8>, PlotError> {
     let tree = parse(svg)?;
     let page = svg2pdf::PageOptions {
@@ -138,6 +159,7 @@ fn to_pdf(svg: &str) -> Result<Vec<u8>, PlotError> {
         .map_err(|e| PlotError::Render(e.to_string()))
 }
 
+#[cfg(feature = "raster")]
 /// Inserts a pHYs chunk (pixels per metre) after the IHDR chunk, so that
 /// viewers and journals read the intended resolution.
 fn with_resolution(png: Vec<u8>, dpi: f64) -> Vec<u8> {
@@ -161,6 +183,7 @@ fn with_resolution(png: Vec<u8>, dpi: f64) -> Vec<u8> {
     out
 }
 
+#[cfg(feature = "raster")]
 /// The CRC-32 of PNG chunks (ISO 3309, polynomial 0xEDB88320).
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
@@ -177,7 +200,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "raster"))]
 mod tests {
     use super::*;
 
@@ -220,5 +243,24 @@ mod tests {
         let scale = png_scale(1000.0, 20000.0, 300.0);
         assert!(scale < 300.0 / SVG_DPI);
         assert!((1000.0 * 20000.0 * scale * scale - MAX_PNG_PIXELS).abs() < 1.0);
+    }
+}
+
+#[cfg(all(test, not(feature = "raster")))]
+mod without_raster {
+    use super::*;
+
+    #[test]
+    fn png_and_pdf_need_the_raster_feature() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
+        assert_eq!(
+            render(svg, ImageFormat::Svg, 300.0).unwrap().bytes,
+            svg.as_bytes()
+        );
+        for format in [ImageFormat::Png, ImageFormat::Pdf] {
+            let err = render(svg, format, 300.0).unwrap_err();
+            assert_eq!(err, PlotError::NoRaster);
+            assert_eq!(err.kind(), tau_core::ErrorKind::Input);
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! SVG plots of the sensitivity analyses: a forest-style plot of the
 //! leave-one-out or cumulative estimates with their confidence intervals, and
 //! the Baujat plot. Both are drawn from the same result structs the text and
-//! JSON reports read, so the numbers cannot differ between them.
+//! JSON reports read, so the numbers cannot differ between them. Text is set
+//! in the bundled font ([`super::font`]), and the SVG is rendered to PNG or
+//! PDF by [`super::render()`] like every other figure.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -9,18 +11,11 @@ use plotters::prelude::*;
 use tau_core::sensitivity::RefitRow;
 use tau_core::sensitivity::baujat::Baujat;
 
-/// A plot could not be drawn.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("cannot draw the plot: {0}")]
-pub struct PlotError(String);
-
-fn plot_error<E: std::fmt::Display>(e: E) -> PlotError {
-    PlotError(e.to_string())
-}
+use super::font::FAMILY as FONT;
+use super::{PlotError, render_error as plot_error};
 
 const WIDTH: u32 = 900;
 const ROW_HEIGHT: u32 = 20;
-const FONT: &str = "sans-serif";
 
 /// A finite range covering `values` with 5% padding on each side (−1..1 when there are none).
 fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {

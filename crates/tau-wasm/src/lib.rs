@@ -18,12 +18,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tau_core::PoolResult;
 use tau_core::data::dataset::{self, Dataset, LoadError, StudyIssue};
 use tau_core::input;
 use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
 use tau_core::report::json::PoolJson;
-use tau_core::subgroup::{SubgroupOptions, Tau2Mode};
+use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode};
 use tau_core::{Measure, simulate as sim};
+use tau_plot::{Fitted, ForestOptions};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// A bad record for the study table: which record and field, and tau's
@@ -178,53 +180,79 @@ pub fn analyse(doc: &str, options: &str) -> String {
         Err(e) => return failure(e.to_string(), Vec::new()),
     };
     let by = options.by.filter(|b| !b.is_empty());
-    let subgroup = by.as_ref().map(|by| {
-        tau_core::subgroup(
-            &data,
-            &SubgroupOptions {
-                fit,
-                by: by.clone(),
-                tau2: Tau2Mode::Separate,
-            },
-        )
-        .map_err(|e| e.to_string())
-    });
-    let (forest_svg, funnel_svg, plot_error) = plots(&data, &result, &fit, by);
+    let subgroup = by.as_ref().map(|by| split(&data, fit, by));
+    let groups = match &subgroup {
+        Some(Ok(s)) => Some(s),
+        _ => None,
+    };
+    let forest = forest_svg(&data, &result, fit, groups);
+    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&result, &data))
+        .map_err(|e| e.to_string());
+    let plot_error = match (&forest, &funnel) {
+        (Err(e), _) | (_, Err(e)) => Some(e.clone()),
+        _ => None,
+    };
     json!({
         "ok": true,
         "pool": to_value(&PoolJson::new(&result, &data)),
-        "subgroup": match &subgroup {
-            Some(Ok(s)) => to_value(s),
-            _ => Value::Null,
-        },
+        "subgroup": groups.map(to_value),
         "subgroup_error": subgroup.and_then(Result::err),
-        "forest_svg": forest_svg,
-        "funnel_svg": funnel_svg,
+        "forest_svg": forest.ok(),
+        "funnel_svg": funnel.ok(),
         "plot_error": plot_error,
     })
     .to_string()
 }
 
-fn plots(
-    data: &Dataset,
-    result: &tau_core::PoolResult,
-    fit: &FitOptions,
-    by: Option<String>,
-) -> (Option<String>, Option<String>, Option<String>) {
-    let forest = tau_plot::forest(
+/// `tau subgroup --by BY` (separate τ² per level, levels sorted).
+fn split(data: &Dataset, fit: FitOptions, by: &str) -> Result<SubgroupResult, String> {
+    tau_core::subgroup(
         data,
-        fit,
-        &tau_plot::ForestOptions {
-            by,
-            ..tau_plot::ForestOptions::default()
+        &SubgroupOptions {
+            fit,
+            by: by.to_owned(),
+            tau2: Tau2Mode::Separate,
+            levels: None,
         },
-    );
-    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(result, data));
-    let error = match (&forest, &funnel) {
-        (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
-        _ => None,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The forest plot as `tau forest` draws it (with `--by` when `groups` is
+/// given): the primary model only; split by a moderator, the studies
+/// without a value for it are left out of the plot and its pooled result.
+fn forest_svg(
+    data: &Dataset,
+    pooled: &PoolResult,
+    fit: FitOptions,
+    groups: Option<&SubgroupResult>,
+) -> Result<String, String> {
+    let options = ForestOptions::default();
+    let model = options.fits(&fit)[0].0;
+    let draw = |data: &Dataset, pooled: &PoolResult, groups: Option<&SubgroupResult>| {
+        let fitted = [Fitted {
+            model,
+            pooled,
+            subgroups: groups,
+        }];
+        tau_plot::forest(data, &fitted, &options)
+            .map(|plot| plot.svg)
+            .map_err(|e| e.to_string())
     };
-    (forest.ok().map(|p| p.svg), funnel.ok(), error)
+    match groups {
+        Some(g) if !g.dropped.is_empty() => {
+            let mut kept: Vec<usize> = g.groups.iter().flat_map(|g| g.studies.clone()).collect();
+            kept.sort_unstable();
+            let data = Dataset {
+                studies: kept.iter().map(|&i| data.studies[i].clone()).collect(),
+                ..data.clone()
+            };
+            let pooled = tau_core::pool(&data, &fit).map_err(|e| e.to_string())?;
+            let groups = split(&data, fit, &g.settings.by)?;
+            draw(&data, &pooled, Some(&groups))
+        }
+        _ => draw(data, pooled, groups),
+    }
 }
 
 /// What the simulation lab chooses: the flags of `tau simulate`.
@@ -282,7 +310,7 @@ fn simulation_settings(options: &str) -> Result<sim::Settings, String> {
 #[wasm_bindgen]
 pub fn simulate(options: &str) -> String {
     let result = simulation_settings(options)
-        .and_then(|settings| sim::simulate(&settings, &|_| {}).map_err(|e| e.to_string()));
+        .and_then(|settings| sim::simulate(&settings).map_err(|e| e.to_string()));
     match result {
         Ok(r) => json!({ "ok": true, "result": to_value(&r) }).to_string(),
         Err(e) => json!({ "ok": false, "error": e }).to_string(),

@@ -63,7 +63,7 @@ fn simulate_is_tau_simulate() {
     let options = r#"{"k": 5, "tau2": 0.1, "mu": 0.2, "n_min": 20, "n_max": 50, "reps": 300,
         "methods": ["REML", "DL"], "tests": ["z", "knha"], "level": 95, "seed": 7}"#;
     let settings = simulation_settings(options).unwrap();
-    let expected = sim::simulate(&settings, &|_| {}).unwrap();
+    let expected = sim::simulate(&settings).unwrap();
     assert!(holds(&simulate(options), &expected));
     let draws = parse(&tau2_draws(options, 100));
     assert_eq!(draws["draws"]["REML"].as_array().unwrap().len(), 100);

@@ -59,14 +59,25 @@ pub enum BiasError {
         "trim-and-fill did not settle on a number of missing studies in {0} iterations; the funnel is too irregular for it"
     )]
     TrimFillNotConverged(usize),
-    /// A model could not be fitted.
-    #[error("{method}: {source}")]
+    /// A model could not be fitted (the message is the fitting error's own,
+    /// which names the estimator; `method` says which bias method failed).
+    #[error("{source}")]
     Fit {
         /// The method.
         method: &'static str,
         /// The fitting error.
         source: FitError,
     },
+}
+
+impl crate::Kinded for BiasError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            BiasError::Fit { source, .. } => crate::Kinded::kind(source),
+            BiasError::TrimFillNotConverged(_) => crate::ErrorKind::Analysis,
+            _ => crate::ErrorKind::Input,
+        }
+    }
 }
 
 impl BiasError {

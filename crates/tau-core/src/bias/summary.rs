@@ -2,6 +2,7 @@
 //! own, and one that cannot be done leaves its section empty with a warning
 //! saying why, so the others are still reported.
 
+use crate::Warning;
 use serde::Serialize;
 
 use super::{
@@ -66,7 +67,7 @@ pub struct BiasResult {
     /// How it was computed.
     pub settings: BiasSettings,
     /// Methods that could not be applied, and why.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Runs every bias analysis on `dataset` under `options`.
@@ -112,6 +113,8 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
 }
 
 /// The section, or `None` with the reason added to the warnings.
-fn keep<T>(section: Result<T, BiasError>, warnings: &mut Vec<String>) -> Option<T> {
-    section.map_err(|e| warnings.push(e.to_string())).ok()
+fn keep<T>(section: Result<T, BiasError>, warnings: &mut Vec<Warning>) -> Option<T> {
+    section
+        .map_err(|e| warnings.push(Warning::NotApplied(e.to_string())))
+        .ok()
 }

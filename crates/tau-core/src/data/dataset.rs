@@ -70,7 +70,7 @@ pub struct Dataset {
     /// The studies, in file order.
     pub studies: Vec<Study>,
     /// Things the user should know (zero-cell corrections, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
 }
 
 impl Dataset {
@@ -213,6 +213,12 @@ pub enum LoadError {
         /// How many more were found but not listed.
         unlisted: usize,
     },
+}
+
+impl crate::Kinded for LoadError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
 }
 
 impl LoadError {
@@ -370,12 +376,9 @@ impl<'a> Builder<'a> {
         }
         let mut warnings = Vec::new();
         if !self.corrected.is_empty() {
-            warnings.push(format!(
-                "1/2 added to every cell of {} table{} with a zero cell: {}",
-                self.corrected.len(),
-                if self.corrected.len() == 1 { "" } else { "s" },
-                self.corrected.join(", ")
-            ));
+            warnings.push(crate::Warning::ZeroCells {
+                studies: self.corrected,
+            });
         }
         Ok(Dataset {
             title,

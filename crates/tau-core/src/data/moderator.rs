@@ -57,6 +57,12 @@ pub enum ModeratorError {
     },
 }
 
+impl crate::Kinded for ModeratorError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 fn available_phrase(available: &[String]) -> String {
     if available.is_empty() {
         "the file has no moderators; add them to each record under \"moderators\"".into()

@@ -68,6 +68,12 @@ pub enum EffectSizeError {
     },
 }
 
+impl crate::Kinded for EffectSizeError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 impl EffectSizeError {
     /// The field the error is about, if any.
     pub fn field(&self) -> Option<&'static str> {

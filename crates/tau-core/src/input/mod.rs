@@ -226,3 +226,9 @@ pub enum ReadError {
     #[error("the file holds no studies: add at least one record to \"studies\"")]
     Empty,
 }
+
+impl crate::Kinded for ReadError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}

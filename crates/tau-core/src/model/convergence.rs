@@ -138,6 +138,12 @@ pub enum Tau2Error {
     },
 }
 
+impl crate::Kinded for Tau2Error {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Analysis
+    }
+}
+
 impl Tau2Error {
     /// What went wrong, without the remedies.
     pub fn reason(&self) -> String {

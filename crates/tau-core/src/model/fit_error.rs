@@ -70,6 +70,17 @@ pub enum FitError {
     },
 }
 
+impl crate::Kinded for FitError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            FitError::TooFewStudies { .. }
+            | FitError::BadVariance { .. }
+            | FitError::BadLevel(_) => crate::ErrorKind::Input,
+            _ => crate::ErrorKind::Analysis,
+        }
+    }
+}
+
 fn too_few_studies(k: usize, p: usize) -> String {
     if p == 1 {
         format!(

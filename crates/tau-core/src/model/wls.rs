@@ -19,6 +19,12 @@ use nalgebra::{DMatrix, DVector};
 #[error("the model matrix X'WX is singular: a moderator is constant or collinear with others")]
 pub struct SingularDesign;
 
+impl crate::Kinded for SingularDesign {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Analysis
+    }
+}
+
 /// A weighted least-squares fit of y on X with weights w.
 #[derive(Debug, Clone)]
 pub struct Wls {

@@ -175,6 +175,12 @@ pub enum DesignError {
     },
 }
 
+impl crate::Kinded for DesignError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 /// Builds the model matrix of `spec` over the studies of `dataset`.
 pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError> {
     if spec.moderators.is_empty() {

@@ -54,9 +54,51 @@ pub enum RegressionError {
     Permutation(#[from] PermutationError),
 }
 
-/// Fits the meta-regression of `options` to `dataset`. `progress(total)` is
-/// called once per permutation fitted (never without permutations).
+impl crate::Kinded for RegressionError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            RegressionError::Design(e) => crate::Kinded::kind(e),
+            RegressionError::Fit(e) => crate::Kinded::kind(e),
+            RegressionError::Permutation(e) => crate::Kinded::kind(e),
+        }
+    }
+}
+
+/// Fits the meta-regression of `options` to `dataset`.
+///
+/// ```
+/// use tau_core::data::dataset::load_json;
+/// use tau_core::regression::{DesignSpec, RegressionOptions, regress};
+///
+/// let dataset = load_json(r#"{"measure": "GEN", "studies": [
+///     {"study": "A", "yi": 0.1, "vi": 0.04, "moderators": {"year": 1990}},
+///     {"study": "B", "yi": 0.3, "vi": 0.05, "moderators": {"year": 1995}},
+///     {"study": "C", "yi": 0.6, "vi": 0.03, "moderators": {"year": 2000}},
+///     {"study": "D", "yi": 0.8, "vi": 0.06, "moderators": {"year": 2005}}
+/// ]}"#, None)?;
+/// let options = RegressionOptions {
+///     fit: Default::default(),
+///     design: DesignSpec {
+///         moderators: vec!["year".into()],
+///         references: Vec::new(),
+///         intercept: true,
+///     },
+///     permutations: None,
+/// };
+/// let result = regress(&dataset, &options)?;
+/// assert_eq!(result.coefficients.len(), 2); // intercept and year
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn regress(
+    dataset: &Dataset,
+    options: &RegressionOptions,
+) -> Result<RegressionResult, RegressionError> {
+    regress_with_progress(dataset, options, &|_| {})
+}
+
+/// [`regress()`], calling `progress(total)` once per permutation fitted
+/// (never without permutations), e.g. to drive a progress bar.
+pub fn regress_with_progress(
     dataset: &Dataset,
     options: &RegressionOptions,
     progress: &(dyn Fn(usize) + Sync),

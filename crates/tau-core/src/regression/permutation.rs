@@ -89,6 +89,14 @@ pub enum PermutationError {
     NothingFitted,
 }
 
+impl crate::Kinded for PermutationError {
+    fn kind(&self) -> crate::ErrorKind {
+        // Every failure of the permutation test, a bad count included, has
+        // always been reported as a failed analysis (exit 1).
+        crate::ErrorKind::Analysis
+    }
+}
+
 /// The data and observed statistics of a fitted meta-regression.
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {

@@ -1,13 +1,13 @@
 //! The result of a meta-regression, whose field names are the JSON contract,
 //! and predictions from it (metafor `predict.rma`).
 
+use crate::warning::{Warning, model_warnings};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::design::{Design, TermKind};
 use crate::data::dataset::Dataset;
-use crate::data::moderator::list_labels;
 use crate::model::{ModelFit, OmnibusTest};
 use crate::regression::permutation::PermutationResult;
 use crate::settings::Settings;
@@ -121,7 +121,7 @@ pub struct RegressionResult {
     /// How it was computed.
     pub settings: RegressionSettings,
     /// Things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// The critical value of the CIs (normal or t quantile).
     #[serde(skip)]
     pub crit: f64,
@@ -255,30 +255,17 @@ pub(super) fn assemble(
     }
 }
 
-fn warnings(dataset: &Dataset, design: &Design, model: &ModelFit) -> Vec<String> {
+fn warnings(dataset: &Dataset, design: &Design, model: &ModelFit) -> Vec<Warning> {
     let mut warnings = dataset.warnings.clone();
     if !design.dropped.is_empty() {
-        let described: Vec<String> = design
-            .dropped
-            .iter()
-            .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
-            .collect();
-        warnings.push(format!(
-            "{} {} left out for a missing moderator value: {}",
-            design.dropped.len(),
-            if design.dropped.len() == 1 {
-                "study"
-            } else {
-                "studies"
-            },
-            list_labels(&described)
-        ));
+        warnings.push(Warning::MissingModerators {
+            studies: design
+                .dropped
+                .iter()
+                .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
+                .collect(),
+        });
     }
-    if model.convergence.reset_to_zero {
-        warnings.push(format!(
-            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)",
-            model.options.method.name()
-        ));
-    }
+    warnings.extend(model_warnings(model));
     warnings
 }

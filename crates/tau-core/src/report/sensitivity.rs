@@ -217,7 +217,7 @@ fn quoted_list(items: &[&str]) -> String {
         .join(", ")
 }
 
-fn warnings(list: &[String]) -> String {
+fn warnings(list: &[crate::Warning]) -> String {
     list.iter().map(|w| format!("\nWarning: {w}\n")).collect()
 }
 

@@ -30,7 +30,7 @@ pub struct Cumulative {
     /// How it was computed.
     pub settings: Settings,
     /// Refits that failed, and other things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
 }
 
 /// The study indices sorted by the numeric moderator `name` (stable, ascending).

@@ -88,7 +88,7 @@ pub struct Influence {
     /// How it was computed.
     pub settings: Settings,
     /// Refits that failed, and other things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
 }
 
 /// What a refit without study i contributes: coefficients, their
@@ -166,9 +166,11 @@ pub fn influence_regression(
     let studies = each_study(k, |i| model.diagnose(i, dataset.studies[i].label()));
     let mut warnings = dataset.warnings.clone();
     warnings.extend(studies.iter().filter_map(|s| {
-        s.error
-            .as_ref()
-            .map(|e| format!("the model without '{}' could not be fitted: {e}", s.study))
+        s.error.as_ref().map(|e| crate::Warning::RefitFailed {
+            what: "without",
+            study: s.study.clone(),
+            error: e.clone(),
+        })
     }));
     Ok(Influence {
         title: dataset.title.clone(),

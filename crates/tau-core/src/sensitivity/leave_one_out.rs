@@ -27,7 +27,7 @@ pub struct LeaveOneOut {
     /// How it was computed.
     pub settings: Settings,
     /// Refits that failed, and other things to know.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::Warning>,
 }
 
 /// Refits the intercept-only model of `dataset` without each study in turn.

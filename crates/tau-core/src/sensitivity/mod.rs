@@ -48,6 +48,15 @@ pub enum SensitivityError {
     Fit(#[from] FitError),
 }
 
+impl crate::Kinded for SensitivityError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            SensitivityError::Fit(source) => crate::Kinded::kind(source),
+            _ => crate::ErrorKind::Input,
+        }
+    }
+}
+
 /// One refitted model, as a row of a leave-one-out or cumulative table.
 /// A refit that failed has every number NaN (`null` in JSON) and says why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -195,12 +204,14 @@ pub(crate) fn without(values: &[f64], i: usize) -> Vec<f64> {
 }
 
 /// Lists the refits that failed, for the warnings of a result.
-pub(crate) fn failed_refits(rows: &[RefitRow], what: &str) -> Vec<String> {
+pub(crate) fn failed_refits(rows: &[RefitRow], what: &'static str) -> Vec<crate::Warning> {
     rows.iter()
         .filter_map(|r| {
-            r.error
-                .as_ref()
-                .map(|e| format!("the model {what} '{}' could not be fitted: {e}", r.study))
+            r.error.as_ref().map(|e| crate::Warning::RefitFailed {
+                what,
+                study: r.study.clone(),
+                error: e.clone(),
+            })
         })
         .collect()
 }

@@ -63,6 +63,12 @@ pub enum ScenarioError {
     },
 }
 
+impl crate::Kinded for ScenarioError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 /// One simulated meta-analysis.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Replicate {

@@ -68,6 +68,12 @@ pub enum SimulationError {
     BadLevel(f64),
 }
 
+impl crate::Kinded for SimulationError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
 /// Performance of one estimator × test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cell {
@@ -122,9 +128,15 @@ impl Settings {
     }
 }
 
-/// Runs the simulation on the current rayon thread pool. `progress` is called
-/// with the number of replicates finished, block by block, from any thread.
-pub fn simulate(
+/// Runs the simulation on the current rayon thread pool (with the feature
+/// `parallel`; sequentially without it).
+pub fn simulate(settings: &Settings) -> Result<SimulationResult, SimulationError> {
+    simulate_with_progress(settings, &|_| {})
+}
+
+/// [`simulate()`], calling `progress` with the number of replicates finished,
+/// block by block, from any thread (e.g. to drive a progress bar).
+pub fn simulate_with_progress(
     settings: &Settings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SimulationResult, SimulationError> {

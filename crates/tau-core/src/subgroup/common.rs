@@ -1,11 +1,12 @@
 //! Subgroups with a common τ²: one mixed-effects model with the moderator as
 //! a factor (see the parent module for the formulas).
 
+use crate::Test;
+use crate::warning::{Warning, model_warnings};
 use nalgebra::DMatrix;
 
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
-use crate::data::moderator::list_labels;
 use crate::model::distribution::chisq_sf;
 use crate::model::{FitError, Method, fit};
 
@@ -75,6 +76,7 @@ pub(super) fn fit_common(
                 q_df: studies.len() - 1,
                 q_p: within.q_p,
                 i2: (!single).then(|| within.i2(options.fit.method, tau2)),
+                studies: studies.clone(),
             }
         })
         .collect();
@@ -85,17 +87,13 @@ pub(super) fn fit_common(
         .map(|(l, _)| l.clone())
         .collect();
     if !single.is_empty() {
-        warnings.push(format!(
-            "one study only, so no tau^2 or I^2 of its own (its estimate uses the common tau^2): {}",
-            list_labels(&single)
-        ));
+        warnings.push(Warning::SingleStudyGroups {
+            levels: single,
+            common_tau2: true,
+            knha: options.fit.test == Test::Knha,
+        });
     }
-    if by_cell.convergence.reset_to_zero {
-        warnings.push(format!(
-            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)",
-            options.fit.method.name()
-        ));
-    }
+    warnings.extend(model_warnings(&by_cell));
     Ok(Outcome {
         groups,
         between: Some(Between {

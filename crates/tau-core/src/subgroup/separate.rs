@@ -1,10 +1,10 @@
 //! Subgroups with a separate τ² each (see the parent module for the formulas).
 
+use crate::Warning;
 use crate::par::*;
 
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
-use crate::data::moderator::list_labels;
 use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::model::{FitOptions, Test, fit, intercept_design};
 
@@ -33,22 +33,17 @@ pub(super) fn fit_separate(
         .map(|g| g.level.clone())
         .collect();
     if !single.is_empty() {
-        warnings.push(format!(
-            "one study only, so no tau^2 or I^2 and a normal-theory CI{}: {}",
-            if options.fit.test == Test::Knha {
-                " (Knapp-Hartung needs k >= 2)"
-            } else {
-                ""
-            },
-            list_labels(&single)
-        ));
+        warnings.push(Warning::SingleStudyGroups {
+            levels: single,
+            common_tau2: false,
+            knha: options.fit.test == Test::Knha,
+        });
     }
     if !reset.is_empty() {
-        warnings.push(format!(
-            "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
-            options.fit.method.name(),
-            list_labels(&reset)
-        ));
+        warnings.push(Warning::ResetToZero {
+            method: options.fit.method,
+            levels: reset,
+        });
     }
     Ok(Outcome {
         between: q_between(&groups),
@@ -68,7 +63,10 @@ fn pool_level(
     let yi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].yi).collect();
     let vi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].vi).collect();
     if rows.len() == 1 {
-        return Ok((single_study(level, yi[0], vi[0], &options.fit), false));
+        return Ok((
+            single_study(level, rows[0], yi[0], vi[0], &options.fit),
+            false,
+        ));
     }
     let model = fit(&yi, &vi, &intercept_design(yi.len()), &options.fit).map_err(|source| {
         SubgroupError::Level {
@@ -92,12 +90,13 @@ fn pool_level(
         q_df: model.q_df,
         q_p: model.q_p,
         i2: Some(model.i2),
+        studies: rows.to_vec(),
     };
     Ok((group, model.convergence.reset_to_zero))
 }
 
 /// A level with one study: its own estimate with a normal-theory CI (metafor `rma` with k = 1).
-fn single_study(level: &str, yi: f64, vi: f64, options: &FitOptions) -> GroupResult {
+fn single_study(level: &str, row: usize, yi: f64, vi: f64, options: &FitOptions) -> GroupResult {
     let se = vi.sqrt();
     let crit = normal_upper(options.alpha() / 2.0);
     GroupResult {
@@ -114,6 +113,7 @@ fn single_study(level: &str, yi: f64, vi: f64, options: &FitOptions) -> GroupRes
         q_df: 0,
         q_p: 1.0,
         i2: None,
+        studies: vec![row],
     }
 }
 

@@ -17,6 +17,7 @@ fn run(tau2: Tau2Mode) -> SubgroupResult {
         fit: FitOptions::default(),
         by: "g".into(),
         tau2,
+        levels: None,
     };
     subgroup(&data, &options).unwrap()
 }
@@ -31,10 +32,15 @@ fn single_study_level_has_no_tau2() {
     assert!((y.se - 0.03f64.sqrt()).abs() < 1e-15);
     assert_eq!(r.k, 6);
     assert_eq!(r.dropped, ["E"]);
-    assert!(r.warnings.iter().any(|w| w.contains("left out: E")));
     assert!(
         r.warnings
             .iter()
+            .any(|w| w.to_string().contains("left out: E"))
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .map(ToString::to_string)
             .any(|w| w.contains("one study only") && w.ends_with(": y"))
     );
     assert_eq!(r.q_between_df, 2);
@@ -68,6 +74,7 @@ fn parallel_batch_equals_sequential() {
         fit: FitOptions::default(),
         by: "analysis".into(),
         tau2: Tau2Mode::Separate,
+        levels: None,
     };
     let with = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
@@ -91,6 +98,7 @@ fn common_tau2_needs_two_levels() {
         fit: FitOptions::default(),
         by: "g".into(),
         tau2: Tau2Mode::Common,
+        levels: None,
     };
     let err = subgroup(&data, &options).unwrap_err();
     assert!(
@@ -102,4 +110,31 @@ fn common_tau2_needs_two_levels() {
         ..options
     };
     assert_eq!(subgroup(&data, &separate).unwrap().q_between, None);
+}
+
+#[test]
+fn levels_set_the_order_and_must_name_every_level_once() {
+    let data = load_json(FILE, None).unwrap();
+    let with = |levels: &[&str]| SubgroupOptions {
+        fit: FitOptions::default(),
+        by: "g".into(),
+        tau2: Tau2Mode::Separate,
+        levels: Some(levels.iter().map(|l| (*l).to_owned()).collect()),
+    };
+    let r = subgroup(&data, &with(&["z", "x", "y"])).unwrap();
+    let levels: Vec<&str> = r.groups.iter().map(|g| g.level.as_str()).collect();
+    assert_eq!(levels, ["z", "x", "y"]);
+    assert_eq!(r.groups[0].studies, [5, 6]);
+    // The test of differences does not depend on the order.
+    let sorted = run(Tau2Mode::Separate);
+    assert!((r.q_between.unwrap() - sorted.q_between.unwrap()).abs() < 1e-12);
+    for (bad, problem) in [
+        (&["x", "y", "w", "z"][..], "there is no level 'w'"),
+        (&["x", "y", "x", "z"][..], "'x' is listed twice"),
+        (&["x", "z"][..], "the list leaves out y"),
+    ] {
+        let err = subgroup(&data, &with(bad)).unwrap_err().to_string();
+        assert!(err.contains(problem), "{err}");
+        assert!(err.contains("the levels of 'g' are: x, y, z"), "{err}");
+    }
 }

@@ -1,20 +1,20 @@
 //! What each row of a forest plot says and shows, before any geometry.
-//! Every number comes from a [`PoolResult`] (the same struct `tau pool`
-//! prints), formatted here and never recomputed.
+//! Every number comes from a [`PoolResult`] or a [`SubgroupResult`] (the
+//! structs `tau pool` and `tau subgroup` print), formatted here and never
+//! recomputed.
 
 use tau_core::data::dataset::{Dataset, Study};
 use tau_core::input::Record;
-use tau_core::model::FitOptions;
-use tau_core::pool::{PoolResult, pool};
+use tau_core::pool::PoolResult;
+use tau_core::subgroup::{GroupResult, SubgroupResult};
 
 use super::super::PlotError;
-use super::super::groups;
 use super::super::scale::{Axis, Scale, axis_label, fixed, tick_label};
 use super::columns::{DataColumn, data_columns};
 use super::range::axis_for;
 use super::rows::{EstimateText, Mark, Row, RowKind};
 use super::text;
-use super::{ForestOptions, Model, Sort};
+use super::{Fitted, ForestOptions, Model, Sort};
 
 /// Everything the plot shows.
 pub(super) struct Content {
@@ -31,13 +31,38 @@ pub(super) struct Content {
     pub pooled: f64,
     pub xlab: String,
     pub favours: [Option<String>; 2],
-    pub warnings: Vec<String>,
+}
+
+/// A pooled estimate and its CI on the analysis scale: a diamond.
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    estimate: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+}
+
+impl Summary {
+    fn of_pool(r: &PoolResult) -> Summary {
+        Summary {
+            estimate: r.estimate,
+            ci_lower: r.ci_lower,
+            ci_upper: r.ci_upper,
+        }
+    }
+
+    fn of_group(g: &GroupResult) -> Summary {
+        Summary {
+            estimate: g.estimate,
+            ci_lower: g.ci_lower,
+            ci_upper: g.ci_upper,
+        }
+    }
 }
 
 struct Builder<'a> {
     data: &'a Dataset,
     models: Vec<Model>,
-    overall: &'a [PoolResult],
+    overall: Vec<&'a PoolResult>,
     columns: &'a [DataColumn],
     scale: Scale,
     digits: usize,
@@ -46,96 +71,130 @@ struct Builder<'a> {
     rows: Vec<Row>,
 }
 
-/// Fits the models and lays out the rows.
+/// The subgroup results of every model, checked to be of `data` and to agree
+/// on the levels; `None` without subgroups.
+fn subgroups<'a>(
+    data: &Dataset,
+    fitted: &[Fitted<'a>],
+) -> Result<Option<Vec<&'a SubgroupResult>>, PlotError> {
+    let results: Vec<&SubgroupResult> = fitted.iter().filter_map(|f| f.subgroups).collect();
+    if results.is_empty() {
+        return Ok(None);
+    }
+    let first = results[0];
+    let same_levels = |r: &SubgroupResult| {
+        r.groups.len() == first.groups.len()
+            && r.groups
+                .iter()
+                .zip(&first.groups)
+                .all(|(a, b)| a.level == b.level && a.studies == b.studies)
+    };
+    // Every study of the plot in exactly one level: studies without a value
+    // of the moderator are left out of the data set before pooling.
+    let mut covered: Vec<usize> = first
+        .groups
+        .iter()
+        .flat_map(|g| g.studies.clone())
+        .collect();
+    covered.sort_unstable();
+    let covers_data = covered.iter().copied().eq(0..data.studies.len());
+    if results.len() != fitted.len() || !results.iter().all(|r| same_levels(r)) || !covers_data {
+        return Err(PlotError::BadOption(
+            "the subgroup results of a forest plot must be of its data set (every study in one level), one per model, with the same levels".into(),
+        ));
+    }
+    Ok(Some(results))
+}
+
+/// Lays out the rows from the results.
 pub(super) fn build(
     data: &Dataset,
-    fits: &[(Model, FitOptions)],
+    fitted: &[Fitted<'_>],
     forest: &ForestOptions,
 ) -> Result<Content, PlotError> {
-    let overall = fits
+    let Some(primary) = fitted.first().map(|f| f.pooled) else {
+        return Err(PlotError::BadOption(
+            "a forest plot needs at least one pooled model".into(),
+        ));
+    };
+    if fitted
         .iter()
-        .map(|(_, options)| pool(data, options))
-        .collect::<Result<Vec<_>, _>>()?;
-    let primary = &overall[0];
+        .any(|f| f.pooled.weights.len() != data.studies.len())
+    {
+        return Err(PlotError::BadOption(
+            "the pooled results of a forest plot must be of its data set".into(),
+        ));
+    }
+    let levels = subgroups(data, fitted)?;
+    let overall: Vec<&PoolResult> = fitted.iter().map(|f| f.pooled).collect();
     let columns = if forest.data_columns {
         data_columns(data, &forest.arms)
     } else {
         Vec::new()
     };
-    let models: Vec<Model> = fits.iter().map(|(m, _)| *m).collect();
+    let models: Vec<Model> = fitted.iter().map(|f| f.model).collect();
     let mut b = Builder {
         data,
         models: models.clone(),
-        overall: &overall,
+        weight_digits: weight_digits(&overall),
+        overall,
         columns: &columns,
         scale: Scale::for_measure(data.measure),
         digits: forest.digits,
-        weight_digits: weight_digits(&overall),
         max_weight: primary.weights.iter().copied().fold(0.0, f64::max),
         rows: Vec::new(),
     };
-    if let Sort::Moderator(name) = &forest.sort {
-        groups::check_moderator(data, name)?;
+    if let Sort::Moderator(name) = &forest.sort
+        && !data.studies.iter().any(|s| s.moderators.contains_key(name))
+    {
+        return Err(PlotError::UnknownModerator {
+            name: name.clone(),
+            known: tau_core::data::moderator::moderator_names(data),
+        });
     }
     let all: Vec<usize> = (0..data.studies.len()).collect();
-    let mut tests = Vec::new();
-    match &forest.by {
-        None => b.studies(&all, &forest.sort),
-        Some(moderator) => {
-            let subgroups = groups::split(data, moderator)?;
-            let mut level_fits = Vec::new();
-            for (_, options) in fits {
-                let level = groups::pool_subgroups(data, &subgroups, options)?;
-                tests.push(groups::difference_test(data, &subgroups, &level, options)?);
-                level_fits.push(level);
-            }
-            for (g, group) in subgroups.iter().enumerate() {
+    match &levels {
+        None => {
+            b.studies(&all, &forest.sort);
+            b.rows.push(Row::text(RowKind::Gap, String::new()));
+        }
+        Some(results) => {
+            let by = &results[0].settings.by;
+            for (g, group) in results[0].groups.iter().enumerate() {
                 b.rows.push(Row::text(
                     RowKind::Heading,
-                    format!("{moderator}: {}", group.level),
+                    format!("{by}: {}", group.level),
                 ));
                 b.studies(&group.studies, &forest.sort);
-                let fits: Option<Vec<&PoolResult>> =
-                    level_fits.iter().map(|l| l[g].as_ref()).collect();
-                match fits {
-                    Some(fits) => {
-                        b.summaries(&fits, &group.studies, false);
-                        b.note(text::heterogeneity(fits[0]));
-                    }
-                    None => b.note("One study: no pooled estimate".into()),
-                }
+                let fits: Vec<Summary> = results
+                    .iter()
+                    .map(|r| Summary::of_group(&r.groups[g]))
+                    .collect();
+                b.summaries(&fits, &group.studies, false);
+                b.note(text::level_heterogeneity(group, results[0].settings.method));
                 b.rows.push(Row::text(RowKind::Gap, String::new()));
             }
         }
     }
-    if forest.by.is_none() {
-        b.rows.push(Row::text(RowKind::Gap, String::new()));
-    }
-    let overall_refs: Vec<&PoolResult> = overall.iter().collect();
     let first_summary = b.rows.len();
-    b.summaries(&overall_refs, &all, true);
+    let overall_fits: Vec<Summary> = b.overall.iter().map(|r| Summary::of_pool(r)).collect();
+    b.summaries(&overall_fits, &all, true);
     if forest.prediction && models[0] == Model::Random {
         // Right under the random-effects diamond it belongs to.
         let row = b.prediction(primary);
         b.rows.insert(first_summary + 1, row);
     }
     b.note(text::heterogeneity(primary));
-    for (model, test) in models.iter().zip(&tests) {
-        if let Some(test) = test {
-            b.note(text::subgroup_test(test, *model, models.len() > 1));
+    if let Some(results) = &levels {
+        for (model, result) in models.iter().zip(results) {
+            if let Some(test) = text::subgroup_test(result, *model, models.len() > 1) {
+                b.note(test);
+            }
         }
     }
     let null = data.measure.null_value();
     let axis = axis_for(&b.rows, b.scale, null, forest.xlim)?;
     let rows = b.rows;
-    let mut warnings: Vec<String> = Vec::new();
-    for result in &overall {
-        for w in result.warnings.iter().skip(data.warnings.len()) {
-            if !warnings.contains(w) {
-                warnings.push(w.clone());
-            }
-        }
-    }
     let (weight_group, weight_headers) = if models.len() > 1 {
         (
             Some("Weight".to_owned()),
@@ -166,7 +225,6 @@ pub(super) fn build(
             .clone()
             .unwrap_or_else(|| axis_label(data.measure)),
         favours: [forest.favours_left.clone(), forest.favours_right.clone()],
-        warnings,
     })
 }
 
@@ -185,7 +243,7 @@ impl Builder<'_> {
     }
 
     fn studies(&mut self, indices: &[usize], sort: &Sort) {
-        let primary = &self.overall[0];
+        let primary = self.overall[0];
         for i in sorted(self.data, primary, indices, sort) {
             let study = &self.data.studies[i];
             let row = primary.row(self.data, i);
@@ -215,7 +273,11 @@ impl Builder<'_> {
     }
 
     /// Diamond rows, one per model; raw-data totals go on the first.
-    fn summaries(&mut self, fits: &[&PoolResult], indices: &[usize], overall: bool) {
+    fn summaries(&mut self, fits: &[Summary], indices: &[usize], overall: bool) {
+        let display = |x: f64| match self.data.measure.back_transform() {
+            Some((_, f)) => f(x),
+            None => x,
+        };
         for (m, (model, result)) in self.models.clone().iter().zip(fits).enumerate() {
             let records = || indices.iter().map(|&i| raw_of(&self.data.studies[i]));
             let cells = if m == 0 {
@@ -223,10 +285,11 @@ impl Builder<'_> {
             } else {
                 vec![String::new(); self.columns.len()]
             };
-            let estimate = match &result.transformed {
-                Some(t) => self.text3(Some(t.estimate), t.ci_lower, t.ci_upper),
-                None => self.text3(Some(result.estimate), result.ci_lower, result.ci_upper),
-            };
+            let estimate = self.text3(
+                Some(display(result.estimate)),
+                display(result.ci_lower),
+                display(result.ci_upper),
+            );
             let weights = self
                 .overall
                 .iter()
@@ -288,7 +351,7 @@ impl Builder<'_> {
 
 /// Decimals of the weight column: one, or two when some weight is below
 /// 0.1% (as in plots of hundreds of studies), so that no study shows "0.0%".
-fn weight_digits(results: &[PoolResult]) -> usize {
+fn weight_digits(results: &[&PoolResult]) -> usize {
     let smallest = results
         .iter()
         .flat_map(|r| r.weights.iter().copied())

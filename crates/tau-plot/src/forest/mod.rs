@@ -3,8 +3,14 @@
 //! interval, heterogeneity and, with subgroups, a block per moderator level
 //! and the test for subgroup differences.
 //!
+//! The plot fits nothing: it is drawn from the [`tau_core::PoolResult`] of
+//! each model shown and, split by a moderator, from the
+//! [`tau_core::subgroup::SubgroupResult`] of each model (the same results
+//! `tau pool` and `tau subgroup` print, so the levels, their order, their
+//! labels and their numbers are those of `tau subgroup`).
+//!
 //! Built in three steps: `content` decides what each row says and shows
-//! (formatting the numbers of [`tau_core::PoolResult`]s), `layout` measures
+//! (formatting the numbers of those results), `layout` measures
 //! every string with the bundled font and places the columns and rows, and
 //! `draw` writes the SVG. The SVG is written directly rather than through
 //! plotters, because the layout is a table with a plot column and needs
@@ -25,6 +31,8 @@ mod text;
 
 use tau_core::data::dataset::Dataset;
 use tau_core::model::{FitOptions, Method};
+use tau_core::pool::PoolResult;
+use tau_core::subgroup::SubgroupResult;
 
 use super::PlotError;
 use super::font::Fonts;
@@ -56,8 +64,6 @@ pub enum Sort {
 /// What the forest plot shows and how it looks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForestOptions {
-    /// Split into subgroups by this moderator.
-    pub by: Option<String>,
     /// Study order.
     pub sort: Sort,
     /// Pooled models shown.
@@ -89,7 +95,6 @@ pub struct ForestOptions {
 impl Default for ForestOptions {
     fn default() -> Self {
         ForestOptions {
-            by: None,
             sort: Sort::File,
             models: Models::Random,
             prediction: true,
@@ -117,9 +122,9 @@ pub enum Model {
 }
 
 impl ForestOptions {
-    /// The models to fit, primary first, with their fit options. A common-effect
-    /// `--method EE` is the common-effect model.
-    fn fits(&self, options: &FitOptions) -> Vec<(Model, FitOptions)> {
+    /// The models the plot shows, primary first, with the fit options to pool
+    /// them with. A common-effect `--method EE` is the common-effect model.
+    pub fn fits(&self, options: &FitOptions) -> Vec<(Model, FitOptions)> {
         let common = FitOptions {
             method: Method::EE,
             ..*options
@@ -132,19 +137,30 @@ impl ForestOptions {
     }
 }
 
+/// One model of the plot: its pooled result and, split by a moderator, its
+/// subgroup result (both computed from the plot's data set).
+#[derive(Debug, Clone, Copy)]
+pub struct Fitted<'a> {
+    /// Which model.
+    pub model: Model,
+    /// The model pooled over all studies of the plot.
+    pub pooled: &'a PoolResult,
+    /// The model per level of the moderator (`tau subgroup --by`).
+    pub subgroups: Option<&'a SubgroupResult>,
+}
+
 /// A drawn forest plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForestPlot {
     /// The SVG document.
     pub svg: String,
-    /// Things to know about the fits (beyond the data set's own warnings).
-    pub warnings: Vec<String>,
 }
 
-/// Draws the forest plot of `data` pooled with `options`.
+/// Draws the forest plot of `data` from the results of the models in
+/// `fitted` (primary first, as [`ForestOptions::fits`] lists them).
 pub fn forest(
     data: &Dataset,
-    options: &FitOptions,
+    fitted: &[Fitted<'_>],
     forest: &ForestOptions,
 ) -> Result<ForestPlot, PlotError> {
     if !(forest.font_size.is_finite() && forest.font_size >= 4.0) {
@@ -154,10 +170,9 @@ pub fn forest(
         )));
     }
     let fonts = Fonts::load()?;
-    let content = content::build(data, &forest.fits(options), forest)?;
+    let content = content::build(data, fitted, forest)?;
     let layout = layout::Layout::new(&content, &fonts, forest)?;
     Ok(ForestPlot {
         svg: draw::draw(&content, &layout),
-        warnings: content.warnings.clone(),
     })
 }

@@ -2,14 +2,13 @@
 
 use std::cmp::Ordering;
 
+use super::super::scale::fixed;
+use super::Model;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::Moderator;
 use tau_core::model::Method;
 use tau_core::pool::PoolResult;
-
-use super::super::groups::DifferenceTest;
-use super::super::scale::fixed;
-use super::Model;
+use tau_core::subgroup::{GroupResult, SubgroupResult};
 
 /// "Random-effects model" or "Common-effect model".
 pub(super) fn model_name(model: Model) -> &'static str {
@@ -64,33 +63,47 @@ fn small(v: f64) -> String {
 
 /// "Heterogeneity: τ² = 0.31 (REML), I² = 92.2%, Q(12) = 152.23, p < 0.001".
 pub(super) fn heterogeneity(r: &PoolResult) -> String {
-    let mut parts = Vec::new();
-    if r.settings.method != Method::EE {
-        parts.push(format!(
-            "τ² = {} ({})",
-            small(r.tau2),
-            r.settings.method.name()
-        ));
+    heterogeneity_of(r.settings.method, r.tau2, r.i2, r.q, r.q_df, r.q_p)
+}
+
+/// A subgroup's heterogeneity line; a level with one study has no τ² or I²
+/// (its diamond is the study's own estimate, as `tau subgroup` reports it).
+pub(super) fn level_heterogeneity(g: &GroupResult, method: Method) -> String {
+    match (g.tau2, g.i2) {
+        (Some(tau2), Some(i2)) => heterogeneity_of(method, tau2, i2, g.q, g.q_df, g.q_p),
+        _ => "One study: no τ² or I², normal-theory CI".into(),
     }
-    parts.push(format!("I² = {}%", fixed(r.i2, 1)));
-    parts.push(format!("Q({}) = {}", r.q_df, fixed(r.q, 2)));
-    parts.push(p_value(r.q_p));
+}
+
+fn heterogeneity_of(method: Method, tau2: f64, i2: f64, q: f64, q_df: usize, q_p: f64) -> String {
+    let mut parts = Vec::new();
+    if method != Method::EE {
+        parts.push(format!("τ² = {} ({})", small(tau2), method.name()));
+    }
+    parts.push(format!("I² = {}%", fixed(i2, 1)));
+    parts.push(format!("Q({q_df}) = {}", fixed(q, 2)));
+    parts.push(p_value(q_p));
     format!("Heterogeneity: {}", parts.join(", "))
 }
 
-/// "Test for subgroup differences: Q(2) = 1.86, p = 0.394".
-pub(super) fn subgroup_test(test: &DifferenceTest, model: Model, name_model: bool) -> String {
+/// "Test for subgroup differences: Q(2) = 1.86, p = 0.394"; `None` with one level.
+pub(super) fn subgroup_test(
+    result: &SubgroupResult,
+    model: Model,
+    name_model: bool,
+) -> Option<String> {
+    let (q, p) = (result.q_between?, result.q_between_p?);
     let which = if name_model {
         format!(" ({})", model_short(model).to_lowercase())
     } else {
         String::new()
     };
-    format!(
+    Some(format!(
         "Test for subgroup differences{which}: Q({}) = {}, {}",
-        test.df,
-        fixed(test.q, 2),
-        p_value(test.p)
-    )
+        result.q_between_df,
+        fixed(q, 2),
+        p_value(p)
+    ))
 }
 
 /// Orders moderator values: numbers ascending, then text alphabetically, then missing.

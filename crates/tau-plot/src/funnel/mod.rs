@@ -23,9 +23,9 @@ use tau_core::pool::PoolResult;
 
 use legend::{draw_legend, legend};
 
-use super::PlotError;
 use super::font::{FAMILY, Fonts, Weight, register_with_plotters};
 use super::scale::{Axis, Scale, axis_label, tick_label};
+use super::{PlotError, render_error};
 
 /// The contour levels and their shades, widest first (metafor's example).
 const CONTOURS: [(f64, RGBColor, &str); 3] = [
@@ -90,10 +90,6 @@ impl FunnelSpec {
 /// plotters writes `font-size` as the size it is given divided by 1.24.
 fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size * 1.24, FontStyle::Normal)
-}
-
-fn render_error(e: impl std::fmt::Display) -> PlotError {
-    PlotError::Render(e.to_string())
 }
 
 /// Draws the funnel plot as SVG.

@@ -1,0 +1,284 @@
+//! What a reader should know about a result: the one vocabulary of warnings.
+//! Each analysis attaches its warnings to its result; the text of each is its
+//! [`Display`](std::fmt::Display), and JSON writes that text (an array of strings).
+
+use std::fmt;
+
+use crate::data::moderator::list_labels;
+use crate::model::{HeterogeneityCi, Method, ModelFit, Test};
+
+/// One warning.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// 1/2 was added to every cell of the 2×2 tables with a zero cell
+    /// (metafor `escalc(to = "only0", add = 1/2)`); a property of the data set.
+    ZeroCells {
+        /// The studies corrected.
+        studies: Vec<String>,
+    },
+    /// The sampling variances span 7 or more orders of magnitude (metafor `rma`, `evtol`).
+    VarianceRatio {
+        /// Largest over smallest sampling variance.
+        ratio: f64,
+    },
+    /// The chosen τ² estimator failed and the fallback was used.
+    Fallback {
+        /// The estimator that failed.
+        failed: Method,
+        /// Why, e.g. "did not converge in 100 iterations".
+        reason: String,
+        /// The estimator used instead.
+        used: Method,
+    },
+    /// A negative τ² estimate was truncated at 0.
+    Truncated {
+        /// The estimator.
+        method: Method,
+        /// The estimate before truncation.
+        raw: f64,
+    },
+    /// Fisher scoring stopped where the likelihood was lower than at τ² = 0.
+    ResetToZero {
+        /// The estimator.
+        method: Method,
+        /// The subgroups where it happened (empty for a single model).
+        levels: Vec<String>,
+    },
+    /// τ² was estimated at 0, on the boundary.
+    Tau2AtZero {
+        /// The estimator.
+        method: Method,
+    },
+    /// The typical sampling variance, and so I² and H², are lost to rounding.
+    NoTypicalVariance,
+    /// Knapp-Hartung with the common-effect model.
+    KnhaCommonEffect,
+    /// Both Q-profile bounds of τ² fall below 0.
+    Tau2CiEmpty,
+    /// The Q-profile CI of τ² reaches beyond the search limit.
+    Tau2CiBeyondSearch {
+        /// The search limit, reported as the upper bound.
+        upper: f64,
+    },
+    /// A Q-profile bound of τ² was not found.
+    Tau2CiNotConverged,
+    /// Studies left out of a subgroup analysis for lack of the moderator.
+    NoGroup {
+        /// The moderator.
+        by: String,
+        /// The studies left out.
+        studies: Vec<String>,
+    },
+    /// Studies left out of a meta-regression for a missing moderator value.
+    MissingModerators {
+        /// Each study with the moderators it lacks, e.g. "Lee (no year)".
+        studies: Vec<String>,
+    },
+    /// Subgroups with a single study.
+    SingleStudyGroups {
+        /// The levels.
+        levels: Vec<String>,
+        /// Whether the subgroups share a common τ².
+        common_tau2: bool,
+        /// Whether Knapp-Hartung was asked for (not applied to one study).
+        knha: bool,
+    },
+    /// A refit of a sensitivity analysis failed (its row is empty).
+    RefitFailed {
+        /// "without" (leave-one-out, influence) or "up to" (cumulative).
+        what: &'static str,
+        /// The study left out or added last.
+        study: String,
+        /// Why the refit failed.
+        error: String,
+    },
+    /// A section of a report could not be computed (e.g. a bias method
+    /// that needs more studies); the text says why.
+    NotApplied(String),
+}
+
+impl Warning {
+    /// Whether the warning is about the data set itself (the same for every
+    /// analysis of it) rather than about one analysis.
+    pub fn is_about_data(&self) -> bool {
+        matches!(self, Warning::ZeroCells { .. })
+    }
+}
+
+/// "1 study" or "3 studies".
+fn studies(n: usize) -> &'static str {
+    if n == 1 { "study" } else { "studies" }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::ZeroCells { studies } => write!(
+                f,
+                "1/2 added to every cell of {} table{} with a zero cell: {}",
+                studies.len(),
+                if studies.len() == 1 { "" } else { "s" },
+                studies.join(", ")
+            ),
+            Warning::VarianceRatio { ratio } => write!(
+                f,
+                "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
+            ),
+            Warning::Fallback {
+                failed,
+                reason,
+                used,
+            } => write!(
+                f,
+                "the {} estimator {reason}; tau^2 was estimated with the fallback {} instead",
+                failed.name(),
+                used.name()
+            ),
+            Warning::Truncated { method, raw } => write!(
+                f,
+                "the {} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
+                method.name(),
+                if raw.abs() >= 1e-3 {
+                    format!("{raw:.4}")
+                } else {
+                    format!("{raw:.3e}")
+                }
+            ),
+            Warning::ResetToZero { method, levels } if levels.is_empty() => write!(
+                f,
+                "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped; tau^2 set to 0 (as metafor does)",
+                method.name()
+            ),
+            Warning::ResetToZero { method, levels } => write!(
+                f,
+                "the {} likelihood was higher at tau^2 = 0 than where Fisher scoring stopped, so tau^2 was set to 0 (as metafor does) in: {}",
+                method.name(),
+                list_labels(levels)
+            ),
+            Warning::Tau2AtZero { method } => write!(
+                f,
+                "the {} estimate of tau^2 is 0, on the boundary of its range: no heterogeneity beyond sampling error is estimated, and the random-effects result equals the common-effect one",
+                method.name()
+            ),
+            Warning::NoTypicalVariance => f.write_str(
+                "I^2 and H^2 cannot be computed: the sampling variances span so many orders of magnitude that the typical sampling variance is lost to rounding; they are reported as NA",
+            ),
+            Warning::KnhaCommonEffect => f.write_str(
+                "the Knapp-Hartung adjustment is meant for random-effects models, not the common-effect model",
+            ),
+            Warning::Tau2CiEmpty => f.write_str(
+                "both Q-profile CI bounds for tau^2 fall below 0, so the CI is the empty set; it is reported as [0, 0], as metafor does",
+            ),
+            Warning::Tau2CiBeyondSearch { upper } => write!(
+                f,
+                "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")"
+            ),
+            Warning::Tau2CiNotConverged => f.write_str(
+                "the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA",
+            ),
+            Warning::NoGroup { by, studies: left } => write!(
+                f,
+                "{} {} without a value of '{by}' left out: {}",
+                left.len(),
+                studies(left.len()),
+                list_labels(left)
+            ),
+            Warning::MissingModerators { studies: left } => write!(
+                f,
+                "{} {} left out for a missing moderator value: {}",
+                left.len(),
+                studies(left.len()),
+                list_labels(left)
+            ),
+            Warning::SingleStudyGroups {
+                levels,
+                common_tau2: true,
+                ..
+            } => write!(
+                f,
+                "one study only, so no tau^2 or I^2 of its own (its estimate uses the common tau^2): {}",
+                list_labels(levels)
+            ),
+            Warning::SingleStudyGroups { levels, knha, .. } => write!(
+                f,
+                "one study only, so no tau^2 or I^2 and a normal-theory CI{}: {}",
+                if *knha {
+                    " (Knapp-Hartung needs k >= 2)"
+                } else {
+                    ""
+                },
+                list_labels(levels)
+            ),
+            Warning::RefitFailed { what, study, error } => write!(
+                f,
+                "the model {what} '{study}' could not be fitted: {error}"
+            ),
+            Warning::NotApplied(text) => f.write_str(text),
+        }
+    }
+}
+
+impl serde::Serialize for Warning {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// What a reader should know about how a model's τ² was reached: the one
+/// place where every analysis (pool, subgroup, regress, bias, sensitivity)
+/// gets its model warnings.
+pub fn model_warnings(model: &ModelFit) -> Vec<Warning> {
+    let method = model.options.method;
+    let convergence = &model.convergence;
+    let mut warnings = Vec::new();
+    if let Some(fallback) = &convergence.fallback_from {
+        warnings.push(Warning::Fallback {
+            failed: fallback.method,
+            reason: fallback.error.reason(),
+            used: method,
+        });
+    }
+    if let Some(raw) = convergence.truncated_from {
+        warnings.push(Warning::Truncated { method, raw });
+    } else if convergence.reset_to_zero {
+        warnings.push(Warning::ResetToZero {
+            method,
+            levels: Vec::new(),
+        });
+    } else if method != Method::EE && model.tau2 <= 0.0 {
+        warnings.push(Warning::Tau2AtZero { method });
+    }
+    if model.typical_variance.is_nan() && method != Method::EE {
+        warnings.push(Warning::NoTypicalVariance);
+    }
+    if method == Method::EE && model.options.test == Test::Knha {
+        warnings.push(Warning::KnhaCommonEffect);
+    }
+    warnings
+}
+
+/// What a reader should know about the Q-profile interval of τ².
+pub fn ci_warnings(ci: &HeterogeneityCi) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let [lower, upper] = ci.tau2;
+    if ci.null_set {
+        warnings.push(Warning::Tau2CiEmpty);
+    } else if ci.upper_beyond_search {
+        warnings.push(Warning::Tau2CiBeyondSearch { upper });
+    }
+    if lower.is_nan() || upper.is_nan() {
+        warnings.push(Warning::Tau2CiNotConverged);
+    }
+    warnings
+}
+
+/// metafor's warning when the sampling variances span 7 or more orders of
+/// magnitude (`rma()`, `control = list(evtol = 1e-07)`): the weights then differ
+/// so much that the results may be numerically unstable.
+pub fn variance_ratio_warning(vi: &[f64]) -> Option<Warning> {
+    let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
+    let ratio = max / min;
+    (ratio.is_finite() && ratio >= 1e7).then_some(Warning::VarianceRatio { ratio })
+}
