@@ -23,6 +23,11 @@ function fmt(value, digits = 4) {
   return value.toFixed(digits).replace(/^-(0\.0*)$/, '$1');
 }
 
+/** A p-value as the CLI's text report writes it: 4 decimals, or <.0001. */
+function pValue(key, value) {
+  return value !== null && value < 1e-4 ? `<span data-key="${key}" data-value="${value}">&lt;.0001</span>` : num(key, value);
+}
+
 function num(key, value, digits = 4) {
   return `<span data-key="${key}" data-value="${value}">${fmt(value, digits)}</span>`;
 }
@@ -189,10 +194,10 @@ function renderSummary(p) {
   const test = p.df === null ? 'z' : `t(${fmt(p.df, 0)})`;
   const items = [
     ['Studies', `k = ${num('k', p.k, 0)} (measure ${p.settings.measure}, ${p.settings.method}, ${p.settings.test === 'knha' ? 'Knapp-Hartung' : 'z'})`],
-    ['Pooled estimate μ̂', `${num('estimate', p.estimate)} (${level}% CI ${num('ci_lower', p.ci_lower)} to ${num('ci_upper', p.ci_upper)}); ${test} = ${num('statistic', p.statistic, 2)}, p = ${num('p', p.p)}`],
+    ['Pooled estimate μ̂', `${num('estimate', p.estimate)} (${level}% CI ${num('ci_lower', p.ci_lower)} to ${num('ci_upper', p.ci_upper)}); ${test} = ${num('statistic', p.statistic, 2)}, p = ${pValue('p', p.p)}`],
     ['τ² (between-study variance)', `${num('tau2', p.tau2)}${p.tau2_ci ? ` (${level}% CI ${num('tau2_ci_lower', p.tau2_ci[0])} to ${num('tau2_ci_upper', p.tau2_ci[1])})` : ''}; τ = ${num('tau', p.tau)}`],
     ['I² (share of variability from heterogeneity)', `${num('I2', p.I2, 2)}%${p.I2_ci ? ` (CI ${num('I2_ci_lower', p.I2_ci[0], 2)} to ${num('I2_ci_upper', p.I2_ci[1], 2)})` : ''}; H² = ${num('H2', p.H2, 2)}`],
-    ['Heterogeneity test', `Q(${p.Q_df}) = ${num('Q', p.Q)}, p = ${num('Q_p', p.Q_p)}`],
+    ['Heterogeneity test', `Q(${p.Q_df}) = ${num('Q', p.Q)}, p = ${pValue('Q_p', p.Q_p)}`],
     ['Prediction interval', `${num('pi_lower', p.pi_lower)} to ${num('pi_upper', p.pi_upper)}`],
   ];
   if (p.transformed) {
