@@ -265,29 +265,26 @@ function markers(id) {
   if (!svg) return [];
   const els = id === 'funnel' ? [...svg.querySelectorAll('circle')] : [...svg.querySelectorAll('rect.square')];
   return els.map((el) => (el.tagName === 'circle'
-    ? { el, x: +el.getAttribute('cx') }
+    ? { el, x: +el.getAttribute('cx'), y: +el.getAttribute('cy') }
     : { el, x: +el.getAttribute('x') + +el.getAttribute('width') / 2 }));
 }
 
-/** The plot's x mapping, yᵢ → SVG x, fitted to where the studies are drawn. */
-function xScale(id) {
-  const ms = markers(id);
-  const ys = state.result.pool.studies.map((s) => s.yi);
-  if (ms.length !== ys.length || ys.length < 2) return null;
-  const my = ys.reduce((a, b) => a + b) / ys.length, mx = ms.reduce((a, m) => a + m.x, 0) / ms.length;
-  let sxy = 0, syy = 0;
-  ys.forEach((y, i) => { sxy += (y - my) * (ms[i].x - mx); syy += (y - my) ** 2; });
-  if (syy === 0 || sxy === 0) return null;
-  const slope = sxy / syy;
-  return { toEffect: (x) => my + (x - mx) / slope };
+/** The inverse of a plot axis, SVG coordinate → value, fitted to where the studies are drawn. */
+function axis(values, coords) {
+  if (values.length !== coords.length || values.length < 2) return null;
+  const mv = values.reduce((a, b) => a + b) / values.length, mc = coords.reduce((a, b) => a + b) / coords.length;
+  let svc = 0, svv = 0;
+  values.forEach((v, i) => { svc += (v - mv) * (coords[i] - mc); svv += (v - mv) ** 2; });
+  if (svv === 0 || svc === 0) return null;
+  return (c) => mv + (c - mc) / (svc / svv);
 }
 
-function svgX(id, event) {
+function svgPoint(id, event) {
   const svg = $(id).querySelector('svg');
   const point = svg.createSVGPoint();
   point.x = event.clientX;
   point.y = event.clientY;
-  return point.matrixTransform(svg.getScreenCTM().inverse()).x;
+  return point.matrixTransform(svg.getScreenCTM().inverse());
 }
 
 function startDrag(id, event) {
@@ -296,7 +293,7 @@ function startDrag(id, event) {
   if (index < 0) return;
   event.preventDefault();
   $(id).setPointerCapture(event.pointerId);
-  dragging = { id, index, before: state.result.pool, pending: false };
+  dragging = { id, index, before: state.result.pool, pending: false, start: svgPoint(id, event) };
 }
 
 function moveDrag(event) {
@@ -306,11 +303,21 @@ function moveDrag(event) {
   requestAnimationFrame(() => {
     if (!dragging) return;
     dragging.pending = false;
-    const scale = xScale(id);
-    if (!scale) return;
-    const yi = +scale.toEffect(svgX(id, event)).toFixed(4);
+    const studies = state.result.pool.studies;
+    const ms = markers(id);
+    const toEffect = axis(studies.map((s) => s.yi), ms.map((m) => m.x));
+    if (!toEffect) return;
+    const point = svgPoint(id, event);
+    const yi = +toEffect(point.x).toFixed(4);
+    let vi = studies[index].vi;
+    // Plotters draws at whole pixels: only a clear vertical move changes the size.
+    if (id === 'funnel' && Math.abs(point.y - dragging.start.y) > 3) {
+      // Up and down on the funnel is the standard error: a larger or smaller study.
+      const toSe = axis(studies.map((s) => s.sei), ms.map((m) => m.y));
+      const se = toSe ? toSe(point.y) : NaN;
+      if (se > 0) vi = +(se * se).toPrecision(4);
+    }
     const study = state.doc.studies[index];
-    const vi = state.result.pool.studies[index].vi;
     // The study is now given by its effect and variance (its raw data no longer fit).
     state.doc.studies[index] = { study: study.study, yi, vi, ...(study.moderators ? { moderators: study.moderators } : {}) };
     analyse(null);
@@ -325,7 +332,7 @@ function endDrag() {
   renderTable();
   if (state.result) {
     $('caption').textContent = explain(before, state.result.pool,
-      `You moved ${s.study} to yi = ${fmt(s.yi)} (its variance vi = ${fmt(s.vi, 6)} is kept).`);
+      `You moved ${s.study} to yi = ${fmt(s.yi)}, vi = ${fmt(s.vi, 6)} (standard error ${fmt(Math.sqrt(s.vi))}; a smaller standard error is a larger study).`);
     renderI2Panel();
   }
 }

@@ -191,22 +191,33 @@ test('a small simulation with a fixed seed matches tau simulate', async () => {
   await page.close();
 });
 
-test('dragging a study on the funnel plot moves its effect', async () => {
+test('dragging a study on the funnel plot changes its size and its effect', async () => {
   const page = await open();
   await loadParenting(page);
   const before = await summary(page);
-  const point = page.locator('#funnel svg circle').first();
-  await point.scrollIntoViewIfNeeded();
-  const box = await point.boundingBox();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + 150, box.y + box.height / 2, { steps: 5 });
-  await page.mouse.up();
-  await page.waitForFunction(() => document.getElementById('caption').textContent.startsWith('You moved'));
+  const cell = (field) => page.inputValue(`#studies input[data-row="0"][data-field="${field}"]`).then(Number);
+  const drag = async (dx, dy) => {
+    const point = page.locator('#funnel svg circle').first();
+    await point.scrollIntoViewIfNeeded();
+    const box = await point.boundingBox();
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + dx, y + dy, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('caption').textContent.startsWith('You moved Bjørknes and Manger 2013 (PB)'));
+  };
+  // Up the funnel is a smaller standard error: a larger study.
+  await drag(0, -60);
+  const vi = await cell('vi');
+  assert.ok(vi < 0.041967, `the study got larger (vi ${vi})`);
+  await page.evaluate(() => { document.getElementById('caption').textContent = ''; });
+  // Sideways moves its effect and keeps its size.
+  await drag(150, 0);
   const after = await summary(page);
   assert.ok(after.estimate.value > before.estimate.value, 'moving a study to the right raises the estimate');
-  const yi = Number(await page.inputValue('#studies input[data-row="0"][data-field="yi"]'));
-  assert.ok(yi > 0.24, `the table shows the moved effect (${yi})`);
+  assert.ok((await cell('yi')) > 0.24, 'the table shows the moved effect');
+  assert.equal(await cell('vi'), vi, 'a sideways move keeps the variance');
   assert.deepEqual(page.problems, []);
   await page.close();
 });
