@@ -279,42 +279,48 @@ function axis(values, coords) {
   return (c) => mv + (c - mc) / (svc / svv);
 }
 
-function svgPoint(id, event) {
-  const svg = $(id).querySelector('svg');
-  const point = svg.createSVGPoint();
-  point.x = event.clientX;
-  point.y = event.clientY;
-  return point.matrixTransform(svg.getScreenCTM().inverse());
+/** Where `event` is in the coordinates of the plot as it was drawn when the drag began. */
+function svgPoint(matrix, event) {
+  return new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix);
 }
 
 function startDrag(id, event) {
   if (!state.result || (id === 'forest' && state.options.by)) return;
-  const index = markers(id).findIndex((m) => m.el === event.target);
+  const ms = markers(id);
+  const index = ms.findIndex((m) => m.el === event.target);
   if (index < 0) return;
   event.preventDefault();
   $(id).setPointerCapture(event.pointerId);
-  dragging = { id, index, before: state.result.pool, pending: false, start: svgPoint(id, event) };
+  // The axes are those of the plot at the start: the plot rescales as the
+  // study moves, and following its new axes would run away with the pointer.
+  const studies = state.result.pool.studies;
+  const matrix = $(id).querySelector('svg').getScreenCTM().inverse();
+  dragging = {
+    id,
+    index,
+    matrix,
+    before: state.result.pool,
+    pending: false,
+    start: svgPoint(matrix, event),
+    toEffect: axis(studies.map((s) => s.yi), ms.map((m) => m.x)),
+    toSe: id === 'funnel' ? axis(studies.map((s) => s.sei), ms.map((m) => m.y)) : null,
+  };
 }
 
 function moveDrag(event) {
-  if (!dragging || dragging.pending) return;
+  if (!dragging || dragging.pending || !dragging.toEffect) return;
   dragging.pending = true;
-  const { id, index } = dragging;
+  const { index, matrix, toEffect, toSe, start } = dragging;
+  const point = svgPoint(matrix, event);
   requestAnimationFrame(() => {
     if (!dragging) return;
     dragging.pending = false;
-    const studies = state.result.pool.studies;
-    const ms = markers(id);
-    const toEffect = axis(studies.map((s) => s.yi), ms.map((m) => m.x));
-    if (!toEffect) return;
-    const point = svgPoint(id, event);
     const yi = +toEffect(point.x).toFixed(4);
-    let vi = studies[index].vi;
-    // Plotters draws at whole pixels: only a clear vertical move changes the size.
-    if (id === 'funnel' && Math.abs(point.y - dragging.start.y) > 3) {
-      // Up and down on the funnel is the standard error: a larger or smaller study.
-      const toSe = axis(studies.map((s) => s.sei), ms.map((m) => m.y));
-      const se = toSe ? toSe(point.y) : NaN;
+    let vi = dragging.before.studies[index].vi;
+    // Up and down on the funnel is the standard error: a larger or smaller
+    // study. Plotters draws at whole pixels: only a clear vertical move counts.
+    if (toSe && Math.abs(point.y - start.y) > 3) {
+      const se = toSe(point.y);
       if (se > 0) vi = +(se * se).toPrecision(4);
     }
     const study = state.doc.studies[index];
