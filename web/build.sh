@@ -14,7 +14,9 @@ time_step() { local start=$SECONDS; "$@"; echo "build.sh: $1 ${2:-} took $((SECO
 
 install_bindgen() {
   if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
-    cargo install wasm-bindgen-cli --version "$version" --locked
+    # Only the wasm-bindgen binary, without the TLS stack (ring, rustls) that
+    # only the test runner's downloads use.
+    cargo install wasm-bindgen-cli --version "$version" --locked --no-default-features --bin wasm-bindgen
   fi
 }
 

@@ -79,3 +79,25 @@ fn bad_options_are_errors_not_panics() {
     let out = parse(&simulate(r#"{"k": 1}"#));
     assert_eq!(out["ok"], false);
 }
+
+#[test]
+fn studies_without_the_moderator_are_left_out_of_the_split_forest() {
+    let doc = r#"{"studies": [
+        {"study": "A", "yi": 0.1, "vi": 0.02, "moderators": {"g": "x"}},
+        {"study": "B", "yi": 0.4, "vi": 0.03, "moderators": {"g": "x"}},
+        {"study": "C", "yi": 0.2, "vi": 0.02, "moderators": {"g": "y"}},
+        {"study": "D", "yi": 0.6, "vi": 0.04, "moderators": {"g": "y"}},
+        {"study": "E", "yi": 0.3, "vi": 0.05, "moderators": {"g": null}}]}"#;
+    let out = parse(&analyse(
+        doc,
+        r#"{"method": "DL", "test": "z", "level": 95, "by": "g"}"#,
+    ));
+    assert_eq!(out["ok"], true, "{out}");
+    assert_eq!(out["pool"]["k"], 5);
+    assert_eq!(out["subgroup"]["dropped"][0], "E");
+    let forest = out["forest_svg"].as_str().unwrap();
+    assert!(
+        forest.contains(">A<") && !forest.contains(">E<"),
+        "{forest}"
+    );
+}
