@@ -17,7 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = pool(&dataset, &options)?;
     println!(
         "estimate {:.4} [{:.4}, {:.4}], tau^2 {:.4}, I^2 {:.1}%",
-        result.estimate, result.ci_lower, result.ci_upper, result.tau2, result.i2
+        result.estimate.value,
+        result.estimate.ci_lower,
+        result.estimate.ci_upper,
+        result.tau2,
+        result.i2
     );
     Ok(())
 }

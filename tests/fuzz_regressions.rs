@@ -12,7 +12,11 @@ use tau_core::{FitOptions, Method, PoolResult, Test, pool};
 
 /// What every successful fit must satisfy (as fuzz/fuzz_targets/parse_and_fit.rs checks).
 fn check(name: &str, r: &PoolResult) {
-    assert!(r.estimate.is_finite(), "{name}: estimate {}", r.estimate);
+    assert!(
+        r.estimate.value.is_finite(),
+        "{name}: estimate {}",
+        r.estimate.value
+    );
     assert!(
         r.tau2 >= 0.0 && r.tau2.is_finite(),
         "{name}: tau2 {}",
@@ -33,11 +37,11 @@ fn check(name: &str, r: &PoolResult) {
     );
     assert!(r.q >= 0.0, "{name}: Q {}", r.q);
     assert!(
-        r.ci_lower <= r.estimate && r.estimate <= r.ci_upper,
+        r.estimate.ci_lower <= r.estimate.value && r.estimate.value <= r.estimate.ci_upper,
         "{name}: CI [{}, {}] misses {}",
-        r.ci_lower,
-        r.ci_upper,
-        r.estimate
+        r.estimate.ci_lower,
+        r.estimate.ci_upper,
+        r.estimate.value
     );
 }
 

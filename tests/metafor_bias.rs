@@ -151,12 +151,12 @@ fn model_free_tests_match_ranktest_fsn_and_lm() {
             ("peese", &pp.peese, &ds["peese"]),
         ] {
             for (key, actual) in [
-                ("estimate", limit.estimate),
-                ("se", limit.se),
-                ("statistic", limit.statistic),
-                ("p", limit.p),
-                ("ci_lower", limit.ci_lower),
-                ("ci_upper", limit.ci_upper),
+                ("estimate", limit.estimate.value),
+                ("se", limit.estimate.se),
+                ("statistic", limit.estimate.statistic),
+                ("p", limit.estimate.p),
+                ("ci_lower", limit.estimate.ci_lower),
+                ("ci_upper", limit.estimate.ci_upper),
                 ("slope", limit.slope),
             ] {
                 bad.check(id, &format!("{name} {key}"), actual, &e[key]);
@@ -215,12 +215,12 @@ fn egger_and_trimfill_match_regtest_and_trimfill() {
 fn check_rows(bad: &mut Mismatches, case: &str, rows: &[RefitRow], e: &Value) {
     let column = |f: fn(&RefitRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
     for (key, actual) in [
-        ("estimate", column(|r| r.estimate)),
-        ("se", column(|r| r.se)),
-        ("statistic", column(|r| r.statistic)),
-        ("p", column(|r| r.p)),
-        ("ci_lower", column(|r| r.ci_lower)),
-        ("ci_upper", column(|r| r.ci_upper)),
+        ("estimate", column(|r| r.estimate.value)),
+        ("se", column(|r| r.estimate.se)),
+        ("statistic", column(|r| r.estimate.statistic)),
+        ("p", column(|r| r.estimate.p)),
+        ("ci_lower", column(|r| r.estimate.ci_lower)),
+        ("ci_upper", column(|r| r.estimate.ci_upper)),
         ("Q", column(|r| r.q)),
         ("Q_p", column(|r| r.q_p)),
         ("tau2", column(|r| r.tau2)),

@@ -115,17 +115,32 @@ fn regressions_match_rma_with_mods() {
         assert_eq!(r.coefficients.len(), expected.len(), "{label}");
         for (c, e) in r.coefficients.iter().zip(expected) {
             let what = |field: &str| format!("{} {field} ({})", c.name, e["name"]);
-            bad.check(&label, &what("estimate"), Some(c.estimate), &e["estimate"]);
-            bad.check(&label, &what("se"), Some(c.se), &e["se"]);
+            bad.check(
+                &label,
+                &what("estimate"),
+                Some(c.estimate.value),
+                &e["estimate"],
+            );
+            bad.check(&label, &what("se"), Some(c.estimate.se), &e["se"]);
             bad.check(
                 &label,
                 &what("statistic"),
-                Some(c.statistic),
+                Some(c.estimate.statistic),
                 &e["statistic"],
             );
-            bad.check(&label, &what("p"), Some(c.p), &e["p"]);
-            bad.check(&label, &what("ci_lower"), Some(c.ci_lower), &e["ci_lower"]);
-            bad.check(&label, &what("ci_upper"), Some(c.ci_upper), &e["ci_upper"]);
+            bad.check(&label, &what("p"), Some(c.estimate.p), &e["p"]);
+            bad.check(
+                &label,
+                &what("ci_lower"),
+                Some(c.estimate.ci_lower),
+                &e["ci_lower"],
+            );
+            bad.check(
+                &label,
+                &what("ci_upper"),
+                Some(c.estimate.ci_upper),
+                &e["ci_upper"],
+            );
         }
         bad.check(&label, "QM", Some(r.qm), &case["QM"]);
         bad.check(&label, "QM_df", Some(r.qm_df as f64), &case["QM_df"]);
@@ -178,17 +193,32 @@ fn subgroups_match_metafor() {
         for (g, e) in r.groups.iter().zip(expected) {
             let what = |field: &str| format!("level {} {field}", g.level);
             assert_eq!(g.k as u64, e["k"].as_u64().expect("k"), "{label}");
-            bad.check(&label, &what("estimate"), Some(g.estimate), &e["estimate"]);
-            bad.check(&label, &what("se"), Some(g.se), &e["se"]);
+            bad.check(
+                &label,
+                &what("estimate"),
+                Some(g.estimate.value),
+                &e["estimate"],
+            );
+            bad.check(&label, &what("se"), Some(g.estimate.se), &e["se"]);
             bad.check(
                 &label,
                 &what("statistic"),
-                Some(g.statistic),
+                Some(g.estimate.statistic),
                 &e["statistic"],
             );
-            bad.check(&label, &what("p"), Some(g.p), &e["p"]);
-            bad.check(&label, &what("ci_lower"), Some(g.ci_lower), &e["ci_lower"]);
-            bad.check(&label, &what("ci_upper"), Some(g.ci_upper), &e["ci_upper"]);
+            bad.check(&label, &what("p"), Some(g.estimate.p), &e["p"]);
+            bad.check(
+                &label,
+                &what("ci_lower"),
+                Some(g.estimate.ci_lower),
+                &e["ci_lower"],
+            );
+            bad.check(
+                &label,
+                &what("ci_upper"),
+                Some(g.estimate.ci_upper),
+                &e["ci_upper"],
+            );
             bad.check(&label, &what("tau2"), g.tau2, &e["tau2"]);
             bad.check(&label, &what("Q"), Some(g.q), &e["Q"]);
             bad.check(&label, &what("Q_df"), Some(g.q_df as f64), &e["Q_df"]);

@@ -122,12 +122,12 @@ fn pooled_models_match_rma() {
             let r = pool(&data, &options).unwrap_or_else(|e| panic!("{case}: {e}"));
             cases += 1;
             for (key, actual) in [
-                ("estimate", r.estimate),
-                ("se", r.se),
-                ("statistic", r.statistic),
-                ("p", r.p),
-                ("ci_lower", r.ci_lower),
-                ("ci_upper", r.ci_upper),
+                ("estimate", r.estimate.value),
+                ("se", r.estimate.se),
+                ("statistic", r.estimate.statistic),
+                ("p", r.estimate.p),
+                ("ci_lower", r.estimate.ci_lower),
+                ("ci_upper", r.estimate.ci_upper),
                 ("tau2", r.tau2),
                 ("Q", r.q),
                 ("Q_p", r.q_p),

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod adversarial;
 mod bad_input;
 mod cli_bias;
 mod cli_moderators;

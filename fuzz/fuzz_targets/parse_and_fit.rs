@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// What every successful fit must satisfy.
 fn check(r: &PoolResult) {
-    assert!(r.estimate.is_finite(), "estimate {}", r.estimate);
+    assert!(r.estimate.value.is_finite(), "estimate {}", r.estimate.value);
     assert!(r.tau2 >= 0.0 && r.tau2.is_finite(), "tau2 {}", r.tau2);
     // NaN (reported as NA, with a warning) when rounding makes I² undefined.
     assert!(
@@ -56,10 +56,10 @@ fn check(r: &PoolResult) {
     );
     assert!(r.q >= 0.0, "Q {}", r.q);
     assert!(
-        r.ci_lower <= r.estimate && r.estimate <= r.ci_upper,
+        r.estimate.ci_lower <= r.estimate.value && r.estimate.value <= r.estimate.ci_upper,
         "CI [{}, {}] misses {}",
         r.ci_lower,
         r.ci_upper,
-        r.estimate
+        r.estimate.value
     );
 }

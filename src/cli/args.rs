@@ -1,9 +1,10 @@
 //! Flags shared by several subcommands, and loading the input they name.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use tau_core::report::Format;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::CliError;
 use super::output::{io_reason, warn};
@@ -109,7 +110,7 @@ pub struct ModelArgs {
     #[arg(long, value_parser = super::values::test(), default_value = "z", ignore_case = true)]
     pub test: Test,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0, value_parser = parse_level)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true, value_parser = parse_level)]
     pub level: f64,
     /// Estimator to use if the chosen one does not converge, named as for
     /// --method (as metafor's method = c("REML", "DL")); the report says when it was used.
@@ -127,15 +128,28 @@ pub struct ModelArgs {
     pub max_iter: u32,
 }
 
-fn parse_level(text: &str) -> Result<f64, String> {
+/// Parses `--level`: a percentage above 1 and below 100, or, as metafor's
+/// `level = 0.95`, a proportion below 1, which is read as a percentage and
+/// said so on standard error. 1 itself is refused: 1% or 100% is a guess.
+pub(crate) fn parse_level(text: &str) -> Result<f64, String> {
     let level: f64 = text
+        .trim()
         .parse()
-        .map_err(|_| format!("{text:?} is not a number"))?;
-    if level > 0.0 && level < 100.0 {
+        .map_err(|_| format!("{text:?} is not a number; give the level in percent, e.g. 95"))?;
+    if level > 1.0 && level < 100.0 {
         Ok(level)
+    } else if level > 0.0 && level < 1.0 {
+        // Rounded to 9 decimals: 0.57 * 100 is 56.99999999999999 in binary.
+        let percent = (level * 1e11).round() / 1e9;
+        // A closed standard error is ignored, as for warnings.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "note: --level {level} is read as a proportion, as metafor does: {percent}% intervals (write --level {percent} to silence this note)"
+        );
+        Ok(percent)
     } else {
         Err(format!(
-            "the level is a percentage strictly between 0 and 100, e.g. 95 (got {level})"
+            "the level must be a percentage between 1 and 100, e.g. 95, or a proportion below 1, e.g. 0.95 (got {level}); write 95 for a 95% CI"
         ))
     }
 }
@@ -156,22 +170,11 @@ impl ModelArgs {
     }
 }
 
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A report for people.
-    Text,
-    /// Machine-readable JSON.
-    Json,
-    /// The per-study table as CSV.
-    Csv,
-}
-
 /// Where and how to write the report.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_parser = super::values::format(), default_value = "text")]
     pub format: Format,
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(short, long)]

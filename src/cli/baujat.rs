@@ -3,11 +3,11 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs};
+use super::output::emit_report;
 use super::plot_output::PlotOutputArgs;
 use tau_core::model::Method;
-use tau_core::report;
+use tau_core::report::Format;
 
 /// Flags of `tau baujat`.
 #[derive(Debug, Args)]
@@ -19,7 +19,7 @@ pub struct BaujatArgs {
     #[command(flatten)]
     plot: PlotOutputArgs,
     /// Format of the coordinates printed on standard output.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_parser = super::values::format(), default_value = "text")]
     format: Format,
 }
 
@@ -43,9 +43,5 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     };
     args.plot
         .write(&tau_plot::sensitivity::baujat_svg(&result, x_label)?)?;
-    let text = match args.format {
-        Format::Json => return super::output::emit_json(None, &result),
-        _ => report::sensitivity::baujat_report(&result),
-    };
-    emit(None, &text)
+    emit_report(None, args.format, &result)
 }

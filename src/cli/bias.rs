@@ -3,9 +3,9 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
-use tau_core::report;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
+use tau_core::report::Format;
 
 /// Flags of `tau bias`.
 #[derive(Debug, Args)]
@@ -29,9 +29,5 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
     let result = tau_core::bias::bias(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        _ => report::bias::bias_report(&result),
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

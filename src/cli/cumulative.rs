@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
-use tau_core::report;
 
 /// Flags of `tau cumulative`.
 #[derive(Debug, Args)]
@@ -46,16 +45,10 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
             .as_deref()
             .unwrap_or("Cumulative meta-analysis");
         let x_label = format!("Cumulative estimate ({}, analysis scale)", data.measure);
-        let reference = result.studies.last().map(|r| r.estimate);
+        let reference = result.studies.last().map(|r| r.estimate.value);
         let svg =
             tau_plot::sensitivity::refit_forest_svg(title, &x_label, &result.studies, reference)?;
         write_plot(path, &svg, DEFAULT_DPI)?;
     }
-    let text = match args.output.format {
-        Format::Text => report::sensitivity::cumulative_report(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => report::sensitivity::refit_csv(&result.studies)
-            .map_err(|e| CliError::Output(e.to_string()))?,
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

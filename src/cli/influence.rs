@@ -3,9 +3,8 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
-use tau_core::report;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 
 /// Flags of `tau influence`.
 #[derive(Debug, Args)]
@@ -24,11 +23,5 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     let result = tau_core::sensitivity::influence::influence(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::sensitivity::influence_report(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => report::sensitivity::influence_csv(&result)
-            .map_err(|e| CliError::Output(e.to_string()))?,
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

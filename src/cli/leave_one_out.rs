@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
-use tau_core::report;
 
 /// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
@@ -43,15 +42,9 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
             title,
             &x_label,
             &result.studies,
-            Some(result.overall.estimate),
+            Some(result.overall.estimate.value),
         )?;
         write_plot(path, &svg, DEFAULT_DPI)?;
     }
-    let text = match args.output.format {
-        Format::Text => report::sensitivity::leave_one_out_report(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => report::sensitivity::refit_csv(&result.studies)
-            .map_err(|e| CliError::Output(e.to_string()))?,
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

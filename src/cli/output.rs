@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::CliError;
+use tau_core::report::{Format, Report, write_report};
 
 /// Writes `contents` to `path` atomically.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CliError> {
@@ -86,10 +87,14 @@ pub fn emit_with(
     }
 }
 
-/// Writes a result as pretty JSON to a file (atomically) or to standard
-/// output, streamed through a buffer.
-pub fn emit_json<T: serde::Serialize>(path: Option<&Path>, result: &T) -> Result<(), CliError> {
-    emit_with(path, |w| tau_core::report::json::write_json(w, result))
+/// Writes a result's report in `format` to a file (atomically) or to
+/// standard output: the one place where `--format` is applied.
+pub fn emit_report<R: Report + ?Sized>(
+    path: Option<&Path>,
+    format: Format,
+    report: &R,
+) -> Result<(), CliError> {
+    emit_with(path, |w| write_report(report, format, w))
 }
 
 /// Prints a warning on standard error. A closed standard error is ignored:

@@ -3,9 +3,9 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit, emit_json, emit_with, warn_analysis};
-use tau_core::report;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::{emit_report, warn_analysis};
+use tau_core::report::PoolReport;
 
 /// Flags of `tau pool`.
 #[derive(Debug, Args)]
@@ -24,12 +24,9 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);
-    let output = args.output.output.as_deref();
-    match args.output.format {
-        Format::Text => emit(output, &report::text::pool_report(&result, &data)),
-        Format::Json => emit_json(output, &report::json::PoolJson::new(&result, &data)),
-        Format::Csv => emit_with(output, |w| {
-            report::csv::write_pool_studies(w, &result, &data)
-        }),
-    }
+    let report = PoolReport {
+        result: &result,
+        data: &data,
+    };
+    emit_report(args.output.output.as_deref(), args.output.format, &report)
 }

@@ -6,11 +6,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
-use tau_core::report;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -30,10 +29,12 @@ pub struct RegressArgs {
     no_intercept: bool,
     /// Permutation test of QM and of each coefficient with N iterations
     /// (metafor's permutest), e.g. 1000.
-    #[arg(long, value_name = "N")]
-    permutations: Option<usize>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = super::values::whole(2, "1000"))]
+    permutations: Option<u64>,
     /// Seed of the permutation test (default: drawn at random and reported).
-    #[arg(long, requires = "permutations")]
+    #[arg(long, requires = "permutations", allow_negative_numbers = true,
+          value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
@@ -63,7 +64,8 @@ impl RegressArgs {
                 intercept: !self.no_intercept,
             },
             permutations: self.permutations.map(|iterations| PermutationSpec {
-                iterations,
+                // Saturates on a 32-bit target; the library refuses a size it cannot hold.
+                iterations: usize::try_from(iterations).unwrap_or(usize::MAX),
                 seed: self.seed.unwrap_or_else(rand::random),
             }),
         })
@@ -87,14 +89,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     }
     let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::regression::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::regression::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 /// A progress bar on standard error, only when that is a terminal.

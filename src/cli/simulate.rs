@@ -6,10 +6,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{Format, OutputArgs};
-use super::output::emit;
+use super::args::OutputArgs;
+use super::output::emit_report;
 use tau_core::model::{Control, Method, Test};
-use tau_core::report;
 use tau_core::simulate::{self, Scenario, Settings, SimulationResult};
 
 /// Flags of `tau simulate` (the data-generating model is in [`tau_core::simulate::generate`]).
@@ -53,10 +52,11 @@ pub struct SimulateArgs {
     )]
     tests: Vec<Test>,
     /// Confidence level of the CI and PI, in percent.
-    #[arg(long, default_value_t = 95.0)]
+    #[arg(long, default_value_t = 95.0, allow_negative_numbers = true,
+          value_parser = super::args::parse_level)]
     level: f64,
     /// Seed of the random numbers (default: drawn at random, and reported).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
     /// Worker threads (default: one per core, or RAYON_NUM_THREADS).
     #[arg(long)]
@@ -112,14 +112,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     .map_err(CliError::from)?;
     bar.finish_and_clear();
     warn_failures(&result);
-    let text = match args.output.format {
-        Format::Text => report::simulate::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::simulate::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 fn warn_failures(result: &SimulationResult) {

@@ -4,9 +4,8 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{Format, InputArgs, ModelArgs, OutputArgs};
-use super::output::emit;
-use tau_core::report;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::emit_report;
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
@@ -42,12 +41,5 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
     let result = subgroup(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    let text = match args.output.format {
-        Format::Text => report::subgroup::text(&result),
-        Format::Json => return super::output::emit_json(args.output.output.as_deref(), &result),
-        Format::Csv => {
-            report::subgroup::csv(&result).map_err(|e| CliError::Output(e.to_string()))?
-        }
-    };
-    emit(args.output.output.as_deref(), &text)
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

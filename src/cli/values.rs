@@ -4,6 +4,7 @@
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use tau_core::model::{Method, Test};
+use tau_core::report::Format;
 use tau_core::subgroup::Tau2Mode;
 
 /// `--method` and `--fallback`: metafor's names; `FE` and `CE` mean `EE`.
@@ -21,10 +22,34 @@ pub fn test() -> impl TypedValueParser<Value = Test> {
         .try_map(|name| Test::parse(&name).ok_or(name))
 }
 
+/// `--format`: `text`, `json` or `csv`.
+pub fn format() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.about())))
+        .try_map(|name| Format::parse(&name).ok_or(name))
+}
+
 /// `subgroup --tau2`: `separate` or `common`.
 pub fn tau2_mode() -> impl TypedValueParser<Value = Tau2Mode> {
     PossibleValuesParser::new(["separate", "common"]).map(|name| match name.as_str() {
         "common" => Tau2Mode::Common,
         _ => Tau2Mode::Separate,
+    })
+}
+
+/// A whole number of at least `min`, for counts and seeds. A negative number
+/// is read as a value (with `allow_negative_numbers` on the flag), so that
+/// it is refused for what it is instead of clap's tip to write `-- -1`.
+pub fn whole(min: u64, example: &'static str) -> impl TypedValueParser<Value = u64> {
+    clap::builder::StringValueParser::new().try_map(move |text| match text.trim().parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(n) => Err(format!("must be at least {min} (got {n}), e.g. {example}")),
+        Err(_) if text.trim().starts_with('-') => Err(format!(
+            "must be a whole number from {min} to {}, not negative (got {text}), e.g. {example}",
+            u64::MAX
+        )),
+        Err(_) => Err(format!(
+            "must be a whole number from {min} to {} (got {text:?}), e.g. {example}",
+            u64::MAX
+        )),
     })
 }

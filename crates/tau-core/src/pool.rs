@@ -10,6 +10,7 @@ use crate::warning::{Warning, ci_warnings, model_warnings, variance_ratio_warnin
 use serde::Serialize;
 
 use crate::data::dataset::{Dataset, Study};
+use crate::estimate::Estimate;
 use crate::model::distribution::normal_upper;
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
@@ -62,18 +63,9 @@ pub struct PoolResult {
     pub title: Option<String>,
     /// Number of studies.
     pub k: usize,
-    /// Pooled estimate.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
-    /// z or t statistic.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
+    /// Pooled estimate, its SE, test and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
     /// Degrees of freedom of the t test (Knapp-Hartung only).
     pub df: Option<f64>,
     /// Estimated τ².
@@ -165,7 +157,8 @@ fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
 /// let dataset = Dataset::from_effects(Measure::SMD, &[0.12, 0.45, 0.31], &[0.04, 0.09, 0.02]);
 /// let result = pool(&dataset, &FitOptions::default())?; // REML, z test, 95% CI
 /// assert_eq!(result.k, 3);
-/// assert!(result.ci_lower < result.estimate && result.estimate < result.ci_upper);
+/// let e = &result.estimate; // the pooled Estimate: value, se, statistic, p, CI
+/// assert!(e.ci_lower < e.value && e.value < e.ci_upper);
 /// # Ok::<(), tau_core::model::FitError>(())
 /// ```
 pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
@@ -189,7 +182,7 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
 }
 
 fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
-    let (estimate, se) = (model.beta[0], model.se[0]);
+    let estimate = model.estimate(0);
     let (pi_lower, pi_upper) = model.prediction_interval();
     let total_weight: f64 = model.weights.iter().sum();
     let weights = model
@@ -202,9 +195,9 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         .back_transform()
         .map(|(scale, f)| Transformed {
             scale,
-            estimate: f(estimate),
-            ci_lower: f(model.ci_lower[0]),
-            ci_upper: f(model.ci_upper[0]),
+            estimate: f(estimate.value),
+            ci_lower: f(estimate.ci_lower),
+            ci_upper: f(estimate.ci_upper),
             pi_lower: f(pi_lower),
             pi_upper: f(pi_upper),
         });
@@ -217,12 +210,7 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
     PoolResult {
         title: dataset.title.clone(),
         k: model.k,
-        estimate,
-        se,
-        ci_lower: model.ci_lower[0],
-        ci_upper: model.ci_upper[0],
-        statistic: model.statistic[0],
-        p: model.p_values[0],
+        estimate: model.estimate(0),
         df: model.df,
         tau2: model.tau2,
         tau: model.tau2.sqrt(),

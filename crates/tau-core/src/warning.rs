@@ -93,6 +93,24 @@ pub enum Warning {
         /// Why the refit failed.
         error: String,
     },
+    /// Study labels given more than once; the later ones are numbered.
+    RepeatedLabels {
+        /// How many studies repeat an earlier label.
+        count: usize,
+        /// The repeated labels (at most 5).
+        labels: Vec<String>,
+        /// Whether more labels are repeated than listed.
+        more: bool,
+    },
+    /// A subgroup analysis by a number with about one study per value.
+    NearlyContinuous {
+        /// The moderator.
+        by: String,
+        /// Its number of values.
+        levels: usize,
+        /// The number of studies.
+        k: usize,
+    },
     /// A section of a report could not be computed (e.g. a bias method
     /// that needs more studies); the text says why.
     NotApplied(String),
@@ -102,7 +120,10 @@ impl Warning {
     /// Whether the warning is about the data set itself (the same for every
     /// analysis of it) rather than about one analysis.
     pub fn is_about_data(&self) -> bool {
-        matches!(self, Warning::ZeroCells { .. })
+        matches!(
+            self,
+            Warning::ZeroCells { .. } | Warning::RepeatedLabels { .. }
+        )
     }
 }
 
@@ -123,7 +144,13 @@ impl fmt::Display for Warning {
             ),
             Warning::VarianceRatio { ratio } => write!(
                 f,
-                "the largest sampling variance is {ratio:.1e} times the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors"
+                "the largest sampling variance is {} the smallest; results may be numerically unstable (metafor warns likewise); check the variances for unit or typing errors",
+                // An infinite ratio (1e300 over 1e-300) is the widest spread of all.
+                if ratio.is_finite() {
+                    format!("{ratio:.1e} times")
+                } else {
+                    "more than 1e308 times".to_owned()
+                }
             ),
             Warning::Fallback {
                 failed,
@@ -139,7 +166,9 @@ impl fmt::Display for Warning {
                 f,
                 "the {} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
                 method.name(),
-                if raw.abs() >= 1e-3 {
+                if raw.abs() >= 1e6 {
+                    crate::report::fmt_num(*raw, 4)
+                } else if raw.abs() >= 1e-3 {
                     format!("{raw:.4}")
                 } else {
                     format!("{raw:.3e}")
@@ -214,6 +243,29 @@ impl fmt::Display for Warning {
                 f,
                 "the model {what} '{study}' could not be fitted: {error}"
             ),
+            Warning::RepeatedLabels {
+                count,
+                labels,
+                more,
+            } => write!(
+                f,
+                "{count} {} an earlier label ({}{}); the output shows them as 'label (2)', 'label (3)', ...; give each study its own label",
+                if *count == 1 {
+                    "study repeats"
+                } else {
+                    "studies repeat"
+                },
+                labels
+                    .iter()
+                    .map(|l| format!("'{l}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if *more { ", ..." } else { "" }
+            ),
+            Warning::NearlyContinuous { by, levels, k } => write!(
+                f,
+                "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress --mods {by}`"
+            ),
             Warning::NotApplied(text) => f.write_str(text),
         }
     }
@@ -280,5 +332,6 @@ pub fn variance_ratio_warning(vi: &[f64]) -> Option<Warning> {
     let max = vi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let min = vi.iter().copied().fold(f64::INFINITY, f64::min);
     let ratio = max / min;
-    (ratio.is_finite() && ratio >= 1e7).then_some(Warning::VarianceRatio { ratio })
+    (ratio >= crate::model::tau2::EXTREME_VARIANCE_RATIO)
+        .then_some(Warning::VarianceRatio { ratio })
 }

@@ -56,7 +56,7 @@ pub fn refit_forest_svg(
         + 10;
     let (x_min, x_max) = padded_range(
         rows.iter()
-            .flat_map(|r| [r.ci_lower, r.ci_upper])
+            .flat_map(|r| [r.estimate.ci_lower, r.estimate.ci_upper])
             .chain(reference),
     );
     let mut svg = String::new();
@@ -97,17 +97,22 @@ pub fn refit_forest_svg(
                 .map_err(plot_error)?;
         }
         let drawn = rows.iter().enumerate().filter(|(_, r)| {
-            r.estimate.is_finite() && r.ci_lower.is_finite() && r.ci_upper.is_finite()
+            r.estimate.value.is_finite()
+                && r.estimate.ci_lower.is_finite()
+                && r.estimate.ci_upper.is_finite()
         });
         chart
             .draw_series(drawn.clone().map(|(i, r)| {
                 let y = SegmentValue::CenterOf(n - 1 - i);
-                PathElement::new([(r.ci_lower, y.clone()), (r.ci_upper, y)], BLACK)
+                PathElement::new(
+                    [(r.estimate.ci_lower, y.clone()), (r.estimate.ci_upper, y)],
+                    BLACK,
+                )
             }))
             .map_err(plot_error)?;
         chart
             .draw_series(drawn.map(|(i, r)| {
-                EmptyElement::at((r.estimate, SegmentValue::CenterOf(n - 1 - i)))
+                EmptyElement::at((r.estimate.value, SegmentValue::CenterOf(n - 1 - i)))
                     + Rectangle::new([(-4, -4), (4, 4)], BLACK.filled())
             }))
             .map_err(plot_error)?;

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use super::BiasError;
 use super::egger::se_design;
+use crate::estimate::Estimate;
 use crate::model::{FitOptions, Method, Test, fit};
 use nalgebra::DMatrix;
 
@@ -31,18 +32,9 @@ pub const RULE: &str = "PEESE if PET's intercept differs from 0 at two-sided p <
 /// One limit (intercept) estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Limit {
-    /// The intercept: the effect expected at SE = 0.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
-    /// t statistic.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
+    /// The intercept (the effect expected at SE = 0), its SE, t test and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
     /// The slope on SE (PET) or on the variance (PEESE).
     pub slope: f64,
 }
@@ -82,28 +74,23 @@ pub fn pet_peese(yi: &[f64], vi: &[f64], level: f64) -> Result<PetPeese, BiasErr
         fit(yi, vi, x, &options)
             .map_err(|e| BiasError::fit(name, e))
             .map(|m| Limit {
-                estimate: m.beta[0],
-                se: m.se[0],
-                statistic: m.statistic[0],
-                p: m.p_values[0],
-                ci_lower: m.ci_lower[0],
-                ci_upper: m.ci_upper[0],
+                estimate: m.estimate(0),
                 slope: m.beta[1],
             })
     };
     let pet = limit(&se_design(vi), "PET")?;
     let var_design = DMatrix::from_fn(vi.len(), 2, |i, j| if j == 0 { 1.0 } else { vi[i] });
     let peese = limit(&var_design, "PEESE")?;
-    let (selected, chosen) = if pet.p < PET_ALPHA {
+    let (selected, chosen) = if pet.estimate.p < PET_ALPHA {
         ("PEESE", &peese)
     } else {
         ("PET", &pet)
     };
     Ok(PetPeese {
         selected,
-        estimate: chosen.estimate,
-        ci_lower: chosen.ci_lower,
-        ci_upper: chosen.ci_upper,
+        estimate: chosen.estimate.value,
+        ci_lower: chosen.estimate.ci_lower,
+        ci_upper: chosen.estimate.ci_upper,
         df: (yi.len() - 2) as f64,
         rule: RULE,
         pet,

@@ -322,6 +322,23 @@ impl<'a> Builder<'a> {
         if self.no_measure.is_some() {
             return;
         }
+        // Control characters (ESC, NUL, line breaks) in a label would reach
+        // the terminal and break SVG; they are shown as U+FFFD instead.
+        if record.study.contains(char::is_control) {
+            record.study = crate::input::visible(&record.study);
+        }
+        if record.study.trim().is_empty() && self.issues.len() < MAX_LISTED_ISSUES {
+            self.issues.push(StudyIssue {
+                index,
+                label: std::mem::take(&mut record.study),
+                field: Some("study"),
+                position: self.source.locate(index, Some("study")),
+                in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                problem: "the study label is empty; give every study a label, e.g. \"Ames 2001\""
+                    .into(),
+            });
+            return;
+        }
         let form = DataForm::of(record);
         let measure = match (self.measure, form) {
             (Some(m), _) => m,
@@ -348,13 +365,23 @@ impl<'a> Builder<'a> {
             }
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
+                let mut problem = problem.to_string();
+                // A number such as 1e-400 reads as 0: say so, or "got 0" puzzles.
+                if let Some(raw) = field
+                    .and_then(|f| self.source.json_raw_value(index, f))
+                    .filter(|raw| underflows(raw))
+                {
+                    problem.push_str(&format!(
+                        " (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)"
+                    ));
+                }
                 self.issues.push(StudyIssue {
                     index,
                     label: std::mem::take(&mut record.study),
                     field,
                     position: self.source.locate(index, field),
                     in_csv: matches!(self.source, SourceMap::Csv { .. }),
-                    problem: problem.to_string(),
+                    problem,
                 });
             }
             Err(_) => self.unlisted += 1,
@@ -380,14 +407,63 @@ impl<'a> Builder<'a> {
                 studies: self.corrected,
             });
         }
+        let mut studies = self.studies;
+        if let Some(warning) = make_labels_unique(&mut studies) {
+            warnings.push(warning);
+        }
         Ok(Dataset {
-            title,
+            title: title.map(|t| crate::input::visible(&t)),
             source,
             measure: self.measure.unwrap_or(Measure::GEN),
-            studies: self.studies,
+            studies,
             warnings,
         })
     }
+}
+
+/// Whether a JSON number as written is not 0 but reads as 0.
+fn underflows(raw: &str) -> bool {
+    let mantissa = raw.split(['e', 'E']).next().unwrap_or_default();
+    mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) && raw.parse::<f64>() == Ok(0.0)
+}
+
+/// Renames repeated study labels so that every row of the output names one
+/// study: the first keeps its label, the later ones become `A (2)`, `A (3)`
+/// (skipping labels already taken). Returns the warning that says so.
+fn make_labels_unique(studies: &mut [Study]) -> Option<crate::Warning> {
+    use std::collections::{HashMap, HashSet};
+    let mut taken: HashSet<Box<str>> = HashSet::with_capacity(studies.len());
+    let mut repeated = Vec::new();
+    for (i, study) in studies.iter().enumerate() {
+        if !taken.insert(study.label.clone()) {
+            repeated.push(i);
+        }
+    }
+    if repeated.is_empty() {
+        return None;
+    }
+    let mut next: HashMap<Box<str>, usize> = HashMap::new();
+    let mut names = Vec::new();
+    for &i in &repeated {
+        let label = studies[i].label.clone();
+        let n = next.entry(label.clone()).or_insert(1);
+        let renamed = loop {
+            *n += 1;
+            let candidate: Box<str> = format!("{label} ({n})").into();
+            if taken.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
+        if names.len() < 5 && !names.contains(&label) {
+            names.push(label);
+        }
+        studies[i].label = renamed;
+    }
+    Some(crate::Warning::RepeatedLabels {
+        count: repeated.len(),
+        more: next.len() > names.len(),
+        labels: names.into_iter().map(String::from).collect(),
+    })
 }
 
 /// Parses JSON text and builds the data set. A leading byte-order mark is ignored.

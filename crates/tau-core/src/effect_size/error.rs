@@ -2,12 +2,27 @@
 
 use crate::effect_size::measure::Measure;
 
+/// A number for a message: as written for ordinary sizes, in scientific
+/// notation from 1e6 and below 1e-4 (1e300 is not 301 digits long).
+pub struct ShortNumber(pub f64);
+
+impl std::fmt::Display for ShortNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let magnitude = self.0.abs();
+        if magnitude.is_finite() && (magnitude >= 1e6 || magnitude > 0.0 && magnitude < 1e-4) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// A problem with one record's effect data. `field` names the offending field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EffectSizeError {
     /// A field holds an impossible value.
-    #[error("{field} {requirement} (got {value}){hint}")]
+    #[error("{field} {requirement} (got {}){hint}", ShortNumber(*value))]
     Invalid {
         /// The field.
         field: &'static str,

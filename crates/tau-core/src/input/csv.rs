@@ -5,10 +5,35 @@
 
 use std::sync::Arc;
 
-use super::{Interner, Moderator, Moderators, ReadError, Record, StudyFile, locate::SourceMap};
+use super::{
+    Interner, Moderator, Moderators, NUMERIC_FIELDS, ReadError, Record, StudyFile,
+    locate::SourceMap,
+};
 
 /// Parses CSV text into a study file and a map from records back to lines.
 pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadError> {
+    let line_one = |message: String| ReadError::Csv {
+        line: 1,
+        column: None,
+        message,
+    };
+    if let Some(message) = super::binary_content(text.as_bytes()) {
+        return Err(line_one(message.into()));
+    }
+    if text.trim_start().starts_with(['{', '[']) {
+        return Err(line_one(
+            "the file holds JSON, not CSV (it starts with '{' or '['); give it the extension .json"
+                .into(),
+        ));
+    }
+    // Old Mac line ends (CR only): the csv reader splits the rows but counts
+    // lines by LF, so every line number would be 1.
+    let text: std::borrow::Cow<str> = if text.contains('\r') && !text.contains('\n') {
+        text.replace('\r', "\n").into()
+    } else {
+        text.into()
+    };
+    let text = &*text;
     if text.trim().is_empty() {
         return Err(ReadError::Csv {
             line: 1,
@@ -41,7 +66,7 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
             column: None,
             message: format!(
                 "no \"study\" column in the header ({}); {remedy}",
-                headers.join(", ")
+                super::list_bounded(&headers)
             ),
         });
     };
@@ -67,7 +92,8 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
                     line,
                     column: Some((column + 1).to_string()),
                     message: format!(
-                        "this column has no name in the header but holds {cell:?}; name the column in the header"
+                        "this column has no name in the header but holds {}; name the column in the header",
+                        super::quote_bounded(cell)
                     ),
                 });
             }
@@ -75,8 +101,8 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
                 if !is_missing(cell) {
                     *slot = Some(cell.parse::<f64>().map_err(|_| ReadError::Csv {
                         line,
-                        column: Some(format!("{} ({header})", column + 1)),
-                        message: format!("expected a number, found {cell:?}; write plain numbers such as 12 or 0.35 (a point as decimal mark, no thousands separators), and leave the cell empty if unknown"),
+                        column: Some(format!("{} ({})", column + 1, super::bounded(header))),
+                        message: format!("expected a number, found {}; write plain numbers such as 12 or 0.35 (a point as decimal mark, no thousands separators), and leave the cell empty if unknown", super::quote_bounded(cell)),
                     })?);
                 }
             } else {
@@ -100,6 +126,7 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
     if studies.is_empty() {
         return Err(ReadError::Empty);
     }
+    check_effect_columns(&headers, &studies)?;
     Ok((
         StudyFile {
             studies,
@@ -109,23 +136,80 @@ pub fn parse_csv(text: &str) -> Result<(StudyFile, SourceMap<'static>), ReadErro
     ))
 }
 
-/// Rejects a header that names a column twice.
+/// Rejects a header that names a column twice (a hash map: headers of
+/// hundreds of thousands of columns are checked in linear time).
 fn check_headers(headers: &[String]) -> Result<(), ReadError> {
+    let mut seen = std::collections::HashMap::with_capacity(headers.len());
     for (second, name) in headers.iter().enumerate() {
         if name.is_empty() {
             continue;
         }
-        if let Some(first) = headers[..second].iter().position(|h| h == name) {
+        if let Some(first) = seen.insert(name.as_str(), second) {
+            let quoted = super::quote_bounded(name);
             return Err(ReadError::Csv {
                 line: 1,
-                column: Some(format!("{} ({name})", second + 1)),
+                column: Some(format!("{} ({})", second + 1, super::bounded(name))),
                 message: format!(
-                    "the header names {name:?} twice (columns {} and {}); give each column its own name",
+                    "the header names {quoted} twice (columns {} and {}); give each column its own name",
                     first + 1,
                     second + 1
                 ),
             });
         }
+    }
+    Ok(())
+}
+
+/// When no column is named like a record field, says why no study has
+/// effect data: columns named like fields but for case or spaces (`YI`), or a
+/// sheet with the studies as columns (labels such as `yi` in the study column).
+fn check_effect_columns(headers: &[String], studies: &[Record]) -> Result<(), ReadError> {
+    let like = |name: &str| {
+        NUMERIC_FIELDS
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(name.trim()))
+    };
+    let any_field = headers.iter().any(|h| NUMERIC_FIELDS.contains(&h.as_str()));
+    // With some fields given, only yi, vi and sei are flagged: `N` beside
+    // yi and vi may well be a moderator.
+    let look_alikes: Vec<String> = headers
+        .iter()
+        .filter_map(|h| {
+            let field = like(h).filter(|f| **f != h.as_str())?;
+            let flagged = !any_field || ["yi", "vi", "sei"].contains(field);
+            (flagged && !headers.iter().any(|other| other == field))
+                .then(|| format!("{} looks like {field}", super::quote_bounded(h)))
+        })
+        .collect();
+    if any_field && look_alikes.is_empty() {
+        return Ok(());
+    }
+    if !look_alikes.is_empty() {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message: format!(
+                "{}; rename the column (field names are lower case, without spaces)",
+                look_alikes.join(", ")
+            ),
+        });
+    }
+    let field_rows = studies.iter().filter(|r| like(&r.study).is_some()).count();
+    if field_rows >= 2 {
+        return Err(ReadError::Csv {
+            line: 1,
+            column: None,
+            message: format!(
+                "the sheet seems transposed: {field_rows} rows are labelled like record fields (e.g. {}) and the studies stand in the columns; put one study per row, with columns such as study, yi, vi",
+                super::quote_bounded(
+                    &studies
+                        .iter()
+                        .find(|r| like(&r.study).is_some())
+                        .map(|r| r.study.clone())
+                        .unwrap_or_default()
+                )
+            ),
+        });
     }
     Ok(())
 }

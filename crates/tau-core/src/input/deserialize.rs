@@ -181,10 +181,26 @@ impl<'de> Visitor<'de> for ModeratorsSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Moderators, A::Error> {
         let state = self.state;
         state.entries.clear();
+        // A repeated name is an error, as a repeated record field is. Few
+        // moderators are checked by a scan, many by a set (hostile input).
+        let mut names = std::collections::HashSet::new();
         while let Some(name) = map.next_key_seed(Shared {
             interner: &mut state.interner,
             place: 2 * state.entries.len(),
         })? {
+            let repeated = if state.entries.len() < 32 {
+                state.entries.iter().any(|(seen, _)| *seen == name)
+            } else {
+                if names.is_empty() {
+                    names.extend(state.entries.iter().map(|(seen, _)| Arc::clone(seen)));
+                }
+                !names.insert(Arc::clone(&name))
+            };
+            if repeated {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate moderator `{name}`"
+                )));
+            }
             let value = map.next_value_seed(ModeratorSeed {
                 interner: &mut state.interner,
                 place: 2 * state.entries.len() + 1,

@@ -69,6 +69,17 @@ impl SourceMap<'_> {
         Some(String::from_utf8_lossy(inner).into_owned())
     }
 
+    /// For JSON: the text of the value of `field` in record `index`, as written.
+    pub fn json_raw_value(&self, index: usize, field: &str) -> Option<&str> {
+        let SourceMap::Json(text) = self else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        let record = *record_offsets(bytes).get(index)?;
+        let (_, value) = find_member(bytes, record, field.as_bytes())?;
+        text.get(value..skip_value(bytes, value))
+    }
+
     /// For JSON: the byte range of the top-level object's value for `key`.
     pub fn json_top_level_value(&self, key: &str) -> Option<(usize, usize)> {
         let SourceMap::Json(text) = self else {
@@ -194,7 +205,7 @@ fn find_member(bytes: &[u8], mut i: usize, wanted: &[u8]) -> Option<(usize, usiz
                 if bytes.get(i) == Some(&b':') {
                     i = skip_ws(bytes, i + 1);
                 }
-                if key == wanted {
+                if same_key(key, wanted) {
                     return Some((key_start, i));
                 }
                 i = skip_value(bytes, i);
@@ -202,6 +213,19 @@ fn find_member(bytes: &[u8], mut i: usize, wanted: &[u8]) -> Option<(usize, usiz
             Some(_) => i = skip_value(bytes, i).max(i + 1),
         }
     }
+}
+
+/// Whether the raw key text (between its quotes) names `wanted`, reading
+/// escapes as JSON does: `"me\u0061sure"` is the key `measure`.
+fn same_key(raw: &[u8], wanted: &[u8]) -> bool {
+    if !raw.contains(&b'\\') {
+        return raw == wanted;
+    }
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw);
+    quoted.push(b'"');
+    serde_json::from_slice::<String>(&quoted).is_ok_and(|key| key.as_bytes() == wanted)
 }
 
 /// Start offsets of the records: the elements of a top-level array, or of the

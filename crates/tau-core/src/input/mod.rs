@@ -227,6 +227,56 @@ pub enum ReadError {
     Empty,
 }
 
+/// `text` in double quotes for a message, at most about 80 characters of it:
+/// a cell or name of megabytes is cut, and the cut says how long it was.
+pub fn quote_bounded(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!(
+            "{:?}... ({} characters)",
+            &text[..cut],
+            text.chars().count()
+        ),
+    }
+}
+
+/// `text` for a message as it is, or quoted and cut (see [`quote_bounded`])
+/// when it is longer than about 80 characters.
+pub fn bounded(text: &str) -> String {
+    if text.chars().nth(80).is_some() {
+        quote_bounded(text)
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Names for a message: at most 20, then how many more.
+pub fn list_bounded(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut out: Vec<String> = names.iter().take(SHOWN).map(|n| bounded(n)).collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
+}
+
+/// The message for text that is not text: NUL bytes in its first 8 kB.
+pub fn binary_content(text: &[u8]) -> Option<&'static str> {
+    let head = &text[..text.len().min(8192)];
+    head.contains(&0).then_some(
+        "this is not a text file: it holds NUL bytes (a binary file, or text saved as UTF-16); save the studies as UTF-8 JSON or CSV",
+    )
+}
+
+/// `text` with every control character (ESC, NUL, line breaks) replaced by
+/// U+FFFD (�), for labels and categories that reach the terminal and SVG.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 impl crate::Kinded for ReadError {
     fn kind(&self) -> crate::ErrorKind {
         crate::ErrorKind::Input

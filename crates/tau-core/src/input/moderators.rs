@@ -184,6 +184,11 @@ impl Interner {
         if let Some(shared) = self.all.get(text) {
             return Arc::clone(shared);
         }
+        // Control characters in a name or category would reach the terminal
+        // and SVG (subgroup labels); they are shown as U+FFFD.
+        if text.contains(char::is_control) {
+            return self.intern(&super::visible(text));
+        }
         let shared: Arc<str> = Arc::from(text);
         self.all.insert(Arc::clone(&shared));
         shared

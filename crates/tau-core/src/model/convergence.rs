@@ -53,6 +53,11 @@ pub struct Convergence {
     /// ML/REML only: τ² was set to 0 because the likelihood was higher there
     /// (metafor's `ll0check`).
     pub reset_to_zero: bool,
+    /// ML, REML, EB only: where Fisher scoring from metafor's start first
+    /// stopped, when the DerSimonian-Laird estimate was better there and the
+    /// scoring was run again from it (a deliberate difference from metafor);
+    /// `None` when it was not.
+    pub restarted_from: Option<f64>,
     /// The negative value a closed-form estimator (DL, HE, HS) gave before
     /// τ² was truncated at 0, as metafor does; `None` when nothing was truncated.
     pub truncated_from: Option<f64>,
@@ -69,6 +74,7 @@ impl Convergence {
             converged: true,
             final_change: 0.0,
             reset_to_zero: false,
+            restarted_from: None,
             truncated_from: None,
             fallback_from: None,
         }

@@ -9,9 +9,9 @@
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
-use super::distribution::{
-    chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
-};
+use crate::estimate::Estimate;
+
+use super::distribution::{chisq_sf, f_sf, normal_upper, t_upper};
 pub use super::fit_error::FitError;
 use super::quadratic_forms::Wanted;
 use super::tau2::{self, Control, Convergence, Fallback, Method, Problem, Tau2Error};
@@ -206,25 +206,20 @@ pub fn fit(
     {
         return Err(FitError::NotFinite { what });
     }
-    let statistic: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
     let alpha = options.alpha();
-    let (crit, df, p_values): (f64, Option<f64>, Vec<f64>) = match options.test {
-        Test::Z => (
-            normal_upper(alpha / 2.0),
-            None,
-            statistic.iter().map(|z| normal_two_sided_p(*z)).collect(),
-        ),
-        Test::Knha => (
-            t_upper(alpha / 2.0, df_resid),
-            Some(df_resid),
-            statistic
-                .iter()
-                .map(|t| t_two_sided_p(*t, df_resid))
-                .collect(),
-        ),
+    let (crit, df) = match options.test {
+        Test::Z => (normal_upper(alpha / 2.0), None),
+        Test::Knha => (t_upper(alpha / 2.0, df_resid), Some(df_resid)),
     };
-    let ci_lower = beta.iter().zip(&se).map(|(b, s)| b - crit * s).collect();
-    let ci_upper = beta.iter().zip(&se).map(|(b, s)| b + crit * s).collect();
+    let rows: Vec<Estimate> = beta
+        .iter()
+        .zip(&se)
+        .map(|(&b, &s)| Estimate::wald(b, s, crit, df))
+        .collect();
+    let statistic = rows.iter().map(|r| r.statistic).collect();
+    let p_values = rows.iter().map(|r| r.p).collect();
+    let ci_lower = rows.iter().map(|r| r.ci_lower).collect();
+    let ci_upper = rows.iter().map(|r| r.ci_upper).collect();
 
     // Heterogeneity: always with the inverse sampling variances (metafor uses the centred y).
     let fe = problem.forms(0.0, Wanted::TR_P)?;
@@ -342,6 +337,18 @@ pub struct OmnibusTest {
 }
 
 impl ModelFit {
+    /// Coefficient `j` as an [`Estimate`] row.
+    pub fn estimate(&self, j: usize) -> Estimate {
+        Estimate {
+            value: self.beta[j],
+            se: self.se[j],
+            statistic: self.statistic[j],
+            p: self.p_values[j],
+            ci_lower: self.ci_lower[j],
+            ci_upper: self.ci_upper[j],
+        }
+    }
+
     /// The prediction interval for the true effect of a new study under an
     /// intercept-only model: μ̂ ± c·√(SE(μ̂)² + τ̂²), with c the critical value of
     /// the CI (normal under z, t(k − p) under Knapp-Hartung), as metafor's `predict.rma`.

@@ -180,16 +180,24 @@ fn single_column(
     }
     let [rss, rss_pp] = second.map(lane_sum);
     let b2_a = b2 / a;
-    let tr_p = if wanted.tr_p || wanted.tr_pp {
+    let mut tr_p = if wanted.tr_p || wanted.tr_pp {
         sum_w - b2_a
     } else {
         f64::NAN
     };
-    let tr_pp = if wanted.tr_pp {
+    let mut tr_pp = if wanted.tr_pp {
         sum_w2 - 2.0 * (b3 / a) + b2_a * b2_a
     } else {
         f64::NAN
     };
+    // The sums above cancel when one study's weight dwarfs the others' (tr P
+    // is then a small difference of huge sums) or overflow (weights near
+    // 1e300). Either shows as a trace that is not finite or is tiny next to
+    // its largest term; the traces are then summed term by term instead.
+    let lost = |trace: f64, scale: f64| !(trace.is_finite() && trace > 1e-6 * scale);
+    if (wanted.tr_p || wanted.tr_pp) && lost(tr_p, sum_w) || wanted.tr_pp && lost(tr_pp, sum_w2) {
+        (tr_p, tr_pp) = exact_traces(x, v, tau2);
+    }
     Ok(Forms {
         rss,
         rss_pp,
@@ -199,6 +207,49 @@ fn single_column(
         tr_pp,
         log_det: if wanted.log_det { a.ln() } else { f64::NAN },
     })
+}
+
+/// tr P and tr PP of a one-column design without cancellation, from the
+/// entries of P: with uᵢ = wᵢ/max w (so that nothing overflows), cᵢ = uᵢxᵢ²
+/// and a = Σ cᵢ, Pᵢᵢ = wᵢ Σ_{j≠i} cⱼ / a and Pᵢⱼ = −wᵢxᵢwⱼxⱼ / A (i ≠ j), so
+///
+/// * tr P = max w · Σ uᵢ (Σ_{j≠i} cⱼ) / a,
+/// * tr PP = Σ Pᵢᵢ² + Σ_{i≠j} Pᵢⱼ² = max w² · Σ [(uᵢ Σ_{j≠i} cⱼ / a)² + uᵢcᵢ Σ_{j≠i} uⱼcⱼ / a²].
+///
+/// Every sum has positive terms; the leave-one-out sums come from prefix and
+/// suffix sums. metafor forms P itself, which is as accurate; the fast
+/// formulas of [`single_column`] are not when the weights span many orders.
+fn exact_traces(x: &[f64], v: &[f64], tau2: f64) -> (f64, f64) {
+    let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
+    let max = w.iter().fold(0.0f64, |m, wi| m.max(*wi));
+    let u: Vec<f64> = w.iter().map(|wi| wi / max).collect();
+    let c: Vec<f64> = u.iter().zip(x).map(|(ui, xi)| ui * xi * xi).collect();
+    let uc: Vec<f64> = u.iter().zip(&c).map(|(ui, ci)| ui * ci).collect();
+    let without = |terms: &[f64]| -> Vec<f64> {
+        let k = terms.len();
+        let mut out = vec![0.0; k];
+        let mut before = 0.0;
+        for i in 0..k {
+            out[i] = before;
+            before += terms[i];
+        }
+        let mut after = 0.0;
+        for i in (0..k).rev() {
+            out[i] += after;
+            after += terms[i];
+        }
+        out
+    };
+    let a: f64 = c.iter().sum();
+    let (c_without, uc_without) = (without(&c), without(&uc));
+    let mut tr_p = 0.0;
+    let mut tr_pp = 0.0;
+    for i in 0..u.len() {
+        let diagonal = u[i] * c_without[i] / a;
+        tr_p += diagonal;
+        tr_pp += diagonal * diagonal + uc[i] * uc_without[i] / (a * a);
+    }
+    (max * tr_p, max * max * tr_pp)
 }
 
 /// The unweighted fit behind the Hedges estimator: RSS = Σ eᵢ² of the OLS fit,

@@ -180,13 +180,116 @@ fn mad(y: &[f64]) -> f64 {
 ///
 /// A step that would make τ² negative is halved until it does not. Iteration
 /// stops when |Δτ²| < threshold; more than `max_iter` iterations is failure.
+///
+/// metafor's absolute stopping rule can stop far from the optimum when the
+/// sampling variances span dozens of orders of magnitude, a step from a start
+/// near 0 can be tiny (the most precise study dominates) and the iteration
+/// stops at once; and the ML and REML likelihoods can have two modes, of
+/// which scoring finds the nearer. So, unlike metafor, when the variances are
+/// at least [`EXTREME_VARIANCE_RATIO`] apart the result is checked against
+/// the DerSimonian-Laird and (ML, REML) Paule-Mandel estimates: when
+/// one is better by the estimator's own criterion ([`is_better`]), the scoring
+/// is run again from there, and its result kept when it is better still. On
+/// ordinary data the check never fires, and the iteration is metafor's step
+/// by step.
 fn fisher_scoring(
     method: Method,
     problem: &Problem<'_>,
     control: &Control,
 ) -> Result<(f64, Convergence), Tau2Error> {
+    let (mut tau2, mut iterations, mut change) =
+        score_from(method, problem, control, hedges(problem)?.max(0.0))?;
+    let mut restarted_from = None;
+    let (min, max) = problem
+        .vi
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    if max / min < EXTREME_VARIANCE_RATIO {
+        return finish(method, problem, control, tau2, iterations, change, None);
+    }
+    // The DL estimate, and for ML and REML (whose likelihood can have two
+    // modes) the PM estimate, which EB's equation already is.
+    let pm = || -> Option<f64> {
+        matches!(method, Method::ML | Method::REML)
+            .then(|| paule_mandel(problem, control).ok().map(|(t, _)| t))
+            .flatten()
+    };
+    let dl = dersimonian_laird(problem)?.max(0.0);
+    for start in [Some(dl), pm()].into_iter().flatten() {
+        if start.is_finite()
+            && start != tau2
+            && is_better(method, problem, start, tau2, control.tol)?
+        {
+            let (again, more, last) = score_from(method, problem, control, start)?;
+            iterations += more;
+            if is_better(method, problem, again, tau2, 0.0)? {
+                restarted_from.get_or_insert(tau2);
+                tau2 = again;
+                change = last;
+            }
+        }
+    }
+    finish(
+        method,
+        problem,
+        control,
+        tau2,
+        iterations,
+        change,
+        restarted_from,
+    )
+}
+
+/// metafor's `evtol`: sampling variances 1e7 or more apart make the weights
+/// so unequal that the results may be numerically unstable. Only then is a
+/// Fisher-scoring result checked against the moments estimates (which costs a
+/// root search), so that ordinary fits are metafor's and as fast.
+pub const EXTREME_VARIANCE_RATIO: f64 = 1e7;
+
+/// metafor's `ll0check` (ML, REML: τ² = 0 when the likelihood is higher
+/// there) and the record of convergence.
+fn finish(
+    method: Method,
+    problem: &Problem<'_>,
+    control: &Control,
+    mut tau2: f64,
+    iterations: usize,
+    change: f64,
+    restarted_from: Option<f64>,
+) -> Result<(f64, Convergence), Tau2Error> {
+    let mut reset_to_zero = false;
+    if matches!(method, Method::ML | Method::REML)
+        && tau2 > control.threshold
+        && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
+            > control.tol
+    {
+        tau2 = 0.0;
+        reset_to_zero = true;
+    }
+    Ok((
+        tau2.max(0.0),
+        Convergence {
+            iterations,
+            final_change: change,
+            reset_to_zero,
+            restarted_from,
+            ..Convergence::closed_form()
+        },
+    ))
+}
+
+/// Fisher scoring from `start` until |Δτ²| < threshold: τ², the iterations
+/// used and the last change.
+fn score_from(
+    method: Method,
+    problem: &Problem<'_>,
+    control: &Control,
+    start: f64,
+) -> Result<(f64, usize, f64), Tau2Error> {
     let (k, p) = (problem.k(), problem.p());
-    let mut tau2 = hedges(problem)?.max(0.0);
+    let mut tau2 = start;
     let mut change = control.threshold + 1.0;
     let mut iterations = 0;
     while change > control.threshold {
@@ -221,24 +324,35 @@ fn fisher_scoring(
             });
         }
     }
-    let mut reset_to_zero = false;
-    if matches!(method, Method::ML | Method::REML)
-        && tau2 > control.threshold
-        && log_likelihood(method, problem, 0.0)? - log_likelihood(method, problem, tau2)?
-            > control.tol
-    {
-        tau2 = 0.0;
-        reset_to_zero = true;
-    }
-    Ok((
-        tau2.max(0.0),
-        Convergence {
-            iterations,
-            final_change: change,
-            reset_to_zero,
-            ..Convergence::closed_form()
-        },
-    ))
+    Ok((tau2, iterations, change))
+}
+
+/// Whether `candidate` beats `current` by the estimator's own criterion by
+/// more than `tol`, so that the scoring stopped short of the optimum:
+/// * ML, REML: the log-likelihood is higher (`tol` as in metafor's `ll0check`);
+/// * EB: its estimating equation y'Py · k/(k − p) = k (the Paule-Mandel
+///   equation) is off by more than `tol`·k at `current`, and less off at `candidate`.
+fn is_better(
+    method: Method,
+    problem: &Problem<'_>,
+    candidate: f64,
+    current: f64,
+    tol: f64,
+) -> Result<bool, SingularDesign> {
+    Ok(match method {
+        Method::ML | Method::REML => {
+            log_likelihood(method, problem, candidate)? - log_likelihood(method, problem, current)?
+                > tol
+        }
+        _ => {
+            let (k, p) = (problem.k(), problem.p());
+            let off = |t: f64| -> Result<f64, SingularDesign> {
+                Ok((problem.generalised_q(t)? * k / (k - p) - k).abs())
+            };
+            let at_current = off(current)?;
+            at_current > tol * k && off(candidate)? < at_current
+        }
+    })
 }
 
 /// The ML or REML log-likelihood at τ² (up to what metafor's `ll0check` compares).

@@ -173,6 +173,16 @@ pub enum DesignError {
         /// What came before it: "the intercept" and earlier moderators.
         earlier: Vec<String>,
     },
+    /// A moderator so large that X'WX overflows, which looks singular.
+    #[error(
+        "moderator '{moderator}' has values as large as {largest:.1e}, beyond what double precision can square (about 1e154); rescale it (e.g. divide by a power of 10) or check it for typing errors"
+    )]
+    TooLarge {
+        /// The moderator.
+        moderator: String,
+        /// Its largest absolute value.
+        largest: f64,
+    },
 }
 
 impl crate::Kinded for DesignError {
@@ -399,6 +409,17 @@ fn check_rank(x: &DMatrix<f64>, terms: &[Term], intercept: bool) -> Result<(), D
     let Some(index) = super::rank::first_deficient_block(x, &ends) else {
         return Ok(());
     };
+    // Squares beyond f64::MAX make X'WX infinite, not singular: say so.
+    let term = &terms[index];
+    let largest = (0..x.nrows())
+        .flat_map(|r| (term.first_column..term.first_column + term.columns).map(move |c| (r, c)))
+        .fold(0.0f64, |m, (r, c)| m.max(x[(r, c)].abs()));
+    if largest > 1e150 {
+        return Err(DesignError::TooLarge {
+            moderator: term.moderator.clone(),
+            largest,
+        });
+    }
     let mut earlier: Vec<String> = Vec::new();
     if intercept {
         earlier.push("the intercept".into());

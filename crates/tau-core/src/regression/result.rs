@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::design::{Design, TermKind};
 use crate::data::dataset::Dataset;
+use crate::estimate::Estimate;
 use crate::model::{ModelFit, OmnibusTest};
 use crate::regression::permutation::PermutationResult;
 use crate::settings::Settings;
@@ -17,18 +18,9 @@ use crate::settings::Settings;
 pub struct Coefficient {
     /// `intrcpt`, a continuous moderator's name, or `moderator=level` for a dummy.
     pub name: String,
-    /// Estimate.
-    pub estimate: f64,
-    /// Standard error.
-    pub se: f64,
-    /// z, or t under Knapp-Hartung.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
+    /// Estimate, SE, z (t under Knapp-Hartung), p and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
     /// Permutation p-value, when a permutation test was run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_permutation: Option<f64>,
@@ -149,7 +141,7 @@ impl RegressionResult {
         let estimate: f64 = x0
             .iter()
             .zip(&self.coefficients)
-            .map(|(x, c)| x * c.estimate)
+            .map(|(x, c)| x * c.estimate.value)
             .sum();
         let mut variance = 0.0;
         for (a, row) in self.vcov.iter().enumerate() {
@@ -181,12 +173,7 @@ pub(super) fn assemble(
         .enumerate()
         .map(|(j, name)| Coefficient {
             name: name.clone(),
-            estimate: model.beta[j],
-            se: model.se[j],
-            statistic: model.statistic[j],
-            p: model.p_values[j],
-            ci_lower: model.ci_lower[j],
-            ci_upper: model.ci_upper[j],
+            estimate: model.estimate(j),
             p_permutation: permutation.as_ref().map(|p| p.p[j]),
         })
         .collect();

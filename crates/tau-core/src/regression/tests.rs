@@ -50,7 +50,7 @@ fn prediction_at_the_design_rows_is_the_fitted_value() {
         assert!(p.ci_lower < p.estimate && p.estimate < p.ci_upper);
     }
     let intercept = r.predict(&[1.0, 0.0, 0.0]);
-    assert!((intercept.ci_lower - r.coefficients[0].ci_lower).abs() < 1e-9);
+    assert!((intercept.ci_lower - r.coefficients[0].estimate.ci_lower).abs() < 1e-9);
 }
 
 #[test]

@@ -137,12 +137,12 @@ fn pet_peese_section(pp: &PetPeese, level: &str) -> String {
     let line = |name: &str, l: &crate::bias::pet_peese::Limit| {
         format!(
             "  {name}: intercept {} (SE = {}; t = {}, p = {}; {level}% CI: {}, {})\n",
-            fmt_num(l.estimate, 4),
-            fmt_num(l.se, 4),
-            fmt_num(l.statistic, 4),
-            fmt_p(l.p),
-            fmt_num(l.ci_lower, 4),
-            fmt_num(l.ci_upper, 4)
+            fmt_num(l.estimate.value, 4),
+            fmt_num(l.estimate.se, 4),
+            fmt_num(l.estimate.statistic, 4),
+            fmt_p(l.estimate.p),
+            fmt_num(l.estimate.ci_lower, 4),
+            fmt_num(l.estimate.ci_upper, 4)
         )
     };
     let verdict = format!(

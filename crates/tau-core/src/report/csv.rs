@@ -1,9 +1,18 @@
-//! CSV views: one row per study.
+//! CSV views: one row per study (per level, coefficient, method).
 
 use std::io::Write;
 
+use crate::bias::BiasResult;
 use crate::data::dataset::Dataset;
 use crate::pool::PoolResult;
+use crate::regression::RegressionResult;
+use crate::report::PoolReport;
+use crate::sensitivity::baujat::Baujat;
+use crate::sensitivity::cumulative::Cumulative;
+use crate::sensitivity::influence::Influence;
+use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::simulate::SimulationResult;
+use crate::subgroup::SubgroupResult;
 
 /// Writes the per-study table of a pooled result (study, yi, vi, sei,
 /// ci_lower, ci_upper, weight in %) to `out`, a row at a time; `dataset` is
@@ -48,4 +57,79 @@ fn write_rows(out: impl Write, result: &PoolResult, dataset: &Dataset) -> Result
     }
     writer.flush()?;
     Ok(())
+}
+
+/// The CSV view of a result: its table, a row per study (or per level,
+/// coefficient, method).
+pub trait CsvView {
+    /// Writes the table; a result without one says so (`ErrorKind::Unsupported`).
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// Writes a table made in memory by a per-result module.
+fn put(out: &mut dyn Write, table: Result<String, csv::Error>) -> std::io::Result<()> {
+    let table = table.map_err(|e| std::io::Error::other(e.to_string()))?;
+    out.write_all(table.as_bytes())
+}
+
+/// The error of a result without a table.
+fn no_table(what: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!("{what} has no per-study table: use text or JSON"),
+    )
+}
+
+impl CsvView for PoolReport<'_> {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        write_pool_studies(out, self.result, self.data)
+    }
+}
+
+impl CsvView for SubgroupResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::subgroup::csv(self))
+    }
+}
+
+impl CsvView for RegressionResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::regression::csv(self))
+    }
+}
+
+impl CsvView for BiasResult {
+    fn write_csv(&self, _out: &mut dyn Write) -> std::io::Result<()> {
+        Err(no_table("a bias analysis"))
+    }
+}
+
+impl CsvView for LeaveOneOut {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::sensitivity::refit_csv(&self.studies))
+    }
+}
+
+impl CsvView for Cumulative {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::sensitivity::refit_csv(&self.studies))
+    }
+}
+
+impl CsvView for Influence {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::sensitivity::influence_csv(self))
+    }
+}
+
+impl CsvView for Baujat {
+    fn write_csv(&self, _out: &mut dyn Write) -> std::io::Result<()> {
+        Err(no_table("a Baujat analysis"))
+    }
+}
+
+impl CsvView for SimulationResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::simulate::csv(self))
+    }
 }

@@ -123,18 +123,18 @@ fn coefficient_table(r: &RegressionResult) -> String {
         .map(|c| {
             let mut row = vec![
                 c.name.clone(),
-                fmt_num(c.estimate, 4),
-                fmt_num(c.se, 4),
-                fmt_num(c.statistic, 4),
-                fmt_p(c.p),
+                fmt_num(c.estimate.value, 4),
+                fmt_num(c.estimate.se, 4),
+                fmt_num(c.estimate.statistic, 4),
+                fmt_p(c.estimate.p),
             ];
             if let Some(p) = c.p_permutation {
                 row.push(fmt_p(p));
             }
             row.extend([
-                fmt_num(c.ci_lower, 4),
-                fmt_num(c.ci_upper, 4),
-                stars(c.p_permutation.unwrap_or(c.p)).to_owned(),
+                fmt_num(c.estimate.ci_lower, 4),
+                fmt_num(c.estimate.ci_upper, 4),
+                stars(c.p_permutation.unwrap_or(c.estimate.p)).to_owned(),
             ]);
             row
         })
@@ -166,12 +166,12 @@ pub fn csv(r: &RegressionResult) -> Result<String, csv::Error> {
     for c in &r.coefficients {
         let mut row = vec![
             c.name.clone(),
-            c.estimate.to_string(),
-            c.se.to_string(),
-            c.statistic.to_string(),
-            c.p.to_string(),
-            c.ci_lower.to_string(),
-            c.ci_upper.to_string(),
+            c.estimate.value.to_string(),
+            c.estimate.se.to_string(),
+            c.estimate.statistic.to_string(),
+            c.estimate.p.to_string(),
+            c.estimate.ci_lower.to_string(),
+            c.estimate.ci_upper.to_string(),
         ];
         if let Some(p) = c.p_permutation {
             row.push(p.to_string());

@@ -31,11 +31,11 @@ fn refit_table(first: &str, rows: &[RefitRow]) -> String {
         .map(|r| {
             vec![
                 r.study.clone(),
-                fmt_num(r.estimate, 4),
-                fmt_num(r.se, 4),
-                fmt_num(r.ci_lower, 4),
-                fmt_num(r.ci_upper, 4),
-                fmt_p(r.p),
+                fmt_num(r.estimate.value, 4),
+                fmt_num(r.estimate.se, 4),
+                fmt_num(r.estimate.ci_lower, 4),
+                fmt_num(r.estimate.ci_upper, 4),
+                fmt_p(r.estimate.p),
                 fmt_num(r.tau2, 4),
                 format!("{}%", fmt_num(r.i2, 2)),
                 fmt_num(r.q, 4),
@@ -51,7 +51,7 @@ fn refit_table(first: &str, rows: &[RefitRow]) -> String {
 }
 
 fn significant(r: &RefitRow) -> bool {
-    r.p < 0.05
+    r.estimate.p < 0.05
 }
 
 /// The text report of a leave-one-out analysis.
@@ -60,26 +60,26 @@ pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
     let all = &r.overall;
     out.push_str(&format!(
         "All studies: estimate {} ({}% CI: {}, {}), p {}, tau^2 = {}, I^2 = {}%\n\n",
-        fmt_num(all.estimate, 4),
+        fmt_num(all.estimate.value, 4),
         fmt_num(r.settings.level, 0),
-        fmt_num(all.ci_lower, 4),
-        fmt_num(all.ci_upper, 4),
-        p_phrase(all.p),
+        fmt_num(all.estimate.ci_lower, 4),
+        fmt_num(all.estimate.ci_upper, 4),
+        p_phrase(all.estimate.p),
         fmt_num(all.tau2, 4),
         fmt_num(all.i2, 2)
     ));
     out.push_str(&refit_table("omitted study", &r.studies));
-    let shift = |row: &RefitRow| (row.estimate - all.estimate).abs();
+    let shift = |row: &RefitRow| (row.estimate.value - all.estimate.value).abs();
     if let Some(biggest) = r
         .studies
         .iter()
-        .filter(|row| row.estimate.is_finite())
+        .filter(|row| row.estimate.value.is_finite())
         .max_by(|a, b| shift(a).total_cmp(&shift(b)))
     {
         let flips: Vec<&str> = r
             .studies
             .iter()
-            .filter(|row| row.p.is_finite() && significant(row) != significant(all))
+            .filter(|row| row.estimate.p.is_finite() && significant(row) != significant(all))
             .map(|row| row.study.as_str())
             .collect();
         let flip_text = if flips.is_empty() {
@@ -94,8 +94,8 @@ pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
         out.push_str(&format!(
             "\nLeaving out '{}' moves the estimate most (from {} to {}) and {flip_text}; this shows how much the result rests on single studies, not whether those studies are wrong.\n",
             biggest.study,
-            fmt_num(all.estimate, 4),
-            fmt_num(biggest.estimate, 4)
+            fmt_num(all.estimate.value, 4),
+            fmt_num(biggest.estimate.value, 4)
         ));
     }
     out.push_str(&warnings(&r.warnings));
@@ -120,7 +120,7 @@ pub fn cumulative_report(r: &Cumulative) -> String {
             "The pooled estimate first reached significance at the 5% level when '{}' was added (k = {}) and ends at {}; a cumulative analysis shows how the evidence accrued, but repeatedly testing as studies arrive inflates the chance of a false positive.",
             first.study,
             first.k,
-            fmt_num(last.estimate, 4)
+            fmt_num(last.estimate.value, 4)
         ),
         _ => "The pooled estimate never reached significance at the 5% level; a cumulative analysis shows how the evidence accrued, not whether more studies would change it.".to_owned(),
     };
@@ -251,12 +251,12 @@ pub fn refit_csv(rows: &[RefitRow]) -> Result<String, csv::Error> {
         let mut record = vec![r.study.clone(), r.k.to_string()];
         record.extend(
             [
-                r.estimate,
-                r.se,
-                r.ci_lower,
-                r.ci_upper,
-                r.statistic,
-                r.p,
+                r.estimate.value,
+                r.estimate.se,
+                r.estimate.ci_lower,
+                r.estimate.ci_upper,
+                r.estimate.statistic,
+                r.estimate.p,
                 r.tau2,
                 r.i2,
                 r.h2,

@@ -35,12 +35,12 @@ pub fn text(r: &SubgroupResult) -> String {
     for g in &r.groups {
         cells.push(&g.level);
         cells.push(&g.k.to_string());
-        for value in [g.estimate, g.se, g.statistic] {
+        for value in [g.estimate.value, g.estimate.se, g.estimate.statistic] {
             cells.push_num(value, 4);
         }
-        cells.push(&fmt_p(g.p));
-        cells.push_num(g.ci_lower, 4);
-        cells.push_num(g.ci_upper, 4);
+        cells.push(&fmt_p(g.estimate.p));
+        cells.push_num(g.estimate.ci_lower, 4);
+        cells.push_num(g.estimate.ci_upper, 4);
         match g.tau2 {
             Some(tau2) => cells.push_num(tau2, 4),
             None => cells.push("-"),
@@ -112,12 +112,12 @@ pub fn csv(r: &SubgroupResult) -> Result<String, csv::Error> {
         writer.write_record([
             g.level.clone(),
             g.k.to_string(),
-            g.estimate.to_string(),
-            g.se.to_string(),
-            g.statistic.to_string(),
-            g.p.to_string(),
-            g.ci_lower.to_string(),
-            g.ci_upper.to_string(),
+            g.estimate.value.to_string(),
+            g.estimate.se.to_string(),
+            g.estimate.statistic.to_string(),
+            g.estimate.p.to_string(),
+            g.estimate.ci_lower.to_string(),
+            g.estimate.ci_upper.to_string(),
             opt(g.tau2),
             g.q.to_string(),
             g.q_df.to_string(),

@@ -1,11 +1,81 @@
-//! Plain-text reports laid out like metafor's `print.rma`.
+//! Plain-text reports laid out like metafor's `print.rma`: the text view of
+//! every result (the longer ones are written by their per-result modules).
 
 use super::table::layout;
 use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
+use crate::bias::BiasResult;
 use crate::data::dataset::Dataset;
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
+use crate::regression::RegressionResult;
+use crate::report::PoolReport;
+use crate::sensitivity::baujat::Baujat;
+use crate::sensitivity::cumulative::Cumulative;
+use crate::sensitivity::influence::Influence;
+use crate::sensitivity::leave_one_out::LeaveOneOut;
 use crate::settings::Settings;
+use crate::simulate::SimulationResult;
+use crate::subgroup::SubgroupResult;
+
+/// The text view of a result.
+pub trait TextView {
+    /// The report, as the CLI prints it.
+    fn text(&self) -> String;
+}
+
+impl TextView for PoolReport<'_> {
+    fn text(&self) -> String {
+        pool_report(self.result, self.data)
+    }
+}
+
+impl TextView for SubgroupResult {
+    fn text(&self) -> String {
+        super::subgroup::text(self)
+    }
+}
+
+impl TextView for RegressionResult {
+    fn text(&self) -> String {
+        super::regression::text(self)
+    }
+}
+
+impl TextView for BiasResult {
+    fn text(&self) -> String {
+        super::bias::bias_report(self)
+    }
+}
+
+impl TextView for LeaveOneOut {
+    fn text(&self) -> String {
+        super::sensitivity::leave_one_out_report(self)
+    }
+}
+
+impl TextView for Cumulative {
+    fn text(&self) -> String {
+        super::sensitivity::cumulative_report(self)
+    }
+}
+
+impl TextView for Influence {
+    fn text(&self) -> String {
+        super::sensitivity::influence_report(self)
+    }
+}
+
+impl TextView for Baujat {
+    fn text(&self) -> String {
+        super::sensitivity::baujat_report(self)
+    }
+}
+
+impl TextView for SimulationResult {
+    fn text(&self) -> String {
+        super::simulate::text(self)
+    }
+}
 
 /// Significance stars as R prints them.
 pub fn stars(p: f64) -> &'static str {
@@ -86,13 +156,13 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     out.push_str(&aligned_table(
         &["estimate", "se", stat, "pval", "ci.lb", "ci.ub", ""],
         &[vec![
-            fmt_num(r.estimate, 4),
-            fmt_num(r.se, 4),
-            fmt_num(r.statistic, 4),
-            fmt_p(r.p),
-            fmt_num(r.ci_lower, 4),
-            fmt_num(r.ci_upper, 4),
-            stars(r.p).into(),
+            fmt_num(r.estimate.value, 4),
+            fmt_num(r.estimate.se, 4),
+            fmt_num(r.estimate.statistic, 4),
+            fmt_p(r.estimate.p),
+            fmt_num(r.estimate.ci_lower, 4),
+            fmt_num(r.estimate.ci_upper, 4),
+            stars(r.estimate.p).into(),
         ]],
         false,
     ));

@@ -35,6 +35,17 @@ pub struct Cumulative {
 
 /// The study indices sorted by the numeric moderator `name` (stable, ascending).
 pub fn order_by(dataset: &Dataset, name: &str) -> Result<Vec<usize>, SensitivityError> {
+    if dataset
+        .studies
+        .iter()
+        .all(|s| s.moderators.get(name).is_none())
+    {
+        let unknown = crate::data::moderator::ModeratorError::Unknown {
+            name: name.to_owned(),
+            available: crate::data::moderator::moderator_names(dataset),
+        };
+        return Err(SensitivityError::BadOrder(unknown.to_string()));
+    }
     let mut keys = Vec::with_capacity(dataset.studies.len());
     for (index, study) in dataset.studies.iter().enumerate() {
         match study.moderators.get(name) {

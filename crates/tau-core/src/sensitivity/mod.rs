@@ -20,7 +20,8 @@ use crate::par::*;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use crate::model::distribution::{normal_two_sided_p, normal_upper};
+use crate::estimate::Estimate;
+use crate::model::distribution::normal_upper;
 use crate::model::{Convergence, FitError, FitOptions, ModelFit, Test, fit};
 
 /// Why a sensitivity analysis could not be run at all (a failed refit only
@@ -65,18 +66,9 @@ pub struct RefitRow {
     pub study: String,
     /// Number of studies in the refit.
     pub k: usize,
-    /// Pooled estimate.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
-    /// z or t statistic.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
+    /// Pooled estimate, its SE, test and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
     /// Estimated τ².
     pub tau2: f64,
     /// I² in percent.
@@ -102,12 +94,7 @@ impl RefitRow {
         RefitRow {
             study: study.to_owned(),
             k: m.k,
-            estimate: m.beta[0],
-            se: m.se[0],
-            ci_lower: m.ci_lower[0],
-            ci_upper: m.ci_upper[0],
-            statistic: m.statistic[0],
-            p: m.p_values[0],
+            estimate: m.estimate(0),
             tau2: m.tau2,
             i2: m.i2,
             h2: m.h2,
@@ -122,12 +109,7 @@ impl RefitRow {
         RefitRow {
             study: study.to_owned(),
             k,
-            estimate: f64::NAN,
-            se: f64::NAN,
-            ci_lower: f64::NAN,
-            ci_upper: f64::NAN,
-            statistic: f64::NAN,
-            p: f64::NAN,
+            estimate: Estimate::NAN,
             tau2: f64::NAN,
             i2: f64::NAN,
             h2: f64::NAN,
@@ -166,6 +148,7 @@ pub fn fit_allowing_one(
     }
     let se = v.sqrt();
     let crit = normal_upper(options.alpha() / 2.0);
+    let row = Estimate::wald(y, se, crit, None);
     Ok(ModelFit {
         k: 1,
         p: 1,
@@ -176,10 +159,10 @@ pub fn fit_allowing_one(
         beta: vec![y],
         vcov: DMatrix::from_element(1, 1, v),
         se: vec![se],
-        statistic: vec![y / se],
-        p_values: vec![normal_two_sided_p(y / se)],
-        ci_lower: vec![y - crit * se],
-        ci_upper: vec![y + crit * se],
+        statistic: vec![row.statistic],
+        p_values: vec![row.p],
+        ci_lower: vec![row.ci_lower],
+        ci_upper: vec![row.ci_upper],
         crit,
         df: None,
         s2w: 1.0,

@@ -65,12 +65,7 @@ pub(super) fn fit_common(
             GroupResult {
                 level: level.clone(),
                 k: studies.len(),
-                estimate: by_cell.beta[l],
-                se: by_cell.se[l],
-                statistic: by_cell.statistic[l],
-                p: by_cell.p_values[l],
-                ci_lower: by_cell.ci_lower[l],
-                ci_upper: by_cell.ci_upper[l],
+                estimate: by_cell.estimate(l),
                 tau2: (!single).then_some(tau2),
                 q: within.q,
                 q_df: studies.len() - 1,

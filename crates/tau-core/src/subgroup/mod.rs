@@ -34,6 +34,7 @@ use serde::Serialize;
 use crate::data::dataset::Dataset;
 use crate::data::moderator::{self, ModeratorError, list_labels};
 use crate::effect_size::measure::Measure;
+use crate::estimate::Estimate;
 use crate::model::{FitError, FitOptions, Method, Test};
 use crate::settings::VERSION;
 
@@ -68,18 +69,9 @@ pub struct GroupResult {
     pub level: String,
     /// Number of studies.
     pub k: usize,
-    /// Pooled estimate.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
-    /// z, or t under Knapp-Hartung.
-    pub statistic: f64,
-    /// Two-sided p-value.
-    pub p: f64,
-    /// Lower confidence limit.
-    pub ci_lower: f64,
-    /// Upper confidence limit.
-    pub ci_upper: f64,
+    /// Pooled estimate, its SE, z (t under Knapp-Hartung), p and CI.
+    #[serde(flatten)]
+    pub estimate: Estimate,
     /// τ² (`null` for a single study).
     pub tau2: Option<f64>,
     /// Cochran's Q within the subgroup.
@@ -257,6 +249,18 @@ pub fn subgroup(
         .map(|(_, s)| s.label().to_owned())
         .collect();
     let mut warnings = dataset.warnings.clone();
+    // A number with about one study per value is a continuous moderator:
+    // one subgroup per value is rarely what was meant.
+    if matches!(column, moderator::Column::Continuous(_))
+        && levels.len() > 10
+        && 2 * levels.len() > dataset.studies.len()
+    {
+        warnings.push(crate::Warning::NearlyContinuous {
+            by: options.by.clone(),
+            levels: levels.len(),
+            k: dataset.studies.len(),
+        });
+    }
     if !dropped.is_empty() {
         warnings.push(Warning::NoGroup {
             by: options.by.clone(),

@@ -5,7 +5,8 @@ use crate::par::*;
 
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
-use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+use crate::estimate::Estimate;
+use crate::model::distribution::{chisq_sf, normal_upper};
 use crate::model::{FitOptions, Test, fit, intercept_design};
 
 pub(super) fn fit_separate(
@@ -79,12 +80,7 @@ fn pool_level(
     let group = GroupResult {
         level: level.to_owned(),
         k: model.k,
-        estimate: model.beta[0],
-        se: model.se[0],
-        statistic: model.statistic[0],
-        p: model.p_values[0],
-        ci_lower: model.ci_lower[0],
-        ci_upper: model.ci_upper[0],
+        estimate: model.estimate(0),
         tau2: Some(model.tau2),
         q: model.q,
         q_df: model.q_df,
@@ -102,12 +98,7 @@ fn single_study(level: &str, row: usize, yi: f64, vi: f64, options: &FitOptions)
     GroupResult {
         level: level.to_owned(),
         k: 1,
-        estimate: yi,
-        se,
-        statistic: yi / se,
-        p: normal_two_sided_p(yi / se),
-        ci_lower: yi - crit * se,
-        ci_upper: yi + crit * se,
+        estimate: Estimate::wald(yi, se, crit, None),
         tau2: None,
         q: 0.0,
         q_df: 0,
@@ -122,18 +113,21 @@ fn q_between(groups: &[GroupResult]) -> Option<Between> {
     if groups.len() < 2 {
         return None;
     }
-    let weights: Vec<f64> = groups.iter().map(|g| 1.0 / (g.se * g.se)).collect();
+    let weights: Vec<f64> = groups
+        .iter()
+        .map(|g| 1.0 / (g.estimate.se * g.estimate.se))
+        .collect();
     let total: f64 = weights.iter().sum();
     let mean = groups
         .iter()
         .zip(&weights)
-        .map(|(g, w)| w * g.estimate)
+        .map(|(g, w)| w * g.estimate.value)
         .sum::<f64>()
         / total;
     let statistic: f64 = groups
         .iter()
         .zip(&weights)
-        .map(|(g, w)| w * (g.estimate - mean).powi(2))
+        .map(|(g, w)| w * (g.estimate.value - mean).powi(2))
         .sum();
     Some(Between {
         statistic,

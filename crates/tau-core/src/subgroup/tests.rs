@@ -28,8 +28,8 @@ fn single_study_level_has_no_tau2() {
     let levels: Vec<&str> = r.groups.iter().map(|g| g.level.as_str()).collect();
     assert_eq!(levels, ["x", "y", "z"]);
     let y = &r.groups[1];
-    assert_eq!((y.k, y.estimate, y.tau2, y.i2), (1, 0.5, None, None));
-    assert!((y.se - 0.03f64.sqrt()).abs() < 1e-15);
+    assert_eq!((y.k, y.estimate.value, y.tau2, y.i2), (1, 0.5, None, None));
+    assert!((y.estimate.se - 0.03f64.sqrt()).abs() < 1e-15);
     assert_eq!(r.k, 6);
     assert_eq!(r.dropped, ["E"]);
     assert!(

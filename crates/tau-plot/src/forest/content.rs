@@ -44,17 +44,17 @@ struct Summary {
 impl Summary {
     fn of_pool(r: &PoolResult) -> Summary {
         Summary {
-            estimate: r.estimate,
-            ci_lower: r.ci_lower,
-            ci_upper: r.ci_upper,
+            estimate: r.estimate.value,
+            ci_lower: r.estimate.ci_lower,
+            ci_upper: r.estimate.ci_upper,
         }
     }
 
     fn of_group(g: &GroupResult) -> Summary {
         Summary {
-            estimate: g.estimate,
-            ci_lower: g.ci_lower,
-            ci_upper: g.ci_upper,
+            estimate: g.estimate.value,
+            ci_lower: g.estimate.ci_lower,
+            ci_upper: g.estimate.ci_upper,
         }
     }
 }
@@ -219,7 +219,7 @@ pub(super) fn build(
         rows,
         null: null.filter(|n| *n >= axis.lo && *n <= axis.hi),
         axis,
-        pooled: primary.estimate,
+        pooled: primary.estimate.value,
         xlab: forest
             .xlab
             .clone()

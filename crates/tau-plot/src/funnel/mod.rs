@@ -73,7 +73,7 @@ impl FunnelSpec {
         FunnelSpec {
             points: data.studies.iter().map(|s| (s.yi, s.vi.sqrt())).collect(),
             filled: Vec::new(),
-            estimate: result.estimate,
+            estimate: result.estimate.value,
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),
             contours: false,

@@ -48,6 +48,13 @@ pub fn parse_json(text: &str) -> Result<StudyFile, ReadError> {
 /// field in the message. (Records handed to `sink` before a failure are then
 /// of no use: the caller discards them with the error.)
 pub fn stream_json(text: &str, mut sink: impl FnMut(&mut Record)) -> Result<Header, ReadError> {
+    if let Some(message) = super::binary_content(text.as_bytes()) {
+        return Err(ReadError::Json {
+            position: Position { line: 1, column: 1 },
+            path: String::new(),
+            message: message.into(),
+        });
+    }
     let first = text.bytes().position(|b| !b.is_ascii_whitespace());
     match first.map(|i| text.as_bytes()[i]) {
         Some(b'[') | Some(b'{') => {}
@@ -98,6 +105,14 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     })
     .deserialize(tracked);
     match result {
+        Err(error) if comment_at(text, error.line(), error.column()) => ReadError::Json {
+            position: Position {
+                line: error.line(),
+                column: error.column(),
+            },
+            path: String::new(),
+            message: "a comment: JSON has no comments; remove it, or move the note into \"notes\" or a moderator".into(),
+        },
         Err(error) => json_error(&error, describe_path(&track.path().to_string(), text)),
         Ok(_) => match deserializer.end() {
             Err(error) => json_error(&error, String::new()),
@@ -106,10 +121,23 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
     }
 }
 
+/// Whether `//` or `/*` stands at 1-based `line` and byte `column` of `text`.
+fn comment_at(text: &str, line: usize, column: usize) -> bool {
+    let Some(row) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return false;
+    };
+    let at = row
+        .as_bytes()
+        .get(column.saturating_sub(1)..)
+        .unwrap_or_default();
+    at.starts_with(b"//") || at.starts_with(b"/*")
+}
+
 /// serde's path to the offending value, in the words of the other messages:
 /// `studies[2].vi` becomes `study 'Lee 2012' (record 3), field vi: `.
 fn describe_path(path: &str, text: &str) -> String {
-    if path == "." || path.is_empty() {
+    // serde_path_to_error writes `?` for a key it could not read (single quotes).
+    if path == "." || path.is_empty() || path == "?" {
         return String::new();
     }
     let Some((index, field)) = record_path(path) else {
@@ -142,6 +170,7 @@ fn json_error(error: &serde_json::Error, path: String) -> ReadError {
         Some(cut) => full[..cut].to_owned(),
         None => full,
     };
+    let message = bounded(message);
     ReadError::Json {
         position: Position {
             line: error.line(),
@@ -150,6 +179,22 @@ fn json_error(error: &serde_json::Error, path: String) -> ReadError {
         path,
         message: with_hint(message.replace("expected f64", "expected a number")),
     }
+}
+
+/// serde's message, with the middle of a very long one (a string value of
+/// megabytes quoted whole) left out.
+fn bounded(message: String) -> String {
+    const KEEP: usize = 100;
+    let chars = message.chars().count();
+    if chars <= 3 * KEEP {
+        return message;
+    }
+    let head: String = message.chars().take(KEEP).collect();
+    let tail: String = message.chars().skip(chars - KEEP).collect();
+    format!(
+        "{head}... ({} characters left out) ...{tail}",
+        chars - 2 * KEEP
+    )
 }
 
 /// serde's "invalid type: X, expected Y" as "expected Y, found X", the order
@@ -188,8 +233,12 @@ fn with_hint(message: String) -> String {
         "; every record needs a \"study\" label"
     } else if starts("missing field `studies`") {
         "; put the records in a \"studies\" array"
+    } else if starts("duplicate moderator") {
+        "; give each moderator once per record"
     } else if starts("duplicate field") {
         "; give each field once per record"
+    } else if starts("duplicate top-level field") {
+        "; give each top-level field once"
     } else if starts("EOF while parsing") {
         "; the file ends early: check for a missing ] or }"
     } else if starts("trailing comma") {

@@ -39,7 +39,10 @@ impl<'de, F: FnMut(&mut Record)> Visitor<'de> for FileSeed<'_, F> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
         let mut header = Header::default();
         let mut seen_studies = false;
+        // Which header fields were given (a `null` leaves its slot empty but counts).
+        let mut seen = [false; 4];
         while let Some(key) = map.next_key::<String>()? {
+            let index = field_index(&key);
             let slot = match key.as_str() {
                 "title" => &mut header.title,
                 "measure" => &mut header.measure,
@@ -47,7 +50,7 @@ impl<'de, F: FnMut(&mut Record)> Visitor<'de> for FileSeed<'_, F> {
                 "notes" => &mut header.notes,
                 "studies" => {
                     if seen_studies {
-                        return Err(de::Error::duplicate_field("studies"));
+                        return Err(de::Error::custom("duplicate top-level field `studies`"));
                     }
                     seen_studies = true;
                     map.next_value_seed(StudiesSeed {
@@ -57,9 +60,13 @@ impl<'de, F: FnMut(&mut Record)> Visitor<'de> for FileSeed<'_, F> {
                 }
                 other => return Err(de::Error::unknown_field(other, FIELDS)),
             };
-            if slot.is_some() {
-                return Err(de::Error::duplicate_field(FIELDS[field_index(&key)]));
+            if seen[index] {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate top-level field `{}`",
+                    FIELDS[index]
+                )));
             }
+            seen[index] = true;
             *slot = map.next_value()?;
         }
         if !seen_studies {
