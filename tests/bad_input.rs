@@ -528,6 +528,37 @@ const CASES: &[Case] = &[
         0,
         &["was negative (-5.0000e+36) and is truncated at 0"],
     ),
+    // Robust inference (crates/tau-core/src/robust/)
+    case(
+        &["robust_clusters.json", "--robust", "site"],
+        0,
+        &[
+            "1 study without a value of the cluster moderator 'site' left out: Ford 2016",
+            "the robust t test of 'intrcpt' has 3.56 degrees of freedom (fewer than 4)",
+        ],
+    ),
+    case(
+        &["robust_clusters.json", "--robust", "Site"],
+        2,
+        &[
+            "robust_clusters.json: --robust: no study has a moderator named 'Site'",
+            "arm, site",
+        ],
+    ),
+    case(
+        &[
+            "robust_clusters.json",
+            "--robust",
+            "arm",
+            "--filter",
+            "arm=usual",
+        ],
+        2,
+        &[
+            "every study is in the same cluster ('usual')",
+            "at least two clusters",
+        ],
+    ),
     // Files and flags (src/cli/)
     case(
         &["no_such_file.json"],

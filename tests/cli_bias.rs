@@ -55,6 +55,8 @@ struct BiasJson {
     trimfill: TrimFillJson,
     failsafe: FailSafeJson,
     pet_peese: Value,
+    selection: Value,
+    adjusted: Vec<Value>,
     settings: Value,
     warnings: Vec<String>,
 }

@@ -51,6 +51,7 @@ impl InputArgs {
     /// and other names are JSON when the text starts with `{` or `[`, CSV otherwise.
     pub fn load(&self) -> Result<Dataset, CliError> {
         let name = self.display_name();
+        super::output::protect_input(&self.file);
         let bytes = if self.file == Path::new("-") {
             let mut bytes = Vec::new();
             std::io::stdin()

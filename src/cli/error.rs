@@ -51,10 +51,12 @@ macro_rules! from_kinded {
 from_kinded!(
     tau_core::model::FitError,
     tau_core::bias::BiasError,
+    tau_core::bias::selection::SelectionError,
     tau_core::sensitivity::SensitivityError,
     tau_core::regression::RegressionError,
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,
+    tau_core::robust::RobustError,
 );
 
 impl CliError {

@@ -5,6 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::plot_output::PlotOutputArgs;
+use tau_core::bias::selection::SelectionType;
 use tau_plot::{FunnelSpec, funnel_svg};
 
 /// Flags of `tau funnel`.
@@ -23,6 +24,14 @@ pub struct FunnelArgs {
     /// open points, centred on the adjusted estimate (as metafor's funnel(trimfill(res))).
     #[arg(long)]
     trimfill: bool,
+    /// Draw the adjusted estimate of a step-function selection model with
+    /// these cut-points beside the pooled one, e.g. --selection 0.025 (the
+    /// 3PSM, as tau selection --steps 0.025).
+    #[arg(long, value_delimiter = ',', value_name = "P,P")]
+    selection: Vec<f64>,
+    /// The favoured direction for --selection (as tau selection --alternative).
+    #[arg(long, value_enum, default_value = "greater", requires = "selection")]
+    alternative: super::selection::AlternativeArg,
     /// Title above the plot.
     #[arg(long)]
     title: Option<String>,
@@ -58,6 +67,23 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
         spec.estimate = tf.estimate;
         spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
+    }
+    if !args.selection.is_empty() {
+        let model = super::selection::fit(
+            &data,
+            None,
+            SelectionType::Step,
+            &args.selection,
+            args.alternative,
+            &args.model.options(),
+        )
+        .map_err(|e| e.with_file(&args.input.display_name()))?;
+        let label = if args.selection.len() == 1 {
+            "3PSM estimate"
+        } else {
+            "Selection-model estimate"
+        };
+        spec.adjusted = Some((label.to_owned(), model.estimate.value));
     }
     spec.title = args.title.clone();
     if let Some(xlab) = &args.xlab {

@@ -15,7 +15,9 @@ pub mod output;
 pub mod plot_output;
 pub mod pool;
 pub mod regress;
+pub mod robust;
 pub mod schema;
+pub mod selection;
 pub mod simulate;
 pub mod subgroup;
 pub mod values;
@@ -62,6 +64,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Small-study effects and publication bias: Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE.
     Bias(bias::BiasArgs),
+    /// Selection model for publication bias (metafor's selmodel), e.g. the 3PSM: --type step --steps 0.025.
+    Selection(selection::SelectionArgs),
     /// Refit the model without each study in turn.
     LeaveOneOut(leave_one_out::LeaveOneOutArgs),
     /// Refit the model as studies are added one at a time (e.g. by year).
@@ -84,6 +88,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Schema => output::emit(None, schema::SCHEMA),
         Command::Simulate(args) => simulate::run(&args),
         Command::Bias(args) => bias::run(&args),
+        Command::Selection(args) => selection::run(&args),
         Command::LeaveOneOut(args) => leave_one_out::run(&args),
         Command::Cumulative(args) => cumulative::run(&args),
         Command::Influence(args) => influence::run(&args),

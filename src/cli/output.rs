@@ -1,9 +1,18 @@
 //! Writing reports: to standard output (a closed pipe ends quietly), or to a
 //! file through a temporary file in the same folder that is renamed into
 //! place, so a failed run never leaves a half-written or clobbered file.
+//!
+//! The target of `-o` is resolved first: a symbolic link is followed and its
+//! real target replaced (the link stays); an existing target that is not a
+//! regular file (`/dev/null`, `/dev/stdout`, a named pipe) is written directly,
+//! since renaming over it would replace the device or pipe itself; a replaced
+//! file keeps its permission bits; and the input file is never a target.
+//! The temporary file is removed on failure and on SIGINT, SIGTERM and SIGHUP;
+//! only a kill that cannot be caught (SIGKILL, a power cut) leaves it behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::CliError;
 use tau_core::report::{Format, Report, write_report};
@@ -26,15 +35,41 @@ pub fn write_atomic_with(
             io_reason(&e)
         ))
     };
-    let dir = match path.parent() {
+    // metadata follows links: the file that a link, or /dev/stdout, names.
+    let existing = std::fs::metadata(path).ok();
+    if let Some(meta) = &existing {
+        if is_protected_input(meta) {
+            return Err(CliError::Input(format!(
+                "{}: this is the input file; writing the report there would destroy the data. Name another file with -o",
+                path.display()
+            )));
+        }
+        if meta.is_dir() {
+            return Err(fail("write", std::io::ErrorKind::IsADirectory.into()));
+        }
+    }
+    let links = link_chain(path).map_err(|e| fail("follow the link", e))?;
+    if existing.as_ref().is_some_and(|m| !m.is_file())
+        || links.iter().any(|l| names_a_descriptor(l))
+    {
+        return write_in_place(path, write).map_err(|e| fail("write", e));
+    }
+    // The real file (a link is kept and its target replaced), or for a new
+    // file the path a dangling link names.
+    let target = match existing {
+        Some(_) => std::fs::canonicalize(path).map_err(|e| fail("follow the link", e))?,
+        None => links.last().cloned().unwrap_or_else(|| path.to_path_buf()),
+    };
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.tau-{}.tmp", std::process::id()));
+    let _cleanup = TempFile::register(tmp.clone());
     let result = (|| {
         let file = std::fs::File::create(&tmp)
             .map_err(|e| fail("create a temporary file beside it", e))?;
@@ -43,13 +78,154 @@ pub fn write_atomic_with(
         let file = buffered
             .into_inner()
             .map_err(|e| fail("write", e.into_error()))?;
+        if let Some(meta) = &existing {
+            file.set_permissions(meta.permissions())
+                .map_err(|e| fail("keep the file's permissions", e))?;
+        }
         file.sync_all().map_err(|e| fail("write", e))?;
-        std::fs::rename(&tmp, path).map_err(|e| fail("move the finished file into place", e))
+        std::fs::rename(&tmp, &target).map_err(|e| fail("move the finished file into place", e))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes straight into an existing file that is not a regular file (a
+/// device such as `/dev/null`, a named pipe) or into an open file descriptor
+/// (`/dev/stdout`, `/dev/fd/N`): it cannot be replaced, only written. A
+/// regular file behind a descriptor (`-o /dev/stdout >> log`) is appended to,
+/// as the shell would. A closed pipe ends quietly, as on standard output.
+fn write_in_place(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new().append(true).open(target)?;
+    let mut buffered = std::io::BufWriter::new(file);
+    match write(&mut buffered).and_then(|()| buffered.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `path` and the paths its symbolic links lead to (up to 40 links, as the
+/// kernel follows), the last one not a link; it need not exist yet.
+fn link_chain(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut chain = vec![path.to_path_buf()];
+    for _ in 0..40 {
+        let current = &chain[chain.len() - 1];
+        match std::fs::symlink_metadata(current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(current)?;
+                let next = match current.parent() {
+                    Some(dir) => dir.join(link),
+                    None => link,
+                };
+                chain.push(next);
+            }
+            _ => return Ok(chain),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Whether `path` names an open file descriptor (`/dev/stdout`, `/dev/stderr`,
+/// `/dev/fd/N`, `/proc/…/fd/N`) rather than a file.
+fn names_a_descriptor(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    matches!(text.as_ref(), "/dev/stdout" | "/dev/stderr" | "/dev/stdin")
+        || text.starts_with("/dev/fd/")
+        || (text.starts_with("/proc/") && text.contains("/fd/"))
+}
+
+/// The identity of a file: device and inode on Unix, so that another name
+/// (a link, a relative path) of the same file is recognised.
+#[cfg(unix)]
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+type FileId = ();
+
+#[cfg(not(unix))]
+fn file_id(_meta: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+/// The input files of this run, which `-o` must not replace.
+static INPUTS: Mutex<Vec<FileId>> = Mutex::new(Vec::new());
+
+/// Records `path` (or standard input, for `-`) as an input of this run, so
+/// that a report is never written over it. Call it before reading the input.
+pub fn protect_input(path: &Path) {
+    #[cfg(unix)]
+    let meta = if path == Path::new("-") {
+        use std::os::fd::AsFd;
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+    } else {
+        std::fs::metadata(path).ok()
+    };
+    #[cfg(not(unix))]
+    let meta = std::fs::metadata(path).ok();
+    // Only regular files can be overwritten; a pipe or terminal on standard input is no risk.
+    if let Some(id) = meta.filter(|m| m.is_file()).as_ref().and_then(file_id)
+        && let Ok(mut inputs) = INPUTS.lock()
+    {
+        inputs.push(id);
+    }
+}
+
+fn is_protected_input(meta: &std::fs::Metadata) -> bool {
+    let Some(id) = file_id(meta) else {
+        return false;
+    };
+    INPUTS.lock().is_ok_and(|inputs| inputs.contains(&id))
+}
+
+/// Temporary files being written, removed by the signal handler.
+static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A temporary file registered for removal on SIGINT, SIGTERM and SIGHUP for
+/// as long as this guard lives.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn register(path: PathBuf) -> TempFile {
+        static HANDLER: std::sync::Once = std::sync::Once::new();
+        HANDLER.call_once(|| {
+            // Without a handler (it cannot be installed) a signal leaves the file behind, as before.
+            let _ = ctrlc::set_handler(|| {
+                if let Ok(files) = TEMP_FILES.lock() {
+                    for file in files.iter() {
+                        let _ = std::fs::remove_file(file);
+                    }
+                }
+                // 128 + SIGINT, the shell's code for an interrupted command.
+                std::process::exit(130);
+            });
+        });
+        if let Ok(mut files) = TEMP_FILES.lock() {
+            files.push(path.clone());
+        }
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Ok(mut files) = TEMP_FILES.lock() {
+            files.retain(|f| *f != self.0);
+        }
+    }
 }
 
 /// An I/O error in words, without Rust's "(os error 2)" suffix.

@@ -5,6 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit_report, warn_analysis};
+use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::report::PoolReport;
 
 /// Flags of `tau pool`.
@@ -15,12 +16,31 @@ pub struct PoolArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    robust: RobustArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
+    if let Some(spec) = args.robust.spec() {
+        let file = args.input.display_name();
+        let data = clustered(&data, &spec, &file)?;
+        let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options(), &spec)
+            .map_err(|e| CliError::from(e).with_file(&file))?;
+        warn_analysis(&result.warnings);
+        return emit_robust(
+            args.output.output.as_deref(),
+            args.output.format,
+            &PoolReport {
+                result: &result,
+                data: &data,
+            },
+            &robust,
+            "moderators",
+        );
+    }
     let result = tau_core::pool(&data, &args.model.options())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::emit_report;
+use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
 
@@ -38,6 +39,8 @@ pub struct RegressArgs {
     seed: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    robust: RobustArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -74,8 +77,27 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    let data = args.input.load()?;
     let options = args.options()?;
+    // A usage error, refused before the file is read.
+    if let Some(spec) = &options.permutations {
+        spec.validate()
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    }
+    let data = args.input.load()?;
+    if let Some(spec) = args.robust.spec() {
+        let file = args.input.display_name();
+        let data = clustered(&data, &spec, &file)?;
+        let (result, robust) = tau_core::robust::uni::regression(&data, &options, &spec)
+            .map_err(|e| CliError::from(e).with_file(&file))?;
+        super::output::warn_analysis(&result.warnings);
+        return emit_robust(
+            args.output.output.as_deref(),
+            args.output.format,
+            &result,
+            &robust,
+            "moderators",
+        );
+    }
     let bar = progress_bar();
     let progress = |total: usize| {
         if let Some(bar) = &bar {

@@ -6,6 +6,8 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::emit_report;
+use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::regression::{DesignSpec, RegressionOptions};
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.
@@ -26,6 +28,8 @@ pub struct SubgroupArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    robust: RobustArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -38,8 +42,36 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         tau2: args.tau2,
         levels: args.levels.clone(),
     };
+    let spec = args.robust.spec();
+    let data = match &spec {
+        Some(spec) => clustered(&data, spec, &args.input.display_name())?,
+        None => data,
+    };
     let result = subgroup(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    if let Some(spec) = spec {
+        // The subgroup differences, robustly: the mixed-effects model with
+        // the moderator as a factor (metafor robust(rma(yi, vi, mods = ~ factor(by)), cluster)).
+        let model = RegressionOptions {
+            fit: options.fit,
+            design: DesignSpec {
+                moderators: vec![options.by.clone()],
+                references: Vec::new(),
+                intercept: true,
+            },
+            permutations: None,
+        };
+        let (_, robust) = tau_core::robust::uni::regression(&data, &model, &spec)
+            .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+        super::output::warn_analysis(&result.warnings);
+        return emit_robust(
+            args.output.output.as_deref(),
+            args.output.format,
+            &result,
+            &robust,
+            "subgroup differences",
+        );
+    }
     super::output::warn_analysis(&result.warnings);
     emit_report(args.output.output.as_deref(), args.output.format, &result)
 }

@@ -9,7 +9,9 @@
 //! * [`pool`](mod@pool): the pooled summary with its intervals;
 //! * [`subgroup`](mod@subgroup) and [`regression`]: moderator analysis (subgroups,
 //!   meta-regression, permutation tests);
-//! * [`bias`](mod@bias): small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE);
+//! * [`bias`](mod@bias): small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE, selection models);
+//! * [`multilevel`]: multilevel models for dependent effect sizes (metafor
+//!   `rma.mv` with nested random effects);
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
 //! * [`report`]: text, JSON and CSV views of the results;
@@ -42,10 +44,12 @@ pub mod error_kind;
 pub mod estimate;
 pub mod input;
 pub mod model;
+pub mod multilevel;
 mod par;
 pub mod pool;
 pub mod regression;
 pub mod report;
+pub mod robust;
 pub mod sensitivity;
 pub mod settings;
 pub mod simulate;

@@ -93,6 +93,50 @@ pub enum Warning {
         /// Why the refit failed.
         error: String,
     },
+    /// Studies left out of a robust analysis for lack of a cluster value.
+    NoCluster {
+        /// The cluster moderator.
+        cluster: String,
+        /// The studies left out.
+        studies: Vec<String>,
+    },
+    /// A robust t test with fewer than 4 degrees of freedom (Tipton 2015).
+    FewRobustDf {
+        /// The coefficient.
+        coefficient: String,
+        /// Its degrees of freedom.
+        df: f64,
+    },
+    /// A robust t test whose Satterthwaite df are undefined (reported as NA).
+    UndefinedRobustDf {
+        /// The coefficient.
+        coefficient: String,
+    },
+    /// An HTZ test with fewer than 4 denominator degrees of freedom (no
+    /// p-value at all when they are not positive).
+    FewHtzDf {
+        /// The denominator df.
+        df: f64,
+        /// Number of coefficients tested.
+        q: usize,
+    },
+    /// The robust variance of the moderators is singular: their test is NA.
+    SingularRobustTest,
+    /// Intervals of one-sided p-values with fewer than 3 studies in a
+    /// selection model: their weights, and the adjusted estimate, are unstable.
+    SparseIntervals {
+        /// Each interval's label (e.g. "0.025 < p <= 1") and its study count.
+        intervals: Vec<(String, usize)>,
+    },
+    /// A selection parameter is at or near its bound (metafor warns too).
+    DeltaAtBound,
+    /// The selection model has no standard errors.
+    NoStandardErrors {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Cut-points given to the beta selection model, which has none (metafor warns too).
+    StepsIgnored,
     /// Study labels given more than once; the later ones are numbered.
     RepeatedLabels {
         /// How many studies repeat an earlier label.
@@ -110,6 +154,35 @@ pub enum Warning {
         levels: usize,
         /// The number of studies.
         k: usize,
+    },
+    /// Records left out of a multilevel model for a missing grouping value.
+    NoGrouping {
+        /// The grouping variables (`--random`).
+        variables: Vec<String>,
+        /// The studies left out.
+        studies: Vec<String>,
+    },
+    /// A level of a multilevel model that does not vary within the level
+    /// above it, so that its σ² is not identifiable.
+    LevelNotIdentifiable {
+        /// The grouping variable of the level.
+        inner: String,
+        /// The grouping variable above it.
+        outer: String,
+        /// The level's name, e.g. "study/es_id".
+        level: String,
+    },
+    /// Variance components of a multilevel model estimated at 0.
+    Sigma2AtZero {
+        /// The levels.
+        levels: Vec<String>,
+    },
+    /// A profile-likelihood CI of a σ² reaches beyond the search limit.
+    Sigma2CiBeyondSearch {
+        /// The level.
+        level: String,
+        /// The search limit.
+        limit: f64,
     },
     /// A section of a report could not be computed (e.g. a bias method
     /// that needs more studies); the text says why.
@@ -243,6 +316,54 @@ impl fmt::Display for Warning {
                 f,
                 "the model {what} '{study}' could not be fitted: {error}"
             ),
+            Warning::NoCluster {
+                cluster,
+                studies: left,
+            } => write!(
+                f,
+                "{} {} without a value of the cluster moderator '{cluster}' left out: {}",
+                left.len(),
+                studies(left.len()),
+                list_labels(left)
+            ),
+            Warning::FewRobustDf { coefficient, df } => write!(
+                f,
+                "the robust t test of '{coefficient}' has {df:.2} degrees of freedom (fewer than 4): its p-value and CI are unreliable (Tipton 2015); more clusters are needed"
+            ),
+            Warning::UndefinedRobustDf { coefficient } => write!(
+                f,
+                "the Satterthwaite degrees of freedom of '{coefficient}' are undefined (the working model gives its robust variance no variability); its p-value and CI are NA"
+            ),
+            Warning::FewHtzDf { df, q } if *df > 0.0 => write!(
+                f,
+                "the HTZ test of the {q} moderator coefficients has {df:.2} denominator degrees of freedom (fewer than 4): its p-value is unreliable (Tipton 2015); more clusters are needed"
+            ),
+            Warning::FewHtzDf { df, q } => write!(
+                f,
+                "the HTZ test of the {q} moderator coefficients has {df:.2} denominator degrees of freedom, so it has no p-value: too few clusters inform these coefficients"
+            ),
+            Warning::SingularRobustTest => f.write_str(
+                "the robust variance-covariance matrix of the moderators is singular (a cluster determines a coefficient on its own), so the test of the moderators is NA",
+            ),
+            Warning::SparseIntervals { intervals } => write!(
+                f,
+                "fewer than 3 studies in the p-value interval{} {}: the selection model's estimates are unstable; consider fewer cut-points",
+                if intervals.len() > 1 { "s" } else { "" },
+                intervals
+                    .iter()
+                    .map(|(label, k)| format!("{label} ({k} {})", studies(*k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Warning::DeltaAtBound => f.write_str(
+                "one or more selection parameters (delta) are at or near their bound (0 or 100, as in metafor): treat the results with caution",
+            ),
+            Warning::NoStandardErrors { reason } => {
+                write!(f, "{reason}: the selection model has no standard errors")
+            }
+            Warning::StepsIgnored => {
+                f.write_str("--steps is ignored by the beta selection model (as in metafor)")
+            }
             Warning::RepeatedLabels {
                 count,
                 labels,
@@ -265,6 +386,35 @@ impl fmt::Display for Warning {
             Warning::NearlyContinuous { by, levels, k } => write!(
                 f,
                 "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress --mods {by}`"
+            ),
+            Warning::NoGrouping {
+                variables,
+                studies: left,
+            } => write!(
+                f,
+                "{} {} without a value for every grouping variable ({}) left out: {}",
+                left.len(),
+                studies(left.len()),
+                variables.join(", "),
+                list_labels(left)
+            ),
+            Warning::LevelNotIdentifiable {
+                inner,
+                outer,
+                level,
+            } => write!(
+                f,
+                "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round (--random {inner}/{outer}), otherwise drop '{inner}' from --random"
+            ),
+            Warning::Sigma2AtZero { levels } => write!(
+                f,
+                "sigma^2 is estimated at 0, on the boundary of its range, at level{} {}: no variance between its units beyond what the other levels and sampling error explain",
+                if levels.len() == 1 { "" } else { "s" },
+                levels.join(", ")
+            ),
+            Warning::Sigma2CiBeyondSearch { level, limit } => write!(
+                f,
+                "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")"
             ),
             Warning::NotApplied(text) => f.write_str(text),
         }

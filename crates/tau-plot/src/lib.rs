@@ -20,12 +20,14 @@ pub mod forest;
 pub mod funnel;
 pub mod render;
 pub mod scale;
+pub mod selection;
 pub mod sensitivity;
 pub mod svg;
 
 pub use forest::{Fitted, ForestOptions, ForestPlot, Model, Models, Sort, forest};
 pub use funnel::{FunnelSpec, funnel_svg};
 pub use render::{ImageFormat, Rendered, render};
+pub use selection::{SelectionWeightsSpec, selection_weights_svg};
 
 use tau_core::ErrorKind;
 

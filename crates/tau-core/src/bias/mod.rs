@@ -1,7 +1,8 @@
 //! Small-study effects and publication bias: funnel-plot asymmetry tests
 //! ([`egger`](mod@egger), [`begg`](mod@begg)), the trim-and-fill adjustment ([`trimfill`]),
-//! fail-safe N ([`failsafe`]) and PET-PEESE ([`pet_peese`](mod@pet_peese)), each under
-//! metafor's defaults, and [`summary`] gathers them for `tau bias`.
+//! fail-safe N ([`failsafe`]), PET-PEESE ([`pet_peese`](mod@pet_peese)) and selection
+//! models ([`selection`], metafor's `selmodel`), each under metafor's defaults, and
+//! [`summary`] gathers them, with every estimate side by side, for `tau bias`.
 //!
 //! None of them can prove or rule out publication bias: asymmetry can come
 //! from true heterogeneity, chance or design differences between small and
@@ -12,6 +13,7 @@ pub mod begg;
 pub mod egger;
 pub mod failsafe;
 pub mod pet_peese;
+pub mod selection;
 pub mod summary;
 pub mod trimfill;
 

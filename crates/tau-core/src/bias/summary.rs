@@ -5,12 +5,16 @@
 use crate::Warning;
 use serde::Serialize;
 
+use super::selection::{
+    Alternative, SelectionError, SelectionModel, SelectionOptions, SelectionType, selection_model,
+};
 use super::{
     Begg, BiasError, Egger, FailSafe, PetPeese, TrimFill, begg, egger, fail_safe, pet_peese,
     trim_and_fill,
 };
 use crate::data::dataset::Dataset;
-use crate::model::{FitOptions, fit, intercept_design};
+use crate::model::{FitOptions, Method, fit, intercept_design};
+use crate::regression::INTERCEPT;
 use crate::settings::Settings;
 
 /// α of the fail-safe numbers (metafor's default).
@@ -64,10 +68,93 @@ pub struct BiasResult {
     pub failsafe: FailSafe,
     /// PET-PEESE.
     pub pet_peese: Option<PetPeese>,
+    /// The three-parameter selection model (step function at p = .025,
+    /// selection favouring the direction of the pooled effect).
+    pub selection: Option<SelectionModel>,
+    /// Every method's estimate side by side, with what it assumes.
+    pub adjusted: Vec<AdjustedEstimate>,
     /// How it was computed.
     pub settings: BiasSettings,
     /// Methods that could not be applied, and why.
     pub warnings: Vec<Warning>,
+}
+
+/// One method's estimate of the effect, for the side-by-side table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AdjustedEstimate {
+    /// The method.
+    pub method: &'static str,
+    /// Its estimate of the average effect.
+    pub estimate: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// What its bias test tests (empty when it has none).
+    pub test: &'static str,
+    /// The p-value of that test (NaN when there is none).
+    pub p: f64,
+    /// What the method assumes about how bias arises.
+    pub assumes: &'static str,
+}
+
+/// The side-by-side table of every estimate: the unadjusted model and each
+/// method that adjusts for small-study effects or selection.
+fn adjusted_estimates(r: &BiasResult) -> Vec<AdjustedEstimate> {
+    let mut rows = vec![AdjustedEstimate {
+        method: "Unadjusted model",
+        estimate: r.unadjusted.estimate,
+        ci_lower: r.unadjusted.ci_lower,
+        ci_upper: r.unadjusted.ci_upper,
+        test: "",
+        p: f64::NAN,
+        assumes: "no bias: every study that was done is in the analysis",
+    }];
+    if let Some(e) = &r.egger {
+        rows.push(AdjustedEstimate {
+            method: "Egger limit estimate",
+            estimate: e.limit_estimate,
+            ci_lower: e.limit_ci_lower,
+            ci_upper: e.limit_ci_upper,
+            test: "funnel asymmetry",
+            p: e.p,
+            assumes: "bias grows linearly with the standard error; the effect of an infinitely large study is unbiased",
+        });
+    }
+    if let Some(t) = &r.trimfill {
+        rows.push(AdjustedEstimate {
+            method: "Trim-and-fill",
+            estimate: t.estimate,
+            ci_lower: t.ci_lower,
+            ci_upper: t.ci_upper,
+            test: "",
+            p: f64::NAN,
+            assumes: "the funnel was symmetric until the most extreme small studies on one side went missing",
+        });
+    }
+    if let Some(pp) = &r.pet_peese {
+        rows.push(AdjustedEstimate {
+            method: if pp.selected == "PET" { "PET" } else { "PEESE" },
+            estimate: pp.estimate,
+            ci_lower: pp.ci_lower,
+            ci_upper: pp.ci_upper,
+            test: "",
+            p: f64::NAN,
+            assumes: "bias grows with the standard error (PET) or the variance (PEESE); unreliable with much heterogeneity",
+        });
+    }
+    if let Some(m) = &r.selection {
+        rows.push(AdjustedEstimate {
+            method: "3PSM selection model",
+            estimate: m.estimate.value,
+            ci_lower: m.estimate.ci_lower,
+            ci_upper: m.estimate.ci_upper,
+            test: "selection (LRT)",
+            p: m.LRT_p,
+            assumes: "studies are published according to their one-sided p-value (cut-point .025) and true effects are normal",
+        });
+    }
+    rows
 }
 
 /// Runs every bias analysis on `dataset` under `options`.
@@ -88,7 +175,14 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
     let begg = keep(begg(&yi, &vi), &mut warnings);
     let trimfill = keep(trim_and_fill(&yi, &vi, options, None), &mut warnings);
     let pet_peese = keep(pet_peese(&yi, &vi, options.level), &mut warnings);
-    Ok(BiasResult {
+    let selection = three_psm(&yi, &vi, model.beta[0], options)
+        .map_err(|e| {
+            warnings.push(Warning::NotApplied(format!(
+                "the three-parameter selection model (3PSM): {e}"
+            )))
+        })
+        .ok();
+    let mut result = BiasResult {
         title: dataset.title.clone(),
         k,
         unadjusted: Unadjusted {
@@ -102,6 +196,8 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
         trimfill,
         failsafe: fail_safe(&yi, &vi, FAILSAFE_ALPHA),
         pet_peese,
+        selection,
+        adjusted: Vec::new(),
         settings: BiasSettings {
             model: Settings::new(options, dataset.measure, model.convergence),
             trimfill_estimator: "L0",
@@ -109,7 +205,33 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
             pet_peese_rule: super::pet_peese::RULE,
         },
         warnings,
-    })
+    };
+    result.adjusted = adjusted_estimates(&result);
+    Ok(result)
+}
+
+/// The 3PSM (one cut-point at p = .025) with selection favouring the
+/// direction of the pooled effect, as `tau selection --steps 0.025` fits it.
+fn three_psm(
+    yi: &[f64],
+    vi: &[f64],
+    pooled: f64,
+    options: &FitOptions,
+) -> Result<SelectionModel, SelectionError> {
+    let selection = SelectionOptions {
+        kind: SelectionType::Step,
+        steps: vec![0.025],
+        alternative: if pooled < 0.0 {
+            Alternative::Less
+        } else {
+            Alternative::Greater
+        },
+        common_effect: options.method == Method::EE,
+        level: options.level,
+        control: options.control,
+    };
+    let x = intercept_design(yi.len());
+    selection_model(yi, vi, &x, &[INTERCEPT.to_owned()], true, &selection)
 }
 
 /// The section, or `None` with the reason added to the warnings.

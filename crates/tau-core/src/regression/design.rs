@@ -162,6 +162,23 @@ pub enum DesignError {
         /// Its only level.
         level: String,
     },
+    /// The model matrix would be too large to hold.
+    #[error(
+        "the model matrix would have {rows} studies × {columns} columns = {} cells ({:.1} GB), more than tau builds (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: merge rare levels into one, or leave '{largest}' out",
+        *.rows as u128 * *.columns as u128,
+        *.rows as f64 * *.columns as f64 * 8e-9,
+        MAX_CELLS * 8 / 1_000_000
+    )]
+    TooLarge {
+        /// Studies used (rows).
+        rows: usize,
+        /// Coefficients (columns).
+        columns: usize,
+        /// The moderator with the most columns.
+        largest: String,
+        /// Its number of columns.
+        largest_columns: usize,
+    },
     /// Columns that are linear combinations of earlier ones.
     #[error(
         "moderator '{moderator}' is collinear with {}: the design matrix is singular; leave out '{moderator}' or a moderator it duplicates",
@@ -177,7 +194,7 @@ pub enum DesignError {
     #[error(
         "moderator '{moderator}' has values as large as {largest:.1e}, beyond what double precision can square (about 1e154); rescale it (e.g. divide by a power of 10) or check it for typing errors"
     )]
-    TooLarge {
+    ValuesTooLarge {
         /// The moderator.
         moderator: String,
         /// Its largest absolute value.
@@ -190,6 +207,11 @@ impl crate::Kinded for DesignError {
         crate::ErrorKind::Input
     }
 }
+
+/// The most cells (studies × coefficients) of a model matrix: 5·10⁷, 400 MB
+/// of doubles, of which a fit holds a few copies. The matrix is dense: a
+/// factor's dummy columns are stored with their zeros.
+pub const MAX_CELLS: usize = 50_000_000;
 
 /// Builds the model matrix of `spec` over the studies of `dataset`.
 pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError> {
@@ -237,6 +259,7 @@ pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError
         names.extend(column_names(&term));
         terms.push(term);
     }
+    check_size(rows.len(), names.len(), &terms)?;
     let x = fill(&columns, &terms, &rows, spec.intercept, names.len());
     check_rank(&x, &terms, spec.intercept)?;
     Ok(Design {
@@ -246,6 +269,23 @@ pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError
         terms,
         rows,
         dropped,
+    })
+}
+
+/// Refuses a model matrix of more than [`MAX_CELLS`] cells before it is allocated.
+fn check_size(rows: usize, columns: usize, terms: &[Term]) -> Result<(), DesignError> {
+    if rows
+        .checked_mul(columns)
+        .is_some_and(|cells| cells <= MAX_CELLS)
+    {
+        return Ok(());
+    }
+    let largest = terms.iter().max_by_key(|t| t.columns);
+    Err(DesignError::TooLarge {
+        rows,
+        columns,
+        largest: largest.map_or_else(String::new, |t| t.moderator.clone()),
+        largest_columns: largest.map_or(0, |t| t.columns),
     })
 }
 
@@ -415,7 +455,7 @@ fn check_rank(x: &DMatrix<f64>, terms: &[Term], intercept: bool) -> Result<(), D
         .flat_map(|r| (term.first_column..term.first_column + term.columns).map(move |c| (r, c)))
         .fold(0.0f64, |m, (r, c)| m.max(x[(r, c)].abs()));
     if largest > 1e150 {
-        return Err(DesignError::TooLarge {
+        return Err(DesignError::ValuesTooLarge {
             moderator: term.moderator.clone(),
             largest,
         });

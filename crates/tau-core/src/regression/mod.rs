@@ -103,6 +103,9 @@ pub fn regress_with_progress(
     options: &RegressionOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RegressionResult, RegressionError> {
+    if let Some(spec) = &options.permutations {
+        spec.validate()?;
+    }
     let design = design::build(dataset, &options.design)?;
     let studies: Vec<_> = design.rows.iter().map(|&i| &dataset.studies[i]).collect();
     let yi: Vec<f64> = studies.iter().map(|s| s.yi).collect();

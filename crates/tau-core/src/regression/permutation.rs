@@ -22,6 +22,9 @@
 //!   results do not depend on the number of threads. A permutation whose model
 //!   cannot be fitted is redrawn, as metafor redraws it.
 //!
+//! Permutations are fitted in chunks and only counted, never stored, so the
+//! memory used does not grow with N. N is at most [`MAX_ITERATIONS`].
+//!
 //! metafor's sign-flipping test for intercept-only models is not needed here:
 //! a meta-regression always has a moderator.
 
@@ -39,6 +42,16 @@ pub const COMPARISON_TOLERANCE: f64 = 1.490_116_119_384_765_6e-8;
 
 /// How many times a random permutation whose model fails is redrawn.
 const MAX_REDRAWS: usize = 100;
+
+/// The most permutations tau runs: 10⁸, five orders of magnitude above the
+/// usual 1000 (at a few microseconds per fit, minutes to hours of work).
+pub const MAX_ITERATIONS: usize = 100_000_000;
+
+/// Random permutations fitted between two tallies.
+const CHUNK: usize = 1 << 16;
+
+/// Row labels held at once while enumerating an exact test (32 MB).
+const EXACT_CHUNK_LABELS: usize = 1 << 22;
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +87,14 @@ pub enum PermutationError {
     /// Fewer than two iterations.
     #[error("the number of permutations must be at least 2 (got {0}); 1000 or more is usual")]
     TooFewIterations(usize),
+    /// More iterations than tau runs.
+    #[error(
+        "{requested} permutations are more than tau runs (at most {MAX_ITERATIONS}); 1000 to 100000 are usual, e.g. --permutations 10000"
+    )]
+    TooManyIterations {
+        /// The number asked for.
+        requested: usize,
+    },
     /// A random permutation kept failing.
     #[error(
         "permutation {replicate}: the model could not be fitted in {MAX_REDRAWS} draws ({source}); try another estimator, e.g. --method DL"
@@ -91,9 +112,13 @@ pub enum PermutationError {
 
 impl crate::Kinded for PermutationError {
     fn kind(&self) -> crate::ErrorKind {
-        // Every failure of the permutation test, a bad count included, has
-        // always been reported as a failed analysis (exit 1).
-        crate::ErrorKind::Analysis
+        match self {
+            // A count that cannot be run is a bad request (exit 2).
+            PermutationError::TooFewIterations(_) | PermutationError::TooManyIterations { .. } => {
+                crate::ErrorKind::Input
+            }
+            _ => crate::ErrorKind::Analysis,
+        }
     }
 }
 
@@ -117,6 +142,63 @@ pub struct Observed<'a> {
 /// One fitted arrangement: its statistics and QM.
 type Replicate = (Vec<f64>, f64);
 
+impl PermutationSpec {
+    /// Checks the number of iterations: at least 2, at most [`MAX_ITERATIONS`].
+    pub fn validate(&self) -> Result<(), PermutationError> {
+        if self.iterations < 2 {
+            return Err(PermutationError::TooFewIterations(self.iterations));
+        }
+        if self.iterations > MAX_ITERATIONS {
+            return Err(PermutationError::TooManyIterations {
+                requested: self.iterations,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Counts of permutations fitted, failed, and at least as extreme as the
+/// observed data in QM and in each coefficient's statistic.
+#[derive(Debug, Clone, PartialEq)]
+struct Tally {
+    fitted: usize,
+    failed: usize,
+    qm: usize,
+    coefficients: Vec<usize>,
+}
+
+impl Tally {
+    fn new(data: &Observed<'_>) -> Tally {
+        Tally {
+            fitted: 0,
+            failed: 0,
+            qm: 0,
+            coefficients: vec![0; data.statistics.len()],
+        }
+    }
+
+    fn add(&mut self, data: &Observed<'_>, replicate: Option<&Replicate>) {
+        let Some((statistics, qm)) = replicate else {
+            self.failed += 1;
+            return;
+        };
+        self.fitted += 1;
+        if *qm >= data.qm - COMPARISON_TOLERANCE {
+            self.qm += 1;
+        }
+        for ((count, z), observed) in self
+            .coefficients
+            .iter_mut()
+            .zip(statistics)
+            .zip(data.statistics)
+        {
+            if z.abs() >= observed.abs() - COMPARISON_TOLERANCE {
+                *count += 1;
+            }
+        }
+    }
+}
+
 /// Runs the permutation test. `progress(total)` is called once per
 /// permutation fitted, with the number of permutations planned.
 pub fn permutest(
@@ -125,48 +207,27 @@ pub fn permutest(
     spec: &PermutationSpec,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<PermutationResult, PermutationError> {
-    if spec.iterations < 2 {
-        return Err(PermutationError::TooFewIterations(spec.iterations));
-    }
+    spec.validate()?;
     let groups = row_groups(data.x);
     let exact_count = multinomial(&groups, spec.iterations);
-    let (replicates, exact) = match exact_count {
+    let (tally, exact) = match exact_count {
         Some(count) => (
-            exact_replicates(data, options, &groups, &|_| progress(count)),
+            exact_tally(data, options, &groups, &|_| progress(count)),
             true,
         ),
-        None => (random_replicates(data, options, spec, progress)?, false),
+        None => (random_tally(data, options, spec, progress)?, false),
     };
-    let fitted: Vec<&Replicate> = replicates.iter().flatten().collect();
-    if fitted.is_empty() {
+    if tally.fitted == 0 {
         return Err(PermutationError::NothingFitted);
     }
-    let n = fitted.len() as f64;
-    let share = |count: usize| count as f64 / n;
-    let qm_p = share(
-        fitted
-            .iter()
-            .filter(|(_, qm)| *qm >= data.qm - COMPARISON_TOLERANCE)
-            .count(),
-    );
-    let p = (0..data.statistics.len())
-        .map(|j| {
-            let observed = data.statistics[j].abs() - COMPARISON_TOLERANCE;
-            share(
-                fitted
-                    .iter()
-                    .filter(|(z, _)| z[j].abs() >= observed)
-                    .count(),
-            )
-        })
-        .collect();
+    let share = |count: usize| count as f64 / tally.fitted as f64;
     Ok(PermutationResult {
-        iterations: fitted.len(),
+        iterations: tally.fitted,
         exact,
         seed: spec.seed,
-        qm_p,
-        p,
-        failed: replicates.len() - fitted.len(),
+        qm_p: share(tally.qm),
+        p: tally.coefficients.iter().map(|&c| share(c)).collect(),
+        failed: tally.failed,
     })
 }
 
@@ -182,64 +243,82 @@ fn refit(
     Ok((model.statistic, qm))
 }
 
-fn random_replicates(
+/// The observed data and N − 1 random permutations, fitted a chunk at a time.
+fn random_tally(
     data: &Observed<'_>,
     options: &FitOptions,
     spec: &PermutationSpec,
     progress: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<Option<Replicate>>, PermutationError> {
+) -> Result<Tally, PermutationError> {
     let k = data.yi.len();
-    let results: Vec<Result<Replicate, PermutationError>> = (1..spec.iterations)
-        .into_par_iter()
-        .map(|replicate| {
-            let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-            rng.set_stream(replicate as u64);
-            let mut order: Vec<usize> = (0..k).collect();
-            let mut draws = 0;
-            loop {
-                order.shuffle(&mut rng);
-                draws += 1;
-                match refit(data, options, &order) {
-                    Ok(r) => {
-                        progress(spec.iterations);
-                        return Ok(r);
+    let mut tally = Tally::new(data);
+    tally.add(data, Some(&(data.statistics.to_vec(), data.qm)));
+    let mut first = 1;
+    while first < spec.iterations {
+        let last = spec.iterations.min(first.saturating_add(CHUNK));
+        let results: Vec<Result<Replicate, PermutationError>> = (first..last)
+            .into_par_iter()
+            .map(|replicate| {
+                let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+                rng.set_stream(replicate as u64);
+                let mut order: Vec<usize> = (0..k).collect();
+                let mut draws = 0;
+                loop {
+                    order.shuffle(&mut rng);
+                    draws += 1;
+                    match refit(data, options, &order) {
+                        Ok(r) => {
+                            progress(spec.iterations);
+                            return Ok(r);
+                        }
+                        Err(source) if draws == MAX_REDRAWS => {
+                            return Err(PermutationError::Redraws { replicate, source });
+                        }
+                        Err(_) => {}
                     }
-                    Err(source) if draws == MAX_REDRAWS => {
-                        return Err(PermutationError::Redraws { replicate, source });
-                    }
-                    Err(_) => {}
                 }
-            }
-        })
-        .collect();
-    let mut replicates = vec![Some((data.statistics.to_vec(), data.qm))];
-    for result in results {
-        replicates.push(Some(result?));
+            })
+            .collect();
+        for result in results {
+            tally.add(data, Some(&result?));
+        }
+        first = last;
     }
     progress(spec.iterations);
-    Ok(replicates)
+    Ok(tally)
 }
 
-fn exact_replicates(
+/// Every distinct arrangement once, enumerated a chunk at a time.
+fn exact_tally(
     data: &Observed<'_>,
     options: &FitOptions,
     groups: &RowGroups,
     progress: &(dyn Fn(usize) + Sync),
-) -> Vec<Option<Replicate>> {
+) -> Tally {
+    let chunk = (EXACT_CHUNK_LABELS / groups.sorted_labels.len().max(1)).clamp(1, CHUNK);
+    let mut tally = Tally::new(data);
     let mut arrangement = groups.sorted_labels.clone();
-    let mut arrangements = vec![arrangement.clone()];
-    while next_permutation(&mut arrangement) {
-        arrangements.push(arrangement.clone());
+    let mut more = true;
+    while more {
+        let mut arrangements = Vec::with_capacity(chunk);
+        while more && arrangements.len() < chunk {
+            arrangements.push(arrangement.clone());
+            more = next_permutation(&mut arrangement);
+        }
+        let results: Vec<Option<Replicate>> = arrangements
+            .par_iter()
+            .map(|labels| {
+                let order: Vec<usize> = labels.iter().map(|&g| groups.representative[g]).collect();
+                let result = refit(data, options, &order).ok();
+                progress(0);
+                result
+            })
+            .collect();
+        for result in &results {
+            tally.add(data, result.as_ref());
+        }
     }
-    arrangements
-        .par_iter()
-        .map(|labels| {
-            let order: Vec<usize> = labels.iter().map(|&g| groups.representative[g]).collect();
-            let result = refit(data, options, &order).ok();
-            progress(0);
-            result
-        })
-        .collect()
+    tally
 }
 
 /// Rows of X grouped by identical content.

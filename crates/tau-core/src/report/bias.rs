@@ -2,7 +2,8 @@
 //! sentence on what they suggest and what the method cannot show.
 
 use super::text::p_phrase;
-use super::{fmt_num, fmt_p};
+use super::{fmt_num, fmt_p, table};
+use crate::bias::selection::SelectionModel;
 use crate::bias::{Begg, BiasResult, Egger, FailSafe, PetPeese, TrimFill};
 use crate::model::Test;
 
@@ -50,9 +51,90 @@ pub fn bias_report(r: &BiasResult) -> String {
     if let Some(pp) = &r.pet_peese {
         out.push_str(&pet_peese_section(pp, &level));
     }
+    if let Some(m) = &r.selection {
+        out.push_str(&selection_section(m, &level));
+    }
     for warning in &r.warnings {
         out.push_str(&format!("\nNot available: {warning}\n"));
     }
+    out.push_str(&side_by_side(r, &level));
+    out
+}
+
+fn selection_section(m: &SelectionModel, level: &str) -> String {
+    let mut out = format!(
+        "\nThree-parameter selection model (3PSM; step at one-sided p = 0.025, alternative = {}; tau selection for details):\n",
+        m.settings.alternative.name()
+    );
+    out.push_str(&format!(
+        "  adjusted estimate: {} (SE = {}; {level}% CI: {}, {}), tau^2 = {}; weight of studies with p > 0.025: {} (SE = {})\n",
+        fmt_num(m.estimate.value, 4),
+        fmt_num(m.estimate.se, 4),
+        fmt_num(m.estimate.ci_lower, 4),
+        fmt_num(m.estimate.ci_upper, 4),
+        fmt_num(m.tau2, 4),
+        fmt_num(m.delta[1], 4),
+        fmt_num(m.delta_se[1], 4)
+    ));
+    out.push_str(&format!(
+        "  LRT for selection: {} (df = {}), p {}\n",
+        fmt_num(m.LRT, 4),
+        m.LRT_df,
+        p_phrase(m.LRT_p)
+    ));
+    out.push_str(if m.LRT_p < 0.05 {
+        "  The p-values are distributed as selective publication would make them; the adjusted estimate is what the model expects without that selection.\n"
+    } else {
+        "  There is no clear evidence of selection, but the test has little power with few studies.\n"
+    });
+    for warning in &m.warnings {
+        out.push_str(&format!("  Warning: {warning}\n"));
+    }
+    out
+}
+
+/// Every estimate side by side, and a reading that does not over-claim.
+fn side_by_side(r: &BiasResult, level: &str) -> String {
+    let rows: Vec<Vec<String>> = r
+        .adjusted
+        .iter()
+        .map(|a| {
+            vec![
+                a.method.to_owned(),
+                fmt_num(a.estimate, 4),
+                format!("[{}, {}]", fmt_num(a.ci_lower, 4), fmt_num(a.ci_upper, 4)),
+                if a.test.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} p {}", a.test, p_phrase(a.p))
+                },
+            ]
+        })
+        .collect();
+    let ci = format!("{level}% CI");
+    let mut out = format!(
+        "\nAll estimates side by side:\n\n{}",
+        table(&["", "estimate", &ci, "bias test"], &rows)
+    );
+    let (lo, hi) = r
+        .adjusted
+        .iter()
+        .map(|a| a.estimate)
+        .filter(|e| e.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| {
+            (lo.min(e), hi.max(e))
+        });
+    out.push_str(&format!(
+        "\nReading: the estimates range from {} to {}. Each method assumes a different mechanism:\n",
+        fmt_num(lo, 4),
+        fmt_num(hi, 4)
+    ));
+    for a in &r.adjusted {
+        out.push_str(&format!("  - {}: {}.\n", a.method, a.assumes));
+    }
+    out.push_str(
+        "No method can tell bias from genuine differences between small and large studies, and none is reliable with few studies. When they agree, the result is robust to the kinds of bias they model; when they disagree, that disagreement is itself the finding: report the range, not the most convenient number.\n",
+    );
     out
 }
 

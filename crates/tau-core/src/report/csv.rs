@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::bias::BiasResult;
+use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
 use crate::pool::PoolResult;
 use crate::regression::RegressionResult;
@@ -86,6 +87,12 @@ impl CsvView for PoolReport<'_> {
     }
 }
 
+impl<M: ?Sized> CsvView for super::RobustReport<'_, M> {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::robust::csv(self.robust))
+    }
+}
+
 impl CsvView for SubgroupResult {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::subgroup::csv(self))
@@ -101,6 +108,12 @@ impl CsvView for RegressionResult {
 impl CsvView for BiasResult {
     fn write_csv(&self, _out: &mut dyn Write) -> std::io::Result<()> {
         Err(no_table("a bias analysis"))
+    }
+}
+
+impl CsvView for SelectionModel {
+    fn write_csv(&self, _out: &mut dyn Write) -> std::io::Result<()> {
+        Err(no_table("a selection model"))
     }
 }
 

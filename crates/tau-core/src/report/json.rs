@@ -30,6 +30,13 @@ impl Serialize for PoolReport<'_> {
     }
 }
 
+impl<M: Serialize + ?Sized> Serialize for super::RobustReport<'_, M> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let model = serde_json::to_value(self.model).map_err(serde::ser::Error::custom)?;
+        super::robust::json(model, self.robust).serialize(serializer)
+    }
+}
+
 /// Writes any result as pretty JSON with a trailing newline, streaming it to `out`.
 ///
 /// The serializer writes a token at a time; a local buffer of a concrete

@@ -12,6 +12,8 @@ pub mod fixed;
 pub mod format;
 pub mod json;
 pub mod regression;
+pub mod robust;
+pub mod selection;
 pub mod sensitivity;
 pub mod simulate;
 pub mod subgroup;
@@ -23,6 +25,19 @@ pub use table::{Cells, aligned_table, table};
 
 use crate::data::dataset::Dataset;
 use crate::pool::PoolResult;
+
+/// A model's report followed by its robust inference ([`robust`]): text is
+/// the model's then the robust block, JSON the model's with the robust values
+/// in place ([`robust::json`]), CSV the robust coefficient table.
+#[derive(Debug, Clone, Copy)]
+pub struct RobustReport<'a, M: ?Sized> {
+    /// The model's own report.
+    pub model: &'a M,
+    /// Its robust inference.
+    pub robust: &'a crate::robust::RobustResult,
+    /// What the omnibus test covers ("moderators", "subgroup differences").
+    pub tested: &'a str,
+}
 
 /// A pooled result with the data set it pooled: its report lists the studies.
 #[derive(Debug, Clone, Copy)]

@@ -4,6 +4,7 @@
 use super::table::layout;
 use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
 use crate::bias::BiasResult;
+use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
@@ -29,6 +30,16 @@ impl TextView for PoolReport<'_> {
     }
 }
 
+impl<M: TextView + ?Sized> TextView for crate::report::RobustReport<'_, M> {
+    fn text(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.model.text(),
+            super::robust::text(self.robust, self.tested)
+        )
+    }
+}
+
 impl TextView for SubgroupResult {
     fn text(&self) -> String {
         super::subgroup::text(self)
@@ -44,6 +55,12 @@ impl TextView for RegressionResult {
 impl TextView for BiasResult {
     fn text(&self) -> String {
         super::bias::bias_report(self)
+    }
+}
+
+impl TextView for SelectionModel {
+    fn text(&self) -> String {
+        super::selection::selection_report(self)
     }
 }
 

@@ -23,6 +23,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::Serialize;
 
+/// The most studies in one simulated meta-analysis: 10⁶. Each worker thread
+/// holds one replicate and its fit, about 100 bytes a study (100 MB here).
+pub const MAX_STUDIES: usize = 1_000_000;
+
 /// The true parameters and study sizes of the simulated meta-analyses.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Scenario {
@@ -51,6 +55,11 @@ pub enum ScenarioError {
     /// Fewer than two studies.
     #[error("k must be at least 2 to estimate tau^2 (got {0})")]
     TooFewStudies(usize),
+    /// More studies than one replicate may hold.
+    #[error(
+        "k = {0} studies per meta-analysis is more than tau simulates (at most {MAX_STUDIES}, about 100 MB per thread); use a smaller --k"
+    )]
+    TooManyStudies(usize),
     /// The sample-size range is empty or too small.
     #[error(
         "the per-arm sample sizes must satisfy 2 <= n-min <= n-max (got n-min = {n_min}, n-max = {n_max})"
@@ -91,6 +100,9 @@ impl Scenario {
         }
         if self.k < 2 {
             return Err(ScenarioError::TooFewStudies(self.k));
+        }
+        if self.k > MAX_STUDIES {
+            return Err(ScenarioError::TooManyStudies(self.k));
         }
         if self.n_min < 2 || self.n_min > self.n_max {
             return Err(ScenarioError::BadSizes {

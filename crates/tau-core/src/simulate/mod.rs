@@ -152,7 +152,7 @@ pub fn simulate_with_progress(
             .into_par_iter()
             .map(|block| {
                 let start = block * BLOCK;
-                let end = settings.reps.min(start + BLOCK);
+                let end = settings.reps.min(start.saturating_add(BLOCK));
                 let tallies = run_block(settings, &cells, &x, start..end);
                 progress(end - start);
                 tallies

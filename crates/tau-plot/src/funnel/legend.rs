@@ -13,6 +13,8 @@ pub(super) enum Swatch {
     Point,
     OpenPoint,
     Dashed,
+    Dotted,
+    Solid,
 }
 
 pub(super) fn legend(spec: &FunnelSpec) -> Vec<(String, Swatch)> {
@@ -23,11 +25,17 @@ pub(super) fn legend(spec: &FunnelSpec) -> Vec<(String, Swatch)> {
             entries.push((text.to_owned(), Swatch::Shade(shade)));
         }
     }
-    if spec.contours || !spec.filled.is_empty() {
+    let adjusted = spec.adjusted.is_some();
+    if spec.contours || !spec.filled.is_empty() || adjusted {
         entries.push(("Studies".to_owned(), Swatch::Point));
     }
     if spec.contours {
         entries.push(("Pooled estimate".to_owned(), Swatch::Dashed));
+    } else if adjusted {
+        entries.push(("Pooled estimate".to_owned(), Swatch::Solid));
+    }
+    if let Some((text, _)) = &spec.adjusted {
+        entries.push((text.clone(), Swatch::Dotted));
     }
     if !spec.filled.is_empty() {
         entries.push(("Filled studies".to_owned(), Swatch::OpenPoint));
@@ -67,6 +75,23 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             Swatch::OpenPoint => area
                 .draw(&Circle::new((cx, cy), radius, INK.stroke_width(1)))
                 .map_err(render_error)?,
+            Swatch::Solid => area
+                .draw(&PathElement::new(
+                    vec![(x, cy), (x + box_size, cy)],
+                    INK.stroke_width(1),
+                ))
+                .map_err(render_error)?,
+            Swatch::Dotted => {
+                let mut from = x;
+                while from < x + box_size {
+                    area.draw(&PathElement::new(
+                        vec![(from, cy), ((from + 2).min(x + box_size), cy)],
+                        INK.stroke_width(2),
+                    ))
+                    .map_err(render_error)?;
+                    from += 5;
+                }
+            }
             Swatch::Dashed => {
                 let third = box_size / 3;
                 for (from, to) in [(x, x + third), (x + 2 * third, x + box_size)] {

@@ -45,6 +45,9 @@ pub struct FunnelSpec {
     pub filled: Vec<(f64, f64)>,
     /// Centre of the pseudo-confidence limits (the pooled estimate).
     pub estimate: f64,
+    /// A bias-adjusted estimate drawn beside the pooled one as a dotted line
+    /// (e.g. the selection model's), with its legend text.
+    pub adjusted: Option<(String, f64)>,
     /// Level of the pseudo-confidence limits, percent.
     pub level: f64,
     /// Centre of the significance contours (the null).
@@ -74,6 +77,7 @@ impl FunnelSpec {
             points: data.studies.iter().map(|s| (s.yi, s.vi.sqrt())).collect(),
             filled: Vec::new(),
             estimate: result.estimate.value,
+            adjusted: None,
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),
             contours: false,
@@ -114,9 +118,13 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
         )
     };
     let (mut lo, mut hi) = (centre - z_outer * max_se, centre + z_outer * max_se);
-    for (y, _) in &all {
-        lo = lo.min(*y);
-        hi = hi.max(*y);
+    for y in all
+        .iter()
+        .map(|p| p.0)
+        .chain(spec.adjusted.as_ref().map(|a| a.1))
+    {
+        lo = lo.min(y);
+        hi = hi.max(y);
     }
     let pad = 0.1 * (hi - lo);
     let mut x_axis = Axis::within(spec.scale, lo - pad, hi + pad);
@@ -241,6 +249,10 @@ pub fn funnel_svg(spec: &FunnelSpec) -> Result<String, PlotError> {
             chart
                 .draw_series(std::iter::once(estimate))
                 .map_err(render_error)?;
+        }
+        if let Some((_, adjusted)) = &spec.adjusted {
+            let line = DashedLineSeries::new(vertical(*adjusted), 2, 3, INK.stroke_width(2));
+            chart.draw_series(line).map_err(render_error)?;
         }
         let radius = (0.26 * f).round().max(2.0) as i32;
         chart

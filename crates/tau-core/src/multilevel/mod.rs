@@ -1,0 +1,404 @@
+//! Multilevel meta-analysis: metafor's `rma.mv` with nested random effects,
+//! for effect sizes that depend on each other within studies.
+//!
+//! The model is y = Xβ + Σₗ uₗ + e with uₗ ~ N(0, σ²ₗ) for each nested level
+//! of `random = A/B/C` (B nested in A, C in B) and e ~ N(0, V). V is diagonal
+//! (the vᵢ), or with `rho` block-diagonal by the outermost cluster with
+//! Cov(eᵢ, eⱼ) = ρ√(vᵢvⱼ), as metafor's `vcalc(vi, cluster = A, obs = row,
+//! rho = ρ)`. With `random = study/es_id` and one es_id per record this is the
+//! three-level model (Van den Noortgate et al. 2013; Assink & Wibbelink 2016).
+//!
+//! * [`structure`]: the nesting, the outermost clusters as blocks;
+//! * [`likelihood`]: REML/ML log-likelihood with gradient and Hessian,
+//!   cluster by cluster (no k×k matrix);
+//! * [`optimise`]: Newton/Fisher scoring on σ² ≥ 0;
+//! * [`fit`](mod@fit): coefficients, QM, QE, fit statistics;
+//! * [`profile`], [`lrt`], [`i2`]: profile-likelihood CIs of each σ², the
+//!   likelihood-ratio test of each level, I² per level;
+//! * [`result`]: the result, whose field names are the JSON contract.
+
+pub mod fit;
+pub mod i2;
+pub mod likelihood;
+pub mod lrt;
+pub mod optimise;
+pub mod profile;
+pub mod result;
+pub mod structure;
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+
+use crate::data::dataset::Dataset;
+use crate::data::moderator::moderator_names;
+use crate::error_kind::ErrorKind;
+use crate::input::Moderator;
+use crate::model::Method;
+use crate::model::wls::log_det_spd;
+use crate::regression::design::{self, DesignError, DesignSpec};
+use crate::warning::Warning;
+use likelihood::Problem;
+pub use result::{MultilevelResult, MultilevelSettings};
+use structure::{LevelIssue, MAX_LEVELS, Structure};
+
+/// How the coefficients are tested (metafor's `test` of `rma.mv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Test {
+    /// Wald-type z tests (the default).
+    Z,
+    /// t tests with k − p degrees of freedom (`test = "t"`).
+    T,
+}
+
+impl Test {
+    /// Parses `z` or `t` (case-insensitive).
+    pub fn parse(name: &str) -> Option<Test> {
+        match name.to_ascii_lowercase().as_str() {
+            "z" => Some(Test::Z),
+            "t" => Some(Test::T),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that decides a multilevel model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultilevelOptions {
+    /// The grouping variables, outermost first (`--random study/es_id`).
+    pub random: Vec<String>,
+    /// Correlation of the sampling errors within an outermost cluster.
+    pub rho: Option<f64>,
+    /// REML or ML.
+    pub method: Method,
+    /// z or t.
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    /// Iteration limit of the optimiser.
+    pub max_iter: usize,
+    /// Moderators; `None` for the intercept-only model.
+    pub design: Option<DesignSpec>,
+    /// Whether to compute the profile-likelihood CIs of the σ².
+    pub profile: bool,
+    /// Whether to test each level by a likelihood-ratio test.
+    pub level_tests: bool,
+}
+
+impl Default for MultilevelOptions {
+    fn default() -> Self {
+        MultilevelOptions {
+            random: Vec::new(),
+            rho: None,
+            method: Method::REML,
+            test: Test::Z,
+            level: 95.0,
+            max_iter: 100,
+            design: None,
+            profile: true,
+            level_tests: true,
+        }
+    }
+}
+
+/// Why a multilevel model could not be fitted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MultilevelError {
+    /// No grouping variable.
+    #[error("no grouping variables: name the levels outermost first, e.g. --random study/es_id")]
+    NoLevels,
+    /// A grouping variable named twice.
+    #[error("grouping variable '{0}' is named twice in the random effects; name each level once")]
+    RepeatedLevel(String),
+    /// Too many levels.
+    #[error("{0} nested levels are more than the {MAX_LEVELS} tau fits; drop levels from --random")]
+    TooManyLevels(usize),
+    /// An estimator other than REML or ML.
+    #[error(
+        "the {0} estimator cannot be used for a multilevel model: its variance components are estimated by REML or ML (--method REML or --method ML)"
+    )]
+    Method(&'static str),
+    /// ρ outside [0, 1).
+    #[error(
+        "rho must lie in [0, 1) (got {0}): it is the correlation between the sampling errors of effect sizes in the same cluster, e.g. --rho 0.6"
+    )]
+    BadRho(f64),
+    /// The level is outside (0, 100).
+    #[error("the confidence level must lie strictly between 0 and 100, e.g. 95 (got {0})")]
+    BadLevel(f64),
+    /// A grouping variable that no record has.
+    #[error("no study has a grouping variable named '{name}'; {}", grouping_phrase(.available))]
+    UnknownGrouping {
+        /// The name asked for.
+        name: String,
+        /// The moderators there are.
+        available: Vec<String>,
+    },
+    /// Every record lacks a grouping value.
+    #[error(
+        "no study has a value for every grouping variable ({}): add them to each record under \"moderators\"",
+        .0.join(", ")
+    )]
+    NoCompleteStudies(Vec<String>),
+    /// The model matrix could not be built.
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    /// Too few effect sizes.
+    #[error(
+        "{k} effect size{} for {p} coefficient{}: at least {} are needed to fit a multilevel model; add studies or drop moderators",
+        if *k == 1 { "" } else { "s" }, if *p == 1 { "" } else { "s" }, p + 1
+    )]
+    TooFew {
+        /// Effect sizes.
+        k: usize,
+        /// Coefficients.
+        p: usize,
+    },
+    /// A sampling variance that is not positive and finite.
+    #[error("study '{study}': the sampling variance must be positive and finite (got {value})")]
+    BadVariance {
+        /// The study label.
+        study: String,
+        /// The value.
+        value: f64,
+    },
+    /// A block of V (or of the marginal covariance) is not positive definite.
+    #[error(
+        "the covariance matrix of the effect sizes in cluster '{cluster}' is not positive definite: check their sampling variances (and --rho)"
+    )]
+    NotPositiveDefinite {
+        /// The outermost cluster's label.
+        cluster: String,
+    },
+    /// X'WX is singular.
+    #[error("the model matrix X'WX is singular: a moderator is constant or collinear with others")]
+    Singular,
+    /// The optimiser did not converge.
+    #[error(
+        "the estimation of the variance components did not converge within {iterations} iterations (largest gradient {gradient:.3e}, last change in a sigma^2 {change:.3e}); raise the limit with --max-iter, or drop a level with few units from --random"
+    )]
+    NotConverged {
+        /// Iterations used.
+        iterations: usize,
+        /// Largest absolute gradient.
+        gradient: f64,
+        /// Last change in a σ².
+        change: f64,
+    },
+}
+
+impl crate::Kinded for MultilevelError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            MultilevelError::Design(e) => crate::Kinded::kind(e),
+            MultilevelError::Singular | MultilevelError::NotConverged { .. } => ErrorKind::Analysis,
+            _ => ErrorKind::Input,
+        }
+    }
+}
+
+fn grouping_phrase(available: &[String]) -> String {
+    if available.is_empty() {
+        "the file has no moderators: add the grouping variables (e.g. study, es_id) to each record under \"moderators\"".into()
+    } else {
+        format!(
+            "the moderators in the file are: {} (names are case-sensitive)",
+            available.join(", ")
+        )
+    }
+}
+
+/// A grouping value as a label: numbers and text alike.
+fn label(value: &Moderator) -> Option<String> {
+    match value {
+        Moderator::Number(x) => Some(x.to_string()),
+        Moderator::Text(s) => Some(s.to_string()),
+        Moderator::Bool(b) => Some(b.to_string()),
+        Moderator::Missing => None,
+    }
+}
+
+/// Fits the multilevel model of `options` to `dataset`.
+pub fn fit(
+    dataset: &Dataset,
+    options: &MultilevelOptions,
+) -> Result<MultilevelResult, MultilevelError> {
+    check_options(options)?;
+    let names = &options.random;
+    for name in names {
+        if !dataset.studies.iter().any(|s| {
+            s.moderators
+                .get(name)
+                .is_some_and(|m| !matches!(m, Moderator::Missing))
+        }) {
+            if dataset
+                .studies
+                .iter()
+                .any(|s| s.moderators.contains_key(name))
+            {
+                return Err(MultilevelError::NoCompleteStudies(names.clone()));
+            }
+            return Err(MultilevelError::UnknownGrouping {
+                name: name.clone(),
+                available: moderator_names(dataset),
+            });
+        }
+    }
+    // Records without a grouping value are left out.
+    let mut warnings = Vec::new();
+    let mut groups: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+    let mut missing: Vec<String> = Vec::new();
+    let mut keep = Vec::with_capacity(dataset.studies.len());
+    for study in &dataset.studies {
+        let values: Option<Vec<String>> = names
+            .iter()
+            .map(|n| study.moderators.get(n).and_then(label))
+            .collect();
+        match values {
+            Some(values) => {
+                keep.push(true);
+                for (g, v) in groups.iter_mut().zip(values) {
+                    g.push(v);
+                }
+            }
+            None => {
+                keep.push(false);
+                missing.push(study.label().to_owned());
+            }
+        }
+    }
+    if groups[0].is_empty() {
+        return Err(MultilevelError::NoCompleteStudies(names.clone()));
+    }
+    let kept;
+    let data = if missing.is_empty() {
+        dataset
+    } else {
+        warnings.push(Warning::NoGrouping {
+            variables: names.clone(),
+            studies: missing.clone(),
+        });
+        let mut flags = keep.iter();
+        let mut copy = dataset.clone();
+        copy.studies.retain(|_| *flags.next().unwrap_or(&false));
+        kept = copy;
+        &kept
+    };
+    // The model matrix; records missing a moderator are left out too.
+    let (x, coefficient_names, rows, tested, dropped) = match &options.design {
+        Some(spec) => {
+            let d = design::build(data, spec)?;
+            let tested = d.tested();
+            let dropped: Vec<String> = d.dropped.iter().map(|s| s.study.clone()).collect();
+            if !d.dropped.is_empty() {
+                warnings.push(Warning::MissingModerators {
+                    studies: d
+                        .dropped
+                        .iter()
+                        .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
+                        .collect(),
+                });
+            }
+            (d.x, d.names, d.rows, tested, dropped)
+        }
+        None => {
+            let k = data.studies.len();
+            (
+                DMatrix::from_element(k, 1, 1.0),
+                vec![crate::regression::INTERCEPT.to_owned()],
+                (0..k).collect(),
+                Vec::new(),
+                Vec::new(),
+            )
+        }
+    };
+    let (k, p) = x.shape();
+    if k <= p {
+        return Err(MultilevelError::TooFew { k, p });
+    }
+    for &i in &rows {
+        let study = &data.studies[i];
+        if !(study.vi.is_finite() && study.vi > 0.0) {
+            return Err(MultilevelError::BadVariance {
+                study: study.label().to_owned(),
+                value: study.vi,
+            });
+        }
+    }
+    let labels: Vec<Vec<&str>> = groups
+        .iter()
+        .map(|g| rows.iter().map(|&i| g[i].as_str()).collect())
+        .collect();
+    let structure = Structure::new(names, &labels);
+    for LevelIssue { level } in structure.issues() {
+        warnings.push(Warning::LevelNotIdentifiable {
+            inner: names[level].clone(),
+            outer: names[level - 1].clone(),
+            level: structure.names[level].clone(),
+        });
+    }
+    let vi: Vec<f64> = rows.iter().map(|&i| data.studies[i].vi).collect();
+    let problem = Problem {
+        structure: &structure,
+        y: structure
+            .order
+            .iter()
+            .map(|&r| data.studies[rows[r]].yi)
+            .collect(),
+        v: structure.order.iter().map(|&r| vi[r]).collect(),
+        x: structure
+            .order
+            .iter()
+            .flat_map(|&r| (0..p).map(move |c| (r, c)))
+            .map(|(r, c)| x[(r, c)])
+            .collect(),
+        p,
+        rho: options.rho.unwrap_or(0.0),
+        reml: options.method == Method::REML,
+        log_det_xtx: log_det_spd(&(x.transpose() * &x)).map_err(|_| MultilevelError::Singular)?,
+    };
+    result::assemble(
+        data,
+        options,
+        &problem,
+        &result::Model {
+            x: &x,
+            vi: &vi,
+            coefficient_names,
+            tested,
+            dropped,
+        },
+        warnings,
+    )
+}
+
+fn check_options(options: &MultilevelOptions) -> Result<(), MultilevelError> {
+    let names = &options.random;
+    if names.is_empty() {
+        return Err(MultilevelError::NoLevels);
+    }
+    if names.len() > MAX_LEVELS {
+        return Err(MultilevelError::TooManyLevels(names.len()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(MultilevelError::RepeatedLevel(name.clone()));
+        }
+    }
+    if !matches!(options.method, Method::REML | Method::ML) {
+        return Err(MultilevelError::Method(options.method.name()));
+    }
+    if let Some(rho) = options.rho
+        && !(0.0..1.0).contains(&rho)
+    {
+        return Err(MultilevelError::BadRho(rho));
+    }
+    if !(options.level > 0.0 && options.level < 100.0) {
+        return Err(MultilevelError::BadLevel(options.level));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,301 @@
+//! The result of a multilevel model. Field names are the JSON contract.
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+
+use crate::estimate::Estimate;
+
+use super::fit::{self as model, FitStatistics, Fitted};
+use super::i2::{i2, typical_variance};
+use super::likelihood::Problem;
+use super::lrt::{LevelTest, level_tests};
+use super::optimise::Convergence;
+use super::profile::profile_ci;
+use super::{MultilevelError, MultilevelOptions, Test};
+use crate::data::dataset::Dataset;
+use crate::effect_size::measure::Measure;
+use crate::model::Method;
+use crate::model::distribution::chisq_sf;
+use crate::regression::Coefficient;
+use crate::settings::VERSION;
+use crate::warning::Warning;
+
+/// How a multilevel model was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultilevelSettings {
+    /// REML or ML.
+    pub method: Method,
+    /// z or t.
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    /// Effect-size measure.
+    pub measure: Measure,
+    /// The grouping variables, outermost first.
+    pub random: Vec<String>,
+    /// Correlation of the sampling errors within an outermost cluster (`null`: V diagonal).
+    pub rho: Option<f64>,
+    /// How the variance components were reached.
+    pub convergence: Convergence,
+    /// Iteration limit.
+    pub max_iter: usize,
+    /// tau's version.
+    pub version: &'static str,
+}
+
+/// A fitted multilevel model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultilevelResult {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Number of effect sizes in the model.
+    pub k: usize,
+    /// The pooled estimate (intercept-only models).
+    #[serde(flatten)]
+    pub summary: Option<Estimate>,
+    /// The coefficients (models with moderators).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coefficients: Option<Vec<Coefficient>>,
+    /// Degrees of freedom of the t tests (`test = t`).
+    pub df: Option<f64>,
+    /// Omnibus test of the moderators: χ² under z, F under t.
+    #[serde(rename = "QM", skip_serializing_if = "Option::is_none")]
+    pub qm: Option<f64>,
+    /// Its (numerator) degrees of freedom.
+    #[serde(rename = "QM_df", skip_serializing_if = "Option::is_none")]
+    pub qm_df: Option<usize>,
+    /// Denominator degrees of freedom of the F test.
+    #[serde(rename = "QM_df2", skip_serializing_if = "Option::is_none")]
+    pub qm_df2: Option<f64>,
+    /// Its p-value.
+    #[serde(rename = "QM_p", skip_serializing_if = "Option::is_none")]
+    pub qm_p: Option<f64>,
+    /// The variance components, outermost level first.
+    pub sigma2: Vec<f64>,
+    /// Whether each σ² lies on the boundary (0).
+    pub sigma2_at_zero: Vec<bool>,
+    /// The levels, as metafor names them ("study", "study/es_id").
+    pub sigma2_names: Vec<String>,
+    /// The number of units at each level.
+    pub sigma2_levels: Vec<usize>,
+    /// Profile-likelihood CIs of each σ² (an upper limit beyond the
+    /// search range is `null`).
+    pub sigma2_ci: Option<Vec<[Option<f64>; 2]>>,
+    /// The log-likelihood (restricted under REML).
+    #[serde(rename = "logLik")]
+    pub log_lik: f64,
+    /// Deviance.
+    pub deviance: f64,
+    /// AIC.
+    #[serde(rename = "AIC")]
+    pub aic: f64,
+    /// BIC.
+    #[serde(rename = "BIC")]
+    pub bic: f64,
+    /// AICc.
+    #[serde(rename = "AICc")]
+    pub aicc: f64,
+    /// Test for residual heterogeneity.
+    #[serde(rename = "QE")]
+    pub qe: f64,
+    /// Its degrees of freedom, k − p.
+    #[serde(rename = "QE_df")]
+    pub qe_df: usize,
+    /// Its p-value.
+    #[serde(rename = "QE_p")]
+    pub qe_p: f64,
+    /// I² of each level, percent.
+    #[serde(rename = "I2_levels")]
+    pub i2_levels: Vec<f64>,
+    /// I² of all levels together, percent.
+    #[serde(rename = "I2_total")]
+    pub i2_total: f64,
+    /// Prediction interval with every variance component added (intercept-only models).
+    pub pi_lower: Option<f64>,
+    /// Upper prediction limit.
+    pub pi_upper: Option<f64>,
+    /// The likelihood-ratio test of each level.
+    pub level_tests: Option<Vec<LevelTest>>,
+    /// The search limit of each profile CI (an upper limit beyond it is `null`).
+    #[serde(skip)]
+    pub sigma2_ci_limit: Vec<f64>,
+    /// The coefficients' variance-covariance matrix, row by row.
+    pub vcov: Vec<Vec<f64>>,
+    /// Records left out for a missing moderator.
+    pub dropped: Vec<String>,
+    /// How it was computed.
+    pub settings: MultilevelSettings,
+    /// Things to know.
+    pub warnings: Vec<Warning>,
+}
+
+/// The model matrix and what goes with it.
+pub(super) struct Model<'a> {
+    /// k×p model matrix, rows in data-set order of the studies used.
+    pub x: &'a DMatrix<f64>,
+    /// Their sampling variances.
+    pub vi: &'a [f64],
+    /// Coefficient names.
+    pub coefficient_names: Vec<String>,
+    /// The coefficients QM tests (empty: no QM).
+    pub tested: Vec<usize>,
+    /// Records left out for a missing moderator.
+    pub dropped: Vec<String>,
+}
+
+pub(super) fn assemble(
+    dataset: &Dataset,
+    options: &MultilevelOptions,
+    problem: &Problem,
+    model: &Model,
+    mut warnings: Vec<Warning>,
+) -> Result<MultilevelResult, MultilevelError> {
+    let structure = problem.structure;
+    let labels = &structure.labels;
+    let (k, p) = (problem.k(), problem.p);
+    let levels = structure.levels();
+    // QE and the saturated likelihood: the fit under V alone.
+    let fixed_only = problem
+        .evaluate(&vec![0.0; levels], false)
+        .map_err(|e| model::eval_error(e, labels))?;
+    let qe = fixed_only.rss.max(0.0);
+    let fitted: Fitted = model::fit(problem, options.max_iter, labels)?;
+    let eval = &fitted.eval;
+    if !(eval.ll.is_finite() && eval.beta.iter().all(|b| b.is_finite())) {
+        return Err(MultilevelError::Singular);
+    }
+    let inference = model::inference(eval, options.test, options.level, k);
+    let omnibus = if model.tested.is_empty() {
+        None
+    } else {
+        Some(model::omnibus(eval, &model.tested, inference.df)?)
+    };
+    let parms = p + levels;
+    let FitStatistics {
+        log_lik,
+        deviance,
+        aic,
+        bic,
+        aicc,
+    } = model::fit_statistics(eval, problem.reml, k, p, parms, fixed_only.log_det_m);
+    let typical = typical_variance(model.x, model.vi).map_err(|_| MultilevelError::Singular)?;
+    let (i2_levels, i2_total) = i2(&fitted.sigma2, typical);
+    let intercept_only = model.tested.is_empty() && p == 1;
+    let (summary, coefficients, pi) = if intercept_only {
+        let half = inference.crit * (eval.vcov[(0, 0)] + fitted.sigma2.iter().sum::<f64>()).sqrt();
+        (
+            Some(Estimate {
+                value: eval.beta[0],
+                se: inference.se[0],
+                statistic: inference.statistic[0],
+                p: inference.p[0],
+                ci_lower: inference.ci_lower[0],
+                ci_upper: inference.ci_upper[0],
+            }),
+            None,
+            Some((eval.beta[0] - half, eval.beta[0] + half)),
+        )
+    } else {
+        let coefficients = model
+            .coefficient_names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| Coefficient {
+                name: name.clone(),
+                estimate: Estimate {
+                    value: eval.beta[j],
+                    se: inference.se[j],
+                    statistic: inference.statistic[j],
+                    p: inference.p[j],
+                    ci_lower: inference.ci_lower[j],
+                    ci_upper: inference.ci_upper[j],
+                },
+                p_permutation: None,
+            })
+            .collect();
+        (None, Some(coefficients), None)
+    };
+    let at_zero: Vec<String> = (0..levels)
+        .filter(|&l| fitted.sigma2[l] == 0.0)
+        .map(|l| structure.names[l].clone())
+        .collect();
+    if !at_zero.is_empty() {
+        warnings.push(Warning::Sigma2AtZero { levels: at_zero });
+    }
+    let mut sigma2_ci_limit = Vec::new();
+    let sigma2_ci = if options.profile {
+        let mut cis = Vec::with_capacity(levels);
+        for j in 0..levels {
+            let ci = profile_ci(problem, &fitted, j, options.level, options.max_iter, labels)?;
+            if ci.upper.is_none() {
+                warnings.push(Warning::Sigma2CiBeyondSearch {
+                    level: structure.names[j].clone(),
+                    limit: ci.limit,
+                });
+            }
+            sigma2_ci_limit.push(ci.limit);
+            cis.push([Some(ci.lower), ci.upper]);
+        }
+        Some(cis)
+    } else {
+        None
+    };
+    let level_tests = if options.level_tests {
+        Some(level_tests(
+            problem,
+            &fitted,
+            &structure.names,
+            options.max_iter,
+            labels,
+        )?)
+    } else {
+        None
+    };
+    Ok(MultilevelResult {
+        title: dataset.title.clone(),
+        k,
+        summary,
+        coefficients,
+        df: inference.df,
+        qm: omnibus.map(|o| o.0),
+        qm_df: omnibus.map(|o| o.1),
+        qm_df2: omnibus.and_then(|o| o.2),
+        qm_p: omnibus.map(|o| o.3),
+        sigma2_at_zero: fitted.sigma2.iter().map(|s| *s == 0.0).collect(),
+        sigma2: fitted.sigma2.clone(),
+        sigma2_names: structure.names.clone(),
+        sigma2_levels: structure.units.clone(),
+        sigma2_ci,
+        log_lik,
+        deviance,
+        aic,
+        bic,
+        aicc,
+        qe,
+        qe_df: k - p,
+        qe_p: chisq_sf(qe, (k - p) as f64),
+        i2_levels,
+        i2_total,
+        pi_lower: pi.map(|p| p.0),
+        pi_upper: pi.map(|p| p.1),
+        level_tests,
+        sigma2_ci_limit,
+        vcov: (0..p)
+            .map(|a| (0..p).map(|b| eval.vcov[(a, b)]).collect())
+            .collect(),
+        dropped: model.dropped.clone(),
+        settings: MultilevelSettings {
+            method: options.method,
+            test: options.test,
+            level: options.level,
+            measure: dataset.measure,
+            random: options.random.clone(),
+            rho: options.rho,
+            convergence: fitted.convergence,
+            max_iter: options.max_iter,
+            version: VERSION,
+        },
+        warnings,
+    })
+}

@@ -1,0 +1,159 @@
+//! `tau selection`: a selection model for publication bias (metafor `selmodel`).
+
+use clap::{Args, ValueEnum};
+
+use super::CliError;
+use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::output::{emit_report, warn};
+use super::plot_output::PlotOutputArgs;
+use tau_core::bias::selection::{
+    Alternative, SelectionModel, SelectionOptions, SelectionType, selection,
+};
+use tau_core::model::{Method, Test};
+use tau_core::regression::DesignSpec;
+use tau_core::report::Format;
+
+/// The weight functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TypeArg {
+    /// Step function with cut-points --steps (one cut-point at 0.025: the 3PSM).
+    Step,
+    /// Beta weight function (Citkowicz & Vevea 2017).
+    Beta,
+    /// Half-normal weight function.
+    Halfnorm,
+    /// Negative-exponential weight function.
+    Negexp,
+    /// Logistic weight function.
+    Logistic,
+    /// Power weight function.
+    Power,
+}
+
+/// The favoured direction of the one-sided p-values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlternativeArg {
+    /// Positive effects are favoured: p = 1 - Phi(yi/sei).
+    Greater,
+    /// Negative effects are favoured: p = Phi(yi/sei).
+    Less,
+    /// Not supported: explained when given.
+    #[value(name = "two-sided", alias = "two.sided", hide = true)]
+    TwoSided,
+}
+
+/// Flags of `tau selection`.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The weight function: how the chance of publication depends on a study's p-value.
+    #[arg(long = "type", value_enum, default_value = "step")]
+    kind: TypeArg,
+    /// Cut-points on the one-sided p-values, comma-separated, e.g. 0.025
+    /// (the 3PSM) or 0.025,0.5. Required for --type step; the other types take at most one.
+    #[arg(long, value_delimiter = ',', value_name = "P,P")]
+    steps: Vec<f64>,
+    /// Which direction of effect is favoured for publication.
+    #[arg(long, value_enum, default_value = "greater")]
+    alternative: AlternativeArg,
+    /// Moderators, comma-separated, carried into the selection model.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    mods: Vec<String>,
+    /// Draw the fitted weight function to this file (.svg, .png or .pdf).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// The library's direction, or the explanation why two-sided makes no sense.
+fn alternative(arg: AlternativeArg) -> Result<Alternative, CliError> {
+    match arg {
+        AlternativeArg::Greater => Ok(Alternative::Greater),
+        AlternativeArg::Less => Ok(Alternative::Less),
+        AlternativeArg::TwoSided => Err(CliError::Input(
+            "--alternative two-sided makes no sense for a selection model here: selection acts on one-sided p-values, because a significant result in the unexpected direction is not published as eagerly as one in the expected direction; choose --alternative greater (positive effects favoured) or less, and put a two-sided .05 cut-point at --steps 0.025".into(),
+        )),
+    }
+}
+
+/// Fits a selection model to `data` (with moderators `mods`, if any), as
+/// `tau selection` and `tau funnel --selection` do.
+pub fn fit(
+    data: &tau_core::Dataset,
+    mods: Option<&[String]>,
+    kind: SelectionType,
+    steps: &[f64],
+    alternative_arg: AlternativeArg,
+    fit: &tau_core::FitOptions,
+) -> Result<SelectionModel, CliError> {
+    let options = SelectionOptions {
+        kind,
+        steps: steps.to_vec(),
+        alternative: alternative(alternative_arg)?,
+        common_effect: fit.method == Method::EE,
+        level: fit.level,
+        control: fit.control,
+    };
+    let spec = mods.filter(|m| !m.is_empty()).map(|mods| DesignSpec {
+        moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references: Vec::new(),
+        intercept: true,
+    });
+    selection(data, spec.as_ref(), &options).map_err(CliError::from)
+}
+
+/// Runs `tau selection`.
+pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
+    if args.output.format == Format::Csv {
+        return Err(CliError::Input(
+            "tau selection has no per-study table: use --format text or --format json".into(),
+        ));
+    }
+    let plot = args
+        .plot
+        .as_ref()
+        .map(|output| {
+            let plot = PlotOutputArgs {
+                output: output.clone(),
+                dpi: 300.0,
+            };
+            plot.format().map(|_| plot)
+        })
+        .transpose()?;
+    if args.model.options().test == Test::Knha {
+        warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
+    }
+    let kind = match args.kind {
+        TypeArg::Step => SelectionType::Step,
+        TypeArg::Beta => SelectionType::Beta,
+        TypeArg::Halfnorm => SelectionType::Halfnorm,
+        TypeArg::Negexp => SelectionType::Negexp,
+        TypeArg::Logistic => SelectionType::Logistic,
+        TypeArg::Power => SelectionType::Power,
+    };
+    alternative(args.alternative)?;
+    let data = args.input.load()?;
+    let result = fit(
+        &data,
+        Some(&args.mods),
+        kind,
+        &args.steps,
+        args.alternative,
+        &args.model.options(),
+    )
+    .map_err(|e| e.with_file(&args.input.display_name()))?;
+    for warning in result.warnings.iter().filter(|w| !w.is_about_data()) {
+        warn(&format!("{}: {warning}", args.input.display_name()));
+    }
+    if let Some(plot) = plot {
+        let svg =
+            tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(&result))
+                .map_err(CliError::from)?;
+        plot.write(&svg)?;
+    }
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
+}
