@@ -186,7 +186,8 @@ fn mad(y: &[f64]) -> f64 {
 /// near 0 can be tiny (the most precise study dominates) and the iteration
 /// stops at once; and the ML and REML likelihoods can have two modes, of
 /// which scoring finds the nearer. So, unlike metafor, when the variances are
-/// at least [`EXTREME_VARIANCE_RATIO`] apart the result is checked against
+/// at least [`EXTREME_VARIANCE_RATIO`] apart, or scoring ends at τ² = 0, the
+/// result is checked against
 /// the DerSimonian-Laird and (ML, REML) Paule-Mandel estimates: when
 /// one is better by the estimator's own criterion ([`is_better`]), the scoring
 /// is run again from there, and its result kept when it is better still. On
@@ -206,7 +207,10 @@ fn fisher_scoring(
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
             (lo.min(*v), hi.max(*v))
         });
-    if max / min < EXTREME_VARIANCE_RATIO {
+    // A result on the boundary is checked on any data: there metafor's
+    // scoring can stop at τ² = 0 below an interior maximum (its profile()
+    // then warns that the likelihood is higher elsewhere).
+    if max / min < EXTREME_VARIANCE_RATIO && tau2 > 0.0 {
         return finish(method, problem, control, tau2, iterations, change, None);
     }
     // The DL estimate, and for ML and REML (whose likelihood can have two

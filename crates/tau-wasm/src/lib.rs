@@ -1,0 +1,353 @@
+//! # tau-wasm: tau in the browser
+//!
+//! A thin wasm-bindgen layer over `tau-core` and `tau-plot` for the teaching
+//! page in `web/`. Every function takes and returns JSON text, so the page
+//! sees the same field names as `tau pool --format json` and
+//! `tau simulate --format json`, and the numbers are the CLI's numbers: the
+//! same library code computes them, from the same study-record format.
+//!
+//! * [`read_file`]: a JSON or CSV study file to tau JSON records, with tau's
+//!   located messages (as the CLI prints them) for bad records;
+//! * [`analyse`]: pool a tau JSON document (and split it by a moderator),
+//!   with the forest and funnel plots as SVG;
+//! * [`simulate`]: `tau simulate`; [`tau2_draws`]: each estimator's τ̂² in
+//!   the first replicates of the same simulation, for a histogram.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tau_core::PoolResult;
+use tau_core::data::dataset::{self, Dataset, LoadError, StudyIssue};
+use tau_core::input;
+use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
+use tau_core::report::json::PoolJson;
+use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode};
+use tau_core::{Measure, simulate as sim};
+use tau_plot::{Fitted, ForestOptions};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// A bad record for the study table: which record and field, and tau's
+/// message without a position (the table shows where).
+#[derive(Debug, Serialize)]
+struct CellIssue {
+    index: usize,
+    field: Option<&'static str>,
+    message: String,
+}
+
+fn cell_issues(error: &LoadError) -> Vec<CellIssue> {
+    match error {
+        LoadError::Studies { issues, .. } => issues
+            .iter()
+            .map(|issue| CellIssue {
+                index: issue.index,
+                field: issue.field,
+                message: StudyIssue {
+                    position: None,
+                    ..issue.clone()
+                }
+                .to_string(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads a study file called `name` (CSV when the name ends in `.csv`,
+/// JSON otherwise). Returns `{"file": records or null, "error": message or
+/// null, "issues": [...]}`: `file` is the tau JSON document (an object with
+/// `studies`) whenever the text parses, so the page can show the records
+/// and mark the bad cells; `error` is the message `tau pool` prints for the
+/// same file.
+#[wasm_bindgen]
+pub fn read_file(text: &str, name: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let is_csv = name.to_ascii_lowercase().ends_with(".csv");
+    let parsed = if is_csv {
+        input::csv::parse_csv(text).map(|(file, _)| file)
+    } else {
+        input::json::parse_json(text)
+    };
+    let checked = if is_csv {
+        dataset::load_csv(text, None)
+    } else {
+        dataset::load_json(text, None)
+    };
+    let (error, issues) = match &checked {
+        Ok(_) => (None, Vec::new()),
+        Err(e) => (Some(e.in_file(name)), cell_issues(e)),
+    };
+    json!({
+        "file": parsed.ok().map(|file| to_value(&file)),
+        "error": error,
+        "issues": issues,
+    })
+    .to_string()
+}
+
+/// What the page's controls choose.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnalysisOptions {
+    /// Measure for raw data (overrides the file's), or none.
+    #[serde(default)]
+    measure: Option<String>,
+    method: String,
+    test: String,
+    level: f64,
+    /// Moderator for subgroups, or none.
+    #[serde(default)]
+    by: Option<String>,
+}
+
+fn fit_options(o: &AnalysisOptions) -> Result<FitOptions, String> {
+    let method =
+        Method::parse(&o.method).ok_or_else(|| format!("unknown estimator {:?}", o.method))?;
+    let test = Test::parse(&o.test).ok_or_else(|| format!("unknown test {:?}", o.test))?;
+    if !(o.level > 0.0 && o.level < 100.0) {
+        return Err(format!(
+            "the level is a percentage strictly between 0 and 100, e.g. 95 (got {})",
+            o.level
+        ));
+    }
+    Ok(FitOptions {
+        method,
+        test,
+        level: o.level,
+        control: Control::default(),
+    })
+}
+
+fn measure_option(name: Option<&str>) -> Result<Option<Measure>, String> {
+    match name.filter(|n| !n.is_empty()) {
+        None => Ok(None),
+        Some(n) => Measure::parse(n).map(Some).ok_or_else(|| {
+            format!(
+                "unknown measure {n:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN"
+            )
+        }),
+    }
+}
+
+fn failure(message: String, issues: Vec<CellIssue>) -> String {
+    json!({ "ok": false, "error": message, "issues": issues }).to_string()
+}
+
+fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Pools the tau JSON document `doc` (as `tau pool --format json`) with the
+/// options in `options` (`{"measure", "method", "test", "level", "by"}`),
+/// and draws its forest and funnel plots. Returns `{"ok": true, "pool",
+/// "subgroup", "forest_svg", "funnel_svg", "plot_error"}`, or `{"ok": false,
+/// "error", "issues"}`.
+#[wasm_bindgen]
+pub fn analyse(doc: &str, options: &str) -> String {
+    let options: AnalysisOptions = match serde_json::from_str(options) {
+        Ok(o) => o,
+        Err(e) => return failure(format!("bad analysis options: {e}"), Vec::new()),
+    };
+    let fit = match fit_options(&options) {
+        Ok(f) => f,
+        Err(e) => return failure(e, Vec::new()),
+    };
+    let measure = match measure_option(options.measure.as_deref()) {
+        Ok(m) => m,
+        Err(e) => return failure(e, Vec::new()),
+    };
+    let data = match dataset::load_json(doc, measure) {
+        Ok(d) => d,
+        Err(e) => {
+            // The table marks each bad cell: say what is wrong, not where in
+            // the page's internal JSON text.
+            let issues = cell_issues(&e);
+            let message = match issues.is_empty() {
+                true => e.to_string(),
+                false => issues
+                    .iter()
+                    .map(|i| i.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            };
+            return failure(message, issues);
+        }
+    };
+    let result = match tau_core::pool(&data, &fit) {
+        Ok(r) => r,
+        Err(e) => return failure(e.to_string(), Vec::new()),
+    };
+    let by = options.by.filter(|b| !b.is_empty());
+    let subgroup = by.as_ref().map(|by| split(&data, fit, by));
+    let groups = match &subgroup {
+        Some(Ok(s)) => Some(s),
+        _ => None,
+    };
+    let forest = forest_svg(&data, &result, fit, groups);
+    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&result, &data))
+        .map_err(|e| e.to_string());
+    let plot_error = match (&forest, &funnel) {
+        (Err(e), _) | (_, Err(e)) => Some(e.clone()),
+        _ => None,
+    };
+    json!({
+        "ok": true,
+        "pool": to_value(&PoolJson::new(&result, &data)),
+        "subgroup": groups.map(to_value),
+        "subgroup_error": subgroup.and_then(Result::err),
+        "forest_svg": forest.ok(),
+        "funnel_svg": funnel.ok(),
+        "plot_error": plot_error,
+    })
+    .to_string()
+}
+
+/// `tau subgroup --by BY` (separate τ² per level, levels sorted).
+fn split(data: &Dataset, fit: FitOptions, by: &str) -> Result<SubgroupResult, String> {
+    tau_core::subgroup(
+        data,
+        &SubgroupOptions {
+            fit,
+            by: by.to_owned(),
+            tau2: Tau2Mode::Separate,
+            levels: None,
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The forest plot as `tau forest` draws it (with `--by` when `groups` is
+/// given): the primary model only; split by a moderator, the studies
+/// without a value for it are left out of the plot and its pooled result.
+fn forest_svg(
+    data: &Dataset,
+    pooled: &PoolResult,
+    fit: FitOptions,
+    groups: Option<&SubgroupResult>,
+) -> Result<String, String> {
+    let options = ForestOptions::default();
+    let model = options.fits(&fit)[0].0;
+    let draw = |data: &Dataset, pooled: &PoolResult, groups: Option<&SubgroupResult>| {
+        let fitted = [Fitted {
+            model,
+            pooled,
+            subgroups: groups,
+        }];
+        tau_plot::forest(data, &fitted, &options)
+            .map(|plot| plot.svg)
+            .map_err(|e| e.to_string())
+    };
+    match groups {
+        Some(g) if !g.dropped.is_empty() => {
+            let mut kept: Vec<usize> = g.groups.iter().flat_map(|g| g.studies.clone()).collect();
+            kept.sort_unstable();
+            let data = Dataset {
+                studies: kept.iter().map(|&i| data.studies[i].clone()).collect(),
+                ..data.clone()
+            };
+            let pooled = tau_core::pool(&data, &fit).map_err(|e| e.to_string())?;
+            let groups = split(&data, fit, &g.settings.by)?;
+            draw(&data, &pooled, Some(&groups))
+        }
+        _ => draw(data, pooled, groups),
+    }
+}
+
+/// What the simulation lab chooses: the flags of `tau simulate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulationOptions {
+    k: usize,
+    tau2: f64,
+    mu: f64,
+    n_min: u32,
+    n_max: u32,
+    reps: u64,
+    methods: Vec<String>,
+    tests: Vec<String>,
+    level: f64,
+    seed: u64,
+}
+
+fn simulation_settings(options: &str) -> Result<sim::Settings, String> {
+    let o: SimulationOptions =
+        serde_json::from_str(options).map_err(|e| format!("bad simulation options: {e}"))?;
+    let methods = o
+        .methods
+        .iter()
+        .map(|m| Method::parse(m).ok_or_else(|| format!("unknown estimator {m:?}")))
+        .collect::<Result<_, _>>()?;
+    let tests = o
+        .tests
+        .iter()
+        .map(|t| Test::parse(t).ok_or_else(|| format!("unknown test {t:?}")))
+        .collect::<Result<_, _>>()?;
+    let settings = sim::Settings {
+        scenario: sim::Scenario {
+            mu: o.mu,
+            tau2: o.tau2,
+            k: o.k,
+            n_min: o.n_min,
+            n_max: o.n_max,
+        },
+        reps: o.reps,
+        methods,
+        tests,
+        level: o.level,
+        seed: o.seed,
+        control: Control::default(),
+    };
+    settings.validate().map_err(|e| e.to_string())?;
+    Ok(settings)
+}
+
+/// Runs `tau simulate` with `options` (`{"k", "tau2", "mu", "n_min",
+/// "n_max", "reps", "methods", "tests", "level", "seed"}`, as its flags).
+/// Returns `{"ok": true, "result"}` with the JSON of `tau simulate --format
+/// json`, or `{"ok": false, "error"}`.
+#[wasm_bindgen]
+pub fn simulate(options: &str) -> String {
+    let result = simulation_settings(options)
+        .and_then(|settings| sim::simulate(&settings).map_err(|e| e.to_string()));
+    match result {
+        Ok(r) => json!({ "ok": true, "result": to_value(&r) }).to_string(),
+        Err(e) => json!({ "ok": false, "error": e }).to_string(),
+    }
+}
+
+/// Each estimator's τ̂² in the first `draws` replicates of the simulation
+/// that [`simulate`] runs with the same `options` (the same data, replicate
+/// by replicate): `{"ok": true, "draws": {"REML": [...], ...}}`. A failed
+/// fit is `null`.
+#[wasm_bindgen]
+pub fn tau2_draws(options: &str, draws: u32) -> String {
+    let settings = match simulation_settings(options) {
+        Ok(s) => s,
+        Err(e) => return json!({ "ok": false, "error": e }).to_string(),
+    };
+    let x = intercept_design(settings.scenario.k);
+    let mut out = serde_json::Map::new();
+    let reps = u64::from(draws).min(settings.reps);
+    let replicates: Vec<_> = (0..reps)
+        .map(|index| settings.scenario.draw(settings.seed, index))
+        .collect();
+    for &method in &settings.methods {
+        let options = FitOptions {
+            method,
+            test: Test::Z,
+            level: settings.level,
+            control: settings.control,
+        };
+        let values: Vec<Option<f64>> = replicates
+            .iter()
+            .map(|r| fit(&r.yi, &r.vi, &x, &options).ok().map(|m| m.tau2))
+            .collect();
+        out.insert(method.name().to_owned(), to_value(&values));
+    }
+    json!({ "ok": true, "draws": out }).to_string()
+}
+
+#[cfg(test)]
+mod tests;

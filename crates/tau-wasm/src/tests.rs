@@ -1,0 +1,103 @@
+//! The bindings against the library they wrap: the same numbers, the same messages.
+
+use super::*;
+
+const PARENTING: &str = include_str!("../../../studies/parenting_ethnic_minorities.json");
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+/// Whether `text` holds `value`, written as the bindings write it. (Text, not
+/// parsed values: serde_json's default float parser may be 1 ulp off.)
+fn holds<T: Serialize>(text: &str, value: &T) -> bool {
+    text.contains(&to_value(value).to_string())
+}
+
+#[test]
+fn analyse_returns_the_pooled_json_of_the_library() {
+    let text = analyse(
+        PARENTING,
+        r#"{"method": "DL", "test": "knha", "level": 90, "by": "adaptation"}"#,
+    );
+    let out = parse(&text);
+    assert_eq!(out["ok"], true, "{out}");
+    let data = dataset::load_json(PARENTING, None).unwrap();
+    let options = FitOptions {
+        method: Method::DL,
+        test: Test::Knha,
+        level: 90.0,
+        control: Control::default(),
+    };
+    let expected = tau_core::pool(&data, &options).unwrap();
+    assert!(holds(&text, &PoolJson::new(&expected, &data)));
+    assert_eq!(out["subgroup"]["settings"]["by"], "adaptation");
+    assert!(out["forest_svg"].as_str().unwrap().starts_with("<svg"));
+    assert!(out["funnel_svg"].as_str().unwrap().contains("<svg"));
+}
+
+#[test]
+fn a_bad_record_is_reported_at_its_cell() {
+    let csv = "study,yi,vi\nA,0.1,0.02\nB,0.3,-1\n";
+    let out = parse(&read_file(csv, "broken.csv"));
+    let expected = dataset::load_csv(csv, None)
+        .unwrap_err()
+        .in_file("broken.csv");
+    assert_eq!(out["error"], expected.as_str());
+    assert!(expected.contains("line 3, column 3 (vi)"), "{expected}");
+    assert_eq!(out["issues"][0]["index"], 1);
+    assert_eq!(out["issues"][0]["field"], "vi");
+    assert_eq!(out["file"]["studies"][1]["vi"], -1.0);
+    // The document the page edits is tau JSON, and analyse reports the same cell.
+    let doc = out["file"].to_string();
+    let analysed = parse(&analyse(
+        &doc,
+        r#"{"method": "REML", "test": "z", "level": 95}"#,
+    ));
+    assert_eq!(analysed["ok"], false);
+    assert_eq!(analysed["issues"][0]["field"], "vi");
+}
+
+#[test]
+fn simulate_is_tau_simulate() {
+    let options = r#"{"k": 5, "tau2": 0.1, "mu": 0.2, "n_min": 20, "n_max": 50, "reps": 300,
+        "methods": ["REML", "DL"], "tests": ["z", "knha"], "level": 95, "seed": 7}"#;
+    let settings = simulation_settings(options).unwrap();
+    let expected = sim::simulate(&settings).unwrap();
+    assert!(holds(&simulate(options), &expected));
+    let draws = parse(&tau2_draws(options, 100));
+    assert_eq!(draws["draws"]["REML"].as_array().unwrap().len(), 100);
+}
+
+#[test]
+fn bad_options_are_errors_not_panics() {
+    let out = parse(&analyse(
+        PARENTING,
+        r#"{"method": "XX", "test": "z", "level": 95}"#,
+    ));
+    assert_eq!(out["error"], "unknown estimator \"XX\"");
+    let out = parse(&simulate(r#"{"k": 1}"#));
+    assert_eq!(out["ok"], false);
+}
+
+#[test]
+fn studies_without_the_moderator_are_left_out_of_the_split_forest() {
+    let doc = r#"{"studies": [
+        {"study": "A", "yi": 0.1, "vi": 0.02, "moderators": {"g": "x"}},
+        {"study": "B", "yi": 0.4, "vi": 0.03, "moderators": {"g": "x"}},
+        {"study": "C", "yi": 0.2, "vi": 0.02, "moderators": {"g": "y"}},
+        {"study": "D", "yi": 0.6, "vi": 0.04, "moderators": {"g": "y"}},
+        {"study": "E", "yi": 0.3, "vi": 0.05, "moderators": {"g": null}}]}"#;
+    let out = parse(&analyse(
+        doc,
+        r#"{"method": "DL", "test": "z", "level": 95, "by": "g"}"#,
+    ));
+    assert_eq!(out["ok"], true, "{out}");
+    assert_eq!(out["pool"]["k"], 5);
+    assert_eq!(out["subgroup"]["dropped"][0], "E");
+    let forest = out["forest_svg"].as_str().unwrap();
+    assert!(
+        forest.contains(">A<") && !forest.contains(">E<"),
+        "{forest}"
+    );
+}

@@ -1,0 +1,70 @@
+// Small SVG charts for the simulation lab: a histogram and a coverage chart,
+// each with its reference line. Okabe-Ito colours (safe with colour blindness).
+
+export const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9'];
+const W = 420, H = 220, L = 48, R = 12, T = 28, B = 36;
+
+function esc(text) {
+  return String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+function frame(title, body, xLabel) {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`
+    + `<rect width="${W}" height="${H}" fill="#fff"/>`
+    + `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`
+    + body
+    + `<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">${esc(xLabel)}</text></svg>`;
+}
+
+function ticks(lo, hi, n = 5) {
+  const step = 10 ** Math.floor(Math.log10((hi - lo) / n || 1));
+  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= n) || step * 10;
+  const out = [];
+  for (let v = Math.ceil(lo / nice) * nice; v <= hi + 1e-12; v += nice) out.push(+v.toFixed(10));
+  return out;
+}
+
+/** Overlaid histograms of each estimator's τ̂², with the true τ² as a dashed line. */
+export function histogram(series, truth) {
+  const all = Object.values(series).flat().filter((v) => v !== null);
+  const hi = Math.max(truth * 2, ...ticks(0, Math.max(...all, truth * 1.5, 1e-6)).slice(-1)) || 1;
+  const bins = 30, width = hi / bins;
+  const x = (v) => L + (v / hi) * (W - L - R);
+  const counts = Object.entries(series).map(([name, values]) => {
+    const c = new Array(bins).fill(0);
+    for (const v of values) if (v !== null) c[Math.min(bins - 1, Math.floor(v / width))] += 1;
+    return [name, c.map((n) => n / values.length)];
+  });
+  const top = Math.max(...counts.flatMap(([, c]) => c), 1e-9);
+  const y = (p) => H - B - (p / top) * (H - B - T);
+  let body = '';
+  counts.forEach(([name, c], s) => {
+    const path = c.map((p, i) => `${i ? 'L' : 'M'}${x(i * width).toFixed(1)},${y(p).toFixed(1)}H${x((i + 1) * width).toFixed(1)}`).join('');
+    body += `<path d="${path}" fill="none" stroke="${COLOURS[s]}" stroke-width="2" ${s % 2 ? 'stroke-dasharray="6 2"' : ''}/>`;
+    body += `<text x="${W - R - 60}" y="${T + 12 + 14 * s}" fill="${COLOURS[s]}">${esc(name)}</text>`;
+  });
+  body += `<line x1="${x(truth)}" x2="${x(truth)}" y1="${T}" y2="${H - B}" stroke="#000" stroke-dasharray="3 3"/>`
+    + `<text x="${x(truth) + 3}" y="${T + 10}">true τ² = ${truth}</text>`;
+  body += `<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#000"/>`;
+  for (const t of ticks(0, hi)) body += `<text x="${x(t)}" y="${H - B + 14}" text-anchor="middle">${t}</text>`;
+  return frame('Estimated τ² across the simulated meta-analyses', body, 'τ̂² (share of meta-analyses per bin)');
+}
+
+/** Bars of coverage (percent) with the nominal level as a dashed line. */
+export function coverage(title, bars, nominal) {
+  const lo = Math.min(50, ...bars.map((b) => b.value - 5)), hi = 100;
+  const y = (v) => H - B - ((v - lo) / (hi - lo)) * (H - B - T);
+  const slot = (W - L - R) / bars.length;
+  let body = '';
+  bars.forEach((b, i) => {
+    const x0 = L + i * slot + slot * 0.15;
+    body += `<rect x="${x0.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(H - B - y(b.value)).toFixed(1)}" fill="${COLOURS[b.colour]}"/>`
+      + `<text x="${(x0 + slot * 0.35).toFixed(1)}" y="${(y(b.value) - 3).toFixed(1)}" text-anchor="middle">${b.value.toFixed(1)}</text>`
+      + `<text x="${(x0 + slot * 0.35).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${esc(b.label)}</text>`;
+  });
+  body += `<line x1="${L}" x2="${W - R}" y1="${y(nominal)}" y2="${y(nominal)}" stroke="#000" stroke-dasharray="4 3"/>`
+    + `<text x="${L + 2}" y="${y(nominal) - 3}">nominal ${nominal}%</text>`;
+  for (const t of ticks(lo, hi, 4)) body += `<text x="${L - 4}" y="${y(t) + 4}" text-anchor="end">${t}</text>`;
+  body += `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#000"/>`;
+  return frame(title, body, 'coverage in percent');
+}

@@ -1,0 +1,63 @@
+// The tau command line and the metafor R code that reproduce the page's analysis.
+
+const METAFOR_ARGS = {
+  // escalc() arguments for each data form, by tau's record fields.
+  twoGroup: ['m1i = m1', 'sd1i = sd1', 'n1i = n1', 'm2i = m2', 'sd2i = sd2', 'n2i = n2'],
+  binary: ['ai = events1', 'n1i = n1', 'ci = events2', 'n2i = n2'],
+  correlation: ['ri = r', 'ni = n'],
+  proportion: ['xi = events', 'ni = n'],
+  tStatistic: ['ti = t', 'n1i = n1', 'n2i = n2'],
+};
+
+function dataForm(doc) {
+  const r = doc.studies.find((s) => s.yi === undefined) || doc.studies[0] || {};
+  if (r.yi !== undefined) return r.sei !== undefined && r.vi === undefined ? 'sei' : 'generic';
+  if (r.m1 !== undefined) return 'twoGroup';
+  if (r.events1 !== undefined) return 'binary';
+  if (r.r !== undefined) return 'correlation';
+  if (r.events !== undefined) return 'proportion';
+  if (r.t !== undefined) return 'tStatistic';
+  return 'estimate';
+}
+
+function quote(text) {
+  return /^[A-Za-z0-9_./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** `tau pool` (or `tau subgroup`) with the page's options. */
+export function tauCommand(fileName, options) {
+  const parts = ['tau', options.by ? 'subgroup' : 'pool', quote(fileName)];
+  if (options.by) parts.push('--by', quote(options.by));
+  if (options.measure) parts.push('--measure', options.measure);
+  if (options.method !== 'REML') parts.push('--method', options.method);
+  if (options.test !== 'z') parts.push('--test', options.test);
+  if (options.level !== 95) parts.push('--level', String(options.level));
+  return parts.join(' ');
+}
+
+/** The metafor calls that fit the same model to the same file. */
+export function metaforCode(fileName, doc, options, measure) {
+  const form = dataForm(doc);
+  const lines = [
+    'library(metafor)',
+    `file <- jsonlite::fromJSON(${JSON.stringify(fileName)})`,
+    'dat <- file$studies',
+    'if (!is.null(dat$moderators)) dat <- cbind(dat[setdiff(names(dat), "moderators")], dat$moderators)',
+  ];
+  if (METAFOR_ARGS[form]) {
+    lines.push(`dat <- escalc(measure = "${measure}", ${METAFOR_ARGS[form].join(', ')}, data = dat)`);
+  } else if (form === 'estimate') {
+    lines.push('# tau turns estimate and CI into yi and vi (log scale for OR and RR): do the same first');
+  }
+  const variance = form === 'sei' ? 'sei = sei' : 'vi';
+  const args = [`yi`, variance, 'data = d', `method = "${options.method}"`];
+  if (options.test !== 'z') args.push(`test = "${options.test}"`);
+  if (options.level !== 95) args.push(`level = ${options.level}`);
+  const call = `rma(${args.join(', ')})`;
+  if (options.by) {
+    lines.push(`lapply(split(dat, dat$${options.by}), function(d) ${call})`);
+  } else {
+    lines.push(`d <- dat`, `res <- ${call}`, 'summary(res)', 'predict(res)');
+  }
+  return lines.join('\n');
+}
