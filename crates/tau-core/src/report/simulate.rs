@@ -1,4 +1,4 @@
-//! Text and CSV views of a simulation study (JSON is [`super::json::to_json`]).
+//! Text and CSV views of a simulation study (JSON is its serde serialisation, [`super::json`]).
 
 use super::{fmt_num, table};
 use crate::simulate::{Cell, SimulationResult};
