@@ -263,7 +263,11 @@ let dragging = null;
 function markers(id) {
   const svg = $(id).querySelector('svg');
   if (!svg) return [];
-  const els = id === 'funnel' ? [...svg.querySelectorAll('circle')] : [...svg.querySelectorAll('rect.square')];
+  // The funnel draws one point per study first; its legend's swatch comes after.
+  const studies = state.result ? state.result.pool.studies.length : 0;
+  const els = id === 'funnel'
+    ? [...svg.querySelectorAll('circle')].slice(0, studies)
+    : [...svg.querySelectorAll('rect.square')];
   return els.map((el) => (el.tagName === 'circle'
     ? { el, x: +el.getAttribute('cx'), y: +el.getAttribute('cy') }
     : { el, x: +el.getAttribute('x') + +el.getAttribute('width') / 2 }));
