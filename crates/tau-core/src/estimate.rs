@@ -28,6 +28,19 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// The six numbers in JSON order, as full-precision CSV cells.
+    pub fn csv_cells(&self) -> [String; 6] {
+        [
+            self.value,
+            self.se,
+            self.statistic,
+            self.p,
+            self.ci_lower,
+            self.ci_upper,
+        ]
+        .map(|v| v.to_string())
+    }
+
     /// The Wald row of `value` with standard error `se`: statistic θ̂/SE, its
     /// two-sided p-value from the normal distribution (`df: None`) or from
     /// t(df), and the interval θ̂ ± `crit`·SE, with `crit` the matching

@@ -175,15 +175,8 @@ pub fn csv(r: &RegressionResult) -> Result<String, csv::Error> {
     }
     writer.write_record(&header)?;
     for c in &r.coefficients {
-        let mut row = vec![
-            c.name.clone(),
-            c.estimate.value.to_string(),
-            c.estimate.se.to_string(),
-            c.estimate.statistic.to_string(),
-            c.estimate.p.to_string(),
-            c.estimate.ci_lower.to_string(),
-            c.estimate.ci_upper.to_string(),
-        ];
+        let mut row = vec![c.name.clone()];
+        row.extend(c.estimate.csv_cells());
         if let Some(p) = c.p_permutation {
             row.push(p.to_string());
         }

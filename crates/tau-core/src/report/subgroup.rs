@@ -127,15 +127,16 @@ pub fn csv(r: &SubgroupResult) -> Result<String, csv::Error> {
     ])?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for g in &r.groups {
+        let [estimate, se, statistic, p, ci_lower, ci_upper] = g.estimate.csv_cells();
         writer.write_record([
             g.level.clone(),
             g.k.to_string(),
-            g.estimate.value.to_string(),
-            g.estimate.se.to_string(),
-            g.estimate.statistic.to_string(),
-            g.estimate.p.to_string(),
-            g.estimate.ci_lower.to_string(),
-            g.estimate.ci_upper.to_string(),
+            estimate,
+            se,
+            statistic,
+            p,
+            ci_lower,
+            ci_upper,
             opt(g.tau2),
             g.q.to_string(),
             g.q_df.to_string(),
