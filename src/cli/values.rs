@@ -3,6 +3,7 @@
 //! the library accepts, and `--help` shows them as possible values.
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use super::args::TestFlag;
 use tau_core::model::{Method, Test};
 use tau_core::report::Format;
 use tau_core::subgroup::Tau2Mode;
@@ -16,10 +17,17 @@ pub fn method() -> impl TypedValueParser<Value = Method> {
     PossibleValuesParser::new(names).try_map(|name| Method::parse(&name).ok_or(name))
 }
 
-/// `--test`: `z` or `knha`.
-pub fn test() -> impl TypedValueParser<Value = Test> {
-    PossibleValuesParser::new(Test::ALL.map(|t| PossibleValue::new(t.name())))
-        .try_map(|name| Test::parse(&name).ok_or(name))
+/// `--test`: `z` or `knha`, or `t` (multilevel models, `--random`).
+pub fn test() -> impl TypedValueParser<Value = TestFlag> {
+    let names = Test::ALL
+        .map(|t| PossibleValue::new(t.name()))
+        .into_iter()
+        .chain([PossibleValue::new("t")]);
+    PossibleValuesParser::new(names).try_map(|name| match Test::parse(&name) {
+        Some(test) => Ok(TestFlag::Uni(test)),
+        None if name.eq_ignore_ascii_case("t") => Ok(TestFlag::T),
+        None => Err(name),
+    })
 }
 
 /// `--format`: `text`, `json` or `csv`.

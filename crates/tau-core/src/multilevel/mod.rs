@@ -15,7 +15,9 @@
 //! * [`fit`](mod@fit): coefficients, QM, QE, fit statistics;
 //! * [`profile`], [`lrt`], [`i2`]: profile-likelihood CIs of each σ², the
 //!   likelihood-ratio test of each level, I² per level;
-//! * [`result`]: the result, whose field names are the JSON contract.
+//! * [`result`]: the result, whose field names are the JSON contract;
+//! * [`subgroup`](mod@subgroup): subgroups as a factor with common variance
+//!   components, and the test of their differences.
 
 pub mod fit;
 pub mod i2;
@@ -25,6 +27,7 @@ pub mod optimise;
 pub mod profile;
 pub mod result;
 pub mod structure;
+pub mod subgroup;
 
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -39,6 +42,7 @@ use crate::regression::design::{self, DesignError, DesignSpec};
 use crate::warning::Warning;
 use likelihood::Problem;
 pub use result::{MultilevelResult, MultilevelSettings};
+pub use subgroup::{MultilevelGroup, MultilevelSubgroups, fit_subgroups};
 use structure::{LevelIssue, MAX_LEVELS, Structure};
 
 /// How the coefficients are tested (metafor's `test` of `rma.mv`).
@@ -185,6 +189,24 @@ pub enum MultilevelError {
         gradient: f64,
         /// Last change in a σ².
         change: f64,
+    },
+    /// The subgroup moderator cannot make subgroups.
+    #[error("subgroups by '{by}': {problem}")]
+    Subgroup {
+        /// The moderator.
+        by: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `--levels` names a level the moderator does not have, names one twice, or leaves one out.
+    #[error("--levels for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
+    Levels {
+        /// The moderator.
+        by: String,
+        /// What is wrong with the list.
+        problem: String,
+        /// The levels there are.
+        available: Vec<String>,
     },
 }
 
