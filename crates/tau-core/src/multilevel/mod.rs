@@ -198,16 +198,10 @@ pub enum MultilevelError {
         /// What is wrong.
         problem: String,
     },
-    /// `--levels` names a level the moderator does not have, names one twice, or leaves one out.
-    #[error("--levels for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
-    Levels {
-        /// The moderator.
-        by: String,
-        /// What is wrong with the list.
-        problem: String,
-        /// The levels there are.
-        available: Vec<String>,
-    },
+    /// `--levels` names a level the subgroup moderator does not have, names
+    /// one twice, or leaves one out.
+    #[error(transparent)]
+    Levels(crate::subgroup::SubgroupError),
 }
 
 impl crate::Kinded for MultilevelError {

@@ -119,13 +119,12 @@ pub fn fit_subgroups(
             ),
         });
     }
-    let levels: Vec<String> = match order {
-        None => sorted
-            .into_iter()
-            .filter(|l| fitted.iter().any(|f| &f.0 == l))
-            .collect(),
-        Some(order) => check_order(by, order, &fitted)?,
-    };
+    let present: Vec<(String, ())> = sorted
+        .into_iter()
+        .filter(|l| fitted.iter().any(|f| &f.0 == l))
+        .map(|l| (l, ()))
+        .collect();
+    let levels = crate::subgroup::order_levels(present, by, order).map_err(MultilevelError::Levels)?;
     // Effect sizes per level: those with every grouping value and a value of `by`.
     let used = |study: &crate::data::dataset::Study| {
         options.random.iter().all(|n| {
@@ -137,7 +136,7 @@ pub fn fit_subgroups(
     };
     let groups = levels
         .iter()
-        .filter_map(|level| {
+        .filter_map(|(level, ())| {
             let estimate = fitted.iter().find(|f| &f.0 == level)?.1;
             let k = data
                 .studies
@@ -178,29 +177,4 @@ pub fn fit_subgroups(
         q_between_df2: contrasts.qm_df2,
         q_between_p: p,
     })
-}
-
-/// `order` as the levels' order, if it names every fitted level once.
-fn check_order(
-    by: &str,
-    order: &[String],
-    fitted: &[(String, Estimate)],
-) -> Result<Vec<String>, MultilevelError> {
-    let problem = |problem: String| MultilevelError::Levels {
-        by: by.to_owned(),
-        problem,
-        available: fitted.iter().map(|f| f.0.clone()).collect(),
-    };
-    for (i, level) in order.iter().enumerate() {
-        if !fitted.iter().any(|f| &f.0 == level) {
-            return Err(problem(format!("'{level}' is not a level")));
-        }
-        if order[..i].contains(level) {
-            return Err(problem(format!("'{level}' is named twice")));
-        }
-    }
-    if let Some(missing) = fitted.iter().find(|f| !order.contains(&f.0)) {
-        return Err(problem(format!("'{}' is left out", missing.0)));
-    }
-    Ok(order.to_vec())
 }
