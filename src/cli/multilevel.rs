@@ -22,8 +22,13 @@ pub struct MultilevelArgs {
     /// With --random: the correlation of the sampling errors of effect sizes
     /// in the same outermost cluster, in [0, 1) (metafor's vcalc(vi,
     /// cluster, obs, rho)), e.g. --rho 0.6.
-    #[arg(long, value_name = "R", requires = "random", value_delimiter = ',',
-          allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "R",
+        requires = "random",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
     pub rho: Vec<f64>,
 }
 
@@ -43,9 +48,7 @@ fn parse_random(text: &str) -> Result<Levels, String> {
 
 /// The error of a flag that a multilevel model cannot use.
 pub fn refuse(flag: &str, why: &str) -> CliError {
-    CliError::Input(format!(
-        "{flag} cannot be used with --random: {why}"
-    ))
+    CliError::Input(format!("{flag} cannot be used with --random: {why}"))
 }
 
 impl MultilevelArgs {

@@ -4,8 +4,8 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit_report, warn_analysis};
 use super::multilevel::{MultilevelArgs, refuse_robust};
+use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::report::PoolReport;
 

@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::output::emit_report;
 use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
+use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
@@ -84,10 +84,7 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    if let Some(options) = args
-        .multilevel
-        .options(&args.model, Some(args.design()?))?
-    {
+    if let Some(options) = args.multilevel.options(&args.model, Some(args.design()?))? {
         if args.permutations.is_some() {
             return Err(refuse(
                 "--permutations",

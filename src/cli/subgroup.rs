@@ -5,13 +5,13 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::output::emit_report;
 use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
+use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::multilevel::{MultilevelOptions, fit_subgroups};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions};
 use tau_core::subgroup::permutation::permutation_test;
-use tau_core::multilevel::{MultilevelOptions, fit_subgroups};
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
 
 /// Flags of `tau subgroup`.

@@ -42,8 +42,8 @@ use crate::regression::design::{self, DesignError, DesignSpec};
 use crate::warning::Warning;
 use likelihood::Problem;
 pub use result::{MultilevelResult, MultilevelSettings};
-pub use subgroup::{MultilevelGroup, MultilevelSubgroups, fit_subgroups};
 use structure::{LevelIssue, MAX_LEVELS, Structure};
+pub use subgroup::{MultilevelGroup, MultilevelSubgroups, fit_subgroups};
 
 /// How the coefficients are tested (metafor's `test` of `rma.mv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

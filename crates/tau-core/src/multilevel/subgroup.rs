@@ -124,7 +124,8 @@ pub fn fit_subgroups(
         .filter(|l| fitted.iter().any(|f| &f.0 == l))
         .map(|l| (l, ()))
         .collect();
-    let levels = crate::subgroup::order_levels(present, by, order).map_err(MultilevelError::Levels)?;
+    let levels =
+        crate::subgroup::order_levels(present, by, order).map_err(MultilevelError::Levels)?;
     // Effect sizes per level: those with every grouping value and a value of `by`.
     let used = |study: &crate::data::dataset::Study| {
         options.random.iter().all(|n| {

@@ -74,7 +74,9 @@ pub fn subgroups_text(s: &MultilevelSubgroups) -> String {
         })
         .collect();
     out.push_str(&table(
-        &["level", "k", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", ""],
+        &[
+            "level", "k", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "",
+        ],
         &rows,
     ));
     out.push_str(&tail(r));

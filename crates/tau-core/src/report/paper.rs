@@ -373,7 +373,11 @@ impl PaperView for RegressionResult {
 impl PaperView for MultilevelResult {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
         let s = &self.settings;
-        let stat = if s.test == MultilevelTest::T { "t" } else { "z" };
+        let stat = if s.test == MultilevelTest::T {
+            "t"
+        } else {
+            "z"
+        };
         let rows: Vec<Vec<String>> = match (&self.summary, &self.coefficients) {
             (Some(e), _) => {
                 let to = back(s.measure).map(|(_, t)| t);

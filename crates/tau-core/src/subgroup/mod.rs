@@ -258,7 +258,11 @@ pub fn subgroup(
         Err(e @ ModeratorError::NearlyUnique { .. }) => Some(Warning::NearlyUnique(e.to_string())),
         other => other.map(|()| None)?,
     };
-    let levels = order_levels(moderator::groups(&column), &options.by, options.levels.as_deref())?;
+    let levels = order_levels(
+        moderator::groups(&column),
+        &options.by,
+        options.levels.as_deref(),
+    )?;
     let dropped: Vec<String> = dataset
         .studies
         .iter()
