@@ -181,7 +181,7 @@ pub struct ModelArgs {
     pub method: Method,
     /// z tests, Knapp-Hartung t tests (knha), or with --random t tests on
     /// k - p df (t).
-    #[arg(long, value_parser = super::values::test(), default_value = "z", ignore_case = true)]
+    #[arg(long, value_parser = super::values::test_flag(), default_value = "z", ignore_case = true)]
     pub test: TestFlag,
     /// Confidence level in percent.
     #[arg(long, default_value_t = 95.0, allow_negative_numbers = true, value_parser = parse_level)]

@@ -17,8 +17,14 @@ pub fn method() -> impl TypedValueParser<Value = Method> {
     PossibleValuesParser::new(names).try_map(|name| Method::parse(&name).ok_or(name))
 }
 
-/// `--test`: `z` or `knha`, or `t` (multilevel models, `--random`).
-pub fn test() -> impl TypedValueParser<Value = TestFlag> {
+/// `simulate --tests`: `z` or `knha`.
+pub fn test() -> impl TypedValueParser<Value = Test> {
+    PossibleValuesParser::new(Test::ALL.map(|t| PossibleValue::new(t.name())))
+        .try_map(|name| Test::parse(&name).ok_or(name))
+}
+
+/// The `--test` of a model: `z` or `knha`, or `t` (multilevel models, `--random`).
+pub fn test_flag() -> impl TypedValueParser<Value = TestFlag> {
     let names = Test::ALL
         .map(|t| PossibleValue::new(t.name()))
         .into_iter()
