@@ -528,3 +528,119 @@ fn bad_input_is_named() {
             "so the variance at level 'year/es_id' cannot be told apart from the one above it",
         ));
 }
+
+#[test]
+fn forest_and_funnel_draw_the_multilevel_model() {
+    let dir = TempDir::new("ml-plots");
+    let (file, data) = data_file(&dir, "bornmann");
+    let forest = dir.path("forest.svg");
+    tau()
+        .args(["forest", &file, "--random", "study/obs", "-o", &forest])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&forest).unwrap();
+    // A heading per study (21 outermost clusters), a square per effect size,
+    // the diamond and the prediction interval of the model.
+    assert_eq!(svg.matches("class=\"cluster\"").count(), 21);
+    assert_eq!(svg.matches("class=\"effect\"").count(), 66);
+    assert!(svg.contains("class=\"diamond\""));
+    assert!(svg.contains("Prediction interval"));
+    let library = multilevel::fit(&data, &options(&["study", "obs"])).unwrap();
+    let pooled = library.summary.unwrap();
+    // The estimate as an odds ratio, two decimals: exp(-0.1010) = 0.90.
+    assert!(
+        svg.contains(&format!("{:.2} [", pooled.value.exp())),
+        "{svg}"
+    );
+    let funnel = dir.path("funnel.svg");
+    tau()
+        .args([
+            "funnel",
+            &file,
+            "--random",
+            "study/obs",
+            "--contours",
+            "-o",
+            &funnel,
+        ])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&funnel).unwrap().contains("<svg"));
+    // Refusals write nothing.
+    let refused_plot = |args: &[&str], message: &str| {
+        tau()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    };
+    let bad = dir.path("bad.svg");
+    refused_plot(
+        &[
+            "forest",
+            &file,
+            "--random",
+            "study/obs",
+            "--by",
+            "type",
+            "-o",
+            &bad,
+        ],
+        "--by cannot be used with --random",
+    );
+    refused_plot(
+        &[
+            "forest",
+            &file,
+            "--random",
+            "study/obs",
+            "--common",
+            "-o",
+            &bad,
+        ],
+        "--common cannot be used with --random",
+    );
+    refused_plot(
+        &[
+            "forest",
+            &file,
+            "--random",
+            "study/obs",
+            "--test",
+            "knha",
+            "-o",
+            &bad,
+        ],
+        "--test knha cannot be used with --random",
+    );
+    refused_plot(
+        &["forest", &file, "--random", "Study/obs", "-o", &bad],
+        "no study has a grouping variable named 'Study'",
+    );
+    refused_plot(
+        &[
+            "funnel",
+            &file,
+            "--random",
+            "study/obs",
+            "--trimfill",
+            "-o",
+            &bad,
+        ],
+        "--trimfill cannot be used with --random",
+    );
+    refused_plot(
+        &[
+            "funnel",
+            &file,
+            "--random",
+            "study/obs",
+            "--selection",
+            "0.025",
+            "-o",
+            &bad,
+        ],
+        "--selection cannot be used with --random",
+    );
+    assert!(!std::path::Path::new(&bad).exists());
+}

@@ -225,8 +225,9 @@ fn grouping_phrase(available: &[String]) -> String {
     }
 }
 
-/// A grouping value as a label: numbers and text alike.
-fn label(value: &Moderator) -> Option<String> {
+/// A grouping value as a label: numbers and text alike (`None`: missing,
+/// and the record is left out of the model).
+pub fn grouping_label(value: &Moderator) -> Option<String> {
     match value {
         Moderator::Number(x) => Some(x.to_string()),
         Moderator::Text(s) => Some(s.to_string()),
@@ -269,7 +270,7 @@ pub fn fit(
     for study in &dataset.studies {
         let values: Option<Vec<String>> = names
             .iter()
-            .map(|n| study.moderators.get(n).and_then(label))
+            .map(|n| study.moderators.get(n).and_then(grouping_label))
             .collect();
         match values {
             Some(values) => {
