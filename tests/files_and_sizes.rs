@@ -179,39 +179,14 @@ fn an_overwritten_file_keeps_its_permissions() {
 #[test]
 fn a_terminated_write_leaves_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
-    // Large enough that writing the JSON report takes a while.
-    let mut csv = String::from("study,yi,vi\n");
-    for i in 0..50_000 {
-        csv.push_str(&format!(
-            "s{i},{},{}\n",
-            (i % 17) as f64 / 10.0,
-            0.01 + (i % 7) as f64 / 100.0
-        ));
-    }
-    std::fs::write(dir.path().join("big.csv"), csv).unwrap();
-    let binary = assert_cmd::cargo::cargo_bin("tau");
     for signal in ["TERM", "INT"] {
-        let mut child = std::process::Command::new(&binary)
-            .current_dir(dir.path())
-            .args(["pool", "big.csv", "--format", "json", "-o", "out.json"])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = std::time::Instant::now();
-        while temporary_files(dir.path()).is_empty() {
-            assert!(
-                started.elapsed().as_secs() < 120,
-                "no temporary file appeared"
-            );
-            assert!(child.try_wait().unwrap().is_none(), "tau ended too soon");
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        let killed = std::process::Command::new("kill")
-            .args([format!("-{signal}"), child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let status = child.wait().unwrap();
+        // The write must still be under way when the signal comes: on a busy
+        // machine a small report can be finished before the temporary file
+        // is seen, so the input grows until the signal lands mid-write.
+        let status = [50_000, 200_000, 800_000]
+            .into_iter()
+            .find_map(|rows| signal_during_write(dir.path(), signal, rows))
+            .unwrap_or_else(|| panic!("SIG{signal}: tau always ended before it was signalled"));
         assert_eq!(status.code(), Some(130), "SIG{signal}: {status:?}");
         assert!(
             temporary_files(dir.path()).is_empty(),
@@ -220,6 +195,45 @@ fn a_terminated_write_leaves_no_temporary_file() {
         );
         assert!(!dir.path().join("out.json").exists());
     }
+}
+
+/// Runs `tau pool` on `rows` studies with `-o out.json` in `dir` and sends
+/// it `signal` once its temporary file exists; `None` when tau ended first.
+fn signal_during_write(dir: &Path, signal: &str, rows: usize) -> Option<std::process::ExitStatus> {
+    let mut csv = String::from("study,yi,vi\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "s{i},{},{}\n",
+            (i % 17) as f64 / 10.0,
+            0.01 + (i % 7) as f64 / 100.0
+        ));
+    }
+    std::fs::write(dir.join("big.csv"), csv).unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("tau");
+    let mut child = std::process::Command::new(&binary)
+        .current_dir(dir)
+        .args(["pool", "big.csv", "--format", "json", "-o", "out.json"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while temporary_files(dir).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no temporary file appeared"
+        );
+        if child.try_wait().unwrap().is_some() {
+            let _ = std::fs::remove_file(dir.join("out.json"));
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let killed = std::process::Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    Some(child.wait().unwrap())
 }
 
 /// Runs `tau ARGS` in `dir` with its data segment capped at 4 GB (`ulimit -d`),
