@@ -170,6 +170,7 @@ pub fn parse_csv_with(
     };
     let mut studies = Vec::new();
     let mut record_lines = Vec::new();
+    let mut underflowed = Vec::new();
     let mut interner = Interner::default();
     let names: Vec<Arc<str>> = raw_headers.iter().map(|h| interner.intern(h)).collect();
     let (mut moderators, mut previous) = (Vec::new(), Moderators::new());
@@ -228,11 +229,15 @@ pub fn parse_csv_with(
             }
             if let Some(slot) = record.numeric_field_mut(header) {
                 if !is_missing(cell) {
-                    *slot = Some(parse_number(cell, decimal).ok_or_else(|| ReadError::Csv {
+                    let number = parse_number(cell, decimal).ok_or_else(|| ReadError::Csv {
                         line,
                         column: at(),
                         message: bad_number(cell, decimal),
-                    })?);
+                    })?;
+                    if super::locate::underflows(cell, number) {
+                        underflowed.push((studies.len(), header.clone(), cell.to_owned()));
+                    }
+                    *slot = Some(number);
                 }
             } else {
                 moderators.push((
@@ -294,6 +299,7 @@ pub fn parse_csv_with(
         SourceMap::Csv {
             lines: record_lines,
             headers,
+            underflowed,
         },
         info,
     ))
