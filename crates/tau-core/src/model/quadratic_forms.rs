@@ -253,11 +253,7 @@ fn exact_traces(x: &[f64], v: &[f64], tau2: f64) -> (f64, f64) {
 
 /// The unweighted fit behind the Hedges estimator: RSS = Σ eᵢ² of the OLS fit,
 /// and tr(P₀V) = Σ vᵢ − tr((X'X)⁻¹ X'VX), with P₀ the unweighted residual maker.
-pub fn unweighted(
-    x: &dyn ModelMatrix,
-    y: &[f64],
-    v: &[f64],
-) -> Result<(f64, f64), SingularDesign> {
+pub fn unweighted(x: &dyn ModelMatrix, y: &[f64], v: &[f64]) -> Result<(f64, f64), SingularDesign> {
     let sum_v: f64 = v.iter().sum();
     if let Some(x) = x.single_column() {
         let (mut a, mut xy, mut xvx) = (0.0, 0.0, 0.0);

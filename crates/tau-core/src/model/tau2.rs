@@ -7,8 +7,8 @@
 //! outcomes (which changes nothing when the model has an intercept).
 
 pub use super::convergence::{Control, Convergence, Fallback, Tau2Error};
-pub use super::method::Method;
 use super::matrix::ModelMatrix;
+pub use super::method::Method;
 use super::quadratic_forms::{self, Forms, Wanted};
 use super::wls::SingularDesign;
 use super::zeroin::zeroin;

@@ -226,6 +226,23 @@ pub enum DesignError {
         /// Its number of columns.
         largest_columns: usize,
     },
+    /// A permutation test on a model matrix beyond [`MAX_CELLS`].
+    #[error(
+        "a permutation test refits the model on a dense model matrix, which would have {rows} studies × {columns} columns = {} cells ({:.1} GB), more than tau builds (at most {MAX_CELLS} cells, {} MB); drop --permutations (the model alone is fitted from the matrix's non-zero entries), or merge rare levels of '{largest}' ({largest_columns} columns) into one",
+        *.rows as u128 * *.columns as u128,
+        *.rows as f64 * *.columns as f64 * 8e-9,
+        MAX_CELLS * 8 / 1_000_000
+    )]
+    TooLargeToPermute {
+        /// Studies used (rows).
+        rows: usize,
+        /// Coefficients (columns).
+        columns: usize,
+        /// The moderator with the most columns.
+        largest: String,
+        /// Its number of columns.
+        largest_columns: usize,
+    },
     /// Too many coefficients for the p × p matrices of the fit.
     #[error(
         "the model has {columns} coefficients, so its {columns} × {columns} matrices would have {} cells ({:.1} GB), more than tau handles (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: analyse its levels separately with `tau subgroup --by {largest}`, merge rare levels into one, or leave '{largest}' out",

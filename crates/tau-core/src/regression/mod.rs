@@ -28,9 +28,9 @@ use nalgebra::DMatrix;
 use crate::data::dataset::Dataset;
 use crate::model::{FitError, FitOptions, Method, ModelMatrix, fit, intercept_design};
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT, Layout};
-use sparse_design::SparseRows;
 use permutation::{Observed, PermutationError, PermutationSpec};
 pub use result::{Coefficient, Prediction, RegressionResult, RegressionSettings, RegressionStudy};
+use sparse_design::SparseRows;
 
 /// Everything that decides a meta-regression.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +202,17 @@ fn model_matrix(
             let (layout, x) = sparse_design::build(dataset, &options.design)?;
             Ok((layout, Matrix::Sparse(x)))
         }
+        Err(DesignError::TooLarge {
+            rows,
+            columns,
+            largest,
+            largest_columns,
+        }) => Err(DesignError::TooLargeToPermute {
+            rows,
+            columns,
+            largest,
+            largest_columns,
+        }),
         built => {
             let design = built?;
             Ok((design.layout(), Matrix::Dense(design.x)))

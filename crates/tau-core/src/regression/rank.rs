@@ -36,7 +36,10 @@ fn rank_deficient(x: &DMatrix<f64>) -> bool {
 /// the squared distances of each column from the span of the columns before
 /// it (R² of R's `qr()`); the first pivot below [`GRAM_PIVOT`] marks the
 /// column that makes X rank deficient. O(p³/6), in row-major order.
-pub(super) fn first_deficient_block_of_gram(gram: &DMatrix<f64>, block_ends: &[usize]) -> Option<usize> {
+pub(super) fn first_deficient_block_of_gram(
+    gram: &DMatrix<f64>,
+    block_ends: &[usize],
+) -> Option<usize> {
     let p = gram.nrows();
     let scale: Vec<f64> = (0..p).map(|j| gram[(j, j)].sqrt()).collect();
     // Row i of L in l[i·p .. i·p + i + 1].

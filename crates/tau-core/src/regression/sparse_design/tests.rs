@@ -23,8 +23,16 @@ fn random_data(seed: u64) -> (Dataset, DesignSpec) {
     let studies: Vec<Value> = (0..k)
         .map(|i| {
             // Every level occurs: the first studies run through them.
-            let site = if i < site_levels { i } else { rng.random_range(0..site_levels) };
-            let arm = if i < arm_levels { i } else { rng.random_range(0..arm_levels) };
+            let site = if i < site_levels {
+                i
+            } else {
+                rng.random_range(0..site_levels)
+            };
+            let arm = if i < arm_levels {
+                i
+            } else {
+                rng.random_range(0..arm_levels)
+            };
             let effect = 0.1 * site as f64 - 0.2 * arm as f64;
             json!({
                 "study": format!("S{i}"),
@@ -89,7 +97,10 @@ fn dense_and_sparse_agree(seed: u64) {
                     let (a, b) = (numbers(&dense), numbers(&sparse));
                     assert_eq!(a.len(), b.len());
                     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                        assert!(close(*x, *y), "seed {seed} {method:?} {test:?} #{i}: {x} vs {y}");
+                        assert!(
+                            close(*x, *y),
+                            "seed {seed} {method:?} {test:?} #{i}: {x} vs {y}"
+                        );
                     }
                     assert_eq!(dense.settings, sparse.settings);
                 }
@@ -141,7 +152,10 @@ fn the_products_are_the_dense_ones() {
 /// regression of tests/fixtures/moderators.json, at the house tolerance 1e-6.
 #[test]
 fn sparse_regressions_match_metafor() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/moderators.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/moderators.json"
+    );
     let fixture: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
     let cases = fixture["regressions"].as_array().expect("regressions");
@@ -165,7 +179,11 @@ fn sparse_regressions_match_metafor() {
         let dataset = load_json(&text, None).expect("loads");
         let strings = |v: &Value| -> Vec<String> {
             v.as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let references = case["references"]
@@ -179,7 +197,11 @@ fn sparse_regressions_match_metafor() {
         let options = RegressionOptions {
             fit: FitOptions {
                 method: Method::parse(case["method"].as_str().expect("method")).expect("known"),
-                test: if case["test"] == "knha" { Test::Knha } else { Test::Z },
+                test: if case["test"] == "knha" {
+                    Test::Knha
+                } else {
+                    Test::Z
+                },
                 level: case["level"].as_f64().unwrap_or(95.0),
                 control: Control::default(),
             },
