@@ -50,7 +50,8 @@ pub(super) fn first_deficient_block_of_gram(
         }
         let pivot = gram[(j, j)] / (scale[j] * scale[j])
             - l[j * p..j * p + j].iter().map(|v| v * v).sum::<f64>();
-        if !(pivot > GRAM_PIVOT) {
+        // NaN (a column of infinities) counts as dependent too.
+        if pivot.is_nan() || pivot <= GRAM_PIVOT {
             return true;
         }
         let diagonal = pivot.sqrt();

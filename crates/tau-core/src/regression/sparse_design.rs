@@ -107,7 +107,7 @@ pub(super) fn build(
 ) -> Result<(Layout, SparseRows), DesignError> {
     let (layout, columns) = design::plan(dataset, spec)?;
     let p = layout.names.len();
-    if !p.checked_mul(p).is_some_and(|cells| cells <= MAX_CELLS) {
+    if p.checked_mul(p).is_none_or(|cells| cells > MAX_CELLS) {
         let (largest, largest_columns) = layout.largest_term();
         return Err(DesignError::TooManyCoefficients {
             columns: p,

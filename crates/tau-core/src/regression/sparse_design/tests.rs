@@ -51,7 +51,7 @@ fn random_data(seed: u64) -> (Dataset, DesignSpec) {
     let spec = DesignSpec {
         moderators: vec!["x".into(), "site".into(), "arm".into()],
         references: Vec::new(),
-        intercept: seed % 3 != 0,
+        intercept: !seed.is_multiple_of(3),
     };
     (dataset, spec)
 }
@@ -78,6 +78,7 @@ fn numbers(r: &RegressionResult) -> Vec<f64> {
 /// Every estimator and test gives the same result from both matrices.
 fn dense_and_sparse_agree(seed: u64) {
     let (dataset, design) = random_data(seed);
+    let mut fitted = 0;
     for method in Method::ALL {
         for test in Test::ALL {
             let options = RegressionOptions {
@@ -103,12 +104,15 @@ fn dense_and_sparse_agree(seed: u64) {
                         );
                     }
                     assert_eq!(dense.settings, sparse.settings);
+                    fitted += 1;
                 }
                 (Err(dense), Err(sparse)) => assert_eq!(dense, sparse, "seed {seed}"),
                 (dense, sparse) => panic!("seed {seed} {method:?}: {dense:?} vs {sparse:?}"),
             }
         }
     }
+    // Most estimators fit (PM may find no root): the comparison is not vacuous.
+    assert!(fitted >= 12, "seed {seed}: only {fitted} fits");
 }
 
 #[test]
