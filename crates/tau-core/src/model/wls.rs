@@ -10,7 +10,10 @@
 //! * tr(P) = Σ wᵢ − tr(A⁻¹ X'W²X), with A = X'WX;
 //! * tr(PP) = Σ wᵢ² − 2 tr(A⁻¹ X'W³X) + tr((A⁻¹ X'W²X)²).
 //!
-//! All of it is O(k·p²) time and O(k·p) memory.
+//! X is any [`ModelMatrix`]: for a dense one all of it is O(k·p²) time and
+//! O(k·p) memory; a sparse one (a factor of many levels) makes the sums over
+//! studies O(k·m²) for m moderators and leaves the O(p³) algebra of p×p
+//! matrices.
 
 use nalgebra::{DMatrix, DVector};
 

@@ -94,9 +94,6 @@ impl ModelMatrix for SparseRows {
     fn model_row(&self, i: usize) -> ModelRow {
         ModelRow::new(self.p, self.entries(i).collect())
     }
-    fn single_column(&self) -> Option<&[f64]> {
-        None
-    }
 }
 
 /// The model matrix of `spec`, held sparsely, with its rank checked (as
