@@ -460,7 +460,7 @@ fn a_design_beyond_the_size_limit_is_refused_before_it_is_built() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
         stderr(&output).contains(
-            "the model has 20001 coefficients, so its 20001 × 20001 matrices would have 400040001 cells (3.2 GB), more than tau handles (at most 50000000 cells, 400 MB); 'site' alone has 19999 columns: analyse its levels separately with `tau subgroup --by site`"
+            "the model has 20001 coefficients, so its 20001 × 20001 matrices would have 400040001 cells (3.2 GB), more than tau handles (at most 50000000 cells, 400 MB); 'site' alone has 19999 columns: treat its levels as random effects (`--random site`), analyse them separately (`tau subgroup --by site`)"
         ),
         "{}",
         stderr(&output)

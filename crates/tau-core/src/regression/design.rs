@@ -245,7 +245,7 @@ pub enum DesignError {
     },
     /// Too many coefficients for the p × p matrices of the fit.
     #[error(
-        "the model has {columns} coefficients, so its {columns} × {columns} matrices would have {} cells ({:.1} GB), more than tau handles (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: analyse its levels separately with `tau subgroup --by {largest}`, merge rare levels into one, or leave '{largest}' out",
+        "the model has {columns} coefficients, so its {columns} × {columns} matrices would have {} cells ({:.1} GB), more than tau handles (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: treat its levels as random effects (`--random {largest}`), analyse them separately (`tau subgroup --by {largest}`), merge rare levels, or leave '{largest}' out",
         *.columns as u128 * *.columns as u128,
         *.columns as f64 * *.columns as f64 * 8e-9,
         MAX_CELLS * 8 / 1_000_000
