@@ -17,7 +17,7 @@ use tau_core::multilevel::{MultilevelResult, grouping_label};
 
 use super::PlotError;
 use super::font::{Fonts, Weight};
-use super::forest::{COLUMN_WIDTH, ForestOptions};
+use super::forest::{COLUMN_WIDTH, DEFAULT_FONT_SIZE, ForestOptions};
 use super::scale::{Axis, Scale, axis_label, fixed};
 use super::svg::{Anchor, Stroke, SvgWriter, TextStyle};
 
@@ -46,10 +46,6 @@ enum Row {
     Note(String),
 }
 
-/// The font size without `--font-size` (the ordinary forest plot's 12 px;
-/// this plot does not shrink it).
-const FONT_SIZE: f64 = 12.0;
-
 const BLACK: &str = "#000000";
 const GREY: &str = "#555555";
 
@@ -60,7 +56,7 @@ pub fn multilevel_forest_svg(
     result: &MultilevelResult,
     options: &ForestOptions,
 ) -> Result<String, PlotError> {
-    let fs = options.font_size.unwrap_or(FONT_SIZE);
+    let fs = options.font_size.unwrap_or(DEFAULT_FONT_SIZE);
     if !(fs.is_finite() && fs >= 4.0) {
         return Err(PlotError::BadOption(format!(
             "the font size must be at least 4 px (got {fs})"
@@ -180,8 +176,8 @@ pub fn multilevel_forest_svg(
             }
             plot
         }
-        // A 17 cm journal column, as the ordinary forest plot, wider when the text needs it.
-        _ => (COLUMN_WIDTH - fixed_width).max(12.0 * fs),
+        // As the study-level forest: a 17 cm journal column when the text leaves room.
+        _ => (COLUMN_WIDTH - fixed_width).max(8.0 * fs),
     };
     let width = fixed_width + plot_width;
     let row_height = 1.6 * fs;

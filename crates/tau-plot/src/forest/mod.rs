@@ -25,7 +25,7 @@ mod columns;
 mod content;
 mod draw;
 mod layout;
-pub use layout::COLUMN_WIDTH;
+pub use layout::{COLUMN_WIDTH, DEFAULT_FONT_SIZE};
 mod range;
 mod rows;
 mod text;
