@@ -16,6 +16,7 @@ mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_moderators;
 mod metafor_pool;
+mod metafor_toolkit;
 mod plot_cli;
 mod plot_forest;
 mod plot_funnel;

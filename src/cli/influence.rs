@@ -20,7 +20,7 @@ pub struct InfluenceArgs {
 /// Runs `tau influence`.
 pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
-    let result = tau_core::sensitivity::influence::influence(&data, &args.model.options())
+    let result = tau_core::sensitivity::influence::influence(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     emit_report(args.output.output.as_deref(), args.output.format, &result)

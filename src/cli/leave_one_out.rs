@@ -29,7 +29,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
         plot_format(path)?;
     }
     let data = args.input.load()?;
-    let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
+    let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {

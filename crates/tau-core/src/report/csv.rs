@@ -6,6 +6,7 @@ use crate::bias::BiasResult;
 use crate::data::dataset::Dataset;
 use crate::pool::PoolResult;
 use crate::regression::RegressionResult;
+use crate::pool_tables::TablesResult;
 use crate::report::PoolReport;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
@@ -83,6 +84,23 @@ fn no_table(what: &str) -> std::io::Error {
 impl CsvView for PoolReport<'_> {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         write_pool_studies(out, self.result, self.data)
+    }
+}
+
+impl CsvView for TablesResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let table = (|| -> Result<String, csv::Error> {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(["study", "yi", "vi", "sei", "ci_lower", "ci_upper", "weight"])?;
+            for row in &self.studies {
+                let values = [row.yi, row.vi, row.sei, row.ci_lower, row.ci_upper, row.weight];
+                writer.write_field(&row.study)?;
+                writer.write_record(values.map(|v| v.to_string()))?;
+            }
+            let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        })();
+        put(out, table)
     }
 }
 

@@ -1,0 +1,110 @@
+//! tau against metafor: the rest of the single-level toolkit (issue 15).
+//!
+//! Expected values: tests/fixtures/toolkit.json, written by
+//! tests/fixtures/generate_toolkit.R with metafor 3.8.1 / metadat 1.2.0 /
+//! R 4.2.2: `rma.mh` (OR, RR, RD) and `rma.peto` with their default
+//! zero-cell handling, on dat.bcg, dat.nielweise2007 (zero cells and a table
+//! without events), dat.li2007 and dat.yusuf1985 (table 9, complete tables).
+//!
+//! Tolerance: relative 1e-6 (closed forms throughout).
+
+use crate::util::prec::close;
+use serde_json::Value;
+use tau_core::data::dataset::load_json;
+use tau_core::{TablesMethod, TablesResult, pool_tables};
+
+fn fixtures() -> Value {
+    crate::util::fixture("toolkit.json")
+}
+
+/// Compares `actual` with the fixture's `key`; `null` means NA in R.
+fn check(found: &mut Vec<String>, case: &str, key: &str, actual: f64, expected: &Value) {
+    match expected.as_f64() {
+        Some(e) if !close(actual, e) => {
+            found.push(format!("{case}: {key} = {actual:.12e}, metafor {e:.12e}"))
+        }
+        None if !actual.is_nan() => found.push(format!("{case}: {key} = {actual}, metafor NA")),
+        _ => {}
+    }
+}
+
+fn run(case: &Value, method: TablesMethod) -> TablesResult {
+    let text = case["data"].to_string();
+    let data = load_json(&text, None).unwrap();
+    pool_tables(&data, method, 95.0).unwrap()
+}
+
+fn compare(section: &str, method: TablesMethod) {
+    let all = fixtures();
+    let cases = all[section].as_array().unwrap();
+    assert!(cases.len() >= 4);
+    let mut found = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let r = run(case, method);
+        let e = &r.estimate;
+        for (key, actual) in [
+            ("estimate", e.value),
+            ("se", e.se),
+            ("statistic", e.statistic),
+            ("p", e.p),
+            ("ci_lower", e.ci_lower),
+            ("ci_upper", e.ci_upper),
+            ("Q", r.q),
+            ("Q_df", r.q_df as f64),
+            ("Q_p", r.q_p),
+            ("I2", r.i2),
+            ("H2", r.h2),
+        ] {
+            check(&mut found, name, key, actual, &case[key]);
+        }
+        let weights = case["weights"].as_array().unwrap();
+        assert_eq!(weights.len(), r.studies.len(), "{name}");
+        for (row, w) in r.studies.iter().zip(weights) {
+            check(&mut found, name, &format!("weight {}", row.study), row.weight, w);
+        }
+        let tests = [
+            ("CMH", r.cmh),
+            ("CMH_p", r.cmh_p),
+            ("Tarone", r.tarone),
+            ("Tarone_p", r.tarone_p),
+            ("Tarone_df", r.tarone_df.map(|d| d as f64)),
+        ];
+        for (key, actual) in tests {
+            match (&case.get(key), actual) {
+                (Some(expected), Some(actual)) => check(&mut found, name, key, actual, expected),
+                (None, None) => {}
+                (expected, actual) => {
+                    found.push(format!("{name}: {key}: tau {actual:?}, metafor {expected:?}"))
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{} mismatches:\n{}", found.len(), found.join("\n"));
+}
+
+#[test]
+fn mantel_haenszel_matches_rma_mh() {
+    compare("mh", TablesMethod::MH);
+}
+
+#[test]
+fn peto_matches_rma_peto() {
+    compare("peto", TablesMethod::PETO);
+}
+
+#[test]
+fn double_zero_tables_are_named() {
+    let all = fixtures();
+    let case = all["mh"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "nielweise2007 OR")
+        .unwrap();
+    let r = run(case, TablesMethod::MH);
+    let text = r.warnings.iter().map(|w| w.to_string()).collect::<String>();
+    assert!(text.contains("Yucel 2004"), "{text}");
+    // metafor: k = 18 tables, Q over the 17 with events.
+    assert_eq!((r.k, r.q_df), (18, 16));
+}
