@@ -275,9 +275,9 @@ pub fn pool_tables(
 fn undefined(method: TablesMethod, measure: Measure) -> TableError {
     TableError::Undefined(match method {
         TablesMethod::MH => format!(
-            "the Mantel-Haenszel {measure} does not exist for these studies: {}; pool another measure, or use an inverse-variance --method such as EE",
+            "the Mantel-Haenszel {measure} does not exist for these studies: {}; pool the risk difference (--measure RD) instead",
             if measure == Measure::OR {
-                "no study has both an event in one group and a non-event in the other in the way the odds ratio needs (sum of a*d/N or of b*c/N is 0)"
+                "no table has events in one group together with non-events in the other (the sums of a*d/N and of b*c/N must both be above 0)"
             } else {
                 "one group has no events in any study"
             }

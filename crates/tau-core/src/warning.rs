@@ -143,17 +143,23 @@ fn studies(n: usize) -> &'static str {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Warning::DoubleZeroTables { studies: labels, weighted } => write!(
+            Warning::DoubleZeroTables {
+                studies: labels,
+                weighted,
+            } => write!(
                 f,
-                "{} {} no events (or only events) in both groups: {}; {} left out of the heterogeneity test{}, as metafor's rma.mh and rma.peto do",
+                "{} {} no events (or only events) in both groups: {}; left out of the heterogeneity test, as metafor's rma.mh and rma.peto do{}",
                 labels.len(),
-                if labels.len() == 1 { "study has" } else { "studies have" },
-                list_labels(labels),
-                if labels.len() == 1 { "it is" } else { "they are" },
-                if *weighted {
-                    " but keep their weight in the risk difference"
+                if labels.len() == 1 {
+                    "study has"
                 } else {
-                    " and carry no weight in the pooled estimate"
+                    "studies have"
+                },
+                list_labels(labels),
+                if *weighted {
+                    ", but weighted in the risk difference"
+                } else {
+                    ", and of no weight in the pooled estimate"
                 }
             ),
             Warning::ZeroCells { studies } => write!(
