@@ -61,7 +61,13 @@ fn compare(section: &str, method: TablesMethod) {
         let weights = case["weights"].as_array().unwrap();
         assert_eq!(weights.len(), r.studies.len(), "{name}");
         for (row, w) in r.studies.iter().zip(weights) {
-            check(&mut found, name, &format!("weight {}", row.study), row.weight, w);
+            check(
+                &mut found,
+                name,
+                &format!("weight {}", row.study),
+                row.weight,
+                w,
+            );
         }
         let tests = [
             ("CMH", r.cmh),
@@ -74,13 +80,18 @@ fn compare(section: &str, method: TablesMethod) {
             match (&case.get(key), actual) {
                 (Some(expected), Some(actual)) => check(&mut found, name, key, actual, expected),
                 (None, None) => {}
-                (expected, actual) => {
-                    found.push(format!("{name}: {key}: tau {actual:?}, metafor {expected:?}"))
-                }
+                (expected, actual) => found.push(format!(
+                    "{name}: {key}: tau {actual:?}, metafor {expected:?}"
+                )),
             }
         }
     }
-    assert!(found.is_empty(), "{} mismatches:\n{}", found.len(), found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "{} mismatches:\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -107,4 +118,152 @@ fn double_zero_tables_are_named() {
     assert!(text.contains("Yucel 2004"), "{text}");
     // metafor: k = 18 tables, Q over the 17 with events.
     assert_eq!((r.k, r.q_df), (18, 16));
+}
+
+/// `tau pool --method MH --format json` on the BCG file: the key
+/// contract, and the same numbers as the library (the fixture's "bcg OR").
+#[test]
+fn cli_mh_json_keys() {
+    let output = crate::util::tau()
+        .args([
+            "pool",
+            "studies/bcg.json",
+            "--method",
+            "MH",
+            "--measure",
+            "OR",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in [
+        "k",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "statistic",
+        "p",
+        "Q",
+        "Q_df",
+        "Q_p",
+        "I2",
+        "H2",
+        "CMH",
+        "CMH_p",
+        "Tarone",
+        "Tarone_p",
+        "studies",
+        "warnings",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}: {json}");
+    }
+    assert_eq!(json["settings"]["method"], "MH");
+    let all = fixtures();
+    let expected = all["mh"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "bcg OR")
+        .unwrap();
+    assert!(close(
+        json["estimate"].as_f64().unwrap(),
+        expected["estimate"].as_f64().unwrap()
+    ));
+    assert!(close(
+        json["CMH"].as_f64().unwrap(),
+        expected["CMH"].as_f64().unwrap()
+    ));
+}
+
+/// Peto on risk ratios, MH on a correlation, MH outside `tau pool` and MH
+/// without counts are refused with exit 2; no events anywhere is exit 1.
+#[test]
+fn cli_mh_refusals() {
+    let cases: [(&[&str], i32, &str); 5] = [
+        (
+            &["pool", "studies/bcg.json", "--method", "PETO"],
+            2,
+            "odds ratios (OR) only",
+        ),
+        (
+            &[
+                "pool",
+                "studies/bcg.json",
+                "--method",
+                "MH",
+                "--measure",
+                "SMD",
+            ],
+            2,
+            "",
+        ),
+        (
+            &[
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat",
+                "--method",
+                "MH",
+            ],
+            2,
+            "tau pool only",
+        ),
+        (
+            &[
+                "pool",
+                "tests/bad_inputs/mh_effect_sizes.json",
+                "--method",
+                "MH",
+            ],
+            2,
+            "'Berg 2004' (record 2)",
+        ),
+        (
+            &[
+                "pool",
+                "tests/bad_inputs/mh_no_events.json",
+                "--method",
+                "PETO",
+            ],
+            1,
+            "never occurs",
+        ),
+    ];
+    for (args, code, text) in cases {
+        let output = crate::util::tau().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(text), "{args:?}: {stderr}");
+    }
+}
+
+/// The CSV view lists every study with its MH weight.
+#[test]
+fn cli_mh_csv() {
+    let output = crate::util::tau()
+        .args([
+            "pool",
+            "studies/bcg.json",
+            "--method",
+            "MH",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("study,yi,vi,sei,ci_lower,ci_upper,weight\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 14);
 }

@@ -2,8 +2,8 @@
 //! modes). The library knows nothing of clap: these parsers list the names
 //! the library accepts, and `--help` shows them as possible values.
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use super::args::MethodChoice;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use tau_core::model::{Method, Test};
 use tau_core::pool_tables::TablesMethod;
 use tau_core::report::Format;

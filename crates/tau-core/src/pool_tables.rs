@@ -195,14 +195,14 @@ pub fn pool_tables(
     let df = k_yi.saturating_sub(1);
     let (q, q_p, i2, h2) = if heterogeneous {
         let df = df as f64;
-        (
-            q,
-            chisq_sf(q, df),
-            (100.0 * (q - df) / q).max(0.0),
-            q / df,
-        )
+        (q, chisq_sf(q, df), (100.0 * (q - df) / q).max(0.0), q / df)
     } else {
-        (if method == TablesMethod::MH { 0.0 } else { q }, 1.0, 0.0, 1.0)
+        (
+            if method == TablesMethod::MH { 0.0 } else { q },
+            1.0,
+            0.0,
+            1.0,
+        )
     };
     let transformed = measure.back_transform().map(|(scale, f)| Transformed {
         scale,

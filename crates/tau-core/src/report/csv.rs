@@ -5,8 +5,8 @@ use std::io::Write;
 use crate::bias::BiasResult;
 use crate::data::dataset::Dataset;
 use crate::pool::PoolResult;
-use crate::regression::RegressionResult;
 use crate::pool_tables::TablesResult;
+use crate::regression::RegressionResult;
 use crate::report::PoolReport;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
@@ -93,7 +93,14 @@ impl CsvView for TablesResult {
             let mut writer = csv::Writer::from_writer(Vec::new());
             writer.write_record(["study", "yi", "vi", "sei", "ci_lower", "ci_upper", "weight"])?;
             for row in &self.studies {
-                let values = [row.yi, row.vi, row.sei, row.ci_lower, row.ci_upper, row.weight];
+                let values = [
+                    row.yi,
+                    row.vi,
+                    row.sei,
+                    row.ci_lower,
+                    row.ci_upper,
+                    row.weight,
+                ];
                 writer.write_field(&row.study)?;
                 writer.write_record(values.map(|v| v.to_string()))?;
             }

@@ -254,7 +254,11 @@ pub fn tables_report(r: &TablesResult) -> String {
         p_phrase(r.q_p)
     ));
     let e = &r.estimate;
-    let scale = if s.measure.is_ratio() { "log scale" } else { "" };
+    let scale = if s.measure.is_ratio() {
+        "log scale"
+    } else {
+        ""
+    };
     out.push_str(&format!(
         "Model results{}:\n\n",
         if scale.is_empty() {
@@ -280,7 +284,11 @@ pub fn tables_report(r: &TablesResult) -> String {
         out.push_str(&format!(
             "\nPooled {} ({} method): {} [{}% CI {}, {}]\n",
             t.scale,
-            if s.method == TablesMethod::MH { "M-H" } else { "Peto" },
+            if s.method == TablesMethod::MH {
+                "M-H"
+            } else {
+                "Peto"
+            },
             fmt_num(t.estimate, 4),
             fmt_num(s.level, 0),
             fmt_num(t.ci_lower, 4),
