@@ -2,7 +2,7 @@
 //!
 //! Expected values: tests/fixtures/toolkit.json, written by
 //! tests/fixtures/generate_toolkit.R with metafor 3.8.1 / metadat 1.2.0 /
-//! R 4.2.2: `rma.mh` (OR, RR, RD) and `rma.peto` with their default
+//! R 4.2.2: `rma.mh` (OR, RR, RD) and `rma.peto` (and `leave1out` of each) with their default
 //! zero-cell handling, on dat.bcg, dat.nielweise2007 (zero cells and a table
 //! without events), dat.li2007 and dat.yusuf1985 (table 9, complete tables).
 //!
@@ -11,6 +11,7 @@
 use crate::util::prec::close;
 use serde_json::Value;
 use tau_core::data::dataset::load_json;
+use tau_core::sensitivity::leave_one_out::leave_one_out_tables;
 use tau_core::{TablesMethod, TablesResult, pool_tables};
 
 fn fixtures() -> Value {
@@ -68,6 +69,25 @@ fn compare(section: &str, method: TablesMethod) {
                 row.weight,
                 w,
             );
+        }
+        let data = load_json(&case["data"].to_string(), None).unwrap();
+        let loo = leave_one_out_tables(&data, method, 95.0).unwrap();
+        let expected = &case["leave1out"];
+        for (i, row) in loo.studies.iter().enumerate() {
+            let case = format!("{name} leave1out without {}", row.study);
+            for (key, actual) in [
+                ("estimate", row.estimate.value),
+                ("se", row.estimate.se),
+                ("p", row.estimate.p),
+                ("ci_lower", row.estimate.ci_lower),
+                ("ci_upper", row.estimate.ci_upper),
+                ("Q", row.q),
+                ("Q_p", row.q_p),
+                ("I2", row.i2),
+                ("H2", row.h2),
+            ] {
+                check(&mut found, &case, key, actual, &expected[key][i]);
+            }
         }
         let tests = [
             ("CMH", r.cmh),
@@ -214,7 +234,7 @@ fn cli_mh_refusals() {
                 "MH",
             ],
             2,
-            "tau pool only",
+            "tau leave-one-out only",
         ),
         (
             &[
@@ -266,4 +286,30 @@ fn cli_mh_csv() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 14);
+}
+
+/// `tau leave-one-out --method PETO --format json` gives the refits with
+/// `settings.method` "PETO"; the numbers are checked against `leave1out` above.
+#[test]
+fn cli_leave_one_out_peto() {
+    let output = crate::util::tau()
+        .args([
+            "leave-one-out",
+            "studies/bcg.json",
+            "--method",
+            "PETO",
+            "--measure",
+            "OR",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["settings"]["method"], "PETO");
+    assert_eq!(json["studies"].as_array().unwrap().len(), 13);
 }

@@ -104,7 +104,7 @@ impl InputArgs {
 /// Model flags.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// tau^2 estimator (metafor's names); for tau pool on 2x2 tables also
+    /// tau^2 estimator (metafor's names); for tau pool and leave-one-out on 2x2 tables also
     /// MH (Mantel-Haenszel) or PETO (Peto's odds ratio).
     #[arg(long, value_parser = super::values::method_choice(), default_value = "REML", ignore_case = true)]
     pub method: MethodChoice,
@@ -167,13 +167,13 @@ pub enum MethodChoice {
 
 impl ModelArgs {
     /// The fit options these flags describe; an error for `--method MH` or
-    /// `PETO`, which only `tau pool` accepts.
+    /// `PETO`, which only `tau pool` and `tau leave-one-out` accept.
     pub fn options(&self) -> Result<FitOptions, CliError> {
         let method = match self.method {
             MethodChoice::Model(method) => method,
             MethodChoice::Tables(tables) => {
                 return Err(CliError::Input(format!(
-                    "--method {} pools 2x2 tables and is accepted by tau pool only; here give a tau^2 estimator such as EE or REML",
+                    "--method {} pools 2x2 tables and is accepted by tau pool and tau leave-one-out only; here give a tau^2 estimator such as EE or REML",
                     tables.name()
                 )));
             }

@@ -11,7 +11,7 @@ use crate::report::PoolReport;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
 use crate::sensitivity::influence::Influence;
-use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::sensitivity::leave_one_out::{LeaveOneOut, TablesLeaveOneOut};
 use crate::simulate::SimulationResult;
 use crate::subgroup::SubgroupResult;
 
@@ -130,6 +130,12 @@ impl CsvView for BiasResult {
 }
 
 impl CsvView for LeaveOneOut {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::sensitivity::refit_csv(&self.studies))
+    }
+}
+
+impl CsvView for TablesLeaveOneOut {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::sensitivity::refit_csv(&self.studies))
     }

@@ -13,7 +13,7 @@ use crate::report::PoolReport;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
 use crate::sensitivity::influence::Influence;
-use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::sensitivity::leave_one_out::{LeaveOneOut, TablesLeaveOneOut};
 use crate::settings::Settings;
 use crate::simulate::SimulationResult;
 use crate::subgroup::SubgroupResult;
@@ -57,6 +57,12 @@ impl TextView for BiasResult {
 impl TextView for LeaveOneOut {
     fn text(&self) -> String {
         super::sensitivity::leave_one_out_report(self)
+    }
+}
+
+impl TextView for TablesLeaveOneOut {
+    fn text(&self) -> String {
+        super::sensitivity::tables_leave_one_out_report(self)
     }
 }
 
