@@ -2,7 +2,7 @@
 //!
 //! Expected values: tests/fixtures/toolkit.json, written by
 //! tests/fixtures/generate_toolkit.R with metafor 3.8.1 / metadat 1.2.0 /
-//! R 4.2.2: `rma.mh` (OR, RR, RD) and `rma.peto` (and `leave1out` of each) with their default
+//! R 4.2.2: `rma.mh` (OR, RR, RD) and `rma.peto` (with `fitstats` and `leave1out` of each) with their default
 //! zero-cell handling, on dat.bcg, dat.nielweise2007 (zero cells and a table
 //! without events), dat.li2007 and dat.yusuf1985 (table 9, complete tables).
 //!
@@ -56,6 +56,11 @@ fn compare(section: &str, method: TablesMethod) {
             ("Q_p", r.q_p),
             ("I2", r.i2),
             ("H2", r.h2),
+            ("logLik", r.fit_statistics.log_lik),
+            ("deviance", r.fit_statistics.deviance),
+            ("AIC", r.fit_statistics.aic),
+            ("BIC", r.fit_statistics.bic),
+            ("AICc", r.fit_statistics.aicc),
         ] {
             check(&mut found, name, key, actual, &case[key]);
         }
@@ -175,6 +180,11 @@ fn cli_mh_json_keys() {
         "Q_p",
         "I2",
         "H2",
+        "logLik",
+        "deviance",
+        "AIC",
+        "BIC",
+        "AICc",
         "CMH",
         "CMH_p",
         "Tarone",

@@ -15,8 +15,9 @@ use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
 use crate::model::distribution::{chisq_sf, normal_upper};
+use crate::model::fit_statistics::{FitStatistics, common_effect_ml};
 use crate::model::mantel_haenszel::mantel_haenszel;
-use crate::model::peto::peto;
+use crate::model::peto::{peto, study_log_odds_ratio};
 use crate::model::two_by_two::{TableError, tables};
 use crate::pool::Transformed;
 use crate::settings::VERSION;
@@ -113,6 +114,9 @@ pub struct TablesResult {
     /// H².
     #[serde(rename = "H2")]
     pub h2: f64,
+    /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`, ML).
+    #[serde(flatten)]
+    pub fit_statistics: FitStatistics,
     /// Cochran-Mantel-Haenszel test (OR under MH).
     #[serde(rename = "CMH", skip_serializing_if = "Option::is_none")]
     pub cmh: Option<f64>,
@@ -186,6 +190,25 @@ pub fn pool_tables(
         }
     };
     let (beta, se) = estimate.ok_or_else(|| undefined(method, measure))?;
+    // The outcomes the likelihood is of: each counted study's effect size
+    // (Peto's own log odds ratio under PETO).
+    let (outcomes, variances): (Vec<f64>, Vec<f64>) = dataset
+        .studies
+        .iter()
+        .zip(&tables)
+        .zip(&counted)
+        .filter(|(_, c)| **c)
+        .map(|((s, t), _)| match method {
+            TablesMethod::MH => (s.yi, s.vi),
+            TablesMethod::PETO => study_log_odds_ratio(t),
+        })
+        .unzip();
+    let rss: f64 = outcomes
+        .iter()
+        .zip(&variances)
+        .map(|(y, v)| (y - beta).powi(2) / v)
+        .sum();
+    let fit_statistics = common_effect_ml(&variances, rss);
     let z = normal_upper((1.0 - level / 100.0) / 2.0);
     let estimate = Estimate::wald(beta, se, z, None);
     let heterogeneous = match method {
@@ -254,6 +277,7 @@ pub fn pool_tables(
         q_p,
         i2,
         h2,
+        fit_statistics,
         cmh: cmh.map(|c| c.0),
         cmh_p: cmh.map(|c| c.1),
         tarone: tarone.map(|t| t.0),

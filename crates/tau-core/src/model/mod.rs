@@ -4,6 +4,7 @@ pub mod convergence;
 pub mod distribution;
 pub mod fit;
 pub mod fit_error;
+pub mod fit_statistics;
 pub mod heterogeneity;
 pub mod mantel_haenszel;
 pub mod method;

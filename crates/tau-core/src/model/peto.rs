@@ -28,6 +28,24 @@ fn observed_minus_expected(t: &Table) -> (f64, f64) {
     (t.a - expected, variance)
 }
 
+/// One table's Peto log odds ratio (aᵢ − Eᵢ)/Vᵢ and its variance 1/Vᵢ, with
+/// 1/2 added to every cell of a table with a zero cell (metafor
+/// `escalc("PETO")` with `add = 1/2, to = "only0"`).
+pub fn study_log_odds_ratio(t: &Table) -> (f64, f64) {
+    let t = if [t.a, t.b, t.c, t.d].contains(&0.0) {
+        Table {
+            a: t.a + 0.5,
+            b: t.b + 0.5,
+            c: t.c + 0.5,
+            d: t.d + 0.5,
+        }
+    } else {
+        *t
+    };
+    let (oe, v) = observed_minus_expected(&t);
+    (oe / v, 1.0 / v)
+}
+
 /// Peto's odds ratio from `tables`.
 pub fn peto(tables: &[Table]) -> Peto {
     let parts: Vec<(f64, f64)> = tables.iter().map(observed_minus_expected).collect();

@@ -259,6 +259,15 @@ pub fn tables_report(r: &TablesResult) -> String {
         fmt_num(r.q, 4),
         p_phrase(r.q_p)
     ));
+    let f = &r.fit_statistics;
+    out.push_str(&format!(
+        "Fit statistics (ML): logLik {}, deviance {}, AIC {}, BIC {}, AICc {}\n\n",
+        fmt_num(f.log_lik, 4),
+        fmt_num(f.deviance, 4),
+        fmt_num(f.aic, 4),
+        fmt_num(f.bic, 4),
+        fmt_num(f.aicc, 4)
+    ));
     let e = &r.estimate;
     let scale = if s.measure.is_ratio() {
         "log scale"
