@@ -323,3 +323,22 @@ fn cli_leave_one_out_peto() {
     assert_eq!(json["settings"]["method"], "PETO");
     assert_eq!(json["studies"].as_array().unwrap().len(), 13);
 }
+
+/// The library refuses what the CLI cannot send: no studies, a bad level,
+/// and leave-one-out of a single study.
+#[test]
+fn tables_guard_their_inputs() {
+    use tau_core::{Dataset, Measure};
+    let empty = Dataset::from_effects(Measure::OR, &[], &[]);
+    assert!(pool_tables(&empty, TablesMethod::MH, 95.0).is_err());
+    let all = fixtures();
+    let case = &all["peto"][0];
+    let data = load_json(&case["data"].to_string(), None).unwrap();
+    assert!(pool_tables(&data, TablesMethod::PETO, 100.0).is_err());
+    let one = Dataset {
+        studies: data.studies[..1].to_vec(),
+        ..data.clone()
+    };
+    assert!(leave_one_out_tables(&one, TablesMethod::PETO, 95.0).is_err());
+    assert!(pool_tables(&one, TablesMethod::PETO, 95.0).is_ok());
+}

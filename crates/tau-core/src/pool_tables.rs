@@ -167,6 +167,16 @@ pub fn pool_tables(
             first,
         });
     }
+    if !(level > 0.0 && level < 100.0) {
+        return Err(TableError::BadLevel(level));
+    }
+    if dataset.studies.is_empty() {
+        return Err(TableError::TooFewStudies {
+            what: "pooling",
+            needed: 1,
+            k: 0,
+        });
+    }
     let tables = tables(dataset, method.name())?;
     // Studies with an effect size for Q: all but the double-zero tables.
     let counted: Vec<bool> = tables.iter().map(|t| !t.is_double_zero()).collect();

@@ -74,6 +74,19 @@ pub enum TableError {
         /// The study label.
         label: String,
     },
+    /// Fewer studies than the analysis needs.
+    #[error("{what} needs at least {needed} studies (got {k})")]
+    TooFewStudies {
+        /// The analysis.
+        what: &'static str,
+        /// How many it needs.
+        needed: usize,
+        /// How many there are.
+        k: usize,
+    },
+    /// The level is outside (0, 100).
+    #[error("the confidence level must lie strictly between 0 and 100, e.g. 95 (got {0})")]
+    BadLevel(f64),
     /// The pooled estimate does not exist for these tables.
     #[error("{0}")]
     Undefined(String),
@@ -82,7 +95,10 @@ pub enum TableError {
 impl Kinded for TableError {
     fn kind(&self) -> ErrorKind {
         match self {
-            TableError::Measure { .. } | TableError::NoCounts { .. } => ErrorKind::Input,
+            TableError::Measure { .. }
+            | TableError::NoCounts { .. }
+            | TableError::TooFewStudies { .. }
+            | TableError::BadLevel(_) => ErrorKind::Input,
             TableError::Undefined(_) => ErrorKind::Analysis,
         }
     }

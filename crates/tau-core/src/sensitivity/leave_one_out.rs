@@ -93,8 +93,15 @@ pub fn leave_one_out_tables(
     method: TablesMethod,
     level: f64,
 ) -> Result<TablesLeaveOneOut, TableError> {
-    let full = pool_tables(dataset, method, level)?;
     let k = dataset.studies.len();
+    if k < 2 {
+        return Err(TableError::TooFewStudies {
+            what: "leave-one-out analysis",
+            needed: 2,
+            k,
+        });
+    }
+    let full = pool_tables(dataset, method, level)?;
     let studies = each_study(k, |i| {
         let mut rest = Dataset {
             studies: Vec::with_capacity(k - 1),
