@@ -20,6 +20,7 @@ mod metafor_moderators;
 mod metafor_multilevel;
 mod metafor_pool;
 mod metafor_selection;
+mod metafor_toolkit;
 mod paper_output;
 mod plot_cli;
 mod plot_forest;

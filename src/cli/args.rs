@@ -15,6 +15,7 @@ use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::csv::CsvOptions;
 use tau_core::model::{Control, FitOptions, Method, Test};
+use tau_core::pool_tables::TablesMethod;
 
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
@@ -176,9 +177,10 @@ impl InputArgs {
 /// Model flags.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// tau^2 estimator (metafor's names).
-    #[arg(long, value_parser = super::values::method(), default_value = "REML", ignore_case = true)]
-    pub method: Method,
+    /// tau^2 estimator (metafor's names); for tau pool and leave-one-out on 2x2 tables also
+    /// MH (Mantel-Haenszel) or PETO (Peto's odds ratio).
+    #[arg(long, value_parser = super::values::method_choice(), default_value = "REML", ignore_case = true)]
+    pub method: MethodChoice,
     /// z tests, or Knapp-Hartung t tests.
     #[arg(long, value_parser = super::values::test(), default_value = "z", ignore_case = true)]
     pub test: Test,
@@ -227,11 +229,30 @@ pub(crate) fn parse_level(text: &str) -> Result<f64, String> {
     }
 }
 
+/// What `--method` names: a τ² estimator, or a method that pools 2×2 tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodChoice {
+    /// An inverse-variance model with this τ² estimator.
+    Model(Method),
+    /// Mantel-Haenszel or Peto.
+    Tables(TablesMethod),
+}
+
 impl ModelArgs {
-    /// The fit options these flags describe.
-    pub fn options(&self) -> FitOptions {
-        FitOptions {
-            method: self.method,
+    /// The fit options these flags describe; an error for `--method MH` or
+    /// `PETO`, which only `tau pool` and `tau leave-one-out` accept.
+    pub fn options(&self) -> Result<FitOptions, CliError> {
+        let method = match self.method {
+            MethodChoice::Model(method) => method,
+            MethodChoice::Tables(tables) => {
+                return Err(CliError::Input(format!(
+                    "--method {} pools 2x2 tables and is accepted by tau pool and tau leave-one-out only; here give a tau^2 estimator such as EE or REML",
+                    tables.name()
+                )));
+            }
+        };
+        Ok(FitOptions {
+            method,
             test: self.test,
             level: self.level,
             control: Control {
@@ -239,7 +260,7 @@ impl ModelArgs {
                 fallback: self.fallback,
                 ..Control::default()
             },
-        }
+        })
     }
 }
 

@@ -149,7 +149,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     let options = args.options()?;
     let data = args.input.load()?;
     let file = args.input.display_name();
-    let fits = options.fits(&args.model.options());
+    let fits = options.fits(&args.model.options()?);
     // Each analysis warning once, however many models report it.
     let mut warnings: Vec<tau_core::Warning> = Vec::new();
     let mut note = |all: &[tau_core::Warning]| {

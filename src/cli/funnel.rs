@@ -57,12 +57,12 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         }
     }
     let data = args.input.load()?;
-    let result = tau_core::pool(&data, &args.model.options())
+    let result = tau_core::pool(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     let mut spec = FunnelSpec::from_pool(&result, &data);
     spec.contours = args.contours;
     if args.trimfill {
-        let options = args.model.options();
+        let options = args.model.options()?;
         let tf = tau_core::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
         spec.adjusted = Some(tf.estimate);
@@ -75,7 +75,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
             SelectionType::Step,
             &args.selection,
             args.alternative,
-            &args.model.options(),
+            &args.model.options()?,
         )
         .map_err(|e| e.with_file(&args.input.display_name()))?;
         let label = if args.selection.len() == 1 {

@@ -3,9 +3,10 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::Kinded;
 use tau_core::report::PoolReport;
 
 /// Flags of `tau pool`.
@@ -23,11 +24,14 @@ pub struct PoolArgs {
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
+    if let MethodChoice::Tables(method) = args.model.method {
+        return run_tables(args, method);
+    }
     let data = args.input.load()?;
     if let Some(spec) = args.robust.spec() {
         let file = args.input.display_name();
         let data = clustered(&data, &spec, &file)?;
-        let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options(), &spec)
+        let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options()?, &spec)
             .map_err(|e| CliError::from(e).with_file(&file))?;
         warn_analysis(&result.warnings);
         return emit_robust(
@@ -41,7 +45,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
             "moderators",
         );
     }
-    let result = tau_core::pool(&data, &args.model.options())
+    let result = tau_core::pool(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);
     let report = PoolReport {
@@ -52,5 +56,31 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &report,
+    )
+}
+
+/// `tau pool --method MH|PETO`: the 2×2 tables pooled (metafor `rma.mh`, `rma.peto`).
+fn run_tables(args: &PoolArgs, method: tau_core::TablesMethod) -> Result<(), CliError> {
+    let name = args.input.display_name();
+    if args.robust.spec().is_some() {
+        return Err(CliError::Input(format!(
+            "--method {} pools the 2x2 tables directly and has no robust variance; leave out --robust, or use an inverse-variance --method such as EE or REML with it",
+            method.name()
+        )));
+    }
+    if args.model.test != tau_core::Test::Z {
+        return Err(CliError::Input(format!(
+            "--method {} uses z tests; leave out --test knha",
+            method.name()
+        )));
+    }
+    let data = args.input.load()?;
+    let result = tau_core::pool_tables(&data, method, args.model.level)
+        .map_err(|e| CliError::of_kind(e.kind(), format!("{name}: {e}")))?;
+    warn_analysis(&result.warnings);
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
     )
 }

@@ -60,7 +60,7 @@ impl RegressArgs {
             })
             .collect::<Result<_, _>>()?;
         Ok(RegressionOptions {
-            fit: self.model.options(),
+            fit: self.model.options()?,
             design: DesignSpec {
                 moderators: self.mods.iter().map(|m| m.trim().to_owned()).collect(),
                 references,

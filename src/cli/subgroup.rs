@@ -46,7 +46,7 @@ pub struct SubgroupArgs {
 pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
     let data = args.input.load()?;
     let options = SubgroupOptions {
-        fit: args.model.options(),
+        fit: args.model.options()?,
         by: args.by.clone(),
         tau2: args.tau2,
         levels: args.levels.clone(),

@@ -196,6 +196,14 @@ pub enum Warning {
     /// A section of a report could not be computed (e.g. a bias method
     /// that needs more studies); the text says why.
     NotApplied(String),
+    /// Mantel-Haenszel or Peto: tables with no events (or no non-events) in
+    /// either group, left out of the heterogeneity test (metafor `drop00`).
+    DoubleZeroTables {
+        /// The studies.
+        studies: Vec<String>,
+        /// Whether they still weigh in the pooled estimate (the MH risk difference).
+        weighted: bool,
+    },
 }
 
 impl Warning {
@@ -226,6 +234,25 @@ pub(crate) fn studies(n: usize) -> &'static str {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Warning::DoubleZeroTables {
+                studies: labels,
+                weighted,
+            } => write!(
+                f,
+                "{} {} no events (or only events) in both groups: {}; left out of the heterogeneity test, as metafor's rma.mh and rma.peto do{}",
+                labels.len(),
+                if labels.len() == 1 {
+                    "study has"
+                } else {
+                    "studies have"
+                },
+                list_labels(labels),
+                if *weighted {
+                    ", but weighted in the risk difference"
+                } else {
+                    ", and of no weight in the pooled estimate"
+                }
+            ),
             Warning::ZeroCells { studies } => write!(
                 f,
                 "1/2 added to every cell of {} table{} with a zero cell: {}",
