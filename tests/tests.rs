@@ -16,6 +16,7 @@ mod errors_doc;
 mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
+mod metafor_model_comparison;
 mod metafor_moderators;
 mod metafor_multilevel;
 mod metafor_pool;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::data::dataset::{Dataset, Study};
 use crate::estimate::Estimate;
 use crate::model::distribution::normal_upper;
+use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
 };
@@ -95,6 +96,10 @@ pub struct PoolResult {
     /// Its p-value.
     #[serde(rename = "Q_p")]
     pub q_p: f64,
+    /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`: REML
+    /// for a REML fit, ML otherwise).
+    #[serde(flatten)]
+    pub fit_statistics: FitStatistics,
     /// Lower prediction limit.
     pub pi_lower: f64,
     /// Upper prediction limit.
@@ -178,10 +183,16 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
             options.level,
         )?),
     };
-    Ok(assemble(dataset, &model, heterogeneity_ci))
+    let fit_statistics = mixed_effects(&yi, &vi, &x, &model)?;
+    Ok(assemble(dataset, &model, heterogeneity_ci, fit_statistics))
 }
 
-fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
+fn assemble(
+    dataset: &Dataset,
+    model: &ModelFit,
+    ci: Option<HeterogeneityCi>,
+    fit_statistics: FitStatistics,
+) -> PoolResult {
     let estimate = model.estimate(0);
     let (pi_lower, pi_upper) = model.prediction_interval();
     let total_weight: f64 = model.weights.iter().sum();
@@ -222,6 +233,7 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         q: model.q,
         q_df: model.q_df,
         q_p: model.q_p,
+        fit_statistics,
         pi_lower,
         pi_upper,
         transformed,

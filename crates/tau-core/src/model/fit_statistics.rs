@@ -1,7 +1,16 @@
 //! Fit statistics: log-likelihood, deviance, AIC, BIC and AICc (metafor
 //! `fitstats`, `logLik`, `deviance`, `AIC`, `BIC`).
+//!
+//! metafor reports the restricted (REML) statistics for a REML fit and the
+//! maximum-likelihood ones for every other estimator, each evaluated at the
+//! model's τ̂² and β̂ (`rma.uni`'s `fit.stats`, REML or ML column).
 
+use nalgebra::DMatrix;
 use serde::Serialize;
+
+use super::fit::ModelFit;
+use super::method::Method;
+use super::wls::{SingularDesign, cross_weighted, log_det_spd};
 
 /// A fit's statistics, as metafor's `fitstats()` column of the fit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -14,12 +23,34 @@ pub struct FitStatistics {
     /// Akaike's information criterion −2ℓ + 2q (q parameters).
     #[serde(rename = "AIC")]
     pub aic: f64,
-    /// Bayesian information criterion −2ℓ + q·ln k.
+    /// Bayesian information criterion −2ℓ + q·ln n.
     #[serde(rename = "BIC")]
     pub bic: f64,
-    /// AIC with the small-sample correction −2ℓ + 2q·max(k, q + 2)/(max(k, q + 2) − q − 1).
+    /// AIC with the small-sample correction −2ℓ + 2q·max(n, q + 2)/(max(n, q + 2) − q − 1).
     #[serde(rename = "AICc")]
     pub aicc: f64,
+}
+
+impl FitStatistics {
+    /// The criteria of log-likelihood `log_lik` with `parms` parameters and
+    /// `n` observations (k for ML, k − p for REML) and the deviance.
+    fn new(log_lik: f64, deviance: f64, parms: f64, n: f64) -> FitStatistics {
+        let m = n.max(parms + 2.0);
+        FitStatistics {
+            log_lik,
+            deviance,
+            aic: -2.0 * log_lik + 2.0 * parms,
+            bic: -2.0 * log_lik + parms * n.ln(),
+            aicc: -2.0 * log_lik + 2.0 * parms * m / (m - parms - 1.0),
+        }
+    }
+}
+
+/// −k/2·ln 2π − ½Σ ln vᵢ: the log-likelihood of the saturated model (each
+/// outcome its own mean), which the ML deviance is measured from.
+fn saturated(vi: &[f64]) -> f64 {
+    let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+    -(vi.len() as f64) * half_log_2pi - 0.5 * vi.iter().map(|v| v.ln()).sum::<f64>()
 }
 
 /// The maximum-likelihood statistics of a common-effect model with one
@@ -28,23 +59,58 @@ pub struct FitStatistics {
 /// `rss` = Σ(yᵢ − θ̂)²/vᵢ,
 /// ℓ = −k/2·ln 2π − ½Σ ln vᵢ − ½·rss and the deviance −2(ℓ − Σ ln φ(0; vᵢ)) = rss.
 pub fn common_effect_ml(vi: &[f64], rss: f64) -> FitStatistics {
-    let k = vi.len() as f64;
-    let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-    let sum_log_v: f64 = vi.iter().map(|v| v.ln()).sum();
-    let log_lik = -k * half_log_2pi - 0.5 * sum_log_v - 0.5 * rss;
-    let saturated = -k * half_log_2pi - 0.5 * sum_log_v;
+    let log_lik = saturated(vi) - 0.5 * rss;
     let deviance = if vi.iter().all(|&v| v > 0.0) {
-        -2.0 * (log_lik - saturated)
+        -2.0 * (log_lik - saturated(vi))
     } else {
         -2.0 * log_lik
     };
-    let q = 1.0;
-    let m = k.max(q + 2.0);
-    FitStatistics {
-        log_lik,
-        deviance,
-        aic: -2.0 * log_lik + 2.0 * q,
-        bic: -2.0 * log_lik + q * k.ln(),
-        aicc: -2.0 * log_lik + 2.0 * q * m / (m - q - 1.0),
-    }
+    FitStatistics::new(log_lik, deviance, 1.0, vi.len() as f64)
+}
+
+/// The statistics of a fitted (mixed-)effects model y ~ X (metafor
+/// `rma.uni`), with wᵢ = 1/(vᵢ + τ̂²) and RSS = Σ wᵢ(yᵢ − xᵢ'β̂)²:
+///
+/// * ML: ℓ = −k/2·ln 2π − ½Σ ln(vᵢ + τ̂²) − ½·RSS, deviance −2(ℓ − ℓ_sat);
+/// * REML: ℓ = −(k − p)/2·ln 2π + ½ ln|X'X| − ½Σ ln(vᵢ + τ̂²) − ½ ln|X'WX| − ½·RSS,
+///   deviance −2ℓ;
+///
+/// with p + 1 parameters (p without τ² for the common-effect model); BIC and
+/// AICc count k observations under ML and k − p under REML.
+pub fn mixed_effects(
+    yi: &[f64],
+    vi: &[f64],
+    x: &DMatrix<f64>,
+    model: &ModelFit,
+) -> Result<FitStatistics, SingularDesign> {
+    let (k, p) = (model.k as f64, model.p as f64);
+    let tau2 = model.tau2;
+    let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+    let rss: f64 = yi
+        .iter()
+        .enumerate()
+        .map(|(i, y)| {
+            let fitted: f64 = (0..model.p).map(|a| x[(i, a)] * model.beta[a]).sum();
+            w[i] * (y - fitted).powi(2)
+        })
+        .sum();
+    let sum_log_v: f64 = vi.iter().map(|v| (v + tau2).ln()).sum();
+    let log_2pi = (2.0 * std::f64::consts::PI).ln();
+    let parms = p + if model.options.method == Method::EE {
+        0.0
+    } else {
+        1.0
+    };
+    Ok(if model.options.method == Method::REML {
+        let log_det_xtx = log_det_spd(&cross_weighted(x, |_| 1.0))?;
+        let log_det_xtwx = log_det_spd(&cross_weighted(x, |i| w[i]))?;
+        let log_lik = -0.5 * (k - p) * log_2pi + 0.5 * log_det_xtx
+            - 0.5 * sum_log_v
+            - 0.5 * log_det_xtwx
+            - 0.5 * rss;
+        FitStatistics::new(log_lik, -2.0 * log_lik, parms, k - p)
+    } else {
+        let log_lik = -0.5 * k * log_2pi - 0.5 * sum_log_v - 0.5 * rss;
+        FitStatistics::new(log_lik, -2.0 * (log_lik - saturated(vi)), parms, k)
+    })
 }

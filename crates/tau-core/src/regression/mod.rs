@@ -23,6 +23,7 @@ mod rank;
 mod result;
 
 use crate::data::dataset::Dataset;
+use crate::model::fit_statistics::mixed_effects;
 use crate::model::{FitError, FitOptions, Method, fit, intercept_design};
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT};
 use permutation::{Observed, PermutationError, PermutationSpec};
@@ -113,6 +114,7 @@ pub fn regress_with_progress(
     let model = fit(&yi, &vi, &design.x, &options.fit)?;
     let tested = design.tested();
     let omnibus = model.omnibus(&tested).map_err(FitError::from)?;
+    let fit_statistics = mixed_effects(&yi, &vi, &design.x, &model).map_err(FitError::from)?;
     let r2 = if design.intercept {
         pseudo_r2(&yi, &vi, &options.fit, model.tau2, model.q, model.q_df)
     } else {
@@ -139,6 +141,7 @@ pub fn regress_with_progress(
         &design,
         &model,
         &omnibus,
+        fit_statistics,
         r2,
         permutation,
     ))

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::design::{Design, TermKind};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
+use crate::model::fit_statistics::FitStatistics;
 use crate::model::{ModelFit, OmnibusTest};
 use crate::regression::permutation::PermutationResult;
 use crate::settings::Settings;
@@ -100,6 +101,10 @@ pub struct RegressionResult {
     /// Residual H².
     #[serde(rename = "H2")]
     pub h2: f64,
+    /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`: REML
+    /// for a REML fit, ML otherwise).
+    #[serde(flatten)]
+    pub fit_statistics: FitStatistics,
     /// Pseudo-R², percent (`null` without an intercept, or when the intercept-only model fails).
     #[serde(rename = "R2")]
     pub r2: Option<f64>,
@@ -164,6 +169,7 @@ pub(super) fn assemble(
     design: &Design,
     model: &ModelFit,
     omnibus: &OmnibusTest,
+    fit_statistics: FitStatistics,
     r2: Option<f64>,
     permutation: Option<PermutationResult>,
 ) -> RegressionResult {
@@ -227,6 +233,7 @@ pub(super) fn assemble(
         tau2: model.tau2,
         i2: model.i2,
         h2: model.h2,
+        fit_statistics,
         r2,
         permutation,
         studies,

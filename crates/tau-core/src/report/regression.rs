@@ -1,6 +1,6 @@
 //! Text and CSV views of a meta-regression, laid out like metafor's `print.rma`.
 
-use super::text::{back_transformed_table, p_phrase, stars};
+use super::text::{back_transformed_table, fit_statistics_line, p_phrase, stars};
 use super::{fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
 use crate::regression::RegressionResult;
@@ -54,6 +54,11 @@ pub fn text(r: &RegressionResult) -> String {
         fmt_num(r.qe, 4),
         p_phrase(r.qe_p)
     ));
+    out.push_str(&fit_statistics_line(
+        &r.fit_statistics,
+        s.method == Method::REML,
+    ));
+    out.push('\n');
     out.push_str(&moderator_test(r));
     out.push_str("\nModel results");
     if let Some(df) = r.df {

@@ -6,6 +6,7 @@ use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
 use crate::bias::BiasResult;
 use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
+use crate::model::fit_statistics::FitStatistics;
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
 use crate::pool_tables::{TablesMethod, TablesResult};
@@ -184,6 +185,11 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         fmt_num(r.q, 4),
         p_phrase(r.q_p)
     ));
+    out.push_str(&fit_statistics_line(
+        &r.fit_statistics,
+        s.method == Method::REML,
+    ));
+    out.push('\n');
     let stat = if s.test == Test::Knha { "tval" } else { "zval" };
     out.push_str("Model results");
     if let Some(df) = r.df {
@@ -256,6 +262,20 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     out
 }
 
+/// "Fit statistics (REML): logLik …, deviance …, AIC …, BIC …, AICc …" and
+/// a line break (metafor's `fitstats`; `reml` names the REML column).
+pub fn fit_statistics_line(f: &FitStatistics, reml: bool) -> String {
+    format!(
+        "Fit statistics ({}): logLik {}, deviance {}, AIC {}, BIC {}, AICc {}\n",
+        if reml { "REML" } else { "ML" },
+        fmt_num(f.log_lik, 4),
+        fmt_num(f.deviance, 4),
+        fmt_num(f.aic, 4),
+        fmt_num(f.bic, 4),
+        fmt_num(f.aicc, 4)
+    )
+}
+
 /// The text report of a Mantel-Haenszel or Peto analysis, laid out like
 /// metafor's `print.rma.mh` and `print.rma.peto`.
 pub fn tables_report(r: &TablesResult) -> String {
@@ -283,15 +303,8 @@ pub fn tables_report(r: &TablesResult) -> String {
         fmt_num(r.q, 4),
         p_phrase(r.q_p)
     ));
-    let f = &r.fit_statistics;
-    out.push_str(&format!(
-        "Fit statistics (ML): logLik {}, deviance {}, AIC {}, BIC {}, AICc {}\n\n",
-        fmt_num(f.log_lik, 4),
-        fmt_num(f.deviance, 4),
-        fmt_num(f.aic, 4),
-        fmt_num(f.bic, 4),
-        fmt_num(f.aicc, 4)
-    ));
+    out.push_str(&fit_statistics_line(&r.fit_statistics, false));
+    out.push('\n');
     let e = &r.estimate;
     let scale = if s.measure.is_ratio() {
         "log scale"

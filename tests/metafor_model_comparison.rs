@@ -1,0 +1,108 @@
+//! tau against metafor: fit statistics, tests of a subset of coefficients and
+//! likelihood-ratio tests between nested models (issue 15, item 3).
+//!
+//! Expected values: tests/fixtures/toolkit.json (sections `fitstats`, `btt`,
+//! `compare`, data in `model_data`), written by
+//! tests/fixtures/generate_toolkit.R with metafor 3.8.1 / metadat 1.2.0:
+//! `fitstats(rma(...))` for every estimator, `anova(res, btt = ...)` and
+//! `anova(full, reduced, refit = TRUE)`, on dat.bcg (log RR),
+//! dat.bangertdrowns2004 and dat.mcdaniel1994 (ZCOR).
+//!
+//! Tolerance: relative 1e-6.
+
+use crate::util::prec::close;
+use serde_json::Value;
+use tau_core::data::dataset::{Dataset, load_json};
+use tau_core::model::{FitOptions, Method, Test};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress};
+
+fn fixtures() -> Value {
+    crate::util::fixture("toolkit.json")
+}
+
+/// The data set a case names.
+fn data(all: &Value, case: &Value) -> Dataset {
+    let name = case["data"].as_str().unwrap();
+    load_json(&all["model_data"][name].to_string(), None).unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn options(case: &Value) -> FitOptions {
+    FitOptions {
+        method: Method::parse(case["method"].as_str().unwrap()).unwrap(),
+        test: case["test"]
+            .as_str()
+            .map_or(Test::Z, |t| Test::parse(t).unwrap()),
+        ..FitOptions::default()
+    }
+}
+
+/// Compares `actual` with the fixture's `key`.
+fn check(found: &mut Vec<String>, case: &str, key: &str, actual: f64, expected: &Value) {
+    let e = expected[key].as_f64().unwrap();
+    if !close(actual, e) {
+        found.push(format!("{case}: {key} = {actual:.12e}, metafor {e:.12e}"));
+    }
+}
+
+fn check_fit_statistics(
+    found: &mut Vec<String>,
+    name: &str,
+    f: &tau_core::model::fit_statistics::FitStatistics,
+    expected: &Value,
+) {
+    for (key, actual) in [
+        ("logLik", f.log_lik),
+        ("deviance", f.deviance),
+        ("AIC", f.aic),
+        ("BIC", f.bic),
+        ("AICc", f.aicc),
+    ] {
+        check(found, name, key, actual, expected);
+    }
+}
+
+/// `fitstats()` of `rma()` with and without moderators, every estimator:
+/// `pool` for the intercept-only models, `regress` for the others.
+#[test]
+fn fit_statistics_match_fitstats() {
+    let all = fixtures();
+    let cases = all["fitstats"].as_array().unwrap();
+    assert!(cases.len() >= 80);
+    let mut found = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let data = data(&all, case);
+        let mods = strings(&case["mods"]);
+        let fit = options(case);
+        let (statistics, tau2) = if mods.is_empty() {
+            let r = tau_core::pool(&data, &fit).unwrap();
+            (r.fit_statistics, r.tau2)
+        } else {
+            let r = regress(
+                &data,
+                &RegressionOptions {
+                    fit,
+                    design: DesignSpec {
+                        moderators: mods,
+                        references: Vec::new(),
+                        intercept: true,
+                    },
+                    permutations: None,
+                },
+            )
+            .unwrap();
+            (r.fit_statistics, r.tau2)
+        };
+        check(&mut found, name, "tau2", tau2, case);
+        check_fit_statistics(&mut found, name, &statistics, case);
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
