@@ -14,6 +14,7 @@ use crate::util::prec::close;
 use serde_json::Value;
 use tau_core::data::dataset::{Dataset, load_json};
 use tau_core::model::{FitOptions, Method, Test};
+use tau_core::regression::subset_test::subset_test;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress};
 
 fn fixtures() -> Value {
@@ -105,4 +106,84 @@ fn fit_statistics_match_fitstats() {
         check_fit_statistics(&mut found, name, &statistics, case);
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+fn regression(data: &Dataset, fit: FitOptions, mods: Vec<String>) -> tau_core::RegressionResult {
+    regress(
+        data,
+        &RegressionOptions {
+            fit,
+            design: DesignSpec {
+                moderators: mods,
+                references: Vec::new(),
+                intercept: true,
+            },
+            permutations: None,
+        },
+    )
+    .unwrap()
+}
+
+/// `anova(res, btt = ...)`: a moderator names all of its columns.
+#[test]
+fn subset_tests_match_anova_btt() {
+    let all = fixtures();
+    let cases = all["btt"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    let mut found = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let r = regression(&data(&all, case), options(case), strings(&case["mods"]));
+        let t = subset_test(&r, &strings(&case["btt"])).unwrap();
+        assert_eq!(
+            t.coefficients.len(),
+            case["coefficients"].as_array().unwrap().len(),
+            "{name}"
+        );
+        check(&mut found, name, "QM", t.qm, case);
+        check(&mut found, name, "QM_df", t.qm_df as f64, case);
+        check(&mut found, name, "QM_p", t.qm_p, case);
+        match t.qm_df2 {
+            Some(df2) => check(&mut found, name, "QM_df2", df2, case),
+            None => assert!(case.get("QM_df2").is_none(), "{name}"),
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// A coefficient can be named as tau names it; an unknown name is exit 2
+/// with the model's moderators and coefficients listed.
+#[test]
+fn cli_btt() {
+    let output = crate::util::tau()
+        .args(["regress", "studies/bcg.json", "--mods", "ablat,year,alloc"])
+        .args(["--btt", "alloc=random,year", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let btt = &json["btt"];
+    assert_eq!(
+        btt["coefficients"],
+        serde_json::json!(["year", "alloc=random"])
+    );
+    assert_eq!(btt["QM_df"], 2);
+    assert!(btt["QM"].as_f64().unwrap() > 0.0 && btt["QM_p"].as_f64().unwrap() < 1.0);
+    let output = crate::util::tau()
+        .args([
+            "regress",
+            "studies/bcg.json",
+            "--mods",
+            "ablat",
+            "--btt",
+            "year",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'year' is not in the model") && stderr.contains("(intrcpt, ablat)"),
+        "{stderr}"
+    );
 }

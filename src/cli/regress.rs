@@ -10,6 +10,7 @@ use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::subset_test::subset_test;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
 
 /// Flags of `tau regress`.
@@ -37,6 +38,16 @@ pub struct RegressArgs {
     #[arg(long, requires = "permutations", allow_negative_numbers = true,
           value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
+    /// Also test these moderators (all columns of each) or coefficients
+    /// together, a Wald test as metafor's anova(res, btt = ...): QM, or F
+    /// under --test knha.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "A,B",
+        conflicts_with = "robust"
+    )]
+    btt: Option<Vec<String>>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -109,7 +120,13 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let mut result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    if let Some(names) = &args.btt {
+        result.btt = Some(
+            subset_test(&result, names)
+                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
+        );
+    }
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),

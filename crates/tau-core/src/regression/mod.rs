@@ -21,6 +21,7 @@ pub mod design;
 pub mod permutation;
 mod rank;
 mod result;
+pub mod subset_test;
 
 use crate::data::dataset::Dataset;
 use crate::model::fit_statistics::mixed_effects;

@@ -84,6 +84,9 @@ pub struct RegressionResult {
     /// Its p-value.
     #[serde(rename = "QM_p")]
     pub qm_p: f64,
+    /// The test of a subset of the coefficients (`--btt`), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub btt: Option<super::subset_test::SubsetTest>,
     /// Test for residual heterogeneity.
     #[serde(rename = "QE")]
     pub qe: f64,
@@ -227,6 +230,7 @@ pub(super) fn assemble(
         qm_df: omnibus.df1,
         qm_df2: omnibus.df2,
         qm_p: omnibus.p,
+        btt: None,
         qe: model.q,
         qe_df: model.q_df,
         qe_p: model.q_p,

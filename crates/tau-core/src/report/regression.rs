@@ -123,6 +123,17 @@ fn moderator_test(r: &RegressionResult) -> String {
     if let Some(perm) = &r.permutation {
         line.push_str(&format!(", p-val* {}", p_phrase(perm.qm_p)));
     }
+    if let Some(t) = &r.btt {
+        let statistic = match t.qm_df2 {
+            Some(df2) => format!("F(df1 = {}, df2 = {}) = {}", t.qm_df, df2, fmt_num(t.qm, 4)),
+            None => format!("QM(df = {}) = {}", t.qm_df, fmt_num(t.qm, 4)),
+        };
+        line.push_str(&format!(
+            "\n\nTest of moderators ({}):\n{statistic}, p-val {}",
+            t.coefficients.join(", "),
+            p_phrase(t.qm_p)
+        ));
+    }
     line + "\n"
 }
 
