@@ -14,6 +14,7 @@ use crate::util::prec::close;
 use serde_json::Value;
 use tau_core::data::dataset::{Dataset, load_json};
 use tau_core::model::{FitOptions, Method, Test};
+use tau_core::regression::compare::compare;
 use tau_core::regression::subset_test::subset_test;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress};
 
@@ -186,4 +187,86 @@ fn cli_btt() {
         stderr.contains("'year' is not in the model") && stderr.contains("(intrcpt, ablat)"),
         "{stderr}"
     );
+}
+
+/// `anova(full, reduced, refit = TRUE)`: REML fits refitted with ML, both
+/// models fitted to the studies with every moderator of the full one (the R
+/// script subsets the data; tau is given the whole file).
+#[test]
+fn likelihood_ratio_tests_match_anova() {
+    let all = fixtures();
+    let cases = all["compare"].as_array().unwrap();
+    assert!(cases.len() >= 16);
+    let mut found = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let r = compare(
+            &data(&all, case),
+            &strings(&case["full_mods"]),
+            &strings(&case["reduced_mods"]),
+            &options(case),
+        )
+        .unwrap();
+        assert_eq!(
+            r.settings.fit_method.name(),
+            case["fit_method"].as_str().unwrap(),
+            "{name}"
+        );
+        assert_eq!(r.k as f64, case["k"].as_f64().unwrap(), "{name}");
+        check(&mut found, name, "LRT_df", r.lrt_df as f64, case);
+        check(&mut found, name, "LRT_p", r.lrt_p, case);
+        check(&mut found, name, "R2", r.r2, case);
+        // The LRT is a difference of deviances: compared absolutely, to the
+        // same 1e-6 relative to the deviances (it is 0 in one case).
+        let scale = r.full.fit_statistics.deviance.abs().max(1.0);
+        let expected = case["LRT"].as_f64().unwrap();
+        if (r.lrt - expected).abs() > 1e-6 * scale {
+            found.push(format!("{name}: LRT = {}, metafor {expected}", r.lrt));
+        }
+        for (side, m) in [("full", &r.full), ("reduced", &r.reduced)] {
+            let e = &case[side];
+            let label = format!("{name} ({side})");
+            check_fit_statistics(&mut found, &label, &m.fit_statistics, e);
+            check(&mut found, &label, "parms", m.parms as f64, e);
+            check(&mut found, &label, "QE", m.qe, e);
+            check(&mut found, &label, "tau2", m.tau2, e);
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The JSON contract of `tau compare`, and its refusals.
+#[test]
+fn cli_compare() {
+    let output = crate::util::tau()
+        .args(["compare", "studies/bcg.json", "--full", "ablat,year"])
+        .args(["--reduced", "ablat", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in ["LRT", "LRT_df", "LRT_p", "R2", "k"] {
+        assert!(json[key].is_number(), "{key}");
+    }
+    for side in ["full", "reduced"] {
+        for key in [
+            "logLik", "deviance", "AIC", "BIC", "AICc", "parms", "QE", "tau2",
+        ] {
+            assert!(json[side][key].is_number(), "{side}.{key}");
+        }
+    }
+    assert_eq!(json["settings"]["fit_method"], "ML");
+    assert_eq!(json["LRT_df"], 1);
+    for (args, text) in [
+        (["--full", "ablat", "--reduced", "year"], "not nested"),
+        (["--full", "ablat", "--reduced", "ablat"], "same moderators"),
+    ] {
+        let output = crate::util::tau()
+            .args(["compare", "studies/bcg.json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&output.stderr).contains(text));
+    }
 }

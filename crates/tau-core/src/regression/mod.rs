@@ -17,6 +17,7 @@
 //!   and so does tau. Without an intercept there is no R²;
 //! * optionally, permutation p-values ([`crate::regression::permutation`]).
 
+pub mod compare;
 pub mod design;
 pub mod permutation;
 mod rank;

@@ -88,6 +88,12 @@ impl CsvView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     }
 }
 
+impl CsvView for crate::regression::compare::Comparison {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::compare::csv(self))
+    }
+}
+
 impl CsvView for PoolReport<'_> {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         write_pool_studies(out, self.result, self.data)

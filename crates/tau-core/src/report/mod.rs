@@ -9,6 +9,7 @@
 //! [`regression`], [`bias`], [`sensitivity`], [`simulate`]).
 
 pub mod bias;
+pub mod compare;
 pub mod csv;
 pub mod fixed;
 pub mod format;

@@ -66,7 +66,7 @@ pub fn paper_p(p: f64) -> String {
 }
 
 /// "p = .034" or "p < .001".
-fn p_is(p: f64) -> String {
+pub(super) fn p_is(p: f64) -> String {
     let text = paper_p(p);
     if text.starts_with('<') {
         format!("p {text}")
@@ -644,6 +644,12 @@ impl PaperView for SimulationResult {
 impl PaperView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
         no_table("a leave-one-out test of moderators")
+    }
+}
+
+impl PaperView for crate::regression::compare::Comparison {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(super::compare::paper(self, digits))
     }
 }
 

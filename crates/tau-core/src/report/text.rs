@@ -108,6 +108,12 @@ impl TextView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     }
 }
 
+impl TextView for crate::regression::compare::Comparison {
+    fn text(&self) -> String {
+        super::compare::text(self)
+    }
+}
+
 impl TextView for SimulationResult {
     fn text(&self) -> String {
         super::simulate::text(self)
