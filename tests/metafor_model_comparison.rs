@@ -270,3 +270,52 @@ fn cli_compare() {
         assert!(String::from_utf8_lossy(&output.stderr).contains(text));
     }
 }
+
+fn check_pair(
+    found: &mut Vec<String>,
+    case: &str,
+    key: &str,
+    actual: Option<[f64; 2]>,
+    expected: &Value,
+) {
+    let e = expected[key].as_array().unwrap();
+    match actual {
+        Some(pair) => {
+            for (a, e) in pair.iter().zip(e) {
+                let e = e.as_f64().unwrap();
+                if !close(*a, e) {
+                    found.push(format!("{case}: {key} = {a:.12e}, metafor {e:.12e}"));
+                }
+            }
+        }
+        None => found.push(format!("{case}: no {key}")),
+    }
+}
+
+/// `confint(res)`: the Q-profile CI of the residual τ², I² and H², with and
+/// without moderators (`tau2` section).
+#[test]
+fn residual_tau2_ci_matches_confint() {
+    let all = fixtures();
+    let cases = all["tau2"].as_array().unwrap();
+    assert!(cases.len() >= 50);
+    let mut found = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let data = data(&all, case);
+        let mods = strings(&case["mods"]);
+        let fit = options(case);
+        let (tau2, cis) = if mods.is_empty() {
+            let r = tau_core::pool(&data, &fit).unwrap();
+            (r.tau2, [r.tau2_ci, r.i2_ci, r.h2_ci])
+        } else {
+            let r = regression(&data, fit, mods);
+            (r.tau2, [r.tau2_ci, r.i2_ci, r.h2_ci])
+        };
+        check(&mut found, name, "tau2", tau2, case);
+        for (key, ci) in ["tau2_ci", "I2_ci", "H2_ci"].into_iter().zip(cis) {
+            check_pair(&mut found, name, key, ci, case);
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -26,7 +26,7 @@ pub mod subset_test;
 
 use crate::data::dataset::Dataset;
 use crate::model::fit_statistics::mixed_effects;
-use crate::model::{FitError, FitOptions, Method, fit, intercept_design};
+use crate::model::{FitError, FitOptions, Method, fit, intercept_design, q_profile_ci};
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT};
 use permutation::{Observed, PermutationError, PermutationSpec};
 pub use result::{Coefficient, Prediction, RegressionResult, RegressionSettings, RegressionStudy};
@@ -117,6 +117,20 @@ pub fn regress_with_progress(
     let tested = design.tested();
     let omnibus = model.omnibus(&tested).map_err(FitError::from)?;
     let fit_statistics = mixed_effects(&yi, &vi, &design.x, &model).map_err(FitError::from)?;
+    let ci = match model.options.method {
+        Method::EE => None,
+        _ => Some(
+            q_profile_ci(
+                &yi,
+                &vi,
+                &design.x,
+                model.tau2,
+                model.typical_variance,
+                options.fit.level,
+            )
+            .map_err(FitError::from)?,
+        ),
+    };
     let r2 = if design.intercept {
         pseudo_r2(&yi, &vi, &options.fit, model.tau2, model.q, model.q_df)
     } else {
@@ -143,6 +157,7 @@ pub fn regress_with_progress(
         &design,
         &model,
         &omnibus,
+        ci,
         fit_statistics,
         r2,
         permutation,

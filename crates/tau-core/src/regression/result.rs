@@ -1,7 +1,7 @@
 //! The result of a meta-regression, whose field names are the JSON contract,
 //! and predictions from it (metafor `predict.rma`).
 
-use crate::warning::{Warning, model_warnings};
+use crate::warning::{Warning, ci_warnings, model_warnings};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -10,7 +10,7 @@ use super::design::{Design, TermKind};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
 use crate::model::fit_statistics::FitStatistics;
-use crate::model::{ModelFit, OmnibusTest};
+use crate::model::{HeterogeneityCi, ModelFit, OmnibusTest};
 use crate::regression::permutation::PermutationResult;
 use crate::settings::Settings;
 
@@ -98,12 +98,21 @@ pub struct RegressionResult {
     pub qe_p: f64,
     /// Residual τ².
     pub tau2: f64,
+    /// Q-profile CI of the residual τ² (`null` for the common-effect model;
+    /// metafor `confint(res)`).
+    pub tau2_ci: Option<[f64; 2]>,
     /// Residual I², percent.
     #[serde(rename = "I2")]
     pub i2: f64,
+    /// Q-profile CI of the residual I².
+    #[serde(rename = "I2_ci")]
+    pub i2_ci: Option<[f64; 2]>,
     /// Residual H².
     #[serde(rename = "H2")]
     pub h2: f64,
+    /// Q-profile CI of the residual H².
+    #[serde(rename = "H2_ci")]
+    pub h2_ci: Option<[f64; 2]>,
     /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`: REML
     /// for a REML fit, ML otherwise).
     #[serde(flatten)]
@@ -172,6 +181,7 @@ pub(super) fn assemble(
     design: &Design,
     model: &ModelFit,
     omnibus: &OmnibusTest,
+    ci: Option<HeterogeneityCi>,
     fit_statistics: FitStatistics,
     r2: Option<f64>,
     permutation: Option<PermutationResult>,
@@ -235,8 +245,11 @@ pub(super) fn assemble(
         qe_df: model.q_df,
         qe_p: model.q_p,
         tau2: model.tau2,
+        tau2_ci: ci.map(|c| c.tau2),
         i2: model.i2,
+        i2_ci: ci.map(|c| c.i2),
         h2: model.h2,
+        h2_ci: ci.map(|c| c.h2),
         fit_statistics,
         r2,
         permutation,
@@ -247,13 +260,18 @@ pub(super) fn assemble(
             reference_levels,
             intercept: design.intercept,
         },
-        warnings: warnings(dataset, design, model),
+        warnings: warnings(dataset, design, model, ci.as_ref()),
         dropped,
         crit: model.crit,
     }
 }
 
-fn warnings(dataset: &Dataset, design: &Design, model: &ModelFit) -> Vec<Warning> {
+fn warnings(
+    dataset: &Dataset,
+    design: &Design,
+    model: &ModelFit,
+    ci: Option<&HeterogeneityCi>,
+) -> Vec<Warning> {
     let mut warnings = dataset.warnings.clone();
     if !design.dropped.is_empty() {
         warnings.push(Warning::MissingModerators {
@@ -265,5 +283,8 @@ fn warnings(dataset: &Dataset, design: &Design, model: &ModelFit) -> Vec<Warning
         });
     }
     warnings.extend(model_warnings(model));
+    if let Some(ci) = ci {
+        warnings.extend(ci_warnings(ci));
+    }
     warnings
 }

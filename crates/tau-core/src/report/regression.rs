@@ -26,8 +26,16 @@ pub fn text(r: &RegressionResult) -> String {
             s.measure.label()
         ));
         out.push_str(&format!(
-            "tau^2 (estimated amount of residual heterogeneity):     {}\n",
-            fmt_num(r.tau2, 4)
+            "tau^2 (estimated amount of residual heterogeneity):     {}{}\n",
+            fmt_num(r.tau2, 4),
+            r.tau2_ci
+                .map(|[lo, hi]| format!(
+                    " ({}% CI: {}, {})",
+                    fmt_num(s.level, 0),
+                    fmt_num(lo, 4),
+                    fmt_num(hi, 4)
+                ))
+                .unwrap_or_default()
         ));
         out.push_str(&format!(
             "tau (square root of estimated tau^2 value):             {}\n",
