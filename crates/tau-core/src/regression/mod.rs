@@ -156,10 +156,12 @@ pub fn regress_with_progress(
         dataset,
         &design,
         &model,
-        &omnibus,
-        ci,
-        fit_statistics,
-        r2,
+        result::Summaries {
+            omnibus,
+            ci,
+            fit_statistics,
+            r2,
+        },
         permutation,
     ))
 }

@@ -176,16 +176,31 @@ impl RegressionResult {
     }
 }
 
+/// What a meta-regression reports beside the fit itself.
+pub(super) struct Summaries {
+    /// The omnibus test of the moderators.
+    pub omnibus: OmnibusTest,
+    /// The Q-profile CIs of τ², I² and H² (`None` for the common-effect model).
+    pub ci: Option<HeterogeneityCi>,
+    /// logLik, deviance, AIC, BIC, AICc.
+    pub fit_statistics: FitStatistics,
+    /// Pseudo-R².
+    pub r2: Option<f64>,
+}
+
 pub(super) fn assemble(
     dataset: &Dataset,
     design: &Design,
     model: &ModelFit,
-    omnibus: &OmnibusTest,
-    ci: Option<HeterogeneityCi>,
-    fit_statistics: FitStatistics,
-    r2: Option<f64>,
+    summaries: Summaries,
     permutation: Option<PermutationResult>,
 ) -> RegressionResult {
+    let Summaries {
+        omnibus,
+        ci,
+        fit_statistics,
+        r2,
+    } = summaries;
     let coefficients = design
         .names
         .iter()
