@@ -319,3 +319,44 @@ fn residual_tau2_ci_matches_confint() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// `se.tau2` (ML, REML, EB, PM) and `confint(res, type = "Wald")`, with and
+/// without moderators; the moments estimators have no SE in tau.
+#[test]
+fn tau2_se_and_wald_ci_match_metafor() {
+    let all = fixtures();
+    let cases = all["tau2"].as_array().unwrap();
+    let mut found = Vec::new();
+    let mut compared = 0;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let data = data(&all, case);
+        let mods = strings(&case["mods"]);
+        let fit = options(case);
+        let (se, wald, cis) = if mods.is_empty() {
+            let mut r = tau_core::pool(&data, &fit).unwrap();
+            let wald = r.use_wald_tau2_ci();
+            (r.tau2_se, wald, [r.tau2_ci, r.i2_ci, r.h2_ci])
+        } else {
+            let mut r = regression(&data, fit, mods);
+            let wald = r.use_wald_tau2_ci();
+            (r.tau2_se, wald, [r.tau2_ci, r.i2_ci, r.h2_ci])
+        };
+        let Some(se) = se else {
+            assert!(matches!(fit.method, Method::DL | Method::SJ), "{name}");
+            assert!(!wald, "{name}");
+            continue;
+        };
+        compared += 1;
+        assert!(wald, "{name}");
+        check(&mut found, name, "se_tau2", se, case);
+        for (key, ci) in ["tau2_ci_wald", "I2_ci_wald", "H2_ci_wald"]
+            .into_iter()
+            .zip(cis)
+        {
+            check_pair(&mut found, name, key, ci, case);
+        }
+    }
+    assert!(compared >= 40);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -304,3 +304,50 @@ pub fn refuse_paper_format(format: Format, command: &str) -> Result<(), CliError
     }
     Ok(())
 }
+
+/// The kind of CI of τ² (`--tau2-ci`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tau2CiKind {
+    /// Q-profile (metafor's confint default).
+    Qp,
+    /// Wald-type: tau^2 ± z·SE, floored at 0 (ML, REML, EB, PM).
+    Wald,
+}
+
+/// `--tau2-ci` of `tau pool` and `tau regress`.
+#[derive(Debug, Clone, Args)]
+pub struct Tau2CiArgs {
+    /// The CI of tau^2 (with I^2 and H^2): qp, the Q-profile CI, or wald,
+    /// tau^2 ± z·SE (metafor's confint(res, type = "Wald"); ML, REML, EB, PM).
+    #[arg(
+        long = "tau2-ci",
+        value_enum,
+        default_value = "qp",
+        value_name = "KIND",
+        conflicts_with = "robust"
+    )]
+    pub kind: Tau2CiKind,
+}
+
+impl Tau2CiArgs {
+    /// Whether the Wald-type CI was asked for; an error when the estimator
+    /// `method` has no SE of tau^2 to build it from.
+    pub fn wald(&self, method: tau_core::Method) -> Result<bool, CliError> {
+        if self.kind == Tau2CiKind::Qp {
+            return Ok(false);
+        }
+        if !matches!(
+            method,
+            tau_core::Method::ML
+                | tau_core::Method::REML
+                | tau_core::Method::EB
+                | tau_core::Method::PM
+        ) {
+            return Err(CliError::Input(format!(
+                "--tau2-ci wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with --method, or leave out --tau2-ci for the Q-profile CI",
+                method.name()
+            )));
+        }
+        Ok(true)
+    }
+}

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs};
+use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::Kinded;
@@ -18,6 +18,8 @@ pub struct PoolArgs {
     model: ModelArgs,
     #[command(flatten)]
     robust: RobustArgs,
+    #[command(flatten)]
+    tau2_ci: Tau2CiArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -45,8 +47,13 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
             "moderators",
         );
     }
-    let result = tau_core::pool(&data, &args.model.options()?)
+    let options = args.model.options()?;
+    let wald = args.tau2_ci.wald(options.method)?;
+    let mut result = tau_core::pool(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    if wald {
+        result.use_wald_tau2_ci();
+    }
     warn_analysis(&result.warnings);
     let report = PoolReport {
         result: &result,

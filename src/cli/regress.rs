@@ -6,7 +6,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
@@ -53,6 +53,8 @@ pub struct RegressArgs {
     #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
+    tau2_ci: Tau2CiArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -89,6 +91,7 @@ impl RegressArgs {
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let options = args.options()?;
+    let wald = args.tau2_ci.wald(options.fit.method)?;
     // A usage error, refused before the file is read.
     if let Some(spec) = &options.permutations {
         spec.validate()
@@ -121,6 +124,9 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         bar.finish_and_clear();
     }
     let mut result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    if wald {
+        result.use_wald_tau2_ci();
+    }
     if let Some(names) = &args.btt {
         result.btt = Some(
             subset_test(&result, names)

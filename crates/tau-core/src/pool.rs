@@ -13,6 +13,7 @@ use crate::data::dataset::{Dataset, Study};
 use crate::estimate::Estimate;
 use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
+use crate::model::tau2_uncertainty::{tau2_se, wald_ci};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
 };
@@ -71,10 +72,17 @@ pub struct PoolResult {
     pub df: Option<f64>,
     /// Estimated τ².
     pub tau2: f64,
+    /// Standard error of τ̂² (ML, REML, EB, PM; metafor `se.tau2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_se: Option<f64>,
     /// τ = √τ².
     pub tau: f64,
-    /// Q-profile CI for τ² (`null` for the common-effect model).
+    /// Q-profile CI for τ² (`null` for the common-effect model), or the
+    /// Wald-type one after [`PoolResult::use_wald_tau2_ci`].
     pub tau2_ci: Option<[f64; 2]>,
+    /// `"Wald"` when `tau2_ci`, `I2_ci` and `H2_ci` are Wald-type CIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_ci_type: Option<&'static str>,
     /// I² in percent.
     #[serde(rename = "I2")]
     pub i2: f64,
@@ -116,9 +124,27 @@ pub struct PoolResult {
     pub settings: Settings,
     /// Things to know about the data or the fit.
     pub warnings: Vec<Warning>,
+    /// The typical sampling variance of I² and H².
+    #[serde(skip)]
+    pub typical_variance: f64,
 }
 
 impl PoolResult {
+    /// Replaces the Q-profile CIs of τ², I² and H² by the Wald-type ones
+    /// (metafor `confint(res, type = "Wald")`); false, and nothing changed,
+    /// when the estimator has no SE of τ̂².
+    pub fn use_wald_tau2_ci(&mut self) -> bool {
+        let Some(se) = self.tau2_se else {
+            return false;
+        };
+        let ci = wald_ci(self.tau2, se, self.typical_variance, self.settings.level);
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("Wald");
+        true
+    }
+
     /// The per-study table: each study of `dataset` (the data set that was
     /// pooled) with its normal-theory CI, yᵢ ± z₁₋α/₂·√vᵢ (metafor's
     /// `summary(escalc(...))`), and its weight.
@@ -184,7 +210,9 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
         )?),
     };
     let fit_statistics = mixed_effects(&yi, &vi, &x, &model)?;
-    Ok(assemble(dataset, &model, heterogeneity_ci, fit_statistics))
+    let mut result = assemble(dataset, &model, heterogeneity_ci, fit_statistics);
+    result.tau2_se = tau2_se(&vi, &x, &model)?;
+    Ok(result)
 }
 
 fn assemble(
@@ -224,8 +252,10 @@ fn assemble(
         estimate: model.estimate(0),
         df: model.df,
         tau2: model.tau2,
+        tau2_se: None,
         tau: model.tau2.sqrt(),
         tau2_ci: ci.map(|c| c.tau2),
+        tau2_ci_type: None,
         i2: model.i2,
         i2_ci: ci.map(|c| c.i2),
         h2: model.h2,
@@ -240,5 +270,6 @@ fn assemble(
         weights,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
+        typical_variance: model.typical_variance,
     }
 }

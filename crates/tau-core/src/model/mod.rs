@@ -11,6 +11,7 @@ pub mod method;
 pub mod peto;
 pub mod quadratic_forms;
 pub mod tau2;
+pub mod tau2_uncertainty;
 pub mod two_by_two;
 pub mod wls;
 pub mod zeroin;

@@ -26,6 +26,7 @@ pub mod subset_test;
 
 use crate::data::dataset::Dataset;
 use crate::model::fit_statistics::mixed_effects;
+use crate::model::tau2_uncertainty::tau2_se;
 use crate::model::{FitError, FitOptions, Method, fit, intercept_design, q_profile_ci};
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT};
 use permutation::{Observed, PermutationError, PermutationSpec};
@@ -161,6 +162,7 @@ pub fn regress_with_progress(
             ci,
             fit_statistics,
             r2,
+            tau2_se: tau2_se(&vi, &design.x, &model).map_err(FitError::from)?,
         },
         permutation,
     ))

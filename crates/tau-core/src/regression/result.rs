@@ -98,9 +98,16 @@ pub struct RegressionResult {
     pub qe_p: f64,
     /// Residual τ².
     pub tau2: f64,
+    /// Standard error of the residual τ̂² (ML, REML, EB, PM; metafor `se.tau2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_se: Option<f64>,
     /// Q-profile CI of the residual τ² (`null` for the common-effect model;
-    /// metafor `confint(res)`).
+    /// metafor `confint(res)`), or the Wald-type one after
+    /// [`RegressionResult::use_wald_tau2_ci`].
     pub tau2_ci: Option<[f64; 2]>,
+    /// `"Wald"` when `tau2_ci`, `I2_ci` and `H2_ci` are Wald-type CIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_ci_type: Option<&'static str>,
     /// Residual I², percent.
     #[serde(rename = "I2")]
     pub i2: f64,
@@ -134,6 +141,9 @@ pub struct RegressionResult {
     /// The critical value of the CIs (normal or t quantile).
     #[serde(skip)]
     pub crit: f64,
+    /// The typical sampling variance of I² and H².
+    #[serde(skip)]
+    pub typical_variance: f64,
 }
 
 /// A predicted mean effect at given moderator values, with its CI.
@@ -150,6 +160,26 @@ pub struct Prediction {
 }
 
 impl RegressionResult {
+    /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
+    /// Wald-type ones (metafor `confint(res, type = "Wald")`); false, and
+    /// nothing changed, when the estimator has no SE of τ̂².
+    pub fn use_wald_tau2_ci(&mut self) -> bool {
+        let Some(se) = self.tau2_se else {
+            return false;
+        };
+        let ci = crate::model::tau2_uncertainty::wald_ci(
+            self.tau2,
+            se,
+            self.typical_variance,
+            self.settings.model.level,
+        );
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("Wald");
+        true
+    }
+
     /// The predicted mean effect for the model-matrix row `x0`
     /// (metafor `predict(res, newmods = ...)`): x₀'β̂ ± c √(x₀' V x₀),
     /// with c the critical value of the model's CIs.
@@ -186,6 +216,8 @@ pub(super) struct Summaries {
     pub fit_statistics: FitStatistics,
     /// Pseudo-R².
     pub r2: Option<f64>,
+    /// SE of τ̂².
+    pub tau2_se: Option<f64>,
 }
 
 pub(super) fn assemble(
@@ -200,6 +232,7 @@ pub(super) fn assemble(
         ci,
         fit_statistics,
         r2,
+        tau2_se,
     } = summaries;
     let coefficients = design
         .names
@@ -260,7 +293,9 @@ pub(super) fn assemble(
         qe_df: model.q_df,
         qe_p: model.q_p,
         tau2: model.tau2,
+        tau2_se,
         tau2_ci: ci.map(|c| c.tau2),
+        tau2_ci_type: None,
         i2: model.i2,
         i2_ci: ci.map(|c| c.i2),
         h2: model.h2,
@@ -278,6 +313,7 @@ pub(super) fn assemble(
         warnings: warnings(dataset, design, model, ci.as_ref()),
         dropped,
         crit: model.crit,
+        typical_variance: model.typical_variance,
     }
 }
 

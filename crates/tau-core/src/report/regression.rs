@@ -1,6 +1,6 @@
 //! Text and CSV views of a meta-regression, laid out like metafor's `print.rma`.
 
-use super::text::{back_transformed_table, fit_statistics_line, p_phrase, stars};
+use super::text::{back_transformed_table, fit_statistics_line, p_phrase, se_phrase, stars};
 use super::{fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
 use crate::regression::RegressionResult;
@@ -26,12 +26,18 @@ pub fn text(r: &RegressionResult) -> String {
             s.measure.label()
         ));
         out.push_str(&format!(
-            "tau^2 (estimated amount of residual heterogeneity):     {}{}\n",
+            "tau^2 (estimated amount of residual heterogeneity):     {}{}{}\n",
             fmt_num(r.tau2, 4),
+            se_phrase(r.tau2_se),
             r.tau2_ci
                 .map(|[lo, hi]| format!(
-                    " ({}% CI: {}, {})",
+                    " ({}% {}: {}, {})",
                     fmt_num(s.level, 0),
+                    if r.tau2_ci_type.is_some() {
+                        "Wald CI"
+                    } else {
+                        "CI"
+                    },
                     fmt_num(lo, 4),
                     fmt_num(hi, 4)
                 ))

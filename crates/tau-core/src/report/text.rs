@@ -161,13 +161,19 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             s.method.name(),
             s.measure.label()
         ));
+        let kind = if r.tau2_ci_type.is_some() {
+            "Wald CI"
+        } else {
+            "CI"
+        };
         let ci = |c: Option<[f64; 2]>, d: usize| {
-            c.map(|[lo, hi]| format!(" ({level}% CI: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
+            c.map(|[lo, hi]| format!(" ({level}% {kind}: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
                 .unwrap_or_default()
         };
         out.push_str(&format!(
-            "tau^2 (estimated amount of total heterogeneity): {}{}\n",
+            "tau^2 (estimated amount of total heterogeneity): {}{}{}\n",
             fmt_num(r.tau2, 4),
+            se_phrase(r.tau2_se),
             ci(r.tau2_ci, 4)
         ));
         out.push_str(&format!(
@@ -266,6 +272,12 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         out.push_str(&format!("\n{line}\n"));
     }
     out
+}
+
+/// " (SE = 0.1664)" after τ̂², when the estimator has an SE (metafor's `se.tau2`).
+pub fn se_phrase(se: Option<f64>) -> String {
+    se.map(|se| format!(" (SE = {})", fmt_num(se, 4)))
+        .unwrap_or_default()
 }
 
 /// "Fit statistics (REML): logLik …, deviance …, AIC …, BIC …, AICc …" and
