@@ -360,3 +360,74 @@ fn tau2_se_and_wald_ci_match_metafor() {
     assert!(compared >= 40);
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// `confint(res, type = "PL")`: the profile-likelihood CI of the (residual)
+/// τ², I² and H², every estimator of the `tau2` section.
+#[test]
+fn profile_likelihood_ci_matches_confint_pl() {
+    let all = fixtures();
+    let cases = all["tau2"].as_array().unwrap();
+    let mut found = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let data = data(&all, case);
+        let mods = strings(&case["mods"]);
+        let fit = options(case);
+        let cis = if mods.is_empty() {
+            let mut r = tau_core::pool(&data, &fit).unwrap();
+            assert!(r.use_profile_tau2_ci(&data).unwrap());
+            [r.tau2_ci, r.i2_ci, r.h2_ci]
+        } else {
+            let mut r = regression(&data, fit, mods);
+            assert!(r.use_profile_tau2_ci().unwrap());
+            [r.tau2_ci, r.i2_ci, r.h2_ci]
+        };
+        for (key, ci) in ["tau2_ci_profile", "I2_ci_profile", "H2_ci_profile"]
+            .into_iter()
+            .zip(cis)
+        {
+            check_pair(&mut found, name, key, ci, case);
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// `--tau2-ci wald|profile` on the CLI: the JSON names the kind of CI.
+#[test]
+fn cli_tau2_ci() {
+    for (command, kind) in [("pool", "wald"), ("regress", "profile")] {
+        let output = crate::util::tau()
+            .args([
+                command,
+                "studies/bcg.json",
+                "--tau2-ci",
+                kind,
+                "--format",
+                "json",
+            ])
+            .args(if command == "regress" {
+                &["--mods", "ablat"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{command} {kind}");
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let expected = if kind == "wald" { "Wald" } else { "profile" };
+        assert_eq!(json["tau2_ci_type"], expected);
+        assert!(json["tau2_se"].as_f64().unwrap() > 0.0);
+    }
+    let output = crate::util::tau()
+        .args([
+            "pool",
+            "studies/bcg.json",
+            "--method",
+            "DL",
+            "--tau2-ci",
+            "wald",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -312,13 +312,16 @@ pub enum Tau2CiKind {
     Qp,
     /// Wald-type: tau^2 ± z·SE, floored at 0 (ML, REML, EB, PM).
     Wald,
+    /// Profile likelihood (metafor's confint(type = "PL")).
+    Profile,
 }
 
 /// `--tau2-ci` of `tau pool` and `tau regress`.
 #[derive(Debug, Clone, Args)]
 pub struct Tau2CiArgs {
-    /// The CI of tau^2 (with I^2 and H^2): qp, the Q-profile CI, or wald,
-    /// tau^2 ± z·SE (metafor's confint(res, type = "Wald"); ML, REML, EB, PM).
+    /// The CI of tau^2 (with I^2 and H^2): qp, the Q-profile CI; wald,
+    /// tau^2 ± z·SE (ML, REML, EB, PM); or profile, the profile-likelihood CI
+    /// (metafor's confint(res, type = "Wald" or "PL")).
     #[arg(
         long = "tau2-ci",
         value_enum,
@@ -330,24 +333,22 @@ pub struct Tau2CiArgs {
 }
 
 impl Tau2CiArgs {
-    /// Whether the Wald-type CI was asked for; an error when the estimator
-    /// `method` has no SE of tau^2 to build it from.
-    pub fn wald(&self, method: tau_core::Method) -> Result<bool, CliError> {
-        if self.kind == Tau2CiKind::Qp {
-            return Ok(false);
+    /// The kind asked for; an error when the estimator `method` cannot give it.
+    pub fn checked(&self, method: tau_core::Method) -> Result<Tau2CiKind, CliError> {
+        use tau_core::Method;
+        match self.kind {
+            Tau2CiKind::Wald
+                if !matches!(method, Method::ML | Method::REML | Method::EB | Method::PM) =>
+            {
+                Err(CliError::Input(format!(
+                    "--tau2-ci wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with --method, or leave out --tau2-ci for the Q-profile CI",
+                    method.name()
+                )))
+            }
+            Tau2CiKind::Profile if method == Method::EE => Err(CliError::Input(
+                "--tau2-ci profile needs a random-effects model: the common-effect model (--method EE) has no tau^2; choose a tau^2 estimator such as REML".to_owned(),
+            )),
+            kind => Ok(kind),
         }
-        if !matches!(
-            method,
-            tau_core::Method::ML
-                | tau_core::Method::REML
-                | tau_core::Method::EB
-                | tau_core::Method::PM
-        ) {
-            return Err(CliError::Input(format!(
-                "--tau2-ci wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with --method, or leave out --tau2-ci for the Q-profile CI",
-                method.name()
-            )));
-        }
-        Ok(true)
     }
 }

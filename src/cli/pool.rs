@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs};
+use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::Kinded;
@@ -48,11 +48,20 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         );
     }
     let options = args.model.options()?;
-    let wald = args.tau2_ci.wald(options.method)?;
-    let mut result = tau_core::pool(&data, &options)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    if wald {
-        result.use_wald_tau2_ci();
+    let ci_kind = args.tau2_ci.checked(options.method)?;
+    let file = args.input.display_name();
+    let mut result =
+        tau_core::pool(&data, &options).map_err(|e| CliError::from(e).with_file(&file))?;
+    match ci_kind {
+        Tau2CiKind::Qp => {}
+        Tau2CiKind::Wald => {
+            result.use_wald_tau2_ci();
+        }
+        Tau2CiKind::Profile => {
+            result
+                .use_profile_tau2_ci(&data)
+                .map_err(|e| CliError::from(e).with_file(&file))?;
+        }
     }
     warn_analysis(&result.warnings);
     let report = PoolReport {

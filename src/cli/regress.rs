@@ -6,7 +6,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs};
+use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
@@ -91,7 +91,7 @@ impl RegressArgs {
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let options = args.options()?;
-    let wald = args.tau2_ci.wald(options.fit.method)?;
+    let ci_kind = args.tau2_ci.checked(options.fit.method)?;
     // A usage error, refused before the file is read.
     if let Some(spec) = &options.permutations {
         spec.validate()
@@ -124,8 +124,16 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         bar.finish_and_clear();
     }
     let mut result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    if wald {
-        result.use_wald_tau2_ci();
+    match ci_kind {
+        Tau2CiKind::Qp => {}
+        Tau2CiKind::Wald => {
+            result.use_wald_tau2_ci();
+        }
+        Tau2CiKind::Profile => {
+            result
+                .use_profile_tau2_ci()
+                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+        }
     }
     if let Some(names) = &args.btt {
         result.btt = Some(

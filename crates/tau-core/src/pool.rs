@@ -13,7 +13,7 @@ use crate::data::dataset::{Dataset, Study};
 use crate::estimate::Estimate;
 use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
-use crate::model::tau2_uncertainty::{tau2_se, wald_ci};
+use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
 };
@@ -80,7 +80,8 @@ pub struct PoolResult {
     /// Q-profile CI for τ² (`null` for the common-effect model), or the
     /// Wald-type one after [`PoolResult::use_wald_tau2_ci`].
     pub tau2_ci: Option<[f64; 2]>,
-    /// `"Wald"` when `tau2_ci`, `I2_ci` and `H2_ci` are Wald-type CIs.
+    /// `"Wald"` or `"profile"` when `tau2_ci`, `I2_ci` and `H2_ci` are
+    /// Wald-type or profile-likelihood CIs (Q-profile otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tau2_ci_type: Option<&'static str>,
     /// I² in percent.
@@ -130,6 +131,30 @@ pub struct PoolResult {
 }
 
 impl PoolResult {
+    /// Replaces the Q-profile CIs of τ², I² and H² by the profile-likelihood
+    /// ones (metafor `confint(res, type = "PL")`), from `dataset`, the data
+    /// set that was pooled; false, and nothing changed, for the
+    /// common-effect model.
+    pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
+        if self.settings.method == Method::EE {
+            return Ok(false);
+        }
+        let (yi, vi) = (dataset.yi(), dataset.vi());
+        let ci = profile_ci(
+            &yi,
+            &vi,
+            &intercept_design(yi.len()),
+            (self.tau2, self.settings.method),
+            self.typical_variance,
+            self.settings.level,
+        )?;
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("profile");
+        Ok(true)
+    }
+
     /// Replaces the Q-profile CIs of τ², I² and H² by the Wald-type ones
     /// (metafor `confint(res, type = "Wald")`); false, and nothing changed,
     /// when the estimator has no SE of τ̂².

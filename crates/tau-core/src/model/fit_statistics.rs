@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::fit::ModelFit;
 use super::method::Method;
-use super::wls::{SingularDesign, cross_weighted, log_det_spd};
+use super::wls::{SingularDesign, Wls, cross_weighted, log_det_spd};
 
 /// A fit's statistics, as metafor's `fitstats()` column of the fit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -84,33 +84,44 @@ pub fn mixed_effects(
     model: &ModelFit,
 ) -> Result<FitStatistics, SingularDesign> {
     let (k, p) = (model.k as f64, model.p as f64);
-    let tau2 = model.tau2;
-    let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
-    let rss: f64 = yi
-        .iter()
-        .enumerate()
-        .map(|(i, y)| {
-            let fitted: f64 = (0..model.p).map(|a| x[(i, a)] * model.beta[a]).sum();
-            w[i] * (y - fitted).powi(2)
-        })
-        .sum();
-    let sum_log_v: f64 = vi.iter().map(|v| (v + tau2).ln()).sum();
-    let log_2pi = (2.0 * std::f64::consts::PI).ln();
     let parms = p + if model.options.method == Method::EE {
         0.0
     } else {
         1.0
     };
-    Ok(if model.options.method == Method::REML {
-        let log_det_xtx = log_det_spd(&cross_weighted(x, |_| 1.0))?;
-        let log_det_xtwx = log_det_spd(&cross_weighted(x, |i| w[i]))?;
-        let log_lik = -0.5 * (k - p) * log_2pi + 0.5 * log_det_xtx
-            - 0.5 * sum_log_v
-            - 0.5 * log_det_xtwx
-            - 0.5 * rss;
+    let reml = model.options.method == Method::REML;
+    let log_lik = log_likelihood(yi, vi, x, model.tau2, reml)?;
+    Ok(if reml {
         FitStatistics::new(log_lik, -2.0 * log_lik, parms, k - p)
     } else {
-        let log_lik = -0.5 * k * log_2pi - 0.5 * sum_log_v - 0.5 * rss;
         FitStatistics::new(log_lik, -2.0 * (log_lik - saturated(vi)), parms, k)
+    })
+}
+
+/// The ML (`reml` false) or REML log-likelihood of the model y ~ X at `tau2`,
+/// with β̂ its weighted least-squares estimate there (formulas at
+/// [`mixed_effects`]; metafor's `logLik` of `rma(..., tau2 = tau2)`).
+pub fn log_likelihood(
+    yi: &[f64],
+    vi: &[f64],
+    x: &DMatrix<f64>,
+    tau2: f64,
+    reml: bool,
+) -> Result<f64, SingularDesign> {
+    let (k, p) = (yi.len() as f64, x.ncols() as f64);
+    let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+    let wls = Wls::fit(x, yi, &w)?;
+    let rss = wls.rss(&w);
+    let sum_log_v: f64 = vi.iter().map(|v| (v + tau2).ln()).sum();
+    let log_2pi = (2.0 * std::f64::consts::PI).ln();
+    Ok(if reml {
+        let log_det_xtx = log_det_spd(&cross_weighted(x, |_| 1.0))?;
+        let log_det_xtwx = log_det_spd(&cross_weighted(x, |i| w[i]))?;
+        -0.5 * (k - p) * log_2pi + 0.5 * log_det_xtx
+            - 0.5 * sum_log_v
+            - 0.5 * log_det_xtwx
+            - 0.5 * rss
+    } else {
+        -0.5 * k * log_2pi - 0.5 * sum_log_v - 0.5 * rss
     })
 }

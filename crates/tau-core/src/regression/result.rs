@@ -105,7 +105,8 @@ pub struct RegressionResult {
     /// metafor `confint(res)`), or the Wald-type one after
     /// [`RegressionResult::use_wald_tau2_ci`].
     pub tau2_ci: Option<[f64; 2]>,
-    /// `"Wald"` when `tau2_ci`, `I2_ci` and `H2_ci` are Wald-type CIs.
+    /// `"Wald"` or `"profile"` when `tau2_ci`, `I2_ci` and `H2_ci` are
+    /// Wald-type or profile-likelihood CIs (Q-profile otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tau2_ci_type: Option<&'static str>,
     /// Residual I², percent.
@@ -160,6 +161,33 @@ pub struct Prediction {
 }
 
 impl RegressionResult {
+    /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
+    /// profile-likelihood ones (metafor `confint(res, type = "PL")`); false,
+    /// and nothing changed, for the common-effect model.
+    pub fn use_profile_tau2_ci(&mut self) -> Result<bool, crate::model::FitError> {
+        let s = &self.settings.model;
+        if s.method == crate::model::Method::EE {
+            return Ok(false);
+        }
+        let yi: Vec<f64> = self.studies.iter().map(|st| st.yi).collect();
+        let vi: Vec<f64> = self.studies.iter().map(|st| st.vi).collect();
+        let p = self.coefficients.len();
+        let x = nalgebra::DMatrix::from_fn(yi.len(), p, |i, j| self.studies[i].x[j]);
+        let ci = crate::model::tau2_uncertainty::profile_ci(
+            &yi,
+            &vi,
+            &x,
+            (self.tau2, s.method),
+            self.typical_variance,
+            s.level,
+        )?;
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("profile");
+        Ok(true)
+    }
+
     /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
     /// Wald-type ones (metafor `confint(res, type = "Wald")`); false, and
     /// nothing changed, when the estimator has no SE of τ̂².

@@ -1,6 +1,8 @@
 //! Text and CSV views of a meta-regression, laid out like metafor's `print.rma`.
 
-use super::text::{back_transformed_table, fit_statistics_line, p_phrase, se_phrase, stars};
+use super::text::{
+    back_transformed_table, ci_label, fit_statistics_line, p_phrase, se_phrase, stars,
+};
 use super::{fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
 use crate::regression::RegressionResult;
@@ -33,11 +35,7 @@ pub fn text(r: &RegressionResult) -> String {
                 .map(|[lo, hi]| format!(
                     " ({}% {}: {}, {})",
                     fmt_num(s.level, 0),
-                    if r.tau2_ci_type.is_some() {
-                        "Wald CI"
-                    } else {
-                        "CI"
-                    },
+                    ci_label(r.tau2_ci_type),
                     fmt_num(lo, 4),
                     fmt_num(hi, 4)
                 ))

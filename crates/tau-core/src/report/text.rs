@@ -161,11 +161,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             s.method.name(),
             s.measure.label()
         ));
-        let kind = if r.tau2_ci_type.is_some() {
-            "Wald CI"
-        } else {
-            "CI"
-        };
+        let kind = ci_label(r.tau2_ci_type);
         let ci = |c: Option<[f64; 2]>, d: usize| {
             c.map(|[lo, hi]| format!(" ({level}% {kind}: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
                 .unwrap_or_default()
@@ -272,6 +268,15 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         out.push_str(&format!("\n{line}\n"));
     }
     out
+}
+
+/// "CI", "Wald CI" or "profile-likelihood CI": the kind of the τ² CIs.
+pub fn ci_label(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("Wald") => "Wald CI",
+        Some(_) => "profile-likelihood CI",
+        None => "CI",
+    }
 }
 
 /// " (SE = 0.1664)" after τ̂², when the estimator has an SE (metafor's `se.tau2`).
