@@ -456,6 +456,24 @@ const CASES: &[Case] = &[
             "study 'Dunn 2010' (record 4): n2 is missing: two-group binary data need events1, n1, events2, n2",
         ],
     ),
+    // Issue 15: Mantel-Haenszel and Peto need every study's 2x2 table.
+    case(
+        &["mh_effect_sizes.json", "--method", "MH"],
+        2,
+        &[
+            "mh_effect_sizes.json: study 'Berg 2004' (record 2): --method MH pools the 2x2 tables, so every study needs events1, n1, events2, n2",
+        ],
+    ),
+    case(
+        &["mh_no_events.json", "--method", "MH"],
+        1,
+        &["the Mantel-Haenszel OR does not exist for these studies"],
+    ),
+    case(
+        &["mh_no_events.json", "--method", "PETO"],
+        1,
+        &["Peto's odds ratio does not exist for these studies"],
+    ),
     case(
         &["correlation.json", "--strict"],
         2,

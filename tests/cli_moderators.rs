@@ -77,10 +77,27 @@ struct RegressionJson {
     #[serde(rename = "QE_p")]
     qe_p: f64,
     tau2: f64,
+    tau2_se: Option<f64>,
+    tau2_ci: Option<[f64; 2]>,
+    tau2_ci_type: Option<String>,
     #[serde(rename = "I2")]
     i2: f64,
+    #[serde(rename = "I2_ci")]
+    i2_ci: Option<[f64; 2]>,
     #[serde(rename = "H2")]
     h2: f64,
+    #[serde(rename = "H2_ci")]
+    h2_ci: Option<[f64; 2]>,
+    #[serde(rename = "logLik")]
+    log_lik: f64,
+    deviance: f64,
+    #[serde(rename = "AIC")]
+    aic: f64,
+    #[serde(rename = "BIC")]
+    bic: f64,
+    #[serde(rename = "AICc")]
+    aicc: f64,
+    btt: Option<serde_json::Value>,
     #[serde(rename = "R2")]
     r2: Option<f64>,
     permutation: Option<PermutationJson>,

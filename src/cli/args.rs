@@ -15,6 +15,7 @@ use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::csv::CsvOptions;
 use tau_core::model::{Control, FitOptions, Method, Test};
+use tau_core::pool_tables::TablesMethod;
 
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
@@ -176,9 +177,10 @@ impl InputArgs {
 /// Model flags.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// tau^2 estimator (metafor's names).
-    #[arg(long, value_parser = super::values::method(), default_value = "REML", ignore_case = true)]
-    pub method: Method,
+    /// tau^2 estimator (metafor's names); for tau pool and leave-one-out on 2x2 tables also
+    /// MH (Mantel-Haenszel) or PETO (Peto's odds ratio).
+    #[arg(long, value_parser = super::values::method_choice(), default_value = "REML", ignore_case = true)]
+    pub method: MethodChoice,
     /// z tests, Knapp-Hartung t tests (knha), or with --random t tests on
     /// k - p df (t).
     #[arg(long, value_parser = super::values::test_flag(), default_value = "z", ignore_case = true)]
@@ -238,10 +240,21 @@ pub enum TestFlag {
     T,
 }
 
+/// What `--method` names: a τ² estimator, or a method that pools 2×2 tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodChoice {
+    /// An inverse-variance model with this τ² estimator.
+    Model(Method),
+    /// Mantel-Haenszel or Peto.
+    Tables(TablesMethod),
+}
+
 impl ModelArgs {
-    /// The fit options these flags describe; `--test t` is refused (it
-    /// belongs to a multilevel model, see [`super::multilevel`]).
+    /// The fit options these flags describe. Refused: `--method MH` or
+    /// `PETO`, which only `tau pool` and `tau leave-one-out` accept, and
+    /// `--test t`, which belongs to a multilevel model (see [`super::multilevel`]).
     pub fn options(&self) -> Result<FitOptions, CliError> {
+        let method = self.estimator()?;
         let test = match self.test {
             TestFlag::Uni(test) => test,
             TestFlag::T => {
@@ -251,7 +264,7 @@ impl ModelArgs {
             }
         };
         Ok(FitOptions {
-            method: self.method,
+            method,
             test,
             level: self.level,
             control: Control {
@@ -260,6 +273,18 @@ impl ModelArgs {
                 ..Control::default()
             },
         })
+    }
+
+    /// The τ² estimator `--method` names; an error for `--method MH` or
+    /// `PETO`, which only `tau pool` and `tau leave-one-out` accept.
+    pub fn estimator(&self) -> Result<Method, CliError> {
+        match self.method {
+            MethodChoice::Model(method) => Ok(method),
+            MethodChoice::Tables(tables) => Err(CliError::Input(format!(
+                "--method {} pools 2x2 tables and is accepted by tau pool and tau leave-one-out only; here give a tau^2 estimator such as EE or REML",
+                tables.name()
+            ))),
+        }
     }
 }
 
@@ -302,4 +327,52 @@ pub fn refuse_paper_format(format: Format, command: &str) -> Result<(), CliError
         )));
     }
     Ok(())
+}
+
+/// The kind of CI of τ² (`--tau2-ci`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tau2CiKind {
+    /// Q-profile (metafor's confint default).
+    Qp,
+    /// Wald-type: tau^2 ± z·SE, floored at 0 (ML, REML, EB, PM).
+    Wald,
+    /// Profile likelihood (metafor's confint(type = "PL")).
+    Profile,
+}
+
+/// `--tau2-ci` of `tau pool` and `tau regress`.
+#[derive(Debug, Clone, Args)]
+pub struct Tau2CiArgs {
+    /// The CI of tau^2 (with I^2 and H^2): qp, the Q-profile CI; wald,
+    /// tau^2 ± z·SE (ML, REML, EB, PM); or profile, the profile-likelihood CI
+    /// (metafor's confint(res, type = "Wald" or "PL")).
+    #[arg(
+        long = "tau2-ci",
+        value_enum,
+        default_value = "qp",
+        value_name = "KIND",
+        conflicts_with = "robust"
+    )]
+    pub kind: Tau2CiKind,
+}
+
+impl Tau2CiArgs {
+    /// The kind asked for; an error when the estimator `method` cannot give it.
+    pub fn checked(&self, method: tau_core::Method) -> Result<Tau2CiKind, CliError> {
+        use tau_core::Method;
+        match self.kind {
+            Tau2CiKind::Wald
+                if !matches!(method, Method::ML | Method::REML | Method::EB | Method::PM) =>
+            {
+                Err(CliError::Input(format!(
+                    "--tau2-ci wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with --method, or leave out --tau2-ci for the Q-profile CI",
+                    method.name()
+                )))
+            }
+            Tau2CiKind::Profile if method == Method::EE => Err(CliError::Input(
+                "--tau2-ci profile needs a random-effects model: the common-effect model (--method EE) has no tau^2; choose a tau^2 estimator such as REML".to_owned(),
+            )),
+            kind => Ok(kind),
+        }
+    }
 }

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs};
 use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
+use tau_core::Kinded;
 use tau_core::regression::{DesignSpec, RegressionOptions};
+use tau_core::sensitivity::RefitRow;
 use tau_core::sensitivity::moderator_test::{ModeratorTest, moderator_leave_one_out};
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode};
 
@@ -37,6 +39,9 @@ pub struct LeaveOneOutArgs {
 
 /// The moderator test `--by` or `--mods` asks for.
 fn moderator_test(args: &LeaveOneOutArgs) -> Result<Option<ModeratorTest>, CliError> {
+    if args.by.is_none() && args.mods.is_none() {
+        return Ok(None);
+    }
     let fit = args.model.options()?;
     if let Some(by) = &args.by {
         return Ok(Some(ModeratorTest::Subgroup(SubgroupOptions {
@@ -46,9 +51,7 @@ fn moderator_test(args: &LeaveOneOutArgs) -> Result<Option<ModeratorTest>, CliEr
             levels: None,
         })));
     }
-    let Some(mods) = args.mods.as_ref() else {
-        return Ok(None);
-    };
+    let mods = args.mods.as_deref().unwrap_or_default();
     Ok(Some(ModeratorTest::Regression(RegressionOptions {
         fit,
         design: DesignSpec {
@@ -66,7 +69,11 @@ fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<()
     let result = moderator_leave_one_out(&data, test)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }
 
 /// Runs `tau leave-one-out`.
@@ -77,23 +84,58 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }
+    if let MethodChoice::Tables(method) = args.model.method {
+        return run_tables(args, method);
+    }
     let data = args.input.load()?;
     let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {
         let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
-        let x_label = format!(
-            "Estimate without the study ({}, analysis scale)",
-            data.measure
-        );
-        let svg = tau_plot::sensitivity::refit_forest_svg(
-            title,
-            &x_label,
-            &result.studies,
-            Some(result.overall.estimate.value),
-        )?;
-        write_plot(path, &svg, DEFAULT_DPI)?;
+        plot(path, title, &data, &result.studies, &result.overall)?;
+    }
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
+}
+
+/// Draws the refits as a forest-style plot in `path`.
+fn plot(
+    path: &std::path::Path,
+    title: &str,
+    data: &tau_core::Dataset,
+    studies: &[RefitRow],
+    overall: &RefitRow,
+) -> Result<(), CliError> {
+    let x_label = format!(
+        "Estimate without the study ({}, analysis scale)",
+        data.measure
+    );
+    let svg = tau_plot::sensitivity::refit_forest_svg(
+        title,
+        &x_label,
+        studies,
+        Some(overall.estimate.value),
+    )?;
+    write_plot(path, &svg, DEFAULT_DPI)
+}
+
+/// `tau leave-one-out --method MH|PETO` (metafor `leave1out` of `rma.mh`, `rma.peto`).
+fn run_tables(args: &LeaveOneOutArgs, method: tau_core::TablesMethod) -> Result<(), CliError> {
+    let name = args.input.display_name();
+    if args.model.test != super::args::TestFlag::Uni(tau_core::Test::Z) {
+        return Err(CliError::Input(format!(
+            "--method {} uses z tests; leave out --test knha",
+            method.name()
+        )));
+    }
+    let data = args.input.load()?;
+    let result =
+        tau_core::sensitivity::leave_one_out::leave_one_out_tables(&data, method, args.model.level)
+            .map_err(|e| CliError::of_kind(e.kind(), format!("{name}: {e}")))?;
+    super::output::warn_analysis(&result.warnings);
+    if let Some(path) = &args.plot {
+        let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
+        plot(path, title, &data, &result.studies, &result.overall)?;
     }
     emit_report(
         args.output.output.as_deref(),

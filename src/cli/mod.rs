@@ -5,6 +5,7 @@ pub mod args;
 pub mod baujat;
 pub mod bias;
 pub mod bubble;
+pub mod compare;
 pub mod cumulative;
 pub mod error;
 pub mod forest;
@@ -46,6 +47,8 @@ pub enum Command {
     Subgroup(subgroup::SubgroupArgs),
     /// Meta-regression on one or more moderators.
     Regress(regress::RegressArgs),
+    /// Likelihood-ratio test between nested meta-regressions (metafor's anova(full, reduced)).
+    Compare(compare::CompareArgs),
     /// Bubble plot of a meta-regression on one continuous moderator (SVG).
     Bubble(bubble::BubbleArgs),
     /// Draw a forest plot (.svg, .png or .pdf).
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pool(args) => pool::run(&args),
         Command::Subgroup(args) => subgroup::run(&args),
         Command::Regress(args) => regress::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Bubble(args) => bubble::run(&args),
         Command::Forest(args) => forest::run(&args),
         Command::Funnel(args) => funnel::run(&args),

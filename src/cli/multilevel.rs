@@ -95,7 +95,7 @@ impl MultilevelArgs {
         Ok(Some(MultilevelOptions {
             random: random.clone(),
             rho,
-            method: model.method,
+            method: model.estimator()?,
             test,
             level: model.level,
             max_iter: model.max_iter as usize,

@@ -3,10 +3,13 @@
 use clap::Args;
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::multilevel::{MultilevelArgs, refuse_robust};
+use super::args::{
+    InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, TestFlag,
+};
+use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::Kinded;
 use tau_core::report::PoolReport;
 
 /// Flags of `tau pool`.
@@ -21,11 +24,22 @@ pub struct PoolArgs {
     #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
+    tau2_ci: Tau2CiArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
+    if let MethodChoice::Tables(method) = args.model.method {
+        return run_tables(args, method);
+    }
+    if args.multilevel.random.is_some() && args.tau2_ci.kind != Tau2CiKind::Qp {
+        return Err(refuse(
+            "--tau2-ci",
+            "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
+        ));
+    }
     if let Some(options) = args.multilevel.options(&args.model, None)? {
         refuse_robust(args.robust.spec().is_some())?;
         return super::multilevel::run(&args.input, &options, &args.output);
@@ -48,8 +62,22 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
             "moderators",
         );
     }
-    let result = tau_core::pool(&data, &args.model.options()?)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let options = args.model.options()?;
+    let ci_kind = args.tau2_ci.checked(options.method)?;
+    let file = args.input.display_name();
+    let mut result =
+        tau_core::pool(&data, &options).map_err(|e| CliError::from(e).with_file(&file))?;
+    match ci_kind {
+        Tau2CiKind::Qp => {}
+        Tau2CiKind::Wald => {
+            result.use_wald_tau2_ci();
+        }
+        Tau2CiKind::Profile => {
+            result
+                .use_profile_tau2_ci(&data)
+                .map_err(|e| CliError::from(e).with_file(&file))?;
+        }
+    }
     warn_analysis(&result.warnings);
     let report = PoolReport {
         result: &result,
@@ -59,5 +87,37 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &report,
+    )
+}
+
+/// `tau pool --method MH|PETO`: the 2×2 tables pooled (metafor `rma.mh`, `rma.peto`).
+fn run_tables(args: &PoolArgs, method: tau_core::TablesMethod) -> Result<(), CliError> {
+    let name = args.input.display_name();
+    if args.multilevel.random.is_some() {
+        return Err(refuse(
+            &format!("--method {}", method.name()),
+            "it pools 2x2 tables in a common-effect model; a multilevel model is fitted by REML or ML (--method REML or ML)",
+        ));
+    }
+    if args.robust.spec().is_some() {
+        return Err(CliError::Input(format!(
+            "--method {} pools the 2x2 tables directly and has no robust variance; leave out --robust, or use an inverse-variance --method such as EE or REML with it",
+            method.name()
+        )));
+    }
+    if args.model.test != TestFlag::Uni(tau_core::Test::Z) {
+        return Err(CliError::Input(format!(
+            "--method {} uses z tests; leave out --test knha",
+            method.name()
+        )));
+    }
+    let data = args.input.load()?;
+    let result = tau_core::pool_tables(&data, method, args.model.level)
+        .map_err(|e| CliError::of_kind(e.kind(), format!("{name}: {e}")))?;
+    warn_analysis(&result.warnings);
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
     )
 }

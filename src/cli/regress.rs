@@ -6,11 +6,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
 use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::subset_test::subset_test;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
 
 /// Flags of `tau regress`.
@@ -38,12 +39,24 @@ pub struct RegressArgs {
     #[arg(long, requires = "permutations", allow_negative_numbers = true,
           value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
+    /// Also test these moderators (all columns of each) or coefficients
+    /// together, a Wald test as metafor's anova(res, btt = ...): QM, or F
+    /// under --test knha.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "A,B",
+        conflicts_with = "robust"
+    )]
+    btt: Option<Vec<String>>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
     multilevel: MultilevelArgs,
     #[command(flatten)]
     robust: RobustArgs,
+    #[command(flatten)]
+    tau2_ci: Tau2CiArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -91,10 +104,23 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
                 "the permutation test refits a model with one tau^2 (metafor's permutest of rma.uni); it is not defined for a multilevel model here",
             ));
         }
+        if args.btt.is_some() {
+            return Err(refuse(
+                "--btt",
+                "the multilevel report tests all moderators together (QM); fit the model with the moderators to test, or without --random",
+            ));
+        }
+        if args.tau2_ci.kind != Tau2CiKind::Qp {
+            return Err(refuse(
+                "--tau2-ci",
+                "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
+            ));
+        }
         refuse_robust(args.robust.spec().is_some())?;
         return super::multilevel::run(&args.input, &options, &args.output);
     }
     let options = args.options()?;
+    let ci_kind = args.tau2_ci.checked(options.fit.method)?;
     // A usage error, refused before the file is read.
     if let Some(spec) = &options.permutations {
         spec.validate()
@@ -126,7 +152,24 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let mut result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    match ci_kind {
+        Tau2CiKind::Qp => {}
+        Tau2CiKind::Wald => {
+            result.use_wald_tau2_ci();
+        }
+        Tau2CiKind::Profile => {
+            result
+                .use_profile_tau2_ci()
+                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+        }
+    }
+    if let Some(names) = &args.btt {
+        result.btt = Some(
+            subset_test(&result, names)
+                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
+        );
+    }
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),

@@ -2,9 +2,10 @@
 //! modes). The library knows nothing of clap: these parsers list the names
 //! the library accepts, and `--help` shows them as possible values.
 
-use super::args::TestFlag;
+use super::args::{MethodChoice, TestFlag};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use tau_core::model::{Method, Test};
+use tau_core::pool_tables::TablesMethod;
 use tau_core::report::Format;
 use tau_core::subgroup::Tau2Mode;
 
@@ -15,6 +16,23 @@ pub fn method() -> impl TypedValueParser<Value = Method> {
         other => PossibleValue::new(other.name()),
     });
     PossibleValuesParser::new(names).try_map(|name| Method::parse(&name).ok_or(name))
+}
+
+/// `--method`: a τ² estimator as [`method`], or `MH` or `PETO`.
+pub fn method_choice() -> impl TypedValueParser<Value = MethodChoice> {
+    let names = Method::ALL
+        .map(|m| match m {
+            Method::EE => PossibleValue::new("EE").aliases(["FE", "CE"]),
+            other => PossibleValue::new(other.name()),
+        })
+        .into_iter()
+        .chain(TablesMethod::ALL.map(|m| PossibleValue::new(m.name())));
+    PossibleValuesParser::new(names).try_map(|name| {
+        Method::parse(&name)
+            .map(MethodChoice::Model)
+            .or_else(|| TablesMethod::parse(&name).map(MethodChoice::Tables))
+            .ok_or(name)
+    })
 }
 
 /// `simulate --tests`: `z` or `knha`.

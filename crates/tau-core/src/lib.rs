@@ -47,6 +47,7 @@ pub mod model;
 pub mod multilevel;
 mod par;
 pub mod pool;
+pub mod pool_tables;
 pub mod regression;
 pub mod report;
 pub mod robust;
@@ -63,6 +64,7 @@ pub use error_kind::{ErrorKind, Kinded};
 pub use estimate::Estimate;
 pub use model::{FitOptions, Method, Test};
 pub use pool::{PoolResult, pool};
+pub use pool_tables::{TablesMethod, TablesResult, pool_tables};
 pub use regression::{RegressionResult, regress, regress_with_progress};
 pub use sensitivity::{
     baujat::baujat, cumulative::cumulative, influence::influence, leave_one_out::leave_one_out,

@@ -12,6 +12,8 @@ use serde::Serialize;
 use crate::data::dataset::{Dataset, Study};
 use crate::estimate::Estimate;
 use crate::model::distribution::normal_upper;
+use crate::model::fit_statistics::{FitStatistics, mixed_effects};
+use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
 };
@@ -70,10 +72,18 @@ pub struct PoolResult {
     pub df: Option<f64>,
     /// Estimated τ².
     pub tau2: f64,
+    /// Standard error of τ̂² (ML, REML, EB, PM; metafor `se.tau2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_se: Option<f64>,
     /// τ = √τ².
     pub tau: f64,
-    /// Q-profile CI for τ² (`null` for the common-effect model).
+    /// Q-profile CI for τ² (`null` for the common-effect model), or the
+    /// Wald-type one after [`PoolResult::use_wald_tau2_ci`].
     pub tau2_ci: Option<[f64; 2]>,
+    /// `"Wald"` or `"profile"` when `tau2_ci`, `I2_ci` and `H2_ci` are
+    /// Wald-type or profile-likelihood CIs (Q-profile otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_ci_type: Option<&'static str>,
     /// I² in percent.
     #[serde(rename = "I2")]
     pub i2: f64,
@@ -95,6 +105,10 @@ pub struct PoolResult {
     /// Its p-value.
     #[serde(rename = "Q_p")]
     pub q_p: f64,
+    /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`: REML
+    /// for a REML fit, ML otherwise).
+    #[serde(flatten)]
+    pub fit_statistics: FitStatistics,
     /// Lower prediction limit.
     pub pi_lower: f64,
     /// Upper prediction limit.
@@ -111,9 +125,51 @@ pub struct PoolResult {
     pub settings: Settings,
     /// Things to know about the data or the fit.
     pub warnings: Vec<Warning>,
+    /// The typical sampling variance of I² and H².
+    #[serde(skip)]
+    pub typical_variance: f64,
 }
 
 impl PoolResult {
+    /// Replaces the Q-profile CIs of τ², I² and H² by the profile-likelihood
+    /// ones (metafor `confint(res, type = "PL")`), from `dataset`, the data
+    /// set that was pooled; false, and nothing changed, for the
+    /// common-effect model.
+    pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
+        if self.settings.method == Method::EE {
+            return Ok(false);
+        }
+        let (yi, vi) = (dataset.yi(), dataset.vi());
+        let ci = profile_ci(
+            &yi,
+            &vi,
+            &intercept_design(yi.len()),
+            (self.tau2, self.settings.method),
+            self.typical_variance,
+            self.settings.level,
+        )?;
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("profile");
+        Ok(true)
+    }
+
+    /// Replaces the Q-profile CIs of τ², I² and H² by the Wald-type ones
+    /// (metafor `confint(res, type = "Wald")`); false, and nothing changed,
+    /// when the estimator has no SE of τ̂².
+    pub fn use_wald_tau2_ci(&mut self) -> bool {
+        let Some(se) = self.tau2_se else {
+            return false;
+        };
+        let ci = wald_ci(self.tau2, se, self.typical_variance, self.settings.level);
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("Wald");
+        true
+    }
+
     /// The per-study table: each study of `dataset` (the data set that was
     /// pooled) with its normal-theory CI, yᵢ ± z₁₋α/₂·√vᵢ (metafor's
     /// `summary(escalc(...))`), and its weight.
@@ -178,10 +234,18 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
             options.level,
         )?),
     };
-    Ok(assemble(dataset, &model, heterogeneity_ci))
+    let fit_statistics = mixed_effects(&yi, &vi, &x, &model)?;
+    let mut result = assemble(dataset, &model, heterogeneity_ci, fit_statistics);
+    result.tau2_se = tau2_se(&vi, &x, &model)?;
+    Ok(result)
 }
 
-fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) -> PoolResult {
+fn assemble(
+    dataset: &Dataset,
+    model: &ModelFit,
+    ci: Option<HeterogeneityCi>,
+    fit_statistics: FitStatistics,
+) -> PoolResult {
     let estimate = model.estimate(0);
     let (pi_lower, pi_upper) = model.prediction_interval();
     let total_weight: f64 = model.weights.iter().sum();
@@ -213,8 +277,10 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         estimate: model.estimate(0),
         df: model.df,
         tau2: model.tau2,
+        tau2_se: None,
         tau: model.tau2.sqrt(),
         tau2_ci: ci.map(|c| c.tau2),
+        tau2_ci_type: None,
         i2: model.i2,
         i2_ci: ci.map(|c| c.i2),
         h2: model.h2,
@@ -222,11 +288,13 @@ fn assemble(dataset: &Dataset, model: &ModelFit, ci: Option<HeterogeneityCi>) ->
         q: model.q,
         q_df: model.q_df,
         q_p: model.q_p,
+        fit_statistics,
         pi_lower,
         pi_upper,
         transformed,
         weights,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
+        typical_variance: model.typical_variance,
     }
 }

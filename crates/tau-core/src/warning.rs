@@ -196,6 +196,17 @@ pub enum Warning {
     /// A section of a report could not be computed (e.g. a bias method
     /// that needs more studies); the text says why.
     NotApplied(String),
+    /// A likelihood-ratio test between fits by an estimator other than ML or
+    /// REML (metafor `anova` warns likewise).
+    LrtEstimator(Method),
+    /// Mantel-Haenszel or Peto: tables with no events (or no non-events) in
+    /// either group, left out of the heterogeneity test (metafor `drop00`).
+    DoubleZeroTables {
+        /// The studies.
+        studies: Vec<String>,
+        /// Whether they still weigh in the pooled estimate (the MH risk difference).
+        weighted: bool,
+    },
 }
 
 impl Warning {
@@ -226,6 +237,30 @@ pub(crate) fn studies(n: usize) -> &'static str {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Warning::LrtEstimator(method) => write!(
+                f,
+                "likelihood-ratio tests rest on ML (or REML) fits; with {} the ML likelihoods at its tau^2 estimates are compared (metafor warns likewise); use --method ML for a proper test",
+                method.name()
+            ),
+            Warning::DoubleZeroTables {
+                studies: labels,
+                weighted,
+            } => write!(
+                f,
+                "{} {} no events (or only events) in both groups: {}; left out of the heterogeneity test, as metafor's rma.mh and rma.peto do{}",
+                labels.len(),
+                if labels.len() == 1 {
+                    "study has"
+                } else {
+                    "studies have"
+                },
+                list_labels(labels),
+                if *weighted {
+                    ", but weighted in the risk difference"
+                } else {
+                    ", and of no weight in the pooled estimate"
+                }
+            ),
             Warning::ZeroCells { studies } => write!(
                 f,
                 "1/2 added to every cell of {} table{} with a zero cell: {}",

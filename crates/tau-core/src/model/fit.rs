@@ -337,6 +337,37 @@ pub struct OmnibusTest {
     pub p: f64,
 }
 
+/// Wald test that the coefficients `indices` of `beta` (with
+/// variance-covariance `vcov(a, b)`) are all zero: QM = β̂'ᵦ V⁻¹ β̂ᵦ compared
+/// with χ²(m), or QM/m with F(m, df) when the model's tests have `df`
+/// degrees of freedom (Knapp-Hartung), as metafor's QM and `anova(res, btt = ...)`.
+pub fn wald_test(
+    beta: &[f64],
+    vcov: impl Fn(usize, usize) -> f64,
+    indices: &[usize],
+    df: Option<f64>,
+) -> Result<OmnibusTest, SingularDesign> {
+    let m = indices.len();
+    let sub = DMatrix::from_fn(m, m, |a, b| vcov(indices[a], indices[b]));
+    let b = DVector::from_iterator(m, indices.iter().map(|&j| beta[j]));
+    let inv = super::wls::invert_spd(sub)?;
+    let qm = (b.transpose() * inv * &b)[(0, 0)];
+    Ok(match df {
+        None => OmnibusTest {
+            statistic: qm,
+            df1: m,
+            df2: None,
+            p: chisq_sf(qm, m as f64),
+        },
+        Some(df2) => OmnibusTest {
+            statistic: qm / m as f64,
+            df1: m,
+            df2: Some(df2),
+            p: f_sf(qm / m as f64, m as f64, df2),
+        },
+    })
+}
+
 impl ModelFit {
     /// Coefficient `j` as an [`Estimate`] row.
     pub fn estimate(&self, j: usize) -> Estimate {
@@ -358,28 +389,9 @@ impl ModelFit {
         (self.beta[0] - half, self.beta[0] + half)
     }
 
-    /// Wald test that the coefficients `indices` are all zero:
-    /// QM = β̂'ᵦ V⁻¹ β̂ᵦ, compared with χ²(m), or QM/m with F(m, k − p) under Knapp-Hartung.
+    /// Wald test that the coefficients `indices` are all zero ([`wald_test`]).
     pub fn omnibus(&self, indices: &[usize]) -> Result<OmnibusTest, SingularDesign> {
-        let m = indices.len();
-        let sub = DMatrix::from_fn(m, m, |a, b| self.vcov[(indices[a], indices[b])]);
-        let b = DVector::from_iterator(m, indices.iter().map(|&j| self.beta[j]));
-        let inv = super::wls::invert_spd(sub)?;
-        let qm = (b.transpose() * inv * &b)[(0, 0)];
-        Ok(match self.df {
-            None => OmnibusTest {
-                statistic: qm,
-                df1: m,
-                df2: None,
-                p: chisq_sf(qm, m as f64),
-            },
-            Some(df2) => OmnibusTest {
-                statistic: qm / m as f64,
-                df1: m,
-                df2: Some(df2),
-                p: f_sf(qm / m as f64, m as f64, df2),
-            },
-        })
+        wald_test(&self.beta, |a, b| self.vcov[(a, b)], indices, self.df)
     }
 }
 

@@ -7,7 +7,7 @@
 //! [0, max(100, 10 τ̂²)] with R's `uniroot()` and its default tolerance; a
 //! bound that falls outside that interval is reported at the interval's end.
 
-use nalgebra::DMatrix;
+use super::matrix::ModelMatrix;
 use serde::Serialize;
 
 use super::distribution::chisq_quantile;
@@ -35,13 +35,13 @@ pub struct HeterogeneityCi {
 pub fn q_profile_ci(
     yi: &[f64],
     vi: &[f64],
-    x: &DMatrix<f64>,
+    x: &dyn ModelMatrix,
     tau2_hat: f64,
     typical_variance: f64,
     level: f64,
 ) -> Result<HeterogeneityCi, SingularDesign> {
     let problem = Problem { yc: yi, vi, x };
-    let df = yi.len().saturating_sub(x.ncols()) as f64;
+    let df = yi.len().saturating_sub(x.p()) as f64;
     let alpha = 1.0 - level / 100.0;
     let crit_upper = chisq_quantile(1.0 - alpha / 2.0, df);
     let crit_lower = chisq_quantile(alpha / 2.0, df);

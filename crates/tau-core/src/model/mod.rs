@@ -4,11 +4,16 @@ pub mod convergence;
 pub mod distribution;
 pub mod fit;
 pub mod fit_error;
+pub mod fit_statistics;
 pub mod heterogeneity;
+pub mod mantel_haenszel;
 pub mod matrix;
 pub mod method;
+pub mod peto;
 pub mod quadratic_forms;
 pub mod tau2;
+pub mod tau2_uncertainty;
+pub mod two_by_two;
 pub mod wls;
 pub mod zeroin;
 

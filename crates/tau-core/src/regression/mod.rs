@@ -17,16 +17,22 @@
 //!   and so does tau. Without an intercept there is no R²;
 //! * optionally, permutation p-values ([`crate::regression::permutation`]).
 
+pub mod compare;
 pub mod design;
 pub mod permutation;
 mod rank;
 mod result;
 pub mod sparse_design;
+pub mod subset_test;
 
 use nalgebra::DMatrix;
 
 use crate::data::dataset::Dataset;
-use crate::model::{FitError, FitOptions, Method, ModelMatrix, fit, intercept_design};
+use crate::model::fit_statistics::mixed_effects;
+use crate::model::tau2_uncertainty::tau2_se;
+use crate::model::{
+    FitError, FitOptions, Method, ModelMatrix, fit, intercept_design, q_profile_ci,
+};
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT, Layout};
 use permutation::{Observed, PermutationError, PermutationSpec};
 pub use result::{Coefficient, Prediction, RegressionResult, RegressionSettings, RegressionStudy};
@@ -137,6 +143,21 @@ fn run(
     let model = fit(&yi, &vi, x, &options.fit)?;
     let tested = layout.tested();
     let omnibus = model.omnibus(&tested).map_err(FitError::from)?;
+    let fit_statistics = mixed_effects(&yi, &vi, x, &model).map_err(FitError::from)?;
+    let ci = match model.options.method {
+        Method::EE => None,
+        _ => Some(
+            q_profile_ci(
+                &yi,
+                &vi,
+                x,
+                model.tau2,
+                model.typical_variance,
+                options.fit.level,
+            )
+            .map_err(FitError::from)?,
+        ),
+    };
     let r2 = if layout.intercept {
         pseudo_r2(&yi, &vi, &options.fit, model.tau2, model.q, model.q_df)
     } else {
@@ -165,8 +186,13 @@ fn run(
         &layout,
         x,
         &model,
-        &omnibus,
-        r2,
+        result::Summaries {
+            omnibus,
+            ci,
+            fit_statistics,
+            r2,
+            tau2_se: tau2_se(&vi, x, &model).map_err(FitError::from)?,
+        },
         permutation,
     ))
 }

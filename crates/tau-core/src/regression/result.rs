@@ -1,7 +1,7 @@
 //! The result of a meta-regression, whose field names are the JSON contract,
 //! and predictions from it (metafor `predict.rma`).
 
-use crate::warning::{Warning, model_warnings};
+use crate::warning::{Warning, ci_warnings, model_warnings};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::design::{Layout, TermKind};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
-use crate::model::{ModelFit, ModelMatrix, ModelRow, OmnibusTest};
+use crate::model::fit_statistics::FitStatistics;
+use crate::model::{HeterogeneityCi, ModelFit, ModelMatrix, ModelRow, OmnibusTest};
 use crate::regression::permutation::PermutationResult;
 use crate::settings::Settings;
 
@@ -84,6 +85,9 @@ pub struct RegressionResult {
     /// Its p-value.
     #[serde(rename = "QM_p")]
     pub qm_p: f64,
+    /// The test of a subset of the coefficients (`--btt`), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub btt: Option<super::subset_test::SubsetTest>,
     /// Test for residual heterogeneity.
     #[serde(rename = "QE")]
     pub qe: f64,
@@ -95,12 +99,33 @@ pub struct RegressionResult {
     pub qe_p: f64,
     /// Residual τ².
     pub tau2: f64,
+    /// Standard error of the residual τ̂² (ML, REML, EB, PM; metafor `se.tau2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_se: Option<f64>,
+    /// Q-profile CI of the residual τ² (`null` for the common-effect model;
+    /// metafor `confint(res)`), or the Wald-type one after
+    /// [`RegressionResult::use_wald_tau2_ci`].
+    pub tau2_ci: Option<[f64; 2]>,
+    /// `"Wald"` or `"profile"` when `tau2_ci`, `I2_ci` and `H2_ci` are
+    /// Wald-type or profile-likelihood CIs (Q-profile otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_ci_type: Option<&'static str>,
     /// Residual I², percent.
     #[serde(rename = "I2")]
     pub i2: f64,
+    /// Q-profile CI of the residual I².
+    #[serde(rename = "I2_ci")]
+    pub i2_ci: Option<[f64; 2]>,
     /// Residual H².
     #[serde(rename = "H2")]
     pub h2: f64,
+    /// Q-profile CI of the residual H².
+    #[serde(rename = "H2_ci")]
+    pub h2_ci: Option<[f64; 2]>,
+    /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`: REML
+    /// for a REML fit, ML otherwise).
+    #[serde(flatten)]
+    pub fit_statistics: FitStatistics,
     /// Pseudo-R², percent (`null` without an intercept, or when the intercept-only model fails).
     #[serde(rename = "R2")]
     pub r2: Option<f64>,
@@ -118,6 +143,9 @@ pub struct RegressionResult {
     /// The critical value of the CIs (normal or t quantile).
     #[serde(skip)]
     pub crit: f64,
+    /// The typical sampling variance of I² and H².
+    #[serde(skip)]
+    pub typical_variance: f64,
 }
 
 /// A predicted mean effect at given moderator values, with its CI.
@@ -134,6 +162,53 @@ pub struct Prediction {
 }
 
 impl RegressionResult {
+    /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
+    /// profile-likelihood ones (metafor `confint(res, type = "PL")`); false,
+    /// and nothing changed, for the common-effect model.
+    pub fn use_profile_tau2_ci(&mut self) -> Result<bool, crate::model::FitError> {
+        let s = &self.settings.model;
+        if s.method == crate::model::Method::EE {
+            return Ok(false);
+        }
+        let yi: Vec<f64> = self.studies.iter().map(|st| st.yi).collect();
+        let vi: Vec<f64> = self.studies.iter().map(|st| st.vi).collect();
+        let p = self.coefficients.len();
+        let x = nalgebra::DMatrix::from_fn(yi.len(), p, |i, j| self.studies[i].x.get(j));
+        let ci = crate::model::tau2_uncertainty::profile_ci(
+            &yi,
+            &vi,
+            &x,
+            (self.tau2, s.method),
+            self.typical_variance,
+            s.level,
+        )?;
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("profile");
+        Ok(true)
+    }
+
+    /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
+    /// Wald-type ones (metafor `confint(res, type = "Wald")`); false, and
+    /// nothing changed, when the estimator has no SE of τ̂².
+    pub fn use_wald_tau2_ci(&mut self) -> bool {
+        let Some(se) = self.tau2_se else {
+            return false;
+        };
+        let ci = crate::model::tau2_uncertainty::wald_ci(
+            self.tau2,
+            se,
+            self.typical_variance,
+            self.settings.model.level,
+        );
+        self.tau2_ci = Some(ci.tau2);
+        self.i2_ci = Some(ci.i2);
+        self.h2_ci = Some(ci.h2);
+        self.tau2_ci_type = Some("Wald");
+        true
+    }
+
     /// The predicted mean effect for the model-matrix row `x0`
     /// (metafor `predict(res, newmods = ...)`): x₀'β̂ ± c √(x₀' V x₀),
     /// with c the critical value of the model's CIs.
@@ -169,15 +244,35 @@ impl RegressionResult {
     }
 }
 
+/// What a meta-regression reports beside the fit itself.
+pub(super) struct Summaries {
+    /// The omnibus test of the moderators.
+    pub omnibus: OmnibusTest,
+    /// The Q-profile CIs of τ², I² and H² (`None` for the common-effect model).
+    pub ci: Option<HeterogeneityCi>,
+    /// logLik, deviance, AIC, BIC, AICc.
+    pub fit_statistics: FitStatistics,
+    /// Pseudo-R².
+    pub r2: Option<f64>,
+    /// SE of τ̂².
+    pub tau2_se: Option<f64>,
+}
+
 pub(super) fn assemble(
     dataset: &Dataset,
     design: &Layout,
     x: &dyn ModelMatrix,
     model: &ModelFit,
-    omnibus: &OmnibusTest,
-    r2: Option<f64>,
+    summaries: Summaries,
     permutation: Option<PermutationResult>,
 ) -> RegressionResult {
+    let Summaries {
+        omnibus,
+        ci,
+        fit_statistics,
+        r2,
+        tau2_se,
+    } = summaries;
     let coefficients = design
         .names
         .iter()
@@ -232,12 +327,19 @@ pub(super) fn assemble(
         qm_df: omnibus.df1,
         qm_df2: omnibus.df2,
         qm_p: omnibus.p,
+        btt: None,
         qe: model.q,
         qe_df: model.q_df,
         qe_p: model.q_p,
         tau2: model.tau2,
+        tau2_se,
+        tau2_ci: ci.map(|c| c.tau2),
+        tau2_ci_type: None,
         i2: model.i2,
+        i2_ci: ci.map(|c| c.i2),
         h2: model.h2,
+        h2_ci: ci.map(|c| c.h2),
+        fit_statistics,
         r2,
         permutation,
         studies,
@@ -247,13 +349,19 @@ pub(super) fn assemble(
             reference_levels,
             intercept: design.intercept,
         },
-        warnings: warnings(dataset, design, model),
+        warnings: warnings(dataset, design, model, ci.as_ref()),
         dropped,
         crit: model.crit,
+        typical_variance: model.typical_variance,
     }
 }
 
-fn warnings(dataset: &Dataset, design: &Layout, model: &ModelFit) -> Vec<Warning> {
+fn warnings(
+    dataset: &Dataset,
+    design: &Layout,
+    model: &ModelFit,
+    ci: Option<&HeterogeneityCi>,
+) -> Vec<Warning> {
     let mut warnings = dataset.warnings.clone();
     if !design.dropped.is_empty() {
         warnings.push(Warning::MissingModerators {
@@ -265,5 +373,8 @@ fn warnings(dataset: &Dataset, design: &Layout, model: &ModelFit) -> Vec<Warning
         });
     }
     warnings.extend(model_warnings(model));
+    if let Some(ci) = ci {
+        warnings.extend(ci_warnings(ci));
+    }
     warnings
 }

@@ -6,12 +6,13 @@ use crate::bias::BiasResult;
 use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
 use crate::pool::PoolResult;
+use crate::pool_tables::TablesResult;
 use crate::regression::RegressionResult;
 use crate::report::PoolReport;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
 use crate::sensitivity::influence::Influence;
-use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::sensitivity::leave_one_out::{LeaveOneOut, TablesLeaveOneOut};
 use crate::simulate::SimulationResult;
 use crate::subgroup::SubgroupResult;
 
@@ -87,6 +88,12 @@ impl CsvView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     }
 }
 
+impl CsvView for crate::regression::compare::Comparison {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::compare::csv(self))
+    }
+}
+
 impl CsvView for PoolReport<'_> {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         write_pool_studies(out, self.result, self.data)
@@ -96,6 +103,30 @@ impl CsvView for PoolReport<'_> {
 impl<M: ?Sized> CsvView for super::RobustReport<'_, M> {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::robust::csv(self.robust))
+    }
+}
+
+impl CsvView for TablesResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let table = (|| -> Result<String, csv::Error> {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(["study", "yi", "vi", "sei", "ci_lower", "ci_upper", "weight"])?;
+            for row in &self.studies {
+                let values = [
+                    row.yi,
+                    row.vi,
+                    row.sei,
+                    row.ci_lower,
+                    row.ci_upper,
+                    row.weight,
+                ];
+                writer.write_field(&row.study)?;
+                writer.write_record(values.map(|v| v.to_string()))?;
+            }
+            let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        })();
+        put(out, table)
     }
 }
 
@@ -136,6 +167,12 @@ impl CsvView for SelectionModel {
 }
 
 impl CsvView for LeaveOneOut {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::sensitivity::refit_csv(&self.studies))
+    }
+}
+
+impl CsvView for TablesLeaveOneOut {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::sensitivity::refit_csv(&self.studies))
     }

@@ -9,6 +9,7 @@
 //! [`regression`], [`multilevel`], [`bias`], [`sensitivity`], [`simulate`]).
 
 pub mod bias;
+pub mod compare;
 pub mod csv;
 pub mod fixed;
 pub mod format;

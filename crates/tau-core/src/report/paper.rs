@@ -67,7 +67,7 @@ pub fn paper_p(p: f64) -> String {
 }
 
 /// "p = .034" or "p < .001".
-fn p_is(p: f64) -> String {
+pub(super) fn p_is(p: f64) -> String {
     let text = paper_p(p);
     if text.starts_with('<') {
         format!("p {text}")
@@ -644,10 +644,10 @@ fn refit_table(
     first: &str,
     rows_in: &[RefitRow],
     overall: Option<&RefitRow>,
-    settings: &crate::settings::Settings,
+    (measure, level): (Measure, f64),
     digits: usize,
 ) -> PaperTable {
-    let to = back(settings.measure).map(|(_, t)| t);
+    let to = back(measure).map(|(_, t)| t);
     let row = |r: &RefitRow| {
         let e = &r.estimate;
         vec![
@@ -671,14 +671,14 @@ fn refit_table(
         header: vec![
             first.to_owned(),
             "k".into(),
-            estimate_header(settings.measure, settings.level),
+            estimate_header(measure, level),
             "p".into(),
             "τ²".into(),
             "I² (%)".into(),
         ],
         rows,
         summary_from,
-        notes: vec![measure_note(settings.measure)],
+        notes: vec![measure_note(measure)],
     }
 }
 
@@ -689,7 +689,7 @@ impl PaperView for LeaveOneOut {
             "Study left out",
             &self.studies,
             Some(&self.overall),
-            &self.settings,
+            (self.settings.measure, self.settings.level),
             digits,
         ))
     }
@@ -702,9 +702,98 @@ impl PaperView for Cumulative {
             "Study added",
             &self.studies,
             None,
-            &self.settings,
+            (self.settings.measure, self.settings.level),
             digits,
         ))
+    }
+}
+
+impl PaperView for crate::sensitivity::leave_one_out::TablesLeaveOneOut {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(refit_table(
+            caption(
+                &self.title,
+                format!(
+                    "Leave-one-out analysis ({} method)",
+                    tables_method_name(self.settings.method)
+                ),
+            ),
+            "Study left out",
+            &self.studies,
+            Some(&self.overall),
+            (self.settings.measure, self.settings.level),
+            digits,
+        ))
+    }
+}
+
+/// "Mantel-Haenszel" or "Peto", as captions name the methods.
+fn tables_method_name(method: crate::TablesMethod) -> &'static str {
+    match method {
+        crate::TablesMethod::MH => "Mantel-Haenszel",
+        crate::TablesMethod::PETO => "Peto",
+    }
+}
+
+/// The RevMan-style table of a Mantel-Haenszel or Peto analysis: each
+/// study's estimate and weight, then the pooled row.
+impl PaperView for crate::TablesResult {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let s = &self.settings;
+        let to = back(s.measure).map(|(_, t)| t);
+        let mut rows: Vec<Vec<String>> = self
+            .studies
+            .iter()
+            .map(|row| {
+                vec![
+                    row.study.clone(),
+                    estimate_ci(row.yi, row.ci_lower, row.ci_upper, digits, to),
+                    fmt_num(row.weight, 1),
+                ]
+            })
+            .collect();
+        let summary_from = rows.len();
+        let e = &self.estimate;
+        let method = tables_method_name(s.method);
+        rows.push(vec![
+            format!("Common-effect model ({method})"),
+            estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
+            fmt_num(100.0, 1),
+        ]);
+        let mut notes = vec![
+            format!(
+                "Heterogeneity: {}, {}.",
+                heterogeneity(None, self.i2, self.q, self.q_df, digits),
+                p_is(self.q_p)
+            ),
+            format!("Test for overall effect: {}.", test_phrase(e, None, digits)),
+        ];
+        if let (Some(cmh), Some(cmh_p)) = (self.cmh, self.cmh_p) {
+            notes.push(format!(
+                "Cochran-Mantel-Haenszel test: χ²(1) = {}, {}.",
+                fmt_num(cmh, digits),
+                p_is(cmh_p)
+            ));
+        }
+        notes.push(measure_note(s.measure));
+        Ok(PaperTable {
+            caption: caption(
+                &self.title,
+                format!(
+                    "{method} meta-analysis of {} {}",
+                    self.k,
+                    crate::warning::studies(self.k)
+                ),
+            ),
+            header: vec![
+                "Study".to_owned(),
+                estimate_header(s.measure, s.level),
+                "Weight (%)".into(),
+            ],
+            rows,
+            summary_from,
+            notes,
+        })
     }
 }
 
@@ -744,6 +833,12 @@ impl PaperView for SimulationResult {
 impl PaperView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
         no_table("a leave-one-out test of moderators")
+    }
+}
+
+impl PaperView for crate::regression::compare::Comparison {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(super::compare::paper(self, digits))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Text and CSV views of a meta-regression, laid out like metafor's `print.rma`.
 
-use super::text::{back_transformed_table, p_phrase, stars};
+use super::text::{
+    back_transformed_table, ci_label, fit_statistics_line, p_phrase, se_phrase, stars,
+};
 use super::{fmt_num, fmt_p, table};
 use crate::model::{Method, Test};
 use crate::regression::RegressionResult;
@@ -26,8 +28,18 @@ pub fn text(r: &RegressionResult) -> String {
             s.measure.label()
         ));
         out.push_str(&format!(
-            "tau^2 (estimated amount of residual heterogeneity):     {}\n",
-            fmt_num(r.tau2, 4)
+            "tau^2 (estimated amount of residual heterogeneity):     {}{}{}\n",
+            fmt_num(r.tau2, 4),
+            se_phrase(r.tau2_se),
+            r.tau2_ci
+                .map(|[lo, hi]| format!(
+                    " ({}% {}: {}, {})",
+                    fmt_num(s.level, 0),
+                    ci_label(r.tau2_ci_type),
+                    fmt_num(lo, 4),
+                    fmt_num(hi, 4)
+                ))
+                .unwrap_or_default()
         ));
         out.push_str(&format!(
             "tau (square root of estimated tau^2 value):             {}\n",
@@ -54,6 +66,11 @@ pub fn text(r: &RegressionResult) -> String {
         fmt_num(r.qe, 4),
         p_phrase(r.qe_p)
     ));
+    out.push_str(&fit_statistics_line(
+        &r.fit_statistics,
+        s.method == Method::REML,
+    ));
+    out.push('\n');
     out.push_str(&moderator_test(r));
     out.push_str("\nModel results");
     if let Some(df) = r.df {
@@ -121,6 +138,17 @@ fn moderator_test(r: &RegressionResult) -> String {
     );
     if let Some(perm) = &r.permutation {
         line.push_str(&format!(", p-val* {}", p_phrase(perm.qm_p)));
+    }
+    if let Some(t) = &r.btt {
+        let statistic = match t.qm_df2 {
+            Some(df2) => format!("F(df1 = {}, df2 = {}) = {}", t.qm_df, df2, fmt_num(t.qm, 4)),
+            None => format!("QM(df = {}) = {}", t.qm_df, fmt_num(t.qm, 4)),
+        };
+        line.push_str(&format!(
+            "\n\nTest of moderators ({}):\n{statistic}, p-val {}",
+            t.coefficients.join(", "),
+            p_phrase(t.qm_p)
+        ));
     }
     line + "\n"
 }

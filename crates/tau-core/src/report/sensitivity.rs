@@ -8,7 +8,7 @@ use crate::sensitivity::RefitRow;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
 use crate::sensitivity::influence::Influence;
-use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::sensitivity::leave_one_out::{LeaveOneOut, TablesLeaveOneOut};
 use crate::settings::Settings;
 
 fn heading(title: &Option<String>, what: &str, k: usize, s: &Settings) -> String {
@@ -54,10 +54,10 @@ fn refit_table(first: &str, rows: &[RefitRow]) -> String {
 fn back_transformed_refits<'a>(
     first: &str,
     rows: impl Iterator<Item = (&'a str, &'a RefitRow)>,
-    s: &Settings,
+    measure: crate::Measure,
 ) -> String {
     back_transformed_table(
-        s.measure,
+        measure,
         "Back-transformed",
         first,
         rows.map(|(label, r)| {
@@ -74,33 +74,70 @@ fn significant(r: &RefitRow) -> bool {
 /// The text report of a leave-one-out analysis.
 pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
     let mut out = heading(&r.title, "Leave-one-out analysis", r.k, &r.settings);
-    let all = &r.overall;
+    out.push_str(&leave_one_out_body(
+        &r.overall,
+        &r.studies,
+        r.settings.level,
+        r.settings.measure,
+        &r.warnings,
+    ));
+    out
+}
+
+/// The text report of a Mantel-Haenszel or Peto leave-one-out analysis.
+pub fn tables_leave_one_out_report(r: &TablesLeaveOneOut) -> String {
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    out.push_str(&format!(
+        "Leave-one-out analysis (k = {}; method: {}; test: z; measure: {})\n\n",
+        r.k,
+        r.settings.method.name(),
+        r.settings.measure
+    ));
+    out.push_str(&leave_one_out_body(
+        &r.overall,
+        &r.studies,
+        r.settings.level,
+        r.settings.measure,
+        &r.warnings,
+    ));
+    out
+}
+
+/// The overall line, the table and the summary sentence of a leave-one-out analysis.
+fn leave_one_out_body(
+    all: &RefitRow,
+    studies: &[RefitRow],
+    level: f64,
+    measure: crate::Measure,
+    notes: &[crate::Warning],
+) -> String {
+    let mut out = String::new();
     out.push_str(&format!(
         "All studies: estimate {} ({}% CI: {}, {}), p {}, tau^2 = {}, I^2 = {}%\n\n",
         fmt_num(all.estimate.value, 4),
-        fmt_num(r.settings.level, 0),
+        fmt_num(level, 0),
         fmt_num(all.estimate.ci_lower, 4),
         fmt_num(all.estimate.ci_upper, 4),
         p_phrase(all.estimate.p),
         fmt_num(all.tau2, 4),
         fmt_num(all.i2, 2)
     ));
-    out.push_str(&refit_table("omitted study", &r.studies));
+    out.push_str(&refit_table("omitted study", studies));
     out.push_str(&back_transformed_refits(
         "omitted study",
-        std::iter::once(("(none)", all))
-            .chain(r.studies.iter().map(|row| (row.study.as_str(), row))),
-        &r.settings,
+        std::iter::once(("(none)", all)).chain(studies.iter().map(|row| (row.study.as_str(), row))),
+        measure,
     ));
     let shift = |row: &RefitRow| (row.estimate.value - all.estimate.value).abs();
-    if let Some(biggest) = r
-        .studies
+    if let Some(biggest) = studies
         .iter()
         .filter(|row| row.estimate.value.is_finite())
         .max_by(|a, b| shift(a).total_cmp(&shift(b)))
     {
-        let flips: Vec<&str> = r
-            .studies
+        let flips: Vec<&str> = studies
             .iter()
             .filter(|row| row.estimate.p.is_finite() && significant(row) != significant(all))
             .map(|row| row.study.as_str())
@@ -121,7 +158,7 @@ pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
             fmt_num(biggest.estimate.value, 4)
         ));
     }
-    out.push_str(&warnings(&r.warnings));
+    out.push_str(&warnings(notes));
     out
 }
 
@@ -136,7 +173,7 @@ pub fn cumulative_report(r: &Cumulative) -> String {
     out.push_str(&back_transformed_refits(
         "added study",
         r.studies.iter().map(|row| (row.study.as_str(), row)),
-        &r.settings,
+        r.settings.measure,
     ));
     let first_significant = r
         .studies

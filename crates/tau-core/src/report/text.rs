@@ -6,14 +6,16 @@ use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
 use crate::bias::BiasResult;
 use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
+use crate::model::fit_statistics::FitStatistics;
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
+use crate::pool_tables::{TablesMethod, TablesResult};
 use crate::regression::RegressionResult;
 use crate::report::PoolReport;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
 use crate::sensitivity::influence::Influence;
-use crate::sensitivity::leave_one_out::LeaveOneOut;
+use crate::sensitivity::leave_one_out::{LeaveOneOut, TablesLeaveOneOut};
 use crate::settings::Settings;
 use crate::simulate::SimulationResult;
 use crate::subgroup::SubgroupResult;
@@ -37,6 +39,12 @@ impl<M: TextView + ?Sized> TextView for crate::report::RobustReport<'_, M> {
             self.model.text(),
             super::robust::text(self.robust, self.tested)
         )
+    }
+}
+
+impl TextView for TablesResult {
+    fn text(&self) -> String {
+        tables_report(self)
     }
 }
 
@@ -82,6 +90,12 @@ impl TextView for LeaveOneOut {
     }
 }
 
+impl TextView for TablesLeaveOneOut {
+    fn text(&self) -> String {
+        super::sensitivity::tables_leave_one_out_report(self)
+    }
+}
+
 impl TextView for Cumulative {
     fn text(&self) -> String {
         super::sensitivity::cumulative_report(self)
@@ -103,6 +117,12 @@ impl TextView for Baujat {
 impl TextView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     fn text(&self) -> String {
         super::moderator_test::text(self)
+    }
+}
+
+impl TextView for crate::regression::compare::Comparison {
+    fn text(&self) -> String {
+        super::compare::text(self)
     }
 }
 
@@ -153,13 +173,15 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             s.method.name(),
             s.measure.label()
         ));
+        let kind = ci_label(r.tau2_ci_type);
         let ci = |c: Option<[f64; 2]>, d: usize| {
-            c.map(|[lo, hi]| format!(" ({level}% CI: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
+            c.map(|[lo, hi]| format!(" ({level}% {kind}: {}, {})", fmt_num(lo, d), fmt_num(hi, d)))
                 .unwrap_or_default()
         };
         out.push_str(&format!(
-            "tau^2 (estimated amount of total heterogeneity): {}{}\n",
+            "tau^2 (estimated amount of total heterogeneity): {}{}{}\n",
             fmt_num(r.tau2, 4),
+            se_phrase(r.tau2_se),
             ci(r.tau2_ci, 4)
         ));
         out.push_str(&format!(
@@ -183,6 +205,11 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         fmt_num(r.q, 4),
         p_phrase(r.q_p)
     ));
+    out.push_str(&fit_statistics_line(
+        &r.fit_statistics,
+        s.method == Method::REML,
+    ));
+    out.push('\n');
     let stat = if s.test == Test::Knha { "tval" } else { "zval" };
     out.push_str("Model results");
     if let Some(df) = r.df {
@@ -251,6 +278,146 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     }
     if let Some(line) = convergence_line(s) {
         out.push_str(&format!("\n{line}\n"));
+    }
+    out
+}
+
+/// "CI", "Wald CI" or "profile-likelihood CI": the kind of the τ² CIs.
+pub fn ci_label(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("Wald") => "Wald CI",
+        Some(_) => "profile-likelihood CI",
+        None => "CI",
+    }
+}
+
+/// " (SE = 0.1664)" after τ̂², when the estimator has an SE (metafor's `se.tau2`).
+pub fn se_phrase(se: Option<f64>) -> String {
+    se.map(|se| format!(" (SE = {})", fmt_num(se, 4)))
+        .unwrap_or_default()
+}
+
+/// "Fit statistics (REML): logLik …, deviance …, AIC …, BIC …, AICc …" and
+/// a line break (metafor's `fitstats`; `reml` names the REML column).
+pub fn fit_statistics_line(f: &FitStatistics, reml: bool) -> String {
+    format!(
+        "Fit statistics ({}): logLik {}, deviance {}, AIC {}, BIC {}, AICc {}\n",
+        if reml { "REML" } else { "ML" },
+        fmt_num(f.log_lik, 4),
+        fmt_num(f.deviance, 4),
+        fmt_num(f.aic, 4),
+        fmt_num(f.bic, 4),
+        fmt_num(f.aicc, 4)
+    )
+}
+
+/// The text report of a Mantel-Haenszel or Peto analysis, laid out like
+/// metafor's `print.rma.mh` and `print.rma.peto`.
+pub fn tables_report(r: &TablesResult) -> String {
+    let s = &r.settings;
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    let what = match s.method {
+        TablesMethod::MH => "Mantel-Haenszel",
+        TablesMethod::PETO => "Peto's",
+    };
+    out.push_str(&format!(
+        "Common-effect model, {what} method (k = {}; measure: {})\n\n",
+        r.k, s.measure
+    ));
+    out.push_str(&format!(
+        "I^2 (total heterogeneity / total variability):  {}%\nH^2 (total variability / sampling variability): {}\n",
+        fmt_num(r.i2, 2),
+        fmt_num(r.h2, 2)
+    ));
+    out.push_str(&format!(
+        "\nTest for heterogeneity:\nQ(df = {}) = {}, p-val {}\n\n",
+        r.q_df,
+        fmt_num(r.q, 4),
+        p_phrase(r.q_p)
+    ));
+    out.push_str(&fit_statistics_line(&r.fit_statistics, false));
+    out.push('\n');
+    let e = &r.estimate;
+    let scale = if s.measure.is_ratio() {
+        "log scale"
+    } else {
+        ""
+    };
+    out.push_str(&format!(
+        "Model results{}:\n\n",
+        if scale.is_empty() {
+            String::new()
+        } else {
+            format!(" ({scale})")
+        }
+    ));
+    out.push_str(&aligned_table(
+        &["estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
+        &[vec![
+            fmt_num(e.value, 4),
+            fmt_num(e.se, 4),
+            fmt_num(e.statistic, 4),
+            fmt_p(e.p),
+            fmt_num(e.ci_lower, 4),
+            fmt_num(e.ci_upper, 4),
+            stars(e.p).into(),
+        ]],
+        false,
+    ));
+    if let Some(t) = &r.transformed {
+        out.push_str(&format!(
+            "\nPooled {} ({} method): {} [{}% CI {}, {}]\n",
+            t.scale,
+            if s.method == TablesMethod::MH {
+                "M-H"
+            } else {
+                "Peto"
+            },
+            fmt_num(t.estimate, 4),
+            fmt_num(s.level, 0),
+            fmt_num(t.ci_lower, 4),
+            fmt_num(t.ci_upper, 4)
+        ));
+    }
+    if let (Some(cmh), Some(cmh_p)) = (r.cmh, r.cmh_p) {
+        out.push_str(&format!(
+            "\nCochran-Mantel-Haenszel test: CMH = {}, df = 1, p-val {}\n",
+            fmt_num(cmh, 4),
+            p_phrase(cmh_p)
+        ));
+    }
+    if let (Some(ta), Some(ta_p), Some(df)) = (r.tarone, r.tarone_p, r.tarone_df) {
+        out.push_str(&format!(
+            "Tarone's test for heterogeneity: X^2 = {}, df = {df}, p-val {}\n",
+            fmt_num(ta, 4),
+            p_phrase(ta_p)
+        ));
+    }
+    out.push_str("\nStudies:\n\n");
+    let mut cells = Cells::new();
+    for row in r.studies.iter().take(MAX_STUDY_ROWS) {
+        cells.push(&row.study);
+        for value in [row.yi, row.vi, row.ci_lower, row.ci_upper] {
+            cells.push_num(value, 4);
+        }
+        cells.push_with(|out| {
+            push_num(out, row.weight, 2);
+            out.push('%');
+        });
+    }
+    out.push_str(&layout(
+        &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
+        &cells,
+        true,
+    ));
+    if r.studies.len() > MAX_STUDY_ROWS {
+        out.push_str(&format!(
+            "... and {} more studies (--format csv or json lists every study)\n",
+            r.studies.len() - MAX_STUDY_ROWS
+        ));
     }
     out
 }

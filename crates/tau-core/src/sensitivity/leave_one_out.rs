@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::{RefitRow, SensitivityError, each_study, failed_refits, without};
 use crate::data::dataset::Dataset;
+use crate::model::two_by_two::TableError;
 use crate::model::{FitOptions, fit, intercept_design};
+use crate::pool_tables::{TablesMethod, TablesSettings, pool_tables};
 use crate::settings::Settings;
 
 /// The leave-one-out table. Field names are the JSON contract.
@@ -61,6 +63,73 @@ pub fn leave_one_out(
         overall: RefitRow::from_fit("all studies", &full),
         studies,
         settings: Settings::new(options, dataset.measure, full.convergence),
+        warnings,
+    })
+}
+
+/// The leave-one-out table of a Mantel-Haenszel or Peto analysis. Field
+/// names are the JSON contract (as [`LeaveOneOut`]; τ² is 0).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TablesLeaveOneOut {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Number of studies.
+    pub k: usize,
+    /// The analysis of all studies (`study` is "all studies").
+    pub overall: RefitRow,
+    /// One row per study: the analysis without that study.
+    pub studies: Vec<RefitRow>,
+    /// How it was computed.
+    pub settings: TablesSettings,
+    /// Refits that failed, and other things to know.
+    pub warnings: Vec<crate::Warning>,
+}
+
+/// Pools the 2×2 tables of `dataset` with `method` without each study in
+/// turn (metafor `leave1out` of an `rma.mh` or `rma.peto` fit).
+pub fn leave_one_out_tables(
+    dataset: &Dataset,
+    method: TablesMethod,
+    level: f64,
+) -> Result<TablesLeaveOneOut, TableError> {
+    let k = dataset.studies.len();
+    if k < 2 {
+        return Err(TableError::TooFewStudies {
+            what: "leave-one-out analysis",
+            needed: 2,
+            k,
+        });
+    }
+    let full = pool_tables(dataset, method, level)?;
+    let studies = each_study(k, |i| {
+        let mut rest = Dataset {
+            studies: Vec::with_capacity(k - 1),
+            warnings: Vec::new(),
+            ..Dataset::from_effects(dataset.measure, &[], &[])
+        };
+        rest.studies.extend(
+            dataset
+                .studies
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, s)| s.clone()),
+        );
+        let label = dataset.studies[i].label();
+        match pool_tables(&rest, method, level) {
+            Ok(r) => RefitRow::from_tables(label, &r),
+            Err(e) => RefitRow::failed(label, k - 1, &e),
+        }
+    });
+    let mut warnings = full.warnings.clone();
+    warnings.extend(failed_refits(&studies, "without"));
+    Ok(TablesLeaveOneOut {
+        title: dataset.title.clone(),
+        k,
+        overall: RefitRow::from_tables("all studies", &full),
+        studies,
+        settings: full.settings,
         warnings,
     })
 }

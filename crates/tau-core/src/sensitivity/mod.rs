@@ -105,8 +105,23 @@ impl RefitRow {
         }
     }
 
+    /// The row of a Mantel-Haenszel or Peto fit (τ² = 0).
+    fn from_tables(study: &str, r: &crate::pool_tables::TablesResult) -> RefitRow {
+        RefitRow {
+            study: study.to_owned(),
+            k: r.k,
+            estimate: r.estimate,
+            tau2: 0.0,
+            i2: r.i2,
+            h2: r.h2,
+            q: r.q,
+            q_p: r.q_p,
+            error: None,
+        }
+    }
+
     /// The empty row of a refit that failed.
-    fn failed(study: &str, k: usize, error: &FitError) -> RefitRow {
+    fn failed(study: &str, k: usize, error: &dyn std::fmt::Display) -> RefitRow {
         RefitRow {
             study: study.to_owned(),
             k,
