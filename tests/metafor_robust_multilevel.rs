@@ -17,6 +17,12 @@
 //! stops its optimiser at rel.tol 1e-10 in the log-likelihood, which pins
 //! σ̂² (and so every robust number) only to about 1e-6 to 1e-5 relative
 //! (tests/metafor_multilevel.rs compares the fits themselves at 1e-5).
+//! Where metafor's own optimisers disagree by more (the fixture's
+//! `agreement`: nlminb against BFGS, largest relative difference of the σ̂²),
+//! the end-to-end tolerance is ten times that disagreement, since metafor's
+//! σ̂² is then only that accurate (sim_4level_g_lab_reml: 1.2e-5; there
+//! tau's σ̂² has the higher restricted likelihood, and agrees with BFGS to
+//! 4e-7).
 
 use crate::util::prec::{RELATIVE, close_to};
 use serde_json::Value;
@@ -239,7 +245,7 @@ fn robust_multilevel_end_to_end_matches_robust_rma_mv() {
         let data = load(&fx, case["dataset"].as_str().expect("dataset"));
         let mut c = Check {
             case: label(&case),
-            tolerance: END_TO_END,
+            tolerance: END_TO_END.max(10.0 * nums(&case["agreement"])[0]),
             bad: Vec::new(),
         };
         for small_sample in [SmallSample::Satterthwaite, SmallSample::None] {
