@@ -29,8 +29,10 @@ use serde_json::Value;
 use tau_core::data::dataset;
 use tau_core::multilevel::{MultilevelOptions, Test};
 use tau_core::regression::DesignSpec;
+use tau_core::report::text::TextView;
+use tau_core::report::{Format, write_report};
 use tau_core::robust::multilevel::{at_sigma2, fitted};
-use tau_core::robust::{RobustResult, RobustSpec, SmallSample};
+use tau_core::robust::{RobustResult, RobustSpec, SmallSample, rho_sensitivity};
 use tau_core::{Dataset, Kinded, Method};
 
 /// End to end: σ̂² fitted by tau (see the module docs).
@@ -353,4 +355,113 @@ fn sigma2_of_the_wrong_length_is_an_error() {
     )
     .expect_err("one sigma2 for two levels");
     assert!(err.to_string().contains("2 variance component"), "{err}");
+}
+
+/// `rho_sensitivity` at ρ = 0.2, 0.5, 0.8 against the three metafor fits of
+/// each series, end to end (so at 1e-5, see the module docs).
+#[test]
+fn rho_sensitivity_matches_the_fits_at_each_rho() {
+    let fx = fixtures();
+    let all = models(&fx);
+    let mut bad = Vec::new();
+    let mut series = 0;
+    for base in all.iter().filter(|c| {
+        all.iter()
+            .any(|s| s["sensitivity"].as_str() == c["id"].as_str())
+    }) {
+        series += 1;
+        let mut fits: Vec<&Value> = all
+            .iter()
+            .filter(|s| s["sensitivity"].as_str() == base["id"].as_str())
+            .collect();
+        fits.sort_by(|a, b| a["rho"].as_f64().partial_cmp(&b["rho"].as_f64()).expect("rho"));
+        let rhos: Vec<f64> = fits.iter().map(|f| f["rho"].as_f64().expect("rho")).collect();
+        assert_eq!(rhos, [0.2, 0.5, 0.8]);
+        let data = load(&fx, base["dataset"].as_str().expect("dataset"));
+        let r = rho_sensitivity(
+            &data,
+            &options(base),
+            &rhos,
+            &spec(base, SmallSample::Satterthwaite),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", base["id"]));
+        assert_eq!(r.fits.len(), 3);
+        assert_eq!(r.robust.clusters as f64, nums(&fits[0]["clubsandwich"]["n"])[0]);
+        for (fit, expected) in r.fits.iter().zip(&fits) {
+            let mut c = Check {
+                case: label(expected),
+                tolerance: END_TO_END.max(10.0 * nums(&expected["agreement"])[0]),
+                bad: Vec::new(),
+            };
+            assert_eq!(fit.rho, expected["rho"].as_f64().expect("rho"));
+            c.all("sigma2", &fit.sigma2, &nums(&expected["sigma2"]));
+            let col = |f: fn(&tau_core::robust::RobustCoefficient) -> f64| -> Vec<f64> {
+                fit.coefficients.iter().map(f).collect()
+            };
+            c.all("beta", &col(|c| c.estimate), &nums(&expected["beta"]));
+            let cs = &expected["clubsandwich"];
+            c.all("se", &col(|c| c.se), &nums(&cs["se"]));
+            c.all("df", &col(|c| c.df.unwrap_or(f64::NAN)), &nums(&cs["df"]));
+            c.all("p", &col(|c| c.p), &nums(&cs["p"]));
+            match expected.get("wald_test") {
+                Some(wt) => {
+                    c.num("HTZ F", fit.qm.expect("QM"), nums(&wt["Fstat"])[0]);
+                    c.num("HTZ df2", fit.qm_df2.expect("df2"), nums(&wt["df_denom"])[0]);
+                    c.num("HTZ p", fit.qm_p.expect("p"), nums(&wt["p_val"])[0]);
+                }
+                None => assert!(fit.qm.is_none(), "{}", c.case),
+            }
+            bad.extend(c.bad);
+        }
+    }
+    assert_eq!(series, 2);
+    Check::finish(bad);
+}
+
+/// The views of the sensitivity table: text side by side (a column per ρ),
+/// JSON with the contract's keys, CSV a row per ρ.
+#[test]
+fn rho_sensitivity_views() {
+    let fx = fixtures();
+    let base = case(&fx, "sim_che_x_g_reml");
+    let data = load(&fx, "sim");
+    let r = rho_sensitivity(
+        &data,
+        &options(&base),
+        &[0.2, 0.5, 0.8],
+        &spec(&base, SmallSample::Satterthwaite),
+    )
+    .expect("fits");
+    let text = r.text();
+    assert!(
+        text.starts_with(
+            "Sensitivity to the assumed correlation rho (robust inference: CR2, clusters: 30; cluster variable: cid)"
+        ),
+        "{text}"
+    );
+    let header = text.lines().nth(3).expect("header");
+    assert!(
+        header.contains("rho = 0.2") && header.contains("rho = 0.5") && header.contains("rho = 0.8"),
+        "{text}"
+    );
+    for label in ["sigma^2.1 (cid)", "sigma^2.2 (cid/es)", "  se (robust)", "HTZ test of moderators: F"] {
+        assert!(text.contains(label), "{label}: {text}");
+    }
+    let json = serde_json::to_value(&r).expect("json");
+    assert_eq!(json["robust"]["type"], "CR2");
+    assert_eq!(json["robust"]["small_sample"], "Satterthwaite/HTZ");
+    assert_eq!(json["QM_distribution"], "F");
+    for key in ["rho", "sigma2", "coefficients", "QM", "QM_df", "QM_df2", "QM_p"] {
+        assert!(json["fits"][1].get(key).is_some(), "{key}");
+    }
+    let mut csv = Vec::new();
+    write_report(&r, Format::Csv, &mut csv).expect("csv");
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[0].starts_with("rho,sigma2 cid,sigma2 cid/es,intrcpt estimate,intrcpt se,intrcpt df,intrcpt p,x estimate"),
+        "{csv}"
+    );
+    assert!(lines[2].starts_with("0.5,"), "{csv}");
 }

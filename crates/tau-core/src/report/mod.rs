@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod moderator_test;
 pub mod paper;
 pub mod regression;
+pub mod rho;
 pub mod robust;
 pub mod selection;
 pub mod sensitivity;

@@ -27,6 +27,7 @@ pub mod uni;
 
 pub use inference::{RobustCoefficient, RobustInfo, RobustResult, SmallSample, infer};
 pub use sandwich::WorkingCluster;
+pub use rho::{RhoFit, RhoSensitivity, rho_sensitivity};
 pub use uni::{RobustSpec, UniModel, robust_uni};
 
 use crate::data::moderator::ModeratorError;
@@ -124,6 +125,9 @@ pub enum RobustError {
         /// The values given.
         given: Vec<f64>,
     },
+    /// A ρ sensitivity analysis without a ρ.
+    #[error("no value of rho to fit: list them, e.g. --rho 0.2,0.5,0.8")]
+    NoRho,
     /// The robust variance of the tested coefficients is singular.
     #[error(
         "the robust variance-covariance matrix of the tested coefficients is singular, so no Wald test exists; check for a moderator that no cluster's residuals inform"
@@ -145,7 +149,8 @@ impl crate::Kinded for RobustError {
             | RobustError::TooFewClusters { .. }
             | RobustError::Dimensions { .. }
             | RobustError::NotNested { .. }
-            | RobustError::Sigma2 { .. } => ErrorKind::Input,
+            | RobustError::Sigma2 { .. }
+            | RobustError::NoRho => ErrorKind::Input,
             RobustError::NotPositiveDefinite { .. }
             | RobustError::SingularBread
             | RobustError::SingularCluster { .. }
