@@ -184,7 +184,12 @@ impl Check {
     }
 
     fn finish(bad: Vec<String>) {
-        assert!(bad.is_empty(), "{} mismatches:\n{}", bad.len(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{} mismatches:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
     }
 }
 
@@ -290,10 +295,15 @@ fn random_effects_not_nested_in_the_clusters_is_an_error() {
     assert_eq!(err.kind(), tau_core::ErrorKind::Input);
     let message = err.to_string();
     assert!(
-        message.starts_with("lab 'labA' holds effect sizes of two clusters of 'cid' ('201' and '213')"),
+        message.starts_with(
+            "lab 'labA' holds effect sizes of two clusters of 'cid' ('201' and '213')"
+        ),
         "{message}"
     );
-    assert!(message.contains("must be nested in the robust clusters"), "{message}");
+    assert!(
+        message.contains("must be nested in the robust clusters"),
+        "{message}"
+    );
 }
 
 /// Records without a cluster value are left out of the model and the robust
@@ -306,8 +316,12 @@ fn records_without_a_cluster_are_left_out_with_a_warning() {
     data.studies[0]
         .moderators
         .insert("cid".into(), tau_core::input::Moderator::Missing);
-    let (model, r) = fitted(&data, &options(&case), &spec(&case, SmallSample::Satterthwaite))
-        .expect("fits");
+    let (model, r) = fitted(
+        &data,
+        &options(&case),
+        &spec(&case, SmallSample::Satterthwaite),
+    )
+    .expect("fits");
     assert_eq!(model.k, 67);
     assert_eq!(r.robust.clusters, 29);
     assert!(
@@ -374,8 +388,16 @@ fn rho_sensitivity_matches_the_fits_at_each_rho() {
             .iter()
             .filter(|s| s["sensitivity"].as_str() == base["id"].as_str())
             .collect();
-        fits.sort_by(|a, b| a["rho"].as_f64().partial_cmp(&b["rho"].as_f64()).expect("rho"));
-        let rhos: Vec<f64> = fits.iter().map(|f| f["rho"].as_f64().expect("rho")).collect();
+        fits.sort_by(|a, b| {
+            a["rho"]
+                .as_f64()
+                .partial_cmp(&b["rho"].as_f64())
+                .expect("rho")
+        });
+        let rhos: Vec<f64> = fits
+            .iter()
+            .map(|f| f["rho"].as_f64().expect("rho"))
+            .collect();
         assert_eq!(rhos, [0.2, 0.5, 0.8]);
         let data = load(&fx, base["dataset"].as_str().expect("dataset"));
         let r = rho_sensitivity(
@@ -386,7 +408,10 @@ fn rho_sensitivity_matches_the_fits_at_each_rho() {
         )
         .unwrap_or_else(|e| panic!("{}: {e}", base["id"]));
         assert_eq!(r.fits.len(), 3);
-        assert_eq!(r.robust.clusters as f64, nums(&fits[0]["clubsandwich"]["n"])[0]);
+        assert_eq!(
+            r.robust.clusters as f64,
+            nums(&fits[0]["clubsandwich"]["n"])[0]
+        );
         for (fit, expected) in r.fits.iter().zip(&fits) {
             let mut c = Check {
                 case: label(expected),
@@ -406,7 +431,11 @@ fn rho_sensitivity_matches_the_fits_at_each_rho() {
             match expected.get("wald_test") {
                 Some(wt) => {
                     c.num("HTZ F", fit.qm.expect("QM"), nums(&wt["Fstat"])[0]);
-                    c.num("HTZ df2", fit.qm_df2.expect("df2"), nums(&wt["df_denom"])[0]);
+                    c.num(
+                        "HTZ df2",
+                        fit.qm_df2.expect("df2"),
+                        nums(&wt["df_denom"])[0],
+                    );
                     c.num("HTZ p", fit.qm_p.expect("p"), nums(&wt["p_val"])[0]);
                 }
                 None => assert!(fit.qm.is_none(), "{}", c.case),
@@ -441,17 +470,32 @@ fn rho_sensitivity_views() {
     );
     let header = text.lines().nth(3).expect("header");
     assert!(
-        header.contains("rho = 0.2") && header.contains("rho = 0.5") && header.contains("rho = 0.8"),
+        header.contains("rho = 0.2")
+            && header.contains("rho = 0.5")
+            && header.contains("rho = 0.8"),
         "{text}"
     );
-    for label in ["sigma^2.1 (cid)", "sigma^2.2 (cid/es)", "  se (robust)", "HTZ test of moderators: F"] {
+    for label in [
+        "sigma^2.1 (cid)",
+        "sigma^2.2 (cid/es)",
+        "  se (robust)",
+        "HTZ test of moderators: F",
+    ] {
         assert!(text.contains(label), "{label}: {text}");
     }
     let json = serde_json::to_value(&r).expect("json");
     assert_eq!(json["robust"]["type"], "CR2");
     assert_eq!(json["robust"]["small_sample"], "Satterthwaite/HTZ");
     assert_eq!(json["QM_distribution"], "F");
-    for key in ["rho", "sigma2", "coefficients", "QM", "QM_df", "QM_df2", "QM_p"] {
+    for key in [
+        "rho",
+        "sigma2",
+        "coefficients",
+        "QM",
+        "QM_df",
+        "QM_df2",
+        "QM_p",
+    ] {
         assert!(json["fits"][1].get(key).is_some(), "{key}");
     }
     let mut csv = Vec::new();

@@ -393,7 +393,10 @@ impl<'d> Prepared<'d> {
         let order = &self.structure.order;
         Ok(Problem {
             structure: &self.structure,
-            y: order.iter().map(|&r| self.data.studies[rows[r]].yi).collect(),
+            y: order
+                .iter()
+                .map(|&r| self.data.studies[rows[r]].yi)
+                .collect(),
             v: order.iter().map(|&r| self.vi[r]).collect(),
             x: order
                 .iter()
@@ -409,7 +412,10 @@ impl<'d> Prepared<'d> {
     }
 
     /// Fits the model.
-    pub(crate) fn fit(&self, options: &MultilevelOptions) -> Result<MultilevelResult, MultilevelError> {
+    pub(crate) fn fit(
+        &self,
+        options: &MultilevelOptions,
+    ) -> Result<MultilevelResult, MultilevelError> {
         let problem = self.problem(options)?;
         result::assemble(
             &self.data,

@@ -37,7 +37,9 @@ pub fn text(r: &RhoSensitivity) -> String {
     for j in 0..coefficients {
         let name = r.fits[0].coefficients[j].name.clone();
         row(name, &|f| fmt_num(f.coefficients[j].estimate, 4));
-        row("  se (robust)".into(), &|f| fmt_num(f.coefficients[j].se, 4));
+        row("  se (robust)".into(), &|f| {
+            fmt_num(f.coefficients[j].se, 4)
+        });
         row("  df".into(), &|f| {
             f.coefficients[j].df.map_or("NA".into(), |d| fmt_num(d, 2))
         });

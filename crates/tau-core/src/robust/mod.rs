@@ -26,8 +26,8 @@ pub mod satterthwaite;
 pub mod uni;
 
 pub use inference::{RobustCoefficient, RobustInfo, RobustResult, SmallSample, infer};
-pub use sandwich::WorkingCluster;
 pub use rho::{RhoFit, RhoSensitivity, rho_sensitivity};
+pub use sandwich::WorkingCluster;
 pub use uni::{RobustSpec, UniModel, robust_uni};
 
 use crate::data::moderator::ModeratorError;

@@ -48,9 +48,10 @@ pub fn fitted(
     let prepared = Prepared::new(&kept, options)?;
     let result = prepared.fit(options)?;
     let mut robust = robust_at(&prepared, options, &result.sigma2, spec)?;
-    robust
-        .warnings
-        .splice(0..0, kept.warnings[dataset.warnings.len()..].iter().cloned());
+    robust.warnings.splice(
+        0..0,
+        kept.warnings[dataset.warnings.len()..].iter().cloned(),
+    );
     Ok((result, robust))
 }
 
