@@ -147,3 +147,48 @@ fn funnel_trimfill_draws_the_filled_study() {
     assert!(plain.contains("Pooled estimate") && !plain.contains("Trim-and-fill estimate"));
     assert!(filled.contains("Pooled estimate") && filled.contains("Trim-and-fill estimate"));
 }
+
+/// The width of an SVG and the size of a PNG, from their headers.
+fn svg_width(svg: &str) -> f64 {
+    let start = svg.find("width=\"").unwrap() + 7;
+    let end = start + svg[start..].find('"').unwrap();
+    svg[start..end].parse().unwrap()
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let word =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    (word(16), word(20))
+}
+
+/// Issue 14: by default a forest plot fits a 17 cm journal column: 642.52 px
+/// (17 / 2.54 × 96) in SVG, 2008 px wide in a PNG at the default 300 dpi.
+/// BCG's text columns (the heterogeneity note is the widest) would crowd the
+/// panel at 12 px, so the font shrinks to 9.22 px; a font size the user gives
+/// is kept, and the figure is then wider than the column instead.
+#[test]
+fn the_default_forest_fits_a_17_cm_column_at_300_dpi() {
+    let dir = TempDir::new("forest-width");
+    let (svg, png) = (dir.path("f.svg"), dir.path("f.png"));
+    for out in [&svg, &png] {
+        tau().args(["forest", BCG, "-o", out]).assert().success();
+    }
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(svg_width(&text), 642.52);
+    assert!(
+        text.contains("font-size=\"9.22\""),
+        "the font shrinks to fit"
+    );
+    assert_eq!(png_size(&std::fs::read(&png).unwrap()).0, 2008);
+
+    tau()
+        .args(["forest", BCG, "--font-size", "12", "-o", &svg])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg_width(&text) > 642.52,
+        "12 px text columns need more room"
+    );
+    assert!(!text.contains("font-size=\"9.22\""));
+}

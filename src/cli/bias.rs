@@ -26,7 +26,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
         ));
     }
     let data = args.input.load()?;
-    let result = tau_core::bias::bias(&data, &args.model.options())
+    let result = tau_core::bias::bias(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     emit_report(

@@ -124,7 +124,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
             plot.format().map(|_| plot)
         })
         .transpose()?;
-    if args.model.options().test == Test::Knha {
+    if args.model.options()?.test == Test::Knha {
         warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
     }
     let kind = match args.kind {
@@ -143,7 +143,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         kind,
         &args.steps,
         args.alternative,
-        &args.model.options(),
+        &args.model.options()?,
     )
     .map_err(|e| e.with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().filter(|w| !w.is_about_data()) {

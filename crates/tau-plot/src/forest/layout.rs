@@ -69,14 +69,67 @@ fn max_width<'a>(fonts: &Fonts, size: f64, texts: impl Iterator<Item = (&'a str,
         .fold(0.0, f64::max)
 }
 
+/// A journal's full-width text column, 17 cm, in px (1/96 in): the default
+/// width of a forest plot. At 300 dpi its PNG is 2008 px wide.
+pub const COLUMN_WIDTH: f64 = 17.0 / 2.54 * 96.0;
+
+/// The font size (px) when none is given: 9 pt.
+pub const DEFAULT_FONT_SIZE: f64 = 12.0;
+
+/// The smallest font size (px) the default layout shrinks to, 6.75 pt, for a
+/// plot whose text columns would otherwise leave the panel less than
+/// [`PANEL_SHARE`] of the column.
+pub const MIN_FONT_SIZE: f64 = 9.0;
+
+/// The share of [`COLUMN_WIDTH`] the default layout keeps for the panel.
+pub const PANEL_SHARE: f64 = 0.3;
+
+/// How wide the figure is to be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    /// `--width`: exactly this wide, or an error if the text leaves no room.
+    Exact(f64),
+    /// The default: the journal column, or wider when the text columns and
+    /// the smallest panel need more.
+    Column,
+}
+
 impl Layout {
     /// Measures and places the content.
+    ///
+    /// With `--width` the figure is that wide. Without it the figure fills a
+    /// 17 cm column ([`COLUMN_WIDTH`]): the panel takes what the text columns
+    /// leave, and when they leave it less than [`PANEL_SHARE`] of the column
+    /// the font (unless `--font-size` fixes it) shrinks towards
+    /// [`MIN_FONT_SIZE`], since every text width scales with it. Tick labels
+    /// that would touch are left out.
     pub fn new(
         content: &Content,
         fonts: &Fonts,
         options: &ForestOptions,
     ) -> Result<Layout, PlotError> {
-        let f = options.font_size;
+        let f = options.font_size.unwrap_or(DEFAULT_FONT_SIZE);
+        if let Some(width) = options.width {
+            return Self::at(content, fonts, options, f, Target::Exact(width));
+        }
+        let layout = Self::at(content, fonts, options, f, Target::Column)?;
+        let panel = layout.panel.1 - layout.panel.0;
+        if options.font_size.is_some() || panel >= PANEL_SHARE * COLUMN_WIDTH {
+            return Ok(layout);
+        }
+        let text = (layout.width - panel).max(f64::MIN_POSITIVE);
+        let smaller = (f * (1.0 - PANEL_SHARE) * COLUMN_WIDTH / text).clamp(MIN_FONT_SIZE, f);
+        Self::at(content, fonts, options, smaller, Target::Column)
+    }
+
+    /// The layout at font size `f` for `target`.
+    fn at(
+        content: &Content,
+        fonts: &Fonts,
+        options: &ForestOptions,
+        f: f64,
+        target: Target,
+    ) -> Result<Layout, PlotError> {
         let h = (1.55 * f).round();
         let margin = f;
         let gap = 1.5 * f;
@@ -199,10 +252,10 @@ impl Layout {
         // The panel takes what --width leaves.
         let fixed = margin + left_width + gap + gap + estimate_block + gap + weights_width + margin;
         let min_panel = 8.0 * f;
-        let panel_width = match options.width {
-            None => 25.0 * f,
-            Some(width) if width - fixed >= min_panel => width - fixed,
-            Some(width) => {
+        let panel_width = match target {
+            Target::Column => (COLUMN_WIDTH - fixed).max(min_panel),
+            Target::Exact(width) if width - fixed >= min_panel => width - fixed,
+            Target::Exact(width) => {
                 return Err(PlotError::BadOption(format!(
                     "--width {width} leaves no room for the plot: the text columns need {} px; use --width {} or more",
                     fixed.ceil(),

@@ -24,7 +24,8 @@
 mod columns;
 mod content;
 mod draw;
-mod layout;
+pub(crate) mod layout;
+pub use layout::COLUMN_WIDTH;
 mod range;
 mod rows;
 mod text;
@@ -74,7 +75,8 @@ pub struct ForestOptions {
     pub title: Option<String>,
     /// Axis label (default: the measure's name).
     pub xlab: Option<String>,
-    /// Total width in px (SVG user units, 1/96 in); `None` lets the layout decide.
+    /// Total width in px (SVG user units, 1/96 in); `None`: a 17 cm journal
+    /// column ([`COLUMN_WIDTH`]), wider only when the text needs it.
     pub width: Option<f64>,
     /// Label under the left end of the axis, e.g. "Favours vaccine".
     pub favours_left: Option<String>,
@@ -88,8 +90,9 @@ pub struct ForestOptions {
     pub xlim: Option<(f64, f64)>,
     /// Decimals of the estimates and CIs.
     pub digits: usize,
-    /// Font size in px.
-    pub font_size: f64,
+    /// Font size in px; `None`: 12 px, smaller (down to 9 px) where the
+    /// text columns would crowd the panel out of the 17 cm column.
+    pub font_size: Option<f64>,
     /// Display names of subgroup levels, (level, name): a level named here
     /// is headed by its name instead of "moderator: level".
     pub level_labels: Vec<(String, String)>,
@@ -110,7 +113,7 @@ impl Default for ForestOptions {
             data_columns: true,
             xlim: None,
             digits: 2,
-            font_size: 12.0,
+            font_size: None,
             level_labels: Vec::new(),
         }
     }
@@ -167,10 +170,9 @@ pub fn forest(
     fitted: &[Fitted<'_>],
     forest: &ForestOptions,
 ) -> Result<ForestPlot, PlotError> {
-    if !(forest.font_size.is_finite() && forest.font_size >= 4.0) {
+    if let Some(size) = forest.font_size.filter(|s| !(s.is_finite() && *s >= 4.0)) {
         return Err(PlotError::BadOption(format!(
-            "the font size must be at least 4 px (got {})",
-            forest.font_size
+            "the font size must be at least 4 px (got {size})"
         )));
     }
     let fonts = Fonts::load()?;
