@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::multilevel::{MultilevelArgs, refuse_robust};
+use super::multilevel::MultilevelArgs;
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::report::PoolReport;
@@ -26,9 +26,21 @@ pub struct PoolArgs {
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
-    if let Some(options) = args.multilevel.options(&args.model, None)? {
-        refuse_robust(args.robust.spec().is_some())?;
-        return super::multilevel::run(&args.input, &options, &args.output);
+    let robust = args.robust.spec();
+    if let Some(options) = args
+        .multilevel
+        .options(&args.model, None, robust.is_some())?
+    {
+        return match &robust {
+            Some(spec) => super::multilevel::run_robust(
+                &args.input,
+                &options,
+                &args.multilevel.rho,
+                spec,
+                &args.output,
+            ),
+            None => super::multilevel::run(&args.input, &options, &args.output),
+        };
     }
     let data = args.input.load()?;
     if let Some(spec) = args.robust.spec() {

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
+use super::multilevel::{MultilevelArgs, refuse};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
@@ -84,15 +84,27 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    if let Some(options) = args.multilevel.options(&args.model, Some(args.design()?))? {
+    let robust = args.robust.spec();
+    if let Some(options) =
+        args.multilevel
+            .options(&args.model, Some(args.design()?), robust.is_some())?
+    {
         if args.permutations.is_some() {
             return Err(refuse(
                 "--permutations",
                 "the permutation test refits a model with one tau^2 (metafor's permutest of rma.uni); it is not defined for a multilevel model here",
             ));
         }
-        refuse_robust(args.robust.spec().is_some())?;
-        return super::multilevel::run(&args.input, &options, &args.output);
+        return match &robust {
+            Some(spec) => super::multilevel::run_robust(
+                &args.input,
+                &options,
+                &args.multilevel.rho,
+                spec,
+                &args.output,
+            ),
+            None => super::multilevel::run(&args.input, &options, &args.output),
+        };
     }
     let options = args.options()?;
     // A usage error, refused before the file is read.

@@ -34,7 +34,11 @@ use crate::data::dataset::Dataset;
 use crate::data::moderator;
 use crate::multilevel::fit::eval_error;
 use crate::multilevel::likelihood::Problem;
-use crate::multilevel::{MultilevelOptions, MultilevelResult, Prepared};
+use crate::multilevel::subgroup::as_factor;
+use crate::multilevel::{
+    MultilevelOptions, MultilevelResult, MultilevelSubgroups, Prepared, fit_subgroups,
+};
+use crate::regression::DesignSpec;
 
 /// Fits the multilevel model of `options` to the records of `dataset` with
 /// a value of the cluster moderator, and makes robust inference on its
@@ -52,6 +56,34 @@ pub fn fitted(
         0..0,
         kept.warnings[dataset.warnings.len()..].iter().cloned(),
     );
+    Ok((result, robust))
+}
+
+/// The multilevel subgroup analysis of `by` ([`fit_subgroups`]), and robust
+/// inference on the model with `by` as a factor with treatment contrasts
+/// (metafor `robust(rma.mv(yi, V, mods = ~ factor(by), ...), cluster)`):
+/// its robust HTZ test of the non-intercept coefficients is the robust test
+/// of the subgroup differences. `options.design` is ignored.
+pub fn subgroups(
+    dataset: &Dataset,
+    options: &MultilevelOptions,
+    by: &str,
+    order: Option<&[String]>,
+    spec: &RobustSpec,
+) -> Result<(MultilevelSubgroups, RobustResult), RobustError> {
+    let kept = keep_clustered(dataset, &spec.cluster)?;
+    let result = fit_subgroups(&kept, options, by, order)?;
+    let factor = MultilevelOptions {
+        design: Some(DesignSpec {
+            moderators: vec![by.to_owned()],
+            references: Vec::new(),
+            intercept: true,
+        }),
+        profile: false,
+        level_tests: false,
+        ..options.clone()
+    };
+    let (_, robust) = fitted(&as_factor(dataset, by), &factor, spec)?;
     Ok((result, robust))
 }
 
