@@ -509,3 +509,133 @@ fn rho_sensitivity_views() {
     );
     assert!(lines[2].starts_with("0.5,"), "{csv}");
 }
+
+// ---------------------------------------------------------------- command line
+
+/// A fixture data set as a file of tau records.
+fn records_file(fx: &Value, id: &str) -> tempfile::NamedTempFile {
+    let ds = fx["datasets"]
+        .as_array()
+        .expect("datasets")
+        .iter()
+        .find(|d| d["id"] == id)
+        .expect("dataset");
+    let file = tempfile::Builder::new()
+        .suffix(".json")
+        .tempfile()
+        .expect("temporary file");
+    let body = serde_json::json!({"measure": ds["measure"], "studies": ds["studies"]});
+    std::fs::write(file.path(), body.to_string()).expect("writes");
+    file
+}
+
+/// `tau regress --random --rho --robust` gives the library's robust numbers
+/// (and so clubSandwich's) in the JSON contract of issue 13.
+#[test]
+fn cli_regress_random_robust_is_the_library_result() {
+    let fx = fixtures();
+    let case = case(&fx, "sim_che_x_g_reml");
+    let file = records_file(&fx, "sim");
+    let output = crate::util::tau()
+        .arg("regress")
+        .arg(file.path())
+        .args(["--mods", "x,g", "--random", "cid/es", "--rho", "0.6"])
+        .args(["--robust", "cid", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let (_, r) = fitted(
+        &load(&fx, "sim"),
+        &options(&case),
+        &spec(&case, SmallSample::Satterthwaite),
+    )
+    .expect("fits");
+    assert_eq!(json["robust"]["type"], "CR2");
+    assert_eq!(json["robust"]["cluster"], "cid");
+    assert_eq!(json["robust"]["clusters"], 30);
+    assert_eq!(json["robust"]["small_sample"], "Satterthwaite/HTZ");
+    assert_eq!(json["QM_distribution"], "F");
+    assert!(close_to(json["QM"].as_f64().expect("QM"), r.qm, 1e-14));
+    assert!(close_to(
+        json["QM_df2"].as_f64().expect("QM_df2"),
+        r.qm_df2.expect("df2"),
+        1e-14
+    ));
+    for (j, c) in r.coefficients.iter().enumerate() {
+        let row = &json["coefficients"][j];
+        for (key, value) in [
+            ("estimate", c.estimate),
+            ("se", c.se),
+            ("statistic", c.statistic),
+            ("p", c.p),
+            ("ci_lower", c.ci_lower),
+            ("ci_upper", c.ci_upper),
+        ] {
+            // The same numbers, but for the last bit of the JSON text.
+            let json = row[key].as_f64().expect("number");
+            assert!(close_to(json, value, 1e-14), "{key}[{j}]: {json} vs {value}");
+        }
+        let df = row["df"].as_f64().expect("df");
+        assert!(close_to(df, c.df.expect("df"), 1e-14), "df[{j}]");
+    }
+    // The model-based values are kept beside the robust ones.
+    assert!(json["model_based"]["coefficients"].is_array());
+}
+
+#[test]
+fn cli_pool_random_robust_text_and_small_sample_none() {
+    let fx = fixtures();
+    let file = records_file(&fx, "lopez");
+    let output = crate::util::tau()
+        .arg("pool")
+        .arg(file.path())
+        .args(["--random", "study/es", "--rho", "0.6", "--method", "ML"])
+        .args(["--robust", "study", "--small-sample", "none"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Robust inference (CR1, clusters: 76; cluster variable: study)"),
+        "{text}"
+    );
+    assert!(text.contains("Multivariate Meta-Analysis Model"), "{text}");
+    // metafor's robust(adjust = TRUE): the SE of lopez_che_intercept_ml.
+    let case = case(&fx, "lopez_che_intercept_ml");
+    let se = nums(&case["adjust"]["se"])[0];
+    assert!(text.contains(&format!("{se:.4}")), "{se}: {text}");
+}
+
+#[test]
+fn cli_rho_list_prints_the_sensitivity_table() {
+    let fx = fixtures();
+    let file = records_file(&fx, "sim");
+    let output = crate::util::tau()
+        .arg("regress")
+        .arg(file.path())
+        .args(["--mods", "x,g", "--random", "cid/es", "--rho", "0.2,0.5,0.8"])
+        .args(["--robust", "cid"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("Sensitivity to the assumed correlation rho"), "{text}");
+    assert!(text.contains("rho = 0.2") && text.contains("rho = 0.8"), "{text}");
+    assert!(text.contains("HTZ test of moderators: F"), "{text}");
+}
+
+#[test]
+fn cli_clusters_finer_than_the_outermost_level_are_refused() {
+    let output = crate::util::tau()
+        .args(["pool", "tests/bad_inputs/robust_multilevel.json"])
+        .args(["--random", "lab/trial", "--robust", "trial"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lab 'North' holds effect sizes of two clusters of 'trial' ('A' and 'B')"),
+        "{stderr}"
+    );
+}
