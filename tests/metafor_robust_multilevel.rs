@@ -543,7 +543,11 @@ fn cli_regress_random_robust_is_the_library_result() {
         .args(["--robust", "cid", "--format", "json"])
         .output()
         .expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let json: Value = serde_json::from_slice(&output.stdout).expect("json");
     let (_, r) = fitted(
         &load(&fx, "sim"),
@@ -574,7 +578,10 @@ fn cli_regress_random_robust_is_the_library_result() {
         ] {
             // The same numbers, but for the last bit of the JSON text.
             let json = row[key].as_f64().expect("number");
-            assert!(close_to(json, value, 1e-14), "{key}[{j}]: {json} vs {value}");
+            assert!(
+                close_to(json, value, 1e-14),
+                "{key}[{j}]: {json} vs {value}"
+            );
         }
         let df = row["df"].as_f64().expect("df");
         assert!(close_to(df, c.df.expect("df"), 1e-14), "df[{j}]");
@@ -614,14 +621,27 @@ fn cli_rho_list_prints_the_sensitivity_table() {
     let output = crate::util::tau()
         .arg("regress")
         .arg(file.path())
-        .args(["--mods", "x,g", "--random", "cid/es", "--rho", "0.2,0.5,0.8"])
+        .args([
+            "--mods",
+            "x,g",
+            "--random",
+            "cid/es",
+            "--rho",
+            "0.2,0.5,0.8",
+        ])
         .args(["--robust", "cid"])
         .output()
         .expect("runs");
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.starts_with("Sensitivity to the assumed correlation rho"), "{text}");
-    assert!(text.contains("rho = 0.2") && text.contains("rho = 0.8"), "{text}");
+    assert!(
+        text.starts_with("Sensitivity to the assumed correlation rho"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rho = 0.2") && text.contains("rho = 0.8"),
+        "{text}"
+    );
     assert!(text.contains("HTZ test of moderators: F"), "{text}");
 }
 

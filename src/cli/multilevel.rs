@@ -8,11 +8,11 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, TestFlag};
 use super::output::{emit_report, warn_analysis};
 use super::robust::emit_robust;
-use tau_core::robust::multilevel::fitted;
-use tau_core::robust::{RobustSpec, rho_sensitivity};
 use tau_core::model::Test as UniTest;
 use tau_core::multilevel::{MultilevelOptions, Test};
 use tau_core::regression::DesignSpec;
+use tau_core::robust::multilevel::fitted;
+use tau_core::robust::{RobustSpec, rho_sensitivity};
 
 /// The multilevel flags.
 #[derive(Debug, Clone, Args)]
