@@ -638,6 +638,34 @@ const CASES: &[Case] = &[
             "at least two clusters",
         ],
     ),
+    // Robust inference on a multilevel model (crates/tau-core/src/robust/multilevel.rs)
+    case(
+        &[
+            "robust_multilevel.json",
+            "--random",
+            "lab/trial",
+            "--robust",
+            "trial",
+        ],
+        2,
+        &[
+            "lab 'North' holds effect sizes of two clusters of 'trial' ('A' and 'B')",
+            "must be nested in the robust clusters",
+        ],
+    ),
+    case(
+        &[
+            "robust_multilevel.json",
+            "--random",
+            "trial/es",
+            "--robust",
+            "lab",
+            "--rho",
+            "0.2,1.5",
+        ],
+        2,
+        &["rho must lie in [0, 1) (got 1.5)"],
+    ),
     // Multilevel models (crates/tau-core/src/multilevel/; more in tests/cli_multilevel.rs)
     case(
         &["multilevel.json", "--random", "trial/es_id"],

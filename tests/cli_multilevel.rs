@@ -420,11 +420,6 @@ fn flags_a_multilevel_model_cannot_use_are_refused() {
         "--fallback cannot be used with --random",
     );
     refused(
-        &with(&["--robust", "trial"], "pool"),
-        2,
-        "--robust cannot be used with --random",
-    );
-    refused(
         &with(&["--mods", "year", "--permutations", "100"], "regress"),
         2,
         "--permutations cannot be used with --random",

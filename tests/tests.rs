@@ -21,6 +21,7 @@ mod metafor_model_comparison;
 mod metafor_moderators;
 mod metafor_multilevel;
 mod metafor_pool;
+mod metafor_robust_multilevel;
 mod metafor_selection;
 mod metafor_toolkit;
 mod paper_output;

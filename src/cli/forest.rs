@@ -152,7 +152,7 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
-    if let Some(model) = args.multilevel.options(&args.model, None)? {
+    if let Some(model) = args.multilevel.options(&args.model, None, false)? {
         return run_multilevel(args, &model, &options);
     }
     let data = args.input.load()?;

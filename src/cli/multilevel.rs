@@ -7,9 +7,12 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, TestFlag};
 use super::output::{emit_report, warn_analysis};
+use super::robust::emit_robust;
 use tau_core::model::Test as UniTest;
 use tau_core::multilevel::{MultilevelOptions, Test};
 use tau_core::regression::DesignSpec;
+use tau_core::robust::multilevel::fitted;
+use tau_core::robust::{RobustSpec, rho_sensitivity};
 
 /// The multilevel flags.
 #[derive(Debug, Clone, Args)]
@@ -54,10 +57,13 @@ pub fn refuse(flag: &str, why: &str) -> CliError {
 impl MultilevelArgs {
     /// The model these flags and `model` describe, or `None` without
     /// `--random`. Refuses what a multilevel model cannot use.
+    /// With `robust`, a list of ρ is allowed (the sensitivity analysis of
+    /// [`run_robust`]); the options then carry the first.
     pub fn options(
         &self,
         model: &ModelArgs,
         design: Option<DesignSpec>,
+        robust: bool,
     ) -> Result<Option<MultilevelOptions>, CliError> {
         let Some(Levels(random)) = &self.random else {
             return Ok(None);
@@ -81,6 +87,7 @@ impl MultilevelArgs {
         let rho = match self.rho.as_slice() {
             [] => None,
             [rho] => Some(*rho),
+            [rho, ..] if robust => Some(*rho),
             _ => {
                 return Err(CliError::Input(format!(
                     "--rho {}: a list of rho values needs --robust (a sensitivity analysis over working models); give one value, e.g. --rho 0.6",
@@ -105,16 +112,33 @@ impl MultilevelArgs {
     }
 }
 
-/// Refuses `--robust` with `--random` (issue 13 brings robust inference on
-/// multilevel models; until then this is the one place that refuses it).
-pub fn refuse_robust(robust: bool) -> Result<(), CliError> {
-    if robust {
-        return Err(refuse(
-            "--robust",
-            "robust inference on a multilevel model is not available yet; drop --robust (the multilevel model already accounts for the clustering), or drop --random for CR2 on a random-effects model",
-        ));
+/// `--random` with `--robust`: the multilevel model with cluster-robust
+/// inference (metafor `robust(rma.mv(...), cluster)`), or with a list of ρ
+/// the sensitivity table (the model fitted at each ρ). `tested` names what
+/// the omnibus test covers.
+pub fn run_robust(
+    input: &InputArgs,
+    options: &MultilevelOptions,
+    rhos: &[f64],
+    spec: &RobustSpec,
+    output: &OutputArgs,
+) -> Result<(), CliError> {
+    let data = input.load()?;
+    let fail = |e| CliError::from(e).with_file(&input.display_name());
+    if rhos.len() > 1 {
+        let result = rho_sensitivity(&data, options, rhos, spec).map_err(fail)?;
+        warn_analysis(&result.warnings);
+        return emit_report(output.output.as_deref(), output.report_format(), &result);
     }
-    Ok(())
+    let (result, robust) = fitted(&data, options, spec).map_err(fail)?;
+    warn_analysis(&result.warnings);
+    emit_robust(
+        output.output.as_deref(),
+        output.format,
+        &result,
+        &robust,
+        "moderators",
+    )
 }
 
 /// Fits the model and writes its report.

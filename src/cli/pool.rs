@@ -6,7 +6,7 @@ use super::CliError;
 use super::args::{
     InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, TestFlag,
 };
-use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
+use super::multilevel::{MultilevelArgs, refuse};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::Kinded;
@@ -40,9 +40,21 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
             "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
         ));
     }
-    if let Some(options) = args.multilevel.options(&args.model, None)? {
-        refuse_robust(args.robust.spec().is_some())?;
-        return super::multilevel::run(&args.input, &options, &args.output);
+    let robust = args.robust.spec();
+    if let Some(options) = args
+        .multilevel
+        .options(&args.model, None, robust.is_some())?
+    {
+        return match &robust {
+            Some(spec) => super::multilevel::run_robust(
+                &args.input,
+                &options,
+                &args.multilevel.rho,
+                spec,
+                &args.output,
+            ),
+            None => super::multilevel::run(&args.input, &options, &args.output),
+        };
     }
     let data = args.input.load()?;
     if let Some(spec) = args.robust.spec() {

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
-use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
+use super::multilevel::{MultilevelArgs, refuse};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
@@ -97,7 +97,11 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    if let Some(options) = args.multilevel.options(&args.model, Some(args.design()?))? {
+    let robust = args.robust.spec();
+    if let Some(options) =
+        args.multilevel
+            .options(&args.model, Some(args.design()?), robust.is_some())?
+    {
         if args.permutations.is_some() {
             return Err(refuse(
                 "--permutations",
@@ -116,8 +120,16 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
                 "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
             ));
         }
-        refuse_robust(args.robust.spec().is_some())?;
-        return super::multilevel::run(&args.input, &options, &args.output);
+        return match &robust {
+            Some(spec) => super::multilevel::run_robust(
+                &args.input,
+                &options,
+                &args.multilevel.rho,
+                spec,
+                &args.output,
+            ),
+            None => super::multilevel::run(&args.input, &options, &args.output),
+        };
     }
     let options = args.options()?;
     let ci_kind = args.tau2_ci.checked(options.fit.method)?;

@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
+use super::multilevel::{MultilevelArgs, refuse};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::multilevel::{MultilevelOptions, fit_subgroups};
@@ -49,7 +49,10 @@ pub struct SubgroupArgs {
 
 /// Runs `tau subgroup`.
 pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
-    if let Some(options) = args.multilevel.options(&args.model, None)? {
+    if let Some(options) =
+        args.multilevel
+            .options(&args.model, None, args.robust.spec().is_some())?
+    {
         return run_multilevel(args, &options);
     }
     let fit = args.model.options()?;
@@ -119,9 +122,47 @@ fn run_multilevel(args: &SubgroupArgs, options: &MultilevelOptions) -> Result<()
             "the permutation test refits a model with one tau^2 per arrangement; it is not defined for a multilevel model here",
         ));
     }
-    refuse_robust(args.robust.spec().is_some())?;
+    let by = args.by.trim();
+    if let Some(spec) = args.robust.spec() {
+        if args.multilevel.rho.len() > 1 {
+            // The sensitivity table of the model with the subgroup as a factor.
+            let design = DesignSpec {
+                moderators: vec![by.to_owned()],
+                references: Vec::new(),
+                intercept: true,
+            };
+            let options = MultilevelOptions {
+                design: Some(design),
+                ..options.clone()
+            };
+            return super::multilevel::run_robust(
+                &args.input,
+                &options,
+                &args.multilevel.rho,
+                &spec,
+                &args.output,
+            );
+        }
+        let data = args.input.load()?;
+        let (result, robust) = tau_core::robust::multilevel::subgroups(
+            &data,
+            options,
+            by,
+            args.levels.as_deref(),
+            &spec,
+        )
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+        super::output::warn_analysis(&result.model.warnings);
+        return emit_robust(
+            args.output.output.as_deref(),
+            args.output.format,
+            &result,
+            &robust,
+            "subgroup differences",
+        );
+    }
     let data = args.input.load()?;
-    let result = fit_subgroups(&data, options, args.by.trim(), args.levels.as_deref())
+    let result = fit_subgroups(&data, options, by, args.levels.as_deref())
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.model.warnings);
     emit_report(

@@ -63,6 +63,18 @@ pub struct MultilevelSubgroups {
     pub q_between_p: f64,
 }
 
+/// `dataset` with the numbers of moderator `by` made labels (R's `factor()`).
+pub(crate) fn as_factor(dataset: &Dataset, by: &str) -> Dataset {
+    let mut data = dataset.clone();
+    for study in &mut data.studies {
+        if let Some(Moderator::Number(x)) = study.moderators.get(by) {
+            let label = Moderator::Text(Arc::from(x.to_string()));
+            study.moderators.insert(Arc::from(by), label);
+        }
+    }
+    data
+}
+
 /// Fits the subgroup model of `by` (`options.design` is ignored); `order`
 /// lists every level once to set their order.
 pub fn fit_subgroups(
@@ -80,13 +92,7 @@ pub fn fit_subgroups(
         .into_iter()
         .map(|(level, _)| level)
         .collect();
-    let mut data = dataset.clone();
-    for study in &mut data.studies {
-        if let Some(Moderator::Number(x)) = study.moderators.get(by) {
-            let label = Moderator::Text(Arc::from(x.to_string()));
-            study.moderators.insert(Arc::from(by), label);
-        }
-    }
+    let data = as_factor(dataset, by);
     let design = |intercept| DesignSpec {
         moderators: vec![by.to_owned()],
         references: Vec::new(),

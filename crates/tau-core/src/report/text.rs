@@ -126,6 +126,12 @@ impl TextView for crate::regression::compare::Comparison {
     }
 }
 
+impl TextView for crate::robust::RhoSensitivity {
+    fn text(&self) -> String {
+        super::rho::text(self)
+    }
+}
+
 impl TextView for SimulationResult {
     fn text(&self) -> String {
         super::simulate::text(self)
