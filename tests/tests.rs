@@ -30,4 +30,5 @@ mod published;
 mod readme_walkthrough;
 mod real_data;
 mod report_snapshot;
+mod selection_robust;
 mod simulate;

@@ -76,6 +76,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
             &args.selection,
             args.alternative,
             &args.model.options(),
+            None,
         )
         .map_err(|e| e.with_file(&args.input.display_name()))?;
         let label = if args.selection.len() == 1 {
