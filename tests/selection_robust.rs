@@ -269,3 +269,51 @@ fn cli_reports_the_robust_3psm() {
     assert!(text.contains("Cluster-robust standard errors"), "{text}");
     assert!(text.contains("clusters: 40, by 'cluster'"), "{text}");
 }
+
+/// `tau bias --robust CLUSTER` adds the cluster-robust 3PSM to the report and
+/// to the side-by-side table, with the values of the fixture's third case.
+#[test]
+fn bias_table_gets_the_robust_3psm() {
+    let fixtures: Value = crate::util::fixture("selection_robust.json");
+    let case = &fixtures["cases"][2];
+    let output = crate::util::tau()
+        .args([
+            "bias",
+            "tests/fixtures/selection_clustered_studies.json",
+            "--robust",
+            "cluster",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let dependent = &json["dependent"];
+    assert_eq!(dependent["cluster"], "cluster");
+    assert_eq!(dependent["clusters"], 40);
+    let selection = &dependent["selection"];
+    assert_eq!(selection["robust"]["type"], "CR0");
+    let mut errors = Vec::new();
+    for (key, expected) in [("se", &case["se"]), ("statistic", &case["zval"])] {
+        check(
+            &mut errors,
+            "bias",
+            key,
+            &[selection[key].as_f64().unwrap()],
+            expected,
+        );
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let row = json["adjusted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "3PSM, cluster-robust SE")
+        .expect("a row for the robust 3PSM");
+    assert_eq!(row["ci_lower"], selection["ci_lower"]);
+}

@@ -14,6 +14,11 @@ pub struct BiasArgs {
     input: InputArgs,
     #[command(flatten)]
     model: ModelArgs,
+    /// Dependent effect sizes: add the checks that allow for correlated
+    /// effects within a cluster given by this moderator (usually the study):
+    /// the 3PSM with cluster-robust standard errors.
+    #[arg(long, value_name = "CLUSTER")]
+    robust: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -26,8 +31,18 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
         ));
     }
     let data = args.input.load()?;
-    let result = tau_core::bias::bias(&data, &args.model.options())
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let options = args.model.options();
+    let result = match &args.robust {
+        None => tau_core::bias::bias(&data, &options),
+        Some(cluster) => tau_core::bias::bias_dependent(
+            &data,
+            &options,
+            &tau_core::bias::DependentSpec {
+                cluster: cluster.trim().to_owned(),
+            },
+        ),
+    }
+    .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),

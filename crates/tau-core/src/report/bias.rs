@@ -4,7 +4,7 @@
 use super::text::p_phrase;
 use super::{fmt_num, fmt_p, table};
 use crate::bias::selection::SelectionModel;
-use crate::bias::{Begg, BiasResult, Egger, FailSafe, PetPeese, TrimFill};
+use crate::bias::{Begg, BiasResult, DependentBias, Egger, FailSafe, PetPeese, TrimFill};
 use crate::model::Test;
 
 /// Below this many studies the tests are too weak to detect asymmetry (Sterne et al. 2011).
@@ -54,6 +54,9 @@ pub fn bias_report(r: &BiasResult) -> String {
     if let Some(m) = &r.selection {
         out.push_str(&selection_section(m, &level));
     }
+    if let Some(d) = &r.dependent {
+        out.push_str(&dependent_section(d, &level));
+    }
     for warning in &r.warnings {
         out.push_str(&format!("\nNot available: {warning}\n"));
     }
@@ -89,6 +92,35 @@ fn selection_section(m: &SelectionModel, level: &str) -> String {
     });
     for warning in &m.warnings {
         out.push_str(&format!("  Warning: {warning}\n"));
+    }
+    out
+}
+
+/// The checks for dependent effect sizes.
+fn dependent_section(d: &DependentBias, level: &str) -> String {
+    let mut out = format!(
+        "\nDependent effect sizes (clustered by '{}'; {} clusters): the checks above treat every effect as independent; these allow for correlated effects within a cluster.\n",
+        d.cluster, d.clusters
+    );
+    if let Some(m) = &d.selection {
+        let model_se = m.robust.as_ref().map_or(f64::NAN, |r| r.model_se);
+        out.push_str(&format!(
+            "\n3PSM with cluster-robust standard errors (sandwich of the per-cluster scores, CR0):\n  adjusted estimate: {} (robust SE = {}, model-based {}; {level}% CI: {}, {}); weight of studies with p > 0.025: {} (robust SE = {}; z = {}, p {})\n",
+            fmt_num(m.estimate.value, 4),
+            fmt_num(m.estimate.se, 4),
+            fmt_num(model_se, 4),
+            fmt_num(m.estimate.ci_lower, 4),
+            fmt_num(m.estimate.ci_upper, 4),
+            fmt_num(m.delta[1], 4),
+            fmt_num(m.delta_se[1], 4),
+            fmt_num(m.delta_statistic[1], 4),
+            p_phrase(m.delta_p[1])
+        ));
+        out.push_str(if m.delta_p[1] < 0.05 {
+            "  The robust test finds that non-significant effects are published at a different rate from significant ones.\n"
+        } else {
+            "  The robust test finds no clear evidence of selection; with few clusters it has little power.\n"
+        });
     }
     out
 }
