@@ -161,18 +161,41 @@ fn robust_selection_models_match_the_r_sandwich() {
                 .collect::<Vec<_>>()
         };
         check(e, &name, "beta", &coef(|x| x.value), &case["beta"]);
-        check(e, &name, "model se", &[robust.model_se], &Value::from(vec![case["model_se"][0].clone()]));
+        check(
+            e,
+            &name,
+            "model se",
+            &[robust.model_se],
+            &Value::from(vec![case["model_se"][0].clone()]),
+        );
         check(e, &name, "se", &coef(|x| x.se), &case["se"]);
         check(e, &name, "zval", &coef(|x| x.statistic), &case["zval"]);
         let (se, z) = (coef(|x| x.se), coef(|x| x.statistic));
         check_p(e, &name, "pval", &coef(|x| x.p), &case["pval"], &z);
-        check_limits(e, &name, "ci.lb", &coef(|x| x.ci_lower), &case["ci_lb"], &se);
-        check_limits(e, &name, "ci.ub", &coef(|x| x.ci_upper), &case["ci_ub"], &se);
+        check_limits(
+            e,
+            &name,
+            "ci.lb",
+            &coef(|x| x.ci_lower),
+            &case["ci_lb"],
+            &se,
+        );
+        check_limits(
+            e,
+            &name,
+            "ci.ub",
+            &coef(|x| x.ci_upper),
+            &case["ci_ub"],
+            &se,
+        );
         if let Some(qm) = &r.moderators_test {
-            check(e, &name, "QM", &[qm.statistic, qm.p], &Value::from(vec![
-                case["QM"].clone(),
-                case["QMp"].clone(),
-            ]));
+            check(
+                e,
+                &name,
+                "QM",
+                &[qm.statistic, qm.p],
+                &Value::from(vec![case["QM"].clone(), case["QMp"].clone()]),
+            );
         }
         if case["method"] == "ML" {
             check(
@@ -193,7 +216,13 @@ fn robust_selection_models_match_the_r_sandwich() {
         }
         check(e, &name, "delta", &r.delta, &case["delta"]);
         check(e, &name, "se.delta", &r.delta_se, &case["se_delta"]);
-        check(e, &name, "zval.delta", &r.delta_statistic, &case["zval_delta"]);
+        check(
+            e,
+            &name,
+            "zval.delta",
+            &r.delta_statistic,
+            &case["zval_delta"],
+        );
         check_p(
             e,
             &name,
@@ -204,8 +233,22 @@ fn robust_selection_models_match_the_r_sandwich() {
         );
         let lb: Vec<f64> = r.delta_ci.iter().map(|ci| ci[0]).collect();
         let ub: Vec<f64> = r.delta_ci.iter().map(|ci| ci[1]).collect();
-        check_limits(e, &name, "ci.lb.delta", &lb, &case["ci_lb_delta"], &r.delta_se);
-        check_limits(e, &name, "ci.ub.delta", &ub, &case["ci_ub_delta"], &r.delta_se);
+        check_limits(
+            e,
+            &name,
+            "ci.lb.delta",
+            &lb,
+            &case["ci_lb_delta"],
+            &r.delta_se,
+        );
+        check_limits(
+            e,
+            &name,
+            "ci.ub.delta",
+            &ub,
+            &case["ci_ub_delta"],
+            &r.delta_se,
+        );
     }
     assert!(
         errors.is_empty(),
@@ -259,7 +302,10 @@ fn cli_reports_the_robust_3psm() {
         ("delta_se", &case["se_delta"]),
     ] {
         let actual = match &json[key] {
-            Value::Array(values) => values.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect(),
+            Value::Array(values) => values
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect(),
             v => vec![v.as_f64().unwrap()],
         };
         check(&mut errors, "cli", key, &actual, expected);

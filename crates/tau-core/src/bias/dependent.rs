@@ -10,9 +10,9 @@
 
 use serde::Serialize;
 
+use super::BiasError;
 use super::selection::{Clusters, SelectionModel};
 use super::summary::{AdjustedEstimate, BiasResult, adjusted_estimates, bias, three_psm};
-use super::BiasError;
 use crate::data::dataset::Dataset;
 use crate::model::FitOptions;
 use crate::robust::uni::{cluster_groups, keep_clustered};

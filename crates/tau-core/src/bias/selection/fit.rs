@@ -400,13 +400,13 @@ fn fit_selection(
     if k < parameters {
         return Err(SelectionError::TooFewStudies { k, parameters });
     }
-    if let Some(c) = clusters {
-        if c.groups.len() <= parameters {
-            return Err(SelectionError::TooFewClusters {
-                clusters: c.groups.len(),
-                parameters,
-            });
-        }
+    if let Some(c) = clusters
+        && c.groups.len() <= parameters
+    {
+        return Err(SelectionError::TooFewClusters {
+            clusters: c.groups.len(),
+            parameters,
+        });
     }
 
     let pvals: Vec<f64> = yi

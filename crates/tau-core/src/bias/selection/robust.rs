@@ -124,7 +124,9 @@ pub(crate) fn sandwich(
     let m = wanted.len();
     let mut meat = DMatrix::<f64>::zeros(m, m);
     for (_, rows) in groups {
-        let s = DVector::from_fn(m, |a, _| rows.iter().map(|&i| scores[(i, wanted[a])]).sum::<f64>());
+        let s = DVector::from_fn(m, |a, _| {
+            rows.iter().map(|&i| scores[(i, wanted[a])]).sum::<f64>()
+        });
         meat += &s * s.transpose();
     }
     bread * meat * bread
