@@ -48,6 +48,10 @@ if [ -f "$PARENTING" ]; then
         --title "Parent training for ethnic-minority families, by adaptation" \
         --favours-left "Favours control" --favours-right "Favours parent training"
     both parenting_funnel funnel "$PARENTING" "$@" --contours
+    # All outcomes in one three-level model, grouped by trial.
+    both parenting_multilevel_forest forest "$PARENTING" --random trial/outcome \
+        --title "Parent training: all outcomes, three-level model" \
+        --favours-left "Favours control" --favours-right "Favours parent training"
 else
     echo "note: $PARENTING is not there; its plots were skipped" >&2
 fi

@@ -615,6 +615,20 @@ const CASES: &[Case] = &[
             "at least two clusters",
         ],
     ),
+    // Multilevel models (crates/tau-core/src/multilevel/; more in tests/cli_multilevel.rs)
+    case(
+        &["multilevel.json", "--random", "trial/es_id"],
+        0,
+        &["1 study without a value for every grouping variable (trial, es_id) left out: Baker 2"],
+    ),
+    case(
+        &["multilevel.json", "--random", "Trial/es_id"],
+        2,
+        &[
+            "multilevel.json: no study has a grouping variable named 'Trial'",
+            "es_id, outcome, trial, year",
+        ],
+    ),
     // Files and flags (src/cli/)
     case(
         &["no_such_file.json"],

@@ -254,3 +254,77 @@ fn multilevel_models_match_rma_mv() {
         bad.join("\n")
     );
 }
+
+/// Subgroups as a factor with common variance components: the level
+/// estimates of `rma.mv(yi, V, mods = ~ factor(g) - 1, ...)` and the test of
+/// differences, QM of `mods = ~ factor(g)` (fixture `subgroups`). These fits
+/// have no second-optimiser check, so the tolerance is the 1e-5
+/// throughout; a σ² on the boundary is compared as in
+/// [`multilevel_models_match_rma_mv`] (white by sex with rho 0.6 puts the
+/// study-level σ² at 0).
+#[test]
+fn multilevel_subgroups_match_rma_mv() {
+    let fx = fixtures();
+    let cases = fx["subgroups"].as_array().expect("subgroups");
+    assert_eq!(cases.len(), 3);
+    let mut bad = Vec::new();
+    for case in cases {
+        let id = case["id"].as_str().expect("id");
+        let data = load(&fx, case["dataset"].as_str().expect("dataset"));
+        let by = case["by"].as_str().expect("by");
+        let r = multilevel::fit_subgroups(&data, &options(case), by, None)
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let mut c = Check {
+            case: format!("{id} ({})", case["call"].as_str().expect("call")),
+            tolerance: TIGHT,
+            bad: Vec::new(),
+        };
+        assert_eq!(r.model.k as u64, case["k"].as_u64().expect("k"), "{id}");
+        for (l, (s, e)) in r
+            .model
+            .sigma2
+            .iter()
+            .zip(numbers(&case["sigma2"]))
+            .enumerate()
+        {
+            if e < BOUNDARY {
+                if !(r.model.sigma2_at_zero[l] || *s < BOUNDARY) {
+                    c.bad
+                        .push(format!("{id}: sigma2[{l}] = {s}, metafor {e} (boundary)"));
+                }
+            } else {
+                c.num(&format!("sigma2[{l}]"), *s, &Value::from(e));
+            }
+        }
+        c.num("logLik", r.model.log_lik, &case["logLik"]);
+        c.num("QE", r.model.qe, &case["QE"]);
+        let expected = case["groups"].as_array().expect("groups");
+        assert_eq!(r.groups.len(), expected.len(), "{id}");
+        for (g, e) in r.groups.iter().zip(expected) {
+            assert_eq!(g.level, e["level"].as_str().expect("level"), "{id}");
+            assert_eq!(g.k as u64, e["k"].as_u64().expect("k"), "{id}");
+            let what = |f: &str| format!("{} {f}", g.level);
+            c.num(&what("estimate"), g.estimate.value, &e["estimate"]);
+            c.num(&what("se"), g.estimate.se, &e["se"]);
+            c.num(&what("statistic"), g.estimate.statistic, &e["statistic"]);
+            c.num(&what("p"), g.estimate.p, &e["p"]);
+            c.num(&what("ci_lower"), g.estimate.ci_lower, &e["ci_lower"]);
+            c.num(&what("ci_upper"), g.estimate.ci_upper, &e["ci_upper"]);
+        }
+        c.num("Q_between", r.q_between, &case["Q_between"]);
+        c.num("Q_between_p", r.q_between_p, &case["Q_between_p"]);
+        assert_eq!(
+            r.q_between_df as u64,
+            case["Q_between_df"].as_u64().expect("df"),
+            "{id}"
+        );
+        assert_eq!(r.q_between_df2, case["Q_between_df2"].as_f64(), "{id}");
+        bad.extend(c.bad);
+    }
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

@@ -9,6 +9,7 @@ mod adversarial;
 mod bad_input;
 mod cli_bias;
 mod cli_moderators;
+mod cli_multilevel;
 mod cli_pipeline;
 mod clubsandwich;
 mod edge_cases;

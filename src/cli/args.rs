@@ -179,9 +179,10 @@ pub struct ModelArgs {
     /// tau^2 estimator (metafor's names).
     #[arg(long, value_parser = super::values::method(), default_value = "REML", ignore_case = true)]
     pub method: Method,
-    /// z tests, or Knapp-Hartung t tests.
-    #[arg(long, value_parser = super::values::test(), default_value = "z", ignore_case = true)]
-    pub test: Test,
+    /// z tests, Knapp-Hartung t tests (knha), or with --random t tests on
+    /// k - p df (t).
+    #[arg(long, value_parser = super::values::test_flag(), default_value = "z", ignore_case = true)]
+    pub test: TestFlag,
     /// Confidence level in percent.
     #[arg(long, default_value_t = 95.0, allow_negative_numbers = true, value_parser = parse_level)]
     pub level: f64,
@@ -227,19 +228,38 @@ pub(crate) fn parse_level(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--test`: the tests of a random-effects model, or `t`, the t tests of a
+/// multilevel model (`--random`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestFlag {
+    /// z or Knapp-Hartung (`z`, `knha`).
+    Uni(Test),
+    /// t tests on k - p df (metafor's `test = "t"` of `rma.mv`).
+    T,
+}
+
 impl ModelArgs {
-    /// The fit options these flags describe.
-    pub fn options(&self) -> FitOptions {
-        FitOptions {
+    /// The fit options these flags describe; `--test t` is refused (it
+    /// belongs to a multilevel model, see [`super::multilevel`]).
+    pub fn options(&self) -> Result<FitOptions, CliError> {
+        let test = match self.test {
+            TestFlag::Uni(test) => test,
+            TestFlag::T => {
+                return Err(CliError::Input(
+                    "--test t is the t test of a multilevel model (with --random); a random-effects model uses z tests or Knapp-Hartung t tests: write --test knha".into(),
+                ));
+            }
+        };
+        Ok(FitOptions {
             method: self.method,
-            test: self.test,
+            test,
             level: self.level,
             control: Control {
                 max_iter: self.max_iter as usize,
                 fallback: self.fallback,
                 ..Control::default()
             },
-        }
+        })
     }
 }
 

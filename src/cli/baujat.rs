@@ -33,7 +33,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     super::args::refuse_paper_format(args.format, "tau baujat")?;
     args.plot.format()?;
     let data = args.input.load()?;
-    let options = args.model.options();
+    let options = args.model.options()?;
     let result = tau_core::sensitivity::baujat::baujat(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     // metafor's axis label: Q contributions sum to Q only under the common-effect model.

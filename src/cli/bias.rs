@@ -31,7 +31,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
         ));
     }
     let data = args.input.load()?;
-    let options = args.model.options();
+    let options = args.model.options()?;
     let result = match &args.robust {
         None => tau_core::bias::bias(&data, &options),
         Some(cluster) => tau_core::bias::bias_dependent(

@@ -46,7 +46,7 @@ pub fn run(args: &BubbleArgs) -> Result<(), CliError> {
         )));
     }
     let options = RegressionOptions {
-        fit: args.model.options(),
+        fit: args.model.options()?,
         design: DesignSpec {
             moderators: vec![args.moderator.clone()],
             references: Vec::new(),

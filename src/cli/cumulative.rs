@@ -35,7 +35,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
     let result = tau_core::sensitivity::cumulative::cumulative(
         &data,
         args.order.as_deref(),
-        &args.model.options(),
+        &args.model.options()?,
     )
     .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);

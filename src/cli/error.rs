@@ -58,6 +58,7 @@ from_kinded!(
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,
     tau_core::robust::RobustError,
+    tau_core::multilevel::MultilevelError,
 );
 
 impl CliError {

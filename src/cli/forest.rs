@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
+use super::multilevel::{MultilevelArgs, refuse};
 use super::plot_output::PlotOutputArgs;
 use tau_core::data::dataset::Dataset;
 use tau_core::pool::{PoolResult, pool};
@@ -17,6 +18,8 @@ pub struct ForestArgs {
     input: InputArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    multilevel: MultilevelArgs,
     #[command(flatten)]
     output: PlotOutputArgs,
     /// Split the studies into subgroups by this moderator (as tau subgroup --by).
@@ -149,9 +152,12 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
+    if let Some(model) = args.multilevel.options(&args.model, None)? {
+        return run_multilevel(args, &model, &options);
+    }
     let data = args.input.load()?;
     let file = args.input.display_name();
-    let fits = options.fits(&args.model.options());
+    let fits = options.fits(&args.model.options()?);
     // Each analysis warning once, however many models report it.
     let mut warnings: Vec<tau_core::Warning> = Vec::new();
     let mut note = |all: &[tau_core::Warning]| {
@@ -216,4 +222,50 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
         .collect();
     let plot = forest(&data, &fitted, &options).map_err(|e| CliError::from(e).with_file(&file))?;
     args.output.write(&plot.svg)
+}
+
+/// `tau forest --random`: the effect sizes under their outermost cluster,
+/// with the multilevel model's diamond and prediction interval.
+fn run_multilevel(
+    args: &ForestArgs,
+    model: &tau_core::multilevel::MultilevelOptions,
+    options: &ForestOptions,
+) -> Result<(), CliError> {
+    let subgroups = "the plot groups the effect sizes by their outermost cluster; for subgroups of a multilevel model use tau subgroup --random";
+    for (given, flag, why) in [
+        (args.by.is_some(), "--by", subgroups),
+        (
+            args.common || args.common_only,
+            if args.common {
+                "--common"
+            } else {
+                "--common-only"
+            },
+            "a multilevel model has no common-effect counterpart drawn beside it",
+        ),
+        (
+            args.sort.is_some(),
+            "--sort",
+            "the effect sizes are listed under their clusters, in file order",
+        ),
+    ] {
+        if given {
+            return Err(refuse(flag, why));
+        }
+    }
+    let data = args.input.load()?;
+    let file = args.input.display_name();
+    let result = tau_core::multilevel::fit(
+        &data,
+        &tau_core::multilevel::MultilevelOptions {
+            profile: false,
+            level_tests: false,
+            ..model.clone()
+        },
+    )
+    .map_err(|e| CliError::from(e).with_file(&file))?;
+    super::output::warn_analysis(&result.warnings);
+    let svg = tau_plot::multilevel_forest_svg(&data, &result, options)
+        .map_err(|e| CliError::from(e).with_file(&file))?;
+    args.output.write(&svg)
 }

@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs};
+use super::multilevel::{MultilevelArgs, refuse};
 use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::SelectionType;
 use tau_plot::{FunnelSpec, funnel_svg};
@@ -15,6 +16,8 @@ pub struct FunnelArgs {
     input: InputArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    multilevel: MultilevelArgs,
     #[command(flatten)]
     output: PlotOutputArgs,
     /// Contour-enhanced funnel: shade where studies would be significant at p < .10, .05, .01.
@@ -56,13 +59,58 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
             )));
         }
     }
+    let mut spec = match args.multilevel.options(&args.model, None)? {
+        Some(model) => {
+            if args.trimfill {
+                return Err(refuse(
+                    "--trimfill",
+                    "trim-and-fill imputes studies for a model with one tau^2 (metafor's trimfill of rma.uni)",
+                ));
+            }
+            if !args.selection.is_empty() {
+                return Err(refuse(
+                    "--selection",
+                    "selection models are fitted to independent effect sizes (metafor's selmodel of rma.uni)",
+                ));
+            }
+            let data = args.input.load()?;
+            let file = args.input.display_name();
+            let result = tau_core::multilevel::fit(
+                &data,
+                &tau_core::multilevel::MultilevelOptions {
+                    profile: false,
+                    level_tests: false,
+                    ..model
+                },
+            )
+            .map_err(|e| CliError::from(e).with_file(&file))?;
+            super::output::warn_analysis(&result.warnings);
+            let mut spec = FunnelSpec::from_multilevel(&result, &data)
+                .map_err(|e| CliError::from(e).with_file(&file))?;
+            spec.contours = args.contours;
+            spec
+        }
+        None => pooled_spec(args)?,
+    };
+    spec.title = args.title.clone();
+    if let Some(xlab) = &args.xlab {
+        spec.xlab = xlab.clone();
+    }
+    spec.width = args.width;
+    spec.height = args.height;
+    let svg = funnel_svg(&spec).map_err(CliError::from)?;
+    args.output.write(&svg)
+}
+
+/// The funnel of `tau pool`'s model, with trim-and-fill and a selection model if asked.
+fn pooled_spec(args: &FunnelArgs) -> Result<FunnelSpec, CliError> {
     let data = args.input.load()?;
-    let result = tau_core::pool(&data, &args.model.options())
+    let result = tau_core::pool(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     let mut spec = FunnelSpec::from_pool(&result, &data);
     spec.contours = args.contours;
     if args.trimfill {
-        let options = args.model.options();
+        let options = args.model.options()?;
         let tf = tau_core::bias::trimfill::trim_and_fill(&data.yi(), &data.vi(), &options, None)
             .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
         spec.adjusted = Some(tf.estimate);
@@ -75,7 +123,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
             SelectionType::Step,
             &args.selection,
             args.alternative,
-            &args.model.options(),
+            &args.model.options()?,
             None,
         )
         .map_err(|e| e.with_file(&args.input.display_name()))?;
@@ -86,12 +134,5 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         };
         spec.selection = Some((label.to_owned(), model.estimate.value));
     }
-    spec.title = args.title.clone();
-    if let Some(xlab) = &args.xlab {
-        spec.xlab = xlab.clone();
-    }
-    spec.width = args.width;
-    spec.height = args.height;
-    let svg = funnel_svg(&spec).map_err(CliError::from)?;
-    args.output.write(&svg)
+    Ok(spec)
 }

@@ -21,7 +21,7 @@ pub struct InfluenceArgs {
 pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     args.output.refuse_paper_formats("tau influence")?;
     let data = args.input.load()?;
-    let result = tau_core::sensitivity::influence::influence(&data, &args.model.options())
+    let result = tau_core::sensitivity::influence::influence(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     emit_report(

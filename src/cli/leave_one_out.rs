@@ -36,18 +36,20 @@ pub struct LeaveOneOutArgs {
 }
 
 /// The moderator test `--by` or `--mods` asks for.
-fn moderator_test(args: &LeaveOneOutArgs) -> Option<ModeratorTest> {
-    let fit = args.model.options();
+fn moderator_test(args: &LeaveOneOutArgs) -> Result<Option<ModeratorTest>, CliError> {
+    let fit = args.model.options()?;
     if let Some(by) = &args.by {
-        return Some(ModeratorTest::Subgroup(SubgroupOptions {
+        return Ok(Some(ModeratorTest::Subgroup(SubgroupOptions {
             fit,
             by: by.trim().to_owned(),
             tau2: Tau2Mode::Separate,
             levels: None,
-        }));
+        })));
     }
-    let mods = args.mods.as_ref()?;
-    Some(ModeratorTest::Regression(RegressionOptions {
+    let Some(mods) = args.mods.as_ref() else {
+        return Ok(None);
+    };
+    Ok(Some(ModeratorTest::Regression(RegressionOptions {
         fit,
         design: DesignSpec {
             moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
@@ -55,7 +57,7 @@ fn moderator_test(args: &LeaveOneOutArgs) -> Option<ModeratorTest> {
             intercept: true,
         },
         permutations: None,
-    }))
+    })))
 }
 
 /// `tau leave-one-out --by/--mods`.
@@ -69,14 +71,14 @@ fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<()
 
 /// Runs `tau leave-one-out`.
 pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
-    if let Some(test) = moderator_test(args) {
+    if let Some(test) = moderator_test(args)? {
         return run_moderator_test(args, &test);
     }
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }
     let data = args.input.load()?;
-    let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options())
+    let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     if let Some(path) = &args.plot {

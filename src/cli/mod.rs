@@ -11,6 +11,7 @@ pub mod forest;
 pub mod funnel;
 pub mod influence;
 pub mod leave_one_out;
+pub mod multilevel;
 pub mod output;
 pub mod plot_output;
 pub mod pool;

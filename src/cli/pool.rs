@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::multilevel::{MultilevelArgs, refuse_robust};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::report::PoolReport;
@@ -16,6 +17,8 @@ pub struct PoolArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    multilevel: MultilevelArgs,
+    #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -23,11 +26,15 @@ pub struct PoolArgs {
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
+    if let Some(options) = args.multilevel.options(&args.model, None)? {
+        refuse_robust(args.robust.spec().is_some())?;
+        return super::multilevel::run(&args.input, &options, &args.output);
+    }
     let data = args.input.load()?;
     if let Some(spec) = args.robust.spec() {
         let file = args.input.display_name();
         let data = clustered(&data, &spec, &file)?;
-        let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options(), &spec)
+        let (result, robust) = tau_core::robust::uni::pooled(&data, &args.model.options()?, &spec)
             .map_err(|e| CliError::from(e).with_file(&file))?;
         warn_analysis(&result.warnings);
         return emit_robust(
@@ -41,7 +48,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
             "moderators",
         );
     }
-    let result = tau_core::pool(&data, &args.model.options())
+    let result = tau_core::pool(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);
     let report = PoolReport {

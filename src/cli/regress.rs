@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
@@ -40,13 +41,15 @@ pub struct RegressArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    multilevel: MultilevelArgs,
+    #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
 
 impl RegressArgs {
-    fn options(&self) -> Result<RegressionOptions, CliError> {
+    fn design(&self) -> Result<DesignSpec, CliError> {
         let references = self
             .references
             .iter()
@@ -59,13 +62,17 @@ impl RegressArgs {
                 ))),
             })
             .collect::<Result<_, _>>()?;
+        Ok(DesignSpec {
+            moderators: self.mods.iter().map(|m| m.trim().to_owned()).collect(),
+            references,
+            intercept: !self.no_intercept,
+        })
+    }
+
+    fn options(&self) -> Result<RegressionOptions, CliError> {
         Ok(RegressionOptions {
-            fit: self.model.options(),
-            design: DesignSpec {
-                moderators: self.mods.iter().map(|m| m.trim().to_owned()).collect(),
-                references,
-                intercept: !self.no_intercept,
-            },
+            fit: self.model.options()?,
+            design: self.design()?,
             permutations: self.permutations.map(|iterations| PermutationSpec {
                 // Saturates on a 32-bit target; the library refuses a size it cannot hold.
                 iterations: usize::try_from(iterations).unwrap_or(usize::MAX),
@@ -77,6 +84,16 @@ impl RegressArgs {
 
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
+    if let Some(options) = args.multilevel.options(&args.model, Some(args.design()?))? {
+        if args.permutations.is_some() {
+            return Err(refuse(
+                "--permutations",
+                "the permutation test refits a model with one tau^2 (metafor's permutest of rma.uni); it is not defined for a multilevel model here",
+            ));
+        }
+        refuse_robust(args.robust.spec().is_some())?;
+        return super::multilevel::run(&args.input, &options, &args.output);
+    }
     let options = args.options()?;
     // A usage error, refused before the file is read.
     if let Some(spec) = &options.permutations {

@@ -136,7 +136,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
             plot.format().map(|_| plot)
         })
         .transpose()?;
-    if args.model.options().test == Test::Knha {
+    if args.model.options()?.test == Test::Knha {
         warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
     }
     let kind = match args.kind {
@@ -155,7 +155,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         kind,
         &args.steps,
         args.alternative,
-        &args.model.options(),
+        &args.model.options()?,
         args.robust.as_deref(),
     )
     .map_err(|e| e.with_file(&args.input.display_name()))?;

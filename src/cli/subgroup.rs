@@ -5,8 +5,10 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::multilevel::{MultilevelArgs, refuse, refuse_robust};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
+use tau_core::multilevel::{MultilevelOptions, fit_subgroups};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::{DesignSpec, RegressionOptions};
 use tau_core::subgroup::permutation::permutation_test;
@@ -21,9 +23,10 @@ pub struct SubgroupArgs {
     #[arg(long, value_name = "MODERATOR")]
     by: String,
     /// A tau^2 per subgroup (separate), or one shared by all (common: a
-    /// mixed-effects model with the moderator as a factor).
-    #[arg(long, value_parser = super::values::tau2_mode(), default_value = "separate")]
-    tau2: Tau2Mode,
+    /// mixed-effects model with the moderator as a factor). Default: separate;
+    /// with --random the variance components are always common.
+    #[arg(long, value_parser = super::values::tau2_mode())]
+    tau2: Option<Tau2Mode>,
     /// The order of the subgroups: every level of --by, once (default: sorted).
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     levels: Option<Vec<String>>,
@@ -37,6 +40,8 @@ pub struct SubgroupArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    multilevel: MultilevelArgs,
+    #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -44,11 +49,15 @@ pub struct SubgroupArgs {
 
 /// Runs `tau subgroup`.
 pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
+    if let Some(options) = args.multilevel.options(&args.model, None)? {
+        return run_multilevel(args, &options);
+    }
+    let fit = args.model.options()?;
     let data = args.input.load()?;
     let options = SubgroupOptions {
-        fit: args.model.options(),
+        fit,
         by: args.by.clone(),
-        tau2: args.tau2,
+        tau2: args.tau2.unwrap_or(Tau2Mode::Separate),
         levels: args.levels.clone(),
     };
     let spec = args.robust.spec();
@@ -89,6 +98,32 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         result.permutation = Some(permutation_test(&data, &options, &result, &spec).map_err(fail)?);
     }
     super::output::warn_analysis(&result.warnings);
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
+}
+
+/// `subgroup --random`: one multilevel model with the subgroup as a factor.
+fn run_multilevel(args: &SubgroupArgs, options: &MultilevelOptions) -> Result<(), CliError> {
+    if args.tau2 == Some(Tau2Mode::Separate) {
+        return Err(refuse(
+            "--tau2 separate",
+            "the subgroups share the variance components of one multilevel model (mods = ~ factor(g) - 1); leave out --tau2, or fit each subgroup with tau pool --random ... --filter",
+        ));
+    }
+    if args.permutations.is_some() {
+        return Err(refuse(
+            "--permutations",
+            "the permutation test refits a model with one tau^2 per arrangement; it is not defined for a multilevel model here",
+        ));
+    }
+    refuse_robust(args.robust.spec().is_some())?;
+    let data = args.input.load()?;
+    let result = fit_subgroups(&data, options, args.by.trim(), args.levels.as_deref())
+        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    super::output::warn_analysis(&result.model.warnings);
     emit_report(
         args.output.output.as_deref(),
         args.output.report_format(),

@@ -2,6 +2,7 @@
 //! modes). The library knows nothing of clap: these parsers list the names
 //! the library accepts, and `--help` shows them as possible values.
 
+use super::args::TestFlag;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use tau_core::model::{Method, Test};
 use tau_core::report::Format;
@@ -16,10 +17,23 @@ pub fn method() -> impl TypedValueParser<Value = Method> {
     PossibleValuesParser::new(names).try_map(|name| Method::parse(&name).ok_or(name))
 }
 
-/// `--test`: `z` or `knha`.
+/// `simulate --tests`: `z` or `knha`.
 pub fn test() -> impl TypedValueParser<Value = Test> {
     PossibleValuesParser::new(Test::ALL.map(|t| PossibleValue::new(t.name())))
         .try_map(|name| Test::parse(&name).ok_or(name))
+}
+
+/// The `--test` of a model: `z` or `knha`, or `t` (multilevel models, `--random`).
+pub fn test_flag() -> impl TypedValueParser<Value = TestFlag> {
+    let names = Test::ALL
+        .map(|t| PossibleValue::new(t.name()))
+        .into_iter()
+        .chain([PossibleValue::new("t")]);
+    PossibleValuesParser::new(names).try_map(|name| match Test::parse(&name) {
+        Some(test) => Ok(TestFlag::Uni(test)),
+        None if name.eq_ignore_ascii_case("t") => Ok(TestFlag::T),
+        None => Err(name),
+    })
 }
 
 /// `--format`: `text`, `json` or `csv`.

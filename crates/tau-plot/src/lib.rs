@@ -3,6 +3,7 @@
 //! * [`forest`](mod@forest): the forest plot, laid out from measured text (own SVG writer, [`svg`]);
 //! * [`bubble`]: the meta-regression bubble plot (plotters);
 //! * [`funnel`]: the funnel plot and its contour-enhanced form (plotters);
+//! * [`multilevel`]: the forest plot of a multilevel model (effect sizes by cluster; own SVG writer);
 //! * [`sensitivity`]: leave-one-out, cumulative and Baujat plots (plotters);
 //! * [`scale`]: ratio (log), correlation and proportion axes, ticks, number labels;
 //! * [`font`]: the bundled Liberation Sans and text measurement;
@@ -18,6 +19,7 @@ pub mod bubble;
 pub mod font;
 pub mod forest;
 pub mod funnel;
+pub mod multilevel;
 pub mod render;
 pub mod scale;
 pub mod selection;
@@ -26,6 +28,7 @@ pub mod svg;
 
 pub use forest::{Fitted, ForestOptions, ForestPlot, Model, Models, Sort, forest};
 pub use funnel::{FunnelSpec, funnel_svg};
+pub use multilevel::multilevel_forest_svg;
 pub use render::{ImageFormat, Rendered, render};
 pub use selection::{SelectionWeightsSpec, selection_weights_svg};
 

@@ -15,7 +15,9 @@
 //! * [`fit`](mod@fit): coefficients, QM, QE, fit statistics;
 //! * [`profile`], [`lrt`], [`i2`]: profile-likelihood CIs of each σ², the
 //!   likelihood-ratio test of each level, I² per level;
-//! * [`result`]: the result, whose field names are the JSON contract.
+//! * [`result`]: the result, whose field names are the JSON contract;
+//! * [`subgroup`](mod@subgroup): subgroups as a factor with common variance
+//!   components, and the test of their differences.
 
 pub mod fit;
 pub mod i2;
@@ -25,6 +27,7 @@ pub mod optimise;
 pub mod profile;
 pub mod result;
 pub mod structure;
+pub mod subgroup;
 
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -40,6 +43,7 @@ use crate::warning::Warning;
 use likelihood::Problem;
 pub use result::{MultilevelResult, MultilevelSettings};
 use structure::{LevelIssue, MAX_LEVELS, Structure};
+pub use subgroup::{MultilevelGroup, MultilevelSubgroups, fit_subgroups};
 
 /// How the coefficients are tested (metafor's `test` of `rma.mv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -186,6 +190,18 @@ pub enum MultilevelError {
         /// Last change in a σ².
         change: f64,
     },
+    /// The subgroup moderator cannot make subgroups.
+    #[error("subgroups by '{by}': {problem}")]
+    Subgroup {
+        /// The moderator.
+        by: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `--levels` names a level the subgroup moderator does not have, names
+    /// one twice, or leaves one out.
+    #[error(transparent)]
+    Levels(crate::subgroup::SubgroupError),
 }
 
 impl crate::Kinded for MultilevelError {
@@ -209,8 +225,9 @@ fn grouping_phrase(available: &[String]) -> String {
     }
 }
 
-/// A grouping value as a label: numbers and text alike.
-fn label(value: &Moderator) -> Option<String> {
+/// A grouping value as a label: numbers and text alike (`None`: missing,
+/// and the record is left out of the model).
+pub fn grouping_label(value: &Moderator) -> Option<String> {
     match value {
         Moderator::Number(x) => Some(x.to_string()),
         Moderator::Text(s) => Some(s.to_string()),
@@ -253,7 +270,7 @@ pub fn fit(
     for study in &dataset.studies {
         let values: Option<Vec<String>> = names
             .iter()
-            .map(|n| study.moderators.get(n).and_then(label))
+            .map(|n| study.moderators.get(n).and_then(grouping_label))
             .collect();
         match values {
             Some(values) => {

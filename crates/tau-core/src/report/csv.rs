@@ -111,6 +111,18 @@ impl CsvView for RegressionResult {
     }
 }
 
+impl CsvView for crate::multilevel::MultilevelResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::multilevel::csv(self))
+    }
+}
+
+impl CsvView for crate::multilevel::MultilevelSubgroups {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::multilevel::subgroups_csv(self))
+    }
+}
+
 impl CsvView for BiasResult {
     fn write_csv(&self, _out: &mut dyn Write) -> std::io::Result<()> {
         Err(no_table("a bias analysis"))

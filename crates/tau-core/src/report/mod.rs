@@ -6,7 +6,7 @@
 //! are in its own file ([`text`], [`json`], [`csv`], [`markdown`], [`latex`]),
 //! one `impl` per result (the paper formats share [`paper`]'s tables),
 //! and the longer texts and tables in per-result modules ([`subgroup`],
-//! [`regression`], [`bias`], [`sensitivity`], [`simulate`]).
+//! [`regression`], [`multilevel`], [`bias`], [`sensitivity`], [`simulate`]).
 
 pub mod bias;
 pub mod csv;
@@ -16,6 +16,7 @@ pub mod json;
 pub mod latex;
 pub mod markdown;
 pub mod moderator_test;
+pub mod multilevel;
 pub mod paper;
 pub mod regression;
 pub mod robust;

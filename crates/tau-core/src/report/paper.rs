@@ -14,6 +14,7 @@ use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{BackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::{Method, Test};
+use crate::multilevel::{MultilevelResult, MultilevelSubgroups, Test as MultilevelTest};
 use crate::pool::PoolResult;
 use crate::regression::RegressionResult;
 use crate::report::PoolReport;
@@ -367,6 +368,194 @@ impl PaperView for RegressionResult {
             notes,
         })
     }
+}
+
+impl PaperView for MultilevelResult {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let s = &self.settings;
+        let stat = if s.test == MultilevelTest::T {
+            "t"
+        } else {
+            "z"
+        };
+        let rows: Vec<Vec<String>> = match (&self.summary, &self.coefficients) {
+            (Some(e), _) => {
+                let to = back(s.measure).map(|(_, t)| t);
+                vec![vec![
+                    "Pooled estimate".to_owned(),
+                    estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
+                    fmt_num(e.se, digits),
+                    fmt_num(e.statistic, digits),
+                    paper_p(e.p),
+                ]]
+            }
+            (None, coefficients) => coefficients
+                .iter()
+                .flatten()
+                .map(|c| {
+                    let e = &c.estimate;
+                    vec![
+                        c.name.clone(),
+                        estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, None),
+                        fmt_num(e.se, digits),
+                        fmt_num(e.statistic, digits),
+                        paper_p(e.p),
+                    ]
+                })
+                .collect(),
+        };
+        let estimate = if self.summary.is_some() {
+            estimate_header(s.measure, s.level)
+        } else {
+            format!("Estimate [{}% CI]", fmt_num(s.level, 0))
+        };
+        let header = vec![
+            "Term".to_owned(),
+            estimate,
+            "SE".into(),
+            stat.into(),
+            "p".into(),
+        ];
+        let mut notes = Vec::new();
+        if let (Some(qm), Some(df), Some(p)) = (self.qm, self.qm_df, self.qm_p) {
+            let stat = match self.qm_df2 {
+                Some(df2) => format!("F({df}, {})", fmt_num(df2, 0)),
+                None => format!("QM({df})"),
+            };
+            notes.push(format!(
+                "Test of moderators: {stat} = {}, {}.",
+                fmt_num(qm, digits),
+                p_is(p)
+            ));
+        }
+        if let (Some(lower), Some(upper)) = (self.pi_lower, self.pi_upper) {
+            let to = back(s.measure).map(|(_, t)| t);
+            let f = |x: f64| fmt_num(to.map_or(x, |t| t(x)), digits);
+            notes.push(format!(
+                "{}% prediction interval: [{}, {}].",
+                fmt_num(s.level, 0),
+                f(lower),
+                f(upper)
+            ));
+        }
+        notes.extend(variance_notes(self, digits));
+        if self.summary.is_some() {
+            notes.push(measure_note(s.measure));
+        } else {
+            notes.push(format!(
+                "Coefficients on the scale of the {}.",
+                s.measure.label()
+            ));
+        }
+        Ok(PaperTable {
+            caption: caption(&self.title, multilevel_caption(self)),
+            summary_from: rows.len(),
+            header,
+            rows,
+            notes,
+        })
+    }
+}
+
+impl PaperView for MultilevelSubgroups {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let m = &self.model;
+        let s = &m.settings;
+        let to = back(s.measure).map(|(_, t)| t);
+        let header = vec![
+            "Subgroup".to_owned(),
+            "k".into(),
+            estimate_header(s.measure, s.level),
+            "p".into(),
+        ];
+        let rows: Vec<Vec<String>> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let e = &g.estimate;
+                vec![
+                    g.level.clone(),
+                    g.k.to_string(),
+                    estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
+                    paper_p(e.p),
+                ]
+            })
+            .collect();
+        let stat = match self.q_between_df2 {
+            Some(df2) => format!("F({}, {})", self.q_between_df, fmt_num(df2, 0)),
+            None => format!("Q({})", self.q_between_df),
+        };
+        let mut notes = vec![format!(
+            "Test for subgroup differences: {stat} = {}, {}.",
+            fmt_num(self.q_between, digits),
+            p_is(self.q_between_p)
+        )];
+        notes.push("Variance components shared by all subgroups.".into());
+        notes.extend(variance_notes(m, digits));
+        notes.push(measure_note(s.measure));
+        Ok(PaperTable {
+            caption: caption(
+                &m.title,
+                format!("Subgroups by '{}' in a {}", self.by, multilevel_caption(m)),
+            ),
+            summary_from: rows.len(),
+            header,
+            rows,
+            notes,
+        })
+    }
+}
+
+/// "Multilevel model (random = study/es_id; k = 66; REML)".
+fn multilevel_caption(r: &MultilevelResult) -> String {
+    format!(
+        "Multilevel model (random = {}; k = {}; {})",
+        r.settings.random.join("/"),
+        r.k,
+        r.settings.method.name()
+    )
+}
+
+/// The variance components with their CIs and I², and the heterogeneity test.
+fn variance_notes(r: &MultilevelResult, digits: usize) -> Vec<String> {
+    let d = digits.max(2);
+    let parts: Vec<String> = (0..r.sigma2.len())
+        .map(|l| {
+            let ci = match r.sigma2_ci.as_ref().map(|c| c[l]) {
+                Some([Some(lower), upper]) => format!(
+                    " [{}, {}]",
+                    fmt_num(lower, d),
+                    upper.map_or_else(|| "NA".into(), |u| fmt_num(u, d))
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "σ²({}) = {}{ci}, I² = {}%",
+                r.sigma2_names[l],
+                fmt_num(r.sigma2[l], d),
+                fmt_num(r.i2_levels[l], 1)
+            )
+        })
+        .collect();
+    let q = if r.coefficients.is_some() { "QE" } else { "Q" };
+    vec![
+        format!(
+            "Variance components{}: {}; total I² = {}%.",
+            if r.sigma2_ci.is_some() {
+                " (profile-likelihood CIs)"
+            } else {
+                ""
+            },
+            parts.join("; "),
+            fmt_num(r.i2_total, 1)
+        ),
+        format!(
+            "{q}({}) = {}, {}.",
+            r.qe_df,
+            fmt_num(r.qe, digits),
+            p_is(r.qe_p)
+        ),
+    ]
 }
 
 impl PaperView for BiasResult {

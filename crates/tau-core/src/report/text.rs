@@ -52,6 +52,18 @@ impl TextView for RegressionResult {
     }
 }
 
+impl TextView for crate::multilevel::MultilevelResult {
+    fn text(&self) -> String {
+        super::multilevel::text(self)
+    }
+}
+
+impl TextView for crate::multilevel::MultilevelSubgroups {
+    fn text(&self) -> String {
+        super::multilevel::subgroups_text(self)
+    }
+}
+
 impl TextView for BiasResult {
     fn text(&self) -> String {
         super::bias::bias_report(self)

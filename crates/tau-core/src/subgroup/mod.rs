@@ -258,7 +258,11 @@ pub fn subgroup(
         Err(e @ ModeratorError::NearlyUnique { .. }) => Some(Warning::NearlyUnique(e.to_string())),
         other => other.map(|()| None)?,
     };
-    let levels = order_levels(moderator::groups(&column), options)?;
+    let levels = order_levels(
+        moderator::groups(&column),
+        &options.by,
+        options.levels.as_deref(),
+    )?;
     let dropped: Vec<String> = dataset
         .studies
         .iter()
@@ -331,19 +335,22 @@ pub fn subgroup(
 }
 
 /// The levels in the order `options.levels` asks for (sorted when it is `None`).
-fn order_levels(
-    sorted: Vec<(String, Vec<usize>)>,
-    options: &SubgroupOptions,
-) -> Result<Vec<(String, Vec<usize>)>, SubgroupError> {
-    let Some(wanted) = &options.levels else {
+/// The levels (with what goes with each) in the order `wanted` gives
+/// (`--levels`), which must name each once; `sorted` as they are without it.
+pub(crate) fn order_levels<T: Clone>(
+    sorted: Vec<(String, T)>,
+    by: &str,
+    wanted: Option<&[String]>,
+) -> Result<Vec<(String, T)>, SubgroupError> {
+    let Some(wanted) = wanted else {
         return Ok(sorted);
     };
-    let fail = |problem: String, sorted: &[(String, Vec<usize>)]| SubgroupError::Levels {
-        by: options.by.clone(),
+    let fail = |problem: String, sorted: &[(String, T)]| SubgroupError::Levels {
+        by: by.to_owned(),
         problem,
         available: sorted.iter().map(|(l, _)| l.clone()).collect(),
     };
-    let mut slots: Vec<Option<(String, Vec<usize>)>> = sorted.iter().cloned().map(Some).collect();
+    let mut slots: Vec<Option<(String, T)>> = sorted.iter().cloned().map(Some).collect();
     let mut ordered = Vec::with_capacity(sorted.len());
     for name in wanted {
         match sorted.iter().position(|(l, _)| l == name) {

@@ -97,6 +97,43 @@ impl FunnelSpec {
     }
 }
 
+impl FunnelSpec {
+    /// The funnel of an intercept-only multilevel model (`tau funnel
+    /// --random`): the effect sizes it was fitted to, around its estimate.
+    pub fn from_multilevel(
+        result: &tau_core::multilevel::MultilevelResult,
+        data: &Dataset,
+    ) -> Result<FunnelSpec, PlotError> {
+        let Some(pooled) = &result.summary else {
+            return Err(PlotError::BadOption(
+                "a funnel plot of a multilevel model is drawn around the estimate of the model without moderators".into(),
+            ));
+        };
+        let measure = result.settings.measure;
+        let points = crate::multilevel::clusters(data, result)?
+            .iter()
+            .flat_map(|(_, members)| members.iter().map(|&i| &data.studies[i]))
+            .map(|s| (s.yi, s.vi.sqrt()))
+            .collect();
+        Ok(FunnelSpec {
+            points,
+            filled: Vec::new(),
+            estimate: pooled.value,
+            adjusted: None,
+            selection: None,
+            level: result.settings.level,
+            null: measure.null_value().unwrap_or(0.0),
+            contours: false,
+            scale: Scale::for_measure(measure),
+            title: None,
+            xlab: axis_label(measure),
+            width: 640.0,
+            height: 520.0,
+            font_size: 13.0,
+        })
+    }
+}
+
 /// plotters writes `font-size` as the size it is given divided by 1.24.
 fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size * 1.24, FontStyle::Normal)
