@@ -20,6 +20,7 @@ mod metafor_bias;
 mod metafor_moderators;
 mod metafor_multilevel;
 mod metafor_pool;
+mod metafor_robust_multilevel;
 mod metafor_selection;
 mod paper_output;
 mod plot_cli;

@@ -12,6 +12,9 @@
 //! * [`bias`](mod@bias): small-study effects and publication bias (Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE, selection models);
 //! * [`multilevel`]: multilevel models for dependent effect sizes (metafor
 //!   `rma.mv` with nested random effects);
+//! * [`robust`]: cluster-robust inference (CR2 with Satterthwaite and HTZ
+//!   tests, as clubSandwich) on rma.uni- and rma.mv-type working models, and
+//!   the sensitivity of a CHE model to its assumed ρ;
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
 //! * [`report`]: text, JSON and CSV views of the results;

@@ -56,7 +56,9 @@ pub fn multilevel_forest_svg(
     result: &MultilevelResult,
     options: &ForestOptions,
 ) -> Result<String, PlotError> {
-    let fs = options.font_size;
+    let fs = options
+        .font_size
+        .unwrap_or(super::forest::layout::DEFAULT_FONT_SIZE);
     if !(fs.is_finite() && fs >= 4.0) {
         return Err(PlotError::BadOption(format!(
             "the font size must be at least 4 px (got {fs})"

@@ -156,6 +156,33 @@ impl Problem<'_> {
         self.y.len()
     }
 
+    /// Entry (r, s) of the marginal covariance M = V + Σₗ σ²ₗ Dₗ for blocked
+    /// rows r and s of one block, with sampling variances `vr` and `vs`.
+    fn marginal(&self, r: usize, s: usize, vr: f64, vs: f64, sigma2: &[f64]) -> f64 {
+        let mut value = if r == s {
+            vr
+        } else {
+            self.rho * (vr * vs).sqrt()
+        };
+        for (l, s2) in sigma2.iter().enumerate() {
+            let unit = &self.structure.local[l];
+            if unit[r] == unit[s] {
+                value += s2;
+            }
+        }
+        value
+    }
+
+    /// The marginal covariance block Mⱼ = Vⱼ + Σₗ σ²ₗ Zₗⱼ Zₗⱼ' of block `index`
+    /// at `sigma2` (the working covariance of robust inference).
+    pub(crate) fn marginal_block(&self, index: usize, sigma2: &[f64]) -> DMatrix<f64> {
+        let block = &self.structure.blocks[index];
+        let (start, v) = (block.start, &self.v[block.start..block.start + block.len]);
+        DMatrix::from_fn(block.len, block.len, |a, b| {
+            self.marginal(start + a, start + b, v[a], v[b], sigma2)
+        })
+    }
+
     /// Evaluates the likelihood at `sigma2` (one value per level), with the
     /// gradient and Hessians when `derivatives` is set.
     pub fn evaluate(&self, sigma2: &[f64], derivatives: bool) -> Result<Evaluation, EvalError> {
@@ -182,18 +209,8 @@ impl Problem<'_> {
             ws.chol.resize(n * n, 0.0);
             for a in 0..n {
                 for b in 0..=a {
-                    let mut value = if a == b {
-                        v[a]
-                    } else {
-                        self.rho * (v[a] * v[b]).sqrt()
-                    };
-                    for (l, s2) in sigma2.iter().enumerate() {
-                        let unit = &s.local[l][block.start..];
-                        if unit[a] == unit[b] {
-                            value += s2;
-                        }
-                    }
-                    ws.chol[a * n + b] = value;
+                    ws.chol[a * n + b] =
+                        self.marginal(block.start + a, block.start + b, v[a], v[b], sigma2);
                 }
             }
             log_det_m +=

@@ -241,153 +241,213 @@ pub fn fit(
     dataset: &Dataset,
     options: &MultilevelOptions,
 ) -> Result<MultilevelResult, MultilevelError> {
-    check_options(options)?;
-    let names = &options.random;
-    for name in names {
-        if !dataset.studies.iter().any(|s| {
-            s.moderators
-                .get(name)
-                .is_some_and(|m| !matches!(m, Moderator::Missing))
-        }) {
-            if dataset
-                .studies
-                .iter()
-                .any(|s| s.moderators.contains_key(name))
-            {
-                return Err(MultilevelError::NoCompleteStudies(names.clone()));
-            }
-            return Err(MultilevelError::UnknownGrouping {
-                name: name.clone(),
-                available: moderator_names(dataset),
-            });
-        }
-    }
-    // Records without a grouping value are left out.
-    let mut warnings = Vec::new();
-    let mut groups: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-    let mut missing: Vec<String> = Vec::new();
-    let mut keep = Vec::with_capacity(dataset.studies.len());
-    for study in &dataset.studies {
-        let values: Option<Vec<String>> = names
-            .iter()
-            .map(|n| study.moderators.get(n).and_then(grouping_label))
-            .collect();
-        match values {
-            Some(values) => {
-                keep.push(true);
-                for (g, v) in groups.iter_mut().zip(values) {
-                    g.push(v);
+    Prepared::new(dataset, options)?.fit(options)
+}
+
+/// A multilevel model's data as [`fit`] uses them: the records kept (those
+/// with every grouping value and moderator), the model matrix and the
+/// nesting. Robust inference ([`crate::robust::multilevel`]) builds its
+/// working clusters from the same.
+pub(crate) struct Prepared<'d> {
+    /// The records with every grouping value (all of `dataset`, or a copy without the others).
+    pub data: std::borrow::Cow<'d, Dataset>,
+    /// The model matrix, one row per record used, in the order of `rows`.
+    pub x: DMatrix<f64>,
+    /// The coefficient names.
+    pub coefficient_names: Vec<String>,
+    /// `rows[r]`: the index in `data.studies` of model row r.
+    pub rows: Vec<usize>,
+    /// The coefficients QM tests.
+    pub tested: Vec<usize>,
+    /// Records left out for a missing moderator.
+    pub dropped: Vec<String>,
+    /// The nesting of the model rows.
+    pub structure: Structure,
+    /// The sampling variances of the model rows.
+    pub vi: Vec<f64>,
+    /// Warnings so far.
+    pub warnings: Vec<Warning>,
+}
+
+impl<'d> Prepared<'d> {
+    /// Checks the options and the records and prepares the model.
+    pub(crate) fn new(
+        dataset: &'d Dataset,
+        options: &MultilevelOptions,
+    ) -> Result<Prepared<'d>, MultilevelError> {
+        check_options(options)?;
+        let names = &options.random;
+        for name in names {
+            if !dataset.studies.iter().any(|s| {
+                s.moderators
+                    .get(name)
+                    .is_some_and(|m| !matches!(m, Moderator::Missing))
+            }) {
+                if dataset
+                    .studies
+                    .iter()
+                    .any(|s| s.moderators.contains_key(name))
+                {
+                    return Err(MultilevelError::NoCompleteStudies(names.clone()));
                 }
-            }
-            None => {
-                keep.push(false);
-                missing.push(study.label().to_owned());
-            }
-        }
-    }
-    if groups[0].is_empty() {
-        return Err(MultilevelError::NoCompleteStudies(names.clone()));
-    }
-    let kept;
-    let data = if missing.is_empty() {
-        dataset
-    } else {
-        warnings.push(Warning::NoGrouping {
-            variables: names.clone(),
-            studies: missing.clone(),
-        });
-        let mut flags = keep.iter();
-        let mut copy = dataset.clone();
-        copy.studies.retain(|_| *flags.next().unwrap_or(&false));
-        kept = copy;
-        &kept
-    };
-    // The model matrix; records missing a moderator are left out too.
-    let (x, coefficient_names, rows, tested, dropped) = match &options.design {
-        Some(spec) => {
-            let d = design::build(data, spec)?;
-            let tested = d.tested();
-            let dropped: Vec<String> = d.dropped.iter().map(|s| s.study.clone()).collect();
-            if !d.dropped.is_empty() {
-                warnings.push(Warning::MissingModerators {
-                    studies: d
-                        .dropped
-                        .iter()
-                        .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
-                        .collect(),
+                return Err(MultilevelError::UnknownGrouping {
+                    name: name.clone(),
+                    available: moderator_names(dataset),
                 });
             }
-            (d.x, d.names, d.rows, tested, dropped)
         }
-        None => {
-            let k = data.studies.len();
-            (
-                DMatrix::from_element(k, 1, 1.0),
-                vec![crate::regression::INTERCEPT.to_owned()],
-                (0..k).collect(),
-                Vec::new(),
-                Vec::new(),
-            )
+        // Records without a grouping value are left out.
+        let mut warnings = Vec::new();
+        let mut groups: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+        let mut missing: Vec<String> = Vec::new();
+        let mut keep = Vec::with_capacity(dataset.studies.len());
+        for study in &dataset.studies {
+            let values: Option<Vec<String>> = names
+                .iter()
+                .map(|n| study.moderators.get(n).and_then(grouping_label))
+                .collect();
+            match values {
+                Some(values) => {
+                    keep.push(true);
+                    for (g, v) in groups.iter_mut().zip(values) {
+                        g.push(v);
+                    }
+                }
+                None => {
+                    keep.push(false);
+                    missing.push(study.label().to_owned());
+                }
+            }
         }
-    };
-    let (k, p) = x.shape();
-    if k <= p {
-        return Err(MultilevelError::TooFew { k, p });
-    }
-    for &i in &rows {
-        let study = &data.studies[i];
-        if !(study.vi.is_finite() && study.vi > 0.0) {
-            return Err(MultilevelError::BadVariance {
-                study: study.label().to_owned(),
-                value: study.vi,
+        if groups[0].is_empty() {
+            return Err(MultilevelError::NoCompleteStudies(names.clone()));
+        }
+        let data = if missing.is_empty() {
+            std::borrow::Cow::Borrowed(dataset)
+        } else {
+            warnings.push(Warning::NoGrouping {
+                variables: names.clone(),
+                studies: missing.clone(),
+            });
+            let mut flags = keep.iter();
+            let mut copy = dataset.clone();
+            copy.studies.retain(|_| *flags.next().unwrap_or(&false));
+            std::borrow::Cow::Owned(copy)
+        };
+        // The model matrix; records missing a moderator are left out too.
+        let (x, coefficient_names, rows, tested, dropped) = match &options.design {
+            Some(spec) => {
+                let d = design::build(&data, spec)?;
+                let tested = d.tested();
+                let dropped: Vec<String> = d.dropped.iter().map(|s| s.study.clone()).collect();
+                if !d.dropped.is_empty() {
+                    warnings.push(Warning::MissingModerators {
+                        studies: d
+                            .dropped
+                            .iter()
+                            .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
+                            .collect(),
+                    });
+                }
+                (d.x, d.names, d.rows, tested, dropped)
+            }
+            None => {
+                let k = data.studies.len();
+                (
+                    DMatrix::from_element(k, 1, 1.0),
+                    vec![crate::regression::INTERCEPT.to_owned()],
+                    (0..k).collect(),
+                    Vec::new(),
+                    Vec::new(),
+                )
+            }
+        };
+        let (k, p) = x.shape();
+        if k <= p {
+            return Err(MultilevelError::TooFew { k, p });
+        }
+        for &i in &rows {
+            let study = &data.studies[i];
+            if !(study.vi.is_finite() && study.vi > 0.0) {
+                return Err(MultilevelError::BadVariance {
+                    study: study.label().to_owned(),
+                    value: study.vi,
+                });
+            }
+        }
+        let labels: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| rows.iter().map(|&i| g[i].as_str()).collect())
+            .collect();
+        let structure = Structure::new(names, &labels);
+        for LevelIssue { level } in structure.issues() {
+            warnings.push(Warning::LevelNotIdentifiable {
+                inner: names[level].clone(),
+                outer: names[level - 1].clone(),
+                level: structure.names[level].clone(),
             });
         }
-    }
-    let labels: Vec<Vec<&str>> = groups
-        .iter()
-        .map(|g| rows.iter().map(|&i| g[i].as_str()).collect())
-        .collect();
-    let structure = Structure::new(names, &labels);
-    for LevelIssue { level } in structure.issues() {
-        warnings.push(Warning::LevelNotIdentifiable {
-            inner: names[level].clone(),
-            outer: names[level - 1].clone(),
-            level: structure.names[level].clone(),
-        });
-    }
-    let vi: Vec<f64> = rows.iter().map(|&i| data.studies[i].vi).collect();
-    let problem = Problem {
-        structure: &structure,
-        y: structure
-            .order
-            .iter()
-            .map(|&r| data.studies[rows[r]].yi)
-            .collect(),
-        v: structure.order.iter().map(|&r| vi[r]).collect(),
-        x: structure
-            .order
-            .iter()
-            .flat_map(|&r| (0..p).map(move |c| (r, c)))
-            .map(|(r, c)| x[(r, c)])
-            .collect(),
-        p,
-        rho: options.rho.unwrap_or(0.0),
-        reml: options.method == Method::REML,
-        log_det_xtx: log_det_spd(&(x.transpose() * &x)).map_err(|_| MultilevelError::Singular)?,
-    };
-    result::assemble(
-        data,
-        options,
-        &problem,
-        &result::Model {
-            x: &x,
-            vi: &vi,
+        let vi: Vec<f64> = rows.iter().map(|&i| data.studies[i].vi).collect();
+        Ok(Prepared {
+            data,
+            x,
             coefficient_names,
+            rows,
             tested,
             dropped,
-        },
-        warnings,
-    )
+            structure,
+            vi,
+            warnings,
+        })
+    }
+
+    /// The likelihood problem, rows in the blocked order of the structure.
+    pub(crate) fn problem(
+        &self,
+        options: &MultilevelOptions,
+    ) -> Result<Problem<'_>, MultilevelError> {
+        let (x, rows, p) = (&self.x, &self.rows, self.x.ncols());
+        let order = &self.structure.order;
+        Ok(Problem {
+            structure: &self.structure,
+            y: order
+                .iter()
+                .map(|&r| self.data.studies[rows[r]].yi)
+                .collect(),
+            v: order.iter().map(|&r| self.vi[r]).collect(),
+            x: order
+                .iter()
+                .flat_map(|&r| (0..p).map(move |c| (r, c)))
+                .map(|(r, c)| x[(r, c)])
+                .collect(),
+            p,
+            rho: options.rho.unwrap_or(0.0),
+            reml: options.method == Method::REML,
+            log_det_xtx: log_det_spd(&(x.transpose() * x))
+                .map_err(|_| MultilevelError::Singular)?,
+        })
+    }
+
+    /// Fits the model.
+    pub(crate) fn fit(
+        &self,
+        options: &MultilevelOptions,
+    ) -> Result<MultilevelResult, MultilevelError> {
+        let problem = self.problem(options)?;
+        result::assemble(
+            &self.data,
+            options,
+            &problem,
+            &result::Model {
+                x: &self.x,
+                vi: &self.vi,
+                coefficient_names: self.coefficient_names.clone(),
+                tested: self.tested.clone(),
+                dropped: self.dropped.clone(),
+            },
+            self.warnings.clone(),
+        )
+    }
 }
 
 fn check_options(options: &MultilevelOptions) -> Result<(), MultilevelError> {

@@ -159,6 +159,12 @@ impl CsvView for Baujat {
     }
 }
 
+impl CsvView for crate::robust::RhoSensitivity {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::rho::csv(self))
+    }
+}
+
 impl CsvView for SimulationResult {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::simulate::csv(self))

@@ -19,6 +19,7 @@ pub mod moderator_test;
 pub mod multilevel;
 pub mod paper;
 pub mod regression;
+pub mod rho;
 pub mod robust;
 pub mod selection;
 pub mod sensitivity;

@@ -753,6 +753,12 @@ impl PaperView for crate::bias::selection::SelectionModel {
     }
 }
 
+impl PaperView for crate::robust::RhoSensitivity {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a rho sensitivity analysis")
+    }
+}
+
 impl<M: ?Sized> PaperView for crate::report::RobustReport<'_, M> {
     fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
         no_table("a robust analysis")

@@ -106,6 +106,12 @@ impl TextView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
     }
 }
 
+impl TextView for crate::robust::RhoSensitivity {
+    fn text(&self) -> String {
+        super::rho::text(self)
+    }
+}
+
 impl TextView for SimulationResult {
     fn text(&self) -> String {
         super::simulate::text(self)

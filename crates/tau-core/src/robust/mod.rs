@@ -9,7 +9,9 @@
 //! * [`inference`]: the coefficient table and the omnibus test
 //!   ([`RobustResult`], whose field names are the JSON contract);
 //! * [`uni`]: the whole path for an rma.uni-type model (pooling or
-//!   meta-regression) clustered by a moderator.
+//!   meta-regression) clustered by a moderator;
+//! * [`multilevel`](mod@multilevel): the same for a multilevel (rma.mv-type)
+//!   working model, and [`rho`]: its sensitivity to the assumed ρ.
 //!
 //! Pustejovsky & Tipton (2022) explain the combination of a working model
 //! with robust inference; Tipton (2015) advises against trusting tests with
@@ -17,17 +19,21 @@
 
 pub mod htz;
 pub mod inference;
+pub mod multilevel;
+pub mod rho;
 pub mod sandwich;
 pub mod satterthwaite;
 pub mod uni;
 
 pub use inference::{RobustCoefficient, RobustInfo, RobustResult, SmallSample, infer};
+pub use rho::{RhoFit, RhoSensitivity, rho_sensitivity};
 pub use sandwich::WorkingCluster;
 pub use uni::{RobustSpec, UniModel, robust_uni};
 
 use crate::data::moderator::ModeratorError;
 use crate::error_kind::ErrorKind;
 use crate::model::FitError;
+use crate::multilevel::MultilevelError;
 use crate::regression::{DesignError, RegressionError};
 
 /// Why no robust inference could be made.
@@ -91,6 +97,37 @@ pub enum RobustError {
     /// The model matrix could not be built.
     #[error(transparent)]
     Design(#[from] DesignError),
+    /// The multilevel working model could not be fitted.
+    #[error(transparent)]
+    Multilevel(#[from] MultilevelError),
+    /// An outermost unit of the random effects spans two robust clusters.
+    #[error(
+        "{outer} '{unit}' holds effect sizes of two clusters of '{cluster}' ('{}' and '{}'): the random effects must be nested in the robust clusters (as clubSandwich requires); use the outermost grouping variable of --random, or one that holds whole {outer} units, as the cluster",
+        .values[0], .values[1]
+    )]
+    NotNested {
+        /// The outermost grouping variable.
+        outer: String,
+        /// Its unit that spans two clusters.
+        unit: String,
+        /// The cluster moderator.
+        cluster: String,
+        /// Two of the cluster values found in the unit.
+        values: [String; 2],
+    },
+    /// Variance components given for the wrong number of levels, or negative.
+    #[error(
+        "the model has {levels} variance component(s), and {given:?} were given: give one non-negative sigma^2 per level, outermost first"
+    )]
+    Sigma2 {
+        /// Number of levels.
+        levels: usize,
+        /// The values given.
+        given: Vec<f64>,
+    },
+    /// A ρ sensitivity analysis without a ρ.
+    #[error("no value of rho to fit: list them, e.g. --rho 0.2,0.5,0.8")]
+    NoRho,
     /// The robust variance of the tested coefficients is singular.
     #[error(
         "the robust variance-covariance matrix of the tested coefficients is singular, so no Wald test exists; check for a moderator that no cluster's residuals inform"
@@ -107,9 +144,13 @@ impl crate::Kinded for RobustError {
             RobustError::Fit(e) => e.kind(),
             RobustError::Regression(e) => e.kind(),
             RobustError::Design(e) => e.kind(),
+            RobustError::Multilevel(e) => e.kind(),
             RobustError::OneCluster { .. }
             | RobustError::TooFewClusters { .. }
-            | RobustError::Dimensions { .. } => ErrorKind::Input,
+            | RobustError::Dimensions { .. }
+            | RobustError::NotNested { .. }
+            | RobustError::Sigma2 { .. }
+            | RobustError::NoRho => ErrorKind::Input,
             RobustError::NotPositiveDefinite { .. }
             | RobustError::SingularBread
             | RobustError::SingularCluster { .. }

@@ -24,7 +24,7 @@
 mod columns;
 mod content;
 mod draw;
-mod layout;
+pub(crate) mod layout;
 pub use layout::COLUMN_WIDTH;
 mod range;
 mod rows;
