@@ -64,9 +64,10 @@ pub enum BiasError {
         "trim-and-fill did not settle on a number of missing studies in {0} iterations; the funnel is too irregular for it"
     )]
     TrimFillNotConverged(usize),
-    /// The cluster moderator of the dependent-effects checks cannot be used.
+    /// A dependent-effects check failed: the cluster moderator cannot be
+    /// used, or the robust multilevel regression could not be fitted.
     #[error(transparent)]
-    Cluster(#[from] RobustError),
+    Robust(#[from] RobustError),
     /// A model could not be fitted (the message is the fitting error's own,
     /// which names the estimator; `method` says which bias method failed).
     #[error("{source}")]
@@ -82,7 +83,7 @@ impl crate::Kinded for BiasError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             BiasError::Fit { source, .. } => crate::Kinded::kind(source),
-            BiasError::Cluster(e) => crate::Kinded::kind(e),
+            BiasError::Robust(e) => crate::Kinded::kind(e),
             BiasError::TrimFillNotConverged(_) => crate::ErrorKind::Analysis,
             _ => crate::ErrorKind::Input,
         }
