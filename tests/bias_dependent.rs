@@ -83,10 +83,22 @@ fn egger_and_pet_peese_match_rma_mv_with_clubsandwich() {
         let d = &json["dependent"];
         assert_eq!(d["clusters"], case["egger"]["clusters"], "{name}");
         let pp = &d["pet_peese"];
-        compare(&mut errors, &name, &pp["pet"]["intercept"], &case["egger"], 0);
+        compare(
+            &mut errors,
+            &name,
+            &pp["pet"]["intercept"],
+            &case["egger"],
+            0,
+        );
         compare(&mut errors, &name, &pp["pet"]["slope"], &case["egger"], 1);
         compare(&mut errors, &name, &d["egger"], &case["egger"], 1);
-        compare(&mut errors, &name, &pp["peese"]["intercept"], &case["peese"], 0);
+        compare(
+            &mut errors,
+            &name,
+            &pp["peese"]["intercept"],
+            &case["peese"],
+            0,
+        );
         compare(&mut errors, &name, &pp["peese"]["slope"], &case["peese"], 1);
         for (model, key) in [(&pp["pet"], "egger"), (&pp["peese"], "peese")] {
             for (a, e) in model["sigma2"]

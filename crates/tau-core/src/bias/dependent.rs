@@ -108,6 +108,9 @@ pub struct DependentBias {
     /// The 3PSM with cluster-robust standard errors (`null` when it could
     /// not be fitted; the warnings say why).
     pub selection: Option<SelectionModel>,
+    /// Things to know about the regressions (records left out, robust
+    /// tests with fewer than 4 df).
+    pub warnings: Vec<Warning>,
 }
 
 impl DependentBias {
@@ -190,10 +193,11 @@ pub fn bias_dependent(
     })
     .ok();
     let (mut egger, mut pet_peese, mut working_model) = (None, None, None);
+    let mut warnings = Vec::new();
     if let Some(options) = &spec.multilevel {
         working_model = Some(describe(options));
         pet_peese = keep(
-            dependent_pet_peese(&kept, options, &spec.cluster),
+            dependent_pet_peese(&kept, options, &spec.cluster, &mut warnings),
             &mut result.warnings,
         );
         egger = pet_peese.as_ref().map(|pp| pp.pet.slope.clone());
@@ -205,6 +209,7 @@ pub fn bias_dependent(
         egger,
         pet_peese,
         selection,
+        warnings,
     });
     result.adjusted = adjusted_estimates(&result);
     Ok(result)
@@ -233,12 +238,14 @@ fn with_precision(dataset: &Dataset) -> Dataset {
     out
 }
 
-/// The multilevel meta-regression on `moderator` with robust tests.
+/// The multilevel meta-regression on `moderator` with robust tests; its
+/// warnings go to `warnings`.
 fn regression(
     dataset: &Dataset,
     options: &MultilevelOptions,
     cluster: &str,
     moderator: &str,
+    warnings: &mut Vec<Warning>,
 ) -> Result<PrecisionRegression, BiasError> {
     let options = MultilevelOptions {
         design: Some(DesignSpec {
@@ -255,6 +262,13 @@ fn regression(
         small_sample: SmallSample::Satterthwaite,
     };
     let (fit, robust) = crate::robust::multilevel::fitted(dataset, &options, &spec)?;
+    // The model's (records left out) and the robust tests' (unreliable df),
+    // once each although PET and PEESE share the records.
+    for warning in fit.warnings.iter().chain(&robust.warnings) {
+        if !warnings.contains(warning) {
+            warnings.push(warning.clone());
+        }
+    }
     let [intercept, slope] = <[RobustCoefficient; 2]>::try_from(robust.coefficients)
         .map_err(|_| BiasError::Robust(RobustError::SingularBread))?;
     Ok(PrecisionRegression {
@@ -269,10 +283,11 @@ fn dependent_pet_peese(
     dataset: &Dataset,
     options: &MultilevelOptions,
     cluster: &str,
+    warnings: &mut Vec<Warning>,
 ) -> Result<DependentPetPeese, BiasError> {
     let data = with_precision(dataset);
-    let pet = regression(&data, options, cluster, SEI)?;
-    let peese = regression(&data, options, cluster, VI)?;
+    let pet = regression(&data, options, cluster, SEI, warnings)?;
+    let peese = regression(&data, options, cluster, VI, warnings)?;
     let selected = if pet.intercept.p < PET_ALPHA {
         "PEESE"
     } else {
