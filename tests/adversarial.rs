@@ -415,6 +415,25 @@ fn messages_name_the_real_cause() {
         &["pool", underflow.to_str().unwrap()],
         &["vi must be > 0", "1e-400", "underflows to 0"],
     );
+    // The same in CSV, with a decimal point and with a decimal comma.
+    let underflow = scratch("underflow.csv", "study,yi,vi\nA,0.1,1e-400\nB,0.2,0.1\n");
+    refused(
+        &["pool", underflow.to_str().unwrap()],
+        &[
+            "line 2, column 3 (vi)",
+            "(got 0)",
+            "1e-400",
+            "underflows to 0",
+        ],
+    );
+    let underflow = scratch(
+        "underflow_comma.csv",
+        "study;yi;vi\nA;0,1;2,5e-400\nB;0,2;0,1\n",
+    );
+    refused(
+        &["pool", underflow.to_str().unwrap()],
+        &["vi must be > 0", "2,5e-400", "underflows to 0"],
+    );
     let comment = scratch(
         "comment.json",
         "{\"measure\": \"GEN\",\n  // the trials\n  \"studies\": []}",

@@ -67,6 +67,11 @@ const CASES: &[Case] = &[
         2,
         &["vi must be > 0", "1e-400", "underflows to 0"],
     ),
+    case(
+        &["underflow.csv"],
+        2,
+        &["line 2, column 3 (vi)", "1e-400", "underflows to 0"],
+    ),
     // Pools fine; `regress --mods budget` is the error (tests/adversarial.rs).
     case(&["huge_moderator.json"], 0, &[]),
     // JSON syntax and shape (src/input/json.rs)

@@ -48,7 +48,7 @@ pub fn bubble_svg(result: &RegressionResult, options: &BubbleOptions) -> Result<
     let points: Vec<(f64, f64, f64)> = result
         .studies
         .iter()
-        .map(|s| (s.x[1], s.yi, s.weight))
+        .map(|s| (s.x.get(1), s.yi, s.weight))
         .collect();
     let (x_min, x_max) = bounds(points.iter().map(|p| p.0));
     let line: Vec<(f64, f64, f64, f64)> = (0..LINE_POINTS)

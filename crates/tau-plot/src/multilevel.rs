@@ -17,7 +17,7 @@ use tau_core::multilevel::{MultilevelResult, grouping_label};
 
 use super::PlotError;
 use super::font::{Fonts, Weight};
-use super::forest::ForestOptions;
+use super::forest::{COLUMN_WIDTH, DEFAULT_FONT_SIZE, ForestOptions};
 use super::scale::{Axis, Scale, axis_label, fixed};
 use super::svg::{Anchor, Stroke, SvgWriter, TextStyle};
 
@@ -56,9 +56,7 @@ pub fn multilevel_forest_svg(
     result: &MultilevelResult,
     options: &ForestOptions,
 ) -> Result<String, PlotError> {
-    let fs = options
-        .font_size
-        .unwrap_or(super::forest::layout::DEFAULT_FONT_SIZE);
+    let fs = options.font_size.unwrap_or(DEFAULT_FONT_SIZE);
     if !(fs.is_finite() && fs >= 4.0) {
         return Err(PlotError::BadOption(format!(
             "the font size must be at least 4 px (got {fs})"
@@ -178,7 +176,8 @@ pub fn multilevel_forest_svg(
             }
             plot
         }
-        _ => 25.0 * fs,
+        // As the study-level forest: a 17 cm journal column when the text leaves room.
+        _ => (COLUMN_WIDTH - fixed_width).max(8.0 * fs),
     };
     let width = fixed_width + plot_width;
     let row_height = 1.6 * fs;

@@ -478,10 +478,7 @@ impl<'a> Builder<'a> {
                 let field = problem.field();
                 let mut problem = problem.to_string();
                 // A number such as 1e-400 reads as 0: say so, or "got 0" puzzles.
-                if let Some(raw) = field
-                    .and_then(|f| self.source.json_raw_value(index, f))
-                    .filter(|raw| underflows(raw))
-                {
+                if let Some(raw) = field.and_then(|f| self.source.underflowed(index, f)) {
                     problem.push_str(&format!(
                         " (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)"
                     ));
@@ -629,12 +626,6 @@ impl<'a> Builder<'a> {
             csv: None,
         })
     }
-}
-
-/// Whether a JSON number as written is not 0 but reads as 0.
-fn underflows(raw: &str) -> bool {
-    let mantissa = raw.split(['e', 'E']).next().unwrap_or_default();
-    mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) && raw.parse::<f64>() == Ok(0.0)
 }
 
 /// Renames repeated study labels so that every row of the output names one

@@ -17,6 +17,9 @@ pub enum SourceMap<'a> {
         lines: Vec<usize>,
         /// Column headers, in order.
         headers: Vec<String>,
+        /// Numeric cells that read as 0 although written as a non-zero
+        /// number (e.g. 1e-400): (record index, header, the cell as written).
+        underflowed: Vec<(usize, String, String)>,
     },
     /// No source text (records built in code).
     None,
@@ -34,7 +37,7 @@ impl SourceMap<'_> {
                     .unwrap_or(start);
                 Some(position_of(bytes, at))
             }
-            SourceMap::Csv { lines, headers } => {
+            SourceMap::Csv { lines, headers, .. } => {
                 let line = *lines.get(index)?;
                 // A field without a column (a missing one) points at the row: column 0.
                 let column = match field {
@@ -69,8 +72,23 @@ impl SourceMap<'_> {
         Some(String::from_utf8_lossy(inner).into_owned())
     }
 
+    /// The value of `field` in record `index` as written, when it is a
+    /// non-zero number that reads as 0 (below about 1e-308, e.g. 1e-400).
+    pub fn underflowed(&self, index: usize, field: &str) -> Option<&str> {
+        match self {
+            SourceMap::Json(_) => self
+                .json_raw_value(index, field)
+                .filter(|raw| underflows(raw, raw.parse().unwrap_or(f64::NAN))),
+            SourceMap::Csv { underflowed, .. } => underflowed
+                .iter()
+                .find(|(i, f, _)| *i == index && f == field)
+                .map(|(_, _, raw)| raw.as_str()),
+            SourceMap::None => None,
+        }
+    }
+
     /// For JSON: the text of the value of `field` in record `index`, as written.
-    pub fn json_raw_value(&self, index: usize, field: &str) -> Option<&str> {
+    fn json_raw_value(&self, index: usize, field: &str) -> Option<&str> {
         let SourceMap::Json(text) = self else {
             return None;
         };
@@ -93,6 +111,13 @@ impl SourceMap<'_> {
         let (_, value) = find_member(bytes, top, key.as_bytes())?;
         Some((value, skip_value(bytes, value)))
     }
+}
+
+/// Whether a number written as `raw` is not 0 but was read as `value` = 0
+/// (it lies below the smallest double, about 1e-308).
+pub(crate) fn underflows(raw: &str, value: f64) -> bool {
+    let mantissa = raw.split(['e', 'E']).next().unwrap_or_default();
+    value == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
 }
 
 /// Line and column (1-based; the column counts bytes, as serde_json does) of a byte offset.

@@ -13,6 +13,7 @@ use crate::estimate::Estimate;
 
 use super::distribution::{chisq_sf, f_sf, normal_upper, t_upper};
 pub use super::fit_error::FitError;
+use super::matrix::ModelMatrix;
 use super::quadratic_forms::Wanted;
 use super::tau2::{self, Control, Convergence, Fallback, Method, Problem, Tau2Error};
 use super::wls::{SingularDesign, Wls};
@@ -137,15 +138,15 @@ pub fn intercept_design(k: usize) -> DMatrix<f64> {
 pub fn fit(
     yi: &[f64],
     vi: &[f64],
-    x: &DMatrix<f64>,
+    x: &dyn ModelMatrix,
     options: &FitOptions,
 ) -> Result<ModelFit, FitError> {
-    let (k, p) = (yi.len(), x.ncols());
-    if vi.len() != k || x.nrows() != k {
+    let (k, p) = (yi.len(), x.p());
+    if vi.len() != k || x.k() != k {
         return Err(FitError::Dimensions {
             yi: k,
             vi: vi.len(),
-            rows: x.nrows(),
+            rows: x.k(),
         });
     }
     if !(options.level > 0.0 && options.level < 100.0) {

@@ -12,9 +12,8 @@
 //! tr PP = Σ wᵢ² − 2 Σ wᵢ³xᵢ²/A + (Σ wᵢ²xᵢ²/A)²: the general formulas of
 //! [`super::wls`] with p = 1, so both paths give the same numbers up to rounding.
 
-use nalgebra::DMatrix;
-
-use super::wls::{SingularDesign, Wls, cross_weighted, log_det_spd, trace_p, traces};
+use super::matrix::ModelMatrix;
+use super::wls::{SingularDesign, Wls, log_det_spd, trace_p, traces};
 
 /// What to compute beyond the residual sums of squares and Σwᵢ, Σwᵢ².
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,14 +72,14 @@ pub struct Forms {
 
 /// The forms of P(τ²) for outcomes y, sampling variances v and design x.
 pub fn at_tau2(
-    x: &DMatrix<f64>,
+    x: &dyn ModelMatrix,
     y: &[f64],
     v: &[f64],
     tau2: f64,
     wanted: Wanted,
 ) -> Result<Forms, SingularDesign> {
-    if x.ncols() == 1 {
-        return single_column(x.as_slice(), y, v, tau2, wanted);
+    if let Some(column) = x.single_column() {
+        return single_column(column, y, v, tau2, wanted);
     }
     let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
     let fit = Wls::fit(x, y, &w)?;
@@ -92,7 +91,7 @@ pub fn at_tau2(
         (f64::NAN, f64::NAN)
     };
     let log_det = if wanted.log_det {
-        log_det_spd(&cross_weighted(x, |i| w[i]))?
+        log_det_spd(&x.cross_weighted(&|i| w[i]))?
     } else {
         f64::NAN
     };
@@ -254,10 +253,9 @@ fn exact_traces(x: &[f64], v: &[f64], tau2: f64) -> (f64, f64) {
 
 /// The unweighted fit behind the Hedges estimator: RSS = Σ eᵢ² of the OLS fit,
 /// and tr(P₀V) = Σ vᵢ − tr((X'X)⁻¹ X'VX), with P₀ the unweighted residual maker.
-pub fn unweighted(x: &DMatrix<f64>, y: &[f64], v: &[f64]) -> Result<(f64, f64), SingularDesign> {
+pub fn unweighted(x: &dyn ModelMatrix, y: &[f64], v: &[f64]) -> Result<(f64, f64), SingularDesign> {
     let sum_v: f64 = v.iter().sum();
-    if x.ncols() == 1 {
-        let x = x.as_slice();
+    if let Some(x) = x.single_column() {
         let (mut a, mut xy, mut xvx) = (0.0, 0.0, 0.0);
         for ((&xi, &yi), &vi) in x.iter().zip(y).zip(v) {
             a += xi * xi;
@@ -275,13 +273,15 @@ pub fn unweighted(x: &DMatrix<f64>, y: &[f64], v: &[f64]) -> Result<(f64, f64), 
     }
     let ones = vec![1.0; v.len()];
     let fit = Wls::fit(x, y, &ones)?;
-    let xtvx = cross_weighted(x, |i| v[i]);
+    let xtvx = x.cross_weighted(&|i| v[i]);
     Ok((fit.rss(&ones), sum_v - (&fit.xtwx_inv * xtvx).trace()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::wls::cross_weighted;
+    use nalgebra::DMatrix;
 
     /// The scalar path and the matrix path agree on a one-column design.
     #[test]

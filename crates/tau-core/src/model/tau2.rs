@@ -6,9 +6,8 @@
 //! convergence threshold. As in metafor, τ² is estimated from the mean-centred
 //! outcomes (which changes nothing when the model has an intercept).
 
-use nalgebra::DMatrix;
-
 pub use super::convergence::{Control, Convergence, Fallback, Tau2Error};
+use super::matrix::ModelMatrix;
 pub use super::method::Method;
 use super::quadratic_forms::{self, Forms, Wanted};
 use super::wls::SingularDesign;
@@ -22,7 +21,7 @@ pub struct Problem<'a> {
     /// Sampling variances.
     pub vi: &'a [f64],
     /// The k×p model matrix.
-    pub x: &'a DMatrix<f64>,
+    pub x: &'a dyn ModelMatrix,
 }
 
 impl Problem<'_> {
@@ -30,7 +29,7 @@ impl Problem<'_> {
         self.vi.len() as f64
     }
     fn p(&self) -> f64 {
-        self.x.ncols() as f64
+        self.x.p() as f64
     }
     /// Quadratic forms and traces of P(τ²), with weights 1/(vᵢ + τ²).
     pub fn forms(&self, tau2: f64, wanted: Wanted) -> Result<Forms, SingularDesign> {

@@ -10,9 +10,14 @@
 //! * tr(P) = Σ wᵢ − tr(A⁻¹ X'W²X), with A = X'WX;
 //! * tr(PP) = Σ wᵢ² − 2 tr(A⁻¹ X'W³X) + tr((A⁻¹ X'W²X)²).
 //!
-//! All of it is O(k·p²) time and O(k·p) memory.
+//! X is any [`ModelMatrix`]: for a dense one all of it is O(k·p²) time and
+//! O(k·p) memory; a sparse one (a factor of many levels) makes the sums over
+//! studies O(k·m²) for m moderators and leaves the O(p³) algebra of p×p
+//! matrices.
 
 use nalgebra::{DMatrix, DVector};
+
+use super::matrix::ModelMatrix;
 
 /// The design matrix is rank deficient (or nearly so) under the given weights.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
@@ -82,22 +87,13 @@ pub fn log_det_spd(m: &DMatrix<f64>) -> Result<f64, SingularDesign> {
 
 impl Wls {
     /// Fits y on X with weights w.
-    pub fn fit(x: &DMatrix<f64>, y: &[f64], w: &[f64]) -> Result<Wls, SingularDesign> {
-        let xtwx_inv = invert_spd(cross_weighted(x, |i| w[i]))?;
-        let (k, p) = x.shape();
-        let columns = x.as_slice();
-        let xtwy = DVector::from_fn(p, |a, _| {
-            columns[a * k..(a + 1) * k]
-                .iter()
-                .zip(w)
-                .zip(y)
-                .fold(0.0, |acc, ((xa, wi), yi)| acc + xa * wi * yi)
-        });
-        let beta = &xtwx_inv * xtwy;
+    pub fn fit(x: &dyn ModelMatrix, y: &[f64], w: &[f64]) -> Result<Wls, SingularDesign> {
+        let xtwx_inv = invert_spd(x.cross_weighted(&|i| w[i]))?;
+        let beta = &xtwx_inv * x.weighted_sum(w, y);
         let residuals = y
             .iter()
-            .enumerate()
-            .map(|(i, &yi)| yi - (0..p).map(|a| x[(i, a)] * beta[a]).sum::<f64>())
+            .zip(x.times(&beta))
+            .map(|(yi, fitted)| yi - fitted)
             .collect();
         Ok(Wls {
             beta,
@@ -121,21 +117,30 @@ impl Wls {
     }
 }
 
-/// tr(P) and tr(PP) for weights w, without forming P.
-pub fn traces(x: &DMatrix<f64>, w: &[f64], xtwx_inv: &DMatrix<f64>) -> (f64, f64) {
+/// tr(P) and tr(PP) for weights w, without forming P. tr(MM) for
+/// M = A⁻¹X'W²X is Σ Mᵢⱼ Mⱼᵢ, which needs no second p×p product.
+pub fn traces(x: &dyn ModelMatrix, w: &[f64], xtwx_inv: &DMatrix<f64>) -> (f64, f64) {
     let sum_w: f64 = w.iter().sum();
     let sum_w2: f64 = w.iter().map(|v| v * v).sum();
-    let b2 = xtwx_inv * cross_weighted(x, |i| w[i] * w[i]);
-    let b3 = xtwx_inv * cross_weighted(x, |i| w[i] * w[i] * w[i]);
+    let b2 = xtwx_inv * x.cross_weighted(&|i| w[i] * w[i]);
+    let b3 = trace_of_product(xtwx_inv, &x.cross_weighted(&|i| w[i] * w[i] * w[i]));
     let tr_p = sum_w - b2.trace();
-    let tr_pp = sum_w2 - 2.0 * b3.trace() + (&b2 * &b2).trace();
+    let tr_pp = sum_w2 - 2.0 * b3 + trace_of_product(&b2, &b2);
     (tr_p, tr_pp)
 }
 
 /// tr(P) alone (cheaper than [`traces`] when tr(PP) is not needed).
-pub fn trace_p(x: &DMatrix<f64>, w: &[f64], xtwx_inv: &DMatrix<f64>) -> f64 {
+pub fn trace_p(x: &dyn ModelMatrix, w: &[f64], xtwx_inv: &DMatrix<f64>) -> f64 {
     let sum_w: f64 = w.iter().sum();
-    sum_w - (xtwx_inv * cross_weighted(x, |i| w[i] * w[i])).trace()
+    sum_w - trace_of_product(xtwx_inv, &x.cross_weighted(&|i| w[i] * w[i]))
+}
+
+/// tr(AB) = Σᵢⱼ Aᵢⱼ Bⱼᵢ in O(p²), without the product.
+fn trace_of_product(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let p = a.nrows();
+    (0..p)
+        .map(|i| (0..p).map(|j| a[(i, j)] * b[(j, i)]).sum::<f64>())
+        .sum()
 }
 
 /// Leverages hᵢᵢ = wᵢ xᵢ'(X'WX)⁻¹xᵢ: the diagonal of the hat matrix, without allocating per study.

@@ -15,6 +15,8 @@
 //! redundant columns with a warning; tau stops instead and names the
 //! moderator, because a silently different model is worse than an error.
 
+use std::collections::HashMap;
+
 use nalgebra::DMatrix;
 
 use crate::data::dataset::Dataset;
@@ -90,9 +92,54 @@ pub struct Design {
 impl Design {
     /// Indices of the coefficients the omnibus test covers: all but the intercept.
     pub fn tested(&self) -> Vec<usize> {
-        let first = usize::from(self.intercept);
-        (first..self.x.ncols()).collect()
+        tested(self.intercept, self.names.len())
     }
+
+    /// Everything but X.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            names: self.names.clone(),
+            intercept: self.intercept,
+            terms: self.terms.clone(),
+            rows: self.rows.clone(),
+            dropped: self.dropped.clone(),
+        }
+    }
+}
+
+/// How the model matrix is made, without its entries: the coefficients,
+/// the moderators' columns and the studies used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Column (coefficient) names.
+    pub names: Vec<String>,
+    /// Whether column 0 is the intercept.
+    pub intercept: bool,
+    /// The moderators' columns.
+    pub terms: Vec<Term>,
+    /// Indices (into the data set's studies) of the studies used, in file order.
+    pub rows: Vec<usize>,
+    /// Studies left out for missing values.
+    pub dropped: Vec<DroppedStudy>,
+}
+
+impl Layout {
+    /// Indices of the coefficients the omnibus test covers: all but the intercept.
+    pub fn tested(&self) -> Vec<usize> {
+        tested(self.intercept, self.names.len())
+    }
+
+    /// The moderator with the most columns, and that number.
+    pub(super) fn largest_term(&self) -> (String, usize) {
+        self.terms
+            .iter()
+            .max_by_key(|t| t.columns)
+            .map_or_else(|| (String::new(), 0), |t| (t.moderator.clone(), t.columns))
+    }
+}
+
+fn tested(intercept: bool, p: usize) -> Vec<usize> {
+    (usize::from(intercept)..p).collect()
 }
 
 /// Why no model matrix could be built.
@@ -179,6 +226,38 @@ pub enum DesignError {
         /// Its number of columns.
         largest_columns: usize,
     },
+    /// A permutation test on a model matrix beyond [`MAX_CELLS`].
+    #[error(
+        "a permutation test refits the model on a dense model matrix, which would have {rows} studies × {columns} columns = {} cells ({:.1} GB), more than tau builds (at most {MAX_CELLS} cells, {} MB); drop --permutations (the model alone is fitted from the matrix's non-zero entries), or merge rare levels of '{largest}' ({largest_columns} columns) into one",
+        *.rows as u128 * *.columns as u128,
+        *.rows as f64 * *.columns as f64 * 8e-9,
+        MAX_CELLS * 8 / 1_000_000
+    )]
+    TooLargeToPermute {
+        /// Studies used (rows).
+        rows: usize,
+        /// Coefficients (columns).
+        columns: usize,
+        /// The moderator with the most columns.
+        largest: String,
+        /// Its number of columns.
+        largest_columns: usize,
+    },
+    /// Too many coefficients for the p × p matrices of the fit.
+    #[error(
+        "the model has {columns} coefficients, so its {columns} × {columns} matrices would have {} cells ({:.1} GB), more than tau handles (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: treat its levels as random effects (`--random {largest}`), analyse them separately (`tau subgroup --by {largest}`), merge rare levels, or leave '{largest}' out",
+        *.columns as u128 * *.columns as u128,
+        *.columns as f64 * *.columns as f64 * 8e-9,
+        MAX_CELLS * 8 / 1_000_000
+    )]
+    TooManyCoefficients {
+        /// Coefficients (columns of X).
+        columns: usize,
+        /// The moderator with the most columns.
+        largest: String,
+        /// Its number of columns.
+        largest_columns: usize,
+    },
     /// Columns that are linear combinations of earlier ones.
     #[error(
         "moderator '{moderator}' is collinear with {}: the design matrix is singular; leave out '{moderator}' or a moderator it duplicates",
@@ -208,13 +287,42 @@ impl crate::Kinded for DesignError {
     }
 }
 
-/// The most cells (studies × coefficients) of a model matrix: 5·10⁷, 400 MB
-/// of doubles, of which a fit holds a few copies. The matrix is dense: a
-/// factor's dummy columns are stored with their zeros.
+/// The most cells (studies × coefficients) of a dense model matrix: 5·10⁷,
+/// 400 MB of doubles, of which a fit holds a few copies; a dense matrix stores
+/// a factor's dummy columns with their zeros. A meta-regression beyond it
+/// holds X sparsely (`super::sparse_design`), and then the p × p matrices of
+/// the fit are held to the same number of cells.
 pub const MAX_CELLS: usize = 50_000_000;
 
 /// Builds the model matrix of `spec` over the studies of `dataset`.
 pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError> {
+    let (layout, columns) = plan(dataset, spec)?;
+    check_size(&layout)?;
+    let x = fill(&columns, &layout);
+    check_rank(&x, &layout.terms, layout.intercept)?;
+    let Layout {
+        names,
+        intercept,
+        terms,
+        rows,
+        dropped,
+    } = layout;
+    Ok(Design {
+        x,
+        names,
+        intercept,
+        terms,
+        rows,
+        dropped,
+    })
+}
+
+/// Checks the moderators of `spec` and decides the columns: everything
+/// about the model matrix but its entries, which [`row_entries`] gives.
+pub(super) fn plan<'a>(
+    dataset: &'a Dataset,
+    spec: &DesignSpec,
+) -> Result<(Layout, Vec<Column<'a>>), DesignError> {
     if spec.moderators.is_empty() {
         return Err(DesignError::NoModerators);
     }
@@ -262,33 +370,36 @@ pub fn build(dataset: &Dataset, spec: &DesignSpec) -> Result<Design, DesignError
         names.extend(column_names(&term));
         terms.push(term);
     }
-    check_size(rows.len(), names.len(), &terms)?;
-    let x = fill(&columns, &terms, &rows, spec.intercept, names.len());
-    check_rank(&x, &terms, spec.intercept)?;
-    Ok(Design {
-        x,
+    let layout = Layout {
         names,
         intercept: spec.intercept,
         terms,
         rows,
         dropped,
-    })
+    };
+    Ok((layout, columns))
+}
+
+/// Whether the dense model matrix of `layout` stays within [`MAX_CELLS`].
+pub(super) fn fits_dense(layout: &Layout) -> bool {
+    layout
+        .rows
+        .len()
+        .checked_mul(layout.names.len())
+        .is_some_and(|cells| cells <= MAX_CELLS)
 }
 
 /// Refuses a model matrix of more than [`MAX_CELLS`] cells before it is allocated.
-fn check_size(rows: usize, columns: usize, terms: &[Term]) -> Result<(), DesignError> {
-    if rows
-        .checked_mul(columns)
-        .is_some_and(|cells| cells <= MAX_CELLS)
-    {
+fn check_size(layout: &Layout) -> Result<(), DesignError> {
+    if fits_dense(layout) {
         return Ok(());
     }
-    let largest = terms.iter().max_by_key(|t| t.columns);
+    let (largest, largest_columns) = layout.largest_term();
     Err(DesignError::TooLarge {
-        rows,
-        columns,
-        largest: largest.map_or_else(String::new, |t| t.moderator.clone()),
-        largest_columns: largest.map_or(0, |t| t.columns),
+        rows: layout.rows.len(),
+        columns: layout.names.len(),
+        largest,
+        largest_columns,
     })
 }
 
@@ -414,54 +525,100 @@ fn column_names(term: &Term) -> Vec<String> {
     }
 }
 
-fn fill(
-    columns: &[Column],
-    terms: &[Term],
-    rows: &[usize],
-    intercept: bool,
-    p: usize,
-) -> DMatrix<f64> {
-    let mut x = DMatrix::zeros(rows.len(), p);
-    if intercept {
-        x.column_mut(0).fill(1.0);
-    }
-    for (term, column) in terms.iter().zip(columns) {
-        match column {
-            Column::Continuous(values) => {
-                for (r, &i) in rows.iter().enumerate() {
-                    x[(r, term.first_column)] = values[i].unwrap_or(f64::NAN);
-                }
-            }
-            Column::Categorical(values) => {
-                let coded = coded_levels(term);
-                for (r, &i) in rows.iter().enumerate() {
-                    if let Some(j) = coded.iter().position(|l| values[i] == Some(l.as_str())) {
-                        x[(r, term.first_column + j)] = 1.0;
-                    }
-                }
-            }
+fn fill(columns: &[Column], layout: &Layout) -> DMatrix<f64> {
+    let mut x = DMatrix::zeros(layout.rows.len(), layout.names.len());
+    for (r, entries) in row_entries(columns, layout).enumerate() {
+        for (c, value) in entries {
+            x[(r, c)] = value;
         }
     }
     x
 }
 
+/// The non-zero entries of each row of X, (column, value) in column order:
+/// the intercept, a continuous moderator's value, and a 1 in the column of
+/// each categorical moderator's level (none for the reference level).
+pub(super) fn row_entries<'a>(
+    columns: &'a [Column<'a>],
+    layout: &'a Layout,
+) -> impl Iterator<Item = Vec<(usize, f64)>> + 'a {
+    // Level → column, per categorical term: a lookup per study, not a scan
+    // of thousands of levels.
+    let coded: Vec<HashMap<&str, usize>> = layout
+        .terms
+        .iter()
+        .map(|term| {
+            coded_levels(term)
+                .into_iter()
+                .enumerate()
+                .map(|(j, level)| (level.as_str(), term.first_column + j))
+                .collect()
+        })
+        .collect();
+    layout.rows.iter().map(move |&i| {
+        let mut entries = Vec::with_capacity(columns.len() + 1);
+        if layout.intercept {
+            entries.push((0, 1.0));
+        }
+        for ((term, column), coded) in layout.terms.iter().zip(columns).zip(&coded) {
+            match column {
+                Column::Continuous(values) => {
+                    entries.push((term.first_column, values[i].unwrap_or(f64::NAN)));
+                }
+                Column::Categorical(values) => {
+                    if let Some(&c) = values[i].and_then(|level| coded.get(level)) {
+                        entries.push((c, 1.0));
+                    }
+                }
+            }
+        }
+        entries
+    })
+}
+
 /// Names the first moderator whose columns make X rank deficient, with the
 /// terms before it.
 fn check_rank(x: &DMatrix<f64>, terms: &[Term], intercept: bool) -> Result<(), DesignError> {
-    let ends: Vec<usize> = terms.iter().map(|t| t.first_column + t.columns).collect();
-    let Some(index) = super::rank::first_deficient_block(x, &ends) else {
+    let Some(index) = super::rank::first_deficient_block(x, &block_ends(terms)) else {
         return Ok(());
     };
-    // Squares beyond f64::MAX make X'WX infinite, not singular: say so.
     let term = &terms[index];
     let largest = (0..x.nrows())
         .flat_map(|r| (term.first_column..term.first_column + term.columns).map(move |c| (r, c)))
         .fold(0.0f64, |m, (r, c)| m.max(x[(r, c)].abs()));
+    Err(rank_error(terms, index, intercept, largest))
+}
+
+/// [`check_rank`] from the Gram matrix X'X and each column's largest |value|.
+pub(super) fn check_gram_rank(
+    gram: &DMatrix<f64>,
+    layout: &Layout,
+    largest_in_column: &[f64],
+) -> Result<(), DesignError> {
+    let terms = &layout.terms;
+    let Some(index) = super::rank::first_deficient_block_of_gram(gram, &block_ends(terms)) else {
+        return Ok(());
+    };
+    let term = &terms[index];
+    let largest = largest_in_column[term.first_column..term.first_column + term.columns]
+        .iter()
+        .fold(0.0f64, |m, v| m.max(*v));
+    Err(rank_error(terms, index, layout.intercept, largest))
+}
+
+fn block_ends(terms: &[Term]) -> Vec<usize> {
+    terms.iter().map(|t| t.first_column + t.columns).collect()
+}
+
+/// The error for term `index` making X rank deficient; `largest` is its largest |value|.
+fn rank_error(terms: &[Term], index: usize, intercept: bool, largest: f64) -> DesignError {
+    // Squares beyond f64::MAX make X'WX infinite, not singular: say so.
+    let term = &terms[index];
     if largest > 1e150 {
-        return Err(DesignError::ValuesTooLarge {
+        return DesignError::ValuesTooLarge {
             moderator: term.moderator.clone(),
             largest,
-        });
+        };
     }
     let mut earlier: Vec<String> = Vec::new();
     if intercept {
@@ -471,10 +628,10 @@ fn check_rank(x: &DMatrix<f64>, terms: &[Term], intercept: bool) -> Result<(), D
     if earlier.is_empty() {
         earlier.push("itself (its columns are linearly dependent)".into());
     }
-    Err(DesignError::Collinear {
-        moderator: terms[index].moderator.clone(),
+    DesignError::Collinear {
+        moderator: term.moderator.clone(),
         earlier,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -21,12 +21,16 @@ pub mod design;
 pub mod permutation;
 mod rank;
 mod result;
+pub mod sparse_design;
+
+use nalgebra::DMatrix;
 
 use crate::data::dataset::Dataset;
-use crate::model::{FitError, FitOptions, Method, fit, intercept_design};
-pub use design::{Design, DesignError, DesignSpec, INTERCEPT};
+use crate::model::{FitError, FitOptions, Method, ModelMatrix, fit, intercept_design};
+pub use design::{Design, DesignError, DesignSpec, INTERCEPT, Layout};
 use permutation::{Observed, PermutationError, PermutationSpec};
 pub use result::{Coefficient, Prediction, RegressionResult, RegressionSettings, RegressionStudy};
+use sparse_design::SparseRows;
 
 /// Everything that decides a meta-regression.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,27 +107,49 @@ pub fn regress_with_progress(
     options: &RegressionOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RegressionResult, RegressionError> {
+    run(dataset, options, progress, Storage::Auto)
+}
+
+/// How the model matrix is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// Dense, unless it exceeds [`design::MAX_CELLS`].
+    Auto,
+    /// By its non-zero entries whatever its size (the tests compare both).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Sparse,
+}
+
+fn run(
+    dataset: &Dataset,
+    options: &RegressionOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    storage: Storage,
+) -> Result<RegressionResult, RegressionError> {
     if let Some(spec) = &options.permutations {
         spec.validate()?;
     }
-    let design = design::build(dataset, &options.design)?;
-    let studies: Vec<_> = design.rows.iter().map(|&i| &dataset.studies[i]).collect();
+    let (layout, matrix) = model_matrix(dataset, options, storage)?;
+    let x = matrix.as_model();
+    let studies: Vec<_> = layout.rows.iter().map(|&i| &dataset.studies[i]).collect();
     let yi: Vec<f64> = studies.iter().map(|s| s.yi).collect();
     let vi: Vec<f64> = studies.iter().map(|s| s.vi).collect();
-    let model = fit(&yi, &vi, &design.x, &options.fit)?;
-    let tested = design.tested();
+    let model = fit(&yi, &vi, x, &options.fit)?;
+    let tested = layout.tested();
     let omnibus = model.omnibus(&tested).map_err(FitError::from)?;
-    let r2 = if design.intercept {
+    let r2 = if layout.intercept {
         pseudo_r2(&yi, &vi, &options.fit, model.tau2, model.q, model.q_df)
     } else {
         None
     };
-    let permutation = match &options.permutations {
-        Some(spec) => Some(permutation::permutest(
+    // A permutation test refits a dense X with its rows reordered, so with
+    // one asked for the model matrix is dense ([`model_matrix`]).
+    let permutation = match (&options.permutations, &matrix) {
+        (Some(spec), Matrix::Dense(x)) => Some(permutation::permutest(
             &Observed {
                 yi: &yi,
                 vi: &vi,
-                x: &design.x,
+                x,
                 tested: &tested,
                 statistics: &model.statistic,
                 qm: omnibus.statistic,
@@ -132,16 +158,66 @@ pub fn regress_with_progress(
             spec,
             progress,
         )?),
-        None => None,
+        _ => None,
     };
     Ok(result::assemble(
         dataset,
-        &design,
+        &layout,
+        x,
         &model,
         &omnibus,
         r2,
         permutation,
     ))
+}
+
+/// The model matrix: dense, or held by its non-zero entries when the dense
+/// one would exceed [`design::MAX_CELLS`] (never with a permutation test,
+/// which then stops at the size limit).
+enum Matrix {
+    Dense(DMatrix<f64>),
+    Sparse(SparseRows),
+}
+
+impl Matrix {
+    fn as_model(&self) -> &dyn ModelMatrix {
+        match self {
+            Matrix::Dense(x) => x,
+            Matrix::Sparse(x) => x,
+        }
+    }
+}
+
+fn model_matrix(
+    dataset: &Dataset,
+    options: &RegressionOptions,
+    storage: Storage,
+) -> Result<(Layout, Matrix), DesignError> {
+    if storage == Storage::Sparse && options.permutations.is_none() {
+        let (layout, x) = sparse_design::build(dataset, &options.design)?;
+        return Ok((layout, Matrix::Sparse(x)));
+    }
+    match design::build(dataset, &options.design) {
+        Err(DesignError::TooLarge { .. }) if options.permutations.is_none() => {
+            let (layout, x) = sparse_design::build(dataset, &options.design)?;
+            Ok((layout, Matrix::Sparse(x)))
+        }
+        Err(DesignError::TooLarge {
+            rows,
+            columns,
+            largest,
+            largest_columns,
+        }) => Err(DesignError::TooLargeToPermute {
+            rows,
+            columns,
+            largest,
+            largest_columns,
+        }),
+        built => {
+            let design = built?;
+            Ok((design.layout(), Matrix::Dense(design.x)))
+        }
+    }
 }
 
 /// metafor's R² (see the module docs); `None` when the intercept-only model fails.

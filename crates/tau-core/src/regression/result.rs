@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::design::{Design, TermKind};
+use super::design::{Layout, TermKind};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
-use crate::model::{ModelFit, OmnibusTest};
+use crate::model::{ModelFit, ModelMatrix, ModelRow, OmnibusTest};
 use crate::regression::permutation::PermutationResult;
 use crate::settings::Settings;
 
@@ -35,8 +35,9 @@ pub struct RegressionStudy {
     pub yi: f64,
     /// Sampling variance.
     pub vi: f64,
-    /// Its row of the model matrix, one value per coefficient.
-    pub x: Vec<f64>,
+    /// Its row of the model matrix, one value per coefficient (held by its
+    /// non-zero entries, written out in full).
+    pub x: ModelRow,
     /// Fitted value xᵢ'β̂.
     pub fitted: f64,
     /// Weight in the model, percent.
@@ -137,16 +138,25 @@ impl RegressionResult {
     /// (metafor `predict(res, newmods = ...)`): x₀'β̂ ± c √(x₀' V x₀),
     /// with c the critical value of the model's CIs.
     pub fn predict(&self, x0: &[f64]) -> Prediction {
+        self.predict_row(&ModelRow::new(
+            x0.len(),
+            x0.iter().copied().enumerate().collect(),
+        ))
+    }
+
+    /// [`Self::predict`] for a row held by its non-zero entries, in
+    /// O(entries²): a study's row of a factor with thousands of levels.
+    pub fn predict_row(&self, x0: &ModelRow) -> Prediction {
         let crit = self.crit;
-        let estimate: f64 = x0
+        let entries = x0.entries();
+        let estimate: f64 = entries
             .iter()
-            .zip(&self.coefficients)
-            .map(|(x, c)| x * c.estimate.value)
+            .map(|&(a, x)| x * self.coefficients[a].estimate.value)
             .sum();
         let mut variance = 0.0;
-        for (a, row) in self.vcov.iter().enumerate() {
-            for (b, v) in row.iter().enumerate() {
-                variance += x0[a] * v * x0[b];
+        for &(a, xa) in entries {
+            for &(b, xb) in entries {
+                variance += xa * self.vcov[a][b] * xb;
             }
         }
         let se = variance.max(0.0).sqrt();
@@ -161,7 +171,8 @@ impl RegressionResult {
 
 pub(super) fn assemble(
     dataset: &Dataset,
-    design: &Design,
+    design: &Layout,
+    x: &dyn ModelMatrix,
     model: &ModelFit,
     omnibus: &OmnibusTest,
     r2: Option<f64>,
@@ -184,12 +195,12 @@ pub(super) fn assemble(
         .enumerate()
         .map(|(r, &i)| {
             let s = &dataset.studies[i];
-            let x: Vec<f64> = design.x.row(r).iter().copied().collect();
+            let x = x.model_row(r);
             RegressionStudy {
                 study: s.label().to_owned(),
                 yi: s.yi,
                 vi: s.vi,
-                fitted: x.iter().zip(&model.beta).map(|(a, b)| a * b).sum(),
+                fitted: x.entries().iter().map(|&(a, v)| v * model.beta[a]).sum(),
                 x,
                 weight: 100.0 * model.weights[r] / total_weight,
             }
@@ -242,7 +253,7 @@ pub(super) fn assemble(
     }
 }
 
-fn warnings(dataset: &Dataset, design: &Design, model: &ModelFit) -> Vec<Warning> {
+fn warnings(dataset: &Dataset, design: &Layout, model: &ModelFit) -> Vec<Warning> {
     let mut warnings = dataset.warnings.clone();
     if !design.dropped.is_empty() {
         warnings.push(Warning::MissingModerators {

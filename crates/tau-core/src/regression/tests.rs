@@ -45,7 +45,7 @@ fn prediction_at_the_design_rows_is_the_fitted_value() {
     let data = load_json(FILE, None).unwrap();
     let r = regress(&data, &options(&["year", "g"], true)).unwrap();
     for s in &r.studies {
-        let p = r.predict(&s.x);
+        let p = r.predict_row(&s.x);
         assert!((p.estimate - s.fitted).abs() < 1e-9);
         assert!(p.ci_lower < p.estimate && p.estimate < p.ci_upper);
     }

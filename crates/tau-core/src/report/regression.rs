@@ -61,7 +61,11 @@ pub fn text(r: &RegressionResult) -> String {
     }
     out.push_str(":\n\n");
     out.push_str(&coefficient_table(r));
-    let predicted: Vec<_> = r.studies.iter().map(|st| (st, r.predict(&st.x))).collect();
+    let predicted: Vec<_> = r
+        .studies
+        .iter()
+        .map(|st| (st, r.predict_row(&st.x)))
+        .collect();
     out.push_str(&back_transformed_table(
         s.measure,
         "Predicted values, back-transformed",

@@ -110,26 +110,20 @@ impl Layout {
     ) -> Result<Layout, PlotError> {
         let f = options.font_size.unwrap_or(DEFAULT_FONT_SIZE);
         if let Some(width) = options.width {
-            return Self::at(content, fonts, options, f, Target::Exact(width));
+            return Self::at(content, fonts, f, Target::Exact(width));
         }
-        let layout = Self::at(content, fonts, options, f, Target::Column)?;
+        let layout = Self::at(content, fonts, f, Target::Column)?;
         let panel = layout.panel.1 - layout.panel.0;
         if options.font_size.is_some() || panel >= PANEL_SHARE * COLUMN_WIDTH {
             return Ok(layout);
         }
         let text = (layout.width - panel).max(f64::MIN_POSITIVE);
         let smaller = (f * (1.0 - PANEL_SHARE) * COLUMN_WIDTH / text).clamp(MIN_FONT_SIZE, f);
-        Self::at(content, fonts, options, smaller, Target::Column)
+        Self::at(content, fonts, smaller, Target::Column)
     }
 
     /// The layout at font size `f` for `target`.
-    fn at(
-        content: &Content,
-        fonts: &Fonts,
-        options: &ForestOptions,
-        f: f64,
-        target: Target,
-    ) -> Result<Layout, PlotError> {
+    fn at(content: &Content, fonts: &Fonts, f: f64, target: Target) -> Result<Layout, PlotError> {
         let h = (1.55 * f).round();
         let margin = f;
         let gap = 1.5 * f;

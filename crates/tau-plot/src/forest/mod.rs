@@ -24,8 +24,8 @@
 mod columns;
 mod content;
 mod draw;
-pub(crate) mod layout;
-pub use layout::COLUMN_WIDTH;
+mod layout;
+pub use layout::{COLUMN_WIDTH, DEFAULT_FONT_SIZE};
 mod range;
 mod rows;
 mod text;
