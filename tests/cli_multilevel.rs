@@ -502,6 +502,18 @@ fn bad_input_is_named() {
         2,
         "subgroups by 'outcome': it has one level (child)",
     );
+    // Non-convergence is an error (exit 1) naming the remedy, never a number.
+    let dir = TempDir::new("ml-converge");
+    let (file, _) = data_file(&dir, "bornmann");
+    tau()
+        .args(["pool", &file, "--random", "study/obs", "--max-iter", "2"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "did not converge within 2 iterations",
+        ))
+        .stderr(predicate::str::contains("raise the limit with --max-iter"));
     // A record without a grouping value: left out, named.
     tau()
         .args(["pool", BAD, "--random", "trial/es_id"])
