@@ -7,6 +7,7 @@ mod util;
 
 mod adversarial;
 mod bad_input;
+mod bias_dependent;
 mod cli_bias;
 mod cli_moderators;
 mod cli_multilevel;
@@ -34,4 +35,5 @@ mod published;
 mod readme_walkthrough;
 mod real_data;
 mod report_snapshot;
+mod selection_robust;
 mod simulate;

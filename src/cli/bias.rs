@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
+use super::multilevel::MultilevelArgs;
 use super::output::emit_report;
 use tau_core::report::Format;
 
@@ -14,6 +15,17 @@ pub struct BiasArgs {
     input: InputArgs,
     #[command(flatten)]
     model: ModelArgs,
+    /// Dependent effect sizes: add the checks that allow for correlated
+    /// effects within a cluster given by this moderator (usually the study):
+    /// the 3PSM with cluster-robust standard errors, and with --random
+    /// Egger's test and PET-PEESE as multilevel meta-regressions with CR2
+    /// (Satterthwaite) tests.
+    #[arg(long, value_name = "CLUSTER")]
+    robust: Option<String>,
+    /// The working model of the dependent-effects Egger's test and
+    /// PET-PEESE (with --robust).
+    #[command(flatten)]
+    multilevel: MultilevelArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -26,8 +38,30 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
         ));
     }
     let data = args.input.load()?;
-    let result = tau_core::bias::bias(&data, &args.model.options()?)
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
+    let options = args.model.options()?;
+    if args.multilevel.rho.len() > 1 {
+        return Err(CliError::Input(
+            "tau bias takes one --rho value (the working model of its multilevel regressions); run it once per value to compare them".into(),
+        ));
+    }
+    let multilevel = args.multilevel.options(&args.model, None, false)?;
+    let result = match (&args.robust, multilevel) {
+        (None, None) => tau_core::bias::bias(&data, &options),
+        (None, Some(_)) => {
+            return Err(CliError::Input(
+                "tau bias --random fits Egger's test and PET-PEESE as multilevel meta-regressions with cluster-robust tests, and needs the cluster: add --robust CLUSTER (usually the outermost level, e.g. --random study/es_id --robust study)".into(),
+            ));
+        }
+        (Some(cluster), multilevel) => tau_core::bias::bias_dependent(
+            &data,
+            &options,
+            &tau_core::bias::DependentSpec {
+                cluster: cluster.trim().to_owned(),
+                multilevel,
+            },
+        ),
+    }
+    .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),

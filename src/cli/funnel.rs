@@ -124,6 +124,7 @@ fn pooled_spec(args: &FunnelArgs) -> Result<FunnelSpec, CliError> {
             &args.selection,
             args.alternative,
             &args.model.options()?,
+            None,
         )
         .map_err(|e| e.with_file(&args.input.display_name()))?;
         let label = if args.selection.len() == 1 {

@@ -7,7 +7,7 @@ use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit_report, warn};
 use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::{
-    Alternative, SelectionModel, SelectionOptions, SelectionType, selection,
+    Alternative, SelectionModel, SelectionOptions, SelectionType, selection, selection_clustered,
 };
 use tau_core::model::{Method, Test};
 use tau_core::regression::DesignSpec;
@@ -60,6 +60,12 @@ pub struct SelectionArgs {
     /// Moderators, comma-separated, carried into the selection model.
     #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
     mods: Vec<String>,
+    /// Dependent effect sizes: cluster-robust standard errors, clustered by
+    /// this moderator (usually the study). The model is fitted as if the
+    /// effects were independent; its SEs, tests and CIs come from the
+    /// sandwich of the per-cluster scores (step functions only).
+    #[arg(long, value_name = "CLUSTER")]
+    robust: Option<String>,
     /// Draw the fitted weight function to this file (.svg, .png or .pdf).
     #[arg(long, value_name = "FILE")]
     plot: Option<std::path::PathBuf>,
@@ -80,8 +86,9 @@ fn alternative(arg: AlternativeArg) -> Result<Alternative, CliError> {
     }
 }
 
-/// Fits a selection model to `data` (with moderators `mods`, if any), as
-/// `tau selection` and `tau funnel --selection` do.
+/// Fits a selection model to `data` (with moderators `mods`, if any; with
+/// cluster-robust standard errors when `cluster` names the cluster
+/// moderator), as `tau selection` and `tau funnel --selection` do.
 pub fn fit(
     data: &tau_core::Dataset,
     mods: Option<&[String]>,
@@ -89,6 +96,7 @@ pub fn fit(
     steps: &[f64],
     alternative_arg: AlternativeArg,
     fit: &tau_core::FitOptions,
+    cluster: Option<&str>,
 ) -> Result<SelectionModel, CliError> {
     let options = SelectionOptions {
         kind,
@@ -103,7 +111,11 @@ pub fn fit(
         references: Vec::new(),
         intercept: true,
     });
-    selection(data, spec.as_ref(), &options).map_err(CliError::from)
+    match cluster {
+        None => selection(data, spec.as_ref(), &options),
+        Some(cluster) => selection_clustered(data, spec.as_ref(), &options, cluster.trim()),
+    }
+    .map_err(CliError::from)
 }
 
 /// Runs `tau selection`.
@@ -145,6 +157,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         &args.steps,
         args.alternative,
         &options,
+        args.robust.as_deref(),
     )
     .map_err(|e| e.with_file(&args.input.display_name()))?;
     for warning in result.warnings.iter().filter(|w| !w.is_about_data()) {

@@ -10,6 +10,7 @@
 //! (Sterne et al. 2011, BMJ 343: d4002).
 
 pub mod begg;
+pub mod dependent;
 pub mod egger;
 pub mod failsafe;
 pub mod pet_peese;
@@ -18,6 +19,7 @@ pub mod summary;
 pub mod trimfill;
 
 pub use begg::{Begg, begg};
+pub use dependent::{DependentBias, DependentSpec, bias_dependent};
 pub use egger::{Egger, egger};
 pub use failsafe::{FailSafe, fail_safe};
 pub use pet_peese::{PetPeese, pet_peese};
@@ -25,6 +27,7 @@ pub use summary::{BiasResult, bias};
 pub use trimfill::{FilledStudy, Side, TrimFill, trim_and_fill};
 
 use crate::model::FitError;
+use crate::robust::RobustError;
 
 /// Why a bias analysis could not be done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,6 +64,10 @@ pub enum BiasError {
         "trim-and-fill did not settle on a number of missing studies in {0} iterations; the funnel is too irregular for it"
     )]
     TrimFillNotConverged(usize),
+    /// A dependent-effects check failed: the cluster moderator cannot be
+    /// used, or the robust multilevel regression could not be fitted.
+    #[error(transparent)]
+    Robust(#[from] RobustError),
     /// A model could not be fitted (the message is the fitting error's own,
     /// which names the estimator; `method` says which bias method failed).
     #[error("{source}")]
@@ -76,6 +83,7 @@ impl crate::Kinded for BiasError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             BiasError::Fit { source, .. } => crate::Kinded::kind(source),
+            BiasError::Robust(e) => crate::Kinded::kind(e),
             BiasError::TrimFillNotConverged(_) => crate::ErrorKind::Analysis,
             _ => crate::ErrorKind::Input,
         }

@@ -5,8 +5,10 @@
 use crate::Warning;
 use serde::Serialize;
 
+use super::dependent::DependentBias;
 use super::selection::{
-    Alternative, SelectionError, SelectionModel, SelectionOptions, SelectionType, selection_model,
+    Alternative, Clusters, SelectionError, SelectionModel, SelectionOptions, SelectionType,
+    selection_model, selection_model_clustered,
 };
 use super::{
     Begg, BiasError, Egger, FailSafe, PetPeese, TrimFill, begg, egger, fail_safe, pet_peese,
@@ -71,6 +73,9 @@ pub struct BiasResult {
     /// The three-parameter selection model (step function at p = .025,
     /// selection favouring the direction of the pooled effect).
     pub selection: Option<SelectionModel>,
+    /// The checks for dependent effect sizes (`tau bias --robust CLUSTER`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependent: Option<DependentBias>,
     /// Every method's estimate side by side, with what it assumes.
     pub adjusted: Vec<AdjustedEstimate>,
     /// How it was computed.
@@ -99,8 +104,9 @@ pub struct AdjustedEstimate {
 }
 
 /// The side-by-side table of every estimate: the unadjusted model and each
-/// method that adjusts for small-study effects or selection.
-fn adjusted_estimates(r: &BiasResult) -> Vec<AdjustedEstimate> {
+/// method that adjusts for small-study effects or selection (then the
+/// dependent-effects versions, when they were asked for).
+pub(crate) fn adjusted_estimates(r: &BiasResult) -> Vec<AdjustedEstimate> {
     let mut rows = vec![AdjustedEstimate {
         method: "Unadjusted model",
         estimate: r.unadjusted.estimate,
@@ -154,6 +160,9 @@ fn adjusted_estimates(r: &BiasResult) -> Vec<AdjustedEstimate> {
             assumes: "studies are published according to their one-sided p-value (cut-point .025) and true effects are normal",
         });
     }
+    if let Some(d) = &r.dependent {
+        rows.extend(d.adjusted_estimates());
+    }
     rows
 }
 
@@ -175,7 +184,7 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
     let begg = keep(begg(&yi, &vi), &mut warnings);
     let trimfill = keep(trim_and_fill(&yi, &vi, options, None), &mut warnings);
     let pet_peese = keep(pet_peese(&yi, &vi, options.level), &mut warnings);
-    let selection = three_psm(&yi, &vi, model.beta[0], options)
+    let selection = three_psm(&yi, &vi, model.beta[0], options, None)
         .map_err(|e| {
             warnings.push(Warning::NotApplied(format!(
                 "the three-parameter selection model (3PSM): {e}"
@@ -197,6 +206,7 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
         failsafe: fail_safe(&yi, &vi, FAILSAFE_ALPHA),
         pet_peese,
         selection,
+        dependent: None,
         adjusted: Vec::new(),
         settings: BiasSettings {
             model: Settings::new(options, dataset.measure, model.convergence),
@@ -211,12 +221,14 @@ pub fn bias(dataset: &Dataset, options: &FitOptions) -> Result<BiasResult, BiasE
 }
 
 /// The 3PSM (one cut-point at p = .025) with selection favouring the
-/// direction of the pooled effect, as `tau selection --steps 0.025` fits it.
-fn three_psm(
+/// direction of the pooled effect, as `tau selection --steps 0.025` fits it;
+/// with cluster-robust standard errors when `clusters` are given.
+pub(crate) fn three_psm(
     yi: &[f64],
     vi: &[f64],
     pooled: f64,
     options: &FitOptions,
+    clusters: Option<&Clusters>,
 ) -> Result<SelectionModel, SelectionError> {
     let selection = SelectionOptions {
         kind: SelectionType::Step,
@@ -231,11 +243,15 @@ fn three_psm(
         control: options.control,
     };
     let x = intercept_design(yi.len());
-    selection_model(yi, vi, &x, &[INTERCEPT.to_owned()], true, &selection)
+    let names = [INTERCEPT.to_owned()];
+    match clusters {
+        None => selection_model(yi, vi, &x, &names, true, &selection),
+        Some(c) => selection_model_clustered(yi, vi, &x, &names, true, &selection, c),
+    }
 }
 
 /// The section, or `None` with the reason added to the warnings.
-fn keep<T>(section: Result<T, BiasError>, warnings: &mut Vec<Warning>) -> Option<T> {
+pub(crate) fn keep<T>(section: Result<T, BiasError>, warnings: &mut Vec<Warning>) -> Option<T> {
     section
         .map_err(|e| warnings.push(Warning::NotApplied(e.to_string())))
         .ok()

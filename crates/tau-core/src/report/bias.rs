@@ -4,11 +4,16 @@
 use super::text::p_phrase;
 use super::{fmt_num, fmt_p, table};
 use crate::bias::selection::SelectionModel;
-use crate::bias::{Begg, BiasResult, Egger, FailSafe, PetPeese, TrimFill};
+use crate::bias::{Begg, BiasResult, DependentBias, Egger, FailSafe, PetPeese, TrimFill};
 use crate::model::Test;
+use crate::robust::RobustCoefficient;
 
 /// Below this many studies the tests are too weak to detect asymmetry (Sterne et al. 2011).
 const FEW_STUDIES: usize = 10;
+
+/// Below this many clusters the uncorrected (CR0) sandwich of the robust
+/// 3PSM is known to be too small (the CR0 literature: Cameron & Miller 2015).
+const FEW_CLUSTERS: usize = 20;
 
 /// The text report of a bias analysis.
 pub fn bias_report(r: &BiasResult) -> String {
@@ -54,6 +59,9 @@ pub fn bias_report(r: &BiasResult) -> String {
     if let Some(m) = &r.selection {
         out.push_str(&selection_section(m, &level));
     }
+    if let Some(d) = &r.dependent {
+        out.push_str(&dependent_section(d, &level));
+    }
     for warning in &r.warnings {
         out.push_str(&format!("\nNot available: {warning}\n"));
     }
@@ -89,6 +97,77 @@ fn selection_section(m: &SelectionModel, level: &str) -> String {
     });
     for warning in &m.warnings {
         out.push_str(&format!("  Warning: {warning}\n"));
+    }
+    out
+}
+
+/// The checks for dependent effect sizes.
+fn dependent_section(d: &DependentBias, level: &str) -> String {
+    let mut out = format!(
+        "\nDependent effect sizes (clustered by '{}'; {} clusters): the checks above treat every effect as independent; these allow for correlated effects within a cluster.\n",
+        d.cluster, d.clusters
+    );
+    if let (Some(egger), Some(pp), Some(model)) = (&d.egger, &d.pet_peese, &d.working_model) {
+        let coefficient = |c: &RobustCoefficient| {
+            format!(
+                "{} (SE = {}; t = {}, df = {}, p {}; {level}% CI: {}, {})",
+                fmt_num(c.estimate, 4),
+                fmt_num(c.se, 4),
+                fmt_num(c.statistic, 4),
+                c.df.map_or("NA".to_owned(), |df| fmt_num(df, 2)),
+                p_phrase(c.p),
+                fmt_num(c.ci_lower, 4),
+                fmt_num(c.ci_upper, 4)
+            )
+        };
+        out.push_str(&format!(
+            "\nEgger's test and PET-PEESE as multilevel meta-regressions (random = {model}; CR2 standard errors, Satterthwaite t tests):\n  Egger's test (slope on sqrt(vi)): {}\n",
+            coefficient(egger)
+        ));
+        out.push_str(if egger.p < 0.05 {
+            "  Effects with larger standard errors differ systematically from those with smaller ones (funnel asymmetry), allowing for the dependence within clusters.\n"
+        } else {
+            "  There is no clear sign that effects with larger standard errors differ, but the test has little power, so bias cannot be ruled out.\n"
+        });
+        out.push_str(&format!(
+            "  PET  : intercept {}\n  PEESE: intercept {}\n  Rule: {}.\n  {} is the bias-corrected estimate under this rule.\n",
+            coefficient(&pp.pet.intercept),
+            coefficient(&pp.peese.intercept),
+            pp.rule,
+            pp.selected
+        ));
+    }
+    for warning in &d.warnings {
+        out.push_str(&format!("  Warning: {warning}\n"));
+    }
+    if let Some(m) = &d.selection {
+        let model_se = m.robust.as_ref().map_or(f64::NAN, |r| r.model_se);
+        out.push_str(&format!(
+            "\n3PSM with cluster-robust standard errors (sandwich of the per-cluster scores, CR0):\n  adjusted estimate: {} (robust SE = {}, model-based {}; {level}% CI: {}, {}); weight of studies with p > 0.025: {} (robust SE = {}; z = {}, p {})\n",
+            fmt_num(m.estimate.value, 4),
+            fmt_num(m.estimate.se, 4),
+            fmt_num(model_se, 4),
+            fmt_num(m.estimate.ci_lower, 4),
+            fmt_num(m.estimate.ci_upper, 4),
+            fmt_num(m.delta[1], 4),
+            fmt_num(m.delta_se[1], 4),
+            fmt_num(m.delta_statistic[1], 4),
+            p_phrase(m.delta_p[1])
+        ));
+        out.push_str(if m.delta_p[1] < 0.05 {
+            "  The robust test finds that non-significant effects are published at a different rate from significant ones.\n"
+        } else {
+            "  The robust test finds no clear evidence of selection; with few clusters it has little power.\n"
+        });
+        if d.clusters < FEW_CLUSTERS {
+            out.push_str(&format!(
+                "  With only {} clusters these sandwich standard errors (no small-sample correction) are likely too small: read this test as optimistic.\n",
+                d.clusters
+            ));
+        }
+        for warning in &m.warnings {
+            out.push_str(&format!("  Warning: {warning}\n"));
+        }
     }
     out
 }

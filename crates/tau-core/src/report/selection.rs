@@ -30,6 +30,14 @@ pub fn selection_report(r: &SelectionModel) -> String {
             _ => String::new(),
         }
     ));
+    if let Some(robust) = &r.robust {
+        out.push_str(&format!(
+            "Cluster-robust standard errors (sandwich of the per-cluster scores, CR0; clusters: {}, by '{}'):\nthe effects are fitted as if independent, and every SE, z test and CI below is robust\n(the model-based SE of the estimate, which trusts independence, is {}).\n\n",
+            robust.clusters,
+            robust.cluster,
+            fmt_num(robust.model_se, 4)
+        ));
+    }
     if s.method != "EE" {
         out.push_str(&format!(
             "tau^2 (estimated amount of total heterogeneity): {} (SE = {}; {level}% CI: {}, {})\n",
@@ -81,10 +89,15 @@ pub fn selection_report(r: &SelectionModel) -> String {
         &rows,
     ));
     out.push_str(&format!(
-        "\nTest for Selection Model Parameters:\nLRT(df = {}) = {}, p-val {}\n",
+        "\nTest for Selection Model Parameters:\nLRT(df = {}) = {}, p-val {}{}\n",
         r.LRT_df,
         fmt_num(r.LRT, 4),
-        p_phrase(r.LRT_p)
+        p_phrase(r.LRT_p),
+        if r.robust.is_some() {
+            " (treats the effects as independent: prefer the robust z tests of delta below)"
+        } else {
+            ""
+        }
     ));
     out.push_str("\nSelection Model Results:\n\n");
     let dash = || "---".to_owned();
@@ -161,7 +174,22 @@ fn reading(r: &SelectionModel, level: &str) -> String {
         fmt_num(r.estimate.ci_lower, 4),
         fmt_num(r.estimate.ci_upper, 4)
     );
-    if r.LRT_p < 0.05 {
+    if r.robust.is_some() {
+        let tested: Vec<usize> = (0..r.delta.len()).filter(|&j| !r.delta_fixed[j]).collect();
+        let smallest = tested
+            .iter()
+            .map(|&j| r.delta_p[j])
+            .fold(f64::NAN, f64::min);
+        out.push_str(&format!(
+            " With dependent effects the robust z tests of the selection weights are the ones to read (smallest p {}): {}",
+            p_phrase(smallest),
+            if smallest < 0.05 {
+                "some p-value intervals seem to be published more or less often than others."
+            } else {
+                "they find no clear evidence of selection, which is weak evidence that there is none."
+            }
+        ));
+    } else if r.LRT_p < 0.05 {
         out.push_str(&format!(
             " The data fit the selection model better than the model without selection (LRT p {}): studies seem to be published more often for some p-values than for others.",
             p_phrase(r.LRT_p)

@@ -9,6 +9,7 @@ use super::hessian::hessian;
 use super::integrate::IntegrationFailure;
 use super::likelihood::{Likelihood, log_density};
 use super::optim::{OptimFailure, bfgs};
+use super::robust::sandwich;
 use super::weight::{Alternative, DeltaSpec, SelectionType};
 use crate::estimate::Estimate;
 use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
@@ -116,6 +117,30 @@ pub struct SelectionSettings {
     pub pval_min: f64,
 }
 
+/// The clusters of dependent effect sizes, for cluster-robust standard errors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clusters {
+    /// The moderator holding the cluster identifier.
+    pub name: String,
+    /// Each cluster's identifier and its effects (rows of the model).
+    pub groups: Vec<(String, Vec<usize>)>,
+}
+
+/// How the standard errors were made cluster-robust (JSON `robust`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelectionRobust {
+    /// "CR0": the sandwich of the per-cluster scores, without small-sample factor.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The cluster moderator.
+    pub cluster: String,
+    /// Number of clusters.
+    pub clusters: usize,
+    /// The Hessian-based (model-based) standard error of the adjusted
+    /// estimate, which treats the effects as independent, for comparison.
+    pub model_se: f64,
+}
+
 /// A fitted selection model. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[allow(non_snake_case)]
@@ -163,6 +188,10 @@ pub struct SelectionModel {
     pub intervals: Vec<Interval>,
     /// How it was computed.
     pub settings: SelectionSettings,
+    /// Cluster-robust standard errors (`se`, `delta_se`, `tau2_se` and every
+    /// test and interval are then robust), when clusters were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub robust: Option<SelectionRobust>,
     /// Things to know about the fit.
     pub warnings: Vec<Warning>,
 }
@@ -309,7 +338,37 @@ pub fn selection_model(
     intercept: bool,
     options: &SelectionOptions,
 ) -> Result<SelectionModel, SelectionError> {
+    fit_selection(yi, vi, x, names, intercept, options, None)
+}
+
+/// As [`selection_model`], with cluster-robust standard errors for the
+/// dependent effects grouped by `clusters` (step functions only; see
+/// [`super::robust`]).
+pub fn selection_model_clustered(
+    yi: &[f64],
+    vi: &[f64],
+    x: &DMatrix<f64>,
+    names: &[String],
+    intercept: bool,
+    options: &SelectionOptions,
+    clusters: &Clusters,
+) -> Result<SelectionModel, SelectionError> {
+    fit_selection(yi, vi, x, names, intercept, options, Some(clusters))
+}
+
+fn fit_selection(
+    yi: &[f64],
+    vi: &[f64],
+    x: &DMatrix<f64>,
+    names: &[String],
+    intercept: bool,
+    options: &SelectionOptions,
+    clusters: Option<&Clusters>,
+) -> Result<SelectionModel, SelectionError> {
     let kind = options.kind;
+    if clusters.is_some() && kind != SelectionType::Step {
+        return Err(SelectionError::RobustStepOnly { kind: kind.name() });
+    }
     let mut warnings = Vec::new();
     if kind == SelectionType::Beta && !options.steps.is_empty() {
         warnings.push(Warning::StepsIgnored);
@@ -340,6 +399,14 @@ pub fn selection_model(
     let parameters = p + usize::from(!options.common_effect) + free_deltas;
     if k < parameters {
         return Err(SelectionError::TooFewStudies { k, parameters });
+    }
+    if let Some(c) = clusters
+        && c.groups.len() <= parameters
+    {
+        return Err(SelectionError::TooFewClusters {
+            clusters: c.groups.len(),
+            parameters,
+        });
     }
 
     let pvals: Vec<f64> = yi
@@ -452,6 +519,8 @@ pub fn selection_model(
     );
     let n = natural.len();
     let mut covariance = DMatrix::from_element(n, n, f64::NAN);
+    // The Hessian-based variance of β when it is replaced by the robust one.
+    let mut model_vb: Option<DMatrix<f64>> = None;
     match hessian(
         &mut |par: &[f64]| objective(par, false, &fixed),
         &natural,
@@ -466,7 +535,13 @@ pub fn selection_model(
                 None => warnings.push(Warning::NoStandardErrors {
                     reason: "the Hessian could not be inverted (the likelihood may be flat in some parameter; try fewer cut-points)",
                 }),
-                Some(inverse) => {
+                Some(mut inverse) => {
+                    if let Some(c) = clusters {
+                        let scores = likelihood.step_scores(&beta_s, tau2, &delta);
+                        let robust = sandwich(&inverse, &scores, &wanted, &c.groups);
+                        model_vb = Some(inverse.view((0, 0), (p, p)).into_owned());
+                        inverse = robust;
+                    }
                     for (a, &i) in wanted.iter().enumerate() {
                         for (b, &j) in wanted.iter().enumerate() {
                             covariance[(i, j)] = inverse[(a, b)];
@@ -481,6 +556,7 @@ pub fn selection_model(
     if let Some(m) = &scale {
         beta = m * beta;
         vb = m * vb * m.transpose();
+        model_vb = model_vb.map(|v| m * v * m.transpose());
     }
 
     let crit = normal_upper((1.0 - options.level / 100.0) / 2.0);
@@ -587,6 +663,12 @@ pub fn selection_model(
             level: options.level,
             pval_min: spec.pval_min,
         },
+        robust: clusters.map(|c| SelectionRobust {
+            kind: "CR0",
+            cluster: c.name.clone(),
+            clusters: c.groups.len(),
+            model_se: model_vb.as_ref().map_or(f64::NAN, |v| v[(0, 0)].sqrt()),
+        }),
         warnings,
         coefficients,
     })

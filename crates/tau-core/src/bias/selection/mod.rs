@@ -22,11 +22,12 @@ mod hessian;
 mod integrate;
 mod likelihood;
 mod optim;
+pub mod robust;
 pub mod weight;
 
 pub use fit::{
-    Coefficient, HeterogeneityLrt, Interval, Omnibus, SelectionModel, SelectionOptions,
-    SelectionSettings, Unadjusted, selection_model,
+    Clusters, Coefficient, HeterogeneityLrt, Interval, Omnibus, SelectionModel, SelectionOptions,
+    SelectionRobust, SelectionSettings, Unadjusted, selection_model, selection_model_clustered,
 };
 pub use weight::{Alternative, SelectionType, weight};
 
@@ -34,6 +35,8 @@ use crate::ErrorKind;
 use crate::data::dataset::Dataset;
 use crate::model::{FitError, intercept_design};
 use crate::regression::design::{self, DesignError, DesignSpec, INTERCEPT};
+use crate::robust::RobustError;
+use crate::robust::uni::{cluster_groups, keep_clustered};
 use crate::warning::Warning;
 
 /// Fits a selection model to `dataset`, with the moderators of `moderators`
@@ -43,29 +46,76 @@ pub fn selection(
     moderators: Option<&DesignSpec>,
     options: &SelectionOptions,
 ) -> Result<SelectionModel, SelectionError> {
+    fit_dataset(dataset, moderators, options, None)
+}
+
+/// As [`selection`], for dependent effect sizes: the effects are clustered
+/// by the moderator `cluster` (usually the study) and the standard errors
+/// are cluster-robust ([`robust`]). Effects without a cluster value are left
+/// out with a warning.
+pub fn selection_clustered(
+    dataset: &Dataset,
+    moderators: Option<&DesignSpec>,
+    options: &SelectionOptions,
+    cluster: &str,
+) -> Result<SelectionModel, SelectionError> {
+    let kept = keep_clustered(dataset, cluster)?;
+    let mut model = fit_dataset(&kept, moderators, options, Some(cluster))?;
+    for (at, warning) in kept.warnings[dataset.warnings.len()..].iter().enumerate() {
+        model.warnings.insert(at, warning.clone());
+    }
+    Ok(model)
+}
+
+fn fit_dataset(
+    dataset: &Dataset,
+    moderators: Option<&DesignSpec>,
+    options: &SelectionOptions,
+    cluster: Option<&str>,
+) -> Result<SelectionModel, SelectionError> {
+    let clusters = |rows: &[usize]| -> Result<Option<Clusters>, SelectionError> {
+        cluster
+            .map(|name| {
+                Ok(Clusters {
+                    name: name.to_owned(),
+                    groups: cluster_groups(dataset, rows, name)?,
+                })
+            })
+            .transpose()
+    };
+    let fit = |yi: &[f64],
+               vi: &[f64],
+               x: &nalgebra::DMatrix<f64>,
+               names: &[String],
+               intercept: bool,
+               rows: &[usize]| match clusters(rows)? {
+        None => selection_model(yi, vi, x, names, intercept, options),
+        Some(c) => selection_model_clustered(yi, vi, x, names, intercept, options, &c),
+    };
     match moderators {
         None => {
             let k = dataset.studies.len();
-            selection_model(
+            let rows: Vec<usize> = (0..k).collect();
+            fit(
                 &dataset.yi(),
                 &dataset.vi(),
                 &intercept_design(k),
                 &[INTERCEPT.to_owned()],
                 true,
-                options,
+                &rows,
             )
         }
         Some(spec) => {
             let design = design::build(dataset, spec)?;
             let yi: Vec<f64> = design.rows.iter().map(|&i| dataset.studies[i].yi).collect();
             let vi: Vec<f64> = design.rows.iter().map(|&i| dataset.studies[i].vi).collect();
-            let mut model = selection_model(
+            let mut model = fit(
                 &yi,
                 &vi,
                 &design.x,
                 &design.names,
                 design.intercept,
-                options,
+                &design.rows,
             )?;
             if !design.dropped.is_empty() {
                 model.warnings.insert(
@@ -127,6 +177,27 @@ pub enum SelectionError {
         /// Parameters to estimate.
         parameters: usize,
     },
+    /// Cluster-robust standard errors asked for with a continuous weight function.
+    #[error(
+        "cluster-robust standard errors (--robust) are available for step-function selection models only, not for the {kind} type: use --type step (e.g. --steps 0.025, the 3PSM)"
+    )]
+    RobustStepOnly {
+        /// The type.
+        kind: &'static str,
+    },
+    /// Not more clusters than estimated parameters.
+    #[error(
+        "{clusters} clusters for {parameters} estimated parameters: the cluster-robust variance needs more clusters than parameters (and is unreliable with fewer than about 20); use fewer cut-points or drop --robust"
+    )]
+    TooFewClusters {
+        /// Number of clusters.
+        clusters: usize,
+        /// Estimated parameters (β, τ², free δ).
+        parameters: usize,
+    },
+    /// The cluster moderator could not be read.
+    #[error(transparent)]
+    Robust(#[from] RobustError),
     /// The moderators could not be turned into a model matrix.
     #[error(transparent)]
     Design(#[from] DesignError),
@@ -162,7 +233,10 @@ impl SelectionError {
             | SelectionError::OneStepOnly { .. }
             | SelectionError::EmptyInterval { .. }
             | SelectionError::TooFewStudies { .. }
+            | SelectionError::RobustStepOnly { .. }
+            | SelectionError::TooFewClusters { .. }
             | SelectionError::Design(_) => ErrorKind::Input,
+            SelectionError::Robust(e) => crate::Kinded::kind(e),
             SelectionError::Fit(
                 FitError::TooFewStudies { .. }
                 | FitError::BadVariance { .. }
