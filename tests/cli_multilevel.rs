@@ -445,6 +445,26 @@ fn flags_a_multilevel_model_cannot_use_are_refused() {
         "a list of rho values needs --robust",
     );
     refused(&["pool", BAD, "--rho", "0.5"], 2, "--random");
+    refused(
+        &with(&["--tau2-ci", "wald"], "pool"),
+        2,
+        "--tau2-ci cannot be used with --random",
+    );
+    refused(
+        &with(&["--mods", "year", "--tau2-ci", "profile"], "regress"),
+        2,
+        "--tau2-ci cannot be used with --random",
+    );
+    refused(
+        &with(&["--mods", "year", "--btt", "year"], "regress"),
+        2,
+        "--btt cannot be used with --random",
+    );
+    refused(
+        &with(&["--method", "MH"], "pool"),
+        2,
+        "--method MH cannot be used with --random",
+    );
 }
 
 #[test]

@@ -54,6 +54,18 @@ pub fn refuse(flag: &str, why: &str) -> CliError {
     CliError::Input(format!("{flag} cannot be used with --random: {why}"))
 }
 
+/// Refuses `--tau2-ci wald|profile` with `--random`: a multilevel model has
+/// no single tau^2, and reports the profile CI of each sigma^2 itself.
+pub fn refuse_tau2_ci(tau2_ci: &super::args::Tau2CiArgs) -> Result<(), CliError> {
+    if tau2_ci.kind != super::args::Tau2CiKind::Qp {
+        return Err(refuse(
+            "--tau2-ci",
+            "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
+        ));
+    }
+    Ok(())
+}
+
 impl MultilevelArgs {
     /// The model these flags and `model` describe, or `None` without
     /// `--random`. Refuses what a multilevel model cannot use.

@@ -6,7 +6,7 @@ use super::CliError;
 use super::args::{
     InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, TestFlag,
 };
-use super::multilevel::{MultilevelArgs, refuse};
+use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::{emit_report, warn_analysis};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::Kinded;
@@ -34,11 +34,8 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     if let MethodChoice::Tables(method) = args.model.method {
         return run_tables(args, method);
     }
-    if args.multilevel.random.is_some() && args.tau2_ci.kind != Tau2CiKind::Qp {
-        return Err(refuse(
-            "--tau2-ci",
-            "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
-        ));
+    if args.multilevel.random.is_some() {
+        refuse_tau2_ci(&args.tau2_ci)?;
     }
     let robust = args.robust.spec();
     if let Some(options) = args

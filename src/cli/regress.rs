@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
-use super::multilevel::{MultilevelArgs, refuse};
+use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
@@ -114,12 +114,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
                 "the multilevel report tests all moderators together (QM); fit the model with the moderators to test, or without --random",
             ));
         }
-        if args.tau2_ci.kind != Tau2CiKind::Qp {
-            return Err(refuse(
-                "--tau2-ci",
-                "a multilevel model reports the profile-likelihood CI of each sigma^2 (as metafor's confint()); leave out --tau2-ci",
-            ));
-        }
+        refuse_tau2_ci(&args.tau2_ci)?;
         return match &robust {
             Some(spec) => super::multilevel::run_robust(
                 &args.input,

@@ -172,8 +172,12 @@ impl RegressionResult {
         }
         let yi: Vec<f64> = self.studies.iter().map(|st| st.yi).collect();
         let vi: Vec<f64> = self.studies.iter().map(|st| st.vi).collect();
-        let p = self.coefficients.len();
-        let x = nalgebra::DMatrix::from_fn(yi.len(), p, |i, j| self.studies[i].x.get(j));
+        // The model matrix from the studies' rows as they are held (by their
+        // non-zero entries), so a model with a many-level factor stays small.
+        let x = super::sparse_design::SparseRows::new(
+            self.coefficients.len(),
+            self.studies.iter().map(|st| st.x.entries().to_vec()),
+        );
         let ci = crate::model::tau2_uncertainty::profile_ci(
             &yi,
             &vi,
