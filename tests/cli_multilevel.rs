@@ -671,3 +671,28 @@ fn forest_and_funnel_draw_the_multilevel_model() {
     );
     assert!(!std::path::Path::new(&bad).exists());
 }
+
+/// `--fit-only` fits the same model without the profile CIs and the
+/// likelihood-ratio tests: the model's numbers are those of the full run,
+/// and `sigma2_ci` and `level_tests` are null.
+#[test]
+fn fit_only_leaves_out_the_profile_cis_and_level_tests() {
+    let dir = TempDir::new("ml-fit-only");
+    let (file, _) = data_file(&dir, "bornmann");
+    let full = json_of(&["pool", &file, "--random", "study/obs"]);
+    let fit = json_of(&["pool", &file, "--random", "study/obs", "--fit-only"]);
+    for key in [
+        "estimate",
+        "se",
+        "sigma2",
+        "logLik",
+        "QE",
+        "I2_levels",
+        "pi_lower",
+    ] {
+        assert_eq!(fit[key], full[key], "{key}");
+    }
+    assert!(full["sigma2_ci"].is_array() && full["level_tests"].is_array());
+    assert!(fit["sigma2_ci"].is_null() && fit["level_tests"].is_null());
+    refused(&["pool", BAD, "--fit-only"], 2, "--random");
+}

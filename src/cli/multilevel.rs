@@ -33,6 +33,12 @@ pub struct MultilevelArgs {
         allow_negative_numbers = true
     )]
     pub rho: Vec<f64>,
+    /// With --random: fit the model only, without the profile-likelihood CI
+    /// of each sigma^2 and the likelihood-ratio test per level, which refit
+    /// the model many times (metafor's confint() and anova()); for large
+    /// data, where they take most of the time.
+    #[arg(long, requires = "random")]
+    pub fit_only: bool,
 }
 
 /// The grouping variables of `--random`, outermost first.
@@ -119,6 +125,8 @@ impl MultilevelArgs {
             level: model.level,
             max_iter: model.max_iter as usize,
             design,
+            profile: !self.fit_only,
+            level_tests: !self.fit_only,
             ..MultilevelOptions::default()
         }))
     }
