@@ -127,7 +127,6 @@ impl MultilevelArgs {
             design,
             profile: !self.fit_only,
             level_tests: !self.fit_only,
-            ..MultilevelOptions::default()
         }))
     }
 }

@@ -633,16 +633,22 @@ impl<'a> Builder<'a> {
 /// (skipping labels already taken). Returns the warning that says so.
 fn make_labels_unique(studies: &mut [Study]) -> Option<crate::Warning> {
     use std::collections::{HashMap, HashSet};
-    let mut taken: HashSet<Box<str>> = HashSet::with_capacity(studies.len());
-    let mut repeated = Vec::new();
-    for (i, study) in studies.iter().enumerate() {
-        if !taken.insert(study.label.clone()) {
-            repeated.push(i);
-        }
-    }
+    use std::hash::BuildHasherDefault;
+    type Fast = BuildHasherDefault<crate::input::moderators::Fnv>;
+    // The common case, every label unique, borrows the labels (no copies)
+    // and hashes them with FNV: at 10⁶ studies SipHash and a copy of each
+    // label took a fifth of `tau pool`'s time.
+    let repeated: Vec<usize> = {
+        let mut seen: HashSet<&str, Fast> =
+            HashSet::with_capacity_and_hasher(studies.len(), Fast::default());
+        (0..studies.len())
+            .filter(|&i| !seen.insert(&studies[i].label))
+            .collect()
+    };
     if repeated.is_empty() {
         return None;
     }
+    let mut taken: HashSet<Box<str>> = studies.iter().map(|s| s.label.clone()).collect();
     let mut next: HashMap<Box<str>, usize> = HashMap::new();
     let mut names = Vec::new();
     for &i in &repeated {
