@@ -59,20 +59,10 @@ Rscript -e 'suppressPackageStartupMessages(library(metadat)); d <- dat.mccurdy20
   write.csv(data.frame(study = d$id, yi = d$yi, vi = d$vi, article = d$article,
     experiment = d$experiment, sample = d$sample, id = d$id), "'"$WORK"'/mccurdy.csv", row.names = FALSE)'
 
-median_ms() { # median wall clock in ms of 5 runs of tau ARGS
-    local times=()
-    for _ in 1 2 3 4 5; do
-        local start=$EPOCHREALTIME
-        "$TAU" "$@" >/dev/null 2>&1
-        local end=$EPOCHREALTIME
-        times+=("$(echo "($end - $start) * 1000" | bc -l)")
-    done
-    printf '%s\n' "${times[@]}" | sort -g | sed -n 3p
-}
-metafor_s() { # seconds of system.time(EXPR) on the CSV FILE as d
-    Rscript -e "suppressPackageStartupMessages(library(metafor)); d <- read.csv('$2');
-      t <- system.time(res <- $1)[['elapsed']]; cat(t)"
-}
+source benches/timing.sh
+quiet() { "$@" 2>/dev/null; }
+median_ms() { median_wall 5 quiet "$TAU" "$@" | awk '{printf "%.3f", $1 * 1000}'; }
+metafor_s() { metafor_fit "$1" 1 "$2"; }
 peak_mb() { /usr/bin/time -f '%M' "$TAU" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1 / 1024}'; }
 
 mf_sparse=$(metafor_s 'rma.mv(yi, vi, random = ~ 1 | study/es_id, data = d, sparse = TRUE)' "$WORK/k2000.csv")
