@@ -7,6 +7,7 @@
 //! and the JSON writer adds it ([`WithProvenance`]) whatever the command.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,6 +18,15 @@ use super::args::InputArgs;
 
 /// The input of this run, once loaded.
 static INPUT: OnceLock<InputProvenance> = OnceLock::new();
+
+/// Whether this run's report carries the provenance (a JSON report).
+static WANTED: AtomicBool = AtomicBool::new(true);
+
+/// Says whether the report will carry the provenance; when it will not,
+/// [`record_input`] skips hashing the file and copying every label.
+pub fn set_wanted(wanted: bool) {
+    WANTED.store(wanted, Ordering::Relaxed);
+}
 
 /// Where the studies of a result come from.
 #[derive(Debug, Clone, Serialize)]
@@ -55,8 +65,12 @@ pub struct Provenance {
     pub input: Option<&'static InputProvenance>,
 }
 
-/// Records the input of this run (the first call wins; a run loads one file).
+/// Records the input of this run (the first call wins; a run loads one file),
+/// unless the report does not carry it.
 pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
+    if !WANTED.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = INPUT.set(InputProvenance {
         file: args.display_name(),
         sha256: hex(&Sha256::digest(text.as_bytes())),
