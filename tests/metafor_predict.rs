@@ -141,7 +141,12 @@ fn predictions_match_predict() {
                         ("ci_lower", t.ci_lower),
                         ("ci_upper", t.ci_upper),
                     ] {
-                        check(&mut found, &format!("{what}: transformed {key}"), actual, &e[key]);
+                        check(
+                            &mut found,
+                            &format!("{what}: transformed {key}"),
+                            actual,
+                            &e[key],
+                        );
                     }
                     for (key, ci, actual) in [
                         ("pi_lower", "ci_lower", t.pi_lower),
@@ -152,7 +157,9 @@ fn predictions_match_predict() {
                     }
                 }
                 (None, None) => {}
-                _ => found.push(format!("{what}: back-transformation present on one side only")),
+                _ => found.push(format!(
+                    "{what}: back-transformation present on one side only"
+                )),
             }
             n += 1;
         }
@@ -186,13 +193,313 @@ fn blups_match_blup() {
 fn specifications_that_do_not_fit_the_model_are_refused() {
     let case = cases()
         .into_iter()
-        .find(|c| c["name"].as_str().unwrap().starts_with("bcg REML knha ablat+alloc"))
+        .find(|c| {
+            c["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("bcg REML knha ablat+alloc")
+        })
         .unwrap();
     let r = regression(&case);
-    let refused = |spec: &str| r.predict_at(&PredictSpec::parse(spec).unwrap()).unwrap_err();
-    assert!(matches!(refused("ablat=30,alloc=random,year=1970"), PredictError::NotInModel { moderator, .. } if moderator == "year"));
-    assert!(matches!(refused("ablat=30"), PredictError::Missing { missing, .. } if missing == ["alloc"]));
-    assert!(matches!(refused("ablat=thirty,alloc=random"), PredictError::NotANumber { .. }));
-    assert!(matches!(refused("ablat=inf,alloc=random"), PredictError::NotANumber { .. }));
-    assert!(matches!(refused("ablat=30,alloc=Random"), PredictError::UnknownLevel { levels, .. } if levels == ["alternate", "random", "systematic"]));
+    let refused = |spec: &str| {
+        r.predict_at(&PredictSpec::parse(spec).unwrap())
+            .unwrap_err()
+    };
+    assert!(
+        matches!(refused("ablat=30,alloc=random,year=1970"), PredictError::NotInModel { moderator, .. } if moderator == "year")
+    );
+    assert!(
+        matches!(refused("ablat=30"), PredictError::Missing { missing, .. } if missing == ["alloc"])
+    );
+    assert!(matches!(
+        refused("ablat=thirty,alloc=random"),
+        PredictError::NotANumber { .. }
+    ));
+    assert!(matches!(
+        refused("ablat=inf,alloc=random"),
+        PredictError::NotANumber { .. }
+    ));
+    assert!(
+        matches!(refused("ablat=30,alloc=Random"), PredictError::UnknownLevel { levels, .. } if levels == ["alternate", "random", "systematic"])
+    );
+}
+
+/// The case called `name`.
+fn case(name: &str) -> Value {
+    cases()
+        .into_iter()
+        .find(|c| c["name"].as_str().unwrap().trim() == name)
+        .unwrap()
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = tau().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `tau regress --predict` writes `predictions` with metafor's values.
+#[test]
+fn regress_predict_writes_predictions() {
+    let case = case("bcg REML knha ablat+alloc");
+    let mut args = vec![
+        "regress",
+        "studies/bcg.json",
+        "--mods",
+        "ablat,alloc",
+        "--test",
+        "knha",
+        "--format",
+        "json",
+    ];
+    let expected = case["predict"].as_array().unwrap();
+    for p in expected {
+        args.extend(["--predict", p["spec"].as_str().unwrap()]);
+    }
+    let json = json_of(&args);
+    let predictions = json["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), expected.len());
+    let mut found = Vec::new();
+    for (p, e) in predictions.iter().zip(expected) {
+        let spec = e["spec"].as_str().unwrap();
+        for key in ["pred", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper"] {
+            check(
+                &mut found,
+                &format!("{spec}: {key}"),
+                p[key].as_f64().unwrap(),
+                &e[key],
+            );
+        }
+        check(
+            &mut found,
+            &format!("{spec}: transformed"),
+            p["transformed"]["estimate"].as_f64().unwrap(),
+            &e["transformed"]["estimate"],
+        );
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    // The moderators in model order, numbers as numbers and levels as text.
+    let moderators = predictions[2]["moderators"].as_object().unwrap();
+    assert_eq!(moderators.keys().collect::<Vec<_>>(), ["ablat", "alloc"]);
+    assert_eq!(moderators["ablat"], 33.0);
+    assert_eq!(moderators["alloc"], "alternate");
+    assert!(json.get("blups").is_none());
+}
+
+/// `tau pool --blup` and `tau regress --blup` write `blups` with metafor's values.
+#[test]
+fn blup_flag_writes_blups() {
+    for (name, args) in [
+        (
+            "bcg REML z",
+            vec!["pool", "studies/bcg.json", "--blup", "--format", "json"],
+        ),
+        (
+            "bcg REML z ablat+year",
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat,year",
+                "--blup",
+                "--format",
+                "json",
+            ],
+        ),
+    ] {
+        let json = json_of(&args);
+        let blups: Vec<Blup> = json["blups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| Blup {
+                study: b["study"].as_str().unwrap().to_owned(),
+                pred: b["pred"].as_f64().unwrap(),
+                se: b["se"].as_f64().unwrap(),
+                pi_lower: b["pi_lower"].as_f64().unwrap(),
+                pi_upper: b["pi_upper"].as_f64().unwrap(),
+            })
+            .collect();
+        let mut found = Vec::new();
+        check_blups(&mut found, name, &blups, &case(name)["blup"]);
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+}
+
+/// The text report shows the tables after the model; CSV gives the table asked for.
+#[test]
+fn text_and_csv_show_the_tables() {
+    let out = tau()
+        .args(["regress", "studies/bcg.json", "--mods", "ablat,alloc"])
+        .args(["--predict", "ablat=30,alloc=random", "--blup"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let predicted = text
+        .find("\nPredicted values at new moderator values:")
+        .unwrap();
+    let back = text
+        .find("\nPredicted values at new moderator values, back-transformed (RR):")
+        .unwrap();
+    let blups = text.find("\nBLUPs (best linear unbiased").unwrap();
+    assert!(text.find("Model results").unwrap() < predicted && predicted < back && back < blups);
+    assert!(text.contains("ablat   alloc     pred      se"), "{text}");
+
+    let out = tau()
+        .args([
+            "regress",
+            "studies/bcg.json",
+            "--mods",
+            "ablat,alloc",
+            "--format",
+            "csv",
+        ])
+        .args([
+            "--predict",
+            "ablat=30,alloc=random",
+            "--predict",
+            "ablat=40,alloc=systematic",
+        ])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "ablat,alloc,pred,se,ci_lower,ci_upper,pi_lower,pi_upper,pred_RR,ci_lower_RR,ci_upper_RR,pi_lower_RR,pi_upper_RR"
+    );
+    assert_eq!(lines.len(), 3);
+    assert!(lines[2].starts_with("40,systematic,"));
+
+    let out = tau()
+        .args(["pool", "studies/bcg.json", "--blup", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("study,pred,se,pi_lower,pi_upper\nAronson 1948,"));
+    assert_eq!(csv.lines().count(), 14);
+
+    let out = tau()
+        .args(["pool", "studies/bcg.json", "--blup"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.find("\nStudies:").unwrap() < text.find("\nBLUPs").unwrap());
+}
+
+/// Bad `--predict` and `--blup` uses are refused (exit 2) with what is wrong.
+#[test]
+fn bad_uses_are_refused() {
+    for (args, message) in [
+        (
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat,year",
+                "--predict",
+                "ablat=30,yr=1970",
+            ],
+            "studies/bcg.json: --predict \"ablat=30,yr=1970\": 'yr' is not a moderator of the model; its moderators are: ablat, year",
+        ),
+        (
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat,alloc",
+                "--predict",
+                "ablat=30,alloc=Random",
+            ],
+            "'Random' is not a level of 'alloc' among the studies in the model; its levels are: alternate, random, systematic",
+        ),
+        (
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat,year",
+                "--predict",
+                "ablat=30",
+            ],
+            "--predict \"ablat=30\" has no value for 'year'",
+        ),
+        (
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat",
+                "--predict",
+                "ablat:30",
+            ],
+            "--predict \"ablat:30\": 'ablat:30' is not of the form NAME=VALUE",
+        ),
+        (
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat",
+                "--predict",
+                "ablat=30",
+                "--blup",
+                "--format",
+                "csv",
+            ],
+            "--format csv writes one table",
+        ),
+        (
+            vec![
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat",
+                "--blup",
+                "--format",
+                "latex",
+            ],
+            "--blup is not shown in --format latex",
+        ),
+        (
+            vec![
+                "regress",
+                "tests/bad_inputs/multilevel.json",
+                "--mods",
+                "year",
+                "--random",
+                "trial/es_id",
+                "--predict",
+                "year=2000",
+            ],
+            "--predict cannot be used with --random",
+        ),
+        (
+            vec![
+                "pool",
+                "tests/bad_inputs/multilevel.json",
+                "--random",
+                "trial/es_id",
+                "--blup",
+            ],
+            "--blup cannot be used with --random",
+        ),
+        (
+            vec!["pool", "studies/bcg.json", "--method", "MH", "--blup"],
+            "--method MH pools the 2x2 tables directly and has no BLUPs",
+        ),
+        (
+            vec!["pool", "studies/bcg.json", "--blup", "--robust", "alloc"],
+            "cannot be used with",
+        ),
+    ] {
+        let out = tau().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
 }
