@@ -22,6 +22,7 @@ mod metafor_model_comparison;
 mod metafor_moderators;
 mod metafor_multilevel;
 mod metafor_pool;
+mod metafor_predict;
 mod metafor_robust_multilevel;
 mod metafor_selection;
 mod metafor_toolkit;

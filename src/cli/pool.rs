@@ -8,6 +8,7 @@ use super::args::{
 };
 use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::{emit_report, warn_analysis};
+use super::regress::{check_output, refuse_multilevel};
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::Kinded;
 use tau_core::report::PoolReport;
@@ -25,17 +26,23 @@ pub struct PoolArgs {
     robust: RobustArgs,
     #[command(flatten)]
     tau2_ci: Tau2CiArgs,
+    /// Each study's best linear unbiased prediction, with its SE and
+    /// prediction interval (metafor's blup(res)).
+    #[arg(long, conflicts_with = "robust")]
+    blup: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
 
 /// Runs `tau pool`.
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
+    check_output(args.output.format, false, args.blup)?;
     if let MethodChoice::Tables(method) = args.model.method {
         return run_tables(args, method);
     }
     if args.multilevel.random.is_some() {
         refuse_tau2_ci(&args.tau2_ci)?;
+        refuse_multilevel(false, args.blup)?;
     }
     let robust = args.robust.spec();
     if let Some(options) = args
@@ -87,6 +94,9 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::from(e).with_file(&file))?;
         }
     }
+    if args.blup {
+        result.blups = Some(result.blups(&data));
+    }
     warn_analysis(&result.warnings);
     let report = PoolReport {
         result: &result,
@@ -107,6 +117,12 @@ fn run_tables(args: &PoolArgs, method: tau_core::TablesMethod) -> Result<(), Cli
             &format!("--method {}", method.name()),
             "it pools 2x2 tables in a common-effect model; a multilevel model is fitted by REML or ML (--method REML or ML)",
         ));
+    }
+    if args.blup {
+        return Err(CliError::Input(format!(
+            "--method {} pools the 2x2 tables directly and has no BLUPs (metafor's blup is for rma.uni); leave out --blup, or use an inverse-variance --method such as EE or REML with it",
+            method.name()
+        )));
     }
     if args.robust.spec().is_some() {
         return Err(CliError::Input(format!(

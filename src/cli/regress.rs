@@ -11,8 +11,10 @@ use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::predict::PredictSpec;
 use tau_core::regression::subset_test::subset_test;
 use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
+use tau_core::report::Format;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -49,6 +51,16 @@ pub struct RegressArgs {
         conflicts_with = "robust"
     )]
     btt: Option<Vec<String>>,
+    /// Predict the effect at these moderator values, with its CI and
+    /// prediction interval (metafor's predict(res, newmods = ...)): every
+    /// moderator of the model as NAME=VALUE, a level for a categorical one,
+    /// e.g. --predict "ablat=30,year=1970"; repeat for several.
+    #[arg(long, value_name = "NAME=VALUE,...", conflicts_with = "robust")]
+    predict: Vec<String>,
+    /// Each study's best linear unbiased prediction, with its SE and
+    /// prediction interval (metafor's blup(res)).
+    #[arg(long, conflicts_with = "robust")]
+    blup: bool,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -98,10 +110,19 @@ impl RegressArgs {
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let robust = args.robust.spec();
+    // Usage errors, refused before the file is read.
+    let predict = args
+        .predict
+        .iter()
+        .map(|spec| PredictSpec::parse(spec))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::from)?;
+    check_output(args.output.format, !predict.is_empty(), args.blup)?;
     if let Some(options) =
         args.multilevel
             .options(&args.model, Some(args.design()?), robust.is_some())?
     {
+        refuse_multilevel(!predict.is_empty(), args.blup)?;
         if args.permutations.is_some() {
             return Err(refuse(
                 "--permutations",
@@ -177,12 +198,64 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
         );
     }
+    if !predict.is_empty() {
+        result.predictions = Some(
+            predict
+                .iter()
+                .map(|spec| result.predict_at(spec))
+                .collect::<Result<_, _>>()
+                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
+        );
+    }
+    if args.blup {
+        result.blups = Some(result.blups());
+    }
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
     )
+}
+
+/// Refuses `--predict` and `--blup` with `--random`: they are those of a
+/// model with one tau^2.
+pub fn refuse_multilevel(predict: bool, blup: bool) -> Result<(), CliError> {
+    if predict {
+        return Err(refuse(
+            "--predict",
+            "predictions at new moderator values are made from a model with one tau^2 (metafor's predict of rma.uni); fit the model without --random to use it",
+        ));
+    }
+    if blup {
+        return Err(refuse(
+            "--blup",
+            "BLUPs are those of a model with one tau^2 (metafor's blup of rma.uni); fit the model without --random to use it",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses formats that cannot show `--predict` or `--blup`: CSV holds one
+/// table, and the paper formats only the model's.
+pub fn check_output(format: Format, predict: bool, blup: bool) -> Result<(), CliError> {
+    let flag = match (predict, blup) {
+        (false, false) => return Ok(()),
+        (true, true) if format == Format::Csv => {
+            return Err(CliError::Input(
+                "--format csv writes one table, so it cannot hold both --predict and --blup: ask for one of them, or use --format json for both".into(),
+            ));
+        }
+        (true, _) => "--predict",
+        (false, true) => "--blup",
+    };
+    if matches!(format, Format::Markdown { .. } | Format::Latex { .. }) {
+        return Err(CliError::Input(format!(
+            "{flag} is not shown in --format {}, which gives the model's table for a paper only; use --format text, json or csv",
+            format.name()
+        )));
+    }
+    Ok(())
 }
 
 /// A progress bar on standard error, only when that is a terminal.

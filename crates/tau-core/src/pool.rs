@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::data::dataset::{Dataset, Study};
 use crate::estimate::Estimate;
+use crate::model::blup::{Blup, BlupInput, blup};
 use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
@@ -116,6 +117,9 @@ pub struct PoolResult {
     /// Back-transformed summary, for OR, RR, ZCOR and PLO.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transformed: Option<Transformed>,
+    /// The studies' BLUPs (`--blup`), when asked for ([`PoolResult::blups`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blups: Option<Vec<Blup>>,
     /// Each study's weight in the pooled estimate, percent, in data-set
     /// order. The per-study table is [`PoolResult::rows`]; in JSON it is
     /// the `studies` array of [`crate::report::json::PoolJson`].
@@ -128,6 +132,9 @@ pub struct PoolResult {
     /// The typical sampling variance of I² and H².
     #[serde(skip)]
     pub typical_variance: f64,
+    /// The critical value of the CIs (normal or t quantile).
+    #[serde(skip)]
+    pub crit: f64,
 }
 
 impl PoolResult {
@@ -168,6 +175,26 @@ impl PoolResult {
         self.h2_ci = Some(ci.h2);
         self.tau2_ci_type = Some("Wald");
         true
+    }
+
+    /// The BLUP of each study of `dataset`, the data set that was pooled
+    /// (metafor `blup(res)`; [`crate::model::blup`] with xᵢ'β̂ = μ̂ and
+    /// xᵢ'V xᵢ = SE(μ̂)²).
+    pub fn blups(&self, dataset: &Dataset) -> Vec<Blup> {
+        dataset
+            .studies
+            .iter()
+            .map(|study| {
+                let input = BlupInput {
+                    study: study.label(),
+                    yi: study.yi,
+                    vi: study.vi,
+                    fitted: self.estimate.value,
+                    fitted_variance: self.estimate.se * self.estimate.se,
+                };
+                blup(&input, self.tau2, self.crit)
+            })
+            .collect()
     }
 
     /// The per-study table: each study of `dataset` (the data set that was
@@ -292,9 +319,11 @@ fn assemble(
         pi_lower,
         pi_upper,
         transformed,
+        blups: None,
         weights,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
         typical_variance: model.typical_variance,
+        crit: model.crit,
     }
 }

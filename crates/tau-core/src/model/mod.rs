@@ -1,5 +1,6 @@
 //! Model fitting: weighted least squares, τ² estimators, inference and heterogeneity.
 
+pub mod blup;
 pub mod convergence;
 pub mod distribution;
 pub mod fit;

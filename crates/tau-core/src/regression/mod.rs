@@ -20,6 +20,7 @@
 pub mod compare;
 pub mod design;
 pub mod permutation;
+pub mod predict;
 mod rank;
 mod result;
 pub mod sparse_design;

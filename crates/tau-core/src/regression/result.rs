@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::design::{Layout, TermKind};
+use super::design::{Layout, Term, TermKind};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
 use crate::model::fit_statistics::FitStatistics;
@@ -132,6 +132,13 @@ pub struct RegressionResult {
     /// Permutation test, when run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permutation: Option<PermutationResult>,
+    /// Predictions at new moderator values (`--predict`), when asked for
+    /// ([`RegressionResult::predict_at`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<Vec<super::predict::PredictedValue>>,
+    /// The studies' BLUPs (`--blup`), when asked for ([`RegressionResult::blups`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blups: Option<Vec<crate::model::blup::Blup>>,
     /// The studies in the model.
     pub studies: Vec<RegressionStudy>,
     /// Studies left out because a used moderator is missing.
@@ -146,6 +153,9 @@ pub struct RegressionResult {
     /// The typical sampling variance of I² and H².
     #[serde(skip)]
     pub typical_variance: f64,
+    /// How each moderator is coded in the model matrix.
+    #[serde(skip)]
+    pub terms: Vec<Term>,
 }
 
 /// A predicted mean effect at given moderator values, with its CI.
@@ -346,6 +356,8 @@ pub(super) fn assemble(
         fit_statistics,
         r2,
         permutation,
+        predictions: None,
+        blups: None,
         studies,
         settings: RegressionSettings {
             model: Settings::new(&model.options, dataset.measure, model.convergence),
@@ -357,6 +369,7 @@ pub(super) fn assemble(
         dropped,
         crit: model.crit,
         typical_variance: model.typical_variance,
+        terms: design.terms.clone(),
     }
 }
 
