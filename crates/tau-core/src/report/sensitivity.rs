@@ -201,7 +201,10 @@ pub fn cumulative_report(r: &Cumulative) -> String {
 pub fn influence_report(r: &Influence) -> String {
     let mut out = heading(&r.title, "Influence diagnostics", r.k, &r.settings);
     if r.coefficients.len() > 1 || r.coefficients.first().is_some_and(|c| c != INTERCEPT) {
-        out.push_str(&format!("Model: coefficients {}\n\n", r.coefficients.join(", ")));
+        out.push_str(&format!(
+            "Meta-regression coefficients: {}\n\n",
+            r.coefficients.join(", ")
+        ));
     }
     let one = r.p == 1;
     let cells: Vec<Vec<String>> = r
