@@ -290,7 +290,12 @@ fn check_influence(
         .zip(e["dfbetas"].as_array().expect("dfbetas"))
         .enumerate()
     {
-        bad.check_all(case, &format!("dfbetas[{}]", i + 1), &s.dfbetas.values, expected);
+        bad.check_all(
+            case,
+            &format!("dfbetas[{}]", i + 1),
+            &s.dfbetas.values,
+            expected,
+        );
     }
     let flags: Vec<bool> = inf.studies.iter().map(|s| s.influential).collect();
     let expected: Vec<bool> = e["influential"]

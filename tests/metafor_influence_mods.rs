@@ -48,11 +48,13 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 fn references(case: &Value) -> Vec<(String, String)> {
-    case["references"].as_object().map_or_else(Vec::new, |refs| {
-        refs.iter()
-            .map(|(m, l)| (m.clone(), l.as_str().expect("level").to_owned()))
-            .collect()
-    })
+    case["references"]
+        .as_object()
+        .map_or_else(Vec::new, |refs| {
+            refs.iter()
+                .map(|(m, l)| (m.clone(), l.as_str().expect("level").to_owned()))
+                .collect()
+        })
 }
 
 fn options(case: &Value) -> InfluenceOptions {
@@ -169,7 +171,10 @@ fn compare(bad: &mut Mismatches, name: &str, r: &Influence, case: &Value) {
     let residuals = r.residuals.as_ref().expect("residuals asked for");
     let e = &case["residuals"];
     for (key, actual) in [
-        ("resid", residuals.iter().map(|x| x.resid).collect::<Vec<_>>()),
+        (
+            "resid",
+            residuals.iter().map(|x| x.resid).collect::<Vec<_>>(),
+        ),
         ("se", residuals.iter().map(|x| x.se).collect()),
         ("z", residuals.iter().map(|x| x.z).collect()),
     ] {
@@ -245,7 +250,12 @@ fn cli_influence_with_mods_matches_metafor() {
         let name = case_name(case);
         assert_eq!(json["coefficients"], case["names"], "{name}");
         let e = &case["influence"];
-        for (i, study) in json["studies"].as_array().expect("studies").iter().enumerate() {
+        for (i, study) in json["studies"]
+            .as_array()
+            .expect("studies")
+            .iter()
+            .enumerate()
+        {
             for key in ["rstudent", "dffits", "cooks_distance", "hat", "QE_deleted"] {
                 let expected = e[key][i].as_f64().expect("number");
                 assert!(

@@ -4,10 +4,10 @@
 
 use super::text::{back_transformed_table, p_phrase};
 use super::{fmt_num, fmt_p, table};
+use crate::regression::INTERCEPT;
 use crate::sensitivity::RefitRow;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
-use crate::regression::INTERCEPT;
 use crate::sensitivity::influence::Influence;
 use crate::sensitivity::leave_one_out::{LeaveOneOut, TablesLeaveOneOut};
 use crate::settings::Settings;

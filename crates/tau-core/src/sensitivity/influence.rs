@@ -275,9 +275,9 @@ fn analyse(
             error: e.clone(),
         })
     }));
-    let residuals = options.residuals.then(|| {
-        standardized_residuals(&yi, &vi, x, &model.fit, &model.hat, (0..k).map(label))
-    });
+    let residuals = options
+        .residuals
+        .then(|| standardized_residuals(&yi, &vi, x, &model.fit, &model.hat, (0..k).map(label)));
     Ok(Influence {
         title: dataset.title.clone(),
         k,
