@@ -58,3 +58,28 @@ pub(crate) fn standardized_residuals<'a>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FitOptions, Method, fit, intercept_design};
+
+    /// By hand: two studies y = (0, 1) with v = (1, 1) under the common-effect
+    /// model have β̂ = 0.5, h = (0.5, 0.5), residuals ∓0.5 with SE √(1 · 0.5).
+    #[test]
+    fn two_studies_by_hand() {
+        let (yi, vi) = ([0.0, 1.0], [1.0, 1.0]);
+        let x = intercept_design(2);
+        let options = FitOptions {
+            method: Method::EE,
+            ..FitOptions::default()
+        };
+        let model = fit(&yi, &vi, &x, &options).expect("fits");
+        let r = standardized_residuals(&yi, &vi, &x, &model, &[0.5, 0.5], ["a", "b"].into_iter());
+        let se = 0.5_f64.sqrt();
+        assert_eq!(r[0].study, "a");
+        assert!((r[0].resid + 0.5).abs() < 1e-15 && (r[1].resid - 0.5).abs() < 1e-15);
+        assert!((r[0].se - se).abs() < 1e-15 && (r[1].se - se).abs() < 1e-15);
+        assert!((r[1].z - 0.5 / se).abs() < 1e-15);
+    }
+}
