@@ -214,17 +214,9 @@ pub fn influence_with(
     };
     let design = design::build(dataset, spec)?;
     let mut result = analyse(dataset, &design.rows, &design.x, &design.names, options)?;
-    if !design.dropped.is_empty() {
-        result.warnings.insert(
-            dataset.warnings.len(),
-            crate::Warning::MissingModerators {
-                studies: design
-                    .dropped
-                    .iter()
-                    .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
-                    .collect(),
-            },
-        );
+    if let Some(warning) = design::missing_moderators(&design.dropped) {
+        // after the data set's warnings, before those of the refits
+        result.warnings.insert(dataset.warnings.len(), warning);
     }
     Ok(result)
 }
