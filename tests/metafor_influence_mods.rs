@@ -5,7 +5,8 @@
 //! tests/fixtures/generate_influence_mods.R with metafor 3.8.1 / metadat 1.2.0
 //! (`influence(res)` and `rstandard(res)` for `rma(yi, vi, mods = ...)` on
 //! dat.bcg, dat.bangertdrowns2004 and dat.mcdaniel1994, REML and DL, z and
-//! knha; each case records its call).
+//! knha, and for the intercept-only model on dat.bcg; each case records its
+//! call).
 //!
 //! Tolerance: relative 1e-6 ([`RELATIVE`]), absolute 1e-12 near 0.
 
@@ -69,11 +70,14 @@ fn options(case: &Value) -> InfluenceOptions {
             level: 95.0,
             control: Control::default(),
         },
-        design: Some(DesignSpec {
-            moderators: strings(&case["mods"]),
-            references: references(case),
-            intercept: case["intercept"].as_bool().expect("intercept"),
-        }),
+        // no moderators: the intercept-only model (`tau influence` without --mods)
+        design: Some(strings(&case["mods"]))
+            .filter(|mods| !mods.is_empty())
+            .map(|moderators| DesignSpec {
+                moderators,
+                references: references(case),
+                intercept: case["intercept"].as_bool().expect("intercept"),
+            }),
         residuals: true,
     }
 }
@@ -115,7 +119,9 @@ fn case_name(case: &Value) -> String {
     format!(
         "{} ~ {} {} {}{}",
         case["dataset"].as_str().expect("dataset"),
-        strings(&case["mods"]).join(" + "),
+        Some(strings(&case["mods"]).join(" + "))
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "1".into()),
         case["method"].as_str().expect("method"),
         case["test"].as_str().expect("test"),
         if case["intercept"] == false {
@@ -223,17 +229,18 @@ fn cli_influence_with_mods_matches_metafor() {
         let id = case["dataset"].as_str().expect("dataset");
         let file = dir.path(&format!("{id}.json"));
         std::fs::write(&file, input(&fx, id)).expect("writes");
-        let mut args = vec![
-            "influence".to_owned(),
-            file,
-            "--mods".into(),
-            strings(&case["mods"]).join(","),
+        let mut args = vec!["influence".to_owned(), file];
+        let mods = strings(&case["mods"]);
+        if !mods.is_empty() {
+            args.extend(["--mods".into(), mods.join(",")]);
+        }
+        args.extend([
             "--test".into(),
             "knha".into(),
             "--residuals".into(),
             "--format".into(),
             "json".into(),
-        ];
+        ]);
         for (m, l) in references(case) {
             args.extend(["--reference".into(), format!("{m}={l}")]);
         }
@@ -313,7 +320,7 @@ fn cli_influence_with_mods_matches_metafor() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 9);
+    assert_eq!(checked, 10);
 }
 
 #[test]
