@@ -376,3 +376,26 @@ impl Tau2CiArgs {
         }
     }
 }
+
+/// The model matrix that `--mods`, `--reference MODERATOR=LEVEL` (repeatable)
+/// and `--no-intercept` describe, as `tau regress` and `tau influence` take them.
+pub fn design_spec(
+    mods: &[String],
+    references: &[String],
+    no_intercept: bool,
+) -> Result<tau_core::regression::DesignSpec, CliError> {
+    let references = references
+        .iter()
+        .map(|r| match r.split_once('=') {
+            Some((m, l)) if !m.trim().is_empty() => Ok((m.trim().to_owned(), l.trim().to_owned())),
+            _ => Err(CliError::Input(format!(
+                "--reference {r:?} is not of the form MODERATOR=LEVEL, e.g. --reference alloc=random"
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(tau_core::regression::DesignSpec {
+        moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references,
+        intercept: !no_intercept,
+    })
+}

@@ -6,7 +6,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
+use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, design_spec};
 use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
@@ -75,23 +75,7 @@ pub struct RegressArgs {
 
 impl RegressArgs {
     fn design(&self) -> Result<DesignSpec, CliError> {
-        let references = self
-            .references
-            .iter()
-            .map(|r| match r.split_once('=') {
-                Some((m, l)) if !m.trim().is_empty() => {
-                    Ok((m.trim().to_owned(), l.trim().to_owned()))
-                }
-                _ => Err(CliError::Input(format!(
-                    "--reference {r:?} is not of the form MODERATOR=LEVEL, e.g. --reference alloc=random"
-                ))),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(DesignSpec {
-            moderators: self.mods.iter().map(|m| m.trim().to_owned()).collect(),
-            references,
-            intercept: !self.no_intercept,
-        })
+        design_spec(&self.mods, &self.references, self.no_intercept)
     }
 
     fn options(&self) -> Result<RegressionOptions, CliError> {

@@ -380,15 +380,7 @@ fn warnings(
     ci: Option<&HeterogeneityCi>,
 ) -> Vec<Warning> {
     let mut warnings = dataset.warnings.clone();
-    if !design.dropped.is_empty() {
-        warnings.push(Warning::MissingModerators {
-            studies: design
-                .dropped
-                .iter()
-                .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
-                .collect(),
-        });
-    }
+    warnings.extend(super::design::missing_moderators(&design.dropped));
     warnings.extend(model_warnings(model));
     if let Some(ci) = ci {
         warnings.extend(ci_warnings(ci));
