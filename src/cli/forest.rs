@@ -155,7 +155,12 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     if let Some(model) = args.multilevel.options(&args.model, None, false)? {
         return run_multilevel(args, &model, &options);
     }
-    let data = args.input.load()?;
+    // User weights are honoured by the pooled models (as metafor's forest()
+    // of a weighted rma()); subgroups are fitted without them.
+    let data = match args.by {
+        Some(_) => args.input.load()?,
+        None => args.input.load_weighted()?,
+    };
     let file = args.input.display_name();
     let fits = options.fits(&args.model.options()?);
     // Each analysis warning once, however many models report it.

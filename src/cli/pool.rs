@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{
-    InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, TestFlag,
+    InputArgs, MethodChoice, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, TestFlag, WeightArgs,
 };
 use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::{emit_report, warn_analysis};
@@ -26,6 +26,8 @@ pub struct PoolArgs {
     #[command(flatten)]
     tau2_ci: Tau2CiArgs,
     #[command(flatten)]
+    weights: WeightArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -36,8 +38,18 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     }
     if args.multilevel.random.is_some() {
         refuse_tau2_ci(&args.tau2_ci)?;
+        args.weights.refuse_with(
+            "--random",
+            "a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported)",
+        )?;
     }
     let robust = args.robust.spec();
+    if robust.is_some() {
+        args.weights.refuse_with(
+            "--robust",
+            "the robust variance is that of the inverse-variance fit",
+        )?;
+    }
     if let Some(options) = args
         .multilevel
         .options(&args.model, None, robust.is_some())?
@@ -53,7 +65,10 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
             None => super::multilevel::run(&args.input, &options, &args.output),
         };
     }
-    let data = args.input.load()?;
+    let data = match robust {
+        Some(_) => args.input.load()?,
+        None => args.input.load_weighted()?,
+    };
     if let Some(spec) = args.robust.spec() {
         let file = args.input.display_name();
         let data = clustered(&data, &spec, &file)?;
@@ -74,8 +89,8 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let options = args.model.options()?;
     let ci_kind = args.tau2_ci.checked(options.method)?;
     let file = args.input.display_name();
-    let mut result =
-        tau_core::pool(&data, &options).map_err(|e| CliError::from(e).with_file(&file))?;
+    let mut result = tau_core::pool_with(&data, &options, !args.weights.unweighted)
+        .map_err(|e| CliError::from(e).with_file(&file))?;
     match ci_kind {
         Tau2CiKind::Qp => {}
         Tau2CiKind::Wald => {
@@ -120,7 +135,18 @@ fn run_tables(args: &PoolArgs, method: tau_core::TablesMethod) -> Result<(), Cli
             method.name()
         )));
     }
-    let data = args.input.load()?;
+    args.weights.refuse_with(
+        &format!("--method {}", method.name()),
+        "it weights the 2x2 tables its own way",
+    )?;
+    let data = args.input.load_weighted()?;
+    if let Some(study) = data.first_weighted() {
+        return Err(CliError::Input(format!(
+            "{name}: study '{}' has a weight (the weight field), but --method {} weights the 2x2 tables its own way (as metafor's rma.mh and rma.peto, which take no weights); remove the weight field, or pool with an inverse-variance --method such as REML",
+            study.label(),
+            method.name()
+        )));
+    }
     let result = tau_core::pool_tables(&data, method, args.model.level)
         .map_err(|e| CliError::of_kind(e.kind(), format!("{name}: {e}")))?;
     warn_analysis(&result.warnings);

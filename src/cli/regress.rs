@@ -6,13 +6,13 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
+use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs};
 use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::subset_test::subset_test;
-use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress_weighted};
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -58,6 +58,8 @@ pub struct RegressArgs {
     #[command(flatten)]
     tau2_ci: Tau2CiArgs,
     #[command(flatten)]
+    weights: WeightArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -98,6 +100,18 @@ impl RegressArgs {
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let robust = args.robust.spec();
+    if args.multilevel.random.is_some() {
+        args.weights.refuse_with(
+            "--random",
+            "a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported)",
+        )?;
+    }
+    if robust.is_some() {
+        args.weights.refuse_with(
+            "--robust",
+            "the robust variance is that of the inverse-variance fit",
+        )?;
+    }
     if let Some(options) =
         args.multilevel
             .options(&args.model, Some(args.design()?), robust.is_some())?
@@ -133,7 +147,10 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         spec.validate()
             .map_err(|e| CliError::Input(e.to_string()))?;
     }
-    let data = args.input.load()?;
+    let data = match robust {
+        Some(_) => args.input.load()?,
+        None => args.input.load_weighted()?,
+    };
     if let Some(spec) = args.robust.spec() {
         let file = args.input.display_name();
         let data = clustered(&data, &spec, &file)?;
@@ -155,7 +172,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
             bar.inc(1);
         }
     };
-    let result = regress_with_progress(&data, &options, &progress);
+    let result = regress_weighted(&data, &options, !args.weights.unweighted, &progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -15,7 +15,8 @@ use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
-    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
+    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Weights, fit_weighted,
+    intercept_design, q_profile_ci,
 };
 use crate::settings::Settings;
 
@@ -134,8 +135,14 @@ impl PoolResult {
     /// Replaces the Q-profile CIs of τ², I² and H² by the profile-likelihood
     /// ones (metafor `confint(res, type = "PL")`), from `dataset`, the data
     /// set that was pooled; false, and nothing changed, for the
-    /// common-effect model.
+    /// common-effect model; an error with user weights or unweighted.
     pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
+        if !self.settings.weights.is_inverse_variance() {
+            return Err(FitError::NotWithWeights {
+                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
+                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+            });
+        }
         if self.settings.method == Method::EE {
             return Ok(false);
         }
@@ -218,10 +225,24 @@ fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
 /// # Ok::<(), tau_core::model::FitError>(())
 /// ```
 pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
+    pool_with(dataset, options, true)
+}
+
+/// [`pool()`], weighted by the studies' user weights when they have them
+/// (metafor `rma(yi, vi, weights = w)`), or, with `weighted` false, with
+/// equal weights (`rma(yi, vi, weighted = FALSE)`; an error when the
+/// studies have weights). See [`crate::model::weighting`].
+pub fn pool_with(
+    dataset: &Dataset,
+    options: &FitOptions,
+    weighted: bool,
+) -> Result<PoolResult, FitError> {
     let yi = dataset.yi();
     let vi = dataset.vi();
     let x = intercept_design(yi.len());
-    let model = fit(&yi, &vi, &x, options)?;
+    let user = dataset.weights();
+    let weights = weights_of(user.as_deref(), weighted)?;
+    let model = fit_weighted(&yi, &vi, &x, options, weights)?;
     // The estimator actually used: the fallback when the chosen one failed.
     let heterogeneity_ci = match model.options.method {
         Method::EE => None,
@@ -237,7 +258,18 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
     let fit_statistics = mixed_effects(&yi, &vi, &x, &model)?;
     let mut result = assemble(dataset, &model, heterogeneity_ci, fit_statistics);
     result.tau2_se = tau2_se(&vi, &x, &model)?;
+    result.settings.weights = weights.weighting();
     Ok(result)
+}
+
+/// The weights of a fit: the user's when given, equal when not `weighted`.
+pub(crate) fn weights_of(user: Option<&[f64]>, weighted: bool) -> Result<Weights<'_>, FitError> {
+    match (user, weighted) {
+        (None, true) => Ok(Weights::InverseVariance),
+        (Some(w), true) => Ok(Weights::User(w)),
+        (None, false) => Ok(Weights::Equal),
+        (Some(_), false) => Err(FitError::UnweightedWithWeights),
+    }
 }
 
 fn assemble(
