@@ -580,7 +580,7 @@ impl<'a> Builder<'a> {
             index,
             label,
             field: Some("weight"),
-            position: self.source.locate(index, None),
+            position: self.source.locate(index, Some("weight")),
             in_csv: matches!(self.source, SourceMap::Csv { .. }),
             problem: format!(
                 "weight is missing, but study '{weighted}' has one: give every study a weight (metafor's weights =), or none for the usual 1/(vi + tau^2)"
