@@ -153,3 +153,55 @@ fn user_weights_and_unweighted_fits_match_metafor() {
         bad.0.join("\n")
     );
 }
+
+/// The analyses that do not use user weights refuse a file that has them,
+/// naming the file, the study and the field.
+#[test]
+fn analyses_without_weights_refuse_them() {
+    for args in [
+        &["leave-one-out", "studies/bcg_weighted.json"][..],
+        &["subgroup", "studies/bcg_weighted.json", "--by", "alloc"],
+        &["regress", "studies/bcg_weighted.json", "--mods", "ablat", "--robust", "alloc"],
+        &["pool", "studies/bcg_weighted.json", "--robust", "alloc"],
+    ] {
+        let output = tau().args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("studies/bcg_weighted.json: study 'Aronson 1948' has a weight (the weight field)")
+                && stderr.contains("remove the weight field"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let output = tau()
+        .args(["regress", "studies/bcg_weighted.json", "--mods", "ablat", "--permutations", "100"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--permutations) is not available with user weights"), "{stderr}");
+}
+
+/// The forest plot's weights column shows the user weights in percent
+/// (metafor's `weights(res)` of the weighted fit; the BCG fixture's case).
+#[test]
+fn forest_shows_the_user_weights() {
+    let dir = TempDir::new("weights-forest");
+    let svg = dir.path("forest.svg");
+    tau()
+        .args(["forest", "studies/bcg_weighted.json", "--output", &svg])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&svg).expect("the plot");
+    let fx: Value = fixture("weights.json");
+    let case = fx["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["dataset"] == "bcg" && c["weighting"] == "user" && c["method"] == "REML" && c["test"] == "z" && c["mods"].as_array().is_some_and(Vec::is_empty))
+        .expect("the BCG REML case");
+    for weight in case["weights"].as_array().expect("weights") {
+        let shown = format!(">{:.2}%<", weight.as_f64().expect("a number"));
+        assert!(svg.contains(&shown), "no {shown} in the plot");
+    }
+}
