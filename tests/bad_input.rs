@@ -724,22 +724,32 @@ const CASES: &[Case] = &[
     case(
         &["weight_infinite.csv"],
         2,
-        &["line 3, column 4 (weight): study 'Berg 2004' (record 2): weight must be a positive, finite number (got inf)"],
+        &[
+            "line 3, column 4 (weight): study 'Berg 2004' (record 2): weight must be a positive, finite number (got inf)",
+        ],
     ),
     case(
         &["weight_missing.csv"],
         2,
-        &["line 3, column 4 (weight): study 'Berg 2004' (record 2): weight is missing, but study 'Ames 2001' has one"],
+        &[
+            "line 3, column 4 (weight): study 'Berg 2004' (record 2): weight is missing, but study 'Ames 2001' has one",
+        ],
     ),
     case(
         &["../../studies/bcg_weighted.json", "--unweighted"],
         2,
-        &["bcg_weighted.json: the studies have weights", "leave out --unweighted"],
+        &[
+            "bcg_weighted.json: the studies have weights",
+            "leave out --unweighted",
+        ],
     ),
     case(
         &["../../studies/bcg_weighted.json", "--method", "MH"],
         2,
-        &["study 'Aronson 1948' has a weight", "--method MH weights the 2x2 tables its own way"],
+        &[
+            "study 'Aronson 1948' has a weight",
+            "--method MH weights the 2x2 tables its own way",
+        ],
     ),
     case(
         &["../../studies/bcg_weighted.json", "--random", "study"],
@@ -757,7 +767,12 @@ const CASES: &[Case] = &[
         &["--unweighted cannot be combined with --method PETO"],
     ),
     case(
-        &["../../studies/bcg.json", "--random", "study", "--unweighted"],
+        &[
+            "../../studies/bcg.json",
+            "--random",
+            "study",
+            "--unweighted",
+        ],
         2,
         &["--unweighted cannot be combined with --random"],
     ),

@@ -31,8 +31,8 @@ fn study_files(fx: &Value, dir: &TempDir) -> Vec<(String, String)> {
 
 /// Without weights: the same records less their `weight`, for `--unweighted`.
 fn unweighted_file(path: &str) -> String {
-    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("reads"))
-        .expect("JSON");
+    let mut file: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("reads")).expect("JSON");
     for study in file["studies"].as_array_mut().expect("studies") {
         study.as_object_mut().expect("record").remove("weight");
     }
@@ -61,7 +61,9 @@ impl Mismatches {
         match (actual.as_f64(), expected.as_f64()) {
             (Some(a), Some(e)) if close(a, e) => {}
             (None, None) => {}
-            (a, e) => self.0.push(format!("{case}: {what} = {a:?}, metafor {e:?}")),
+            (a, e) => self
+                .0
+                .push(format!("{case}: {what} = {a:?}, metafor {e:?}")),
         }
     }
 }
@@ -109,7 +111,11 @@ fn user_weights_and_unweighted_fits_match_metafor() {
         let coefficients: Vec<&Value> = if mods.is_empty() {
             vec![&r]
         } else {
-            r["coefficients"].as_array().expect("coefficients").iter().collect()
+            r["coefficients"]
+                .as_array()
+                .expect("coefficients")
+                .iter()
+                .collect()
         };
         let expected = case["coefficients"].as_array().expect("coefficients");
         assert_eq!(coefficients.len(), expected.len(), "{name}");
@@ -161,25 +167,43 @@ fn analyses_without_weights_refuse_them() {
     for args in [
         &["leave-one-out", "studies/bcg_weighted.json"][..],
         &["subgroup", "studies/bcg_weighted.json", "--by", "alloc"],
-        &["regress", "studies/bcg_weighted.json", "--mods", "ablat", "--robust", "alloc"],
+        &[
+            "regress",
+            "studies/bcg_weighted.json",
+            "--mods",
+            "ablat",
+            "--robust",
+            "alloc",
+        ],
         &["pool", "studies/bcg_weighted.json", "--robust", "alloc"],
     ] {
         let output = tau().args(args).output().expect("runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("studies/bcg_weighted.json: study 'Aronson 1948' has a weight (the weight field)")
-                && stderr.contains("remove the weight field"),
+            stderr.contains(
+                "studies/bcg_weighted.json: study 'Aronson 1948' has a weight (the weight field)"
+            ) && stderr.contains("remove the weight field"),
             "{args:?}: {stderr}"
         );
     }
     let output = tau()
-        .args(["regress", "studies/bcg_weighted.json", "--mods", "ablat", "--permutations", "100"])
+        .args([
+            "regress",
+            "studies/bcg_weighted.json",
+            "--mods",
+            "ablat",
+            "--permutations",
+            "100",
+        ])
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--permutations) is not available with user weights"), "{stderr}");
+    assert!(
+        stderr.contains("--permutations) is not available with user weights"),
+        "{stderr}"
+    );
 }
 
 /// The forest plot's weights column shows the user weights in percent
@@ -198,7 +222,13 @@ fn forest_shows_the_user_weights() {
         .as_array()
         .expect("cases")
         .iter()
-        .find(|c| c["dataset"] == "bcg" && c["weighting"] == "user" && c["method"] == "REML" && c["test"] == "z" && c["mods"].as_array().is_some_and(Vec::is_empty))
+        .find(|c| {
+            c["dataset"] == "bcg"
+                && c["weighting"] == "user"
+                && c["method"] == "REML"
+                && c["test"] == "z"
+                && c["mods"].as_array().is_some_and(Vec::is_empty)
+        })
         .expect("the BCG REML case");
     for weight in case["weights"].as_array().expect("weights") {
         let shown = format!(">{:.2}%<", weight.as_f64().expect("a number"));

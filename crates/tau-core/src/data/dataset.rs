@@ -574,8 +574,10 @@ impl<'a> Builder<'a> {
 
     /// The issue when some studies have a `weight` and some not, at the first without one.
     fn mixed_weights(&self) -> Option<StudyIssue> {
-        let ((index, label), (_, weighted)) =
-            self.first_unweighted.clone().zip(self.first_weighted.clone())?;
+        let ((index, label), (_, weighted)) = self
+            .first_unweighted
+            .clone()
+            .zip(self.first_weighted.clone())?;
         Some(StudyIssue {
             index,
             label,

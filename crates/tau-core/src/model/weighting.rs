@@ -64,9 +64,9 @@ impl Weighting {
             Weighting::User => Some(
                 "weights: user-supplied (the weight field), not 1/(vi + tau^2); SEs by the sandwich formula",
             ),
-            Weighting::Unweighted => {
-                Some("weights: equal (--unweighted, ordinary least squares); SEs by the sandwich formula")
-            }
+            Weighting::Unweighted => Some(
+                "weights: equal (--unweighted, ordinary least squares); SEs by the sandwich formula",
+            ),
         }
     }
 }
