@@ -86,3 +86,81 @@ pub fn sandwich_fit(
     let vcov = &wls.xtwx_inv * meat * &wls.xtwx_inv;
     Ok((wls, vcov))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FitOptions, Test, fit, fit_weighted};
+    use nalgebra::DVector;
+
+    fn data() -> (Vec<f64>, Vec<f64>, DMatrix<f64>) {
+        let yi = vec![0.3, -0.1, 0.8, 0.2, 0.5, 0.1];
+        let vi = vec![0.02, 0.05, 0.01, 0.04, 0.03, 0.06];
+        let x = DMatrix::from_row_slice(
+            6,
+            2,
+            &[1.0, 0.5, 1.0, 1.5, 1.0, -0.3, 1.0, 2.0, 1.0, 0.7, 1.0, 1.1],
+        );
+        (yi, vi, x)
+    }
+
+    /// The sandwich against the matrices written out: (X'AX)⁻¹X'AMAX(X'AX)⁻¹.
+    #[test]
+    fn sandwich_matches_the_matrix_formula() {
+        let (yi, vi, x) = data();
+        let a = [3.0, 1.0, 2.0, 5.0, 1.5, 0.5];
+        let tau2 = 0.04;
+        let (wls, vcov) = sandwich_fit(&x, &yi, &vi, tau2, &a).expect("full rank");
+        let am = DMatrix::from_diagonal(&DVector::from_row_slice(&a));
+        let m = DMatrix::from_diagonal(&DVector::from_iterator(6, vi.iter().map(|v| v + tau2)));
+        let bread = (x.transpose() * &am * &x)
+            .try_inverse()
+            .expect("invertible");
+        let expected = &bread * x.transpose() * &am * m * &am * &x * &bread;
+        let beta = &bread * x.transpose() * &am * DVector::from_row_slice(&yi);
+        assert!((vcov - expected).amax() < 1e-14);
+        assert!((wls.beta - beta).amax() < 1e-14);
+    }
+
+    /// User weights equal to 1/(vᵢ + τ̂²) (here τ̂² = 0: EE) give the
+    /// inverse-variance fit: the sandwich collapses to (X'WX)⁻¹.
+    #[test]
+    fn inverse_variance_user_weights_reproduce_the_default_fit() {
+        let (yi, vi, x) = data();
+        for test in Test::ALL {
+            let options = FitOptions {
+                method: crate::model::Method::EE,
+                test,
+                ..FitOptions::default()
+            };
+            let a: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
+            let default = fit(&yi, &vi, &x, &options).expect("fits");
+            let user = fit_weighted(&yi, &vi, &x, &options, Weights::User(&a)).expect("fits");
+            for j in 0..2 {
+                assert!((default.beta[j] - user.beta[j]).abs() < 1e-12);
+                assert!((default.se[j] - user.se[j]).abs() < 1e-12 * default.se[j]);
+            }
+            assert_eq!(default.q, user.q);
+        }
+    }
+
+    #[test]
+    fn bad_user_weights_are_errors() {
+        let (yi, vi, x) = data();
+        let mut a = vec![1.0; 6];
+        a[4] = 0.0;
+        let err = fit_weighted(&yi, &vi, &x, &FitOptions::default(), Weights::User(&a))
+            .expect_err("weight 0");
+        assert_eq!(
+            err,
+            crate::model::FitError::BadWeight {
+                index: 4,
+                value: 0.0
+            }
+        );
+        assert!(
+            err.to_string().starts_with("study 5 (in input order)"),
+            "{err}"
+        );
+    }
+}
