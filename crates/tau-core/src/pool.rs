@@ -224,14 +224,41 @@ fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
 /// assert!(e.ci_lower < e.value && e.value < e.ci_upper);
 /// # Ok::<(), tau_core::model::FitError>(())
 /// ```
+///
+/// The weights are 1/(vᵢ + τ̂²); a data set with user weights is refused
+/// ([`FitError::NotWithWeights`]): [`pool_with()`] uses them.
 pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
+    refuse_user_weights(dataset, "pooling with the weights 1/(vi + tau^2) (pool())")?;
     pool_with(dataset, options, true)
+}
+
+/// [`FitError::NotWithWeights`] when the studies of `dataset` have user
+/// weights, for the analyses that would otherwise ignore them.
+pub fn refuse_user_weights(dataset: &Dataset, what: &'static str) -> Result<(), FitError> {
+    match dataset.first_weighted() {
+        None => Ok(()),
+        Some(_) => Err(FitError::NotWithWeights {
+            what,
+            remedy: "pool_with() and regress_weighted() use the weights",
+        }),
+    }
 }
 
 /// [`pool()`], weighted by the studies' user weights when they have them
 /// (metafor `rma(yi, vi, weights = w)`), or, with `weighted` false, with
 /// equal weights (`rma(yi, vi, weighted = FALSE)`; an error when the
 /// studies have weights). See [`crate::model::weighting`].
+///
+/// ```
+/// use tau_core::{Dataset, FitOptions, Measure, pool, pool_with};
+///
+/// let data = Dataset::from_effects(Measure::SMD, &[0.12, 0.45, 0.31], &[0.04, 0.09, 0.02])
+///     .with_weights(&[50.0, 20.0, 80.0]);
+/// assert!(pool(&data, &FitOptions::default()).is_err()); // would ignore the weights
+/// let result = pool_with(&data, &FitOptions::default(), true)?;
+/// assert!((result.weights[2] - 100.0 * 80.0 / 150.0).abs() < 1e-12); // percent
+/// # Ok::<(), tau_core::model::FitError>(())
+/// ```
 pub fn pool_with(
     dataset: &Dataset,
     options: &FitOptions,

@@ -158,7 +158,12 @@ impl Dataset {
     }
 
     /// The studies' user weights (metafor's `weights =`), when any study has
-    /// one; a study without one then has 0, which the model refuses.
+    /// one; a study without one then has 0, which the model refuses. They
+    /// are used by [`crate::pool::pool_with`] and
+    /// [`crate::regression::regress_weighted`]; `pool()` and `regress()`
+    /// refuse a data set that has them, and the other analyses of this crate
+    /// weight by the inverse variances (the `tau` binary refuses a weighted
+    /// file for them).
     pub fn weights(&self) -> Option<Vec<f64>> {
         self.studies
             .iter()

@@ -108,12 +108,18 @@ pub fn regress(
 }
 
 /// [`regress()`], calling `progress(total)` once per permutation fitted
-/// (never without permutations), e.g. to drive a progress bar.
+/// (never without permutations), e.g. to drive a progress bar. Both weight
+/// by 1/(vᵢ + τ̂²) and refuse a data set with user weights, which
+/// [`regress_weighted()`] uses.
 pub fn regress_with_progress(
     dataset: &Dataset,
     options: &RegressionOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RegressionResult, RegressionError> {
+    crate::pool::refuse_user_weights(
+        dataset,
+        "a meta-regression with the weights 1/(vi + tau^2) (regress())",
+    )?;
     run(dataset, options, true, progress, Storage::Auto)
 }
 
