@@ -144,6 +144,21 @@ fn user_weights_and_unweighted_fits_match_metafor() {
                 bad.check(&name, key, &r[key], &case[key]);
             }
         }
+        if case.get("tau2_se").is_some() {
+            bad.check(&name, "tau2_se", &r["tau2_se"], &case["tau2_se"]);
+        }
+        for key in ["tau2_ci", "I2_ci"] {
+            if let Some(expected) = case.get(key) {
+                for side in 0..2 {
+                    bad.check(
+                        &name,
+                        &format!("{key}[{side}]"),
+                        &r[key][side],
+                        &expected[side],
+                    );
+                }
+            }
+        }
         let studies = r["studies"].as_array().expect("studies");
         let weights = case["weights"].as_array().expect("weights");
         assert_eq!(studies.len(), weights.len(), "{name}: studies");
