@@ -158,10 +158,9 @@ pub fn fit_weighted(
     let (k, p) = (yi.len(), x.p());
     if let Weights::User(a) = user {
         if a.len() != k {
-            return Err(FitError::Dimensions {
-                yi: k,
-                vi: a.len(),
-                rows: x.k(),
+            return Err(FitError::WeightCount {
+                k,
+                weights: a.len(),
             });
         }
         if let Some((index, &value)) = a
@@ -213,39 +212,36 @@ pub fn fit_weighted(
         return Err(FitError::NotFinite { what: "tau^2" });
     }
 
-    let mut weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+    let inverse: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let df_resid = (k - p) as f64;
-    // Knapp-Hartung's s² comes from the inverse-variance fit whatever the weights.
-    let s2w = |wls: &Wls, weights: &[f64]| match options.test {
+    // Knapp-Hartung's s² = Σ wᵢeᵢ²/(k − p) of the inverse-variance fit,
+    // whatever the weights; metafor sets it to 0 when all outcomes are
+    // (numerically) equal.
+    let s2w = |wls: &Wls| match options.test {
         Test::Z => 1.0,
-        Test::Knha => {
-            let rss = wls.rss(weights);
-            // metafor sets s² to 0 when all outcomes are (numerically) equal.
-            if rss <= f64::EPSILON {
-                0.0
-            } else {
-                rss / df_resid
-            }
-        }
+        Test::Knha => match wls.rss(&inverse) {
+            rss if rss <= f64::EPSILON => 0.0,
+            rss => rss / df_resid,
+        },
     };
-    let (wls, vcov, s2w) = match user {
+    let (wls, vcov, s2w, weights) = match user {
         Weights::InverseVariance => {
-            let wls = Wls::fit(x, yi, &weights)?;
-            let s2w = s2w(&wls, &weights);
+            let wls = Wls::fit(x, yi, &inverse)?;
+            let s2w = s2w(&wls);
             let vcov = &wls.xtwx_inv * s2w;
-            (wls, vcov, s2w)
+            (wls, vcov, s2w, inverse)
         }
         Weights::User(_) | Weights::Equal => {
             let s2w = match options.test {
                 Test::Z => 1.0,
-                Test::Knha => s2w(&Wls::fit(x, yi, &weights)?, &weights),
+                Test::Knha => s2w(&Wls::fit(x, yi, &inverse)?),
             };
-            weights = match user {
+            let weights = match user {
                 Weights::User(a) => a.to_vec(),
                 _ => vec![1.0; k],
             };
-            let (wls, vcov) = sandwich_fit(x, yi, vi, tau2, &weights)?;
-            (wls, vcov * s2w, s2w)
+            let (wls, sandwich) = sandwich_fit(x, yi, vi, tau2, &weights)?;
+            (wls, sandwich * s2w, s2w, weights)
         }
     };
     let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();

@@ -52,6 +52,14 @@ pub enum FitError {
         /// What to do instead.
         remedy: &'static str,
     },
+    /// Not one user weight per study (a programming error in the caller).
+    #[error("{k} outcomes and {weights} weights: give one weight per study")]
+    WeightCount {
+        /// Number of outcomes.
+        k: usize,
+        /// Number of weights.
+        weights: usize,
+    },
     /// The inputs do not have matching lengths (a programming error in the caller).
     #[error(
         "{yi} outcomes, {vi} sampling variances and {rows} rows in the model matrix: they must match"
