@@ -712,6 +712,75 @@ const CASES: &[Case] = &[
         2,
         &["--fallback", "XX"],
     ),
+    // Issue 15, item 7: user weights and --unweighted.
+    case(
+        &["weight_zero.json"],
+        2,
+        &[
+            "weight_zero.json:5:52: study 'Berg 2004' (record 2): weight must be a positive, finite number (got 0)",
+            "weight_zero.json:6:52: study 'Cole 2009' (record 3): weight must be a positive, finite number (got -12)",
+        ],
+    ),
+    case(
+        &["weight_infinite.csv"],
+        2,
+        &[
+            "line 3, column 4 (weight): study 'Berg 2004' (record 2): weight must be a positive, finite number (got inf)",
+        ],
+    ),
+    case(
+        &["weight_missing.csv"],
+        2,
+        &[
+            "line 3, column 4 (weight): study 'Berg 2004' (record 2): weight is missing, but study 'Ames 2001' has one",
+        ],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--unweighted"],
+        2,
+        &[
+            "bcg_weighted.json: the studies have weights",
+            "leave out --unweighted",
+        ],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--method", "MH"],
+        2,
+        &[
+            "study 'Aronson 1948' has a weight",
+            "--method MH weights the 2x2 tables its own way",
+        ],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--random", "study"],
+        2,
+        &["study 'Aronson 1948' has a weight", "without --random"],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--tau2-ci", "profile"],
+        2,
+        &["--tau2-ci profile) is not available with user weights"],
+    ),
+    case(
+        &["../../studies/bcg.json", "--method", "PETO", "--unweighted"],
+        2,
+        &["--unweighted cannot be combined with --method PETO"],
+    ),
+    case(
+        &[
+            "../../studies/bcg.json",
+            "--random",
+            "study",
+            "--unweighted",
+        ],
+        2,
+        &["--unweighted cannot be combined with --random"],
+    ),
+    case(
+        &["../../studies/bcg.json", "--robust", "year", "--unweighted"],
+        2,
+        &["--unweighted cannot be combined with --robust"],
+    ),
     case(
         &["../../studies/bcg.json", "-o", "no/such/folder/out.txt"],
         1,

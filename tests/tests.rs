@@ -27,6 +27,7 @@ mod metafor_predict;
 mod metafor_robust_multilevel;
 mod metafor_selection;
 mod metafor_toolkit;
+mod metafor_weights;
 mod paper_output;
 mod plot_cli;
 mod plot_forest;

@@ -85,11 +85,27 @@ impl InputArgs {
         }
     }
 
-    /// Reads and checks the studies, and computes their effect sizes.
+    /// Reads and checks the studies, and computes their effect sizes, for an
+    /// analysis without user weights: a file whose records have a `weight`
+    /// is refused (see [`InputArgs::load_weighted`]).
+    pub fn load(&self) -> Result<Dataset, CliError> {
+        let data = self.load_weighted()?;
+        match data.first_weighted() {
+            None => Ok(data),
+            Some(study) => Err(CliError::Input(format!(
+                "{}: study '{}' has a weight (the weight field): user weights (metafor's weights =) are used only by tau pool, tau regress and tau forest, with an inverse-variance --method and without --random, --robust or --by; remove the weight field (or column) for this analysis",
+                self.display_name(),
+                study.label()
+            ))),
+        }
+    }
+
+    /// Reads and checks the studies, and computes their effect sizes,
+    /// keeping their user weights, if any, for the analyses that use them.
     ///
     /// A `.csv` file is read as CSV and a `.json` file as JSON; standard input
     /// and other names are JSON when the text starts with `{` or `[`, CSV otherwise.
-    pub fn load(&self) -> Result<Dataset, CliError> {
+    pub fn load_weighted(&self) -> Result<Dataset, CliError> {
         let name = self.display_name();
         super::output::protect_input(&self.file);
         let bytes = if self.file == Path::new("-") {
@@ -171,6 +187,28 @@ impl InputArgs {
         }
         provenance::record_input(self, &text, &data);
         Ok(data)
+    }
+}
+
+/// How the fixed effects are weighted (besides the records' `weight` field).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WeightArgs {
+    /// Weight every study equally (ordinary least squares; metafor's
+    /// weighted = FALSE), with sandwich standard errors; tau^2, Q and I^2 are
+    /// as without it.
+    #[arg(long)]
+    pub unweighted: bool,
+}
+
+impl WeightArgs {
+    /// Refuses `--unweighted` with a flag or method it cannot go with.
+    pub fn refuse_with(&self, flag: &str, why: &str) -> Result<(), CliError> {
+        if self.unweighted {
+            return Err(CliError::Input(format!(
+                "--unweighted cannot be combined with {flag}: {why}; leave out one of them"
+            )));
+        }
+        Ok(())
     }
 }
 

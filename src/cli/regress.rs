@@ -6,14 +6,16 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, design_spec};
+use super::args::{
+    InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs, design_spec,
+};
 use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
 use tau_core::regression::predict::PredictSpec;
 use tau_core::regression::subset_test::subset_test;
-use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress_weighted};
 use tau_core::report::Format;
 
 /// Flags of `tau regress`.
@@ -70,6 +72,8 @@ pub struct RegressArgs {
     #[command(flatten)]
     tau2_ci: Tau2CiArgs,
     #[command(flatten)]
+    weights: WeightArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -102,6 +106,18 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(CliError::from)?;
     check_output(args.output.format, !predict.is_empty(), args.blup)?;
+    if args.multilevel.random.is_some() {
+        args.weights.refuse_with(
+            "--random",
+            "a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported)",
+        )?;
+    }
+    if robust.is_some() {
+        args.weights.refuse_with(
+            "--robust",
+            "the robust variance is that of the inverse-variance fit",
+        )?;
+    }
     if let Some(options) =
         args.multilevel
             .options(&args.model, Some(args.design()?), robust.is_some())?
@@ -138,7 +154,10 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         spec.validate()
             .map_err(|e| CliError::Input(e.to_string()))?;
     }
-    let data = args.input.load()?;
+    let data = match robust {
+        Some(_) => args.input.load()?,
+        None => args.input.load_weighted()?,
+    };
     if let Some(spec) = args.robust.spec() {
         let file = args.input.display_name();
         let data = clustered(&data, &spec, &file)?;
@@ -160,7 +179,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
             bar.inc(1);
         }
     };
-    let result = regress_with_progress(&data, &options, &progress);
+    let result = regress_weighted(&data, &options, !args.weights.unweighted, &progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -192,6 +211,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         );
     }
     if args.blup {
+        refuse_weighted_blup(&args.weights, &data, &args.input.display_name())?;
         result.blups = Some(result.blups());
     }
     super::output::warn_analysis(&result.warnings);
@@ -200,6 +220,25 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         args.output.report_format(),
         &result,
     )
+}
+
+/// Refuses `--blup` on a model with user weights or `--unweighted`: BLUPs
+/// shrink each study by its inverse-variance weight, and metafor's `blup()`
+/// stops for other weights.
+pub fn refuse_weighted_blup(
+    weights: &WeightArgs,
+    data: &tau_core::Dataset,
+    file: &str,
+) -> Result<(), CliError> {
+    const WHY: &str = "BLUPs shrink each study by its inverse-variance weight (metafor's blup() stops for other weights)";
+    weights.refuse_with("--blup", WHY)?;
+    match data.first_weighted() {
+        Some(study) => Err(CliError::Input(format!(
+            "{file}: study '{}' has a `weight`, and --blup cannot be used with user weights: {WHY}; leave out --blup, or the weight field",
+            study.label()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses `--predict` and `--blup` with `--random`: they are those of a

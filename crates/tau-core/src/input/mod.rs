@@ -127,15 +127,19 @@ pub struct Record {
     /// Two-sample t statistic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t: Option<f64>,
+    /// The study's weight in the pooled estimate, in place of 1/(vᵢ + τ̂²)
+    /// (metafor's `weights =`): given for every record or for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
     /// Named study characteristics.
     #[serde(skip_serializing_if = "Moderators::is_empty")]
     pub moderators: Moderators,
 }
 
 /// The numeric fields of a record, by name, in the order the schema lists them.
-pub const NUMERIC_FIELDS: [&str; 19] = [
+pub const NUMERIC_FIELDS: [&str; 20] = [
     "yi", "vi", "sei", "estimate", "ci_lower", "ci_upper", "ci_level", "n1", "m1", "sd1", "n2",
-    "m2", "sd2", "events1", "events2", "r", "n", "events", "t",
+    "m2", "sd2", "events1", "events2", "r", "n", "events", "t", "weight",
 ];
 
 impl Record {
@@ -167,6 +171,7 @@ impl Record {
             &mut self.n,
             &mut self.events,
             &mut self.t,
+            &mut self.weight,
         ];
         slots.into_iter().nth(index)
     }

@@ -174,8 +174,15 @@ pub struct Prediction {
 impl RegressionResult {
     /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
     /// profile-likelihood ones (metafor `confint(res, type = "PL")`); false,
-    /// and nothing changed, for the common-effect model.
+    /// and nothing changed, for the common-effect model; an error with user
+    /// weights or unweighted.
     pub fn use_profile_tau2_ci(&mut self) -> Result<bool, crate::model::FitError> {
+        if !self.settings.model.weights.is_inverse_variance() {
+            return Err(crate::model::FitError::NotWithWeights {
+                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
+                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+            });
+        }
         let s = &self.settings.model;
         if s.method == crate::model::Method::EE {
             return Ok(false);

@@ -123,6 +123,9 @@ pub fn text(r: &RegressionResult) -> String {
             crate::warning::studies(r.dropped.len())
         ));
     }
+    if let Some(line) = s.weights.describe() {
+        out.push_str(&format!("\n{line}\n"));
+    }
     out
 }
 
