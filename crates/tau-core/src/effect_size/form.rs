@@ -20,6 +20,11 @@ pub enum DataForm {
     Proportion,
     /// A two-sample t statistic.
     TStatistic,
+    /// Means and SDs of one group before and after, its size and the
+    /// pre-post correlation.
+    PrePost,
+    /// The mean, SD and size of one group.
+    Mean,
 }
 
 impl DataForm {
@@ -34,6 +39,11 @@ impl DataForm {
             DataForm::Continuous
         } else if any(&[record.events1, record.events2]) {
             DataForm::Binary
+        } else if any(&[record.m_pre, record.m_post, record.sd_pre, record.sd_post]) {
+            // Before correlations: pre-post data carry r and n too.
+            DataForm::PrePost
+        } else if any(&[record.m, record.sd]) {
+            DataForm::Mean
         } else if record.r.is_some() {
             DataForm::Correlation
         } else if record.events.is_some() {
@@ -55,6 +65,8 @@ impl DataForm {
             DataForm::Correlation => "correlation",
             DataForm::Proportion => "single-proportion",
             DataForm::TStatistic => "t-statistic",
+            DataForm::PrePost => "pre-post",
+            DataForm::Mean => "single-mean",
         }
     }
 
@@ -67,6 +79,8 @@ impl DataForm {
             DataForm::Correlation => "ZCOR or COR",
             DataForm::Proportion => "PR or PLO",
             DataForm::TStatistic => "SMD",
+            DataForm::PrePost => "SMCR, SMCC or MC",
+            DataForm::Mean => "MN or MNLN",
         }
     }
 

@@ -412,7 +412,7 @@ impl<'a> LineCounter<'a> {
 
 /// Maps header names to record fields: exact names first, then spellings that
 /// differ in case, spaces, underscores, hyphens or points, or say `mean` for
-/// `m`. Returns the canonical names (a header that matches nothing is kept as
+/// `m` (`Mean 1`, `mean_pre`). Returns the canonical names (a header that matches nothing is kept as
 /// written) and the headers that were renamed.
 fn canonical_headers(raw: &[String]) -> (Vec<String>, Vec<(String, String)>) {
     let exact = |h: &str| h == "study" || h == "measure" || NUMERIC_FIELDS.contains(&h);
@@ -448,7 +448,7 @@ fn variant_of(header: &str) -> Option<&'static str> {
         .flat_map(char::to_lowercase)
         .collect();
     let key = match key.strip_prefix("mean") {
-        Some(group @ ("1" | "2")) => format!("m{group}"),
+        Some(group @ ("1" | "2" | "pre" | "post")) => format!("m{group}"),
         _ => key,
     };
     ["study", "measure"]
