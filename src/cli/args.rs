@@ -39,7 +39,7 @@ pub struct InputArgs {
     pub strict: bool,
     /// Pre-post correlation assumed for pre-post records without r (SMCR,
     /// SMCC, MC), e.g. --ri 0.5; the output says where it was assumed.
-    #[arg(long, value_name = "VALUE", value_parser = parse_ri)]
+    #[arg(long, value_name = "VALUE", value_parser = parse_ri, allow_negative_numbers = true)]
     pub ri: Option<f64>,
     /// CSV cell separator: ',', ';' or tab (default: found from the header line).
     #[arg(long, value_name = "SEP", value_parser = parse_separator)]

@@ -285,10 +285,10 @@ impl fmt::Display for Warning {
             ),
             Warning::AssumedCorrelation { value, studies: labels } => write!(
                 f,
-                "pre-post correlation r = {value} assumed (--ri) for {} {} without r: {}; the sampling variances (and SMCC's effect sizes) depend on it, so check the result with other values",
+                "pre-post correlation r = {value} assumed (--ri) for {} {} without r: {}; the results depend on it, so check them with other values",
                 labels.len(),
                 studies(labels.len()),
-                list_labels(labels)
+                quoted_levels(labels)
             ),
             Warning::NearlyUnique(text) => f.write_str(text),
             Warning::VarianceRatio { ratio } => write!(
