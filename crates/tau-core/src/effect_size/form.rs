@@ -92,3 +92,29 @@ impl DataForm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_post_data_are_told_from_correlations_and_means() {
+        let correlation = Record {
+            r: Some(0.5),
+            n: Some(20.0),
+            ..Record::default()
+        };
+        assert_eq!(DataForm::of(&correlation), Some(DataForm::Correlation));
+        let pre_post = Record {
+            m_post: Some(3.0),
+            ..correlation.clone()
+        };
+        assert_eq!(DataForm::of(&pre_post), Some(DataForm::PrePost));
+        let mean = Record {
+            sd: Some(1.0),
+            n: Some(20.0),
+            ..Record::default()
+        };
+        assert_eq!(DataForm::of(&mean), Some(DataForm::Mean));
+    }
+}

@@ -719,6 +719,25 @@ mod tests {
     }
 
     #[test]
+    fn pre_post_headers_map_to_fields() {
+        let (file, _, info) = parse_csv_with(
+            "study,Mean pre,Mean_Post,SD pre,sd-post,N,r,M,SD
+A,1,2,3,4,20,0.5,7,8
+",
+            CsvOptions::default(),
+        )
+        .expect("valid");
+        let record = &file.studies[0];
+        assert_eq!(
+            (record.m_pre, record.m_post, record.sd_pre, record.sd_post),
+            (Some(1.0), Some(2.0), Some(3.0), Some(4.0))
+        );
+        // One-letter fields are matched exactly: `M` stays a moderator.
+        assert_eq!((record.m, record.sd), (None, Some(8.0)));
+        assert_eq!(info.moderator_columns, ["N", "M"]);
+    }
+
+    #[test]
     fn a_measure_column_must_hold_one_measure() {
         let (file, _, _) = parse_csv_with(
             "study,measure,yi,vi\nA,GEN,1,1\nB,,1,1\n",
