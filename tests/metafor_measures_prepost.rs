@@ -74,11 +74,11 @@ fn effect_sizes_and_pooled_models_match_metafor() {
     assert_eq!(fx.metafor_version, "3.8.1");
     let dir = TempDir::new("measures-prepost");
     let mut bad = Vec::new();
-    let mut check = |case: &str, what: &str, actual: Option<f64>, expected: Option<f64>| {
-        match (actual, expected) {
-            (Some(a), Some(e)) if close(a, e) => {}
-            _ => bad.push(format!("{case}: {what} = {actual:?}, metafor {expected:?}")),
-        }
+    let mut check = |case: &str, what: &str, actual: Option<f64>, expected: Option<f64>| match (
+        actual, expected,
+    ) {
+        (Some(a), Some(e)) if close(a, e) => {}
+        _ => bad.push(format!("{case}: {what} = {actual:?}, metafor {expected:?}")),
     };
     for case in &fx.cases {
         let (report, _) = pool(case, &dir);
@@ -104,7 +104,12 @@ fn effect_sizes_and_pooled_models_match_metafor() {
             }
         }
     }
-    assert!(bad.is_empty(), "{} mismatches:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -112,7 +117,9 @@ fn every_new_measure_is_covered() {
     let fx = fixtures();
     for measure in ["SMCR", "SMCC", "MC", "MN", "MNLN"] {
         assert!(
-            fx.cases.iter().any(|c| c.measure == measure && c.ri.is_none()),
+            fx.cases
+                .iter()
+                .any(|c| c.measure == measure && c.ri.is_none()),
             "no fixture for measure {measure}"
         );
     }
@@ -126,10 +133,11 @@ fn an_assumed_correlation_is_reported_in_text_and_json() {
     let (report, stderr) = pool(case, &dir);
     let warnings = report["warnings"].as_array().unwrap();
     assert!(
-        warnings.iter().any(|w| w
-            .as_str()
-            .unwrap()
-            .starts_with("pre-post correlation r = 0.5 assumed (--ri) for 12 studies without r")),
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(
+                "pre-post correlation r = 0.5 assumed (--ri) for 12 studies without r"
+            )),
         "{warnings:?}"
     );
     assert!(

@@ -83,9 +83,8 @@ fn parse_ri(text: &str) -> Result<f64, String> {
 }
 
 fn parse_measure(name: &str) -> Result<Measure, String> {
-    Measure::parse(name).ok_or_else(|| {
-        format!("unknown measure {name:?}; use one of {}", Measure::list())
-    })
+    Measure::parse(name)
+        .ok_or_else(|| format!("unknown measure {name:?}; use one of {}", Measure::list()))
 }
 
 impl InputArgs {

@@ -95,7 +95,9 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
             _ => Err(wrong()),
         },
         DataForm::Mean => match measure {
-            Measure::MN | Measure::MNLN => single_mean(record, measure).map(|(yi, vi)| plain(yi, vi)),
+            Measure::MN | Measure::MNLN => {
+                single_mean(record, measure).map(|(yi, vi)| plain(yi, vi))
+            }
             _ => Err(wrong()),
         },
     }?;
