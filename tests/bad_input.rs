@@ -499,6 +499,37 @@ const CASES: &[Case] = &[
             "study 'Cole 2007' (record 3): n is missing: single-proportion data need events, n",
         ],
     ),
+    case(
+        &["prepost.json", "--strict"],
+        2,
+        &[
+            "5 bad records",
+            "study 'Ames 2001' (record 1): r must lie strictly between -1 and 1 (got 1.2)",
+            "study 'Berg 2004' (record 2): n must be more than 2 for the small-sample correction",
+            "study 'Cole 2007' (record 3): sd_pre must be > 0 (got 0)",
+            "prepost.json:5:3: study 'Dunn 2010' (record 4): r is missing: pre-post data need the correlation r",
+            "study 'Eng 2012' (record 5): sd_post is missing: pre-post data need m_pre, m_post, sd_pre, sd_post, n, r",
+        ],
+    ),
+    case(
+        &["prepost.json", "--ri", "0.5"],
+        2,
+        &[
+            "3 bad records",
+            "study 'Berg 2004' (record 2): n must be more than 2",
+        ],
+    ),
+    case(
+        &["means.json", "--strict"],
+        2,
+        &[
+            "4 bad records",
+            "study 'Ames 2001' (record 1): m must be > 0 for MNLN, the log of the mean (got -3.2)",
+            "study 'Berg 2004' (record 2): sd must be > 0 (got -1.3)",
+            "study 'Cole 2007' (record 3): n must be at least 2 (got 1)",
+            "study 'Dunn 2010' (record 4): sd is missing: single-mean data need m, sd, n",
+        ],
+    ),
     // Models (src/model/)
     case(
         &["one_study.json"],

@@ -7,6 +7,8 @@ const METAFOR_ARGS = {
   correlation: ['ri = r', 'ni = n'],
   proportion: ['xi = events', 'ni = n'],
   tStatistic: ['ti = t', 'n1i = n1', 'n2i = n2'],
+  prePost: ['m1i = m_post', 'm2i = m_pre', 'sd1i = sd_pre', 'sd2i = sd_post', 'ni = n', 'ri = r'],
+  mean: ['mi = m', 'sdi = sd', 'ni = n'],
 };
 
 function dataForm(doc) {
@@ -14,6 +16,8 @@ function dataForm(doc) {
   if (r.yi !== undefined) return r.sei !== undefined && r.vi === undefined ? 'sei' : 'generic';
   if (r.m1 !== undefined) return 'twoGroup';
   if (r.events1 !== undefined) return 'binary';
+  if (r.m_pre !== undefined || r.m_post !== undefined) return 'prePost';
+  if (r.m !== undefined) return 'mean';
   if (r.r !== undefined) return 'correlation';
   if (r.events !== undefined) return 'proportion';
   if (r.t !== undefined) return 'tStatistic';

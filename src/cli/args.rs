@@ -23,7 +23,7 @@ pub struct InputArgs {
     /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
-    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO or GEN.
+    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMCR, SMCC, MC, MN or MNLN.
     #[arg(long, value_parser = parse_measure)]
     pub measure: Option<Measure>,
     /// Keep only the studies whose moderator has this value, e.g.
@@ -37,6 +37,10 @@ pub struct InputArgs {
     /// Stop at a record with missing effect data instead of leaving it out with a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Pre-post correlation assumed for pre-post records without r (SMCR,
+    /// SMCC, MC), e.g. --ri 0.5; the output says where it was assumed.
+    #[arg(long, value_name = "VALUE", value_parser = parse_ri, allow_negative_numbers = true)]
+    pub ri: Option<f64>,
     /// CSV cell separator: ',', ';' or tab (default: found from the header line).
     #[arg(long, value_name = "SEP", value_parser = parse_separator)]
     pub sep: Option<u8>,
@@ -69,10 +73,18 @@ fn parse_decimal(text: &str) -> Result<char, String> {
     }
 }
 
+fn parse_ri(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.abs() < 1.0 => Ok(r),
+        _ => Err(format!(
+            "{text:?} is no correlation; give the pre-post correlation as a number strictly between -1 and 1, e.g. 0.5"
+        )),
+    }
+}
+
 fn parse_measure(name: &str) -> Result<Measure, String> {
-    Measure::parse(name).ok_or_else(|| {
-        format!("unknown measure {name:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")
-    })
+    Measure::parse(name)
+        .ok_or_else(|| format!("unknown measure {name:?}; use one of {}", Measure::list()))
 }
 
 impl InputArgs {
@@ -144,6 +156,7 @@ impl InputArgs {
             filters: self.filters.clone(),
             exclude: self.exclude.clone(),
             strict: self.strict,
+            ri: self.ri,
             csv: CsvOptions {
                 separator: self.sep,
                 decimal: self.decimal,

@@ -46,6 +46,9 @@ pub struct InputProvenance {
     pub excluded: Vec<String>,
     /// Whether `--strict` was given.
     pub strict: bool,
+    /// The pre-post correlation assumed for records without r (`--ri`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ri: Option<f64>,
     /// The labels of the studies analysed, in file order.
     pub studies_used: Vec<String>,
     /// The records left out, and why.
@@ -79,6 +82,7 @@ pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
         filters: args.filters.iter().map(ToString::to_string).collect(),
         excluded: args.exclude.clone(),
         strict: args.strict,
+        ri: args.ri,
         studies_used: data.studies.iter().map(|s| s.label().to_owned()).collect(),
         left_out: data.left_out.clone(),
     });

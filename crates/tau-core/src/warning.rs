@@ -23,6 +23,13 @@ pub enum Warning {
         /// Each record: "'Lee' (record 4: vi missing)".
         records: Vec<String>,
     },
+    /// Pre-post records without r given the value of `--ri`; a property of the data set.
+    AssumedCorrelation {
+        /// The value assumed.
+        value: f64,
+        /// The studies it was assumed for.
+        studies: Vec<String>,
+    },
     /// A categorical moderator with (nearly) one level per study: a number
     /// misread as text, or a study identifier.
     NearlyUnique(String),
@@ -217,6 +224,7 @@ impl Warning {
             self,
             Warning::ZeroCells { .. }
                 | Warning::MissingEffectData { .. }
+                | Warning::AssumedCorrelation { .. }
                 | Warning::RepeatedLabels { .. }
         )
     }
@@ -274,6 +282,13 @@ impl fmt::Display for Warning {
                 records.len(),
                 if records.len() == 1 { "" } else { "s" },
                 list_labels(records)
+            ),
+            Warning::AssumedCorrelation { value, studies: labels } => write!(
+                f,
+                "pre-post correlation r = {value} assumed (--ri) for {} {} without r: {}; the results depend on it, so check them with other values",
+                labels.len(),
+                studies(labels.len()),
+                quoted_levels(labels)
             ),
             Warning::NearlyUnique(text) => f.write_str(text),
             Warning::VarianceRatio { ratio } => write!(

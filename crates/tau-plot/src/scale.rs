@@ -24,7 +24,7 @@ impl Scale {
     /// The scale a measure is shown on (the one its `transformed` summary uses).
     pub fn for_measure(measure: Measure) -> Scale {
         match measure {
-            Measure::OR | Measure::RR => Scale::Log,
+            Measure::OR | Measure::RR | Measure::MNLN => Scale::Log,
             Measure::ZCOR => Scale::Tanh,
             Measure::PLO => Scale::Logistic,
             _ => Scale::Linear,
@@ -195,6 +195,10 @@ pub fn axis_label(measure: Measure) -> String {
         Measure::RD => "Risk difference",
         Measure::ZCOR | Measure::COR => "Correlation",
         Measure::PR | Measure::PLO => "Proportion",
+        Measure::SMCR | Measure::SMCC => "Standardised mean change",
+        Measure::MC => "Mean change",
+        Measure::MN => "Mean",
+        Measure::MNLN => "Mean (log scale)",
         _ => "Effect size",
     }
     .into()

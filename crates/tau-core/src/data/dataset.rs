@@ -116,6 +116,9 @@ pub struct LoadOptions {
     /// Stop at a record with missing effect data instead of leaving it out
     /// with a warning (metafor's `na.action = "na.fail"` rather than `"na.omit"`).
     pub strict: bool,
+    /// The pre-post correlation assumed for pre-post records without `r`
+    /// (`--ri`); without it such a record is an error.
+    pub ri: Option<f64>,
     /// How to read CSV text.
     pub csv: CsvOptions,
 }
@@ -278,7 +281,7 @@ pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
     /// The measure name is not one tau knows.
-    #[error("unknown measure {0:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")]
+    #[error("unknown measure {name:?}; use one of {}", Measure::list(), name = .0)]
     UnknownMeasure(String),
     /// Raw data but no measure to turn them into.
     #[error(
@@ -420,6 +423,8 @@ struct Builder<'a> {
     /// index and label): every record must have one, or none.
     first_weighted: Option<(usize, String)>,
     first_unweighted: Option<(usize, String)>,
+    /// Pre-post studies given the assumed correlation `options.ri`.
+    assumed_r: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -457,6 +462,7 @@ impl<'a> Builder<'a> {
             corrected: Vec::new(),
             first_weighted: None,
             first_unweighted: None,
+            assumed_r: Vec::new(),
         })
     }
 
@@ -500,6 +506,10 @@ impl<'a> Builder<'a> {
             },
             (None, None) => Measure::GEN,
         };
+        let assumed_r = form == Some(DataForm::PrePost) && record.r.is_none();
+        if assumed_r {
+            record.r = self.options.ri;
+        }
         match effect_size::compute(record, measure) {
             Ok(es) => {
                 if !self.weight_is_valid(record, index) {
@@ -507,6 +517,9 @@ impl<'a> Builder<'a> {
                 }
                 if es.zero_cell_corrected {
                     self.corrected.push(record.study.clone());
+                }
+                if assumed_r {
+                    self.assumed_r.push(record.study.clone());
                 }
                 self.studies.push(Study::new(record, form, es.yi, es.vi));
             }
@@ -709,6 +722,12 @@ impl<'a> Builder<'a> {
         if !self.corrected.is_empty() {
             warnings.push(crate::Warning::ZeroCells {
                 studies: self.corrected,
+            });
+        }
+        if let (Some(value), false) = (self.options.ri, self.assumed_r.is_empty()) {
+            warnings.push(crate::Warning::AssumedCorrelation {
+                value,
+                studies: self.assumed_r,
             });
         }
         if !self.omitted.is_empty() {

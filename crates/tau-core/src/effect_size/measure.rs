@@ -29,11 +29,22 @@ pub enum Measure {
     PLO,
     /// Generic: outcomes given directly as yi with vi or sei.
     GEN,
+    // Pre-post and single means.
+    /// Standardised mean change, raw-score standardisation (post − pre over the pre SD).
+    SMCR,
+    /// Standardised mean change, change-score standardisation (post − pre over the SD of the change).
+    SMCC,
+    /// Raw mean change (post − pre).
+    MC,
+    /// Raw mean of one group.
+    MN,
+    /// Log mean of one group.
+    MNLN,
 }
 
 impl Measure {
     /// All measures.
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 15] = [
         Measure::SMD,
         Measure::MD,
         Measure::OR,
@@ -44,6 +55,12 @@ impl Measure {
         Measure::PR,
         Measure::PLO,
         Measure::GEN,
+        // Pre-post and single means.
+        Measure::SMCR,
+        Measure::SMCC,
+        Measure::MC,
+        Measure::MN,
+        Measure::MNLN,
     ];
 
     /// metafor's name.
@@ -59,7 +76,18 @@ impl Measure {
             Measure::PR => "PR",
             Measure::PLO => "PLO",
             Measure::GEN => "GEN",
+            // Pre-post and single means.
+            Measure::SMCR => "SMCR",
+            Measure::SMCC => "SMCC",
+            Measure::MC => "MC",
+            Measure::MN => "MN",
+            Measure::MNLN => "MNLN",
         }
+    }
+
+    /// Every measure's name, for messages: "SMD, MD, ..., GEN".
+    pub fn list() -> String {
+        Measure::ALL.map(Measure::name).join(", ")
     }
 
     /// Parses a name, case-insensitively.
@@ -81,6 +109,12 @@ impl Measure {
             Measure::PR => "proportion",
             Measure::PLO => "log odds (logit) of a proportion",
             Measure::GEN => "generic effect size",
+            // Pre-post and single means.
+            Measure::SMCR => "standardised mean change (raw-score standardisation)",
+            Measure::SMCC => "standardised mean change (change-score standardisation)",
+            Measure::MC => "mean change",
+            Measure::MN => "mean",
+            Measure::MNLN => "log mean",
         }
     }
 
@@ -99,6 +133,16 @@ impl Measure {
             Measure::PR => "proportion (PR)",
             Measure::PLO => "log odds of a proportion (proportion after back-transformation)",
             Measure::GEN => "GEN: generic effect sizes, analysed as given in yi and vi",
+            // Pre-post and single means.
+            Measure::SMCR => {
+                "standardised mean change, post - pre over the pre-test SD (SMCR, bias-corrected)"
+            }
+            Measure::SMCC => {
+                "standardised mean change, post - pre over the SD of the change (SMCC, bias-corrected)"
+            }
+            Measure::MC => "mean change, post - pre (MC)",
+            Measure::MN => "mean (MN)",
+            Measure::MNLN => "log mean (mean after back-transformation)",
         }
     }
 
@@ -110,13 +154,15 @@ impl Measure {
 
     /// The natural back-transformation of a value on the analysis scale, with
     /// the name of the scale it goes to: exp for OR/RR, tanh for Fisher's z,
-    /// the inverse logit for PLO. `None` where the analysis scale is the natural one.
+    /// the inverse logit for PLO, exp for MNLN. `None` where the analysis scale
+    /// is the natural one.
     pub fn back_transform(self) -> Option<(&'static str, BackTransform)> {
         match self {
             Measure::OR => Some(("OR", f64::exp)),
             Measure::RR => Some(("RR", f64::exp)),
             Measure::ZCOR => Some(("r", f64::tanh)),
             Measure::PLO => Some(("proportion", |x| 1.0 / (1.0 + (-x).exp()))),
+            Measure::MNLN => Some(("mean", f64::exp)),
             _ => None,
         }
     }
@@ -125,7 +171,7 @@ impl Measure {
     /// and log ratios); `None` for single-group measures.
     pub fn null_value(self) -> Option<f64> {
         match self {
-            Measure::PR | Measure::PLO => None,
+            Measure::PR | Measure::PLO | Measure::MN | Measure::MNLN => None,
             _ => Some(0.0),
         }
     }

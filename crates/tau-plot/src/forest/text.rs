@@ -36,6 +36,9 @@ pub(super) fn estimate_name(measure: Measure) -> &'static str {
         Measure::RD => "RD",
         Measure::ZCOR | Measure::COR => "r",
         Measure::PR | Measure::PLO => "Proportion",
+        Measure::SMCR | Measure::SMCC => "SMC",
+        Measure::MC => "MC",
+        Measure::MN | Measure::MNLN => "Mean",
         _ => "Estimate",
     }
 }
