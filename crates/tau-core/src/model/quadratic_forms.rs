@@ -106,6 +106,50 @@ pub fn at_tau2(
     })
 }
 
+/// y'Py alone (the generalised Q statistic): for a single column, the first
+/// pass of [`single_column`] keeps just A and Σ wᵢxᵢyᵢ and the second just
+/// Σ wᵢeᵢ², with the same lanes and order, so the value is the same to the
+/// last bit; the Q-profile interval evaluates it dozens of times.
+pub fn q_at(x: &dyn ModelMatrix, y: &[f64], v: &[f64], tau2: f64) -> Result<f64, SingularDesign> {
+    let Some(x) = x.single_column() else {
+        return Ok(at_tau2(x, y, v, tau2, Wanted::Q)?.rss);
+    };
+    let (x_chunks, x_rest) = x.as_chunks::<LANES>();
+    let (y_chunks, y_rest) = y.as_chunks::<LANES>();
+    let (v_chunks, v_rest) = v.as_chunks::<LANES>();
+    let mut first = [[0.0; LANES]; 2];
+    let mut add_first = |lane: usize, xi: f64, yi: f64, vi: f64| {
+        let wx = (1.0 / (vi + tau2)) * xi;
+        first[0][lane] += wx * xi;
+        first[1][lane] += wx * yi;
+    };
+    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
+        for lane in 0..LANES {
+            add_first(lane, xs[lane], ys[lane], vs[lane]);
+        }
+    }
+    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
+        add_first(lane, xi, yi, vi);
+    }
+    let [a, xwy] = first.map(lane_sum);
+    check_pivot(a)?;
+    let beta = xwy / a;
+    let mut rss = [0.0; LANES];
+    let mut add_second = |lane: usize, xi: f64, yi: f64, vi: f64| {
+        let e = yi - xi * beta;
+        rss[lane] += (1.0 / (vi + tau2)) * e * e;
+    };
+    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
+        for lane in 0..LANES {
+            add_second(lane, xs[lane], ys[lane], vs[lane]);
+        }
+    }
+    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
+        add_second(lane, xi, yi, vi);
+    }
+    Ok(lane_sum(rss))
+}
+
 /// A = Σ wᵢxᵢ² must be a usable pivot, as [`super::wls::invert_spd`] demands of X'WX.
 fn check_pivot(a: f64) -> Result<(), SingularDesign> {
     if a > 0.0 && a.is_finite() {
@@ -296,6 +340,10 @@ mod tests {
             ..Wanted::TRACES
         };
         let fast = at_tau2(&x, &y, &v, tau2, all).expect("full rank");
+        assert_eq!(
+            q_at(&x, &y, &v, tau2).expect("full rank").to_bits(),
+            fast.rss.to_bits()
+        );
         let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
         let fit = Wls::fit(&x, &y, &w).expect("full rank");
         let (tr_p, tr_pp) = traces(&x, &w, &fit.xtwx_inv);

@@ -37,7 +37,7 @@ impl Problem<'_> {
     }
     /// Generalised Q: y'P(τ²)y with weights 1/(vᵢ + τ²).
     pub fn generalised_q(&self, tau2: f64) -> Result<f64, SingularDesign> {
-        Ok(self.forms(tau2, Wanted::Q)?.rss)
+        quadratic_forms::q_at(self.x, self.yc, self.vi, tau2)
     }
 }
 
