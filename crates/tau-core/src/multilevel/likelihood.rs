@@ -503,7 +503,7 @@ mod tests {
         let c = [
             "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
         ];
-        Structure::new(&names, &[a.to_vec(), b.to_vec(), c.to_vec()])
+        Structure::new(&names, &[a.to_vec(), b.to_vec(), c.to_vec()], str::to_owned)
     }
 
     /// The dense likelihood, as metafor computes it: M formed whole.

@@ -29,6 +29,8 @@ pub mod result;
 pub mod structure;
 pub mod subgroup;
 
+use std::collections::HashMap;
+
 use nalgebra::DMatrix;
 use serde::Serialize;
 
@@ -236,6 +238,54 @@ pub fn grouping_label(value: &Moderator) -> Option<String> {
     }
 }
 
+/// The labels of one grouping variable, numbered in order of appearance.
+#[derive(Default)]
+struct LabelTable {
+    numbers: HashMap<String, u32>,
+    labels: Vec<String>,
+    /// A number written out, reused from record to record.
+    buffer: String,
+}
+
+impl LabelTable {
+    /// The number of `value`'s label (as [`grouping_label`] writes it);
+    /// `None` for a missing value.
+    fn number(&mut self, value: &Moderator) -> Option<u32> {
+        use std::fmt::Write;
+        let label: &str = match value {
+            Moderator::Text(s) => s,
+            Moderator::Number(x) => {
+                self.buffer.clear();
+                let _ = write!(self.buffer, "{x}");
+                &self.buffer
+            }
+            Moderator::Bool(b) => {
+                if *b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            Moderator::Missing => return None,
+        };
+        if let Some(&number) = self.numbers.get(label) {
+            return Some(number);
+        }
+        let number = self.labels.len() as u32;
+        self.numbers.insert(label.to_owned(), number);
+        self.labels.push(label.to_owned());
+        Some(number)
+    }
+
+    /// The label numbered `number`.
+    fn label(&self, number: u32) -> String {
+        self.labels
+            .get(number as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 /// Fits the multilevel model of `options` to `dataset`.
 pub fn fit(
     dataset: &Dataset,
@@ -296,27 +346,40 @@ impl<'d> Prepared<'d> {
                 });
             }
         }
-        // Records without a grouping value are left out.
+        // Records without a grouping value are left out. Each level's labels
+        // are numbered in a table of their own (one copy of each label, not
+        // one per record).
         let mut warnings = Vec::new();
-        let mut groups: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+        let mut tables: Vec<LabelTable> = names.iter().map(|_| LabelTable::default()).collect();
+        let mut groups: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
         let mut missing: Vec<String> = Vec::new();
         let mut keep = Vec::with_capacity(dataset.studies.len());
+        let mut ids = vec![0u32; names.len()];
         for study in &dataset.studies {
-            let values: Option<Vec<String>> = names
+            let complete = names
                 .iter()
-                .map(|n| study.moderators.get(n).and_then(grouping_label))
-                .collect();
-            match values {
-                Some(values) => {
-                    keep.push(true);
-                    for (g, v) in groups.iter_mut().zip(values) {
-                        g.push(v);
+                .zip(&mut tables)
+                .zip(&mut ids)
+                .all(|((n, table), id)| {
+                    match study
+                        .moderators
+                        .get(n)
+                        .and_then(|value| table.number(value))
+                    {
+                        Some(number) => {
+                            *id = number;
+                            true
+                        }
+                        None => false,
                     }
+                });
+            keep.push(complete);
+            if complete {
+                for (g, &id) in groups.iter_mut().zip(&ids) {
+                    g.push(id);
                 }
-                None => {
-                    keep.push(false);
-                    missing.push(study.label().to_owned());
-                }
+            } else {
+                missing.push(study.label().to_owned());
             }
         }
         if groups[0].is_empty() {
@@ -375,11 +438,12 @@ impl<'d> Prepared<'d> {
                 });
             }
         }
-        let labels: Vec<Vec<&str>> = groups
+        let labels: Vec<Vec<u32>> = groups
             .iter()
-            .map(|g| rows.iter().map(|&i| g[i].as_str()).collect())
+            .map(|g| rows.iter().map(|&i| g[i]).collect())
             .collect();
-        let structure = Structure::new(names, &labels);
+        drop(groups);
+        let structure = Structure::new(names, &labels, |id| tables[0].label(id));
         for LevelIssue { level } in structure.issues() {
             warnings.push(Warning::LevelNotIdentifiable {
                 inner: names[level].clone(),

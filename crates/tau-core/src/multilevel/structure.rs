@@ -53,15 +53,22 @@ pub struct LevelIssue {
 
 impl Structure {
     /// Groups `k` effect sizes by `labels[l][i]`, the label of effect size `i`
-    /// at level `l` (outermost first). `names` are the grouping variables.
-    pub fn new(names: &[String], labels: &[Vec<&str>]) -> Structure {
+    /// at level `l` (outermost first; any key that tells labels apart, such
+    /// as the label itself or its number in a table of labels); `outer`
+    /// writes an outermost label for messages. `names` are the grouping
+    /// variables.
+    pub fn new<K: Copy + Eq + std::hash::Hash>(
+        names: &[String],
+        labels: &[Vec<K>],
+        outer: impl Fn(K) -> String,
+    ) -> Structure {
         let levels = labels.len();
         let k = labels.first().map_or(0, Vec::len);
         // Global unit ids, level by level: a unit is (unit above, label).
         let mut ids: Vec<Vec<usize>> = Vec::with_capacity(levels);
         let mut units = Vec::with_capacity(levels);
         for (l, level) in labels.iter().enumerate() {
-            let mut map: HashMap<(usize, &str), usize> = HashMap::new();
+            let mut map: HashMap<(usize, K), usize> = HashMap::new();
             let column: Vec<usize> = (0..k)
                 .map(|i| {
                     let parent = if l == 0 { 0 } else { ids[l - 1][i] };
@@ -114,7 +121,7 @@ impl Structure {
                 len,
                 units: block_units,
             });
-            block_labels.push(labels[0][order[start]].to_owned());
+            block_labels.push(outer(labels[0][order[start]]));
             debug_assert_eq!(ids[0][order[start]], c);
         }
         let names = (0..levels).map(|l| names[..=l].join("/")).collect();
@@ -151,7 +158,7 @@ mod tests {
         // Study A has outcomes 1, 2; study B reuses label 1: three outcome units.
         let names = ["study".to_owned(), "outcome".to_owned()];
         let labels = vec![vec!["A", "B", "A", "A"], vec!["1", "1", "2", "1"]];
-        let s = Structure::new(&names, &labels);
+        let s = Structure::new(&names, &labels, str::to_owned);
         assert_eq!(s.names, ["study", "study/outcome"]);
         assert_eq!(s.units, [2, 3]);
         assert_eq!(s.order, [0, 2, 3, 1]);
@@ -167,12 +174,12 @@ mod tests {
     fn a_level_without_variation_within_the_level_above_is_found() {
         let names = ["a".to_owned(), "b".to_owned()];
         let plain = vec![vec!["1", "2", "3"], vec!["x", "y", "z"]];
-        let s = Structure::new(&names, &plain);
+        let s = Structure::new(&names, &plain, str::to_owned);
         assert_eq!(s.issues(), [LevelIssue { level: 1 }]);
         // es_id/study written for study/es_id: study does not vary within an es_id.
         let reversed = vec![vec!["1", "2", "3"], vec!["S", "S", "T"]];
         assert_eq!(
-            Structure::new(&names, &reversed).issues(),
+            Structure::new(&names, &reversed, str::to_owned).issues(),
             [LevelIssue { level: 1 }]
         );
     }

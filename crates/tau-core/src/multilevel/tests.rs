@@ -192,7 +192,7 @@ fn a_level_that_does_not_vary_within_its_cluster_is_warned_about() {
 fn a_covariance_block_that_is_not_positive_definite_names_its_cluster() {
     let names = ["trial".to_owned()];
     let labels = vec![vec!["A", "A", "B"]];
-    let s = Structure::new(&names, &labels);
+    let s = Structure::new(&names, &labels, str::to_owned);
     let problem = Problem {
         structure: &s,
         y: vec![0.1, 0.2, 0.3],
