@@ -20,6 +20,10 @@ pub enum DataForm {
     Proportion,
     /// A two-sample t statistic.
     TStatistic,
+    /// Events and person-time of two groups.
+    IncidenceRates,
+    /// Events and person-time of one group.
+    IncidenceRate,
 }
 
 impl DataForm {
@@ -32,10 +36,14 @@ impl DataForm {
             DataForm::EstimateCi
         } else if any(&[record.m1, record.m2, record.sd1, record.sd2]) {
             DataForm::Continuous
+        } else if any(&[record.time1, record.time2]) {
+            DataForm::IncidenceRates
         } else if any(&[record.events1, record.events2]) {
             DataForm::Binary
         } else if record.r.is_some() {
             DataForm::Correlation
+        } else if record.time.is_some() {
+            DataForm::IncidenceRate
         } else if record.events.is_some() {
             DataForm::Proportion
         } else if record.t.is_some() {
@@ -55,6 +63,8 @@ impl DataForm {
             DataForm::Correlation => "correlation",
             DataForm::Proportion => "single-proportion",
             DataForm::TStatistic => "t-statistic",
+            DataForm::IncidenceRates => "two-group incidence-rate",
+            DataForm::IncidenceRate => "single incidence-rate",
         }
     }
 
@@ -62,11 +72,13 @@ impl DataForm {
     pub fn allowed(self) -> &'static str {
         match self {
             DataForm::Generic | DataForm::EstimateCi => "any measure",
-            DataForm::Continuous => "SMD or MD",
+            DataForm::Continuous => "SMD, MD, SMDH or ROM",
             DataForm::Binary => "OR, RR or RD",
-            DataForm::Correlation => "ZCOR or COR",
-            DataForm::Proportion => "PR or PLO",
+            DataForm::Correlation => "ZCOR, COR or UCOR",
+            DataForm::Proportion => "PR, PLO, PFT or PAS",
             DataForm::TStatistic => "SMD",
+            DataForm::IncidenceRates => "IRR or IRD",
+            DataForm::IncidenceRate => "IRLN",
         }
     }
 

@@ -29,11 +29,28 @@ pub enum Measure {
     PLO,
     /// Generic: outcomes given directly as yi with vi or sei.
     GEN,
+    // rates, transformed proportions, UCOR, SMDH, ROM
+    /// Standardised mean difference with heteroscedastic variances (Bonett).
+    SMDH,
+    /// Log ratio of means (log response ratio).
+    ROM,
+    /// Log incidence rate ratio.
+    IRR,
+    /// Incidence rate difference.
+    IRD,
+    /// Log incidence rate (single group).
+    IRLN,
+    /// Freeman–Tukey double arcsine transformed proportion.
+    PFT,
+    /// Arcsine square root transformed proportion.
+    PAS,
+    /// Unbiased (Olkin–Pratt) correlation coefficient.
+    UCOR,
 }
 
 impl Measure {
     /// All measures.
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 18] = [
         Measure::SMD,
         Measure::MD,
         Measure::OR,
@@ -44,6 +61,15 @@ impl Measure {
         Measure::PR,
         Measure::PLO,
         Measure::GEN,
+        // rates, transformed proportions, UCOR, SMDH, ROM
+        Measure::SMDH,
+        Measure::ROM,
+        Measure::IRR,
+        Measure::IRD,
+        Measure::IRLN,
+        Measure::PFT,
+        Measure::PAS,
+        Measure::UCOR,
     ];
 
     /// metafor's name.
@@ -59,6 +85,15 @@ impl Measure {
             Measure::PR => "PR",
             Measure::PLO => "PLO",
             Measure::GEN => "GEN",
+            // rates, transformed proportions, UCOR, SMDH, ROM
+            Measure::SMDH => "SMDH",
+            Measure::ROM => "ROM",
+            Measure::IRR => "IRR",
+            Measure::IRD => "IRD",
+            Measure::IRLN => "IRLN",
+            Measure::PFT => "PFT",
+            Measure::PAS => "PAS",
+            Measure::UCOR => "UCOR",
         }
     }
 
@@ -81,6 +116,15 @@ impl Measure {
             Measure::PR => "proportion",
             Measure::PLO => "log odds (logit) of a proportion",
             Measure::GEN => "generic effect size",
+            // rates, transformed proportions, UCOR, SMDH, ROM
+            Measure::SMDH => "standardised mean difference, heteroscedastic (SMDH)",
+            Measure::ROM => "log ratio of means",
+            Measure::IRR => "log incidence rate ratio",
+            Measure::IRD => "incidence rate difference",
+            Measure::IRLN => "log incidence rate",
+            Measure::PFT => "Freeman-Tukey double arcsine transformed proportion",
+            Measure::PAS => "arcsine square root transformed proportion",
+            Measure::UCOR => "unbiased correlation coefficient",
         }
     }
 
@@ -99,25 +143,66 @@ impl Measure {
             Measure::PR => "proportion (PR)",
             Measure::PLO => "log odds of a proportion (proportion after back-transformation)",
             Measure::GEN => "GEN: generic effect sizes, analysed as given in yi and vi",
+            // rates, transformed proportions, UCOR, SMDH, ROM
+            Measure::SMDH => "standardised mean difference for unequal variances (SMDH)",
+            Measure::ROM => "log ratio of means (ROM)",
+            Measure::IRR => "log incidence rate ratio (rate ratio after back-transformation)",
+            Measure::IRD => "incidence rate difference (IRD)",
+            Measure::IRLN => "log incidence rate (rate after back-transformation)",
+            Measure::PFT => {
+                "Freeman-Tukey double arcsine of a proportion (proportion after back-transformation with the harmonic mean of n)"
+            }
+            Measure::PAS => {
+                "arcsine square root of a proportion (proportion after back-transformation)"
+            }
+            Measure::UCOR => "unbiased correlation coefficient (UCOR)",
         }
     }
 
     /// Whether the measure is the log of a ratio (so a CI given on the ratio
     /// scale is logged, and plots use a log axis).
     pub fn is_ratio(self) -> bool {
-        matches!(self, Measure::OR | Measure::RR)
+        matches!(self, Measure::OR | Measure::RR | Measure::IRR)
     }
 
     /// The natural back-transformation of a value on the analysis scale, with
     /// the name of the scale it goes to: exp for OR/RR, tanh for Fisher's z,
     /// the inverse logit for PLO. `None` where the analysis scale is the natural one.
+    ///
+    /// PFT is `None` here: its inverse depends on the studies' sample sizes
+    /// (see [`Measure::back_transform_given_n`]).
     pub fn back_transform(self) -> Option<(&'static str, BackTransform)> {
         match self {
             Measure::OR => Some(("OR", f64::exp)),
             Measure::RR => Some(("RR", f64::exp)),
             Measure::ZCOR => Some(("r", f64::tanh)),
             Measure::PLO => Some(("proportion", |x| 1.0 / (1.0 + (-x).exp()))),
+            // rates, transformed proportions, UCOR, SMDH, ROM
+            Measure::IRR => Some(("IRR", f64::exp)),
+            Measure::IRLN => Some(("rate", f64::exp)),
+            Measure::PAS => Some(("proportion", inverse_arcsine)),
             _ => None,
+        }
+    }
+
+    /// The back-transformation of a measure whose inverse needs the studies'
+    /// sample sizes `n`: PFT, inverted at their harmonic mean as metafor's
+    /// `transf.ipft.hm`. Other measures give [`Measure::back_transform`].
+    pub fn back_transform_given_n(
+        self,
+        n: impl Iterator<Item = f64>,
+    ) -> Option<(&'static str, Box<dyn Fn(f64) -> f64>)> {
+        if self == Measure::PFT {
+            let (count, reciprocals) = n.fold((0.0, 0.0), |(k, s), n| (k + 1.0, s + 1.0 / n));
+            let harmonic = count / reciprocals;
+            (count > 0.0 && harmonic.is_finite()).then(|| {
+                let f: Box<dyn Fn(f64) -> f64> =
+                    Box::new(move |x| inverse_freeman_tukey(x, harmonic));
+                ("proportion", f)
+            })
+        } else {
+            self.back_transform()
+                .map(|(scale, f)| (scale, Box::new(f) as Box<dyn Fn(f64) -> f64>))
         }
     }
 
@@ -126,9 +211,48 @@ impl Measure {
     pub fn null_value(self) -> Option<f64> {
         match self {
             Measure::PR | Measure::PLO => None,
+            // rates, transformed proportions, UCOR, SMDH, ROM
+            Measure::IRLN | Measure::PFT | Measure::PAS => None,
             _ => Some(0.0),
         }
     }
+}
+
+/// The inverse of the arcsine square root transformation, sin²(x), held to
+/// [0, 1] outside [0, π/2] (metafor `transf.iarcsin`).
+fn inverse_arcsine(x: f64) -> f64 {
+    if x < 0.0 {
+        0.0
+    } else if x > std::f64::consts::FRAC_PI_2 {
+        1.0
+    } else {
+        x.sin().powi(2)
+    }
+}
+
+/// The Freeman–Tukey double arcsine of the proportion `p` out of `n`:
+/// ½[asin √(np/(n+1)) + asin √((np+1)/(n+1))] (metafor `transf.pft`).
+fn freeman_tukey(p: f64, n: f64) -> f64 {
+    let x = p * n;
+    0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin())
+}
+
+/// Miller's (1978) inverse of the Freeman–Tukey double arcsine at sample size `n`:
+/// p = ½[1 − sgn(cos 2x) √(1 − (sin 2x + (sin 2x − 1/sin 2x)/n)²)], 0 below the
+/// transform of p = 0 and 1 above that of p = 1 (metafor `transf.ipft`; with
+/// the harmonic mean of the n's, `transf.ipft.hm`). NaN where the root is of a
+/// negative number, as metafor's NA.
+fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
+    if x > freeman_tukey(1.0, n) {
+        return 1.0;
+    }
+    if x < freeman_tukey(0.0, n) {
+        return 0.0;
+    }
+    let s = (2.0 * x).sin();
+    let c = (2.0 * x).cos();
+    let inner = s + (s - 1.0 / s) / n;
+    0.5 * (1.0 - c.signum() * (1.0 - inner * inner).sqrt())
 }
 
 impl std::fmt::Display for Measure {

@@ -13,7 +13,7 @@ use super::moderators::{Interner, Moderators};
 use super::{Moderator, NUMERIC_FIELDS, Record};
 
 /// The fields of a record, in the order error messages list them.
-const RECORD_FIELDS: [&str; 21] = [
+const RECORD_FIELDS: [&str; 24] = [
     "study",
     "yi",
     "vi",
@@ -34,6 +34,9 @@ const RECORD_FIELDS: [&str; 21] = [
     "n",
     "events",
     "t",
+    "time1",
+    "time2",
+    "time",
     "moderators",
 ];
 
