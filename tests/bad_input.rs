@@ -223,7 +223,7 @@ const CASES: &[Case] = &[
         2,
         &[
             "unknown_measure.json:",
-            "unknown measure \"SMDH\"",
+            "unknown measure \"HR\"",
             "use one of SMD",
         ],
     ),

@@ -23,7 +23,7 @@ pub struct InputArgs {
     /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
-    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO or GEN.
+    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMDH, ROM, IRR, IRD, IRLN, PFT, PAS or UCOR.
     #[arg(long, value_parser = parse_measure)]
     pub measure: Option<Measure>,
     /// Keep only the studies whose moderator has this value, e.g.
@@ -70,9 +70,8 @@ fn parse_decimal(text: &str) -> Result<char, String> {
 }
 
 fn parse_measure(name: &str) -> Result<Measure, String> {
-    Measure::parse(name).ok_or_else(|| {
-        format!("unknown measure {name:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")
-    })
+    Measure::parse(name)
+        .ok_or_else(|| format!("unknown measure {name:?}; use one of {}", Measure::list()))
 }
 
 impl InputArgs {

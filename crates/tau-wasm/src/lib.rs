@@ -123,11 +123,9 @@ fn fit_options(o: &AnalysisOptions) -> Result<FitOptions, String> {
 fn measure_option(name: Option<&str>) -> Result<Option<Measure>, String> {
     match name.filter(|n| !n.is_empty()) {
         None => Ok(None),
-        Some(n) => Measure::parse(n).map(Some).ok_or_else(|| {
-            format!(
-                "unknown measure {n:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN"
-            )
-        }),
+        Some(n) => Measure::parse(n)
+            .map(Some)
+            .ok_or_else(|| format!("unknown measure {n:?}; use one of {}", Measure::list())),
     }
 }
 

@@ -236,7 +236,7 @@ pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
     /// The measure name is not one tau knows.
-    #[error("unknown measure {0:?}; use one of SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN")]
+    #[error("unknown measure {:?}; use one of {}", .0, Measure::list())]
     UnknownMeasure(String),
     /// Raw data but no measure to turn them into.
     #[error(

@@ -48,7 +48,7 @@ pub enum EffectSizeError {
     },
     /// No effect data at all.
     #[error(
-        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2)"
+        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2 / events1, time1, events2, time2 / events, time)"
     )]
     NoData,
     /// The data do not fit the measure.

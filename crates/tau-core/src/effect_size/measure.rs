@@ -97,6 +97,11 @@ impl Measure {
         }
     }
 
+    /// Every measure's name, for messages: "SMD, MD, OR, ...".
+    pub fn list() -> String {
+        Measure::ALL.map(Measure::name).join(", ")
+    }
+
     /// Parses a name, case-insensitively.
     pub fn parse(name: &str) -> Option<Measure> {
         let upper = name.trim().to_ascii_uppercase();
