@@ -97,3 +97,103 @@ fn effect_sizes_and_pools_match_metafor() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// Where escalc's `gsl::hyperg_2F1` is off (even n from 8 to 22, |r| up to
+/// about 0.07), tau gives the exact unbiased r. Expected: r·₂F₁(½, ½; (n−2)/2;
+/// 1 − r²) and (1 − u²)²/(n − 1) from Python's mpmath 1.3.0 at 40 digits;
+/// metafor 3.8.1 gives yi = 0.056624778595 and −0.031936917474 here.
+#[test]
+fn unbiased_correlation_is_exact_where_gsl_is_not() {
+    let data = r#"{"measure": "UCOR", "studies": [
+        {"study": "A", "r": 0.05, "n": 8},
+        {"study": "B", "r": -0.03, "n": 12}]}"#;
+    let output = crate::util::tau()
+        .args(["pool", "-", "--format", "json"])
+        .write_stdin(data)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expected = [
+        (0.056553549755161686, 0.14194480302408468),
+        (-0.031927336124665272, 0.090723848136377936),
+    ];
+    for (study, (yi, vi)) in json["studies"].as_array().unwrap().iter().zip(expected) {
+        // 1e-12: ₂F₁ is summed to rounding error (see effect_size/hypergeometric.rs).
+        let (a, b) = (study["yi"].as_f64().unwrap(), study["vi"].as_f64().unwrap());
+        assert!(crate::util::prec::close_to(a, yi, 1e-12), "{a} vs {yi}");
+        assert!(crate::util::prec::close_to(b, vi, 1e-12), "{b} vs {vi}");
+    }
+}
+
+/// Rate records read from CSV (the new columns time1, time2) give the JSON
+/// file's effect sizes: dat.hart1999 under IRR, as in the fixture.
+#[test]
+fn rates_read_from_csv() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c["name"] == "irr_hart1999")
+        .unwrap();
+    let mut csv = String::from("# measure: IRR\nstudy,events1,time1,events2,time2\n");
+    for s in case["data"]["studies"].as_array().unwrap() {
+        csv += &format!(
+            "{},{},{},{},{}\n",
+            s["study"].as_str().unwrap(),
+            s["events1"],
+            s["time1"],
+            s["events2"],
+            s["time2"]
+        );
+    }
+    let output = crate::util::tau()
+        .args(["pool", "-", "--format", "json"])
+        .write_stdin(csv)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut found = Vec::new();
+    for (i, study) in json["studies"].as_array().unwrap().iter().enumerate() {
+        check(&mut found, format!("yi {i}"), &study["yi"], &case["yi"][i]);
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// `tau schema` knows the person-time fields and the new measures.
+#[test]
+fn schema_lists_the_new_fields_and_measures() {
+    let output = crate::util::tau().arg("schema").output().unwrap();
+    let schema: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fields = &schema["$defs"]["record"]["properties"];
+    for field in ["time1", "time2", "time"] {
+        assert!(fields.get(field).is_some(), "{field}");
+    }
+    let measures = schema["$defs"]["file"]["properties"]["measure"]["enum"]
+        .as_array()
+        .unwrap();
+    for measure in ["SMDH", "ROM", "IRR", "IRD", "IRLN", "PFT", "PAS", "UCOR"] {
+        assert!(measures.iter().any(|m| m == measure), "{measure}");
+    }
+}
+
+/// Bad rate records stop the run with exit 2 (the messages are in docs/errors.md).
+#[test]
+fn bad_rates_exit_2() {
+    for file in [
+        "tests/bad_inputs/rates.json",
+        "tests/bad_inputs/rate.json",
+        "tests/bad_inputs/ratio_of_means.json",
+        "tests/bad_inputs/unbiased_correlation.json",
+        "tests/bad_inputs/transformed_proportion.json",
+    ] {
+        let output = crate::util::tau()
+            .args(["pool", file, "--strict"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{file}");
+    }
+}
