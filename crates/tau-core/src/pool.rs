@@ -10,7 +10,7 @@ use crate::warning::{Warning, ci_warnings, model_warnings, variance_ratio_warnin
 use serde::Serialize;
 
 use crate::data::dataset::{Dataset, Study};
-use crate::effect_size::measure::Measure;
+use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
@@ -245,7 +245,7 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
 /// study's sample size n (the harmonic mean of them, as metafor's
 /// `transf.ipft.hm` with `targs = list(ni = dat$ni)`), and there is none when a
 /// study was given as yi without n.
-fn back_transform(dataset: &Dataset) -> Option<(&'static str, Box<dyn Fn(f64) -> f64>)> {
+fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
     if dataset.measure != Measure::PFT {
         return dataset.measure.back_transform_given_n(std::iter::empty());
     }

@@ -5,6 +5,9 @@ use serde::Serialize;
 /// A function from the analysis scale to the natural scale.
 pub type BackTransform = fn(f64) -> f64;
 
+/// A back-transformation that may depend on the data (PFT's on the studies' n).
+pub type DataBackTransform = Box<dyn Fn(f64) -> f64>;
+
 /// An effect-size measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
@@ -196,18 +199,17 @@ impl Measure {
     pub fn back_transform_given_n(
         self,
         n: impl Iterator<Item = f64>,
-    ) -> Option<(&'static str, Box<dyn Fn(f64) -> f64>)> {
+    ) -> Option<(&'static str, DataBackTransform)> {
         if self == Measure::PFT {
             let (count, reciprocals) = n.fold((0.0, 0.0), |(k, s), n| (k + 1.0, s + 1.0 / n));
             let harmonic = count / reciprocals;
             (count > 0.0 && harmonic.is_finite()).then(|| {
-                let f: Box<dyn Fn(f64) -> f64> =
-                    Box::new(move |x| inverse_freeman_tukey(x, harmonic));
+                let f: DataBackTransform = Box::new(move |x| inverse_freeman_tukey(x, harmonic));
                 ("proportion", f)
             })
         } else {
             self.back_transform()
-                .map(|(scale, f)| (scale, Box::new(f) as Box<dyn Fn(f64) -> f64>))
+                .map(|(scale, f)| (scale, Box::new(f) as DataBackTransform))
         }
     }
 
