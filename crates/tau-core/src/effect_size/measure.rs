@@ -157,9 +157,7 @@ impl Measure {
             Measure::IRR => "log incidence rate ratio (rate ratio after back-transformation)",
             Measure::IRD => "incidence rate difference (IRD)",
             Measure::IRLN => "log incidence rate (rate after back-transformation)",
-            Measure::PFT => {
-                "Freeman-Tukey double arcsine of a proportion (proportion after back-transformation with the harmonic mean of n)"
-            }
+            Measure::PFT => "Freeman-Tukey double arcsine of a proportion (PFT)",
             Measure::PAS => {
                 "arcsine square root of a proportion (proportion after back-transformation)"
             }
@@ -265,5 +263,56 @@ fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
 impl std::fmt::Display for Measure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// metafor 3.8.1: `transf.ipft(c(-0.1, 0.05, 0.3, 0.78, 1.2, 1.55, 1.6), 12.5)`
+    /// (0 and 1 below and above `transf.pft(c(0, 1), 12.5)`) and
+    /// `transf.iarcsin(c(-0.2, 0.4, 1.6))`.
+    #[test]
+    fn inverse_transformations_match_metafor() {
+        let pft = [
+            (-0.1, 0.0),
+            (0.05, 0.0),
+            (0.3, 0.05817053908100278),
+            (0.78, 0.49418611490599146),
+            (1.2, 0.8957909882465305),
+            (1.55, 1.0),
+            (1.6, 1.0),
+        ];
+        for (x, p) in pft {
+            let got = inverse_freeman_tukey(x, 12.5);
+            assert!((got - p).abs() <= 1e-14 * p.max(1.0), "{x}: {got} vs {p}");
+        }
+        assert!((freeman_tukey(0.0, 12.5) - 0.1378213996081327).abs() < 1e-15);
+        assert!((freeman_tukey(1.0, 12.5) - 1.432974927186764).abs() < 1e-15);
+        for (x, p) in [(-0.2, 0.0), (0.4, 0.1516466453264173), (1.6, 1.0)] {
+            assert!((inverse_arcsine(x) - p).abs() < 1e-15, "{x}");
+        }
+    }
+
+    /// The harmonic mean of n drives PFT's inverse; no n, no back-transformation.
+    #[test]
+    fn freeman_tukey_back_transform_uses_the_harmonic_mean() {
+        let (scale, f) = Measure::PFT
+            .back_transform_given_n([10.0, 20.0, 40.0].into_iter())
+            .unwrap();
+        assert_eq!(scale, "proportion");
+        let harmonic = 3.0 / (0.1 + 0.05 + 0.025);
+        assert_eq!(f(0.9), inverse_freeman_tukey(0.9, harmonic));
+        assert!(
+            Measure::PFT
+                .back_transform_given_n(std::iter::empty())
+                .is_none()
+        );
+        assert!(Measure::PFT.back_transform().is_none());
+        let (_, exp) = Measure::IRR
+            .back_transform_given_n(std::iter::empty())
+            .unwrap();
+        assert_eq!(exp(0.5), 0.5f64.exp());
     }
 }
