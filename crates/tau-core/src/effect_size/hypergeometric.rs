@@ -25,8 +25,9 @@ pub(super) fn hyp2f1(a: f64, b: f64, c: f64, x: f64) -> f64 {
     } else if (m - near).abs() < INTEGER_TOLERANCE * m.max(1.0) {
         integer_gap(a, b, near, 1.0 - x)
     } else if (m - near).abs() < 1e-6 {
-        // 15.3.6 loses digits to cancellation this close to an integer gap;
-        // the series is slow here but exact.
+        // 15.3.6 loses digits to cancellation this close to an integer gap
+        // (n within 2e-6 of an even number); the series is slow here, and
+        // at its cap of terms still within about 1e-8 of the sum.
         direct(a, b, c, x)
     } else {
         non_integer_gap(a, b, c, 1.0 - x)
