@@ -6,10 +6,20 @@ mod cli;
 
 use std::io::Write;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use tau_core::report::Format;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
+    let parsed = cli::Cli::command().try_get_matches().and_then(|matches| {
+        // Only a JSON report carries the provenance (the input's SHA-256
+        // and every label used): the other formats skip computing it.
+        let json = matches.subcommand().is_some_and(|(_, m)| {
+            matches!(m.try_get_one::<Format>("format"), Ok(Some(Format::Json)))
+        });
+        cli::provenance::set_wanted(json);
+        cli::Cli::from_arg_matches(&matches)
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -543,6 +543,37 @@ const CASES: &[Case] = &[
             "study 'Cole 2007' (record 3): n is missing: single-proportion data need events, n",
         ],
     ),
+    case(
+        &["prepost.json", "--strict"],
+        2,
+        &[
+            "5 bad records",
+            "study 'Ames 2001' (record 1): r must lie strictly between -1 and 1 (got 1.2)",
+            "study 'Berg 2004' (record 2): n must be more than 2 for the small-sample correction",
+            "study 'Cole 2007' (record 3): sd_pre must be > 0 (got 0)",
+            "prepost.json:5:3: study 'Dunn 2010' (record 4): r is missing: pre-post data need the correlation r",
+            "study 'Eng 2012' (record 5): sd_post is missing: pre-post data need m_pre, m_post, sd_pre, sd_post, n, r",
+        ],
+    ),
+    case(
+        &["prepost.json", "--ri", "0.5"],
+        2,
+        &[
+            "3 bad records",
+            "study 'Berg 2004' (record 2): n must be more than 2",
+        ],
+    ),
+    case(
+        &["means.json", "--strict"],
+        2,
+        &[
+            "4 bad records",
+            "study 'Ames 2001' (record 1): m must be > 0 for MNLN, the log of the mean (got -3.2)",
+            "study 'Berg 2004' (record 2): sd must be > 0 (got -1.3)",
+            "study 'Cole 2007' (record 3): n must be at least 2 (got 1)",
+            "study 'Dunn 2010' (record 4): sd is missing: single-mean data need m, sd, n",
+        ],
+    ),
     // Models (src/model/)
     case(
         &["one_study.json"],
@@ -755,6 +786,75 @@ const CASES: &[Case] = &[
         &["generic.json", "--fallback", "XX"],
         2,
         &["--fallback", "XX"],
+    ),
+    // Issue 15, item 7: user weights and --unweighted.
+    case(
+        &["weight_zero.json"],
+        2,
+        &[
+            "weight_zero.json:5:52: study 'Berg 2004' (record 2): weight must be a positive, finite number (got 0)",
+            "weight_zero.json:6:52: study 'Cole 2009' (record 3): weight must be a positive, finite number (got -12)",
+        ],
+    ),
+    case(
+        &["weight_infinite.csv"],
+        2,
+        &[
+            "line 3, column 4 (weight): study 'Berg 2004' (record 2): weight must be a positive, finite number (got inf)",
+        ],
+    ),
+    case(
+        &["weight_missing.csv"],
+        2,
+        &[
+            "line 3, column 4 (weight): study 'Berg 2004' (record 2): weight is missing, but study 'Ames 2001' has one",
+        ],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--unweighted"],
+        2,
+        &[
+            "bcg_weighted.json: the studies have weights",
+            "leave out --unweighted",
+        ],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--method", "MH"],
+        2,
+        &[
+            "study 'Aronson 1948' has a weight",
+            "--method MH weights the 2x2 tables its own way",
+        ],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--random", "study"],
+        2,
+        &["study 'Aronson 1948' has a weight", "without --random"],
+    ),
+    case(
+        &["../../studies/bcg_weighted.json", "--tau2-ci", "profile"],
+        2,
+        &["--tau2-ci profile) is not available with user weights"],
+    ),
+    case(
+        &["../../studies/bcg.json", "--method", "PETO", "--unweighted"],
+        2,
+        &["--unweighted cannot be combined with --method PETO"],
+    ),
+    case(
+        &[
+            "../../studies/bcg.json",
+            "--random",
+            "study",
+            "--unweighted",
+        ],
+        2,
+        &["--unweighted cannot be combined with --random"],
+    ),
+    case(
+        &["../../studies/bcg.json", "--robust", "year", "--unweighted"],
+        2,
+        &["--unweighted cannot be combined with --robust"],
     ),
     case(
         &["../../studies/bcg.json", "-o", "no/such/folder/out.txt"],

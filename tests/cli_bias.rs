@@ -256,7 +256,7 @@ fn influence_csv_and_json() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with(
-            "study,rstudent,dffits,cooks_distance,cov_ratio,tau2_deleted,QE_deleted,hat,weight,dfbetas_1,influential\n",
+            "study,rstudent,dffits,cooks_distance,cov_ratio,tau2_deleted,QE_deleted,hat,weight,dfbetas_intrcpt,influential\n",
         ));
     let out = json_of(&["influence", "studies/bcg.json", "--format", "json"]);
     let expected = &bcg_reml()["models"][0]["influence"];

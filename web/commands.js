@@ -7,6 +7,8 @@ const METAFOR_ARGS = {
   correlation: ['ri = r', 'ni = n'],
   proportion: ['xi = events', 'ni = n'],
   tStatistic: ['ti = t', 'n1i = n1', 'n2i = n2'],
+  prePost: ['m1i = m_post', 'm2i = m_pre', 'sd1i = sd_pre', 'sd2i = sd_post', 'ni = n', 'ri = r'],
+  mean: ['mi = m', 'sdi = sd', 'ni = n'],
   rates: ['x1i = events1', 't1i = time1', 'x2i = events2', 't2i = time2'],
   rate: ['xi = events', 'ti = time'],
 };
@@ -17,6 +19,8 @@ function dataForm(doc) {
   if (r.m1 !== undefined) return 'twoGroup';
   if (r.time1 !== undefined || r.time2 !== undefined) return 'rates';
   if (r.events1 !== undefined) return 'binary';
+  if (r.m_pre !== undefined || r.m_post !== undefined) return 'prePost';
+  if (r.m !== undefined) return 'mean';
   if (r.r !== undefined) return 'correlation';
   if (r.time !== undefined) return 'rate';
   if (r.events !== undefined) return 'proportion';

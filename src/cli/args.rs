@@ -23,7 +23,8 @@ pub struct InputArgs {
     /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
-    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMDH, ROM, IRR, IRD, IRLN, PFT, PAS or UCOR.
+    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMCR, SMCC, MC, MN, MNLN, SMDH, ROM, IRR, IRD,
+    /// IRLN, PFT, PAS or UCOR.
     #[arg(long, value_parser = parse_measure)]
     pub measure: Option<Measure>,
     /// Keep only the studies whose moderator has this value, e.g.
@@ -37,6 +38,10 @@ pub struct InputArgs {
     /// Stop at a record with missing effect data instead of leaving it out with a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Pre-post correlation assumed for pre-post records without r (SMCR,
+    /// SMCC, MC), e.g. --ri 0.5; the output says where it was assumed.
+    #[arg(long, value_name = "VALUE", value_parser = parse_ri, allow_negative_numbers = true)]
+    pub ri: Option<f64>,
     /// CSV cell separator: ',', ';' or tab (default: found from the header line).
     #[arg(long, value_name = "SEP", value_parser = parse_separator)]
     pub sep: Option<u8>,
@@ -69,6 +74,15 @@ fn parse_decimal(text: &str) -> Result<char, String> {
     }
 }
 
+fn parse_ri(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.abs() < 1.0 => Ok(r),
+        _ => Err(format!(
+            "{text:?} is no correlation; give the pre-post correlation as a number strictly between -1 and 1, e.g. 0.5"
+        )),
+    }
+}
+
 fn parse_measure(name: &str) -> Result<Measure, String> {
     Measure::parse(name)
         .ok_or_else(|| format!("unknown measure {name:?}; use one of {}", Measure::list()))
@@ -84,11 +98,27 @@ impl InputArgs {
         }
     }
 
-    /// Reads and checks the studies, and computes their effect sizes.
+    /// Reads and checks the studies, and computes their effect sizes, for an
+    /// analysis without user weights: a file whose records have a `weight`
+    /// is refused (see [`InputArgs::load_weighted`]).
+    pub fn load(&self) -> Result<Dataset, CliError> {
+        let data = self.load_weighted()?;
+        match data.first_weighted() {
+            None => Ok(data),
+            Some(study) => Err(CliError::Input(format!(
+                "{}: study '{}' has a weight (the weight field): user weights (metafor's weights =) are used only by tau pool, tau regress and tau forest, with an inverse-variance --method and without --random, --robust or --by; remove the weight field (or column) for this analysis",
+                self.display_name(),
+                study.label()
+            ))),
+        }
+    }
+
+    /// Reads and checks the studies, and computes their effect sizes,
+    /// keeping their user weights, if any, for the analyses that use them.
     ///
     /// A `.csv` file is read as CSV and a `.json` file as JSON; standard input
     /// and other names are JSON when the text starts with `{` or `[`, CSV otherwise.
-    pub fn load(&self) -> Result<Dataset, CliError> {
+    pub fn load_weighted(&self) -> Result<Dataset, CliError> {
         let name = self.display_name();
         super::output::protect_input(&self.file);
         let bytes = if self.file == Path::new("-") {
@@ -127,6 +157,7 @@ impl InputArgs {
             filters: self.filters.clone(),
             exclude: self.exclude.clone(),
             strict: self.strict,
+            ri: self.ri,
             csv: CsvOptions {
                 separator: self.sep,
                 decimal: self.decimal,
@@ -170,6 +201,28 @@ impl InputArgs {
         }
         provenance::record_input(self, &text, &data);
         Ok(data)
+    }
+}
+
+/// How the fixed effects are weighted (besides the records' `weight` field).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WeightArgs {
+    /// Weight every study equally (ordinary least squares; metafor's
+    /// weighted = FALSE), with sandwich standard errors; tau^2, Q and I^2 are
+    /// as without it.
+    #[arg(long)]
+    pub unweighted: bool,
+}
+
+impl WeightArgs {
+    /// Refuses `--unweighted` with a flag or method it cannot go with.
+    pub fn refuse_with(&self, flag: &str, why: &str) -> Result<(), CliError> {
+        if self.unweighted {
+            return Err(CliError::Input(format!(
+                "--unweighted cannot be combined with {flag}: {why}; leave out one of them"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -374,4 +427,27 @@ impl Tau2CiArgs {
             kind => Ok(kind),
         }
     }
+}
+
+/// The model matrix that `--mods`, `--reference MODERATOR=LEVEL` (repeatable)
+/// and `--no-intercept` describe, as `tau regress` and `tau influence` take them.
+pub fn design_spec(
+    mods: &[String],
+    references: &[String],
+    no_intercept: bool,
+) -> Result<tau_core::regression::DesignSpec, CliError> {
+    let references = references
+        .iter()
+        .map(|r| match r.split_once('=') {
+            Some((m, l)) if !m.trim().is_empty() => Ok((m.trim().to_owned(), l.trim().to_owned())),
+            _ => Err(CliError::Input(format!(
+                "--reference {r:?} is not of the form MODERATOR=LEVEL, e.g. --reference alloc=random"
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(tau_core::regression::DesignSpec {
+        moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references,
+        intercept: !no_intercept,
+    })
 }

@@ -56,6 +56,7 @@ from_kinded!(
     tau_core::sensitivity::moderator_test::ModeratorTestError,
     tau_core::regression::RegressionError,
     tau_core::regression::subset_test::SubsetTestError,
+    tau_core::regression::predict::PredictError,
     tau_core::regression::compare::CompareError,
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,

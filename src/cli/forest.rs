@@ -7,7 +7,7 @@ use super::args::{InputArgs, ModelArgs};
 use super::multilevel::{MultilevelArgs, refuse};
 use super::plot_output::PlotOutputArgs;
 use tau_core::data::dataset::Dataset;
-use tau_core::pool::{PoolResult, pool};
+use tau_core::pool::{PoolResult, pool_with};
 use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode, subgroup};
 use tau_plot::{Fitted, ForestOptions, Models, Sort, forest};
 
@@ -155,7 +155,12 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     if let Some(model) = args.multilevel.options(&args.model, None, false)? {
         return run_multilevel(args, &model, &options);
     }
-    let data = args.input.load()?;
+    // User weights are honoured by the pooled models (as metafor's forest()
+    // of a weighted rma()); subgroups are fitted without them.
+    let data = match args.by {
+        Some(_) => args.input.load()?,
+        None => args.input.load_weighted()?,
+    };
     let file = args.input.display_name();
     let fits = options.fits(&args.model.options()?);
     // Each analysis warning once, however many models report it.
@@ -201,7 +206,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     let mut pooled: Vec<PoolResult> = Vec::new();
     let mut subgroups: Vec<SubgroupResult> = Vec::new();
     for (_, fit) in &fits {
-        let result = pool(&data, fit).map_err(|e| CliError::from(e).with_file(&file))?;
+        let result = pool_with(&data, fit, true).map_err(|e| CliError::from(e).with_file(&file))?;
         note(&result.warnings);
         pooled.push(result);
         if args.by.is_some() {

@@ -75,7 +75,7 @@ pub enum Command {
     LeaveOneOut(leave_one_out::LeaveOneOutArgs),
     /// Refit the model as studies are added one at a time (e.g. by year).
     Cumulative(cumulative::CumulativeArgs),
-    /// Case-deletion diagnostics: studentised residuals, DFFITS, Cook's distance, hat values.
+    /// Case-deletion diagnostics (studentised residuals, DFFITS, Cook's distance, hat values, DFBETAS) of the pooled model or, with --mods, a meta-regression.
     Influence(influence::InfluenceArgs),
     /// Draw a Baujat plot (contribution to heterogeneity against influence) as SVG.
     Baujat(baujat::BaujatArgs),

@@ -7,6 +7,7 @@
 //! and the JSON writer adds it ([`WithProvenance`]) whatever the command.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,6 +18,15 @@ use super::args::InputArgs;
 
 /// The input of this run, once loaded.
 static INPUT: OnceLock<InputProvenance> = OnceLock::new();
+
+/// Whether this run's report carries the provenance (a JSON report).
+static WANTED: AtomicBool = AtomicBool::new(true);
+
+/// Says whether the report will carry the provenance; when it will not,
+/// [`record_input`] skips hashing the file and copying every label.
+pub fn set_wanted(wanted: bool) {
+    WANTED.store(wanted, Ordering::Relaxed);
+}
 
 /// Where the studies of a result come from.
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +46,9 @@ pub struct InputProvenance {
     pub excluded: Vec<String>,
     /// Whether `--strict` was given.
     pub strict: bool,
+    /// The pre-post correlation assumed for records without r (`--ri`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ri: Option<f64>,
     /// The labels of the studies analysed, in file order.
     pub studies_used: Vec<String>,
     /// The records left out, and why.
@@ -55,8 +68,12 @@ pub struct Provenance {
     pub input: Option<&'static InputProvenance>,
 }
 
-/// Records the input of this run (the first call wins; a run loads one file).
+/// Records the input of this run (the first call wins; a run loads one file),
+/// unless the report does not carry it.
 pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
+    if !WANTED.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = INPUT.set(InputProvenance {
         file: args.display_name(),
         sha256: hex(&Sha256::digest(text.as_bytes())),
@@ -65,6 +82,7 @@ pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
         filters: args.filters.iter().map(ToString::to_string).collect(),
         excluded: args.exclude.clone(),
         strict: args.strict,
+        ri: args.ri,
         studies_used: data.studies.iter().map(|s| s.label().to_owned()).collect(),
         left_out: data.left_out.clone(),
     });

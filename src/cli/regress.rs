@@ -6,13 +6,17 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind};
+use super::args::{
+    InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs, design_spec,
+};
 use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
 use super::output::emit_report;
 use super::robust::{RobustArgs, clustered, emit_robust};
 use tau_core::regression::permutation::PermutationSpec;
+use tau_core::regression::predict::PredictSpec;
 use tau_core::regression::subset_test::subset_test;
-use tau_core::regression::{DesignSpec, RegressionOptions, regress_with_progress};
+use tau_core::regression::{DesignSpec, RegressionOptions, regress_weighted};
+use tau_core::report::Format;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -49,6 +53,16 @@ pub struct RegressArgs {
         conflicts_with = "robust"
     )]
     btt: Option<Vec<String>>,
+    /// Predict the effect at these moderator values, with its CI and
+    /// prediction interval (metafor's predict(res, newmods = ...)): every
+    /// moderator of the model as NAME=VALUE, a level for a categorical one,
+    /// e.g. --predict "ablat=30,year=1970"; repeat for several.
+    #[arg(long, value_name = "NAME=VALUE,...", conflicts_with = "robust")]
+    predict: Vec<String>,
+    /// Each study's best linear unbiased prediction, with its SE and
+    /// prediction interval (metafor's blup(res)).
+    #[arg(long, conflicts_with = "robust")]
+    blup: bool,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -58,28 +72,14 @@ pub struct RegressArgs {
     #[command(flatten)]
     tau2_ci: Tau2CiArgs,
     #[command(flatten)]
+    weights: WeightArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 impl RegressArgs {
     fn design(&self) -> Result<DesignSpec, CliError> {
-        let references = self
-            .references
-            .iter()
-            .map(|r| match r.split_once('=') {
-                Some((m, l)) if !m.trim().is_empty() => {
-                    Ok((m.trim().to_owned(), l.trim().to_owned()))
-                }
-                _ => Err(CliError::Input(format!(
-                    "--reference {r:?} is not of the form MODERATOR=LEVEL, e.g. --reference alloc=random"
-                ))),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(DesignSpec {
-            moderators: self.mods.iter().map(|m| m.trim().to_owned()).collect(),
-            references,
-            intercept: !self.no_intercept,
-        })
+        design_spec(&self.mods, &self.references, self.no_intercept)
     }
 
     fn options(&self) -> Result<RegressionOptions, CliError> {
@@ -98,10 +98,31 @@ impl RegressArgs {
 /// Runs `tau regress`.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let robust = args.robust.spec();
+    // Usage errors, refused before the file is read.
+    let predict = args
+        .predict
+        .iter()
+        .map(|spec| PredictSpec::parse(spec))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::from)?;
+    check_output(args.output.format, !predict.is_empty(), args.blup)?;
+    if args.multilevel.random.is_some() {
+        args.weights.refuse_with(
+            "--random",
+            "a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported)",
+        )?;
+    }
+    if robust.is_some() {
+        args.weights.refuse_with(
+            "--robust",
+            "the robust variance is that of the inverse-variance fit",
+        )?;
+    }
     if let Some(options) =
         args.multilevel
             .options(&args.model, Some(args.design()?), robust.is_some())?
     {
+        refuse_multilevel(!predict.is_empty(), args.blup)?;
         if args.permutations.is_some() {
             return Err(refuse(
                 "--permutations",
@@ -133,7 +154,10 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         spec.validate()
             .map_err(|e| CliError::Input(e.to_string()))?;
     }
-    let data = args.input.load()?;
+    let data = match robust {
+        Some(_) => args.input.load()?,
+        None => args.input.load_weighted()?,
+    };
     if let Some(spec) = args.robust.spec() {
         let file = args.input.display_name();
         let data = clustered(&data, &spec, &file)?;
@@ -155,7 +179,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
             bar.inc(1);
         }
     };
-    let result = regress_with_progress(&data, &options, &progress);
+    let result = regress_weighted(&data, &options, !args.weights.unweighted, &progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -177,12 +201,84 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
         );
     }
+    if !predict.is_empty() {
+        result.predictions = Some(
+            predict
+                .iter()
+                .map(|spec| result.predict_at(spec))
+                .collect::<Result<_, _>>()
+                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
+        );
+    }
+    if args.blup {
+        refuse_weighted_blup(&args.weights, &data, &args.input.display_name())?;
+        result.blups = Some(result.blups());
+    }
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
     )
+}
+
+/// Refuses `--blup` on a model with user weights or `--unweighted`: BLUPs
+/// shrink each study by its inverse-variance weight, and metafor's `blup()`
+/// stops for other weights.
+pub fn refuse_weighted_blup(
+    weights: &WeightArgs,
+    data: &tau_core::Dataset,
+    file: &str,
+) -> Result<(), CliError> {
+    const WHY: &str = "BLUPs shrink each study by its inverse-variance weight (metafor's blup() stops for other weights)";
+    weights.refuse_with("--blup", WHY)?;
+    match data.first_weighted() {
+        Some(study) => Err(CliError::Input(format!(
+            "{file}: study '{}' has a `weight`, and --blup cannot be used with user weights: {WHY}; leave out --blup, or the weight field",
+            study.label()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses `--predict` and `--blup` with `--random`: they are those of a
+/// model with one tau^2.
+pub fn refuse_multilevel(predict: bool, blup: bool) -> Result<(), CliError> {
+    if predict {
+        return Err(refuse(
+            "--predict",
+            "predictions at new moderator values are made from a model with one tau^2 (metafor's predict of rma.uni); fit the model without --random to use it",
+        ));
+    }
+    if blup {
+        return Err(refuse(
+            "--blup",
+            "BLUPs are those of a model with one tau^2 (metafor's blup of rma.uni); fit the model without --random to use it",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses formats that cannot show `--predict` or `--blup`: CSV holds one
+/// table, and the paper formats only the model's.
+pub fn check_output(format: Format, predict: bool, blup: bool) -> Result<(), CliError> {
+    let flag = match (predict, blup) {
+        (false, false) => return Ok(()),
+        (true, true) if format == Format::Csv => {
+            return Err(CliError::Input(
+                "--format csv writes one table, so it cannot hold both --predict and --blup: ask for one of them, or use --format json for both".into(),
+            ));
+        }
+        (true, _) => "--predict",
+        (false, true) => "--blup",
+    };
+    if matches!(format, Format::Markdown { .. } | Format::Latex { .. }) {
+        return Err(CliError::Input(format!(
+            "{flag} is not shown in --format {}, which gives the model's table for a paper only; use --format text, json or csv",
+            format.name()
+        )));
+    }
+    Ok(())
 }
 
 /// A progress bar on standard error, only when that is a terminal.

@@ -66,7 +66,7 @@ pub use effect_size::measure::Measure;
 pub use error_kind::{ErrorKind, Kinded};
 pub use estimate::Estimate;
 pub use model::{FitOptions, Method, Test};
-pub use pool::{PoolResult, pool};
+pub use pool::{PoolResult, pool, pool_with};
 pub use pool_tables::{TablesMethod, TablesResult, pool_tables};
 pub use regression::{RegressionResult, regress, regress_with_progress};
 pub use sensitivity::{

@@ -12,11 +12,13 @@ use serde::Serialize;
 use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
+use crate::model::blup::{Blup, BlupInput, blup};
 use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
-    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, fit, intercept_design, q_profile_ci,
+    FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Weights, fit_weighted,
+    intercept_design, q_profile_ci,
 };
 use crate::settings::Settings;
 
@@ -114,9 +116,12 @@ pub struct PoolResult {
     pub pi_lower: f64,
     /// Upper prediction limit.
     pub pi_upper: f64,
-    /// Back-transformed summary, for OR, RR, ZCOR, PLO, IRR, IRLN, PAS and PFT.
+    /// Back-transformed summary, for OR, RR, ZCOR, PLO, MNLN, IRR, IRLN, PAS and PFT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transformed: Option<Transformed>,
+    /// The studies' BLUPs (`--blup`), when asked for ([`PoolResult::blups`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blups: Option<Vec<Blup>>,
     /// Each study's weight in the pooled estimate, percent, in data-set
     /// order. The per-study table is [`PoolResult::rows`]; in JSON it is
     /// the `studies` array of [`crate::report::json::PoolJson`].
@@ -129,14 +134,23 @@ pub struct PoolResult {
     /// The typical sampling variance of I² and H².
     #[serde(skip)]
     pub typical_variance: f64,
+    /// The critical value of the CIs (normal or t quantile).
+    #[serde(skip)]
+    pub crit: f64,
 }
 
 impl PoolResult {
     /// Replaces the Q-profile CIs of τ², I² and H² by the profile-likelihood
     /// ones (metafor `confint(res, type = "PL")`), from `dataset`, the data
     /// set that was pooled; false, and nothing changed, for the
-    /// common-effect model.
+    /// common-effect model; an error with user weights or unweighted.
     pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
+        if !self.settings.weights.is_inverse_variance() {
+            return Err(FitError::NotWithWeights {
+                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
+                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+            });
+        }
         if self.settings.method == Method::EE {
             return Ok(false);
         }
@@ -169,6 +183,26 @@ impl PoolResult {
         self.h2_ci = Some(ci.h2);
         self.tau2_ci_type = Some("Wald");
         true
+    }
+
+    /// The BLUP of each study of `dataset`, the data set that was pooled
+    /// (metafor `blup(res)`; [`crate::model::blup`] with xᵢ'β̂ = μ̂ and
+    /// xᵢ'V xᵢ = SE(μ̂)²).
+    pub fn blups(&self, dataset: &Dataset) -> Vec<Blup> {
+        dataset
+            .studies
+            .iter()
+            .map(|study| {
+                let input = BlupInput {
+                    study: study.label(),
+                    yi: study.yi,
+                    vi: study.vi,
+                    fitted: self.estimate.value,
+                    fitted_variance: self.estimate.se * self.estimate.se,
+                };
+                blup(&input, self.tau2, self.crit)
+            })
+            .collect()
     }
 
     /// The per-study table: each study of `dataset` (the data set that was
@@ -218,11 +252,52 @@ fn study_row(study: &Study, weight: f64, z: f64) -> StudyRow<'_> {
 /// assert!(e.ci_lower < e.value && e.value < e.ci_upper);
 /// # Ok::<(), tau_core::model::FitError>(())
 /// ```
+///
+/// The weights are 1/(vᵢ + τ̂²); a data set with user weights is refused
+/// ([`FitError::NotWithWeights`]): [`pool_with()`] uses them.
 pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitError> {
+    refuse_user_weights(dataset, "pooling with the weights 1/(vi + tau^2) (pool())")?;
+    pool_with(dataset, options, true)
+}
+
+/// [`FitError::NotWithWeights`] when the studies of `dataset` have user
+/// weights, for the analyses that would otherwise ignore them.
+pub fn refuse_user_weights(dataset: &Dataset, what: &'static str) -> Result<(), FitError> {
+    match dataset.first_weighted() {
+        None => Ok(()),
+        Some(_) => Err(FitError::NotWithWeights {
+            what,
+            remedy: "pool_with() and regress_weighted() use the weights",
+        }),
+    }
+}
+
+/// [`pool()`], weighted by the studies' user weights when they have them
+/// (metafor `rma(yi, vi, weights = w)`), or, with `weighted` false, with
+/// equal weights (`rma(yi, vi, weighted = FALSE)`; an error when the
+/// studies have weights). See [`crate::model::weighting`].
+///
+/// ```
+/// use tau_core::{Dataset, FitOptions, Measure, pool, pool_with};
+///
+/// let data = Dataset::from_effects(Measure::SMD, &[0.12, 0.45, 0.31], &[0.04, 0.09, 0.02])
+///     .with_weights(&[50.0, 20.0, 80.0]);
+/// assert!(pool(&data, &FitOptions::default()).is_err()); // would ignore the weights
+/// let result = pool_with(&data, &FitOptions::default(), true)?;
+/// assert!((result.weights[2] - 100.0 * 80.0 / 150.0).abs() < 1e-12); // percent
+/// # Ok::<(), tau_core::model::FitError>(())
+/// ```
+pub fn pool_with(
+    dataset: &Dataset,
+    options: &FitOptions,
+    weighted: bool,
+) -> Result<PoolResult, FitError> {
     let yi = dataset.yi();
     let vi = dataset.vi();
     let x = intercept_design(yi.len());
-    let model = fit(&yi, &vi, &x, options)?;
+    let user = dataset.weights();
+    let weights = weights_of(user.as_deref(), weighted)?;
+    let model = fit_weighted(&yi, &vi, &x, options, weights)?;
     // The estimator actually used: the fallback when the chosen one failed.
     let heterogeneity_ci = match model.options.method {
         Method::EE => None,
@@ -238,6 +313,7 @@ pub fn pool(dataset: &Dataset, options: &FitOptions) -> Result<PoolResult, FitEr
     let fit_statistics = mixed_effects(&yi, &vi, &x, &model)?;
     let mut result = assemble(dataset, &model, heterogeneity_ci, fit_statistics);
     result.tau2_se = tau2_se(&vi, &x, &model)?;
+    result.settings.weights = weights.weighting();
     Ok(result)
 }
 
@@ -255,6 +331,16 @@ fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)
         .map(|s| s.raw.as_ref().and_then(|r| r.n))
         .collect();
     dataset.measure.back_transform_given_n(n?.into_iter())
+}
+
+/// The weights of a fit: the user's when given, equal when not `weighted`.
+pub(crate) fn weights_of(user: Option<&[f64]>, weighted: bool) -> Result<Weights<'_>, FitError> {
+    match (user, weighted) {
+        (None, true) => Ok(Weights::InverseVariance),
+        (Some(w), true) => Ok(Weights::User(w)),
+        (None, false) => Ok(Weights::Equal),
+        (Some(_), false) => Err(FitError::UnweightedWithWeights),
+    }
 }
 
 fn assemble(
@@ -306,9 +392,11 @@ fn assemble(
         pi_lower,
         pi_upper,
         transformed,
+        blups: None,
         weights,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
         typical_variance: model.typical_variance,
+        crit: model.crit,
     }
 }

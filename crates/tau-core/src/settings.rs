@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::effect_size::measure::Measure;
-use crate::model::{Convergence, FitOptions, Method, Test};
+use crate::model::{Convergence, FitOptions, Method, Test, Weighting};
 
 /// The version of tau, recorded in every result.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,6 +31,10 @@ pub struct Settings {
     /// The estimator to use when the chosen one fails (`--fallback`); see
     /// `convergence.fallback_from` for whether it was used.
     pub fallback: Option<Method>,
+    /// How the fixed effects were weighted: `"user"` or `"unweighted"`
+    /// (left out for the default inverse-variance weights).
+    #[serde(skip_serializing_if = "Weighting::is_inverse_variance")]
+    pub weights: Weighting,
     /// tau's version.
     pub version: &'static str,
 }
@@ -48,6 +52,7 @@ impl Settings {
             max_iter: options.control.max_iter,
             tol: options.control.tol,
             fallback: options.control.fallback,
+            weights: Weighting::InverseVariance,
             version: VERSION,
         }
     }

@@ -30,6 +30,13 @@ pub enum Warning {
         /// Each record: "'Lee' (record 4: vi missing)".
         records: Vec<String>,
     },
+    /// Pre-post records without r given the value of `--ri`; a property of the data set.
+    AssumedCorrelation {
+        /// The value assumed.
+        value: f64,
+        /// The studies it was assumed for.
+        studies: Vec<String>,
+    },
     /// A categorical moderator with (nearly) one level per study: a number
     /// misread as text, or a study identifier.
     NearlyUnique(String),
@@ -225,6 +232,7 @@ impl Warning {
             Warning::ZeroCells { .. }
                 | Warning::ZeroEvents { .. }
                 | Warning::MissingEffectData { .. }
+                | Warning::AssumedCorrelation { .. }
                 | Warning::RepeatedLabels { .. }
         )
     }
@@ -289,6 +297,13 @@ impl fmt::Display for Warning {
                 records.len(),
                 if records.len() == 1 { "" } else { "s" },
                 list_labels(records)
+            ),
+            Warning::AssumedCorrelation { value, studies: labels } => write!(
+                f,
+                "pre-post correlation r = {value} assumed (--ri) for {} {} without r: {}; the results depend on it, so check them with other values",
+                labels.len(),
+                studies(labels.len()),
+                quoted_levels(labels)
             ),
             Warning::NearlyUnique(text) => f.write_str(text),
             Warning::VarianceRatio { ratio } => write!(

@@ -26,7 +26,7 @@ impl Scale {
     /// The scale a measure is shown on (the one its `transformed` summary uses).
     pub fn for_measure(measure: Measure) -> Scale {
         match measure {
-            Measure::OR | Measure::RR | Measure::IRR | Measure::IRLN => Scale::Log,
+            Measure::OR | Measure::RR | Measure::MNLN | Measure::IRR | Measure::IRLN => Scale::Log,
             Measure::ZCOR => Scale::Tanh,
             Measure::PLO => Scale::Logistic,
             Measure::PAS => Scale::ArcsineSquareRoot,
@@ -201,6 +201,10 @@ pub fn axis_label(measure: Measure) -> String {
         Measure::RD => "Risk difference",
         Measure::ZCOR | Measure::COR => "Correlation",
         Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
+        Measure::SMCR | Measure::SMCC => "Standardised mean change",
+        Measure::MC => "Mean change",
+        Measure::MN => "Mean",
+        Measure::MNLN => "Mean (log scale)",
         Measure::IRR => "Incidence rate ratio (log scale)",
         Measure::IRLN => "Incidence rate (log scale)",
         Measure::IRD => "Incidence rate difference",

@@ -21,7 +21,7 @@ pub const MAX_LISTED_ISSUES: usize = 20;
 /// memory of the numbers themselves. Raw data (two-group, binary, correlation,
 /// proportion, t statistic, estimate with CI) are kept in `raw`, for the data
 /// columns of forest plots. A study without raw data or moderators takes
-/// 56 bytes and its label.
+/// 64 bytes and its label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
     /// The study label.
@@ -35,6 +35,10 @@ pub struct Study {
     /// The record's raw data, for records not given as `yi` (its label and
     /// moderators are moved to the fields above).
     pub raw: Option<Box<Record>>,
+    /// The user weight ([`Study::weight`]), 0 for none (a weight must be
+    /// positive): an `Option<f64>` would take 8 bytes more per study, 8 MB
+    /// at 10⁶ studies.
+    weight: f64,
 }
 
 impl Study {
@@ -43,9 +47,15 @@ impl Study {
         &self.label
     }
 
+    /// The record's `weight`, when it has one.
+    pub fn weight(&self) -> Option<f64> {
+        (self.weight != 0.0).then_some(self.weight)
+    }
+
     /// A study from a record of data form `form` and its effect size,
-    /// taking the record's label, moderators and (for raw data) numbers.
+    /// taking the record's label, moderators, weight and (for raw data) numbers.
     fn new(record: &mut Record, form: Option<DataForm>, yi: f64, vi: f64) -> Study {
+        let weight = record.weight.unwrap_or(0.0);
         let label = std::mem::take(&mut record.study).into_boxed_str();
         let moderators = std::mem::take(&mut record.moderators);
         let raw = match form {
@@ -58,6 +68,7 @@ impl Study {
             vi,
             moderators,
             raw,
+            weight,
         }
     }
 }
@@ -105,6 +116,9 @@ pub struct LoadOptions {
     /// Stop at a record with missing effect data instead of leaving it out
     /// with a warning (metafor's `na.action = "na.fail"` rather than `"na.omit"`).
     pub strict: bool,
+    /// The pre-post correlation assumed for pre-post records without `r`
+    /// (`--ri`); without it such a record is an error.
+    pub ri: Option<f64>,
     /// How to read CSV text.
     pub csv: CsvOptions,
 }
@@ -122,6 +136,7 @@ impl Dataset {
                 vi,
                 moderators: Moderators::new(),
                 raw: None,
+                weight: 0.0,
             })
             .collect();
         Dataset {
@@ -143,6 +158,36 @@ impl Dataset {
     /// The sampling variances.
     pub fn vi(&self) -> Vec<f64> {
         self.studies.iter().map(|s| s.vi).collect()
+    }
+
+    /// The studies' user weights (metafor's `weights =`), when any study has
+    /// one; a study without one then has 0, which the model refuses. They
+    /// are used by [`crate::pool::pool_with`] and
+    /// [`crate::regression::regress_weighted`]; `pool()` and `regress()`
+    /// refuse a data set that has them, and the other analyses of this crate
+    /// weight by the inverse variances (the `tau` binary refuses a weighted
+    /// file for them).
+    pub fn weights(&self) -> Option<Vec<f64>> {
+        self.studies
+            .iter()
+            .any(|s| s.weight().is_some())
+            .then(|| self.studies.iter().map(|s| s.weight).collect())
+    }
+
+    /// The first study with a user weight, if any.
+    pub fn first_weighted(&self) -> Option<&Study> {
+        self.studies.iter().find(|s| s.weight().is_some())
+    }
+
+    /// The data set with these user weights, one per study in order (for
+    /// data sets built in code; files give them in the `weight` field).
+    /// Panics when the lengths differ.
+    pub fn with_weights(mut self, weights: &[f64]) -> Dataset {
+        assert_eq!(weights.len(), self.studies.len(), "one weight per study");
+        for (study, &w) in self.studies.iter_mut().zip(weights) {
+            study.weight = w;
+        }
+        self
     }
 }
 
@@ -236,7 +281,7 @@ pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
     /// The measure name is not one tau knows.
-    #[error("unknown measure {:?}; use one of {}", .0, Measure::list())]
+    #[error("unknown measure {name:?}; use one of {}", Measure::list(), name = .0)]
     UnknownMeasure(String),
     /// Raw data but no measure to turn them into.
     #[error(
@@ -374,6 +419,12 @@ struct Builder<'a> {
     issues: Vec<StudyIssue>,
     unlisted: usize,
     corrected: Vec<String>,
+    /// The first study with a `weight` and the first without one (record
+    /// index and label): every record must have one, or none.
+    first_weighted: Option<(usize, String)>,
+    first_unweighted: Option<(usize, String)>,
+    /// Pre-post studies given the assumed correlation `options.ri`.
+    assumed_r: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -409,6 +460,9 @@ impl<'a> Builder<'a> {
             issues: Vec::new(),
             unlisted: 0,
             corrected: Vec::new(),
+            first_weighted: None,
+            first_unweighted: None,
+            assumed_r: Vec::new(),
         })
     }
 
@@ -452,10 +506,20 @@ impl<'a> Builder<'a> {
             },
             (None, None) => Measure::GEN,
         };
+        let assumed_r = form == Some(DataForm::PrePost) && record.r.is_none();
+        if assumed_r {
+            record.r = self.options.ri;
+        }
         match effect_size::compute(record, measure) {
             Ok(es) => {
+                if !self.weight_is_valid(record, index) {
+                    return;
+                }
                 if es.zero_cell_corrected {
                     self.corrected.push(record.study.clone());
+                }
+                if assumed_r {
+                    self.assumed_r.push(record.study.clone());
                 }
                 self.studies.push(Study::new(record, form, es.yi, es.vi));
             }
@@ -494,6 +558,54 @@ impl<'a> Builder<'a> {
             }
             Err(_) => self.unlisted += 1,
         }
+    }
+
+    /// Whether the record's `weight`, if any, is positive and finite (a bad
+    /// one is noted as an issue); notes the first record with and without one.
+    fn weight_is_valid(&mut self, record: &mut Record, index: usize) -> bool {
+        let first = match record.weight {
+            None => &mut self.first_unweighted,
+            Some(w) if w.is_finite() && w > 0.0 => &mut self.first_weighted,
+            Some(w) => {
+                if self.issues.len() < MAX_LISTED_ISSUES {
+                    self.issues.push(StudyIssue {
+                        index,
+                        label: std::mem::take(&mut record.study),
+                        field: Some("weight"),
+                        position: self.source.locate(index, Some("weight")),
+                        in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                        problem: format!(
+                            "weight must be a positive, finite number (got {w}); give the study's weight, e.g. its sample size, or leave the weight out of every record"
+                        ),
+                    });
+                } else {
+                    self.unlisted += 1;
+                }
+                return false;
+            }
+        };
+        if first.is_none() {
+            *first = Some((index, record.study.clone()));
+        }
+        true
+    }
+
+    /// The issue when some studies have a `weight` and some not, at the first without one.
+    fn mixed_weights(&self) -> Option<StudyIssue> {
+        let ((index, label), (_, weighted)) = self
+            .first_unweighted
+            .clone()
+            .zip(self.first_weighted.clone())?;
+        Some(StudyIssue {
+            index,
+            label,
+            field: Some("weight"),
+            position: self.source.locate(index, Some("weight")),
+            in_csv: matches!(self.source, SourceMap::Csv { .. }),
+            problem: format!(
+                "weight is missing, but study '{weighted}' has one: give every study a weight (metafor's weights =), or none for the usual 1/(vi + tau^2)"
+            ),
+        })
     }
 
     /// Whether a filter or an exclusion leaves the record out (and notes it).
@@ -595,9 +707,14 @@ impl<'a> Builder<'a> {
             return Err(LoadError::Read(ReadError::Empty));
         }
         self.check_selection()?;
-        if !self.issues.is_empty() {
+        let mixed = self.mixed_weights();
+        let mut issues = self.issues;
+        if issues.is_empty() {
+            issues.extend(mixed);
+        }
+        if !issues.is_empty() {
             return Err(LoadError::Studies {
-                issues: self.issues,
+                issues,
                 unlisted: self.unlisted,
             });
         }
@@ -609,6 +726,12 @@ impl<'a> Builder<'a> {
                     crate::Warning::ZeroEvents { studies }
                 }
                 _ => crate::Warning::ZeroCells { studies },
+            });
+        }
+        if let (Some(value), false) = (self.options.ri, self.assumed_r.is_empty()) {
+            warnings.push(crate::Warning::AssumedCorrelation {
+                value,
+                studies: self.assumed_r,
             });
         }
         if !self.omitted.is_empty() {

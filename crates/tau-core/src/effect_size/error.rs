@@ -48,9 +48,14 @@ pub enum EffectSizeError {
     },
     /// No effect data at all.
     #[error(
-        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2 / events1, time1, events2, time2 / events, time)"
+        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2 / m_pre, m_post, sd_pre, sd_post, n, r / m, sd, n / events1, time1, events2, time2 / events, time)"
     )]
     NoData,
+    /// Pre-post data without the pre-post correlation, and no value assumed for it.
+    #[error(
+        "r is missing: pre-post data need the correlation r between the pre and post scores for the sampling variance; add it, or pass --ri VALUE to assume one value for every record without r (the output then says so)"
+    )]
+    NoPrePostCorrelation,
     /// The data do not fit the measure.
     #[error(
         "{form} data cannot give measure {measure}; use {allowed} (set \"measure\" in the file or pass --measure)"
@@ -96,6 +101,7 @@ impl EffectSizeError {
             EffectSizeError::Invalid { field, .. }
             | EffectSizeError::Missing { field, .. }
             | EffectSizeError::Conflict { field, .. } => Some(field),
+            EffectSizeError::NoPrePostCorrelation => Some("r"),
             EffectSizeError::NoData
             | EffectSizeError::WrongMeasure { .. }
             | EffectSizeError::Degenerate { .. } => None,

@@ -20,6 +20,11 @@ pub enum DataForm {
     Proportion,
     /// A two-sample t statistic.
     TStatistic,
+    /// Means and SDs of one group before and after, its size and the
+    /// pre-post correlation.
+    PrePost,
+    /// The mean, SD and size of one group.
+    Mean,
     /// Events and person-time of two groups.
     IncidenceRates,
     /// Events and person-time of one group.
@@ -40,6 +45,11 @@ impl DataForm {
             DataForm::IncidenceRates
         } else if any(&[record.events1, record.events2]) {
             DataForm::Binary
+        } else if any(&[record.m_pre, record.m_post, record.sd_pre, record.sd_post]) {
+            // Before correlations: pre-post data carry r and n too.
+            DataForm::PrePost
+        } else if any(&[record.m, record.sd]) {
+            DataForm::Mean
         } else if record.r.is_some() {
             DataForm::Correlation
         } else if record.time.is_some() {
@@ -63,6 +73,8 @@ impl DataForm {
             DataForm::Correlation => "correlation",
             DataForm::Proportion => "single-proportion",
             DataForm::TStatistic => "t-statistic",
+            DataForm::PrePost => "pre-post",
+            DataForm::Mean => "single-mean",
             DataForm::IncidenceRates => "two-group incidence-rate",
             DataForm::IncidenceRate => "single incidence-rate",
         }
@@ -77,6 +89,8 @@ impl DataForm {
             DataForm::Correlation => "ZCOR, COR or UCOR",
             DataForm::Proportion => "PR, PLO, PFT or PAS",
             DataForm::TStatistic => "SMD",
+            DataForm::PrePost => "SMCR, SMCC or MC",
+            DataForm::Mean => "MN or MNLN",
             DataForm::IncidenceRates => "IRR or IRD",
             DataForm::IncidenceRate => "IRLN",
         }
@@ -88,5 +102,31 @@ impl DataForm {
             DataForm::Generic | DataForm::EstimateCi => Some(Measure::GEN),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_post_data_are_told_from_correlations_and_means() {
+        let correlation = Record {
+            r: Some(0.5),
+            n: Some(20.0),
+            ..Record::default()
+        };
+        assert_eq!(DataForm::of(&correlation), Some(DataForm::Correlation));
+        let pre_post = Record {
+            m_post: Some(3.0),
+            ..correlation.clone()
+        };
+        assert_eq!(DataForm::of(&pre_post), Some(DataForm::PrePost));
+        let mean = Record {
+            sd: Some(1.0),
+            n: Some(20.0),
+            ..Record::default()
+        };
+        assert_eq!(DataForm::of(&mean), Some(DataForm::Mean));
     }
 }

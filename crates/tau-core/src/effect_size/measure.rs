@@ -32,6 +32,17 @@ pub enum Measure {
     PLO,
     /// Generic: outcomes given directly as yi with vi or sei.
     GEN,
+    // Pre-post and single means.
+    /// Standardised mean change, raw-score standardisation (post − pre over the pre SD).
+    SMCR,
+    /// Standardised mean change, change-score standardisation (post − pre over the SD of the change).
+    SMCC,
+    /// Raw mean change (post − pre).
+    MC,
+    /// Raw mean of one group.
+    MN,
+    /// Log mean of one group.
+    MNLN,
     // rates, transformed proportions, UCOR, SMDH, ROM
     /// Standardised mean difference with heteroscedastic variances (Bonett).
     SMDH,
@@ -53,7 +64,7 @@ pub enum Measure {
 
 impl Measure {
     /// All measures.
-    pub const ALL: [Measure; 18] = [
+    pub const ALL: [Measure; 23] = [
         Measure::SMD,
         Measure::MD,
         Measure::OR,
@@ -64,6 +75,12 @@ impl Measure {
         Measure::PR,
         Measure::PLO,
         Measure::GEN,
+        // Pre-post and single means.
+        Measure::SMCR,
+        Measure::SMCC,
+        Measure::MC,
+        Measure::MN,
+        Measure::MNLN,
         // rates, transformed proportions, UCOR, SMDH, ROM
         Measure::SMDH,
         Measure::ROM,
@@ -88,6 +105,12 @@ impl Measure {
             Measure::PR => "PR",
             Measure::PLO => "PLO",
             Measure::GEN => "GEN",
+            // Pre-post and single means.
+            Measure::SMCR => "SMCR",
+            Measure::SMCC => "SMCC",
+            Measure::MC => "MC",
+            Measure::MN => "MN",
+            Measure::MNLN => "MNLN",
             // rates, transformed proportions, UCOR, SMDH, ROM
             Measure::SMDH => "SMDH",
             Measure::ROM => "ROM",
@@ -124,6 +147,12 @@ impl Measure {
             Measure::PR => "proportion",
             Measure::PLO => "log odds (logit) of a proportion",
             Measure::GEN => "generic effect size",
+            // Pre-post and single means.
+            Measure::SMCR => "standardised mean change (raw-score standardisation)",
+            Measure::SMCC => "standardised mean change (change-score standardisation)",
+            Measure::MC => "mean change",
+            Measure::MN => "mean",
+            Measure::MNLN => "log mean",
             // rates, transformed proportions, UCOR, SMDH, ROM
             Measure::SMDH => "standardised mean difference, heteroscedastic (SMDH)",
             Measure::ROM => "log ratio of means",
@@ -151,6 +180,16 @@ impl Measure {
             Measure::PR => "proportion (PR)",
             Measure::PLO => "log odds of a proportion (proportion after back-transformation)",
             Measure::GEN => "GEN: generic effect sizes, analysed as given in yi and vi",
+            // Pre-post and single means.
+            Measure::SMCR => {
+                "standardised mean change, post - pre over the pre-test SD (SMCR, bias-corrected)"
+            }
+            Measure::SMCC => {
+                "standardised mean change, post - pre over the SD of the change (SMCC, bias-corrected)"
+            }
+            Measure::MC => "mean change, post - pre (MC)",
+            Measure::MN => "mean (MN)",
+            Measure::MNLN => "log mean (mean after back-transformation)",
             // rates, transformed proportions, UCOR, SMDH, ROM
             Measure::SMDH => "standardised mean difference for unequal variances (SMDH)",
             Measure::ROM => "log ratio of means (ROM)",
@@ -173,7 +212,8 @@ impl Measure {
 
     /// The natural back-transformation of a value on the analysis scale, with
     /// the name of the scale it goes to: exp for OR/RR, tanh for Fisher's z,
-    /// the inverse logit for PLO. `None` where the analysis scale is the natural one.
+    /// the inverse logit for PLO, exp for MNLN. `None` where the analysis scale
+    /// is the natural one.
     ///
     /// PFT is `None` here: its inverse depends on the studies' sample sizes
     /// (see [`Measure::back_transform_given_n`]).
@@ -183,6 +223,7 @@ impl Measure {
             Measure::RR => Some(("RR", f64::exp)),
             Measure::ZCOR => Some(("r", f64::tanh)),
             Measure::PLO => Some(("proportion", |x| 1.0 / (1.0 + (-x).exp()))),
+            Measure::MNLN => Some(("mean", f64::exp)),
             // rates, transformed proportions, UCOR, SMDH, ROM
             Measure::IRR => Some(("IRR", f64::exp)),
             Measure::IRLN => Some(("rate", f64::exp)),
@@ -215,7 +256,7 @@ impl Measure {
     /// and log ratios); `None` for single-group measures.
     pub fn null_value(self) -> Option<f64> {
         match self {
-            Measure::PR | Measure::PLO => None,
+            Measure::PR | Measure::PLO | Measure::MN | Measure::MNLN => None,
             // rates, transformed proportions, UCOR, SMDH, ROM
             Measure::IRLN | Measure::PFT | Measure::PAS => None,
             _ => Some(0.0),

@@ -16,6 +16,14 @@
 //!   cell (x = 0 or x = n) gets 1/2 added to x and n − x.
 //! * Generic: yi with vi, or sei (v = sei²), or an estimate with a CI: on the log
 //!   scale for OR/RR/IRR, sei = (upper − lower) / (2 z₁₋α/₂).
+//! * Pre-post (one group of n measured twice; metafor's m1i = m_post,
+//!   m2i = m_pre, sd1i = sd_pre, sd2i = sd_post, ri = r), with the change
+//!   post − pre and its SD s_d = √(sd_pre² + sd_post² − 2r·sd_pre·sd_post):
+//!   MC: m_post − m_pre, v = s_d²/n (Gibbons et al. 1993).
+//!   SMCC: g = c(n − 1)·(m_post − m_pre)/s_d, v = 1/n + g²/(2n) (Gibbons et al. 1993).
+//!   SMCR: g = c(n − 1)·(m_post − m_pre)/sd_pre, v = 2(1 − r)/n + g²/(2n)
+//!   (Becker 1988; metafor `vtype = "LS"`).
+//! * Single means: MN: m, v = sd²/n. MNLN: ln m, v = sd²/(n m²).
 //!
 //! Rates, transformed proportions, UCOR, SMDH, ROM (metafor 3.8 `escalc` defaults):
 //! * SMDH (Bonett 2008, 2009): d = c(m)·(m₁ − m₂)/s with s² = (sd₁² + sd₂²)/2,
@@ -99,6 +107,18 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
         },
         DataForm::TStatistic => match measure {
             Measure::SMD => t_statistic(record).map(|(yi, vi)| plain(yi, vi)),
+            _ => Err(wrong()),
+        },
+        DataForm::PrePost => match measure {
+            Measure::SMCR | Measure::SMCC | Measure::MC => {
+                pre_post(record, measure).map(|(yi, vi)| plain(yi, vi))
+            }
+            _ => Err(wrong()),
+        },
+        DataForm::Mean => match measure {
+            Measure::MN | Measure::MNLN => {
+                single_mean(record, measure).map(|(yi, vi)| plain(yi, vi))
+            }
             _ => Err(wrong()),
         },
         DataForm::IncidenceRates => match measure {
@@ -220,6 +240,8 @@ pub fn hedges_correction(m: f64) -> f64 {
     (ln_gamma(m / 2.0) - (m / 2.0).sqrt().ln() - ln_gamma((m - 1.0) / 2.0)).exp()
 }
 
+const SD_HINT: &str = "; a standard deviation of 0 or less is impossible for measured data: check the value (from a standard error, sd = se·√n)";
+
 fn group_sizes(record: &Record, form: &'static str, needs: &'static str) -> Result<(f64, f64)> {
     let n1 = require("n1", record.n1, form, needs)?;
     let n2 = require("n2", record.n2, form, needs)?;
@@ -237,7 +259,6 @@ fn continuous(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     let m2 = require("m2", record.m2, FORM, NEEDS)?;
     let sd1 = require("sd1", record.sd1, FORM, NEEDS)?;
     let sd2 = require("sd2", record.sd2, FORM, NEEDS)?;
-    const SD_HINT: &str = "; a standard deviation of 0 or less is impossible for measured data: check the value (from a standard error, sd = se·√n)";
     check(sd1 > 0.0, "sd1", "must be > 0", sd1, SD_HINT)?;
     check(sd2 > 0.0, "sd2", "must be > 0", sd2, SD_HINT)?;
     match measure {
@@ -521,4 +542,108 @@ fn incidence_rate(record: &Record) -> Result<EffectSize> {
         vi: 1.0 / x,
         zero_cell_corrected: corrected,
     })
+}
+
+/// A standard deviation: present, finite and positive.
+fn positive_sd(
+    field: &'static str,
+    value: Option<f64>,
+    form: &'static str,
+    needs: &'static str,
+) -> Result<f64> {
+    let sd = require(field, value, form, needs)?;
+    check(sd > 0.0, field, "must be > 0", sd, SD_HINT)?;
+    Ok(sd)
+}
+
+/// MC, SMCC and SMCR from one group's means and SDs before and after, its
+/// size and the pre-post correlation, as metafor's `escalc()` with
+/// m1i = m_post, m2i = m_pre, sd1i = sd_pre, sd2i = sd_post (see the module
+/// documentation for the formulas). SMCR needs no sd_post, but one given is checked.
+fn pre_post(record: &Record, measure: Measure) -> Result<(f64, f64)> {
+    const FORM: &str = "pre-post";
+    let needs = if measure == Measure::SMCR {
+        "m_pre, m_post, sd_pre, n, r"
+    } else {
+        "m_pre, m_post, sd_pre, sd_post, n, r"
+    };
+    let n = require("n", record.n, FORM, needs)?;
+    let m_pre = require("m_pre", record.m_pre, FORM, needs)?;
+    let m_post = require("m_post", record.m_post, FORM, needs)?;
+    let sd_pre = positive_sd("sd_pre", record.sd_pre, FORM, needs)?;
+    // SMCR standardises by sd_pre alone: an sd_post is only checked.
+    let sd_post = match record.sd_post {
+        None if measure == Measure::SMCR => f64::NAN,
+        sd_post => positive_sd("sd_post", sd_post, FORM, needs)?,
+    };
+    if record.r.is_none() {
+        return Err(EffectSizeError::NoPrePostCorrelation);
+    }
+    let r = require("r", record.r, FORM, needs)?;
+    check(
+        r.abs() < 1.0,
+        "r",
+        "must lie strictly between -1 and 1",
+        r,
+        "; it is the correlation between the pre and post scores of the same participants",
+    )?;
+    if measure == Measure::MC {
+        check(
+            n >= 2.0,
+            "n",
+            "must be at least 2",
+            n,
+            "; a group needs two or more participants to have a standard deviation",
+        )?;
+    } else {
+        check(
+            n > 2.0,
+            "n",
+            "must be more than 2 for the small-sample correction c(n - 1) of a standardised mean change",
+            n,
+            "; use measure MC for such small samples",
+        )?;
+    }
+    let change = m_post - m_pre;
+    // The variance of the change scores (metafor: sd1i² + sd2i² − 2·ri·sd1i·sd2i).
+    let change_variance = sd_pre * sd_pre + sd_post * sd_post - 2.0 * r * sd_pre * sd_post;
+    Ok(match measure {
+        Measure::SMCR => {
+            let g = hedges_correction(n - 1.0) * change / sd_pre;
+            (g, 2.0 * (1.0 - r) / n + g * g / (2.0 * n))
+        }
+        Measure::SMCC => {
+            let g = hedges_correction(n - 1.0) * change / change_variance.sqrt();
+            (g, 1.0 / n + g * g / (2.0 * n))
+        }
+        _ => (change, change_variance / n),
+    })
+}
+
+/// MN and MNLN from one group's mean, SD and size, as metafor's `escalc()`
+/// with mi = m, sdi = sd, ni = n.
+fn single_mean(record: &Record, measure: Measure) -> Result<(f64, f64)> {
+    const FORM: &str = "single-mean";
+    const NEEDS: &str = "m, sd, n";
+    let m = require("m", record.m, FORM, NEEDS)?;
+    let sd = positive_sd("sd", record.sd, FORM, NEEDS)?;
+    let n = require("n", record.n, FORM, NEEDS)?;
+    check(
+        n >= 2.0,
+        "n",
+        "must be at least 2",
+        n,
+        "; a group needs two or more participants to have a standard deviation",
+    )?;
+    if measure == Measure::MN {
+        return Ok((m, sd * sd / n));
+    }
+    check(
+        m > 0.0,
+        "m",
+        "must be > 0 for MNLN, the log of the mean",
+        m,
+        "; use measure MN for means that can be 0 or negative",
+    )?;
+    Ok((m.ln(), sd * sd / (n * m * m)))
 }

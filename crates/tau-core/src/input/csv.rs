@@ -412,7 +412,7 @@ impl<'a> LineCounter<'a> {
 
 /// Maps header names to record fields: exact names first, then spellings that
 /// differ in case, spaces, underscores, hyphens or points, or say `mean` for
-/// `m`. Returns the canonical names (a header that matches nothing is kept as
+/// `m` (`Mean 1`, `mean_pre`). Returns the canonical names (a header that matches nothing is kept as
 /// written) and the headers that were renamed.
 fn canonical_headers(raw: &[String]) -> (Vec<String>, Vec<(String, String)>) {
     let exact = |h: &str| h == "study" || h == "measure" || NUMERIC_FIELDS.contains(&h);
@@ -448,7 +448,7 @@ fn variant_of(header: &str) -> Option<&'static str> {
         .flat_map(char::to_lowercase)
         .collect();
     let key = match key.strip_prefix("mean") {
-        Some(group @ ("1" | "2")) => format!("m{group}"),
+        Some(group @ ("1" | "2" | "pre" | "post")) => format!("m{group}"),
         _ => key,
     };
     ["study", "measure"]
@@ -716,6 +716,25 @@ mod tests {
         assert!(err.is_ok(), "T is a moderator, t the statistic");
         let err = parse_csv("study,sd1,SD1\nA,1,2\n").expect_err("two sd1");
         assert!(err.to_string().contains("\"SD1\""), "{err}");
+    }
+
+    #[test]
+    fn pre_post_headers_map_to_fields() {
+        let (file, _, info) = parse_csv_with(
+            "study,Mean pre,Mean_Post,SD pre,sd-post,N,r,M,SD
+A,1,2,3,4,20,0.5,7,8
+",
+            CsvOptions::default(),
+        )
+        .expect("valid");
+        let record = &file.studies[0];
+        assert_eq!(
+            (record.m_pre, record.m_post, record.sd_pre, record.sd_post),
+            (Some(1.0), Some(2.0), Some(3.0), Some(4.0))
+        );
+        // One-letter fields are matched exactly: `M` stays a moderator.
+        assert_eq!((record.m, record.sd), (None, Some(8.0)));
+        assert_eq!(info.moderator_columns, ["N", "M"]);
     }
 
     #[test]

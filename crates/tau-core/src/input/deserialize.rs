@@ -13,7 +13,7 @@ use super::moderators::{Interner, Moderators};
 use super::{Moderator, NUMERIC_FIELDS, Record};
 
 /// The fields of a record, in the order error messages list them.
-const RECORD_FIELDS: [&str; 24] = [
+const RECORD_FIELDS: [&str; 31] = [
     "study",
     "yi",
     "vi",
@@ -34,6 +34,13 @@ const RECORD_FIELDS: [&str; 24] = [
     "n",
     "events",
     "t",
+    "m_pre",
+    "m_post",
+    "sd_pre",
+    "sd_post",
+    "m",
+    "sd",
+    "weight",
     "time1",
     "time2",
     "time",
@@ -85,7 +92,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         let mut study = None;
         let mut moderators = None;
         // Which numeric fields were given (a `null` leaves its slot empty but counts).
-        let mut seen = 0u32;
+        let mut seen = 0u64;
         while let Some(field) = map.next_key_seed(FieldSeed)? {
             match field {
                 Field::Study => {

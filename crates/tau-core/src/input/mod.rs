@@ -63,6 +63,8 @@ impl std::fmt::Display for Position {
 /// * correlation: `r, n`;
 /// * single proportion: `events, n`;
 /// * two-group t statistic: `t, n1, n2`;
+/// * pre-post (one group measured twice): `m_pre, m_post, sd_pre, sd_post, n, r`;
+/// * single mean: `m, sd, n`;
 /// * two-group incidence rates: `events1, time1, events2, time2`;
 /// * single incidence rate: `events, time`.
 ///
@@ -117,10 +119,10 @@ pub struct Record {
     /// Events in group 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events2: Option<f64>,
-    /// Correlation coefficient.
+    /// Correlation coefficient (for pre-post data, between the pre and post scores).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r: Option<f64>,
-    /// Sample size (correlations and single proportions).
+    /// Sample size (correlations, single proportions, pre-post data, single means).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<f64>,
     /// Events (single proportion).
@@ -129,6 +131,28 @@ pub struct Record {
     /// Two-sample t statistic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t: Option<f64>,
+    /// The study's weight in the pooled estimate, in place of 1/(vᵢ + τ̂²)
+    /// (metafor's `weights =`): given for every record or for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Mean before (pre-post data; metafor's `m2i`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m_pre: Option<f64>,
+    /// Mean after (pre-post data; metafor's `m1i`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m_post: Option<f64>,
+    /// Standard deviation before (pre-post data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd_pre: Option<f64>,
+    /// Standard deviation after (pre-post data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd_post: Option<f64>,
+    /// Mean of one group (single means; metafor's `mi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m: Option<f64>,
+    /// Standard deviation of one group (single means; metafor's `sdi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
     /// Person-time of group 1 (incidence rates, with events1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time1: Option<f64>,
@@ -144,9 +168,10 @@ pub struct Record {
 }
 
 /// The numeric fields of a record, by name, in the order the schema lists them.
-pub const NUMERIC_FIELDS: [&str; 22] = [
+pub const NUMERIC_FIELDS: [&str; 29] = [
     "yi", "vi", "sei", "estimate", "ci_lower", "ci_upper", "ci_level", "n1", "m1", "sd1", "n2",
-    "m2", "sd2", "events1", "events2", "r", "n", "events", "t", "time1", "time2", "time",
+    "m2", "sd2", "events1", "events2", "r", "n", "events", "t", "weight", "m_pre", "m_post",
+    "sd_pre", "sd_post", "m", "sd", "time1", "time2", "time",
 ];
 
 impl Record {
@@ -178,6 +203,13 @@ impl Record {
             &mut self.n,
             &mut self.events,
             &mut self.t,
+            &mut self.weight,
+            &mut self.m_pre,
+            &mut self.m_post,
+            &mut self.sd_pre,
+            &mut self.sd_post,
+            &mut self.m,
+            &mut self.sd,
             &mut self.time1,
             &mut self.time2,
             &mut self.time,

@@ -16,6 +16,7 @@ pub use super::fit_error::FitError;
 use super::matrix::ModelMatrix;
 use super::quadratic_forms::Wanted;
 use super::tau2::{self, Control, Convergence, Fallback, Method, Problem, Tau2Error};
+use super::weighting::{Weights, sandwich_fit};
 use super::wls::{SingularDesign, Wls};
 
 /// How coefficients are tested and their intervals built.
@@ -112,7 +113,8 @@ pub struct ModelFit {
     pub tau2: f64,
     /// How τ² was reached.
     pub convergence: Convergence,
-    /// Model weights 1/(vᵢ + τ̂²).
+    /// Model weights: 1/(vᵢ + τ̂²), or the user's weights, or 1 for each
+    /// study when unweighted ([`fit_weighted`]).
     pub weights: Vec<f64>,
     /// Cochran's Q (QE for a meta-regression), with weights 1/vᵢ.
     pub q: f64,
@@ -134,14 +136,41 @@ pub fn intercept_design(k: usize) -> DMatrix<f64> {
     DMatrix::from_element(k, 1, 1.0)
 }
 
-/// Fits the model y ~ X with sampling variances v.
+/// Fits the model y ~ X with sampling variances v and inverse-variance weights.
 pub fn fit(
     yi: &[f64],
     vi: &[f64],
     x: &dyn ModelMatrix,
     options: &FitOptions,
 ) -> Result<ModelFit, FitError> {
+    fit_weighted(yi, vi, x, options, Weights::InverseVariance)
+}
+
+/// Fits the model y ~ X with sampling variances v and the given weights of
+/// the fixed effects (see [`super::weighting`] for what they change).
+pub fn fit_weighted(
+    yi: &[f64],
+    vi: &[f64],
+    x: &dyn ModelMatrix,
+    options: &FitOptions,
+    user: Weights<'_>,
+) -> Result<ModelFit, FitError> {
     let (k, p) = (yi.len(), x.p());
+    if let Weights::User(a) = user {
+        if a.len() != k {
+            return Err(FitError::WeightCount {
+                k,
+                weights: a.len(),
+            });
+        }
+        if let Some((index, &value)) = a
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w > 0.0))
+        {
+            return Err(FitError::BadWeight { index, value });
+        }
+    }
     if vi.len() != k || x.k() != k {
         return Err(FitError::Dimensions {
             yi: k,
@@ -183,22 +212,38 @@ pub fn fit(
         return Err(FitError::NotFinite { what: "tau^2" });
     }
 
-    let weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
-    let wls = Wls::fit(x, yi, &weights)?;
+    let inverse: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let df_resid = (k - p) as f64;
-    let s2w = match options.test {
+    // Knapp-Hartung's s² = Σ wᵢeᵢ²/(k − p) of the inverse-variance fit,
+    // whatever the weights; metafor sets it to 0 when all outcomes are
+    // (numerically) equal.
+    let s2w = |wls: &Wls| match options.test {
         Test::Z => 1.0,
-        Test::Knha => {
-            let rss = wls.rss(&weights);
-            // metafor sets s² to 0 when all outcomes are (numerically) equal.
-            if rss <= f64::EPSILON {
-                0.0
-            } else {
-                rss / df_resid
-            }
+        Test::Knha => match wls.rss(&inverse) {
+            rss if rss <= f64::EPSILON => 0.0,
+            rss => rss / df_resid,
+        },
+    };
+    let (wls, vcov, s2w, weights) = match user {
+        Weights::InverseVariance => {
+            let wls = Wls::fit(x, yi, &inverse)?;
+            let s2w = s2w(&wls);
+            let vcov = &wls.xtwx_inv * s2w;
+            (wls, vcov, s2w, inverse)
+        }
+        Weights::User(_) | Weights::Equal => {
+            let s2w = match options.test {
+                Test::Z => 1.0,
+                Test::Knha => s2w(&Wls::fit(x, yi, &inverse)?),
+            };
+            let weights = match user {
+                Weights::User(a) => a.to_vec(),
+                _ => vec![1.0; k],
+            };
+            let (wls, sandwich) = sandwich_fit(x, yi, vi, tau2, &weights)?;
+            (wls, sandwich * s2w, s2w, weights)
         }
     };
-    let vcov = &wls.xtwx_inv * s2w;
     let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();
     let beta: Vec<f64> = wls.beta.iter().copied().collect();
     if let Some(what) = [("estimate", &beta), ("standard error", &se)]

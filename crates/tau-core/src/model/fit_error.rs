@@ -26,6 +26,40 @@ pub enum FitError {
         /// The offending value.
         value: f64,
     },
+    /// A user weight is not positive and finite (or missing, read as 0).
+    #[error(
+        "study {} (in input order): the weight must be positive and finite (got {value}); give every study a weight, or none",
+        index + 1
+    )]
+    BadWeight {
+        /// Zero-based position.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// Equal weights asked for, but the studies have their own.
+    #[error(
+        "the studies have weights (the weight field), and an unweighted fit would ignore them: leave out --unweighted, or remove the weight field"
+    )]
+    UnweightedWithWeights,
+    /// An analysis that metafor does not define for user or equal weights.
+    #[error(
+        "{what} is not available with user weights (the weight field) or --unweighted; {remedy}"
+    )]
+    NotWithWeights {
+        /// The analysis refused.
+        what: &'static str,
+        /// What to do instead.
+        remedy: &'static str,
+    },
+    /// Not one user weight per study (a programming error in the caller).
+    #[error("{k} outcomes and {weights} weights: give one weight per study")]
+    WeightCount {
+        /// Number of outcomes.
+        k: usize,
+        /// Number of weights.
+        weights: usize,
+    },
     /// The inputs do not have matching lengths (a programming error in the caller).
     #[error(
         "{yi} outcomes, {vi} sampling variances and {rows} rows in the model matrix: they must match"
@@ -75,6 +109,9 @@ impl crate::Kinded for FitError {
         match self {
             FitError::TooFewStudies { .. }
             | FitError::BadVariance { .. }
+            | FitError::BadWeight { .. }
+            | FitError::UnweightedWithWeights
+            | FitError::NotWithWeights { .. }
             | FitError::BadLevel(_) => crate::ErrorKind::Input,
             _ => crate::ErrorKind::Analysis,
         }

@@ -6,6 +6,7 @@
 //! model's τ̂² and β̂ (`rma.uni`'s `fit.stats`, REML or ML column).
 
 use super::matrix::ModelMatrix;
+use nalgebra::DVector;
 use serde::Serialize;
 
 use super::fit::ModelFit;
@@ -69,7 +70,9 @@ pub fn common_effect_ml(vi: &[f64], rss: f64) -> FitStatistics {
 }
 
 /// The statistics of a fitted (mixed-)effects model y ~ X (metafor
-/// `rma.uni`), with wᵢ = 1/(vᵢ + τ̂²) and RSS = Σ wᵢ(yᵢ − xᵢ'β̂)²:
+/// `rma.uni`), with wᵢ = 1/(vᵢ + τ̂²) and RSS = Σ wᵢ(yᵢ − xᵢ'β̂) at the
+/// model's β̂ (with user weights or unweighted, β̂ is not the
+/// inverse-variance one, and metafor uses it all the same):
 ///
 /// * ML: ℓ = −k/2·ln 2π − ½Σ ln(vᵢ + τ̂²) − ½·RSS, deviance −2(ℓ − ℓ_sat);
 /// * REML: ℓ = −(k − p)/2·ln 2π + ½ ln|X'X| − ½Σ ln(vᵢ + τ̂²) − ½ ln|X'WX| − ½·RSS,
@@ -90,7 +93,18 @@ pub fn mixed_effects(
         1.0
     };
     let reml = model.options.method == Method::REML;
-    let log_lik = log_likelihood(yi, vi, x, model.tau2, reml)?;
+    let tau2 = model.tau2;
+    let fitted = x.times(&DVector::from_column_slice(&model.beta));
+    let rss: f64 = yi
+        .iter()
+        .zip(&fitted)
+        .zip(vi)
+        .map(|((y, f), v)| {
+            let (w, e) = (1.0 / (v + tau2), y - f);
+            w * e * e
+        })
+        .sum();
+    let log_lik = at_rss(vi, x, tau2, rss, reml)?;
     Ok(if reml {
         FitStatistics::new(log_lik, -2.0 * log_lik, parms, k - p)
     } else {
@@ -108,15 +122,26 @@ pub fn log_likelihood(
     tau2: f64,
     reml: bool,
 ) -> Result<f64, SingularDesign> {
-    let (k, p) = (yi.len() as f64, x.p() as f64);
     let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
-    let wls = Wls::fit(x, yi, &w)?;
-    let rss = wls.rss(&w);
+    let rss = Wls::fit(x, yi, &w)?.rss(&w);
+    at_rss(vi, x, tau2, rss, reml)
+}
+
+/// The log-likelihood at `tau2` given the residual sum of squares
+/// RSS = Σ (yᵢ − xᵢ'β̂)²/(vᵢ + τ²) (formulas at [`mixed_effects`]).
+fn at_rss(
+    vi: &[f64],
+    x: &dyn ModelMatrix,
+    tau2: f64,
+    rss: f64,
+    reml: bool,
+) -> Result<f64, SingularDesign> {
+    let (k, p) = (vi.len() as f64, x.p() as f64);
     let sum_log_v: f64 = vi.iter().map(|v| (v + tau2).ln()).sum();
     let log_2pi = (2.0 * std::f64::consts::PI).ln();
     Ok(if reml {
         let log_det_xtx = log_det_spd(&x.cross_weighted(&|_| 1.0))?;
-        let log_det_xtwx = log_det_spd(&x.cross_weighted(&|i| w[i]))?;
+        let log_det_xtwx = log_det_spd(&x.cross_weighted(&|i| 1.0 / (vi[i] + tau2)))?;
         -0.5 * (k - p) * log_2pi + 0.5 * log_det_xtx
             - 0.5 * sum_log_v
             - 0.5 * log_det_xtwx

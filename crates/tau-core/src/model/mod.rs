@@ -1,5 +1,6 @@
 //! Model fitting: weighted least squares, τ² estimators, inference and heterogeneity.
 
+pub mod blup;
 pub mod convergence;
 pub mod distribution;
 pub mod fit;
@@ -14,11 +15,15 @@ pub mod quadratic_forms;
 pub mod tau2;
 pub mod tau2_uncertainty;
 pub mod two_by_two;
+pub mod weighting;
 pub mod wls;
 pub mod zeroin;
 
 pub use convergence::{Control, Convergence, Fallback, Tau2Error};
-pub use fit::{FitError, FitOptions, ModelFit, OmnibusTest, Test, fit, intercept_design};
+pub use fit::{
+    FitError, FitOptions, ModelFit, OmnibusTest, Test, fit, fit_weighted, intercept_design,
+};
 pub use heterogeneity::{HeterogeneityCi, q_profile_ci};
 pub use matrix::{ModelMatrix, ModelRow};
 pub use method::Method;
+pub use weighting::{Weighting, Weights};

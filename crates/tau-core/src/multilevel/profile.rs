@@ -2,24 +2,35 @@
 //! `confint(res, sigma2 = j)` computes them.
 //!
 //! The interval holds the values x of σ²ⱼ at which the likelihood ratio
-//! statistic 2[ℓ(θ̂) − max ℓ(θ | σ²ⱼ = x)] stays below the χ²₁ quantile of
-//! the confidence level, the other components re-estimated at each x. As in
-//! metafor, the search runs over [0, max(10, 100 σ̂²ⱼ)] (10 when σ̂²ⱼ ≈ 0):
-//! a lower limit below which the statistic never crosses is 0, and an upper
-//! limit beyond the search range is reported as open (`None`; metafor
-//! prints "> limit"). Limits are found by Brent's method to 1e-10 absolute.
+//! statistic s(x) = 2[ℓ(θ̂) − ℓₚ(x)] − χ²₁,₁₋α stays below 0, where
+//! ℓₚ(x) = max ℓ(θ | σ²ⱼ = x) re-estimates the other components at each x.
+//! As in metafor, the search runs over [0, max(10, 100 σ̂²ⱼ)] (10 when
+//! σ̂²ⱼ ≈ 0): a lower limit the statistic does not reach above 0 is 0, and an
+//! upper limit beyond the search range is reported as open (`None`; metafor
+//! prints "> limit").
+//!
+//! metafor finds each limit with `uniroot` over the whole range. tau walks
+//! out from σ̂²ⱼ with Newton steps on s, whose slope comes free with each
+//! refit: by the envelope theorem s'(x) = −2 ∂ℓ/∂σ²ⱼ at the refitted
+//! components. The first step is the quadratic approximation of the profile,
+//! σ̂²ⱼ ± √(χ²₁,₁₋α / I), with I = −(Hⱼⱼ − Hⱼₒ Hₒₒ⁻¹ Hₒⱼ) the profile's
+//! curvature from the Hessian H of the full fit (o the components free to
+//! move). Once s changes sign the root is refined by Newton steps kept inside
+//! the bracket (bisection when a step leaves it) to 1e-10 absolute. Each
+//! refit starts from the components of the previous one.
+
+use nalgebra::DMatrix;
 
 use super::MultilevelError;
 use super::fit::{Fitted, maximise_with};
 use super::likelihood::Problem;
 use crate::model::distribution::chisq_quantile;
-use crate::model::zeroin::zeroin;
 
 /// Absolute tolerance of the limits.
 const TOL: f64 = 1e-10;
 
-/// Root-search steps before a limit is given up.
-const MAX_ITER: usize = 1000;
+/// Refits per limit before the search is given up.
+const MAX_STEPS: usize = 200;
 
 /// A profile-likelihood CI for one σ².
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +41,149 @@ pub struct ProfileCi {
     pub upper: Option<f64>,
     /// The upper end of the search range.
     pub limit: f64,
+}
+
+/// One point of the profile.
+struct Point {
+    /// σ²ⱼ.
+    x: f64,
+    /// s(x).
+    s: f64,
+    /// s'(x).
+    slope: f64,
+    /// Every component of the refit at x.
+    sigma2: Vec<f64>,
+}
+
+/// The profile of σ²ⱼ around a full fit.
+struct Profile<'a> {
+    problem: &'a Problem<'a>,
+    full: &'a Fitted,
+    j: usize,
+    objective: f64,
+    max_iter: usize,
+    labels: &'a [String],
+}
+
+impl Profile<'_> {
+    /// s and s' at x, refitting the other components from `start`.
+    fn at(&self, x: f64, start: &[f64]) -> Result<Point, MultilevelError> {
+        let mut fixed = vec![None; start.len()];
+        fixed[self.j] = Some(x);
+        let refit = maximise_with(self.problem, start, &fixed, self.max_iter, self.labels)?;
+        Ok(Point {
+            x,
+            s: 2.0 * (self.full.eval.ll - refit.eval.ll) - self.objective,
+            slope: -2.0 * refit.eval.gradient[self.j],
+            sigma2: refit.sigma2,
+        })
+    }
+
+    /// The point of the full fit: s = −quantile, s' = 0.
+    fn estimate(&self) -> Point {
+        Point {
+            x: self.full.sigma2[self.j],
+            s: -self.objective,
+            slope: 0.0,
+            sigma2: self.full.sigma2.clone(),
+        }
+    }
+
+    /// The first crossing of s = 0 walking from the estimate towards `bound`
+    /// (0 or the end of the search range), starting with `first`; `None`
+    /// when s stays below 0 up to `bound`.
+    fn crossing(&self, bound: f64, first: f64) -> Result<Option<f64>, MultilevelError> {
+        let estimate = self.estimate();
+        let towards = (bound - estimate.x).signum();
+        let mut inside = estimate;
+        let mut x = first;
+        // Walk until s changes sign.
+        let mut outside = None;
+        for _ in 0..MAX_STEPS {
+            let point = self.at(x, &inside.sigma2)?;
+            if point.s >= 0.0 {
+                outside = Some(point);
+                break;
+            }
+            if x == bound {
+                return Ok(None);
+            }
+            let gone = (point.x - inside.x).abs();
+            inside = point;
+            // A Newton step where s rises towards the bound, at least as far
+            // again as the last step and never past the bound.
+            let newton = inside.x - inside.s / inside.slope;
+            let reach = if inside.slope * towards > 0.0 && newton.is_finite() {
+                (newton - inside.x).abs().max(gone)
+            } else {
+                2.0 * gone
+            };
+            x = clamp_towards(inside.x + towards * reach, bound, towards);
+        }
+        let Some(mut outside) = outside else {
+            return Err(self.not_found());
+        };
+        // Refine inside the bracket [inside, outside], Newton from the
+        // newest point.
+        let mut newest_outside = true;
+        for _ in 0..MAX_STEPS {
+            let (lo, hi) = (inside.x.min(outside.x), inside.x.max(outside.x));
+            if hi - lo <= TOL {
+                return Ok(Some(0.5 * (lo + hi)));
+            }
+            let newest = if newest_outside { &outside } else { &inside };
+            let newton = newest.x - newest.s / newest.slope;
+            let within = newton > lo && newton < hi;
+            if within && (newton - newest.x).abs() <= TOL {
+                return Ok(Some(newton));
+            }
+            let x = if within { newton } else { 0.5 * (lo + hi) };
+            let point = self.at(x, &newest.sigma2)?;
+            newest_outside = point.s >= 0.0;
+            if newest_outside {
+                outside = point;
+            } else {
+                inside = point;
+            }
+        }
+        Err(self.not_found())
+    }
+
+    fn not_found(&self) -> MultilevelError {
+        MultilevelError::NotConverged {
+            iterations: MAX_STEPS,
+            gradient: f64::NAN,
+            change: f64::NAN,
+        }
+    }
+}
+
+/// `x`, no further than `bound` in the direction `towards`.
+fn clamp_towards(x: f64, bound: f64, towards: f64) -> f64 {
+    if (x - bound) * towards > 0.0 {
+        bound
+    } else {
+        x
+    }
+}
+
+/// The curvature −d²ℓₚ/dx² of the profile of σ²ⱼ at the full fit: the
+/// Schur complement of the Hessian over the components free to move.
+fn profile_curvature(full: &Fitted, j: usize) -> Option<f64> {
+    let h = &full.eval.hessian;
+    let others: Vec<usize> = (0..full.sigma2.len())
+        .filter(|&l| l != j && !(full.sigma2[l] == 0.0 && full.eval.gradient[l] <= 0.0))
+        .collect();
+    let mut curvature = h[(j, j)];
+    if !others.is_empty() {
+        let m = others.len();
+        let hoo = DMatrix::from_fn(m, m, |a, b| -h[(others[a], others[b])]);
+        let hoj = nalgebra::DVector::from_fn(m, |a, _| h[(others[a], j)]);
+        let solved = nalgebra::Cholesky::new(hoo)?.solve(&hoj);
+        curvature += solved.dot(&hoj);
+    }
+    let curvature = -curvature;
+    (curvature.is_finite() && curvature > 0.0).then_some(curvature)
 }
 
 /// The CI of σ²ⱼ of `full` at `level` percent.
@@ -43,48 +197,30 @@ pub fn profile_ci(
 ) -> Result<ProfileCi, MultilevelError> {
     let estimate = full.sigma2[j];
     let objective = chisq_quantile(level / 100.0, 1.0);
-    let levels = full.sigma2.len();
-    // LRT − quantile at σ²ⱼ = x, the others re-fitted from the full estimates.
-    let statistic = |x: f64| -> Result<f64, MultilevelError> {
-        let mut fixed = vec![None; levels];
-        fixed[j] = Some(x);
-        let refit = maximise_with(problem, &full.sigma2, &fixed, max_iter, labels)?;
-        Ok(2.0 * (full.eval.ll - refit.eval.ll) - objective)
-    };
     let limit = if estimate <= f64::EPSILON.sqrt() {
         10.0
     } else {
         (100.0 * estimate).max(10.0)
     };
-    let at_estimate = -objective;
-    let mut failure = None;
-    let mut root = |lo: f64, hi: f64, f_lo: f64, f_hi: f64| {
-        let mut f = |x: f64| match statistic(x) {
-            Ok(v) => v,
-            Err(e) => {
-                failure.get_or_insert(e);
-                f64::NAN
-            }
-        };
-        match zeroin(&mut f, lo, hi, f_lo, f_hi, TOL, MAX_ITER) {
-            Ok(r) | Err(r) => r.x,
-        }
+    let profile = Profile {
+        problem,
+        full,
+        j,
+        objective,
+        max_iter,
+        labels,
     };
-    let at_zero = statistic(0.0)?;
-    let lower = if at_zero < 0.0 || estimate == 0.0 {
+    let scale = problem.v.iter().sum::<f64>() / problem.v.len() as f64;
+    let half_width = profile_curvature(full, j)
+        .map(|c| (objective / c).sqrt())
+        .unwrap_or(estimate.max(scale));
+    let lower = if estimate == 0.0 {
         0.0
     } else {
-        root(0.0, estimate, at_zero, at_estimate)
+        let first = (estimate - half_width).max(0.0);
+        profile.crossing(0.0, first)?.unwrap_or(0.0)
     };
-    let at_limit = statistic(limit)?;
-    let upper = if at_limit < 0.0 {
-        None
-    } else {
-        Some(root(estimate, limit, at_estimate, at_limit))
-    };
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    let upper = profile.crossing(limit, (estimate + half_width).min(limit))?;
     Ok(ProfileCi {
         lower,
         upper,

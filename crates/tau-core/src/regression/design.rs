@@ -107,6 +107,17 @@ impl Design {
     }
 }
 
+/// The warning that names the studies left out for a missing moderator
+/// value, if any were.
+pub(crate) fn missing_moderators(dropped: &[DroppedStudy]) -> Option<crate::Warning> {
+    (!dropped.is_empty()).then(|| crate::Warning::MissingModerators {
+        studies: dropped
+            .iter()
+            .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
+            .collect(),
+    })
+}
+
 /// How the model matrix is made, without its entries: the coefficients,
 /// the moderators' columns and the studies used.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,6 +20,7 @@
 pub mod compare;
 pub mod design;
 pub mod permutation;
+pub mod predict;
 mod rank;
 mod result;
 pub mod sparse_design;
@@ -31,7 +32,8 @@ use crate::data::dataset::Dataset;
 use crate::model::fit_statistics::mixed_effects;
 use crate::model::tau2_uncertainty::tau2_se;
 use crate::model::{
-    FitError, FitOptions, Method, ModelMatrix, fit, intercept_design, q_profile_ci,
+    FitError, FitOptions, Method, ModelMatrix, Weights, fit, fit_weighted, intercept_design,
+    q_profile_ci,
 };
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT, Layout};
 use permutation::{Observed, PermutationError, PermutationSpec};
@@ -107,13 +109,32 @@ pub fn regress(
 }
 
 /// [`regress()`], calling `progress(total)` once per permutation fitted
-/// (never without permutations), e.g. to drive a progress bar.
+/// (never without permutations), e.g. to drive a progress bar. Both weight
+/// by 1/(vᵢ + τ̂²) and refuse a data set with user weights, which
+/// [`regress_weighted()`] uses.
 pub fn regress_with_progress(
     dataset: &Dataset,
     options: &RegressionOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RegressionResult, RegressionError> {
-    run(dataset, options, progress, Storage::Auto)
+    crate::pool::refuse_user_weights(
+        dataset,
+        "a meta-regression with the weights 1/(vi + tau^2) (regress())",
+    )?;
+    run(dataset, options, true, progress, Storage::Auto)
+}
+
+/// [`regress_with_progress()`], weighted by the studies' user weights when
+/// they have them (metafor `rma(yi, vi, mods = ..., weights = w)`), or, with
+/// `weighted` false, with equal weights (`weighted = FALSE`; an error when
+/// the studies have weights). See [`crate::model::weighting`].
+pub fn regress_weighted(
+    dataset: &Dataset,
+    options: &RegressionOptions,
+    weighted: bool,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<RegressionResult, RegressionError> {
+    run(dataset, options, weighted, progress, Storage::Auto)
 }
 
 /// How the model matrix is held.
@@ -129,6 +150,7 @@ enum Storage {
 fn run(
     dataset: &Dataset,
     options: &RegressionOptions,
+    weighted: bool,
     progress: &(dyn Fn(usize) + Sync),
     storage: Storage,
 ) -> Result<RegressionResult, RegressionError> {
@@ -140,7 +162,19 @@ fn run(
     let studies: Vec<_> = layout.rows.iter().map(|&i| &dataset.studies[i]).collect();
     let yi: Vec<f64> = studies.iter().map(|s| s.yi).collect();
     let vi: Vec<f64> = studies.iter().map(|s| s.vi).collect();
-    let model = fit(&yi, &vi, x, &options.fit)?;
+    let user: Option<Vec<f64>> = studies
+        .iter()
+        .any(|s| s.weight().is_some())
+        .then(|| studies.iter().map(|s| s.weight().unwrap_or(0.0)).collect());
+    let weights = crate::pool::weights_of(user.as_deref(), weighted)?;
+    if options.permutations.is_some() && weights != Weights::InverseVariance {
+        return Err(FitError::NotWithWeights {
+            what: "the permutation test (--permutations)",
+            remedy: "leave out --permutations, or the weights",
+        }
+        .into());
+    }
+    let model = fit_weighted(&yi, &vi, x, &options.fit, weights)?;
     let tested = layout.tested();
     let omnibus = model.omnibus(&tested).map_err(FitError::from)?;
     let fit_statistics = mixed_effects(&yi, &vi, x, &model).map_err(FitError::from)?;
@@ -159,7 +193,7 @@ fn run(
         ),
     };
     let r2 = if layout.intercept {
-        pseudo_r2(&yi, &vi, &options.fit, model.tau2, model.q, model.q_df)
+        pseudo_r2(&yi, &vi, x, &options.fit, &model, weights)
     } else {
         None
     };
@@ -181,7 +215,7 @@ fn run(
         )?),
         _ => None,
     };
-    Ok(result::assemble(
+    let mut result = result::assemble(
         dataset,
         &layout,
         x,
@@ -194,7 +228,9 @@ fn run(
             tau2_se: tau2_se(&vi, x, &model).map_err(FitError::from)?,
         },
         permutation,
-    ))
+    );
+    result.settings.model.weights = weights.weighting();
+    Ok(result)
 }
 
 /// The model matrix: dense, or held by its non-zero entries when the dense
@@ -246,30 +282,53 @@ fn model_matrix(
     }
 }
 
-/// metafor's R² (see the module docs); `None` when the intercept-only model fails.
+/// metafor's R² (see the module docs); `None` when the intercept-only model
+/// fails. For the common-effect model with user or equal weights aᵢ it is
+/// the adjusted R² of that weighted fit, as metafor's
+/// `lm(yi ~ X, weights = a)`: 1 − (Σaᵢeᵢ²/(k − p)) / (Σaᵢ(yᵢ − ȳₐ)²/(k − 1)).
 fn pseudo_r2(
     yi: &[f64],
     vi: &[f64],
+    x: &dyn ModelMatrix,
     options: &FitOptions,
-    tau2: f64,
-    qe: f64,
-    qe_df: usize,
+    model: &crate::model::ModelFit,
+    weights: Weights<'_>,
 ) -> Option<f64> {
     let null = fit(yi, vi, &intercept_design(yi.len()), options).ok()?;
     let r2 = if options.method == Method::EE {
         let k = yi.len() as f64;
         let mean = yi.iter().sum::<f64>() / k;
-        if yi.iter().all(|y| *y == mean) || null.q == 0.0 {
+        let (rss, tss) = match weights {
+            Weights::InverseVariance => (model.q, null.q),
+            Weights::User(_) | Weights::Equal => weighted_sums(yi, x, model),
+        };
+        if yi.iter().all(|y| *y == mean) || tss == 0.0 {
             0.0
         } else {
-            1.0 - (qe / qe_df as f64) / (null.q / (k - 1.0))
+            1.0 - (rss / model.q_df as f64) / (tss / (k - 1.0))
         }
     } else if null.tau2 == 0.0 {
         0.0
     } else {
-        (null.tau2 - tau2) / null.tau2
+        (null.tau2 - model.tau2) / null.tau2
     };
     Some((100.0 * r2).max(0.0))
+}
+
+/// Σaᵢeᵢ² of the model's residuals and Σaᵢ(yᵢ − ȳₐ)² about the weighted
+/// mean, with the model's weights aᵢ (the fitted values from its β̂).
+fn weighted_sums(yi: &[f64], x: &dyn ModelMatrix, model: &crate::model::ModelFit) -> (f64, f64) {
+    let a = &model.weights;
+    let mean = yi.iter().zip(a).map(|(y, w)| w * y).sum::<f64>() / a.iter().sum::<f64>();
+    let tss = yi.iter().zip(a).map(|(y, w)| w * (y - mean).powi(2)).sum();
+    let fitted = x.times(&nalgebra::DVector::from_column_slice(&model.beta));
+    let rss = yi
+        .iter()
+        .zip(&fitted)
+        .zip(a)
+        .map(|((y, f), w)| w * (y - f).powi(2))
+        .sum();
+    (rss, tss)
 }
 
 #[cfg(test)]

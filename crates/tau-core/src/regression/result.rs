@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::design::{Layout, TermKind};
+use super::design::{Layout, Term, TermKind};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
 use crate::model::fit_statistics::FitStatistics;
@@ -132,6 +132,13 @@ pub struct RegressionResult {
     /// Permutation test, when run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permutation: Option<PermutationResult>,
+    /// Predictions at new moderator values (`--predict`), when asked for
+    /// ([`RegressionResult::predict_at`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<Vec<super::predict::PredictedValue>>,
+    /// The studies' BLUPs (`--blup`), when asked for ([`RegressionResult::blups`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blups: Option<Vec<crate::model::blup::Blup>>,
     /// The studies in the model.
     pub studies: Vec<RegressionStudy>,
     /// Studies left out because a used moderator is missing.
@@ -146,6 +153,9 @@ pub struct RegressionResult {
     /// The typical sampling variance of I² and H².
     #[serde(skip)]
     pub typical_variance: f64,
+    /// How each moderator is coded in the model matrix.
+    #[serde(skip)]
+    pub terms: Vec<Term>,
 }
 
 /// A predicted mean effect at given moderator values, with its CI.
@@ -164,8 +174,15 @@ pub struct Prediction {
 impl RegressionResult {
     /// Replaces the Q-profile CIs of the residual τ², I² and H² by the
     /// profile-likelihood ones (metafor `confint(res, type = "PL")`); false,
-    /// and nothing changed, for the common-effect model.
+    /// and nothing changed, for the common-effect model; an error with user
+    /// weights or unweighted.
     pub fn use_profile_tau2_ci(&mut self) -> Result<bool, crate::model::FitError> {
+        if !self.settings.model.weights.is_inverse_variance() {
+            return Err(crate::model::FitError::NotWithWeights {
+                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
+                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+            });
+        }
         let s = &self.settings.model;
         if s.method == crate::model::Method::EE {
             return Ok(false);
@@ -346,6 +363,8 @@ pub(super) fn assemble(
         fit_statistics,
         r2,
         permutation,
+        predictions: None,
+        blups: None,
         studies,
         settings: RegressionSettings {
             model: Settings::new(&model.options, dataset.measure, model.convergence),
@@ -357,6 +376,7 @@ pub(super) fn assemble(
         dropped,
         crit: model.crit,
         typical_variance: model.typical_variance,
+        terms: design.terms.clone(),
     }
 }
 
@@ -367,15 +387,7 @@ fn warnings(
     ci: Option<&HeterogeneityCi>,
 ) -> Vec<Warning> {
     let mut warnings = dataset.warnings.clone();
-    if !design.dropped.is_empty() {
-        warnings.push(Warning::MissingModerators {
-            studies: design
-                .dropped
-                .iter()
-                .map(|d| format!("{} (no {})", d.study, d.missing.join(", ")))
-                .collect(),
-        });
-    }
+    warnings.extend(super::design::missing_moderators(&design.dropped));
     warnings.extend(model_warnings(model));
     if let Some(ci) = ci {
         warnings.extend(ci_warnings(ci));

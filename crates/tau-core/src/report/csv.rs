@@ -96,6 +96,9 @@ impl CsvView for crate::regression::compare::Comparison {
 
 impl CsvView for PoolReport<'_> {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if let Some(blups) = &self.result.blups {
+            return put(out, super::predict::blups_csv(blups));
+        }
         write_pool_studies(out, self.result, self.data)
     }
 }

@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod moderator_test;
 pub mod multilevel;
 pub mod paper;
+pub mod predict;
 pub mod regression;
 pub mod rho;
 pub mod robust;

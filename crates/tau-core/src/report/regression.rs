@@ -91,6 +91,12 @@ pub fn text(r: &RegressionResult) -> String {
             .iter()
             .map(|(st, p)| (st.study.as_str(), p.estimate, p.ci_lower, p.ci_upper)),
     ));
+    if let Some(predictions) = &r.predictions {
+        out.push_str(&super::predict::predictions_text(predictions));
+    }
+    if let Some(blups) = &r.blups {
+        out.push_str(&super::predict::blups_text(blups));
+    }
     if let Some(perm) = &r.permutation {
         out.push_str(&if perm.exact {
             format!(
@@ -116,6 +122,9 @@ pub fn text(r: &RegressionResult) -> String {
             r.dropped.len(),
             crate::warning::studies(r.dropped.len())
         ));
+    }
+    if let Some(line) = s.weights.describe() {
+        out.push_str(&format!("\n{line}\n"));
     }
     out
 }
@@ -190,8 +199,15 @@ fn coefficient_table(r: &RegressionResult) -> String {
     table(&header, &rows)
 }
 
-/// The coefficient table as CSV.
+/// The coefficient table as CSV; the predictions (`--predict`) or else the
+/// BLUPs (`--blup`) instead when asked for.
 pub fn csv(r: &RegressionResult) -> Result<String, csv::Error> {
+    if let Some(predictions) = &r.predictions {
+        return super::predict::predictions_csv(predictions);
+    }
+    if let Some(blups) = &r.blups {
+        return super::predict::blups_csv(blups);
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "name",

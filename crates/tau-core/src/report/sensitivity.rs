@@ -4,6 +4,7 @@
 
 use super::text::{back_transformed_table, p_phrase};
 use super::{fmt_num, fmt_p, table};
+use crate::regression::INTERCEPT;
 use crate::sensitivity::RefitRow;
 use crate::sensitivity::baujat::Baujat;
 use crate::sensitivity::cumulative::Cumulative;
@@ -194,9 +195,18 @@ pub fn cumulative_report(r: &Cumulative) -> String {
     out
 }
 
-/// The text report of the influence diagnostics.
+/// The text report of the influence diagnostics. With one coefficient its
+/// DFBETAS is a column of the table; with several they follow in a table of
+/// their own, as metafor prints them.
 pub fn influence_report(r: &Influence) -> String {
     let mut out = heading(&r.title, "Influence diagnostics", r.k, &r.settings);
+    if r.coefficients.len() > 1 || r.coefficients.first().is_some_and(|c| c != INTERCEPT) {
+        out.push_str(&format!(
+            "Meta-regression coefficients: {}\n\n",
+            r.coefficients.join(", ")
+        ));
+    }
+    let one = r.p == 1;
     let cells: Vec<Vec<String>> = r
         .studies
         .iter()
@@ -212,7 +222,9 @@ pub fn influence_report(r: &Influence) -> String {
                 fmt_num(s.hat, 4),
                 format!("{}%", fmt_num(s.weight, 2)),
             ];
-            row.extend(s.dfbetas.iter().map(|b| fmt_num(*b, 4)));
+            if one {
+                row.extend(s.dfbetas.values.iter().map(|b| fmt_num(*b, 4)));
+            }
             row.push(if s.influential { "*" } else { "" }.to_owned());
             row
         })
@@ -220,15 +232,43 @@ pub fn influence_report(r: &Influence) -> String {
     let mut header = vec![
         "study", "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight",
     ];
-    let dfbetas: Vec<String> = (1..=r.p).map(|j| format!("dfbs{j}")).collect();
-    if r.p == 1 {
+    if one {
         header.push("dfbs");
-    } else {
-        header.extend(dfbetas.iter().map(String::as_str));
     }
     header.push("inf");
     out.push_str(&table(&header, &cells));
+    if !one {
+        let cells: Vec<Vec<String>> = r
+            .studies
+            .iter()
+            .map(|s| {
+                std::iter::once(s.study.clone())
+                    .chain(s.dfbetas.values.iter().map(|b| fmt_num(*b, 4)))
+                    .collect()
+            })
+            .collect();
+        let header: Vec<&str> = std::iter::once("study")
+            .chain(r.coefficients.iter().map(String::as_str))
+            .collect();
+        out.push_str("\nDFBETAS\n\n");
+        out.push_str(&table(&header, &cells));
+    }
     out.push_str(&format!("\n* {}\n", r.rule));
+    if let Some(residuals) = &r.residuals {
+        let cells: Vec<Vec<String>> = residuals
+            .iter()
+            .map(|e| {
+                vec![
+                    e.study.clone(),
+                    fmt_num(e.resid, 4),
+                    fmt_num(e.se, 4),
+                    fmt_num(e.z, 4),
+                ]
+            })
+            .collect();
+        out.push_str("\nStandardised residuals (metafor's rstandard)\n\n");
+        out.push_str(&table(&["study", "resid", "se", "z"], &cells));
+    }
     let flagged: Vec<&str> = r
         .studies
         .iter()
@@ -336,7 +376,9 @@ pub fn refit_csv(rows: &[RefitRow]) -> Result<String, csv::Error> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// CSV of the influence diagnostics: one row per study, DFBETAS as dfbetas_1..p.
+/// CSV of the influence diagnostics: one row per study, DFBETAS as
+/// `dfbetas_<coefficient>`, and with `--residuals` the standardised
+/// residual as `resid`, `resid_se` and `resid_z`.
 pub fn influence_csv(r: &Influence) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
@@ -352,10 +394,13 @@ pub fn influence_csv(r: &Influence) -> Result<String, csv::Error> {
     ]
     .map(str::to_owned)
     .to_vec();
-    header.extend((1..=r.p).map(|j| format!("dfbetas_{j}")));
+    header.extend(r.coefficients.iter().map(|name| format!("dfbetas_{name}")));
     header.push("influential".into());
+    if r.residuals.is_some() {
+        header.extend(["resid", "resid_se", "resid_z"].map(str::to_owned));
+    }
     writer.write_record(&header)?;
-    for s in &r.studies {
+    for (i, s) in r.studies.iter().enumerate() {
         let mut record = vec![s.study.clone()];
         record.extend(
             [
@@ -370,8 +415,11 @@ pub fn influence_csv(r: &Influence) -> Result<String, csv::Error> {
             ]
             .map(csv_num),
         );
-        record.extend(s.dfbetas.iter().map(|b| csv_num(*b)));
+        record.extend(s.dfbetas.values.iter().map(|b| csv_num(*b)));
         record.push(s.influential.to_string());
+        if let Some(e) = r.residuals.as_ref().and_then(|all| all.get(i)) {
+            record.extend([e.resid, e.se, e.z].map(csv_num));
+        }
         writer.write_record(record)?;
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;

@@ -282,6 +282,12 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
             r.weights.len() - MAX_STUDY_ROWS
         ));
     }
+    if let Some(blups) = &r.blups {
+        out.push_str(&super::predict::blups_text(blups));
+    }
+    if let Some(line) = s.weights.describe() {
+        out.push_str(&format!("\n{line}\n"));
+    }
     if let Some(line) = convergence_line(s) {
         out.push_str(&format!("\n{line}\n"));
     }

@@ -20,20 +20,62 @@
 //!
 //! metafor's flag: a study is influential when |DFFITS| > 3√(p/(k − p)), or
 //! the χ²(p) distribution function at Dᵢ exceeds 0.5, or hᵢ > 3p/k, or any
-//! |DFBETAS| > 1.
+//! |DFBETAS| > 1 (`print.infl.rma.uni`; Cook's distance and COVRATIO cover
+//! all p coefficients, metafor's default `btt`).
+//!
+//! The intercept-only model is the case X = 1; with moderators
+//! ([`InfluenceOptions::design`]) X is the model matrix of `tau regress`
+//! ([`crate::regression::design`]) over the studies with every moderator,
+//! and the others are left out with a warning, as metafor's `na.omit` does.
 //!
 //! Every quantity is O(k·p²) per study on top of the refit; memory is O(k)
 //! per refit (metafor forms k×k matrices for the hat values and weights).
 
+use std::sync::Arc;
+
 use nalgebra::DMatrix;
 use serde::Serialize;
+use serde::ser::SerializeMap;
 
+use super::residuals::{StandardizedResidual, standardized_residuals};
 use super::{SensitivityError, each_study, fit_allowing_one};
 use crate::data::dataset::Dataset;
 use crate::model::distribution::chisq_sf;
 use crate::model::wls::{cross_weighted, hat_values, invert_spd};
 use crate::model::{FitError, FitOptions, ModelFit, fit, intercept_design};
+use crate::regression::design::{self, DesignSpec, INTERCEPT};
 use crate::settings::Settings;
+
+/// What an influence analysis computes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InfluenceOptions {
+    /// Estimator, test, level.
+    pub fit: FitOptions,
+    /// The moderators of a meta-regression (`None`: the intercept-only model).
+    pub design: Option<DesignSpec>,
+    /// Also the standardised residuals of the model on all studies.
+    pub residuals: bool,
+}
+
+/// One value per coefficient, written in JSON as an object keyed by the
+/// coefficient names (`intrcpt`, a moderator, or `moderator=level`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerCoefficient {
+    /// The coefficient names, shared by every study.
+    pub names: Arc<[String]>,
+    /// The values, in the order of `names`.
+    pub values: Vec<f64>,
+}
+
+impl Serialize for PerCoefficient {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.values.len()))?;
+        for (name, value) in self.names.iter().zip(&self.values) {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
 
 /// One study's diagnostics. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +100,7 @@ pub struct InfluenceStudy {
     /// Weight in the full model, percent.
     pub weight: f64,
     /// DFBETAS, one per coefficient.
-    pub dfbetas: Vec<f64>,
+    pub dfbetas: PerCoefficient,
     /// metafor's flag (see the module docs).
     pub influential: bool,
     /// Why the model without this study could not be fitted, when it could not.
@@ -76,6 +118,8 @@ pub struct Influence {
     pub k: usize,
     /// Number of coefficients.
     pub p: usize,
+    /// The coefficient names, in model order.
+    pub coefficients: Vec<String>,
     /// τ² of the full model.
     pub tau2: f64,
     /// Q (QE) of the full model.
@@ -83,6 +127,9 @@ pub struct Influence {
     pub q: f64,
     /// One row per study.
     pub studies: Vec<InfluenceStudy>,
+    /// The standardised residuals of the model on all studies, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residuals: Option<Vec<StandardizedResidual>>,
     /// The flag rule, in words.
     pub rule: String,
     /// How it was computed.
@@ -144,16 +191,63 @@ fn rule(k: usize, p: usize) -> String {
 
 /// Diagnostics for the intercept-only model of `dataset`.
 pub fn influence(dataset: &Dataset, options: &FitOptions) -> Result<Influence, SensitivityError> {
-    influence_regression(dataset, &intercept_design(dataset.studies.len()), options)
+    influence_with(
+        dataset,
+        &InfluenceOptions {
+            fit: *options,
+            ..InfluenceOptions::default()
+        },
+    )
 }
 
-/// Diagnostics for the model with design `x` (k×p, one row per study of `dataset`).
+/// Diagnostics (and, if asked, standardised residuals) for the model of
+/// `options`: intercept-only, or a meta-regression on the studies with every
+/// moderator.
+pub fn influence_with(
+    dataset: &Dataset,
+    options: &InfluenceOptions,
+) -> Result<Influence, SensitivityError> {
+    let Some(spec) = &options.design else {
+        let rows: Vec<usize> = (0..dataset.studies.len()).collect();
+        let x = intercept_design(rows.len());
+        return analyse(dataset, &rows, &x, &[INTERCEPT.to_owned()], options);
+    };
+    let design = design::build(dataset, spec)?;
+    let mut result = analyse(dataset, &design.rows, &design.x, &design.names, options)?;
+    if let Some(warning) = design::missing_moderators(&design.dropped) {
+        // after the data set's warnings, before those of the refits
+        result.warnings.insert(dataset.warnings.len(), warning);
+    }
+    Ok(result)
+}
+
+/// Diagnostics for the model with design `x` (k×p, one row per study of
+/// `dataset`) and coefficient names `names`.
 pub fn influence_regression(
     dataset: &Dataset,
     x: &DMatrix<f64>,
+    names: &[String],
     options: &FitOptions,
 ) -> Result<Influence, SensitivityError> {
-    let (yi, vi) = (dataset.yi(), dataset.vi());
+    let rows: Vec<usize> = (0..dataset.studies.len()).collect();
+    let options = InfluenceOptions {
+        fit: *options,
+        ..InfluenceOptions::default()
+    };
+    analyse(dataset, &rows, x, names, &options)
+}
+
+/// The analysis of the studies `rows` of `dataset`, whose design is `x`.
+fn analyse(
+    dataset: &Dataset,
+    rows: &[usize],
+    x: &DMatrix<f64>,
+    names: &[String],
+    options: &InfluenceOptions,
+) -> Result<Influence, SensitivityError> {
+    let yi: Vec<f64> = rows.iter().map(|&r| dataset.studies[r].yi).collect();
+    let vi: Vec<f64> = rows.iter().map(|&r| dataset.studies[r].vi).collect();
+    let label = |i: usize| dataset.studies[rows[i]].label();
     let k = yi.len();
     if k < 2 {
         return Err(SensitivityError::TooFewStudies {
@@ -162,8 +256,9 @@ pub fn influence_regression(
             k,
         });
     }
-    let model = FullModel::new(&yi, &vi, x, options)?;
-    let studies = each_study(k, |i| model.diagnose(i, dataset.studies[i].label()));
+    let model = FullModel::new(&yi, &vi, x, &options.fit)?;
+    let names: Arc<[String]> = names.into();
+    let studies = each_study(k, |i| model.diagnose(i, label(i), &names));
     let mut warnings = dataset.warnings.clone();
     warnings.extend(studies.iter().filter_map(|s| {
         s.error.as_ref().map(|e| crate::Warning::RefitFailed {
@@ -172,15 +267,20 @@ pub fn influence_regression(
             error: e.clone(),
         })
     }));
+    let residuals = options
+        .residuals
+        .then(|| standardized_residuals(&yi, &vi, x, &model.fit, &model.hat, (0..k).map(label)));
     Ok(Influence {
         title: dataset.title.clone(),
         k,
         p: model.fit.p,
+        coefficients: names.to_vec(),
         tau2: model.fit.tau2,
         q: model.fit.q,
         studies,
+        residuals,
         rule: rule(k, model.fit.p),
-        settings: Settings::new(options, dataset.measure, model.fit.convergence),
+        settings: Settings::new(&options.fit, dataset.measure, model.fit.convergence),
         warnings,
     })
 }
@@ -234,7 +334,7 @@ impl<'a> FullModel<'a> {
     }
 
     /// The diagnostics of study i (NaN where the refit without it failed).
-    fn diagnose(&self, i: usize, label: &str) -> InfluenceStudy {
+    fn diagnose(&self, i: usize, label: &str, names: &Arc<[String]>) -> InfluenceStudy {
         let (k, p) = (self.fit.k, self.fit.p);
         let hat = self.hat[i];
         let mut row = InfluenceStudy {
@@ -247,7 +347,10 @@ impl<'a> FullModel<'a> {
             qe_deleted: f64::NAN,
             hat,
             weight: 100.0 * self.fit.weights[i] / self.total_weight,
-            dfbetas: vec![f64::NAN; p],
+            dfbetas: PerCoefficient {
+                names: Arc::clone(names),
+                values: vec![f64::NAN; p],
+            },
             influential: false,
             error: None,
         };
@@ -259,7 +362,7 @@ impl<'a> FullModel<'a> {
         row.influential = row.dffits.abs() > 3.0 * (p as f64 / (k - p) as f64).sqrt()
             || chisq_sf(row.cooks_distance, p as f64) < 0.5
             || hat > 3.0 * p as f64 / k as f64
-            || row.dfbetas.iter().any(|b| b.abs() > 1.0);
+            || row.dfbetas.values.iter().any(|b| b.abs() > 1.0);
         row
     }
 
@@ -282,7 +385,7 @@ impl<'a> FullModel<'a> {
             .map(|(a, b)| a - b)
             .collect();
         if let Ok(vb) = invert_spd(cross_weighted(x, |j| 1.0 / (self.vi[j] + d.tau2))) {
-            row.dfbetas = (0..dfb.len())
+            row.dfbetas.values = (0..dfb.len())
                 .map(|j| dfb[j] / (d.s2w * vb[(j, j)]).sqrt())
                 .collect();
         }

@@ -1,7 +1,8 @@
 //! Sensitivity analyses: how the pooled result moves when studies are left
 //! out one at a time ([`leave_one_out`], metafor `leave1out`), added one at a
 //! time ([`cumulative`], metafor `cumul`), and case-deletion diagnostics
-//! ([`influence`], metafor `influence`; [`baujat`], metafor `baujat`).
+//! ([`influence`], metafor `influence`; [`baujat`], metafor `baujat`), and
+//! the standardised residuals ([`residuals`], metafor `rstandard`).
 //!
 //! Every analysis refits the model once per study, exactly as metafor does
 //! (same estimator, test, level and iteration control), so the numbers match
@@ -16,6 +17,7 @@ pub mod cumulative;
 pub mod influence;
 pub mod leave_one_out;
 pub mod moderator_test;
+pub mod residuals;
 
 use crate::par::*;
 use nalgebra::DMatrix;
@@ -48,12 +50,16 @@ pub enum SensitivityError {
     /// The model on all studies could not be fitted.
     #[error(transparent)]
     Fit(#[from] FitError),
+    /// The model matrix of the moderators could not be built.
+    #[error(transparent)]
+    Design(#[from] crate::regression::DesignError),
 }
 
 impl crate::Kinded for SensitivityError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             SensitivityError::Fit(source) => crate::Kinded::kind(source),
+            SensitivityError::Design(source) => crate::Kinded::kind(source),
             _ => crate::ErrorKind::Input,
         }
     }

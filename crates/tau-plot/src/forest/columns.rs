@@ -107,7 +107,9 @@ fn columns_of(data: &Dataset, arms: &[String; 2]) -> Vec<DataColumn> {
             DataColumn::new(a, "Total", |r| r.n1, true),
             DataColumn::new(b, "Total", |r| r.n2, true),
         ],
-        Some(DataForm::Correlation) => vec![DataColumn::new(None, "N", |r| r.n, true)],
+        Some(DataForm::Correlation | DataForm::PrePost | DataForm::Mean) => {
+            vec![DataColumn::new(None, "N", |r| r.n, true)]
+        }
         Some(DataForm::Proportion) => vec![
             DataColumn::new(None, "Events", |r| r.events, true),
             DataColumn::new(None, "Total", |r| r.n, true),

@@ -91,8 +91,8 @@ fn dense_and_sparse_agree(seed: u64) {
                 design: design.clone(),
                 permutations: None,
             };
-            let dense = run(&dataset, &options, &|_| {}, Storage::Auto);
-            let sparse = run(&dataset, &options, &|_| {}, Storage::Sparse);
+            let dense = run(&dataset, &options, true, &|_| {}, Storage::Auto);
+            let sparse = run(&dataset, &options, true, &|_| {}, Storage::Sparse);
             match (dense, sparse) {
                 (Ok(dense), Ok(sparse)) => {
                     let (a, b) = (numbers(&dense), numbers(&sparse));
@@ -216,7 +216,7 @@ fn sparse_regressions_match_metafor() {
             },
             permutations: None,
         };
-        let r = run(&dataset, &options, &|_| {}, Storage::Sparse)
+        let r = run(&dataset, &options, true, &|_| {}, Storage::Sparse)
             .unwrap_or_else(|e| panic!("{call}: {e}"));
         let expected = case["coefficients"].as_array().expect("coefficients");
         assert_eq!(r.coefficients.len(), expected.len(), "{call}");

@@ -1,0 +1,375 @@
+//! Predictions of a meta-regression at new moderator values (metafor
+//! `predict(res, newmods = ...)`), and the BLUPs of its studies (metafor
+//! `blup(res)`, [`crate::model::blup`]).
+//!
+//! A specification such as `ablat=30,year=1970,alloc=random` gives every
+//! moderator of the model a value: a number for a continuous one, a level
+//! for a categorical one. It becomes the row x₀ of the model matrix with
+//! the model's own coding (the intercept, a dummy per non-reference level),
+//! and then
+//!
+//! * pred = x₀'β̂, se = √(x₀'V x₀), CI pred ± c·se;
+//! * PI pred ± c·√(se² + τ̂²) (metafor's default `pi.type`),
+//!
+//! with c the critical value of the model's CIs: the normal quantile under z
+//! tests, the t(k − p) quantile under Knapp-Hartung (V then the
+//! Knapp-Hartung variance). Measures with a natural scale (OR, RR, ZCOR,
+//! PLO) also get pred and the limits back-transformed, as metafor's
+//! `transf` (the SE has no back-transformed counterpart).
+
+use serde::{Serialize, Serializer};
+
+use super::design::{Term, TermKind};
+use super::result::RegressionResult;
+use crate::model::ModelRow;
+use crate::model::blup::{Blup, BlupInput, blup};
+use crate::pool::Transformed;
+
+/// A parsed `--predict` specification: moderator names and their values as
+/// given, in the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictSpec {
+    /// The specification as written.
+    pub text: String,
+    /// (moderator, value) pairs.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// Why a prediction could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PredictError {
+    /// Nothing in the specification.
+    #[error(
+        "--predict {0:?} names no moderator: give each moderator of the model a value, as NAME=VALUE pairs separated by commas, e.g. --predict \"ablat=30,year=1970\""
+    )]
+    Empty(String),
+    /// An item without `=`, or without a name or a value.
+    #[error(
+        "--predict {spec:?}: '{item}' is not of the form NAME=VALUE; give each moderator of the model a value, e.g. --predict \"ablat=30,alloc=random\""
+    )]
+    NotAPair {
+        /// The specification.
+        spec: String,
+        /// The malformed item.
+        item: String,
+    },
+    /// A moderator named twice.
+    #[error("--predict {spec:?}: '{moderator}' is given twice; give each moderator one value")]
+    Repeated {
+        /// The specification.
+        spec: String,
+        /// The moderator.
+        moderator: String,
+    },
+    /// A moderator that is not in the model.
+    #[error(
+        "--predict {spec:?}: '{moderator}' is not a moderator of the model; its moderators are: {} (names are case-sensitive)",
+        .moderators.join(", ")
+    )]
+    NotInModel {
+        /// The specification.
+        spec: String,
+        /// The moderator named.
+        moderator: String,
+        /// The model's moderators.
+        moderators: Vec<String>,
+    },
+    /// Moderators of the model without a value.
+    #[error(
+        "--predict {spec:?} has no value for {}: every moderator of the model needs one (a number for a continuous moderator, a level for a categorical one)",
+        .missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ")
+    )]
+    Missing {
+        /// The specification.
+        spec: String,
+        /// The moderators without a value.
+        missing: Vec<String>,
+    },
+    /// A continuous moderator given something other than a finite number.
+    #[error(
+        "--predict {spec:?}: '{moderator}' is continuous (numbers), so its value must be a finite number, not '{value}'"
+    )]
+    NotANumber {
+        /// The specification.
+        spec: String,
+        /// The moderator.
+        moderator: String,
+        /// The value given.
+        value: String,
+    },
+    /// A level that the categorical moderator does not have in the model.
+    #[error(
+        "--predict {spec:?}: '{level}' is not a level of '{moderator}' among the studies in the model; its levels are: {}",
+        .levels.join(", ")
+    )]
+    UnknownLevel {
+        /// The specification.
+        spec: String,
+        /// The moderator.
+        moderator: String,
+        /// The level given.
+        level: String,
+        /// The levels in the model.
+        levels: Vec<String>,
+    },
+}
+
+impl crate::Kinded for PredictError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Input
+    }
+}
+
+impl PredictSpec {
+    /// Parses `name=value,name=value` (spaces around names and values ignored).
+    pub fn parse(text: &str) -> Result<PredictSpec, PredictError> {
+        if text.trim().is_empty() {
+            return Err(PredictError::Empty(text.to_owned()));
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for item in text.split(',') {
+            let pair = item
+                .split_once('=')
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .filter(|(n, v)| !n.is_empty() && !v.is_empty());
+            let Some((name, value)) = pair else {
+                return Err(PredictError::NotAPair {
+                    spec: text.to_owned(),
+                    item: item.trim().to_owned(),
+                });
+            };
+            if pairs.iter().any(|(n, _)| n == name) {
+                return Err(PredictError::Repeated {
+                    spec: text.to_owned(),
+                    moderator: name.to_owned(),
+                });
+            }
+            pairs.push((name.to_owned(), value.to_owned()));
+        }
+        Ok(PredictSpec {
+            text: text.to_owned(),
+            pairs,
+        })
+    }
+}
+
+/// A moderator's value in a prediction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ModeratorValue {
+    /// A continuous moderator's value.
+    Number(f64),
+    /// A categorical moderator's level.
+    Level(String),
+}
+
+impl std::fmt::Display for ModeratorValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModeratorValue::Number(x) => write!(f, "{x}"),
+            ModeratorValue::Level(l) => f.write_str(l),
+        }
+    }
+}
+
+/// A prediction at new moderator values. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictedValue {
+    /// Each moderator of the model with its value, in model order (a JSON object).
+    #[serde(serialize_with = "as_map")]
+    pub moderators: Vec<(String, ModeratorValue)>,
+    /// x₀'β̂.
+    pub pred: f64,
+    /// √(x₀'V x₀).
+    pub se: f64,
+    /// Lower confidence limit.
+    pub ci_lower: f64,
+    /// Upper confidence limit.
+    pub ci_upper: f64,
+    /// Lower prediction limit.
+    pub pi_lower: f64,
+    /// Upper prediction limit.
+    pub pi_upper: f64,
+    /// pred and the limits back-transformed, for the measures that have a natural
+    /// back-transformation ([`crate::effect_size::measure::Measure::back_transform`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transformed: Option<Transformed>,
+}
+
+fn as_map<S: Serializer>(
+    pairs: &[(String, ModeratorValue)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+impl RegressionResult {
+    /// The prediction at the moderator values of `spec` (see the module docs).
+    pub fn predict_at(&self, spec: &PredictSpec) -> Result<PredictedValue, PredictError> {
+        let moderators = self.resolve(spec)?;
+        let mut entries = Vec::new();
+        if self.settings.intercept {
+            entries.push((0, 1.0));
+        }
+        for (term, (_, value)) in self.terms.iter().zip(&moderators) {
+            match (&term.kind, value) {
+                (TermKind::Continuous, ModeratorValue::Number(x)) => {
+                    entries.push((term.first_column, *x));
+                }
+                (TermKind::Categorical { levels, reference }, ModeratorValue::Level(level)) => {
+                    let column = levels
+                        .iter()
+                        .filter(|l| Some(*l) != reference.as_ref())
+                        .position(|l| l == level);
+                    if let Some(j) = column {
+                        entries.push((term.first_column + j, 1.0));
+                    }
+                }
+                // `resolve` gives each term a value of its kind.
+                _ => {}
+            }
+        }
+        let p = self.predict_row(&ModelRow::new(self.coefficients.len(), entries));
+        let half = self.crit * (p.se * p.se + self.tau2).sqrt();
+        let (pi_lower, pi_upper) = (p.estimate - half, p.estimate + half);
+        let transformed = self
+            .settings
+            .model
+            .measure
+            .back_transform()
+            .map(|(scale, f)| Transformed {
+                scale,
+                estimate: f(p.estimate),
+                ci_lower: f(p.ci_lower),
+                ci_upper: f(p.ci_upper),
+                pi_lower: f(pi_lower),
+                pi_upper: f(pi_upper),
+            });
+        Ok(PredictedValue {
+            moderators,
+            pred: p.estimate,
+            se: p.se,
+            ci_lower: p.ci_lower,
+            ci_upper: p.ci_upper,
+            pi_lower,
+            pi_upper,
+            transformed,
+        })
+    }
+
+    /// Each model moderator's value from `spec`, in model order.
+    fn resolve(&self, spec: &PredictSpec) -> Result<Vec<(String, ModeratorValue)>, PredictError> {
+        let names: Vec<String> = self.terms.iter().map(|t| t.moderator.clone()).collect();
+        if let Some((name, _)) = spec.pairs.iter().find(|(n, _)| !names.contains(n)) {
+            return Err(PredictError::NotInModel {
+                spec: spec.text.clone(),
+                moderator: name.clone(),
+                moderators: names,
+            });
+        }
+        let missing: Vec<String> = names
+            .iter()
+            .filter(|m| !spec.pairs.iter().any(|(n, _)| n == *m))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(PredictError::Missing {
+                spec: spec.text.clone(),
+                missing,
+            });
+        }
+        self.terms
+            .iter()
+            .map(|term| {
+                let value = spec
+                    .pairs
+                    .iter()
+                    .find(|(n, _)| *n == term.moderator)
+                    .map_or("", |(_, v)| v.as_str());
+                value_of(term, value, &spec.text).map(|v| (term.moderator.clone(), v))
+            })
+            .collect()
+    }
+
+    /// The BLUP of each study in the model (metafor `blup(res)`).
+    pub fn blups(&self) -> Vec<Blup> {
+        self.studies
+            .iter()
+            .map(|st| {
+                let p = self.predict_row(&st.x);
+                let input = BlupInput {
+                    study: &st.study,
+                    yi: st.yi,
+                    vi: st.vi,
+                    fitted: p.estimate,
+                    fitted_variance: p.se * p.se,
+                };
+                blup(&input, self.tau2, self.crit)
+            })
+            .collect()
+    }
+}
+
+/// `value` as the value of `term`'s moderator.
+fn value_of(term: &Term, value: &str, spec: &str) -> Result<ModeratorValue, PredictError> {
+    match &term.kind {
+        TermKind::Continuous => value
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(ModeratorValue::Number)
+            .ok_or_else(|| PredictError::NotANumber {
+                spec: spec.to_owned(),
+                moderator: term.moderator.clone(),
+                value: value.to_owned(),
+            }),
+        TermKind::Categorical { levels, .. } => {
+            if levels.iter().any(|l| l == value) {
+                Ok(ModeratorValue::Level(value.to_owned()))
+            } else {
+                Err(PredictError::UnknownLevel {
+                    spec: spec.to_owned(),
+                    moderator: term.moderator.clone(),
+                    level: value.to_owned(),
+                    levels: levels.clone(),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pairs_in_order() {
+        let spec = PredictSpec::parse(" ablat = 30 ,alloc=random").unwrap();
+        assert_eq!(
+            spec.pairs,
+            vec![
+                ("ablat".to_owned(), "30".to_owned()),
+                ("alloc".to_owned(), "random".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_specifications() {
+        assert!(matches!(
+            PredictSpec::parse(" "),
+            Err(PredictError::Empty(_))
+        ));
+        for bad in ["ablat", "ablat=", "=30", "ablat=30,", "ablat=30,,year=1"] {
+            assert!(
+                matches!(PredictSpec::parse(bad), Err(PredictError::NotAPair { .. })),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            PredictSpec::parse("a=1,a=2"),
+            Err(PredictError::Repeated { .. })
+        ));
+    }
+}
