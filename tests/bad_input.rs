@@ -223,7 +223,7 @@ const CASES: &[Case] = &[
         2,
         &[
             "unknown_measure.json:",
-            "unknown measure \"SMDH\"",
+            "unknown measure \"HR\"",
             "use one of SMD",
         ],
     ),
@@ -292,7 +292,7 @@ const CASES: &[Case] = &[
     case(
         &["means_no_measure.csv"],
         2,
-        &["SMD or MD", "--measure SMD", "# measure: SMD"],
+        &["SMD, MD, SMDH or ROM", "--measure SMD", "# measure: SMD"],
     ),
     case(
         &["missing_effect.csv", "--strict"],
@@ -488,6 +488,50 @@ const CASES: &[Case] = &[
         &["correlation_raw.json"],
         2,
         &["study 'Ames 2001' (record 1): n must be more than 1 (got 1)"],
+    ),
+    // Rates, transformed proportions, UCOR, ROM (src/effect_size/mod.rs)
+    case(
+        &["rates.json", "--strict"],
+        2,
+        &[
+            "4 bad records",
+            "rates.json:2:26: study 'Ames 2001' (record 1): events1 must be ≥ 0 (got -2)",
+            "study 'Berg 2004' (record 2): time1 must be > 0 (got 0)",
+            "rates.json:4:68: study 'Cole 2007' (record 3): time2 must be > 0 (got -80)",
+            "study 'Dunn 2010' (record 4): time2 is missing: two-group incidence-rate data need events1, time1, events2, time2",
+        ],
+    ),
+    case(
+        &["rate.json", "--strict"],
+        2,
+        &[
+            "study 'Ames 2001' (record 1): time must be > 0 (got -120)",
+            "study 'Berg 2004' (record 2): events must be ≥ 0 (got -1)",
+            "single-proportion data cannot give measure IRLN",
+        ],
+    ),
+    case(
+        &["ratio_of_means.json"],
+        2,
+        &[
+            "study 'Ames 2001' (record 1): m1 must be > 0 for the log ratio of means (ROM) (got 0)",
+            "study 'Berg 2004' (record 2): m2 must be > 0 for the log ratio of means (ROM) (got -0.4)",
+        ],
+    ),
+    case(
+        &["unbiased_correlation.json"],
+        2,
+        &[
+            "study 'Ames 2001' (record 1): n must be more than 4 for the unbiased correlation (UCOR) (got 4)",
+        ],
+    ),
+    case(
+        &["transformed_proportion.json", "--strict"],
+        2,
+        &[
+            "study 'Ames 2001' (record 1): events must be ≥ 0 (got -1)",
+            "study 'Berg 2004' (record 2): events cannot exceed n = 12 (got 14)",
+        ],
     ),
     case(
         &["proportion.json", "--strict"],

@@ -162,19 +162,25 @@ fn pooled_models_match_rma() {
     bad.assert_none();
 }
 
+/// Every measure has a fixture: here, or for the measures of
+/// tests/metafor_measures_more.rs in measures_more.json.
 #[test]
 fn every_measure_is_covered() {
     let fx = fixtures();
-    // Pre-post and single means have their own fixtures (tests/metafor_measures_prepost.rs).
+    // Pre-post and single means (tests/metafor_measures_prepost.rs) and the
+    // measures of tests/metafor_measures_more.rs have their own fixtures.
     let prepost: Value = crate::util::fixture("measures_prepost.json");
-    let in_prepost = |name: &str| {
-        prepost["cases"]
+    let more: Value = crate::util::fixture("measures_more.json");
+    let in_cases = |fixture: &Value, name: &str| {
+        fixture["cases"]
             .as_array()
             .is_some_and(|cases| cases.iter().any(|c| c["measure"] == name))
     };
     for m in Measure::ALL {
         assert!(
-            fx.datasets.iter().any(|d| d.measure == m.name()) || in_prepost(m.name()),
+            fx.datasets.iter().any(|d| d.measure == m.name())
+                || in_cases(&prepost, m.name())
+                || in_cases(&more, m.name()),
             "no fixture for measure {m}"
         );
     }

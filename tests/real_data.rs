@@ -349,7 +349,7 @@ fn a_csv_names_its_measure() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "the measures that fit these data are SMD or MD: pass --measure SMD",
+            "the measures that fit these data are SMD, MD, SMDH or ROM: pass --measure SMD",
         ))
         .stderr(predicate::str::contains("\"# measure: SMD\""));
     let (expected, _) = json(&["pool", &bare, "--measure", "MD"]);

@@ -19,6 +19,7 @@ mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_influence_mods;
+mod metafor_measures_more;
 mod metafor_measures_prepost;
 mod metafor_model_comparison;
 mod metafor_moderators;

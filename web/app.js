@@ -9,8 +9,8 @@ import { histogram, coverage } from './charts.js';
 
 // The numeric record fields, in the order of tau's schema (tau_core::input::NUMERIC_FIELDS).
 const NUMERIC_FIELDS = ['yi', 'vi', 'sei', 'estimate', 'ci_lower', 'ci_upper', 'ci_level', 'n1', 'm1', 'sd1',
-  'n2', 'm2', 'sd2', 'events1', 'events2', 'r', 'n', 'events', 't', 'm_pre', 'm_post', 'sd_pre', 'sd_post',
-  'm', 'sd'];
+  'n2', 'm2', 'sd2', 'events1', 'events2', 'r', 'n', 'events', 't', 'weight', 'm_pre', 'm_post', 'sd_pre',
+  'sd_post', 'm', 'sd', 'time1', 'time2', 'time'];
 const I2_FACTORS = [0.25, 1, 4, 16];
 
 const $ = (id) => document.getElementById(id);

@@ -9,16 +9,20 @@ const METAFOR_ARGS = {
   tStatistic: ['ti = t', 'n1i = n1', 'n2i = n2'],
   prePost: ['m1i = m_post', 'm2i = m_pre', 'sd1i = sd_pre', 'sd2i = sd_post', 'ni = n', 'ri = r'],
   mean: ['mi = m', 'sdi = sd', 'ni = n'],
+  rates: ['x1i = events1', 't1i = time1', 'x2i = events2', 't2i = time2'],
+  rate: ['xi = events', 'ti = time'],
 };
 
 function dataForm(doc) {
   const r = doc.studies.find((s) => s.yi === undefined) || doc.studies[0] || {};
   if (r.yi !== undefined) return r.sei !== undefined && r.vi === undefined ? 'sei' : 'generic';
   if (r.m1 !== undefined) return 'twoGroup';
+  if (r.time1 !== undefined || r.time2 !== undefined) return 'rates';
   if (r.events1 !== undefined) return 'binary';
   if (r.m_pre !== undefined || r.m_post !== undefined) return 'prePost';
   if (r.m !== undefined) return 'mean';
   if (r.r !== undefined) return 'correlation';
+  if (r.time !== undefined) return 'rate';
   if (r.events !== undefined) return 'proportion';
   if (r.t !== undefined) return 'tStatistic';
   return 'estimate';

@@ -23,7 +23,8 @@ pub struct InputArgs {
     /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
-    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMCR, SMCC, MC, MN or MNLN.
+    /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMCR, SMCC, MC, MN, MNLN, SMDH, ROM, IRR, IRD,
+    /// IRLN, PFT, PAS or UCOR.
     #[arg(long, value_parser = parse_measure)]
     pub measure: Option<Measure>,
     /// Keep only the studies whose moderator has this value, e.g.

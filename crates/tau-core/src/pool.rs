@@ -10,6 +10,7 @@ use crate::warning::{Warning, ci_warnings, model_warnings, variance_ratio_warnin
 use serde::Serialize;
 
 use crate::data::dataset::{Dataset, Study};
+use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::blup::{Blup, BlupInput, blup};
 use crate::model::distribution::normal_upper;
@@ -115,7 +116,7 @@ pub struct PoolResult {
     pub pi_lower: f64,
     /// Upper prediction limit.
     pub pi_upper: f64,
-    /// Back-transformed summary, for OR, RR, ZCOR and PLO.
+    /// Back-transformed summary, for OR, RR, ZCOR, PLO, MNLN, IRR, IRLN, PAS and PFT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transformed: Option<Transformed>,
     /// The studies' BLUPs (`--blup`), when asked for ([`PoolResult::blups`]).
@@ -316,6 +317,22 @@ pub fn pool_with(
     Ok(result)
 }
 
+/// The measure's back-transformation for this data set: PFT's needs every
+/// study's sample size n (the harmonic mean of them, as metafor's
+/// `transf.ipft.hm` with `targs = list(ni = dat$ni)`), and there is none when a
+/// study was given as yi without n.
+fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
+    if dataset.measure != Measure::PFT {
+        return dataset.measure.back_transform_given_n(std::iter::empty());
+    }
+    let n: Option<Vec<f64>> = dataset
+        .studies
+        .iter()
+        .map(|s| s.raw.as_ref().and_then(|r| r.n))
+        .collect();
+    dataset.measure.back_transform_given_n(n?.into_iter())
+}
+
 /// The weights of a fit: the user's when given, equal when not `weighted`.
 pub(crate) fn weights_of(user: Option<&[f64]>, weighted: bool) -> Result<Weights<'_>, FitError> {
     match (user, weighted) {
@@ -340,17 +357,14 @@ fn assemble(
         .iter()
         .map(|w| 100.0 * w / total_weight)
         .collect();
-    let transformed = dataset
-        .measure
-        .back_transform()
-        .map(|(scale, f)| Transformed {
-            scale,
-            estimate: f(estimate.value),
-            ci_lower: f(estimate.ci_lower),
-            ci_upper: f(estimate.ci_upper),
-            pi_lower: f(pi_lower),
-            pi_upper: f(pi_upper),
-        });
+    let transformed = back_transform(dataset).map(|(scale, f)| Transformed {
+        scale,
+        estimate: f(estimate.value),
+        ci_lower: f(estimate.ci_lower),
+        ci_upper: f(estimate.ci_upper),
+        pi_lower: f(pi_lower),
+        pi_upper: f(pi_upper),
+    });
     let mut warnings = dataset.warnings.clone();
     warnings.extend(variance_ratio_warning(&dataset.vi()));
     warnings.extend(model_warnings(model));

@@ -17,6 +17,13 @@ pub enum Warning {
         /// The studies corrected.
         studies: Vec<String>,
     },
+    /// 1/2 was added to the event counts of incidence-rate records with no
+    /// events in a group (metafor `escalc(to = "only0", add = 1/2)` for IRR,
+    /// IRD and IRLN); a property of the data set.
+    ZeroEvents {
+        /// The studies corrected.
+        studies: Vec<String>,
+    },
     /// Records with missing effect data left out (metafor `na.action = "na.omit"`);
     /// a property of the data set.
     MissingEffectData {
@@ -223,6 +230,7 @@ impl Warning {
         matches!(
             self,
             Warning::ZeroCells { .. }
+                | Warning::ZeroEvents { .. }
                 | Warning::MissingEffectData { .. }
                 | Warning::AssumedCorrelation { .. }
                 | Warning::RepeatedLabels { .. }
@@ -272,6 +280,13 @@ impl fmt::Display for Warning {
             Warning::ZeroCells { studies } => write!(
                 f,
                 "1/2 added to every cell of {} table{} with a zero cell: {}",
+                studies.len(),
+                if studies.len() == 1 { "" } else { "s" },
+                studies.join(", ")
+            ),
+            Warning::ZeroEvents { studies } => write!(
+                f,
+                "1/2 added to the event counts of {} incidence-rate record{} with no events in a group: {}",
                 studies.len(),
                 if studies.len() == 1 { "" } else { "s" },
                 studies.join(", ")

@@ -18,15 +18,18 @@ pub enum Scale {
     Tanh,
     /// 1 / (1 + e^(−x)): logits shown as proportions.
     Logistic,
+    /// sin²(x): arcsine square roots shown as proportions.
+    ArcsineSquareRoot,
 }
 
 impl Scale {
     /// The scale a measure is shown on (the one its `transformed` summary uses).
     pub fn for_measure(measure: Measure) -> Scale {
         match measure {
-            Measure::OR | Measure::RR | Measure::MNLN => Scale::Log,
+            Measure::OR | Measure::RR | Measure::MNLN | Measure::IRR | Measure::IRLN => Scale::Log,
             Measure::ZCOR => Scale::Tanh,
             Measure::PLO => Scale::Logistic,
+            Measure::PAS => Scale::ArcsineSquareRoot,
             _ => Scale::Linear,
         }
     }
@@ -38,6 +41,7 @@ impl Scale {
             Scale::Log => x.exp(),
             Scale::Tanh => x.tanh(),
             Scale::Logistic => 1.0 / (1.0 + (-x).exp()),
+            Scale::ArcsineSquareRoot => x.clamp(0.0, std::f64::consts::FRAC_PI_2).sin().powi(2),
         }
     }
 
@@ -48,6 +52,7 @@ impl Scale {
             Scale::Log => v.ln(),
             Scale::Tanh => v.atanh(),
             Scale::Logistic => (v / (1.0 - v)).ln(),
+            Scale::ArcsineSquareRoot => v.sqrt().asin(),
         }
     }
 }
@@ -90,6 +95,7 @@ impl Axis {
             Scale::Log => log_ticks(a, b),
             Scale::Tanh => bounded_ticks(scale, lo, hi, &TANH_TICKS),
             Scale::Logistic => bounded_ticks(scale, lo, hi, &LOGISTIC_TICKS),
+            Scale::ArcsineSquareRoot => bounded_ticks(scale, lo, hi, &PROPORTION_TICKS),
         };
         let ticks: Vec<Tick> = display
             .into_iter()
@@ -194,11 +200,18 @@ pub fn axis_label(measure: Measure) -> String {
         Measure::MD => "Mean difference",
         Measure::RD => "Risk difference",
         Measure::ZCOR | Measure::COR => "Correlation",
-        Measure::PR | Measure::PLO => "Proportion",
+        Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
         Measure::SMCR | Measure::SMCC => "Standardised mean change",
         Measure::MC => "Mean change",
         Measure::MN => "Mean",
         Measure::MNLN => "Mean (log scale)",
+        Measure::IRR => "Incidence rate ratio (log scale)",
+        Measure::IRLN => "Incidence rate (log scale)",
+        Measure::IRD => "Incidence rate difference",
+        Measure::ROM => "Log ratio of means",
+        Measure::SMDH => "Standardised mean difference (SMDH)",
+        Measure::PFT => "Freeman-Tukey transformed proportion",
+        Measure::UCOR => "Correlation (unbiased)",
         _ => "Effect size",
     }
     .into()
@@ -215,6 +228,12 @@ const TANH_TICKS: [f64; 19] = [
 const LOGISTIC_TICKS: [f64; 19] = [
     0.5, 0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.05, 0.95, 0.01, 0.99, 0.02, 0.98, 0.005, 0.995, 0.001,
     0.999, 0.4, 0.6,
+];
+
+/// Candidate ticks for proportions on the arcsine square root scale, most
+/// wanted first.
+const PROPORTION_TICKS: [f64; 13] = [
+    0.0, 1.0, 0.5, 0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6, 0.05, 0.95,
 ];
 
 /// Ticks for a bounded display scale: candidates inside the range, taken in
@@ -312,6 +331,12 @@ mod tests {
             labels(&axis),
             ["0.05", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"]
         );
+        let axis = Axis::covering(Scale::ArcsineSquareRoot, -0.2, 1.0);
+        assert_eq!(
+            labels(&axis),
+            ["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]
+        );
+        assert_eq!((axis.lo, axis.hi), (-0.2, 1.0));
     }
 
     #[test]

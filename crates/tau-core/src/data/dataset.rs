@@ -720,8 +720,12 @@ impl<'a> Builder<'a> {
         }
         let mut warnings = Vec::new();
         if !self.corrected.is_empty() {
-            warnings.push(crate::Warning::ZeroCells {
-                studies: self.corrected,
+            let studies = self.corrected;
+            warnings.push(match self.measure {
+                Some(Measure::IRR | Measure::IRD | Measure::IRLN) => {
+                    crate::Warning::ZeroEvents { studies }
+                }
+                _ => crate::Warning::ZeroCells { studies },
             });
         }
         if let (Some(value), false) = (self.options.ri, self.assumed_r.is_empty()) {

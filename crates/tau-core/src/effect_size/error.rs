@@ -48,7 +48,7 @@ pub enum EffectSizeError {
     },
     /// No effect data at all.
     #[error(
-        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2 / m_pre, m_post, sd_pre, sd_post, n, r / m, sd, n)"
+        "no effect data: give yi with vi or sei; estimate with ci_lower and ci_upper; or raw data (n1, m1, sd1, n2, m2, sd2 / events1, n1, events2, n2 / r, n / events, n / t, n1, n2 / m_pre, m_post, sd_pre, sd_post, n, r / m, sd, n / events1, time1, events2, time2 / events, time)"
     )]
     NoData,
     /// Pre-post data without the pre-post correlation, and no value assumed for it.

@@ -25,6 +25,10 @@ pub enum DataForm {
     PrePost,
     /// The mean, SD and size of one group.
     Mean,
+    /// Events and person-time of two groups.
+    IncidenceRates,
+    /// Events and person-time of one group.
+    IncidenceRate,
 }
 
 impl DataForm {
@@ -37,6 +41,8 @@ impl DataForm {
             DataForm::EstimateCi
         } else if any(&[record.m1, record.m2, record.sd1, record.sd2]) {
             DataForm::Continuous
+        } else if any(&[record.time1, record.time2]) {
+            DataForm::IncidenceRates
         } else if any(&[record.events1, record.events2]) {
             DataForm::Binary
         } else if any(&[record.m_pre, record.m_post, record.sd_pre, record.sd_post]) {
@@ -46,6 +52,8 @@ impl DataForm {
             DataForm::Mean
         } else if record.r.is_some() {
             DataForm::Correlation
+        } else if record.time.is_some() {
+            DataForm::IncidenceRate
         } else if record.events.is_some() {
             DataForm::Proportion
         } else if record.t.is_some() {
@@ -67,6 +75,8 @@ impl DataForm {
             DataForm::TStatistic => "t-statistic",
             DataForm::PrePost => "pre-post",
             DataForm::Mean => "single-mean",
+            DataForm::IncidenceRates => "two-group incidence-rate",
+            DataForm::IncidenceRate => "single incidence-rate",
         }
     }
 
@@ -74,13 +84,15 @@ impl DataForm {
     pub fn allowed(self) -> &'static str {
         match self {
             DataForm::Generic | DataForm::EstimateCi => "any measure",
-            DataForm::Continuous => "SMD or MD",
+            DataForm::Continuous => "SMD, MD, SMDH or ROM",
             DataForm::Binary => "OR, RR or RD",
-            DataForm::Correlation => "ZCOR or COR",
-            DataForm::Proportion => "PR or PLO",
+            DataForm::Correlation => "ZCOR, COR or UCOR",
+            DataForm::Proportion => "PR, PLO, PFT or PAS",
             DataForm::TStatistic => "SMD",
             DataForm::PrePost => "SMCR, SMCC or MC",
             DataForm::Mean => "MN or MNLN",
+            DataForm::IncidenceRates => "IRR or IRD",
+            DataForm::IncidenceRate => "IRLN",
         }
     }
 

@@ -15,7 +15,7 @@
 //! * PR: p = x/n, v = p(1 − p)/n. PLO: ln(x/(n − x)), v = 1/x + 1/(n − x); a zero
 //!   cell (x = 0 or x = n) gets 1/2 added to x and n − x.
 //! * Generic: yi with vi, or sei (v = sei²), or an estimate with a CI: on the log
-//!   scale for OR/RR, sei = (upper − lower) / (2 z₁₋α/₂).
+//!   scale for OR/RR/IRR, sei = (upper − lower) / (2 z₁₋α/₂).
 //! * Pre-post (one group of n measured twice; metafor's m1i = m_post,
 //!   m2i = m_pre, sd1i = sd_pre, sd2i = sd_post, ri = r), with the change
 //!   post − pre and its SD s_d = √(sd_pre² + sd_post² − 2r·sd_pre·sd_post):
@@ -24,9 +24,25 @@
 //!   SMCR: g = c(n − 1)·(m_post − m_pre)/sd_pre, v = 2(1 − r)/n + g²/(2n)
 //!   (Becker 1988; metafor `vtype = "LS"`).
 //! * Single means: MN: m, v = sd²/n. MNLN: ln m, v = sd²/(n m²).
+//!
+//! Rates, transformed proportions, UCOR, SMDH, ROM (metafor 3.8 `escalc` defaults):
+//! * SMDH (Bonett 2008, 2009): d = c(m)·(m₁ − m₂)/s with s² = (sd₁² + sd₂²)/2,
+//!   m = n₁ + n₂ − 2, and v = c(m)²·[d²(sd₁⁴/(n₁−1) + sd₂⁴/(n₂−1))/(2(sd₁² + sd₂²)²)
+//!   + (sd₁²/(n₁−1) + sd₂²/(n₂−1))/s²] (`vtype = "LS"`; the d in it is the corrected one).
+//! * ROM (Hedges, Gurevitch & Curtis 1999): ln(m₁/m₂), v = sd₁²/(n₁m₁²) + sd₂²/(n₂m₂²).
+//! * IRR, IRD from events x and person-time t of two groups; when either count is 0,
+//!   1/2 is added to both (`add = 1/2, to = "only0"`). IRR: ln(x₁/t₁) − ln(x₂/t₂),
+//!   v = 1/x₁ + 1/x₂. IRD: x₁/t₁ − x₂/t₂, v = x₁/t₁² + x₂/t₂².
+//! * IRLN: ln(x/t), v = 1/x; x = 0 becomes 1/2.
+//! * PAS: asin √(x/n), v = 1/(4n). PFT (Freeman & Tukey 1950):
+//!   ½[asin √(x/(n+1)) + asin √((x+1)/(n+1))], v = 1/(4n + 2). No zero-cell
+//!   correction (metafor's `add = 0` for these).
+//! * UCOR (Olkin & Pratt 1958): r·₂F₁(½, ½; (n − 2)/2; 1 − r²), v = (1 − u²)²/(n − 1)
+//!   with u the unbiased r (`vtype = "LS"`); needs n > 4.
 
 mod error;
 mod form;
+mod hypergeometric;
 pub mod measure;
 
 use statrs::function::gamma::ln_gamma;
@@ -67,7 +83,9 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
         DataForm::Generic => generic(record).map(|(yi, vi)| plain(yi, vi)),
         DataForm::EstimateCi => from_ci(record, measure).map(|(yi, vi)| plain(yi, vi)),
         DataForm::Continuous => match measure {
-            Measure::SMD | Measure::MD => continuous(record, measure).map(|(yi, vi)| plain(yi, vi)),
+            Measure::SMD | Measure::MD | Measure::SMDH | Measure::ROM => {
+                continuous(record, measure).map(|(yi, vi)| plain(yi, vi))
+            }
             _ => Err(wrong()),
         },
         DataForm::Binary => match measure {
@@ -75,13 +93,16 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
             _ => Err(wrong()),
         },
         DataForm::Correlation => match measure {
-            Measure::ZCOR | Measure::COR => {
+            Measure::ZCOR | Measure::COR | Measure::UCOR => {
                 correlation(record, measure).map(|(yi, vi)| plain(yi, vi))
             }
             _ => Err(wrong()),
         },
         DataForm::Proportion => match measure {
             Measure::PR | Measure::PLO => proportion(record, measure),
+            Measure::PFT | Measure::PAS => {
+                arcsine_proportion(record, measure).map(|(yi, vi)| plain(yi, vi))
+            }
             _ => Err(wrong()),
         },
         DataForm::TStatistic => match measure {
@@ -98,6 +119,14 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
             Measure::MN | Measure::MNLN => {
                 single_mean(record, measure).map(|(yi, vi)| plain(yi, vi))
             }
+            _ => Err(wrong()),
+        },
+        DataForm::IncidenceRates => match measure {
+            Measure::IRR | Measure::IRD => incidence_rates(record, measure),
+            _ => Err(wrong()),
+        },
+        DataForm::IncidenceRate => match measure {
+            Measure::IRLN => incidence_rate(record),
             _ => Err(wrong()),
         },
     }?;
@@ -232,11 +261,36 @@ fn continuous(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     let sd2 = require("sd2", record.sd2, FORM, NEEDS)?;
     check(sd1 > 0.0, "sd1", "must be > 0", sd1, SD_HINT)?;
     check(sd2 > 0.0, "sd2", "must be > 0", sd2, SD_HINT)?;
-    if measure == Measure::MD {
-        return Ok((m1 - m2, sd1 * sd1 / n1 + sd2 * sd2 / n2));
+    match measure {
+        Measure::MD => return Ok((m1 - m2, sd1 * sd1 / n1 + sd2 * sd2 / n2)),
+        Measure::SMDH => return Ok(smdh(m1 - m2, sd1, sd2, n1, n2)),
+        Measure::ROM => {
+            const MEAN_HINT: &str = "; a ratio of means needs positive means (counts, lengths, concentrations): use MD or SMD for outcomes that can be 0 or negative";
+            let requirement = "must be > 0 for the log ratio of means (ROM)";
+            check(m1 > 0.0, "m1", requirement, m1, MEAN_HINT)?;
+            check(m2 > 0.0, "m2", requirement, m2, MEAN_HINT)?;
+            return Ok((
+                (m1 / m2).ln(),
+                sd1 * sd1 / (n1 * m1 * m1) + sd2 * sd2 / (n2 * m2 * m2),
+            ));
+        }
+        _ => {}
     }
     let pooled_sd = (((n1 - 1.0) * sd1 * sd1 + (n2 - 1.0) * sd2 * sd2) / (n1 + n2 - 2.0)).sqrt();
     Ok(hedges_g((m1 - m2) / pooled_sd, n1, n2))
+}
+
+/// SMDH: the bias-corrected standardised mean difference with the average of
+/// the two variances as standardiser, and its large-sample variance (see the
+/// module documentation; metafor `escalc(measure = "SMDH")`).
+fn smdh(difference: f64, sd1: f64, sd2: f64, n1: f64, n2: f64) -> (f64, f64) {
+    let correction = hedges_correction(n1 + n2 - 2.0);
+    let (v1, v2) = (sd1 * sd1, sd2 * sd2);
+    let mean_variance = (v1 + v2) / 2.0;
+    let d = correction * difference / mean_variance.sqrt();
+    let vi = d * d * (v1 * v1 / (n1 - 1.0) + v2 * v2 / (n2 - 1.0)) / (2.0 * (v1 + v2).powi(2))
+        + (v1 / (n1 - 1.0) + v2 / (n2 - 1.0)) / mean_variance;
+    (d, correction * correction * vi)
 }
 
 /// Hedges' g and its large-sample variance from Cohen's d.
@@ -338,6 +392,17 @@ fn correlation(record: &Record, measure: Measure) -> Result<(f64, f64)> {
         r,
         "; give the correlation itself, not a percentage or a Fisher z value",
     )?;
+    if measure == Measure::UCOR {
+        check(
+            n > 4.0,
+            "n",
+            "must be more than 4 for the unbiased correlation (UCOR)",
+            n,
+            "; use measure COR for such small samples",
+        )?;
+        let u = r * hypergeometric::hyp2f1(0.5, 0.5, (n - 2.0) / 2.0, 1.0 - r * r);
+        return Ok((u, (1.0 - u * u).powi(2) / (n - 1.0)));
+    }
     if measure == Measure::ZCOR {
         check(
             n > 3.0,
@@ -359,7 +424,8 @@ fn correlation(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     }
 }
 
-fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
+/// A record's events and sample size, checked.
+fn events_of_n(record: &Record) -> Result<(f64, f64)> {
     const FORM: &str = "single-proportion";
     const NEEDS: &str = "events, n";
     let events = count("events", record.events, FORM, NEEDS)?;
@@ -378,6 +444,11 @@ fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
         events,
         "; n is the total sample size, not the number of non-events",
     )?;
+    Ok((events, n))
+}
+
+fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
+    let (events, n) = events_of_n(record)?;
     let (mut x, mut m) = (events, n - events);
     let corrected = x == 0.0 || m == 0.0;
     if corrected {
@@ -394,6 +465,81 @@ fn proportion(record: &Record, measure: Measure) -> Result<EffectSize> {
     Ok(EffectSize {
         yi,
         vi,
+        zero_cell_corrected: corrected,
+    })
+}
+
+/// PAS and PFT, the arcsine square root and Freeman–Tukey double arcsine of a
+/// proportion, without a zero-cell correction.
+fn arcsine_proportion(record: &Record, measure: Measure) -> Result<(f64, f64)> {
+    let (x, n) = events_of_n(record)?;
+    Ok(if measure == Measure::PAS {
+        ((x / n).sqrt().asin(), 1.0 / (4.0 * n))
+    } else {
+        (
+            0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin()),
+            1.0 / (4.0 * n + 2.0),
+        )
+    })
+}
+
+fn person_time(
+    field: &'static str,
+    value: Option<f64>,
+    form: &'static str,
+    needs: &'static str,
+) -> Result<f64> {
+    let value = require(field, value, form, needs)?;
+    check(
+        value > 0.0,
+        field,
+        "must be > 0",
+        value,
+        "; it is the person-time at risk (e.g. person-years) in which the events were counted",
+    )?;
+    Ok(value)
+}
+
+/// IRR and IRD from two groups' events and person-time; 1/2 is added to both
+/// counts when either is 0.
+fn incidence_rates(record: &Record, measure: Measure) -> Result<EffectSize> {
+    const FORM: &str = "two-group incidence-rate";
+    const NEEDS: &str = "events1, time1, events2, time2";
+    let mut x1 = count("events1", record.events1, FORM, NEEDS)?;
+    let t1 = person_time("time1", record.time1, FORM, NEEDS)?;
+    let mut x2 = count("events2", record.events2, FORM, NEEDS)?;
+    let t2 = person_time("time2", record.time2, FORM, NEEDS)?;
+    let corrected = x1 == 0.0 || x2 == 0.0;
+    if corrected {
+        x1 += 0.5;
+        x2 += 0.5;
+    }
+    let (rate1, rate2) = (x1 / t1, x2 / t2);
+    let (yi, vi) = if measure == Measure::IRR {
+        (rate1.ln() - rate2.ln(), 1.0 / x1 + 1.0 / x2)
+    } else {
+        (rate1 - rate2, rate1 / t1 + rate2 / t2)
+    };
+    Ok(EffectSize {
+        yi,
+        vi,
+        zero_cell_corrected: corrected,
+    })
+}
+
+/// IRLN, the log incidence rate of one group; 0 events become 1/2.
+fn incidence_rate(record: &Record) -> Result<EffectSize> {
+    const FORM: &str = "single incidence-rate";
+    const NEEDS: &str = "events, time";
+    let mut x = count("events", record.events, FORM, NEEDS)?;
+    let t = person_time("time", record.time, FORM, NEEDS)?;
+    let corrected = x == 0.0;
+    if corrected {
+        x = 0.5;
+    }
+    Ok(EffectSize {
+        yi: (x / t).ln(),
+        vi: 1.0 / x,
         zero_cell_corrected: corrected,
     })
 }

@@ -13,7 +13,7 @@ use super::moderators::{Interner, Moderators};
 use super::{Moderator, NUMERIC_FIELDS, Record};
 
 /// The fields of a record, in the order error messages list them.
-const RECORD_FIELDS: [&str; 28] = [
+const RECORD_FIELDS: [&str; 31] = [
     "study",
     "yi",
     "vi",
@@ -41,6 +41,9 @@ const RECORD_FIELDS: [&str; 28] = [
     "m",
     "sd",
     "weight",
+    "time1",
+    "time2",
+    "time",
     "moderators",
 ];
 

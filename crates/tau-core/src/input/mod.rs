@@ -64,7 +64,9 @@ impl std::fmt::Display for Position {
 /// * single proportion: `events, n`;
 /// * two-group t statistic: `t, n1, n2`;
 /// * pre-post (one group measured twice): `m_pre, m_post, sd_pre, sd_post, n, r`;
-/// * single mean: `m, sd, n`.
+/// * single mean: `m, sd, n`;
+/// * two-group incidence rates: `events1, time1, events2, time2`;
+/// * single incidence rate: `events, time`.
 ///
 /// Deserialised by hand (see `deserialize.rs`): unknown fields are refused,
 /// and moderator strings are shared between the records of a file.
@@ -151,16 +153,25 @@ pub struct Record {
     /// Standard deviation of one group (single means; metafor's `sdi`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sd: Option<f64>,
+    /// Person-time of group 1 (incidence rates, with events1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time1: Option<f64>,
+    /// Person-time of group 2 (incidence rates, with events2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time2: Option<f64>,
+    /// Person-time (single-group incidence rate, with events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<f64>,
     /// Named study characteristics.
     #[serde(skip_serializing_if = "Moderators::is_empty")]
     pub moderators: Moderators,
 }
 
 /// The numeric fields of a record, by name, in the order the schema lists them.
-pub const NUMERIC_FIELDS: [&str; 26] = [
+pub const NUMERIC_FIELDS: [&str; 29] = [
     "yi", "vi", "sei", "estimate", "ci_lower", "ci_upper", "ci_level", "n1", "m1", "sd1", "n2",
     "m2", "sd2", "events1", "events2", "r", "n", "events", "t", "weight", "m_pre", "m_post",
-    "sd_pre", "sd_post", "m", "sd",
+    "sd_pre", "sd_post", "m", "sd", "time1", "time2", "time",
 ];
 
 impl Record {
@@ -199,6 +210,9 @@ impl Record {
             &mut self.sd_post,
             &mut self.m,
             &mut self.sd,
+            &mut self.time1,
+            &mut self.time2,
+            &mut self.time,
         ];
         slots.into_iter().nth(index)
     }

@@ -191,7 +191,8 @@ pub struct PredictedValue {
     pub pi_lower: f64,
     /// Upper prediction limit.
     pub pi_upper: f64,
-    /// pred and the limits back-transformed, for OR, RR, ZCOR and PLO.
+    /// pred and the limits back-transformed, for the measures that have a natural
+    /// back-transformation ([`crate::effect_size::measure::Measure::back_transform`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transformed: Option<Transformed>,
 }

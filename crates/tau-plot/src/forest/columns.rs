@@ -114,6 +114,16 @@ fn columns_of(data: &Dataset, arms: &[String; 2]) -> Vec<DataColumn> {
             DataColumn::new(None, "Events", |r| r.events, true),
             DataColumn::new(None, "Total", |r| r.n, true),
         ],
+        Some(DataForm::IncidenceRates) => vec![
+            DataColumn::new(a, "Events", |r| r.events1, true),
+            DataColumn::new(a, "Time", |r| r.time1, true),
+            DataColumn::new(b, "Events", |r| r.events2, true),
+            DataColumn::new(b, "Time", |r| r.time2, true),
+        ],
+        Some(DataForm::IncidenceRate) => vec![
+            DataColumn::new(None, "Events", |r| r.events, true),
+            DataColumn::new(None, "Time", |r| r.time, true),
+        ],
         _ => Vec::new(),
     }
 }

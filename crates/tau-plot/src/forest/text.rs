@@ -35,10 +35,16 @@ pub(super) fn estimate_name(measure: Measure) -> &'static str {
         Measure::MD => "MD",
         Measure::RD => "RD",
         Measure::ZCOR | Measure::COR => "r",
-        Measure::PR | Measure::PLO => "Proportion",
+        Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
         Measure::SMCR | Measure::SMCC => "SMC",
         Measure::MC => "MC",
         Measure::MN | Measure::MNLN => "Mean",
+        Measure::IRR => "IRR",
+        Measure::IRLN => "Rate",
+        Measure::IRD => "IRD",
+        Measure::SMDH => "SMDH",
+        Measure::ROM => "log ROM",
+        Measure::UCOR => "r",
         _ => "Estimate",
     }
 }
