@@ -503,3 +503,81 @@ fn bad_uses_are_refused() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+/// `--predict-file` gives, row by row, what the same values given to
+/// `--predict` give (those are checked against metafor above), after the
+/// `--predict` specifications.
+#[test]
+fn predict_file_rows_are_predictions() {
+    let base = [
+        "regress",
+        "studies/bcg.json",
+        "--mods",
+        "ablat,alloc",
+        "--format",
+        "json",
+    ];
+    let from_file = json_of(
+        &[
+            &base[..],
+            &[
+                "--predict",
+                "ablat=10,alloc=random",
+                "--predict-file",
+                "tests/predict/bcg_rows.csv",
+            ],
+        ]
+        .concat(),
+    );
+    let from_flags = json_of(
+        &[
+            &base[..],
+            &[
+                "--predict",
+                "ablat=10,alloc=random",
+                "--predict",
+                "ablat=30,alloc=random",
+                "--predict",
+                "ablat=50,alloc=systematic",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(from_file["predictions"], from_flags["predictions"]);
+    assert_eq!(from_file["predictions"].as_array().map(Vec::len), Some(3));
+}
+
+/// A table that cannot be read, or a row the model cannot take, is refused
+/// naming the file and the line.
+#[test]
+fn bad_predict_files_are_refused_with_file_and_line() {
+    for (file, expected) in [
+        (
+            "tests/predict/short_row.csv",
+            "--predict-file tests/predict/short_row.csv: line 2: 1 values for 2 moderators",
+        ),
+        (
+            "tests/predict/unknown_level.csv",
+            "tests/predict/unknown_level.csv line 2: ablat=30,alloc=nope\": 'nope' is not a level of 'alloc'",
+        ),
+        (
+            "tests/predict/missing.csv",
+            "--predict-file tests/predict/missing.csv: ",
+        ),
+    ] {
+        let out = tau()
+            .args([
+                "regress",
+                "studies/bcg.json",
+                "--mods",
+                "ablat,alloc",
+                "--predict-file",
+                file,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{file}: {stderr}");
+    }
+}

@@ -59,6 +59,10 @@ pub struct RegressArgs {
     /// e.g. --predict "ablat=30,year=1970"; repeat for several.
     #[arg(long, value_name = "NAME=VALUE,...", conflicts_with = "robust")]
     predict: Vec<String>,
+    /// Predict at each row of a CSV table: a header row of moderator names,
+    /// then one row of values per prediction (as --predict, which it joins).
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "robust")]
+    predict_file: Option<std::path::PathBuf>,
     /// Each study's best linear unbiased prediction, with its SE and
     /// prediction interval (metafor's blup(res)).
     #[arg(long, conflicts_with = "robust")]
@@ -99,12 +103,27 @@ impl RegressArgs {
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     let robust = args.robust.spec();
     // Usage errors, refused before the file is read.
-    let predict = args
+    let mut predict = args
         .predict
         .iter()
         .map(|spec| PredictSpec::parse(spec))
         .collect::<Result<Vec<_>, _>>()
         .map_err(CliError::from)?;
+    if let Some(path) = &args.predict_file {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::Input(format!(
+                "--predict-file {name}: {}",
+                super::output::io_reason(&e)
+            ))
+        })?;
+        let rows = PredictSpec::from_csv(&text)
+            .map_err(|e| CliError::Input(format!("--predict-file {name}: {e}")))?;
+        predict.extend(rows.into_iter().map(|mut spec| {
+            spec.text = format!("{name} {}", spec.text);
+            spec
+        }));
+    }
     check_output(args.output.format, !predict.is_empty(), args.blup)?;
     if args.multilevel.random.is_some() {
         args.weights.refuse_with(

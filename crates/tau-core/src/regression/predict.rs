@@ -113,6 +113,16 @@ pub enum PredictError {
         /// The levels in the model.
         levels: Vec<String>,
     },
+    /// A `--predict-file` table that cannot be read.
+    #[error(
+        "line {line}: {problem}; a --predict-file is a CSV table with a header row of moderator names and one row of values per prediction, e.g. \"ablat,alloc\" then \"30,random\""
+    )]
+    Table {
+        /// The line of the table (1-based).
+        line: usize,
+        /// What is wrong there.
+        problem: String,
+    },
 }
 
 impl crate::Kinded for PredictError {
@@ -122,6 +132,58 @@ impl crate::Kinded for PredictError {
 }
 
 impl PredictSpec {
+    /// Reads one specification per row of a CSV table whose header names
+    /// the moderators (comma-separated; spaces around names and values
+    /// ignored). Each specification is written `line N: name=value,...` so
+    /// that later messages name the row.
+    pub fn from_csv(text: &str) -> Result<Vec<PredictSpec>, PredictError> {
+        let table = |line: usize, problem: String| PredictError::Table { line, problem };
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| table(1, e.to_string()))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        if header.iter().all(String::is_empty) {
+            return Err(table(1, "there is no header row".into()));
+        }
+        if let Some(column) = header.iter().position(String::is_empty) {
+            return Err(table(1, format!("column {} has no name", column + 1)));
+        }
+        let mut specs = Vec::new();
+        for row in reader.records() {
+            let row = row
+                .map_err(|e| table(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
+            let line = row.position().map_or(0, |p| p.line() as usize);
+            if row.len() != header.len() {
+                return Err(table(
+                    line,
+                    format!("{} values for {} moderators", row.len(), header.len()),
+                ));
+            }
+            let written: Vec<String> = header
+                .iter()
+                .zip(row.iter())
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            let mut spec =
+                PredictSpec::parse(&written.join(",")).map_err(|e| table(line, e.to_string()))?;
+            spec.text = format!("line {line}: {}", spec.text);
+            specs.push(spec);
+        }
+        if specs.is_empty() {
+            return Err(table(
+                1,
+                "the table has a header but no rows of values".into(),
+            ));
+        }
+        Ok(specs)
+    }
+
     /// Parses `name=value,name=value` (spaces around names and values ignored).
     pub fn parse(text: &str) -> Result<PredictSpec, PredictError> {
         if text.trim().is_empty() {
