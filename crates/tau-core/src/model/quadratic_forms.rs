@@ -107,7 +107,7 @@ pub fn at_tau2(
 }
 
 /// y'Py alone (the generalised Q statistic): for a single column, the first
-/// pass of [`single_column`] keeps just A and Σ wᵢxᵢyᵢ and the second just
+/// pass of `single_column` keeps just A and Σ wᵢxᵢyᵢ and the second just
 /// Σ wᵢeᵢ², with the same lanes and order, so the value is the same to the
 /// last bit; the Q-profile interval evaluates it dozens of times.
 pub fn q_at(x: &dyn ModelMatrix, y: &[f64], v: &[f64], tau2: f64) -> Result<f64, SingularDesign> {

@@ -11,7 +11,7 @@
 //! span the same columns, so σ² and the likelihood are the same).
 //!
 //! The subgroup moderator is always a factor: a number is a label (as
-//! R's `factor()`), and levels are listed sorted as [`crate::subgroup`]
+//! R's `factor()`), and levels are listed sorted as [`crate::subgroup`](mod@crate::subgroup)
 //! sorts them (numbers numerically) unless an order is given.
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //!
 //! Numbers are rounded to `digits` decimals (`--digits`, default
 //! [`DEFAULT_DIGITS`]); p-values are written as journals print them
-//! (".034", "< .001"); estimates as "estimate [CI]", back-transformed to
+//! (".034", "< .001"); estimates as `estimate [CI]`, back-transformed to
 //! OR, RR, r or a proportion where the measure has a natural scale (as
 //! `pool` reports them). CSV and JSON keep full precision.
 

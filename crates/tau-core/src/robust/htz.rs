@@ -8,8 +8,8 @@
 //! approximation are ν = q(q + 1) / Σ_{s,t} Var_{st}, where (rows of T G_j
 //! and T F_j written g_sj and h_sj, a_j = T G_jG_j' T', S_st = Σ_j h_sj h_tj')
 //!
-//! Var_st = Σ_j a_j[s,t]² − 2 Σ_j a_j[s,t] h_sj·h_tj + tr(S_ts S_ts)
-//!        + Σ_j a_j[s,s] a_j[t,t] − Σ_j a_j[s,s] ‖h_tj‖² − Σ_j a_j[t,t] ‖h_sj‖² + tr(S_ts S_st),
+//! Var_st = Σ_j a_j\[s,t\]² − 2 Σ_j a_j\[s,t\] h_sj·h_tj + tr(S_ts S_ts)
+//!        + Σ_j a_j\[s,s\] a_j\[t,t\] − Σ_j a_j\[s,s\] ‖h_tj‖² − Σ_j a_j\[t,t\] ‖h_sj‖² + tr(S_ts S_st),
 //!
 //! clubSandwich's `total_variance_mat` summed over its J × J cluster pairs,
 //! rewritten as sums over clusters. Then F = δ Q/q with δ = (ν − q + 1)/ν

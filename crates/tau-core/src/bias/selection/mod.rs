@@ -12,9 +12,9 @@
 //!
 //! Everything follows metafor 3.8: the refit by ML, the parametrisation
 //! (log τ², δ mapped into [δ_min, 100] by a logistic function), the start
-//! values, the optimiser ([`optim`]: R's BFGS with its numerical gradient),
+//! values, the optimiser (`optim`: R's BFGS with its numerical gradient),
 //! standardised continuous moderators during the search, the integrals
-//! ([`integrate`]: R's `integrate`), the Hessian ([`hessian`]: numDeriv
+//! (`integrate`: R's `integrate`), the Hessian (`hessian`: numDeriv
 //! with r = 6) and Wald-type intervals for τ² and δ on their natural scale.
 
 mod fit;

@@ -3,7 +3,7 @@
 //! jepusto/metaselection's `selection_model(vcov_type = "robust")`).
 //!
 //! The model is fitted as if the effects were independent (the "working
-//! independence" likelihood ℓ = Σᵢ ℓᵢ of [`super::likelihood`]); its estimates
+//! independence" likelihood ℓ = Σᵢ ℓᵢ of `super::likelihood`); its estimates
 //! stay consistent when effects within a study are correlated, but the
 //! Hessian-based variance does not. The sandwich replaces it:
 //!
