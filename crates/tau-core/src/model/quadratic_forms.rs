@@ -114,39 +114,22 @@ pub fn q_at(x: &dyn ModelMatrix, y: &[f64], v: &[f64], tau2: f64) -> Result<f64,
     let Some(x) = x.single_column() else {
         return Ok(at_tau2(x, y, v, tau2, Wanted::Q)?.rss);
     };
-    let (x_chunks, x_rest) = x.as_chunks::<LANES>();
-    let (y_chunks, y_rest) = y.as_chunks::<LANES>();
-    let (v_chunks, v_rest) = v.as_chunks::<LANES>();
     let mut first = [[0.0; LANES]; 2];
-    let mut add_first = |lane: usize, xi: f64, yi: f64, vi: f64| {
+    let add_first = |lane: usize, xi: f64, yi: f64, vi: f64| {
         let wx = (1.0 / (vi + tau2)) * xi;
         first[0][lane] += wx * xi;
         first[1][lane] += wx * yi;
     };
-    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
-        for lane in 0..LANES {
-            add_first(lane, xs[lane], ys[lane], vs[lane]);
-        }
-    }
-    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
-        add_first(lane, xi, yi, vi);
-    }
+    each_lane(x, y, v, add_first);
     let [a, xwy] = first.map(lane_sum);
     check_pivot(a)?;
     let beta = xwy / a;
     let mut rss = [0.0; LANES];
-    let mut add_second = |lane: usize, xi: f64, yi: f64, vi: f64| {
+    let add_second = |lane: usize, xi: f64, yi: f64, vi: f64| {
         let e = yi - xi * beta;
         rss[lane] += (1.0 / (vi + tau2)) * e * e;
     };
-    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
-        for lane in 0..LANES {
-            add_second(lane, xs[lane], ys[lane], vs[lane]);
-        }
-    }
-    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
-        add_second(lane, xi, yi, vi);
-    }
+    each_lane(x, y, v, add_second);
     Ok(lane_sum(rss))
 }
 
@@ -164,6 +147,22 @@ fn check_pivot(a: f64) -> Result<(), SingularDesign> {
 /// added in a fixed order, so the result does not depend on the machine.
 const LANES: usize = 4;
 
+/// Calls `f(lane, xᵢ, yᵢ, vᵢ)` for every study i, in order, with lane = i mod
+/// [`LANES`]: whole chunks of LANES studies, then the rest.
+fn each_lane(x: &[f64], y: &[f64], v: &[f64], mut f: impl FnMut(usize, f64, f64, f64)) {
+    let (x_chunks, x_rest) = x.as_chunks::<LANES>();
+    let (y_chunks, y_rest) = y.as_chunks::<LANES>();
+    let (v_chunks, v_rest) = v.as_chunks::<LANES>();
+    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
+        for lane in 0..LANES {
+            f(lane, xs[lane], ys[lane], vs[lane]);
+        }
+    }
+    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
+        f(lane, xi, yi, vi);
+    }
+}
+
 /// Σ over lanes in a fixed order: (l₀ + l₁) + (l₂ + l₃).
 fn lane_sum(lanes: [f64; LANES]) -> f64 {
     (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
@@ -176,13 +175,9 @@ fn single_column(
     tau2: f64,
     wanted: Wanted,
 ) -> Result<Forms, SingularDesign> {
-    let (x_chunks, x_rest) = x.as_chunks::<LANES>();
-    let (y_chunks, y_rest) = y.as_chunks::<LANES>();
-    let (v_chunks, v_rest) = v.as_chunks::<LANES>();
-
     // Σ wx², Σ wxy, Σ w, Σ w², Σ w²x², Σ w³x², lane by lane.
     let mut first = [[0.0; LANES]; 6];
-    let mut add_first = |lane: usize, xi: f64, yi: f64, vi: f64| {
+    let add_first = |lane: usize, xi: f64, yi: f64, vi: f64| {
         let w = 1.0 / (vi + tau2);
         let wx = w * xi;
         first[0][lane] += wx * xi;
@@ -192,35 +187,21 @@ fn single_column(
         first[4][lane] += wx * wx;
         first[5][lane] += w * (wx * wx);
     };
-    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
-        for lane in 0..LANES {
-            add_first(lane, xs[lane], ys[lane], vs[lane]);
-        }
-    }
-    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
-        add_first(lane, xi, yi, vi);
-    }
+    each_lane(x, y, v, add_first);
     let [a, xwy, sum_w, sum_w2, b2, b3] = first.map(lane_sum);
     check_pivot(a)?;
     let beta = xwy / a;
 
     // Σ w e², Σ (w e)².
     let mut second = [[0.0; LANES]; 2];
-    let mut add_second = |lane: usize, xi: f64, yi: f64, vi: f64| {
+    let add_second = |lane: usize, xi: f64, yi: f64, vi: f64| {
         let w = 1.0 / (vi + tau2);
         let e = yi - xi * beta;
         let we = w * e;
         second[0][lane] += we * e;
         second[1][lane] += we * we;
     };
-    for ((xs, ys), vs) in x_chunks.iter().zip(y_chunks).zip(v_chunks) {
-        for lane in 0..LANES {
-            add_second(lane, xs[lane], ys[lane], vs[lane]);
-        }
-    }
-    for (lane, ((&xi, &yi), &vi)) in x_rest.iter().zip(y_rest).zip(v_rest).enumerate() {
-        add_second(lane, xi, yi, vi);
-    }
+    each_lane(x, y, v, add_second);
     let [rss, rss_pp] = second.map(lane_sum);
     let b2_a = b2 / a;
     let mut tr_p = if wanted.tr_p || wanted.tr_pp {
