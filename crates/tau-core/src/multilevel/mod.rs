@@ -230,10 +230,21 @@ fn grouping_phrase(available: &[String]) -> String {
 /// A grouping value as a label: numbers and text alike (`None`: missing,
 /// and the record is left out of the model).
 pub fn grouping_label(value: &Moderator) -> Option<String> {
+    grouping_text(value, &mut String::new()).map(str::to_owned)
+}
+
+/// [`grouping_label`] without an allocation for text and truth values: a
+/// number is written into `buffer`.
+fn grouping_text<'a>(value: &'a Moderator, buffer: &'a mut String) -> Option<&'a str> {
+    use std::fmt::Write;
     match value {
-        Moderator::Number(x) => Some(x.to_string()),
-        Moderator::Text(s) => Some(s.to_string()),
-        Moderator::Bool(b) => Some(b.to_string()),
+        Moderator::Number(x) => {
+            buffer.clear();
+            let _ = write!(buffer, "{x}");
+            Some(buffer)
+        }
+        Moderator::Text(s) => Some(s),
+        Moderator::Bool(b) => Some(if *b { "true" } else { "false" }),
         Moderator::Missing => None,
     }
 }
@@ -251,23 +262,7 @@ impl LabelTable {
     /// The number of `value`'s label (as [`grouping_label`] writes it);
     /// `None` for a missing value.
     fn number(&mut self, value: &Moderator) -> Option<u32> {
-        use std::fmt::Write;
-        let label: &str = match value {
-            Moderator::Text(s) => s,
-            Moderator::Number(x) => {
-                self.buffer.clear();
-                let _ = write!(self.buffer, "{x}");
-                &self.buffer
-            }
-            Moderator::Bool(b) => {
-                if *b {
-                    "true"
-                } else {
-                    "false"
-                }
-            }
-            Moderator::Missing => return None,
-        };
+        let label = grouping_text(value, &mut self.buffer)?;
         if let Some(&number) = self.numbers.get(label) {
             return Some(number);
         }
