@@ -165,14 +165,17 @@ impl PredictSpec {
                     format!("{} values for {} moderators", row.len(), header.len()),
                 ));
             }
-            let written: Vec<String> = header
+            let text: Vec<String> = header
                 .iter()
                 .zip(row.iter())
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect();
-            let mut spec =
-                PredictSpec::parse(&written.join(",")).map_err(|e| table(line, e.to_string()))?;
-            spec.text = format!("line {line}: {}", spec.text);
+            let items = text
+                .iter()
+                .zip(header.iter().zip(row.iter()))
+                .map(|(item, (name, value))| (item.as_str(), name.as_str(), value));
+            let spec = PredictSpec::from_items(format!("line {line}: {}", text.join(",")), items)
+                .map_err(|e| table(line, e.to_string()))?;
             specs.push(spec);
         }
         if specs.is_empty() {
@@ -189,30 +192,44 @@ impl PredictSpec {
         if text.trim().is_empty() {
             return Err(PredictError::Empty(text.to_owned()));
         }
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut items = Vec::new();
         for item in text.split(',') {
-            let pair = item
-                .split_once('=')
-                .map(|(n, v)| (n.trim(), v.trim()))
-                .filter(|(n, v)| !n.is_empty() && !v.is_empty());
-            let Some((name, value)) = pair else {
+            let Some((name, value)) = item.split_once('=') else {
                 return Err(PredictError::NotAPair {
                     spec: text.to_owned(),
                     item: item.trim().to_owned(),
                 });
             };
+            items.push((item.trim(), name, value));
+        }
+        PredictSpec::from_items(text.to_owned(), items)
+    }
+
+    /// A specification from (item as written, name, value), spaces around
+    /// names and values ignored: each needs a name and a value, and no name
+    /// may come twice. `text` is how messages quote the specification.
+    fn from_items<'a>(
+        text: String,
+        given: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Result<PredictSpec, PredictError> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (item, name, value) in given {
+            let (name, value) = (name.trim(), value.trim());
+            if name.is_empty() || value.is_empty() {
+                return Err(PredictError::NotAPair {
+                    spec: text,
+                    item: item.to_owned(),
+                });
+            }
             if pairs.iter().any(|(n, _)| n == name) {
                 return Err(PredictError::Repeated {
-                    spec: text.to_owned(),
+                    spec: text,
                     moderator: name.to_owned(),
                 });
             }
             pairs.push((name.to_owned(), value.to_owned()));
         }
-        Ok(PredictSpec {
-            text: text.to_owned(),
-            pairs,
-        })
+        Ok(PredictSpec { text, pairs })
     }
 }
 
@@ -415,6 +432,22 @@ mod tests {
                 ("alloc".to_owned(), "random".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn a_table_cell_is_one_value_even_with_a_comma() {
+        let specs = PredictSpec::from_csv("ablat,alloc\n30,\"random, late\"\n").unwrap();
+        assert_eq!(
+            specs[0].pairs,
+            vec![
+                ("ablat".to_owned(), "30".to_owned()),
+                ("alloc".to_owned(), "random, late".to_owned())
+            ]
+        );
+        assert!(matches!(
+            PredictSpec::from_csv("ablat,ablat\n30,40\n"),
+            Err(PredictError::Table { line: 2, .. })
+        ));
     }
 
     #[test]
