@@ -259,29 +259,17 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         }
         out.push('\n');
     }
-    out.push_str("\nStudies:\n\n");
-    let mut cells = Cells::new();
-    for row in r.rows(data).take(MAX_STUDY_ROWS) {
-        cells.push(row.study);
-        for value in [row.yi, row.vi, row.ci_lower, row.ci_upper] {
-            cells.push_num(value, 4);
-        }
-        cells.push_with(|out| {
-            push_num(out, row.weight, 2);
-            out.push('%');
-        });
-    }
-    out.push_str(&layout(
-        &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
-        &cells,
-        true,
-    ));
-    if r.weights.len() > MAX_STUDY_ROWS {
-        out.push_str(&format!(
-            "... and {} more studies (--format csv or json lists every study)\n",
-            r.weights.len() - MAX_STUDY_ROWS
-        ));
-    }
+    push_studies_table(
+        &mut out,
+        r.rows(data).map(|row| {
+            (
+                row.study,
+                [row.yi, row.vi, row.ci_lower, row.ci_upper],
+                row.weight,
+            )
+        }),
+        r.weights.len(),
+    );
     if let Some(blups) = &r.blups {
         out.push_str(&super::predict::blups_text(blups));
     }
@@ -408,29 +396,17 @@ pub fn tables_report(r: &TablesResult) -> String {
             p_phrase(ta_p)
         ));
     }
-    out.push_str("\nStudies:\n\n");
-    let mut cells = Cells::new();
-    for row in r.studies.iter().take(MAX_STUDY_ROWS) {
-        cells.push(&row.study);
-        for value in [row.yi, row.vi, row.ci_lower, row.ci_upper] {
-            cells.push_num(value, 4);
-        }
-        cells.push_with(|out| {
-            push_num(out, row.weight, 2);
-            out.push('%');
-        });
-    }
-    out.push_str(&layout(
-        &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
-        &cells,
-        true,
-    ));
-    if r.studies.len() > MAX_STUDY_ROWS {
-        out.push_str(&format!(
-            "... and {} more studies (--format csv or json lists every study)\n",
-            r.studies.len() - MAX_STUDY_ROWS
-        ));
-    }
+    push_studies_table(
+        &mut out,
+        r.studies.iter().map(|row| {
+            (
+                row.study.as_str(),
+                [row.yi, row.vi, row.ci_lower, row.ci_upper],
+                row.weight,
+            )
+        }),
+        r.studies.len(),
+    );
     out
 }
 
@@ -512,5 +488,37 @@ pub fn p_phrase(p: f64) -> String {
         p
     } else {
         format!("= {p}")
+    }
+}
+
+/// The "Studies:" table of a pooled result: label, yi, vi, CI and percent
+/// weight of the first [`MAX_STUDY_ROWS`] of `total` studies.
+fn push_studies_table<'a>(
+    out: &mut String,
+    rows: impl Iterator<Item = (&'a str, [f64; 4], f64)>,
+    total: usize,
+) {
+    out.push_str("\nStudies:\n\n");
+    let mut cells = Cells::new();
+    for (study, values, weight) in rows.take(MAX_STUDY_ROWS) {
+        cells.push(study);
+        for value in values {
+            cells.push_num(value, 4);
+        }
+        cells.push_with(|out| {
+            push_num(out, weight, 2);
+            out.push('%');
+        });
+    }
+    out.push_str(&layout(
+        &["study", "yi", "vi", "ci.lb", "ci.ub", "weight"],
+        &cells,
+        true,
+    ));
+    if total > MAX_STUDY_ROWS {
+        out.push_str(&format!(
+            "... and {} more studies (--format csv or json lists every study)\n",
+            total - MAX_STUDY_ROWS
+        ));
     }
 }
