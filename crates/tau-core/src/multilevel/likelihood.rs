@@ -109,7 +109,8 @@ struct Sums {
     c: Vec<f64>,
 }
 
-fn pair(l: usize, m: usize, levels: usize) -> usize {
+/// Index of the pair l ≤ m (either order) among the l ≤ m of `levels`.
+pub(super) fn pair(l: usize, m: usize, levels: usize) -> usize {
     let (l, m) = if l <= m { (l, m) } else { (m, l) };
     l * levels - l * (l + 1) / 2 + m
 }
@@ -185,7 +186,18 @@ impl Problem<'_> {
 
     /// Evaluates the likelihood at `sigma2` (one value per level), with the
     /// gradient and Hessians when `derivatives` is set.
+    /// Independent sampling errors take the O(k) recursion of
+    /// [`super::nested`]; correlated ones a Cholesky factor per cluster.
     pub fn evaluate(&self, sigma2: &[f64], derivatives: bool) -> Result<Evaluation, EvalError> {
+        if self.rho == 0.0 {
+            super::nested::evaluate(self, sigma2, derivatives)
+        } else {
+            self.by_blocks(sigma2, derivatives)
+        }
+    }
+
+    /// [`Problem::evaluate`] by a Cholesky factor of each cluster's Mⱼ.
+    fn by_blocks(&self, sigma2: &[f64], derivatives: bool) -> Result<Evaluation, EvalError> {
         let s = self.structure;
         let (p, levels) = (self.p, s.levels());
         let mut ws = Workspace {
@@ -242,17 +254,34 @@ impl Problem<'_> {
                 block_derivatives(s, block.start, n, &block.units, &mut ws, &mut sums);
             }
         }
-        let a = DMatrix::from_row_slice(p, p, &xtwx);
+        let mut out = self.gls(log_det_m, &xtwx, &xtwy, ywy)?;
+        if derivatives {
+            self.finish_derivatives(&sums, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// The GLS fit and the likelihood (without derivatives) from log|M|,
+    /// X'WX (row-major), X'Wy and y'Wy.
+    pub(super) fn gls(
+        &self,
+        log_det_m: f64,
+        xtwx: &[f64],
+        xtwy: &[f64],
+        ywy: f64,
+    ) -> Result<Evaluation, EvalError> {
+        let p = self.p;
+        let a = DMatrix::from_row_slice(p, p, xtwx);
         let log_det_a = log_det_spd(&a).map_err(EvalError::Singular)?;
         let vcov = invert_spd(a).map_err(EvalError::Singular)?;
-        let b = DVector::from_row_slice(&xtwy);
+        let b = DVector::from_row_slice(xtwy);
         let beta = &vcov * &b;
         let rss = ywy - b.dot(&beta);
         let k = self.k() as f64;
         let ll_ml = -0.5 * (k * LN_2PI + log_det_m + rss);
         let ll_reml =
             -0.5 * ((k - p as f64) * LN_2PI - self.log_det_xtx + log_det_m + log_det_a + rss);
-        let mut out = Evaluation {
+        Ok(Evaluation {
             ll: if self.reml { ll_reml } else { ll_ml },
             ll_ml,
             ll_reml,
@@ -263,11 +292,7 @@ impl Problem<'_> {
             gradient: Vec::new(),
             hessian: DMatrix::zeros(0, 0),
             information: DMatrix::zeros(0, 0),
-        };
-        if derivatives {
-            self.finish_derivatives(&sums, &mut out);
-        }
-        Ok(out)
+        })
     }
 
     /// Gradient and Hessians from the block sums and β̂ (see the module docs).
@@ -560,6 +585,37 @@ mod tests {
             let e = pr.evaluate(&theta, true).unwrap();
             let dense = dense_ll(&pr, &theta);
             assert!((e.ll - dense).abs() < 1e-10, "{} vs {dense}", e.ll);
+        }
+    }
+
+    #[test]
+    fn the_recursion_equals_the_cluster_factors_without_rho() {
+        let s = structure();
+        for reml in [true, false] {
+            let mut pr = problem(&s, reml);
+            pr.rho = 0.0;
+            for theta in [[0.03, 0.01, 0.02], [0.0, 0.05, 0.0], [2.0, 1e-6, 0.3]] {
+                let fast = pr.evaluate(&theta, true).unwrap();
+                let slow = pr.by_blocks(&theta, true).unwrap();
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1.0);
+                assert!(close(fast.ll, slow.ll), "{} vs {}", fast.ll, slow.ll);
+                assert!(close(fast.log_det_m, slow.log_det_m));
+                assert!(close(fast.rss, slow.rss));
+                for (a, b) in fast.beta.iter().zip(slow.beta.iter()) {
+                    assert!(close(*a, *b));
+                }
+                for (a, b) in fast.gradient.iter().zip(&slow.gradient) {
+                    assert!(close(*a, *b), "gradient {a} vs {b}");
+                }
+                for (a, b) in fast.hessian.iter().zip(slow.hessian.iter()) {
+                    assert!(close(*a, *b), "hessian {a} vs {b}");
+                }
+                for (a, b) in fast.information.iter().zip(slow.information.iter()) {
+                    assert!(close(*a, *b), "information {a} vs {b}");
+                }
+                let plain = pr.evaluate(&theta, false).unwrap();
+                assert_eq!(plain.ll.to_bits(), fast.ll.to_bits());
+            }
         }
     }
 

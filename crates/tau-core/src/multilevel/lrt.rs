@@ -1,6 +1,7 @@
 //! The likelihood-ratio test of each level: the model without that level
 //! (its σ² fixed at 0) against the full model, as metafor's
-//! `anova(full, reduced)`: LRT = 2(ℓ_full − ℓ_reduced), floored at 0, on
+//! `anova(full, reduced)`: LRT = 2(ℓ_full − ℓ_reduced), floored at 0 (and 0
+//! without a refit for a level whose σ² is estimated at 0), on
 //! 1 df (the difference in the number of parameters), p from χ²₁.
 //! Under REML both likelihoods are restricted ones, which is valid because
 //! the fixed effects are the same. As in metafor, p is not halved for a
@@ -41,13 +42,21 @@ pub fn level_tests(
     let levels = full.sigma2.len();
     (0..levels)
         .map(|j| {
-            let mut fixed = vec![None; levels];
-            fixed[j] = Some(0.0);
-            let reduced = maximise_with(problem, &full.sigma2, &fixed, max_iter, labels)?;
-            let lrt = (2.0 * (full.eval.ll - reduced.eval.ll)).max(0.0);
+            // A σ² estimated at 0 leaves nothing to test: the reduced model
+            // is the full one (a refit would only differ by its tolerance).
+            let reduced_ll = if full.sigma2[j] == 0.0 {
+                full.eval.ll
+            } else {
+                let mut fixed = vec![None; levels];
+                fixed[j] = Some(0.0);
+                maximise_with(problem, &full.sigma2, &fixed, max_iter, labels)?
+                    .eval
+                    .ll
+            };
+            let lrt = (2.0 * (full.eval.ll - reduced_ll)).max(0.0);
             Ok(LevelTest {
                 level: names[j].clone(),
-                log_lik: reduced.eval.ll,
+                log_lik: reduced_ll,
                 lrt,
                 df: 1,
                 p: chisq_sf(lrt, 1.0),
