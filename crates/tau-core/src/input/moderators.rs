@@ -160,6 +160,9 @@ const PLACES: usize = 32;
 #[derive(Debug)]
 pub struct Fnv(u64);
 
+/// A hash map with [`Fnv`] for keys from the user's file.
+pub type FnvMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fnv>>;
+
 impl Default for Fnv {
     fn default() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)

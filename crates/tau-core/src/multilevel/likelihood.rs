@@ -522,13 +522,19 @@ mod tests {
     }
 
     fn structure() -> Structure {
+        structure_of(3)
+    }
+
+    /// The first `levels` levels of the test grouping.
+    fn structure_of(levels: usize) -> Structure {
         let names = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
         let a = ["1", "1", "1", "1", "2", "2", "2", "3", "3", "1", "4", "4"];
         let b = ["x", "x", "y", "y", "x", "z", "z", "x", "x", "z", "q", "r"];
         let c = [
             "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
         ];
-        Structure::new(&names, &[a.to_vec(), b.to_vec(), c.to_vec()], str::to_owned)
+        let labels = [a.to_vec(), b.to_vec(), c.to_vec()];
+        Structure::new(&names[..levels], &labels[..levels], str::to_owned)
     }
 
     /// The dense likelihood, as metafor computes it: M formed whole.
@@ -590,13 +596,16 @@ mod tests {
 
     #[test]
     fn the_recursion_equals_the_cluster_factors_without_rho() {
-        let s = structure();
-        for reml in [true, false] {
-            let mut pr = problem(&s, reml);
+        // Three levels with one row per innermost unit, and the first two
+        // alone, whose innermost units hold several rows.
+        let (three, two) = (structure(), structure_of(2));
+        for (s, reml) in [(&three, true), (&three, false), (&two, true), (&two, false)] {
+            let mut pr = problem(s, reml);
             pr.rho = 0.0;
             for theta in [[0.03, 0.01, 0.02], [0.0, 0.05, 0.0], [2.0, 1e-6, 0.3]] {
-                let fast = pr.evaluate(&theta, true).unwrap();
-                let slow = pr.by_blocks(&theta, true).unwrap();
+                let theta = &theta[..s.levels()];
+                let fast = pr.evaluate(theta, true).unwrap();
+                let slow = pr.by_blocks(theta, true).unwrap();
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1.0);
                 assert!(close(fast.ll, slow.ll), "{} vs {}", fast.ll, slow.ll);
                 assert!(close(fast.log_det_m, slow.log_det_m));
@@ -613,7 +622,7 @@ mod tests {
                 for (a, b) in fast.information.iter().zip(slow.information.iter()) {
                     assert!(close(*a, *b), "information {a} vs {b}");
                 }
-                let plain = pr.evaluate(&theta, false).unwrap();
+                let plain = pr.evaluate(theta, false).unwrap();
                 assert_eq!(plain.ll.to_bits(), fast.ll.to_bits());
             }
         }

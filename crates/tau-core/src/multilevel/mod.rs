@@ -30,8 +30,6 @@ pub mod result;
 pub mod structure;
 pub mod subgroup;
 
-use std::collections::HashMap;
-
 use nalgebra::DMatrix;
 use serde::Serialize;
 
@@ -39,6 +37,7 @@ use crate::data::dataset::Dataset;
 use crate::data::moderator::moderator_names;
 use crate::error_kind::ErrorKind;
 use crate::input::Moderator;
+use crate::input::moderators::FnvMap;
 use crate::model::Method;
 use crate::model::wls::log_det_spd;
 use crate::regression::design::{self, DesignError, DesignSpec};
@@ -253,7 +252,10 @@ fn grouping_text<'a>(value: &'a Moderator, buffer: &'a mut String) -> Option<&'a
 /// The labels of one grouping variable, numbered in order of appearance.
 #[derive(Default)]
 struct LabelTable {
-    numbers: HashMap<String, u32>,
+    numbers: FnvMap<String, u32>,
+    /// The number of each numeric value seen (by its bits), so that a
+    /// number is written out once, not once per record.
+    values: FnvMap<u64, u32>,
     labels: Vec<String>,
     /// A number written out, reused from record to record.
     buffer: String,
@@ -263,6 +265,22 @@ impl LabelTable {
     /// The number of `value`'s label (as [`grouping_label`] writes it);
     /// `None` for a missing value.
     fn number(&mut self, value: &Moderator) -> Option<u32> {
+        if let Moderator::Number(x) = value {
+            // Values with other bits may still write the same label:
+            // text_number gives them the same number.
+            let bits = x.to_bits();
+            if let Some(&number) = self.values.get(&bits) {
+                return Some(number);
+            }
+            let number = self.text_number(value)?;
+            self.values.insert(bits, number);
+            return Some(number);
+        }
+        self.text_number(value)
+    }
+
+    /// [`LabelTable::number`] by the label written out.
+    fn text_number(&mut self, value: &Moderator) -> Option<u32> {
         let label = grouping_text(value, &mut self.buffer)?;
         if let Some(&number) = self.numbers.get(label) {
             return Some(number);

@@ -29,22 +29,27 @@ use nalgebra::{DMatrix, DVector};
 
 use super::likelihood::{EvalError, Evaluation, Problem, pair};
 
-/// Numbers with their gradient and packed Hessian in the σ² of `levels`
-/// levels, each stored as `width` consecutive values: the value, then
-/// ∂/∂σ²ₗ, then ∂²/∂σ²ₗ∂σ²ₘ for l ≤ m. Without derivatives `width` is 1.
+/// Numbers with their first and second derivatives in the σ², each stored as
+/// `width` consecutive values. Variables are numbered innermost level first
+/// (variable i is level L − 1 − i), and a jet is laid out as the value, then
+/// for each variable j: ∂ⱼ, ∂²ᵢⱼ for i ≤ j. A unit of level l depends only on
+/// the σ² of its own level and those below, the first L − l variables, so its
+/// jets are a prefix of this layout (the rest stays 0) and the operations
+/// take the number of variables they need. Without derivatives `width` is 1.
 #[derive(Clone, Copy)]
 struct Jets {
     levels: usize,
     width: usize,
 }
 
+/// Where variable j's gradient is; its Hessian entries ∂²ᵢⱼ follow.
+fn offset(j: usize) -> usize {
+    1 + j * (j + 3) / 2
+}
+
 impl Jets {
     fn new(levels: usize, derivatives: bool) -> Jets {
-        let width = if derivatives {
-            1 + levels + levels * (levels + 1) / 2
-        } else {
-            1
-        };
+        let width = if derivatives { offset(levels) } else { 1 };
         Jets { levels, width }
     }
 
@@ -52,76 +57,74 @@ impl Jets {
         self.width > 1
     }
 
-    /// out = a·b.
-    fn mul(self, a: &[f64], b: &[f64], out: &mut [f64]) {
-        out[0] = a[0] * b[0];
-        if !self.derivatives() {
-            return;
+    /// The variables a unit of `level` depends on (none without derivatives).
+    fn variables(self, level: usize) -> usize {
+        if self.derivatives() {
+            self.levels - level
+        } else {
+            0
         }
-        let n = self.levels;
-        for i in 1..=n {
-            out[i] = a[0] * b[i] + a[i] * b[0];
-        }
-        let mut h = 1 + n;
-        for i in 1..=n {
-            for j in i..=n {
-                out[h] = a[0] * b[h] + a[h] * b[0] + a[i] * b[j] + a[j] * b[i];
-                h += 1;
+    }
+
+    /// out = a·b over the first `n` variables.
+    #[inline(always)]
+    fn mul(a: &[f64], b: &[f64], n: usize, out: &mut [f64]) {
+        let (a0, b0) = (a[0], b[0]);
+        out[0] = a0 * b0;
+        for j in 0..n {
+            let o = offset(j);
+            out[o] = a0 * b[o] + a[o] * b0;
+            for i in 0..=j {
+                let oi = offset(i);
+                out[o + 1 + i] =
+                    a0 * b[o + 1 + i] + a[o + 1 + i] * b0 + a[oi] * b[o] + a[o] * b[oi];
             }
         }
     }
 
-    /// out = σ²ₗ·a, σ²ₗ being the variable of level `level` at `theta`.
-    fn times_variable(self, a: &[f64], level: usize, theta: f64, out: &mut [f64]) {
-        for (o, x) in out.iter_mut().zip(a) {
+    /// out = σ²·a, σ² being the last of `n` variables (n ≥ 1) at `theta`,
+    /// or a constant without derivatives (n = 0).
+    #[inline(always)]
+    fn times_variable(a: &[f64], n: usize, theta: f64, out: &mut [f64]) {
+        let w = offset(n);
+        for (o, x) in out[..w].iter_mut().zip(&a[..w]) {
             *o = theta * x;
         }
-        if !self.derivatives() {
+        if n == 0 {
             return;
         }
-        let (n, l) = (self.levels, level + 1);
-        out[l] += a[0];
-        let mut h = 1 + n;
-        for i in 1..=n {
-            for j in i..=n {
-                if i == l {
-                    out[h] += a[j];
-                }
-                if j == l {
-                    out[h] += a[i];
-                }
-                h += 1;
-            }
+        let v = n - 1;
+        let o = offset(v);
+        out[o] += a[0];
+        for i in 0..v {
+            out[o + 1 + i] += a[offset(i)];
         }
+        out[o + 1 + v] += 2.0 * a[o];
     }
 
-    /// out = f(a) from f(a₀), f'(a₀) and f''(a₀).
-    fn chain(self, a: &[f64], f: [f64; 3], out: &mut [f64]) {
+    /// out = f(a) over `n` variables from f(a₀), f'(a₀) and f''(a₀).
+    #[inline(always)]
+    fn chain(a: &[f64], n: usize, f: [f64; 3], out: &mut [f64]) {
         out[0] = f[0];
-        if !self.derivatives() {
-            return;
-        }
-        let n = self.levels;
-        for i in 1..=n {
-            out[i] = f[1] * a[i];
-        }
-        let mut h = 1 + n;
-        for i in 1..=n {
-            for j in i..=n {
-                out[h] = f[1] * a[h] + f[2] * a[i] * a[j];
-                h += 1;
+        for j in 0..n {
+            let o = offset(j);
+            out[o] = f[1] * a[o];
+            for i in 0..=j {
+                out[o + 1 + i] = f[1] * a[o + 1 + i] + f[2] * a[offset(i)] * a[o];
             }
         }
     }
 
-    /// ∂ₗ of a jet (l from 0).
-    fn gradient(self, a: &[f64], l: usize) -> f64 {
-        a[1 + l]
+    /// ∂ of a jet in the σ² of `level`.
+    fn gradient(self, a: &[f64], level: usize) -> f64 {
+        a[offset(self.levels - 1 - level)]
     }
 
-    /// ∂²ₗₘ of a jet.
+    /// ∂² of a jet in the σ² of levels `l` and `m`.
     fn hessian(self, a: &[f64], l: usize, m: usize) -> f64 {
-        a[1 + self.levels + pair(l, m, self.levels)]
+        let (i, j) = (self.levels - 1 - l, self.levels - 1 - m);
+        let (i, j) = if i <= j { (i, j) } else { (j, i) };
+        a[offset(j) + 1 + i]
     }
 }
 
@@ -184,6 +187,7 @@ pub fn evaluate(
     let mut units: Vec<Vec<f64>> = vec![Vec::new(); levels];
     let mut parents: Vec<Vec<u32>> = vec![Vec::new(); levels];
     let mut z = vec![0.0; p + 1];
+    let single_rows = levels >= 2 && s.units[levels - 1] == problem.k();
     for (index, block) in s.blocks.iter().enumerate() {
         let rows = block.start..block.start + block.len;
         for l in 0..levels {
@@ -193,29 +197,53 @@ pub fn evaluate(
             parents[l].clear();
             parents[l].resize(count, 0);
         }
-        // The rows, into their innermost units (values only: no σ² yet).
-        let inner = levels - 1;
+        // The rows into their innermost units (values only: no σ² yet), or,
+        // when each innermost unit is one row, with that level's σ² added
+        // (a row's covariance is then vᵢ + σ², its inverse a jet in one
+        // variable) into the units of the level above.
+        let (level, with_inner) = if single_rows {
+            (levels - 2, true)
+        } else {
+            (levels - 1, false)
+        };
         for r in rows {
-            for l in 1..levels {
+            for l in 1..=level {
                 parents[l][s.local[l][r] as usize] = s.local[l - 1][r];
             }
             let v = problem.v[r];
             if v.is_nan() || v <= 0.0 {
                 return Err(EvalError::NotPositiveDefinite { block: index });
             }
-            log_det[0] += v.ln();
+            let (g, used) = if with_inner {
+                let t = v + sigma2[levels - 1];
+                let g = 1.0 / t;
+                let used = width.min(3);
+                log_det[..used]
+                    .iter_mut()
+                    .zip([t.ln(), g, -g * g])
+                    .for_each(|(a, x)| *a += x);
+                ([g, -g * g, 2.0 * g * g * g], used)
+            } else {
+                log_det[0] += v.ln();
+                ([1.0 / v, 0.0, 0.0], 1)
+            };
             z[..p].copy_from_slice(&problem.x[r * p..(r + 1) * p]);
             z[p] = problem.y[r];
-            let unit = &mut units[inner][s.local[inner][r] as usize * size..][..size];
-            unit[0] += 1.0 / v;
+            let unit = &mut units[level][s.local[level][r] as usize * size..][..size];
+            let mut add = |at: usize, c: f64| {
+                for (a, x) in unit[at..at + used].iter_mut().zip(&g) {
+                    *a += c * x;
+                }
+            };
+            add(0, 1.0);
             for a in 0..=p {
-                unit[layout.w(a)] += z[a] / v;
+                add(layout.w(a), z[a]);
                 for b in a..=p {
-                    unit[layout.c(a, b)] += z[a] * z[b] / v;
+                    add(layout.c(a, b), z[a] * z[b]);
                 }
             }
         }
-        for l in (0..levels).rev() {
+        for l in (0..=level).rev() {
             let (below, above) = units.split_at_mut(l);
             let level = &mut above[0];
             for unit in level.chunks_exact_mut(size) {
@@ -247,8 +275,30 @@ fn add_variance(
     log_det: &mut [f64],
     scratch: &mut Scratch,
 ) -> Option<()> {
-    let jets = layout.jets;
-    let width = jets.width;
+    // A constant number of variables lets the compiler unroll the jet
+    // arithmetic (the usual 2 to 4 levels).
+    match layout.jets.variables(level) {
+        0 => add_variance_in(0, layout, unit, theta, log_det, scratch),
+        1 => add_variance_in(1, layout, unit, theta, log_det, scratch),
+        2 => add_variance_in(2, layout, unit, theta, log_det, scratch),
+        3 => add_variance_in(3, layout, unit, theta, log_det, scratch),
+        4 => add_variance_in(4, layout, unit, theta, log_det, scratch),
+        n => add_variance_in(n, layout, unit, theta, log_det, scratch),
+    }
+}
+
+/// [`add_variance`] for a unit that depends on `n` variables.
+#[inline(always)]
+fn add_variance_in(
+    n: usize,
+    layout: &Layout,
+    unit: &mut [f64],
+    theta: f64,
+    log_det: &mut [f64],
+    scratch: &mut Scratch,
+) -> Option<()> {
+    let width = layout.jets.width;
+    let used = offset(n);
     let Scratch {
         d,
         inv,
@@ -257,41 +307,44 @@ fn add_variance(
         t,
         u,
     } = scratch;
-    jets.times_variable(&unit[..width], level, theta, d);
+    let (d, inv, log) = (&mut d[..used], &mut inv[..used], &mut log[..used]);
+    let (t, u) = (&mut t[..used], &mut u[..used]);
+    Jets::times_variable(&unit[..used], n, theta, d);
     d[0] += 1.0;
     let d0 = d[0];
     if d0.is_nan() || d0 <= 0.0 {
         return None;
     }
-    jets.chain(d, [1.0 / d0, -1.0 / (d0 * d0), 2.0 / (d0 * d0 * d0)], inv);
-    jets.chain(d, [d0.ln(), 1.0 / d0, -1.0 / (d0 * d0)], log);
-    for (acc, x) in log_det.iter_mut().zip(log.iter()) {
+    Jets::chain(
+        d,
+        n,
+        [1.0 / d0, -1.0 / (d0 * d0), 2.0 / (d0 * d0 * d0)],
+        inv,
+    );
+    Jets::chain(d, n, [d0.ln(), 1.0 / d0, -1.0 / (d0 * d0)], log);
+    for (acc, x) in log_det[..used].iter_mut().zip(log.iter()) {
         *acc += x;
     }
     // w/d, then C − σ²ₗ w (w/d)', then s/d.
     let q = layout.q;
+    let entry = |at: usize| at..at + used;
     for a in 0..q {
-        let at = layout.w(a);
-        jets.mul(
-            &unit[at..at + width],
-            inv,
-            &mut w[a * width..(a + 1) * width],
-        );
+        Jets::mul(&unit[entry(layout.w(a))], inv, n, &mut w[entry(a * width)]);
     }
     for a in 0..q {
         for b in a..q {
-            let at = layout.w(a);
-            jets.mul(&unit[at..at + width], &w[b * width..(b + 1) * width], t);
-            jets.times_variable(t, level, theta, u);
-            let at = layout.c(a, b);
-            for (c, x) in unit[at..at + width].iter_mut().zip(u.iter()) {
+            Jets::mul(&unit[entry(layout.w(a))], &w[entry(b * width)], n, t);
+            Jets::times_variable(t, n, theta, u);
+            for (c, x) in unit[entry(layout.c(a, b))].iter_mut().zip(u.iter()) {
                 *c -= x;
             }
         }
     }
-    unit[layout.w(0)..layout.w(q)].copy_from_slice(w);
-    t.copy_from_slice(&unit[..width]);
-    jets.mul(t, inv, &mut unit[..width]);
+    for a in 0..q {
+        unit[entry(layout.w(a))].copy_from_slice(&w[entry(a * width)]);
+    }
+    t.copy_from_slice(&unit[..used]);
+    Jets::mul(t, inv, n, &mut unit[..used]);
     Some(())
 }
 

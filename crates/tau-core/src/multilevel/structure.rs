@@ -7,7 +7,7 @@
 //! sizes is block-diagonal by the outermost level, so everything is computed
 //! cluster by cluster over [`Block`]s.
 
-use std::collections::HashMap;
+use crate::input::moderators::FnvMap;
 
 /// Effect sizes grouped by the levels of a nested random-effects structure.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +68,7 @@ impl Structure {
         let mut ids: Vec<Vec<usize>> = Vec::with_capacity(levels);
         let mut units = Vec::with_capacity(levels);
         for (l, level) in labels.iter().enumerate() {
-            let mut map: HashMap<(usize, K), usize> = HashMap::new();
+            let mut map: FnvMap<(usize, K), usize> = FnvMap::default();
             let column: Vec<usize> = (0..k)
                 .map(|i| {
                     let parent = if l == 0 { 0 } else { ids[l - 1][i] };
@@ -105,7 +105,7 @@ impl Structure {
         let mut local = vec![vec![0u32; k]; levels];
         let mut blocks = Vec::with_capacity(clusters);
         let mut block_labels = Vec::with_capacity(clusters);
-        let mut seen: Vec<HashMap<usize, u32>> = vec![HashMap::new(); levels];
+        let mut seen: Vec<FnvMap<usize, u32>> = vec![FnvMap::default(); levels];
         for (c, (&start, &len)) in starts.iter().zip(&counts).enumerate() {
             let mut block_units = [0u32; MAX_LEVELS];
             for (l, map) in seen.iter_mut().enumerate() {
