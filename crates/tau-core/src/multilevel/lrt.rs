@@ -13,6 +13,7 @@ use super::MultilevelError;
 use super::fit::{Fitted, maximise_with};
 use super::likelihood::Problem;
 use crate::model::distribution::chisq_sf;
+use crate::par::*;
 
 /// The test of one level. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,6 +42,7 @@ pub fn level_tests(
 ) -> Result<Vec<LevelTest>, MultilevelError> {
     let levels = full.sigma2.len();
     (0..levels)
+        .into_par_iter()
         .map(|j| {
             // A σ² estimated at 0 leaves nothing to test: the reduced model
             // is the full one (a refit would only differ by its tolerance).

@@ -190,7 +190,7 @@ pub fn evaluate(
     let single_rows = levels >= 2 && s.units[levels - 1] == problem.k();
     for (index, block) in s.blocks.iter().enumerate() {
         let rows = block.start..block.start + block.len;
-        for l in 0..levels {
+        for l in 0..levels - usize::from(single_rows) {
             let count = block.units[l] as usize;
             units[l].clear();
             units[l].resize(count * size, 0.0);

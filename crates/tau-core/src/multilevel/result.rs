@@ -16,6 +16,7 @@ use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::model::Method;
 use crate::model::distribution::chisq_sf;
+use crate::par::*;
 use crate::regression::Coefficient;
 use crate::settings::VERSION;
 use crate::warning::Warning;
@@ -225,9 +226,12 @@ pub(super) fn assemble(
     }
     let mut sigma2_ci_limit = Vec::new();
     let sigma2_ci = if options.profile {
+        let profiles: Vec<_> = (0..levels)
+            .into_par_iter()
+            .map(|j| profile_ci(problem, &fitted, j, options.level, options.max_iter, labels))
+            .collect::<Result<_, _>>()?;
         let mut cis = Vec::with_capacity(levels);
-        for j in 0..levels {
-            let ci = profile_ci(problem, &fitted, j, options.level, options.max_iter, labels)?;
+        for (j, ci) in profiles.into_iter().enumerate() {
             if ci.upper.is_none() {
                 warnings.push(Warning::Sigma2CiBeyondSearch {
                     level: structure.names[j].clone(),
