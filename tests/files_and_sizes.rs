@@ -466,3 +466,75 @@ fn a_design_beyond_the_size_limit_is_refused_before_it_is_built() {
         stderr(&output)
     );
 }
+
+/// A JSON file of `records` studies grouped in fives, `bad` (if any) with a
+/// negative vi, `measure` written after the records, with a byte-order mark.
+fn large_file(dir: &Path, records: usize, bad: Option<usize>) -> PathBuf {
+    use std::fmt::Write;
+    let mut text = String::from("\u{feff}{\"studies\": [\n");
+    for i in 0..records {
+        let vi = if bad == Some(i) {
+            -1.0
+        } else {
+            0.01 + 0.001 * (i % 5) as f64
+        };
+        let _ = writeln!(
+            text,
+            "  {{\"study\": \"s{i}\", \"yi\": {}, \"vi\": {vi}, \"moderators\": {{\"trial\": {}, \"es\": {}}}}}{}",
+            0.1 * (i % 7) as f64,
+            i / 5,
+            i % 5,
+            if i + 1 < records { "," } else { "" }
+        );
+    }
+    text.push_str("], \"measure\": \"SMD\"}\n");
+    let path = dir.join(format!("large-{records}-{bad:?}.json"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+// Issue 12 (memory): a JSON file over 4 MB is read as a stream, with its text
+// dropped first. Standard input is read whole, as before: both must agree,
+// in the report and in the located error of a bad record.
+#[test]
+fn a_large_file_read_as_a_stream_reads_as_the_whole_text_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = large_file(dir.path(), 50_000, None);
+    assert!(std::fs::metadata(&good).unwrap().len() > 4 << 20);
+    let bad = large_file(dir.path(), 50_000, Some(31_000));
+    for (path, ok) in [(&good, true), (&bad, false)] {
+        let run = |stdin: bool| {
+            let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("tau"));
+            if stdin {
+                command
+                    .args(["pool", "-", "--format", "json"])
+                    .stdin(std::fs::File::open(path).unwrap());
+            } else {
+                command.args(["pool"]).arg(path).args(["--format", "json"]);
+            }
+            command.output().unwrap()
+        };
+        let (streamed, whole) = (run(false), run(true));
+        assert_eq!(streamed.status.success(), ok);
+        assert_eq!(streamed.status.code(), whole.status.code());
+        // The input is named differently: "<stdin>" for standard input.
+        let name = path.display().to_string();
+        let same = |a: String, b: String| {
+            let (a, b) = (a.replace(&name, "-"), b.replace("<stdin>", "-"));
+            let differ = a.lines().zip(b.lines()).find(|(x, y)| x != y);
+            assert!(a == b, "first difference: {differ:?}");
+        };
+        same(
+            String::from_utf8_lossy(&streamed.stdout).into_owned(),
+            String::from_utf8_lossy(&whole.stdout).into_owned(),
+        );
+        same(stderr(&streamed), stderr(&whole));
+        if !ok {
+            assert!(
+                stderr(&streamed).contains(":31002:") && stderr(&streamed).contains("s31000"),
+                "{}",
+                stderr(&streamed)
+            );
+        }
+    }
+}

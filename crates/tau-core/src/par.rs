@@ -3,7 +3,19 @@
 //! order, so results never depend on the feature or the number of threads.
 
 #[cfg(feature = "parallel")]
+pub(crate) use rayon::join;
+#[cfg(feature = "parallel")]
 pub(crate) use rayon::prelude::*;
+
+/// `rayon::join`: `a` then `b`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB,
+{
+    (a(), b())
+}
 
 /// `into_par_iter()` as a sequential iterator.
 #[cfg(not(feature = "parallel"))]

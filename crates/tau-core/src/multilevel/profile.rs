@@ -15,9 +15,11 @@
 //! components. The first step is the quadratic approximation of the profile,
 //! σ̂²ⱼ ± √(χ²₁,₁₋α / I), with I = −(Hⱼⱼ − Hⱼₒ Hₒₒ⁻¹ Hₒⱼ) the profile's
 //! curvature from the Hessian H of the full fit (o the components free to
-//! move). Once s changes sign the root is refined by Newton steps kept inside
-//! the bracket (bisection when a step leaves it) to 1e-10 absolute. Each
-//! refit starts from the components of the previous one.
+//! move). Once s changes sign the root is refined by Newton steps kept
+//! inside the bracket (bisection when a step leaves it) to 1e-10 absolute.
+//! Each refit starts where the tangent of the path at the previous point,
+//! dθₒ/dx = (−Hₒₒ)⁻¹Hₒⱼ, puts the other components. The two limits are
+//! found in parallel.
 
 use nalgebra::DMatrix;
 
@@ -25,6 +27,7 @@ use super::MultilevelError;
 use super::fit::{Fitted, maximise_with};
 use super::likelihood::Problem;
 use crate::model::distribution::chisq_quantile;
+use crate::par::join;
 
 /// Absolute tolerance of the limits.
 const TOL: f64 = 1e-10;
@@ -53,6 +56,9 @@ struct Point {
     slope: f64,
     /// Every component of the refit at x.
     sigma2: Vec<f64>,
+    /// How the other components move with x there (0 for x itself and for
+    /// components held at 0).
+    tangent: Vec<f64>,
 }
 
 /// The profile of σ²ⱼ around a full fit.
@@ -67,25 +73,34 @@ struct Profile<'a> {
 
 impl Profile<'_> {
     /// s and s' at x, refitting the other components from `start`.
-    fn at(&self, x: f64, start: &[f64]) -> Result<Point, MultilevelError> {
+    /// s and s' at x, refitting the other components from where the tangent
+    /// at `from` predicts them.
+    fn at(&self, x: f64, from: &Point) -> Result<Point, MultilevelError> {
+        let start: Vec<f64> = (from.sigma2.iter().zip(&from.tangent))
+            .map(|(s, t)| (s + t * (x - from.x)).max(0.0))
+            .collect();
         let mut fixed = vec![None; start.len()];
         fixed[self.j] = Some(x);
-        let refit = maximise_with(self.problem, start, &fixed, self.max_iter, self.labels)?;
+        let refit = maximise_with(self.problem, &start, &fixed, self.max_iter, self.labels)?;
+        let tangent = tangent(&refit, self.j).map_or_else(|| vec![0.0; start.len()], |(t, _)| t);
         Ok(Point {
             x,
             s: 2.0 * (self.full.eval.ll - refit.eval.ll) - self.objective,
             slope: -2.0 * refit.eval.gradient[self.j],
             sigma2: refit.sigma2,
+            tangent,
         })
     }
 
     /// The point of the full fit: s = −quantile, s' = 0.
     fn estimate(&self) -> Point {
+        let n = self.full.sigma2.len();
         Point {
             x: self.full.sigma2[self.j],
             s: -self.objective,
             slope: 0.0,
             sigma2: self.full.sigma2.clone(),
+            tangent: tangent(self.full, self.j).map_or_else(|| vec![0.0; n], |(t, _)| t),
         }
     }
 
@@ -100,7 +115,7 @@ impl Profile<'_> {
         // Walk until s changes sign.
         let mut outside = None;
         for _ in 0..MAX_STEPS {
-            let point = self.at(x, &inside.sigma2)?;
+            let point = self.at(x, &inside)?;
             if point.s >= 0.0 {
                 outside = Some(point);
                 break;
@@ -138,7 +153,7 @@ impl Profile<'_> {
                 return Ok(Some(newton));
             }
             let x = if within { newton } else { 0.5 * (lo + hi) };
-            let point = self.at(x, &newest.sigma2)?;
+            let point = self.at(x, newest)?;
             newest_outside = point.s >= 0.0;
             if newest_outside {
                 outside = point;
@@ -167,13 +182,18 @@ fn clamp_towards(x: f64, bound: f64, towards: f64) -> f64 {
     }
 }
 
-/// The curvature −d²ℓₚ/dx² of the profile of σ²ⱼ at the full fit: the
-/// Schur complement of the Hessian over the components free to move.
-fn profile_curvature(full: &Fitted, j: usize) -> Option<f64> {
-    let h = &full.eval.hessian;
-    let others: Vec<usize> = (0..full.sigma2.len())
-        .filter(|&l| l != j && !(full.sigma2[l] == 0.0 && full.eval.gradient[l] <= 0.0))
+/// The tangent of the profile path at a fit with σ²ⱼ held: how the other
+/// components free to move change with σ²ⱼ, dθₒ/dx = (−Hₒₒ)⁻¹Hₒⱼ (the
+/// implicit function theorem on ∂ℓ/∂θₒ = 0), with 0 elsewhere; and the
+/// profile's curvature −d²ℓₚ/dx² = −(Hⱼⱼ + Hⱼₒ dθₒ/dx), the Schur complement
+/// of the Hessian H. `None` where −Hₒₒ is not positive definite.
+fn tangent(fit: &Fitted, j: usize) -> Option<(Vec<f64>, f64)> {
+    let h = &fit.eval.hessian;
+    let n = fit.sigma2.len();
+    let others: Vec<usize> = (0..n)
+        .filter(|&l| l != j && !(fit.sigma2[l] == 0.0 && fit.eval.gradient[l] <= 0.0))
         .collect();
+    let mut tangent = vec![0.0; n];
     let mut curvature = h[(j, j)];
     if !others.is_empty() {
         let m = others.len();
@@ -181,9 +201,14 @@ fn profile_curvature(full: &Fitted, j: usize) -> Option<f64> {
         let hoj = nalgebra::DVector::from_fn(m, |a, _| h[(others[a], j)]);
         let solved = nalgebra::Cholesky::new(hoo)?.solve(&hoj);
         curvature += solved.dot(&hoj);
+        for (a, &l) in others.iter().enumerate() {
+            tangent[l] = solved[a];
+        }
     }
-    let curvature = -curvature;
-    (curvature.is_finite() && curvature > 0.0).then_some(curvature)
+    tangent
+        .iter()
+        .all(|t| t.is_finite())
+        .then_some((tangent, -curvature))
 }
 
 /// The CI of σ²ⱼ of `full` at `level` percent.
@@ -211,19 +236,25 @@ pub fn profile_ci(
         labels,
     };
     let scale = problem.v.iter().sum::<f64>() / problem.v.len() as f64;
-    let half_width = profile_curvature(full, j)
+    let half_width = tangent(full, j)
+        .map(|(_, c)| c)
+        .filter(|c| c.is_finite() && *c > 0.0)
         .map(|c| (objective / c).sqrt())
         .unwrap_or(estimate.max(scale));
-    let lower = if estimate == 0.0 {
-        0.0
-    } else {
-        let first = (estimate - half_width).max(0.0);
-        profile.crossing(0.0, first)?.unwrap_or(0.0)
-    };
-    let upper = profile.crossing(limit, (estimate + half_width).min(limit))?;
+    let (lower, upper) = join(
+        || -> Result<f64, MultilevelError> {
+            if estimate == 0.0 {
+                Ok(0.0)
+            } else {
+                let first = (estimate - half_width).max(0.0);
+                Ok(profile.crossing(0.0, first)?.unwrap_or(0.0))
+            }
+        },
+        || profile.crossing(limit, (estimate + half_width).min(limit)),
+    );
     Ok(ProfileCi {
-        lower,
-        upper,
+        lower: lower?,
+        upper: upper?,
         limit,
     })
 }

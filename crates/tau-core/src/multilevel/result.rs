@@ -224,12 +224,31 @@ pub(super) fn assemble(
     if !at_zero.is_empty() {
         warnings.push(Warning::Sigma2AtZero { levels: at_zero });
     }
+    // The profile CIs and the level tests refit the model many times, each
+    // independently of the others: all run in parallel.
+    let (profiles, level_tests) = join(
+        || {
+            options
+                .profile
+                .then(|| {
+                    (0..levels)
+                        .into_par_iter()
+                        .map(|j| {
+                            profile_ci(problem, &fitted, j, options.level, options.max_iter, labels)
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+        },
+        || {
+            options
+                .level_tests
+                .then(|| level_tests(problem, &fitted, &structure.names, options.max_iter, labels))
+                .transpose()
+        },
+    );
     let mut sigma2_ci_limit = Vec::new();
-    let sigma2_ci = if options.profile {
-        let profiles: Vec<_> = (0..levels)
-            .into_par_iter()
-            .map(|j| profile_ci(problem, &fitted, j, options.level, options.max_iter, labels))
-            .collect::<Result<_, _>>()?;
+    let sigma2_ci = profiles?.map(|profiles| {
         let mut cis = Vec::with_capacity(levels);
         for (j, ci) in profiles.into_iter().enumerate() {
             if ci.upper.is_none() {
@@ -241,21 +260,9 @@ pub(super) fn assemble(
             sigma2_ci_limit.push(ci.limit);
             cis.push([Some(ci.lower), ci.upper]);
         }
-        Some(cis)
-    } else {
-        None
-    };
-    let level_tests = if options.level_tests {
-        Some(level_tests(
-            problem,
-            &fitted,
-            &structure.names,
-            options.max_iter,
-            labels,
-        )?)
-    } else {
-        None
-    };
+        cis
+    });
+    let level_tests = level_tests?;
     Ok(MultilevelResult {
         title: dataset.title.clone(),
         k,
