@@ -845,7 +845,7 @@ pub struct JsonPrescan {
     /// The top-level `"measure"`, if any.
     pub measure: Option<String>,
     /// Room to make for the records: for a file over 1 MB, the number of
-    /// `"study"` keys (every record has one); 0 (grow as needed) below.
+    /// records; 0 (grow as needed) below.
     pub records: usize,
 }
 
@@ -855,10 +855,11 @@ impl JsonPrescan {
         let text = without_bom(text);
         // Room for every record of a large file at once: growing the study
         // list by doubling leaves up to half of it unused (2 MB at 10⁵
-        // records). Below 1 MB that is little, and counting would cost more
-        // time than it saves memory.
+        // records) and may hold the old and the new list together. Below
+        // 1 MB that is little, and counting would cost more time than it
+        // saves memory.
         let records = if text.len() > 1 << 20 {
-            memchr::memmem::find_iter(text.as_bytes(), b"\"study\"").count()
+            SourceMap::Json(text).json_records()
         } else {
             0
         };

@@ -290,14 +290,6 @@ impl LabelTable {
         self.labels.push(label.to_owned());
         Some(number)
     }
-
-    /// The label numbered `number`.
-    fn label(&self, number: u32) -> String {
-        self.labels
-            .get(number as usize)
-            .cloned()
-            .unwrap_or_default()
-    }
 }
 
 /// Fits the multilevel model of `options` to `dataset`.
@@ -365,7 +357,8 @@ impl<'d> Prepared<'d> {
         // one per record).
         let mut warnings = Vec::new();
         let mut tables: Vec<LabelTable> = names.iter().map(|_| LabelTable::default()).collect();
-        let mut groups: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
+        let mut groups: Vec<Vec<u32>> =
+            vec![Vec::with_capacity(dataset.studies.len()); names.len()];
         let mut missing: Vec<String> = Vec::new();
         let mut keep = Vec::with_capacity(dataset.studies.len());
         let mut ids = vec![0u32; names.len()];
@@ -452,12 +445,21 @@ impl<'d> Prepared<'d> {
                 });
             }
         }
-        let labels: Vec<Vec<u32>> = groups
-            .iter()
-            .map(|g| rows.iter().map(|&i| g[i]).collect())
-            .collect();
-        drop(groups);
-        let structure = Structure::new(names, &labels, |id| tables[0].label(id));
+        // Only the outermost labels are needed from here (for messages).
+        let outer = std::mem::take(&mut tables[0].labels);
+        drop(tables);
+        let labels: Vec<Vec<u32>> = if rows.len() == groups[0].len() {
+            groups
+        } else {
+            groups
+                .iter()
+                .map(|g| rows.iter().map(|&i| g[i]).collect())
+                .collect()
+        };
+        let structure = Structure::new(names, &labels, |id| {
+            outer.get(id as usize).cloned().unwrap_or_default()
+        });
+        drop(labels);
         for LevelIssue { level } in structure.issues() {
             warnings.push(Warning::LevelNotIdentifiable {
                 inner: names[level].clone(),

@@ -65,14 +65,15 @@ impl Structure {
         let levels = labels.len();
         let k = labels.first().map_or(0, Vec::len);
         // Global unit ids, level by level: a unit is (unit above, label).
-        let mut ids: Vec<Vec<usize>> = Vec::with_capacity(levels);
+        // (u32: fewer units than the 2³² records a level can hold.)
+        let mut ids: Vec<Vec<u32>> = Vec::with_capacity(levels);
         let mut units = Vec::with_capacity(levels);
         for (l, level) in labels.iter().enumerate() {
-            let mut map: FnvMap<(usize, K), usize> = FnvMap::default();
-            let column: Vec<usize> = (0..k)
+            let mut map: FnvMap<(u32, K), u32> = FnvMap::default();
+            let column: Vec<u32> = (0..k)
                 .map(|i| {
                     let parent = if l == 0 { 0 } else { ids[l - 1][i] };
-                    let next = map.len();
+                    let next = map.len() as u32;
                     *map.entry((parent, level[i])).or_insert(next)
                 })
                 .collect();
@@ -83,7 +84,7 @@ impl Structure {
         let clusters = units.first().copied().unwrap_or(0);
         let mut counts = vec![0usize; clusters];
         for &c in ids.first().map_or(&[][..], |v| v.as_slice()) {
-            counts[c] += 1;
+            counts[c as usize] += 1;
         }
         let mut starts = vec![0usize; clusters];
         let mut acc = 0;
@@ -99,13 +100,13 @@ impl Structure {
             .iter()
             .enumerate()
         {
-            order[fill[c]] = i;
-            fill[c] += 1;
+            order[fill[c as usize]] = i;
+            fill[c as usize] += 1;
         }
         let mut local = vec![vec![0u32; k]; levels];
         let mut blocks = Vec::with_capacity(clusters);
         let mut block_labels = Vec::with_capacity(clusters);
-        let mut seen: Vec<FnvMap<usize, u32>> = vec![FnvMap::default(); levels];
+        let mut seen: Vec<FnvMap<u32, u32>> = vec![FnvMap::default(); levels];
         for (c, (&start, &len)) in starts.iter().zip(&counts).enumerate() {
             let mut block_units = [0u32; MAX_LEVELS];
             for (l, map) in seen.iter_mut().enumerate() {
@@ -122,7 +123,7 @@ impl Structure {
                 units: block_units,
             });
             block_labels.push(outer(labels[0][order[start]]));
-            debug_assert_eq!(ids[0][order[start]], c);
+            debug_assert_eq!(ids[0][order[start]] as usize, c);
         }
         let names = (0..levels).map(|l| names[..=l].join("/")).collect();
         Structure {
