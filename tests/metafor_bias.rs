@@ -86,9 +86,7 @@ fn data(ds: &Value) -> Dataset {
     let mut data = Dataset::from_effects(Measure::GEN, &floats(&ds["yi"]), &floats(&ds["vi"]));
     if let Some(order) = ds.get("order") {
         for (study, year) in data.studies.iter_mut().zip(floats(order)) {
-            study
-                .moderators
-                .insert("year".into(), Moderator::Number(year));
+            study.moderators.insert("year", Moderator::Number(year));
         }
     }
     data

@@ -315,7 +315,7 @@ fn records_without_a_cluster_are_left_out_with_a_warning() {
     let mut data = load(&fx, "sim");
     data.studies[0]
         .moderators
-        .insert("cid".into(), tau_core::input::Moderator::Missing);
+        .insert("cid", tau_core::input::Moderator::Missing);
     let (model, r) = fitted(
         &data,
         &options(&case),

@@ -17,12 +17,10 @@
 //! Leading lines that start with `#` are comments; `# measure: SMD` in them
 //! names the measure and `# title: ...` the title.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
 use super::{
-    Interner, Moderator, Moderators, NUMERIC_FIELDS, ReadError, Record, StudyFile,
+    Interner, Moderator, Moderators, NUMERIC_FIELDS, Name, ReadError, Record, StudyFile,
     locate::SourceMap,
 };
 
@@ -172,7 +170,7 @@ pub fn parse_csv_with(
     let mut record_lines = Vec::new();
     let mut underflowed = Vec::new();
     let mut interner = Interner::default();
-    let names: Vec<Arc<str>> = raw_headers.iter().map(|h| interner.intern(h)).collect();
+    let names: Vec<Name> = raw_headers.iter().map(|h| interner.name(h)).collect();
     let (mut moderators, mut previous) = (Vec::new(), Moderators::new());
     let mut file_measure: Option<(String, usize)> = comments.measure.clone().map(|m| (m, 0));
     for row in &rows {
@@ -241,7 +239,7 @@ pub fn parse_csv_with(
                 }
             } else {
                 moderators.push((
-                    Arc::clone(&names[column]),
+                    names[column].clone(),
                     moderator_value(cell, decimal, &mut interner),
                 ));
             }

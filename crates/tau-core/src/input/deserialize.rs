@@ -5,11 +5,10 @@
 //! `missing field`, `invalid type`), as a derived implementation would give.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 
-use super::moderators::{Interner, Moderators};
+use super::moderators::{Interner, Moderators, Name};
 use super::{Moderator, NUMERIC_FIELDS, Record};
 
 /// The fields of a record, in the order error messages list them.
@@ -52,7 +51,7 @@ const RECORD_FIELDS: [&str; 31] = [
 #[derive(Debug, Default)]
 pub struct FileState {
     interner: Interner,
-    entries: Vec<(Arc<str>, Moderator)>,
+    entries: Vec<(Name, Moderator)>,
     /// The last record's moderators, shared with the next when equal.
     previous: Moderators,
     /// The record just read. It is filled in place, not returned: a record
@@ -202,9 +201,9 @@ impl<'de> Visitor<'de> for ModeratorsSeed<'_> {
                 state.entries.iter().any(|(seen, _)| *seen == name)
             } else {
                 if names.is_empty() {
-                    names.extend(state.entries.iter().map(|(seen, _)| Arc::clone(seen)));
+                    names.extend(state.entries.iter().map(|(seen, _)| seen.clone()));
                 }
-                !names.insert(Arc::clone(&name))
+                !names.insert(name.clone())
             };
             if repeated {
                 return Err(de::Error::custom(format_args!(
@@ -232,7 +231,7 @@ struct Shared<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for Shared<'_> {
-    type Value = Arc<str>;
+    type Value = Name;
 
     fn deserialize<D: de::Deserializer<'de>>(
         self,
@@ -243,14 +242,14 @@ impl<'de> DeserializeSeed<'de> for Shared<'_> {
 }
 
 impl Visitor<'_> for Shared<'_> {
-    type Value = Arc<str>;
+    type Value = Name;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(self.interner.intern_at(self.place, text))
+        Ok(self.interner.name_at(self.place, text))
     }
 }
 

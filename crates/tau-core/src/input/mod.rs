@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use moderators::{Interner, Moderators};
+pub use moderators::{Interner, Moderators, Name};
 
 /// A study file: an optional title and measure, and the records.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
