@@ -37,17 +37,15 @@ pub struct Fitted {
 
 /// Fits the variance components from metafor's starting values: each σ² is
 /// max(0.001·L, s² − 1/mean(1/vᵢ))/L with s² the variance of the residuals of
-/// the fit under V alone.
+/// `fixed_effects`, the fit under V alone (every σ² at 0).
 pub fn fit(
     problem: &Problem,
+    fixed_effects: &Evaluation,
     max_iter: usize,
     labels: &[String],
 ) -> Result<Fitted, MultilevelError> {
     let levels = problem.structure.levels();
-    let fixed_effects = problem
-        .evaluate(&vec![0.0; levels], false)
-        .map_err(|e| eval_error(e, labels))?;
-    let residuals = residuals(problem, &fixed_effects);
+    let residuals = residuals(problem, fixed_effects);
     let k = residuals.len() as f64;
     let mean = residuals.iter().sum::<f64>() / k;
     let variance = residuals.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (k - 1.0);

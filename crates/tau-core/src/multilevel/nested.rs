@@ -186,7 +186,14 @@ pub fn evaluate(
     let mut log_det = vec![0.0; width];
     let mut units: Vec<Vec<f64>> = vec![Vec::new(); levels];
     let mut parents: Vec<Vec<u32>> = vec![Vec::new(); levels];
-    let mut z = vec![0.0; p + 1];
+    // A row adds z_a z_b g to each entry of its unit, z = (1, x', y)': the
+    // entry's offset and its (a, b), s first, then w, then C.
+    let mut z = vec![1.0; p + 2];
+    let mut terms = vec![(0, 0, 0)];
+    terms.extend((0..=p).map(|a| (layout.w(a), 0, a + 1)));
+    for a in 0..=p {
+        terms.extend((a..=p).map(|b| (layout.c(a, b), a + 1, b + 1)));
+    }
     let single_rows = levels >= 2 && s.units[levels - 1] == problem.k();
     for (index, block) in s.blocks.iter().enumerate() {
         let rows = block.start..block.start + block.len;
@@ -227,19 +234,18 @@ pub fn evaluate(
                 log_det[0] += v.ln();
                 ([1.0 / v, 0.0, 0.0], 1)
             };
-            z[..p].copy_from_slice(&problem.x[r * p..(r + 1) * p]);
-            z[p] = problem.y[r];
+            z[1..=p].copy_from_slice(&problem.x[r * p..(r + 1) * p]);
+            z[p + 1] = problem.y[r];
             let unit = &mut units[level][s.local[level][r] as usize * size..][..size];
-            let mut add = |at: usize, c: f64| {
-                for (a, x) in unit[at..at + used].iter_mut().zip(&g) {
-                    *a += c * x;
-                }
-            };
-            add(0, 1.0);
-            for a in 0..=p {
-                add(layout.w(a), z[a]);
-                for b in a..=p {
-                    add(layout.c(a, b), z[a] * z[b]);
+            for &(at, a, b) in &terms {
+                let c = z[a] * z[b];
+                match &mut unit[at..at + used] {
+                    [a0, a1, a2] => {
+                        *a0 += c * g[0];
+                        *a1 += c * g[1];
+                        *a2 += c * g[2];
+                    }
+                    entry => entry[0] += c * g[0],
                 }
             }
         }

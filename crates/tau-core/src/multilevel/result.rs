@@ -161,7 +161,7 @@ pub(super) fn assemble(
         .evaluate(&vec![0.0; levels], false)
         .map_err(|e| model::eval_error(e, labels))?;
     let qe = fixed_only.rss.max(0.0);
-    let fitted: Fitted = model::fit(problem, options.max_iter, labels)?;
+    let fitted: Fitted = model::fit(problem, &fixed_only, options.max_iter, labels)?;
     let eval = &fitted.eval;
     if !(eval.ll.is_finite() && eval.beta.iter().all(|b| b.is_finite())) {
         return Err(MultilevelError::Singular);
