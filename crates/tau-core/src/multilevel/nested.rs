@@ -5,8 +5,9 @@
 //! A unit of level l holds the rows of its sub-units (of level l + 1, or the
 //! rows themselves below the innermost level), so its covariance is
 //! Mᵤ = B + σ²ₗ 11' with B = blockdiag(M꜀) over its sub-units c (a row's is
-//! its vᵢ). For z = (x', y)' and Sherman–Morrison (Searle, Casella &
-//! McCulloch 1992, §8.3 for nested variance components), with
+//! its vᵢ). For z = (x', y)' and the Sherman–Morrison formula (Sherman &
+//! Morrison 1950; for nested variance components see Searle, Casella &
+//! McCulloch 1992, *Variance Components*), with
 //! s = 1'B⁻¹1, w = Z'B⁻¹1, C = Z'B⁻¹Z and d = 1 + σ²ₗ s:
 //!
 //! * 1'Mᵤ⁻¹1 = s/d, Z'Mᵤ⁻¹1 = w/d, Z'Mᵤ⁻¹Z = C − σ²ₗ w w'/d;
@@ -14,7 +15,9 @@
 //!
 //! and s, w, C and log|B| of B are the sums over its sub-units. At the
 //! outermost level C holds X'WX, X'Wy and y'Wy, and log|M| is
-//! Σ log vᵢ + Σ over units of log d.
+//! Σ log vᵢ + Σ over units of log d. Where every innermost unit is one row
+//! (`study/es_id` with one es_id per record), the row's covariance is
+//! vᵢ + σ²_L, whose inverse enters the level above directly.
 //!
 //! Each quantity is carried with its first and second derivatives in the σ²
 //! (second-order forward differentiation), which gives ∂ℓ and ∂²ℓ exactly

@@ -8,7 +8,8 @@
 //! likelihood does not decrease, and projected onto σ² ≥ 0. A component at 0
 //! whose gradient points outward stays there (the bound is active) and is
 //! reported as on the boundary. Iteration stops when no component changes
-//! by more than [`CHANGE_TOL`] relative to max(σ², mean vᵢ).
+//! by more than [`CHANGE_TOL`] relative to max(σ², mean vᵢ), or when the
+//! next step would not (it is then not taken).
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::Serialize;
@@ -32,7 +33,8 @@ pub struct Convergence {
     /// Largest absolute gradient of the log-likelihood over the components
     /// not held at a bound, at the solution.
     pub gradient: f64,
-    /// The largest change in a σ² in the last iteration.
+    /// The largest change in a σ² in the last iteration (the step left, not
+    /// taken, when that step is below the tolerance).
     pub final_change: f64,
 }
 
@@ -102,6 +104,20 @@ pub fn maximise(
         };
         let step = newton_step(&(-sub(&eval.hessian)), &g)
             .unwrap_or_else(|| pseudo_solve(&sub(&eval.information), &g));
+        // A step already below the tolerance need not be taken: the point is
+        // as close to the maximum as the step says (the evaluation it would
+        // cost changes no σ² by more than the tolerance).
+        let (mut change, mut relative) = (0.0f64, 0.0f64);
+        for (a, &l) in free.iter().enumerate() {
+            let d = step[a].abs();
+            change = change.max(d);
+            relative = relative.max(d / theta[l].max(scale));
+        }
+        if relative <= CHANGE_TOL {
+            record.iterations = iteration;
+            record.final_change = change;
+            return finish(problem, theta, eval, fixed, scale, record);
+        }
         // Halve the step until the likelihood does not decrease.
         let mut t = 1.0;
         let mut accepted = None;
