@@ -11,10 +11,6 @@ use super::output::{io_reason, note, warn};
 use super::provenance;
 use tau_core::Kinded;
 use tau_core::data::dataset::{self, Dataset, LoadOptions};
-
-/// JSON files larger than this (bytes) are read as a stream
-/// ([`InputArgs::load_json_streamed`]).
-const STREAM_ABOVE: usize = 4 << 20;
 use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::csv::CsvOptions;
@@ -117,30 +113,6 @@ impl InputArgs {
         }
     }
 
-    /// A large JSON file read a second time as a stream, with its text
-    /// dropped first, so that the text and the records are never held
-    /// together (peak memory about the larger of the two, not their sum).
-    /// The text is read again only when the load fails, for the message
-    /// with line and column.
-    fn load_json_streamed(
-        &self,
-        text: String,
-        options: &LoadOptions,
-    ) -> Result<Dataset, tau_core::data::dataset::LoadError> {
-        let prescan = dataset::JsonPrescan::of(&text);
-        drop(text);
-        let streamed = std::fs::File::open(&self.file).ok().map(|file| {
-            dataset::load_json_reader(std::io::BufReader::new(file), &prescan, options)
-        });
-        match streamed {
-            Some(Ok(data)) => Ok(data),
-            _ => {
-                let text = std::fs::read_to_string(&self.file).unwrap_or_default();
-                dataset::load_json_with(&text, options)
-            }
-        }
-    }
-
     /// Reads and checks the studies, and computes their effect sizes,
     /// keeping their user weights, if any, for the analyses that use them.
     ///
@@ -191,11 +163,8 @@ impl InputArgs {
                 decimal: self.decimal,
             },
         };
-        let digest = provenance::input_digest(&text);
         let result = if is_csv {
             dataset::load_csv_with(&text, &options)
-        } else if text.len() > STREAM_ABOVE && self.file != Path::new("-") {
-            self.load_json_streamed(text, &options)
         } else {
             dataset::load_json_with(&text, &options)
         };
@@ -230,7 +199,7 @@ impl InputArgs {
         for warning in &data.warnings {
             warn(&format!("{name}: {warning}"));
         }
-        provenance::record_input(self, digest, &data);
+        provenance::record_input(self, &text, &data);
         Ok(data)
     }
 }

@@ -68,23 +68,15 @@ pub struct Provenance {
     pub input: Option<&'static InputProvenance>,
 }
 
-/// The SHA-256 of an input file's text, when provenance is wanted (taken
-/// before the text is let go of).
-pub fn input_digest(text: &str) -> Option<String> {
-    WANTED
-        .load(Ordering::Relaxed)
-        .then(|| hex(&Sha256::digest(text.as_bytes())))
-}
-
-/// Records the input of this run (the first call wins; a run loads one file)
-/// with its [`input_digest`], unless the report does not carry it (no digest).
-pub fn record_input(args: &InputArgs, digest: Option<String>, data: &Dataset) {
-    let Some(sha256) = digest else {
+/// Records the input of this run (the first call wins; a run loads one file),
+/// unless the report does not carry it.
+pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
+    if !WANTED.load(Ordering::Relaxed) {
         return;
-    };
+    }
     let _ = INPUT.set(InputProvenance {
         file: args.display_name(),
-        sha256,
+        sha256: hex(&Sha256::digest(text.as_bytes())),
         format: if data.csv.is_some() { "csv" } else { "json" },
         csv: data.csv.clone(),
         filters: args.filters.iter().map(ToString::to_string).collect(),

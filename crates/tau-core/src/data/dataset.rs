@@ -742,6 +742,7 @@ impl<'a> Builder<'a> {
             });
         }
         let mut studies = self.studies;
+        studies.shrink_to_fit();
         if let Some(warning) = make_labels_unique(&mut studies) {
             warnings.push(warning);
         }
@@ -832,67 +833,20 @@ pub fn load_json(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadEr
 pub fn load_json_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
     let text = without_bom(text);
     let source = SourceMap::Json(text);
-    let prescan = JsonPrescan::of(text);
-    let mut builder = Builder::new(&source, options, prescan.measure.as_deref())?;
-    builder.studies.reserve_exact(prescan.records);
+    let file_measure = crate::input::json::top_level_measure(text);
+    let mut builder = Builder::new(&source, options, file_measure.as_deref())?;
+    // Room for every record of a large file at once: growing the study list
+    // by doubling may hold the old and the new list together, and leaves up
+    // to half of it unused. Every record has a "study" key, so their count
+    // is an upper bound (a moderator named "study" counts twice; the pages
+    // never written are never touched, and the list is trimmed once read).
+    // Below 1 MB the doubling costs little, and counting would take longer
+    // than it saves.
+    if text.len() > 1 << 20 {
+        let records = memchr::memmem::find_iter(text.as_bytes(), b"\"study\"").count();
+        builder.studies.reserve_exact(records);
+    }
     let header = crate::input::json::stream_json(text, |record| builder.push(record))?;
-    builder.finish(header.title, header.source)
-}
-
-/// What a JSON study file says beyond its records, read from its text
-/// before the records are: the top-level measure (which may stand after
-/// them) and an upper bound on the number of records.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct JsonPrescan {
-    /// The top-level `"measure"`, if any.
-    pub measure: Option<String>,
-    /// Room to make for the records: for a file over 1 MB, the number of
-    /// records; 0 (grow as needed) below.
-    pub records: usize,
-}
-
-impl JsonPrescan {
-    /// Scans `text` (a JSON study file).
-    pub fn of(text: &str) -> JsonPrescan {
-        let text = without_bom(text);
-        // Room for every record of a large file at once: growing the study
-        // list by doubling leaves up to half of it unused (2 MB at 10⁵
-        // records) and may hold the old and the new list together. Below
-        // 1 MB that is little, and counting would cost more time than it
-        // saves memory.
-        let records = if text.len() > 1 << 20 {
-            SourceMap::Json(text).json_records()
-        } else {
-            0
-        };
-        JsonPrescan {
-            measure: crate::input::json::top_level_measure(text),
-            records,
-        }
-    }
-}
-
-/// [`load_json_with`] reading the file from `reader` as it goes, so that its
-/// text is never held whole: peak memory for a large file is its records,
-/// not its records and its text. `prescan` comes from the same file's text.
-/// A failed load carries no line and column: load the text with
-/// [`load_json_with`] for the message with them. A leading byte-order mark
-/// is skipped.
-pub fn load_json_reader(
-    mut reader: impl std::io::BufRead,
-    prescan: &JsonPrescan,
-    options: &LoadOptions,
-) -> Result<Dataset, LoadError> {
-    if reader
-        .fill_buf()
-        .is_ok_and(|start| start.starts_with("\u{feff}".as_bytes()))
-    {
-        reader.consume(3);
-    }
-    let source = SourceMap::None;
-    let mut builder = Builder::new(&source, options, prescan.measure.as_deref())?;
-    builder.studies.reserve_exact(prescan.records);
-    let header = crate::input::json::stream_json_reader(reader, |record| builder.push(record))?;
     builder.finish(header.title, header.source)
 }
 
@@ -927,40 +881,4 @@ fn moderator_label(value: &Moderator) -> Option<String> {
 
 fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A file with a byte-order mark, the measure after the records, raw
-    /// data that need it, and a moderator.
-    const FILE: &str = "\u{feff}{\"studies\": [
-        {\"study\": \"A\", \"m1\": 5, \"sd1\": 2, \"n1\": 20, \"m2\": 4, \"sd2\": 2, \"n2\": 20, \"moderators\": {\"g\": \"x\"}},
-        {\"study\": \"B\", \"m1\": 6, \"sd1\": 3, \"n1\": 30, \"m2\": 4, \"sd2\": 3, \"n2\": 25, \"moderators\": {\"g\": 2}}
-    ], \"title\": \"T\", \"measure\": \"SMD\"}";
-
-    #[test]
-    fn a_file_read_as_a_stream_equals_the_file_read_whole() {
-        let options = LoadOptions::default();
-        let whole = load_json_with(FILE, &options).unwrap();
-        let prescan = JsonPrescan::of(FILE);
-        assert_eq!(prescan.measure.as_deref(), Some("SMD"));
-        let streamed = load_json_reader(FILE.as_bytes(), &prescan, &options).unwrap();
-        assert_eq!(streamed, whole);
-        assert_eq!(streamed.measure, Measure::SMD);
-    }
-
-    #[test]
-    fn a_stream_that_fails_fails_as_the_text_does_without_a_position() {
-        let bad = FILE.replace("\"sd1\": 3", "\"sd1\": -3");
-        let options = LoadOptions::default();
-        let prescan = JsonPrescan::of(&bad);
-        let streamed = load_json_reader(bad.as_bytes(), &prescan, &options).unwrap_err();
-        let whole = load_json_with(&bad, &options).unwrap_err();
-        assert!(whole.to_string().contains("sd1"), "{whole}");
-        assert!(streamed.to_string().contains("sd1"), "{streamed}");
-        let broken = &FILE[..FILE.len() - 10];
-        assert!(load_json_reader(broken.as_bytes(), &prescan, &options).is_err());
-    }
 }

@@ -26,14 +26,6 @@ pub enum SourceMap<'a> {
 }
 
 impl SourceMap<'_> {
-    /// The number of records of JSON text (0 for CSV).
-    pub fn json_records(&self) -> usize {
-        match self {
-            SourceMap::Json(text) => record_offsets(text.as_bytes()).len(),
-            _ => 0,
-        }
-    }
-
     /// Position of record `index`, or of its `field` when given and present.
     pub fn locate(&self, index: usize, field: Option<&str>) -> Option<Position> {
         match self {

@@ -88,21 +88,6 @@ pub fn stream_json(text: &str, mut sink: impl FnMut(&mut Record)) -> Result<Head
     Ok(header)
 }
 
-/// [`stream_json`] reading from `reader` as it goes (see
-/// [`crate::data::dataset::load_json_reader`]). The position of an error is
-/// where the parser stopped, with no record or field named: parse the text
-/// with [`stream_json`] for those.
-pub fn stream_json_reader(
-    reader: impl std::io::Read,
-    mut sink: impl FnMut(&mut Record),
-) -> Result<Header, ReadError> {
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    (stream::FileSeed { sink: &mut sink })
-        .deserialize(&mut deserializer)
-        .and_then(|header| deserializer.end().map(|()| header))
-        .map_err(|error| json_error(&error, String::new()))
-}
-
 /// The file's top-level `"measure"`, read ahead of the records (it may stand
 /// after them), or `None` when there is none or it is not a string.
 pub fn top_level_measure(text: &str) -> Option<String> {
