@@ -193,9 +193,9 @@ impl Serialize for Moderators {
 #[derive(Debug, Default)]
 pub struct Interner {
     all: HashSet<Arc<str>, BuildHasherDefault<Fnv>>,
-    last: Vec<Option<Arc<str>>>,
+    last: Places<Arc<str>>,
     names: HashSet<Name, BuildHasherDefault<Fnv>>,
-    last_names: Vec<Option<Name>>,
+    last_names: Places<Name>,
 }
 
 /// How many places [`Interner::intern_at`] remembers.
@@ -256,39 +256,54 @@ impl Interner {
 
     /// [`Interner::name`], for a name met at `place` (see [`Interner::intern_at`]).
     pub fn name_at(&mut self, place: usize, text: &str) -> Name {
-        if place >= PLACES {
-            return self.name(text);
-        }
-        if self.last_names.len() < PLACES {
-            self.last_names.resize(PLACES, None);
-        }
-        if let Some(last) = &self.last_names[place]
-            && **last == *text
-        {
-            return last.clone();
+        if let Some(last) = self.last_names.get(place, text) {
+            return last;
         }
         let name = self.name(text);
-        self.last_names[place] = Some(name.clone());
+        self.last_names.put(place, name.clone());
         name
     }
 
     /// [`Interner::intern`], for a string met at `place` (any number that
     /// names where in a record it stands).
     pub fn intern_at(&mut self, place: usize, text: &str) -> Arc<str> {
-        if place >= PLACES {
-            return self.intern(text);
-        }
-        if self.last.len() < PLACES {
-            self.last.resize(PLACES, None);
-        }
-        if let Some(last) = &self.last[place]
-            && **last == *text
-        {
-            return Arc::clone(last);
+        if let Some(last) = self.last.get(place, text) {
+            return last;
         }
         let shared = self.intern(text);
-        self.last[place] = Some(Arc::clone(&shared));
+        self.last.put(place, Arc::clone(&shared));
         shared
+    }
+}
+
+/// The string last met at each of the first [`PLACES`] places.
+#[derive(Debug)]
+struct Places<T>(Vec<Option<T>>);
+
+impl<T> Default for Places<T> {
+    fn default() -> Self {
+        Places(Vec::new())
+    }
+}
+
+impl<T: Clone + std::ops::Deref<Target = str>> Places<T> {
+    /// The string last met at `place`, when it is `text`.
+    fn get(&self, place: usize, text: &str) -> Option<T> {
+        self.0
+            .get(place)?
+            .as_ref()
+            .filter(|last| ***last == *text)
+            .cloned()
+    }
+
+    /// Remembers `value` at `place` (beyond [`PLACES`], nothing).
+    fn put(&mut self, place: usize, value: T) {
+        if place < PLACES {
+            if self.0.len() < PLACES {
+                self.0.resize(PLACES, None);
+            }
+            self.0[place] = Some(value);
+        }
     }
 }
 
