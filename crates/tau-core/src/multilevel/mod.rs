@@ -192,6 +192,16 @@ pub enum MultilevelError {
         /// Last change in a σ².
         change: f64,
     },
+    /// The search for a limit of a profile-likelihood CI did not end.
+    #[error(
+        "the profile-likelihood CI of the sigma^2 of level '{level}' was not found within {refits} refits of the model; leave the CIs out with --fit-only, and please report the data set"
+    )]
+    ProfileCi {
+        /// The level.
+        level: String,
+        /// Refits tried.
+        refits: usize,
+    },
     /// The subgroup moderator cannot make subgroups.
     #[error("subgroups by '{by}': {problem}")]
     Subgroup {
@@ -210,7 +220,9 @@ impl crate::Kinded for MultilevelError {
     fn kind(&self) -> ErrorKind {
         match self {
             MultilevelError::Design(e) => crate::Kinded::kind(e),
-            MultilevelError::Singular | MultilevelError::NotConverged { .. } => ErrorKind::Analysis,
+            MultilevelError::Singular
+            | MultilevelError::NotConverged { .. }
+            | MultilevelError::ProfileCi { .. } => ErrorKind::Analysis,
             _ => ErrorKind::Input,
         }
     }

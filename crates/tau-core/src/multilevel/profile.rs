@@ -165,10 +165,9 @@ impl Profile<'_> {
     }
 
     fn not_found(&self) -> MultilevelError {
-        MultilevelError::NotConverged {
-            iterations: MAX_STEPS,
-            gradient: f64::NAN,
-            change: f64::NAN,
+        MultilevelError::ProfileCi {
+            level: self.problem.structure.names[self.j].clone(),
+            refits: MAX_STEPS,
         }
     }
 }

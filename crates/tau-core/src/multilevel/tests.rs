@@ -234,3 +234,18 @@ fn a_variance_at_the_boundary_is_exactly_zero() {
         tests[1]
     );
 }
+
+#[test]
+fn a_profile_ci_that_is_not_found_says_so_and_how_to_go_on() {
+    let err = MultilevelError::ProfileCi {
+        level: "study/es_id".into(),
+        refits: 200,
+    };
+    let message = err.to_string();
+    assert!(
+        message.contains("level 'study/es_id'") && message.contains("--fit-only"),
+        "{message}"
+    );
+    assert!(!message.contains("--max-iter"), "{message}");
+    assert_eq!(crate::Kinded::kind(&err), ErrorKind::Analysis);
+}
