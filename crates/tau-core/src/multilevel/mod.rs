@@ -23,7 +23,7 @@ pub mod fit;
 pub mod i2;
 pub mod likelihood;
 pub mod lrt;
-mod nested;
+pub mod nested;
 pub mod optimise;
 pub mod profile;
 pub mod result;
