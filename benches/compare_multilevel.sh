@@ -12,10 +12,11 @@
 #   TAU=/path/to/tau WORK=/tmp/ml benches/compare_multilevel.sh
 #
 # tau: median wall clock of 5 whole runs (reading, fit, report to
-# /dev/null), with --fit-only (the fit alone, as metafor's rma.mv) and by
+# /dev/null), with --fit-only (the model alone, as metafor's rma.mv) and by
 # default (with the profile-likelihood CI of each sigma^2 and a likelihood-
 # ratio test per level, metafor's confint() and anova(), which refit the
-# model many times).
+# model many times); at k = 2000 also the fit alone in process (criterion's
+# estimate, `cargo bench --bench multilevel`), timed as metafor's is.
 # metafor: system.time() of the rma.mv fit alone (data read beforehand),
 # sparse = TRUE; DENSE=1 also times the dense fits (minutes each). Needs
 # python3, bc, R with metafor and metadat, and GNU time for the memory figure.
@@ -71,6 +72,16 @@ for mode in --fit-only ""; do
     printf '| k = 2000, 3 levels, REML %s | tau %.1f ms | metafor sparse %.2f s | %.0fx |\n' \
         "${mode:-(with CIs and LRTs)}" "$tau_2000" "$mf_sparse" "$(echo "$mf_sparse * 1000 / $tau_2000" | bc -l)"
 done
+# The fit alone, in process, as metafor's figure is: criterion's estimate of
+# tau_core::multilevel::fit on the same model (benches/multilevel.rs; its own
+# simulated k = 2000 data of the same design). SKIP_FIT_ALONE=1 skips it.
+if [[ -z "${SKIP_FIT_ALONE:-}" ]]; then
+    fit_alone=$( (cargo bench --quiet --bench multilevel -- 'multilevel_k2000/reml$' 2>/dev/null || true) |
+        grep -A1 '^multilevel_k2000/reml' | grep -o '\[[^]]*\]' | head -1 | tr -d '[]' |
+        awk '{v = $3; if ($4 == "µs") v /= 1000; if ($4 == "s") v *= 1000; printf "%.3f", v}')
+    printf '| k = 2000, 3 levels, REML, the fit alone in process (criterion) | tau %.2f ms | metafor sparse %.2f s | %.0fx |\n' \
+        "$fit_alone" "$mf_sparse" "$(echo "$mf_sparse * 1000 / $fit_alone" | bc -l)"
+fi
 if [[ -n "${DENSE:-}" ]]; then
     mf_dense=$(metafor_s 'rma.mv(yi, vi, random = ~ 1 | study/es_id, data = d)' "$WORK/k2000.csv")
     printf '| k = 2000, metafor dense | %.1f s | %.0fx |\n' "$mf_dense" "$(echo "$mf_dense * 1000 / $tau_2000" | bc -l)"
