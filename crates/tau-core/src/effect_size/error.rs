@@ -128,6 +128,21 @@ pub(super) fn require(
     Ok(value)
 }
 
+/// [`require`], then [`check`] that the value passes `valid`.
+pub(super) fn require_valid(
+    field: &'static str,
+    value: Option<f64>,
+    form: &'static str,
+    needs: &'static str,
+    valid: fn(f64) -> bool,
+    requirement: &str,
+    hint: &'static str,
+) -> Result<f64> {
+    let value = require(field, value, form, needs)?;
+    check(valid(value), field, requirement, value, hint)?;
+    Ok(value)
+}
+
 /// `Ok` when `ok`, else the error "`field` `requirement` (got `value`)`hint`".
 pub(super) fn check(
     ok: bool,

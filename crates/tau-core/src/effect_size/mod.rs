@@ -48,7 +48,7 @@ pub mod measure;
 use statrs::function::gamma::ln_gamma;
 
 pub use error::EffectSizeError;
-use error::{Result, check, check_lazy, require};
+use error::{Result, check, check_lazy, require, require_valid};
 pub use form::DataForm;
 
 use crate::effect_size::measure::Measure;
@@ -240,14 +240,15 @@ pub fn hedges_correction(m: f64) -> f64 {
     (ln_gamma(m / 2.0) - (m / 2.0).sqrt().ln() - ln_gamma((m - 1.0) / 2.0)).exp()
 }
 
+const TWO_FOR_SD_HINT: &str =
+    "; a group needs two or more participants to have a standard deviation";
 const SD_HINT: &str = "; a standard deviation of 0 or less is impossible for measured data: check the value (from a standard error, sd = se·√n)";
 
 fn group_sizes(record: &Record, form: &'static str, needs: &'static str) -> Result<(f64, f64)> {
     let n1 = require("n1", record.n1, form, needs)?;
     let n2 = require("n2", record.n2, form, needs)?;
-    const HINT: &str = "; a group needs two or more participants to have a standard deviation";
-    check(n1 >= 2.0, "n1", "must be at least 2", n1, HINT)?;
-    check(n2 >= 2.0, "n2", "must be at least 2", n2, HINT)?;
+    check(n1 >= 2.0, "n1", "must be at least 2", n1, TWO_FOR_SD_HINT)?;
+    check(n2 >= 2.0, "n2", "must be at least 2", n2, TWO_FOR_SD_HINT)?;
     Ok((n1, n2))
 }
 
@@ -313,15 +314,15 @@ fn count(
     form: &'static str,
     needs: &'static str,
 ) -> Result<f64> {
-    let value = require(field, value, form, needs)?;
-    check(
-        value >= 0.0,
+    require_valid(
         field,
-        "must be ≥ 0",
         value,
+        form,
+        needs,
+        |v| v >= 0.0,
+        "must be ≥ 0",
         "; it is a number of events",
-    )?;
-    Ok(value)
+    )
 }
 
 fn binary(record: &Record, measure: Measure) -> Result<EffectSize> {
@@ -489,15 +490,15 @@ fn person_time(
     form: &'static str,
     needs: &'static str,
 ) -> Result<f64> {
-    let value = require(field, value, form, needs)?;
-    check(
-        value > 0.0,
+    require_valid(
         field,
-        "must be > 0",
         value,
+        form,
+        needs,
+        |v| v > 0.0,
+        "must be > 0",
         "; it is the person-time at risk (e.g. person-years) in which the events were counted",
-    )?;
-    Ok(value)
+    )
 }
 
 /// IRR and IRD from two groups' events and person-time; 1/2 is added to both
@@ -551,9 +552,15 @@ fn positive_sd(
     form: &'static str,
     needs: &'static str,
 ) -> Result<f64> {
-    let sd = require(field, value, form, needs)?;
-    check(sd > 0.0, field, "must be > 0", sd, SD_HINT)?;
-    Ok(sd)
+    require_valid(
+        field,
+        value,
+        form,
+        needs,
+        |sd| sd > 0.0,
+        "must be > 0",
+        SD_HINT,
+    )
 }
 
 /// MC, SMCC and SMCR from one group's means and SDs before and after, its
@@ -579,22 +586,17 @@ fn pre_post(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     if record.r.is_none() {
         return Err(EffectSizeError::NoPrePostCorrelation);
     }
-    let r = require("r", record.r, FORM, needs)?;
-    check(
-        r.abs() < 1.0,
+    let r = require_valid(
         "r",
+        record.r,
+        FORM,
+        needs,
+        |r| r.abs() < 1.0,
         "must lie strictly between -1 and 1",
-        r,
         "; it is the correlation between the pre and post scores of the same participants",
     )?;
     if measure == Measure::MC {
-        check(
-            n >= 2.0,
-            "n",
-            "must be at least 2",
-            n,
-            "; a group needs two or more participants to have a standard deviation",
-        )?;
+        check(n >= 2.0, "n", "must be at least 2", n, TWO_FOR_SD_HINT)?;
     } else {
         check(
             n > 2.0,
@@ -627,13 +629,14 @@ fn single_mean(record: &Record, measure: Measure) -> Result<(f64, f64)> {
     const NEEDS: &str = "m, sd, n";
     let m = require("m", record.m, FORM, NEEDS)?;
     let sd = positive_sd("sd", record.sd, FORM, NEEDS)?;
-    let n = require("n", record.n, FORM, NEEDS)?;
-    check(
-        n >= 2.0,
+    let n = require_valid(
         "n",
+        record.n,
+        FORM,
+        NEEDS,
+        |n| n >= 2.0,
         "must be at least 2",
-        n,
-        "; a group needs two or more participants to have a standard deviation",
+        TWO_FOR_SD_HINT,
     )?;
     if measure == Measure::MN {
         return Ok((m, sd * sd / n));
