@@ -13,7 +13,9 @@
 //! * ∂²ℓ/∂σ²ₗ∂σ²ₘ = ½ tr(WDₗWDₘ) − q'DₗPDₘq (ML), ½ tr(PDₗPDₘ) − q'DₗPDₘq (REML);
 //!   the expected information is the trace term alone (Harville 1977).
 //!
-//! No k×k matrix is formed: each block's Cholesky factor gives Wⱼ, and every
+//! No k×k matrix is formed. With independent sampling errors (ρ = 0) the
+//! recursion of [`super::nested`] gives all of this in O(k). With `rho` set,
+//! each block's Cholesky factor gives Wⱼ, and every
 //! quantity above is a sum over blocks of products of Wⱼ aggregated by unit
 //! (Zₗⱼ'WⱼZₘⱼ, Zₗⱼ'WⱼXⱼ, Zₗⱼ'Wⱼyⱼ) with p×p corrections, e.g.
 //! tr(PDₗPDₘ) = tr(WDₗWDₘ) − 2 tr(A⁻¹X'WDₗWDₘWX) + tr(A⁻¹FₗA⁻¹Fₘ) with
