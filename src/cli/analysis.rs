@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use tau_core::analysis::{Analysis, Spec, Tau2Ci};
+use tau_core::report::paper::PaperView;
 use tau_core::report::{PoolReport, RobustReport};
 use tau_core::{Dataset, Kinded};
 
@@ -131,35 +132,31 @@ pub fn emit(analysis: &Analysis, data: &Dataset, output: &OutputArgs) -> Result<
             model,
             robust,
             tested,
-        } => {
-            // The robust block's views keep their precision (as before).
-            let format = output.format;
-            match model.as_ref() {
-                Analysis::Pool(result) => emit_report(
-                    path,
-                    format,
-                    &RobustReport {
-                        model: &PoolReport { result, data },
-                        robust,
-                        tested,
-                    },
-                ),
-                Analysis::Regression(m) => robust_report(path, format, m, robust, tested),
-                Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested),
-                Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested),
-                Analysis::MultilevelSubgroups(m) => robust_report(path, format, m, robust, tested),
-                other => Err(CliError::Analysis(format!(
-                    "no report for robust inference on {other:?}"
-                ))),
-            }
-        }
+        } => match model.as_ref() {
+            Analysis::Pool(result) => emit_report(
+                path,
+                format,
+                &RobustReport {
+                    model: &PoolReport { result, data },
+                    robust,
+                    tested,
+                },
+            ),
+            Analysis::Regression(m) => robust_report(path, format, m, robust, tested),
+            Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested),
+            Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested),
+            Analysis::MultilevelSubgroups(m) => robust_report(path, format, m, robust, tested),
+            other => Err(CliError::Analysis(format!(
+                "no report for robust inference on {other:?}"
+            ))),
+        },
         _ => Err(CliError::Analysis(
             "this analysis has no report in this version of tau".into(),
         )),
     }
 }
 
-fn robust_report<M: tau_core::report::Report + serde::Serialize>(
+fn robust_report<M: tau_core::report::Report + PaperView + serde::Serialize>(
     path: Option<&std::path::Path>,
     format: tau_core::report::Format,
     model: &M,
