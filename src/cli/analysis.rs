@@ -13,8 +13,10 @@ use tau_core::{Dataset, Kinded};
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs};
 use super::multilevel::{Levels, MultilevelArgs};
-use super::output::{emit_report, warn_analysis};
+use super::output::{emit_report, emit_with, warn_analysis};
+use super::provenance::WithProvenance;
 use super::robust::RobustArgs;
+use tau_core::report::Format;
 
 impl ModelArgs {
     /// Sets the model's fields of `spec`.
@@ -128,25 +130,37 @@ pub fn emit(analysis: &Analysis, data: &Dataset, output: &OutputArgs) -> Result<
         Analysis::Multilevel(result) => emit_report(path, format, result),
         Analysis::MultilevelSubgroups(result) => emit_report(path, format, result),
         Analysis::RhoSensitivity(result) => emit_report(path, format, result),
+        // One JSON view of every robust analysis: the core's.
+        Analysis::Robust { .. } if format == Format::Json => {
+            let value = analysis.to_json(data);
+            emit_with(path, |w| {
+                tau_core::report::json::write_json(w, &WithProvenance::new(&value))
+            })
+        }
         Analysis::Robust {
             model,
+            pooled,
             robust,
             tested,
-        } => match model.as_ref() {
-            Analysis::Pool(result) => emit_report(
+        } => match (model.as_ref(), pooled.as_deref()) {
+            // The model block shows the numbers the robust test gives.
+            (Analysis::Pool(result), shown) => emit_report(
                 path,
                 format,
                 &RobustReport {
-                    model: &PoolReport { result, data },
+                    model: &PoolReport {
+                        result: shown.unwrap_or(result),
+                        data,
+                    },
                     robust,
                     tested,
                 },
             ),
-            Analysis::Regression(m) => robust_report(path, format, m, robust, tested),
-            Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested),
-            Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested),
-            Analysis::MultilevelSubgroups(m) => robust_report(path, format, m, robust, tested),
-            other => Err(CliError::Analysis(format!(
+            (Analysis::Regression(m), _) => robust_report(path, format, m, robust, tested),
+            (Analysis::Subgroup(m), _) => robust_report(path, format, m, robust, tested),
+            (Analysis::Multilevel(m), _) => robust_report(path, format, m, robust, tested),
+            (Analysis::MultilevelSubgroups(m), _) => robust_report(path, format, m, robust, tested),
+            (other, _) => Err(CliError::Analysis(format!(
                 "no report for robust inference on {other:?}"
             ))),
         },

@@ -41,6 +41,10 @@ pub enum Analysis {
     Robust {
         /// The working model's own result.
         model: Box<Analysis>,
+        /// For a pooled model: the pooled result with every number derived
+        /// from the estimate (CI, prediction interval, back-transformation)
+        /// taken from the robust inference ([`robust::uni::robust_pooled`]).
+        pooled: Option<Box<PoolResult>>,
         /// Its robust inference.
         robust: RobustResult,
         /// "moderators" or "subgroup differences".
@@ -192,8 +196,10 @@ fn pooled(
 ) -> Result<Analysis, AnalysisError> {
     if let Some(robust) = &plan.robust {
         let (result, robust) = robust::uni::pooled(data, &fit, robust)?;
+        let shown = robust::uni::robust_pooled(&result, data, &robust);
         return Ok(Analysis::Robust {
             model: Box::new(Analysis::Pool(result)),
+            pooled: Some(Box::new(shown)),
             robust,
             tested: "moderators",
         });
@@ -237,6 +243,7 @@ fn regression(
         let (result, robust) = robust::uni::regression(data, &options, robust)?;
         return Ok(Analysis::Robust {
             model: Box::new(Analysis::Regression(result)),
+            pooled: None,
             robust,
             tested: "moderators",
         });
@@ -305,6 +312,7 @@ fn subgroups(
         let (_, robust) = robust::uni::regression(data, &model, robust)?;
         return Ok(Analysis::Robust {
             model: Box::new(Analysis::Subgroup(result)),
+            pooled: None,
             robust,
             tested: "subgroup differences",
         });
@@ -361,6 +369,7 @@ fn multilevel_analysis(
                 robust::multilevel::subgroups(data, &options, by, spec.levels.as_deref(), robust)?;
             Analysis::Robust {
                 model: Box::new(Analysis::MultilevelSubgroups(result)),
+                pooled: None,
                 robust: inference,
                 tested: "subgroup differences",
             }
@@ -369,6 +378,7 @@ fn multilevel_analysis(
             let (result, inference) = robust::multilevel::fitted(data, &options, robust)?;
             Analysis::Robust {
                 model: Box::new(Analysis::Multilevel(result)),
+                pooled: None,
                 robust: inference,
                 tested: "moderators",
             }
@@ -394,16 +404,42 @@ impl Analysis {
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Robust {
                 model,
+                pooled,
                 robust,
                 tested,
             } => {
                 let model = model.to_json(data);
-                value(&RobustReport {
+                let mut out = value(&RobustReport {
                     model: &model,
                     robust,
                     tested,
-                })
+                });
+                if let Some(pooled) = pooled {
+                    shown_from(&mut out, &value(pooled.as_ref()));
+                }
+                out
             }
+        }
+    }
+}
+
+/// Puts the prediction interval and the back-transformed summary of the
+/// robust-consistent pooled result `shown` into the robust JSON `out`,
+/// keeping the working model's under `model_based`.
+fn shown_from(out: &mut serde_json::Value, shown: &serde_json::Value) {
+    let Some(object) = out.as_object_mut() else {
+        return;
+    };
+    for key in ["pi_lower", "pi_upper", "transformed"] {
+        let new = shown.get(key).cloned();
+        let old = match new {
+            Some(new) => object.insert(key.to_owned(), new),
+            None => object.remove(key),
+        };
+        if let (Some(old), Some(serde_json::Value::Object(model_based))) =
+            (old, object.get_mut("model_based"))
+        {
+            model_based.insert(key.to_owned(), old);
         }
     }
 }
