@@ -86,3 +86,51 @@ fn a_robust_pool_reports_robust_intervals_in_every_view() {
         assert!(text.contains("Model results (cluster-robust"), "{text}");
     }
 }
+
+/// The forest plot of a robust analysis draws the robust CI and prediction
+/// interval (issue 26 item 2): the numbers of `tau pool --robust`.
+#[test]
+fn a_robust_forest_plot_draws_the_robust_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("forest.svg");
+    let svg_path = svg.to_str().unwrap();
+    run(&[
+        "forest",
+        "studies/bcg.json",
+        "--robust",
+        "alloc",
+        "-o",
+        svg_path,
+    ]);
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    let json: Value = serde_json::from_str(&run(&[
+        "pool",
+        "studies/bcg.json",
+        "--robust",
+        "alloc",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let rr = &json["transformed"];
+    let two = |key: &str| format!("{:.2}", rr[key].as_f64().unwrap());
+    for text in [
+        format!(">{} [{},", two("estimate"), two("ci_lower")),
+        format!("[{},", two("pi_lower")),
+        format!("{}]<", two("pi_upper")),
+    ] {
+        assert!(drawn.contains(&text), "{text} not drawn");
+    }
+    // The three-level model with robust inference is drawn too.
+    run(&[
+        "forest",
+        "studies/parenting_ethnic_minorities.json",
+        "--random",
+        "trial/outcome",
+        "--robust",
+        "trial",
+        "-o",
+        svg_path,
+    ]);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+}
