@@ -143,7 +143,8 @@ fn scratch_folder(root: &Path) -> PathBuf {
             #[cfg(unix)]
             std::os::unix::fs::symlink(root.join(inputs), &link).expect("link to the inputs");
             #[cfg(windows)]
-            std::os::windows::fs::symlink_dir(root.join(inputs), &link).expect("link to the inputs");
+            std::os::windows::fs::symlink_dir(root.join(inputs), &link)
+                .expect("link to the inputs");
         }
     }
     scratch
@@ -185,7 +186,11 @@ fn run(command: &str, scratch: &Path, page: &str) -> String {
 /// Runs one page's examples; returns the mismatches, after rewriting the
 /// page with the actual output when `update` is set.
 fn check_page(path: &Path, root: &Path, scratch: &Path, update: bool) -> Vec<String> {
-    let name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut mismatches = Vec::new();
@@ -195,10 +200,7 @@ fn check_page(path: &Path, root: &Path, scratch: &Path, update: bool) -> Vec<Str
         if actual != example.expected {
             mismatches.push(format!(
                 "{name}:{}: $ {}\n--- documented\n{}--- actual\n{}",
-                example.first_output_line,
-                example.command,
-                example.expected,
-                actual
+                example.first_output_line, example.command, example.expected, actual
             ));
             lines.splice(
                 example.first_output_line..example.end_line,
