@@ -152,9 +152,10 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
-    if let Some(model) = args.multilevel.options(&args.model, None, false)? {
+    if let Some(model) = super::analysis::multilevel_options(&args.model, &args.multilevel)? {
         return run_multilevel(args, &model, &options);
     }
+    let fit = args.model.options()?;
     // User weights are honoured by the pooled models (as metafor's forest()
     // of a weighted rma()); subgroups are fitted without them.
     let data = match args.by {
@@ -162,7 +163,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
         None => args.input.load_weighted()?,
     };
     let file = args.input.display_name();
-    let fits = options.fits(&args.model.options()?);
+    let fits = options.fits(&fit);
     // Each analysis warning once, however many models report it.
     let mut warnings: Vec<tau_core::Warning> = Vec::new();
     let mut note = |all: &[tau_core::Warning]| {
