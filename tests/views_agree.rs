@@ -115,9 +115,11 @@ fn a_robust_forest_plot_draws_the_robust_intervals() {
     let rr = &json["transformed"];
     let two = |key: &str| format!("{:.2}", rr[key].as_f64().unwrap());
     for text in [
-        format!(">{} [{},", two("estimate"), two("ci_lower")),
-        format!("[{},", two("pi_lower")),
-        format!("{}]<", two("pi_upper")),
+        format!(">{}<", two("estimate")),
+        format!(">[{},<", two("ci_lower")),
+        format!(">{}]<", two("ci_upper")),
+        format!(">[{},<", two("pi_lower")),
+        format!(">{}]<", two("pi_upper")),
     ] {
         assert!(drawn.contains(&text), "{text} not drawn");
     }
