@@ -30,6 +30,7 @@ mod metafor_robust_multilevel;
 mod metafor_selection;
 mod metafor_toolkit;
 mod metafor_weights;
+mod module_cycles;
 mod paper_output;
 mod plot_cli;
 mod plot_forest;

@@ -18,7 +18,10 @@
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
 //! * [`report`]: text, JSON and CSV views of the results;
-//! * [`settings`]: how a result was computed, and tau's version.
+//! * [`settings`]: how a result was computed, and tau's version;
+//! * [`numerics`]: the ground floor, ports of R's numerical routines
+//!   (distributions, `uniroot`, QUADPACK, `optim`, ₂F₁) that import nothing
+//!   of tau; [`text`]: label lists that messages share.
 //!
 //! Conventions shared by every analysis:
 //!
@@ -48,6 +51,7 @@ pub mod estimate;
 pub mod input;
 pub mod model;
 pub mod multilevel;
+pub mod numerics;
 mod par;
 pub mod pool;
 pub mod pool_tables;
@@ -58,6 +62,7 @@ pub mod sensitivity;
 pub mod settings;
 pub mod simulate;
 pub mod subgroup;
+pub mod text;
 pub mod warning;
 
 pub use bias::{BiasResult, bias};

@@ -13,13 +13,13 @@ use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::blup::{Blup, BlupInput, blup};
-use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Weights, fit_weighted,
     intercept_design, q_profile_ci,
 };
+use crate::numerics::distribution::normal_upper;
 use crate::settings::Settings;
 
 /// One study's line in the results, made on demand from the data set and

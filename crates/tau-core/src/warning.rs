@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::data::moderator::list_labels;
 use crate::model::{HeterogeneityCi, Method, ModelFit, Test};
+use crate::text::list_labels;
 
 /// One warning.
 #[derive(Debug, Clone, PartialEq)]
@@ -331,7 +331,7 @@ impl fmt::Display for Warning {
                 "the {} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
                 method.name(),
                 if raw.abs() >= 1e6 {
-                    crate::report::fmt_num(*raw, 4)
+                    crate::numerics::format::fmt_num(*raw, 4)
                 } else if raw.abs() >= 1e-3 {
                     format!("{raw:.4}")
                 } else {

@@ -5,7 +5,7 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
-use crate::data::moderator::{self, Filter, ModeratorError};
+use crate::data::moderator::{Filter, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::effect_size::{self, DataForm, EffectSizeError};
 use crate::input::csv::{CsvInfo, CsvOptions};
@@ -674,7 +674,7 @@ impl<'a> Builder<'a> {
         {
             return Err(LoadError::UnknownExclusion(
                 label.clone(),
-                moderator::list_labels(&self.labels),
+                crate::text::list_labels(&self.labels),
             ));
         }
         if self.studies.is_empty() && self.issues.is_empty() && !self.left_out.is_empty() {
@@ -695,7 +695,7 @@ impl<'a> Builder<'a> {
                 .collect();
             return Err(LoadError::NothingLeft(format!(
                 "every study was left out: {}",
-                moderator::list_labels(&reasons)
+                crate::text::list_labels(&reasons)
             )));
         }
         Ok(())

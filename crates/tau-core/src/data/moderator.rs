@@ -14,9 +14,6 @@ use serde::Serialize;
 use crate::data::dataset::Dataset;
 use crate::input::Moderator;
 
-/// How many study labels a message lists before it only counts the rest.
-pub const MAX_LISTED_STUDIES: usize = 20;
-
 /// Why a moderator cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -354,16 +351,6 @@ impl std::fmt::Display for Filter {
         let op = if self.negated { "!=" } else { "=" };
         write!(f, "{}{op}{}", self.name, self.value)
     }
-}
-
-/// "A, B, C" for up to [`MAX_LISTED_STUDIES`] labels, then "and N more".
-pub fn list_labels(labels: &[String]) -> String {
-    let shown = labels.len().min(MAX_LISTED_STUDIES);
-    let mut text = labels[..shown].join(", ");
-    if labels.len() > shown {
-        text.push_str(&format!(" and {} more", labels.len() - shown));
-    }
-    text
 }
 
 #[cfg(test)]

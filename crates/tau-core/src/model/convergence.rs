@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::method::Method;
 use super::wls::SingularDesign;
-use super::zeroin::R_UNIROOT_TOL;
+use crate::numerics::zeroin::R_UNIROOT_TOL;
 
 /// Control settings of the iterative estimators (metafor's `control=` list),
 /// and the estimator to fall back on when the chosen one fails.

@@ -2,7 +2,6 @@
 //! tables themselves rather than each study's effect size (Mantel-Haenszel,
 //! Peto): metafor's `ai, bi, ci, di`.
 
-use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::error_kind::{ErrorKind, Kinded};
 
@@ -102,34 +101,4 @@ impl Kinded for TableError {
             TableError::Undefined(_) => ErrorKind::Analysis,
         }
     }
-}
-
-/// The 2×2 table of every study of `dataset`, or a located error for the
-/// first study given as an effect size only; `method` names the method in
-/// the message.
-pub fn tables(dataset: &Dataset, method: &'static str) -> Result<Vec<Table>, TableError> {
-    dataset
-        .studies
-        .iter()
-        .enumerate()
-        .map(|(index, study)| {
-            let counts = study
-                .raw
-                .as_deref()
-                .and_then(|r| Some((r.events1?, r.n1?, r.events2?, r.n2?)));
-            match counts {
-                Some((e1, n1, e2, n2)) => Ok(Table {
-                    a: e1,
-                    b: n1 - e1,
-                    c: e2,
-                    d: n2 - e2,
-                }),
-                None => Err(TableError::NoCounts {
-                    method,
-                    index,
-                    label: study.label().to_owned(),
-                }),
-            }
-        })
-        .collect()
 }

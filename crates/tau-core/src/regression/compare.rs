@@ -18,9 +18,9 @@ use serde::Serialize;
 use super::design::{self, DesignSpec};
 use super::{DesignError, RegressionError};
 use crate::data::dataset::Dataset;
-use crate::model::distribution::chisq_sf;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::{FitError, FitOptions, Method, ModelFit, fit, intercept_design};
+use crate::numerics::distribution::chisq_sf;
 use crate::settings::VERSION;
 use crate::warning::{Warning, model_warnings};
 

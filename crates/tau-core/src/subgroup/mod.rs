@@ -33,11 +33,12 @@ use crate::Warning;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
-use crate::data::moderator::{self, ModeratorError, list_labels};
+use crate::data::moderator::{self, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
 use crate::model::{FitError, FitOptions, Method, Test};
 use crate::settings::VERSION;
+use crate::text::list_labels;
 
 /// How τ² is estimated across subgroups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

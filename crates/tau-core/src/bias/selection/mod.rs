@@ -18,10 +18,7 @@
 //! with r = 6) and Wald-type intervals for τ² and δ on their natural scale.
 
 mod fit;
-mod hessian;
-mod integrate;
 mod likelihood;
-mod optim;
 pub mod robust;
 pub mod weight;
 
