@@ -13,6 +13,7 @@ mod cli_moderators;
 mod cli_multilevel;
 mod cli_pipeline;
 mod clubsandwich;
+mod core_messages;
 mod edge_cases;
 mod errors_doc;
 mod files_and_sizes;

@@ -8,6 +8,7 @@ pub mod bubble;
 pub mod compare;
 pub mod cumulative;
 pub mod error;
+pub mod fields;
 pub mod forest;
 pub mod funnel;
 pub mod influence;

@@ -21,7 +21,8 @@
 //! * [`settings`]: how a result was computed, and tau's version;
 //! * [`numerics`]: the ground floor, ports of R's numerical routines
 //!   (distributions, `uniroot`, QUADPACK, `optim`, ₂F₁) that import nothing
-//!   of tau; [`text`]: label lists that messages share.
+//!   of tau; [`text`]: label lists that messages share; [`fields`]: the
+//!   settings that messages name, for each front end to name in its words.
 //!
 //! Conventions shared by every analysis:
 //!
@@ -48,6 +49,7 @@ pub mod data;
 pub mod effect_size;
 pub mod error_kind;
 pub mod estimate;
+pub mod fields;
 pub mod input;
 pub mod model;
 pub mod multilevel;

@@ -147,8 +147,8 @@ impl PoolResult {
     pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
         if !self.settings.weights.is_inverse_variance() {
             return Err(FitError::NotWithWeights {
-                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
-                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+                what: "the profile-likelihood CI of tau^2 (`tau2_ci` profile)",
+                remedy: "use the Q-profile CI (the default) or `tau2_ci` wald",
             });
         }
         if self.settings.method == Method::EE {

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
+use crate::fields::{MEASURE, METHOD};
 use crate::model::fit_statistics::{FitStatistics, common_effect_ml};
 use crate::model::mantel_haenszel::mantel_haenszel;
 use crate::model::peto::{peto, study_log_odds_ratio};
@@ -309,14 +310,16 @@ pub fn pool_tables(
 fn undefined(method: TablesMethod, measure: Measure) -> TableError {
     TableError::Undefined(match method {
         TablesMethod::MH => format!(
-            "the Mantel-Haenszel {measure} does not exist for these studies: {}; pool the risk difference (--measure RD) instead",
+            "the Mantel-Haenszel {measure} does not exist for these studies: {}; pool the risk difference ({MEASURE} RD) instead",
             if measure == Measure::OR {
                 "no table has events in one group together with non-events in the other (the sums of a*d/N and of b*c/N must both be above 0)"
             } else {
                 "one group has no events in any study"
             }
         ),
-        TablesMethod::PETO => "Peto's odds ratio does not exist for these studies: one of the two outcomes never occurs in any study; use --measure RD with --method MH".to_owned(),
+        TablesMethod::PETO => format!(
+            "Peto's odds ratio does not exist for these studies: one of the two outcomes never occurs in any study; use {MEASURE} RD with {METHOD} MH"
+        ),
     })
 }
 

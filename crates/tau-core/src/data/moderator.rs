@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
+use crate::fields::FILTER;
 use crate::input::Moderator;
 
 /// Why a moderator cannot be used.
@@ -69,7 +70,7 @@ pub enum ModeratorError {
     #[error("filter {0:?} is not of the form MODERATOR=VALUE or MODERATOR!=VALUE, e.g. outcome=PB")]
     BadFilter(String),
     /// A filter keeps no study.
-    #[error("no study is kept by --filter {filter}; the values of '{name}' present are: {}", .present.join(", "))]
+    #[error("no study is kept by {FILTER} {filter}; the values of '{name}' present are: {}", .present.join(", "))]
     NothingMatches {
         /// The moderator.
         name: String,

@@ -4,6 +4,7 @@
 
 use crate::effect_size::measure::Measure;
 use crate::error_kind::{ErrorKind, Kinded};
+use crate::fields::{MEASURE, METHOD};
 
 /// One study's 2×2 table: events and non-events in group 1 (`a`, `b`) and
 /// group 2 (`c`, `d`), as metafor's `ai, bi, ci, di`.
@@ -48,7 +49,7 @@ impl Table {
 pub enum TableError {
     /// The method does not pool this measure.
     #[error(
-        "--method {method} pools {supported} only, not {measure}; use --measure {first} with events1, n1, events2, n2, or an inverse-variance --method such as EE or REML"
+        "{METHOD} {method} pools {supported} only, not {measure}; use {MEASURE} {first} with events1, n1, events2, n2, or an inverse-variance {METHOD} such as EE or REML"
     )]
     Measure {
         /// "MH" or "PETO".
@@ -62,7 +63,7 @@ pub enum TableError {
     },
     /// A study without counts.
     #[error(
-        "study '{label}' (record {}): --method {method} pools the 2x2 tables, so every study needs events1, n1, events2, n2; this one gives its effect size only. Give its counts, or use an inverse-variance --method such as EE or REML",
+        "study '{label}' (record {}): {METHOD} {method} pools the 2x2 tables, so every study needs events1, n1, events2, n2; this one gives its effect size only. Give its counts, or use an inverse-variance {METHOD} such as EE or REML",
         index + 1
     )]
     NoCounts {
