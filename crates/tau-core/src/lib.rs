@@ -20,7 +20,11 @@
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
 //! * [`report`]: text, JSON and CSV views of the results;
-//! * [`settings`]: how a result was computed, and tau's version.
+//! * [`settings`]: how a result was computed, and tau's version;
+//! * [`numerics`]: the ground floor, ports of R's numerical routines
+//!   (distributions, `uniroot`, QUADPACK, `optim`, ₂F₁) that import nothing
+//!   of tau; [`text`]: label lists that messages share; [`fields`]: the
+//!   settings that messages name, for each front end to name in its words.
 //!
 //! Conventions shared by every analysis:
 //!
@@ -52,6 +56,7 @@ pub mod fields;
 pub mod input;
 pub mod model;
 pub mod multilevel;
+pub mod numerics;
 mod par;
 pub mod pool;
 pub mod pool_tables;
@@ -62,6 +67,7 @@ pub mod sensitivity;
 pub mod settings;
 pub mod simulate;
 pub mod subgroup;
+pub mod text;
 pub mod warning;
 
 pub use bias::{BiasResult, bias};

@@ -13,13 +13,13 @@ use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::blup::{Blup, BlupInput, blup};
-use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Weights, fit_weighted,
     intercept_design, q_profile_ci,
 };
+use crate::numerics::distribution::normal_upper;
 use crate::settings::Settings;
 
 /// One study's line in the results, made on demand from the data set and
@@ -152,8 +152,8 @@ impl PoolResult {
     pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
         if !self.settings.weights.is_inverse_variance() {
             return Err(FitError::NotWithWeights {
-                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
-                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+                what: "the profile-likelihood CI of tau^2 (`tau2_ci` profile)",
+                remedy: "use the Q-profile CI (the default) or `tau2_ci` wald",
             });
         }
         if self.settings.method == Method::EE {

@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-use crate::data::moderator::list_labels;
+use crate::fields::{METHOD, MODS, RANDOM, RI, STEPS, STRICT};
 use crate::model::{HeterogeneityCi, Method, ModelFit, Test};
+use crate::text::list_labels;
 
 /// One warning.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,7 +256,7 @@ impl fmt::Display for Warning {
         match self {
             Warning::LrtEstimator(method) => write!(
                 f,
-                "likelihood-ratio tests rest on ML (or REML) fits; with {} the ML likelihoods at its tau^2 estimates are compared (metafor warns likewise); use --method ML for a proper test",
+                "likelihood-ratio tests rest on ML (or REML) fits; with {} the ML likelihoods at its tau^2 estimates are compared (metafor warns likewise); use {METHOD} ML for a proper test",
                 method.name()
             ),
             Warning::DoubleZeroTables {
@@ -293,14 +294,14 @@ impl fmt::Display for Warning {
             ),
             Warning::MissingEffectData { records } => write!(
                 f,
-                "left out {} record{} with missing effect data (as metafor's na.action = \"na.omit\"; pass --strict to stop instead): {}",
+                "left out {} record{} with missing effect data (as metafor's na.action = \"na.omit\"; pass {STRICT} to stop instead): {}",
                 records.len(),
                 if records.len() == 1 { "" } else { "s" },
                 list_labels(records)
             ),
             Warning::AssumedCorrelation { value, studies: labels } => write!(
                 f,
-                "pre-post correlation r = {value} assumed (--ri) for {} {} without r: {}; the results depend on it, so check them with other values",
+                "pre-post correlation r = {value} assumed ({RI}) for {} {} without r: {}; the results depend on it, so check them with other values",
                 labels.len(),
                 studies(labels.len()),
                 quoted_levels(labels)
@@ -331,7 +332,7 @@ impl fmt::Display for Warning {
                 "the {} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
                 method.name(),
                 if raw.abs() >= 1e6 {
-                    crate::report::fmt_num(*raw, 4)
+                    crate::numerics::format::fmt_num(*raw, 4)
                 } else if raw.abs() >= 1e-3 {
                     format!("{raw:.4}")
                 } else {
@@ -453,7 +454,7 @@ impl fmt::Display for Warning {
                 write!(f, "{reason}: the selection model has no standard errors")
             }
             Warning::StepsIgnored => {
-                f.write_str("--steps is ignored by the beta selection model (as in metafor)")
+                write!(f, "{STEPS} is ignored by the beta selection model (as in metafor)")
             }
             Warning::RepeatedLabels {
                 count,
@@ -476,7 +477,7 @@ impl fmt::Display for Warning {
             ),
             Warning::NearlyContinuous { by, levels, k } => write!(
                 f,
-                "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress --mods {by}`"
+                "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress {MODS} {by}`"
             ),
             Warning::NoGrouping {
                 variables,
@@ -495,7 +496,7 @@ impl fmt::Display for Warning {
                 level,
             } => write!(
                 f,
-                "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round (--random {inner}/{outer}), otherwise drop '{inner}' from --random"
+                "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round ({RANDOM} {inner}/{outer}), otherwise drop '{inner}' from {RANDOM}"
             ),
             Warning::Sigma2AtZero { levels } => write!(
                 f,

@@ -5,9 +5,10 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
-use crate::data::moderator::{self, Filter, ModeratorError};
+use crate::data::moderator::{Filter, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::effect_size::{self, DataForm, EffectSizeError};
+use crate::fields::{EXCLUDE, FILTER, MEASURE};
 use crate::input::csv::{CsvInfo, CsvOptions};
 use crate::input::locate::SourceMap;
 use crate::input::{Moderator, Moderators, Position, ReadError, Record, StudyFile};
@@ -287,7 +288,7 @@ pub enum LoadError {
     UnknownMeasure(String),
     /// Raw data but no measure to turn them into.
     #[error(
-        "the records hold {} data but no measure is given; the measures that fit these data are {}: pass --measure {first}, or name the measure in the file (JSON: \"measure\": \"{first}\"; CSV: a first line \"# measure: {first}\" or a measure column)",
+        "the records hold {} data but no measure is given; the measures that fit these data are {}: pass {MEASURE} {first}, or name the measure in the file (JSON: \"measure\": \"{first}\"; CSV: a first line \"# measure: {first}\" or a measure column)",
         .0.name(), .0.allowed(), first = .0.allowed().split([' ', ',']).next().unwrap_or("SMD")
     )]
     NoMeasure(DataForm),
@@ -296,12 +297,12 @@ pub enum LoadError {
     Filter(#[from] ModeratorError),
     /// An `--exclude` label names no study.
     #[error(
-        "--exclude {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
+        "{EXCLUDE} {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
     )]
     UnknownExclusion(String, String),
     /// Every record was left out.
     #[error(
-        "no study is left: {0}; check --filter and --exclude, or fill in the missing effect data"
+        "no study is left: {0}; check {FILTER} and {EXCLUDE}, or fill in the missing effect data"
     )]
     NothingLeft(String),
     /// One or more records are bad.
@@ -674,7 +675,7 @@ impl<'a> Builder<'a> {
         {
             return Err(LoadError::UnknownExclusion(
                 label.clone(),
-                moderator::list_labels(&self.labels),
+                crate::text::list_labels(&self.labels),
             ));
         }
         if self.studies.is_empty() && self.issues.is_empty() && !self.left_out.is_empty() {
@@ -695,7 +696,7 @@ impl<'a> Builder<'a> {
                 .collect();
             return Err(LoadError::NothingLeft(format!(
                 "every study was left out: {}",
-                moderator::list_labels(&reasons)
+                crate::text::list_labels(&reasons)
             )));
         }
         Ok(())

@@ -42,7 +42,6 @@
 
 mod error;
 mod form;
-mod hypergeometric;
 pub mod measure;
 
 use statrs::function::gamma::ln_gamma;
@@ -53,7 +52,7 @@ pub use form::DataForm;
 
 use crate::effect_size::measure::Measure;
 use crate::input::Record;
-use crate::model::distribution::normal_upper;
+use crate::numerics::distribution::normal_upper;
 
 /// An effect size on the analysis scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -401,7 +400,7 @@ fn correlation(record: &Record, measure: Measure) -> Result<(f64, f64)> {
             n,
             "; use measure COR for such small samples",
         )?;
-        let u = r * hypergeometric::hyp2f1(0.5, 0.5, (n - 2.0) / 2.0, 1.0 - r * r);
+        let u = r * crate::numerics::hypergeometric::hyp2f1(0.5, 0.5, (n - 2.0) / 2.0, 1.0 - r * r);
         return Ok((u, (1.0 - u * u).powi(2) / (n - 1.0)));
     }
     if measure == Measure::ZCOR {

@@ -23,6 +23,7 @@ use super::{
     Interner, Moderator, Moderators, NUMERIC_FIELDS, Name, ReadError, Record, StudyFile,
     locate::SourceMap,
 };
+use crate::fields::{DECIMAL, MEASURE, SEP};
 
 /// How to read a CSV file; `None` means: find it from the text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -135,7 +136,7 @@ pub fn parse_csv_with(
     check_headers(&headers, &raw_headers, lines.first())?;
     let Some(study_column) = headers.iter().position(|h| h == "study") else {
         let remedy = if raw_headers.len() == 1 && raw_headers[0].contains([';', '\t', ',']) {
-            "the separator was not recognised: pass --sep ';' (or ',' or tab)".to_owned()
+            format!("the separator was not recognised: pass {SEP} ';' (or ',' or tab)")
         } else {
             "add one with a label per study".to_owned()
         };
@@ -216,7 +217,7 @@ pub fn parse_csv_with(
                             line,
                             column: at(),
                             message: format!(
-                                "the measure is {cell:?} here but {first:?} since {since}; one file holds one measure: split the file, or pass --measure"
+                                "the measure is {cell:?} here but {first:?} since {since}; one file holds one measure: split the file, or pass {MEASURE}"
                             ),
                         });
                     }
@@ -579,7 +580,7 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
 fn bad_number(cell: &str, decimal: char) -> String {
     if decimal == ',' {
         format!(
-            "expected a number, found {}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass --decimal . if the file uses points",
+            "expected a number, found {}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass {DECIMAL} . if the file uses points",
             super::quote_bounded(cell)
         )
     } else if is_decimal_comma(cell) {

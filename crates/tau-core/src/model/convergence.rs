@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::method::Method;
 use super::wls::SingularDesign;
-use super::zeroin::R_UNIROOT_TOL;
+use crate::fields::{FALLBACK, MAX_ITER, METHOD};
+use crate::numerics::zeroin::R_UNIROOT_TOL;
 
 /// Control settings of the iterative estimators (metafor's `control=` list),
 /// and the estimator to fall back on when the chosen one fails.
@@ -109,9 +110,10 @@ pub enum Tau2Error {
     Singular(#[from] SingularDesign),
     /// An iterative estimator ran out of iterations.
     #[error(
-        "the {method} estimator {}; raise the limit with --max-iter, choose another estimator (e.g. --method {}), or pass --fallback DL to use DL whenever {method} fails",
+        "the {method} estimator {}; raise the limit with {MAX_ITER}, choose another estimator (e.g. {METHOD} {} or {METHOD} {}), or pass {FALLBACK} DL to use DL whenever {method} fails",
         self.reason(),
-        if *method == "PM" { "REML or --method DL" } else { "DL or --method PM" }
+        if *method == "PM" { "REML" } else { "DL" },
+        if *method == "PM" { "DL" } else { "PM" }
     )]
     NotConverged {
         /// The estimator.
@@ -123,7 +125,7 @@ pub enum Tau2Error {
     },
     /// Paule-Mandel found no root below the upper bound.
     #[error(
-        "the PM estimator {}: the data are extremely heterogeneous; try --method REML or --method DL, or --fallback DL",
+        "the PM estimator {}: the data are extremely heterogeneous; try {METHOD} REML or {METHOD} DL, or {FALLBACK} DL",
         self.reason()
     )]
     NoRoot {
@@ -133,7 +135,7 @@ pub enum Tau2Error {
     /// A closed-form estimate came out infinite or NaN: its denominator was
     /// lost to rounding (sampling variances dozens of orders of magnitude apart).
     #[error(
-        "the {method} estimator {}; check the sampling variances for unit or typing errors, or try --method REML or --fallback REML",
+        "the {method} estimator {}; check the sampling variances for unit or typing errors, or try {METHOD} REML or {FALLBACK} REML",
         self.reason()
     )]
     NotFinite {

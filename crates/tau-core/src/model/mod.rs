@@ -2,7 +2,6 @@
 
 pub mod blup;
 pub mod convergence;
-pub mod distribution;
 pub mod fit;
 pub mod fit_error;
 pub mod fit_statistics;
@@ -17,7 +16,6 @@ pub mod tau2_uncertainty;
 pub mod two_by_two;
 pub mod weighting;
 pub mod wls;
-pub mod zeroin;
 
 pub use convergence::{Control, Convergence, Fallback, Tau2Error};
 pub use fit::{

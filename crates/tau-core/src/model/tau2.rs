@@ -11,7 +11,7 @@ use super::matrix::ModelMatrix;
 pub use super::method::Method;
 use super::quadratic_forms::{self, Forms, Wanted};
 use super::wls::SingularDesign;
-use super::zeroin::zeroin;
+use crate::numerics::zeroin::zeroin;
 
 /// The data an estimator sees: outcomes, sampling variances and the design.
 #[derive(Debug, Clone, Copy)]

@@ -19,13 +19,13 @@
 
 use super::matrix::ModelMatrix;
 
-use super::distribution::{chisq_quantile, normal_upper};
 use super::fit::ModelFit;
 use super::fit_statistics::log_likelihood;
 use super::heterogeneity::HeterogeneityCi;
 use super::method::Method;
 use super::wls::{SingularDesign, invert_spd, traces};
-use super::zeroin::{R_UNIROOT_TOL, zeroin};
+use crate::numerics::distribution::{chisq_quantile, normal_upper};
+use crate::numerics::zeroin::{R_UNIROOT_TOL, zeroin};
 
 /// SE(τ̂²) for the ML, REML, EB and PM estimators; `None` for the others
 /// (tau does not report metafor's SEs of the moments estimators).

@@ -65,7 +65,7 @@ impl Weighting {
                 "weights: user-supplied (the weight field), not 1/(vi + tau^2); SEs by the sandwich formula",
             ),
             Weighting::Unweighted => Some(
-                "weights: equal (--unweighted, ordinary least squares); SEs by the sandwich formula",
+                "weights: equal (`weighted`, ordinary least squares); SEs by the sandwich formula",
             ),
         }
     }

@@ -19,10 +19,10 @@ use nalgebra::DMatrix;
 use super::likelihood::{EvalError, Evaluation, Problem};
 use super::optimise::{Convergence, OptimiseError, maximise};
 use super::{MultilevelError, Test};
-use crate::model::distribution::{
+use crate::model::wls::invert_spd;
+use crate::numerics::distribution::{
     chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
 };
-use crate::model::wls::invert_spd;
 
 /// The maximum-likelihood fit of a multilevel model.
 #[derive(Debug, Clone)]

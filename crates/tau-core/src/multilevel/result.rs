@@ -15,7 +15,7 @@ use super::{MultilevelError, MultilevelOptions, Test};
 use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::model::Method;
-use crate::model::distribution::chisq_sf;
+use crate::numerics::distribution::chisq_sf;
 use crate::par::*;
 use crate::regression::Coefficient;
 use crate::settings::VERSION;

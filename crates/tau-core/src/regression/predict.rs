@@ -21,6 +21,7 @@ use serde::{Serialize, Serializer};
 
 use super::design::{Term, TermKind};
 use super::result::RegressionResult;
+use crate::fields::{PREDICT, PREDICT_FILE};
 use crate::model::ModelRow;
 use crate::model::blup::{Blup, BlupInput, blup};
 use crate::pool::Transformed;
@@ -41,12 +42,12 @@ pub struct PredictSpec {
 pub enum PredictError {
     /// Nothing in the specification.
     #[error(
-        "--predict {0:?} names no moderator: give each moderator of the model a value, as NAME=VALUE pairs separated by commas, e.g. --predict \"ablat=30,year=1970\""
+        "{PREDICT} {0:?} names no moderator: give each moderator of the model a value, as NAME=VALUE pairs separated by commas, e.g. {PREDICT} \"ablat=30,year=1970\""
     )]
     Empty(String),
     /// An item without `=`, or without a name or a value.
     #[error(
-        "--predict {spec:?}: '{item}' is not of the form NAME=VALUE; give each moderator of the model a value, e.g. --predict \"ablat=30,alloc=random\""
+        "{PREDICT} {spec:?}: '{item}' is not of the form NAME=VALUE; give each moderator of the model a value, e.g. {PREDICT} \"ablat=30,alloc=random\""
     )]
     NotAPair {
         /// The specification.
@@ -55,7 +56,7 @@ pub enum PredictError {
         item: String,
     },
     /// A moderator named twice.
-    #[error("--predict {spec:?}: '{moderator}' is given twice; give each moderator one value")]
+    #[error("{PREDICT} {spec:?}: '{moderator}' is given twice; give each moderator one value")]
     Repeated {
         /// The specification.
         spec: String,
@@ -64,7 +65,7 @@ pub enum PredictError {
     },
     /// A moderator that is not in the model.
     #[error(
-        "--predict {spec:?}: '{moderator}' is not a moderator of the model; its moderators are: {} (names are case-sensitive)",
+        "{PREDICT} {spec:?}: '{moderator}' is not a moderator of the model; its moderators are: {} (names are case-sensitive)",
         .moderators.join(", ")
     )]
     NotInModel {
@@ -77,7 +78,7 @@ pub enum PredictError {
     },
     /// Moderators of the model without a value.
     #[error(
-        "--predict {spec:?} has no value for {}: every moderator of the model needs one (a number for a continuous moderator, a level for a categorical one)",
+        "{PREDICT} {spec:?} has no value for {}: every moderator of the model needs one (a number for a continuous moderator, a level for a categorical one)",
         .missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ")
     )]
     Missing {
@@ -88,7 +89,7 @@ pub enum PredictError {
     },
     /// A continuous moderator given something other than a finite number.
     #[error(
-        "--predict {spec:?}: '{moderator}' is continuous (numbers), so its value must be a finite number, not '{value}'"
+        "{PREDICT} {spec:?}: '{moderator}' is continuous (numbers), so its value must be a finite number, not '{value}'"
     )]
     NotANumber {
         /// The specification.
@@ -100,7 +101,7 @@ pub enum PredictError {
     },
     /// A level that the categorical moderator does not have in the model.
     #[error(
-        "--predict {spec:?}: '{level}' is not a level of '{moderator}' among the studies in the model; its levels are: {}",
+        "{PREDICT} {spec:?}: '{level}' is not a level of '{moderator}' among the studies in the model; its levels are: {}",
         .levels.join(", ")
     )]
     UnknownLevel {
@@ -115,7 +116,7 @@ pub enum PredictError {
     },
     /// A `--predict-file` table that cannot be read.
     #[error(
-        "line {line}: {problem}; a --predict-file is a CSV table with a header row of moderator names and one row of values per prediction, e.g. \"ablat,alloc\" then \"30,random\""
+        "line {line}: {problem}; a {PREDICT_FILE} is a CSV table with a header row of moderator names and one row of values per prediction, e.g. \"ablat,alloc\" then \"30,random\""
     )]
     Table {
         /// The line of the table (1-based).

@@ -13,6 +13,7 @@ use crate::bias::BiasResult;
 use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{BackTransform, Measure};
 use crate::estimate::Estimate;
+use crate::fields::FORMAT;
 use crate::model::{Method, Test};
 use crate::multilevel::{MultilevelResult, MultilevelSubgroups, Test as MultilevelTest};
 use crate::pool::PoolResult;
@@ -808,7 +809,7 @@ fn caption(title: &Option<String>, what: String) -> String {
 /// The answer of a result without a paper table.
 fn no_table(what: &str) -> Result<PaperTable, String> {
     Err(format!(
-        "{what} has no table for a paper: use --format text, json or csv"
+        "{what} has no table for a paper: use {FORMAT} text, json or csv"
     ))
 }
 

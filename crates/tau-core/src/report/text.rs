@@ -6,6 +6,7 @@ use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
 use crate::bias::BiasResult;
 use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
+use crate::fields::FORMAT;
 use crate::model::fit_statistics::FitStatistics;
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
@@ -283,7 +284,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         out.push_str(&super::predict::blups_text(blups));
     }
     if let Some(line) = s.weights.describe() {
-        out.push_str(&format!("\n{line}\n"));
+        out.push_str(&format!("\n{}\n", crate::fields::named(line)));
     }
     if let Some(line) = convergence_line(s) {
         out.push_str(&format!("\n{line}\n"));
@@ -526,7 +527,7 @@ fn push_studies_table<'a>(
     ));
     if total > MAX_STUDY_ROWS {
         out.push_str(&format!(
-            "... and {} more studies (--format csv or json lists every study)\n",
+            "... and {} more studies ({FORMAT} csv or json lists every study)\n",
             total - MAX_STUDY_ROWS
         ));
     }

@@ -16,7 +16,7 @@ use super::RobustError;
 use super::htz::{htz, wald};
 use super::sandwich::{WorkingCluster, cr1, cr2};
 use super::satterthwaite::satterthwaite_df;
-use crate::model::distribution::{f_sf, t_two_sided_p, t_upper};
+use crate::numerics::distribution::{f_sf, t_two_sided_p, t_upper};
 use crate::warning::Warning;
 
 /// Tipton (2015): tests with fewer Satterthwaite df than this are unreliable.

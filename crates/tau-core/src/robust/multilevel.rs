@@ -232,7 +232,7 @@ pub fn robust_summary(result: &MultilevelResult, robust: &RobustResult) -> Multi
     out.df = c.df;
     let alpha = 1.0 - robust.robust.level / 100.0;
     let crit = c.df.map_or(f64::NAN, |df| {
-        crate::model::distribution::t_upper(alpha / 2.0, df)
+        crate::numerics::distribution::t_upper(alpha / 2.0, df)
     });
     let half = crit * (c.se * c.se + result.sigma2.iter().sum::<f64>()).sqrt();
     out.pi_lower = Some(c.estimate - half);

@@ -235,7 +235,7 @@ pub fn robust_pooled(result: &PoolResult, dataset: &Dataset, robust: &RobustResu
     out.robust = true;
     let alpha = 1.0 - robust.robust.level / 100.0;
     let crit = match c.df {
-        Some(df) => crate::model::distribution::t_upper(alpha / 2.0, df),
+        Some(df) => crate::numerics::distribution::t_upper(alpha / 2.0, df),
         None => f64::NAN,
     };
     let half = crit * (c.se * c.se + result.tau2).sqrt();

@@ -40,9 +40,9 @@ use serde::ser::SerializeMap;
 use super::residuals::{StandardizedResidual, standardized_residuals};
 use super::{SensitivityError, each_study, fit_allowing_one};
 use crate::data::dataset::Dataset;
-use crate::model::distribution::chisq_sf;
 use crate::model::wls::{cross_weighted, hat_values, invert_spd};
 use crate::model::{FitError, FitOptions, ModelFit, fit, intercept_design};
+use crate::numerics::distribution::chisq_sf;
 use crate::regression::design::{self, DesignSpec, INTERCEPT};
 use crate::settings::Settings;
 

@@ -33,11 +33,13 @@ use crate::Warning;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
-use crate::data::moderator::{self, ModeratorError, list_labels};
+use crate::data::moderator::{self, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
+use crate::fields::{LEVELS, PERMUTATIONS, TAU2};
 use crate::model::{FitError, FitOptions, Method, Test};
 use crate::settings::VERSION;
+use crate::text::list_labels;
 
 /// How τ² is estimated across subgroups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -186,7 +188,7 @@ pub enum SubgroupError {
         source: FitError,
     },
     /// `--levels` names a level the moderator does not have, names one twice, or leaves one out.
-    #[error("--levels for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
+    #[error("{LEVELS} for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
     Levels {
         /// The moderator.
         by: String,
@@ -196,11 +198,11 @@ pub enum SubgroupError {
         available: Vec<String>,
     },
     /// The permutation test of subgroup differences could not be run.
-    #[error("--permutations: {0}")]
+    #[error("{PERMUTATIONS}: {0}")]
     Permutation(String),
     /// Common τ² with too few or too many levels.
     #[error(
-        "--tau2 common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
+        "{TAU2} common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
     )]
     CommonLevels {
         /// The moderator.

@@ -5,15 +5,15 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
 use super::SelectionError;
-use super::hessian::hessian;
-use super::integrate::IntegrationFailure;
 use super::likelihood::{Likelihood, log_density};
-use super::optim::{OptimFailure, bfgs};
 use super::robust::sandwich;
 use super::weight::{Alternative, DeltaSpec, SelectionType};
 use crate::estimate::Estimate;
-use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::model::{Control, FitOptions, Method, Test, fit};
+use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+use crate::numerics::hessian::hessian;
+use crate::numerics::integrate::IntegrationFailure;
+use crate::numerics::optim::{OptimFailure, bfgs};
 use crate::warning::Warning;
 
 /// What selection model to fit.

@@ -18,10 +18,7 @@
 //! with r = 6) and Wald-type intervals for τ² and δ on their natural scale.
 
 mod fit;
-mod hessian;
-mod integrate;
 mod likelihood;
-mod optim;
 pub mod robust;
 pub mod weight;
 
@@ -33,6 +30,7 @@ pub use weight::{Alternative, SelectionType, weight};
 
 use crate::ErrorKind;
 use crate::data::dataset::Dataset;
+use crate::fields::{ALTERNATIVE, ROBUST, STEPS, TYPE};
 use crate::model::{FitError, intercept_design};
 use crate::regression::design::{self, DesignError, DesignSpec, INTERCEPT};
 use crate::robust::RobustError;
@@ -140,12 +138,12 @@ fn fit_dataset(
 pub enum SelectionError {
     /// A step function without cut-points.
     #[error(
-        "a step-function selection model needs its cut-points: give --steps, e.g. --steps 0.025 for the three-parameter selection model (3PSM)"
+        "a step-function selection model needs its cut-points: give {STEPS}, e.g. {STEPS} 0.025 for the three-parameter selection model (3PSM)"
     )]
     NoSteps,
     /// A cut-point outside the p-value scale.
     #[error(
-        "the cut-point {value} makes no sense: cut-points are one-sided p-values strictly between 0 and 1 (p = 1 - Phi(yi/sei) for --alternative greater, Phi(yi/sei) for less); a two-sided .05 is the one-sided 0.025, and 0.5 separates effects in the favoured direction from the others"
+        "the cut-point {value} makes no sense: cut-points are one-sided p-values strictly between 0 and 1 (p = 1 - Phi(yi/sei) for {ALTERNATIVE} greater, Phi(yi/sei) for less); a two-sided .05 is the one-sided 0.025, and 0.5 separates effects in the favoured direction from the others"
     )]
     BadStep {
         /// The value given.
@@ -153,7 +151,7 @@ pub enum SelectionError {
     },
     /// Only the step function takes more than one cut-point.
     #[error(
-        "the {kind} selection model takes at most one cut-point (below it the weight is 1); only --type step takes several"
+        "the {kind} selection model takes at most one cut-point (below it the weight is 1); only {TYPE} step takes several"
     )]
     OneStepOnly {
         /// The type.
@@ -161,7 +159,7 @@ pub enum SelectionError {
     },
     /// An interval of p-values without a study.
     #[error(
-        "no study has a one-sided p-value in the interval {interval}, so its selection weight cannot be estimated; use fewer cut-points (e.g. --steps 0.025 alone) or move them so that each interval holds studies"
+        "no study has a one-sided p-value in the interval {interval}, so its selection weight cannot be estimated; use fewer cut-points (e.g. {STEPS} 0.025 alone) or move them so that each interval holds studies"
     )]
     EmptyInterval {
         /// The interval, e.g. "0.025 < p <= 0.5".
@@ -179,7 +177,7 @@ pub enum SelectionError {
     },
     /// Cluster-robust standard errors asked for with a continuous weight function.
     #[error(
-        "cluster-robust standard errors (--robust) are available for step-function selection models only, not for the {kind} type: use --type step (e.g. --steps 0.025, the 3PSM)"
+        "cluster-robust standard errors ({ROBUST}) are available for step-function selection models only, not for the {kind} type: use {TYPE} step (e.g. {STEPS} 0.025, the 3PSM)"
     )]
     RobustStepOnly {
         /// The type.
@@ -187,7 +185,7 @@ pub enum SelectionError {
     },
     /// Not more clusters than estimated parameters.
     #[error(
-        "{clusters} clusters for {parameters} estimated parameters: the cluster-robust variance needs more clusters than parameters (and is unreliable with fewer than about 20); use fewer cut-points or drop --robust"
+        "{clusters} clusters for {parameters} estimated parameters: the cluster-robust variance needs more clusters than parameters (and is unreliable with fewer than about 20); use fewer cut-points or drop {ROBUST}"
     )]
     TooFewClusters {
         /// Number of clusters.
@@ -206,7 +204,7 @@ pub enum SelectionError {
     Fit(#[from] FitError),
     /// The likelihood's integral failed for a study.
     #[error(
-        "the selection model's likelihood could not be integrated for study {study} ({reason}); try a step function (--type step) or another weight function"
+        "the selection model's likelihood could not be integrated for study {study} ({reason}); try a step function ({TYPE} step) or another weight function"
     )]
     Integration {
         /// 1-based study number.
