@@ -298,19 +298,36 @@ fn optim_error(failure: OptimFailure<(usize, IntegrationFailure)>) -> SelectionE
     }
 }
 
+/// The most cut-points a step function may have. Each cut-point adds a
+/// parameter and an interval, so one likelihood costs O(k·cut-points) and the
+/// Hessian (numDeriv's `genD`, O(parameters²) likelihoods) O(k·cut-points³):
+/// 200 cut-points on 2,000 studies ran for hours. Beyond a few dozen the
+/// intervals hold too few studies to estimate their weights anyway.
+pub const MAX_STEPS: usize = 30;
+
 /// Checks the cut-points and returns them as metafor uses them: sorted,
 /// without duplicates, with 1 appended (step, or another type with a cut-point);
-/// `[0]` for another type without one.
+/// `[0]` for another type without one. A cut-point 1 is the end of the last
+/// interval, which metafor appends when it is missing: `steps = c(.05, .1, .5, 1)`
+/// and `c(.05, .1, .5)` are the same model there, and here.
 fn prepare_steps(kind: SelectionType, steps: &[f64]) -> Result<Vec<f64>, SelectionError> {
+    #[allow(clippy::float_cmp)] // exactly 1, as metafor's `steps[length(steps)] != 1`
+    let steps: Vec<f64> = steps.iter().copied().filter(|&s| s != 1.0).collect();
     if let Some(&value) = steps
         .iter()
         .find(|s| !(s.is_finite() && **s > 0.0 && **s < 1.0))
     {
         return Err(SelectionError::BadStep { value });
     }
-    let mut sorted = steps.to_vec();
+    let mut sorted = steps;
     sorted.sort_by(f64::total_cmp);
     sorted.dedup();
+    if sorted.len() > MAX_STEPS {
+        return Err(SelectionError::TooManySteps {
+            given: sorted.len(),
+            max: MAX_STEPS,
+        });
+    }
     match kind {
         SelectionType::Step if sorted.is_empty() => Err(SelectionError::NoSteps),
         SelectionType::Beta => Ok(vec![0.0]),
