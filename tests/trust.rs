@@ -27,7 +27,14 @@ fn grouped_csv(sites: [&str; 8]) -> String {
     let vi = [0.02, 0.03, 0.025, 0.04, 0.015, 0.035, 0.02, 0.03];
     let mut csv = String::from("study,es,site,yi,vi\n");
     for i in 0..8 {
-        csv.push_str(&format!("S{},{},{},{},{}\n", i / 2, i + 1, sites[i], yi[i], vi[i]));
+        csv.push_str(&format!(
+            "S{},{},{},{},{}\n",
+            i / 2,
+            i + 1,
+            sites[i],
+            yi[i],
+            vi[i]
+        ));
     }
     csv
 }
@@ -45,8 +52,11 @@ fn minus_zero_and_zero_are_one_group() {
         grouped_csv(["0", "-0.0", "-0", "1.0", "1", "1", "2", "2.0"]),
     )
     .expect("writes");
-    std::fs::write(&plain, grouped_csv(["0", "0", "0", "1", "1", "1", "2", "2"]))
-        .expect("writes");
+    std::fs::write(
+        &plain,
+        grouped_csv(["0", "0", "0", "1", "1", "1", "2", "2"]),
+    )
+    .expect("writes");
     for args in [
         &["pool", "--robust", "site"][..],
         &["pool", "--random", "site/es"],
