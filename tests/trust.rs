@@ -4,8 +4,64 @@
 
 use serde_json::Value;
 
+use crate::util::prec::close_to;
 use crate::util::temp::TempDir;
-use crate::util::{tau, without_provenance};
+use crate::util::{fixture, tau, without_provenance};
+
+/// End to end through a multilevel fit: metafor stops its optimiser at
+/// rel.tol 1e-10 in the log-likelihood, which pins σ̂² (and every number
+/// after it) only to about 1e-6 to 1e-5 relative (as
+/// tests/metafor_robust_multilevel.rs).
+const END_TO_END: f64 = 1e-5;
+
+/// The case `id` of tests/fixtures/trust.json (tests/fixtures/generate_trust.R,
+/// metafor 3.8.1, clubSandwich 0.5.8, metadat 1.2.0), its data written to `dir`.
+fn case(id: &str, dir: &TempDir) -> (Value, String) {
+    let fx: Value = fixture("trust.json");
+    let case = fx["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["id"] == id)
+        .expect("case")
+        .clone();
+    let path = dir.path(&format!("{id}.json"));
+    std::fs::write(&path, case["data"].to_string()).expect("writes");
+    (case, path)
+}
+
+/// Collects every mismatch of a case before failing.
+struct Checks {
+    case: String,
+    tolerance: f64,
+    bad: Vec<String>,
+}
+
+impl Checks {
+    fn new(case: &Value, tolerance: f64) -> Checks {
+        Checks {
+            case: case["call"].as_str().expect("call").to_owned(),
+            tolerance,
+            bad: Vec::new(),
+        }
+    }
+
+    fn num(&mut self, what: &str, actual: &Value, expected: &Value) {
+        match (actual.as_f64(), expected.as_f64()) {
+            (Some(a), Some(e)) if close_to(a, e, self.tolerance) => {}
+            (a, e) => self.bad.push(format!("{what} = {a:?}, R {e:?}")),
+        }
+    }
+
+    fn done(self) {
+        assert!(
+            self.bad.is_empty(),
+            "{}:\n{}",
+            self.case,
+            self.bad.join("\n")
+        );
+    }
+}
 
 fn json_of(args: &[&str]) -> Value {
     let out = tau()
@@ -72,4 +128,108 @@ fn minus_zero_and_zero_are_one_group() {
     }
     let robust = json_of(&["pool", &mixed, "--robust", "site"]);
     assert_eq!(robust["robust"]["clusters"], 3, "{robust}");
+}
+
+/// A moderator level (Canada) in one study only makes that study's CR2 block
+/// (I − H_jj) singular. clubSandwich answers, taking G_j^(−1/2) with its
+/// `matrix_power` (eigenvalues ≤ 1e-12 → 0); tau refused. Expected:
+/// `robust(rma.mv(yi, vi, mods = ~ country, random = ~ 1 | study/obs),
+/// cluster = study, clubSandwich = TRUE)` on dat.bornmann2007.
+#[test]
+fn cr2_with_a_singular_block_matches_clubsandwich() {
+    let dir = TempDir::new("cr2-singular");
+    let (case, path) = case("cr2_singular", &dir);
+    let r = json_of(&[
+        "regress",
+        &path,
+        "--random",
+        "study/obs",
+        "--mods",
+        "country",
+        "--robust",
+        "study",
+    ]);
+    let mut c = Checks::new(&case, END_TO_END);
+    let coefficients = r["coefficients"].as_array().expect("coefficients");
+    assert_eq!(coefficients.len(), 5);
+    for (j, coefficient) in coefficients.iter().enumerate() {
+        assert_eq!(coefficient["name"], case["names"][j]);
+        c.num(
+            &format!("beta[{j}]"),
+            &coefficient["estimate"],
+            &case["beta"][j],
+        );
+        for (key, r_key) in [
+            ("se", "se"),
+            ("df", "df"),
+            ("p", "p"),
+            ("ci_lower", "ci_lower"),
+            ("ci_upper", "ci_upper"),
+        ] {
+            c.num(&format!("{key}[{j}]"), &coefficient[key], &case[r_key][j]);
+        }
+    }
+    for key in ["QM", "QM_df2", "QM_p"] {
+        c.num(key, &r[key], &case[key]);
+    }
+    c.done();
+    assert_eq!(r["robust"]["type"], "CR2");
+    let cluster = case["singular_cluster"].as_str().expect("cluster");
+    let warned = r["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|w| w.contains("CR2 adjustment (I - H_jj) is singular") && w.contains(cluster));
+    assert!(warned, "no warning naming {cluster}: {}", r["warnings"]);
+}
+
+/// Every record in one study under `--random study/es`: the study level has
+/// one unit. metafor fixes its σ² at 0 and answers; tau did not converge.
+/// Expected: `rma.mv(yi, vi, random = ~ 1 | study/es)` on dat.bcg (log risk
+/// ratios) with one study, its fitstats() (2 parameters) and
+/// `confint(res, control = list(tol = 1e-12))`.
+#[test]
+fn a_level_with_one_unit_is_fixed_at_zero_as_metafor() {
+    let dir = TempDir::new("one-unit");
+    let (case, path) = case("one_unit_level", &dir);
+    let r = json_of(&["pool", &path, "--random", "study/es"]);
+    let mut c = Checks::new(&case, END_TO_END);
+    assert_eq!(r["sigma2"][0], 0.0);
+    c.num("sigma2[1]", &r["sigma2"][1], &case["sigma2"][1]);
+    for key in ["estimate", "se", "ci_lower", "ci_upper"] {
+        c.num(key, &r[key], &case[key]);
+    }
+    for key in ["logLik", "AIC", "BIC", "AICc"] {
+        c.num(key, &r[key], &case[key]);
+    }
+    c.num(
+        "sigma2_ci[1] lower",
+        &r["sigma2_ci"][1][0],
+        &case["sigma2_2_ci"][0],
+    );
+    c.num(
+        "sigma2_ci[1] upper",
+        &r["sigma2_ci"][1][1],
+        &case["sigma2_2_ci"][1],
+    );
+    c.done();
+    assert_eq!(r["sigma2_ci"][0], serde_json::json!([null, null]));
+    assert_eq!(r["sigma2_at_zero"][0], false, "fixed, not estimated at 0");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("level 'study' has a single unit") && warnings.contains("fixed at 0"),
+        "{warnings}"
+    );
+    // The text says which σ² is fixed, as metafor's `fixed` column.
+    let out = tau()
+        .args(["pool", &path, "--random", "study/es"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sigma^2.1") && l.contains(" yes ") && l.contains("study")),
+        "{text}"
+    );
 }
