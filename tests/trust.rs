@@ -233,3 +233,91 @@ fn a_level_with_one_unit_is_fixed_at_zero_as_metafor() {
         "{text}"
     );
 }
+
+/// Effect sizes of one cluster, as a study file (`n` records).
+fn one_cluster(n: usize) -> String {
+    let studies: Vec<Value> = (0..n)
+        .map(|i| {
+            let x = i as f64;
+            serde_json::json!({
+                "study": format!("e{i}"),
+                "yi": 0.2 + 0.3 * (0.37 * x).sin(),
+                "vi": 0.01 + 0.09 * (0.5 + 0.5 * (1.3 * x).cos()),
+                "moderators": {"lab": if i == 0 { "B" } else { "A" }, "es": i}
+            })
+        })
+        .collect();
+    serde_json::json!({ "studies": studies }).to_string()
+}
+
+/// With --rho each outermost cluster's covariance matrix is factorised whole
+/// (O(n²) memory, O(n³) per evaluation): 20,000 effect sizes in one cluster
+/// gave no answer in 30 s. tau now refuses a cluster past
+/// `MAX_RHO_CLUSTER` (1000) at once, naming it and the limit.
+#[test]
+fn a_cluster_too_large_for_rho_is_refused_at_once() {
+    let dir = TempDir::new("rho-size");
+    let path = dir.path("big.json");
+    std::fs::write(&path, one_cluster(20_000)).expect("writes");
+    let started = std::time::Instant::now();
+    let out = tau()
+        .args(["pool", &path, "--random", "lab/es", "--rho", "0.5"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cluster 'A' holds 19999 effect sizes") && stderr.contains("at most 1000"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(tau_core::multilevel::MAX_RHO_CLUSTER, 1000);
+}
+
+/// 200 cut-points on 2,000 studies ran for hours (the Hessian costs
+/// O(k·cut-points³)); they are refused at once with the limit.
+#[test]
+fn two_hundred_cut_points_are_refused_at_once() {
+    let dir = TempDir::new("many-steps");
+    let path = dir.path("k2000.json");
+    std::fs::write(&path, one_cluster(2_000)).expect("writes");
+    let steps: Vec<String> = (1..=200).map(|j| format!("{}", j as f64 / 201.0)).collect();
+    let started = std::time::Instant::now();
+    let out = tau()
+        .args(["selection", &path, "--steps", &steps.join(",")])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("200 cut-points are too many") && stderr.contains("at most 30"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// metafor users write `steps = c(.05, .1, .5, 1)`: the trailing 1 is the end
+/// of the last interval, which metafor appends when it is missing; tau said
+/// "the cut-point 1 makes no sense". Both spellings are one model.
+#[test]
+fn steps_with_a_trailing_one_are_metafors_steps() {
+    let run = |steps: &str| {
+        json_of(&[
+            "selection",
+            "studies/bcg.json",
+            "--steps",
+            steps,
+            "--alternative",
+            "less",
+        ])
+    };
+    assert_eq!(run("0.05,0.1,0.5,1"), run("0.05,0.1,0.5"));
+}
