@@ -321,3 +321,36 @@ fn steps_with_a_trailing_one_are_metafors_steps() {
     };
     assert_eq!(run("0.05,0.1,0.5,1"), run("0.05,0.1,0.5"));
 }
+
+/// The beta selection model on dat.baskerville2012 (k = 23): metafor's optim
+/// stops at τ² = 2.45e-6 (ℓ = −2.792404) and tau near there (ℓ = −2.792516,
+/// with a Hessian that could not be inverted, so no SE at all). The
+/// likelihood rises towards τ² = 0: tau now tries the fit with τ² = 0 when the
+/// search ends below metafor's `tau2tol` = min(vᵢ/10, 1e-4), keeps it when it
+/// is not worse, and takes the Hessian over β and δ alone (τ²'s SE is NA), as
+/// current metafor does below `tau2tol`. Expected: `selmodel(rma(smd, se^2,
+/// method = 'ML', tau2 = 0), type = 'beta', control = list(reltol = 1e-15))`.
+#[test]
+fn beta_selection_model_reaches_its_optimum_at_tau2_zero() {
+    let dir = TempDir::new("beta-zero");
+    let (case, path) = case("beta_at_zero", &dir);
+    let r = json_of(&["selection", &path, "--type", "beta"]);
+    let mut c = Checks::new(&case, crate::util::prec::RELATIVE);
+    c.num("logLik", &r["log_likelihood"], &case["logLik"]);
+    c.num("estimate", &r["estimate"], &case["estimate"]);
+    c.num("se", &r["se"], &case["se"]);
+    for j in 0..2 {
+        c.num(&format!("delta[{j}]"), &r["delta"][j], &case["delta"][j]);
+        c.num(
+            &format!("delta_se[{j}]"),
+            &r["delta_se"][j],
+            &case["delta_se"][j],
+        );
+    }
+    c.done();
+    assert_eq!(r["tau2"], 0.0);
+    assert_eq!(r["tau2_se"], Value::Null);
+    let default_ll = case["metafor_default"]["logLik"].as_f64().expect("logLik");
+    assert!(r["log_likelihood"].as_f64().expect("logLik") > default_ll);
+    assert_eq!(r["warnings"], serde_json::json!([]));
+}
