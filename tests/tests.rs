@@ -45,3 +45,4 @@ mod real_data;
 mod report_snapshot;
 mod selection_robust;
 mod simulate;
+mod trust;

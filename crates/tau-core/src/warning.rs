@@ -146,6 +146,14 @@ pub enum Warning {
     },
     /// The robust variance of the moderators is singular: their test is NA.
     SingularRobustTest,
+    /// Clusters whose CR2 adjustment block G_j = R_j(I − H_jj)Φ_jR_j' is
+    /// singular, inverted as clubSandwich does (zero eigenvalues → 0).
+    SingularCr2Blocks {
+        /// The cluster moderator.
+        cluster: String,
+        /// The clusters' identifiers.
+        clusters: Vec<String>,
+    },
     /// Intervals of one-sided p-values with fewer than 3 studies in a
     /// selection model: their weights, and the adjusted estimate, are unstable.
     SparseIntervals {
@@ -195,6 +203,12 @@ pub enum Warning {
         outer: String,
         /// The level's name, e.g. "study/es_id".
         level: String,
+    },
+    /// Levels of a multilevel model with a single unit, whose σ² is fixed
+    /// at 0 (as metafor's `rma.mv` does).
+    SingleUnitLevel {
+        /// The levels.
+        levels: Vec<String>,
     },
     /// Variance components of a multilevel model estimated at 0.
     Sigma2AtZero {
@@ -437,6 +451,13 @@ impl fmt::Display for Warning {
             Warning::SingularRobustTest => f.write_str(
                 "the robust variance-covariance matrix of the moderators is singular (a cluster determines a coefficient on its own), so the test of the moderators is NA",
             ),
+            Warning::SingularCr2Blocks { cluster, clusters } => write!(
+                f,
+                "the CR2 adjustment (I - H_jj) is singular for {} {} of '{cluster}' ({}): such a cluster alone determines a coefficient (e.g. the only one with a moderator level); as clubSandwich, its inverse square root is a generalised one (zero eigenvalues stay 0), so that cluster adds nothing to that coefficient's robust variance",
+                clusters.len(),
+                if clusters.len() == 1 { "cluster" } else { "clusters" },
+                list_labels(clusters)
+            ),
             Warning::SparseIntervals { intervals } => write!(
                 f,
                 "fewer than 3 studies in the p-value interval{} {}: the selection model's estimates are unstable; consider fewer cut-points",
@@ -498,6 +519,20 @@ impl fmt::Display for Warning {
                 f,
                 "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round ({RANDOM} {inner}/{outer}), otherwise drop '{inner}' from {RANDOM}"
             ),
+            Warning::SingleUnitLevel { levels } => {
+                let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
+                let (noun, verb, pronoun) = if levels.len() == 1 {
+                    ("level", "has", "its")
+                } else {
+                    ("levels", "have", "their")
+                };
+                write!(
+                    f,
+                    "{noun} {} {verb} a single unit, so {pronoun} sigma^2 cannot be estimated and is fixed at 0, as metafor's rma.mv does; the model is the one without {}: drop it from --random",
+                    quoted.join(", "),
+                    if levels.len() == 1 { "that level" } else { "those levels" }
+                )
+            }
             Warning::Sigma2AtZero { levels } => write!(
                 f,
                 "sigma^2 is estimated at 0, on the boundary of its range, at level{} {}: no variance between its units beyond what the other levels and sampling error explain",

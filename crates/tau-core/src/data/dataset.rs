@@ -60,7 +60,8 @@ impl Study {
     fn new(record: &mut Record, form: Option<DataForm>, yi: f64, vi: f64) -> Study {
         let weight = record.weight.unwrap_or(0.0);
         let label = CompactString::from(std::mem::take(&mut record.study));
-        let moderators = std::mem::take(&mut record.moderators);
+        let mut moderators = std::mem::take(&mut record.moderators);
+        positive_zeros(&mut moderators);
         let raw = match form {
             Some(DataForm::Generic) | None => None,
             Some(_) => Some(Box::new(std::mem::take(record))),
@@ -611,6 +612,32 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// The issue when the source has a `weight` column (or field) but no
+    /// record a value in it: metafor drops every study whose weight is NA,
+    /// so it fits nothing; ignoring the column would silently weight by
+    /// 1/(vi + tau^2) instead.
+    fn weight_column_empty(&self) -> Option<StudyIssue> {
+        if self.first_weighted.is_some() {
+            return None;
+        }
+        let (index, label) = self.first_unweighted.clone()?;
+        let has_column = match self.source {
+            SourceMap::Csv { headers, .. } => headers.iter().any(|h| h == "weight"),
+            SourceMap::Json(_) => {
+                self.source.locate(index, Some("weight")) != self.source.locate(index, None)
+            }
+            SourceMap::None => false,
+        };
+        has_column.then(|| StudyIssue {
+            index,
+            label,
+            field: Some("weight"),
+            position: self.source.locate(index, Some("weight")),
+            in_csv: matches!(self.source, SourceMap::Csv { .. }),
+            problem: "weight is missing (NA) in every record: metafor drops every study with a missing weight, so nothing is left to fit; give each study its weight, or remove the weight column for the usual 1/(vi + tau^2)".into(),
+        })
+    }
+
     /// Whether a filter or an exclusion leaves the record out (and notes it).
     fn leaves_out(&mut self, record: &mut Record, index: usize) -> bool {
         let mut reason = None;
@@ -710,7 +737,7 @@ impl<'a> Builder<'a> {
             return Err(LoadError::Read(ReadError::Empty));
         }
         self.check_selection()?;
-        let mixed = self.mixed_weights();
+        let mixed = self.mixed_weights().or_else(|| self.weight_column_empty());
         let mut issues = self.issues;
         if issues.is_empty() {
             issues.extend(mixed);
@@ -874,9 +901,27 @@ pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadE
 /// A moderator value as a filter compares it.
 fn moderator_label(value: &Moderator) -> Option<String> {
     match value {
-        Moderator::Number(x) => Some(x.to_string()),
+        // −0 + 0 = +0: a `-0.0` is the level `0`, as in R's factor(c(0, -0)).
+        Moderator::Number(x) => Some((x + 0.0).to_string()),
         Moderator::Missing => None,
         other => other.category(),
+    }
+}
+
+/// Writes each numeric moderator −0 as +0. R's `factor(c(0, -0))` has one
+/// level, and `-0.0 == 0.0`, but the two differ in their bits, their total
+/// order and their text ("-0"): left as they are, a grouping value written
+/// `0` in some records and `-0.0` in others made two clusters in `--random`,
+/// two in `--robust` and two subgroups in `--by`. Normalising once, where the
+/// studies are built, covers every grouping and moderator downstream.
+fn positive_zeros(moderators: &mut Moderators) {
+    let negative: Vec<String> = moderators
+        .iter()
+        .filter(|(_, v)| matches!(v, Moderator::Number(x) if *x == 0.0 && x.is_sign_negative()))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    for name in negative {
+        moderators.insert(name.as_str(), Moderator::Number(0.0));
     }
 }
 

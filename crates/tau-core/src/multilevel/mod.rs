@@ -178,6 +178,18 @@ pub enum MultilevelError {
         /// The outermost cluster's label.
         cluster: String,
     },
+    /// With ρ, an outermost cluster too large for its dense covariance block.
+    #[error(
+        "cluster '{cluster}' holds {size} effect sizes: with --rho each cluster's covariance matrix is factorised as a whole (memory n^2, time n^3 per likelihood evaluation), and tau fits clusters of at most {max} effect sizes that way; split the cluster (a finer outermost level in --random), or leave out --rho"
+    )]
+    RhoClusterTooLarge {
+        /// The outermost cluster's label.
+        cluster: String,
+        /// Its number of effect sizes.
+        size: usize,
+        /// [`MAX_RHO_CLUSTER`].
+        max: usize,
+    },
     /// X'WX is singular.
     #[error("the model matrix X'WX is singular: a moderator is constant or collinear with others")]
     Singular,
@@ -304,6 +316,13 @@ impl LabelTable {
         Some(number)
     }
 }
+
+/// The most effect sizes an outermost cluster may hold when `rho` is set.
+/// The likelihood then factorises each cluster's n × n covariance matrix
+/// (O(n²) memory, O(n³) time per evaluation, and a fit takes dozens of
+/// evaluations, its profile CIs hundreds): 20,000 effect sizes in one cluster
+/// needed 3.2 GB and did not finish. Refused past this size, before fitting.
+pub const MAX_RHO_CLUSTER: usize = 1000;
 
 /// Fits the multilevel model of `options` to `dataset`.
 pub fn fit(
@@ -473,6 +492,16 @@ impl<'d> Prepared<'d> {
             outer.get(id as usize).cloned().unwrap_or_default()
         });
         drop(labels);
+        if options.rho.is_some()
+            && let Some((index, block)) =
+                (structure.blocks.iter().enumerate()).find(|(_, b)| b.len > MAX_RHO_CLUSTER)
+        {
+            return Err(MultilevelError::RhoClusterTooLarge {
+                cluster: structure.labels.get(index).cloned().unwrap_or_default(),
+                size: block.len,
+                max: MAX_RHO_CLUSTER,
+            });
+        }
         for LevelIssue { level } in structure.issues() {
             warnings.push(Warning::LevelNotIdentifiable {
                 inner: names[level].clone(),

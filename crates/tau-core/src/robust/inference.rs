@@ -156,6 +156,12 @@ pub fn infer(
         SmallSample::None => vec![(n - p) as f64; p],
     };
     let mut warnings = Vec::new();
+    if !sandwich.singular.is_empty() {
+        warnings.push(Warning::SingularCr2Blocks {
+            cluster: options.cluster.to_owned(),
+            clusters: sandwich.singular.clone(),
+        });
+    }
     let coefficients: Vec<RobustCoefficient> = (0..p)
         .map(|i| {
             let se = sandwich.vcov[(i, i)].sqrt();

@@ -23,8 +23,9 @@ pub mod robust;
 pub mod weight;
 
 pub use fit::{
-    Clusters, Coefficient, HeterogeneityLrt, Interval, Omnibus, SelectionModel, SelectionOptions,
-    SelectionRobust, SelectionSettings, Unadjusted, selection_model, selection_model_clustered,
+    Clusters, Coefficient, HeterogeneityLrt, Interval, MAX_STEPS, Omnibus, SelectionModel,
+    SelectionOptions, SelectionRobust, SelectionSettings, Unadjusted, selection_model,
+    selection_model_clustered,
 };
 pub use weight::{Alternative, SelectionType, weight};
 
@@ -149,6 +150,16 @@ pub enum SelectionError {
         /// The value given.
         value: f64,
     },
+    /// More cut-points than the fit can afford.
+    #[error(
+        "{given} cut-points are too many: a selection model takes at most {max} (each adds a weight to estimate, and the Hessian's cost grows with the cube of their number); merge them, e.g. --steps 0.025,0.05,0.5"
+    )]
+    TooManySteps {
+        /// Distinct cut-points given (without a final 1).
+        given: usize,
+        /// The limit, [`MAX_STEPS`].
+        max: usize,
+    },
     /// Only the step function takes more than one cut-point.
     #[error(
         "the {kind} selection model takes at most one cut-point (below it the weight is 1); only {TYPE} step takes several"
@@ -228,6 +239,7 @@ impl SelectionError {
         match self {
             SelectionError::NoSteps
             | SelectionError::BadStep { .. }
+            | SelectionError::TooManySteps { .. }
             | SelectionError::OneStepOnly { .. }
             | SelectionError::EmptyInterval { .. }
             | SelectionError::TooFewStudies { .. }
@@ -282,7 +294,7 @@ mod tests {
 
     #[test]
     fn nonsensical_steps_are_input_errors() {
-        for steps in [&[0.0][..], &[1.0], &[-0.1], &[f64::NAN], &[1.5]] {
+        for steps in [&[0.0][..], &[-0.1], &[f64::NAN], &[1.5]] {
             let e = fit(&YI, SelectionType::Step, steps).unwrap_err();
             assert!(matches!(e, SelectionError::BadStep { .. }), "{e}");
             assert_eq!(e.kind(), ErrorKind::Input);
@@ -296,6 +308,37 @@ mod tests {
             fit(&YI, SelectionType::Power, &[0.025, 0.5]).unwrap_err(),
             SelectionError::OneStepOnly { .. }
         ));
+    }
+
+    #[test]
+    fn a_trailing_one_is_the_end_of_the_last_interval() {
+        // metafor: selmodel(res, type = "stepfun", steps = c(.05, .1, .5, 1))
+        // and steps = c(.05, .1, .5) fit the same model (it appends the 1).
+        let yi = [0.5, 0.45, 0.1, 0.05, -0.1, 0.6, 0.3, 0.2, 0.25, 0.02];
+        let with_one = fit(&yi, SelectionType::Step, &[0.05, 0.1, 0.5, 1.0]).unwrap();
+        let without = fit(&yi, SelectionType::Step, &[0.05, 0.1, 0.5]).unwrap();
+        // (Debug, not ==: the fixed δ₁ has a NaN standard error.)
+        assert_eq!(format!("{with_one:?}"), format!("{without:?}"));
+        assert_eq!(with_one.settings.steps, [0.05, 0.1, 0.5, 1.0]);
+        // A 1 alone leaves no cut-point.
+        assert_eq!(
+            fit(&YI, SelectionType::Step, &[1.0]).unwrap_err(),
+            SelectionError::NoSteps
+        );
+    }
+
+    #[test]
+    fn too_many_cut_points_are_refused_before_fitting() {
+        let steps: Vec<f64> = (1..=200).map(|j| f64::from(j) / 201.0).collect();
+        let e = fit(&YI, SelectionType::Step, &steps).unwrap_err();
+        assert_eq!(
+            e,
+            SelectionError::TooManySteps {
+                given: 200,
+                max: MAX_STEPS
+            }
+        );
+        assert_eq!(e.kind(), ErrorKind::Input);
     }
 
     #[test]
