@@ -1,6 +1,8 @@
 //! tau against metafor: the τ² estimators DLIT, SJIT, HSk, PMM, GENQ and
 //! GENQM, the standard error of τ̂² of every estimator (metafor `se.tau2`),
-//! pooled and in meta-regressions, through the binary; and the measure PETO.
+//! pooled and in meta-regressions, through the binary, with the CI of τ²
+//! that metafor's `confint()` gives (Q-profile; generalised Q for GENQ and
+//! GENQM); and the measure PETO.
 //!
 //! Expected values: tests/fixtures/estimators.json, written by
 //! tests/fixtures/generate_estimators.R with metafor 3.8.1 / metadat 1.2.0
@@ -128,10 +130,14 @@ fn check_cases(fx: &Value, name: &str) {
         for key in ["tau2", "tau2_se", "I2", "H2"] {
             bad.check(&name, key, &r[key], &case[key], tol);
         }
-        if let Some(expected) = case.get("tau2_ci") {
-            for side in 0..2 {
-                let what = format!("tau2_ci[{side}]");
-                bad.check(&name, &what, &r["tau2_ci"][side], &expected[side], tol);
+        // The Q-profile CI, or for GENQ and GENQM the generalised Q CI.
+        for (key, kind) in [("tau2_ci", Value::Null), ("tau2_ci_genq", "GENQ".into())] {
+            if let Some(expected) = case.get(key) {
+                assert_eq!(r["tau2_ci_type"], kind, "{name}");
+                for side in 0..2 {
+                    let what = format!("{key}[{side}]");
+                    bad.check(&name, &what, &r["tau2_ci"][side], &expected[side], tol);
+                }
             }
         }
     }
