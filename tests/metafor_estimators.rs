@@ -200,3 +200,23 @@ fn peto_log_odds_ratios_match_metafor() {
         assert_eq!(r["transformed"]["scale"], "OR", "{id}");
     }
 }
+
+/// GENQ and GENQM estimate with the records' weights: without them they are
+/// refused as bad input (exit 2), naming the field and a remedy.
+#[test]
+fn generalised_q_without_weights_is_refused() {
+    for method in ["GENQ", "GENQM"] {
+        let output = tau()
+            .args(["pool", "studies/bcg.json", "--method", method])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{method}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "studies/bcg.json: the {method} estimator weights the studies by their weight field, and these studies have none; give every study a weight"
+            )),
+            "{stderr}"
+        );
+    }
+}

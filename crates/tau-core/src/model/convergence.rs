@@ -167,7 +167,11 @@ pub enum Tau2Error {
 
 impl crate::Kinded for Tau2Error {
     fn kind(&self) -> crate::ErrorKind {
-        crate::ErrorKind::Analysis
+        match self {
+            // A request that cannot apply to these data: the user adds weights.
+            Tau2Error::NeedsWeights { .. } => crate::ErrorKind::Input,
+            _ => crate::ErrorKind::Analysis,
+        }
     }
 }
 
