@@ -20,6 +20,7 @@ mod errors_doc;
 mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
+mod metafor_estimators;
 mod metafor_influence_mods;
 mod metafor_measures_more;
 mod metafor_measures_prepost;

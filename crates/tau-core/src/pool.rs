@@ -14,6 +14,7 @@ use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::blup::{Blup, BlupInput, blup};
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
+use crate::model::generalised_q::generalised_q_ci;
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
 use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Weights, fit_weighted,
@@ -83,8 +84,9 @@ pub struct PoolResult {
     /// Q-profile CI for τ² (`null` for the common-effect model), or the
     /// Wald-type one after [`PoolResult::use_wald_tau2_ci`].
     pub tau2_ci: Option<[f64; 2]>,
-    /// `"Wald"` or `"profile"` when `tau2_ci`, `I2_ci` and `H2_ci` are
-    /// Wald-type or profile-likelihood CIs (Q-profile otherwise).
+    /// `"Wald"`, `"profile"` or `"GENQ"` when `tau2_ci`, `I2_ci` and `H2_ci`
+    /// are Wald-type, profile-likelihood or generalised Q CIs (the last for
+    /// GENQ and GENQM fits, as metafor's `confint()`); Q-profile otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tau2_ci_type: Option<&'static str>,
     /// I² in percent.
@@ -306,6 +308,15 @@ pub fn pool_with(
     // The estimator actually used: the fallback when the chosen one failed.
     let heterogeneity_ci = match model.options.method {
         Method::EE => None,
+        // metafor's confint() of a GENQ or GENQM fit.
+        Method::GENQ | Method::GENQM => Some(generalised_q_ci(
+            (&yi, &vi),
+            &x,
+            &model.weights,
+            model.tau2,
+            model.typical_variance,
+            options.level,
+        )?),
         _ => Some(q_profile_ci(
             &yi,
             &vi,
@@ -318,6 +329,9 @@ pub fn pool_with(
     let fit_statistics = mixed_effects(&yi, &vi, &x, &model)?;
     let mut result = assemble(dataset, &model, heterogeneity_ci, fit_statistics);
     result.tau2_se = tau2_se(&vi, &x, &model)?;
+    if model.options.method.needs_weights() {
+        result.tau2_ci_type = Some("GENQ");
+    }
     result.settings.weights = weights.weighting();
     Ok(result)
 }

@@ -85,7 +85,7 @@ impl DataForm {
         match self {
             DataForm::Generic | DataForm::EstimateCi => "any measure",
             DataForm::Continuous => "SMD, MD, SMDH or ROM",
-            DataForm::Binary => "OR, RR or RD",
+            DataForm::Binary => "OR, RR, RD or PETO",
             DataForm::Correlation => "ZCOR, COR or UCOR",
             DataForm::Proportion => "PR, PLO, PFT or PAS",
             DataForm::TStatistic => "SMD",

@@ -60,11 +60,13 @@ pub enum Measure {
     PAS,
     /// Unbiased (Olkin–Pratt) correlation coefficient.
     UCOR,
+    /// Peto's log odds ratio, (O − E)/V from the 2×2 table (Yusuf et al. 1985).
+    PETO,
 }
 
 impl Measure {
     /// All measures.
-    pub const ALL: [Measure; 23] = [
+    pub const ALL: [Measure; 24] = [
         Measure::SMD,
         Measure::MD,
         Measure::OR,
@@ -90,6 +92,7 @@ impl Measure {
         Measure::PFT,
         Measure::PAS,
         Measure::UCOR,
+        Measure::PETO,
     ];
 
     /// metafor's name.
@@ -120,6 +123,7 @@ impl Measure {
             Measure::PFT => "PFT",
             Measure::PAS => "PAS",
             Measure::UCOR => "UCOR",
+            Measure::PETO => "PETO",
         }
     }
 
@@ -162,6 +166,7 @@ impl Measure {
             Measure::PFT => "Freeman-Tukey double arcsine transformed proportion",
             Measure::PAS => "arcsine square root transformed proportion",
             Measure::UCOR => "unbiased correlation coefficient",
+            Measure::PETO => "Peto's log odds ratio",
         }
     }
 
@@ -201,13 +206,17 @@ impl Measure {
                 "arcsine square root of a proportion (proportion after back-transformation)"
             }
             Measure::UCOR => "unbiased correlation coefficient (UCOR)",
+            Measure::PETO => "Peto's log odds ratio (OR after back-transformation)",
         }
     }
 
     /// Whether the measure is the log of a ratio (so a CI given on the ratio
     /// scale is logged, and plots use a log axis).
     pub fn is_ratio(self) -> bool {
-        matches!(self, Measure::OR | Measure::RR | Measure::IRR)
+        matches!(
+            self,
+            Measure::OR | Measure::RR | Measure::IRR | Measure::PETO
+        )
     }
 
     /// The natural back-transformation of a value on the analysis scale, with
@@ -219,7 +228,7 @@ impl Measure {
     /// (see [`Measure::back_transform_given_n`]).
     pub fn back_transform(self) -> Option<(&'static str, BackTransform)> {
         match self {
-            Measure::OR => Some(("OR", f64::exp)),
+            Measure::OR | Measure::PETO => Some(("OR", f64::exp)),
             Measure::RR => Some(("RR", f64::exp)),
             Measure::ZCOR => Some(("r", f64::tanh)),
             Measure::PLO => Some(("proportion", |x| 1.0 / (1.0 + (-x).exp()))),

@@ -11,6 +11,10 @@
 //!   cell (metafor `add = 1/2, to = "only0"`).
 //!   log OR = ln(ad/bc), v = 1/a + 1/b + 1/c + 1/d; log RR = ln((a/n₁)/(c/n₂)),
 //!   v = 1/a − 1/n₁ + 1/c − 1/n₂; RD = a/n₁ − c/n₂, v = p₁(1−p₁)/n₁ + p₂(1−p₂)/n₂.
+//! * PETO (Yusuf et al. 1985; metafor `escalc("PETO")`), from the same table
+//!   and correction: yᵢ = (a − E)/V, vᵢ = 1/V, with E = (a + c)n₁/N the
+//!   expected events in group 1 and V = (a + c)(b + d)n₁n₂/(N²(N − 1)) their
+//!   hypergeometric variance ([`crate::model::peto::study_log_odds_ratio`]).
 //! * ZCOR: atanh(r), v = 1/(n − 3). COR: r, v = (1 − r²)²/(n − 1).
 //! * PR: p = x/n, v = p(1 − p)/n. PLO: ln(x/(n − x)), v = 1/x + 1/(n − x); a zero
 //!   cell (x = 0 or x = n) gets 1/2 added to x and n − x.
@@ -56,6 +60,8 @@ pub use form::DataForm;
 use crate::effect_size::measure::Measure;
 use crate::input::Record;
 use crate::numerics::distribution::normal_upper;
+use crate::model::peto::study_log_odds_ratio;
+use crate::model::two_by_two::Table;
 
 /// An effect size on the analysis scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,7 +97,7 @@ pub fn compute(record: &Record, measure: Measure) -> Result<EffectSize> {
             _ => Err(wrong()),
         },
         DataForm::Binary => match measure {
-            Measure::OR | Measure::RR | Measure::RD => binary(record, measure),
+            Measure::OR | Measure::RR | Measure::RD | Measure::PETO => binary(record, measure),
             _ => Err(wrong()),
         },
         DataForm::Correlation => match measure {
@@ -357,6 +363,14 @@ fn binary(record: &Record, measure: Measure) -> Result<EffectSize> {
     )?;
     let (mut a, mut b, mut c, mut d) = (events1, n1 - events1, events2, n2 - events2);
     let corrected = [a, b, c, d].contains(&0.0);
+    if measure == Measure::PETO {
+        let (yi, vi) = study_log_odds_ratio(&Table { a, b, c, d });
+        return Ok(EffectSize {
+            yi,
+            vi,
+            zero_cell_corrected: corrected,
+        });
+    }
     if corrected {
         a += 0.5;
         b += 0.5;

@@ -18,11 +18,12 @@ use crate::numerics::zeroin::R_UNIROOT_TOL;
 /// and the estimator to fall back on when the chosen one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Control {
-    /// Stop Fisher scoring when τ² changes by less than this (metafor `threshold`, 1e-5).
+    /// Stop Fisher scoring, and the DLIT and SJIT iterations, when τ²
+    /// changes by less than this (metafor `threshold`, 1e-5).
     pub threshold: f64,
     /// Maximum number of iterations (metafor `maxiter`, 100).
     pub max_iter: usize,
-    /// Tolerance of the Paule-Mandel root search and of the ML/REML check
+    /// Tolerance of the PM, PMM and GENQM root searches and of the ML/REML check
     /// that τ² = 0 is not better (metafor `tol`, `.Machine$double.eps^0.25`).
     pub tol: f64,
     /// Estimator to use when the chosen one does not converge or finds no
@@ -123,14 +124,34 @@ pub enum Tau2Error {
         /// The last change in τ² (Fisher scoring) or the half-width of the last bracket (PM).
         last_change: f64,
     },
-    /// Paule-Mandel found no root below the upper bound.
+    /// A root-finding estimator (PM, PMM, GENQM) found no root below the upper bound.
     #[error(
-        "the PM estimator {}: the data are extremely heterogeneous; try {METHOD} REML or {METHOD} DL, or {FALLBACK} DL",
+        "the {method} estimator {}: the data are extremely heterogeneous; try {METHOD} REML or {METHOD} DL, or {FALLBACK} DL",
         self.reason()
     )]
     NoRoot {
+        /// The estimator.
+        method: &'static str,
         /// The upper end of the search interval.
         upper: f64,
+    },
+    /// GENQ or GENQM without the user's weights, which they estimate with.
+    #[error(
+        "the {method} estimator weights the studies by their weight field, and these studies have none; give every study a weight, or choose another estimator (e.g. --method {})",
+        if *method == "GENQ" { "DL" } else { "PMM" }
+    )]
+    NeedsWeights {
+        /// The estimator.
+        method: &'static str,
+    },
+    /// The series for the distribution of the generalised Q (GENQM) did not
+    /// converge: the studies' weighted variances are extremely unequal.
+    #[error(
+        "the GENQM estimator could not evaluate the distribution of the generalised Q statistic at tau^2 = {tau2} (the weighted sampling variances are too unequal); choose another estimator (e.g. --method GENQ or --method PMM)"
+    )]
+    SeriesFailed {
+        /// Where it failed.
+        tau2: f64,
     },
     /// A closed-form estimate came out infinite or NaN: its denominator was
     /// lost to rounding (sampling variances dozens of orders of magnitude apart).
@@ -148,7 +169,11 @@ pub enum Tau2Error {
 
 impl crate::Kinded for Tau2Error {
     fn kind(&self) -> crate::ErrorKind {
-        crate::ErrorKind::Analysis
+        match self {
+            // A request that cannot apply to these data: the user adds weights.
+            Tau2Error::NeedsWeights { .. } => crate::ErrorKind::Input,
+            _ => crate::ErrorKind::Analysis,
+        }
     }
 }
 
@@ -170,9 +195,21 @@ impl Tau2Error {
                     format!("{last_change:.3e}")
                 }
             ),
-            Tau2Error::NoRoot { upper } => {
+            Tau2Error::NoRoot {
+                method: "GENQM",
+                upper,
+            } => format!(
+                "found no tau^2 below {upper} at which the generalised Q statistic is the median of its distribution"
+            ),
+            Tau2Error::NoRoot { upper, .. } => {
                 format!("found no root of the generalised Q statistic below tau^2 = {upper}")
             }
+            Tau2Error::NeedsWeights { method } => {
+                format!("needs the studies' weights (the weight field) for {method}")
+            }
+            Tau2Error::SeriesFailed { tau2 } => format!(
+                "could not evaluate the distribution of the generalised Q statistic at tau^2 = {tau2}"
+            ),
             Tau2Error::NotFinite { value, .. } => format!(
                 "gave tau^2 = {value}: the sampling variances span too many orders of magnitude for double precision"
             ),

@@ -111,6 +111,9 @@ pub struct ModelFit {
     pub s2w: f64,
     /// Estimated (residual) τ².
     pub tau2: f64,
+    /// Standard error of τ̂² (metafor `se.tau2`; [`super::tau2_se`]);
+    /// `None` for the common-effect model.
+    pub tau2_se: Option<f64>,
     /// How τ² was reached.
     pub convergence: Convergence,
     /// Model weights: 1/(vᵢ + τ̂²), or the user's weights, or 1 for each
@@ -205,12 +208,21 @@ pub fn fit_weighted(
             what: "sum of the inverse sampling variances",
         });
     }
-    let problem = Problem { yc: &yc, vi, x };
+    let problem = Problem {
+        yc: &yc,
+        vi,
+        x,
+        weights: match user {
+            Weights::User(a) => Some(a),
+            _ => None,
+        },
+    };
     let (tau2, convergence, options) = estimate_tau2(&problem, options)?;
     let options = &options;
     if !tau2.is_finite() {
         return Err(FitError::NotFinite { what: "tau^2" });
     }
+    let tau2_se = super::tau2_se::standard_error(options.method, &problem, tau2)?;
 
     let inverse: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let df_resid = (k - p) as f64;
@@ -312,6 +324,7 @@ pub fn fit_weighted(
         df,
         s2w,
         tau2,
+        tau2_se,
         convergence,
         weights,
         q,

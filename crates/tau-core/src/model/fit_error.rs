@@ -115,7 +115,8 @@ impl crate::Kinded for FitError {
             | FitError::BadWeight { .. }
             | FitError::UnweightedWithWeights
             | FitError::NotWithWeights { .. }
-            | FitError::BadLevel(_) => crate::ErrorKind::Input,
+            | FitError::BadLevel(_)
+            | FitError::Tau2(super::Tau2Error::NeedsWeights { .. }) => crate::ErrorKind::Input,
             _ => crate::ErrorKind::Analysis,
         }
     }

@@ -40,7 +40,12 @@ pub fn q_profile_ci(
     typical_variance: f64,
     level: f64,
 ) -> Result<HeterogeneityCi, SingularDesign> {
-    let problem = Problem { yc: yi, vi, x };
+    let problem = Problem {
+        yc: yi,
+        vi,
+        x,
+        weights: None,
+    };
     let df = yi.len().saturating_sub(x.p()) as f64;
     let alpha = 1.0 - level / 100.0;
     let crit_upper = chisq_quantile(1.0 - alpha / 2.0, df);

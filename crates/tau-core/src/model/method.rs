@@ -26,11 +26,24 @@ pub enum Method {
     SJ,
     /// Empirical Bayes (Morris 1983; Berkey et al. 1995).
     EB,
+    /// DerSimonian-Laird iterated to convergence (DerSimonian & Kacker 2007).
+    DLIT,
+    /// Sidik-Jonkman iterated to convergence (Sidik & Jonkman 2007).
+    SJIT,
+    /// Hunter-Schmidt with the k/(k − p) small-sample correction.
+    #[serde(rename = "HSk")]
+    HSk,
+    /// Median-unbiased Paule-Mandel (Viechtbauer 2021).
+    PMM,
+    /// Generalised Q with the user's weights (DerSimonian & Kacker 2007).
+    GENQ,
+    /// Median-unbiased generalised Q with the user's weights (Jackson 2013).
+    GENQM,
 }
 
 impl Method {
     /// All estimators, in the order metafor's documentation lists them.
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 15] = [
         Method::EE,
         Method::DL,
         Method::REML,
@@ -40,6 +53,12 @@ impl Method {
         Method::HS,
         Method::SJ,
         Method::EB,
+        Method::DLIT,
+        Method::SJIT,
+        Method::HSk,
+        Method::PMM,
+        Method::GENQ,
+        Method::GENQM,
     ];
 
     /// metafor's name of the estimator.
@@ -54,6 +73,12 @@ impl Method {
             Method::HS => "HS",
             Method::SJ => "SJ",
             Method::EB => "EB",
+            Method::DLIT => "DLIT",
+            Method::SJIT => "SJIT",
+            Method::HSk => "HSk",
+            Method::PMM => "PMM",
+            Method::GENQ => "GENQ",
+            Method::GENQM => "GENQM",
         }
     }
 
@@ -62,12 +87,30 @@ impl Method {
         let upper = name.to_ascii_uppercase();
         match upper.as_str() {
             "FE" | "CE" => Some(Method::EE),
-            _ => Method::ALL.into_iter().find(|m| m.name() == upper),
+            _ => Method::ALL
+                .into_iter()
+                .find(|m| m.name().eq_ignore_ascii_case(&upper)),
         }
     }
 
     /// Whether the estimator iterates (and so can fail to converge).
     pub fn is_iterative(self) -> bool {
-        matches!(self, Method::REML | Method::ML | Method::EB | Method::PM)
+        matches!(
+            self,
+            Method::REML
+                | Method::ML
+                | Method::EB
+                | Method::PM
+                | Method::DLIT
+                | Method::SJIT
+                | Method::PMM
+                | Method::GENQM
+        )
+    }
+
+    /// Whether the estimator itself weights the studies by the user's
+    /// weights (metafor's `weights =`, tau's `weight` field), which it needs.
+    pub fn needs_weights(self) -> bool {
+        matches!(self, Method::GENQ | Method::GENQM)
     }
 }

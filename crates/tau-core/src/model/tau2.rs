@@ -7,11 +7,13 @@
 //! outcomes (which changes nothing when the model has an intercept).
 
 pub use super::convergence::{Control, Convergence, Fallback, Tau2Error};
+use crate::numerics::distribution::chisq_quantile;
 use super::matrix::ModelMatrix;
 pub use super::method::Method;
 use super::quadratic_forms::{self, Forms, Wanted};
 use super::wls::SingularDesign;
 use crate::numerics::zeroin::zeroin;
+use super::{generalised_q, tau2_iterated as iterated};
 
 /// The data an estimator sees: outcomes, sampling variances and the design.
 #[derive(Debug, Clone, Copy)]
@@ -22,13 +24,16 @@ pub struct Problem<'a> {
     pub vi: &'a [f64],
     /// The k×p model matrix.
     pub x: &'a dyn ModelMatrix,
+    /// The user's weights aᵢ (the `weight` field), which GENQ and GENQM
+    /// estimate with; `None` without them.
+    pub weights: Option<&'a [f64]>,
 }
 
 impl Problem<'_> {
-    fn k(&self) -> f64 {
+    pub(crate) fn k(&self) -> f64 {
         self.vi.len() as f64
     }
-    fn p(&self) -> f64 {
+    pub(crate) fn p(&self) -> f64 {
         self.x.p() as f64
     }
     /// Quadratic forms and traces of P(τ²), with weights 1/(vᵢ + τ²).
@@ -67,8 +72,14 @@ pub fn estimate(
         Method::DL => closed(dersimonian_laird(problem)?)?,
         Method::HE => closed(hedges(problem)?)?,
         Method::HS => closed(hunter_schmidt(problem)?)?,
+        Method::HSk => closed(hunter_schmidt_k(problem)?)?,
         Method::SJ => closed(sidik_jonkman(problem)?)?,
+        Method::GENQ => closed(generalised_q::generalised_q(problem)?)?,
         Method::PM => paule_mandel(problem, control)?,
+        Method::PMM => paule_mandel_median(problem, control)?,
+        Method::DLIT => iterated::dersimonian_laird_iterated(problem, control)?,
+        Method::SJIT => iterated::sidik_jonkman_iterated(problem, control)?,
+        Method::GENQM => generalised_q::generalised_q_median(problem, control)?,
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, problem, control)?,
     })
 }
@@ -87,10 +98,20 @@ pub fn hedges(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
     Ok((rss - tr_pv) / (problem.k() - problem.p()))
 }
 
-/// Hunter-Schmidt: τ² = (Q − k) / Σ wᵢ, with weights 1/vᵢ.
+/// Hunter-Schmidt (Hunter & Schmidt 2004): τ² = (Q − k) / Σ wᵢ, with weights 1/vᵢ
+/// (metafor `method = "HS"`).
 pub fn hunter_schmidt(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
     let forms = problem.forms(0.0, Wanted::Q)?;
     Ok((forms.rss - problem.k()) / forms.sum_w)
+}
+
+/// Hunter-Schmidt with the small-sample correction k/(k − p) of Q
+/// (Hunter & Schmidt 2004; metafor `method = "HSk"`):
+/// τ² = (Q·k/(k − p) − k) / Σ wᵢ, with weights 1/vᵢ.
+pub fn hunter_schmidt_k(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
+    let (k, p) = (problem.k(), problem.p());
+    let forms = problem.forms(0.0, Wanted::Q)?;
+    Ok((k / (k - p) * forms.rss - k) / forms.sum_w)
 }
 
 /// Sidik-Jonkman: τ₀² = Σ(yᵢ − ȳ)²/k, then τ² = τ₀² · y'P(τ₀²)y / (k − p).
@@ -99,22 +120,50 @@ pub fn sidik_jonkman(problem: &Problem<'_>) -> Result<f64, SingularDesign> {
     Ok(tau2_0 * problem.generalised_q(tau2_0)? / (problem.k() - problem.p()))
 }
 
-/// Paule-Mandel: the τ² at which the generalised Q equals k − p.
+/// Paule-Mandel (Paule & Mandel 1982): the τ² at which the generalised Q
+/// equals its expectation k − p (metafor `method = "PM"`).
 ///
 /// Searched on [0, max(100, 10·MAD(y)²)] with R's `uniroot()` settings, as metafor does.
 pub fn paule_mandel(
     problem: &Problem<'_>,
     control: &Control,
 ) -> Result<(f64, Convergence), Tau2Error> {
-    let target = problem.k() - problem.p();
-    let upper = 100f64.max(10.0 * mad(problem.yc).powi(2));
+    q_equals(problem, control, "PM", problem.k() - problem.p())
+}
+
+/// Median-unbiased Paule-Mandel (Viechtbauer 2021; metafor `method = "PMM"`):
+/// the τ² at which the generalised Q equals the median of χ²(k − p), its
+/// distribution at the true τ², searched as [`paule_mandel`].
+pub fn paule_mandel_median(
+    problem: &Problem<'_>,
+    control: &Control,
+) -> Result<(f64, Convergence), Tau2Error> {
+    let median = chisq_quantile(0.5, problem.k() - problem.p());
+    q_equals(problem, control, "PMM", median)
+}
+
+/// The upper end of the root searches of PM, PMM and GENQM: metafor's
+/// `tau2.max`, max(100, 10·MAD(y)²).
+pub(crate) fn search_upper(problem: &Problem<'_>) -> f64 {
+    100f64.max(10.0 * mad(problem.yc).powi(2))
+}
+
+/// The τ² at which the generalised Q equals `target`: 0 when Q(0) is below
+/// it already, an error when Q(upper) is still above it.
+fn q_equals(
+    problem: &Problem<'_>,
+    control: &Control,
+    method: &'static str,
+    target: f64,
+) -> Result<(f64, Convergence), Tau2Error> {
+    let upper = search_upper(problem);
     let f_lower = problem.generalised_q(0.0)? - target;
     if f_lower < 0.0 {
         return Ok((0.0, Convergence::closed_form()));
     }
     let f_upper = problem.generalised_q(upper)? - target;
     if f_upper > 0.0 {
-        return Err(Tau2Error::NoRoot { upper });
+        return Err(Tau2Error::NoRoot { method, upper });
     }
     let mut singular = None;
     let root = zeroin(
@@ -136,7 +185,7 @@ pub fn paule_mandel(
         return Err(e.into());
     }
     let root = root.map_err(|last| Tau2Error::NotConverged {
-        method: "PM",
+        method,
         max_iter: control.max_iter,
         last_change: last.precision,
     })?;

@@ -1,11 +1,9 @@
 //! The standard error of τ̂² and its Wald-type confidence interval (metafor
 //! `rma.uni`'s `se.tau2` and `confint(res, type = "Wald")`).
 //!
-//! With wᵢ = 1/(vᵢ + τ̂²) and P = W − WX(X'WX)⁻¹X'W at the estimate:
-//!
-//! * ML: SE = √(2/Σwᵢ²), the inverse Fisher information;
-//! * REML: SE = √(2/tr(PP));
-//! * EB and PM: SE = √(2k²/((k − p)(Σwᵢ)²)).
+//! The SE of each estimator is in [`super::tau2_se`] (ML: √(2/Σwᵢ²), the
+//! inverse Fisher information; REML: √(2/tr(PP)); the moments estimators:
+//! the variance of their quadratic form).
 //!
 //! The Wald CI is τ̂² ± z₁₋α/₂·SE, its lower limit floored at 0, with the
 //! matching limits of I² = 100 τ²/(s̃² + τ²) and H² = τ²/s̃² + 1.
@@ -23,32 +21,18 @@ use super::fit::ModelFit;
 use super::fit_statistics::log_likelihood;
 use super::heterogeneity::HeterogeneityCi;
 use super::method::Method;
-use super::wls::{SingularDesign, invert_spd, traces};
+use super::wls::SingularDesign;
 use crate::numerics::distribution::{chisq_quantile, normal_upper};
 use crate::numerics::zeroin::{R_UNIROOT_TOL, zeroin};
 
-/// SE(τ̂²) for the ML, REML, EB and PM estimators; `None` for the others
-/// (tau does not report metafor's SEs of the moments estimators).
+/// SE(τ̂²) of the estimator the model was fitted with (every estimator but
+/// EE; the formulas are in [`super::tau2_se`]), as the fit computed it.
 pub fn tau2_se(
-    vi: &[f64],
-    x: &dyn ModelMatrix,
+    _vi: &[f64],
+    _x: &dyn ModelMatrix,
     model: &ModelFit,
 ) -> Result<Option<f64>, SingularDesign> {
-    let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + model.tau2)).collect();
-    let (k, p) = (model.k as f64, model.p as f64);
-    Ok(match model.options.method {
-        Method::ML => Some((2.0 / w.iter().map(|w| w * w).sum::<f64>()).sqrt()),
-        Method::REML => {
-            let inverse = invert_spd(x.cross_weighted(&|i| w[i]))?;
-            let (_, tr_pp) = traces(x, &w, &inverse);
-            Some((2.0 / tr_pp).sqrt())
-        }
-        Method::EB | Method::PM => {
-            let sum_w: f64 = w.iter().sum();
-            Some((2.0 * k * k / (k - p) / (sum_w * sum_w)).sqrt())
-        }
-        _ => None,
-    })
+    Ok(model.tau2_se)
 }
 
 /// The Wald-type CI of τ² at `level` percent, with I² and H² from the

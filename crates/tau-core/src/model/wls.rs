@@ -136,7 +136,7 @@ pub fn trace_p(x: &dyn ModelMatrix, w: &[f64], xtwx_inv: &DMatrix<f64>) -> f64 {
 }
 
 /// tr(AB) = Σᵢⱼ Aᵢⱼ Bⱼᵢ in O(p²), without the product.
-fn trace_of_product(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+pub(crate) fn trace_of_product(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     let p = a.nrows();
     (0..p)
         .map(|i| (0..p).map(|j| a[(i, j)] * b[(j, i)]).sum::<f64>())

@@ -30,6 +30,7 @@ use nalgebra::DMatrix;
 
 use crate::data::dataset::Dataset;
 use crate::model::fit_statistics::mixed_effects;
+use crate::model::generalised_q::generalised_q_ci;
 use crate::model::tau2_uncertainty::tau2_se;
 use crate::model::{
     FitError, FitOptions, Method, ModelMatrix, Weights, fit, fit_weighted, intercept_design,
@@ -180,6 +181,18 @@ fn run(
     let fit_statistics = mixed_effects(&yi, &vi, x, &model).map_err(FitError::from)?;
     let ci = match model.options.method {
         Method::EE => None,
+        // metafor's confint() of a GENQ or GENQM fit.
+        Method::GENQ | Method::GENQM => Some(
+            generalised_q_ci(
+                (&yi, &vi),
+                x,
+                &model.weights,
+                model.tau2,
+                model.typical_variance,
+                options.fit.level,
+            )
+            .map_err(FitError::from)?,
+        ),
         _ => Some(
             q_profile_ci(
                 &yi,

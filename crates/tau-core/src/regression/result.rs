@@ -355,7 +355,7 @@ pub(super) fn assemble(
         tau2: model.tau2,
         tau2_se,
         tau2_ci: ci.map(|c| c.tau2),
-        tau2_ci_type: None,
+        tau2_ci_type: model.options.method.needs_weights().then_some("GENQ"),
         i2: model.i2,
         i2_ci: ci.map(|c| c.i2),
         h2: model.h2,

@@ -296,6 +296,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
 pub fn ci_label(kind: Option<&str>) -> &'static str {
     match kind {
         Some("Wald") => "Wald CI",
+        Some("GENQ") => "generalised Q CI",
         Some(_) => "profile-likelihood CI",
         None => "CI",
     }

@@ -189,6 +189,7 @@ pub fn fit_allowing_one(
         df: None,
         s2w: 1.0,
         tau2: 0.0,
+        tau2_se: None,
         convergence: Convergence::closed_form(),
         weights: vec![1.0 / v],
         q: 0.0,
