@@ -65,7 +65,7 @@ function loadText(text, name) {
   }
   setDoc(out.file, name);
   refreshData(out.issues);
-  analyse(null, out.error !== null);
+  analyse(null, { keepErrors: out.error !== null });
 }
 
 /** Asks before edited data are replaced (arrow keys on a menu must not lose work). */
@@ -244,7 +244,12 @@ function keptRecords(pool) {
   return kept.length === pool.studies.length ? kept : null;
 }
 
-function analyse(why, keepErrors = false) {
+/**
+ * Runs the analysis of the data and settings on screen and redraws every
+ * view. `why` is the caption's reason; `since` the pooled result the caption
+ * compares with (the last one by default).
+ */
+function analyse(why, { keepErrors = false, since } = {}) {
   if (!state.doc) return;
   const started = performance.now();
   const { options, problem } = readOptions();
@@ -261,7 +266,7 @@ function analyse(why, keepErrors = false) {
   $('results').classList.remove('failed');
   if (!keepErrors) markAll([]);
   show('analysis-error', out.plot_error || out.subgroup_error || '');
-  const previous = state.result;
+  const previous = since ? { pool: since } : state.result;
   state.result = out;
   state.options = options;
   state.kept = keptRecords(out.pool);
@@ -281,7 +286,7 @@ function analyse(why, keepErrors = false) {
     void document.body.offsetHeight; // lay the page out, so that the time below is the whole update
     const total = performance.now() - started;
     status(`Ready. ${p.k} studies: ${total.toFixed(0)} ms for the last update (engine ${engineMs.toFixed(0)} ms, page ${(total - engineMs).toFixed(0)} ms).`);
-    announce(why ? `${why} ${announcement(p)}` : announcement(p));
+    announce(why ? `${$('caption').textContent || why} ${announcement(p)}` : announcement(p));
   }
 }
 
@@ -313,15 +318,21 @@ function pointerMove(event) {
   const target = dragTarget(drag, event);
   if (!target) return;
   if (!wasMoved) remember();
+  drag.target = target;
   drag.pending = true;
   requestAnimationFrame(() => {
     if (state.drag !== drag) return;
     drag.pending = false;
-    const study = state.doc.studies[drag.row];
-    // The study is now given by its effect and variance (its raw data no longer fit); Undo brings them back.
-    state.doc.studies[drag.row] = { study: study.study, ...target, ...(study.moderators ? { moderators: study.moderators } : {}) };
+    place(drag);
     analyse(null);
   });
+}
+
+/** Writes the dragged study's new effect and variance into the data. */
+function place(drag) {
+  const study = state.doc.studies[drag.row];
+  // The study is now given by its effect and variance (its raw data no longer fit); Undo brings them back.
+  state.doc.studies[drag.row] = { study: study.study, ...drag.target, ...(study.moderators ? { moderators: study.moderators } : {}) };
 }
 
 function pointerUp() {
@@ -329,15 +340,12 @@ function pointerUp() {
   if (!drag) return;
   state.drag = null;
   if (!drag.moved) return; // a click: nothing changes
+  place(drag);
   refreshData();
-  analyse(null);
   const s = state.doc.studies[drag.row];
-  if (state.result) {
-    const text = explain(drag.before, state.result.pool,
-      `You moved ${s.study} to yi = ${fmt(s.yi)}, vi = ${fmt(s.vi, 6)} (standard error ${fmt(Math.sqrt(s.vi))}; a smaller standard error is a larger study).`);
-    $('caption').textContent = text;
-    announce(text);
-  }
+  // One analysis, one caption and one announcement for the whole drag.
+  analyse(`You moved ${s.study} to yi = ${fmt(s.yi)}, vi = ${fmt(s.vi, 6)} (standard error ${fmt(Math.sqrt(s.vi))}; `
+    + 'a smaller standard error is a larger study).', { since: drag.before });
 }
 
 // ---------- export ----------
