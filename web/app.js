@@ -11,6 +11,7 @@ import { renderSummary, renderSubgroups, explain, announcement } from './summary
 import { startDrag, dragTarget } from './drag.js';
 import { renderI2Panel, clearI2Panel, runLab, I2_AUTO_LIMIT } from './panels.js';
 import * as table from './table.js';
+import { download, downloadPlot, copy } from './export.js';
 
 /** Above this many studies the forest plot is not shown (the funnel and the numbers cover all). */
 export const FOREST_LIMIT = 300;
@@ -88,11 +89,16 @@ function restore(text, why) {
 
 // ---------- the study table ----------
 
-function refreshData(issues = []) {
-  const doc = state.doc;
+function updateTools() {
   $('undo').disabled = state.history.length === 0;
   $('reset').disabled = !edited();
-  $('data-tools').hidden = doc === null;
+  $('data-tools').hidden = state.doc === null;
+}
+
+/** Redraws the table and what depends on its columns (not after a cell edit: focus stays where it is). */
+function refreshData(issues = []) {
+  const doc = state.doc;
+  updateTools();
   if (!doc) {
     $('column-help').innerHTML = '';
     $('pager').hidden = true;
@@ -163,7 +169,9 @@ function editCell(input) {
   else if (value === undefined) delete study[field];
   else study[field] = value;
   show('load-error', '');
-  refreshData();
+  updateTools();
+  updateMeasure();
+  if (moderator) fillModerators();
   analyse(`You changed ${field} of ${study.study} from ${before ?? 'empty'} to ${value ?? 'empty'}.`);
 }
 
@@ -348,48 +356,6 @@ function pointerUp() {
     + 'a smaller standard error is a larger study).', { since: drag.before });
 }
 
-// ---------- export ----------
-
-function download(name, blob) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
-function downloadPlot(id, format) {
-  const svg = $(id).querySelector('svg');
-  if (!svg) return;
-  const blob = new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' });
-  const base = fileName().replace(/\.json$/, '');
-  if (format === 'svg') return download(`${base}-${id}.svg`, blob);
-  const image = new Image();
-  image.onload = () => {
-    const scale = 2; // 192 dpi
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width * scale;
-    canvas.height = image.height * scale;
-    const ctx = canvas.getContext('2d');
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
-    canvas.toBlob((png) => download(`${base}-${id}.png`, png), 'image/png');
-  };
-  image.src = URL.createObjectURL(blob);
-}
-
-async function copy(id, button) {
-  try {
-    await navigator.clipboard.writeText($(id).textContent);
-    button.textContent = 'Copied';
-  } catch {
-    button.textContent = 'Select the text below to copy it';
-  }
-}
-
 // ---------- wiring ----------
 
 function wire() {
@@ -454,12 +420,12 @@ function wire() {
     $(id).addEventListener('pointerup', pointerUp);
     $(id).addEventListener('pointercancel', pointerUp);
   }
-  document.querySelectorAll('[data-download]').forEach((b) => b.addEventListener('click', () => downloadPlot(b.dataset.download, b.dataset.format)));
+  document.querySelectorAll('[data-download]').forEach((b) => b.addEventListener('click', () => downloadPlot($(b.dataset.download), b.dataset.format, fileName().replace(/\.json$/, ''))));
   $('download-json').addEventListener('click', () => {
     if (state.doc) download(fileName(), new Blob([`${JSON.stringify(state.doc, null, 2)}\n`], { type: 'application/json' }));
   });
-  $('copy-cli').addEventListener('click', (e) => copy('cli-command', e.target));
-  $('copy-r').addEventListener('click', (e) => copy('r-code', e.target));
+  $('copy-cli').addEventListener('click', (e) => copy($('cli-command'), e.target));
+  $('copy-r').addEventListener('click', (e) => copy($('r-code'), e.target));
   $('i2-run').addEventListener('click', () => state.result && renderI2Panel(tau, state.result.pool, state.options));
   $('lab-form').addEventListener('submit', (e) => {
     e.preventDefault();
