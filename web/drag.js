@@ -5,8 +5,8 @@
 
 /** Screen pixels a press must move before it is a drag. */
 export const DEAD_ZONE = 6;
-/** Screen pixels around a mark that still grab it (fingers are wide). */
-const GRAB = 14;
+/** Screen pixels around a mark that still grab it: a mouse, and a finger (wider). */
+const GRAB = { mouse: 8, touch: 22 };
 
 /** The draggable marks of a plot, in the order of the analysis's studies. */
 export function markers(plot, studies) {
@@ -35,7 +35,7 @@ function axis(values, coords) {
 function grabbed(marks, event) {
   const direct = marks.findIndex((m) => m.el === event.target);
   if (direct >= 0) return direct;
-  let best = -1, bestDistance = GRAB;
+  let best = -1, bestDistance = event.pointerType === 'touch' || event.pointerType === 'pen' ? GRAB.touch : GRAB.mouse;
   marks.forEach((m, i) => {
     const r = m.el.getBoundingClientRect();
     const d = Math.hypot(Math.max(r.left - event.clientX, 0, event.clientX - r.right), Math.max(r.top - event.clientY, 0, event.clientY - r.bottom));

@@ -44,7 +44,7 @@ for (const size of Object.keys(SIZES)) {
     await drag(page, page.locator('#forest svg rect.square').nth(1), 60, 0);
     await page.waitForFunction(() => document.getElementById('caption').textContent.startsWith('You moved'));
     const label = await cell(page, 2, 'study');
-    assert.match(await page.textContent('#caption'), new RegExp(`^You moved ${label.replace(/[()]/g, '\\$&')} to`));
+    assert.ok((await page.textContent('#caption')).startsWith(`You moved ${label} to`));
     assert.notEqual(await cell(page, 2, 'yi'), row2, 'the dragged study moved');
     assert.equal(await cell(page, 1, 'yi'), '', 'the left-out study is untouched');
     assert.equal(await cell(page, 3, 'yi'), row3, 'its neighbour is untouched');
