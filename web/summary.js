@@ -66,7 +66,7 @@ export function renderSubgroups(el, s) {
   const rows = s.groups.map((g) => `<tr><th scope="row">${esc(g.level)}</th><td>${g.k}</td><td>${fmt(g.estimate)}</td>
     <td>${fmt(g.ci_lower)} to ${fmt(g.ci_upper)}</td><td>${fmt(g.tau2)}</td><td>${fmt(g.I2, 2)}</td></tr>`).join('');
   const test = s.Q_between === null ? '' : `<p>Test of subgroup differences: Q(${s.Q_between_df}) = ${fmt(s.Q_between)}, p = ${fmt(s.Q_between_p)}</p>`;
-  el.innerHTML = `<table class="numbers"><caption>Subgroups by ${esc(s.settings.by)}</caption>
+  el.innerHTML = `<table class="numbers" tabindex="0"><caption>Subgroups by ${esc(s.settings.by)}</caption>
     <thead><tr><th scope="col">level</th><th scope="col">k</th><th scope="col">estimate</th><th scope="col">CI</th>
     <th scope="col">τ²</th><th scope="col">I² (%)</th></tr></thead><tbody>${rows}</tbody></table>${test}
     <p class="note">Each subgroup is fitted on its own, with its own τ² (separate τ², as <code>tau subgroup</code> and one
