@@ -6,7 +6,7 @@
 export const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'];
 let hatches = 0; // unique pattern ids across the charts of a page
 const colour = (i) => COLOURS[((i % COLOURS.length) + COLOURS.length) % COLOURS.length];
-const W = 420, H = 220, L = 48, R = 12, T = 28, B = 36;
+const W = 420, H = 232, L = 48, R = 12, T = 28, B = 46;
 
 function esc(text) {
   return String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
@@ -29,11 +29,12 @@ function ticks(lo, hi, n = 5) {
 }
 
 /**
- * Overlaid histograms of each estimator's τ̂², with the true τ² as a dashed
+ * Overlaid histograms of each estimator's τ̂² (coloured by its place in
+ * `order`, as the coverage bars), with the true τ² as a dashed
  * line. The axis ends at a round number; the draws beyond it are counted in
  * a separate bar after the axis, labelled with how many there are.
  */
-export function histogram(series, truth) {
+export function histogram(series, truth, order = Object.keys(series)) {
   const all = Object.values(series).flat().filter((v) => v !== null);
   const sorted = [...all].sort((a, b) => a - b);
   const p98 = sorted.length ? sorted[Math.floor(0.98 * (sorted.length - 1))] : 0;
@@ -55,19 +56,20 @@ export function histogram(series, truth) {
   const y = (p) => H - B - (p / top) * (H - B - T);
   let body = '';
   counts.forEach(([name, c, beyond], s) => {
+    const hue = colour(order.indexOf(name) >= 0 ? order.indexOf(name) : s);
     const path = c.map((p, i) => `${i ? 'L' : 'M'}${x(i * width).toFixed(1)},${y(p).toFixed(1)}H${x((i + 1) * width).toFixed(1)}`).join('');
     const dash = s % 2 ? ' stroke-dasharray="6 2"' : '';
-    body += `<path d="${path}" fill="none" stroke="${colour(s)}" stroke-width="2"${dash}/>`;
-    const bx = plotRight + 6 + s * 6;
-    body += `<rect x="${bx}" y="${y(beyond).toFixed(1)}" width="5" height="${(H - B - y(beyond)).toFixed(1)}" fill="${colour(s)}"/>`;
-    body += `<line x1="${W - R - 118}" x2="${W - R - 98}" y1="${T + 8 + 14 * s}" y2="${T + 8 + 14 * s}" stroke="${colour(s)}" stroke-width="3"${dash}/>`
+    body += `<path d="${path}" fill="none" stroke="${hue}" stroke-width="2"${dash}/>`;
+    const bx = plotRight + 10 + s * 6;
+    body += `<rect x="${bx}" y="${y(beyond).toFixed(1)}" width="5" height="${(H - B - y(beyond)).toFixed(1)}" fill="${hue}"/>`;
+    body += `<line x1="${W - R - 118}" x2="${W - R - 98}" y1="${T + 8 + 14 * s}" y2="${T + 8 + 14 * s}" stroke="${hue}" stroke-width="3"${dash}/>`
       + `<text x="${W - R - 94}" y="${T + 12 + 14 * s}" fill="#1a1a1a">${esc(name)}</text>`;
   });
   body += `<line x1="${x(truth)}" x2="${x(truth)}" y1="${T}" y2="${H - B}" stroke="#000" stroke-dasharray="3 3"/>`
     + `<text x="${x(truth) + 3}" y="${T + 10}">true τ² = ${truth}</text>`;
   body += `<line x1="${L}" x2="${plotRight}" y1="${H - B}" y2="${H - B}" stroke="#000"/>`;
   for (const t of ticks(0, hi)) body += `<text x="${x(t)}" y="${H - B + 14}" text-anchor="middle">${t}</text>`;
-  body += `<text x="${plotRight + 14}" y="${H - B + 14}" text-anchor="middle">&gt;${+hi.toPrecision(3)}</text>`;
+  body += `<text x="${plotRight + 10}" y="${H - B + 26}">&gt;${+hi.toPrecision(3)}</text>`;
   return frame('Estimated τ² across the simulated meta-analyses', body, 'τ̂² (share per bin; the bars at the right: beyond the axis)');
 }
 
@@ -94,11 +96,10 @@ export function coverage(title, bars, nominal) {
     }
     body += `<rect x="${x0.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(H - B - y(b.value)).toFixed(1)}" fill="${fill}" stroke="${colour(b.colour)}"/>`
       + `<text x="${(x0 + slot * 0.35).toFixed(1)}" y="${(y(b.value) - 3).toFixed(1)}" text-anchor="middle">${b.value.toFixed(1)}</text>`
-      + `<text x="${(x0 + slot * 0.35).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${esc(b.label)}</text>`;
+      + `<text x="${(x0 + slot * 0.35).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${b.label.split(' ').map((part, j) => `<tspan x="${(x0 + slot * 0.35).toFixed(1)}" dy="${j ? 12 : 0}">${esc(part)}</tspan>`).join('')}</text>`;
   });
-  body += `<line x1="${L}" x2="${W - R}" y1="${y(nominal)}" y2="${y(nominal)}" stroke="#000" stroke-dasharray="4 3"/>`
-    + `<text x="${W - R}" y="${y(nominal) - 3}" text-anchor="end">nominal ${nominal}%</text>`;
+  body += `<line x1="${L}" x2="${W - R}" y1="${y(nominal)}" y2="${y(nominal)}" stroke="#000" stroke-dasharray="4 3"/>`;
   for (const t of ticks(lo, hi, 4)) body += `<text x="${L - 4}" y="${y(t) + 4}" text-anchor="end">${t}</text>`;
   body += `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#000"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#000"/>`;
-  return frame(title, `<defs>${defs}</defs>${body}`, 'coverage in percent (hatched: Knapp-Hartung)');
+  return frame(title, `<defs>${defs}</defs>${body}`, `coverage in percent (dashed: nominal ${nominal}%; hatched: Knapp-Hartung)`);
 }

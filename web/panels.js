@@ -115,7 +115,7 @@ function renderLab(result, draws, options) {
   const alts = ['Histogram of the estimated tau squared; the table gives the bias', 'CI coverage by estimator and test; the table lists the values',
     'PI coverage by estimator and test; the table lists the values'];
   $('sim-plots').innerHTML = [
-    histogram(draws, options.tau2),
+    histogram(draws, options.tau2, options.methods),
     coverage(`How often the ${level}% CI holds μ`, bars('ci_coverage'), level),
     coverage(`How often the ${level}% PI holds a new study's true effect`, bars('pi_coverage'), level),
   ].map((svg, i) => `<figure><div class="plot" role="img" aria-label="${alts[i]}">${svg}</div></figure>`).join('');
