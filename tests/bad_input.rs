@@ -4,7 +4,7 @@
 //! error that names the file, the study, the field and its position, says what
 //! was expected and what was found, and how to fix it.
 //!
-//! The inputs are in tests/bad_inputs/; docs/errors.md shows the messages.
+//! The inputs are in tests/bad_inputs/; docs/src/errors.md shows the messages.
 
 use crate::util::tau;
 
@@ -318,7 +318,7 @@ const CASES: &[Case] = &[
         &["no study is left", "'Berg' (vi missing)"],
     ),
     // Moderators that look like misread numbers: pooling ignores them (the
-    // note lists them); regress refuses them (tests/real_data.rs, docs/errors.md).
+    // note lists them); regress refuses them (tests/real_data.rs, docs/src/errors.md).
     case(
         &["decimal_comma_moderator.csv"],
         0,

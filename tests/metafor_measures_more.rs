@@ -180,7 +180,7 @@ fn schema_lists_the_new_fields_and_measures() {
     }
 }
 
-/// Bad rate records stop the run with exit 2 (the messages are in docs/errors.md).
+/// Bad rate records stop the run with exit 2 (the messages are in docs/src/errors.md).
 #[test]
 fn bad_rates_exit_2() {
     for file in [

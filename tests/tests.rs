@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod util;
+mod views_agree;
 
 mod adversarial;
 mod bad_input;

@@ -14,8 +14,7 @@ use tau_core::data::dataset::{self, Dataset, LoadOptions};
 use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::csv::CsvOptions;
-use tau_core::model::{Control, FitOptions, Method, Test};
-use tau_core::pool_tables::TablesMethod;
+use tau_core::model::{Control, FitOptions, Method};
 
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
@@ -214,18 +213,6 @@ pub struct WeightArgs {
     pub unweighted: bool,
 }
 
-impl WeightArgs {
-    /// Refuses `--unweighted` with a flag or method it cannot go with.
-    pub fn refuse_with(&self, flag: &str, why: &str) -> Result<(), CliError> {
-        if self.unweighted {
-            return Err(CliError::Input(format!(
-                "--unweighted cannot be combined with {flag}: {why}; leave out one of them"
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// Model flags.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
@@ -282,24 +269,8 @@ pub(crate) fn parse_level(text: &str) -> Result<f64, String> {
     }
 }
 
-/// `--test`: the tests of a random-effects model, or `t`, the t tests of a
-/// multilevel model (`--random`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TestFlag {
-    /// z or Knapp-Hartung (`z`, `knha`).
-    Uni(Test),
-    /// t tests on k - p df (metafor's `test = "t"` of `rma.mv`).
-    T,
-}
-
-/// What `--method` names: a τ² estimator, or a method that pools 2×2 tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MethodChoice {
-    /// An inverse-variance model with this τ² estimator.
-    Model(Method),
-    /// Mantel-Haenszel or Peto.
-    Tables(TablesMethod),
-}
+/// `--test` and `--method` take the analysis request's own values.
+pub use tau_core::analysis::{MethodChoice, TestChoice as TestFlag};
 
 impl ModelArgs {
     /// The fit options these flags describe. Refused: `--method MH` or
@@ -406,27 +377,6 @@ pub struct Tau2CiArgs {
         conflicts_with = "robust"
     )]
     pub kind: Tau2CiKind,
-}
-
-impl Tau2CiArgs {
-    /// The kind asked for; an error when the estimator `method` cannot give it.
-    pub fn checked(&self, method: tau_core::Method) -> Result<Tau2CiKind, CliError> {
-        use tau_core::Method;
-        match self.kind {
-            Tau2CiKind::Wald
-                if !matches!(method, Method::ML | Method::REML | Method::EB | Method::PM) =>
-            {
-                Err(CliError::Input(format!(
-                    "--tau2-ci wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with --method, or leave out --tau2-ci for the Q-profile CI",
-                    method.name()
-                )))
-            }
-            Tau2CiKind::Profile if method == Method::EE => Err(CliError::Input(
-                "--tau2-ci profile needs a random-effects model: the common-effect model (--method EE) has no tau^2; choose a tau^2 estimator such as REML".to_owned(),
-            )),
-            kind => Ok(kind),
-        }
-    }
 }
 
 /// The model matrix that `--mods`, `--reference MODERATOR=LEVEL` (repeatable)

@@ -1,6 +1,7 @@
 //! The `tau` command line: parses flags, reads files, calls the library and
 //! writes its reports. Nothing here computes statistics.
 
+pub mod analysis;
 pub mod args;
 pub mod baujat;
 pub mod bias;
@@ -8,6 +9,7 @@ pub mod bubble;
 pub mod compare;
 pub mod cumulative;
 pub mod error;
+pub mod fields;
 pub mod forest;
 pub mod funnel;
 pub mod influence;

@@ -2,6 +2,8 @@
 //!
 //! The pipeline, one module per stage:
 //!
+//! * [`analysis`]: the analysis request ([`analysis::Spec`] → validate → run)
+//!   that every front end builds;
 //! * [`input`]: study records from JSON or CSV bytes;
 //! * [`effect_size`] and [`data`]: records to effect sizes (metafor `escalc`),
 //!   the data set and its moderators;
@@ -40,11 +42,13 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod analysis;
 pub mod bias;
 pub mod data;
 pub mod effect_size;
 pub mod error_kind;
 pub mod estimate;
+pub mod fields;
 pub mod input;
 pub mod model;
 pub mod multilevel;

@@ -129,6 +129,11 @@ pub struct PoolResult {
     pub weights: Vec<f64>,
     /// How it was computed.
     pub settings: Settings,
+    /// Whether the estimate's SE, test, CI and prediction interval are
+    /// those of cluster-robust inference
+    /// ([`crate::robust::uni::robust_pooled`]) rather than the model's.
+    #[serde(skip)]
+    pub robust: bool,
     /// Things to know about the data or the fit.
     pub warnings: Vec<Warning>,
     /// The typical sampling variance of I² and H².
@@ -321,7 +326,7 @@ pub fn pool_with(
 /// study's sample size n (the harmonic mean of them, as metafor's
 /// `transf.ipft.hm` with `targs = list(ni = dat$ni)`), and there is none when a
 /// study was given as yi without n.
-fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
+pub(crate) fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
     if dataset.measure != Measure::PFT {
         return dataset.measure.back_transform_given_n(std::iter::empty());
     }
@@ -394,6 +399,7 @@ fn assemble(
         transformed,
         blups: None,
         weights,
+        robust: false,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
         typical_variance: model.typical_variance,

@@ -216,10 +216,19 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         s.method == Method::REML,
     ));
     out.push('\n');
-    let stat = if s.test == Test::Knha { "tval" } else { "zval" };
+    let stat = if s.test == Test::Knha || r.robust {
+        "tval"
+    } else {
+        "zval"
+    };
     out.push_str("Model results");
-    if let Some(df) = r.df {
-        out.push_str(&format!(" (Knapp-Hartung, t with df = {df})"));
+    match r.df {
+        Some(df) if r.robust => out.push_str(&format!(
+            " (cluster-robust, see below: t with df = {})",
+            fmt_num(df, 2)
+        )),
+        Some(df) => out.push_str(&format!(" (Knapp-Hartung, t with df = {df})")),
+        None => {}
     }
     out.push_str(":\n\n");
     out.push_str(&aligned_table(

@@ -88,6 +88,9 @@ pub struct RobustInfo {
     pub clusters: usize,
     /// "Satterthwaite/HTZ" or "none".
     pub small_sample: SmallSample,
+    /// Confidence level in percent (the model's, shown in its settings).
+    #[serde(skip)]
+    pub level: f64,
 }
 
 /// Robust inference on a working model. Field names are the JSON contract.
@@ -236,6 +239,7 @@ pub fn infer(
             cluster: options.cluster.to_owned(),
             clusters: n,
             small_sample: options.small_sample,
+            level: options.level,
         },
         warnings,
     })
