@@ -65,7 +65,7 @@ function loadText(text, name) {
     return;
   }
   setDoc(out.file, name);
-  refreshData(out.issues);
+  refreshData(out.issues || []);
   analyse(null, { keepErrors: out.error !== null });
 }
 
@@ -267,9 +267,13 @@ function analyse(why, { keepErrors = false, since } = {}) {
   const out = JSON.parse(tau.analyse(JSON.stringify(state.doc), JSON.stringify(options)));
   const engineMs = performance.now() - started;
   if (!out.ok) {
-    if (out.issues.length) state.page = Math.floor(out.issues[0].index / table.PAGE_ROWS);
-    if (out.issues.length) refreshData();
-    return fail(keepErrors ? 'No analysis: fix the marked cells.' : out.error, out.issues);
+    // A failed analysis names bad cells (`issues`); a refused request names settings (`refusals`).
+    const issues = out.issues || [];
+    if (issues.length) {
+      state.page = Math.floor(issues[0].index / table.PAGE_ROWS);
+      refreshData();
+    }
+    return fail(keepErrors && issues.length ? 'No analysis: fix the marked cells.' : out.error, issues);
   }
   $('results').classList.remove('failed');
   if (!keepErrors) markAll([]);
