@@ -111,6 +111,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         .map_err(CliError::from)?;
     if let Some(path) = &args.predict_file {
         let name = path.display().to_string();
+        super::output::protect_input_as(path, "the --predict-file table");
         let text = std::fs::read_to_string(path).map_err(|e| {
             CliError::Input(format!(
                 "--predict-file {name}: {}",

@@ -543,11 +543,19 @@ impl<'a> Builder<'a> {
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
                 let mut problem = problem.to_string();
-                // A number such as 1e-400 reads as 0: say so, or "got 0" puzzles.
-                if let Some(raw) = field.and_then(|f| self.source.underflowed(index, f)) {
-                    problem.push_str(&format!(
-                        " (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)"
-                    ));
+                // A number such as 1e-400 reads as 0, and 1e999 as inf: say
+                // so, quoting what was written, or "got 0" puzzles.
+                if let Some(raw) = field.and_then(|f| self.source.out_of_range(index, f)) {
+                    let overflows = raw
+                        .replacen(',', ".", 1)
+                        .parse::<f64>()
+                        .is_ok_and(f64::is_infinite);
+                    let raw = crate::input::bounded(raw);
+                    problem.push_str(&if !overflows {
+                        format!(" (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)")
+                    } else {
+                        format!(" (the value written, {raw}, is above about 1.8e308, the largest number in double precision)")
+                    });
                 }
                 self.issues.push(StudyIssue {
                     index,
@@ -865,9 +873,35 @@ pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadErr
 /// [`load_csv`] with a dialect, filters, exclusions and the other [`LoadOptions`].
 pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
     let (file, map, info) = crate::input::csv::parse_csv_with(without_bom(text), options.csv)?;
-    let mut data = build_with(file, &map, options)?;
+    let mut data = build_with(file, &map, options).map_err(|e| match e {
+        LoadError::NothingLeft(why) if !info.moderator_columns.is_empty() => {
+            LoadError::NothingLeft(format!("{why}; {}", unread_columns(&info)))
+        }
+        other => other,
+    })?;
     data.csv = Some(info);
     Ok(data)
+}
+
+/// Which columns of a CSV file were not read as record fields: the note that
+/// a successful run prints, made part of the error when no study is left
+/// (a failed run prints no notes).
+fn unread_columns(info: &CsvInfo) -> String {
+    let columns: Vec<String> = info
+        .moderator_columns
+        .iter()
+        .map(|c| crate::input::quote_bounded(c))
+        .collect();
+    let (one, many) = (columns.len() == 1, crate::input::list_bounded(&columns));
+    if one {
+        format!(
+            "the column {many} was not recognised as a record field and was read as a moderator; effect data need columns named as the fields, such as yi and vi (see tau schema)"
+        )
+    } else {
+        format!(
+            "the columns {many} were not recognised as record fields and were read as moderators; effect data need columns named as the fields, such as yi and vi (see tau schema)"
+        )
+    }
 }
 
 /// A moderator value as a filter compares it.
