@@ -121,3 +121,258 @@ fn an_unknown_level_lists_the_nearest_levels_and_counts_the_rest() {
         "error: big.csv: no study is kept by --filter g=L12345x; the values of 'g' present are: L10345, L11345, L12045, L12145, L12245, L12305, L12315, L12345, and 19992 more\n",
     );
 }
+
+#[test]
+fn a_number_too_large_for_double_precision_is_quoted_as_written() {
+    let dir = folder(
+        "overflow",
+        &[("inf.csv", "study,yi,vi\nA,1e999,0.01\nB,0.2,0.02\n")],
+    );
+    refused_with(
+        &dir,
+        &["pool", "inf.csv"],
+        "error: inf.csv: 1 bad record:\n  inf.csv: line 2, column 2 (yi): study 'A' (record 1): yi must be a finite number (got inf); write a number, or leave the field out if it is unknown (the value written, 1e999, is above about 1.8e308, the largest number in double precision)\n",
+    );
+}
+
+#[test]
+fn separator_and_decimal_messages_say_what_the_file_holds() {
+    let dir = folder(
+        "dialect",
+        &[
+            ("comma.csv", THREE),
+            ("semi.csv", "study;yi;vi\nA;0,1;0,01\nB;0,2;0,02\n"),
+            ("points.csv", "study;yi;vi\nA;0.1;0.01\nB;0.2;0.02\n"),
+        ],
+    );
+    refused_with(
+        &dir,
+        &["pool", "comma.csv", "--sep", ";"],
+        "error: comma.csv: line 1: no \"study\" column in the header (study,yi,vi); --sep ';' was given, but the header is separated by ',': pass --sep ',', or leave out --sep to find the separator from the header\n",
+    );
+    refused_with(
+        &dir,
+        &["pool", "semi.csv", "--decimal", "."],
+        "error: semi.csv: line 2, column 2 (yi): expected a number, found \"0,1\", which has a decimal comma; --decimal . reads decimal points: leave out --decimal (or pass --decimal ,) to read decimal commas in this ';'-separated file\n",
+    );
+    refused_with(
+        &dir,
+        &["pool", "points.csv", "--decimal", ","],
+        "error: points.csv: line 2, column 2 (yi): expected a number, found \"0.1\"; --decimal , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out --decimal if the file writes decimals with a point, and leave the cell empty if unknown\n",
+    );
+}
+
+const REGRESS: &str = "study,yi,vi,x,z\nA,0.1,0.01,1,1\nB,0.2,0.02,2,3\nC,0.3,0.01,3,2\nD,0.5,0.02,4,5\nE,0.5,0.02,4,1\n";
+
+#[test]
+fn a_predict_file_is_never_the_report_file() {
+    let dir = folder(
+        "predict-same",
+        &[("reg.csv", REGRESS), ("rows.csv", "x,z\n1,2\n")],
+    );
+    std::os::unix::fs::symlink("rows.csv", dir.0.join("link.csv")).unwrap();
+    for target in ["rows.csv", "link.csv"] {
+        let args = [
+            "regress",
+            "reg.csv",
+            "--mods",
+            "x,z",
+            "--predict-file",
+            "rows.csv",
+            "-o",
+            target,
+        ];
+        let (code, stdout, stderr) = run_in(&dir, &args);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+        assert!(
+            stderr.ends_with(&format!("error: {target}: this is the --predict-file table; writing the report there would destroy it. Name another file with -o\n")),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.0.join("rows.csv")).unwrap(),
+            "x,z\n1,2\n"
+        );
+    }
+}
+
+#[test]
+fn a_predict_file_is_read_as_study_files_are() {
+    let dir = folder(
+        "predict-dialect",
+        &[
+            ("reg.csv", REGRESS),
+            ("semi.csv", "x;z\n1;2,5\n"),
+            ("comma.csv", "x,z\n1,2.5\n"),
+            ("ragged.csv", "x;z\n1,5;2;3\n"),
+        ],
+    );
+    let predictions = |file: &str| {
+        let args = [
+            "regress",
+            "reg.csv",
+            "--mods",
+            "x,z",
+            "--predict-file",
+            file,
+            "--format",
+            "json",
+        ];
+        let (code, stdout, stderr) = run_in(&dir, &args);
+        assert_eq!(code, 0, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        report["predictions"].clone()
+    };
+    assert_eq!(predictions("semi.csv"), predictions("comma.csv"));
+    let (code, _, stderr) = run_in(
+        &dir,
+        &[
+            "regress",
+            "reg.csv",
+            "--mods",
+            "x,z",
+            "--predict-file",
+            "ragged.csv",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("error: --predict-file ragged.csv: line 2: 3 values for 2 moderators, reading the cells as separated by ';' (the separator the header uses most); check for a missing or extra ';', or quote values that contain one"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_plot_and_the_report_never_share_a_file() {
+    let dir = folder("plot-same", &[("three.csv", THREE)]);
+    std::os::unix::fs::symlink("x.svg", dir.0.join("link.svg")).unwrap();
+    for command in ["selection", "leave-one-out", "cumulative"] {
+        for report in ["x.svg", "./x.svg", "link.svg"] {
+            let args = [command, "three.csv", "--plot", "x.svg", "-o", report];
+            refused_with(
+                &dir,
+                &args,
+                &format!(
+                    "error: {report}: --plot and -o name the same file, so one output would replace the other; give each its own file\n"
+                ),
+            );
+            assert_eq!(dir.files(), ["link.svg", "three.csv"], "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn a_write_past_the_file_size_limit_leaves_no_temporary_file() {
+    let mut text = String::from("study,yi,vi\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "Study {i},{},0.0{}\n",
+            f64::from(i % 9) / 10.0,
+            1 + i % 8
+        ));
+    }
+    let dir = folder("xfsz", &[("many.csv", &text)]);
+    let tau = assert_cmd::cargo::cargo_bin("tau");
+    let out = std::process::Command::new("sh")
+        .current_dir(&dir.0)
+        .args([
+            "-c",
+            "ulimit -f 4; exec \"$0\" pool many.csv --format json -o out.json",
+        ])
+        .arg(&tau)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("out.json: cannot write: the file would be larger than the file-size limit (ulimit -f) or the file system allows"),
+        "{stderr}"
+    );
+    assert_eq!(dir.files(), ["many.csv"]);
+}
+
+const REPEATED: &str = "study,yi,vi\nA,0.1,0.01\nA,0.2,0.02\nC,0.3,0.01\nD,0.5,0.01\n";
+
+#[test]
+fn an_exclusion_says_how_many_records_it_matched() {
+    let dir = folder("exclude", &[("dup.csv", REPEATED)]);
+    let (code, _, stderr) = run_in(&dir, &["pool", "dup.csv", "--exclude", "A"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "note: dup.csv: --exclude \"A\" matched 2 records (1, 2), and left out all of them; to leave out one, name it as the output shows it, e.g. --exclude \"A (2)\"\n"
+    );
+}
+
+#[test]
+fn an_exclusion_accepts_the_label_the_output_shows() {
+    let dir = folder("exclude-shown", &[("dup.csv", REPEATED)]);
+    let (code, stdout, stderr) = run_in(
+        &dir,
+        &["pool", "dup.csv", "--exclude", "A (2)", "--format", "csv"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "note: dup.csv: --exclude \"A (2)\" left out record 2, labelled \"A\" in the file and shown as \"A (2)\" in the output\n"
+    );
+    let labels: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(labels, ["A", "C", "D"]);
+    refused_with(
+        &dir,
+        &["pool", "dup.csv", "--exclude", "A (3)"],
+        "error: dup.csv: --exclude \"A (3)\": no study has this label (labels are case-sensitive); the labels are: A, A, C, D\n",
+    );
+}
+
+#[test]
+fn a_label_with_a_line_break_survives_the_csv_view() {
+    let dir = folder(
+        "newline-label",
+        &[(
+            "nl.csv",
+            "study,yi,vi\n\"Ames\n2001\",0.1,0.01\nB,0.2,0.02\nC,0.3,0.01\n",
+        )],
+    );
+    let (code, stdout, stderr) = run_in(&dir, &["pool", "nl.csv", "--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\n\"Ames\n2001\",0.1,0.01,"), "{stdout}");
+    // The text view keeps the line intact.
+    let (_, text, _) = run_in(&dir, &["pool", "nl.csv"]);
+    assert!(text.contains("Ames\u{fffd}2001"), "{text}");
+}
+
+#[test]
+fn a_long_rho_list_is_a_row_per_rho() {
+    let mut text = String::from("study,yi,vi,cl\n");
+    for i in 0..24 {
+        text.push_str(&format!(
+            "S{i},{},0.0{},c{}\n",
+            f64::from(i % 5) / 10.0,
+            1 + i % 4,
+            i / 3
+        ));
+    }
+    let dir = folder("rho-list", &[("ml.csv", &text)]);
+    let rho: Vec<String> = (1..=40)
+        .map(|i| format!("{}", f64::from(i) / 50.0))
+        .collect();
+    let rho = rho.join(",");
+    let (code, stdout, stderr) = run_in(
+        &dir,
+        &[
+            "pool", "ml.csv", "--random", "cl", "--robust", "cl", "--rho", &rho,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.lines().all(|l| l.len() < 120), "{stdout}");
+    assert!(stdout.contains("\nrho "), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("0.")).count(),
+        40,
+        "{stdout}"
+    );
+}

@@ -226,11 +226,13 @@ fn claim_output(path: &Path, target: &Path) -> Result<(), CliError> {
 }
 
 /// A path made absolute with its links resolved; for a file that does not
-/// exist yet, its folder's canonical path and its name.
+/// exist yet (or a link to one), its folder's canonical path and its name.
 fn canonical_name(path: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
+    let links = link_chain(path).unwrap_or_default();
+    let path = links.last().map_or(path, PathBuf::as_path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

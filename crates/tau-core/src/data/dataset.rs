@@ -92,6 +92,63 @@ pub struct Dataset {
     pub left_out: Vec<LeftOut>,
     /// How a CSV file was read (`None` for JSON and data built in code).
     pub csv: Option<CsvInfo>,
+    /// What each `--exclude` label matched, in the order given.
+    pub exclusions: Vec<Exclusion>,
+    /// The labels that hold control characters (a line break, a tab), by
+    /// the label shown (with U+FFFD in their place), as written: the CSV
+    /// view quotes and keeps them.
+    pub labels_as_written: std::collections::BTreeMap<String, String>,
+}
+
+/// The records one `--exclude` label left out.
+///
+/// A label matches the records with that label; a label written as the
+/// reports show a repeated one, `A (2)`, also matches the second record
+/// labelled `A` (the first keeps its label; see `make_labels_unique`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Exclusion {
+    /// The label as given.
+    pub label: String,
+    /// The 1-based numbers of the records it left out, in file order.
+    pub records: Vec<usize>,
+    /// Whether it matched a record by its number among those with the
+    /// same label (`A (2)`), not by its own label.
+    pub by_number: bool,
+}
+
+impl Exclusion {
+    /// A note for the user when the label left out more than one record,
+    /// or one by its number, else `None`.
+    pub fn note(&self) -> Option<String> {
+        let records: Vec<String> = self.records.iter().map(usize::to_string).collect();
+        let listed = moderator::list_labels(&records);
+        if self.records.len() > 1 {
+            Some(format!(
+                "--exclude {:?} matched {} records ({listed}), and left out all of them; to leave out one, name it as the output shows it, e.g. --exclude {:?}",
+                self.label,
+                self.records.len(),
+                format!("{} (2)", self.label)
+            ))
+        } else if self.by_number {
+            let base = numbered_label(&self.label).map_or("", |(base, _)| base);
+            Some(format!(
+                "--exclude {:?} left out record {listed}, labelled {base:?} in the file and shown as {:?} in the output",
+                self.label, self.label
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// `A (2)` as (`A`, 2): a repeated label as the output shows it.
+fn numbered_label(label: &str) -> Option<(&str, usize)> {
+    let (base, digits) = label.strip_suffix(')')?.rsplit_once(" (")?;
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: usize = digits.parse().ok()?;
+    (number >= 2).then_some((base, number))
 }
 
 /// A record of the file left out of the analysis.
@@ -126,6 +183,15 @@ pub struct LoadOptions {
 }
 
 impl Dataset {
+    /// The label `shown` (a study's label) as the file wrote it: it differs
+    /// only for labels with control characters (see
+    /// [`Dataset::labels_as_written`]).
+    pub fn label_as_written<'a>(&'a self, shown: &'a str) -> &'a str {
+        self.labels_as_written
+            .get(shown)
+            .map_or(shown, String::as_str)
+    }
+
     /// Builds a data set from outcomes and sampling variances (labels "1", "2", ...).
     pub fn from_effects(measure: Measure, yi: &[f64], vi: &[f64]) -> Dataset {
         let studies = yi
@@ -149,6 +215,8 @@ impl Dataset {
             warnings: Vec::new(),
             left_out: Vec::new(),
             csv: None,
+            exclusions: Vec::new(),
+            labels_as_written: Default::default(),
         }
     }
 
@@ -411,8 +479,12 @@ struct Builder<'a> {
     /// Every record's label, in file order, while exclusions are asked for
     /// (for the message when one names no study).
     labels: Vec<String>,
-    /// Per exclusion, whether a record had its label.
-    excluded: Vec<bool>,
+    /// Per exclusion, the records it matched (1-based).
+    excluded: Vec<Vec<usize>>,
+    /// Per exclusion written as `A (2)`, how many records labelled `A` were met.
+    numbered_seen: Vec<usize>,
+    /// Per exclusion, whether it matched a record by number.
+    by_number: Vec<bool>,
     left_out: Vec<LeftOut>,
     /// Records left out for missing effect data (label and field).
     omitted: Vec<String>,
@@ -427,6 +499,8 @@ struct Builder<'a> {
     first_unweighted: Option<(usize, String)>,
     /// Pre-post studies given the assumed correlation `options.ri`.
     assumed_r: Vec<String>,
+    /// (index in `studies`, label as written) of labels with control characters.
+    written_labels: Vec<(usize, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -452,7 +526,9 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|_| FilterSeen::default())
                 .collect(),
-            excluded: vec![false; options.exclude.len()],
+            excluded: vec![Vec::new(); options.exclude.len()],
+            numbered_seen: vec![0; options.exclude.len()],
+            by_number: vec![false; options.exclude.len()],
             names: std::collections::BTreeSet::new(),
             labels: Vec::new(),
             left_out: Vec::new(),
@@ -465,6 +541,7 @@ impl<'a> Builder<'a> {
             first_weighted: None,
             first_unweighted: None,
             assumed_r: Vec::new(),
+            written_labels: Vec::new(),
         })
     }
 
@@ -475,10 +552,12 @@ impl<'a> Builder<'a> {
             return;
         }
         // Control characters (ESC, NUL, line breaks) in a label would reach
-        // the terminal and break SVG; they are shown as U+FFFD instead.
-        if record.study.contains(char::is_control) {
-            record.study = crate::input::visible(&record.study);
-        }
+        // the terminal and break SVG; they are shown as U+FFFD instead, and
+        // the label as written is kept for the CSV view.
+        let written = record.study.contains(char::is_control).then(|| {
+            let visible = crate::input::visible(&record.study);
+            std::mem::replace(&mut record.study, visible)
+        });
         if record.study.trim().is_empty() && self.issues.len() < MAX_LISTED_ISSUES {
             self.issues.push(StudyIssue {
                 index,
@@ -522,6 +601,9 @@ impl<'a> Builder<'a> {
                 }
                 if assumed_r {
                     self.assumed_r.push(record.study.clone());
+                }
+                if let Some(written) = written {
+                    self.written_labels.push((self.studies.len(), written));
                 }
                 self.studies.push(Study::new(record, form, es.yi, es.vi));
             }
@@ -645,9 +727,17 @@ impl<'a> Builder<'a> {
         if !self.options.exclude.is_empty() {
             self.labels.push(record.study.clone());
         }
-        for (label, seen) in self.options.exclude.iter().zip(&mut self.excluded) {
-            if *label == record.study {
-                *seen = true;
+        for (i, label) in self.options.exclude.iter().enumerate() {
+            let by_number = match numbered_label(label) {
+                Some((base, number)) if base == record.study => {
+                    self.numbered_seen[i] += 1;
+                    self.numbered_seen[i] == number
+                }
+                _ => false,
+            };
+            if *label == record.study || by_number {
+                self.excluded[i].push(index + 1);
+                self.by_number[i] |= by_number && *label != record.study;
                 reason.get_or_insert_with(|| "excluded".to_owned());
             }
         }
@@ -678,7 +768,7 @@ impl<'a> Builder<'a> {
             .exclude
             .iter()
             .zip(&self.excluded)
-            .find_map(|(label, seen)| (!seen).then_some(label))
+            .find_map(|(label, records)| records.is_empty().then_some(label))
         {
             return Err(LoadError::UnknownExclusion(
                 label.clone(),
@@ -717,6 +807,18 @@ impl<'a> Builder<'a> {
             return Err(LoadError::Read(ReadError::Empty));
         }
         self.check_selection()?;
+        let exclusions = self
+            .options
+            .exclude
+            .iter()
+            .zip(&self.excluded)
+            .zip(&self.by_number)
+            .map(|((label, records), &by_number)| Exclusion {
+                label: label.clone(),
+                records: records.clone(),
+                by_number,
+            })
+            .collect();
         let mixed = self.mixed_weights();
         let mut issues = self.issues;
         if issues.is_empty() {
@@ -754,6 +856,11 @@ impl<'a> Builder<'a> {
         if let Some(warning) = make_labels_unique(&mut studies) {
             warnings.push(warning);
         }
+        let labels_as_written = self
+            .written_labels
+            .into_iter()
+            .map(|(i, written)| (studies[i].label.to_string(), written))
+            .collect();
         Ok(Dataset {
             title: title.map(|t| crate::input::visible(&t)),
             source,
@@ -762,6 +869,8 @@ impl<'a> Builder<'a> {
             warnings,
             left_out: self.left_out,
             csv: None,
+            exclusions,
+            labels_as_written,
         })
     }
 }
