@@ -47,3 +47,4 @@ mod report_snapshot;
 mod selection_robust;
 mod simulate;
 mod trust;
+mod trusted_inputs;

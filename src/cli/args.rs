@@ -195,6 +195,9 @@ impl InputArgs {
                 ));
             }
         }
+        for text in data.exclusions.iter().filter_map(|e| e.note()) {
+            note(&format!("{name}: {text}"));
+        }
         for warning in &data.warnings {
             warn(&format!("{name}: {warning}"));
         }

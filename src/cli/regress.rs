@@ -113,6 +113,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
 /// then one row of values per prediction.
 fn predict_file(path: &std::path::Path) -> Result<Vec<PredictSpec>, CliError> {
     let name = path.display().to_string();
+    super::output::protect_input_as(path, "the --predict-file table");
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::Input(format!(
             "--predict-file {name}: {}",

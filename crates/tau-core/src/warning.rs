@@ -380,7 +380,8 @@ impl fmt::Display for Warning {
             ),
             Warning::Tau2CiBeyondSearch { upper } => write!(
                 f,
-                "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")"
+                "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")",
+                upper = crate::report::number::readable(*upper)
             ),
             Warning::Tau2CiNotConverged => f.write_str(
                 "the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA",
@@ -541,7 +542,8 @@ impl fmt::Display for Warning {
             ),
             Warning::Sigma2CiBeyondSearch { level, limit } => write!(
                 f,
-                "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")"
+                "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")",
+                limit = crate::report::number::readable(*limit)
             ),
             Warning::NotApplied(text) => f.write_str(text),
         }

@@ -94,6 +94,63 @@ pub struct Dataset {
     pub left_out: Vec<LeftOut>,
     /// How a CSV file was read (`None` for JSON and data built in code).
     pub csv: Option<CsvInfo>,
+    /// What each `--exclude` label matched, in the order given.
+    pub exclusions: Vec<Exclusion>,
+    /// The labels that hold control characters (a line break, a tab), by
+    /// the label shown (with U+FFFD in their place), as written: the CSV
+    /// view quotes and keeps them.
+    pub labels_as_written: std::collections::BTreeMap<String, String>,
+}
+
+/// The records one `--exclude` label left out.
+///
+/// A label matches the records with that label; a label written as the
+/// reports show a repeated one, `A (2)`, also matches the second record
+/// labelled `A` (the first keeps its label; see `make_labels_unique`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Exclusion {
+    /// The label as given.
+    pub label: String,
+    /// The 1-based numbers of the records it left out, in file order.
+    pub records: Vec<usize>,
+    /// Whether it matched a record by its number among those with the
+    /// same label (`A (2)`), not by its own label.
+    pub by_number: bool,
+}
+
+impl Exclusion {
+    /// A note for the user when the label left out more than one record,
+    /// or one by its number, else `None`.
+    pub fn note(&self) -> Option<String> {
+        let records: Vec<String> = self.records.iter().map(usize::to_string).collect();
+        let listed = crate::text::list_labels(&records);
+        if self.records.len() > 1 {
+            Some(format!(
+                "--exclude {:?} matched {} records ({listed}), and left out all of them; to leave out one, name it as the output shows it, e.g. --exclude {:?}",
+                self.label,
+                self.records.len(),
+                format!("{} (2)", self.label)
+            ))
+        } else if self.by_number {
+            let base = numbered_label(&self.label).map_or("", |(base, _)| base);
+            Some(format!(
+                "--exclude {:?} left out record {listed}, labelled {base:?} in the file and shown as {:?} in the output",
+                self.label, self.label
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// `A (2)` as (`A`, 2): a repeated label as the output shows it.
+fn numbered_label(label: &str) -> Option<(&str, usize)> {
+    let (base, digits) = label.strip_suffix(')')?.rsplit_once(" (")?;
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: usize = digits.parse().ok()?;
+    (number >= 2).then_some((base, number))
 }
 
 /// A record of the file left out of the analysis.
@@ -128,6 +185,15 @@ pub struct LoadOptions {
 }
 
 impl Dataset {
+    /// The label `shown` (a study's label) as the file wrote it: it differs
+    /// only for labels with control characters (see
+    /// [`Dataset::labels_as_written`]).
+    pub fn label_as_written<'a>(&'a self, shown: &'a str) -> &'a str {
+        self.labels_as_written
+            .get(shown)
+            .map_or(shown, String::as_str)
+    }
+
     /// Builds a data set from outcomes and sampling variances (labels "1", "2", ...).
     pub fn from_effects(measure: Measure, yi: &[f64], vi: &[f64]) -> Dataset {
         let studies = yi
@@ -151,6 +217,8 @@ impl Dataset {
             warnings: Vec::new(),
             left_out: Vec::new(),
             csv: None,
+            exclusions: Vec::new(),
+            labels_as_written: Default::default(),
         }
     }
 
@@ -413,8 +481,12 @@ struct Builder<'a> {
     /// Every record's label, in file order, while exclusions are asked for
     /// (for the message when one names no study).
     labels: Vec<String>,
-    /// Per exclusion, whether a record had its label.
-    excluded: Vec<bool>,
+    /// Per exclusion, the records it matched (1-based).
+    excluded: Vec<Vec<usize>>,
+    /// Per exclusion written as `A (2)`, how many records labelled `A` were met.
+    numbered_seen: Vec<usize>,
+    /// Per exclusion, whether it matched a record by number.
+    by_number: Vec<bool>,
     left_out: Vec<LeftOut>,
     /// Records left out for missing effect data (label and field).
     omitted: Vec<String>,
@@ -429,6 +501,8 @@ struct Builder<'a> {
     first_unweighted: Option<(usize, String)>,
     /// Pre-post studies given the assumed correlation `options.ri`.
     assumed_r: Vec<String>,
+    /// (index in `studies`, label as written) of labels with control characters.
+    written_labels: Vec<(usize, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -454,7 +528,9 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|_| FilterSeen::default())
                 .collect(),
-            excluded: vec![false; options.exclude.len()],
+            excluded: vec![Vec::new(); options.exclude.len()],
+            numbered_seen: vec![0; options.exclude.len()],
+            by_number: vec![false; options.exclude.len()],
             names: std::collections::BTreeSet::new(),
             labels: Vec::new(),
             left_out: Vec::new(),
@@ -467,6 +543,7 @@ impl<'a> Builder<'a> {
             first_weighted: None,
             first_unweighted: None,
             assumed_r: Vec::new(),
+            written_labels: Vec::new(),
         })
     }
 
@@ -477,10 +554,12 @@ impl<'a> Builder<'a> {
             return;
         }
         // Control characters (ESC, NUL, line breaks) in a label would reach
-        // the terminal and break SVG; they are shown as U+FFFD instead.
-        if record.study.contains(char::is_control) {
-            record.study = crate::input::visible(&record.study);
-        }
+        // the terminal and break SVG; they are shown as U+FFFD instead, and
+        // the label as written is kept for the CSV view.
+        let written = record.study.contains(char::is_control).then(|| {
+            let visible = crate::input::visible(&record.study);
+            std::mem::replace(&mut record.study, visible)
+        });
         if record.study.trim().is_empty() && self.issues.len() < MAX_LISTED_ISSUES {
             self.issues.push(StudyIssue {
                 index,
@@ -525,6 +604,9 @@ impl<'a> Builder<'a> {
                 if assumed_r {
                     self.assumed_r.push(record.study.clone());
                 }
+                if let Some(written) = written {
+                    self.written_labels.push((self.studies.len(), written));
+                }
                 self.studies.push(Study::new(record, form, es.yi, es.vi));
             }
             Err(problem @ (EffectSizeError::Missing { .. } | EffectSizeError::NoData))
@@ -545,11 +627,19 @@ impl<'a> Builder<'a> {
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
                 let mut problem = problem.to_string();
-                // A number such as 1e-400 reads as 0: say so, or "got 0" puzzles.
-                if let Some(raw) = field.and_then(|f| self.source.underflowed(index, f)) {
-                    problem.push_str(&format!(
-                        " (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)"
-                    ));
+                // A number such as 1e-400 reads as 0, and 1e999 as inf: say
+                // so, quoting what was written, or "got 0" puzzles.
+                if let Some(raw) = field.and_then(|f| self.source.out_of_range(index, f)) {
+                    let overflows = raw
+                        .replacen(',', ".", 1)
+                        .parse::<f64>()
+                        .is_ok_and(f64::is_infinite);
+                    let raw = crate::input::bounded(raw);
+                    problem.push_str(&if !overflows {
+                        format!(" (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)")
+                    } else {
+                        format!(" (the value written, {raw}, is above about 1.8e308, the largest number in double precision)")
+                    });
                 }
                 self.issues.push(StudyIssue {
                     index,
@@ -665,9 +755,17 @@ impl<'a> Builder<'a> {
         if !self.options.exclude.is_empty() {
             self.labels.push(record.study.clone());
         }
-        for (label, seen) in self.options.exclude.iter().zip(&mut self.excluded) {
-            if *label == record.study {
-                *seen = true;
+        for (i, label) in self.options.exclude.iter().enumerate() {
+            let by_number = match numbered_label(label) {
+                Some((base, number)) if base == record.study => {
+                    self.numbered_seen[i] += 1;
+                    self.numbered_seen[i] == number
+                }
+                _ => false,
+            };
+            if *label == record.study || by_number {
+                self.excluded[i].push(index + 1);
+                self.by_number[i] |= by_number && *label != record.study;
                 reason.get_or_insert_with(|| "excluded".to_owned());
             }
         }
@@ -698,7 +796,7 @@ impl<'a> Builder<'a> {
             .exclude
             .iter()
             .zip(&self.excluded)
-            .find_map(|(label, seen)| (!seen).then_some(label))
+            .find_map(|(label, records)| records.is_empty().then_some(label))
         {
             return Err(LoadError::UnknownExclusion(
                 label.clone(),
@@ -737,6 +835,18 @@ impl<'a> Builder<'a> {
             return Err(LoadError::Read(ReadError::Empty));
         }
         self.check_selection()?;
+        let exclusions = self
+            .options
+            .exclude
+            .iter()
+            .zip(&self.excluded)
+            .zip(&self.by_number)
+            .map(|((label, records), &by_number)| Exclusion {
+                label: label.clone(),
+                records: records.clone(),
+                by_number,
+            })
+            .collect();
         let mixed = self.mixed_weights().or_else(|| self.weight_column_empty());
         let mut issues = self.issues;
         if issues.is_empty() {
@@ -774,6 +884,11 @@ impl<'a> Builder<'a> {
         if let Some(warning) = make_labels_unique(&mut studies) {
             warnings.push(warning);
         }
+        let labels_as_written = self
+            .written_labels
+            .into_iter()
+            .map(|(i, written)| (studies[i].label.to_string(), written))
+            .collect();
         Ok(Dataset {
             title: title.map(|t| crate::input::visible(&t)),
             source,
@@ -782,6 +897,8 @@ impl<'a> Builder<'a> {
             warnings,
             left_out: self.left_out,
             csv: None,
+            exclusions,
+            labels_as_written,
         })
     }
 }
@@ -893,9 +1010,35 @@ pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadErr
 /// [`load_csv`] with a dialect, filters, exclusions and the other [`LoadOptions`].
 pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
     let (file, map, info) = crate::input::csv::parse_csv_with(without_bom(text), options.csv)?;
-    let mut data = build_with(file, &map, options)?;
+    let mut data = build_with(file, &map, options).map_err(|e| match e {
+        LoadError::NothingLeft(why) if !info.moderator_columns.is_empty() => {
+            LoadError::NothingLeft(format!("{why}; {}", unread_columns(&info)))
+        }
+        other => other,
+    })?;
     data.csv = Some(info);
     Ok(data)
+}
+
+/// Which columns of a CSV file were not read as record fields: the note that
+/// a successful run prints, made part of the error when no study is left
+/// (a failed run prints no notes).
+fn unread_columns(info: &CsvInfo) -> String {
+    let columns: Vec<String> = info
+        .moderator_columns
+        .iter()
+        .map(|c| crate::input::quote_bounded(c))
+        .collect();
+    let (one, many) = (columns.len() == 1, crate::input::list_bounded(&columns));
+    if one {
+        format!(
+            "the column {many} was not recognised as a record field and was read as a moderator; effect data need columns named as the fields, such as yi and vi (see tau schema)"
+        )
+    } else {
+        format!(
+            "the columns {many} were not recognised as record fields and were read as moderators; effect data need columns named as the fields, such as yi and vi (see tau schema)"
+        )
+    }
 }
 
 /// A moderator value as a filter compares it.

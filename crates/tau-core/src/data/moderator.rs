@@ -70,7 +70,10 @@ pub enum ModeratorError {
     #[error("filter {0:?} is not of the form MODERATOR=VALUE or MODERATOR!=VALUE, e.g. outcome=PB")]
     BadFilter(String),
     /// A filter keeps no study.
-    #[error("no study is kept by {FILTER} {filter}; the values of '{name}' present are: {}", .present.join(", "))]
+    #[error(
+        "no study is kept by {FILTER} {filter}; the values of '{name}' present are: {}",
+        crate::input::nearest::nearest_listed(filter_value(name, filter), present)
+    )]
     NothingMatches {
         /// The moderator.
         name: String,
@@ -85,6 +88,14 @@ impl crate::Kinded for ModeratorError {
     fn kind(&self) -> crate::ErrorKind {
         crate::ErrorKind::Input
     }
+}
+
+/// The value a filter `name=value` or `name!=value` asks for.
+fn filter_value<'a>(name: &str, filter: &'a str) -> &'a str {
+    filter
+        .strip_prefix(name)
+        .unwrap_or(filter)
+        .trim_start_matches(['!', '='])
 }
 
 fn available_phrase(available: &[String]) -> String {

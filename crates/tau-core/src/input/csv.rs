@@ -130,15 +130,23 @@ pub fn parse_csv_with(
         .headers()
         .map_err(|e| csv_error(&e, &lines, None))?
         .iter()
-        .map(str::to_owned)
+        .map(header_name)
         .collect();
     let (headers, renamed) = canonical_headers(&raw_headers);
     check_headers(&headers, &raw_headers, lines.first())?;
     let Some(study_column) = headers.iter().position(|h| h == "study") else {
-        let remedy = if raw_headers.len() == 1 && raw_headers[0].contains([';', '\t', ',']) {
-            format!("the separator was not recognised: pass {SEP} ';' (or ',' or tab)")
-        } else {
-            "add one with a label per study".to_owned()
+        let remedy = match options.separator {
+            Some(given) if raw_headers.len() == 1 && detect_separator(body) != given => {
+                let found = separator_name(detect_separator(body));
+                format!(
+                    "{SEP} {} was given, but the header is separated by {found}: pass {SEP} {found}, or leave out {SEP} to find the separator from the header",
+                    separator_name(given)
+                )
+            }
+            _ if raw_headers.len() == 1 => {
+                "the header holds a single column: separate the columns with ',', ';' or tab, and name one of them study".to_owned()
+            }
+            _ => "add one with a label per study".to_owned(),
         };
         return Err(ReadError::Csv {
             line: lines.first(),
@@ -169,7 +177,7 @@ pub fn parse_csv_with(
     };
     let mut studies = Vec::new();
     let mut record_lines = Vec::new();
-    let mut underflowed = Vec::new();
+    let mut out_of_range = Vec::new();
     let mut interner = Interner::default();
     let names: Vec<Name> = raw_headers.iter().map(|h| interner.name(h)).collect();
     let (mut moderators, mut previous) = (Vec::new(), Moderators::new());
@@ -231,10 +239,10 @@ pub fn parse_csv_with(
                     let number = parse_number(cell, decimal).ok_or_else(|| ReadError::Csv {
                         line,
                         column: at(),
-                        message: bad_number(cell, decimal),
+                        message: bad_number(cell, decimal, separator, options.decimal.is_some()),
                     })?;
-                    if super::locate::underflows(cell, number) {
-                        underflowed.push((studies.len(), header.clone(), cell.to_owned()));
+                    if super::locate::out_of_range(cell, number) {
+                        out_of_range.push((studies.len(), header.clone(), cell.to_owned()));
                     }
                     *slot = Some(number);
                 }
@@ -298,10 +306,22 @@ pub fn parse_csv_with(
         SourceMap::Csv {
             lines: record_lines,
             headers,
-            underflowed,
+            out_of_range,
         },
         info,
     ))
+}
+
+/// A header cell as a name: spaces around it, and quotes that the csv
+/// reader kept because a space came before them (`"study", " yi "` reads
+/// the second cell as `" yi "`, quotes included), are taken off.
+fn header_name(cell: &str) -> String {
+    let cell = cell.trim();
+    cell.strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(cell)
+        .trim()
+        .to_owned()
 }
 
 /// What the leading `#` lines say.
@@ -336,7 +356,7 @@ fn split_comments(text: &str) -> (Comments, &str, usize) {
 
 /// The separator the header line uses most of `,`, `;` and tab (outside
 /// quotes); a comma on a tie or when it uses none.
-fn detect_separator(body: &str) -> u8 {
+pub(crate) fn detect_separator(body: &str) -> u8 {
     let header = body.lines().next().unwrap_or("");
     let (mut counts, mut quoted) = ([0usize; 3], false);
     for byte in header.bytes() {
@@ -546,6 +566,15 @@ fn check_effect_columns(headers: &[String], studies: &[Record]) -> Result<(), Re
     Ok(())
 }
 
+/// A separator as messages name it: `','`, `';'` or tab.
+pub(crate) fn separator_name(separator: u8) -> &'static str {
+    match separator {
+        b';' => "';'",
+        b'\t' => "tab",
+        _ => "','",
+    }
+}
+
 /// An empty cell, or R's `NA` or `NaN`.
 fn is_missing(cell: &str) -> bool {
     cell.is_empty() || cell.eq_ignore_ascii_case("na") || cell.eq_ignore_ascii_case("nan")
@@ -577,11 +606,24 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
     }
 }
 
-fn bad_number(cell: &str, decimal: char) -> String {
-    if decimal == ',' {
+/// Why `cell` is no number, read with the `decimal` mark in a file separated
+/// by `separator`; `decimal_given` says whether `--decimal` chose the mark.
+fn bad_number(cell: &str, decimal: char, separator: u8, decimal_given: bool) -> String {
+    if decimal == ',' && decimal_given {
+        format!(
+            "expected a number, found {}; --decimal , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out --decimal if the file writes decimals with a point, and leave the cell empty if unknown",
+            super::quote_bounded(cell)
+        )
+    } else if decimal == ',' {
         format!(
             "expected a number, found {}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass {DECIMAL} . if the file uses points",
             super::quote_bounded(cell)
+        )
+    } else if is_decimal_comma(cell) && separator != b',' {
+        format!(
+            "expected a number, found {}, which has a decimal comma; --decimal . reads decimal points: leave out --decimal (or pass --decimal ,) to read decimal commas in this {}-separated file",
+            super::quote_bounded(cell),
+            separator_name(separator)
         )
     } else if is_decimal_comma(cell) {
         format!(

@@ -13,6 +13,7 @@ pub(crate) mod deserialize;
 pub mod json;
 pub mod locate;
 pub mod moderators;
+pub mod nearest;
 
 use std::sync::Arc;
 

@@ -134,14 +134,19 @@ impl crate::Kinded for PredictError {
 
 impl PredictSpec {
     /// Reads one specification per row of a CSV table whose header names
-    /// the moderators (comma-separated; spaces around names and values
-    /// ignored). Each specification is written `line N: name=value,...` so
-    /// that later messages name the row.
+    /// the moderators (spaces around names and values ignored). The table is
+    /// read as study files are: separated by `,`, `;` or tab, whichever the
+    /// header uses most, and with decimal commas (`12,5`) when it is not
+    /// comma-separated. Each specification is written `line N: name=value,...`
+    /// so that later messages name the row.
     pub fn from_csv(text: &str) -> Result<Vec<PredictSpec>, PredictError> {
+        use crate::input::csv::{detect_separator, is_decimal_comma, separator_name};
         let table = |line: usize, problem: String| PredictError::Table { line, problem };
+        let separator = detect_separator(text);
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(true)
+            .delimiter(separator)
             .from_reader(text.as_bytes());
         let header: Vec<String> = reader
             .headers()
@@ -161,20 +166,32 @@ impl PredictSpec {
                 .map_err(|e| table(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
             let line = row.position().map_or(0, |p| p.line() as usize);
             if row.len() != header.len() {
+                let sep = separator_name(separator);
                 return Err(table(
                     line,
-                    format!("{} values for {} moderators", row.len(), header.len()),
+                    format!(
+                        "{} values for {} moderators, reading the cells as separated by {sep} (the separator the header uses most); check for a missing or extra {sep}, or quote values that contain one",
+                        row.len(),
+                        header.len()
+                    ),
                 ));
             }
+            let values: Vec<String> = row
+                .iter()
+                .map(|value| match separator != b',' && is_decimal_comma(value) {
+                    true => value.replacen(',', ".", 1),
+                    false => value.to_owned(),
+                })
+                .collect();
             let text: Vec<String> = header
                 .iter()
-                .zip(row.iter())
+                .zip(&values)
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect();
             let items = text
                 .iter()
-                .zip(header.iter().zip(row.iter()))
-                .map(|(item, (name, value))| (item.as_str(), name.as_str(), value));
+                .zip(header.iter().zip(&values))
+                .map(|(item, (name, value))| (item.as_str(), name.as_str(), value.as_str()));
             let spec = PredictSpec::from_items(format!("line {line}: {}", text.join(",")), items)
                 .map_err(|e| table(line, e.to_string()))?;
             specs.push(spec);

@@ -188,10 +188,15 @@ pub enum SubgroupError {
         source: FitError,
     },
     /// `--levels` names a level the moderator does not have, names one twice, or leaves one out.
-    #[error("{LEVELS} for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
+    #[error(
+        "{LEVELS} for '{by}': {problem}; the levels of '{by}' are: {}",
+        crate::input::nearest::nearest_listed(asked, available)
+    )]
     Levels {
         /// The moderator.
         by: String,
+        /// The level the message is about (the nearest levels are listed).
+        asked: String,
         /// What is wrong with the list.
         problem: String,
         /// The levels there are, sorted.
@@ -347,8 +352,9 @@ pub(crate) fn order_levels<T: Clone>(
     let Some(wanted) = wanted else {
         return Ok(sorted);
     };
-    let fail = |problem: String, sorted: &[(String, T)]| SubgroupError::Levels {
+    let fail = |asked: &str, problem: String, sorted: &[(String, T)]| SubgroupError::Levels {
         by: by.to_owned(),
+        asked: asked.to_owned(),
         problem,
         available: sorted.iter().map(|(l, _)| l.clone()).collect(),
     };
@@ -356,16 +362,17 @@ pub(crate) fn order_levels<T: Clone>(
     let mut ordered = Vec::with_capacity(sorted.len());
     for name in wanted {
         match sorted.iter().position(|(l, _)| l == name) {
-            None => return Err(fail(format!("there is no level '{name}'"), &sorted)),
+            None => return Err(fail(name, format!("there is no level '{name}'"), &sorted)),
             Some(i) => match slots[i].take() {
                 Some(level) => ordered.push(level),
-                None => return Err(fail(format!("'{name}' is listed twice"), &sorted)),
+                None => return Err(fail(name, format!("'{name}' is listed twice"), &sorted)),
             },
         }
     }
     let missing: Vec<String> = slots.into_iter().flatten().map(|(l, _)| l).collect();
     if !missing.is_empty() {
         return Err(fail(
+            &missing[0],
             format!("the list leaves out {}", list_labels(&missing)),
             &sorted,
         ));

@@ -78,7 +78,8 @@ pub struct Interval {
 impl Interval {
     /// metafor's label, e.g. `0.025 < p <= 1`.
     pub fn label(&self) -> String {
-        format!("{} < p <= {}", self.lower, self.upper)
+        use crate::report::number::readable;
+        format!("{} < p <= {}", readable(self.lower), readable(self.upper))
     }
 }
 
