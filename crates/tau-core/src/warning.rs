@@ -529,7 +529,7 @@ impl fmt::Display for Warning {
                 };
                 write!(
                     f,
-                    "{noun} {} {verb} a single unit, so {pronoun} sigma^2 cannot be estimated and is fixed at 0, as metafor's rma.mv does; the model is the one without {}: drop it from --random",
+                    "{noun} {} {verb} a single unit, so {pronoun} sigma^2 cannot be estimated and is fixed at 0, as metafor's rma.mv does; the model is the one without {}: drop it from {RANDOM}",
                     quoted.join(", "),
                     if levels.len() == 1 { "that level" } else { "those levels" }
                 )

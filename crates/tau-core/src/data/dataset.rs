@@ -126,7 +126,7 @@ impl Exclusion {
         let listed = crate::text::list_labels(&records);
         if self.records.len() > 1 {
             Some(format!(
-                "--exclude {:?} matched {} records ({listed}), and left out all of them; to leave out one, name it as the output shows it, e.g. --exclude {:?}",
+                "{EXCLUDE} {:?} matched {} records ({listed}), and left out all of them; to leave out one, name it as the output shows it, e.g. {EXCLUDE} {:?}",
                 self.label,
                 self.records.len(),
                 format!("{} (2)", self.label)
@@ -134,7 +134,7 @@ impl Exclusion {
         } else if self.by_number {
             let base = numbered_label(&self.label).map_or("", |(base, _)| base);
             Some(format!(
-                "--exclude {:?} left out record {listed}, labelled {base:?} in the file and shown as {:?} in the output",
+                "{EXCLUDE} {:?} left out record {listed}, labelled {base:?} in the file and shown as {:?} in the output",
                 self.label, self.label
             ))
         } else {

@@ -611,7 +611,7 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
 fn bad_number(cell: &str, decimal: char, separator: u8, decimal_given: bool) -> String {
     if decimal == ',' && decimal_given {
         format!(
-            "expected a number, found {}; --decimal , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out --decimal if the file writes decimals with a point, and leave the cell empty if unknown",
+            "expected a number, found {}; {DECIMAL} , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out {DECIMAL} if the file writes decimals with a point, and leave the cell empty if unknown",
             super::quote_bounded(cell)
         )
     } else if decimal == ',' {
@@ -621,7 +621,7 @@ fn bad_number(cell: &str, decimal: char, separator: u8, decimal_given: bool) -> 
         )
     } else if is_decimal_comma(cell) && separator != b',' {
         format!(
-            "expected a number, found {}, which has a decimal comma; --decimal . reads decimal points: leave out --decimal (or pass --decimal ,) to read decimal commas in this {}-separated file",
+            "expected a number, found {}, which has a decimal comma; {DECIMAL} . reads decimal points: leave out {DECIMAL} (or pass {DECIMAL} ,) to read decimal commas in this {}-separated file",
             super::quote_bounded(cell),
             separator_name(separator)
         )

@@ -137,7 +137,7 @@ pub enum Tau2Error {
     },
     /// GENQ or GENQM without the user's weights, which they estimate with.
     #[error(
-        "the {method} estimator weights the studies by their weight field, and these studies have none; give every study a weight, or choose another estimator (e.g. --method {})",
+        "the {method} estimator weights the studies by their weight field, and these studies have none; give every study a weight, or choose another estimator (e.g. {METHOD} {})",
         if *method == "GENQ" { "DL" } else { "PMM" }
     )]
     NeedsWeights {
@@ -147,7 +147,7 @@ pub enum Tau2Error {
     /// The series for the distribution of the generalised Q (GENQM) did not
     /// converge: the studies' weighted variances are extremely unequal.
     #[error(
-        "the GENQM estimator could not evaluate the distribution of the generalised Q statistic at tau^2 = {tau2} (the weighted sampling variances are too unequal); choose another estimator (e.g. --method GENQ or --method PMM)"
+        "the GENQM estimator could not evaluate the distribution of the generalised Q statistic at tau^2 = {tau2} (the weighted sampling variances are too unequal); choose another estimator (e.g. {METHOD} GENQ or {METHOD} PMM)"
     )]
     SeriesFailed {
         /// Where it failed.

@@ -180,7 +180,7 @@ pub enum MultilevelError {
     },
     /// With ρ, an outermost cluster too large for its dense covariance block.
     #[error(
-        "cluster '{cluster}' holds {size} effect sizes: with --rho each cluster's covariance matrix is factorised as a whole (memory n^2, time n^3 per likelihood evaluation), and tau fits clusters of at most {max} effect sizes that way; split the cluster (a finer outermost level in --random), or leave out --rho"
+        "cluster '{cluster}' holds {size} effect sizes: with {RHO} each cluster's covariance matrix is factorised as a whole (memory n^2, time n^3 per likelihood evaluation), and tau fits clusters of at most {max} effect sizes that way; split the cluster (a finer outermost level in {RANDOM}), or leave out {RHO}"
     )]
     RhoClusterTooLarge {
         /// The outermost cluster's label.

@@ -152,7 +152,7 @@ pub enum SelectionError {
     },
     /// More cut-points than the fit can afford.
     #[error(
-        "{given} cut-points are too many: a selection model takes at most {max} (each adds a weight to estimate, and the Hessian's cost grows with the cube of their number); merge them, e.g. --steps 0.025,0.05,0.5"
+        "{given} cut-points are too many: a selection model takes at most {max} (each adds a weight to estimate, and the Hessian's cost grows with the cube of their number); merge them, e.g. {STEPS} 0.025,0.05,0.5"
     )]
     TooManySteps {
         /// Distinct cut-points given (without a final 1).
