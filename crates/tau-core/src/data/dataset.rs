@@ -123,6 +123,9 @@ pub struct LoadOptions {
     pub ri: Option<f64>,
     /// How to read CSV text.
     pub csv: CsvOptions,
+    /// Turn round the effects of the studies these rules match
+    /// (`--reverse MODERATOR=VALUE`; see [`crate::data::reverse`]).
+    pub reverse: Vec<Filter>,
 }
 
 impl Dataset {
@@ -299,6 +302,25 @@ pub enum LoadError {
         "--exclude {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
     )]
     UnknownExclusion(String, String),
+    /// A spreadsheet's error, located by the sheet's cells (`Sheet1!C7`).
+    #[error("{}", crate::data::spreadsheet::describe(.sheet, .error, None))]
+    Sheet {
+        /// The sheet's name.
+        sheet: String,
+        /// The error, as the CSV reader located it (line = row, field = column).
+        error: Box<LoadError>,
+    },
+    /// An error with a hint at what the file may mean (unrecognised columns).
+    #[error("{error}\n  {hint}")]
+    Hinted {
+        /// The error.
+        error: Box<LoadError>,
+        /// The hint.
+        hint: String,
+    },
+    /// A `--reverse` rule or `reverse` field cannot be applied.
+    #[error("{0}")]
+    Reverse(String),
     /// Every record was left out.
     #[error(
         "no study is left: {0}; check --filter and --exclude, or fill in the missing effect data"
@@ -341,6 +363,10 @@ impl LoadError {
                 path,
                 message,
             }) => format!("{file}:{position}: {path}{message}"),
+            LoadError::Sheet { sheet, error } => {
+                crate::data::spreadsheet::describe(sheet, error, Some(file))
+            }
+            LoadError::Hinted { error, hint } => format!("{}\n  {hint}", error.in_file(file)),
             other => format!("{file}: {other}"),
         }
     }
@@ -427,6 +453,11 @@ struct Builder<'a> {
     first_unweighted: Option<(usize, String)>,
     /// Pre-post studies given the assumed correlation `options.ri`.
     assumed_r: Vec<String>,
+    /// Per `--reverse` rule, whether it matched a study.
+    reverse_matched: Vec<bool>,
+    /// The studies turned round, and whether a record's `reverse` field did it.
+    reversed: Vec<String>,
+    reversed_by_field: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -465,6 +496,9 @@ impl<'a> Builder<'a> {
             first_weighted: None,
             first_unweighted: None,
             assumed_r: Vec::new(),
+            reverse_matched: vec![false; options.reverse.len()],
+            reversed: Vec::new(),
+            reversed_by_field: false,
         })
     }
 
@@ -513,8 +547,8 @@ impl<'a> Builder<'a> {
             record.r = self.options.ri;
         }
         match effect_size::compute(record, measure) {
-            Ok(es) => {
-                if !self.weight_is_valid(record, index) {
+            Ok(mut es) => {
+                if !self.weight_is_valid(record, index) || !self.turn_round(record, index, measure, &mut es.yi) {
                     return;
                 }
                 if es.zero_cell_corrected {
@@ -592,6 +626,34 @@ impl<'a> Builder<'a> {
         true
     }
 
+    /// Turns the effect `yi` of a record round when it or a `--reverse` rule
+    /// says so; false (with an issue) when the measure has no direction.
+    fn turn_round(&mut self, record: &mut Record, index: usize, measure: Measure, yi: &mut f64) -> bool {
+        let rules = &self.options.reverse;
+        if !crate::data::reverse::applies(record, &record.moderators, rules, &mut self.reverse_matched) {
+            return true;
+        }
+        if let Err(problem) = crate::data::reverse::check_measure(measure) {
+            if self.issues.len() < MAX_LISTED_ISSUES {
+                self.issues.push(StudyIssue {
+                    index,
+                    label: std::mem::take(&mut record.study),
+                    field: Some("reverse"),
+                    position: self.source.locate(index, Some("reverse")),
+                    in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                    problem,
+                });
+            } else {
+                self.unlisted += 1;
+            }
+            return false;
+        }
+        *yi = -*yi;
+        self.reversed_by_field |= record.reverse;
+        self.reversed.push(record.study.clone());
+        true
+    }
+
     /// The issue when some studies have a `weight` and some not, at the first without one.
     fn mixed_weights(&self) -> Option<StudyIssue> {
         let ((index, label), (_, weighted)) = self
@@ -665,6 +727,18 @@ impl<'a> Builder<'a> {
                 .into());
             }
         }
+        if let Some(rule) = self
+            .options
+            .reverse
+            .iter()
+            .zip(&self.reverse_matched)
+            .find_map(|(rule, matched)| (!matched).then_some(rule))
+        {
+            return Err(LoadError::Reverse(format!(
+                "--reverse {rule}: no study has {:?} = {:?}; give a moderator and a value that some studies have (as for --filter; values are case-sensitive)",
+                rule.name, rule.value
+            )));
+        }
         if let Some(label) = self
             .options
             .exclude
@@ -734,6 +808,15 @@ impl<'a> Builder<'a> {
             warnings.push(crate::Warning::AssumedCorrelation {
                 value,
                 studies: self.assumed_r,
+            });
+        }
+        if !self.reversed.is_empty() {
+            warnings.push(crate::Warning::Reversed {
+                sources: crate::data::reverse::describe(
+                    &self.options.reverse,
+                    self.reversed_by_field,
+                ),
+                studies: self.reversed,
             });
         }
         if !self.omitted.is_empty() {
@@ -864,10 +947,30 @@ pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadErr
 
 /// [`load_csv`] with a dialect, filters, exclusions and the other [`LoadOptions`].
 pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
-    let (file, map, info) = crate::input::csv::parse_csv_with(without_bom(text), options.csv)?;
-    let mut data = build_with(file, &map, options)?;
+    let (file, map, info) =
+        crate::input::csv::parse_csv_with(without_bom(text), options.csv.clone())?;
+    let mut data = build_with(file, &map, options).map_err(|e| explain_unrecognised(e, &info))?;
     data.csv = Some(info);
     Ok(data)
+}
+
+/// When no study has effect data, the error with the columns read as
+/// moderators and the fields they may mean (see [`crate::input::suggest`]).
+fn explain_unrecognised(error: LoadError, info: &CsvInfo) -> LoadError {
+    let no_data = match &error {
+        LoadError::NothingLeft(reasons) => reasons.contains("no effect data"),
+        LoadError::Studies { issues, .. } => issues
+            .iter()
+            .all(|issue| issue.problem.starts_with("no effect data")),
+        _ => false,
+    };
+    match crate::input::suggest::unrecognised_columns_hint(&info.moderator_columns) {
+        Some(hint) if no_data => LoadError::Hinted {
+            error: Box::new(error),
+            hint,
+        },
+        _ => error,
+    }
 }
 
 /// A moderator value as a filter compares it.

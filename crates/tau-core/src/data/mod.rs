@@ -3,3 +3,5 @@
 
 pub mod dataset;
 pub mod moderator;
+pub mod reverse;
+pub mod spreadsheet;

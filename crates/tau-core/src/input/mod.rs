@@ -13,6 +13,11 @@ pub(crate) mod deserialize;
 pub mod json;
 pub mod locate;
 pub mod moderators;
+pub mod columns;
+pub mod sheet;
+pub mod suggest;
+pub mod encoding;
+pub mod tidy;
 
 use std::sync::Arc;
 
@@ -162,6 +167,10 @@ pub struct Record {
     /// Person-time (single-group incidence rate, with events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<f64>,
+    /// Whether lower is better here: the effect is turned round (see
+    /// [`crate::data::reverse`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reverse: bool,
     /// Named study characteristics.
     #[serde(skip_serializing_if = "Moderators::is_empty")]
     pub moderators: Moderators,
@@ -265,6 +274,14 @@ pub enum ReadError {
         line: usize,
         /// The column, by number and header, when known.
         column: Option<String>,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A spreadsheet cannot be read, or a cell of it is wrong.
+    #[error("{}{message}", if place.is_empty() { String::new() } else { format!("{place}: ") })]
+    Sheet {
+        /// The cell, e.g. `Sheet1!C7 (vi)`, or empty for the whole workbook.
+        place: String,
         /// What is wrong, and how to fix it.
         message: String,
     },
