@@ -42,3 +42,4 @@ mod real_data;
 mod report_snapshot;
 mod selection_robust;
 mod simulate;
+mod spreadsheets;

@@ -29,22 +29,41 @@ pub fn load_sheet_with(
         Ok(mut data) => {
             if let Some(info) = &mut data.csv {
                 info.sheet = Some(sheet.sheet);
-                info.separator.clear();
-                info.decimal.clear();
             }
             Ok(data)
         }
-        Err(error) => Err(located(error, &sheet.sheet)),
+        Err(error) => Err(located(error, &sheet.sheet, &sheet.sheets)),
     }
 }
 
 /// The error with its lines and fields read as the sheet's rows and columns.
-fn located(error: LoadError, sheet: &str) -> LoadError {
+/// A header without a `study` column gets the sheet's remedy (the CSV
+/// reader's speaks of separators): another sheet may hold the studies.
+fn located(error: LoadError, sheet: &str, sheets: &[String]) -> LoadError {
     match error {
         LoadError::Hinted { error, hint } => LoadError::Hinted {
-            error: Box::new(located(*error, sheet)),
+            error: Box::new(located(*error, sheet, sheets)),
             hint,
         },
+        LoadError::Read(ReadError::Csv {
+            line,
+            column,
+            message,
+        }) if message.starts_with("no \"study\" column") => {
+            let (what, _) = message.split_once("; ").unwrap_or((&message, ""));
+            let quoted: Vec<String> = sheets.iter().map(|s| format!("'{s}'")).collect();
+            LoadError::Sheet {
+                sheet: sheet.to_owned(),
+                error: Box::new(LoadError::Read(ReadError::Csv {
+                    line,
+                    column,
+                    message: format!(
+                        "{what}; add a study column with a label per study, or pass --sheet NAME if another sheet holds the studies (the workbook's sheets: {})",
+                        crate::input::list_bounded(&quoted)
+                    ),
+                })),
+            }
+        }
         error @ (LoadError::Read(ReadError::Csv { .. }) | LoadError::Studies { .. }) => {
             LoadError::Sheet {
                 sheet: sheet.to_owned(),

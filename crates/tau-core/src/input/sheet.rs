@@ -32,6 +32,8 @@ pub struct SheetText {
     pub sheet: String,
     /// The cells as comma-separated text, line *n* holding row *n*.
     pub text: String,
+    /// The names of all the workbook's sheets, in order.
+    pub sheets: Vec<String>,
 }
 
 /// Whether `bytes` look like a spreadsheet: a zip archive (`.xlsx`, `.ods`)
@@ -77,6 +79,7 @@ pub fn sheet_text(bytes: &[u8], sheet: Option<&str>) -> Result<SheetText, ReadEr
     Ok(SheetText {
         text: range_text(&range),
         sheet: name,
+        sheets: names,
     })
 }
 

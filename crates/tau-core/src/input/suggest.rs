@@ -116,7 +116,7 @@ pub fn unrecognised_columns_hint(moderator_columns: &[String]) -> Option<String>
             .join(",")
     };
     hint.push_str(&format!(
-        "; name the columns of the effect data with --columns {example} (or a first line \"# columns: {example}\" in the file), or rename them (see tau schema)"
+        "; name the columns of the effect data with --columns {example} (or a line \"# columns: {example}\" at the top of the file), or rename them (see tau schema)"
     ));
     Some(hint)
 }
