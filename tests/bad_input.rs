@@ -397,7 +397,10 @@ const CASES: &[Case] = &[
         &["latin1.csv"],
         2,
         // Not UTF-8, so read as Windows-1252 (issue 28): the byte 0xE9 is é.
-        &["latin1.csv: line 3, column 3 (vi)", "expected a number, found \"0é\""],
+        &[
+            "latin1.csv: line 3, column 3 (vi)",
+            "expected a number, found \"0é\"",
+        ],
     ),
     case(
         &["many_bad.csv"],

@@ -19,7 +19,8 @@ use crate::util::temp::TempDir;
 use crate::util::{fixture, tau, without_provenance};
 
 const SHEETS: &str = "tests/fixtures/sheets";
-const DUTCH_COLUMNS: &str = "study=studie,n1=n_exp,m1=M_exp,sd1=SD_exp,n2=n_ctl,m2=M_ctl,sd2=SD_ctl";
+const DUTCH_COLUMNS: &str =
+    "study=studie,n1=n_exp,m1=M_exp,sd1=SD_exp,n2=n_ctl,m2=M_ctl,sd2=SD_ctl";
 
 /// The JSON report of `tau pool` on `args`, without provenance, and its
 /// standard error.
@@ -30,7 +31,11 @@ fn pool_json(args: &[&str]) -> (Value, String) {
         .args(["--format", "json"])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (
         without_provenance(&out.stdout),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -91,9 +96,7 @@ fn excel_exports_in_windows_1252_and_utf16_are_read() {
 fn sheet_errors_name_the_cell() {
     let err = refused(&["pool", &path("normand_dutch.xlsx"), "--sheet", "Fout"]);
     assert!(
-        err.contains(
-            "normand_dutch.xlsx: Fout!E6 (SD_exp): expected a number, found \"n.b.\""
-        ),
+        err.contains("normand_dutch.xlsx: Fout!E6 (SD_exp): expected a number, found \"n.b.\""),
         "{err}"
     );
     // The first sheet holds notes: the message names the sheets.
@@ -105,11 +108,16 @@ fn sheet_errors_name_the_cell() {
     );
     let err = refused(&["pool", &path("normand_dutch.xlsx"), "--sheet", "Data"]);
     assert!(
-        err.contains("the workbook has no sheet \"Data\"; its sheets are Lees mij, Gegevens, Fout, Negatief"),
+        err.contains(
+            "the workbook has no sheet \"Data\"; its sheets are Lees mij, Gegevens, Fout, Negatief"
+        ),
         "{err}"
     );
     let err = refused(&["pool", &path("bangert.csv"), "--sheet", "Data"]);
-    assert!(err.contains("--sheet \"Data\" picks a sheet of a spreadsheet"), "{err}");
+    assert!(
+        err.contains("--sheet \"Data\" picks a sheet of a spreadsheet"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -149,7 +157,10 @@ fn unrecognised_columns_are_named_with_a_mapping() {
     assert_eq!(given, in_file);
     assert_eq!(given["k"], 2);
     let err = refused(&["pool", &file, "--columns", "m1=Mexp"]);
-    assert!(err.contains("--columns m1=Mexp: no column is called \"Mexp\""), "{err}");
+    assert!(
+        err.contains("--columns m1=Mexp: no column is called \"Mexp\""),
+        "{err}"
+    );
     let err = refused(&["pool", &file, "--columns", "mean1=M_exp"]);
     assert!(err.contains("\"mean1\" is no record field"), "{err}");
 }
@@ -175,13 +186,22 @@ fn check_against_metafor(report: &Value, case: &Value) {
         ("ci_upper", "ci_upper"),
         ("tau2", "tau2"),
     ] {
-        let (a, b) = (report[ours].as_f64().expect(ours), case[theirs].as_f64().expect(theirs));
+        let (a, b) = (
+            report[ours].as_f64().expect(ours),
+            case[theirs].as_f64().expect(theirs),
+        );
         assert!(close(a, b), "{what}: {ours} {a} vs metafor {b}");
     }
     let studies = report["studies"].as_array().expect("studies");
     for (i, study) in studies.iter().enumerate() {
-        let (yi, expected) = (study["yi"].as_f64().expect("yi"), case["yi"][i].as_f64().expect("yi"));
-        assert!(close_to(yi, expected, 1e-9), "{what}: study {i} yi {yi} vs {expected}");
+        let (yi, expected) = (
+            study["yi"].as_f64().expect("yi"),
+            case["yi"][i].as_f64().expect("yi"),
+        );
+        assert!(
+            close_to(yi, expected, 1e-9),
+            "{what}: study {i} yi {yi} vs {expected}"
+        );
     }
 }
 
@@ -191,12 +211,14 @@ fn reverse_field_turns_raw_differences_round() {
     // swapped, rma(yi, vi, method = "REML"), dat.normand1999.
     let case = reverse_case("normand");
     let dir = TempDir::new("reverse");
-    let mut file: Value = serde_json::from_str(
-        &std::fs::read_to_string("studies/normand1999.json").expect("reads"),
-    )
-    .expect("JSON");
+    let mut file: Value =
+        serde_json::from_str(&std::fs::read_to_string("studies/normand1999.json").expect("reads"))
+            .expect("JSON");
     for study in file["studies"].as_array_mut().expect("studies") {
-        if study["study"].as_str().is_some_and(|s| s.starts_with("Orpington")) {
+        if study["study"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Orpington"))
+        {
             study["reverse"] = Value::Bool(true);
         }
     }
@@ -206,7 +228,10 @@ fn reverse_field_turns_raw_differences_round() {
     check_against_metafor(&report, &case);
     let said = "effects turned round where lower is better (yi -> -yi; a ratio becomes its reciprocal) for 3 studies (the reverse field): 'Orpington-Mild', 'Orpington-Moderate', 'Orpington-Severe'";
     assert!(notes.contains(said), "{notes}");
-    assert!(report["warnings"][0].as_str().is_some_and(|w| w == said), "{report}");
+    assert!(
+        report["warnings"][0].as_str().is_some_and(|w| w == said),
+        "{report}"
+    );
     let text = tau().args(["pool", &path]).output().expect("runs");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(&format!("\nNote: {said}.\n")), "{text}");
@@ -218,7 +243,14 @@ fn reverse_flag_turns_ratios_into_their_reciprocals() {
     // trials swapped, rma(yi, vi, method = "REML"), dat.bcg.
     let case = reverse_case("bcg");
     let out = tau()
-        .args(["pool", "studies/bcg.json", "--reverse", "alloc=random", "--format", "json"])
+        .args([
+            "pool",
+            "studies/bcg.json",
+            "--reverse",
+            "alloc=random",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("runs");
     assert!(out.status.success());
@@ -229,15 +261,21 @@ fn reverse_flag_turns_ratios_into_their_reciprocals() {
     assert_eq!(reversed["studies"], case["reversed"]);
     // A CSV column `reverse` does the same as the rule.
     let err = refused(&["pool", "studies/bcg.json", "--reverse", "alloc=Random"]);
-    assert!(err.contains("--reverse alloc=Random: no study has \"alloc\" = \"Random\""), "{err}");
+    assert!(
+        err.contains("--reverse alloc=Random: no study has \"alloc\" = \"Random\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn reverse_is_refused_without_a_direction() {
     let dir = TempDir::new("reverse_pr");
     let file = dir.path("pr.csv");
-    std::fs::write(&file, "# measure: PR\nstudy,events,n,reverse\nA,3,10,yes\nB,4,12,\n")
-        .expect("writes");
+    std::fs::write(
+        &file,
+        "# measure: PR\nstudy,events,n,reverse\nA,3,10,yes\nB,4,12,\n",
+    )
+    .expect("writes");
     let err = refused(&["pool", &file]);
     assert!(
         err.contains("line 3, column 4 (reverse): study 'A' (record 1)")

@@ -548,7 +548,9 @@ impl<'a> Builder<'a> {
         }
         match effect_size::compute(record, measure) {
             Ok(mut es) => {
-                if !self.weight_is_valid(record, index) || !self.turn_round(record, index, measure, &mut es.yi) {
+                if !self.weight_is_valid(record, index)
+                    || !self.turn_round(record, index, measure, &mut es.yi)
+                {
                     return;
                 }
                 if es.zero_cell_corrected {
@@ -628,9 +630,20 @@ impl<'a> Builder<'a> {
 
     /// Turns the effect `yi` of a record round when it or a `--reverse` rule
     /// says so; false (with an issue) when the measure has no direction.
-    fn turn_round(&mut self, record: &mut Record, index: usize, measure: Measure, yi: &mut f64) -> bool {
+    fn turn_round(
+        &mut self,
+        record: &mut Record,
+        index: usize,
+        measure: Measure,
+        yi: &mut f64,
+    ) -> bool {
         let rules = &self.options.reverse;
-        if !crate::data::reverse::applies(record, &record.moderators, rules, &mut self.reverse_matched) {
+        if !crate::data::reverse::applies(
+            record,
+            &record.moderators,
+            rules,
+            &mut self.reverse_matched,
+        ) {
             return true;
         }
         if let Err(problem) = crate::data::reverse::check_measure(measure) {

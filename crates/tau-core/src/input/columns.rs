@@ -117,8 +117,14 @@ mod tests {
         apply(&given, Some("m1=M_exp"), &raw, &mut headers, &mut renamed).expect("valid");
         assert_eq!(headers, ["study", "M_exp", "m1"]);
         assert_eq!(renamed, [("M_ctl".to_owned(), "m1".to_owned())]);
-        let err = apply(&parse("m2=Mc").expect("valid"), None, &raw, &mut headers, &mut renamed)
-            .expect_err("no such column");
+        let err = apply(
+            &parse("m2=Mc").expect("valid"),
+            None,
+            &raw,
+            &mut headers,
+            &mut renamed,
+        )
+        .expect_err("no such column");
         assert!(err.contains("no column is called \"Mc\""), "{err}");
     }
 }

@@ -248,13 +248,12 @@ pub fn parse_csv_with(
                 continue;
             }
             if header == "reverse" {
-                record.reverse = crate::data::reverse::cell_flag(cell).ok_or_else(|| {
-                    ReadError::Csv {
+                record.reverse =
+                    crate::data::reverse::cell_flag(cell).ok_or_else(|| ReadError::Csv {
                         line,
                         column: at(),
                         message: crate::data::reverse::bad_flag(cell),
-                    }
-                })?;
+                    })?;
                 continue;
             }
             if let Some(slot) = record.numeric_field_mut(header) {

@@ -8,15 +8,15 @@
 /// The JSON Schema of the study-record format (`tau schema` prints it).
 pub const SCHEMA: &str = include_str!("record.schema.json");
 
+pub mod columns;
 pub mod csv;
 pub(crate) mod deserialize;
+pub mod encoding;
 pub mod json;
 pub mod locate;
 pub mod moderators;
-pub mod columns;
 pub mod sheet;
 pub mod suggest;
-pub mod encoding;
 pub mod tidy;
 
 use std::sync::Arc;

@@ -196,10 +196,7 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(2001.0)), "2001");
         assert_eq!(cell_text(&Data::Int(-3)), "-3");
         assert_eq!(cell_text(&Data::Bool(true)), "true");
-        assert_eq!(
-            cell_text(&Data::Error(calamine::CellErrorType::NA)),
-            "NA"
-        );
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "NA");
         assert_eq!(cell_text(&Data::String("a\nb".into())), "a b");
         assert_eq!(quote("a,b"), "\"a,b\"");
         assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");

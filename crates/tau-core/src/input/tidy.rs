@@ -68,7 +68,9 @@ pub fn comment_content(text: &str) -> Option<Cow<'_, str>> {
             c => content.push(c),
         }
     }
-    Some(Cow::Owned(content.trim_start_matches('#').trim().to_owned()))
+    Some(Cow::Owned(
+        content.trim_start_matches('#').trim().to_owned(),
+    ))
 }
 
 #[cfg(test)]
@@ -100,7 +102,10 @@ mod tests {
             comment_content("\"# columns: m1=M_exp,sd1=SD_exp\",,,\nstudy").as_deref(),
             Some("columns: m1=M_exp,sd1=SD_exp")
         );
-        assert_eq!(comment_content("# measure: SMD;;\n").as_deref(), Some("measure: SMD;;"));
+        assert_eq!(
+            comment_content("# measure: SMD;;\n").as_deref(),
+            Some("measure: SMD;;")
+        );
         assert_eq!(comment_content("study,yi"), None);
     }
 }
