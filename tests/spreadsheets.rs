@@ -336,3 +336,61 @@ fn the_man_page_lists_every_subcommand() {
         assert!(page.contains(&entry), "no {entry}");
     }
 }
+
+/// tests/fixtures/sheets/review.rm5, a hand-written RevMan 5 review, against
+/// CSV files holding the numbers this test states.
+#[test]
+fn revman_outcomes_read_as_their_numbers() {
+    let review = path("review.rm5");
+    let dir = TempDir::new("revman");
+    let csv = |name: &str, text: &str| {
+        let file = dir.path(name);
+        std::fs::write(&file, text).expect("writes");
+        file
+    };
+    let c1 = "1 Parent training vs waiting list";
+    let dich = csv(
+        "dich.csv",
+        &format!(
+            "# measure: RR\nstudy,events1,n1,events2,n2,comparison,outcome,subgroup\n\
+             Ames 2001,12,40,20,38,{c1},1.1 Clinical range at follow-up,1.1.1 Group format\n\
+             Berg 2004,8,55,15,52,{c1},1.1 Clinical range at follow-up,1.1.1 Group format\n\
+             Cole 2010,5,30,9,31,{c1},1.1 Clinical range at follow-up,1.1.2 Individual format\n"
+        ),
+    );
+    assert_eq!(
+        pool_json(&[&review, "--outcome", "1.1"]).0,
+        pool_json(&[&dich]).0
+    );
+    let cont = csv(
+        "cont.csv",
+        &format!(
+            "# measure: SMD\nstudy,m1,sd1,n1,m2,sd2,n2,comparison,outcome\n\
+             Ames 2001,120.5,25.1,40,135.2,27.3,38,{c1},1.2 ECBI intensity\n\
+             Berg 2004,110.2,22.4,55,128.9,24.0,52,{c1},1.2 ECBI intensity\n\
+             Cole 2010,118.0,30.2,30,121.7,29.5,31,{c1},1.2 ECBI intensity\n"
+        ),
+    );
+    assert_eq!(
+        pool_json(&[&review, "--outcome", "1.2"]).0,
+        pool_json(&[&cont]).0
+    );
+    // A study the review does not list is labelled from its ID (STD-Dunn-2015).
+    let (md, _) = pool_json(&[&review, "--outcome", "2.1"]);
+    assert_eq!(md["studies"][0]["study"], "Dunn 2015");
+    assert!(close(
+        md["studies"][0]["yi"].as_f64().expect("yi"),
+        115.3 - 119.8
+    ));
+    let err = refused(&["pool", &review]);
+    assert!(
+        err.contains("the review has dichotomous and continuous outcomes")
+            && err.contains("1.1 Clinical range at follow-up (dichotomous, 3 studies), 1.2 ECBI intensity (continuous, 3 studies), 2.1 ECBI intensity (continuous, 2 studies)"),
+        "{err}"
+    );
+    let err = refused(&["pool", &review, "--outcome", "3.1"]);
+    assert!(
+        err.contains("--outcome \"3.1\": no outcome with study data"),
+        "{err}"
+    );
+}

@@ -19,7 +19,7 @@ use tau_core::pool_tables::TablesMethod;
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Study file: .json, .csv, .xlsx or .ods, or - for standard input (told apart by content).
+    /// Study file: .json, .csv, .xlsx, .ods or .rm5 (RevMan 5), or - for standard input (told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
     /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMCR, SMCC, MC, MN, MNLN, SMDH, ROM, IRR, IRD,
@@ -51,6 +51,10 @@ pub struct InputArgs {
     /// The sheet of a spreadsheet (.xlsx, .ods) to read (default: the first).
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
+    /// The outcome of a RevMan 5 review (.rm5) to read, by number or name,
+    /// e.g. --outcome 1.2 (default: all, with the moderator outcome).
+    #[arg(long, value_name = "NUMBER")]
+    pub outcome: Option<String>,
     /// Which column holds which record field, for headers tau does not
     /// recognise, e.g. --columns m1=M_exp,sd1=SD_exp,n1=n_exp (also a first
     /// line "# columns: m1=M_exp,..." in the file).
@@ -185,6 +189,7 @@ impl InputArgs {
             &name,
             extension.as_deref(),
             self.sheet.as_deref(),
+            self.outcome.as_deref(),
             &options,
         )?;
         if let Some(csv) = &data.csv {

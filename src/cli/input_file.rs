@@ -30,6 +30,7 @@ pub fn load(
     name: &str,
     extension: Option<&str>,
     sheet: Option<&str>,
+    outcome: Option<&str>,
     options: &LoadOptions,
 ) -> Result<Dataset, CliError> {
     let in_file = |e: dataset::LoadError| CliError::of_kind(e.kind(), e.in_file(name));
@@ -53,6 +54,14 @@ pub fn load(
     if let Some(sheet) = sheet {
         return Err(CliError::Input(format!(
             "{name}: --sheet {sheet:?} picks a sheet of a spreadsheet (.xlsx, .ods), but this file is text; leave out --sheet"
+        )));
+    }
+    if extension == Some("rm5") {
+        return load_revman(bytes, name, outcome, options);
+    }
+    if let Some(outcome) = outcome {
+        return Err(CliError::Input(format!(
+            "{name}: --outcome {outcome:?} picks an outcome of a RevMan 5 review (.rm5); leave it out for this file, or use --filter"
         )));
     }
     let is_json_name = extension == Some("json");
@@ -92,6 +101,36 @@ pub fn load(
         if let Some(info) = &mut data.csv {
             info.encoding = Some(encoding);
         }
+    }
+    Ok(data)
+}
+
+/// A RevMan 5 review: the outcome `outcome` picks, or all of them (with a note
+/// listing them when there are several).
+fn load_revman(
+    bytes: &[u8],
+    name: &str,
+    outcome: Option<&str>,
+    options: &LoadOptions,
+) -> Result<Dataset, CliError> {
+    let (text, _) = encoding::decode(bytes, false).map_err(|(line, byte)| {
+        CliError::Input(format!(
+            "{name}:{line}: the file is not valid UTF-8 text (byte {byte}); export the review from RevMan 5 again"
+        ))
+    })?;
+    let (data, outcomes) = tau_core::data::revman::load_revman_with(&text, outcome, options)
+        .map_err(|e| CliError::of_kind(e.kind(), e.in_file(name)))?;
+    let with_data: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.records > 0)
+        .map(|o| o.describe())
+        .collect();
+    if outcome.is_none() && with_data.len() > 1 {
+        note(&format!(
+            "{name}: read {} outcomes together (moderator outcome): {}; pick one with --outcome NUMBER",
+            with_data.len(),
+            tau_core::input::list_bounded(&with_data)
+        ));
     }
     Ok(data)
 }

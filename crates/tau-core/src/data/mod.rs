@@ -4,4 +4,5 @@
 pub mod dataset;
 pub mod moderator;
 pub mod reverse;
+pub mod revman;
 pub mod spreadsheet;

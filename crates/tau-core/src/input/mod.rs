@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod json;
 pub mod locate;
 pub mod moderators;
+pub mod revman;
 pub mod sheet;
 pub mod suggest;
 pub mod tidy;
@@ -281,6 +282,14 @@ pub enum ReadError {
     #[error("{}{message}", if place.is_empty() { String::new() } else { format!("{place}: ") })]
     Sheet {
         /// The cell, e.g. `Sheet1!C7 (vi)`, or empty for the whole workbook.
+        place: String,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A RevMan 5 file cannot be read, or a value in it is wrong.
+    #[error("{}{message}", if place.is_empty() { String::new() } else { format!("{place}: ") })]
+    RevMan {
+        /// The outcome and study, e.g. `outcome 1.2, study 'Smith 2001'`, or empty.
         place: String,
         /// What is wrong, and how to fix it.
         message: String,
