@@ -46,5 +46,6 @@ mod real_data;
 mod report_snapshot;
 mod selection_robust;
 mod simulate;
+mod spreadsheets;
 mod trust;
 mod trusted_inputs;

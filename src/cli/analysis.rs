@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tau_core::analysis::{Analysis, Spec, Tau2Ci};
+use tau_core::analysis::{Analysis, AnalysisError, Spec, Tau2Ci};
 use tau_core::report::paper::PaperView;
 use tau_core::report::{PoolReport, RobustReport};
 use tau_core::{Dataset, Kinded};
@@ -108,10 +108,16 @@ pub fn run(spec: &Spec, input: &InputArgs, output: &OutputArgs) -> Result<(), Cl
         bar.finish_and_clear();
     }
     let analysis = result.map_err(|e| {
-        CliError::of_kind(
-            e.kind(),
-            format!("{file}: {}", super::fields::render(&e.to_string())),
-        )
+        // Only the request's own messages name fields in backticks; the
+        // others are already named (main sets the names) and may quote the
+        // input, whose words must not turn into flags.
+        let message = match &e {
+            AnalysisError::Refused(_) | AnalysisError::Data(_) => {
+                super::fields::render(&e.to_string())
+            }
+            _ => e.to_string(),
+        };
+        CliError::of_kind(e.kind(), format!("{file}: {message}"))
     })?;
     warn_analysis(&analysis.warnings().into_iter().cloned().collect::<Vec<_>>());
     emit(&analysis, &data, output)

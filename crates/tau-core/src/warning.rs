@@ -38,6 +38,14 @@ pub enum Warning {
         /// The studies it was assumed for.
         studies: Vec<String>,
     },
+    /// Effects turned round where lower is better (`yi -> -yi`; see
+    /// [`crate::data::reverse`]); a property of the data set.
+    Reversed {
+        /// What turned them: `--reverse outcome=ECBI`, the reverse field.
+        sources: Vec<String>,
+        /// The studies turned round.
+        studies: Vec<String>,
+    },
     /// A categorical moderator with (nearly) one level per study: a number
     /// misread as text, or a study identifier.
     NearlyUnique(String),
@@ -248,6 +256,7 @@ impl Warning {
                 | Warning::ZeroEvents { .. }
                 | Warning::MissingEffectData { .. }
                 | Warning::AssumedCorrelation { .. }
+                | Warning::Reversed { .. }
                 | Warning::RepeatedLabels { .. }
         )
     }
@@ -318,6 +327,17 @@ impl fmt::Display for Warning {
                 "pre-post correlation r = {value} assumed ({RI}) for {} {} without r: {}; the results depend on it, so check them with other values",
                 labels.len(),
                 studies(labels.len()),
+                quoted_levels(labels)
+            ),
+            Warning::Reversed {
+                sources,
+                studies: labels,
+            } => write!(
+                f,
+                "effects turned round where lower is better (yi -> -yi; a ratio becomes its reciprocal) for {} {} ({}): {}",
+                labels.len(),
+                studies(labels.len()),
+                sources.join(", "),
                 quoted_levels(labels)
             ),
             Warning::NearlyUnique(text) => f.write_str(text),

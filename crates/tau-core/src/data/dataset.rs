@@ -182,6 +182,9 @@ pub struct LoadOptions {
     pub ri: Option<f64>,
     /// How to read CSV text.
     pub csv: CsvOptions,
+    /// Turn round the effects of the studies these rules match
+    /// (`--reverse MODERATOR=VALUE`; see [`crate::data::reverse`]).
+    pub reverse: Vec<Filter>,
 }
 
 impl Dataset {
@@ -369,6 +372,25 @@ pub enum LoadError {
         "{EXCLUDE} {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
     )]
     UnknownExclusion(String, String),
+    /// A spreadsheet's error, located by the sheet's cells (`Sheet1!C7`).
+    #[error("{}", crate::data::spreadsheet::describe(.sheet, .error, None))]
+    Sheet {
+        /// The sheet's name.
+        sheet: String,
+        /// The error, as the CSV reader located it (line = row, field = column).
+        error: Box<LoadError>,
+    },
+    /// An error with a hint at what the file may mean (unrecognised columns).
+    #[error("{error}\n  {hint}")]
+    Hinted {
+        /// The error.
+        error: Box<LoadError>,
+        /// The hint.
+        hint: String,
+    },
+    /// A `--reverse` rule or `reverse` field cannot be applied.
+    #[error("{0}")]
+    Reverse(String),
     /// Every record was left out.
     #[error(
         "no study is left: {0}; check {FILTER} and {EXCLUDE}, or fill in the missing effect data"
@@ -411,6 +433,10 @@ impl LoadError {
                 path,
                 message,
             }) => format!("{file}:{position}: {path}{message}"),
+            LoadError::Sheet { sheet, error } => {
+                crate::data::spreadsheet::describe(sheet, error, Some(file))
+            }
+            LoadError::Hinted { error, hint } => format!("{}\n  {hint}", error.in_file(file)),
             other => format!("{file}: {other}"),
         }
     }
@@ -503,6 +529,11 @@ struct Builder<'a> {
     assumed_r: Vec<String>,
     /// (index in `studies`, label as written) of labels with control characters.
     written_labels: Vec<(usize, String)>,
+    /// Per `--reverse` rule, whether it matched a study.
+    reverse_matched: Vec<bool>,
+    /// The studies turned round, and whether a record's `reverse` field did it.
+    reversed: Vec<String>,
+    reversed_by_field: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -544,6 +575,9 @@ impl<'a> Builder<'a> {
             first_unweighted: None,
             assumed_r: Vec::new(),
             written_labels: Vec::new(),
+            reverse_matched: vec![false; options.reverse.len()],
+            reversed: Vec::new(),
+            reversed_by_field: false,
         })
     }
 
@@ -594,8 +628,10 @@ impl<'a> Builder<'a> {
             record.r = self.options.ri;
         }
         match effect_size::compute(record, measure) {
-            Ok(es) => {
-                if !self.weight_is_valid(record, index) {
+            Ok(mut es) => {
+                if !self.weight_is_valid(record, index)
+                    || !self.turn_round(record, index, measure, &mut es.yi)
+                {
                     return;
                 }
                 if es.zero_cell_corrected {
@@ -681,6 +717,45 @@ impl<'a> Builder<'a> {
         if first.is_none() {
             *first = Some((index, record.study.clone()));
         }
+        true
+    }
+
+    /// Turns the effect `yi` of a record round when it or a `--reverse` rule
+    /// says so; false (with an issue) when the measure has no direction.
+    fn turn_round(
+        &mut self,
+        record: &mut Record,
+        index: usize,
+        measure: Measure,
+        yi: &mut f64,
+    ) -> bool {
+        let rules = &self.options.reverse;
+        if !crate::data::reverse::applies(
+            record,
+            &record.moderators,
+            rules,
+            &mut self.reverse_matched,
+        ) {
+            return true;
+        }
+        if let Err(problem) = crate::data::reverse::check_measure(measure) {
+            if self.issues.len() < MAX_LISTED_ISSUES {
+                self.issues.push(StudyIssue {
+                    index,
+                    label: std::mem::take(&mut record.study),
+                    field: Some("reverse"),
+                    position: self.source.locate(index, Some("reverse")),
+                    in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                    problem,
+                });
+            } else {
+                self.unlisted += 1;
+            }
+            return false;
+        }
+        *yi = -*yi;
+        self.reversed_by_field |= record.reverse;
+        self.reversed.push(record.study.clone());
         true
     }
 
@@ -791,6 +866,18 @@ impl<'a> Builder<'a> {
                 .into());
             }
         }
+        if let Some(rule) = self
+            .options
+            .reverse
+            .iter()
+            .zip(&self.reverse_matched)
+            .find_map(|(rule, matched)| (!matched).then_some(rule))
+        {
+            return Err(LoadError::Reverse(format!(
+                "--reverse {rule}: no study has {:?} = {:?}; give a moderator and a value that some studies have (as for --filter; values are case-sensitive)",
+                rule.name, rule.value
+            )));
+        }
         if let Some(label) = self
             .options
             .exclude
@@ -872,6 +959,15 @@ impl<'a> Builder<'a> {
             warnings.push(crate::Warning::AssumedCorrelation {
                 value,
                 studies: self.assumed_r,
+            });
+        }
+        if !self.reversed.is_empty() {
+            warnings.push(crate::Warning::Reversed {
+                sources: crate::data::reverse::describe(
+                    &self.options.reverse,
+                    self.reversed_by_field,
+                ),
+                studies: self.reversed,
             });
         }
         if !self.omitted.is_empty() {
@@ -1009,35 +1105,29 @@ pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadErr
 
 /// [`load_csv`] with a dialect, filters, exclusions and the other [`LoadOptions`].
 pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
-    let (file, map, info) = crate::input::csv::parse_csv_with(without_bom(text), options.csv)?;
-    let mut data = build_with(file, &map, options).map_err(|e| match e {
-        LoadError::NothingLeft(why) if !info.moderator_columns.is_empty() => {
-            LoadError::NothingLeft(format!("{why}; {}", unread_columns(&info)))
-        }
-        other => other,
-    })?;
+    let (file, map, info) =
+        crate::input::csv::parse_csv_with(without_bom(text), options.csv.clone())?;
+    let mut data = build_with(file, &map, options).map_err(|e| explain_unrecognised(e, &info))?;
     data.csv = Some(info);
     Ok(data)
 }
 
-/// Which columns of a CSV file were not read as record fields: the note that
-/// a successful run prints, made part of the error when no study is left
-/// (a failed run prints no notes).
-fn unread_columns(info: &CsvInfo) -> String {
-    let columns: Vec<String> = info
-        .moderator_columns
-        .iter()
-        .map(|c| crate::input::quote_bounded(c))
-        .collect();
-    let (one, many) = (columns.len() == 1, crate::input::list_bounded(&columns));
-    if one {
-        format!(
-            "the column {many} was not recognised as a record field and was read as a moderator; effect data need columns named as the fields, such as yi and vi (see tau schema)"
-        )
-    } else {
-        format!(
-            "the columns {many} were not recognised as record fields and were read as moderators; effect data need columns named as the fields, such as yi and vi (see tau schema)"
-        )
+/// When no study has effect data, the error with the columns read as
+/// moderators and the fields they may mean (see [`crate::input::suggest`]).
+fn explain_unrecognised(error: LoadError, info: &CsvInfo) -> LoadError {
+    let no_data = match &error {
+        LoadError::NothingLeft(reasons) => reasons.contains("no effect data"),
+        LoadError::Studies { issues, .. } => issues
+            .iter()
+            .all(|issue| issue.problem.starts_with("no effect data")),
+        _ => false,
+    };
+    match crate::input::suggest::unrecognised_columns_hint(&info.moderator_columns) {
+        Some(hint) if no_data => LoadError::Hinted {
+            error: Box::new(error),
+            hint,
+        },
+        _ => error,
     }
 }
 

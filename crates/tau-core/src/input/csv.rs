@@ -26,12 +26,15 @@ use super::{
 use crate::fields::{DECIMAL, MEASURE, SEP};
 
 /// How to read a CSV file; `None` means: find it from the text.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CsvOptions {
     /// The cell separator: `,`, `;` or `\t`.
     pub separator: Option<u8>,
     /// The decimal mark: `.` or `,`.
     pub decimal: Option<char>,
+    /// Which column holds which field, (field, header), as `--columns`
+    /// gives them (see [`super::columns`]).
+    pub columns: Vec<(String, String)>,
 }
 
 /// What the reader found out about a CSV file, for notes and provenance.
@@ -48,6 +51,12 @@ pub struct CsvInfo {
     /// Where the file's measure came from: `"comment"`, `"column"`, or none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_from: Option<&'static str>,
+    /// The sheet read, for a spreadsheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// The text encoding, when not UTF-8 (`"Windows-1252"`, `"UTF-16LE"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
 }
 
 impl CsvInfo {
@@ -116,6 +125,7 @@ pub fn parse_csv_with(
     }
     let (comments, body, skipped) = split_comments(text);
     let separator = options.separator.unwrap_or_else(|| detect_separator(body));
+    let body = &*super::tidy::blank_separator_rows(body, separator);
     let lines = LineCounter::new(body, skipped, separator);
     let builder = || {
         let mut builder = csv::ReaderBuilder::new();
@@ -132,7 +142,19 @@ pub fn parse_csv_with(
         .iter()
         .map(header_name)
         .collect();
-    let (headers, renamed) = canonical_headers(&raw_headers);
+    let (mut headers, mut renamed) = canonical_headers(&raw_headers);
+    super::columns::apply(
+        &options.columns,
+        comments.columns.as_deref(),
+        &raw_headers,
+        &mut headers,
+        &mut renamed,
+    )
+    .map_err(|message| ReadError::Csv {
+        line: lines.first(),
+        column: None,
+        message,
+    })?;
     check_headers(&headers, &raw_headers, lines.first())?;
     let Some(study_column) = headers.iter().position(|h| h == "study") else {
         let remedy = match options.separator {
@@ -234,6 +256,15 @@ pub fn parse_csv_with(
                 }
                 continue;
             }
+            if header == "reverse" {
+                record.reverse =
+                    crate::data::reverse::cell_flag(cell).ok_or_else(|| ReadError::Csv {
+                        line,
+                        column: at(),
+                        message: crate::data::reverse::bad_flag(cell),
+                    })?;
+                continue;
+            }
             if let Some(slot) = record.numeric_field_mut(header) {
                 if !is_missing(cell) {
                     let number = parse_number(cell, decimal).ok_or_else(|| ReadError::Csv {
@@ -285,6 +316,7 @@ pub fn parse_csv_with(
             !h.is_empty()
                 && *i != study_column
                 && Some(*i) != measure_column
+                && h.as_str() != "reverse"
                 && !NUMERIC_FIELDS.contains(&h.as_str())
         })
         .map(|(_, (_, raw))| raw.clone())
@@ -295,6 +327,7 @@ pub fn parse_csv_with(
         renamed,
         moderator_columns,
         measure_from,
+        ..CsvInfo::default()
     };
     Ok((
         StudyFile {
@@ -329,6 +362,8 @@ fn header_name(cell: &str) -> String {
 struct Comments {
     measure: Option<String>,
     title: Option<String>,
+    /// The `# columns:` line (see [`super::columns`]).
+    columns: Option<String>,
 }
 
 /// Splits off the leading comment lines: what they say, the rest of the
@@ -337,14 +372,14 @@ fn split_comments(text: &str) -> (Comments, &str, usize) {
     let mut comments = Comments::default();
     let mut rest = text;
     let mut skipped = 0;
-    while rest.starts_with('#') {
-        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
-        let content = line.trim_start_matches('#').trim();
+    while let Some(content) = super::tidy::comment_content(rest) {
+        let (_, after) = rest.split_once('\n').unwrap_or((rest, ""));
         if let Some((key, value)) = content.split_once(':') {
-            let value = value.trim().to_owned();
+            let value = super::tidy::comment_value(value.trim()).to_owned();
             match key.trim().to_ascii_lowercase().as_str() {
                 "measure" if !value.is_empty() => comments.measure = Some(value),
                 "title" if !value.is_empty() => comments.title = Some(value),
+                "columns" if !value.is_empty() => comments.columns = Some(value),
                 _ => {}
             }
         }
@@ -434,7 +469,8 @@ impl<'a> LineCounter<'a> {
 /// `m` (`Mean 1`, `mean_pre`). Returns the canonical names (a header that matches nothing is kept as
 /// written) and the headers that were renamed.
 fn canonical_headers(raw: &[String]) -> (Vec<String>, Vec<(String, String)>) {
-    let exact = |h: &str| h == "study" || h == "measure" || NUMERIC_FIELDS.contains(&h);
+    let exact =
+        |h: &str| h == "study" || h == "measure" || h == "reverse" || NUMERIC_FIELDS.contains(&h);
     let mut renamed = Vec::new();
     let headers = raw
         .iter()

@@ -286,6 +286,14 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
     if let Some(line) = s.weights.describe() {
         out.push_str(&format!("\n{}\n", crate::fields::named(line)));
     }
+    // The direction of the effects is part of the result, not a passing warning.
+    for reversed in r
+        .warnings
+        .iter()
+        .filter(|w| matches!(w, crate::Warning::Reversed { .. }))
+    {
+        out.push_str(&format!("\nNote: {reversed}.\n"));
+    }
     if let Some(line) = convergence_line(s) {
         out.push_str(&format!("\n{line}\n"));
     }
