@@ -610,7 +610,7 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
 fn bad_number(cell: &str, decimal: char, separator: u8, decimal_given: bool) -> String {
     if decimal == ',' && decimal_given {
         format!(
-            "expected a number, found {}; --decimal , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out --decimal if the file writes decimals with a point, and leave the cell empty if unknown",
+            "expected a number, found {}; this file writes decimals with a comma (--decimal ,), so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or leave out --decimal if the file uses points",
             super::quote_bounded(cell)
         )
     } else if decimal == ',' {
