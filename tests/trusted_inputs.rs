@@ -158,7 +158,7 @@ fn separator_and_decimal_messages_say_what_the_file_holds() {
     refused_with(
         &dir,
         &["pool", "points.csv", "--decimal", ","],
-        "error: points.csv: line 2, column 2 (yi): expected a number, found \"0.1\"; --decimal , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out --decimal if the file writes decimals with a point, and leave the cell empty if unknown\n",
+        "error: points.csv: line 2, column 2 (yi): expected a number, found \"0.1\"; this file writes decimals with a comma (--decimal ,), so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or leave out --decimal if the file uses points\n",
     );
 }
 

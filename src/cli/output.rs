@@ -40,8 +40,9 @@ pub fn write_atomic_with(
     let existing = std::fs::metadata(path).ok();
     if let Some(meta) = &existing {
         if let Some(what) = protected_input(meta) {
+            let it = if what == INPUT_FILE { "the data" } else { "it" };
             return Err(CliError::Input(format!(
-                "{}: this is {what}; writing the report there would destroy it. Name another file with -o",
+                "{}: this is {what}; writing the report there would destroy {it}. Name another file with -o",
                 path.display()
             )));
         }
@@ -167,8 +168,11 @@ static INPUTS: Mutex<Vec<(FileId, &'static str)>> = Mutex::new(Vec::new());
 /// Records `path` (or standard input, for `-`) as an input of this run, so
 /// that a report is never written over it. Call it before reading the input.
 pub fn protect_input(path: &Path) {
-    protect_input_as(path, "the input file");
+    protect_input_as(path, INPUT_FILE);
 }
+
+/// How messages name the study file.
+const INPUT_FILE: &str = "the input file";
 
 /// [`protect_input`] for an input that messages call `what`, e.g.
 /// "the --predict-file table".

@@ -647,7 +647,7 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
 fn bad_number(cell: &str, decimal: char, separator: u8, decimal_given: bool) -> String {
     if decimal == ',' && decimal_given {
         format!(
-            "expected a number, found {}; {DECIMAL} , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out {DECIMAL} if the file writes decimals with a point, and leave the cell empty if unknown",
+            "expected a number, found {}; this file writes decimals with a comma ({DECIMAL} ,), so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or leave out {DECIMAL} if the file uses points",
             super::quote_bounded(cell)
         )
     } else if decimal == ',' {
