@@ -92,13 +92,18 @@ pub fn read_file(text: &str, name: &str) -> String {
 /// builds from its flags, with the same JSON keys: `method`, `test`,
 /// `level`, `by`, `question`, `mods`, `random`, `robust` ...) plus the
 /// `measure` for raw data, which is how the records are read.
-fn page_request(options: &str) -> Result<(Option<Measure>, Spec), String> {
+fn page_request(options: &str) -> Result<(Option<Measure>, bool, Spec), String> {
     let mut value: Value =
         serde_json::from_str(options).map_err(|e| format!("bad analysis options: {e}"))?;
     let measure = match value.as_object_mut().and_then(|o| o.remove("measure")) {
         Some(Value::String(name)) => measure_option(Some(&name))?,
         _ => None,
     };
+    // `"plots": false` skips drawing (for data too large to show).
+    let plots = !matches!(
+        value.as_object_mut().and_then(|o| o.remove("plots")),
+        Some(Value::Bool(false))
+    );
     let mut spec: Spec =
         serde_json::from_value(value).map_err(|e| format!("bad analysis options: {e}"))?;
     // As the CLI's --level: a proportion below 1 (metafor's level = 0.95)
@@ -109,7 +114,7 @@ fn page_request(options: &str) -> Result<(Option<Measure>, Spec), String> {
     if spec.by.as_deref().is_some_and(str::is_empty) {
         spec.by = None;
     }
-    Ok((measure, spec))
+    Ok((measure, plots, spec))
 }
 
 fn measure_option(name: Option<&str>) -> Result<Option<Measure>, String> {
@@ -122,7 +127,11 @@ fn measure_option(name: Option<&str>) -> Result<Option<Measure>, String> {
 }
 
 fn failure(message: String, issues: Vec<CellIssue>) -> String {
-    json!({ "ok": false, "error": message, "issues": issues }).to_string()
+    failure_value(message, issues).to_string()
+}
+
+fn failure_value(message: String, issues: Vec<CellIssue>) -> Value {
+    json!({ "ok": false, "error": message, "issues": issues })
 }
 
 fn to_value<T: Serialize>(value: &T) -> Value {
@@ -141,7 +150,7 @@ fn to_value<T: Serialize>(value: &T) -> Value {
 /// failed one `{"ok": false, "error", "issues"}`.
 #[wasm_bindgen]
 pub fn analyse(doc: &str, options: &str) -> String {
-    let (measure, spec) = match page_request(options) {
+    let (measure, plots, spec) = match page_request(options) {
         Ok(request) => request,
         Err(e) => return failure(e, Vec::new()),
     };
@@ -174,20 +183,24 @@ pub fn analyse(doc: &str, options: &str) -> String {
             return failure(message, issues);
         }
     };
-    match &plan.model {
+    let mut out = match &plan.model {
         Model::Univariate(fit) if plan.question == Question::Pool && plan.robust.is_none() => {
-            pooled(&data, *fit, spec.by.as_deref())
+            pooled(&data, *fit, spec.by.as_deref(), plots)
         }
-        _ => whole(&spec, &plan, &data),
+        _ => whole(&spec, &plan, &data, plots),
+    };
+    if let Some(object) = out.as_object_mut() {
+        object.insert("left_out".into(), to_value(&data.left_out));
     }
+    out.to_string()
 }
 
 /// Any other request, through the analysis request's `run`: its JSON, and
 /// the forest plot of a multilevel model.
-fn whole(spec: &Spec, plan: &Plan, data: &Dataset) -> String {
+fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
     let analysis = match tau_core::analysis::run(spec, data, &|_| {}) {
         Ok(a) => a,
-        Err(e) => return failure(e.to_string(), Vec::new()),
+        Err(e) => return failure_value(e.to_string(), Vec::new()),
     };
     let multilevel = match &analysis {
         Analysis::Multilevel(result) => Some(result),
@@ -198,7 +211,7 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset) -> String {
         _ => None,
     };
     let forest = multilevel
-        .filter(|_| matches!(plan.model, Model::Multilevel(_)))
+        .filter(|_| plots && matches!(plan.model, Model::Multilevel(_)))
         .map(|result| {
             tau_plot::multilevel_forest_svg(data, result, &ForestOptions::default())
                 .map_err(|e| e.to_string())
@@ -209,25 +222,32 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset) -> String {
         "forest_svg": forest.as_ref().and_then(|f| f.as_ref().ok()),
         "plot_error": forest.and_then(Result::err),
     })
-    .to_string()
 }
 
 /// The page's pooled analysis: pooled, split by `by` when given, with the
 /// forest and funnel plots.
-fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>) -> String {
+fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool) -> Value {
     let result = match tau_core::pool(data, &fit) {
         Ok(r) => r,
-        Err(e) => return failure(e.to_string(), Vec::new()),
+        Err(e) => return failure_value(e.to_string(), Vec::new()),
     };
     let subgroup = by.map(|by| split(data, fit, by));
     let groups = match &subgroup {
         Some(Ok(s)) => Some(s),
         _ => None,
     };
-    let forest = forest_svg(data, &result, fit, groups);
-    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&result, data))
-        .map_err(|e| e.to_string());
+    let not_drawn = || Err("plots are off for this request".to_owned());
+    let forest = match plots {
+        true => forest_svg(data, &result, fit, groups),
+        false => not_drawn(),
+    };
+    let funnel = match plots {
+        true => tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&result, data))
+            .map_err(|e| e.to_string()),
+        false => not_drawn(),
+    };
     let plot_error = match (&forest, &funnel) {
+        _ if !plots => None,
         (Err(e), _) | (_, Err(e)) => Some(e.clone()),
         _ => None,
     };
@@ -240,7 +260,6 @@ fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>) -> String {
         "funnel_svg": funnel.ok(),
         "plot_error": plot_error,
     })
-    .to_string()
 }
 
 /// `tau subgroup --by BY` (separate τ² per level, levels sorted).

@@ -143,3 +143,16 @@ fn a_level_of_0_95_is_a_95_percent_level() {
     let b = parse(&analyse(PARENTING, r#"{"level": 95}"#));
     assert_eq!(a["pool"], b["pool"]);
 }
+
+#[test]
+fn plots_can_be_skipped_and_left_out_records_are_listed() {
+    let doc = r#"{"studies": [
+        {"study": "A", "yi": 0.1, "vi": 0.02},
+        {"study": "B", "yi": 0.4, "vi": 0.03},
+        {"study": "C", "yi": 0.2}]}"#;
+    let out = parse(&analyse(doc, r#"{"plots": false}"#));
+    assert_eq!(out["ok"], true, "{out}");
+    assert!(out["forest_svg"].is_null() && out["plot_error"].is_null());
+    assert_eq!(out["left_out"][0]["study"], "C");
+    assert_eq!(out["left_out"][0]["record"], 3);
+}

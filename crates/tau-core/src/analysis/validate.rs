@@ -374,7 +374,11 @@ fn multilevel(
         );
     }
     if spec.rho.len() > 1 && spec.robust.is_none() {
-        let list: Vec<String> = spec.rho.iter().map(f64::to_string).collect();
+        // At most 8 values, then a count: a message stays one short line.
+        let mut list: Vec<String> = spec.rho.iter().take(8).map(f64::to_string).collect();
+        if spec.rho.len() > 8 {
+            list.push(format!("... ({} more)", spec.rho.len() - 8));
+        }
         refuse(
             Field::Rho,
             format!(
