@@ -10,6 +10,8 @@ use clap::{CommandFactory, FromArgMatches};
 use tau_core::report::Format;
 
 fn main() {
+    // Warnings and reports name settings by their flags, as errors do.
+    tau_core::fields::set_names(cli::fields::name);
     let parsed = cli::Cli::command().try_get_matches().and_then(|matches| {
         // Only a JSON report carries the provenance (the input's SHA-256
         // and every label used): the other formats skip computing it.

@@ -4,7 +4,7 @@
 //! error that names the file, the study, the field and its position, says what
 //! was expected and what was found, and how to fix it.
 //!
-//! The inputs are in tests/bad_inputs/; docs/errors.md shows the messages.
+//! The inputs are in tests/bad_inputs/; docs/src/errors.md shows the messages.
 
 use crate::util::tau;
 
@@ -318,7 +318,7 @@ const CASES: &[Case] = &[
         &["no study is left", "'Berg' (vi missing)"],
     ),
     // Moderators that look like misread numbers: pooling ignores them (the
-    // note lists them); regress refuses them (tests/real_data.rs, docs/errors.md).
+    // note lists them); regress refuses them (tests/real_data.rs, docs/src/errors.md).
     case(
         &["decimal_comma_moderator.csv"],
         0,
@@ -396,7 +396,11 @@ const CASES: &[Case] = &[
     case(
         &["latin1.csv"],
         2,
-        &["latin1.csv:3:", "not valid UTF-8", "save it as UTF-8"],
+        // Not UTF-8, so read as Windows-1252 (issue 28): the byte 0xE9 is é.
+        &[
+            "latin1.csv: line 3, column 3 (vi)",
+            "expected a number, found \"0é\"",
+        ],
     ),
     case(
         &["many_bad.csv"],

@@ -295,8 +295,10 @@ fn running_out_of_iterations_is_an_error_at_metafor_limits() {
                 for needed in [
                     method.name(),
                     "did not converge",
-                    "--max-iter",
-                    "--fallback",
+                    // The core names settings by their fields; the CLI writes
+                    // them as flags (tests/bad_input.rs).
+                    "`max_iter`",
+                    "`fallback`",
                 ] {
                     assert!(message.contains(needed), "{name}: {message}");
                 }

@@ -1,4 +1,4 @@
-//! docs/errors.md shows real messages: every ```console block there starts
+//! docs/src/errors.md shows real messages: every ```console block there starts
 //! with `$ tau ...`, and the rest of the block must be exactly what that
 //! command prints on standard error (run from the repository root).
 //!
@@ -7,7 +7,7 @@
 
 use crate::util::tau;
 
-const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md");
+const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src/errors.md");
 
 /// A console block: the line index of its command, the command, and the output shown.
 struct Example {
@@ -27,7 +27,7 @@ fn examples(doc: &str) -> Vec<Example> {
                 .strip_prefix("$ tau ")
                 .unwrap_or_else(|| {
                     panic!(
-                        "docs/errors.md:{}: a console block starts with `$ tau`",
+                        "docs/src/errors.md:{}: a console block starts with `$ tau`",
                         command_line + 1
                     )
                 });
@@ -60,7 +60,7 @@ fn stderr_of(args: &[String]) -> String {
 
 #[test]
 fn error_examples_are_current() {
-    let doc = std::fs::read_to_string(DOC).expect("docs/errors.md");
+    let doc = std::fs::read_to_string(DOC).expect("docs/src/errors.md");
     let examples = examples(&doc);
     assert!(examples.len() >= 30, "only {} examples", examples.len());
     let update = std::env::var_os("TAU_UPDATE_DOCS").is_some();
@@ -71,7 +71,7 @@ fn error_examples_are_current() {
         let actual = stderr_of(&example.args);
         if actual != example.shown {
             stale.push(format!(
-                "docs/errors.md:{}: `tau {}` now prints:\n{actual}",
+                "docs/src/errors.md:{}: `tau {}` now prints:\n{actual}",
                 example.command_line + 1,
                 example.args.join(" ")
             ));
@@ -84,7 +84,7 @@ fn error_examples_are_current() {
         }
     }
     if update && !stale.is_empty() {
-        std::fs::write(DOC, lines.join("\n") + "\n").expect("write docs/errors.md");
+        std::fs::write(DOC, lines.join("\n") + "\n").expect("write docs/src/errors.md");
         return;
     }
     assert!(

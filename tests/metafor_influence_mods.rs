@@ -3,7 +3,7 @@
 //!
 //! Expected values: tests/fixtures/influence_mods.json, written by
 //! tests/fixtures/generate_influence_mods.R with metafor 3.8.1 / metadat 1.2.0
-//! (`influence(res)` and `rstandard(res)` for `rma(yi, vi, mods = ...)` on
+//! (`influence(res)`, `rstandard(res)` and `rstudent(res)` for `rma(yi, vi, mods = ...)` on
 //! dat.bcg, dat.bangertdrowns2004 and dat.mcdaniel1994, REML and DL, z and
 //! knha, and for the intercept-only model on dat.bcg; each case records its
 //! call).
@@ -185,6 +185,14 @@ fn compare(bad: &mut Mismatches, name: &str, r: &Influence, case: &Value) {
         ("z", residuals.iter().map(|x| x.z).collect()),
     ] {
         bad.column(name, &format!("rstandard {key}"), &actual, &e[key]);
+    }
+    let e = &case["studentized"];
+    for (key, actual) in [
+        ("resid", column(|s| s.rstudent_resid)),
+        ("se", column(|s| s.rstudent_se)),
+        ("z", column(|s| s.rstudent)),
+    ] {
+        bad.column(name, &format!("rstudent {key}"), &actual, &e[key]);
     }
 }
 

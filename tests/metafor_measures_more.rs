@@ -119,7 +119,7 @@ fn unbiased_correlation_is_exact_where_gsl_is_not() {
         (-0.03192733612466527, 0.09072384813637794),
     ];
     for (study, (yi, vi)) in json["studies"].as_array().unwrap().iter().zip(expected) {
-        // 1e-12: ₂F₁ is summed to rounding error (see effect_size/hypergeometric.rs).
+        // 1e-12: ₂F₁ is summed to rounding error (see numerics/hypergeometric.rs).
         let (a, b) = (study["yi"].as_f64().unwrap(), study["vi"].as_f64().unwrap());
         assert!(crate::util::prec::close_to(a, yi, 1e-12), "{a} vs {yi}");
         assert!(crate::util::prec::close_to(b, vi, 1e-12), "{b} vs {vi}");
@@ -180,7 +180,7 @@ fn schema_lists_the_new_fields_and_measures() {
     }
 }
 
-/// Bad rate records stop the run with exit 2 (the messages are in docs/errors.md).
+/// Bad rate records stop the run with exit 2 (the messages are in docs/src/errors.md).
 #[test]
 fn bad_rates_exit_2() {
     for file in [

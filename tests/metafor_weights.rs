@@ -250,3 +250,112 @@ fn forest_shows_the_user_weights() {
         assert!(svg.contains(&shown), "no {shown} in the plot");
     }
 }
+
+/// Weights are relative: the BCG file with every weight multiplied by 1e-300
+/// or 1e300 gives metafor's fit of the unscaled weights (metafor 3.8.1,
+/// `rma(yi, vi, weights = w * 1e-300)` and `w * 1e300` give the same
+/// estimate, SE and CI as `weights = w`; tau called X'WX singular, or the
+/// SE 0, and refused 1e300 as too extreme).
+#[test]
+fn weights_scaled_by_1e300_either_way_give_metafors_fit() {
+    let fx: Value = fixture("weights.json");
+    let dir = TempDir::new("weights-scaled");
+    let bcg = fx["datasets"]
+        .as_array()
+        .expect("datasets")
+        .iter()
+        .find(|ds| ds["id"] == "bcg")
+        .expect("bcg");
+    let mut bad = Mismatches::default();
+    for (at, scale) in [1e-300, 1e300].into_iter().enumerate() {
+        let mut studies = bcg["studies"].clone();
+        for study in studies.as_array_mut().expect("studies") {
+            let w = study["weight"].as_f64().expect("weight");
+            study["weight"] = serde_json::json!(w * scale);
+        }
+        let path = dir.path(&format!("bcg_{at}.json"));
+        let file = serde_json::json!({"measure": bcg["measure"], "studies": studies});
+        std::fs::write(&path, file.to_string()).expect("writes");
+        for case in fx["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .filter(|c| c["dataset"] == "bcg" && c["weighting"] == "user" && c["test"] == "z")
+        {
+            let name = format!("x{scale:e} {}", case["call"].as_str().expect("call"));
+            let mods: Vec<&str> = case["mods"]
+                .as_array()
+                .expect("mods")
+                .iter()
+                .map(|m| m.as_str().expect("name"))
+                .collect();
+            let mods = mods.join(",");
+            let method = case["method"].as_str().expect("method");
+            let mut args = vec![if mods.is_empty() { "pool" } else { "regress" }, &path];
+            if !mods.is_empty() {
+                args.extend(["--mods", &mods]);
+            }
+            args.extend(["--method", method, "--format", "json"]);
+            let r = run_json(&args);
+            let actual: Vec<&Value> = if mods.is_empty() {
+                vec![&r]
+            } else {
+                r["coefficients"]
+                    .as_array()
+                    .expect("coefficients")
+                    .iter()
+                    .collect()
+            };
+            let expected = case["coefficients"].as_array().expect("coefficients");
+            for (j, (a, e)) in actual.iter().zip(expected).enumerate() {
+                for key in ["estimate", "se", "ci_lower", "ci_upper"] {
+                    bad.check(&name, &format!("{key}[{j}]"), &a[key], &e[key]);
+                }
+            }
+            let studies = r["studies"].as_array().expect("studies");
+            for (i, (s, w)) in studies
+                .iter()
+                .zip(case["weights"].as_array().expect("weights"))
+                .enumerate()
+            {
+                bad.check(&name, &format!("weight[{i}]"), &s["weight"], w);
+            }
+        }
+    }
+    assert!(bad.0.is_empty(), "{}", bad.0.join("\n"));
+}
+
+/// A weight column that is NA in every row: metafor 3.8.1 drops every study
+/// (`rma(yi, vi, weights = rep(NA, 13))`: "Processing terminated since
+/// k = 0"); tau refuses, naming the column, instead of ignoring it.
+#[test]
+fn a_weight_column_that_is_na_throughout_is_refused() {
+    let dir = TempDir::new("weights-na");
+    let csv = dir.path("na.csv");
+    std::fs::write(
+        &csv,
+        "study,yi,vi,weight\nA,0.1,0.02,NA\nB,0.3,0.03,NA\nC,-0.2,0.05,\n",
+    )
+    .expect("writes");
+    let json = dir.path("na.json");
+    std::fs::write(
+        &json,
+        r#"{"studies": [{"study": "A", "yi": 0.1, "vi": 0.02, "weight": null},
+                        {"study": "B", "yi": 0.3, "vi": 0.03, "weight": null}]}"#,
+    )
+    .expect("writes");
+    for file in [&csv, &json] {
+        let output = tau().args(["pool", file]).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{file}: {stderr}");
+        assert!(
+            stderr.contains("weight is missing (NA) in every record")
+                && stderr.contains("remove the weight column"),
+            "{file}: {stderr}"
+        );
+    }
+    // Without the column, the usual inverse-variance fit.
+    let plain = dir.path("plain.csv");
+    std::fs::write(&plain, "study,yi,vi\nA,0.1,0.02\nB,0.3,0.03\n").expect("writes");
+    tau().args(["pool", &plain]).assert().success();
+}

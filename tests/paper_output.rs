@@ -308,3 +308,46 @@ fn forest_plot_for_a_journal() {
         assert!(plot.contains(cell), "lacks {cell}");
     }
 }
+
+/// Issue 26, item 4: a robust analysis has a paper table, and it shows the
+/// robust numbers the JSON reports (not the model-based ones).
+#[test]
+fn a_robust_analysis_has_a_paper_table_of_its_robust_numbers() {
+    let file = "studies/parenting_ethnic_minorities.json";
+    let model = [file, "--random", "trial/outcome", "--robust", "trial"];
+    let json: Value = serde_json::from_str(&stdout_of(
+        &[&["pool"][..], &model, &["--format", "json"]].concat(),
+        None,
+    ))
+    .unwrap();
+    let markdown = stdout_of(
+        &[
+            &["pool"][..],
+            &model,
+            &["--format", "markdown", "--digits", "4"],
+        ]
+        .concat(),
+        None,
+    );
+    let four = |key: &str| format!("{:.4}", json[key].as_f64().unwrap());
+    let row = format!(
+        "| intrcpt | {} [{}, {}] | {} |",
+        four("estimate"),
+        four("ci_lower"),
+        four("ci_upper"),
+        four("se")
+    );
+    assert!(markdown.contains(&row), "{row}\n{markdown}");
+    assert!(
+        markdown.contains("clustered by trial (7 clusters)"),
+        "{markdown}"
+    );
+    // The model-based CI is not the one shown.
+    let model_based = format!("{:.4}", json["model_based"]["ci_lower"].as_f64().unwrap());
+    assert!(!markdown.contains(&model_based), "{markdown}");
+    let latex = stdout_of(
+        &[&["pool"][..], &model, &["--format", "latex"]].concat(),
+        None,
+    );
+    assert!(latex.contains("with cluster-robust inference"), "{latex}");
+}

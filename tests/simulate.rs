@@ -228,3 +228,30 @@ fn cli_text_report_and_bad_input() {
             "tau^2 must be a finite number >= 0",
         ));
 }
+
+/// `tau simulate --help` offers only the formats it writes (issue 28):
+/// a simulation has no table for a paper, and no --digits for one.
+#[test]
+fn help_offers_only_the_formats_it_writes() {
+    let out = tau().args(["simulate", "--help"]).output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("text") && help.contains("json") && help.contains("csv"),
+        "{help}"
+    );
+    for refused in ["markdown", "latex", "--digits"] {
+        assert!(!help.contains(refused), "offers {refused}: {help}");
+    }
+    let out = tau()
+        .args([
+            "simulate", "--k", "5", "--tau2", "0.1", "--format", "markdown",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid value 'markdown' for '--format <FORMAT>'"),
+        "{err}"
+    );
+}

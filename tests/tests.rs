@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod util;
+mod views_agree;
 
 mod adversarial;
 mod bad_input;
@@ -13,6 +14,7 @@ mod cli_moderators;
 mod cli_multilevel;
 mod cli_pipeline;
 mod clubsandwich;
+mod core_messages;
 mod edge_cases;
 mod errors_doc;
 mod files_and_sizes;
@@ -31,6 +33,7 @@ mod metafor_robust_multilevel;
 mod metafor_selection;
 mod metafor_toolkit;
 mod metafor_weights;
+mod module_cycles;
 mod paper_output;
 mod plot_cli;
 mod plot_forest;
@@ -43,3 +46,6 @@ mod real_data;
 mod report_snapshot;
 mod selection_robust;
 mod simulate;
+mod spreadsheets;
+mod trust;
+mod trusted_inputs;

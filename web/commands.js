@@ -43,17 +43,24 @@ export function tauCommand(fileName, options) {
   return parts.join(' ');
 }
 
-/** The metafor calls that fit the same model to the same file. */
-export function metaforCode(fileName, doc, options, measure) {
+/**
+ * The metafor calls that fit the same model to the same file. Studies given
+ * by yi and vi beside raw data (a study dragged on a plot) keep their yi and
+ * vi: `escalc(..., replace = FALSE)` computes only the missing ones. With
+ * `edited`, a comment says that the code reads the page's data as downloaded.
+ */
+export function metaforCode(fileName, doc, options, measure, edited = false) {
   const form = dataForm(doc);
   const lines = [
+    ...(edited ? [`# Reads the data as they are on the page: save them first with "Download the data as tau JSON" (${fileName}).`] : []),
     'library(metafor)',
     `file <- jsonlite::fromJSON(${JSON.stringify(fileName)})`,
     'dat <- file$studies',
     'if (!is.null(dat$moderators)) dat <- cbind(dat[setdiff(names(dat), "moderators")], dat$moderators)',
   ];
   if (METAFOR_ARGS[form]) {
-    lines.push(`dat <- escalc(measure = "${measure}", ${METAFOR_ARGS[form].join(', ')}, data = dat)`);
+    const keep = doc.studies.some((s) => s.yi !== undefined) ? ', replace = FALSE' : '';
+    lines.push(`dat <- escalc(measure = "${measure}", ${METAFOR_ARGS[form].join(', ')}, data = dat${keep})`);
   } else if (form === 'estimate') {
     lines.push('# tau turns estimate and CI into yi and vi (log scale for OR and RR): do the same first');
   }

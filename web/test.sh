@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser tests of the page (web/tests/), with everything they need:
-# chromium from Debian, playwright-core from npm (package-lock.json), the
+# chromium and binaryen (wasm-opt) from Debian, playwright-core from npm (package-lock.json), the
 # wasm toolchain (web/build.sh installs it), the page and the tau binary.
 # .ci/run calls this after `cargo test`. Each step reports its time.
 set -euo pipefail
@@ -15,7 +15,15 @@ install_chromium() {
   fi
 }
 
+install_binaryen() {
+  if ! command -v wasm-opt >/dev/null; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y binaryen
+  fi
+}
+
 step install_chromium
+step install_binaryen
 step npm ci --prefix web --no-audit --no-fund
 step bash web/build.sh
 step cargo build --bin tau

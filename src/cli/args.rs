@@ -9,18 +9,16 @@ use clap::Args;
 use super::CliError;
 use super::output::{io_reason, note, warn};
 use super::provenance;
-use tau_core::Kinded;
-use tau_core::data::dataset::{self, Dataset, LoadOptions};
+use tau_core::data::dataset::{Dataset, LoadOptions};
 use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::csv::CsvOptions;
-use tau_core::model::{Control, FitOptions, Method, Test};
-use tau_core::pool_tables::TablesMethod;
+use tau_core::model::{Control, FitOptions, Method};
 
 /// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Study file: .json or .csv, or - for standard input (JSON or CSV, told apart by content).
+    /// Study file: .json, .csv, .xlsx, .ods or .rm5 (RevMan 5), or - for standard input (told apart by content).
     pub file: PathBuf,
     /// Effect-size measure for raw data (overrides the file's "measure"):
     /// SMD, MD, OR, RR, RD, ZCOR, COR, PR, PLO, GEN, SMCR, SMCC, MC, MN, MNLN, SMDH, ROM, IRR, IRD,
@@ -49,6 +47,42 @@ pub struct InputArgs {
     /// commas writes numbers such as 12,5; '.' otherwise).
     #[arg(long, value_name = "MARK", value_parser = parse_decimal)]
     pub decimal: Option<char>,
+    /// The sheet of a spreadsheet (.xlsx, .ods) to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// The outcome of a RevMan 5 review (.rm5) to read, by number or name,
+    /// e.g. --outcome 1.2 (default: all, with the moderator outcome).
+    #[arg(long, value_name = "NUMBER")]
+    pub outcome: Option<String>,
+    /// Which column holds which record field, for headers tau does not
+    /// recognise, e.g. --columns m1=M_exp,sd1=SD_exp,n1=n_exp (also a first
+    /// line "# columns: m1=M_exp,..." in the file).
+    #[arg(long, value_name = "FIELD=COLUMN,...", value_parser = parse_columns)]
+    pub columns: Vec<ColumnMap>,
+    /// Turn round the effects (yi -> -yi; a ratio becomes its reciprocal) of
+    /// the studies whose moderator has this value, where lower is better,
+    /// e.g. --reverse scale=ECBI (repeatable; a record can also say
+    /// "reverse": true). Every report says so.
+    #[arg(long = "reverse", value_name = "MODERATOR=VALUE", value_parser = parse_reverse)]
+    pub reverse: Vec<Filter>,
+}
+
+/// One `--columns` list: (field, column header) pairs.
+#[derive(Debug, Clone)]
+pub struct ColumnMap(pub Vec<(String, String)>);
+
+fn parse_columns(spec: &str) -> Result<ColumnMap, String> {
+    tau_core::input::columns::parse(spec).map(ColumnMap)
+}
+
+fn parse_reverse(spec: &str) -> Result<Filter, String> {
+    let rule = Filter::parse(spec).map_err(|e| e.to_string().replace("--filter", "--reverse"))?;
+    if rule.negated {
+        return Err(format!(
+            "--reverse {spec}: give the studies to turn round as MODERATOR=VALUE, e.g. --reverse scale=ECBI"
+        ));
+    }
+    Ok(rule)
 }
 
 fn parse_filter(spec: &str) -> Result<Filter, String> {
@@ -132,26 +166,10 @@ impl InputArgs {
                 CliError::Input(format!("{name}: cannot read the file: {}", io_reason(&e)))
             })?
         };
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            CliError::Input(format!(
-                "{name}:{line}: the file is not valid UTF-8 text (byte {}); save it as UTF-8 (in Excel: CSV UTF-8)",
-                at + 1
-            ))
-        })?;
         let extension = self
             .file
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let is_csv = match extension.as_deref() {
-            Some("csv") => true,
-            Some("json") => false,
-            _ => !text
-                .trim_start_matches('\u{feff}')
-                .trim_start()
-                .starts_with(['{', '[']),
-        };
         let options = LoadOptions {
             measure: self.measure,
             filters: self.filters.clone(),
@@ -161,14 +179,18 @@ impl InputArgs {
             csv: CsvOptions {
                 separator: self.sep,
                 decimal: self.decimal,
+                columns: self.columns.iter().flat_map(|c| c.0.clone()).collect(),
             },
+            reverse: self.reverse.clone(),
         };
-        let result = if is_csv {
-            dataset::load_csv_with(&text, &options)
-        } else {
-            dataset::load_json_with(&text, &options)
-        };
-        let data = result.map_err(|e| CliError::of_kind(e.kind(), e.in_file(&name)))?;
+        let data = super::input_file::load(
+            &bytes,
+            &name,
+            extension.as_deref(),
+            self.sheet.as_deref(),
+            self.outcome.as_deref(),
+            &options,
+        )?;
         if let Some(csv) = &data.csv {
             if csv.is_unusual() {
                 note(&format!("{name}: read as CSV, {}", csv.dialect()));
@@ -196,10 +218,13 @@ impl InputArgs {
                 ));
             }
         }
+        for text in data.exclusions.iter().filter_map(|e| e.note()) {
+            note(&format!("{name}: {text}"));
+        }
         for warning in &data.warnings {
             warn(&format!("{name}: {warning}"));
         }
-        provenance::record_input(self, &text, &data);
+        provenance::record_input(self, &bytes, &data);
         Ok(data)
     }
 }
@@ -212,18 +237,6 @@ pub struct WeightArgs {
     /// as without it.
     #[arg(long)]
     pub unweighted: bool,
-}
-
-impl WeightArgs {
-    /// Refuses `--unweighted` with a flag or method it cannot go with.
-    pub fn refuse_with(&self, flag: &str, why: &str) -> Result<(), CliError> {
-        if self.unweighted {
-            return Err(CliError::Input(format!(
-                "--unweighted cannot be combined with {flag}: {why}; leave out one of them"
-            )));
-        }
-        Ok(())
-    }
 }
 
 /// Model flags.
@@ -282,24 +295,8 @@ pub(crate) fn parse_level(text: &str) -> Result<f64, String> {
     }
 }
 
-/// `--test`: the tests of a random-effects model, or `t`, the t tests of a
-/// multilevel model (`--random`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TestFlag {
-    /// z or Knapp-Hartung (`z`, `knha`).
-    Uni(Test),
-    /// t tests on k - p df (metafor's `test = "t"` of `rma.mv`).
-    T,
-}
-
-/// What `--method` names: a τ² estimator, or a method that pools 2×2 tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MethodChoice {
-    /// An inverse-variance model with this τ² estimator.
-    Model(Method),
-    /// Mantel-Haenszel or Peto.
-    Tables(TablesMethod),
-}
+/// `--test` and `--method` take the analysis request's own values.
+pub use tau_core::analysis::{MethodChoice, TestChoice as TestFlag};
 
 impl ModelArgs {
     /// The fit options these flags describe. Refused: `--method MH` or
@@ -406,27 +403,6 @@ pub struct Tau2CiArgs {
         conflicts_with = "robust"
     )]
     pub kind: Tau2CiKind,
-}
-
-impl Tau2CiArgs {
-    /// The kind asked for; an error when the estimator `method` cannot give it.
-    pub fn checked(&self, method: tau_core::Method) -> Result<Tau2CiKind, CliError> {
-        use tau_core::Method;
-        match self.kind {
-            Tau2CiKind::Wald
-                if !matches!(method, Method::ML | Method::REML | Method::EB | Method::PM) =>
-            {
-                Err(CliError::Input(format!(
-                    "--tau2-ci wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with --method, or leave out --tau2-ci for the Q-profile CI",
-                    method.name()
-                )))
-            }
-            Tau2CiKind::Profile if method == Method::EE => Err(CliError::Input(
-                "--tau2-ci profile needs a random-effects model: the common-effect model (--method EE) has no tau^2; choose a tau^2 estimator such as REML".to_owned(),
-            )),
-            kind => Ok(kind),
-        }
-    }
 }
 
 /// The model matrix that `--mods`, `--reference MODERATOR=LEVEL` (repeatable)

@@ -44,7 +44,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
             "tau bias takes one --rho value (the working model of its multilevel regressions); run it once per value to compare them".into(),
         ));
     }
-    let multilevel = args.multilevel.options(&args.model, None, false)?;
+    let multilevel = super::analysis::multilevel_options(&args.model, &args.multilevel)?;
     let result = match (&args.robust, multilevel) {
         (None, None) => tau_core::bias::bias(&data, &options),
         (None, Some(_)) => {

@@ -28,6 +28,10 @@ pub struct CumulativeArgs {
 
 /// Runs `tau cumulative`.
 pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
+    super::output::refuse_shared_files(&[
+        ("--plot", args.plot.as_deref()),
+        ("-o", args.output.output.as_deref()),
+    ])?;
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }

@@ -6,6 +6,7 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::multilevel::{MultilevelArgs, refuse};
 use super::plot_output::PlotOutputArgs;
+use super::robust::RobustArgs;
 use tau_core::data::dataset::Dataset;
 use tau_core::pool::{PoolResult, pool_with};
 use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode, subgroup};
@@ -20,6 +21,8 @@ pub struct ForestArgs {
     model: ModelArgs,
     #[command(flatten)]
     multilevel: MultilevelArgs,
+    #[command(flatten)]
+    robust: RobustArgs,
     #[command(flatten)]
     output: PlotOutputArgs,
     /// Split the studies into subgroups by this moderator (as tau subgroup --by).
@@ -152,8 +155,12 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
-    if let Some(model) = args.multilevel.options(&args.model, None, false)? {
+    if let Some(model) = super::analysis::multilevel_options(&args.model, &args.multilevel)? {
         return run_multilevel(args, &model, &options);
+    }
+    let fit = args.model.options()?;
+    if let Some(spec) = args.robust.spec() {
+        return run_robust(args, fit, &spec, &options);
     }
     // User weights are honoured by the pooled models (as metafor's forest()
     // of a weighted rma()); subgroups are fitted without them.
@@ -162,7 +169,7 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
         None => args.input.load_weighted()?,
     };
     let file = args.input.display_name();
-    let fits = options.fits(&args.model.options()?);
+    let fits = options.fits(&fit);
     // Each analysis warning once, however many models report it.
     let mut warnings: Vec<tau_core::Warning> = Vec::new();
     let mut note = |all: &[tau_core::Warning]| {
@@ -260,17 +267,63 @@ fn run_multilevel(
     }
     let data = args.input.load()?;
     let file = args.input.display_name();
-    let result = tau_core::multilevel::fit(
-        &data,
-        &tau_core::multilevel::MultilevelOptions {
-            profile: false,
-            level_tests: false,
-            ..model.clone()
-        },
-    )
-    .map_err(|e| CliError::from(e).with_file(&file))?;
+    let model = tau_core::multilevel::MultilevelOptions {
+        profile: false,
+        level_tests: false,
+        ..model.clone()
+    };
+    // With --robust the diamond is the robust CI and the prediction
+    // interval is on the robust df (the numbers tau pool reports).
+    let result = match args.robust.spec() {
+        Some(spec) => {
+            let (result, robust) = tau_core::robust::multilevel::fitted(&data, &model, &spec)
+                .map_err(|e| CliError::from(e).with_file(&file))?;
+            super::output::warn_analysis(&robust.warnings);
+            tau_core::robust::multilevel::robust_summary(&result, &robust)
+        }
+        None => tau_core::multilevel::fit(&data, &model)
+            .map_err(|e| CliError::from(e).with_file(&file))?,
+    };
     super::output::warn_analysis(&result.warnings);
     let svg = tau_plot::multilevel_forest_svg(&data, &result, options)
         .map_err(|e| CliError::from(e).with_file(&file))?;
     args.output.write(&svg)
+}
+
+/// `tau forest --robust`: the random-effects model's diamond with the
+/// robust CI, and the prediction interval on the robust df.
+fn run_robust(
+    args: &ForestArgs,
+    fit: tau_core::FitOptions,
+    spec: &tau_core::robust::RobustSpec,
+    options: &ForestOptions,
+) -> Result<(), CliError> {
+    let why =
+        "the diamond shows the pooled estimate with its cluster-robust CI; leave out one of them";
+    for (given, flag) in [
+        (args.by.is_some(), "--by"),
+        (args.common, "--common"),
+        (args.common_only, "--common-only"),
+    ] {
+        if given {
+            return Err(CliError::Input(format!(
+                "{flag} cannot be used with --robust: {why}"
+            )));
+        }
+    }
+    let data = args.input.load()?;
+    let file = args.input.display_name();
+    let fail = |e| CliError::from(e).with_file(&file);
+    let data = tau_core::robust::uni::keep_clustered(&data, &spec.cluster).map_err(fail)?;
+    let (result, robust) = tau_core::robust::uni::pooled(&data, &fit, spec).map_err(fail)?;
+    super::output::warn_analysis(&result.warnings);
+    super::output::warn_analysis(&robust.warnings);
+    let shown = tau_core::robust::uni::robust_pooled(&result, &data, &robust);
+    let fitted = [Fitted {
+        model: options.fits(&fit)[0].0,
+        pooled: &shown,
+        subgroups: None,
+    }];
+    let plot = forest(&data, &fitted, options).map_err(|e| CliError::from(e).with_file(&file))?;
+    args.output.write(&plot.svg)
 }

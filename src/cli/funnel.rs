@@ -59,7 +59,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let mut spec = match args.multilevel.options(&args.model, None, false)? {
+    let mut spec = match super::analysis::multilevel_options(&args.model, &args.multilevel)? {
         Some(model) => {
             if args.trimfill {
                 return Err(refuse(

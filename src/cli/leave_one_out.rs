@@ -78,6 +78,10 @@ fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<()
 
 /// Runs `tau leave-one-out`.
 pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
+    super::output::refuse_shared_files(&[
+        ("--plot", args.plot.as_deref()),
+        ("-o", args.output.output.as_deref()),
+    ])?;
     if let Some(test) = moderator_test(args)? {
         return run_moderator_test(args, &test);
     }

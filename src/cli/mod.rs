@@ -1,17 +1,22 @@
 //! The `tau` command line: parses flags, reads files, calls the library and
 //! writes its reports. Nothing here computes statistics.
 
+pub mod analysis;
 pub mod args;
 pub mod baujat;
 pub mod bias;
 pub mod bubble;
 pub mod compare;
+pub mod completions;
 pub mod cumulative;
 pub mod error;
+pub mod fields;
 pub mod forest;
 pub mod funnel;
 pub mod influence;
+pub mod input_file;
 pub mod leave_one_out;
+pub mod man;
 pub mod multilevel;
 pub mod output;
 pub mod plot_output;
@@ -79,6 +84,11 @@ pub enum Command {
     Influence(influence::InfluenceArgs),
     /// Draw a Baujat plot (contribution to heterogeneity against influence) as SVG.
     Baujat(baujat::BaujatArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell), e.g.
+    /// tau completions bash > ~/.local/share/bash-completion/completions/tau.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), e.g. tau man > ~/.local/share/man/man1/tau.1.
+    Man,
 }
 
 /// Runs the parsed command line.
@@ -99,5 +109,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cumulative(args) => cumulative::run(&args),
         Command::Influence(args) => influence::run(&args),
         Command::Baujat(args) => baujat::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
     }
 }

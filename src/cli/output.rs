@@ -6,7 +6,8 @@
 //! real target replaced (the link stays); an existing target that is not a
 //! regular file (`/dev/null`, `/dev/stdout`, a named pipe) is written directly,
 //! since renaming over it would replace the device or pipe itself; a replaced
-//! file keeps its permission bits; and the input file is never a target.
+//! file keeps its permission bits; and the input file is never a target,
+//! nor a file another output of the run went to.
 //! The temporary file is removed on failure and on SIGINT, SIGTERM and SIGHUP;
 //! only a kill that cannot be caught (SIGKILL, a power cut) leaves it behind.
 
@@ -38,9 +39,9 @@ pub fn write_atomic_with(
     // metadata follows links: the file that a link, or /dev/stdout, names.
     let existing = std::fs::metadata(path).ok();
     if let Some(meta) = &existing {
-        if is_protected_input(meta) {
+        if let Some(what) = protected_input(meta) {
             return Err(CliError::Input(format!(
-                "{}: this is the input file; writing the report there would destroy the data. Name another file with -o",
+                "{}: this is {what}; writing the report there would destroy it. Name another file with -o",
                 path.display()
             )));
         }
@@ -60,6 +61,7 @@ pub fn write_atomic_with(
         Some(_) => std::fs::canonicalize(path).map_err(|e| fail("follow the link", e))?,
         None => links.last().cloned().unwrap_or_else(|| path.to_path_buf()),
     };
+    claim_output(path, &target)?;
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -70,6 +72,7 @@ pub fn write_atomic_with(
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.tau-{}.tmp", std::process::id()));
     let _cleanup = TempFile::register(tmp.clone());
+    ignore_file_size_signal();
     let result = (|| {
         let file = std::fs::File::create(&tmp)
             .map_err(|e| fail("create a temporary file beside it", e))?;
@@ -157,12 +160,19 @@ fn file_id(_meta: &std::fs::Metadata) -> Option<FileId> {
     None
 }
 
-/// The input files of this run, which `-o` must not replace.
-static INPUTS: Mutex<Vec<FileId>> = Mutex::new(Vec::new());
+/// The input files of this run, which `-o` must not replace, and how
+/// messages name each ("the input file", "the --predict-file table").
+static INPUTS: Mutex<Vec<(FileId, &'static str)>> = Mutex::new(Vec::new());
 
 /// Records `path` (or standard input, for `-`) as an input of this run, so
 /// that a report is never written over it. Call it before reading the input.
 pub fn protect_input(path: &Path) {
+    protect_input_as(path, "the input file");
+}
+
+/// [`protect_input`] for an input that messages call `what`, e.g.
+/// "the --predict-file table".
+pub fn protect_input_as(path: &Path, what: &'static str) {
     #[cfg(unix)]
     let meta = if path == Path::new("-") {
         use std::os::fd::AsFd;
@@ -180,15 +190,90 @@ pub fn protect_input(path: &Path) {
     if let Some(id) = meta.filter(|m| m.is_file()).as_ref().and_then(file_id)
         && let Ok(mut inputs) = INPUTS.lock()
     {
-        inputs.push(id);
+        inputs.push((id, what));
     }
 }
 
-fn is_protected_input(meta: &std::fs::Metadata) -> bool {
-    let Some(id) = file_id(meta) else {
-        return false;
+/// How messages name the input `meta` is of, if it is one.
+fn protected_input(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let id = file_id(meta)?;
+    let inputs = INPUTS.lock().ok()?;
+    inputs
+        .iter()
+        .find_map(|(input, what)| (*input == id).then_some(*what))
+}
+
+/// The files this run has written (their real paths), so that a second
+/// output never replaces the first: `--plot x.svg -o x.svg` would leave
+/// only the report.
+static WRITTEN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Records `target`, the real path `path` resolves to, as written by this
+/// run; refuses it if an earlier output of the run went there.
+fn claim_output(path: &Path, target: &Path) -> Result<(), CliError> {
+    let name = canonical_name(target);
+    let Ok(mut written) = WRITTEN.lock() else {
+        return Ok(());
     };
-    INPUTS.lock().is_ok_and(|inputs| inputs.contains(&id))
+    if written.contains(&name) {
+        return Err(CliError::Input(format!(
+            "{}: another output of this run was written to this file; writing there again would replace it. Give each output its own file",
+            path.display()
+        )));
+    }
+    written.push(name);
+    Ok(())
+}
+
+/// A path made absolute with its links resolved; for a file that does not
+/// exist yet (or a link to one), its folder's canonical path and its name.
+fn canonical_name(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let links = link_chain(path).unwrap_or_default();
+    let path = links.last().map_or(path, PathBuf::as_path);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(dir), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuses, before any work is done, two outputs that name one file (by
+/// their canonical paths, so a link or another spelling is caught), or an
+/// output that names an input already recorded by [`protect_input`].
+/// `outputs` pairs each flag (`-o`, `--plot`) with its file, if given.
+/// Devices and descriptors (`/dev/null`, `/dev/stdout`) may be shared.
+pub fn refuse_shared_files(outputs: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
+    let given: Vec<(&str, &Path, PathBuf)> = outputs
+        .iter()
+        .filter_map(|&(flag, path)| path.map(|p| (flag, p)))
+        .filter(|(_, path)| std::fs::metadata(path).map_or(true, |m| m.is_file()))
+        .map(|(flag, path)| (flag, path, canonical_name(path)))
+        .collect();
+    for (i, (flag, path, name)) in given.iter().enumerate() {
+        if let Some((first, ..)) = given[..i].iter().find(|(.., other)| other == name) {
+            return Err(CliError::Input(format!(
+                "{}: {first} and {flag} name the same file, so one output would replace the other; give each its own file",
+                path.display()
+            )));
+        }
+        if let Some(what) = std::fs::metadata(path)
+            .ok()
+            .as_ref()
+            .and_then(protected_input)
+        {
+            return Err(CliError::Input(format!(
+                "{}: {flag} names {what}; writing there would destroy it. Name another file",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Temporary files being written, removed by the signal handler.
@@ -228,12 +313,31 @@ impl Drop for TempFile {
     }
 }
 
+/// Ignores SIGXFSZ, which the kernel sends to a process that writes past
+/// its file-size limit (`ulimit -f`) and which by default kills it, leaving
+/// the temporary file behind; ignored, the write fails with EFBIG instead and
+/// the file is removed like after any other failed write.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    {
+        static IGNORED: std::sync::Once = std::sync::Once::new();
+        // SAFETY: SIG_IGN for SIGXFSZ installs no handler code; it only
+        // changes the signal's disposition, and is set once, before writing.
+        IGNORED.call_once(|| unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        });
+    }
+}
+
 /// An I/O error in words, without Rust's "(os error 2)" suffix.
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder; check the path".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "it is a folder, not a file".into(),
+        std::io::ErrorKind::FileTooLarge => {
+            "the file would be larger than the file-size limit (ulimit -f) or the file system allows".into()
+        }
         _ => e.to_string(),
     }
 }

@@ -35,7 +35,7 @@ pub struct InputProvenance {
     pub file: String,
     /// SHA-256 of the file's bytes, in hex.
     pub sha256: String,
-    /// `"csv"` or `"json"`.
+    /// `"csv"`, `"json"` or `"spreadsheet"`.
     pub format: &'static str,
     /// For CSV: the dialect, the renamed columns and the moderator columns.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +53,18 @@ pub struct InputProvenance {
     pub studies_used: Vec<String>,
     /// The records left out, and why.
     pub left_out: Vec<LeftOut>,
+    /// The studies whose effects were turned round (`--reverse`, `reverse`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed: Option<Reversed>,
+}
+
+/// Effects turned round where lower is better.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reversed {
+    /// The rules and fields that turned them (`--reverse scale=ECBI`).
+    pub by: Vec<String>,
+    /// The studies turned round.
+    pub studies: Vec<String>,
 }
 
 /// What every JSON result records about the run.
@@ -70,14 +82,14 @@ pub struct Provenance {
 
 /// Records the input of this run (the first call wins; a run loads one file),
 /// unless the report does not carry it.
-pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
+pub fn record_input(args: &InputArgs, bytes: &[u8], data: &Dataset) {
     if !WANTED.load(Ordering::Relaxed) {
         return;
     }
     let _ = INPUT.set(InputProvenance {
         file: args.display_name(),
-        sha256: hex(&Sha256::digest(text.as_bytes())),
-        format: if data.csv.is_some() { "csv" } else { "json" },
+        sha256: hex(&Sha256::digest(bytes)),
+        format: super::input_file::format_name(data),
         csv: data.csv.clone(),
         filters: args.filters.iter().map(ToString::to_string).collect(),
         excluded: args.exclude.clone(),
@@ -85,6 +97,13 @@ pub fn record_input(args: &InputArgs, text: &str, data: &Dataset) {
         ri: args.ri,
         studies_used: data.studies.iter().map(|s| s.label().to_owned()).collect(),
         left_out: data.left_out.clone(),
+        reversed: data.warnings.iter().find_map(|w| match w {
+            tau_core::Warning::Reversed { sources, studies } => Some(Reversed {
+                by: sources.clone(),
+                studies: studies.clone(),
+            }),
+            _ => None,
+        }),
     });
 }
 

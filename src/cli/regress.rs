@@ -1,22 +1,13 @@
 //! `tau regress`: mixed-effects meta-regression, with an optional permutation test.
 
-use std::io::IsTerminal;
-
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::{
-    InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs, design_spec,
-};
-use super::multilevel::{MultilevelArgs, refuse, refuse_tau2_ci};
-use super::output::emit_report;
-use super::robust::{RobustArgs, clustered, emit_robust};
-use tau_core::regression::permutation::PermutationSpec;
+use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, WeightArgs, design_spec};
+use super::multilevel::MultilevelArgs;
+use super::robust::RobustArgs;
+use tau_core::analysis::{Question, Spec};
 use tau_core::regression::predict::PredictSpec;
-use tau_core::regression::subset_test::subset_test;
-use tau_core::regression::{DesignSpec, RegressionOptions, regress_weighted};
-use tau_core::report::Format;
 
 /// Flags of `tau regress`.
 #[derive(Debug, Args)]
@@ -81,235 +72,61 @@ pub struct RegressArgs {
     output: OutputArgs,
 }
 
-impl RegressArgs {
-    fn design(&self) -> Result<DesignSpec, CliError> {
-        design_spec(&self.mods, &self.references, self.no_intercept)
-    }
-
-    fn options(&self) -> Result<RegressionOptions, CliError> {
-        Ok(RegressionOptions {
-            fit: self.model.options()?,
-            design: self.design()?,
-            permutations: self.permutations.map(|iterations| PermutationSpec {
-                // Saturates on a 32-bit target; the library refuses a size it cannot hold.
-                iterations: usize::try_from(iterations).unwrap_or(usize::MAX),
-                seed: self.seed.unwrap_or_else(rand::random),
-            }),
-        })
-    }
-}
-
-/// Runs `tau regress`.
+/// Runs `tau regress`: the flags as one analysis request.
 pub fn run(args: &RegressArgs) -> Result<(), CliError> {
-    let robust = args.robust.spec();
+    let mut spec = Spec {
+        question: Question::Regress,
+        mods: args.mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references: design_spec(&args.mods, &args.references, args.no_intercept)?.references,
+        intercept: !args.no_intercept,
+        btt: args.btt.clone(),
+        blup: args.blup,
+        permutations: args
+            .permutations
+            // Saturates on a 32-bit target; the library refuses a size it cannot hold.
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        seed: args
+            .permutations
+            .map(|_| args.seed.unwrap_or_else(rand::random)),
+        ..Spec::default()
+    };
+    args.model.fill(&mut spec);
+    args.multilevel.fill(&mut spec);
+    args.robust.fill(&mut spec);
+    args.tau2_ci.fill(&mut spec);
+    args.weights.fill(&mut spec);
+    args.output.fill(&mut spec);
     // Usage errors, refused before the file is read.
-    let mut predict = args
+    spec.predict = args
         .predict
         .iter()
-        .map(|spec| PredictSpec::parse(spec))
+        .map(|text| PredictSpec::parse(text))
         .collect::<Result<Vec<_>, _>>()
         .map_err(CliError::from)?;
     if let Some(path) = &args.predict_file {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::Input(format!(
-                "--predict-file {name}: {}",
-                super::output::io_reason(&e)
-            ))
-        })?;
-        let rows = PredictSpec::from_csv(&text)
-            .map_err(|e| CliError::Input(format!("--predict-file {name}: {e}")))?;
-        predict.extend(rows.into_iter().map(|mut spec| {
+        spec.predict.extend(predict_file(path)?);
+    }
+    super::analysis::run(&spec, &args.input, &args.output)
+}
+
+/// The predictions of `--predict-file`: a header row of moderator names,
+/// then one row of values per prediction.
+fn predict_file(path: &std::path::Path) -> Result<Vec<PredictSpec>, CliError> {
+    let name = path.display().to_string();
+    super::output::protect_input_as(path, "the --predict-file table");
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Input(format!(
+            "--predict-file {name}: {}",
+            super::output::io_reason(&e)
+        ))
+    })?;
+    let rows = PredictSpec::from_csv(&text)
+        .map_err(|e| CliError::Input(format!("--predict-file {name}: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(|mut spec| {
             spec.text = format!("{name} {}", spec.text);
             spec
-        }));
-    }
-    check_output(args.output.format, !predict.is_empty(), args.blup)?;
-    if args.multilevel.random.is_some() {
-        args.weights.refuse_with(
-            "--random",
-            "a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported)",
-        )?;
-    }
-    if robust.is_some() {
-        args.weights.refuse_with(
-            "--robust",
-            "the robust variance is that of the inverse-variance fit",
-        )?;
-    }
-    if let Some(options) =
-        args.multilevel
-            .options(&args.model, Some(args.design()?), robust.is_some())?
-    {
-        refuse_multilevel(!predict.is_empty(), args.blup)?;
-        if args.permutations.is_some() {
-            return Err(refuse(
-                "--permutations",
-                "the permutation test refits a model with one tau^2 (metafor's permutest of rma.uni); it is not defined for a multilevel model here",
-            ));
-        }
-        if args.btt.is_some() {
-            return Err(refuse(
-                "--btt",
-                "the multilevel report tests all moderators together (QM); fit the model with the moderators to test, or without --random",
-            ));
-        }
-        refuse_tau2_ci(&args.tau2_ci)?;
-        return match &robust {
-            Some(spec) => super::multilevel::run_robust(
-                &args.input,
-                &options,
-                &args.multilevel.rho,
-                spec,
-                &args.output,
-            ),
-            None => super::multilevel::run(&args.input, &options, &args.output),
-        };
-    }
-    let options = args.options()?;
-    let ci_kind = args.tau2_ci.checked(options.fit.method)?;
-    // A usage error, refused before the file is read.
-    if let Some(spec) = &options.permutations {
-        spec.validate()
-            .map_err(|e| CliError::Input(e.to_string()))?;
-    }
-    let data = match robust {
-        Some(_) => args.input.load()?,
-        None => args.input.load_weighted()?,
-    };
-    if let Some(spec) = args.robust.spec() {
-        let file = args.input.display_name();
-        let data = clustered(&data, &spec, &file)?;
-        let (result, robust) = tau_core::robust::uni::regression(&data, &options, &spec)
-            .map_err(|e| CliError::from(e).with_file(&file))?;
-        super::output::warn_analysis(&result.warnings);
-        return emit_robust(
-            args.output.output.as_deref(),
-            args.output.format,
-            &result,
-            &robust,
-            "moderators",
-        );
-    }
-    let bar = progress_bar();
-    let progress = |total: usize| {
-        if let Some(bar) = &bar {
-            bar.set_length(total as u64);
-            bar.inc(1);
-        }
-    };
-    let result = regress_weighted(&data, &options, !args.weights.unweighted, &progress);
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let mut result = result.map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    match ci_kind {
-        Tau2CiKind::Qp => {}
-        Tau2CiKind::Wald => {
-            result.use_wald_tau2_ci();
-        }
-        Tau2CiKind::Profile => {
-            result
-                .use_profile_tau2_ci()
-                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-        }
-    }
-    if let Some(names) = &args.btt {
-        result.btt = Some(
-            subset_test(&result, names)
-                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
-        );
-    }
-    if !predict.is_empty() {
-        result.predictions = Some(
-            predict
-                .iter()
-                .map(|spec| result.predict_at(spec))
-                .collect::<Result<_, _>>()
-                .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?,
-        );
-    }
-    if args.blup {
-        refuse_weighted_blup(&args.weights, &data, &args.input.display_name())?;
-        result.blups = Some(result.blups());
-    }
-    super::output::warn_analysis(&result.warnings);
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-    )
-}
-
-/// Refuses `--blup` on a model with user weights or `--unweighted`: BLUPs
-/// shrink each study by its inverse-variance weight, and metafor's `blup()`
-/// stops for other weights.
-pub fn refuse_weighted_blup(
-    weights: &WeightArgs,
-    data: &tau_core::Dataset,
-    file: &str,
-) -> Result<(), CliError> {
-    const WHY: &str = "BLUPs shrink each study by its inverse-variance weight (metafor's blup() stops for other weights)";
-    weights.refuse_with("--blup", WHY)?;
-    match data.first_weighted() {
-        Some(study) => Err(CliError::Input(format!(
-            "{file}: study '{}' has a `weight`, and --blup cannot be used with user weights: {WHY}; leave out --blup, or the weight field",
-            study.label()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Refuses `--predict` and `--blup` with `--random`: they are those of a
-/// model with one tau^2.
-pub fn refuse_multilevel(predict: bool, blup: bool) -> Result<(), CliError> {
-    if predict {
-        return Err(refuse(
-            "--predict",
-            "predictions at new moderator values are made from a model with one tau^2 (metafor's predict of rma.uni); fit the model without --random to use it",
-        ));
-    }
-    if blup {
-        return Err(refuse(
-            "--blup",
-            "BLUPs are those of a model with one tau^2 (metafor's blup of rma.uni); fit the model without --random to use it",
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses formats that cannot show `--predict` or `--blup`: CSV holds one
-/// table, and the paper formats only the model's.
-pub fn check_output(format: Format, predict: bool, blup: bool) -> Result<(), CliError> {
-    let flag = match (predict, blup) {
-        (false, false) => return Ok(()),
-        (true, true) if format == Format::Csv => {
-            return Err(CliError::Input(
-                "--format csv writes one table, so it cannot hold both --predict and --blup: ask for one of them, or use --format json for both".into(),
-            ));
-        }
-        (true, _) => "--predict",
-        (false, true) => "--blup",
-    };
-    if matches!(format, Format::Markdown { .. } | Format::Latex { .. }) {
-        return Err(CliError::Input(format!(
-            "{flag} is not shown in --format {}, which gives the model's table for a paper only; use --format text, json or csv",
-            format.name()
-        )));
-    }
-    Ok(())
-}
-
-/// A progress bar on standard error, only when that is a terminal.
-fn progress_bar() -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::new(0);
-    if let Ok(style) =
-        ProgressStyle::with_template("permutations {bar:40} {pos}/{len} ({eta} left)")
-    {
-        bar.set_style(style);
-    }
-    Some(bar)
+        })
+        .collect())
 }

@@ -4,10 +4,7 @@
 
 use clap::Args;
 
-use super::CliError;
-use super::output::{emit_report, warn_analysis};
-use tau_core::robust::{RobustResult, RobustSpec, SmallSample};
-use tau_core::{Dataset, report};
+use tau_core::robust::{RobustSpec, SmallSample};
 
 /// The robust-inference flags.
 #[derive(Debug, Args)]
@@ -38,32 +35,4 @@ impl RobustArgs {
             small_sample: self.small_sample,
         })
     }
-}
-
-/// The studies with a cluster value; the others are left out with a
-/// warning that the analysis's result carries.
-pub fn clustered(data: &Dataset, spec: &RobustSpec, file: &str) -> Result<Dataset, CliError> {
-    tau_core::robust::uni::keep_clustered(data, &spec.cluster)
-        .map_err(|e| CliError::from(e).with_file(file))
-}
-
-/// Writes a model's report followed by its robust inference
-/// ([`report::RobustReport`]), after the robust warnings.
-pub fn emit_robust<M: report::Report + serde::Serialize + ?Sized>(
-    output: Option<&std::path::Path>,
-    format: report::Format,
-    model: &M,
-    robust: &RobustResult,
-    tested: &str,
-) -> Result<(), CliError> {
-    warn_analysis(&robust.warnings);
-    emit_report(
-        output,
-        format,
-        &report::RobustReport {
-            model,
-            robust,
-            tested,
-        },
-    )
 }

@@ -120,6 +120,10 @@ pub fn fit(
 
 /// Runs `tau selection`.
 pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
+    super::output::refuse_shared_files(&[
+        ("--plot", args.plot.as_deref()),
+        ("-o", args.output.output.as_deref()),
+    ])?;
     if args.output.format == Format::Csv {
         return Err(CliError::Input(
             "tau selection has no per-study table: use --format text or --format json".into(),

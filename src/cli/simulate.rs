@@ -6,9 +6,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::args::OutputArgs;
 use super::output::emit_report;
 use tau_core::model::{Control, Method, Test};
+use tau_core::report::Format;
 use tau_core::simulate::{self, Scenario, Settings, SimulationResult};
 
 /// Flags of `tau simulate` (the data-generating model is in [`tau_core::simulate::generate`]).
@@ -62,7 +62,27 @@ pub struct SimulateArgs {
     #[arg(long)]
     threads: Option<usize>,
     #[command(flatten)]
-    output: OutputArgs,
+    output: SimulateOutput,
+}
+
+/// Where and how to write the report: a simulation has no table for a
+/// paper, so --format offers text, json and csv only.
+#[derive(Debug, Args)]
+struct SimulateOutput {
+    /// Report format.
+    #[arg(long, value_parser = simulate_format(), default_value = "text")]
+    format: Format,
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(short, long)]
+    output: Option<std::path::PathBuf>,
+}
+
+/// `--format` of `tau simulate`: text, json or csv.
+fn simulate_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let formats = [Format::Text, Format::Json, Format::Csv];
+    PossibleValuesParser::new(formats.map(|f| PossibleValue::new(f.name()).help(f.about())))
+        .try_map(|name| Format::parse(&name).ok_or(name))
 }
 
 impl SimulateArgs {
@@ -87,7 +107,6 @@ impl SimulateArgs {
 
 /// Runs `tau simulate`.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    args.output.refuse_paper_formats("tau simulate")?;
     let settings = args.settings();
     settings.validate().map_err(CliError::from)?;
     let bar = if std::io::stderr().is_terminal() {
@@ -113,11 +132,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     .map_err(CliError::from)?;
     bar.finish_and_clear();
     warn_failures(&result);
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-    )
+    emit_report(args.output.output.as_deref(), args.output.format, &result)
 }
 
 fn warn_failures(result: &SimulationResult) {

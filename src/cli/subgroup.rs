@@ -5,14 +5,10 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::multilevel::{MultilevelArgs, refuse};
-use super::output::emit_report;
-use super::robust::{RobustArgs, clustered, emit_robust};
-use tau_core::multilevel::{MultilevelOptions, fit_subgroups};
-use tau_core::regression::permutation::PermutationSpec;
-use tau_core::regression::{DesignSpec, RegressionOptions};
-use tau_core::subgroup::permutation::permutation_test;
-use tau_core::subgroup::{SubgroupOptions, Tau2Mode, subgroup};
+use super::multilevel::MultilevelArgs;
+use super::robust::RobustArgs;
+use tau_core::analysis::{Question, Spec};
+use tau_core::subgroup::Tau2Mode;
 
 /// Flags of `tau subgroup`.
 #[derive(Debug, Args)]
@@ -47,127 +43,22 @@ pub struct SubgroupArgs {
     output: OutputArgs,
 }
 
-/// Runs `tau subgroup`.
+/// Runs `tau subgroup`: the flags as one analysis request.
 pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
-    if let Some(options) =
-        args.multilevel
-            .options(&args.model, None, args.robust.spec().is_some())?
-    {
-        return run_multilevel(args, &options);
-    }
-    let fit = args.model.options()?;
-    let data = args.input.load()?;
-    let options = SubgroupOptions {
-        fit,
-        by: args.by.clone(),
-        tau2: args.tau2.unwrap_or(Tau2Mode::Separate),
+    let mut spec = Spec {
+        question: Question::Subgroup,
+        by: Some(args.by.trim().to_owned()),
         levels: args.levels.clone(),
+        tau2: args.tau2,
+        permutations: args.permutations,
+        seed: args
+            .permutations
+            .map(|_| args.seed.unwrap_or_else(rand::random)),
+        ..Spec::default()
     };
-    let spec = args.robust.spec();
-    let data = match &spec {
-        Some(spec) => clustered(&data, spec, &args.input.display_name())?,
-        None => data,
-    };
-    let fail = |e| CliError::from(e).with_file(&args.input.display_name());
-    let mut result = subgroup(&data, &options).map_err(fail)?;
-    if let Some(spec) = spec {
-        // The subgroup differences, robustly: the mixed-effects model with
-        // the moderator as a factor (metafor robust(rma(yi, vi, mods = ~ factor(by)), cluster)).
-        let model = RegressionOptions {
-            fit: options.fit,
-            design: DesignSpec {
-                moderators: vec![options.by.clone()],
-                references: Vec::new(),
-                intercept: true,
-            },
-            permutations: None,
-        };
-        let (_, robust) = tau_core::robust::uni::regression(&data, &model, &spec)
-            .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-        super::output::warn_analysis(&result.warnings);
-        return emit_robust(
-            args.output.output.as_deref(),
-            args.output.format,
-            &result,
-            &robust,
-            "subgroup differences",
-        );
-    }
-    if let Some(iterations) = args.permutations {
-        let spec = PermutationSpec {
-            iterations,
-            seed: args.seed.unwrap_or_else(rand::random),
-        };
-        result.permutation = Some(permutation_test(&data, &options, &result, &spec).map_err(fail)?);
-    }
-    super::output::warn_analysis(&result.warnings);
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-    )
-}
-
-/// `subgroup --random`: one multilevel model with the subgroup as a factor.
-fn run_multilevel(args: &SubgroupArgs, options: &MultilevelOptions) -> Result<(), CliError> {
-    if args.tau2 == Some(Tau2Mode::Separate) {
-        return Err(refuse(
-            "--tau2 separate",
-            "the subgroups share the variance components of one multilevel model (mods = ~ factor(g) - 1); leave out --tau2, or fit each subgroup with tau pool --random ... --filter",
-        ));
-    }
-    if args.permutations.is_some() {
-        return Err(refuse(
-            "--permutations",
-            "the permutation test refits a model with one tau^2 per arrangement; it is not defined for a multilevel model here",
-        ));
-    }
-    let by = args.by.trim();
-    if let Some(spec) = args.robust.spec() {
-        if args.multilevel.rho.len() > 1 {
-            // The sensitivity table of the model with the subgroup as a factor.
-            let design = DesignSpec {
-                moderators: vec![by.to_owned()],
-                references: Vec::new(),
-                intercept: true,
-            };
-            let options = MultilevelOptions {
-                design: Some(design),
-                ..options.clone()
-            };
-            return super::multilevel::run_robust(
-                &args.input,
-                &options,
-                &args.multilevel.rho,
-                &spec,
-                &args.output,
-            );
-        }
-        let data = args.input.load()?;
-        let (result, robust) = tau_core::robust::multilevel::subgroups(
-            &data,
-            options,
-            by,
-            args.levels.as_deref(),
-            &spec,
-        )
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-        super::output::warn_analysis(&result.model.warnings);
-        return emit_robust(
-            args.output.output.as_deref(),
-            args.output.format,
-            &result,
-            &robust,
-            "subgroup differences",
-        );
-    }
-    let data = args.input.load()?;
-    let result = fit_subgroups(&data, options, by, args.levels.as_deref())
-        .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    super::output::warn_analysis(&result.model.warnings);
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-    )
+    args.model.fill(&mut spec);
+    args.multilevel.fill(&mut spec);
+    args.robust.fill(&mut spec);
+    args.output.fill(&mut spec);
+    super::analysis::run(&spec, &args.input, &args.output)
 }

@@ -56,8 +56,10 @@ pub fn test_flag() -> impl TypedValueParser<Value = TestFlag> {
 
 /// `--format`: `text`, `json` or `csv`.
 pub fn format() -> impl TypedValueParser<Value = Format> {
-    PossibleValuesParser::new(Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.about())))
-        .try_map(|name| Format::parse(&name).ok_or(name))
+    PossibleValuesParser::new(
+        Format::ALL.map(|f| PossibleValue::new(f.name()).help(super::fields::render(f.about()))),
+    )
+    .try_map(|name| Format::parse(&name).ok_or(name))
 }
 
 /// `subgroup --tau2`: `separate` or `common`.

@@ -99,7 +99,7 @@ test('the parenting example shows the numbers of tau pool', async (t) => {
   assert.match(await page.innerHTML('#forest'), /<svg/);
   assert.match(await page.innerHTML('#funnel'), /<svg/);
   assert.equal(await page.locator('#studies tbody tr').count(), 16);
-  if (process.env.TAU_SCREENSHOT) await page.screenshot({ path: process.env.TAU_SCREENSHOT, fullPage: false });
+  if (process.env.TAU_SCREENSHOT) await page.screenshot({ path: process.env.TAU_SCREENSHOT, fullPage: false }); // web/screenshot.png
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::model::distribution::{normal_two_sided_p, t_two_sided_p};
+use crate::numerics::distribution::{normal_two_sided_p, t_two_sided_p};
 
 /// An estimate, its Wald test and its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

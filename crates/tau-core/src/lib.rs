@@ -2,6 +2,8 @@
 //!
 //! The pipeline, one module per stage:
 //!
+//! * [`analysis`]: the analysis request ([`analysis::Spec`] → validate → run)
+//!   that every front end builds;
 //! * [`input`]: study records from JSON or CSV bytes;
 //! * [`effect_size`] and [`data`]: records to effect sizes (metafor `escalc`),
 //!   the data set and its moderators;
@@ -18,7 +20,11 @@
 //! * [`sensitivity`]: leave-one-out, cumulative and influence analyses;
 //! * [`simulate`](mod@simulate): Monte Carlo comparison of estimators and tests;
 //! * [`report`]: text, JSON and CSV views of the results;
-//! * [`settings`]: how a result was computed, and tau's version.
+//! * [`settings`]: how a result was computed, and tau's version;
+//! * [`numerics`]: the ground floor, ports of R's numerical routines
+//!   (distributions, `uniroot`, QUADPACK, `optim`, ₂F₁) that import nothing
+//!   of tau; [`text`]: label lists that messages share; [`fields`]: the
+//!   settings that messages name, for each front end to name in its words.
 //!
 //! Conventions shared by every analysis:
 //!
@@ -40,14 +46,17 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod analysis;
 pub mod bias;
 pub mod data;
 pub mod effect_size;
 pub mod error_kind;
 pub mod estimate;
+pub mod fields;
 pub mod input;
 pub mod model;
 pub mod multilevel;
+pub mod numerics;
 mod par;
 pub mod pool;
 pub mod pool_tables;
@@ -58,6 +67,7 @@ pub mod sensitivity;
 pub mod settings;
 pub mod simulate;
 pub mod subgroup;
+pub mod text;
 pub mod warning;
 
 pub use bias::{BiasResult, bias};

@@ -13,7 +13,6 @@ use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{DataBackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::model::blup::{Blup, BlupInput, blup};
-use crate::model::distribution::normal_upper;
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::generalised_q::generalised_q_ci;
 use crate::model::tau2_uncertainty::{profile_ci, tau2_se, wald_ci};
@@ -21,6 +20,7 @@ use crate::model::{
     FitError, FitOptions, HeterogeneityCi, Method, ModelFit, Weights, fit_weighted,
     intercept_design, q_profile_ci,
 };
+use crate::numerics::distribution::normal_upper;
 use crate::settings::Settings;
 
 /// One study's line in the results, made on demand from the data set and
@@ -131,6 +131,11 @@ pub struct PoolResult {
     pub weights: Vec<f64>,
     /// How it was computed.
     pub settings: Settings,
+    /// Whether the estimate's SE, test, CI and prediction interval are
+    /// those of cluster-robust inference
+    /// ([`crate::robust::uni::robust_pooled`]) rather than the model's.
+    #[serde(skip)]
+    pub robust: bool,
     /// Things to know about the data or the fit.
     pub warnings: Vec<Warning>,
     /// The typical sampling variance of I² and H².
@@ -149,8 +154,8 @@ impl PoolResult {
     pub fn use_profile_tau2_ci(&mut self, dataset: &Dataset) -> Result<bool, FitError> {
         if !self.settings.weights.is_inverse_variance() {
             return Err(FitError::NotWithWeights {
-                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
-                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+                what: "the profile-likelihood CI of tau^2 (`tau2_ci` profile)",
+                remedy: "use the Q-profile CI (the default) or `tau2_ci` wald",
             });
         }
         if self.settings.method == Method::EE {
@@ -335,7 +340,7 @@ pub fn pool_with(
 /// study's sample size n (the harmonic mean of them, as metafor's
 /// `transf.ipft.hm` with `targs = list(ni = dat$ni)`), and there is none when a
 /// study was given as yi without n.
-fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
+pub(crate) fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
     if dataset.measure != Measure::PFT {
         return dataset.measure.back_transform_given_n(std::iter::empty());
     }
@@ -408,6 +413,7 @@ fn assemble(
         transformed,
         blups: None,
         weights,
+        robust: false,
         settings: Settings::new(&model.options, dataset.measure, model.convergence),
         warnings,
         typical_variance: model.typical_variance,

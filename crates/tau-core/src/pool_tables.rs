@@ -14,11 +14,12 @@ use serde::Serialize;
 use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
-use crate::model::distribution::{chisq_sf, normal_upper};
+use crate::fields::{MEASURE, METHOD};
 use crate::model::fit_statistics::{FitStatistics, common_effect_ml};
 use crate::model::mantel_haenszel::mantel_haenszel;
 use crate::model::peto::{peto, study_log_odds_ratio};
-use crate::model::two_by_two::{TableError, tables};
+use crate::model::two_by_two::{Table, TableError};
+use crate::numerics::distribution::{chisq_sf, normal_upper};
 use crate::pool::Transformed;
 use crate::settings::VERSION;
 use crate::warning::Warning;
@@ -309,13 +310,45 @@ pub fn pool_tables(
 fn undefined(method: TablesMethod, measure: Measure) -> TableError {
     TableError::Undefined(match method {
         TablesMethod::MH => format!(
-            "the Mantel-Haenszel {measure} does not exist for these studies: {}; pool the risk difference (--measure RD) instead",
+            "the Mantel-Haenszel {measure} does not exist for these studies: {}; pool the risk difference ({MEASURE} RD) instead",
             if measure == Measure::OR {
                 "no table has events in one group together with non-events in the other (the sums of a*d/N and of b*c/N must both be above 0)"
             } else {
                 "one group has no events in any study"
             }
         ),
-        TablesMethod::PETO => "Peto's odds ratio does not exist for these studies: one of the two outcomes never occurs in any study; use --measure RD with --method MH".to_owned(),
+        TablesMethod::PETO => format!(
+            "Peto's odds ratio does not exist for these studies: one of the two outcomes never occurs in any study; use {MEASURE} RD with {METHOD} MH"
+        ),
     })
+}
+
+/// The 2×2 table of every study of `dataset`, or a located error for the
+/// first study given as an effect size only; `method` names the method in
+/// the message.
+fn tables(dataset: &Dataset, method: &'static str) -> Result<Vec<Table>, TableError> {
+    dataset
+        .studies
+        .iter()
+        .enumerate()
+        .map(|(index, study)| {
+            let counts = study
+                .raw
+                .as_deref()
+                .and_then(|r| Some((r.events1?, r.n1?, r.events2?, r.n2?)));
+            match counts {
+                Some((e1, n1, e2, n2)) => Ok(Table {
+                    a: e1,
+                    b: n1 - e1,
+                    c: e2,
+                    d: n2 - e2,
+                }),
+                None => Err(TableError::NoCounts {
+                    method,
+                    index,
+                    label: study.label().to_owned(),
+                }),
+            }
+        })
+        .collect()
 }

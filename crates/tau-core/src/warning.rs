@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-use crate::data::moderator::list_labels;
+use crate::fields::{METHOD, MODS, RANDOM, RI, STEPS, STRICT};
 use crate::model::{HeterogeneityCi, Method, ModelFit, Test};
+use crate::text::list_labels;
 
 /// One warning.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,14 @@ pub enum Warning {
         /// The value assumed.
         value: f64,
         /// The studies it was assumed for.
+        studies: Vec<String>,
+    },
+    /// Effects turned round where lower is better (`yi -> -yi`; see
+    /// [`crate::data::reverse`]); a property of the data set.
+    Reversed {
+        /// What turned them: `--reverse outcome=ECBI`, the reverse field.
+        sources: Vec<String>,
+        /// The studies turned round.
         studies: Vec<String>,
     },
     /// A categorical moderator with (nearly) one level per study: a number
@@ -145,6 +154,14 @@ pub enum Warning {
     },
     /// The robust variance of the moderators is singular: their test is NA.
     SingularRobustTest,
+    /// Clusters whose CR2 adjustment block G_j = R_j(I − H_jj)Φ_jR_j' is
+    /// singular, inverted as clubSandwich does (zero eigenvalues → 0).
+    SingularCr2Blocks {
+        /// The cluster moderator.
+        cluster: String,
+        /// The clusters' identifiers.
+        clusters: Vec<String>,
+    },
     /// Intervals of one-sided p-values with fewer than 3 studies in a
     /// selection model: their weights, and the adjusted estimate, are unstable.
     SparseIntervals {
@@ -195,6 +212,12 @@ pub enum Warning {
         /// The level's name, e.g. "study/es_id".
         level: String,
     },
+    /// Levels of a multilevel model with a single unit, whose σ² is fixed
+    /// at 0 (as metafor's `rma.mv` does).
+    SingleUnitLevel {
+        /// The levels.
+        levels: Vec<String>,
+    },
     /// Variance components of a multilevel model estimated at 0.
     Sigma2AtZero {
         /// The levels.
@@ -233,6 +256,7 @@ impl Warning {
                 | Warning::ZeroEvents { .. }
                 | Warning::MissingEffectData { .. }
                 | Warning::AssumedCorrelation { .. }
+                | Warning::Reversed { .. }
                 | Warning::RepeatedLabels { .. }
         )
     }
@@ -255,7 +279,7 @@ impl fmt::Display for Warning {
         match self {
             Warning::LrtEstimator(method) => write!(
                 f,
-                "likelihood-ratio tests rest on ML (or REML) fits; with {} the ML likelihoods at its tau^2 estimates are compared (metafor warns likewise); use --method ML for a proper test",
+                "likelihood-ratio tests rest on ML (or REML) fits; with {} the ML likelihoods at its tau^2 estimates are compared (metafor warns likewise); use {METHOD} ML for a proper test",
                 method.name()
             ),
             Warning::DoubleZeroTables {
@@ -293,16 +317,27 @@ impl fmt::Display for Warning {
             ),
             Warning::MissingEffectData { records } => write!(
                 f,
-                "left out {} record{} with missing effect data (as metafor's na.action = \"na.omit\"; pass --strict to stop instead): {}",
+                "left out {} record{} with missing effect data (as metafor's na.action = \"na.omit\"; pass {STRICT} to stop instead): {}",
                 records.len(),
                 if records.len() == 1 { "" } else { "s" },
                 list_labels(records)
             ),
             Warning::AssumedCorrelation { value, studies: labels } => write!(
                 f,
-                "pre-post correlation r = {value} assumed (--ri) for {} {} without r: {}; the results depend on it, so check them with other values",
+                "pre-post correlation r = {value} assumed ({RI}) for {} {} without r: {}; the results depend on it, so check them with other values",
                 labels.len(),
                 studies(labels.len()),
+                quoted_levels(labels)
+            ),
+            Warning::Reversed {
+                sources,
+                studies: labels,
+            } => write!(
+                f,
+                "effects turned round where lower is better (yi -> -yi; a ratio becomes its reciprocal) for {} {} ({}): {}",
+                labels.len(),
+                studies(labels.len()),
+                sources.join(", "),
                 quoted_levels(labels)
             ),
             Warning::NearlyUnique(text) => f.write_str(text),
@@ -331,7 +366,7 @@ impl fmt::Display for Warning {
                 "the {} estimate of tau^2 was negative ({}) and is truncated at 0, as metafor does: the studies vary less than their sampling variances predict",
                 method.name(),
                 if raw.abs() >= 1e6 {
-                    crate::report::fmt_num(*raw, 4)
+                    crate::numerics::format::fmt_num(*raw, 4)
                 } else if raw.abs() >= 1e-3 {
                     format!("{raw:.4}")
                 } else {
@@ -365,7 +400,8 @@ impl fmt::Display for Warning {
             ),
             Warning::Tau2CiBeyondSearch { upper } => write!(
                 f,
-                "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")"
+                "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")",
+                upper = crate::report::number::readable(*upper)
             ),
             Warning::Tau2CiNotConverged => f.write_str(
                 "the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA",
@@ -436,6 +472,13 @@ impl fmt::Display for Warning {
             Warning::SingularRobustTest => f.write_str(
                 "the robust variance-covariance matrix of the moderators is singular (a cluster determines a coefficient on its own), so the test of the moderators is NA",
             ),
+            Warning::SingularCr2Blocks { cluster, clusters } => write!(
+                f,
+                "the CR2 adjustment (I - H_jj) is singular for {} {} of '{cluster}' ({}): such a cluster alone determines a coefficient (e.g. the only one with a moderator level); as clubSandwich, its inverse square root is a generalised one (zero eigenvalues stay 0), so that cluster adds nothing to that coefficient's robust variance",
+                clusters.len(),
+                if clusters.len() == 1 { "cluster" } else { "clusters" },
+                list_labels(clusters)
+            ),
             Warning::SparseIntervals { intervals } => write!(
                 f,
                 "fewer than 3 studies in the p-value interval{} {}: the selection model's estimates are unstable; consider fewer cut-points",
@@ -453,7 +496,7 @@ impl fmt::Display for Warning {
                 write!(f, "{reason}: the selection model has no standard errors")
             }
             Warning::StepsIgnored => {
-                f.write_str("--steps is ignored by the beta selection model (as in metafor)")
+                write!(f, "{STEPS} is ignored by the beta selection model (as in metafor)")
             }
             Warning::RepeatedLabels {
                 count,
@@ -476,7 +519,7 @@ impl fmt::Display for Warning {
             ),
             Warning::NearlyContinuous { by, levels, k } => write!(
                 f,
-                "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress --mods {by}`"
+                "'{by}' is a number with {levels} different values among {k} studies, so most subgroups hold one study; for a continuous moderator use `tau regress {MODS} {by}`"
             ),
             Warning::NoGrouping {
                 variables,
@@ -495,8 +538,22 @@ impl fmt::Display for Warning {
                 level,
             } => write!(
                 f,
-                "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round (--random {inner}/{outer}), otherwise drop '{inner}' from --random"
+                "'{inner}' does not vary within '{outer}' (every '{outer}' holds one '{inner}'), so the variance at level '{level}' cannot be told apart from the one above it (its sigma^2 is not identifiable); if '{inner}' is the outer level, write the nesting the other way round ({RANDOM} {inner}/{outer}), otherwise drop '{inner}' from {RANDOM}"
             ),
+            Warning::SingleUnitLevel { levels } => {
+                let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
+                let (noun, verb, pronoun) = if levels.len() == 1 {
+                    ("level", "has", "its")
+                } else {
+                    ("levels", "have", "their")
+                };
+                write!(
+                    f,
+                    "{noun} {} {verb} a single unit, so {pronoun} sigma^2 cannot be estimated and is fixed at 0, as metafor's rma.mv does; the model is the one without {}: drop it from {RANDOM}",
+                    quoted.join(", "),
+                    if levels.len() == 1 { "that level" } else { "those levels" }
+                )
+            }
             Warning::Sigma2AtZero { levels } => write!(
                 f,
                 "sigma^2 is estimated at 0, on the boundary of its range, at level{} {}: no variance between its units beyond what the other levels and sampling error explain",
@@ -505,7 +562,8 @@ impl fmt::Display for Warning {
             ),
             Warning::Sigma2CiBeyondSearch { level, limit } => write!(
                 f,
-                "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")"
+                "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")",
+                limit = crate::report::number::readable(*limit)
             ),
             Warning::NotApplied(text) => f.write_str(text),
         }

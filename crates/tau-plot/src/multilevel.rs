@@ -12,8 +12,8 @@
 //! favours labels, width, font size, digits and the prediction interval.
 
 use tau_core::data::dataset::Dataset;
-use tau_core::model::distribution::normal_upper;
 use tau_core::multilevel::{MultilevelResult, grouping_label};
+use tau_core::numerics::distribution::normal_upper;
 
 use super::PlotError;
 use super::font::{Fonts, Weight};

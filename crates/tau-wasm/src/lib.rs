@@ -19,6 +19,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tau_core::PoolResult;
+use tau_core::analysis::{Analysis, Model, Plan, Question, Spec};
 use tau_core::data::dataset::{self, Dataset, LoadError, StudyIssue};
 use tau_core::input;
 use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
@@ -87,37 +88,28 @@ pub fn read_file(text: &str, name: &str) -> String {
     .to_string()
 }
 
-/// What the page's controls choose.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnalysisOptions {
-    /// Measure for raw data (overrides the file's), or none.
-    #[serde(default)]
-    measure: Option<String>,
-    method: String,
-    test: String,
-    level: f64,
-    /// Moderator for subgroups, or none.
-    #[serde(default)]
-    by: Option<String>,
-}
-
-fn fit_options(o: &AnalysisOptions) -> Result<FitOptions, String> {
-    let method =
-        Method::parse(&o.method).ok_or_else(|| format!("unknown estimator {:?}", o.method))?;
-    let test = Test::parse(&o.test).ok_or_else(|| format!("unknown test {:?}", o.test))?;
-    if !(o.level > 0.0 && o.level < 100.0) {
-        return Err(format!(
-            "the level is a percentage strictly between 0 and 100, e.g. 95 (got {})",
-            o.level
-        ));
+/// The page's request: an analysis [`Spec`] (the same request the CLI
+/// builds from its flags, with the same JSON keys: `method`, `test`,
+/// `level`, `by`, `question`, `mods`, `random`, `robust` ...) plus the
+/// `measure` for raw data, which is how the records are read.
+fn page_request(options: &str) -> Result<(Option<Measure>, Spec), String> {
+    let mut value: Value =
+        serde_json::from_str(options).map_err(|e| format!("bad analysis options: {e}"))?;
+    let measure = match value.as_object_mut().and_then(|o| o.remove("measure")) {
+        Some(Value::String(name)) => measure_option(Some(&name))?,
+        _ => None,
+    };
+    let mut spec: Spec =
+        serde_json::from_value(value).map_err(|e| format!("bad analysis options: {e}"))?;
+    // As the CLI's --level: a proportion below 1 (metafor's level = 0.95)
+    // is read as a percentage.
+    if spec.level > 0.0 && spec.level < 1.0 {
+        spec.level = (spec.level * 1e11).round() / 1e9;
     }
-    Ok(FitOptions {
-        method,
-        test,
-        level: o.level,
-        control: Control::default(),
-    })
+    if spec.by.as_deref().is_some_and(str::is_empty) {
+        spec.by = None;
+    }
+    Ok((measure, spec))
 }
 
 fn measure_option(name: Option<&str>) -> Result<Option<Measure>, String> {
@@ -137,24 +129,33 @@ fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// Pools the tau JSON document `doc` (as `tau pool --format json`) with the
-/// options in `options` (`{"measure", "method", "test", "level", "by"}`),
-/// and draws its forest and funnel plots. Returns `{"ok": true, "pool",
-/// "subgroup", "forest_svg", "funnel_svg", "plot_error"}`, or `{"ok": false,
-/// "error", "issues"}`.
+/// Runs the analysis request `options` (a [`Spec`] as JSON, plus
+/// `measure`) on the tau JSON document `doc`.
+///
+/// The pooled analysis (`question` pool, no `random`, no `robust`) returns
+/// `{"ok": true, "pool", "subgroup", "forest_svg", "funnel_svg",
+/// "plot_error"}` (split by `by` when given). Every other request returns
+/// `{"ok": true, "analysis", "forest_svg", "plot_error"}`, where `analysis`
+/// is the JSON of the CLI's command for the same request. A refused request
+/// returns `{"ok": false, "error", "refusals": [{"field", "message"}]}`, a
+/// failed one `{"ok": false, "error", "issues"}`.
 #[wasm_bindgen]
 pub fn analyse(doc: &str, options: &str) -> String {
-    let options: AnalysisOptions = match serde_json::from_str(options) {
-        Ok(o) => o,
-        Err(e) => return failure(format!("bad analysis options: {e}"), Vec::new()),
-    };
-    let fit = match fit_options(&options) {
-        Ok(f) => f,
+    let (measure, spec) = match page_request(options) {
+        Ok(request) => request,
         Err(e) => return failure(e, Vec::new()),
     };
-    let measure = match measure_option(options.measure.as_deref()) {
-        Ok(m) => m,
-        Err(e) => return failure(e, Vec::new()),
+    let plan = match spec.validate() {
+        Ok(plan) => plan,
+        Err(refusals) => {
+            let list: Vec<Value> = refusals
+                .0
+                .iter()
+                .map(|r| json!({ "field": r.field.name(), "message": r.to_string() }))
+                .collect();
+            return json!({ "ok": false, "error": refusals.to_string(), "refusals": list })
+                .to_string();
+        }
     };
     let data = match dataset::load_json(doc, measure) {
         Ok(d) => d,
@@ -173,18 +174,58 @@ pub fn analyse(doc: &str, options: &str) -> String {
             return failure(message, issues);
         }
     };
-    let result = match tau_core::pool(&data, &fit) {
+    match &plan.model {
+        Model::Univariate(fit) if plan.question == Question::Pool && plan.robust.is_none() => {
+            pooled(&data, *fit, spec.by.as_deref())
+        }
+        _ => whole(&spec, &plan, &data),
+    }
+}
+
+/// Any other request, through the analysis request's `run`: its JSON, and
+/// the forest plot of a multilevel model.
+fn whole(spec: &Spec, plan: &Plan, data: &Dataset) -> String {
+    let analysis = match tau_core::analysis::run(spec, data, &|_| {}) {
+        Ok(a) => a,
+        Err(e) => return failure(e.to_string(), Vec::new()),
+    };
+    let multilevel = match &analysis {
+        Analysis::Multilevel(result) => Some(result),
+        Analysis::Robust { model, .. } => match model.as_ref() {
+            Analysis::Multilevel(result) => Some(result),
+            _ => None,
+        },
+        _ => None,
+    };
+    let forest = multilevel
+        .filter(|_| matches!(plan.model, Model::Multilevel(_)))
+        .map(|result| {
+            tau_plot::multilevel_forest_svg(data, result, &ForestOptions::default())
+                .map_err(|e| e.to_string())
+        });
+    json!({
+        "ok": true,
+        "analysis": analysis.to_json(data),
+        "forest_svg": forest.as_ref().and_then(|f| f.as_ref().ok()),
+        "plot_error": forest.and_then(Result::err),
+    })
+    .to_string()
+}
+
+/// The page's pooled analysis: pooled, split by `by` when given, with the
+/// forest and funnel plots.
+fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>) -> String {
+    let result = match tau_core::pool(data, &fit) {
         Ok(r) => r,
         Err(e) => return failure(e.to_string(), Vec::new()),
     };
-    let by = options.by.filter(|b| !b.is_empty());
-    let subgroup = by.as_ref().map(|by| split(&data, fit, by));
+    let subgroup = by.map(|by| split(data, fit, by));
     let groups = match &subgroup {
         Some(Ok(s)) => Some(s),
         _ => None,
     };
-    let forest = forest_svg(&data, &result, fit, groups);
-    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&result, &data))
+    let forest = forest_svg(data, &result, fit, groups);
+    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&result, data))
         .map_err(|e| e.to_string());
     let plot_error = match (&forest, &funnel) {
         (Err(e), _) | (_, Err(e)) => Some(e.clone()),
@@ -192,7 +233,7 @@ pub fn analyse(doc: &str, options: &str) -> String {
     };
     json!({
         "ok": true,
-        "pool": to_value(&PoolJson::new(&result, &data)),
+        "pool": to_value(&PoolJson::new(&result, data)),
         "subgroup": groups.map(to_value),
         "subgroup_error": subgroup.and_then(Result::err),
         "forest_svg": forest.ok(),

@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 use super::BiasError;
-use crate::model::distribution::normal_two_sided_p;
+use crate::numerics::distribution::normal_two_sided_p;
 
 /// Largest k for the exact p-value (the cost grows as k³/6).
 pub const EXACT_MAX_K: usize = 1000;

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::model::distribution::{normal_two_sided_p, normal_upper};
+use crate::numerics::distribution::{normal_two_sided_p, normal_upper};
 
 /// The three fail-safe numbers. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]

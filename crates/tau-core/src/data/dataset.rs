@@ -5,9 +5,10 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
-use crate::data::moderator::{self, Filter, ModeratorError};
+use crate::data::moderator::{Filter, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::effect_size::{self, DataForm, EffectSizeError};
+use crate::fields::{EXCLUDE, FILTER, MEASURE};
 use crate::input::csv::{CsvInfo, CsvOptions};
 use crate::input::locate::SourceMap;
 use crate::input::{Moderator, Moderators, Position, ReadError, Record, StudyFile};
@@ -59,7 +60,8 @@ impl Study {
     fn new(record: &mut Record, form: Option<DataForm>, yi: f64, vi: f64) -> Study {
         let weight = record.weight.unwrap_or(0.0);
         let label = CompactString::from(std::mem::take(&mut record.study));
-        let moderators = std::mem::take(&mut record.moderators);
+        let mut moderators = std::mem::take(&mut record.moderators);
+        positive_zeros(&mut moderators);
         let raw = match form {
             Some(DataForm::Generic) | None => None,
             Some(_) => Some(Box::new(std::mem::take(record))),
@@ -92,6 +94,63 @@ pub struct Dataset {
     pub left_out: Vec<LeftOut>,
     /// How a CSV file was read (`None` for JSON and data built in code).
     pub csv: Option<CsvInfo>,
+    /// What each `--exclude` label matched, in the order given.
+    pub exclusions: Vec<Exclusion>,
+    /// The labels that hold control characters (a line break, a tab), by
+    /// the label shown (with U+FFFD in their place), as written: the CSV
+    /// view quotes and keeps them.
+    pub labels_as_written: std::collections::BTreeMap<String, String>,
+}
+
+/// The records one `--exclude` label left out.
+///
+/// A label matches the records with that label; a label written as the
+/// reports show a repeated one, `A (2)`, also matches the second record
+/// labelled `A` (the first keeps its label; see `make_labels_unique`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Exclusion {
+    /// The label as given.
+    pub label: String,
+    /// The 1-based numbers of the records it left out, in file order.
+    pub records: Vec<usize>,
+    /// Whether it matched a record by its number among those with the
+    /// same label (`A (2)`), not by its own label.
+    pub by_number: bool,
+}
+
+impl Exclusion {
+    /// A note for the user when the label left out more than one record,
+    /// or one by its number, else `None`.
+    pub fn note(&self) -> Option<String> {
+        let records: Vec<String> = self.records.iter().map(usize::to_string).collect();
+        let listed = crate::text::list_labels(&records);
+        if self.records.len() > 1 {
+            Some(format!(
+                "{EXCLUDE} {:?} matched {} records ({listed}), and left out all of them; to leave out one, name it as the output shows it, e.g. {EXCLUDE} {:?}",
+                self.label,
+                self.records.len(),
+                format!("{} (2)", self.label)
+            ))
+        } else if self.by_number {
+            let base = numbered_label(&self.label).map_or("", |(base, _)| base);
+            Some(format!(
+                "{EXCLUDE} {:?} left out record {listed}, labelled {base:?} in the file and shown as {:?} in the output",
+                self.label, self.label
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// `A (2)` as (`A`, 2): a repeated label as the output shows it.
+fn numbered_label(label: &str) -> Option<(&str, usize)> {
+    let (base, digits) = label.strip_suffix(')')?.rsplit_once(" (")?;
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: usize = digits.parse().ok()?;
+    (number >= 2).then_some((base, number))
 }
 
 /// A record of the file left out of the analysis.
@@ -123,9 +182,21 @@ pub struct LoadOptions {
     pub ri: Option<f64>,
     /// How to read CSV text.
     pub csv: CsvOptions,
+    /// Turn round the effects of the studies these rules match
+    /// (`--reverse MODERATOR=VALUE`; see [`crate::data::reverse`]).
+    pub reverse: Vec<Filter>,
 }
 
 impl Dataset {
+    /// The label `shown` (a study's label) as the file wrote it: it differs
+    /// only for labels with control characters (see
+    /// [`Dataset::labels_as_written`]).
+    pub fn label_as_written<'a>(&'a self, shown: &'a str) -> &'a str {
+        self.labels_as_written
+            .get(shown)
+            .map_or(shown, String::as_str)
+    }
+
     /// Builds a data set from outcomes and sampling variances (labels "1", "2", ...).
     pub fn from_effects(measure: Measure, yi: &[f64], vi: &[f64]) -> Dataset {
         let studies = yi
@@ -149,6 +220,8 @@ impl Dataset {
             warnings: Vec::new(),
             left_out: Vec::new(),
             csv: None,
+            exclusions: Vec::new(),
+            labels_as_written: Default::default(),
         }
     }
 
@@ -287,7 +360,7 @@ pub enum LoadError {
     UnknownMeasure(String),
     /// Raw data but no measure to turn them into.
     #[error(
-        "the records hold {} data but no measure is given; the measures that fit these data are {}: pass --measure {first}, or name the measure in the file (JSON: \"measure\": \"{first}\"; CSV: a first line \"# measure: {first}\" or a measure column)",
+        "the records hold {} data but no measure is given; the measures that fit these data are {}: pass {MEASURE} {first}, or name the measure in the file (JSON: \"measure\": \"{first}\"; CSV: a first line \"# measure: {first}\" or a measure column)",
         .0.name(), .0.allowed(), first = .0.allowed().split([' ', ',']).next().unwrap_or("SMD")
     )]
     NoMeasure(DataForm),
@@ -296,12 +369,31 @@ pub enum LoadError {
     Filter(#[from] ModeratorError),
     /// An `--exclude` label names no study.
     #[error(
-        "--exclude {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
+        "{EXCLUDE} {0:?}: no study has this label (labels are case-sensitive); the labels are: {1}"
     )]
     UnknownExclusion(String, String),
+    /// A spreadsheet's error, located by the sheet's cells (`Sheet1!C7`).
+    #[error("{}", crate::data::spreadsheet::describe(.sheet, .error, None))]
+    Sheet {
+        /// The sheet's name.
+        sheet: String,
+        /// The error, as the CSV reader located it (line = row, field = column).
+        error: Box<LoadError>,
+    },
+    /// An error with a hint at what the file may mean (unrecognised columns).
+    #[error("{error}\n  {hint}")]
+    Hinted {
+        /// The error.
+        error: Box<LoadError>,
+        /// The hint.
+        hint: String,
+    },
+    /// A `--reverse` rule or `reverse` field cannot be applied.
+    #[error("{0}")]
+    Reverse(String),
     /// Every record was left out.
     #[error(
-        "no study is left: {0}; check --filter and --exclude, or fill in the missing effect data"
+        "no study is left: {0}; check {FILTER} and {EXCLUDE}, or fill in the missing effect data"
     )]
     NothingLeft(String),
     /// One or more records are bad.
@@ -341,6 +433,10 @@ impl LoadError {
                 path,
                 message,
             }) => format!("{file}:{position}: {path}{message}"),
+            LoadError::Sheet { sheet, error } => {
+                crate::data::spreadsheet::describe(sheet, error, Some(file))
+            }
+            LoadError::Hinted { error, hint } => format!("{}\n  {hint}", error.in_file(file)),
             other => format!("{file}: {other}"),
         }
     }
@@ -411,8 +507,12 @@ struct Builder<'a> {
     /// Every record's label, in file order, while exclusions are asked for
     /// (for the message when one names no study).
     labels: Vec<String>,
-    /// Per exclusion, whether a record had its label.
-    excluded: Vec<bool>,
+    /// Per exclusion, the records it matched (1-based).
+    excluded: Vec<Vec<usize>>,
+    /// Per exclusion written as `A (2)`, how many records labelled `A` were met.
+    numbered_seen: Vec<usize>,
+    /// Per exclusion, whether it matched a record by number.
+    by_number: Vec<bool>,
     left_out: Vec<LeftOut>,
     /// Records left out for missing effect data (label and field).
     omitted: Vec<String>,
@@ -427,6 +527,13 @@ struct Builder<'a> {
     first_unweighted: Option<(usize, String)>,
     /// Pre-post studies given the assumed correlation `options.ri`.
     assumed_r: Vec<String>,
+    /// (index in `studies`, label as written) of labels with control characters.
+    written_labels: Vec<(usize, String)>,
+    /// Per `--reverse` rule, whether it matched a study.
+    reverse_matched: Vec<bool>,
+    /// The studies turned round, and whether a record's `reverse` field did it.
+    reversed: Vec<String>,
+    reversed_by_field: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -452,7 +559,9 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|_| FilterSeen::default())
                 .collect(),
-            excluded: vec![false; options.exclude.len()],
+            excluded: vec![Vec::new(); options.exclude.len()],
+            numbered_seen: vec![0; options.exclude.len()],
+            by_number: vec![false; options.exclude.len()],
             names: std::collections::BTreeSet::new(),
             labels: Vec::new(),
             left_out: Vec::new(),
@@ -465,6 +574,10 @@ impl<'a> Builder<'a> {
             first_weighted: None,
             first_unweighted: None,
             assumed_r: Vec::new(),
+            written_labels: Vec::new(),
+            reverse_matched: vec![false; options.reverse.len()],
+            reversed: Vec::new(),
+            reversed_by_field: false,
         })
     }
 
@@ -475,10 +588,12 @@ impl<'a> Builder<'a> {
             return;
         }
         // Control characters (ESC, NUL, line breaks) in a label would reach
-        // the terminal and break SVG; they are shown as U+FFFD instead.
-        if record.study.contains(char::is_control) {
-            record.study = crate::input::visible(&record.study);
-        }
+        // the terminal and break SVG; they are shown as U+FFFD instead, and
+        // the label as written is kept for the CSV view.
+        let written = record.study.contains(char::is_control).then(|| {
+            let visible = crate::input::visible(&record.study);
+            std::mem::replace(&mut record.study, visible)
+        });
         if record.study.trim().is_empty() && self.issues.len() < MAX_LISTED_ISSUES {
             self.issues.push(StudyIssue {
                 index,
@@ -513,8 +628,10 @@ impl<'a> Builder<'a> {
             record.r = self.options.ri;
         }
         match effect_size::compute(record, measure) {
-            Ok(es) => {
-                if !self.weight_is_valid(record, index) {
+            Ok(mut es) => {
+                if !self.weight_is_valid(record, index)
+                    || !self.turn_round(record, index, measure, &mut es.yi)
+                {
                     return;
                 }
                 if es.zero_cell_corrected {
@@ -522,6 +639,9 @@ impl<'a> Builder<'a> {
                 }
                 if assumed_r {
                     self.assumed_r.push(record.study.clone());
+                }
+                if let Some(written) = written {
+                    self.written_labels.push((self.studies.len(), written));
                 }
                 self.studies.push(Study::new(record, form, es.yi, es.vi));
             }
@@ -543,11 +663,19 @@ impl<'a> Builder<'a> {
             Err(problem) if self.issues.len() < MAX_LISTED_ISSUES => {
                 let field = problem.field();
                 let mut problem = problem.to_string();
-                // A number such as 1e-400 reads as 0: say so, or "got 0" puzzles.
-                if let Some(raw) = field.and_then(|f| self.source.underflowed(index, f)) {
-                    problem.push_str(&format!(
-                        " (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)"
-                    ));
+                // A number such as 1e-400 reads as 0, and 1e999 as inf: say
+                // so, quoting what was written, or "got 0" puzzles.
+                if let Some(raw) = field.and_then(|f| self.source.out_of_range(index, f)) {
+                    let overflows = raw
+                        .replacen(',', ".", 1)
+                        .parse::<f64>()
+                        .is_ok_and(f64::is_infinite);
+                    let raw = crate::input::bounded(raw);
+                    problem.push_str(&if !overflows {
+                        format!(" (the value written, {raw}, is below about 1e-308 and underflows to 0 in double precision)")
+                    } else {
+                        format!(" (the value written, {raw}, is above about 1.8e308, the largest number in double precision)")
+                    });
                 }
                 self.issues.push(StudyIssue {
                     index,
@@ -592,6 +720,45 @@ impl<'a> Builder<'a> {
         true
     }
 
+    /// Turns the effect `yi` of a record round when it or a `--reverse` rule
+    /// says so; false (with an issue) when the measure has no direction.
+    fn turn_round(
+        &mut self,
+        record: &mut Record,
+        index: usize,
+        measure: Measure,
+        yi: &mut f64,
+    ) -> bool {
+        let rules = &self.options.reverse;
+        if !crate::data::reverse::applies(
+            record,
+            &record.moderators,
+            rules,
+            &mut self.reverse_matched,
+        ) {
+            return true;
+        }
+        if let Err(problem) = crate::data::reverse::check_measure(measure) {
+            if self.issues.len() < MAX_LISTED_ISSUES {
+                self.issues.push(StudyIssue {
+                    index,
+                    label: std::mem::take(&mut record.study),
+                    field: Some("reverse"),
+                    position: self.source.locate(index, Some("reverse")),
+                    in_csv: matches!(self.source, SourceMap::Csv { .. }),
+                    problem,
+                });
+            } else {
+                self.unlisted += 1;
+            }
+            return false;
+        }
+        *yi = -*yi;
+        self.reversed_by_field |= record.reverse;
+        self.reversed.push(record.study.clone());
+        true
+    }
+
     /// The issue when some studies have a `weight` and some not, at the first without one.
     fn mixed_weights(&self) -> Option<StudyIssue> {
         let ((index, label), (_, weighted)) = self
@@ -607,6 +774,32 @@ impl<'a> Builder<'a> {
             problem: format!(
                 "weight is missing, but study '{weighted}' has one: give every study a weight (metafor's weights =), or none for the usual 1/(vi + tau^2)"
             ),
+        })
+    }
+
+    /// The issue when the source has a `weight` column (or field) but no
+    /// record a value in it: metafor drops every study whose weight is NA,
+    /// so it fits nothing; ignoring the column would silently weight by
+    /// 1/(vi + tau^2) instead.
+    fn weight_column_empty(&self) -> Option<StudyIssue> {
+        if self.first_weighted.is_some() {
+            return None;
+        }
+        let (index, label) = self.first_unweighted.clone()?;
+        let has_column = match self.source {
+            SourceMap::Csv { headers, .. } => headers.iter().any(|h| h == "weight"),
+            SourceMap::Json(_) => {
+                self.source.locate(index, Some("weight")) != self.source.locate(index, None)
+            }
+            SourceMap::None => false,
+        };
+        has_column.then(|| StudyIssue {
+            index,
+            label,
+            field: Some("weight"),
+            position: self.source.locate(index, Some("weight")),
+            in_csv: matches!(self.source, SourceMap::Csv { .. }),
+            problem: "weight is missing (NA) in every record: metafor drops every study with a missing weight, so nothing is left to fit; give each study its weight, or remove the weight column for the usual 1/(vi + tau^2)".into(),
         })
     }
 
@@ -637,9 +830,17 @@ impl<'a> Builder<'a> {
         if !self.options.exclude.is_empty() {
             self.labels.push(record.study.clone());
         }
-        for (label, seen) in self.options.exclude.iter().zip(&mut self.excluded) {
-            if *label == record.study {
-                *seen = true;
+        for (i, label) in self.options.exclude.iter().enumerate() {
+            let by_number = match numbered_label(label) {
+                Some((base, number)) if base == record.study => {
+                    self.numbered_seen[i] += 1;
+                    self.numbered_seen[i] == number
+                }
+                _ => false,
+            };
+            if *label == record.study || by_number {
+                self.excluded[i].push(index + 1);
+                self.by_number[i] |= by_number && *label != record.study;
                 reason.get_or_insert_with(|| "excluded".to_owned());
             }
         }
@@ -665,16 +866,28 @@ impl<'a> Builder<'a> {
                 .into());
             }
         }
+        if let Some(rule) = self
+            .options
+            .reverse
+            .iter()
+            .zip(&self.reverse_matched)
+            .find_map(|(rule, matched)| (!matched).then_some(rule))
+        {
+            return Err(LoadError::Reverse(format!(
+                "--reverse {rule}: no study has {:?} = {:?}; give a moderator and a value that some studies have (as for --filter; values are case-sensitive)",
+                rule.name, rule.value
+            )));
+        }
         if let Some(label) = self
             .options
             .exclude
             .iter()
             .zip(&self.excluded)
-            .find_map(|(label, seen)| (!seen).then_some(label))
+            .find_map(|(label, records)| records.is_empty().then_some(label))
         {
             return Err(LoadError::UnknownExclusion(
                 label.clone(),
-                moderator::list_labels(&self.labels),
+                crate::text::list_labels(&self.labels),
             ));
         }
         if self.studies.is_empty() && self.issues.is_empty() && !self.left_out.is_empty() {
@@ -695,7 +908,7 @@ impl<'a> Builder<'a> {
                 .collect();
             return Err(LoadError::NothingLeft(format!(
                 "every study was left out: {}",
-                moderator::list_labels(&reasons)
+                crate::text::list_labels(&reasons)
             )));
         }
         Ok(())
@@ -709,7 +922,19 @@ impl<'a> Builder<'a> {
             return Err(LoadError::Read(ReadError::Empty));
         }
         self.check_selection()?;
-        let mixed = self.mixed_weights();
+        let exclusions = self
+            .options
+            .exclude
+            .iter()
+            .zip(&self.excluded)
+            .zip(&self.by_number)
+            .map(|((label, records), &by_number)| Exclusion {
+                label: label.clone(),
+                records: records.clone(),
+                by_number,
+            })
+            .collect();
+        let mixed = self.mixed_weights().or_else(|| self.weight_column_empty());
         let mut issues = self.issues;
         if issues.is_empty() {
             issues.extend(mixed);
@@ -736,6 +961,15 @@ impl<'a> Builder<'a> {
                 studies: self.assumed_r,
             });
         }
+        if !self.reversed.is_empty() {
+            warnings.push(crate::Warning::Reversed {
+                sources: crate::data::reverse::describe(
+                    &self.options.reverse,
+                    self.reversed_by_field,
+                ),
+                studies: self.reversed,
+            });
+        }
         if !self.omitted.is_empty() {
             warnings.push(crate::Warning::MissingEffectData {
                 records: self.omitted,
@@ -746,6 +980,11 @@ impl<'a> Builder<'a> {
         if let Some(warning) = make_labels_unique(&mut studies) {
             warnings.push(warning);
         }
+        let labels_as_written = self
+            .written_labels
+            .into_iter()
+            .map(|(i, written)| (studies[i].label.to_string(), written))
+            .collect();
         Ok(Dataset {
             title: title.map(|t| crate::input::visible(&t)),
             source,
@@ -754,6 +993,8 @@ impl<'a> Builder<'a> {
             warnings,
             left_out: self.left_out,
             csv: None,
+            exclusions,
+            labels_as_written,
         })
     }
 }
@@ -864,18 +1105,56 @@ pub fn load_csv(text: &str, measure: Option<Measure>) -> Result<Dataset, LoadErr
 
 /// [`load_csv`] with a dialect, filters, exclusions and the other [`LoadOptions`].
 pub fn load_csv_with(text: &str, options: &LoadOptions) -> Result<Dataset, LoadError> {
-    let (file, map, info) = crate::input::csv::parse_csv_with(without_bom(text), options.csv)?;
-    let mut data = build_with(file, &map, options)?;
+    let (file, map, info) =
+        crate::input::csv::parse_csv_with(without_bom(text), options.csv.clone())?;
+    let mut data = build_with(file, &map, options).map_err(|e| explain_unrecognised(e, &info))?;
     data.csv = Some(info);
     Ok(data)
+}
+
+/// When no study has effect data, the error with the columns read as
+/// moderators and the fields they may mean (see [`crate::input::suggest`]).
+fn explain_unrecognised(error: LoadError, info: &CsvInfo) -> LoadError {
+    let no_data = match &error {
+        LoadError::NothingLeft(reasons) => reasons.contains("no effect data"),
+        LoadError::Studies { issues, .. } => issues
+            .iter()
+            .all(|issue| issue.problem.starts_with("no effect data")),
+        _ => false,
+    };
+    match crate::input::suggest::unrecognised_columns_hint(&info.moderator_columns) {
+        Some(hint) if no_data => LoadError::Hinted {
+            error: Box::new(error),
+            hint,
+        },
+        _ => error,
+    }
 }
 
 /// A moderator value as a filter compares it.
 fn moderator_label(value: &Moderator) -> Option<String> {
     match value {
-        Moderator::Number(x) => Some(x.to_string()),
+        // −0 + 0 = +0: a `-0.0` is the level `0`, as in R's factor(c(0, -0)).
+        Moderator::Number(x) => Some((x + 0.0).to_string()),
         Moderator::Missing => None,
         other => other.category(),
+    }
+}
+
+/// Writes each numeric moderator −0 as +0. R's `factor(c(0, -0))` has one
+/// level, and `-0.0 == 0.0`, but the two differ in their bits, their total
+/// order and their text ("-0"): left as they are, a grouping value written
+/// `0` in some records and `-0.0` in others made two clusters in `--random`,
+/// two in `--robust` and two subgroups in `--by`. Normalising once, where the
+/// studies are built, covers every grouping and moderator downstream.
+fn positive_zeros(moderators: &mut Moderators) {
+    let negative: Vec<String> = moderators
+        .iter()
+        .filter(|(_, v)| matches!(v, Moderator::Number(x) if *x == 0.0 && x.is_sign_negative()))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    for name in negative {
+        moderators.insert(name.as_str(), Moderator::Number(0.0));
     }
 }
 

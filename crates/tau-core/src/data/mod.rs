@@ -3,3 +3,6 @@
 
 pub mod dataset;
 pub mod moderator;
+pub mod reverse;
+pub mod revman;
+pub mod spreadsheet;

@@ -12,10 +12,8 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
+use crate::fields::FILTER;
 use crate::input::Moderator;
-
-/// How many study labels a message lists before it only counts the rest.
-pub const MAX_LISTED_STUDIES: usize = 20;
 
 /// Why a moderator cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -72,7 +70,10 @@ pub enum ModeratorError {
     #[error("filter {0:?} is not of the form MODERATOR=VALUE or MODERATOR!=VALUE, e.g. outcome=PB")]
     BadFilter(String),
     /// A filter keeps no study.
-    #[error("no study is kept by --filter {filter}; the values of '{name}' present are: {}", .present.join(", "))]
+    #[error(
+        "no study is kept by {FILTER} {filter}; the values of '{name}' present are: {}",
+        crate::input::nearest::nearest_listed(filter_value(name, filter), present)
+    )]
     NothingMatches {
         /// The moderator.
         name: String,
@@ -87,6 +88,14 @@ impl crate::Kinded for ModeratorError {
     fn kind(&self) -> crate::ErrorKind {
         crate::ErrorKind::Input
     }
+}
+
+/// The value a filter `name=value` or `name!=value` asks for.
+fn filter_value<'a>(name: &str, filter: &'a str) -> &'a str {
+    filter
+        .strip_prefix(name)
+        .unwrap_or(filter)
+        .trim_start_matches(['!', '='])
 }
 
 fn available_phrase(available: &[String]) -> String {
@@ -354,16 +363,6 @@ impl std::fmt::Display for Filter {
         let op = if self.negated { "!=" } else { "=" };
         write!(f, "{}{op}{}", self.name, self.value)
     }
-}
-
-/// "A, B, C" for up to [`MAX_LISTED_STUDIES`] labels, then "and N more".
-pub fn list_labels(labels: &[String]) -> String {
-    let shown = labels.len().min(MAX_LISTED_STUDIES);
-    let mut text = labels[..shown].join(", ");
-    if labels.len() > shown {
-        text.push_str(&format!(" and {} more", labels.len() - shown));
-    }
-    text
 }
 
 #[cfg(test)]

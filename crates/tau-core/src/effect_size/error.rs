@@ -1,6 +1,7 @@
 //! What can be wrong with one record's effect data, and the checks that say so.
 
 use crate::effect_size::measure::Measure;
+use crate::fields::{MEASURE, RI};
 
 /// A number for a message: as written for ordinary sizes, in scientific
 /// notation from 1e6 and below 1e-4 (1e300 is not 301 digits long).
@@ -53,12 +54,12 @@ pub enum EffectSizeError {
     NoData,
     /// Pre-post data without the pre-post correlation, and no value assumed for it.
     #[error(
-        "r is missing: pre-post data need the correlation r between the pre and post scores for the sampling variance; add it, or pass --ri VALUE to assume one value for every record without r (the output then says so)"
+        "r is missing: pre-post data need the correlation r between the pre and post scores for the sampling variance; add it, or pass {RI} VALUE to assume one value for every record without r (the output then says so)"
     )]
     NoPrePostCorrelation,
     /// The data do not fit the measure.
     #[error(
-        "{form} data cannot give measure {measure}; use {allowed} (set \"measure\" in the file or pass --measure)"
+        "{form} data cannot give measure {measure}; use {allowed} (set \"measure\" in the file or pass {MEASURE})"
     )]
     WrongMeasure {
         /// The data form.

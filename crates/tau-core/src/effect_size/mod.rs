@@ -30,9 +30,12 @@
 //! * Single means: MN: m, v = sd²/n. MNLN: ln m, v = sd²/(n m²).
 //!
 //! Rates, transformed proportions, UCOR, SMDH, ROM (metafor 3.8 `escalc` defaults):
-//! * SMDH (Bonett 2008, 2009): d = c(m)·(m₁ − m₂)/s with s² = (sd₁² + sd₂²)/2,
-//!   m = n₁ + n₂ − 2, and v = c(m)²·[d²(sd₁⁴/(n₁−1) + sd₂⁴/(n₂−1))/(2(sd₁² + sd₂²)²)
-//!   + (sd₁²/(n₁−1) + sd₂²/(n₂−1))/s²] (`vtype = "LS"`; the d in it is the corrected one).
+//! * SMDH (Bonett 2008a, eq. 8; 2009, eq. 5): d = c(m)·(m₁ − m₂)/s with
+//!   s² = (sd₁² + sd₂²)/2, m = n₁ + n₂ − 2, and
+//!   v = d²(sd₁⁴/(n₁−1) + sd₂⁴/(n₂−1))/(8s⁴) + (sd₁²/(n₁−1) + sd₂²/(n₂−1))/s²
+//!   (`vtype = "LS"`; the d in it is the corrected one). This is current
+//!   metafor (≥ 4.0); metafor 3.8 multiplied v by c(m)².
+//!   See docs/src/metafor-differences-smdh.md.
 //! * ROM (Hedges, Gurevitch & Curtis 1999): ln(m₁/m₂), v = sd₁²/(n₁m₁²) + sd₂²/(n₂m₂²).
 //! * IRR, IRD from events x and person-time t of two groups; when either count is 0,
 //!   1/2 is added to both (`add = 1/2, to = "only0"`). IRR: ln(x₁/t₁) − ln(x₂/t₂),
@@ -46,7 +49,6 @@
 
 mod error;
 mod form;
-mod hypergeometric;
 pub mod measure;
 
 use statrs::function::gamma::ln_gamma;
@@ -57,9 +59,9 @@ pub use form::DataForm;
 
 use crate::effect_size::measure::Measure;
 use crate::input::Record;
-use crate::model::distribution::normal_upper;
 use crate::model::peto::study_log_odds_ratio;
 use crate::model::two_by_two::Table;
+use crate::numerics::distribution::normal_upper;
 
 /// An effect size on the analysis scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -289,15 +291,17 @@ fn continuous(record: &Record, measure: Measure) -> Result<(f64, f64)> {
 
 /// SMDH: the bias-corrected standardised mean difference with the average of
 /// the two variances as standardiser, and its large-sample variance (see the
-/// module documentation; metafor `escalc(measure = "SMDH")`).
+/// module documentation; metafor ≥ 4.0 `escalc(measure = "SMDH")`, which
+/// no longer multiplies the variance by the squared bias correction).
 fn smdh(difference: f64, sd1: f64, sd2: f64, n1: f64, n2: f64) -> (f64, f64) {
     let correction = hedges_correction(n1 + n2 - 2.0);
     let (v1, v2) = (sd1 * sd1, sd2 * sd2);
     let mean_variance = (v1 + v2) / 2.0;
     let d = correction * difference / mean_variance.sqrt();
-    let vi = d * d * (v1 * v1 / (n1 - 1.0) + v2 * v2 / (n2 - 1.0)) / (2.0 * (v1 + v2).powi(2))
+    let vi = d * d * (v1 * v1 / (n1 - 1.0) + v2 * v2 / (n2 - 1.0))
+        / (8.0 * mean_variance * mean_variance)
         + (v1 / (n1 - 1.0) + v2 / (n2 - 1.0)) / mean_variance;
-    (d, correction * correction * vi)
+    (d, vi)
 }
 
 /// Hedges' g and its large-sample variance from Cohen's d.
@@ -415,7 +419,7 @@ fn correlation(record: &Record, measure: Measure) -> Result<(f64, f64)> {
             n,
             "; use measure COR for such small samples",
         )?;
-        let u = r * hypergeometric::hyp2f1(0.5, 0.5, (n - 2.0) / 2.0, 1.0 - r * r);
+        let u = r * crate::numerics::hypergeometric::hyp2f1(0.5, 0.5, (n - 2.0) / 2.0, 1.0 - r * r);
         return Ok((u, (1.0 - u * u).powi(2) / (n - 1.0)));
     }
     if measure == Measure::ZCOR {

@@ -23,14 +23,18 @@ use super::{
     Interner, Moderator, Moderators, NUMERIC_FIELDS, Name, ReadError, Record, StudyFile,
     locate::SourceMap,
 };
+use crate::fields::{DECIMAL, MEASURE, SEP};
 
 /// How to read a CSV file; `None` means: find it from the text.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CsvOptions {
     /// The cell separator: `,`, `;` or `\t`.
     pub separator: Option<u8>,
     /// The decimal mark: `.` or `,`.
     pub decimal: Option<char>,
+    /// Which column holds which field, (field, header), as `--columns`
+    /// gives them (see [`super::columns`]).
+    pub columns: Vec<(String, String)>,
 }
 
 /// What the reader found out about a CSV file, for notes and provenance.
@@ -47,6 +51,12 @@ pub struct CsvInfo {
     /// Where the file's measure came from: `"comment"`, `"column"`, or none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_from: Option<&'static str>,
+    /// The sheet read, for a spreadsheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// The text encoding, when not UTF-8 (`"Windows-1252"`, `"UTF-16LE"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
 }
 
 impl CsvInfo {
@@ -115,6 +125,7 @@ pub fn parse_csv_with(
     }
     let (comments, body, skipped) = split_comments(text);
     let separator = options.separator.unwrap_or_else(|| detect_separator(body));
+    let body = &*super::tidy::blank_separator_rows(body, separator);
     let lines = LineCounter::new(body, skipped, separator);
     let builder = || {
         let mut builder = csv::ReaderBuilder::new();
@@ -129,15 +140,35 @@ pub fn parse_csv_with(
         .headers()
         .map_err(|e| csv_error(&e, &lines, None))?
         .iter()
-        .map(str::to_owned)
+        .map(header_name)
         .collect();
-    let (headers, renamed) = canonical_headers(&raw_headers);
+    let (mut headers, mut renamed) = canonical_headers(&raw_headers);
+    super::columns::apply(
+        &options.columns,
+        comments.columns.as_deref(),
+        &raw_headers,
+        &mut headers,
+        &mut renamed,
+    )
+    .map_err(|message| ReadError::Csv {
+        line: lines.first(),
+        column: None,
+        message,
+    })?;
     check_headers(&headers, &raw_headers, lines.first())?;
     let Some(study_column) = headers.iter().position(|h| h == "study") else {
-        let remedy = if raw_headers.len() == 1 && raw_headers[0].contains([';', '\t', ',']) {
-            "the separator was not recognised: pass --sep ';' (or ',' or tab)".to_owned()
-        } else {
-            "add one with a label per study".to_owned()
+        let remedy = match options.separator {
+            Some(given) if raw_headers.len() == 1 && detect_separator(body) != given => {
+                let found = separator_name(detect_separator(body));
+                format!(
+                    "{SEP} {} was given, but the header is separated by {found}: pass {SEP} {found}, or leave out {SEP} to find the separator from the header",
+                    separator_name(given)
+                )
+            }
+            _ if raw_headers.len() == 1 => {
+                "the header holds a single column: separate the columns with ',', ';' or tab, and name one of them study".to_owned()
+            }
+            _ => "add one with a label per study".to_owned(),
         };
         return Err(ReadError::Csv {
             line: lines.first(),
@@ -168,7 +199,7 @@ pub fn parse_csv_with(
     };
     let mut studies = Vec::new();
     let mut record_lines = Vec::new();
-    let mut underflowed = Vec::new();
+    let mut out_of_range = Vec::new();
     let mut interner = Interner::default();
     let names: Vec<Name> = raw_headers.iter().map(|h| interner.name(h)).collect();
     let (mut moderators, mut previous) = (Vec::new(), Moderators::new());
@@ -216,7 +247,7 @@ pub fn parse_csv_with(
                             line,
                             column: at(),
                             message: format!(
-                                "the measure is {cell:?} here but {first:?} since {since}; one file holds one measure: split the file, or pass --measure"
+                                "the measure is {cell:?} here but {first:?} since {since}; one file holds one measure: split the file, or pass {MEASURE}"
                             ),
                         });
                     }
@@ -225,15 +256,24 @@ pub fn parse_csv_with(
                 }
                 continue;
             }
+            if header == "reverse" {
+                record.reverse =
+                    crate::data::reverse::cell_flag(cell).ok_or_else(|| ReadError::Csv {
+                        line,
+                        column: at(),
+                        message: crate::data::reverse::bad_flag(cell),
+                    })?;
+                continue;
+            }
             if let Some(slot) = record.numeric_field_mut(header) {
                 if !is_missing(cell) {
                     let number = parse_number(cell, decimal).ok_or_else(|| ReadError::Csv {
                         line,
                         column: at(),
-                        message: bad_number(cell, decimal),
+                        message: bad_number(cell, decimal, separator, options.decimal.is_some()),
                     })?;
-                    if super::locate::underflows(cell, number) {
-                        underflowed.push((studies.len(), header.clone(), cell.to_owned()));
+                    if super::locate::out_of_range(cell, number) {
+                        out_of_range.push((studies.len(), header.clone(), cell.to_owned()));
                     }
                     *slot = Some(number);
                 }
@@ -276,6 +316,7 @@ pub fn parse_csv_with(
             !h.is_empty()
                 && *i != study_column
                 && Some(*i) != measure_column
+                && h.as_str() != "reverse"
                 && !NUMERIC_FIELDS.contains(&h.as_str())
         })
         .map(|(_, (_, raw))| raw.clone())
@@ -286,6 +327,7 @@ pub fn parse_csv_with(
         renamed,
         moderator_columns,
         measure_from,
+        ..CsvInfo::default()
     };
     Ok((
         StudyFile {
@@ -297,10 +339,22 @@ pub fn parse_csv_with(
         SourceMap::Csv {
             lines: record_lines,
             headers,
-            underflowed,
+            out_of_range,
         },
         info,
     ))
+}
+
+/// A header cell as a name: spaces around it, and quotes that the csv
+/// reader kept because a space came before them (`"study", " yi "` reads
+/// the second cell as `" yi "`, quotes included), are taken off.
+fn header_name(cell: &str) -> String {
+    let cell = cell.trim();
+    cell.strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(cell)
+        .trim()
+        .to_owned()
 }
 
 /// What the leading `#` lines say.
@@ -308,6 +362,8 @@ pub fn parse_csv_with(
 struct Comments {
     measure: Option<String>,
     title: Option<String>,
+    /// The `# columns:` line (see [`super::columns`]).
+    columns: Option<String>,
 }
 
 /// Splits off the leading comment lines: what they say, the rest of the
@@ -316,14 +372,14 @@ fn split_comments(text: &str) -> (Comments, &str, usize) {
     let mut comments = Comments::default();
     let mut rest = text;
     let mut skipped = 0;
-    while rest.starts_with('#') {
-        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
-        let content = line.trim_start_matches('#').trim();
+    while let Some(content) = super::tidy::comment_content(rest) {
+        let (_, after) = rest.split_once('\n').unwrap_or((rest, ""));
         if let Some((key, value)) = content.split_once(':') {
-            let value = value.trim().to_owned();
+            let value = super::tidy::comment_value(value.trim()).to_owned();
             match key.trim().to_ascii_lowercase().as_str() {
                 "measure" if !value.is_empty() => comments.measure = Some(value),
                 "title" if !value.is_empty() => comments.title = Some(value),
+                "columns" if !value.is_empty() => comments.columns = Some(value),
                 _ => {}
             }
         }
@@ -335,7 +391,7 @@ fn split_comments(text: &str) -> (Comments, &str, usize) {
 
 /// The separator the header line uses most of `,`, `;` and tab (outside
 /// quotes); a comma on a tie or when it uses none.
-fn detect_separator(body: &str) -> u8 {
+pub(crate) fn detect_separator(body: &str) -> u8 {
     let header = body.lines().next().unwrap_or("");
     let (mut counts, mut quoted) = ([0usize; 3], false);
     for byte in header.bytes() {
@@ -413,7 +469,8 @@ impl<'a> LineCounter<'a> {
 /// `m` (`Mean 1`, `mean_pre`). Returns the canonical names (a header that matches nothing is kept as
 /// written) and the headers that were renamed.
 fn canonical_headers(raw: &[String]) -> (Vec<String>, Vec<(String, String)>) {
-    let exact = |h: &str| h == "study" || h == "measure" || NUMERIC_FIELDS.contains(&h);
+    let exact =
+        |h: &str| h == "study" || h == "measure" || h == "reverse" || NUMERIC_FIELDS.contains(&h);
     let mut renamed = Vec::new();
     let headers = raw
         .iter()
@@ -545,6 +602,15 @@ fn check_effect_columns(headers: &[String], studies: &[Record]) -> Result<(), Re
     Ok(())
 }
 
+/// A separator as messages name it: `','`, `';'` or tab.
+pub(crate) fn separator_name(separator: u8) -> &'static str {
+    match separator {
+        b';' => "';'",
+        b'\t' => "tab",
+        _ => "','",
+    }
+}
+
 /// An empty cell, or R's `NA` or `NaN`.
 fn is_missing(cell: &str) -> bool {
     cell.is_empty() || cell.eq_ignore_ascii_case("na") || cell.eq_ignore_ascii_case("nan")
@@ -576,11 +642,24 @@ fn parse_number(cell: &str, decimal: char) -> Option<f64> {
     }
 }
 
-fn bad_number(cell: &str, decimal: char) -> String {
-    if decimal == ',' {
+/// Why `cell` is no number, read with the `decimal` mark in a file separated
+/// by `separator`; `decimal_given` says whether `--decimal` chose the mark.
+fn bad_number(cell: &str, decimal: char, separator: u8, decimal_given: bool) -> String {
+    if decimal == ',' && decimal_given {
         format!(
-            "expected a number, found {}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass --decimal . if the file uses points",
+            "expected a number, found {}; {DECIMAL} , reads numbers such as 12 or 0,35 (no point, no thousands separators): leave out {DECIMAL} if the file writes decimals with a point, and leave the cell empty if unknown",
             super::quote_bounded(cell)
+        )
+    } else if decimal == ',' {
+        format!(
+            "expected a number, found {}; this file writes decimals with a comma, so write numbers such as 12 or 0,35 (no point, no thousands separators), leave the cell empty if unknown, or pass {DECIMAL} . if the file uses points",
+            super::quote_bounded(cell)
+        )
+    } else if is_decimal_comma(cell) && separator != b',' {
+        format!(
+            "expected a number, found {}, which has a decimal comma; {DECIMAL} . reads decimal points: leave out {DECIMAL} (or pass {DECIMAL} ,) to read decimal commas in this {}-separated file",
+            super::quote_bounded(cell),
+            separator_name(separator)
         )
     } else if is_decimal_comma(cell) {
         format!(

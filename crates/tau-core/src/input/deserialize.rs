@@ -12,7 +12,7 @@ use super::moderators::{Interner, Moderators, Name};
 use super::{Moderator, NUMERIC_FIELDS, Record};
 
 /// The fields of a record, in the order error messages list them.
-const RECORD_FIELDS: [&str; 31] = [
+const RECORD_FIELDS: [&str; 32] = [
     "study",
     "yi",
     "vi",
@@ -43,6 +43,7 @@ const RECORD_FIELDS: [&str; 31] = [
     "time1",
     "time2",
     "time",
+    "reverse",
     "moderators",
 ];
 
@@ -90,6 +91,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         state.record = Record::default();
         let mut study = None;
         let mut moderators = None;
+        let mut reverse = None;
         // Which numeric fields were given (a `null` leaves its slot empty but counts).
         let mut seen = 0u64;
         while let Some(field) = map.next_key_seed(FieldSeed)? {
@@ -105,6 +107,12 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                         return Err(de::Error::duplicate_field("moderators"));
                     }
                     moderators = Some(map.next_value_seed(ModeratorsSeed { state: &mut *state })?);
+                }
+                Field::Reverse => {
+                    if reverse.is_some() {
+                        return Err(de::Error::duplicate_field("reverse"));
+                    }
+                    reverse = Some(map.next_value::<Option<bool>>()?.unwrap_or(false));
                 }
                 Field::Numeric(index) => {
                     let name = NUMERIC_FIELDS[index];
@@ -122,6 +130,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         }
         state.record.study = study.ok_or_else(|| de::Error::missing_field("study"))?;
         state.record.moderators = moderators.unwrap_or_default();
+        state.record.reverse = reverse.unwrap_or(false);
         Ok(())
     }
 }
@@ -130,6 +139,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
 enum Field {
     Study,
     Moderators,
+    /// `reverse`: turn the effect round (see [`crate::data::reverse`]).
+    Reverse,
     /// Index into [`NUMERIC_FIELDS`].
     Numeric(usize),
 }
@@ -156,6 +167,7 @@ impl Visitor<'_> for FieldSeed {
         match key {
             "study" => Ok(Field::Study),
             "moderators" => Ok(Field::Moderators),
+            "reverse" => Ok(Field::Reverse),
             _ => match NUMERIC_FIELDS.iter().position(|name| *name == key) {
                 Some(index) => Ok(Field::Numeric(index)),
                 None => Err(de::Error::unknown_field(key, &RECORD_FIELDS)),

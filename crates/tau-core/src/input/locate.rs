@@ -19,7 +19,7 @@ pub enum SourceMap<'a> {
         headers: Vec<String>,
         /// Numeric cells that read as 0 although written as a non-zero
         /// number (e.g. 1e-400): (record index, header, the cell as written).
-        underflowed: Vec<(usize, String, String)>,
+        out_of_range: Vec<(usize, String, String)>,
     },
     /// No source text (records built in code).
     None,
@@ -73,13 +73,15 @@ impl SourceMap<'_> {
     }
 
     /// The value of `field` in record `index` as written, when it is a
-    /// non-zero number that reads as 0 (below about 1e-308, e.g. 1e-400).
-    pub fn underflowed(&self, index: usize, field: &str) -> Option<&str> {
+    /// number beyond double precision: non-zero but read as 0 (below about
+    /// 1e-308, e.g. 1e-400), or finite but read as infinite (above about
+    /// 1.8e308, e.g. 1e999).
+    pub fn out_of_range(&self, index: usize, field: &str) -> Option<&str> {
         match self {
             SourceMap::Json(_) => self
                 .json_raw_value(index, field)
-                .filter(|raw| underflows(raw, raw.parse().unwrap_or(f64::NAN))),
-            SourceMap::Csv { underflowed, .. } => underflowed
+                .filter(|raw| out_of_range(raw, raw.parse().unwrap_or(f64::NAN))),
+            SourceMap::Csv { out_of_range, .. } => out_of_range
                 .iter()
                 .find(|(i, f, _)| *i == index && f == field)
                 .map(|(_, _, raw)| raw.as_str()),
@@ -118,6 +120,13 @@ impl SourceMap<'_> {
 pub(crate) fn underflows(raw: &str, value: f64) -> bool {
     let mantissa = raw.split(['e', 'E']).next().unwrap_or_default();
     value == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
+}
+
+/// Whether a number written as `raw` was read as `value` outside its range:
+/// 0 for a non-zero number ([`underflows`]), or infinite for a number
+/// written without "inf" (`1e999` overflows; `inf` is meant).
+pub(crate) fn out_of_range(raw: &str, value: f64) -> bool {
+    underflows(raw, value) || (value.is_infinite() && !raw.to_ascii_lowercase().contains("inf"))
 }
 
 /// Line and column (1-based; the column counts bytes, as serde_json does) of a byte offset.

@@ -8,11 +8,18 @@
 /// The JSON Schema of the study-record format (`tau schema` prints it).
 pub const SCHEMA: &str = include_str!("record.schema.json");
 
+pub mod columns;
 pub mod csv;
 pub(crate) mod deserialize;
+pub mod encoding;
 pub mod json;
 pub mod locate;
 pub mod moderators;
+pub mod nearest;
+pub mod revman;
+pub mod sheet;
+pub mod suggest;
+pub mod tidy;
 
 use std::sync::Arc;
 
@@ -162,6 +169,10 @@ pub struct Record {
     /// Person-time (single-group incidence rate, with events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<f64>,
+    /// Whether lower is better here: the effect is turned round (see
+    /// [`crate::data::reverse`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reverse: bool,
     /// Named study characteristics.
     #[serde(skip_serializing_if = "Moderators::is_empty")]
     pub moderators: Moderators,
@@ -265,6 +276,22 @@ pub enum ReadError {
         line: usize,
         /// The column, by number and header, when known.
         column: Option<String>,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A spreadsheet cannot be read, or a cell of it is wrong.
+    #[error("{}{message}", if place.is_empty() { String::new() } else { format!("{place}: ") })]
+    Sheet {
+        /// The cell, e.g. `Sheet1!C7 (vi)`, or empty for the whole workbook.
+        place: String,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A RevMan 5 file cannot be read, or a value in it is wrong.
+    #[error("{}{message}", if place.is_empty() { String::new() } else { format!("{place}: ") })]
+    RevMan {
+        /// The outcome and study, e.g. `outcome 1.2, study 'Smith 2001'`, or empty.
+        place: String,
         /// What is wrong, and how to fix it.
         message: String,
     },

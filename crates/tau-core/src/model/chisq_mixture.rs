@@ -17,7 +17,7 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use super::distribution::chisq_sf;
+use crate::numerics::distribution::chisq_sf;
 
 /// The error bound at which the series stops (CompQuadForm's default `eps`
 /// is 1e-10; tau asks for more, as the terms are cheap).

@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::method::Method;
 use super::wls::SingularDesign;
-use super::zeroin::R_UNIROOT_TOL;
+use crate::fields::{FALLBACK, MAX_ITER, METHOD};
+use crate::numerics::zeroin::R_UNIROOT_TOL;
 
 /// Control settings of the iterative estimators (metafor's `control=` list),
 /// and the estimator to fall back on when the chosen one fails.
@@ -110,9 +111,10 @@ pub enum Tau2Error {
     Singular(#[from] SingularDesign),
     /// An iterative estimator ran out of iterations.
     #[error(
-        "the {method} estimator {}; raise the limit with --max-iter, choose another estimator (e.g. --method {}), or pass --fallback DL to use DL whenever {method} fails",
+        "the {method} estimator {}; raise the limit with {MAX_ITER}, choose another estimator (e.g. {METHOD} {} or {METHOD} {}), or pass {FALLBACK} DL to use DL whenever {method} fails",
         self.reason(),
-        if *method == "PM" { "REML or --method DL" } else { "DL or --method PM" }
+        if *method == "PM" { "REML" } else { "DL" },
+        if *method == "PM" { "DL" } else { "PM" }
     )]
     NotConverged {
         /// The estimator.
@@ -124,7 +126,7 @@ pub enum Tau2Error {
     },
     /// A root-finding estimator (PM, PMM, GENQM) found no root below the upper bound.
     #[error(
-        "the {method} estimator {}: the data are extremely heterogeneous; try --method REML or --method DL, or --fallback DL",
+        "the {method} estimator {}: the data are extremely heterogeneous; try {METHOD} REML or {METHOD} DL, or {FALLBACK} DL",
         self.reason()
     )]
     NoRoot {
@@ -135,7 +137,7 @@ pub enum Tau2Error {
     },
     /// GENQ or GENQM without the user's weights, which they estimate with.
     #[error(
-        "the {method} estimator weights the studies by their weight field, and these studies have none; give every study a weight, or choose another estimator (e.g. --method {})",
+        "the {method} estimator weights the studies by their weight field, and these studies have none; give every study a weight, or choose another estimator (e.g. {METHOD} {})",
         if *method == "GENQ" { "DL" } else { "PMM" }
     )]
     NeedsWeights {
@@ -145,7 +147,7 @@ pub enum Tau2Error {
     /// The series for the distribution of the generalised Q (GENQM) did not
     /// converge: the studies' weighted variances are extremely unequal.
     #[error(
-        "the GENQM estimator could not evaluate the distribution of the generalised Q statistic at tau^2 = {tau2} (the weighted sampling variances are too unequal); choose another estimator (e.g. --method GENQ or --method PMM)"
+        "the GENQM estimator could not evaluate the distribution of the generalised Q statistic at tau^2 = {tau2} (the weighted sampling variances are too unequal); choose another estimator (e.g. {METHOD} GENQ or {METHOD} PMM)"
     )]
     SeriesFailed {
         /// Where it failed.
@@ -154,7 +156,7 @@ pub enum Tau2Error {
     /// A closed-form estimate came out infinite or NaN: its denominator was
     /// lost to rounding (sampling variances dozens of orders of magnitude apart).
     #[error(
-        "the {method} estimator {}; check the sampling variances for unit or typing errors, or try --method REML or --fallback REML",
+        "the {method} estimator {}; check the sampling variances for unit or typing errors, or try {METHOD} REML or {FALLBACK} REML",
         self.reason()
     )]
     NotFinite {

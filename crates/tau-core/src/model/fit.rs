@@ -11,13 +11,13 @@ use serde::Serialize;
 
 use crate::estimate::Estimate;
 
-use super::distribution::{chisq_sf, f_sf, normal_upper, t_upper};
 pub use super::fit_error::FitError;
 use super::matrix::ModelMatrix;
 use super::quadratic_forms::Wanted;
 use super::tau2::{self, Control, Convergence, Fallback, Method, Problem, Tau2Error};
-use super::weighting::{Weights, sandwich_fit};
+use super::weighting::{Weights, relative_weights, sandwich_fit};
 use super::wls::{SingularDesign, Wls};
+use crate::numerics::distribution::{chisq_sf, f_sf, normal_upper, t_upper};
 
 /// How coefficients are tested and their intervals built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -249,7 +249,7 @@ pub fn fit_weighted(
                 Test::Knha => s2w(&Wls::fit(x, yi, &inverse)?),
             };
             let weights = match user {
-                Weights::User(a) => a.to_vec(),
+                Weights::User(a) => relative_weights(a),
                 _ => vec![1.0; k],
             };
             let (wls, sandwich) = sandwich_fit(x, yi, vi, tau2, &weights)?;

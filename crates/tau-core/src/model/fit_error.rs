@@ -2,6 +2,7 @@
 
 use super::tau2::Tau2Error;
 use super::wls::SingularDesign;
+use crate::fields::{FALLBACK, MAX_ITER, WEIGHTED};
 
 /// Why a model could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -39,12 +40,14 @@ pub enum FitError {
     },
     /// Equal weights asked for, but the studies have their own.
     #[error(
-        "the studies have weights (the weight field), and an unweighted fit would ignore them: leave out --unweighted, or remove the weight field"
+        "the studies have weights (the weight field), and an unweighted fit would ignore them: leave out {WEIGHTED}, or remove the weight field"
     )]
     UnweightedWithWeights,
     /// An analysis that metafor does not define for user or equal weights.
     #[error(
-        "{what} is not available with user weights (the weight field) or --unweighted; {remedy}"
+        "{} is not available with user weights (the weight field) or {WEIGHTED}; {}",
+        crate::fields::named(what),
+        crate::fields::named(remedy)
     )]
     NotWithWeights {
         /// The analysis refused.
@@ -80,7 +83,7 @@ pub enum FitError {
     Tau2(#[from] Tau2Error),
     /// The chosen estimator failed, and so did the fallback.
     #[error(
-        "the {method} estimator {}, and the fallback {fallback} {} too; raise the limit with --max-iter, or fall back on a closed-form estimator such as --fallback DL",
+        "the {method} estimator {}, and the fallback {fallback} {} too; raise the limit with {MAX_ITER}, or fall back on a closed-form estimator such as {FALLBACK} DL",
         first.reason(),
         second.reason()
     )]

@@ -16,7 +16,7 @@ use super::paule_mandel::search_upper;
 use super::residual_maker::ResidualMaker;
 use super::tau2::Problem;
 use super::wls::{SingularDesign, Wls};
-use super::zeroin::{R_UNIROOT_TOL, zeroin};
+use crate::numerics::zeroin::{R_UNIROOT_TOL, zeroin};
 
 /// The distribution of the generalised Q statistic Q_A as a function of τ²,
 /// at its observed value.

@@ -10,10 +10,10 @@
 use super::matrix::ModelMatrix;
 use serde::Serialize;
 
-use super::distribution::chisq_quantile;
 use super::tau2::Problem;
 use super::wls::SingularDesign;
-use super::zeroin::{R_UNIROOT_TOL, zeroin};
+use crate::numerics::distribution::chisq_quantile;
+use crate::numerics::zeroin::{R_UNIROOT_TOL, zeroin};
 
 /// Q-profile confidence intervals for τ², I² (percent) and H².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

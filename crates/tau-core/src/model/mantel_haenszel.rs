@@ -11,7 +11,7 @@
 
 use super::two_by_two::Table;
 use crate::effect_size::measure::Measure;
-use crate::model::distribution::chisq_sf;
+use crate::numerics::distribution::chisq_sf;
 
 /// The Mantel-Haenszel estimate.
 #[derive(Debug, Clone, PartialEq)]

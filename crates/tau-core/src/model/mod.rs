@@ -3,7 +3,6 @@
 pub mod blup;
 pub mod chisq_mixture;
 pub mod convergence;
-pub mod distribution;
 pub mod fit;
 pub mod fit_error;
 pub mod fit_statistics;
@@ -23,7 +22,6 @@ pub mod tau2_uncertainty;
 pub mod two_by_two;
 pub mod weighting;
 pub mod wls;
-pub mod zeroin;
 
 pub use convergence::{Control, Convergence, Fallback, Tau2Error};
 pub use fit::{

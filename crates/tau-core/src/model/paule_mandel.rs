@@ -4,9 +4,9 @@
 //! [0, max(100, 10·MAD(y)²)].
 
 use super::convergence::{Control, Convergence, Tau2Error};
-use super::distribution::chisq_quantile;
 use super::tau2::Problem;
-use super::zeroin::zeroin;
+use crate::numerics::distribution::chisq_quantile;
+use crate::numerics::zeroin::zeroin;
 
 /// Paule-Mandel (Paule & Mandel 1982): the τ² at which the generalised Q
 /// equals its expectation k − p (metafor `method = "PM"`).

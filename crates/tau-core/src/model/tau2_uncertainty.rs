@@ -17,13 +17,13 @@
 
 use super::matrix::ModelMatrix;
 
-use super::distribution::{chisq_quantile, normal_upper};
 use super::fit::ModelFit;
 use super::fit_statistics::log_likelihood;
 use super::heterogeneity::HeterogeneityCi;
 use super::method::Method;
 use super::wls::SingularDesign;
-use super::zeroin::{R_UNIROOT_TOL, zeroin};
+use crate::numerics::distribution::{chisq_quantile, normal_upper};
+use crate::numerics::zeroin::{R_UNIROOT_TOL, zeroin};
 
 /// SE(τ̂²) of the estimator the model was fitted with (every estimator but
 /// EE; the formulas are in [`super::tau2_se`]), as the fit computed it.

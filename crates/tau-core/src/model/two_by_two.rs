@@ -2,9 +2,9 @@
 //! tables themselves rather than each study's effect size (Mantel-Haenszel,
 //! Peto): metafor's `ai, bi, ci, di`.
 
-use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::error_kind::{ErrorKind, Kinded};
+use crate::fields::{MEASURE, METHOD};
 
 /// One study's 2×2 table: events and non-events in group 1 (`a`, `b`) and
 /// group 2 (`c`, `d`), as metafor's `ai, bi, ci, di`.
@@ -49,7 +49,7 @@ impl Table {
 pub enum TableError {
     /// The method does not pool this measure.
     #[error(
-        "--method {method} pools {supported} only, not {measure}; use --measure {first} with events1, n1, events2, n2, or an inverse-variance --method such as EE or REML"
+        "{METHOD} {method} pools {supported} only, not {measure}; use {MEASURE} {first} with events1, n1, events2, n2, or an inverse-variance {METHOD} such as EE or REML"
     )]
     Measure {
         /// "MH" or "PETO".
@@ -63,7 +63,7 @@ pub enum TableError {
     },
     /// A study without counts.
     #[error(
-        "study '{label}' (record {}): --method {method} pools the 2x2 tables, so every study needs events1, n1, events2, n2; this one gives its effect size only. Give its counts, or use an inverse-variance --method such as EE or REML",
+        "study '{label}' (record {}): {METHOD} {method} pools the 2x2 tables, so every study needs events1, n1, events2, n2; this one gives its effect size only. Give its counts, or use an inverse-variance {METHOD} such as EE or REML",
         index + 1
     )]
     NoCounts {
@@ -102,34 +102,4 @@ impl Kinded for TableError {
             TableError::Undefined(_) => ErrorKind::Analysis,
         }
     }
-}
-
-/// The 2×2 table of every study of `dataset`, or a located error for the
-/// first study given as an effect size only; `method` names the method in
-/// the message.
-pub fn tables(dataset: &Dataset, method: &'static str) -> Result<Vec<Table>, TableError> {
-    dataset
-        .studies
-        .iter()
-        .enumerate()
-        .map(|(index, study)| {
-            let counts = study
-                .raw
-                .as_deref()
-                .and_then(|r| Some((r.events1?, r.n1?, r.events2?, r.n2?)));
-            match counts {
-                Some((e1, n1, e2, n2)) => Ok(Table {
-                    a: e1,
-                    b: n1 - e1,
-                    c: e2,
-                    d: n2 - e2,
-                }),
-                None => Err(TableError::NoCounts {
-                    method,
-                    index,
-                    label: study.label().to_owned(),
-                }),
-            }
-        })
-        .collect()
 }

@@ -65,9 +65,26 @@ impl Weighting {
                 "weights: user-supplied (the weight field), not 1/(vi + tau^2); SEs by the sandwich formula",
             ),
             Weighting::Unweighted => Some(
-                "weights: equal (--unweighted, ordinary least squares); SEs by the sandwich formula",
+                "weights: equal (`weighted`, ordinary least squares); SEs by the sandwich formula",
             ),
         }
+    }
+}
+
+/// The user's weights divided by their maximum, so that the largest is 1.
+///
+/// Weights are relative: β̂ = (X'AX)⁻¹X'Ay and its sandwich variance do not
+/// change when A is multiplied by a constant c (the c cancels between the
+/// two inverses and the meat), and neither do the percentages reported. In
+/// floating point they do: weights near 1e-300 underflow in X'AX (a
+/// "singular" design, SE 0) and weights near 1e300 overflow in the meat
+/// (aᵢ²(vᵢ + τ²)). metafor answers both, so the weights are scaled first.
+pub fn relative_weights(a: &[f64]) -> Vec<f64> {
+    let largest = a.iter().copied().fold(0.0, f64::max);
+    if largest > 0.0 && largest.is_finite() {
+        a.iter().map(|w| w / largest).collect()
+    } else {
+        a.to_vec()
     }
 }
 
@@ -141,6 +158,25 @@ mod tests {
                 assert!((default.se[j] - user.se[j]).abs() < 1e-12 * default.se[j]);
             }
             assert_eq!(default.q, user.q);
+        }
+    }
+
+    /// Weights are relative: scaled by 1e-300 or 1e300 they give the fit of
+    /// the unscaled ones (as metafor's `rma(yi, vi, weights = w * 1e-300)`).
+    #[test]
+    fn scaled_weights_give_the_same_fit() {
+        let (yi, vi, x) = data();
+        let a = [3.0, 1.0, 2.0, 5.0, 1.5, 0.5];
+        let options = FitOptions::default();
+        let base = fit_weighted(&yi, &vi, &x, &options, Weights::User(&a)).expect("fits");
+        for scale in [1e-300, 1e300, 1e-200, 7.0] {
+            let scaled: Vec<f64> = a.iter().map(|w| w * scale).collect();
+            let fit = fit_weighted(&yi, &vi, &x, &options, Weights::User(&scaled))
+                .unwrap_or_else(|e| panic!("scale {scale}: {e}"));
+            for j in 0..2 {
+                assert!((fit.beta[j] - base.beta[j]).abs() < 1e-12 * base.beta[j].abs());
+                assert!((fit.se[j] - base.se[j]).abs() < 1e-12 * base.se[j]);
+            }
         }
     }
 

@@ -19,10 +19,10 @@ use nalgebra::DMatrix;
 use super::likelihood::{EvalError, Evaluation, Problem};
 use super::optimise::{Convergence, OptimiseError, maximise};
 use super::{MultilevelError, Test};
-use crate::model::distribution::{
+use crate::model::wls::invert_spd;
+use crate::numerics::distribution::{
     chisq_sf, f_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
 };
-use crate::model::wls::invert_spd;
 
 /// The maximum-likelihood fit of a multilevel model.
 #[derive(Debug, Clone)]
@@ -55,7 +55,9 @@ pub fn fit(
     maximise_with(problem, &start, &vec![None; levels], max_iter, labels)
 }
 
-/// [`maximise`] with the errors in the user's terms.
+/// [`maximise`] with the errors in the user's terms. A level with a single
+/// unit is held at σ² = 0 besides the components `fixed` (see
+/// [`single_unit_levels`]).
 pub fn maximise_with(
     problem: &Problem,
     start: &[f64],
@@ -64,7 +66,13 @@ pub fn maximise_with(
     labels: &[String],
 ) -> Result<Fitted, MultilevelError> {
     let scale = problem.v.iter().sum::<f64>() / problem.v.len() as f64;
-    match maximise(problem, start, fixed, scale, max_iter) {
+    let single = single_unit_levels(problem);
+    let fixed: Vec<Option<f64>> = fixed
+        .iter()
+        .enumerate()
+        .map(|(l, f)| f.or(single.contains(&l).then_some(0.0)))
+        .collect();
+    match maximise(problem, start, &fixed, scale, max_iter) {
         Ok(optimum) => Ok(Fitted {
             sigma2: optimum.sigma2,
             eval: optimum.eval,
@@ -77,6 +85,18 @@ pub fn maximise_with(
             change: c.final_change,
         }),
     }
+}
+
+/// The levels with a single unit (every record in one study under
+/// `random = study/es`). Their σ² is confounded with the other components
+/// (and, under REML, with the intercept): the likelihood does not identify
+/// it, and the optimiser wanders. metafor's `rma.mv` fixes such a σ² at 0
+/// ("Single-level factor(s) found in 'random' argument. Corresponding
+/// 'sigma2' value(s) fixed to 0."), and so does tau, with a warning.
+pub fn single_unit_levels(problem: &Problem) -> Vec<usize> {
+    (0..problem.structure.levels())
+        .filter(|&l| problem.structure.units[l] == 1)
+        .collect()
 }
 
 /// The error of a failed evaluation, naming the cluster.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::MultilevelError;
 use super::fit::{Fitted, maximise_with};
 use super::likelihood::Problem;
-use crate::model::distribution::chisq_sf;
+use crate::numerics::distribution::chisq_sf;
 use crate::par::*;
 
 /// The test of one level. Field names are the JSON contract.

@@ -36,6 +36,7 @@ use serde::Serialize;
 use crate::data::dataset::Dataset;
 use crate::data::moderator::moderator_names;
 use crate::error_kind::ErrorKind;
+use crate::fields::{FIT_ONLY, MAX_ITER, METHOD, RANDOM, RHO};
 use crate::input::Moderator;
 use crate::input::moderators::FnvMap;
 use crate::model::Method;
@@ -112,22 +113,22 @@ impl Default for MultilevelOptions {
 #[non_exhaustive]
 pub enum MultilevelError {
     /// No grouping variable.
-    #[error("no grouping variables: name the levels outermost first, e.g. --random study/es_id")]
+    #[error("no grouping variables: name the levels outermost first, e.g. {RANDOM} study/es_id")]
     NoLevels,
     /// A grouping variable named twice.
     #[error("grouping variable '{0}' is named twice in the random effects; name each level once")]
     RepeatedLevel(String),
     /// Too many levels.
-    #[error("{0} nested levels are more than the {MAX_LEVELS} tau fits; drop levels from --random")]
+    #[error("{0} nested levels are more than the {MAX_LEVELS} tau fits; drop levels from {RANDOM}")]
     TooManyLevels(usize),
     /// An estimator other than REML or ML.
     #[error(
-        "the {0} estimator cannot be used for a multilevel model: its variance components are estimated by REML or ML (--method REML or --method ML)"
+        "the {0} estimator cannot be used for a multilevel model: its variance components are estimated by REML or ML ({METHOD} REML or {METHOD} ML)"
     )]
     Method(&'static str),
     /// ρ outside [0, 1).
     #[error(
-        "rho must lie in [0, 1) (got {0}): it is the correlation between the sampling errors of effect sizes in the same cluster, e.g. --rho 0.6"
+        "rho must lie in [0, 1) (got {0}): it is the correlation between the sampling errors of effect sizes in the same cluster, e.g. {RHO} 0.6"
     )]
     BadRho(f64),
     /// The level is outside (0, 100).
@@ -171,18 +172,30 @@ pub enum MultilevelError {
     },
     /// A block of V (or of the marginal covariance) is not positive definite.
     #[error(
-        "the covariance matrix of the effect sizes in cluster '{cluster}' is not positive definite: check their sampling variances (and --rho)"
+        "the covariance matrix of the effect sizes in cluster '{cluster}' is not positive definite: check their sampling variances (and {RHO})"
     )]
     NotPositiveDefinite {
         /// The outermost cluster's label.
         cluster: String,
+    },
+    /// With ρ, an outermost cluster too large for its dense covariance block.
+    #[error(
+        "cluster '{cluster}' holds {size} effect sizes: with {RHO} each cluster's covariance matrix is factorised as a whole (memory n^2, time n^3 per likelihood evaluation), and tau fits clusters of at most {max} effect sizes that way; split the cluster (a finer outermost level in {RANDOM}), or leave out {RHO}"
+    )]
+    RhoClusterTooLarge {
+        /// The outermost cluster's label.
+        cluster: String,
+        /// Its number of effect sizes.
+        size: usize,
+        /// [`MAX_RHO_CLUSTER`].
+        max: usize,
     },
     /// X'WX is singular.
     #[error("the model matrix X'WX is singular: a moderator is constant or collinear with others")]
     Singular,
     /// The optimiser did not converge.
     #[error(
-        "the estimation of the variance components did not converge within {iterations} iterations (largest gradient {gradient:.3e}, last change in a sigma^2 {change:.3e}); raise the limit with --max-iter, or drop a level with few units from --random"
+        "the estimation of the variance components did not converge within {iterations} iterations (largest gradient {gradient:.3e}, last change in a sigma^2 {change:.3e}); raise the limit with {MAX_ITER}, or drop a level with few units from {RANDOM}"
     )]
     NotConverged {
         /// Iterations used.
@@ -194,7 +207,7 @@ pub enum MultilevelError {
     },
     /// The search for a limit of a profile-likelihood CI did not end.
     #[error(
-        "the profile-likelihood CI of the sigma^2 of level '{level}' was not found within {refits} refits of the model; leave the CIs out with --fit-only, and please report the data set"
+        "the profile-likelihood CI of the sigma^2 of level '{level}' was not found within {refits} refits of the model; leave the CIs out with {FIT_ONLY}, and please report the data set"
     )]
     ProfileCi {
         /// The level.
@@ -303,6 +316,13 @@ impl LabelTable {
         Some(number)
     }
 }
+
+/// The most effect sizes an outermost cluster may hold when `rho` is set.
+/// The likelihood then factorises each cluster's n × n covariance matrix
+/// (O(n²) memory, O(n³) time per evaluation, and a fit takes dozens of
+/// evaluations, its profile CIs hundreds): 20,000 effect sizes in one cluster
+/// needed 3.2 GB and did not finish. Refused past this size, before fitting.
+pub const MAX_RHO_CLUSTER: usize = 1000;
 
 /// Fits the multilevel model of `options` to `dataset`.
 pub fn fit(
@@ -472,6 +492,16 @@ impl<'d> Prepared<'d> {
             outer.get(id as usize).cloned().unwrap_or_default()
         });
         drop(labels);
+        if options.rho.is_some()
+            && let Some((index, block)) =
+                (structure.blocks.iter().enumerate()).find(|(_, b)| b.len > MAX_RHO_CLUSTER)
+        {
+            return Err(MultilevelError::RhoClusterTooLarge {
+                cluster: structure.labels.get(index).cloned().unwrap_or_default(),
+                size: block.len,
+                max: MAX_RHO_CLUSTER,
+            });
+        }
         for LevelIssue { level } in structure.issues() {
             warnings.push(Warning::LevelNotIdentifiable {
                 inner: names[level].clone(),

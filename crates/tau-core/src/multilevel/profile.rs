@@ -26,7 +26,7 @@ use nalgebra::DMatrix;
 use super::MultilevelError;
 use super::fit::{Fitted, maximise_with};
 use super::likelihood::Problem;
-use crate::model::distribution::chisq_quantile;
+use crate::numerics::distribution::chisq_quantile;
 use crate::par::join;
 
 /// Absolute tolerance of the limits.

@@ -15,7 +15,7 @@ use super::{MultilevelError, MultilevelOptions, Test};
 use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
 use crate::model::Method;
-use crate::model::distribution::chisq_sf;
+use crate::numerics::distribution::chisq_sf;
 use crate::par::*;
 use crate::regression::Coefficient;
 use crate::settings::VERSION;
@@ -172,7 +172,14 @@ pub(super) fn assemble(
     } else {
         Some(model::omnibus(eval, &model.tested, inference.df)?)
     };
-    let parms = p + levels;
+    // metafor counts the estimated components only (`sigma2.fix`).
+    let single = model::single_unit_levels(problem);
+    if !single.is_empty() {
+        warnings.push(Warning::SingleUnitLevel {
+            levels: single.iter().map(|&l| structure.names[l].clone()).collect(),
+        });
+    }
+    let parms = p + levels - single.len();
     let FitStatistics {
         log_lik,
         deviance,
@@ -218,7 +225,7 @@ pub(super) fn assemble(
         (None, Some(coefficients), None)
     };
     let at_zero: Vec<String> = (0..levels)
-        .filter(|&l| fitted.sigma2[l] == 0.0)
+        .filter(|&l| fitted.sigma2[l] == 0.0 && !single.contains(&l))
         .map(|l| structure.names[l].clone())
         .collect();
     if !at_zero.is_empty() {
@@ -234,7 +241,12 @@ pub(super) fn assemble(
                     (0..levels)
                         .into_par_iter()
                         .map(|j| {
+                            if single.contains(&j) {
+                                // Fixed, not estimated: no interval (as metafor's confint).
+                                return Ok(None);
+                            }
                             profile_ci(problem, &fitted, j, options.level, options.max_iter, labels)
+                                .map(Some)
                         })
                         .collect::<Result<Vec<_>, _>>()
                 })
@@ -251,6 +263,11 @@ pub(super) fn assemble(
     let sigma2_ci = profiles?.map(|profiles| {
         let mut cis = Vec::with_capacity(levels);
         for (j, ci) in profiles.into_iter().enumerate() {
+            let Some(ci) = ci else {
+                sigma2_ci_limit.push(f64::NAN);
+                cis.push([None, None]);
+                continue;
+            };
             if ci.upper.is_none() {
                 warnings.push(Warning::Sigma2CiBeyondSearch {
                     level: structure.names[j].clone(),
@@ -273,7 +290,9 @@ pub(super) fn assemble(
         qm_df: omnibus.map(|o| o.1),
         qm_df2: omnibus.and_then(|o| o.2),
         qm_p: omnibus.map(|o| o.3),
-        sigma2_at_zero: fitted.sigma2.iter().map(|s| *s == 0.0).collect(),
+        sigma2_at_zero: (0..levels)
+            .map(|l| fitted.sigma2[l] == 0.0 && !single.contains(&l))
+            .collect(),
         sigma2: fitted.sigma2.clone(),
         sigma2_names: structure.names.clone(),
         sigma2_levels: structure.units.clone(),

@@ -163,7 +163,7 @@ fn a_level_that_does_not_vary_within_its_cluster_is_warned_about() {
             .iter()
             .map(ToString::to_string)
             .any(|w| w.contains("'trial' does not vary within 'row'")
-                && w.contains("--random trial/row")),
+                && w.contains("`random` trial/row")),
         "{:?}",
         r.warnings
     );
@@ -243,9 +243,9 @@ fn a_profile_ci_that_is_not_found_says_so_and_how_to_go_on() {
     };
     let message = err.to_string();
     assert!(
-        message.contains("level 'study/es_id'") && message.contains("--fit-only"),
+        message.contains("level 'study/es_id'") && message.contains("`fit_only`"),
         "{message}"
     );
-    assert!(!message.contains("--max-iter"), "{message}");
+    assert!(!message.contains("`max_iter`"), "{message}");
     assert_eq!(crate::Kinded::kind(&err), ErrorKind::Analysis);
 }

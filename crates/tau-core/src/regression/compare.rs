@@ -18,9 +18,10 @@ use serde::Serialize;
 use super::design::{self, DesignSpec};
 use super::{DesignError, RegressionError};
 use crate::data::dataset::Dataset;
-use crate::model::distribution::chisq_sf;
+use crate::fields::{FULL, REDUCED};
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
 use crate::model::{FitError, FitOptions, Method, ModelFit, fit, intercept_design};
+use crate::numerics::distribution::chisq_sf;
 use crate::settings::VERSION;
 use crate::warning::{Warning, model_warnings};
 
@@ -99,7 +100,7 @@ pub enum CompareError {
     NotNested(String),
     /// Both models have the same moderators.
     #[error(
-        "the full and the reduced model have the same moderators, so there is nothing to test; leave at least one moderator of --full out of --reduced"
+        "the full and the reduced model have the same moderators, so there is nothing to test; leave at least one moderator of {FULL} out of {REDUCED}"
     )]
     Same,
     /// A model could not be built or fitted.

@@ -21,6 +21,7 @@ use nalgebra::DMatrix;
 
 use crate::data::dataset::Dataset;
 use crate::data::moderator::{self, Column, ModeratorError};
+use crate::fields::{BY, MODS, NO_INTERCEPT, PERMUTATIONS, RANDOM};
 
 /// metafor's name of the intercept.
 pub const INTERCEPT: &str = "intrcpt";
@@ -158,7 +159,7 @@ fn tested(intercept: bool, p: usize) -> Vec<usize> {
 #[non_exhaustive]
 pub enum DesignError {
     /// No moderator was named.
-    #[error("no moderators given: name at least one, e.g. --mods year")]
+    #[error("no moderators given: name at least one, e.g. {MODS} year")]
     NoModerators,
     /// A moderator is named twice.
     #[error("moderator '{0}' is named twice; name each moderator once")]
@@ -194,7 +195,7 @@ pub enum DesignError {
     },
     /// A reference level where every level has a column.
     #[error(
-        "without an intercept every level of '{0}' has its own coefficient, so a reference level has no effect; drop the reference level or the --no-intercept"
+        "without an intercept every level of '{0}' has its own coefficient, so a reference level has no effect; drop the reference level or the {NO_INTERCEPT}"
     )]
     ReferenceWithoutIntercept(String),
     /// No study has all the moderators.
@@ -239,7 +240,7 @@ pub enum DesignError {
     },
     /// A permutation test on a model matrix beyond [`MAX_CELLS`].
     #[error(
-        "a permutation test refits the model on a dense model matrix, which would have {rows} studies × {columns} columns = {} cells ({:.1} GB), more than tau builds (at most {MAX_CELLS} cells, {} MB); drop --permutations (the model alone is fitted from the matrix's non-zero entries), or merge rare levels of '{largest}' ({largest_columns} columns) into one",
+        "a permutation test refits the model on a dense model matrix, which would have {rows} studies × {columns} columns = {} cells ({:.1} GB), more than tau builds (at most {MAX_CELLS} cells, {} MB); drop {PERMUTATIONS} (the model alone is fitted from the matrix's non-zero entries), or merge rare levels of '{largest}' ({largest_columns} columns) into one",
         *.rows as u128 * *.columns as u128,
         *.rows as f64 * *.columns as f64 * 8e-9,
         MAX_CELLS * 8 / 1_000_000
@@ -256,7 +257,7 @@ pub enum DesignError {
     },
     /// Too many coefficients for the p × p matrices of the fit.
     #[error(
-        "the model has {columns} coefficients, so its {columns} × {columns} matrices would have {} cells ({:.1} GB), more than tau handles (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: treat its levels as random effects (`--random {largest}`), analyse them separately (`tau subgroup --by {largest}`), merge rare levels, or leave '{largest}' out",
+        "the model has {columns} coefficients, so its {columns} × {columns} matrices would have {} cells ({:.1} GB), more than tau handles (at most {MAX_CELLS} cells, {} MB); '{largest}' alone has {largest_columns} columns: treat its levels as random effects (`{RANDOM} {largest}`), analyse them separately (`tau subgroup {BY} {largest}`), merge rare levels, or leave '{largest}' out",
         *.columns as u128 * *.columns as u128,
         *.columns as f64 * *.columns as f64 * 8e-9,
         MAX_CELLS * 8 / 1_000_000

@@ -170,8 +170,8 @@ fn run(
     let weights = crate::pool::weights_of(user.as_deref(), weighted)?;
     if options.permutations.is_some() && weights != Weights::InverseVariance {
         return Err(FitError::NotWithWeights {
-            what: "the permutation test (--permutations)",
-            remedy: "leave out --permutations, or the weights",
+            what: "the permutation test (`permutations`)",
+            remedy: "leave out `permutations`, or the weights",
         }
         .into());
     }

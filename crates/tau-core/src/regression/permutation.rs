@@ -35,6 +35,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::fields::{METHOD, PERMUTATIONS};
 use crate::model::{FitError, FitOptions, fit};
 
 /// metafor's `comptol`: statistics this close to the observed one count as at least as extreme.
@@ -89,7 +90,7 @@ pub enum PermutationError {
     TooFewIterations(usize),
     /// More iterations than tau runs.
     #[error(
-        "{requested} permutations are more than tau runs (at most {MAX_ITERATIONS}); 1000 to 100000 are usual, e.g. --permutations 10000"
+        "{requested} permutations are more than tau runs (at most {MAX_ITERATIONS}); 1000 to 100000 are usual, e.g. {PERMUTATIONS} 10000"
     )]
     TooManyIterations {
         /// The number asked for.
@@ -97,7 +98,7 @@ pub enum PermutationError {
     },
     /// A random permutation kept failing.
     #[error(
-        "permutation {replicate}: the model could not be fitted in {MAX_REDRAWS} draws ({source}); try another estimator, e.g. --method DL"
+        "permutation {replicate}: the model could not be fitted in {MAX_REDRAWS} draws ({source}); try another estimator, e.g. {METHOD} DL"
     )]
     Redraws {
         /// The permutation.
@@ -106,7 +107,7 @@ pub enum PermutationError {
         source: FitError,
     },
     /// No arrangement could be fitted.
-    #[error("no permutation of the data could be fitted; try another estimator, e.g. --method DL")]
+    #[error("no permutation of the data could be fitted; try another estimator, e.g. {METHOD} DL")]
     NothingFitted,
 }
 

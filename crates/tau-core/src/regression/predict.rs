@@ -21,6 +21,7 @@ use serde::{Serialize, Serializer};
 
 use super::design::{Term, TermKind};
 use super::result::RegressionResult;
+use crate::fields::{PREDICT, PREDICT_FILE};
 use crate::model::ModelRow;
 use crate::model::blup::{Blup, BlupInput, blup};
 use crate::pool::Transformed;
@@ -41,12 +42,12 @@ pub struct PredictSpec {
 pub enum PredictError {
     /// Nothing in the specification.
     #[error(
-        "--predict {0:?} names no moderator: give each moderator of the model a value, as NAME=VALUE pairs separated by commas, e.g. --predict \"ablat=30,year=1970\""
+        "{PREDICT} {0:?} names no moderator: give each moderator of the model a value, as NAME=VALUE pairs separated by commas, e.g. {PREDICT} \"ablat=30,year=1970\""
     )]
     Empty(String),
     /// An item without `=`, or without a name or a value.
     #[error(
-        "--predict {spec:?}: '{item}' is not of the form NAME=VALUE; give each moderator of the model a value, e.g. --predict \"ablat=30,alloc=random\""
+        "{PREDICT} {spec:?}: '{item}' is not of the form NAME=VALUE; give each moderator of the model a value, e.g. {PREDICT} \"ablat=30,alloc=random\""
     )]
     NotAPair {
         /// The specification.
@@ -55,7 +56,7 @@ pub enum PredictError {
         item: String,
     },
     /// A moderator named twice.
-    #[error("--predict {spec:?}: '{moderator}' is given twice; give each moderator one value")]
+    #[error("{PREDICT} {spec:?}: '{moderator}' is given twice; give each moderator one value")]
     Repeated {
         /// The specification.
         spec: String,
@@ -64,7 +65,7 @@ pub enum PredictError {
     },
     /// A moderator that is not in the model.
     #[error(
-        "--predict {spec:?}: '{moderator}' is not a moderator of the model; its moderators are: {} (names are case-sensitive)",
+        "{PREDICT} {spec:?}: '{moderator}' is not a moderator of the model; its moderators are: {} (names are case-sensitive)",
         .moderators.join(", ")
     )]
     NotInModel {
@@ -77,7 +78,7 @@ pub enum PredictError {
     },
     /// Moderators of the model without a value.
     #[error(
-        "--predict {spec:?} has no value for {}: every moderator of the model needs one (a number for a continuous moderator, a level for a categorical one)",
+        "{PREDICT} {spec:?} has no value for {}: every moderator of the model needs one (a number for a continuous moderator, a level for a categorical one)",
         .missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ")
     )]
     Missing {
@@ -88,7 +89,7 @@ pub enum PredictError {
     },
     /// A continuous moderator given something other than a finite number.
     #[error(
-        "--predict {spec:?}: '{moderator}' is continuous (numbers), so its value must be a finite number, not '{value}'"
+        "{PREDICT} {spec:?}: '{moderator}' is continuous (numbers), so its value must be a finite number, not '{value}'"
     )]
     NotANumber {
         /// The specification.
@@ -100,7 +101,7 @@ pub enum PredictError {
     },
     /// A level that the categorical moderator does not have in the model.
     #[error(
-        "--predict {spec:?}: '{level}' is not a level of '{moderator}' among the studies in the model; its levels are: {}",
+        "{PREDICT} {spec:?}: '{level}' is not a level of '{moderator}' among the studies in the model; its levels are: {}",
         .levels.join(", ")
     )]
     UnknownLevel {
@@ -115,7 +116,7 @@ pub enum PredictError {
     },
     /// A `--predict-file` table that cannot be read.
     #[error(
-        "line {line}: {problem}; a --predict-file is a CSV table with a header row of moderator names and one row of values per prediction, e.g. \"ablat,alloc\" then \"30,random\""
+        "line {line}: {problem}; a {PREDICT_FILE} is a CSV table with a header row of moderator names and one row of values per prediction, e.g. \"ablat,alloc\" then \"30,random\""
     )]
     Table {
         /// The line of the table (1-based).
@@ -133,14 +134,19 @@ impl crate::Kinded for PredictError {
 
 impl PredictSpec {
     /// Reads one specification per row of a CSV table whose header names
-    /// the moderators (comma-separated; spaces around names and values
-    /// ignored). Each specification is written `line N: name=value,...` so
-    /// that later messages name the row.
+    /// the moderators (spaces around names and values ignored). The table is
+    /// read as study files are: separated by `,`, `;` or tab, whichever the
+    /// header uses most, and with decimal commas (`12,5`) when it is not
+    /// comma-separated. Each specification is written `line N: name=value,...`
+    /// so that later messages name the row.
     pub fn from_csv(text: &str) -> Result<Vec<PredictSpec>, PredictError> {
+        use crate::input::csv::{detect_separator, is_decimal_comma, separator_name};
         let table = |line: usize, problem: String| PredictError::Table { line, problem };
+        let separator = detect_separator(text);
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(true)
+            .delimiter(separator)
             .from_reader(text.as_bytes());
         let header: Vec<String> = reader
             .headers()
@@ -160,20 +166,32 @@ impl PredictSpec {
                 .map_err(|e| table(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
             let line = row.position().map_or(0, |p| p.line() as usize);
             if row.len() != header.len() {
+                let sep = separator_name(separator);
                 return Err(table(
                     line,
-                    format!("{} values for {} moderators", row.len(), header.len()),
+                    format!(
+                        "{} values for {} moderators, reading the cells as separated by {sep} (the separator the header uses most); check for a missing or extra {sep}, or quote values that contain one",
+                        row.len(),
+                        header.len()
+                    ),
                 ));
             }
+            let values: Vec<String> = row
+                .iter()
+                .map(|value| match separator != b',' && is_decimal_comma(value) {
+                    true => value.replacen(',', ".", 1),
+                    false => value.to_owned(),
+                })
+                .collect();
             let text: Vec<String> = header
                 .iter()
-                .zip(row.iter())
+                .zip(&values)
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect();
             let items = text
                 .iter()
-                .zip(header.iter().zip(row.iter()))
-                .map(|(item, (name, value))| (item.as_str(), name.as_str(), value));
+                .zip(header.iter().zip(&values))
+                .map(|(item, (name, value))| (item.as_str(), name.as_str(), value.as_str()));
             let spec = PredictSpec::from_items(format!("line {line}: {}", text.join(",")), items)
                 .map_err(|e| table(line, e.to_string()))?;
             specs.push(spec);

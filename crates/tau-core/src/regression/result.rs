@@ -179,8 +179,8 @@ impl RegressionResult {
     pub fn use_profile_tau2_ci(&mut self) -> Result<bool, crate::model::FitError> {
         if !self.settings.model.weights.is_inverse_variance() {
             return Err(crate::model::FitError::NotWithWeights {
-                what: "the profile-likelihood CI of tau^2 (--tau2-ci profile)",
-                remedy: "use the Q-profile CI (the default) or --tau2-ci wald",
+                what: "the profile-likelihood CI of tau^2 (`tau2_ci` profile)",
+                remedy: "use the Q-profile CI (the default) or `tau2_ci` wald",
             });
         }
         let s = &self.settings.model;

@@ -10,6 +10,7 @@
 use serde::Serialize;
 
 use super::RegressionResult;
+use crate::fields::BTT;
 use crate::model::fit::wald_test;
 
 /// The test of the coefficients asked for. Field names are the JSON contract.
@@ -36,11 +37,11 @@ pub struct SubsetTest {
 #[non_exhaustive]
 pub enum SubsetTestError {
     /// No name was given.
-    #[error("--btt names no coefficients: name moderators of the model, e.g. --btt year")]
+    #[error("{BTT} names no coefficients: name moderators of the model, e.g. {BTT} year")]
     Empty,
     /// A name that is neither a moderator nor a coefficient of the model.
     #[error(
-        "--btt: '{name}' is not in the model; name one of its moderators ({}) or coefficients ({})",
+        "{BTT}: '{name}' is not in the model; name one of its moderators ({}) or coefficients ({})",
         .moderators.join(", "),
         .coefficients.join(", ")
     )]
@@ -54,7 +55,7 @@ pub enum SubsetTestError {
     },
     /// The chosen coefficients' covariance matrix cannot be inverted.
     #[error(
-        "--btt: the variance-covariance matrix of {} is singular, so they cannot be tested together",
+        "{BTT}: the variance-covariance matrix of {} is singular, so they cannot be tested together",
         .0.join(", ")
     )]
     Singular(Vec<String>),

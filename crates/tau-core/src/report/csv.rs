@@ -54,7 +54,8 @@ fn write_rows(out: impl Write, result: &PoolResult, dataset: &Dataset) -> Result
             // Shortest text that reads back as the same number (Rust's `Display`).
             let _ = std::fmt::Write::write_fmt(cell, format_args!("{value}"));
         }
-        writer.write_field(row.study)?;
+        // The label as written: a line break is quoted, not replaced.
+        writer.write_field(dataset.label_as_written(row.study))?;
         writer.write_record(&numbers)?;
     }
     writer.flush()?;

@@ -69,8 +69,8 @@ impl Format {
             Format::Text => "A report for people",
             Format::Json => "Machine-readable JSON",
             Format::Csv => "The per-study table as CSV",
-            Format::Markdown { .. } => "A table for a paper in Markdown (rounded: --digits)",
-            Format::Latex { .. } => "A table for a paper in LaTeX (rounded: --digits)",
+            Format::Markdown { .. } => "A table for a paper in Markdown (rounded: `digits`)",
+            Format::Latex { .. } => "A table for a paper in LaTeX (rounded: `digits`)",
         }
     }
 

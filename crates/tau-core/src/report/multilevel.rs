@@ -160,7 +160,8 @@ fn variance_components(r: &MultilevelResult) -> String {
                 fmt_num(r.sigma2[l], 4),
                 fmt_num(r.sigma2[l].sqrt(), 4),
                 r.sigma2_levels[l].to_string(),
-                "no".into(),
+                // A level with one unit is fixed at 0 (metafor's sigma2.fix).
+                if r.sigma2_levels[l] == 1 { "yes" } else { "no" }.into(),
                 r.sigma2_names[l].clone(),
                 fmt_num(r.i2_levels[l], 2),
             ];
@@ -172,6 +173,7 @@ fn variance_components(r: &MultilevelResult) -> String {
                     None => r
                         .sigma2_ci_limit
                         .get(l)
+                        .filter(|limit| limit.is_finite())
                         .map_or_else(|| "NA".into(), |limit| format!(">{}", fmt_num(*limit, 4))),
                 });
             }

@@ -13,6 +13,7 @@ use crate::bias::BiasResult;
 use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{BackTransform, Measure};
 use crate::estimate::Estimate;
+use crate::fields::FORMAT;
 use crate::model::{Method, Test};
 use crate::multilevel::{MultilevelResult, MultilevelSubgroups, Test as MultilevelTest};
 use crate::pool::PoolResult;
@@ -808,7 +809,7 @@ fn caption(title: &Option<String>, what: String) -> String {
 /// The answer of a result without a paper table.
 fn no_table(what: &str) -> Result<PaperTable, String> {
     Err(format!(
-        "{what} has no table for a paper: use --format text, json or csv"
+        "{what} has no table for a paper: use {FORMAT} text, json or csv"
     ))
 }
 
@@ -848,15 +849,129 @@ impl PaperView for crate::bias::selection::SelectionModel {
     }
 }
 
+/// The rows of robust coefficients: term, estimate [CI], SE, t(df), p.
+fn robust_rows(
+    coefficients: &[crate::robust::RobustCoefficient],
+    digits: usize,
+) -> Vec<Vec<String>> {
+    coefficients
+        .iter()
+        .map(|c| {
+            let df = c.df.map_or("NA".to_owned(), |df| fmt_num(df, 1));
+            vec![
+                c.name.clone(),
+                estimate_ci(c.estimate, c.ci_lower, c.ci_upper, digits, None),
+                fmt_num(c.se, digits),
+                fmt_num(c.statistic, digits),
+                df,
+                paper_p(c.p),
+            ]
+        })
+        .collect()
+}
+
+fn robust_header(level: f64) -> Vec<String> {
+    vec![
+        "Term".to_owned(),
+        format!("Estimate [{}% CI]", fmt_num(level, 0)),
+        "SE".into(),
+        "t".into(),
+        "df".into(),
+        "p".into(),
+    ]
+}
+
+/// How the robust inference was made, for the notes.
+fn robust_note(info: &crate::robust::RobustInfo) -> String {
+    let tests = match info.small_sample {
+        crate::robust::SmallSample::Satterthwaite => {
+            "Satterthwaite t tests and the HTZ F test (clubSandwich)"
+        }
+        crate::robust::SmallSample::None => "t and F tests on clusters − p df (metafor's robust())",
+    };
+    format!(
+        "Cluster-robust ({}) standard errors, clustered by {} ({} clusters); {tests}.",
+        info.estimator, info.cluster, info.clusters
+    )
+}
+
+fn omnibus(qm: f64, df: usize, df2: Option<f64>, p: f64, digits: usize) -> String {
+    let df2 = df2.map_or("NA".to_owned(), |d| fmt_num(d, 1));
+    format!("F({df}, {df2}) = {}, {}", fmt_num(qm, digits), p_is(p))
+}
+
 impl PaperView for crate::robust::RhoSensitivity {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a rho sensitivity analysis")
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let mut rows = Vec::new();
+        for fit in &self.fits {
+            for mut row in robust_rows(&fit.coefficients, digits) {
+                row.insert(0, fmt_num(fit.rho, 2));
+                rows.push(row);
+            }
+        }
+        let mut header = robust_header(self.robust.level);
+        header.insert(0, "ρ".into());
+        let mut notes = vec![robust_note(&self.robust)];
+        for fit in &self.fits {
+            let sigma2: Vec<String> = self
+                .sigma2_names
+                .iter()
+                .zip(&fit.sigma2)
+                .map(|(name, s)| format!("σ²({name}) = {}", fmt_num(*s, digits.max(2))))
+                .collect();
+            let mut note = format!("ρ = {}: {}", fmt_num(fit.rho, 2), sigma2.join(", "));
+            if let (Some(qm), Some(df), Some(p)) = (fit.qm, fit.qm_df, fit.qm_p) {
+                note.push_str(&format!(
+                    "; test of moderators {}",
+                    omnibus(qm, df, fit.qm_df2, p, digits)
+                ));
+            }
+            notes.push(note + ".");
+        }
+        Ok(PaperTable {
+            caption: caption(
+                &self.title,
+                format!(
+                    "Sensitivity of the multilevel model ({}, {} effect sizes) to the assumed sampling correlation ρ",
+                    self.method.name(),
+                    self.k
+                ),
+            ),
+            summary_from: rows.len(),
+            header,
+            rows,
+            notes,
+        })
     }
 }
 
-impl<M: ?Sized> PaperView for crate::report::RobustReport<'_, M> {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a robust analysis")
+impl<M: PaperView + ?Sized> PaperView for crate::report::RobustReport<'_, M> {
+    /// The model's own table is model-based; the paper table of a robust
+    /// analysis is the robust one: the coefficients with their robust SEs,
+    /// t tests and CIs, under the model's caption.
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let model = self.model.paper_table(digits).ok();
+        let r = self.robust;
+        let rows = robust_rows(&r.coefficients, digits);
+        let mut notes = vec![robust_note(&r.robust)];
+        if r.qm_df > 0 && r.coefficients.len() > 1 {
+            notes.push(format!(
+                "Robust test of the {}: {}.",
+                self.tested,
+                omnibus(r.qm, r.qm_df, r.qm_df2, r.qm_p, digits)
+            ));
+        }
+        let what = model.as_ref().map_or_else(
+            || "Cluster-robust inference".to_owned(),
+            |m| format!("{}, with cluster-robust inference", m.caption),
+        );
+        Ok(PaperTable {
+            caption: what,
+            summary_from: rows.len(),
+            header: robust_header(r.robust.level),
+            rows,
+            notes,
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::table::{Cells, layout};
 use super::text::MAX_STUDY_ROWS;
+use crate::fields::FORMAT;
 use crate::model::blup::Blup;
 use crate::regression::predict::PredictedValue;
 
@@ -68,7 +69,7 @@ pub fn blups_text(blups: &[Blup]) -> String {
     );
     if blups.len() > MAX_STUDY_ROWS {
         out.push_str(&format!(
-            "... and {} more studies (--format csv or json lists every study)\n",
+            "... and {} more studies ({FORMAT} csv or json lists every study)\n",
             blups.len() - MAX_STUDY_ROWS
         ));
     }

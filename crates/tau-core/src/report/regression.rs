@@ -124,7 +124,7 @@ pub fn text(r: &RegressionResult) -> String {
         ));
     }
     if let Some(line) = s.weights.describe() {
-        out.push_str(&format!("\n{line}\n"));
+        out.push_str(&format!("\n{}\n", crate::fields::named(line)));
     }
     out
 }

@@ -60,7 +60,11 @@ pub fn text(r: &RhoSensitivity) -> String {
         });
         row("  pval".into(), &|f| fmt_p(f.qm_p.unwrap_or(f64::NAN)));
     }
-    out.push_str(&table(&header, &rows));
+    if r.fits.len() > RHO_COLUMNS {
+        out.push_str(&transposed(&r.fits, &rows));
+    } else {
+        out.push_str(&table(&header, &rows));
+    }
     let notes: Vec<String> = r
         .warnings
         .iter()
@@ -78,6 +82,43 @@ pub fn text(r: &RhoSensitivity) -> String {
         }
     }
     out
+}
+
+/// The most ρ values shown as columns; a longer list is shown a row per ρ,
+/// so that a line never grows with the list (1,000 values made one line of
+/// 14,462 characters).
+const RHO_COLUMNS: usize = 8;
+
+/// The table of [`text`] a row per ρ: `rows` (a label, then a cell per fit)
+/// become the columns, an indented label qualified by the one above it
+/// (`intrcpt se (robust)`).
+fn transposed(fits: &[crate::robust::RhoFit], rows: &[Vec<String>]) -> String {
+    let mut names = vec!["rho".to_owned()];
+    let mut parent = String::new();
+    for row in rows {
+        let label = row.first().map_or("", String::as_str);
+        match label.strip_prefix("  ") {
+            Some(sub) => names.push(format!("{parent} {sub}")),
+            None => {
+                parent = label.to_owned();
+                names.push(parent.clone());
+            }
+        }
+    }
+    let header: Vec<&str> = names.iter().map(String::as_str).collect();
+    let by_rho: Vec<Vec<String>> = fits
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut cells = vec![f.rho.to_string()];
+            cells.extend(
+                rows.iter()
+                    .map(|row| row.get(i + 1).cloned().unwrap_or_default()),
+            );
+            cells
+        })
+        .collect();
+    table(&header, &by_rho)
 }
 
 /// One row per ρ: rho, each σ̂², each coefficient's estimate, se, df and p,

@@ -25,7 +25,7 @@ pub fn selection_report(r: &SelectionModel) -> String {
             SelectionType::Beta => String::new(),
             _ if s.steps.len() > 1 => format!(
                 ", steps = {}",
-                s.steps.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+                s.steps.iter().map(|v| super::number::readable(*v)).collect::<Vec<_>>().join(", ")
             ),
             _ => String::new(),
         }

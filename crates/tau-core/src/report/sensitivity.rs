@@ -268,6 +268,20 @@ pub fn influence_report(r: &Influence) -> String {
             .collect();
         out.push_str("\nStandardised residuals (metafor's rstandard)\n\n");
         out.push_str(&table(&["study", "resid", "se", "z"], &cells));
+        let cells: Vec<Vec<String>> = r
+            .studies
+            .iter()
+            .map(|s| {
+                vec![
+                    s.study.clone(),
+                    fmt_num(s.rstudent_resid, 4),
+                    fmt_num(s.rstudent_se, 4),
+                    fmt_num(s.rstudent, 4),
+                ]
+            })
+            .collect();
+        out.push_str("\nStudentised deleted residuals (metafor's rstudent)\n\n");
+        out.push_str(&table(&["study", "resid", "se", "z"], &cells));
     }
     let flagged: Vec<&str> = r
         .studies

@@ -1,19 +1,33 @@
 //! Text and CSV views of a simulation study (JSON is its serde serialisation, [`super::json`]).
 
 use super::{fmt_num, table};
+use crate::numerics::fixed::push_fixed;
 use crate::simulate::{Cell, SimulationResult};
+
+/// A number in a column of the table: `digits` decimals, as the rest of the
+/// column (a bias of 3e-7 is `0.0000`, not `3.0000e-07` beside `0.0123`);
+/// e-notation only from 10⁶ on, where fixed point would run long.
+fn column_num(value: f64, digits: usize) -> String {
+    if value.is_finite() && value.abs() < 1e6 {
+        let mut out = String::new();
+        push_fixed(&mut out, value, digits);
+        out
+    } else {
+        fmt_num(value, digits)
+    }
+}
 
 /// "0.0123 (0.0004)": a value with its Monte Carlo SE.
 fn with_mcse(value: f64, mcse: f64) -> String {
-    format!("{} ({})", fmt_num(value, 4), fmt_num(mcse, 4))
+    format!("{} ({})", column_num(value, 4), column_num(mcse, 4))
 }
 
 /// A proportion as a percentage with its Monte Carlo SE.
 fn percent(value: f64, mcse: f64) -> String {
     format!(
         "{} ({})",
-        fmt_num(100.0 * value, 1),
-        fmt_num(100.0 * mcse, 1)
+        column_num(100.0 * value, 1),
+        column_num(100.0 * mcse, 1)
     )
 }
 
@@ -82,13 +96,13 @@ fn row(cell: &Cell) -> Vec<String> {
         p.fits.to_string(),
         p.failed.to_string(),
         with_mcse(p.estimate.bias, p.estimate.bias_mcse),
-        fmt_num(p.estimate.rmse, 4),
+        column_num(p.estimate.rmse, 4),
         with_mcse(p.tau2.bias, p.tau2.bias_mcse),
-        fmt_num(p.tau2.rmse, 4),
+        column_num(p.tau2.rmse, 4),
         percent(p.ci_coverage.value, p.ci_coverage.mcse),
-        fmt_num(p.ci_mean_width, 4),
+        column_num(p.ci_mean_width, 4),
         percent(p.pi_coverage.value, p.pi_coverage.mcse),
-        fmt_num(p.pi_mean_width, 4),
+        column_num(p.pi_mean_width, 4),
     ]
 }
 
@@ -142,4 +156,16 @@ pub fn csv(result: &SimulationResult) -> Result<String, csv::Error> {
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_keep_their_decimals() {
+        assert_eq!(with_mcse(3e-7, 0.0123), "0.0000 (0.0123)");
+        assert_eq!(percent(0.95, 1e-9), "95.0 (0.0)");
+        assert_eq!(column_num(2.5e6, 4), "2.5000e+06");
+    }
 }

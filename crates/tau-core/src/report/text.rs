@@ -6,6 +6,7 @@ use super::{Cells, aligned_table, fmt_num, fmt_p, push_num};
 use crate::bias::BiasResult;
 use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
+use crate::fields::FORMAT;
 use crate::model::fit_statistics::FitStatistics;
 use crate::model::{Method, Test};
 use crate::pool::PoolResult;
@@ -216,10 +217,19 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         s.method == Method::REML,
     ));
     out.push('\n');
-    let stat = if s.test == Test::Knha { "tval" } else { "zval" };
+    let stat = if s.test == Test::Knha || r.robust {
+        "tval"
+    } else {
+        "zval"
+    };
     out.push_str("Model results");
-    if let Some(df) = r.df {
-        out.push_str(&format!(" (Knapp-Hartung, t with df = {df})"));
+    match r.df {
+        Some(df) if r.robust => out.push_str(&format!(
+            " (cluster-robust, see below: t with df = {})",
+            fmt_num(df, 2)
+        )),
+        Some(df) => out.push_str(&format!(" (Knapp-Hartung, t with df = {df})")),
+        None => {}
     }
     out.push_str(":\n\n");
     out.push_str(&aligned_table(
@@ -274,7 +284,15 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         out.push_str(&super::predict::blups_text(blups));
     }
     if let Some(line) = s.weights.describe() {
-        out.push_str(&format!("\n{line}\n"));
+        out.push_str(&format!("\n{}\n", crate::fields::named(line)));
+    }
+    // The direction of the effects is part of the result, not a passing warning.
+    for reversed in r
+        .warnings
+        .iter()
+        .filter(|w| matches!(w, crate::Warning::Reversed { .. }))
+    {
+        out.push_str(&format!("\nNote: {reversed}.\n"));
     }
     if let Some(line) = convergence_line(s) {
         out.push_str(&format!("\n{line}\n"));
@@ -519,7 +537,7 @@ fn push_studies_table<'a>(
     ));
     if total > MAX_STUDY_ROWS {
         out.push_str(&format!(
-            "... and {} more studies (--format csv or json lists every study)\n",
+            "... and {} more studies ({FORMAT} csv or json lists every study)\n",
             total - MAX_STUDY_ROWS
         ));
     }

@@ -20,8 +20,8 @@ use nalgebra::{DMatrix, DVector};
 
 use super::RobustError;
 use super::sandwich::{Sandwich, pseudo_inverse_sqrt};
-use crate::model::distribution::f_sf;
 use crate::model::wls::invert_spd;
+use crate::numerics::distribution::f_sf;
 
 /// The HTZ test.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -16,7 +16,7 @@ use super::RobustError;
 use super::htz::{htz, wald};
 use super::sandwich::{WorkingCluster, cr1, cr2};
 use super::satterthwaite::satterthwaite_df;
-use crate::model::distribution::{f_sf, t_two_sided_p, t_upper};
+use crate::numerics::distribution::{f_sf, t_two_sided_p, t_upper};
 use crate::warning::Warning;
 
 /// Tipton (2015): tests with fewer Satterthwaite df than this are unreliable.
@@ -88,6 +88,9 @@ pub struct RobustInfo {
     pub clusters: usize,
     /// "Satterthwaite/HTZ" or "none".
     pub small_sample: SmallSample,
+    /// Confidence level in percent (the model's, shown in its settings).
+    #[serde(skip)]
+    pub level: f64,
 }
 
 /// Robust inference on a working model. Field names are the JSON contract.
@@ -153,6 +156,12 @@ pub fn infer(
         SmallSample::None => vec![(n - p) as f64; p],
     };
     let mut warnings = Vec::new();
+    if !sandwich.singular.is_empty() {
+        warnings.push(Warning::SingularCr2Blocks {
+            cluster: options.cluster.to_owned(),
+            clusters: sandwich.singular.clone(),
+        });
+    }
     let coefficients: Vec<RobustCoefficient> = (0..p)
         .map(|i| {
             let se = sandwich.vcov[(i, i)].sqrt();
@@ -236,6 +245,7 @@ pub fn infer(
             cluster: options.cluster.to_owned(),
             clusters: n,
             small_sample: options.small_sample,
+            level: options.level,
         },
         warnings,
     })

@@ -32,6 +32,7 @@ pub use uni::{RobustSpec, UniModel, robust_uni};
 
 use crate::data::moderator::ModeratorError;
 use crate::error_kind::ErrorKind;
+use crate::fields::{RANDOM, RHO, ROBUST};
 use crate::model::FitError;
 use crate::multilevel::MultilevelError;
 use crate::regression::{DesignError, RegressionError};
@@ -41,7 +42,7 @@ use crate::regression::{DesignError, RegressionError};
 #[non_exhaustive]
 pub enum RobustError {
     /// The cluster moderator cannot be read (unknown name: the message lists the moderators).
-    #[error("--robust: {0}")]
+    #[error("{ROBUST}: {0}")]
     Cluster(#[from] ModeratorError),
     /// All studies are in one cluster.
     #[error(
@@ -102,7 +103,7 @@ pub enum RobustError {
     Multilevel(#[from] MultilevelError),
     /// An outermost unit of the random effects spans two robust clusters.
     #[error(
-        "{outer} '{unit}' holds effect sizes of two clusters of '{cluster}' ('{}' and '{}'): the random effects must be nested in the robust clusters (as clubSandwich requires); use the outermost grouping variable of --random, or one that holds whole {outer} units, as the cluster",
+        "{outer} '{unit}' holds effect sizes of two clusters of '{cluster}' ('{}' and '{}'): the random effects must be nested in the robust clusters (as clubSandwich requires); use the outermost grouping variable of {RANDOM}, or one that holds whole {outer} units, as the cluster",
         .values[0], .values[1]
     )]
     NotNested {
@@ -126,7 +127,7 @@ pub enum RobustError {
         given: Vec<f64>,
     },
     /// A ρ sensitivity analysis without a ρ.
-    #[error("no value of rho to fit: list them, e.g. --rho 0.2,0.5,0.8")]
+    #[error("no value of rho to fit: list them, e.g. {RHO} 0.2,0.5,0.8")]
     NoRho,
     /// The robust variance of the tested coefficients is singular.
     #[error(

@@ -210,3 +210,32 @@ fn working_clusters(
         })
         .collect())
 }
+
+/// The intercept-only multilevel result as its robust inference reports
+/// it (metafor's `predict(robust(rma.mv(...)))`): the summary's SE, t
+/// test and CI and the df are the robust ones, and the prediction
+/// interval is μ̂ ± t_{α/2, df} · √(SE_robust² + Σσ̂²). A model with
+/// moderators is returned as it is.
+pub fn robust_summary(result: &MultilevelResult, robust: &RobustResult) -> MultilevelResult {
+    let (Some(_), Some(c)) = (&result.summary, robust.coefficients.first()) else {
+        return result.clone();
+    };
+    let mut out = result.clone();
+    out.summary = Some(crate::estimate::Estimate {
+        value: c.estimate,
+        se: c.se,
+        statistic: c.statistic,
+        p: c.p,
+        ci_lower: c.ci_lower,
+        ci_upper: c.ci_upper,
+    });
+    out.df = c.df;
+    let alpha = 1.0 - robust.robust.level / 100.0;
+    let crit = c.df.map_or(f64::NAN, |df| {
+        crate::numerics::distribution::t_upper(alpha / 2.0, df)
+    });
+    let half = crit * (c.se * c.se + result.sigma2.iter().sum::<f64>()).sqrt();
+    out.pi_lower = Some(c.estimate - half);
+    out.pi_upper = Some(c.estimate + half);
+    out
+}

@@ -62,6 +62,9 @@ pub struct Sandwich {
     pub clusters: usize,
     /// CR2 only: each cluster's terms for the Satterthwaite and HTZ tests.
     pub(crate) terms: Vec<ClusterTerms>,
+    /// CR2 only: the clusters whose adjustment block G_j was singular (and
+    /// inverted as clubSandwich does, see [`cr2`]).
+    pub singular: Vec<String>,
 }
 
 /// Checks the clusters and returns the bread M = (Σ X_j' W_j X_j)⁻¹ with each
@@ -117,6 +120,7 @@ pub fn cr1(clusters: &[WorkingCluster]) -> Result<Sandwich, RobustError> {
         vcov: symmetrise(vcov),
         clusters: clusters.len(),
         terms: Vec::new(),
+        singular: Vec::new(),
     })
 }
 
@@ -131,9 +135,13 @@ pub fn cr2(clusters: &[WorkingCluster]) -> Result<Sandwich, RobustError> {
         .l();
     let mut meat = DMatrix::zeros(p, p);
     let mut terms = Vec::with_capacity(clusters.len());
+    let mut singular = Vec::new();
     for (c, (chol, wx)) in clusters.iter().zip(&factors) {
         let l = chol.l();
-        let adjustment = adjustment(c, &l, &bread)?;
+        let (adjustment, is_singular) = adjustment(c, &l, &bread)?;
+        if is_singular {
+            singular.push(c.id.clone());
+        }
         // E_j = X_j' W_j A_j (p × n_j).
         let e = wx.transpose() * &adjustment;
         let u = &e * &c.residuals;
@@ -150,44 +158,55 @@ pub fn cr2(clusters: &[WorkingCluster]) -> Result<Sandwich, RobustError> {
         vcov: symmetrise(vcov),
         clusters: clusters.len(),
         terms,
+        singular,
     })
 }
 
 /// A_j = L_j G_j^(−1/2) L_j' with G_j = L_j'(Φ_j − X_j M X_j')L_j
-/// (clubSandwich writes R_j = L_j' for the upper factor).
+/// (clubSandwich writes R_j = L_j' for the upper factor), and whether G_j
+/// was singular.
+///
+/// G_j is singular when the cluster alone determines a combination of the
+/// coefficients (I − H_jj loses rank), e.g. a moderator level present in this
+/// cluster only. clubSandwich's `matrix_power(G_j, -1/2)` then sets the power
+/// of every eigenvalue ≤ 10⁻¹² to 0 (a generalised inverse square root), and
+/// so does tau, with one difference: clubSandwich's 10⁻¹² is absolute, so
+/// whether a zero eigenvalue's rounding noise passes it depends on the units
+/// of the data and on clubSandwich's internal scaling of Φ_j (A_j itself does
+/// not: scaling Φ_j by c scales L_j by √c and G_j^(−1/2) by 1/c). tau takes
+/// an eigenvalue as zero below [`SINGULAR`] times the largest diagonal
+/// element of L_j'Φ_jL_j, a tolerance free of units.
 fn adjustment(
     c: &WorkingCluster,
     l: &DMatrix<f64>,
     bread: &DMatrix<f64>,
-) -> Result<DMatrix<f64>, RobustError> {
+) -> Result<(DMatrix<f64>, bool), RobustError> {
     let lt = l.transpose();
     let ltx = &lt * &c.x;
     let full = &lt * &c.phi * l;
     let g = symmetrise(&full - &ltx * bread * ltx.transpose());
     let eigen = SymmetricEigen::new(g);
-    // G_j is singular when the cluster alone determines a combination of the
-    // coefficients (I − H_jj loses rank); clubSandwich then takes a
-    // generalised inverse, tau stops and names the cluster.
-    let scale = full.diagonal().amax();
-    if eigen
-        .eigenvalues
-        .iter()
-        .any(|&v| v.is_nan() || v <= SINGULAR * scale)
-    {
+    if eigen.eigenvalues.iter().any(|v| v.is_nan()) {
         return Err(RobustError::SingularCluster { id: c.id.clone() });
     }
-    let inv_sqrt = inverse_sqrt(&eigen);
-    Ok(l * inv_sqrt * lt)
+    let zero = SINGULAR * full.diagonal().amax();
+    let singular = eigen.eigenvalues.iter().any(|&v| v <= zero);
+    let inv_sqrt = inverse_sqrt(&eigen, zero);
+    Ok((l * inv_sqrt * lt, singular))
 }
 
 /// Relative size below which an eigenvalue of G_j counts as zero.
 const SINGULAR: f64 = 1e-10;
 
-/// V Λ^(−1/2) V' from a symmetric eigendecomposition.
-fn inverse_sqrt(eigen: &SymmetricEigen<f64, Dyn>) -> DMatrix<f64> {
+/// V Λ^(−1/2) V' from a symmetric eigendecomposition, with λ^(−1/2) = 0 for
+/// λ ≤ `zero` (clubSandwich `matrix_power(x, -1/2)`).
+fn inverse_sqrt(eigen: &SymmetricEigen<f64, Dyn>, zero: f64) -> DMatrix<f64> {
     let scaled = DVector::from_iterator(
         eigen.eigenvalues.len(),
-        eigen.eigenvalues.iter().map(|v| v.powf(-0.5)),
+        eigen
+            .eigenvalues
+            .iter()
+            .map(|&v| if v > zero { v.powf(-0.5) } else { 0.0 }),
     );
     let v = &eigen.eigenvectors;
     v * DMatrix::from_diagonal(&scaled) * v.transpose()

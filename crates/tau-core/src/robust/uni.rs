@@ -207,3 +207,48 @@ pub fn regression(
     )?;
     Ok((result, robust))
 }
+
+/// The pooled result as its robust inference reports it, so that every
+/// number derived from the estimate agrees with the robust test (as
+/// metafor's `predict(robust(res, cluster), transf = ...)`): the estimate's
+/// SE, t statistic, p and CI and the df are the robust ones, and the
+/// prediction interval is
+///
+/// μ̂ ± t_{α/2, df} · √(SE_robust² + τ̂²)
+///
+/// on the robust df; the back-transformed summary is recomputed from them.
+/// Heterogeneity, weights and fit statistics are the working model's.
+pub fn robust_pooled(result: &PoolResult, dataset: &Dataset, robust: &RobustResult) -> PoolResult {
+    let Some(c) = robust.coefficients.first() else {
+        return result.clone();
+    };
+    let mut out = result.clone();
+    out.estimate = crate::estimate::Estimate {
+        value: c.estimate,
+        se: c.se,
+        statistic: c.statistic,
+        p: c.p,
+        ci_lower: c.ci_lower,
+        ci_upper: c.ci_upper,
+    };
+    out.df = c.df;
+    out.robust = true;
+    let alpha = 1.0 - robust.robust.level / 100.0;
+    let crit = match c.df {
+        Some(df) => crate::numerics::distribution::t_upper(alpha / 2.0, df),
+        None => f64::NAN,
+    };
+    let half = crit * (c.se * c.se + result.tau2).sqrt();
+    out.pi_lower = c.estimate - half;
+    out.pi_upper = c.estimate + half;
+    out.transformed =
+        crate::pool::back_transform(dataset).map(|(scale, f)| crate::pool::Transformed {
+            scale,
+            estimate: f(c.estimate),
+            ci_lower: f(c.ci_lower),
+            ci_upper: f(c.ci_upper),
+            pi_lower: f(out.pi_lower),
+            pi_upper: f(out.pi_upper),
+        });
+    out
+}

@@ -11,7 +11,8 @@
 //!   ([`crate::model::wls::hat_values`]), never from the k×k hat matrix;
 //! * weight = 100 wᵢ / Σwⱼ (percent);
 //! * externally studentised residual
-//!   rstudentᵢ = (yᵢ − ŷᵢ₍ᵢ₎) / √(s²₍ᵢ₎ vᵢ + xᵢ'V₍ᵢ₎xᵢ + s²₍ᵢ₎ τ̂²₍ᵢ₎);
+//!   rstudentᵢ = (yᵢ − ŷᵢ₍ᵢ₎) / √(s²₍ᵢ₎ vᵢ + xᵢ'V₍ᵢ₎xᵢ + s²₍ᵢ₎ τ̂²₍ᵢ₎), reported
+//!   with its numerator and denominator (metafor's `rstudent`: `resid`, `se`, `z`);
 //! * DFFITSᵢ = (ŷᵢ − ŷᵢ₍ᵢ₎) / √(s²₍ᵢ₎ hᵢ (τ̂²₍ᵢ₎ + vᵢ));
 //! * Cook's distance Dᵢ = (β̂ − β̂₍ᵢ₎)' V⁻¹ (β̂ − β̂₍ᵢ₎);
 //! * COVRATIOᵢ = det V₍ᵢ₎ / det V;
@@ -40,9 +41,9 @@ use serde::ser::SerializeMap;
 use super::residuals::{StandardizedResidual, standardized_residuals};
 use super::{SensitivityError, each_study, fit_allowing_one};
 use crate::data::dataset::Dataset;
-use crate::model::distribution::chisq_sf;
 use crate::model::wls::{cross_weighted, hat_values, invert_spd};
 use crate::model::{FitError, FitOptions, ModelFit, fit, intercept_design};
+use crate::numerics::distribution::chisq_sf;
 use crate::regression::design::{self, DesignSpec, INTERCEPT};
 use crate::settings::Settings;
 
@@ -82,8 +83,12 @@ impl Serialize for PerCoefficient {
 pub struct InfluenceStudy {
     /// Study label.
     pub study: String,
-    /// Externally studentised residual.
+    /// Externally studentised residual, z (metafor's `rstudent(res)$z`).
     pub rstudent: f64,
+    /// Its numerator, the deleted residual yᵢ − xᵢ'β̂₍ᵢ₎ (`rstudent(res)$resid`).
+    pub rstudent_resid: f64,
+    /// Its denominator, √(s²₍ᵢ₎ vᵢ + xᵢ'V₍ᵢ₎xᵢ + s²₍ᵢ₎ τ̂²₍ᵢ₎) (`rstudent(res)$se`).
+    pub rstudent_se: f64,
     /// DFFITS.
     pub dffits: f64,
     /// Cook's distance.
@@ -340,6 +345,8 @@ impl<'a> FullModel<'a> {
         let mut row = InfluenceStudy {
             study: label.to_owned(),
             rstudent: f64::NAN,
+            rstudent_resid: f64::NAN,
+            rstudent_se: f64::NAN,
             dffits: f64::NAN,
             cooks_distance: f64::NAN,
             cov_ratio: f64::NAN,
@@ -375,7 +382,9 @@ impl<'a> FullModel<'a> {
         if resid.abs() < 100.0 * f64::EPSILON {
             resid = 0.0;
         }
-        row.rstudent = resid / (vi * d.s2w + var_pred_deleted + d.tau2 * d.s2w).sqrt();
+        row.rstudent_resid = resid;
+        row.rstudent_se = (vi * d.s2w + var_pred_deleted + d.tau2 * d.s2w).sqrt();
+        row.rstudent = resid / row.rstudent_se;
         row.dffits = (pred - pred_deleted) / (d.s2w * row.hat * (d.tau2 + vi)).sqrt();
         let dfb: Vec<f64> = self
             .fit

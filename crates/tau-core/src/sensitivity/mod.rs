@@ -24,8 +24,8 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::estimate::Estimate;
-use crate::model::distribution::normal_upper;
 use crate::model::{Convergence, FitError, FitOptions, ModelFit, Test, fit};
+use crate::numerics::distribution::normal_upper;
 
 /// Why a sensitivity analysis could not be run at all (a failed refit only
 /// leaves its own row empty, as in metafor).

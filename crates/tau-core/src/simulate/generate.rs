@@ -18,6 +18,7 @@
 //! replicate's data depend on (seed, r) alone, never on which thread drew them
 //! or in what order.
 
+use crate::fields::K;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -57,7 +58,7 @@ pub enum ScenarioError {
     TooFewStudies(usize),
     /// More studies than one replicate may hold.
     #[error(
-        "k = {0} studies per meta-analysis is more than tau simulates (at most {MAX_STUDIES}, about 100 MB per thread); use a smaller --k"
+        "k = {0} studies per meta-analysis is more than tau simulates (at most {MAX_STUDIES}, about 100 MB per thread); use a smaller {K}"
     )]
     TooManyStudies(usize),
     /// The sample-size range is empty or too small.

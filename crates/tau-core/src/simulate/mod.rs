@@ -21,6 +21,7 @@ use serde::Serialize;
 pub use generate::{Replicate, Scenario, ScenarioError};
 pub use tally::{Accuracy, Failure, Performance, Proportion};
 
+use crate::fields::{METHODS, TEST};
 use crate::model::{Control, FitOptions, Method, Test, fit, intercept_design};
 use crate::settings::VERSION;
 use tally::{Tally, Truth};
@@ -61,7 +62,7 @@ pub enum SimulationError {
     #[error("the number of replicates must be at least 1")]
     NoReplicates,
     /// No estimator or no test chosen.
-    #[error("choose at least one method (e.g. --methods REML) and one test (e.g. --test z)")]
+    #[error("choose at least one method (e.g. {METHODS} REML) and one test (e.g. {TEST} z)")]
     NothingToFit,
     /// The level is outside (0, 100).
     #[error("the confidence level must lie strictly between 0 and 100 (got {0})")]

@@ -7,8 +7,8 @@ use nalgebra::DMatrix;
 
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
-use crate::model::distribution::chisq_sf;
 use crate::model::{FitError, Method, fit};
+use crate::numerics::distribution::chisq_sf;
 
 /// The most levels `--tau2 common` accepts: its model has a column per level,
 /// and fitting costs O(k·L²).

@@ -33,11 +33,13 @@ use crate::Warning;
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
-use crate::data::moderator::{self, ModeratorError, list_labels};
+use crate::data::moderator::{self, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
+use crate::fields::{LEVELS, PERMUTATIONS, TAU2};
 use crate::model::{FitError, FitOptions, Method, Test};
 use crate::settings::VERSION;
+use crate::text::list_labels;
 
 /// How τ² is estimated across subgroups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -186,21 +188,26 @@ pub enum SubgroupError {
         source: FitError,
     },
     /// `--levels` names a level the moderator does not have, names one twice, or leaves one out.
-    #[error("--levels for '{by}': {problem}; the levels of '{by}' are: {}", .available.join(", "))]
+    #[error(
+        "{LEVELS} for '{by}': {problem}; the levels of '{by}' are: {}",
+        crate::input::nearest::nearest_listed(asked, available)
+    )]
     Levels {
         /// The moderator.
         by: String,
+        /// The level the message is about (the nearest levels are listed).
+        asked: String,
         /// What is wrong with the list.
         problem: String,
         /// The levels there are, sorted.
         available: Vec<String>,
     },
     /// The permutation test of subgroup differences could not be run.
-    #[error("--permutations: {0}")]
+    #[error("{PERMUTATIONS}: {0}")]
     Permutation(String),
     /// Common τ² with too few or too many levels.
     #[error(
-        "--tau2 common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
+        "{TAU2} common fits one model with a coefficient per level and needs 2 to {max} levels; '{by}' has {levels}. Use the default separate tau^2"
     )]
     CommonLevels {
         /// The moderator.
@@ -345,8 +352,9 @@ pub(crate) fn order_levels<T: Clone>(
     let Some(wanted) = wanted else {
         return Ok(sorted);
     };
-    let fail = |problem: String, sorted: &[(String, T)]| SubgroupError::Levels {
+    let fail = |asked: &str, problem: String, sorted: &[(String, T)]| SubgroupError::Levels {
         by: by.to_owned(),
+        asked: asked.to_owned(),
         problem,
         available: sorted.iter().map(|(l, _)| l.clone()).collect(),
     };
@@ -354,16 +362,17 @@ pub(crate) fn order_levels<T: Clone>(
     let mut ordered = Vec::with_capacity(sorted.len());
     for name in wanted {
         match sorted.iter().position(|(l, _)| l == name) {
-            None => return Err(fail(format!("there is no level '{name}'"), &sorted)),
+            None => return Err(fail(name, format!("there is no level '{name}'"), &sorted)),
             Some(i) => match slots[i].take() {
                 Some(level) => ordered.push(level),
-                None => return Err(fail(format!("'{name}' is listed twice"), &sorted)),
+                None => return Err(fail(name, format!("'{name}' is listed twice"), &sorted)),
             },
         }
     }
     let missing: Vec<String> = slots.into_iter().flatten().map(|(l, _)| l).collect();
     if !missing.is_empty() {
         return Err(fail(
+            &missing[0],
             format!("the list leaves out {}", list_labels(&missing)),
             &sorted,
         ));

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::{SubgroupError, SubgroupOptions, SubgroupResult, Tau2Mode, common, separate};
 use crate::data::dataset::Dataset;
+use crate::fields::METHOD;
 use crate::regression::permutation::{COMPARISON_TOLERANCE, PermutationSpec};
 
 /// How many times an arrangement whose model fails is redrawn.
@@ -78,7 +79,7 @@ pub fn permutation_test(
                     Ok(q) => return Ok(q >= observed - COMPARISON_TOLERANCE),
                     Err(e) if draws == MAX_REDRAWS => {
                         return Err(SubgroupError::Permutation(format!(
-                            "permutation {replicate}: the subgroups could not be fitted in {MAX_REDRAWS} draws ({e}); try another estimator, e.g. --method DL"
+                            "permutation {replicate}: the subgroups could not be fitted in {MAX_REDRAWS} draws ({e}); try another estimator, e.g. {METHOD} DL"
                         )));
                     }
                     Err(_) => {}

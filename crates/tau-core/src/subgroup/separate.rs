@@ -6,8 +6,8 @@ use crate::par::*;
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
-use crate::model::distribution::{chisq_sf, normal_upper};
 use crate::model::{FitOptions, Test, fit, intercept_design};
+use crate::numerics::distribution::{chisq_sf, normal_upper};
 
 pub(super) fn fit_separate(
     dataset: &Dataset,

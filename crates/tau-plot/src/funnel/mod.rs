@@ -18,7 +18,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 
 use tau_core::data::dataset::Dataset;
-use tau_core::model::distribution::normal_upper;
+use tau_core::numerics::distribution::normal_upper;
 use tau_core::pool::PoolResult;
 
 use legend::{draw_legend, legend};

@@ -5,15 +5,15 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
 use super::SelectionError;
-use super::hessian::hessian;
-use super::integrate::IntegrationFailure;
 use super::likelihood::{Likelihood, log_density};
-use super::optim::{OptimFailure, bfgs};
 use super::robust::sandwich;
 use super::weight::{Alternative, DeltaSpec, SelectionType};
 use crate::estimate::Estimate;
-use crate::model::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::model::{Control, FitOptions, Method, Test, fit};
+use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+use crate::numerics::hessian::hessian;
+use crate::numerics::integrate::IntegrationFailure;
+use crate::numerics::optim::{OptimFailure, bfgs, bfgs_with};
 use crate::warning::Warning;
 
 /// What selection model to fit.
@@ -78,7 +78,8 @@ pub struct Interval {
 impl Interval {
     /// metafor's label, e.g. `0.025 < p <= 1`.
     pub fn label(&self) -> String {
-        format!("{} < p <= {}", self.lower, self.upper)
+        use crate::report::number::readable;
+        format!("{} < p <= {}", readable(self.lower), readable(self.upper))
     }
 }
 
@@ -298,19 +299,40 @@ fn optim_error(failure: OptimFailure<(usize, IntegrationFailure)>) -> SelectionE
     }
 }
 
+/// The most cut-points a step function may have. Each cut-point adds a
+/// parameter and an interval, so one likelihood costs O(k·cut-points) and the
+/// Hessian (numDeriv's `genD`, O(parameters²) likelihoods) O(k·cut-points³):
+/// 200 cut-points on 2,000 studies ran for hours. Beyond a few dozen the
+/// intervals hold too few studies to estimate their weights anyway.
+pub const MAX_STEPS: usize = 30;
+
+/// metafor's `deltatol`: a step function's δ below this counts as fixed in
+/// the Hessian.
+const DELTATOL: f64 = 1e-4;
+
 /// Checks the cut-points and returns them as metafor uses them: sorted,
 /// without duplicates, with 1 appended (step, or another type with a cut-point);
-/// `[0]` for another type without one.
+/// `[0]` for another type without one. A cut-point 1 is the end of the last
+/// interval, which metafor appends when it is missing: `steps = c(.05, .1, .5, 1)`
+/// and `c(.05, .1, .5)` are the same model there, and here.
 fn prepare_steps(kind: SelectionType, steps: &[f64]) -> Result<Vec<f64>, SelectionError> {
+    #[allow(clippy::float_cmp)] // exactly 1, as metafor's `steps[length(steps)] != 1`
+    let steps: Vec<f64> = steps.iter().copied().filter(|&s| s != 1.0).collect();
     if let Some(&value) = steps
         .iter()
         .find(|s| !(s.is_finite() && **s > 0.0 && **s < 1.0))
     {
         return Err(SelectionError::BadStep { value });
     }
-    let mut sorted = steps.to_vec();
+    let mut sorted = steps;
     sorted.sort_by(f64::total_cmp);
     sorted.dedup();
+    if sorted.len() > MAX_STEPS {
+        return Err(SelectionError::TooManySteps {
+            given: sorted.len(),
+            max: MAX_STEPS,
+        });
+    }
     match kind {
         SelectionType::Step if sorted.is_empty() => Err(SelectionError::NoSteps),
         SelectionType::Beta => Ok(vec![0.0]),
@@ -492,9 +514,43 @@ fn fit_selection(
         let (beta, tau2, delta) = unpack(par, p, transformed, fixed, &spec);
         likelihood.log_likelihood(&beta, tau2, &delta).map(|ll| -ll)
     };
-    let par = bfgs(&mut |par: &[f64]| objective(par, true, &fixed), &start).map_err(optim_error)?;
-    let (beta_s, tau2, delta) = unpack(&par, p, true, &fixed, &spec);
-    let ll = -objective(&par, true, &fixed).map_err(|e| optim_error(OptimFailure::Objective(e)))?;
+    let mut par =
+        bfgs(&mut |par: &[f64]| objective(par, true, &fixed), &start).map_err(optim_error)?;
+    let mut ll =
+        -objective(&par, true, &fixed).map_err(|e| optim_error(OptimFailure::Objective(e)))?;
+    // metafor's `tau2tol`: min(vᵢ/10, 10⁻⁴).
+    let tau2tol = vi.iter().fold(1e-4_f64, |m, v| m.min(v / 10.0));
+    let mut tau2_at_zero = false;
+    if !options.common_effect && unpack(&par, p, true, &fixed, &spec).1 < tau2tol {
+        // log τ² cannot reach the boundary: where the search ends near it,
+        // the fit with τ² = 0 is tried, and kept when its likelihood is not
+        // lower (dat.baskerville2012, beta: ℓ = −2.792247 at τ² = 0, where
+        // metafor stops at τ² = 2.45e-6, ℓ = −2.792404).
+        let at_zero = Fixed {
+            tau2: Some(0.0),
+            delta: fixed.delta.clone(),
+        };
+        // metafor has no path to follow here: the refit converges fully
+        // (optim's reltol 1e-15, as `control = list(reltol = 1e-15)`).
+        if let Ok(par0) = bfgs_with(
+            &mut |x: &[f64]| objective(x, true, &at_zero),
+            &par,
+            1e-15,
+            1000,
+        ) && let Ok(value) = objective(&par0, true, &at_zero)
+            && -value >= ll
+        {
+            par = par0;
+            par[p] = f64::NEG_INFINITY;
+            ll = -value;
+            tau2_at_zero = true;
+        }
+    }
+    let fitted = Fixed {
+        tau2: if tau2_at_zero { Some(0.0) } else { fixed.tau2 },
+        delta: fixed.delta.clone(),
+    };
+    let (beta_s, tau2, delta) = unpack(&par, p, true, &fitted, &spec);
     let root = f64::EPSILON.powf(0.25);
     if delta
         .iter()
@@ -508,13 +564,19 @@ fn fit_selection(
     let mut natural: Vec<f64> = beta_s.clone();
     natural.push(tau2);
     natural.extend(&delta);
+    // metafor's rule for the Hessian: a τ² below `tau2tol`, and a δ of a
+    // step function below `deltatol` (10⁻⁴), count as fixed there (their
+    // SEs are NA), so that a flat or one-sided likelihood at the boundary
+    // does not make the Hessian singular.
     let mut wanted: Vec<usize> = (0..p).collect();
-    if !options.common_effect {
+    if !options.common_effect && tau2 >= tau2tol {
         wanted.push(p);
     }
     wanted.extend(
         (0..deltas)
-            .filter(|&j| fixed.delta[j].is_none())
+            .filter(|&j| {
+                fixed.delta[j].is_none() && !(kind == SelectionType::Step && delta[j] < DELTATOL)
+            })
             .map(|j| p + 1 + j),
     );
     let n = natural.len();
@@ -533,7 +595,11 @@ fn fit_selection(
             let sub = DMatrix::from_fn(wanted.len(), wanted.len(), |a, b| h[wanted[a]][wanted[b]]);
             match invert(sub) {
                 None => warnings.push(Warning::NoStandardErrors {
-                    reason: "the Hessian could not be inverted (the likelihood may be flat in some parameter; try fewer cut-points)",
+                    reason: if has_intervals {
+                        "the Hessian could not be inverted (the likelihood may be flat in some parameter; try fewer cut-points)"
+                    } else {
+                        "the Hessian could not be inverted (the likelihood may be flat in some parameter; try another weight function)"
+                    },
                 }),
                 Some(mut inverse) => {
                     if let Some(c) = clusters {

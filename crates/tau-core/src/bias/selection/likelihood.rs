@@ -7,12 +7,12 @@
 //! the density of the observed outcome reweighted by its chance of being
 //! published. For a step function Aᵢ is a sum of normal probabilities
 //! between the outcomes at which p crosses the cut-points; for the other
-//! types it is integrated as R's `integrate` does ([`super::integrate`]).
+//! types it is integrated as R's `integrate` does ([`crate::numerics::integrate`]).
 
 use nalgebra::DMatrix;
 
-use super::integrate::{IntegrationFailure, integrate_real_line};
 use super::weight::{Alternative, SelectionType, lower, quantile, upper, weight};
+use crate::numerics::integrate::{IntegrationFailure, integrate_real_line};
 
 /// R's `integrate` defaults as metafor uses them: rel.tol = abs.tol = ε^¼, 100 subdivisions.
 const INTEGRATE_TOL: f64 = 1.220_703_125e-4;

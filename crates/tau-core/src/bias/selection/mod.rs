@@ -18,21 +18,20 @@
 //! with r = 6) and Wald-type intervals for τ² and δ on their natural scale.
 
 mod fit;
-mod hessian;
-mod integrate;
 mod likelihood;
-mod optim;
 pub mod robust;
 pub mod weight;
 
 pub use fit::{
-    Clusters, Coefficient, HeterogeneityLrt, Interval, Omnibus, SelectionModel, SelectionOptions,
-    SelectionRobust, SelectionSettings, Unadjusted, selection_model, selection_model_clustered,
+    Clusters, Coefficient, HeterogeneityLrt, Interval, MAX_STEPS, Omnibus, SelectionModel,
+    SelectionOptions, SelectionRobust, SelectionSettings, Unadjusted, selection_model,
+    selection_model_clustered,
 };
 pub use weight::{Alternative, SelectionType, weight};
 
 use crate::ErrorKind;
 use crate::data::dataset::Dataset;
+use crate::fields::{ALTERNATIVE, ROBUST, STEPS, TYPE};
 use crate::model::{FitError, intercept_design};
 use crate::regression::design::{self, DesignError, DesignSpec, INTERCEPT};
 use crate::robust::RobustError;
@@ -140,20 +139,30 @@ fn fit_dataset(
 pub enum SelectionError {
     /// A step function without cut-points.
     #[error(
-        "a step-function selection model needs its cut-points: give --steps, e.g. --steps 0.025 for the three-parameter selection model (3PSM)"
+        "a step-function selection model needs its cut-points: give {STEPS}, e.g. {STEPS} 0.025 for the three-parameter selection model (3PSM)"
     )]
     NoSteps,
     /// A cut-point outside the p-value scale.
     #[error(
-        "the cut-point {value} makes no sense: cut-points are one-sided p-values strictly between 0 and 1 (p = 1 - Phi(yi/sei) for --alternative greater, Phi(yi/sei) for less); a two-sided .05 is the one-sided 0.025, and 0.5 separates effects in the favoured direction from the others"
+        "the cut-point {value} makes no sense: cut-points are one-sided p-values strictly between 0 and 1 (p = 1 - Phi(yi/sei) for {ALTERNATIVE} greater, Phi(yi/sei) for less); a two-sided .05 is the one-sided 0.025, and 0.5 separates effects in the favoured direction from the others"
     )]
     BadStep {
         /// The value given.
         value: f64,
     },
+    /// More cut-points than the fit can afford.
+    #[error(
+        "{given} cut-points are too many: a selection model takes at most {max} (each adds a weight to estimate, and the Hessian's cost grows with the cube of their number); merge them, e.g. {STEPS} 0.025,0.05,0.5"
+    )]
+    TooManySteps {
+        /// Distinct cut-points given (without a final 1).
+        given: usize,
+        /// The limit, [`MAX_STEPS`].
+        max: usize,
+    },
     /// Only the step function takes more than one cut-point.
     #[error(
-        "the {kind} selection model takes at most one cut-point (below it the weight is 1); only --type step takes several"
+        "the {kind} selection model takes at most one cut-point (below it the weight is 1); only {TYPE} step takes several"
     )]
     OneStepOnly {
         /// The type.
@@ -161,7 +170,7 @@ pub enum SelectionError {
     },
     /// An interval of p-values without a study.
     #[error(
-        "no study has a one-sided p-value in the interval {interval}, so its selection weight cannot be estimated; use fewer cut-points (e.g. --steps 0.025 alone) or move them so that each interval holds studies"
+        "no study has a one-sided p-value in the interval {interval}, so its selection weight cannot be estimated; use fewer cut-points (e.g. {STEPS} 0.025 alone) or move them so that each interval holds studies"
     )]
     EmptyInterval {
         /// The interval, e.g. "0.025 < p <= 0.5".
@@ -179,7 +188,7 @@ pub enum SelectionError {
     },
     /// Cluster-robust standard errors asked for with a continuous weight function.
     #[error(
-        "cluster-robust standard errors (--robust) are available for step-function selection models only, not for the {kind} type: use --type step (e.g. --steps 0.025, the 3PSM)"
+        "cluster-robust standard errors ({ROBUST}) are available for step-function selection models only, not for the {kind} type: use {TYPE} step (e.g. {STEPS} 0.025, the 3PSM)"
     )]
     RobustStepOnly {
         /// The type.
@@ -187,7 +196,7 @@ pub enum SelectionError {
     },
     /// Not more clusters than estimated parameters.
     #[error(
-        "{clusters} clusters for {parameters} estimated parameters: the cluster-robust variance needs more clusters than parameters (and is unreliable with fewer than about 20); use fewer cut-points or drop --robust"
+        "{clusters} clusters for {parameters} estimated parameters: the cluster-robust variance needs more clusters than parameters (and is unreliable with fewer than about 20); use fewer cut-points or drop {ROBUST}"
     )]
     TooFewClusters {
         /// Number of clusters.
@@ -206,7 +215,7 @@ pub enum SelectionError {
     Fit(#[from] FitError),
     /// The likelihood's integral failed for a study.
     #[error(
-        "the selection model's likelihood could not be integrated for study {study} ({reason}); try a step function (--type step) or another weight function"
+        "the selection model's likelihood could not be integrated for study {study} ({reason}); try a step function ({TYPE} step) or another weight function"
     )]
     Integration {
         /// 1-based study number.
@@ -230,6 +239,7 @@ impl SelectionError {
         match self {
             SelectionError::NoSteps
             | SelectionError::BadStep { .. }
+            | SelectionError::TooManySteps { .. }
             | SelectionError::OneStepOnly { .. }
             | SelectionError::EmptyInterval { .. }
             | SelectionError::TooFewStudies { .. }
@@ -284,7 +294,7 @@ mod tests {
 
     #[test]
     fn nonsensical_steps_are_input_errors() {
-        for steps in [&[0.0][..], &[1.0], &[-0.1], &[f64::NAN], &[1.5]] {
+        for steps in [&[0.0][..], &[-0.1], &[f64::NAN], &[1.5]] {
             let e = fit(&YI, SelectionType::Step, steps).unwrap_err();
             assert!(matches!(e, SelectionError::BadStep { .. }), "{e}");
             assert_eq!(e.kind(), ErrorKind::Input);
@@ -298,6 +308,37 @@ mod tests {
             fit(&YI, SelectionType::Power, &[0.025, 0.5]).unwrap_err(),
             SelectionError::OneStepOnly { .. }
         ));
+    }
+
+    #[test]
+    fn a_trailing_one_is_the_end_of_the_last_interval() {
+        // metafor: selmodel(res, type = "stepfun", steps = c(.05, .1, .5, 1))
+        // and steps = c(.05, .1, .5) fit the same model (it appends the 1).
+        let yi = [0.5, 0.45, 0.1, 0.05, -0.1, 0.6, 0.3, 0.2, 0.25, 0.02];
+        let with_one = fit(&yi, SelectionType::Step, &[0.05, 0.1, 0.5, 1.0]).unwrap();
+        let without = fit(&yi, SelectionType::Step, &[0.05, 0.1, 0.5]).unwrap();
+        // (Debug, not ==: the fixed δ₁ has a NaN standard error.)
+        assert_eq!(format!("{with_one:?}"), format!("{without:?}"));
+        assert_eq!(with_one.settings.steps, [0.05, 0.1, 0.5, 1.0]);
+        // A 1 alone leaves no cut-point.
+        assert_eq!(
+            fit(&YI, SelectionType::Step, &[1.0]).unwrap_err(),
+            SelectionError::NoSteps
+        );
+    }
+
+    #[test]
+    fn too_many_cut_points_are_refused_before_fitting() {
+        let steps: Vec<f64> = (1..=200).map(|j| f64::from(j) / 201.0).collect();
+        let e = fit(&YI, SelectionType::Step, &steps).unwrap_err();
+        assert_eq!(
+            e,
+            SelectionError::TooManySteps {
+                given: 200,
+                max: MAX_STEPS
+            }
+        );
+        assert_eq!(e.kind(), ErrorKind::Input);
     }
 
     #[test]

@@ -8,6 +8,10 @@ use serde::de::DeserializeSeed;
 use super::locate::SourceMap;
 use super::{Position, ReadError, Record, StudyFile};
 
+/// The message for a `//` or `/* */` comment, which JSON does not allow.
+const COMMENT: &str =
+    "a comment: JSON has no comments; remove it, or move the note into \"notes\" or a moderator";
+
 /// The file-level fields of a study file (everything but the records).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Header {
@@ -68,12 +72,15 @@ pub fn stream_json(text: &str, mut sink: impl FnMut(&mut Record)) -> Result<Head
         Some(_) => {
             let offset = first.unwrap_or(text.len());
             let line = text[..offset].matches('\n').count() + 1;
+            let message = if text[offset..].starts_with("//") || text[offset..].starts_with("/*") {
+                COMMENT
+            } else {
+                "expected a JSON object with a \"studies\" array, or an array of study records (see `tau schema`)"
+            };
             return Err(ReadError::Json {
                 position: Position { line, column: 1 },
                 path: String::new(),
-                message:
-                    "expected a JSON object with a \"studies\" array, or an array of study records (see `tau schema`)"
-                        .into(),
+                message: message.into(),
             });
         }
     }
@@ -111,7 +118,7 @@ fn located_error(text: &str, fast: &serde_json::Error) -> ReadError {
                 column: error.column(),
             },
             path: String::new(),
-            message: "a comment: JSON has no comments; remove it, or move the note into \"notes\" or a moderator".into(),
+            message: COMMENT.into(),
         },
         Err(error) => json_error(&error, describe_path(&track.path().to_string(), text)),
         Ok(_) => match deserializer.end() {

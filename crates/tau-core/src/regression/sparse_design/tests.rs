@@ -278,6 +278,6 @@ fn too_many_coefficients_are_refused_with_the_remedy() {
     let err = build(&dataset, &spec).expect_err("too large");
     assert_eq!(
         err.to_string(),
-        "the model has 7100 coefficients, so its 7100 × 7100 matrices would have 50410000 cells (0.4 GB), more than tau handles (at most 50000000 cells, 400 MB); 'site' alone has 7099 columns: treat its levels as random effects (`--random site`), analyse them separately (`tau subgroup --by site`), merge rare levels, or leave 'site' out"
+        "the model has 7100 coefficients, so its 7100 × 7100 matrices would have 50410000 cells (0.4 GB), more than tau handles (at most 50000000 cells, 400 MB); 'site' alone has 7099 columns: treat its levels as random effects (``random` site`), analyse them separately (`tau subgroup `by` site`), merge rare levels, or leave 'site' out"
     );
 }

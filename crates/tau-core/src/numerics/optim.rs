@@ -52,7 +52,16 @@ pub(crate) fn bfgs<E>(
     f: &mut dyn FnMut(&[f64]) -> Result<f64, E>,
     start: &[f64],
 ) -> Result<Vec<f64>, OptimFailure<E>> {
-    let reltol = f64::EPSILON.sqrt();
+    bfgs_with(f, start, f64::EPSILON.sqrt(), MAXIT)
+}
+
+/// [`bfgs`] with optim's `control = list(reltol = reltol, maxit = maxit)`.
+pub(crate) fn bfgs_with<E>(
+    f: &mut dyn FnMut(&[f64]) -> Result<f64, E>,
+    start: &[f64],
+    reltol: f64,
+    maxit: usize,
+) -> Result<Vec<f64>, OptimFailure<E>> {
     let abstol = f64::NEG_INFINITY;
     let n = start.len();
     let mut b = start.to_vec();
@@ -166,7 +175,7 @@ pub(crate) fn bfgs<E>(
                 ilast = gradcount;
             }
         }
-        if iter >= MAXIT {
+        if iter >= maxit {
             break;
         }
         if gradcount - ilast > 2 * n {
@@ -176,7 +185,7 @@ pub(crate) fn bfgs<E>(
             break;
         }
     }
-    if iter < MAXIT {
+    if iter < maxit {
         Ok(b)
     } else {
         Err(OptimFailure::MaxIterations)

@@ -14,7 +14,7 @@ use statrs::function::gamma::{digamma, gamma, ln_gamma};
 const INTEGER_TOLERANCE: f64 = 1e-12;
 
 /// ₂F₁(a, b; c; x) for a, b > 0, c > a + b and 0 ≤ x ≤ 1 (NaN elsewhere).
-pub(super) fn hyp2f1(a: f64, b: f64, c: f64, x: f64) -> f64 {
+pub(crate) fn hyp2f1(a: f64, b: f64, c: f64, x: f64) -> f64 {
     if !(a > 0.0 && b > 0.0 && c > a + b && (0.0..=1.0).contains(&x)) {
         return f64::NAN;
     }

@@ -1,0 +1,445 @@
+//! Running a checked analysis request: the one caller of the model entry
+//! points for `pool`, `regress` and `subgroup`, whatever the model family
+//! and the inference.
+
+use crate::data::dataset::Dataset;
+use crate::model::FitError;
+use crate::model::two_by_two::TableError;
+use crate::multilevel::{self, MultilevelError, MultilevelResult, MultilevelSubgroups};
+use crate::pool::PoolResult;
+use crate::pool_tables::{TablesResult, pool_tables};
+use crate::regression::permutation::{PermutationError, PermutationSpec};
+use crate::regression::predict::PredictError;
+use crate::regression::subset_test::{SubsetTestError, subset_test};
+use crate::regression::{RegressionError, RegressionOptions, RegressionResult, regress_weighted};
+use crate::robust::{self, RhoSensitivity, RobustError, RobustResult};
+use crate::subgroup::permutation::permutation_test;
+use crate::subgroup::{SubgroupError, SubgroupOptions, SubgroupResult, Tau2Mode};
+use crate::warning::Warning;
+
+use super::spec::{Question, Spec, Tau2Ci};
+use super::validate::{Model, Plan, Refusals};
+
+/// The result of one analysis request.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Analysis {
+    /// A pooled model with one τ² (`rma`).
+    Pool(PoolResult),
+    /// 2×2 tables pooled by Mantel-Haenszel or Peto.
+    Tables(TablesResult),
+    /// A meta-regression.
+    Regression(RegressionResult),
+    /// Subgroups, each pooled (or with a common τ²).
+    Subgroup(SubgroupResult),
+    /// A multilevel model (`rma.mv`), pooled or with moderators.
+    Multilevel(MultilevelResult),
+    /// A multilevel model with the subgroups as a factor.
+    MultilevelSubgroups(MultilevelSubgroups),
+    /// A model with cluster-robust inference: `model` is the working model,
+    /// `tested` what the omnibus test covers.
+    Robust {
+        /// The working model's own result.
+        model: Box<Analysis>,
+        /// For a pooled model: the pooled result with every number derived
+        /// from the estimate (CI, prediction interval, back-transformation)
+        /// taken from the robust inference ([`robust::uni::robust_pooled`]).
+        pooled: Option<Box<PoolResult>>,
+        /// Its robust inference.
+        robust: RobustResult,
+        /// "moderators" or "subgroup differences".
+        tested: &'static str,
+    },
+    /// The working model fitted at each of several ρ, with robust inference.
+    RhoSensitivity(RhoSensitivity),
+}
+
+impl Analysis {
+    /// The warnings of the analysis (and, with robust inference, of both
+    /// the model and the robust step), in the order they arose.
+    pub fn warnings(&self) -> Vec<&Warning> {
+        match self {
+            Analysis::Pool(r) => r.warnings.iter().collect(),
+            Analysis::Tables(r) => r.warnings.iter().collect(),
+            Analysis::Regression(r) => r.warnings.iter().collect(),
+            Analysis::Subgroup(r) => r.warnings.iter().collect(),
+            Analysis::Multilevel(r) => r.warnings.iter().collect(),
+            Analysis::MultilevelSubgroups(r) => r.model.warnings.iter().collect(),
+            Analysis::Robust { model, robust, .. } => {
+                let mut all = model.warnings();
+                all.extend(robust.warnings.iter());
+                all
+            }
+            Analysis::RhoSensitivity(r) => r.warnings.iter().collect(),
+        }
+    }
+}
+
+/// Why an analysis request could not be carried out.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalysisError {
+    /// The request itself is not valid ([`Spec::validate`]).
+    #[error(transparent)]
+    Refused(#[from] Refusals),
+    /// The records cannot be used by this analysis (e.g. user weights where
+    /// the model has its own).
+    #[error("{0}")]
+    Data(String),
+    /// A model with one τ².
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// 2×2 tables.
+    #[error(transparent)]
+    Tables(#[from] TableError),
+    /// A meta-regression.
+    #[error(transparent)]
+    Regression(#[from] RegressionError),
+    /// A subgroup analysis.
+    #[error(transparent)]
+    Subgroup(#[from] SubgroupError),
+    /// A multilevel model.
+    #[error(transparent)]
+    Multilevel(#[from] MultilevelError),
+    /// Robust inference.
+    #[error(transparent)]
+    Robust(#[from] RobustError),
+    /// A permutation test's settings.
+    #[error(transparent)]
+    Permutation(#[from] PermutationError),
+    /// A prediction.
+    #[error(transparent)]
+    Predict(#[from] PredictError),
+    /// A test of a subset of the coefficients.
+    #[error(transparent)]
+    SubsetTest(#[from] SubsetTestError),
+}
+
+impl crate::Kinded for AnalysisError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            AnalysisError::Refused(e) => e.kind(),
+            AnalysisError::Data(_) => crate::ErrorKind::Input,
+            AnalysisError::Fit(e) => e.kind(),
+            AnalysisError::Tables(e) => e.kind(),
+            AnalysisError::Regression(e) => e.kind(),
+            AnalysisError::Subgroup(e) => e.kind(),
+            AnalysisError::Multilevel(e) => e.kind(),
+            AnalysisError::Robust(e) => e.kind(),
+            AnalysisError::Permutation(e) => e.kind(),
+            AnalysisError::Predict(e) => e.kind(),
+            AnalysisError::SubsetTest(e) => e.kind(),
+        }
+    }
+}
+
+/// Carries out `spec` on `data`, with `progress` told the number of
+/// permutations as they are done (none without a permutation test).
+///
+/// `spec.seed` must be set when `spec.permutations` is (the caller draws
+/// one and reports it); otherwise 0 is used.
+pub fn run(
+    spec: &Spec,
+    data: &Dataset,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Analysis, AnalysisError> {
+    let plan = spec.validate()?;
+    if !plan.uses_weights() {
+        refuse_weights(data, &plan)?;
+    }
+    match plan.model.clone() {
+        Model::Tables(method) => Ok(Analysis::Tables(pool_tables(data, method, spec.level)?)),
+        Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
+        Model::Univariate(fit) => match spec.question {
+            Question::Pool => pooled(spec, &plan, fit, data),
+            Question::Regress => regression(spec, &plan, fit, data, progress),
+            Question::Subgroup => subgroups(spec, &plan, fit, data),
+        },
+    }
+}
+
+/// Refuses records with a `weight` for an analysis that does not use them.
+fn refuse_weights(data: &Dataset, plan: &Plan) -> Result<(), AnalysisError> {
+    let Some(study) = data.first_weighted() else {
+        return Ok(());
+    };
+    Err(AnalysisError::Data(match &plan.model {
+        Model::Tables(method) => format!(
+            "study '{}' has a weight (the weight field), but `method` {} weights the 2x2 tables its own way (as metafor's rma.mh and rma.peto, which take no weights); remove the weight field, or pool with an inverse-variance `method` such as REML",
+            study.label(),
+            method.name()
+        ),
+        _ => format!(
+            "study '{}' has a weight (the weight field): user weights (metafor's weights =) are used only by tau pool, tau regress and tau forest, with an inverse-variance `method` and without `random`, `robust` or `by`; remove the weight field (or column) for this analysis",
+            study.label()
+        ),
+    }))
+}
+
+/// Refuses `blup` with user weights: BLUPs shrink each study by its
+/// inverse-variance weight, and metafor's `blup()` stops for other weights.
+fn refuse_weighted_blup(data: &Dataset) -> Result<(), AnalysisError> {
+    match data.first_weighted() {
+        Some(study) => Err(AnalysisError::Data(format!(
+            "study '{}' has a `weight`, and `blup` cannot be used with user weights: BLUPs shrink each study by its inverse-variance weight (metafor's blup() stops for other weights); leave out `blup`, or the weight field",
+            study.label()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn pooled(
+    spec: &Spec,
+    plan: &Plan,
+    fit: crate::model::FitOptions,
+    data: &Dataset,
+) -> Result<Analysis, AnalysisError> {
+    if let Some(robust) = &plan.robust {
+        let (result, robust) = robust::uni::pooled(data, &fit, robust)?;
+        let shown = robust::uni::robust_pooled(&result, data, &robust);
+        return Ok(Analysis::Robust {
+            model: Box::new(Analysis::Pool(result)),
+            pooled: Some(Box::new(shown)),
+            robust,
+            tested: "moderators",
+        });
+    }
+    let mut result = crate::pool::pool_with(data, &fit, spec.weighted)?;
+    match spec.tau2_ci {
+        Tau2Ci::Qp => {}
+        Tau2Ci::Wald => {
+            result.use_wald_tau2_ci();
+        }
+        Tau2Ci::Profile => {
+            result.use_profile_tau2_ci(data)?;
+        }
+    }
+    if spec.blup {
+        refuse_weighted_blup(data)?;
+        result.blups = Some(result.blups(data));
+    }
+    Ok(Analysis::Pool(result))
+}
+
+fn regression(
+    spec: &Spec,
+    plan: &Plan,
+    fit: crate::model::FitOptions,
+    data: &Dataset,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Analysis, AnalysisError> {
+    let options = RegressionOptions {
+        fit,
+        design: plan.design.clone().unwrap_or_default(),
+        permutations: spec.permutations.map(|iterations| PermutationSpec {
+            iterations,
+            seed: spec.seed.unwrap_or(0),
+        }),
+    };
+    if let Some(permutations) = &options.permutations {
+        permutations.validate()?;
+    }
+    if let Some(robust) = &plan.robust {
+        let (result, robust) = robust::uni::regression(data, &options, robust)?;
+        return Ok(Analysis::Robust {
+            model: Box::new(Analysis::Regression(result)),
+            pooled: None,
+            robust,
+            tested: "moderators",
+        });
+    }
+    let mut result = regress_weighted(data, &options, spec.weighted, progress)?;
+    match spec.tau2_ci {
+        Tau2Ci::Qp => {}
+        Tau2Ci::Wald => {
+            result.use_wald_tau2_ci();
+        }
+        Tau2Ci::Profile => {
+            result.use_profile_tau2_ci()?;
+        }
+    }
+    if let Some(names) = &spec.btt {
+        result.btt = Some(subset_test(&result, names)?);
+    }
+    if !spec.predict.is_empty() {
+        result.predictions = Some(
+            spec.predict
+                .iter()
+                .map(|p| result.predict_at(p))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    if spec.blup {
+        refuse_weighted_blup(data)?;
+        result.blups = Some(result.blups());
+    }
+    Ok(Analysis::Regression(result))
+}
+
+fn subgroups(
+    spec: &Spec,
+    plan: &Plan,
+    fit: crate::model::FitOptions,
+    data: &Dataset,
+) -> Result<Analysis, AnalysisError> {
+    let options = SubgroupOptions {
+        fit,
+        by: spec.by.clone().unwrap_or_default(),
+        tau2: spec.tau2.unwrap_or(Tau2Mode::Separate),
+        levels: spec.levels.clone(),
+    };
+    let kept;
+    let data = match &plan.robust {
+        Some(robust) => {
+            kept = robust::uni::keep_clustered(data, &robust.cluster)?;
+            &kept
+        }
+        None => data,
+    };
+    let mut result = crate::subgroup::subgroup(data, &options)?;
+    if let Some(robust) = &plan.robust {
+        // The subgroup differences, robustly: the mixed-effects model with
+        // the moderator as a factor (metafor robust(rma(yi, vi, mods = ~ factor(by)), cluster)).
+        let model = RegressionOptions {
+            fit: options.fit,
+            design: crate::regression::DesignSpec {
+                moderators: vec![options.by.clone()],
+                references: Vec::new(),
+                intercept: true,
+            },
+            permutations: None,
+        };
+        let (_, robust) = robust::uni::regression(data, &model, robust)?;
+        return Ok(Analysis::Robust {
+            model: Box::new(Analysis::Subgroup(result)),
+            pooled: None,
+            robust,
+            tested: "subgroup differences",
+        });
+    }
+    if let Some(iterations) = spec.permutations {
+        let permutations = PermutationSpec {
+            iterations,
+            seed: spec.seed.unwrap_or(0),
+        };
+        result.permutation = Some(permutation_test(data, &options, &result, &permutations)?);
+    }
+    Ok(Analysis::Subgroup(result))
+}
+
+fn multilevel_analysis(
+    spec: &Spec,
+    plan: &Plan,
+    options: multilevel::MultilevelOptions,
+    data: &Dataset,
+) -> Result<Analysis, AnalysisError> {
+    let by = spec.by.as_deref().map(str::trim).unwrap_or_default();
+    let factor = || crate::regression::DesignSpec {
+        moderators: vec![by.to_owned()],
+        references: Vec::new(),
+        intercept: true,
+    };
+    let Some(robust) = &plan.robust else {
+        return Ok(match spec.question {
+            Question::Subgroup => Analysis::MultilevelSubgroups(multilevel::fit_subgroups(
+                data,
+                &options,
+                by,
+                spec.levels.as_deref(),
+            )?),
+            _ => Analysis::Multilevel(multilevel::fit(data, &options)?),
+        });
+    };
+    if spec.rho.len() > 1 {
+        let options = match spec.question {
+            // The sensitivity table of the model with the subgroup as a factor.
+            Question::Subgroup => multilevel::MultilevelOptions {
+                design: Some(factor()),
+                ..options
+            },
+            _ => options,
+        };
+        return Ok(Analysis::RhoSensitivity(robust::rho_sensitivity(
+            data, &options, &spec.rho, robust,
+        )?));
+    }
+    Ok(match spec.question {
+        Question::Subgroup => {
+            let (result, inference) =
+                robust::multilevel::subgroups(data, &options, by, spec.levels.as_deref(), robust)?;
+            Analysis::Robust {
+                model: Box::new(Analysis::MultilevelSubgroups(result)),
+                pooled: None,
+                robust: inference,
+                tested: "subgroup differences",
+            }
+        }
+        _ => {
+            let (result, inference) = robust::multilevel::fitted(data, &options, robust)?;
+            Analysis::Robust {
+                model: Box::new(Analysis::Multilevel(result)),
+                pooled: None,
+                robust: inference,
+                tested: "moderators",
+            }
+        }
+    })
+}
+
+impl Analysis {
+    /// The JSON view of the analysis of `data`: the same keys as the
+    /// command's `--format json` (without the provenance, which the CLI adds).
+    pub fn to_json(&self, data: &Dataset) -> serde_json::Value {
+        use crate::report::{PoolReport, RobustReport};
+        fn value<T: serde::Serialize + ?Sized>(v: &T) -> serde_json::Value {
+            serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+        }
+        match self {
+            Analysis::Pool(result) => value(&PoolReport { result, data }),
+            Analysis::Tables(r) => value(r),
+            Analysis::Regression(r) => value(r),
+            Analysis::Subgroup(r) => value(r),
+            Analysis::Multilevel(r) => value(r),
+            Analysis::MultilevelSubgroups(r) => value(r),
+            Analysis::RhoSensitivity(r) => value(r),
+            Analysis::Robust {
+                model,
+                pooled,
+                robust,
+                tested,
+            } => {
+                let model = model.to_json(data);
+                let mut out = value(&RobustReport {
+                    model: &model,
+                    robust,
+                    tested,
+                });
+                if let Some(pooled) = pooled {
+                    shown_from(&mut out, &value(pooled.as_ref()));
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Puts the prediction interval and the back-transformed summary of the
+/// robust-consistent pooled result `shown` into the robust JSON `out`,
+/// keeping the working model's under `model_based`.
+fn shown_from(out: &mut serde_json::Value, shown: &serde_json::Value) {
+    let Some(object) = out.as_object_mut() else {
+        return;
+    };
+    for key in ["pi_lower", "pi_upper", "transformed"] {
+        let new = shown.get(key).cloned();
+        let old = match new {
+            Some(new) => object.insert(key.to_owned(), new),
+            None => object.remove(key),
+        };
+        if let (Some(old), Some(serde_json::Value::Object(model_based))) =
+            (old, object.get_mut("model_based"))
+        {
+            model_based.insert(key.to_owned(), old);
+        }
+    }
+}

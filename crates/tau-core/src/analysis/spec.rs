@@ -1,0 +1,374 @@
+//! The analysis request: every setting of one analysis, as the command line
+//! and the browser page give it, before anything is checked.
+//!
+//! A [`Spec`] is deliberately close to what a user chooses (ripgrep's "low
+//! arguments"): plain values with metafor's defaults, no cross-field rules.
+//! [`Spec::validate`](super::validate) turns it into a [`Plan`](super::Plan)
+//! or returns every refusal at once, each naming its [`Field`].
+//!
+//! The page sends a `Spec` as JSON: the field names below are its keys, and
+//! the values are written as on the command line (`"method": "REML"`,
+//! `"test": "knha"`, `"random": ["study", "es_id"]`).
+
+use serde::Deserialize;
+use serde::de::{Deserializer, Error as _};
+
+use crate::model::{Method, Test};
+use crate::pool_tables::TablesMethod;
+use crate::regression::predict::PredictSpec;
+use crate::report::Format;
+use crate::robust::SmallSample;
+use crate::subgroup::Tau2Mode;
+
+/// The question an analysis answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Question {
+    /// The pooled effect (`tau pool`, metafor's intercept-only `rma`).
+    #[default]
+    Pool,
+    /// A meta-regression on `mods` (`tau regress`, `rma(mods = ...)`).
+    Regress,
+    /// The pooled effect per level of `by` and the test of their
+    /// differences (`tau subgroup`).
+    Subgroup,
+}
+
+/// What `method` names: a τ² estimator, or a method that pools 2×2 tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodChoice {
+    /// An inverse-variance model with this τ² estimator (metafor's `rma`,
+    /// or `rma.mv` with `random`).
+    Model(Method),
+    /// Mantel-Haenszel or Peto (metafor's `rma.mh`, `rma.peto`).
+    Tables(TablesMethod),
+}
+
+impl MethodChoice {
+    /// Parses metafor's name of an estimator, `MH` or `PETO`.
+    pub fn parse(name: &str) -> Option<MethodChoice> {
+        Method::parse(name)
+            .map(MethodChoice::Model)
+            .or_else(|| TablesMethod::parse(name).map(MethodChoice::Tables))
+    }
+
+    /// The name as written in `method`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodChoice::Model(m) => m.name(),
+            MethodChoice::Tables(t) => t.name(),
+        }
+    }
+}
+
+/// What `test` names: z or Knapp-Hartung tests of a model with one τ², or
+/// the t tests of a multilevel model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestChoice {
+    /// z or Knapp-Hartung (`z`, `knha`).
+    Uni(Test),
+    /// t tests on k − p df (metafor's `test = "t"` of `rma.mv`).
+    T,
+}
+
+impl TestChoice {
+    /// Parses `z`, `knha` or `t` (case-insensitive).
+    pub fn parse(name: &str) -> Option<TestChoice> {
+        match Test::parse(name) {
+            Some(test) => Some(TestChoice::Uni(test)),
+            None if name.eq_ignore_ascii_case("t") => Some(TestChoice::T),
+            None => None,
+        }
+    }
+}
+
+/// The CI of τ² (with I² and H²) of a model with one τ².
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tau2Ci {
+    /// Q-profile (metafor's `confint` default).
+    #[default]
+    Qp,
+    /// Wald-type: τ² ± z·SE, floored at 0 (ML, REML, EB, PM).
+    Wald,
+    /// Profile likelihood (`confint(type = "PL")`).
+    Profile,
+}
+
+/// Every setting of one analysis. `Spec::default()` is metafor's `rma(yi,
+/// vi)`: REML, z tests, 95% intervals.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Spec {
+    /// What is asked.
+    pub question: Question,
+    /// The τ² estimator, or MH/PETO for 2×2 tables (metafor's `method`).
+    #[serde(deserialize_with = "method_choice")]
+    pub method: MethodChoice,
+    /// z, Knapp-Hartung (`knha`) or, for a multilevel model, t tests.
+    #[serde(deserialize_with = "test_choice")]
+    pub test: TestChoice,
+    /// Confidence level in percent (95).
+    pub level: f64,
+    /// The estimator used when `method` does not converge (metafor's
+    /// `method = c("REML", "DL")`).
+    #[serde(deserialize_with = "fallback")]
+    pub fallback: Option<Method>,
+    /// Iteration limit (metafor's `maxiter`).
+    pub max_iter: usize,
+    /// Whether the fixed effects are weighted (metafor's `weighted`); with
+    /// `false`, ordinary least squares with sandwich SEs.
+    pub weighted: bool,
+    /// Moderators of a meta-regression, in model order.
+    pub mods: Vec<String>,
+    /// Reference levels of categorical moderators: (moderator, level).
+    pub references: Vec<(String, String)>,
+    /// Whether the meta-regression has an intercept.
+    pub intercept: bool,
+    /// The moderator whose levels are the subgroups.
+    pub by: Option<String>,
+    /// The order of the subgroups (every level once); `None` sorts them.
+    pub levels: Option<Vec<String>>,
+    /// A τ² per subgroup or one shared by all; `None`: separate, or common
+    /// for a multilevel model.
+    #[serde(deserialize_with = "tau2_mode")]
+    pub tau2: Option<Tau2Mode>,
+    /// Nested random effects, outermost first (metafor's `random = ~ 1 |
+    /// study/es_id`); empty for a model with one τ².
+    pub random: Vec<String>,
+    /// Correlation of the sampling errors within an outermost cluster; a
+    /// list (with `robust`) is a sensitivity analysis over working models.
+    pub rho: Vec<f64>,
+    /// Fit a multilevel model only, without the profile CIs and the
+    /// likelihood-ratio test of each level.
+    pub fit_only: bool,
+    /// Cluster-robust inference, clustered by this moderator.
+    pub robust: Option<String>,
+    /// The small-sample correction of `robust`.
+    #[serde(deserialize_with = "small_sample")]
+    pub small_sample: SmallSample,
+    /// The CI of τ².
+    pub tau2_ci: Tau2Ci,
+    /// Each study's BLUP (metafor's `blup`).
+    pub blup: bool,
+    /// Predictions at moderator values (metafor's `predict(newmods = )`).
+    #[serde(deserialize_with = "predictions")]
+    pub predict: Vec<PredictSpec>,
+    /// Moderators or coefficients tested together (metafor's `anova(btt = )`).
+    pub btt: Option<Vec<String>>,
+    /// Iterations of a permutation test (metafor's `permutest`).
+    pub permutations: Option<usize>,
+    /// Seed of the permutation test; `None` draws one (by the caller).
+    pub seed: Option<u64>,
+    /// The view the result is shown in (`text`, `json`, `csv`,
+    /// `markdown`, `latex`), with `digits` for the paper tables.
+    #[serde(deserialize_with = "format")]
+    pub format: Format,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            question: Question::Pool,
+            method: MethodChoice::Model(Method::REML),
+            test: TestChoice::Uni(Test::Z),
+            level: 95.0,
+            fallback: None,
+            max_iter: 100,
+            weighted: true,
+            mods: Vec::new(),
+            references: Vec::new(),
+            intercept: true,
+            by: None,
+            levels: None,
+            tau2: None,
+            random: Vec::new(),
+            rho: Vec::new(),
+            fit_only: false,
+            robust: None,
+            small_sample: SmallSample::default(),
+            tau2_ci: Tau2Ci::default(),
+            blup: false,
+            predict: Vec::new(),
+            btt: None,
+            permutations: None,
+            seed: None,
+            format: Format::Json,
+        }
+    }
+}
+
+/// A setting of the [`Spec`], named in refusals so that each front end can
+/// point at its own control (the CLI at a flag, the page at a menu).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// [`Spec::question`].
+    Question,
+    /// [`Spec::method`].
+    Method,
+    /// [`Spec::test`].
+    Test,
+    /// [`Spec::level`].
+    Level,
+    /// [`Spec::fallback`].
+    Fallback,
+    /// [`Spec::max_iter`].
+    MaxIter,
+    /// [`Spec::weighted`].
+    Weighted,
+    /// [`Spec::mods`].
+    Mods,
+    /// [`Spec::by`].
+    By,
+    /// [`Spec::levels`].
+    Levels,
+    /// [`Spec::tau2`].
+    Tau2,
+    /// [`Spec::random`].
+    Random,
+    /// [`Spec::rho`].
+    Rho,
+    /// [`Spec::robust`].
+    Robust,
+    /// [`Spec::tau2_ci`].
+    Tau2Ci,
+    /// [`Spec::blup`].
+    Blup,
+    /// [`Spec::predict`].
+    Predict,
+    /// [`Spec::btt`].
+    Btt,
+    /// [`Spec::permutations`].
+    Permutations,
+    /// [`Spec::format`].
+    Format,
+}
+
+impl Field {
+    /// The field's name in a [`Spec`] (its JSON key).
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Question => "question",
+            Field::Method => "method",
+            Field::Test => "test",
+            Field::Level => "level",
+            Field::Fallback => "fallback",
+            Field::MaxIter => "max_iter",
+            Field::Weighted => "weighted",
+            Field::Mods => "mods",
+            Field::By => "by",
+            Field::Levels => "levels",
+            Field::Tau2 => "tau2",
+            Field::Random => "random",
+            Field::Rho => "rho",
+            Field::Robust => "robust",
+            Field::Tau2Ci => "tau2_ci",
+            Field::Blup => "blup",
+            Field::Predict => "predict",
+            Field::Btt => "btt",
+            Field::Permutations => "permutations",
+            Field::Format => "format",
+        }
+    }
+}
+
+fn named<'de, D, T>(
+    d: D,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    names: &str,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let name = String::deserialize(d)?;
+    parse(name.trim())
+        .ok_or_else(|| D::Error::custom(format!("unknown {what} {name:?}; use {names}")))
+}
+
+fn method_choice<'de, D: Deserializer<'de>>(d: D) -> Result<MethodChoice, D::Error> {
+    named(
+        d,
+        "method",
+        MethodChoice::parse,
+        "a tau^2 estimator (e.g. REML), MH or PETO",
+    )
+}
+
+fn fallback<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Method>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|name| {
+            Method::parse(name.trim())
+                .ok_or_else(|| D::Error::custom(format!("unknown estimator {name:?}")))
+        })
+        .transpose()
+}
+
+fn test_choice<'de, D: Deserializer<'de>>(d: D) -> Result<TestChoice, D::Error> {
+    named(d, "test", TestChoice::parse, "z, knha or t")
+}
+
+fn tau2_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tau2Mode>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|name| match name.trim() {
+            "separate" => Ok(Tau2Mode::Separate),
+            "common" => Ok(Tau2Mode::Common),
+            _ => Err(D::Error::custom(format!(
+                "unknown tau2 mode {name:?}; use separate or common"
+            ))),
+        })
+        .transpose()
+}
+
+fn small_sample<'de, D: Deserializer<'de>>(d: D) -> Result<SmallSample, D::Error> {
+    named(
+        d,
+        "small-sample correction",
+        SmallSample::parse,
+        "satterthwaite or none",
+    )
+}
+
+fn format<'de, D: Deserializer<'de>>(d: D) -> Result<Format, D::Error> {
+    named(
+        d,
+        "format",
+        Format::parse,
+        "text, json, csv, markdown or latex",
+    )
+}
+
+fn predictions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PredictSpec>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|text| PredictSpec::parse(text).map_err(D::Error::custom))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_sends_a_spec_as_json() {
+        let spec: Spec = serde_json::from_str(
+            r#"{"question": "regress", "method": "PM", "test": "knha", "mods": ["ablat"],
+                "random": ["study", "es"], "robust": "study", "format": "markdown"}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.question, Question::Regress);
+        assert_eq!(spec.method, MethodChoice::Model(Method::PM));
+        assert_eq!(spec.test, TestChoice::Uni(Test::Knha));
+        assert_eq!(spec.random, ["study", "es"]);
+        assert_eq!(spec.level, 95.0);
+        assert!(matches!(spec.format, Format::Markdown { .. }));
+    }
+
+    #[test]
+    fn unknown_keys_and_names_are_refused() {
+        assert!(serde_json::from_str::<Spec>(r#"{"methd": "PM"}"#).is_err());
+        let e = serde_json::from_str::<Spec>(r#"{"method": "XX"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown method \"XX\""), "{e}");
+    }
+}

@@ -1,0 +1,96 @@
+//! Turning effects round where lower is better, so that every study points
+//! the same way (a problem score such as the ECBI or the SDQ falls when a
+//! treatment works, a skill score rises).
+//!
+//! A study is turned round when its record says `"reverse": true` (a CSV or
+//! sheet column `reverse`) or when a rule `--reverse MODERATOR=VALUE`
+//! matches its moderators. Its effect size is then `yᵢ → −yᵢ` with the same
+//! `vᵢ`, computed after the effect size, so raw data and `yi` alike: a
+//! difference (MD, SMD, RD, ...) changes sign, a log ratio (OR, RR, IRR, ROM)
+//! becomes the log of its reciprocal, and a correlation changes sign.
+//! Single-group measures (PR, PLO, PFT, PAS, MN, MNLN, IRLN) have no
+//! direction to turn, and are refused.
+
+use crate::data::moderator::Filter;
+use crate::effect_size::measure::Measure;
+use crate::input::{Moderators, Record};
+
+/// A `reverse` cell as a flag: true/false, yes/no, 1/0 (any case); empty
+/// or `NA` is false. `None` for anything else.
+pub fn cell_flag(cell: &str) -> Option<bool> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" => Some(true),
+        "false" | "no" | "0" | "n" | "" | "na" => Some(false),
+        _ => None,
+    }
+}
+
+/// The message for a `reverse` cell that is no flag.
+pub fn bad_flag(cell: &str) -> String {
+    format!(
+        "reverse must be true or false (or yes/no, 1/0), found {}; write true where lower is better, leave the cell empty otherwise",
+        crate::input::quote_bounded(cell)
+    )
+}
+
+/// Whether a study is turned round: its record says so, or a rule matches.
+/// Marks the rules that matched in `matched`.
+pub(crate) fn applies(
+    record: &Record,
+    moderators: &Moderators,
+    rules: &[Filter],
+    matched: &mut [bool],
+) -> bool {
+    let mut reversed = record.reverse;
+    for (rule, seen) in rules.iter().zip(matched.iter_mut()) {
+        if rule.keeps(moderators) == Some(true) {
+            *seen = true;
+            reversed = true;
+        }
+    }
+    reversed
+}
+
+/// Refuses a measure without a direction (see the module documentation).
+pub(crate) fn check_measure(measure: Measure) -> Result<(), String> {
+    if measure.null_value().is_some() {
+        return Ok(());
+    }
+    Err(format!(
+        "reverse turns an effect round (yi -> -yi), but {} is a single-group measure with no direction to turn; remove reverse (or --reverse) for this measure",
+        measure.name()
+    ))
+}
+
+/// The rules as the reports state them: `--reverse outcome=ECBI`, and
+/// `"reverse" field` when a record said so.
+pub(crate) fn describe(rules: &[Filter], by_field: bool) -> Vec<String> {
+    let mut sources: Vec<String> = rules.iter().map(|r| format!("--reverse {r}")).collect();
+    if by_field {
+        sources.push("the reverse field".to_owned());
+    }
+    sources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_read_and_refused() {
+        assert_eq!(cell_flag("TRUE"), Some(true));
+        assert_eq!(cell_flag("yes"), Some(true));
+        assert_eq!(cell_flag(""), Some(false));
+        assert_eq!(cell_flag("0"), Some(false));
+        assert_eq!(cell_flag("maybe"), None);
+        assert!(bad_flag("maybe").contains("\"maybe\""));
+    }
+
+    #[test]
+    fn single_group_measures_have_no_direction() {
+        assert!(check_measure(Measure::SMD).is_ok());
+        assert!(check_measure(Measure::OR).is_ok());
+        let err = check_measure(Measure::PR).expect_err("PR");
+        assert!(err.contains("PR is a single-group measure"), "{err}");
+    }
+}

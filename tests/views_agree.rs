@@ -1,0 +1,138 @@
+//! Every view of one analysis shows the same numbers (issue 26): under
+//! `--robust` the CI, the prediction interval and the back-transformed
+//! summary are the robust ones, as metafor's `predict(robust(...))` gives
+//! them, in the JSON, the text report and the paper table alike.
+
+use crate::util::{fixture, tau};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Fixture {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    small_sample: String,
+    call: String,
+    estimate: f64,
+    se: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+    pi_lower: f64,
+    pi_upper: f64,
+}
+
+fn run(args: &[&str]) -> String {
+    let output = tau().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= 1e-6 * expected.abs().max(1e-3),
+        "{what}: {actual} vs {expected}"
+    );
+}
+
+#[test]
+fn a_robust_pool_reports_robust_intervals_in_every_view() {
+    let reference: Fixture = fixture("robust_predict.json");
+    for case in &reference.cases {
+        let args = [
+            "pool",
+            "studies/bcg.json",
+            "--robust",
+            "alloc",
+            "--small-sample",
+            &case.small_sample,
+        ];
+        let json: Value =
+            serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat())).unwrap();
+        let get = |key: &str| json[key].as_f64().unwrap();
+        for (key, expected) in [
+            ("estimate", case.estimate),
+            ("se", case.se),
+            ("ci_lower", case.ci_lower),
+            ("ci_upper", case.ci_upper),
+            ("pi_lower", case.pi_lower),
+            ("pi_upper", case.pi_upper),
+        ] {
+            close(get(key), expected, &format!("{} {key}", case.call));
+        }
+        // Back-transformed from the same numbers (metafor's transf = exp).
+        let rr = &json["transformed"];
+        for key in ["ci_lower", "ci_upper", "pi_lower", "pi_upper"] {
+            close(rr[key].as_f64().unwrap(), get(key).exp(), key);
+        }
+        // The working model's own values are kept, and differ.
+        assert!(json["model_based"]["pi_lower"].as_f64().unwrap() > case.pi_lower + 0.1);
+        // The text report prints the robust numbers where the model's were.
+        let text = run(&args);
+        for value in [
+            get("ci_lower"),
+            get("pi_lower"),
+            rr["ci_upper"].as_f64().unwrap(),
+        ] {
+            let shown = format!("{value:.4}");
+            assert!(text.contains(&shown), "{shown} not in:\n{text}");
+        }
+        assert!(text.contains("Model results (cluster-robust"), "{text}");
+    }
+}
+
+/// The forest plot of a robust analysis draws the robust CI and prediction
+/// interval (issue 26 item 2): the numbers of `tau pool --robust`.
+#[test]
+fn a_robust_forest_plot_draws_the_robust_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("forest.svg");
+    let svg_path = svg.to_str().unwrap();
+    run(&[
+        "forest",
+        "studies/bcg.json",
+        "--robust",
+        "alloc",
+        "-o",
+        svg_path,
+    ]);
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    let json: Value = serde_json::from_str(&run(&[
+        "pool",
+        "studies/bcg.json",
+        "--robust",
+        "alloc",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let rr = &json["transformed"];
+    let two = |key: &str| format!("{:.2}", rr[key].as_f64().unwrap());
+    for text in [
+        format!(">{}<", two("estimate")),
+        format!(">[{},<", two("ci_lower")),
+        format!(">{}]<", two("ci_upper")),
+        format!(">[{},<", two("pi_lower")),
+        format!(">{}]<", two("pi_upper")),
+    ] {
+        assert!(drawn.contains(&text), "{text} not drawn");
+    }
+    // The three-level model with robust inference is drawn too.
+    run(&[
+        "forest",
+        "studies/parenting_ethnic_minorities.json",
+        "--random",
+        "trial/outcome",
+        "--robust",
+        "trial",
+        "-o",
+        svg_path,
+    ]);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+}
