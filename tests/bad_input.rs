@@ -242,7 +242,7 @@ const CASES: &[Case] = &[
         &[
             "study 'Ames 2001' (record 1)",
             "two-group binary data cannot give measure SMD",
-            "OR, RR or RD",
+            "OR, RR, RD or PETO",
         ],
     ),
     case(

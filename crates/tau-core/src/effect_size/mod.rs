@@ -59,9 +59,9 @@ pub use form::DataForm;
 
 use crate::effect_size::measure::Measure;
 use crate::input::Record;
-use crate::numerics::distribution::normal_upper;
 use crate::model::peto::study_log_odds_ratio;
 use crate::model::two_by_two::Table;
+use crate::numerics::distribution::normal_upper;
 
 /// An effect size on the analysis scale.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -12,8 +12,9 @@ use super::chisq_mixture;
 use super::convergence::{Control, Convergence, Tau2Error};
 use super::heterogeneity::HeterogeneityCi;
 use super::matrix::ModelMatrix;
+use super::paule_mandel::search_upper;
 use super::residual_maker::ResidualMaker;
-use super::tau2::{Problem, search_upper};
+use super::tau2::Problem;
 use super::wls::{SingularDesign, Wls};
 use crate::numerics::zeroin::{R_UNIROOT_TOL, zeroin};
 

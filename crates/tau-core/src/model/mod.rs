@@ -11,6 +11,7 @@ pub mod heterogeneity;
 pub mod mantel_haenszel;
 pub mod matrix;
 pub mod method;
+pub mod paule_mandel;
 pub mod peto;
 pub mod quadratic_forms;
 pub mod residual_maker;

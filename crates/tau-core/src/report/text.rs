@@ -436,7 +436,7 @@ pub fn convergence_line(s: &Settings) -> Option<String> {
     let method = s.method.name();
     let iterations = |n: usize| format!("{n} iteration{}", if n == 1 { "" } else { "s" });
     let reached = match s.method {
-        Method::REML | Method::ML | Method::EB => format!(
+        Method::REML | Method::ML | Method::EB | Method::DLIT | Method::SJIT => format!(
             "{method} {} after {} (last change in tau^2: {:.2e}; threshold {:.0e}).",
             if c.converged {
                 "converged"
@@ -448,8 +448,9 @@ pub fn convergence_line(s: &Settings) -> Option<String> {
             s.threshold
         ),
         Method::PM if c.iterations == 0 => "PM: the Q statistic at tau^2 = 0 is already at or below its expected value, so tau^2 = 0 without a search.".to_string(),
-        Method::PM => format!(
-            "PM {} after {} (root bracketed to ±{:.2e}; tolerance {:.2e}).",
+        Method::PMM | Method::GENQM if c.iterations == 0 => format!("{method}: the Q statistic at tau^2 = 0 is already at or below its median, so tau^2 = 0 without a search."),
+        Method::PM | Method::PMM | Method::GENQM => format!(
+            "{method} {} after {} (root bracketed to ±{:.2e}; tolerance {:.2e}).",
             if c.converged {
                 "converged"
             } else {
