@@ -316,15 +316,10 @@ fn check_univariate(spec: &Spec, method: Method, refuse: &mut impl FnMut(Field, 
         }
     }
     match spec.tau2_ci {
-        Tau2Ci::Wald if !matches!(method, Method::ML | Method::REML | Method::EB | Method::PM) => {
-            refuse(
-                Field::Tau2Ci,
-                format!(
-                    "`tau2_ci` wald needs the standard error of tau^2, which tau gives for the ML, REML, EB and PM estimators, not {}; choose one of them with `method`, or leave out `tau2_ci` for the Q-profile CI",
-                    method.name()
-                ),
-            )
-        }
+        Tau2Ci::Wald if method == Method::EE => refuse(
+            Field::Tau2Ci,
+            "`tau2_ci` wald needs a random-effects model: the common-effect model (`method` EE) has no tau^2; choose a tau^2 estimator such as REML".into(),
+        ),
         Tau2Ci::Profile if method == Method::EE => refuse(
             Field::Tau2Ci,
             "`tau2_ci` profile needs a random-effects model: the common-effect model (`method` EE) has no tau^2; choose a tau^2 estimator such as REML".into(),
