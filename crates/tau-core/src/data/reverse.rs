@@ -15,24 +15,6 @@ use crate::data::moderator::Filter;
 use crate::effect_size::measure::Measure;
 use crate::input::{Moderators, Record};
 
-/// A `reverse` cell as a flag: true/false, yes/no, 1/0 (any case); empty
-/// or `NA` is false. `None` for anything else.
-pub fn cell_flag(cell: &str) -> Option<bool> {
-    match cell.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" | "y" => Some(true),
-        "false" | "no" | "0" | "n" | "" | "na" => Some(false),
-        _ => None,
-    }
-}
-
-/// The message for a `reverse` cell that is no flag.
-pub fn bad_flag(cell: &str) -> String {
-    format!(
-        "reverse must be true or false (or yes/no, 1/0), found {}; write true where lower is better, leave the cell empty otherwise",
-        crate::input::quote_bounded(cell)
-    )
-}
-
 /// Whether a study is turned round: its record says so, or a rule matches.
 /// Marks the rules that matched in `matched`.
 pub(crate) fn applies(
@@ -75,16 +57,6 @@ pub(crate) fn describe(rules: &[Filter], by_field: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flags_are_read_and_refused() {
-        assert_eq!(cell_flag("TRUE"), Some(true));
-        assert_eq!(cell_flag("yes"), Some(true));
-        assert_eq!(cell_flag(""), Some(false));
-        assert_eq!(cell_flag("0"), Some(false));
-        assert_eq!(cell_flag("maybe"), None);
-        assert!(bad_flag("maybe").contains("\"maybe\""));
-    }
 
     #[test]
     fn single_group_measures_have_no_direction() {

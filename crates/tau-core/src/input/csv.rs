@@ -258,10 +258,10 @@ pub fn parse_csv_with(
             }
             if header == "reverse" {
                 record.reverse =
-                    crate::data::reverse::cell_flag(cell).ok_or_else(|| ReadError::Csv {
+                    cell_flag(cell).ok_or_else(|| ReadError::Csv {
                         line,
                         column: at(),
-                        message: crate::data::reverse::bad_flag(cell),
+                        message: bad_flag(cell),
                     })?;
                 continue;
             }
@@ -830,5 +830,38 @@ A,1,2,3,4,20,0.5,7,8
     fn decimal_comma_detection() {
         assert!(is_decimal_comma("12,5") && is_decimal_comma("-0,35"));
         assert!(!is_decimal_comma("12") && !is_decimal_comma("a,b") && !is_decimal_comma("1,"));
+    }
+}
+
+/// A `reverse` cell as a flag: true/false, yes/no, 1/0 (any case); empty
+/// or `NA` is false. `None` for anything else.
+fn cell_flag(cell: &str) -> Option<bool> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" => Some(true),
+        "false" | "no" | "0" | "n" | "" | "na" => Some(false),
+        _ => None,
+    }
+}
+
+/// The message for a `reverse` cell that is no flag.
+fn bad_flag(cell: &str) -> String {
+    format!(
+        "reverse must be true or false (or yes/no, 1/0), found {}; write true where lower is better, leave the cell empty otherwise",
+        super::quote_bounded(cell)
+    )
+}
+
+#[cfg(test)]
+mod reverse_flag_tests {
+    use super::{bad_flag, cell_flag};
+
+    #[test]
+    fn flags_are_read_and_refused() {
+        assert_eq!(cell_flag("TRUE"), Some(true));
+        assert_eq!(cell_flag("yes"), Some(true));
+        assert_eq!(cell_flag(""), Some(false));
+        assert_eq!(cell_flag("0"), Some(false));
+        assert_eq!(cell_flag("maybe"), None);
+        assert!(bad_flag("maybe").contains("\"maybe\""));
     }
 }
