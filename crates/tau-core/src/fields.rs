@@ -97,10 +97,18 @@ pub const RANDOM: Setting = Setting("random");
 pub const REDUCED: Setting = Setting("reduced");
 /// The setting `rho`.
 pub const RHO: Setting = Setting("rho");
+/// The setting `reverse`.
+pub const REVERSE: Setting = Setting("reverse");
 /// The setting `ri`.
 pub const RI: Setting = Setting("ri");
 /// The setting `robust`.
 pub const ROBUST: Setting = Setting("robust");
+/// The setting `sheet`.
+pub const SHEET: Setting = Setting("sheet");
+/// The setting `outcome`.
+pub const OUTCOME: Setting = Setting("outcome");
+/// The setting `columns`.
+pub const COLUMNS: Setting = Setting("columns");
 /// The setting `seed`.
 pub const SEED: Setting = Setting("seed");
 /// The setting `sep`.
@@ -153,10 +161,14 @@ pub const FIELDS: &[Setting] = &[
     QUESTION,
     RANDOM,
     REDUCED,
+    REVERSE,
     RHO,
     RI,
     ROBUST,
     SEED,
+    SHEET,
+    OUTCOME,
+    COLUMNS,
     SEP,
     SMALL_SAMPLE,
     STEPS,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::data::moderator::{Filter, ModeratorError};
 use crate::effect_size::measure::Measure;
 use crate::effect_size::{self, DataForm, EffectSizeError};
-use crate::fields::{EXCLUDE, FILTER, MEASURE};
+use crate::fields::{EXCLUDE, FILTER, MEASURE, REVERSE};
 use crate::input::csv::{CsvInfo, CsvOptions};
 use crate::input::locate::SourceMap;
 use crate::input::{Moderator, Moderators, Position, ReadError, Record, StudyFile};
@@ -874,7 +874,7 @@ impl<'a> Builder<'a> {
             .find_map(|(rule, matched)| (!matched).then_some(rule))
         {
             return Err(LoadError::Reverse(format!(
-                "--reverse {rule}: no study has {:?} = {:?}; give a moderator and a value that some studies have (as for --filter; values are case-sensitive)",
+                "{REVERSE} {rule}: no study has {:?} = {:?}; give a moderator and a value that some studies have (as for {FILTER}; values are case-sensitive)",
                 rule.name, rule.value
             )));
         }
@@ -1122,12 +1122,39 @@ fn explain_unrecognised(error: LoadError, info: &CsvInfo) -> LoadError {
             .all(|issue| issue.problem.starts_with("no effect data")),
         _ => false,
     };
-    match crate::input::suggest::unrecognised_columns_hint(&info.moderator_columns) {
-        Some(hint) if no_data => LoadError::Hinted {
+    match (
+        crate::input::suggest::unrecognised_columns_hint(&info.moderator_columns),
+        error,
+    ) {
+        (Some(hint), error) if no_data => LoadError::Hinted {
             error: Box::new(error),
             hint,
         },
-        _ => error,
+        // Not every field is missing (e.g. vi): still say which columns
+        // were read as moderators, the note a failed run does not print.
+        (_, LoadError::NothingLeft(why)) if !info.moderator_columns.is_empty() => {
+            LoadError::NothingLeft(format!("{why}; {}", unread_columns(info)))
+        }
+        (_, error) => error,
+    }
+}
+
+/// Which columns of a CSV file were not read as record fields.
+fn unread_columns(info: &CsvInfo) -> String {
+    let columns: Vec<String> = info
+        .moderator_columns
+        .iter()
+        .map(|c| crate::input::quote_bounded(c))
+        .collect();
+    let many = crate::input::list_bounded(&columns);
+    if columns.len() == 1 {
+        format!(
+            "the column {many} was not recognised as a record field and was read as a moderator; effect data need columns named as the fields, such as yi and vi (see tau schema)"
+        )
+    } else {
+        format!(
+            "the columns {many} were not recognised as record fields and were read as moderators; effect data need columns named as the fields, such as yi and vi (see tau schema)"
+        )
     }
 }
 

@@ -11,6 +11,7 @@
 //! Single-group measures (PR, PLO, PFT, PAS, MN, MNLN, IRLN) have no
 //! direction to turn, and are refused.
 
+use crate::fields::REVERSE;
 use crate::data::moderator::Filter;
 use crate::effect_size::measure::Measure;
 use crate::input::{Moderators, Record};
@@ -39,7 +40,7 @@ pub(crate) fn check_measure(measure: Measure) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "reverse turns an effect round (yi -> -yi), but {} is a single-group measure with no direction to turn; remove reverse (or --reverse) for this measure",
+        "reverse turns an effect round (yi -> -yi), but {} is a single-group measure with no direction to turn; remove reverse (or {REVERSE}) for this measure",
         measure.name()
     ))
 }
@@ -47,7 +48,7 @@ pub(crate) fn check_measure(measure: Measure) -> Result<(), String> {
 /// The rules as the reports state them: `--reverse outcome=ECBI`, and
 /// `"reverse" field` when a record said so.
 pub(crate) fn describe(rules: &[Filter], by_field: bool) -> Vec<String> {
-    let mut sources: Vec<String> = rules.iter().map(|r| format!("--reverse {r}")).collect();
+    let mut sources: Vec<String> = rules.iter().map(|r| format!("{REVERSE} {r}")).collect();
     if by_field {
         sources.push("the reverse field".to_owned());
     }

@@ -50,6 +50,7 @@
 mod error;
 mod form;
 pub mod measure;
+pub mod two_by_two;
 
 use statrs::function::gamma::ln_gamma;
 
@@ -59,8 +60,6 @@ pub use form::DataForm;
 
 use crate::effect_size::measure::Measure;
 use crate::input::Record;
-use crate::model::peto::study_log_odds_ratio;
-use crate::model::two_by_two::Table;
 use crate::numerics::distribution::normal_upper;
 
 /// An effect size on the analysis scale.
@@ -364,7 +363,7 @@ fn binary(record: &Record, measure: Measure) -> Result<EffectSize> {
     let (mut a, mut b, mut c, mut d) = (events1, n1 - events1, events2, n2 - events2);
     let corrected = [a, b, c, d].contains(&0.0);
     if measure == Measure::PETO {
-        let (yi, vi) = study_log_odds_ratio(&Table { a, b, c, d });
+        let (yi, vi) = two_by_two::study_log_odds_ratio(&two_by_two::Table { a, b, c, d });
         return Ok(EffectSize {
             yi,
             vi,

@@ -4,6 +4,7 @@
 //! comment line at the top of the file, `# columns: m1=M_exp,sd1=SD_exp`.
 //! The command line wins where both name one field.
 
+use crate::fields::COLUMNS;
 use super::NUMERIC_FIELDS;
 
 /// The fields a column can be mapped to: `study`, `measure`, `reverse` and
@@ -76,7 +77,7 @@ pub fn apply(
             })
             .ok_or_else(|| {
                 format!(
-                    "--columns {field}={header}: no column is called {}; the columns are {}",
+                    "{COLUMNS} {field}={header}: no column is called {}; the columns are {}",
                     super::quote_bounded(header),
                     super::list_bounded(raw)
                 )

@@ -12,6 +12,7 @@
 //! PETO_OR as OR, MD, SMD) is the file's measure. Generic inverse-variance
 //! outcomes (`IV_OUTCOME`) are not read.
 
+use crate::fields::OUTCOME;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -169,7 +170,7 @@ pub fn parse_revman(
         return Err(error(
             String::new(),
             format!(
-                "--outcome {wanted:?}: no outcome with study data has this number or name; the outcomes are: {}",
+                "{OUTCOME} {wanted:?}: no outcome with study data has this number or name; the outcomes are: {}",
                 listed()
             ),
         ));
@@ -183,7 +184,7 @@ pub fn parse_revman(
         return Err(error(
             String::new(),
             format!(
-                "the review has dichotomous and continuous outcomes, which one analysis cannot pool; pick one outcome with --outcome, e.g. --outcome {}; the outcomes are: {}",
+                "the review has dichotomous and continuous outcomes, which one analysis cannot pool; pick one outcome with {OUTCOME}, e.g. {OUTCOME} {}; the outcomes are: {}",
                 outcomes.first().map_or("1.1", |o| o.number.as_str()),
                 listed()
             ),

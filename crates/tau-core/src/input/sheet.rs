@@ -19,6 +19,7 @@
 //! filled cells are joined with spaces, so `# measure:` in A1 and `SMD` in B1
 //! name the measure.
 
+use crate::fields::SHEET;
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
@@ -63,7 +64,7 @@ pub fn sheet_text(bytes: &[u8], sheet: Option<&str>) -> Result<SheetText, ReadEr
             .ok_or_else(|| ReadError::Sheet {
                 place: String::new(),
                 message: format!(
-                    "the workbook has no sheet {}; its sheets are {}: pass one of them to --sheet",
+                    "the workbook has no sheet {}; its sheets are {}: pass one of them to {SHEET}",
                     super::quote_bounded(wanted),
                     super::list_bounded(&names)
                 ),

@@ -8,6 +8,7 @@
 //! two edits of the header (Levenshtein distance, case and `_`/space/`-`/`.`
 //! ignored) are offered.
 
+use crate::fields::COLUMNS;
 use super::NUMERIC_FIELDS;
 
 /// Up to `count` field names nearest to `header`, best first.
@@ -116,7 +117,7 @@ pub fn unrecognised_columns_hint(moderator_columns: &[String]) -> Option<String>
             .join(",")
     };
     hint.push_str(&format!(
-        "; name the columns of the effect data with --columns {example} (or a line \"# columns: {example}\" at the top of the file), or rename them (see tau schema)"
+        "; name the columns of the effect data with {COLUMNS} {example} (or a line \"# columns: {example}\" at the top of the file), or rename them (see tau schema)"
     ));
     Some(hint)
 }
@@ -144,7 +145,7 @@ mod tests {
         assert!(
             hint.contains("'n_exp', 'M_exp', 'country'")
                 && hint.contains("M_exp → m1?")
-                && hint.contains("--columns n1=n_exp,m1=M_exp"),
+                && hint.contains("`columns` n1=n_exp,m1=M_exp"),
             "{hint}"
         );
         assert_eq!(unrecognised_columns_hint(&[]), None);

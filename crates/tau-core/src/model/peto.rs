@@ -8,6 +8,8 @@
 //! over the tables with Vᵢ > 0. The tables are used as they are.
 
 use super::two_by_two::Table;
+pub use crate::effect_size::two_by_two::study_log_odds_ratio;
+use crate::effect_size::two_by_two::observed_minus_expected;
 
 /// Peto's estimate.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,32 +20,6 @@ pub struct Peto {
     pub weights: Vec<f64>,
     /// The heterogeneity statistic Q.
     pub q: f64,
-}
-
-/// Observed minus expected events in group 1, and the variance Vᵢ.
-fn observed_minus_expected(t: &Table) -> (f64, f64) {
-    let (xt, yt) = (t.a + t.c, t.b + t.d);
-    let expected = xt * t.n1() / t.n();
-    let variance = xt * yt * (t.n1() / t.n()) * (t.n2() / t.n()) / (t.n() - 1.0);
-    (t.a - expected, variance)
-}
-
-/// One table's Peto log odds ratio (aᵢ − Eᵢ)/Vᵢ and its variance 1/Vᵢ, with
-/// 1/2 added to every cell of a table with a zero cell (metafor
-/// `escalc("PETO")` with `add = 1/2, to = "only0"`).
-pub fn study_log_odds_ratio(t: &Table) -> (f64, f64) {
-    let t = if [t.a, t.b, t.c, t.d].contains(&0.0) {
-        Table {
-            a: t.a + 0.5,
-            b: t.b + 0.5,
-            c: t.c + 0.5,
-            d: t.d + 0.5,
-        }
-    } else {
-        *t
-    };
-    let (oe, v) = observed_minus_expected(&t);
-    (oe / v, 1.0 / v)
 }
 
 /// Peto's odds ratio from `tables`.

@@ -6,42 +6,7 @@ use crate::effect_size::measure::Measure;
 use crate::error_kind::{ErrorKind, Kinded};
 use crate::fields::{MEASURE, METHOD};
 
-/// One study's 2×2 table: events and non-events in group 1 (`a`, `b`) and
-/// group 2 (`c`, `d`), as metafor's `ai, bi, ci, di`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Table {
-    /// Events in group 1.
-    pub a: f64,
-    /// Non-events in group 1.
-    pub b: f64,
-    /// Events in group 2.
-    pub c: f64,
-    /// Non-events in group 2.
-    pub d: f64,
-}
-
-impl Table {
-    /// Size of group 1.
-    pub fn n1(&self) -> f64 {
-        self.a + self.b
-    }
-
-    /// Size of group 2.
-    pub fn n2(&self) -> f64 {
-        self.c + self.d
-    }
-
-    /// Total size.
-    pub fn n(&self) -> f64 {
-        self.a + self.b + self.c + self.d
-    }
-
-    /// No events in either group, or no non-events in either group: the table
-    /// says nothing about the odds ratio (metafor's `drop00`).
-    pub fn is_double_zero(&self) -> bool {
-        (self.a == 0.0 && self.c == 0.0) || (self.b == 0.0 && self.d == 0.0)
-    }
-}
+pub use crate::effect_size::two_by_two::Table;
 
 /// Why the tables could not be pooled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
