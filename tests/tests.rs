@@ -7,6 +7,7 @@ mod util;
 
 mod adversarial;
 mod bad_input;
+mod bayes;
 mod bias_dependent;
 mod cli_bias;
 mod cli_moderators;

@@ -40,6 +40,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bayes;
 pub mod bias;
 pub mod data;
 pub mod effect_size;
