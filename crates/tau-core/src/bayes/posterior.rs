@@ -164,7 +164,7 @@ impl TauPosterior {
             let (tau, jac) = map.at(x);
             let given = model.given_tau(tau);
             let f = (prior.log_density(tau) + given.log_likelihood - shift).exp() * jac;
-            if !(f > 0.0) || !f.is_finite() {
+            if f.is_nan() || f <= 0.0 || f.is_infinite() {
                 return [0.0; 6];
             }
             let m2 = given.mean * given.mean + given.var;
@@ -295,5 +295,31 @@ impl TauPosterior {
             f64::NAN
         };
         (mean, sd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bayes::prior::{MuPrior, TauPrior};
+
+    #[test]
+    fn quantiles_invert_the_distribution_function() {
+        let model = NormalModel {
+            y: vec![-0.9, -1.6, -1.3, -0.2, 0.0, 0.4],
+            sigma2: vec![0.33, 0.19, 0.42, 0.05, 0.004, 0.53],
+            mu_prior: MuPrior::Flat,
+        };
+        let prior = PriorDensity::new(TauPrior::HalfCauchy { scale: 0.5 }, &model.sigma2);
+        let map = TauMap::new((0.0, f64::INFINITY), prior.s0());
+        let tail = 2.0 + model.tail_exponent();
+        let post = TauPosterior::new(model, prior, map, tail).unwrap();
+        let mass: f64 = post.nodes.iter().map(|n| n.weight).sum();
+        assert!((mass - 1.0).abs() < 1e-12);
+        for p in [0.025, 0.1, 0.5, 0.9, 0.975] {
+            let q = post.quantile(p);
+            assert!((post.cdf(q) - p).abs() < 1e-12, "p = {p}");
+            assert!((map.at(map.inverse(q)).0 - q).abs() < 1e-12 * q.max(1.0));
+        }
     }
 }

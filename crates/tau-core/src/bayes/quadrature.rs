@@ -291,7 +291,7 @@ pub(crate) fn newton_root(
         }
         let step = gap / slope;
         let mut next = x - step;
-        if !(next > lo && next < hi) || !step.is_finite() {
+        if !(next > lo && next < hi && step.is_finite()) {
             next = 0.5 * (lo + hi);
         }
         let moved = (next - x).abs();

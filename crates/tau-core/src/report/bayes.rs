@@ -166,6 +166,15 @@ pub fn text(r: &BayesResult) -> String {
     out
 }
 
+/// A Bayes factor in a sentence: two decimals, or scientific beyond 10⁴.
+fn times(bf: f64) -> String {
+    if bf >= 1e4 {
+        format!("{bf:.2e}")
+    } else {
+        fmt_num(bf, 2)
+    }
+}
+
 /// How strong a Bayes factor is, in Jeffreys' words (as Lee & Wagenmakers 2013).
 fn strength(bf: f64) -> &'static str {
     match bf {
@@ -196,13 +205,13 @@ fn reading(r: &BayesResult, level: &str) -> String {
         out.push_str(&if bf10 >= 1.0 {
             format!(
                 " The data are {} times more likely with an effect than with mu = 0 ({} evidence for an effect).",
-                short(bf10),
+                times(bf10),
                 strength(bf10)
             )
         } else {
             format!(
                 " The data are {} times more likely with mu = 0 than with an effect ({} evidence for no effect).",
-                short(bf.mu_zero),
+                times(bf.mu_zero),
                 strength(bf.mu_zero)
             )
         });
