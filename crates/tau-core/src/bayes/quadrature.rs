@@ -314,7 +314,7 @@ mod tests {
         let panels = adaptive(
             |x| [x * x, (-x * x / 2.0).exp()],
             0.0,
-            6.0,
+            12.0,
             2,
             1e-12,
             [true, true],
@@ -324,7 +324,7 @@ mod tests {
         let total: [f64; 2] = panels.iter().fold([0.0, 0.0], |acc, p| {
             [acc[0] + p.value[0], acc[1] + p.value[1]]
         });
-        assert!((total[0] - 72.0).abs() < 1e-12);
+        assert!((total[0] - 576.0).abs() < 1e-10);
         let half = (std::f64::consts::PI / 2.0).sqrt();
         assert!((total[1] - half).abs() < 1e-12);
     }
