@@ -8,6 +8,7 @@ mod views_agree;
 
 mod adversarial;
 mod bad_input;
+mod bayes;
 mod bias_dependent;
 mod cli_bias;
 mod cli_moderators;

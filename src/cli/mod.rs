@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod args;
 pub mod baujat;
+pub mod bayes;
 pub mod bias;
 pub mod bubble;
 pub mod compare;
@@ -74,6 +75,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Small-study effects and publication bias: Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE.
     Bias(bias::BiasArgs),
+    /// Bayesian random-effects meta-analysis (bayesmeta's model): posteriors of tau, mu and each study, Bayes factors, and with --average model averaging (metaBMA).
+    Bayes(bayes::BayesArgs),
     /// Selection model for publication bias (metafor's selmodel), e.g. the 3PSM: --type step --steps 0.025.
     Selection(selection::SelectionArgs),
     /// Refit the model without each study in turn.
@@ -104,6 +107,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Schema => output::emit(None, schema::SCHEMA),
         Command::Simulate(args) => simulate::run(&args),
         Command::Bias(args) => bias::run(&args),
+        Command::Bayes(args) => bayes::run(&args),
         Command::Selection(args) => selection::run(&args),
         Command::LeaveOneOut(args) => leave_one_out::run(&args),
         Command::Cumulative(args) => cumulative::run(&args),

@@ -47,6 +47,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
+pub mod bayes;
 pub mod bias;
 pub mod data;
 pub mod effect_size;

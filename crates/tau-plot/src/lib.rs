@@ -1,6 +1,7 @@
 //! Plots: forest and funnel plots as SVG, rendered to PNG or PDF.
 //!
 //! * [`forest`](mod@forest): the forest plot, laid out from measured text (own SVG writer, [`svg`]);
+//! * [`bayes`]: the forest plot with posterior intervals and the posterior densities of a Bayesian meta-analysis (plotters);
 //! * [`bubble`]: the meta-regression bubble plot (plotters);
 //! * [`funnel`]: the funnel plot and its contour-enhanced form (plotters);
 //! * [`multilevel`]: the forest plot of a multilevel model (effect sizes by cluster; own SVG writer);
@@ -15,6 +16,7 @@
 //! Every figure is an SVG master, and [`render()`] turns it into PNG or PDF.
 //! The library returns strings and bytes; writing files is the CLI's job.
 
+pub mod bayes;
 pub mod bubble;
 pub mod font;
 pub mod forest;
@@ -26,6 +28,7 @@ pub mod selection;
 pub mod sensitivity;
 pub mod svg;
 
+pub use bayes::{bayes_density_svg, bayes_forest_svg};
 pub use forest::{Fitted, ForestOptions, ForestPlot, Model, Models, Sort, forest};
 pub use funnel::{FunnelSpec, funnel_svg};
 pub use multilevel::multilevel_forest_svg;

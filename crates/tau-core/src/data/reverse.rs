@@ -11,9 +11,9 @@
 //! Single-group measures (PR, PLO, PFT, PAS, MN, MNLN, IRLN) have no
 //! direction to turn, and are refused.
 
-use crate::fields::REVERSE;
 use crate::data::moderator::Filter;
 use crate::effect_size::measure::Measure;
+use crate::fields::REVERSE;
 use crate::input::{Moderators, Record};
 
 /// Whether a study is turned round: its record says so, or a rule matches.

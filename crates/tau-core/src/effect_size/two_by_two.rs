@@ -64,4 +64,3 @@ pub fn study_log_odds_ratio(t: &Table) -> (f64, f64) {
     let (oe, v) = observed_minus_expected(&t);
     (oe / v, 1.0 / v)
 }
-

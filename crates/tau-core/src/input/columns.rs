@@ -4,8 +4,8 @@
 //! comment line at the top of the file, `# columns: m1=M_exp,sd1=SD_exp`.
 //! The command line wins where both name one field.
 
-use crate::fields::COLUMNS;
 use super::NUMERIC_FIELDS;
+use crate::fields::COLUMNS;
 
 /// The fields a column can be mapped to: `study`, `measure`, `reverse` and
 /// the numeric fields.

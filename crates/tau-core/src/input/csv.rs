@@ -257,12 +257,11 @@ pub fn parse_csv_with(
                 continue;
             }
             if header == "reverse" {
-                record.reverse =
-                    cell_flag(cell).ok_or_else(|| ReadError::Csv {
-                        line,
-                        column: at(),
-                        message: bad_flag(cell),
-                    })?;
+                record.reverse = cell_flag(cell).ok_or_else(|| ReadError::Csv {
+                    line,
+                    column: at(),
+                    message: bad_flag(cell),
+                })?;
                 continue;
             }
             if let Some(slot) = record.numeric_field_mut(header) {

@@ -8,8 +8,8 @@
 //! two edits of the header (Levenshtein distance, case and `_`/space/`-`/`.`
 //! ignored) are offered.
 
-use crate::fields::COLUMNS;
 use super::NUMERIC_FIELDS;
+use crate::fields::COLUMNS;
 
 /// Up to `count` field names nearest to `header`, best first.
 pub fn nearest_fields(header: &str, count: usize) -> Vec<&'static str> {

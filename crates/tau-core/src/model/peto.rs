@@ -8,8 +8,8 @@
 //! over the tables with Vᵢ > 0. The tables are used as they are.
 
 use super::two_by_two::Table;
-pub use crate::effect_size::two_by_two::study_log_odds_ratio;
 use crate::effect_size::two_by_two::observed_minus_expected;
+pub use crate::effect_size::two_by_two::study_log_odds_ratio;
 
 /// Peto's estimate.
 #[derive(Debug, Clone, PartialEq)]

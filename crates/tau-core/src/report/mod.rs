@@ -8,6 +8,7 @@
 //! and the longer texts and tables in per-result modules ([`subgroup`],
 //! [`regression`], [`multilevel`], [`bias`], [`sensitivity`], [`simulate`]).
 
+pub mod bayes;
 pub mod bias;
 pub mod compare;
 pub mod csv;
