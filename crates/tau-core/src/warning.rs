@@ -401,7 +401,7 @@ impl fmt::Display for Warning {
             Warning::Tau2CiBeyondSearch { upper } => write!(
                 f,
                 "the Q-profile CI for tau^2 reaches beyond the search limit {upper}; that limit is reported as its upper bound (metafor prints \">{upper}\")",
-                upper = crate::report::number::readable(*upper)
+                upper = crate::numerics::number::readable(*upper)
             ),
             Warning::Tau2CiNotConverged => f.write_str(
                 "the search for a Q-profile CI bound for tau^2 did not converge; the bound is reported as NA",
@@ -563,7 +563,7 @@ impl fmt::Display for Warning {
             Warning::Sigma2CiBeyondSearch { level, limit } => write!(
                 f,
                 "the profile-likelihood CI of sigma^2 at level '{level}' reaches beyond the search limit {limit}; its upper bound is reported as NA (metafor prints \">{limit}\")",
-                limit = crate::report::number::readable(*limit)
+                limit = crate::numerics::number::readable(*limit)
             ),
             Warning::NotApplied(text) => f.write_str(text),
         }
@@ -633,4 +633,22 @@ pub fn variance_ratio_warning(vi: &[f64]) -> Option<Warning> {
     let ratio = max / min;
     (ratio >= crate::model::tau2::EXTREME_VARIANCE_RATIO)
         .then_some(Warning::VarianceRatio { ratio })
+}
+
+#[cfg(test)]
+mod search_limit_tests {
+    #[test]
+    fn search_limits_are_short() {
+        let tau2 = crate::Warning::Tau2CiBeyondSearch { upper: 1e300 }.to_string();
+        assert!(
+            tau2.contains("search limit 1e300; ") && tau2.contains("\">1e300\""),
+            "{tau2}"
+        );
+        let sigma2 = crate::Warning::Sigma2CiBeyondSearch {
+            level: "cluster".into(),
+            limit: 2.5e120,
+        }
+        .to_string();
+        assert!(sigma2.contains("search limit 2.5e120; "), "{sigma2}");
+    }
 }

@@ -3,6 +3,7 @@
 //! the sheet's cells: `Sheet1!C7 (vi): ...` instead of `line 7, column 3 (vi)`.
 
 use crate::data::dataset::{Dataset, LoadError, LoadOptions, StudyIssue, load_csv_with};
+use crate::fields::SHEET;
 use crate::input::ReadError;
 use crate::input::csv::CsvOptions;
 use crate::input::sheet::{cell_name, sheet_text};
@@ -58,7 +59,7 @@ fn located(error: LoadError, sheet: &str, sheets: &[String]) -> LoadError {
                     line,
                     column,
                     message: format!(
-                        "{what}; add a study column with a label per study, or pass --sheet NAME if another sheet holds the studies (the workbook's sheets: {})",
+                        "{what}; add a study column with a label per study, or pass {SHEET} NAME if another sheet holds the studies (the workbook's sheets: {})",
                         crate::input::list_bounded(&quoted)
                     ),
                 })),

@@ -10,7 +10,8 @@
 //! * [`optim`]: `optim(method = "BFGS")` (Nash's `vmmin`);
 //! * [`hessian`]: `numDeriv::hessian` with Richardson extrapolation;
 //! * [`hypergeometric`]: Gauss's ₂F₁, as `gsl::hyperg_2F1`;
-//! * [`format`] and [`fixed`]: numbers as R prints them.
+//! * [`format`] and [`fixed`]: numbers as R prints them; [`number`]: numbers
+//!   as messages quote them.
 //!
 //! Nothing here imports any other module of tau-core, and every other module
 //! may import from here: the core's modules form no cycle above this floor
@@ -22,5 +23,6 @@ pub mod format;
 pub mod hessian;
 pub mod hypergeometric;
 pub mod integrate;
+pub mod number;
 pub mod optim;
 pub mod zeroin;

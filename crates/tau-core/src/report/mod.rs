@@ -18,7 +18,7 @@ pub mod latex;
 pub mod markdown;
 pub mod moderator_test;
 pub mod multilevel;
-pub mod number;
+pub use crate::numerics::number;
 pub mod paper;
 pub mod predict;
 pub mod regression;

@@ -78,7 +78,7 @@ pub struct Interval {
 impl Interval {
     /// metafor's label, e.g. `0.025 < p <= 1`.
     pub fn label(&self) -> String {
-        use crate::report::number::readable;
+        use crate::numerics::number::readable;
         format!("{} < p <= {}", readable(self.lower), readable(self.upper))
     }
 }

@@ -38,21 +38,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod warnings {
-    #[test]
-    fn search_limits_are_short() {
-        let tau2 = crate::Warning::Tau2CiBeyondSearch { upper: 1e300 }.to_string();
-        assert!(
-            tau2.contains("search limit 1e300; ") && tau2.contains("\">1e300\""),
-            "{tau2}"
-        );
-        let sigma2 = crate::Warning::Sigma2CiBeyondSearch {
-            level: "cluster".into(),
-            limit: 2.5e120,
-        }
-        .to_string();
-        assert!(sigma2.contains("search limit 2.5e120; "), "{sigma2}");
-    }
-}
