@@ -8,16 +8,16 @@
 
 use std::borrow::Cow;
 
+/// Decoded text and the encoding it was read in when that was not UTF-8.
+pub type Decoded<'a> = (Cow<'a, str>, Option<&'static str>);
+
 /// Bytes as text, and the encoding they were read in when it was not UTF-8
 /// (`"UTF-16LE"`, `"UTF-16BE"`, `"Windows-1252"`), for a note.
 ///
 /// With `legacy` false, bytes that are neither UTF-8 nor UTF-16 are an
 /// error, the 1-based line and byte where the UTF-8 breaks (JSON is UTF-8 by
 /// definition, RFC 8259 §8.1).
-pub fn decode(
-    bytes: &[u8],
-    legacy: bool,
-) -> Result<(Cow<'_, str>, Option<&'static str>), (usize, usize)> {
+pub fn decode(bytes: &[u8], legacy: bool) -> Result<Decoded<'_>, (usize, usize)> {
     for (bom, encoding) in [
         (&[0xFF, 0xFE][..], encoding_rs::UTF_16LE),
         (&[0xFE, 0xFF][..], encoding_rs::UTF_16BE),
