@@ -1,5 +1,5 @@
 //! The path every analysis command takes: flags → [`Spec`] → validate
-//! (refused before the file is read) → load → [`run`](tau_core::analysis::run)
+//! (refused before the file is read) → load → [`run`](tau_core::analysis::run())
 //! → the report. The flag groups here fill their part of the request.
 
 use std::io::IsTerminal;

@@ -8,7 +8,7 @@
 //! 2. [`Spec::validate`] checks every rule that involves more than one
 //!    setting before anything is read or fitted, and returns every
 //!    [`Refusal`] at once, each naming its [`Field`];
-//! 3. [`run`] fits the model the resulting [`Plan`] names, with the
+//! 3. [`run()`](run()) fits the model the resulting [`Plan`] names, with the
 //!    inference it asks for, and returns one [`Analysis`];
 //! 4. the views (text, JSON, CSV, paper tables, plots) render it.
 //!

@@ -5,7 +5,7 @@
 //! The log marginal likelihoods, every constant included:
 //!
 //! * `fixed_H0` (μ = 0, τ = 0): Σᵢ log N(yᵢ; 0, σᵢ²);
-//! * `fixed_H1` (μ ~ prior, τ = 0): log p(y | τ = 0) ([`super::likelihood`]);
+//! * `fixed_H1` (μ ~ prior, τ = 0): log p(y | τ = 0) (`likelihood`);
 //! * `random_H0` (μ = 0, τ ~ prior): log ∫ p(τ) Πᵢ N(yᵢ; 0, σᵢ²+τ²) dτ;
 //! * `random_H1` (μ and τ ~ priors): log ∫ p(τ) p(y | τ) dτ.
 //!

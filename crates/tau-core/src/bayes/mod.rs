@@ -8,11 +8,11 @@
 //! sampling:
 //!
 //! * the marginal posterior of τ, p(τ | y) ∝ p(τ) p(y | τ), with μ integrated
-//!   out analytically ([`likelihood`]), by adaptive Gauss–Kronrod quadrature
-//!   to a relative error of 10⁻¹⁰ ([`posterior`]);
+//!   out analytically (`likelihood`), by adaptive Gauss–Kronrod quadrature
+//!   to a relative error of 10⁻¹⁰ (`posterior`);
 //! * the posteriors of μ, of a new study's θ (the predictive distribution) and
 //!   of each θᵢ (shrinkage) as mixtures of the normal conditionals over the
-//!   rule's nodes ([`mixture`]);
+//!   rule's nodes (`mixture`);
 //! * for each: mode, median, mean, sd, the central and the shortest interval
 //!   ([`summary`]);
 //! * with proper priors on both, the marginal likelihood and bayesmeta's

@@ -10,7 +10,7 @@
 //! * [`optim`]: `optim(method = "BFGS")` (Nash's `vmmin`);
 //! * [`hessian`]: `numDeriv::hessian` with Richardson extrapolation;
 //! * [`hypergeometric`]: Gauss's ₂F₁, as `gsl::hyperg_2F1`;
-//! * [`format`] and [`fixed`]: numbers as R prints them; [`number`]: numbers
+//! * [`format`](mod@format) and [`fixed`]: numbers as R prints them; [`number`]: numbers
 //!   as messages quote them.
 //!
 //! Nothing here imports any other module of tau-core, and every other module
