@@ -78,14 +78,17 @@ impl OutputArgs {
 /// Checks `spec`, refusing it (exit 2) with every reason, each naming its
 /// flag, before any file is read.
 pub fn validate(spec: &Spec) -> Result<(), CliError> {
-    spec.validate().map(drop).map_err(|refusals| {
-        let lines: Vec<String> = refusals
-            .0
-            .iter()
-            .map(|r| r.render(|f| super::fields::flag(f).map(str::to_owned)))
-            .collect();
-        CliError::Input(lines.join("\nerror: "))
-    })
+    spec.validate().map(drop).map_err(refused)
+}
+
+/// The refusals of a request, one `error:` line each, fields named as flags.
+fn refused(refusals: tau_core::analysis::Refusals) -> CliError {
+    let lines: Vec<String> = refusals
+        .0
+        .iter()
+        .map(|r| r.render(super::fields::name))
+        .collect();
+    CliError::Input(lines.join("\nerror: "))
 }
 
 /// Runs `spec` on the file of `input` and writes its report as `output` asks.
@@ -221,9 +224,8 @@ pub fn multilevel_options(
     let mut spec = Spec::default();
     model.fill(&mut spec);
     multilevel.fill(&mut spec);
-    validate(&spec)?;
-    match spec.validate().map(|plan| plan.model) {
-        Ok(tau_core::analysis::Model::Multilevel(options)) => Ok(Some(options)),
+    match spec.validate().map_err(refused)?.model {
+        tau_core::analysis::Model::Multilevel(options) => Ok(Some(options)),
         _ => Ok(None),
     }
 }

@@ -8,7 +8,7 @@ use crate::model::two_by_two::TableError;
 use crate::multilevel::{self, MultilevelError, MultilevelResult, MultilevelSubgroups};
 use crate::pool::PoolResult;
 use crate::pool_tables::{TablesResult, pool_tables};
-use crate::regression::permutation::{PermutationError, PermutationSpec};
+use crate::regression::permutation::PermutationSpec;
 use crate::regression::predict::PredictError;
 use crate::regression::subset_test::{SubsetTestError, subset_test};
 use crate::regression::{RegressionError, RegressionOptions, RegressionResult, regress_weighted};
@@ -104,9 +104,6 @@ pub enum AnalysisError {
     /// Robust inference.
     #[error(transparent)]
     Robust(#[from] RobustError),
-    /// A permutation test's settings.
-    #[error(transparent)]
-    Permutation(#[from] PermutationError),
     /// A prediction.
     #[error(transparent)]
     Predict(#[from] PredictError),
@@ -126,7 +123,6 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::Subgroup(e) => e.kind(),
             AnalysisError::Multilevel(e) => e.kind(),
             AnalysisError::Robust(e) => e.kind(),
-            AnalysisError::Permutation(e) => e.kind(),
             AnalysisError::Predict(e) => e.kind(),
             AnalysisError::SubsetTest(e) => e.kind(),
         }
@@ -236,9 +232,6 @@ fn regression(
             seed: spec.seed.unwrap_or(0),
         }),
     };
-    if let Some(permutations) = &options.permutations {
-        permutations.validate()?;
-    }
     if let Some(robust) = &plan.robust {
         let (result, robust) = robust::uni::regression(data, &options, robust)?;
         return Ok(Analysis::Robust {

@@ -35,7 +35,7 @@ impl IntegrationFailure {
 // The nodes and weights with QUADPACK's published digits, rounded to double
 // by the compiler as R's C compiler rounds them.
 #[allow(clippy::excessive_precision)]
-const XGK: [f64; 8] = [
+pub(crate) const XGK: [f64; 8] = [
     0.991_455_371_120_812_639_206_854_697_526_329,
     0.949_107_912_342_758_524_526_189_684_047_851,
     0.864_864_423_359_769_072_789_712_788_640_926,
@@ -46,7 +46,7 @@ const XGK: [f64; 8] = [
     0.0,
 ];
 #[allow(clippy::excessive_precision)]
-const WGK: [f64; 8] = [
+pub(crate) const WGK: [f64; 8] = [
     0.022_935_322_010_529_224_963_732_008_058_970,
     0.063_092_092_629_978_553_290_700_663_189_204,
     0.104_790_010_322_250_183_839_876_322_541_518,
@@ -57,7 +57,7 @@ const WGK: [f64; 8] = [
     0.209_482_141_084_727_828_012_999_174_891_714,
 ];
 #[allow(clippy::excessive_precision)]
-const WG: [f64; 8] = [
+pub(crate) const WG: [f64; 8] = [
     0.0,
     0.129_484_966_168_869_693_270_611_432_679_082,
     0.0,
