@@ -136,3 +136,151 @@ fn a_robust_forest_plot_draws_the_robust_intervals() {
     ]);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
 }
+
+#[derive(Deserialize)]
+struct RobustViews {
+    multilevel_pooled: MultilevelPooled,
+    subgroups: Subgroups,
+    multilevel_subgroups: Subgroups,
+}
+
+#[derive(Deserialize)]
+struct MultilevelPooled {
+    call: String,
+    estimate: f64,
+    se: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+    pi_lower: f64,
+    pi_upper: f64,
+    vcov: f64,
+    df: f64,
+}
+
+#[derive(Deserialize)]
+struct Subgroups {
+    call: String,
+    means: Vec<Mean>,
+    #[serde(rename = "QM")]
+    qm: f64,
+    #[serde(rename = "QM_df2")]
+    qm_df2: f64,
+    #[serde(rename = "QM_p")]
+    qm_p: f64,
+}
+
+#[derive(Deserialize)]
+struct Mean {
+    name: String,
+    estimate: f64,
+    se: f64,
+    df: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+}
+
+const PARENTING: &str = "studies/parenting_ethnic_minorities.json";
+
+/// The three-level model with robust inference: the summary, its CI, the
+/// prediction interval (t on the robust df) and `vcov` are all robust, as
+/// metafor's `predict(robust(rma.mv(...)))` and `vcov(robust(...))`
+/// (tests/fixtures/generate_robust_views.R).
+#[test]
+fn a_robust_three_level_model_reports_robust_numbers_in_every_view() {
+    let reference: RobustViews = fixture("robust_views.json");
+    let r = &reference.multilevel_pooled;
+    let args = [
+        "pool", PARENTING, "--random", "trial/outcome", "--robust", "trial",
+    ];
+    let json: Value =
+        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    let get = |key: &str| json[key].as_f64().unwrap();
+    for (key, expected) in [
+        ("estimate", r.estimate),
+        ("se", r.se),
+        ("ci_lower", r.ci_lower),
+        ("ci_upper", r.ci_upper),
+        ("pi_lower", r.pi_lower),
+        ("pi_upper", r.pi_upper),
+        ("df", r.df),
+    ] {
+        close(get(key), expected, &format!("{} {key}", r.call));
+    }
+    close(json["vcov"][0][0].as_f64().unwrap(), r.vcov, "vcov");
+    // The working model's own values are kept under `model_based`.
+    let model_vcov = json["model_based"]["vcov"][0][0].as_f64().unwrap();
+    assert!((model_vcov - r.vcov).abs() > 1e-5, "{model_vcov}");
+    assert!(json["model_based"]["pi_lower"].as_f64().unwrap() > r.pi_lower + 0.05);
+    // The text report shows the robust numbers in the model block.
+    let text = run(&args);
+    for value in [r.ci_lower, r.pi_lower, r.pi_upper] {
+        let shown = format!("{value:.4}");
+        assert!(text.contains(&shown), "{shown} not in:\n{text}");
+    }
+    assert!(text.contains("Model Results (cluster-robust"), "{text}");
+}
+
+/// Subgroup means under `--robust` come from one factor model without
+/// intercept, in the order `--levels` gives, and the test of their
+/// differences from the model with treatment contrasts
+/// (tests/fixtures/generate_robust_views.R): in JSON `groups` and
+/// `coefficients`, and in the text report.
+#[test]
+fn robust_subgroup_means_are_the_robust_factor_model() {
+    let reference: RobustViews = fixture("robust_views.json");
+    let order = ["material", "both", "content"];
+    for (case, random) in [
+        (&reference.subgroups, None),
+        (&reference.multilevel_subgroups, Some("trial/outcome")),
+    ] {
+        let mut args = vec![
+            "subgroup",
+            PARENTING,
+            "--by",
+            "adaptation",
+            "--robust",
+            "trial",
+            "--levels",
+            "material,both,content",
+        ];
+        if let Some(random) = random {
+            args.extend(["--random", random]);
+        }
+        let json: Value =
+            serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat())).unwrap();
+        for (i, level) in order.iter().enumerate() {
+            let expected = case
+                .means
+                .iter()
+                .find(|m| m.name == format!("factor(adaptation){level}"))
+                .unwrap();
+            let what = format!("{} {level}", case.call);
+            let group = &json["groups"][i];
+            assert_eq!(group["level"], *level);
+            let coefficient = &json["coefficients"][i];
+            assert_eq!(coefficient["name"], format!("adaptation={level}"));
+            for (key, value) in [
+                ("estimate", expected.estimate),
+                ("se", expected.se),
+                ("ci_lower", expected.ci_lower),
+                ("ci_upper", expected.ci_upper),
+            ] {
+                close(group[key].as_f64().unwrap(), value, &format!("{what} {key}"));
+                close(coefficient[key].as_f64().unwrap(), value, &format!("{what} {key}"));
+            }
+            close(coefficient["df"].as_f64().unwrap(), expected.df, &what);
+        }
+        close(json["Q_between"].as_f64().unwrap(), case.qm, "Q_between");
+        close(json["Q_between_df2"].as_f64().unwrap(), case.qm_df2, "df2");
+        close(json["Q_between_p"].as_f64().unwrap(), case.qm_p, "p");
+        let text = run(&args);
+        let material = case
+            .means
+            .iter()
+            .find(|m| m.name == "factor(adaptation)material")
+            .unwrap();
+        let shown = format!("{:.4}", material.ci_lower);
+        assert!(text.contains(&shown), "{shown} not in:\n{text}");
+        assert!(text.contains("cluster-robust"), "{text}");
+    }
+}

@@ -148,31 +148,25 @@ pub fn emit(analysis: &Analysis, data: &Dataset, output: &OutputArgs) -> Result<
         }
         Analysis::Robust {
             model,
-            pooled,
+            shown,
             robust,
             tested,
-        } => match (model.as_ref(), pooled.as_deref()) {
-            // The model block shows the numbers the robust test gives.
-            (Analysis::Pool(result), shown) => emit_report(
-                path,
-                format,
-                &RobustReport {
-                    model: &PoolReport {
-                        result: shown.unwrap_or(result),
-                        data,
-                    },
-                    robust,
-                    tested,
-                },
-            ),
-            (Analysis::Regression(m), _) => robust_report(path, format, m, robust, tested),
-            (Analysis::Subgroup(m), _) => robust_report(path, format, m, robust, tested),
-            (Analysis::Multilevel(m), _) => robust_report(path, format, m, robust, tested),
-            (Analysis::MultilevelSubgroups(m), _) => robust_report(path, format, m, robust, tested),
-            (other, _) => Err(CliError::Analysis(format!(
-                "no report for robust inference on {other:?}"
-            ))),
-        },
+        } => {
+            // The model block shows the numbers the robust inference gives.
+            let model = shown.as_deref().unwrap_or(model);
+            match model {
+                Analysis::Pool(result) => {
+                    robust_report(path, format, &PoolReport { result, data }, robust, tested)
+                }
+                Analysis::Regression(m) => robust_report(path, format, m, robust, tested),
+                Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested),
+                Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested),
+                Analysis::MultilevelSubgroups(m) => robust_report(path, format, m, robust, tested),
+                other => Err(CliError::Analysis(format!(
+                    "no report for robust inference on {other:?}"
+                ))),
+            }
+        }
         _ => Err(CliError::Analysis(
             "this analysis has no report in this version of tau".into(),
         )),

@@ -41,10 +41,13 @@ pub enum Analysis {
     Robust {
         /// The working model's own result.
         model: Box<Analysis>,
-        /// For a pooled model: the pooled result with every number derived
-        /// from the estimate (CI, prediction interval, back-transformation)
-        /// taken from the robust inference ([`robust::uni::robust_pooled`]).
-        pooled: Option<Box<PoolResult>>,
+        /// The working model's result with every number derived from the
+        /// coefficients (CIs, prediction interval, back-transformation,
+        /// `vcov`, subgroup means and their test) taken from the robust
+        /// inference ([`robust::uni::robust_pooled`],
+        /// [`robust::multilevel::robust_summary`], [`robust::subgroup`]): what
+        /// every view shows.
+        shown: Option<Box<Analysis>>,
         /// Its robust inference.
         robust: RobustResult,
         /// "moderators" or "subgroup differences".
@@ -195,7 +198,7 @@ fn pooled(
         let shown = robust::uni::robust_pooled(&result, data, &robust);
         return Ok(Analysis::Robust {
             model: Box::new(Analysis::Pool(result)),
-            pooled: Some(Box::new(shown)),
+            shown: Some(Box::new(Analysis::Pool(shown))),
             robust,
             tested: "moderators",
         });
@@ -236,7 +239,7 @@ fn regression(
         let (result, robust) = robust::uni::regression(data, &options, robust)?;
         return Ok(Analysis::Robust {
             model: Box::new(Analysis::Regression(result)),
-            pooled: None,
+            shown: None,
             robust,
             tested: "moderators",
         });
@@ -281,35 +284,10 @@ fn subgroups(
         tau2: spec.tau2.unwrap_or(Tau2Mode::Separate),
         levels: spec.levels.clone(),
     };
-    let kept;
-    let data = match &plan.robust {
-        Some(robust) => {
-            kept = robust::uni::keep_clustered(data, &robust.cluster)?;
-            &kept
-        }
-        None => data,
-    };
-    let mut result = crate::subgroup::subgroup(data, &options)?;
     if let Some(robust) = &plan.robust {
-        // The subgroup differences, robustly: the mixed-effects model with
-        // the moderator as a factor (metafor robust(rma(yi, vi, mods = ~ factor(by)), cluster)).
-        let model = RegressionOptions {
-            fit: options.fit,
-            design: crate::regression::DesignSpec {
-                moderators: vec![options.by.clone()],
-                references: Vec::new(),
-                intercept: true,
-            },
-            permutations: None,
-        };
-        let (_, robust) = robust::uni::regression(data, &model, robust)?;
-        return Ok(Analysis::Robust {
-            model: Box::new(Analysis::Subgroup(result)),
-            pooled: None,
-            robust,
-            tested: "subgroup differences",
-        });
+        return robust_subgroups(data, options, robust);
     }
+    let mut result = crate::subgroup::subgroup(data, &options)?;
     if let Some(iterations) = spec.permutations {
         let permutations = PermutationSpec {
             iterations,
@@ -318,6 +296,43 @@ fn subgroups(
         result.permutation = Some(permutation_test(data, &options, &result, &permutations)?);
     }
     Ok(Analysis::Subgroup(result))
+}
+
+/// Subgroups with cluster-robust inference: one model with the moderator as
+/// a factor and one τ² ([`robust::subgroup`]), the means and the test of
+/// their differences robust.
+fn robust_subgroups(
+    data: &Dataset,
+    options: SubgroupOptions,
+    robust: &robust::RobustSpec,
+) -> Result<Analysis, AnalysisError> {
+    let options = SubgroupOptions {
+        tau2: Tau2Mode::Common,
+        ..options
+    };
+    let kept = robust::uni::keep_clustered(data, &robust.cluster)?;
+    let result = crate::subgroup::subgroup(&kept, &options)?;
+    let factor_data = crate::multilevel::subgroup::as_factor(data, &options.by);
+    let factor = |intercept| RegressionOptions {
+        fit: options.fit,
+        design: crate::regression::DesignSpec {
+            moderators: vec![options.by.clone()],
+            references: Vec::new(),
+            intercept,
+        },
+        permutations: None,
+    };
+    let (_, contrasts) = robust::uni::regression(&factor_data, &factor(true), robust)?;
+    let (_, cell) = robust::uni::regression(&factor_data, &factor(false), robust)?;
+    let levels: Vec<String> = result.groups.iter().map(|g| g.level.clone()).collect();
+    let robust = robust::subgroup::means(cell, &contrasts, &options.by, &levels);
+    let shown = robust::subgroup::uni_shown(&result, &robust);
+    Ok(Analysis::Robust {
+        model: Box::new(Analysis::Subgroup(result)),
+        shown: Some(Box::new(Analysis::Subgroup(shown))),
+        robust,
+        tested: "subgroup differences",
+    })
 }
 
 fn multilevel_analysis(
@@ -360,18 +375,20 @@ fn multilevel_analysis(
         Question::Subgroup => {
             let (result, inference) =
                 robust::multilevel::subgroups(data, &options, by, spec.levels.as_deref(), robust)?;
+            let shown = robust::subgroup::multilevel_shown(&result, &inference);
             Analysis::Robust {
                 model: Box::new(Analysis::MultilevelSubgroups(result)),
-                pooled: None,
+                shown: Some(Box::new(Analysis::MultilevelSubgroups(shown))),
                 robust: inference,
                 tested: "subgroup differences",
             }
         }
         _ => {
             let (result, inference) = robust::multilevel::fitted(data, &options, robust)?;
+            let shown = robust::multilevel::robust_summary(&result, &inference);
             Analysis::Robust {
                 model: Box::new(Analysis::Multilevel(result)),
-                pooled: None,
+                shown: Some(Box::new(Analysis::Multilevel(shown))),
                 robust: inference,
                 tested: "moderators",
             }
@@ -397,7 +414,7 @@ impl Analysis {
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Robust {
                 model,
-                pooled,
+                shown,
                 robust,
                 tested,
             } => {
@@ -407,8 +424,8 @@ impl Analysis {
                     robust,
                     tested,
                 });
-                if let Some(pooled) = pooled {
-                    shown_from(&mut out, &value(pooled.as_ref()));
+                if let Some(shown) = shown {
+                    shown_from(&mut out, &shown.to_json(data));
                 }
                 out
             }
@@ -416,14 +433,15 @@ impl Analysis {
     }
 }
 
-/// Puts the prediction interval and the back-transformed summary of the
-/// robust-consistent pooled result `shown` into the robust JSON `out`,
-/// keeping the working model's under `model_based`.
+/// Puts the numbers of the robust-consistent result `shown` that the robust
+/// JSON does not already hold (the prediction interval, the back-transformed
+/// summary, `vcov`, the subgroup means) into the robust JSON `out`, keeping
+/// the working model's under `model_based`.
 fn shown_from(out: &mut serde_json::Value, shown: &serde_json::Value) {
     let Some(object) = out.as_object_mut() else {
         return;
     };
-    for key in ["pi_lower", "pi_upper", "transformed"] {
+    for key in ["pi_lower", "pi_upper", "transformed", "vcov", "groups"] {
         let new = shown.get(key).cloned();
         let old = match new {
             Some(new) => object.insert(key.to_owned(), new),
@@ -432,7 +450,8 @@ fn shown_from(out: &mut serde_json::Value, shown: &serde_json::Value) {
         if let (Some(old), Some(serde_json::Value::Object(model_based))) =
             (old, object.get_mut("model_based"))
         {
-            model_based.insert(key.to_owned(), old);
+            // A key the robust view replaced already keeps its model-based value.
+            model_based.entry(key).or_insert(old);
         }
     }
 }

@@ -206,6 +206,12 @@ fn check_options(spec: &Spec, refuse: &mut impl FnMut(Field, String)) {
                 );
             }
         }
+        if spec.question == Question::Subgroup && spec.tau2 == Some(Tau2Mode::Separate) {
+            refuse(
+                Field::Tau2,
+                "`tau2` separate cannot be combined with `robust`: robust subgroup means come from one model with `by` as a factor and one tau^2 (metafor's robust(rma(yi, vi, mods = ~ factor(by) - 1), cluster)); leave out `tau2`".into(),
+            );
+        }
         if !spec.weighted {
             refuse(
                 Field::Weighted,

@@ -129,6 +129,11 @@ pub struct MultilevelResult {
     pub settings: MultilevelSettings,
     /// Things to know.
     pub warnings: Vec<Warning>,
+    /// Whether the coefficients, `vcov` and the prediction interval are
+    /// those of cluster-robust inference
+    /// ([`crate::robust::multilevel::robust_summary`]) rather than the model's.
+    #[serde(skip)]
+    pub robust: bool,
 }
 
 /// The model matrix and what goes with it.
@@ -327,5 +332,6 @@ pub(super) fn assemble(
             version: VERSION,
         },
         warnings,
+        robust: false,
     })
 }

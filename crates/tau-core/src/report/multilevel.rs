@@ -43,14 +43,18 @@ pub fn subgroups_text(s: &MultilevelSubgroups) -> String {
         Some(df2) => format!(
             "F(df1 = {}, df2 = {}) = {}",
             s.q_between_df,
-            df2,
+            df_text(r, df2),
             fmt_num(s.q_between, 4)
         ),
         None => format!("QM(df = {}) = {}", s.q_between_df, fmt_num(s.q_between, 4)),
     };
+    let how = if r.robust {
+        format!("cluster-robust HTZ test of mods = ~ factor({}), see below", s.by)
+    } else {
+        format!("QM of mods = ~ factor({})", s.by)
+    };
     out.push_str(&format!(
-        "\nTest of Subgroup Differences (QM of mods = ~ factor({})):\n{statistic}, p-val {}\n",
-        s.by,
+        "\nTest of Subgroup Differences ({how}):\n{statistic}, p-val {}\n",
         p_phrase(s.q_between_p)
     ));
     out.push_str(&format!("\nSubgroup Results{}:\n\n", t_note(r)));
@@ -195,14 +199,23 @@ fn variance_components(r: &MultilevelResult) -> String {
 
 fn statistic_name(r: &MultilevelResult) -> &'static str {
     match r.settings.test {
+        _ if r.robust => "tval",
         Test::T => "tval",
         Test::Z => "zval",
     }
 }
 
+/// The df as the tables write them: whole for the model's t tests,
+/// Satterthwaite's with two decimals.
+fn df_text(r: &MultilevelResult, df: f64) -> String {
+    fmt_num(df, if r.robust { 2 } else { 0 })
+}
+
 fn t_note(r: &MultilevelResult) -> String {
     match r.df {
-        Some(df) => format!(" (t with df = {})", fmt_num(df, 0)),
+        Some(df) if r.robust => format!(" (cluster-robust, see below: t with df = {})", df_text(r, df)),
+        None if r.robust => " (cluster-robust, see below: Satterthwaite t tests)".to_owned(),
+        Some(df) => format!(" (t with df = {})", df_text(r, df)),
         None => String::new(),
     }
 }
@@ -222,18 +235,27 @@ fn moderator_test(r: &MultilevelResult) -> String {
         format!("coefficients {first}:{count}")
     };
     let statistic = match r.qm_df2 {
-        Some(df2) => format!("F(df1 = {df}, df2 = {df2}) = {}", fmt_num(qm, 4)),
+        Some(df2) => format!(
+            "F(df1 = {df}, df2 = {}) = {}",
+            df_text(r, df2),
+            fmt_num(qm, 4)
+        ),
         None => format!("QM(df = {df}) = {}", fmt_num(qm, 4)),
     };
+    let robust = if r.robust {
+        "; cluster-robust HTZ test, see below"
+    } else {
+        ""
+    };
     format!(
-        "\nTest of Moderators ({which}):\n{statistic}, p-val {}\n",
+        "\nTest of Moderators ({which}{robust}):\n{statistic}, p-val {}\n",
         p_phrase(p)
     )
 }
 
 fn coefficient_table(r: &MultilevelResult) -> String {
     let stat = statistic_name(r);
-    let df = r.df.map(|d| fmt_num(d, 0));
+    let df = r.df.map(|d| df_text(r, d));
     let row = |name: Option<&str>, e: &crate::estimate::Estimate| {
         let mut row: Vec<String> = name.map(str::to_owned).into_iter().collect();
         row.extend([

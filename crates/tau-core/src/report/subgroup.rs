@@ -31,7 +31,17 @@ pub fn text(r: &SubgroupResult) -> String {
         model,
         s.measure.label()
     ));
-    let stat = if s.test == Test::Knha { "tval" } else { "zval" };
+    if r.robust {
+        out.push_str(&format!(
+            "Means, SEs, t tests and CIs: cluster-robust, see below (one model with '{}' as a factor, as robust(rma(yi, vi, mods = ~ factor({}) - 1), cluster)); tau^2, Q and I^2: the model's\n\n",
+            s.by, s.by
+        ));
+    }
+    let stat = if s.test == Test::Knha || r.robust {
+        "tval"
+    } else {
+        "zval"
+    };
     let mut cells = Cells::new();
     for g in &r.groups {
         cells.push(&g.level);
@@ -78,10 +88,18 @@ fn between(r: &SubgroupResult) -> String {
         return "Test for subgroup differences: not available with a single subgroup.\n".into();
     };
     let how = match r.settings.tau2 {
+        _ if r.robust => "cluster-robust HTZ test of the factor, see below",
         Tau2Mode::Separate => "fixed-effect Q across the subgroup estimates",
         Tau2Mode::Common => "omnibus test of the factor in the mixed-effects model",
     };
     let line = match r.q_between_df2 {
+        Some(df2) if r.robust => format!(
+            "F(df1 = {}, df2 = {}) = {}, p-val {}",
+            r.q_between_df,
+            fmt_num(df2, 2),
+            fmt_num(q, 4),
+            p_phrase(p)
+        ),
         Some(df2) => format!(
             "F(df1 = {}, df2 = {}) = {}, p-val {}  (an F statistic: Knapp-Hartung)",
             r.q_between_df,

@@ -23,6 +23,7 @@ pub mod multilevel;
 pub mod rho;
 pub mod sandwich;
 pub mod satterthwaite;
+pub mod subgroup;
 pub mod uni;
 
 pub use inference::{RobustCoefficient, RobustInfo, RobustResult, SmallSample, infer};

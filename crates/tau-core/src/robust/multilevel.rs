@@ -60,10 +60,11 @@ pub fn fitted(
 }
 
 /// The multilevel subgroup analysis of `by` ([`fit_subgroups`]), and robust
-/// inference on the model with `by` as a factor with treatment contrasts
-/// (metafor `robust(rma.mv(yi, V, mods = ~ factor(by), ...), cluster)`):
-/// its robust HTZ test of the non-intercept coefficients is the robust test
-/// of the subgroup differences. `options.design` is ignored.
+/// inference on it ([`super::subgroup::means`]): the robust means of the
+/// cell-means model (metafor `robust(rma.mv(yi, V, mods = ~ factor(by) - 1,
+/// ...), cluster)`) in the order of the groups, with the robust HTZ test of
+/// the non-intercept coefficients of `mods = ~ factor(by)` as the test of
+/// the subgroup differences. `options.design` is ignored.
 pub fn subgroups(
     dataset: &Dataset,
     options: &MultilevelOptions,
@@ -73,17 +74,21 @@ pub fn subgroups(
 ) -> Result<(MultilevelSubgroups, RobustResult), RobustError> {
     let kept = keep_clustered(dataset, &spec.cluster)?;
     let result = fit_subgroups(&kept, options, by, order)?;
-    let factor = MultilevelOptions {
+    let factor = |intercept| MultilevelOptions {
         design: Some(DesignSpec {
             moderators: vec![by.to_owned()],
             references: Vec::new(),
-            intercept: true,
+            intercept,
         }),
         profile: false,
         level_tests: false,
         ..options.clone()
     };
-    let (_, robust) = fitted(&as_factor(dataset, by), &factor, spec)?;
+    let data = as_factor(dataset, by);
+    let (_, contrasts) = fitted(&data, &factor(true), spec)?;
+    let (_, cell) = fitted(&data, &factor(false), spec)?;
+    let levels: Vec<String> = result.groups.iter().map(|g| g.level.clone()).collect();
+    let robust = super::subgroup::means(cell, &contrasts, by, &levels);
     Ok((result, robust))
 }
 
@@ -211,24 +216,51 @@ fn working_clusters(
         .collect())
 }
 
-/// The intercept-only multilevel result as its robust inference reports
-/// it (metafor's `predict(robust(rma.mv(...)))`): the summary's SE, t
-/// test and CI and the df are the robust ones, and the prediction
-/// interval is μ̂ ± t_{α/2, df} · √(SE_robust² + Σσ̂²). A model with
-/// moderators is returned as it is.
+/// The multilevel result as its robust inference reports it (metafor's
+/// `predict(robust(rma.mv(...)))`): the summary's (or each coefficient's) SE,
+/// t test and CI, the df and `vcov` are the robust ones, and the
+/// prediction interval of an intercept-only model is
+/// μ̂ ± t_{α/2, df} · √(SE_robust² + Σσ̂²).
 pub fn robust_summary(result: &MultilevelResult, robust: &RobustResult) -> MultilevelResult {
-    let (Some(_), Some(c)) = (&result.summary, robust.coefficients.first()) else {
-        return result.clone();
-    };
     let mut out = result.clone();
-    out.summary = Some(crate::estimate::Estimate {
+    out.robust = true;
+    let names: Vec<&str> = match &result.coefficients {
+        Some(coefficients) => coefficients.iter().map(|c| c.name.as_str()).collect(),
+        None => vec![crate::regression::INTERCEPT],
+    };
+    // The robust coefficients in the model's order (they are named alike).
+    let order: Option<Vec<usize>> = names
+        .iter()
+        .map(|name| robust.coefficients.iter().position(|c| c.name == *name))
+        .collect();
+    let Some(order) = order else {
+        return out;
+    };
+    out.vcov = order
+        .iter()
+        .map(|&i| order.iter().map(|&j| robust.vcov[i][j]).collect())
+        .collect();
+    let estimate = |c: &super::RobustCoefficient| crate::estimate::Estimate {
         value: c.estimate,
         se: c.se,
         statistic: c.statistic,
         p: c.p,
         ci_lower: c.ci_lower,
         ci_upper: c.ci_upper,
-    });
+    };
+    if let Some(coefficients) = &mut out.coefficients {
+        for (coefficient, &i) in coefficients.iter_mut().zip(&order) {
+            coefficient.estimate = estimate(&robust.coefficients[i]);
+        }
+        out.df = None;
+        out.qm = Some(robust.qm);
+        out.qm_df = Some(robust.qm_df);
+        out.qm_df2 = robust.qm_df2;
+        out.qm_p = Some(robust.qm_p);
+        return out;
+    }
+    let c = &robust.coefficients[order[0]];
+    out.summary = Some(estimate(c));
     out.df = c.df;
     let alpha = 1.0 - robust.robust.level / 100.0;
     let crit = c.df.map_or(f64::NAN, |df| {

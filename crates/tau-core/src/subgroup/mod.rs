@@ -158,6 +158,10 @@ pub struct SubgroupResult {
     pub settings: SubgroupSettings,
     /// Things to know.
     pub warnings: Vec<Warning>,
+    /// Whether the group means and the test of differences are those of
+    /// cluster-robust inference ([`crate::robust::subgroup::uni_shown`]).
+    #[serde(skip)]
+    pub robust: bool,
 }
 
 /// Why a subgroup analysis failed.
@@ -338,6 +342,7 @@ pub fn subgroup(
             version: VERSION,
         },
         warnings,
+        robust: false,
     })
 }
 
