@@ -602,19 +602,16 @@ fn forest_and_funnel_draw_the_multilevel_model() {
             .stderr(predicate::str::contains(message));
     };
     let bad = dir.path("bad.svg");
-    refused_plot(
-        &[
-            "forest",
-            &file,
-            "--random",
-            "study/obs",
-            "--by",
-            "type",
-            "-o",
-            &bad,
-        ],
-        "--by cannot be used with --random",
-    );
+    // Subgroups of the multilevel model (issue 26): under their subgroup.
+    let by = dir.path("by.svg");
+    tau()
+        .args([
+            "forest", &file, "--random", "study/obs", "--by", "type", "--sort", "effect", "-o",
+            &by,
+        ])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&by).unwrap().contains("type = "));
     refused_plot(
         &[
             "forest",

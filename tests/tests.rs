@@ -6,6 +6,7 @@
 mod util;
 mod views_agree;
 
+mod adhoc;
 mod adversarial;
 mod bad_input;
 mod bayes;

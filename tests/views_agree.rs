@@ -284,3 +284,47 @@ fn robust_subgroup_means_are_the_robust_factor_model() {
         assert!(text.contains("cluster-robust"), "{text}");
     }
 }
+
+/// `tau forest --random --robust --by` draws the subgroup diamonds and the
+/// overall diamond that `tau subgroup` and `tau pool` report with the same
+/// flags (issue 26 item 2), sorted within subgroups with `--sort`.
+#[test]
+fn a_robust_multilevel_forest_plot_by_subgroup_draws_the_reported_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("forest.svg");
+    let model = ["--random", "trial/outcome", "--robust", "trial"];
+    let by = ["--by", "adaptation", "--levels", "material,both,content"];
+    run(&[
+        &["forest", PARENTING][..],
+        &model,
+        &by,
+        &["--sort", "effect", "-o", svg.to_str().unwrap()],
+    ]
+    .concat());
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    let json = |args: &[&str]| -> Value {
+        serde_json::from_str(&run(&[args, &model, &["--format", "json"]].concat())).unwrap()
+    };
+    let subgroups = json(&[&["subgroup", PARENTING][..], &by].concat());
+    let pooled = json(&["pool", PARENTING]);
+    let two = |v: &Value| format!("{:.2}", v.as_f64().unwrap()).replace('-', "\u{2212}");
+    let mut expected: Vec<String> = subgroups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{} [{}, {}]", two(&g["estimate"]), two(&g["ci_lower"]), two(&g["ci_upper"])))
+        .collect();
+    expected.push(format!(
+        "{} [{}, {}]",
+        two(&pooled["estimate"]),
+        two(&pooled["ci_lower"]),
+        two(&pooled["ci_upper"])
+    ));
+    expected.push(format!("[{}, {}]", two(&pooled["pi_lower"]), two(&pooled["pi_upper"])));
+    for text in expected {
+        assert!(drawn.contains(&format!(">{text}<")), "{text} not drawn");
+    }
+    let material = drawn.find("adaptation = material").unwrap();
+    let both = drawn.find("adaptation = both").unwrap();
+    assert!(material < both, "subgroups in the order of --levels");
+}

@@ -110,20 +110,21 @@ pub fn run(spec: &Spec, input: &InputArgs, output: &OutputArgs) -> Result<(), Cl
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let analysis = result.map_err(|e| {
-        // Only the request's own messages name fields in backticks; the
-        // others are already named (main sets the names) and may quote the
-        // input, whose words must not turn into flags.
-        let message = match &e {
-            AnalysisError::Refused(_) | AnalysisError::Data(_) => {
-                super::fields::render(&e.to_string())
-            }
-            _ => e.to_string(),
-        };
-        CliError::of_kind(e.kind(), format!("{file}: {message}"))
-    })?;
+    let analysis = result.map_err(|e| failed(&e, &file))?;
     warn_analysis(&analysis.warnings().into_iter().cloned().collect::<Vec<_>>());
     emit(&analysis, &data, output)
+}
+
+/// The error of a failed analysis of `file`, its fields named as flags.
+pub fn failed(e: &AnalysisError, file: &str) -> CliError {
+    // Only the request's own messages name fields in backticks; the others
+    // are already named (main sets the names) and may quote the input,
+    // whose words must not turn into flags.
+    let message = match e {
+        AnalysisError::Refused(_) | AnalysisError::Data(_) => super::fields::render(&e.to_string()),
+        _ => e.to_string(),
+    };
+    CliError::of_kind(e.kind(), format!("{file}: {message}"))
 }
 
 /// Writes the report of `analysis` (of `data`): one match over the result

@@ -7,6 +7,7 @@ use super::args::{InputArgs, ModelArgs};
 use super::multilevel::{MultilevelArgs, refuse};
 use super::plot_output::PlotOutputArgs;
 use super::robust::RobustArgs;
+use tau_core::analysis::Spec;
 use tau_core::data::dataset::Dataset;
 use tau_core::pool::{PoolResult, pool_with};
 use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode, subgroup};
@@ -155,8 +156,8 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
-    if let Some(model) = super::analysis::multilevel_options(&args.model, &args.multilevel)? {
-        return run_multilevel(args, &model, &options);
+    if args.multilevel.random.is_some() {
+        return run_multilevel(args, &options);
     }
     let fit = args.model.options()?;
     if let Some(spec) = args.robust.spec() {
@@ -236,56 +237,35 @@ pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.write(&plot.svg)
 }
 
-/// `tau forest --random`: the effect sizes under their outermost cluster,
-/// with the multilevel model's diamond and prediction interval.
-fn run_multilevel(
-    args: &ForestArgs,
-    model: &tau_core::multilevel::MultilevelOptions,
-    options: &ForestOptions,
-) -> Result<(), CliError> {
-    let subgroups = "the plot groups the effect sizes by their outermost cluster; for subgroups of a multilevel model use tau subgroup --random";
-    for (given, flag, why) in [
-        (args.by.is_some(), "--by", subgroups),
-        (
-            args.common || args.common_only,
-            if args.common {
-                "--common"
-            } else {
-                "--common-only"
-            },
+/// `tau forest --random`: the effect sizes under their outermost cluster (or
+/// their subgroup with `--by`), with the diamonds and prediction interval
+/// of the analysis request ([`tau_core::analysis::multilevel_forest`]):
+/// with `--robust` the robust CIs, as `tau pool` and `tau subgroup` report.
+fn run_multilevel(args: &ForestArgs, options: &ForestOptions) -> Result<(), CliError> {
+    if args.common || args.common_only {
+        let flag = if args.common {
+            "--common"
+        } else {
+            "--common-only"
+        };
+        return Err(refuse(
+            flag,
             "a multilevel model has no common-effect counterpart drawn beside it",
-        ),
-        (
-            args.sort.is_some(),
-            "--sort",
-            "the effect sizes are listed under their clusters, in file order",
-        ),
-    ] {
-        if given {
-            return Err(refuse(flag, why));
-        }
+        ));
     }
+    let mut spec = Spec::default();
+    args.model.fill(&mut spec);
+    args.multilevel.fill(&mut spec);
+    args.robust.fill(&mut spec);
+    spec.by = args.by.clone();
+    spec.levels = args.levels.clone();
+    super::analysis::validate(&spec)?;
     let data = args.input.load()?;
     let file = args.input.display_name();
-    let model = tau_core::multilevel::MultilevelOptions {
-        profile: false,
-        level_tests: false,
-        ..model.clone()
-    };
-    // With --robust the diamond is the robust CI and the prediction
-    // interval is on the robust df (the numbers tau pool reports).
-    let result = match args.robust.spec() {
-        Some(spec) => {
-            let (result, robust) = tau_core::robust::multilevel::fitted(&data, &model, &spec)
-                .map_err(|e| CliError::from(e).with_file(&file))?;
-            super::output::warn_analysis(&robust.warnings);
-            tau_core::robust::multilevel::robust_summary(&result, &robust)
-        }
-        None => tau_core::multilevel::fit(&data, &model)
-            .map_err(|e| CliError::from(e).with_file(&file))?,
-    };
-    super::output::warn_analysis(&result.warnings);
-    let svg = tau_plot::multilevel_forest_svg(&data, &result, options)
+    let (result, groups, warnings) = tau_core::analysis::multilevel_forest(&spec, &data)
+        .map_err(|e| super::analysis::failed(&e, &file))?;
+    super::output::warn_analysis(&warnings);
+    let svg = tau_plot::multilevel_forest_svg(&data, &result, groups.as_ref(), options)
         .map_err(|e| CliError::from(e).with_file(&file))?;
     args.output.write(&svg)
 }

@@ -9,7 +9,7 @@ use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::{
     Alternative, SelectionModel, SelectionOptions, SelectionType, selection, selection_clustered,
 };
-use tau_core::model::{Method, Test};
+use tau_core::model::Method;
 use tau_core::regression::DesignSpec;
 use tau_core::report::Format;
 
@@ -141,7 +141,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         })
         .transpose()?;
     let options = args.model.options()?;
-    if options.test == Test::Knha {
+    if options.test.is_knapp_hartung() {
         warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
     }
     let kind = match args.kind {

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::fields::{METHOD, MODS, RANDOM, RI, STEPS, STRICT};
-use crate::model::{HeterogeneityCi, Method, ModelFit, Test};
+use crate::fields::{METHOD, MODS, RANDOM, RI, STEPS, STRICT, TEST};
+use crate::model::{HeterogeneityCi, Method, ModelFit};
 use crate::text::list_labels;
 
 /// One warning.
@@ -106,6 +106,12 @@ pub enum Warning {
     MissingModerators {
         /// Each study with the moderators it lacks, e.g. "Lee (no year)".
         studies: Vec<String>,
+    },
+    /// Subgroups whose Knapp-Hartung SE is smaller than their z SE
+    /// (variance factor s² < 1).
+    KnhaShrinks {
+        /// The subgroups whose SE shrank.
+        levels: Vec<String>,
     },
     /// Subgroups with a single study.
     SingleStudyGroups {
@@ -429,6 +435,11 @@ impl fmt::Display for Warning {
                 "one study only, so no tau^2 or I^2 of its own (its estimate uses the common tau^2): {}",
                 quoted_levels(levels)
             ),
+            Warning::KnhaShrinks { levels } => write!(
+                f,
+                "Knapp-Hartung made the standard error smaller than the z test's (its variance factor is below 1, common with few studies), which also inflates the test of subgroup differences: {}; {TEST} adhoc (metafor's test = \"adhoc\") floors the factor at 1",
+                quoted_levels(levels)
+            ),
             Warning::SingleStudyGroups { levels, knha, .. } => write!(
                 f,
                 "one study only, so no tau^2 or I^2 and a normal-theory CI{}: {}",
@@ -603,7 +614,7 @@ pub fn model_warnings(model: &ModelFit) -> Vec<Warning> {
     if model.typical_variance.is_nan() && method != Method::EE {
         warnings.push(Warning::NoTypicalVariance);
     }
-    if method == Method::EE && model.options.test == Test::Knha {
+    if method == Method::EE && model.options.test.is_knapp_hartung() {
         warnings.push(Warning::KnhaCommonEffect);
     }
     warnings

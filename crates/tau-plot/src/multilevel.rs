@@ -12,12 +12,12 @@
 //! favours labels, width, font size, digits and the prediction interval.
 
 use tau_core::data::dataset::Dataset;
-use tau_core::multilevel::{MultilevelResult, grouping_label};
+use tau_core::multilevel::{MultilevelResult, MultilevelSubgroups, grouping_label};
 use tau_core::numerics::distribution::normal_upper;
 
 use super::PlotError;
 use super::font::{Fonts, Weight};
-use super::forest::{COLUMN_WIDTH, DEFAULT_FONT_SIZE, ForestOptions};
+use super::forest::{COLUMN_WIDTH, DEFAULT_FONT_SIZE, ForestOptions, Sort};
 use super::scale::{Axis, Scale, axis_label, fixed};
 use super::svg::{Anchor, Stroke, SvgWriter, TextStyle};
 
@@ -50,10 +50,14 @@ const BLACK: &str = "#000000";
 const GREY: &str = "#555555";
 
 /// Draws the forest plot of the intercept-only multilevel model `result`
-/// of `data`.
+/// of `data`: the effect sizes under their outermost cluster or, with
+/// `groups` (the same model with the subgroups as a factor, `tau subgroup
+/// --random`), under their subgroup with its diamond; within a cluster or
+/// subgroup in the order of `options.sort` (by weight: by 1/vᵢ).
 pub fn multilevel_forest_svg(
     data: &Dataset,
     result: &MultilevelResult,
+    groups: Option<&MultilevelSubgroups>,
     options: &ForestOptions,
 ) -> Result<String, PlotError> {
     let fs = options.font_size.unwrap_or(DEFAULT_FONT_SIZE);
@@ -70,7 +74,7 @@ pub fn multilevel_forest_svg(
     let s = &result.settings;
     let scale = Scale::for_measure(data.measure);
     let z = normal_upper((1.0 - s.level / 100.0) / 2.0);
-    let rows = rows(data, result, pooled, z, options)?;
+    let rows = rows(data, result, groups, pooled, z, options)?;
     let fonts = Fonts::load()?;
     let digits = options.digits;
     let show = |v: f64| fixed(scale.to_display(v), digits);
@@ -411,6 +415,7 @@ fn estimate_header(level: f64) -> String {
 fn rows(
     data: &Dataset,
     result: &MultilevelResult,
+    groups: Option<&MultilevelSubgroups>,
     pooled: &tau_core::Estimate,
     z: f64,
     options: &ForestOptions,
@@ -421,28 +426,104 @@ fn rows(
             "the multilevel model has no grouping variables".into(),
         ));
     };
+    if let Sort::Moderator(name) = &options.sort
+        && !data.studies.iter().any(|s| s.moderators.contains_key(name))
+    {
+        return Err(PlotError::UnknownModerator {
+            name: name.clone(),
+            known: tau_core::data::moderator::moderator_names(data),
+        });
+    }
     let clusters = clusters(data, result)?;
     let used: usize = clusters.iter().map(|(_, m)| m.len()).sum();
     let mut rows = Vec::with_capacity(used + 2 * clusters.len() + 4);
-    for (cluster, members) in &clusters {
-        rows.push(Row::Cluster(format!("{outer} {cluster}")));
-        for &i in members {
-            let study = &data.studies[i];
-            let se = study.vi.sqrt();
-            rows.push(Row::Effect {
-                label: study.label().to_owned(),
-                value: study.yi,
-                lower: study.yi - z * se,
-                upper: study.yi + z * se,
-                precision: 1.0 / study.vi,
-            });
+    let effect = |i: usize| {
+        let study = &data.studies[i];
+        let se = study.vi.sqrt();
+        Row::Effect {
+            label: study.label().to_owned(),
+            value: study.yi,
+            lower: study.yi - z * se,
+            upper: study.yi + z * se,
+            precision: 1.0 / study.vi,
         }
+    };
+    let order = |members: &[usize]| {
+        crate::forest::sorted(data, |i| 1.0 / data.studies[i].vi, members, &options.sort)
+    };
+    match groups {
+        None => {
+            for (cluster, members) in &clusters {
+                rows.push(Row::Cluster(format!("{outer} {cluster}")));
+                rows.extend(order(members).into_iter().map(effect));
+            }
+        }
+        Some(subgroups) => {
+            let fitted: Vec<usize> = clusters.iter().flat_map(|(_, m)| m.clone()).collect();
+            for group in &subgroups.groups {
+                let members: Vec<usize> = fitted
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        data.studies[i]
+                            .moderators
+                            .get(subgroups.by.as_str())
+                            .and_then(grouping_label)
+                            .is_some_and(|level| level == group.level)
+                    })
+                    .collect();
+                let mut members = members;
+                members.sort_unstable();
+                let heading = options
+                    .level_labels
+                    .iter()
+                    .find(|(level, _)| *level == group.level)
+                    .map_or_else(
+                        || format!("{} = {}", subgroups.by, group.level),
+                        |(_, name)| name.clone(),
+                    );
+                rows.push(Row::Cluster(heading));
+                rows.extend(order(&members).into_iter().map(effect));
+                let e = &group.estimate;
+                rows.push(Row::Diamond {
+                    label: format!("Subgroup (k = {})", group.k),
+                    value: e.value,
+                    lower: e.ci_lower,
+                    upper: e.ci_upper,
+                });
+            }
+        }
+    }
+    if let Some(subgroups) = groups {
+        let statistic = match subgroups.q_between_df2 {
+            Some(df2) => format!(
+                "F({}, {}) = {}",
+                subgroups.q_between_df,
+                fixed(df2, 2),
+                fixed(subgroups.q_between, 2)
+            ),
+            None => format!(
+                "QM({}) = {}",
+                subgroups.q_between_df,
+                fixed(subgroups.q_between, 2)
+            ),
+        };
+        rows.push(Row::Note(format!(
+            "Test of subgroup differences{}: {statistic}, p = {}",
+            if result.robust { " (cluster-robust)" } else { "" },
+            fixed(subgroups.q_between_p, 3)
+        )));
     }
     rows.push(Row::Diamond {
         label: format!(
-            "Multilevel model ({}; {})",
+            "Multilevel model ({}; {}{})",
             s.method.name(),
-            s.random.join("/")
+            s.random.join("/"),
+            if result.robust {
+                "; cluster-robust CI"
+            } else {
+                ""
+            }
         ),
         value: pooled.value,
         lower: pooled.ci_lower,

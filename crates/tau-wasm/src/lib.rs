@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tau_core::PoolResult;
-use tau_core::analysis::{Analysis, Model, Plan, Question, Spec};
+use tau_core::analysis::{Model, Plan, Question, Spec};
 use tau_core::data::dataset::{self, Dataset, LoadError, StudyIssue};
 use tau_core::input;
 use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
@@ -202,20 +202,13 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
         Ok(a) => a,
         Err(e) => return failure_value(e.to_string(), Vec::new()),
     };
-    let multilevel = match &analysis {
-        Analysis::Multilevel(result) => Some(result),
-        Analysis::Robust { model, .. } => match model.as_ref() {
-            Analysis::Multilevel(result) => Some(result),
-            _ => None,
-        },
-        _ => None,
-    };
-    let forest = multilevel
-        .filter(|_| plots && matches!(plan.model, Model::Multilevel(_)))
-        .map(|result| {
-            tau_plot::multilevel_forest_svg(data, result, &ForestOptions::default())
-                .map_err(|e| e.to_string())
-        });
+    // The forest plot of a multilevel model: the CLI's (`tau forest --random`).
+    let forest = (plots && matches!(plan.model, Model::Multilevel(_))).then(|| {
+        let (result, groups, _) =
+            tau_core::analysis::multilevel_forest(spec, data).map_err(|e| e.to_string())?;
+        tau_plot::multilevel_forest_svg(data, &result, groups.as_ref(), &ForestOptions::default())
+            .map_err(|e| e.to_string())
+    });
     json!({
         "ok": true,
         "analysis": analysis.to_json(data),

@@ -19,6 +19,6 @@ pub mod run;
 pub mod spec;
 pub mod validate;
 
-pub use run::{Analysis, AnalysisError, run};
+pub use run::{Analysis, AnalysisError, multilevel_forest, run};
 pub use spec::{Field, MethodChoice, Question, Spec, Tau2Ci, TestChoice};
 pub use validate::{Model, Plan, Refusal, Refusals};

@@ -7,7 +7,7 @@ use crate::model::FitError;
 use crate::model::two_by_two::TableError;
 use crate::multilevel::{self, MultilevelError, MultilevelResult, MultilevelSubgroups};
 use crate::pool::PoolResult;
-use crate::pool_tables::{TablesResult, pool_tables};
+use crate::pool_tables::{TablesMethod, TablesResult, pool_tables};
 use crate::regression::permutation::PermutationSpec;
 use crate::regression::predict::PredictError;
 use crate::regression::subset_test::{SubsetTestError, subset_test};
@@ -147,7 +147,17 @@ pub fn run(
         refuse_weights(data, &plan)?;
     }
     match plan.model.clone() {
-        Model::Tables(method) => Ok(Analysis::Tables(pool_tables(data, method, spec.level)?)),
+        Model::Tables(method) => {
+            let odds_ratios;
+            let data = match as_odds_ratios(data, method) {
+                Some(converted) => {
+                    odds_ratios = converted;
+                    &odds_ratios
+                }
+                None => data,
+            };
+            Ok(Analysis::Tables(pool_tables(data, method, spec.level)?))
+        }
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
         Model::Univariate(fit) => match spec.question {
             Question::Pool => pooled(spec, &plan, fit, data),
@@ -155,6 +165,30 @@ pub fn run(
             Question::Subgroup => subgroups(spec, &plan, fit, data),
         },
     }
+}
+
+/// Peto's method pools odds ratios whatever measure the file names (as
+/// metafor's `rma.peto`, which takes the 2×2 tables only): the 2×2 tables of
+/// a file whose measure is RR or RD, with each study's log odds ratio
+/// (escalc "OR") as its effect size and a note saying so. `None` when there
+/// is nothing to convert (already OR, or no study with a 2×2 table).
+fn as_odds_ratios(data: &Dataset, method: TablesMethod) -> Option<Dataset> {
+    use crate::effect_size::measure::Measure;
+    if method != TablesMethod::PETO || !matches!(data.measure, Measure::RR | Measure::RD) {
+        return None;
+    }
+    let mut converted = data.clone();
+    for study in &mut converted.studies {
+        let es = crate::effect_size::compute(study.raw.as_deref()?, Measure::OR).ok()?;
+        study.yi = es.yi;
+        study.vi = es.vi;
+    }
+    converted.measure = Measure::OR;
+    converted.warnings.push(Warning::NotApplied(format!(
+        "Peto's method pools odds ratios, so the 2x2 tables are analysed as odds ratios (OR), not as the file's {} (as metafor's rma.peto)",
+        data.measure.name()
+    )));
+    Some(converted)
 }
 
 /// Refuses records with a `weight` for an analysis that does not use them.
@@ -454,4 +488,72 @@ fn shown_from(out: &mut serde_json::Value, shown: &serde_json::Value) {
             model_based.entry(key).or_insert(old);
         }
     }
+}
+
+impl Analysis {
+    /// The result every view shows: under robust inference the working
+    /// model's result with the robust numbers in place (`shown`), otherwise
+    /// the result itself.
+    pub fn shown(&self) -> &Analysis {
+        match self {
+            Analysis::Robust {
+                shown: Some(shown), ..
+            } => shown,
+            Analysis::Robust { model, .. } => model,
+            other => other,
+        }
+    }
+}
+
+/// What the forest plot of a multilevel request draws, for the CLI and the
+/// page alike: the pooled model as it is reported (robust where `robust` is
+/// set) and, with `by`, the same model with the subgroups as a factor; with
+/// the warnings of both fits. Profile CIs and level tests are skipped.
+pub fn multilevel_forest(
+    spec: &Spec,
+    data: &Dataset,
+) -> Result<(MultilevelResult, Option<MultilevelSubgroups>, Vec<Warning>), AnalysisError> {
+    let pool = Spec {
+        question: Question::Pool,
+        by: None,
+        levels: None,
+        fit_only: true,
+        ..spec.clone()
+    };
+    let mut warnings: Vec<Warning> = Vec::new();
+    let mut note = |analysis: &Analysis| {
+        for w in analysis.warnings() {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+    };
+    let overall = run(&pool, data, &|_| {})?;
+    note(&overall);
+    let Analysis::Multilevel(result) = overall.shown() else {
+        return Err(AnalysisError::Data(
+            "the forest plot of a multilevel model needs `random`".into(),
+        ));
+    };
+    let result = result.clone();
+    let groups = match &spec.by {
+        None => None,
+        Some(_) => {
+            let split = run(
+                &Spec {
+                    question: Question::Subgroup,
+                    fit_only: true,
+                    ..spec.clone()
+                },
+                data,
+                &|_| {},
+            )?;
+            note(&split);
+            match split.shown() {
+                Analysis::MultilevelSubgroups(groups) => Some(groups.clone()),
+                _ => None,
+            }
+        }
+    };
+    Ok((result, groups, warnings))
 }

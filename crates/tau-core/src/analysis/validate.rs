@@ -283,9 +283,12 @@ fn check_tables(spec: &Spec, method: TablesMethod, refuse: &mut impl FnMut(Field
     }
     match spec.test {
         TestChoice::Uni(Test::Z) => {}
-        TestChoice::Uni(Test::Knha) => refuse(
+        TestChoice::Uni(test @ (Test::Knha | Test::Adhoc)) => refuse(
             Field::Test,
-            format!("`method` {name} uses z tests; leave out `test` knha"),
+            format!(
+                "`method` {name} uses z tests; leave out `test` {}",
+                test.name()
+            ),
         ),
         TestChoice::T => refuse(
             Field::Test,
@@ -354,11 +357,11 @@ fn multilevel(
     let test = match spec.test {
         TestChoice::Uni(Test::Z) => multilevel::Test::Z,
         TestChoice::T => multilevel::Test::T,
-        TestChoice::Uni(Test::Knha) => {
+        TestChoice::Uni(test @ (Test::Knha | Test::Adhoc)) => {
             refuse(
                 Field::Test,
                 not_multilevel(
-                    "`test` knha",
+                    &format!("`test` {}", test.name()),
                     "Knapp-Hartung rescales the standard errors by the residual heterogeneity of a model with a single tau^2, which a multilevel model does not have. Use `test` t (t tests on k - p df, metafor's test = \"t\")",
                 ),
             );

@@ -27,13 +27,23 @@ pub enum Test {
     Z,
     /// Knapp & Hartung (2003): t tests with k − p df and the adjusted SE (metafor `test = "knha"`).
     Knha,
+    /// Knapp-Hartung with its variance factor floored at 1, so that the SE
+    /// is never smaller than the z test's (metafor `test = "adhoc"`; Knapp &
+    /// Hartung 2003, Jackson et al. 2017).
+    Adhoc,
 }
 
 impl Test {
-    /// Both tests.
-    pub const ALL: [Test; 2] = [Test::Z, Test::Knha];
+    /// Every test.
+    pub const ALL: [Test; 3] = [Test::Z, Test::Knha, Test::Adhoc];
 
-    /// Parses the name metafor uses (`z` or `knha`, case-insensitive).
+    /// Whether the test is a Knapp-Hartung t test (`knha` or `adhoc`): t
+    /// tests with k − p df and an F omnibus test.
+    pub fn is_knapp_hartung(self) -> bool {
+        matches!(self, Test::Knha | Test::Adhoc)
+    }
+
+    /// Parses the name metafor uses (`z`, `knha` or `adhoc`, case-insensitive).
     pub fn parse(name: &str) -> Option<Test> {
         Test::ALL
             .into_iter()
@@ -45,6 +55,7 @@ impl Test {
         match self {
             Test::Z => "z",
             Test::Knha => "knha",
+            Test::Adhoc => "adhoc",
         }
     }
 }
@@ -235,6 +246,7 @@ pub fn fit_weighted(
             rss if rss <= f64::EPSILON => 0.0,
             rss => rss / df_resid,
         },
+        Test::Adhoc => (wls.rss(&inverse) / df_resid).max(1.0),
     };
     let (wls, vcov, s2w, weights) = match user {
         Weights::InverseVariance => {
@@ -246,7 +258,7 @@ pub fn fit_weighted(
         Weights::User(_) | Weights::Equal => {
             let s2w = match options.test {
                 Test::Z => 1.0,
-                Test::Knha => s2w(&Wls::fit(x, yi, &inverse)?),
+                Test::Knha | Test::Adhoc => s2w(&Wls::fit(x, yi, &inverse)?),
             };
             let weights = match user {
                 Weights::User(a) => relative_weights(a),
@@ -267,7 +279,7 @@ pub fn fit_weighted(
     let alpha = options.alpha();
     let (crit, df) = match options.test {
         Test::Z => (normal_upper(alpha / 2.0), None),
-        Test::Knha => (t_upper(alpha / 2.0, df_resid), Some(df_resid)),
+        Test::Knha | Test::Adhoc => (t_upper(alpha / 2.0, df_resid), Some(df_resid)),
     };
     let rows: Vec<Estimate> = beta
         .iter()

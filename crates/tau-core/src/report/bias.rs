@@ -5,7 +5,6 @@ use super::text::p_phrase;
 use super::{fmt_num, fmt_p, table};
 use crate::bias::selection::SelectionModel;
 use crate::bias::{Begg, BiasResult, DependentBias, Egger, FailSafe, PetPeese, TrimFill};
-use crate::model::Test;
 use crate::robust::RobustCoefficient;
 
 /// Below this many studies the tests are too weak to detect asymmetry (Sterne et al. 2011).
@@ -42,7 +41,7 @@ pub fn bias_report(r: &BiasResult) -> String {
             r.k
         ));
     }
-    let stat = if s.test == Test::Knha { "t" } else { "z" };
+    let stat = if s.test.is_knapp_hartung() { "t" } else { "z" };
     if let Some(e) = &r.egger {
         out.push_str(&egger_section(e, r, stat, &level));
     }

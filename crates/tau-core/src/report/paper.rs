@@ -14,7 +14,7 @@ use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{BackTransform, Measure};
 use crate::estimate::Estimate;
 use crate::fields::FORMAT;
-use crate::model::{Method, Test};
+use crate::model::Method;
 use crate::multilevel::{MultilevelResult, MultilevelSubgroups, Test as MultilevelTest};
 use crate::pool::PoolResult;
 use crate::regression::RegressionResult;
@@ -275,7 +275,7 @@ impl PaperView for SubgroupResult {
                 p_is(p)
             ));
         }
-        if s.test == Test::Knha {
+        if s.test.is_knapp_hartung() {
             notes.push("Subgroup p-values from Knapp-Hartung t tests.".into());
         }
         if s.tau2 == Tau2Mode::Common {
@@ -304,7 +304,7 @@ impl PaperView for SubgroupResult {
 impl PaperView for RegressionResult {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
         let s = &self.settings.model;
-        let stat = if s.test == Test::Knha { "t" } else { "z" };
+        let stat = if s.test.is_knapp_hartung() { "t" } else { "z" };
         let header = vec![
             "Term".to_owned(),
             format!("Estimate [{}% CI]", fmt_num(s.level, 0)),
@@ -565,7 +565,7 @@ impl PaperView for BiasResult {
         let level = fmt_num(s.level, 0);
         let n = |x: f64| fmt_num(x, digits);
         let est = |v: f64, lo: f64, hi: f64| estimate_ci(v, lo, hi, digits, None);
-        let stat = if s.test == Test::Knha { "t" } else { "z" };
+        let stat = if s.test.is_knapp_hartung() { "t" } else { "z" };
         let mut rows = Vec::new();
         let u = &self.unadjusted;
         rows.push(vec![

@@ -4,7 +4,7 @@ use super::text::{
     back_transformed_table, ci_label, fit_statistics_line, p_phrase, se_phrase, stars,
 };
 use super::{fmt_num, fmt_p, table};
-use crate::model::{Method, Test};
+use crate::model::Method;
 use crate::regression::RegressionResult;
 
 /// The text report.
@@ -163,7 +163,7 @@ fn moderator_test(r: &RegressionResult) -> String {
 }
 
 fn coefficient_table(r: &RegressionResult) -> String {
-    let stat = if r.settings.model.test == Test::Knha {
+    let stat = if r.settings.model.test.is_knapp_hartung() {
         "tval"
     } else {
         "zval"

@@ -3,7 +3,7 @@
 use super::table::layout;
 use super::text::{back_transformed_table, p_phrase};
 use super::{Cells, fmt_num, fmt_p};
-use crate::model::{Method, Test};
+use crate::model::Method;
 use crate::subgroup::{SubgroupResult, Tau2Mode};
 
 /// The text report: a row per level, then the test of subgroup differences.
@@ -37,7 +37,7 @@ pub fn text(r: &SubgroupResult) -> String {
             s.by, s.by
         ));
     }
-    let stat = if s.test == Test::Knha || r.robust {
+    let stat = if s.test.is_knapp_hartung() || r.robust {
         "tval"
     } else {
         "zval"

@@ -8,7 +8,7 @@ use crate::bias::selection::SelectionModel;
 use crate::data::dataset::Dataset;
 use crate::fields::FORMAT;
 use crate::model::fit_statistics::FitStatistics;
-use crate::model::{Method, Test};
+use crate::model::Method;
 use crate::pool::PoolResult;
 use crate::pool_tables::{TablesMethod, TablesResult};
 use crate::regression::RegressionResult;
@@ -217,7 +217,7 @@ pub fn pool_report(r: &PoolResult, data: &Dataset) -> String {
         s.method == Method::REML,
     ));
     out.push('\n');
-    let stat = if s.test == Test::Knha || r.robust {
+    let stat = if s.test.is_knapp_hartung() || r.robust {
         "tval"
     } else {
         "zval"

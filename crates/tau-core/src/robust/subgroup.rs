@@ -43,11 +43,14 @@ pub fn means(
     cell.qm_df2 = contrasts.qm_df2;
     cell.qm_p = contrasts.qm_p;
     cell.qm_distribution = contrasts.qm_distribution;
+    // The omnibus test's warnings are those of the test reported.
+    let omnibus = |w: &Warning| matches!(w, Warning::FewHtzDf { .. } | Warning::SingularRobustTest);
+    cell.warnings.retain(|w| !omnibus(w));
     cell.warnings.extend(
         contrasts
             .warnings
             .iter()
-            .filter(|w| matches!(w, Warning::FewHtzDf { .. } | Warning::SingularRobustTest))
+            .filter(|w| omnibus(w))
             .cloned(),
     );
     cell

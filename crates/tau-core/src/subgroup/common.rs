@@ -1,7 +1,6 @@
 //! Subgroups with a common τ²: one mixed-effects model with the moderator as
 //! a factor (see the parent module for the formulas).
 
-use crate::Test;
 use crate::warning::{Warning, model_warnings};
 use nalgebra::DMatrix;
 
@@ -86,7 +85,7 @@ pub(super) fn fit_common(
         warnings.push(Warning::SingleStudyGroups {
             levels: single,
             common_tau2: true,
-            knha: options.fit.test == Test::Knha,
+            knha: options.fit.test.is_knapp_hartung(),
         });
     }
     warnings.extend(model_warnings(&by_cell));

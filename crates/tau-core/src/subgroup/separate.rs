@@ -6,7 +6,7 @@ use crate::par::*;
 use super::{Between, GroupResult, Levels, Outcome, SubgroupError, SubgroupOptions};
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
-use crate::model::{FitOptions, Test, fit, intercept_design};
+use crate::model::{FitOptions, fit, intercept_design};
 use crate::numerics::distribution::{chisq_sf, normal_upper};
 
 pub(super) fn fit_separate(
@@ -14,16 +14,20 @@ pub(super) fn fit_separate(
     options: &SubgroupOptions,
     levels: &Levels,
 ) -> Result<Outcome, SubgroupError> {
-    let fitted: Vec<Result<(GroupResult, bool), SubgroupError>> = levels
+    let fitted: Vec<Result<(GroupResult, bool, bool), SubgroupError>> = levels
         .par_iter()
         .map(|(level, rows)| pool_level(dataset, options, level, rows))
         .collect();
     let mut groups = Vec::with_capacity(levels.len());
     let mut reset = Vec::new();
+    let mut shrunk = Vec::new();
     for result in fitted {
-        let (group, reset_to_zero) = result?;
+        let (group, reset_to_zero, knha_shrank) = result?;
         if reset_to_zero {
             reset.push(group.level.clone());
+        }
+        if knha_shrank {
+            shrunk.push(group.level.clone());
         }
         groups.push(group);
     }
@@ -37,8 +41,11 @@ pub(super) fn fit_separate(
         warnings.push(Warning::SingleStudyGroups {
             levels: single,
             common_tau2: false,
-            knha: options.fit.test == Test::Knha,
+            knha: options.fit.test.is_knapp_hartung(),
         });
+    }
+    if !shrunk.is_empty() {
+        warnings.push(Warning::KnhaShrinks { levels: shrunk });
     }
     if !reset.is_empty() {
         warnings.push(Warning::ResetToZero {
@@ -54,18 +61,20 @@ pub(super) fn fit_separate(
     })
 }
 
-/// Pools one level; the flag says whether ML/REML reset τ² to 0.
+/// Pools one level; the flags say whether ML/REML reset τ² to 0 and whether
+/// Knapp-Hartung (`knha`, not `adhoc`) made the SE smaller than z's.
 fn pool_level(
     dataset: &Dataset,
     options: &SubgroupOptions,
     level: &str,
     rows: &[usize],
-) -> Result<(GroupResult, bool), SubgroupError> {
+) -> Result<(GroupResult, bool, bool), SubgroupError> {
     let yi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].yi).collect();
     let vi: Vec<f64> = rows.iter().map(|&i| dataset.studies[i].vi).collect();
     if rows.len() == 1 {
         return Ok((
             single_study(level, rows[0], yi[0], vi[0], &options.fit),
+            false,
             false,
         ));
     }
@@ -89,7 +98,8 @@ fn pool_level(
         studies: rows.to_vec(),
         labels: Vec::new(),
     };
-    Ok((group, model.convergence.reset_to_zero))
+    let shrank = options.fit.test == crate::model::Test::Knha && model.s2w < 1.0;
+    Ok((group, model.convergence.reset_to_zero, shrank))
 }
 
 /// A level with one study: its own estimate with a normal-theory CI (metafor `rma` with k = 1).

@@ -251,7 +251,7 @@ impl Builder<'_> {
 
     fn studies(&mut self, indices: &[usize], sort: &Sort) {
         let primary = self.overall[0];
-        for i in sorted(self.data, primary, indices, sort) {
+        for i in sorted(self.data, |i| primary.weights[i], indices, sort) {
             let study = &self.data.studies[i];
             let row = primary.row(self.data, i);
             let show = |x: f64| self.scale.to_display(x);
@@ -366,13 +366,19 @@ fn weight_digits(results: &[&PoolResult]) -> usize {
     if smallest < 0.095 { 2 } else { 1 }
 }
 
-/// The order of `indices` under `sort` (stable: ties keep file order).
-fn sorted(data: &Dataset, primary: &PoolResult, indices: &[usize], sort: &Sort) -> Vec<usize> {
+/// The order of `indices` under `sort` (stable: ties keep file order);
+/// `weight(i)` is study `i`'s weight in the model.
+pub(crate) fn sorted(
+    data: &Dataset,
+    weight: impl Fn(usize) -> f64,
+    indices: &[usize],
+    sort: &Sort,
+) -> Vec<usize> {
     let mut order = indices.to_vec();
     match sort {
         Sort::File => {}
         Sort::Effect => order.sort_by(|&a, &b| data.studies[a].yi.total_cmp(&data.studies[b].yi)),
-        Sort::Weight => order.sort_by(|&a, &b| primary.weights[b].total_cmp(&primary.weights[a])),
+        Sort::Weight => order.sort_by(|&a, &b| weight(b).total_cmp(&weight(a))),
         Sort::Moderator(name) => {
             let value = |i: usize| data.studies[i].moderators.get(name);
             order.sort_by(|&a, &b| text::compare_moderators(value(a), value(b)));

@@ -23,6 +23,7 @@
 
 mod columns;
 mod content;
+pub(crate) use content::sorted;
 mod draw;
 mod layout;
 pub use layout::{COLUMN_WIDTH, DEFAULT_FONT_SIZE};

@@ -6,7 +6,7 @@ use super::super::scale::fixed;
 use super::Model;
 use tau_core::effect_size::measure::Measure;
 use tau_core::input::Moderator;
-use tau_core::model::{Method, Test};
+use tau_core::model::Method;
 use tau_core::pool::PoolResult;
 use tau_core::subgroup::{GroupResult, SubgroupResult, Tau2Mode};
 
@@ -118,7 +118,7 @@ pub(super) fn pooled_effect_test(r: &PoolResult) -> String {
 /// common τ²), z otherwise and for a level of one study (normal theory).
 pub(super) fn level_effect_test(g: &GroupResult, result: &SubgroupResult) -> String {
     let s = &result.settings;
-    let df = if s.test != Test::Knha || g.k < 2 {
+    let df = if !s.test.is_knapp_hartung() || g.k < 2 {
         None
     } else {
         match s.tau2 {
