@@ -693,3 +693,43 @@ fn fit_only_leaves_out_the_profile_cis_and_level_tests() {
     assert!(fit["sigma2_ci"].is_null() && fit["level_tests"].is_null());
     refused(&["pool", BAD, "--fit-only"], 2, "--random");
 }
+
+/// The label column names the outermost cluster when records share it
+/// (issue 26 item 6): `--random study/es` on a CSV whose `study` column
+/// repeats gives the numbers of the same file with the cluster as an
+/// explicit column.
+#[test]
+fn a_repeated_study_label_is_the_outermost_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        ("A", 1, 0.1, 0.01),
+        ("A", 2, 0.2, 0.02),
+        ("B", 1, 0.3, 0.01),
+        ("B", 2, 0.5, 0.03),
+        ("C", 1, 0.0, 0.02),
+        ("C", 2, 0.1, 0.01),
+        ("D", 1, 0.4, 0.02),
+    ];
+    let mut shared = String::from("study,es,yi,vi\n");
+    let mut explicit = String::from("study,trial,es,yi,vi\n");
+    for (i, (s, es, yi, vi)) in rows.iter().enumerate() {
+        shared.push_str(&format!("{s},{es},{yi},{vi}\n"));
+        explicit.push_str(&format!("row{i},{s},{es},{yi},{vi}\n"));
+    }
+    let (a, b) = (dir.path().join("shared.csv"), dir.path().join("explicit.csv"));
+    std::fs::write(&a, shared).unwrap();
+    std::fs::write(&b, explicit).unwrap();
+    let fit = |path: &std::path::Path, random: &str| -> serde_json::Value {
+        let out = tau()
+            .args(["pool", path.to_str().unwrap(), "--random", random, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (x, y) = (fit(&a, "study/es"), fit(&b, "trial/es"));
+    for key in ["estimate", "se", "logLik"] {
+        assert!((x[key].as_f64().unwrap() - y[key].as_f64().unwrap()).abs() < 1e-12, "{key}");
+    }
+    assert_eq!(x["sigma2"], y["sigma2"]);
+}

@@ -515,7 +515,7 @@ impl fmt::Display for Warning {
                 more,
             } => write!(
                 f,
-                "{count} {} an earlier label ({}{}); the output shows them as 'label (2)', 'label (3)', ...; give each study its own label",
+                "{count} {} an earlier label ({}{}); the output shows them as 'label (2)', 'label (3)', ...; the label is kept as the moderator 'study', so that it can name clusters (e.g. {RANDOM} study/es); otherwise give each study its own label",
                 if *count == 1 {
                     "study repeats"
                 } else {

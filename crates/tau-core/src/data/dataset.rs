@@ -999,9 +999,13 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The moderator that holds the label of records that share it.
+pub const STUDY: &str = "study";
+
 /// Renames repeated study labels so that every row of the output names one
 /// study: the first keeps its label, the later ones become `A (2)`, `A (3)`
-/// (skipping labels already taken). Returns the warning that says so.
+/// (skipping labels already taken), and keeps each record's label as the
+/// moderator [`STUDY`]. Returns the warning that says so.
 fn make_labels_unique(studies: &mut [Study]) -> Option<crate::Warning> {
     use std::collections::{HashMap, HashSet};
     use std::hash::Hasher;
@@ -1033,6 +1037,20 @@ fn make_labels_unique(studies: &mut [Study]) -> Option<crate::Warning> {
     };
     if repeated.is_empty() {
         return None;
+    }
+    // Records that share a label are usually several effect sizes of one
+    // study: the label is kept as the moderator `study` (unless the file has
+    // one), so that it can name the clusters (`random` study/es, `robust`
+    // study) as in metafor, where the label column is a variable like any.
+    if !studies.iter().any(|s| s.moderators.contains_key(STUDY)) {
+        let mut names: HashMap<CompactString, Moderator> = HashMap::new();
+        for study in studies.iter_mut() {
+            let value = names
+                .entry(study.label.clone())
+                .or_insert_with(|| Moderator::Text(std::sync::Arc::from(study.label.as_str())))
+                .clone();
+            study.moderators.insert(STUDY, value);
+        }
     }
     let mut taken: HashSet<CompactString> = studies.iter().map(|s| s.label.clone()).collect();
     let mut next: HashMap<CompactString, usize> = HashMap::new();
