@@ -23,11 +23,33 @@ impl<T: PaperView + ?Sized> LatexView for T {
 }
 
 /// Text with LaTeX's special characters escaped, and the few non-ASCII
-/// symbols of the tables (τ, ², <, –) written as LaTeX understands them
-/// without extra packages.
+/// symbols of the tables (τ, σ, ρ, μ, δ, ω, ², <, –, −) written as LaTeX
+/// understands them without extra packages (pdfLaTeX rejects a raw σ):
+/// σ² becomes `$\sigma^2$`.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let greek = match c {
+            'τ' => Some("\\tau"),
+            'σ' => Some("\\sigma"),
+            'ρ' => Some("\\rho"),
+            'μ' => Some("\\mu"),
+            'δ' => Some("\\delta"),
+            'ω' => Some("\\omega"),
+            _ => None,
+        };
+        if let Some(greek) = greek {
+            // σ² as one formula: $\sigma^2$.
+            let squared = chars.next_if_eq(&'²').is_some();
+            out.push('$');
+            out.push_str(greek);
+            if squared {
+                out.push_str("^2");
+            }
+            out.push('$');
+            continue;
+        }
         match c {
             '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
                 out.push('\\');
@@ -38,9 +60,9 @@ pub fn escape(text: &str) -> String {
             '^' => out.push_str("\\textasciicircum{}"),
             '<' => out.push_str("$<$"),
             '>' => out.push_str("$>$"),
-            'τ' => out.push_str("$\\tau$"),
             '²' => out.push_str("$^2$"),
             '–' => out.push_str("--"),
+            '−' => out.push_str("$-$"),
             _ => out.push(c),
         }
     }
@@ -97,7 +119,7 @@ mod tests {
         };
         assert_eq!(
             latex(&t),
-            "\\begin{table}[htbp]\n\\centering\n\\caption{Trials \\& cohorts}\n\\begin{tabular}{lr}\n\\toprule\nStudy & I$^2$ (\\%) \\\\\n\\midrule\nA\\_1 & 12.5 \\\\\n\\midrule\nPooled & p $<$ .001 \\\\\n\\bottomrule\n\\end{tabular}\n\n\\smallskip\n{\\footnotesize $\\tau$$^2$ = 0.10.\\par}\n\\end{table}\n"
+            "\\begin{table}[htbp]\n\\centering\n\\caption{Trials \\& cohorts}\n\\begin{tabular}{lr}\n\\toprule\nStudy & I$^2$ (\\%) \\\\\n\\midrule\nA\\_1 & 12.5 \\\\\n\\midrule\nPooled & p $<$ .001 \\\\\n\\bottomrule\n\\end{tabular}\n\n\\smallskip\n{\\footnotesize $\\tau^2$ = 0.10.\\par}\n\\end{table}\n"
         );
     }
 }

@@ -8,7 +8,6 @@
 //! OR, RR, r or a proportion where the measure has a natural scale (as
 //! `pool` reports them). CSV and JSON keep full precision.
 
-use super::fmt_num;
 use crate::bias::BiasResult;
 use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::{BackTransform, Measure};
@@ -996,4 +995,23 @@ mod tests {
         assert_eq!(estimate_header(Measure::RR, 95.0), "RR [95% CI]");
         assert_eq!(estimate_header(Measure::GEN, 90.0), "Estimate [90% CI]");
     }
+}
+
+/// A number of a paper table: `digits` decimals in fixed notation, never
+/// R's scientific notation (which the text reports use for tiny values); a
+/// value that `digits` decimals would show as 0 gets the decimals of two
+/// significant digits (0.0049, not 0.00 or 4.90e-03), down to 10⁻⁶, below
+/// which it is shown as 0.
+fn fmt_num(value: f64, digits: usize) -> String {
+    if !value.is_finite() {
+        return super::fmt_num(value, digits);
+    }
+    let magnitude = value.abs();
+    let shown_as_zero = magnitude < 0.5 * 10f64.powi(-(digits as i32));
+    let decimals = if shown_as_zero && magnitude >= 1e-6 {
+        (-magnitude.log10()).floor() as usize + 2
+    } else {
+        digits
+    };
+    crate::numerics::fixed::fixed(value, decimals)
 }
