@@ -52,6 +52,16 @@ if [ -f "$PARENTING" ]; then
     both parenting_multilevel_forest forest "$PARENTING" --random trial/outcome \
         --title "Parent training: all outcomes, three-level model" \
         --favours-left "Favours control" --favours-right "Favours parent training"
+    # The same with robust inference, by adaptation (the robust means).
+    both parenting_robust_forest forest "$PARENTING" --random trial/outcome --robust trial \
+        --by adaptation --levels material,content,both \
+        --level-labels "Material adapted,Content adapted,Both adapted" --sort effect \
+        --favours-left "Favours control" --favours-right "Favours parent training"
+    # The same with robust inference, by adaptation (the robust means).
+    both parenting_robust_forest forest "$PARENTING" --random trial/outcome --robust trial \
+        --by adaptation --levels material,content,both \
+        --level-labels "Material adapted,Content adapted,Both adapted" --sort effect \
+        --favours-left "Favours control" --favours-right "Favours parent training"
 else
     echo "note: $PARENTING is not there; its plots were skipped" >&2
 fi

@@ -960,6 +960,13 @@ impl<M: PaperView + ?Sized> PaperView for crate::report::RobustReport<'_, M> {
                 omnibus(r.qm, r.qm_df, r.qm_df2, r.qm_p, digits)
             ));
         }
+        // The model block is the robust-consistent one: its prediction
+        // interval (on the robust df) and variance components belong here.
+        if let Some(m) = &model {
+            notes.extend(m.notes.iter().filter(|n| {
+                n.contains("% prediction interval") || n.starts_with("Variance components")
+            }).cloned());
+        }
         let what = model.as_ref().map_or_else(
             || "Cluster-robust inference".to_owned(),
             |m| format!("{}, with cluster-robust inference", m.caption),
