@@ -218,10 +218,11 @@ fn cli_mh_json_keys() {
 #[test]
 fn cli_mh_refusals() {
     let cases: [(&[&str], i32, &str); 6] = [
+        // Peto pools odds ratios whatever the file's measure (issue 26), with a note.
         (
             &["pool", "studies/bcg.json", "--method", "PETO"],
-            2,
-            "odds ratios (OR) only",
+            0,
+            "Peto's method pools odds ratios",
         ),
         (
             &[
@@ -285,6 +286,19 @@ fn cli_mh_refusals() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
         assert!(stderr.contains(text), "{args:?}: {stderr}");
+    }
+    // ... giving the numbers of the same tables read as odds ratios.
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let output = crate::util::tau()
+            .args(["pool", "studies/bcg.json", "--method", "PETO", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let (from_rr, as_or) = (json(&[]), json(&["--measure", "OR"]));
+    for key in ["estimate", "se", "ci_lower", "ci_upper", "QE"] {
+        assert_eq!(from_rr[key], as_or[key], "{key}");
     }
 }
 

@@ -188,7 +188,7 @@ fn latex_tables_and_results_without_one() {
     for part in [
         "\\begin{tabular}{lrrrrr}",
         "\\toprule",
-        "Subgroup & k & RR [95\\% CI] & p & $\\tau$$^2$ & I$^2$ (\\%) \\\\",
+        "Subgroup & k & RR [95\\% CI] & p & $\\tau^2$ & I$^2$ (\\%) \\\\",
         "random & 7 & 0.38 [0.22, 0.65] & $<$ .001 & 0.39 & 89.9 \\\\",
         "Test for subgroup differences: Q(2) = 1.86, p = .394.",
         "\\end{table}",

@@ -214,8 +214,8 @@ fn text_columns_equal_the_json_of_pool() {
         "Heterogeneity: τ² = {:.2} (REML), I² = {:.1}%, Q({}) = {:.2}, p < 0.001",
         json["tau2"].as_f64().unwrap(),
         json["I2"].as_f64().unwrap(),
-        json["Q_df"].as_u64().unwrap(),
-        json["Q"].as_f64().unwrap()
+        json["QE_df"].as_u64().unwrap(),
+        json["QE"].as_f64().unwrap()
     );
     assert_eq!(note, expected);
 }
@@ -383,8 +383,8 @@ fn forest_agrees_with_subgroup(file: &str, flags: &[&str], back: fn(f64) -> f64)
             Some(_) => assert!(
                 note.contains(&format!(
                     "Q({}) = {:.2}",
-                    group["Q_df"].as_u64().unwrap(),
-                    group["Q"].as_f64().unwrap()
+                    group["QE_df"].as_u64().unwrap(),
+                    group["QE"].as_f64().unwrap()
                 )),
                 "{note}"
             ),

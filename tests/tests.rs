@@ -36,6 +36,7 @@ mod metafor_selection;
 mod metafor_toolkit;
 mod metafor_weights;
 mod module_cycles;
+mod output_schema;
 mod paper_output;
 mod plot_cli;
 mod plot_forest;

@@ -5,10 +5,9 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, OutputArgs};
-use super::output::emit_report;
 use super::plot_output::PlotOutputArgs;
-use tau_core::Kinded;
-use tau_core::bayes::{BayesError, BayesOptions, MuPrior, TauPrior, fit};
+use tau_core::analysis::{Analysis, Question, Spec};
+use tau_core::bayes::{BayesError, MuPrior, TauPrior};
 
 /// Flags of `tau bayes`.
 #[derive(Debug, Args)]
@@ -64,10 +63,6 @@ fn flag_message(e: &BayesError) -> String {
     }
 }
 
-fn error(e: BayesError) -> CliError {
-    CliError::of_kind(e.kind(), e.to_string())
-}
-
 fn plot_target(path: &Option<std::path::PathBuf>) -> Result<Option<PlotOutputArgs>, CliError> {
     path.as_ref()
         .map(|output| {
@@ -80,7 +75,7 @@ fn plot_target(path: &Option<std::path::PathBuf>) -> Result<Option<PlotOutputArg
         .transpose()
 }
 
-/// Runs `tau bayes`.
+/// Runs `tau bayes`: the flags as one analysis request (question bayes).
 pub fn run(args: &BayesArgs) -> Result<(), CliError> {
     if !args.mods.is_empty() {
         return Err(CliError::Input(
@@ -89,38 +84,28 @@ pub fn run(args: &BayesArgs) -> Result<(), CliError> {
     }
     let forest = plot_target(&args.plot)?;
     let density = plot_target(&args.density_plot)?;
-    let options = BayesOptions {
-        tau_prior: args.tau_prior,
+    let spec = Spec {
+        question: Question::Bayes,
+        tau_prior: Some(args.tau_prior),
         mu_prior: args.mu_prior,
-        level: args.level,
         average: args.average,
+        level: args.level,
+        format: args.output.report_format(),
+        ..Spec::default()
     };
-    if options.average {
-        // Refused before the file is read: the request itself is wrong.
-        if options.mu_prior == MuPrior::Flat {
-            return Err(CliError::Input(
-                "--average needs a proper prior on mu (model averaging compares models with and without an effect): give --mu-prior normal:MEAN,SD, e.g. normal:0,1 on the scale of the effect sizes".into(),
-            ));
-        }
-        if !options.tau_prior.is_proper() {
-            return Err(CliError::Input(format!(
-                "--average needs a proper prior on tau, not the improper {} prior: choose e.g. --tau-prior half-normal:0.5",
-                options.tau_prior.label()
-            )));
-        }
-    }
+    super::analysis::validate(&spec)?;
     let data = args.input.load()?;
-    let result =
-        fit(&data, &options).map_err(|e| error(e).with_file(&args.input.display_name()))?;
+    let file = args.input.display_name();
+    let analysis = tau_core::analysis::run(&spec, &data, &|_| {})
+        .map_err(|e| super::analysis::failed(&e, &file))?;
+    let Analysis::Bayes(result) = &analysis else {
+        return Err(CliError::Analysis("tau bayes gave no Bayesian result".into()));
+    };
     if let Some(plot) = forest {
-        plot.write(&tau_plot::bayes_forest_svg(&result).map_err(CliError::from)?)?;
+        plot.write(&tau_plot::bayes_forest_svg(result).map_err(CliError::from)?)?;
     }
     if let Some(plot) = density {
-        plot.write(&tau_plot::bayes_density_svg(&result).map_err(CliError::from)?)?;
+        plot.write(&tau_plot::bayes_density_svg(result).map_err(CliError::from)?)?;
     }
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-    )
+    super::analysis::emit(&analysis, &data, &args.output)
 }

@@ -61,8 +61,9 @@ pub enum Command {
     Forest(forest::ForestArgs),
     /// Draw a funnel plot (.svg, .png or .pdf).
     Funnel(funnel::FunnelArgs),
-    /// Print the JSON Schema of the study-record format.
-    Schema,
+    /// Print the JSON Schema of the study-record format (with --output: of
+    /// every report that --format json writes).
+    Schema(schema::SchemaArgs),
     /// Simulate meta-analyses and compare tau^2 estimators and tests.
     ///
     /// Each replicate is a meta-analysis of k two-arm studies of a standardised
@@ -104,7 +105,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bubble(args) => bubble::run(&args),
         Command::Forest(args) => forest::run(&args),
         Command::Funnel(args) => funnel::run(&args),
-        Command::Schema => output::emit(None, schema::SCHEMA),
+        Command::Schema(args) => output::emit(None, args.schema()),
         Command::Simulate(args) => simulate::run(&args),
         Command::Bias(args) => bias::run(&args),
         Command::Bayes(args) => bayes::run(&args),

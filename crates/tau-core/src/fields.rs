@@ -59,6 +59,12 @@ pub const EXCLUDE: Setting = Setting("exclude");
 pub const FALLBACK: Setting = Setting("fallback");
 /// The setting `filter`.
 pub const FILTER: Setting = Setting("filter");
+/// Model averaging of a Bayesian analysis.
+pub const AVERAGE: Setting = Setting("average");
+/// The prior of μ of a Bayesian analysis.
+pub const MU_PRIOR: Setting = Setting("mu_prior");
+/// The prior of τ of a Bayesian analysis.
+pub const TAU_PRIOR: Setting = Setting("tau_prior");
 /// The setting `fit_only`.
 pub const FIT_ONLY: Setting = Setting("fit_only");
 /// The setting `format`.
@@ -135,6 +141,7 @@ pub const WEIGHTED: Setting = Setting("weighted");
 /// names each of them (the CLI's table is tested against this list).
 pub const FIELDS: &[Setting] = &[
     ALTERNATIVE,
+    AVERAGE,
     BLUP,
     BTT,
     BY,
@@ -155,6 +162,7 @@ pub const FIELDS: &[Setting] = &[
     METHOD,
     METHODS,
     MODS,
+    MU_PRIOR,
     NO_INTERCEPT,
     OUTCOME,
     PERMUTATIONS,
@@ -175,6 +183,7 @@ pub const FIELDS: &[Setting] = &[
     STRICT,
     TAU2,
     TAU2_CI,
+    TAU_PRIOR,
     TEST,
     TYPE,
     WEIGHTED,

@@ -102,13 +102,13 @@ pub struct PoolResult {
     #[serde(rename = "H2_ci")]
     pub h2_ci: Option<[f64; 2]>,
     /// Cochran's Q.
-    #[serde(rename = "Q")]
+    #[serde(rename = "QE")]
     pub q: f64,
     /// Its degrees of freedom.
-    #[serde(rename = "Q_df")]
+    #[serde(rename = "QE_df")]
     pub q_df: usize,
     /// Its p-value.
-    #[serde(rename = "Q_p")]
+    #[serde(rename = "QE_p")]
     pub q_p: f64,
     /// Log-likelihood, deviance, AIC, BIC, AICc (metafor `fitstats`: REML
     /// for a REML fit, ML otherwise).

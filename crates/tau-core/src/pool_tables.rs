@@ -101,13 +101,13 @@ pub struct TablesResult {
     #[serde(flatten)]
     pub estimate: Estimate,
     /// Cochran's Q over the studies with an effect size (Peto: its own Q).
-    #[serde(rename = "Q")]
+    #[serde(rename = "QE")]
     pub q: f64,
     /// Its degrees of freedom.
-    #[serde(rename = "Q_df")]
+    #[serde(rename = "QE_df")]
     pub q_df: usize,
     /// Its p-value.
-    #[serde(rename = "Q_p")]
+    #[serde(rename = "QE_p")]
     pub q_p: f64,
     /// I² in percent.
     #[serde(rename = "I2")]

@@ -2,6 +2,7 @@
 //! points for `pool`, `regress` and `subgroup`, whatever the model family
 //! and the inference.
 
+use crate::bayes::{BayesError, BayesResult};
 use crate::data::dataset::Dataset;
 use crate::model::FitError;
 use crate::model::two_by_two::TableError;
@@ -55,6 +56,8 @@ pub enum Analysis {
     },
     /// The working model fitted at each of several ρ, with robust inference.
     RhoSensitivity(RhoSensitivity),
+    /// A Bayesian random-effects meta-analysis.
+    Bayes(BayesResult),
 }
 
 impl Analysis {
@@ -74,6 +77,7 @@ impl Analysis {
                 all
             }
             Analysis::RhoSensitivity(r) => r.warnings.iter().collect(),
+            Analysis::Bayes(_) => Vec::new(),
         }
     }
 }
@@ -113,6 +117,9 @@ pub enum AnalysisError {
     /// A test of a subset of the coefficients.
     #[error(transparent)]
     SubsetTest(#[from] SubsetTestError),
+    /// A Bayesian analysis.
+    #[error(transparent)]
+    Bayes(#[from] BayesError),
 }
 
 impl crate::Kinded for AnalysisError {
@@ -128,6 +135,7 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::Robust(e) => e.kind(),
             AnalysisError::Predict(e) => e.kind(),
             AnalysisError::SubsetTest(e) => e.kind(),
+            AnalysisError::Bayes(e) => e.kind(),
         }
     }
 }
@@ -159,8 +167,10 @@ pub fn run(
             Ok(Analysis::Tables(pool_tables(data, method, spec.level)?))
         }
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
+        Model::Bayes(options) => Ok(Analysis::Bayes(crate::bayes::fit(data, &options)?)),
         Model::Univariate(fit) => match spec.question {
-            Question::Pool => pooled(spec, &plan, fit, data),
+            // (validate plans a Bayesian question as Model::Bayes)
+            Question::Pool | Question::Bayes => pooled(spec, &plan, fit, data),
             Question::Regress => regression(spec, &plan, fit, data, progress),
             Question::Subgroup => subgroups(spec, &plan, fit, data),
         },
@@ -446,6 +456,7 @@ impl Analysis {
             Analysis::Multilevel(r) => value(r),
             Analysis::MultilevelSubgroups(r) => value(r),
             Analysis::RhoSensitivity(r) => value(r),
+            Analysis::Bayes(r) => value(r),
             Analysis::Robust {
                 model,
                 shown,

@@ -13,6 +13,7 @@
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
+use crate::bayes::{MuPrior, TauPrior};
 use crate::model::{Method, Test};
 use crate::pool_tables::TablesMethod;
 use crate::regression::predict::PredictSpec;
@@ -32,6 +33,9 @@ pub enum Question {
     /// The pooled effect per level of `by` and the test of their
     /// differences (`tau subgroup`).
     Subgroup,
+    /// A Bayesian random-effects meta-analysis (`tau bayes`, bayesmeta) with
+    /// the priors `tau_prior` and `mu_prior`.
+    Bayes,
 }
 
 /// What `method` names: a τ² estimator, or a method that pools 2×2 tables.
@@ -160,6 +164,16 @@ pub struct Spec {
     pub permutations: Option<usize>,
     /// Seed of the permutation test; `None` draws one (by the caller).
     pub seed: Option<u64>,
+    /// The prior of τ of a Bayesian analysis, as bayesmeta names it
+    /// (`half-normal:0.5`, `jeffreys`, ...).
+    #[serde(deserialize_with = "tau_prior")]
+    pub tau_prior: Option<TauPrior>,
+    /// The prior of μ of a Bayesian analysis (`flat` or `normal:M,S`).
+    #[serde(deserialize_with = "mu_prior")]
+    pub mu_prior: MuPrior,
+    /// Average a Bayesian analysis over the four models {μ = 0, μ free} ×
+    /// {τ = 0, τ > 0} (metaBMA).
+    pub average: bool,
     /// The view the result is shown in (`text`, `json`, `csv`,
     /// `markdown`, `latex`), with `digits` for the paper tables.
     #[serde(deserialize_with = "format")]
@@ -193,6 +207,9 @@ impl Default for Spec {
             btt: None,
             permutations: None,
             seed: None,
+            tau_prior: None,
+            mu_prior: MuPrior::Flat,
+            average: false,
             format: Format::Json,
         }
     }
@@ -241,6 +258,12 @@ pub enum Field {
     Btt,
     /// [`Spec::permutations`].
     Permutations,
+    /// [`Spec::tau_prior`].
+    TauPrior,
+    /// [`Spec::mu_prior`].
+    MuPrior,
+    /// [`Spec::average`].
+    Average,
     /// [`Spec::format`].
     Format,
 }
@@ -268,6 +291,9 @@ impl Field {
             Field::Predict => "predict",
             Field::Btt => "btt",
             Field::Permutations => "permutations",
+            Field::TauPrior => "tau_prior",
+            Field::MuPrior => "mu_prior",
+            Field::Average => "average",
             Field::Format => "format",
         }
     }
@@ -337,6 +363,17 @@ fn format<'de, D: Deserializer<'de>>(d: D) -> Result<Format, D::Error> {
         Format::parse,
         "text, json, csv, markdown or latex",
     )
+}
+
+fn tau_prior<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TauPrior>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|text| TauPrior::parse(text.trim()).map_err(D::Error::custom))
+        .transpose()
+}
+
+fn mu_prior<'de, D: Deserializer<'de>>(d: D) -> Result<MuPrior, D::Error> {
+    let text = String::deserialize(d)?;
+    MuPrior::parse(text.trim()).map_err(D::Error::custom)
 }
 
 fn predictions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PredictSpec>, D::Error> {

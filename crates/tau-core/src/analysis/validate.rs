@@ -15,6 +15,7 @@ use crate::robust::RobustSpec;
 use crate::subgroup::Tau2Mode;
 
 use super::spec::{Field, MethodChoice, Question, Spec, Tau2Ci, TestChoice};
+use crate::bayes::{BayesOptions, MuPrior, TauPrior};
 
 /// Why a [`Spec`] cannot be run: the field at fault and the reason, in
 /// words that name fields in backticks.
@@ -68,6 +69,8 @@ pub enum Model {
     /// A multilevel model (`rma.mv`); with `robust`, `rhos` may list several
     /// working correlations (the options carry the first).
     Multilevel(MultilevelOptions),
+    /// A Bayesian random-effects model (bayesmeta).
+    Bayes(BayesOptions),
 }
 
 /// A checked [`Spec`]: the model to fit and how to infer, resolved once.
@@ -127,6 +130,7 @@ impl Spec {
         }
         check_options(self, &mut refuse);
         let model = match self.method {
+            _ if self.question == Question::Bayes => Model::Bayes(bayes(self, &mut refuse)),
             MethodChoice::Tables(method) => {
                 check_tables(self, method, &mut refuse);
                 Model::Tables(method)
@@ -175,6 +179,61 @@ impl Spec {
             }),
             design,
         })
+    }
+}
+
+/// A Bayesian analysis: its priors, and the settings of the frequentist
+/// models it has no use for.
+fn bayes(spec: &Spec, refuse: &mut impl FnMut(Field, String)) -> BayesOptions {
+    let tau_prior = spec.tau_prior.unwrap_or_else(|| {
+        refuse(
+            Field::TauPrior,
+            "a Bayesian analysis needs a prior on tau: give `tau_prior`, e.g. half-normal:0.5 on the scale of the effect sizes".into(),
+        );
+        TauPrior::Jeffreys
+    });
+    if spec.average {
+        if spec.mu_prior == MuPrior::Flat {
+            refuse(
+                Field::MuPrior,
+                "`average` needs a proper prior on mu (model averaging compares models with and without an effect): give `mu_prior` normal:MEAN,SD, e.g. normal:0,1 on the scale of the effect sizes".into(),
+            );
+        }
+        if spec.tau_prior.is_some() && !tau_prior.is_proper() {
+            refuse(
+                Field::TauPrior,
+                format!(
+                    "`average` needs a proper prior on tau, not the improper {} prior: choose e.g. `tau_prior` half-normal:0.5",
+                    tau_prior.label()
+                ),
+            );
+        }
+    }
+    for (given, field) in [
+        (!spec.mods.is_empty(), Field::Mods),
+        (spec.by.is_some(), Field::By),
+        (!spec.random.is_empty(), Field::Random),
+        (spec.robust.is_some(), Field::Robust),
+        (spec.blup, Field::Blup),
+        (!spec.predict.is_empty(), Field::Predict),
+        (spec.permutations.is_some(), Field::Permutations),
+        (spec.tau2_ci != Tau2Ci::Qp, Field::Tau2Ci),
+    ] {
+        if given {
+            refuse(
+                field,
+                format!(
+                    "`{}` is not available in a Bayesian analysis (bayesmeta's model of one mu and one tau); Bayesian meta-regression (bayesmeta's bmr) is not built yet: leave it out, or use the frequentist command",
+                    field.name()
+                ),
+            );
+        }
+    }
+    BayesOptions {
+        tau_prior,
+        mu_prior: spec.mu_prior,
+        level: spec.level,
+        average: spec.average,
     }
 }
 

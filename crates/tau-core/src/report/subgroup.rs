@@ -138,9 +138,9 @@ pub fn csv(r: &SubgroupResult) -> Result<String, csv::Error> {
         "ci_lower",
         "ci_upper",
         "tau2",
-        "Q",
-        "Q_df",
-        "Q_p",
+        "QE",
+        "QE_df",
+        "QE_p",
         "I2",
     ])?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();

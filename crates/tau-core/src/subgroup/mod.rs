@@ -78,13 +78,13 @@ pub struct GroupResult {
     /// τ² (`null` for a single study).
     pub tau2: Option<f64>,
     /// Cochran's Q within the subgroup.
-    #[serde(rename = "Q")]
+    #[serde(rename = "QE")]
     pub q: f64,
     /// Its degrees of freedom, k − 1.
-    #[serde(rename = "Q_df")]
+    #[serde(rename = "QE_df")]
     pub q_df: usize,
     /// Its p-value.
-    #[serde(rename = "Q_p")]
+    #[serde(rename = "QE_p")]
     pub q_p: f64,
     /// I² in percent (`null` for a single study).
     #[serde(rename = "I2")]
