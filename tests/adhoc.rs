@@ -12,7 +12,11 @@ fn json(args: &[&str]) -> (Value, String) {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     (
         serde_json::from_slice(&output.stdout).unwrap(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -21,7 +25,10 @@ fn json(args: &[&str]) -> (Value, String) {
 
 fn close(actual: &Value, expected: &Value, what: &str) {
     let (a, e) = (actual.as_f64().unwrap(), expected.as_f64().unwrap());
-    assert!((a - e).abs() <= 1e-6 * e.abs().max(1e-3), "{what}: {a} vs {e}");
+    assert!(
+        (a - e).abs() <= 1e-6 * e.abs().max(1e-3),
+        "{what}: {a} vs {e}"
+    );
 }
 
 const KEYS: [&str; 5] = ["estimate", "se", "p", "ci_lower", "ci_upper"];
@@ -34,7 +41,12 @@ fn adhoc_matches_metafor_in_pool_regress_and_subgroup() {
         close(&pool[key], &reference["pool"][key], key);
     }
     let (reg, _) = json(&[
-        "regress", "studies/bcg.json", "--mods", "ablat", "--test", "adhoc",
+        "regress",
+        "studies/bcg.json",
+        "--mods",
+        "ablat",
+        "--test",
+        "adhoc",
     ]);
     for i in 0..2 {
         for key in KEYS {
@@ -48,9 +60,19 @@ fn adhoc_matches_metafor_in_pool_regress_and_subgroup() {
     close(&reg["QM"], &reference["regression"]["QM"], "QM");
     for (test, name) in [("adhoc", "adhoc"), ("knha", "knha")] {
         let (sub, warnings) = json(&[
-            "subgroup", "studies/bcg.json", "--by", "alloc", "--test", test,
+            "subgroup",
+            "studies/bcg.json",
+            "--by",
+            "alloc",
+            "--test",
+            test,
         ]);
-        for (i, group) in reference["subgroups"].as_array().unwrap().iter().enumerate() {
+        for (i, group) in reference["subgroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
             assert_eq!(sub["groups"][i]["level"], group["level"]);
             for key in KEYS {
                 close(&sub["groups"][i][key], &group[name][key], key);

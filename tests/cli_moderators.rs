@@ -43,11 +43,11 @@ struct GroupJson {
     ci_lower: f64,
     ci_upper: f64,
     tau2: Option<f64>,
-    #[serde(rename = "Q")]
+    #[serde(rename = "QE")]
     q: f64,
-    #[serde(rename = "Q_df")]
+    #[serde(rename = "QE_df")]
     q_df: usize,
-    #[serde(rename = "Q_p")]
+    #[serde(rename = "QE_p")]
     q_p: f64,
     #[serde(rename = "I2")]
     i2: Option<f64>,
@@ -271,7 +271,7 @@ fn csv_views() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with(
-            "level,k,estimate,se,statistic,p,ci_lower,ci_upper,tau2,Q,Q_df,Q_p,I2\nalternate,2,",
+            "level,k,estimate,se,statistic,p,ci_lower,ci_upper,tau2,QE,QE_df,QE_p,I2\nalternate,2,",
         ));
 }
 

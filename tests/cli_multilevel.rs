@@ -606,7 +606,15 @@ fn forest_and_funnel_draw_the_multilevel_model() {
     let by = dir.path("by.svg");
     tau()
         .args([
-            "forest", &file, "--random", "study/obs", "--by", "type", "--sort", "effect", "-o",
+            "forest",
+            &file,
+            "--random",
+            "study/obs",
+            "--by",
+            "type",
+            "--sort",
+            "effect",
+            "-o",
             &by,
         ])
         .assert()
@@ -716,20 +724,37 @@ fn a_repeated_study_label_is_the_outermost_cluster() {
         shared.push_str(&format!("{s},{es},{yi},{vi}\n"));
         explicit.push_str(&format!("row{i},{s},{es},{yi},{vi}\n"));
     }
-    let (a, b) = (dir.path().join("shared.csv"), dir.path().join("explicit.csv"));
+    let (a, b) = (
+        dir.path().join("shared.csv"),
+        dir.path().join("explicit.csv"),
+    );
     std::fs::write(&a, shared).unwrap();
     std::fs::write(&b, explicit).unwrap();
     let fit = |path: &std::path::Path, random: &str| -> serde_json::Value {
         let out = tau()
-            .args(["pool", path.to_str().unwrap(), "--random", random, "--format", "json"])
+            .args([
+                "pool",
+                path.to_str().unwrap(),
+                "--random",
+                random,
+                "--format",
+                "json",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let (x, y) = (fit(&a, "study/es"), fit(&b, "trial/es"));
     for key in ["estimate", "se", "logLik"] {
-        assert!((x[key].as_f64().unwrap() - y[key].as_f64().unwrap()).abs() < 1e-12, "{key}");
+        assert!(
+            (x[key].as_f64().unwrap() - y[key].as_f64().unwrap()).abs() < 1e-12,
+            "{key}"
+        );
     }
     assert_eq!(x["sigma2"], y["sigma2"]);
 }

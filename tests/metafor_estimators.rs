@@ -125,8 +125,7 @@ fn check_cases(fx: &Value, name: &str) {
                 );
             }
         }
-        let q = if mods.is_empty() { "Q" } else { "QE" };
-        bad.check(&name, "QE", &r[q], &case["QE"], tol);
+        bad.check(&name, "QE", &r["QE"], &case["QE"], tol);
         for key in ["tau2", "tau2_se", "I2", "H2"] {
             bad.check(&name, key, &r[key], &case[key], tol);
         }

@@ -79,7 +79,14 @@ fn effect_sizes_and_pools_match_metafor() {
             "pi_lower",
             "pi_upper",
         ] {
-            check(&mut found, format!("{name} {key}"), &json[key], &case[key]);
+            // tau's name of the heterogeneity test is metafor's QE.
+            let tau_key = if key == "Q" { "QE" } else { key };
+            check(
+                &mut found,
+                format!("{name} {key}"),
+                &json[tau_key],
+                &case[key],
+            );
         }
         match case.get("transformed") {
             Some(expected) => {

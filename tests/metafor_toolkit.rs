@@ -175,9 +175,9 @@ fn cli_mh_json_keys() {
         "ci_upper",
         "statistic",
         "p",
-        "Q",
-        "Q_df",
-        "Q_p",
+        "QE",
+        "QE_df",
+        "QE_p",
         "I2",
         "H2",
         "logLik",
@@ -290,7 +290,14 @@ fn cli_mh_refusals() {
     // ... giving the numbers of the same tables read as odds ratios.
     let json = |extra: &[&str]| -> serde_json::Value {
         let output = crate::util::tau()
-            .args(["pool", "studies/bcg.json", "--method", "PETO", "--format", "json"])
+            .args([
+                "pool",
+                "studies/bcg.json",
+                "--method",
+                "PETO",
+                "--format",
+                "json",
+            ])
             .args(extra)
             .output()
             .unwrap();

@@ -76,10 +76,17 @@ fn every_report_matches_the_output_schema() {
     let schema = output_schema();
     let commands = std::fs::read_to_string("tests/schema/commands.tsv").unwrap();
     let mut errors = Vec::new();
-    for line in commands.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in commands
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (kind, args) = line.split_once('\t').unwrap();
         let args: Vec<&str> = shell_words(args);
-        let out = tau().args(&args).args(["--format", "json"]).output().unwrap();
+        let out = tau()
+            .args(&args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "tau {args:?}: {}",
@@ -88,7 +95,13 @@ fn every_report_matches_the_output_schema() {
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
         let definition = &schema["$defs"][kind];
         assert!(definition.is_object(), "no definition {kind} in the schema");
-        check(&json, definition, &schema, &format!("tau {}", args.join(" ")), &mut errors);
+        check(
+            &json,
+            definition,
+            &schema,
+            &format!("tau {}", args.join(" ")),
+            &mut errors,
+        );
     }
     assert!(
         errors.is_empty(),
@@ -112,7 +125,9 @@ fn one_description_per_key() {
     for definition in schema["$defs"].as_object().unwrap().values() {
         for (key, property) in definition["properties"].as_object().unwrap() {
             if let Some(description) = property["description"].as_str() {
-                let earlier = seen.entry(key.clone()).or_insert_with(|| description.to_owned());
+                let earlier = seen
+                    .entry(key.clone())
+                    .or_insert_with(|| description.to_owned());
                 assert_eq!(earlier, description, "{key}");
             }
         }

@@ -190,7 +190,12 @@ fn a_robust_three_level_model_reports_robust_numbers_in_every_view() {
     let reference: RobustViews = fixture("robust_views.json");
     let r = &reference.multilevel_pooled;
     let args = [
-        "pool", PARENTING, "--random", "trial/outcome", "--robust", "trial",
+        "pool",
+        PARENTING,
+        "--random",
+        "trial/outcome",
+        "--robust",
+        "trial",
     ];
     let json: Value =
         serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat())).unwrap();
@@ -265,8 +270,16 @@ fn robust_subgroup_means_are_the_robust_factor_model() {
                 ("ci_lower", expected.ci_lower),
                 ("ci_upper", expected.ci_upper),
             ] {
-                close(group[key].as_f64().unwrap(), value, &format!("{what} {key}"));
-                close(coefficient[key].as_f64().unwrap(), value, &format!("{what} {key}"));
+                close(
+                    group[key].as_f64().unwrap(),
+                    value,
+                    &format!("{what} {key}"),
+                );
+                close(
+                    coefficient[key].as_f64().unwrap(),
+                    value,
+                    &format!("{what} {key}"),
+                );
             }
             close(coefficient["df"].as_f64().unwrap(), expected.df, &what);
         }
@@ -312,7 +325,14 @@ fn a_robust_multilevel_forest_plot_by_subgroup_draws_the_reported_numbers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| format!("{} [{}, {}]", two(&g["estimate"]), two(&g["ci_lower"]), two(&g["ci_upper"])))
+        .map(|g| {
+            format!(
+                "{} [{}, {}]",
+                two(&g["estimate"]),
+                two(&g["ci_lower"]),
+                two(&g["ci_upper"])
+            )
+        })
         .collect();
     expected.push(format!(
         "{} [{}, {}]",
@@ -320,7 +340,11 @@ fn a_robust_multilevel_forest_plot_by_subgroup_draws_the_reported_numbers() {
         two(&pooled["ci_lower"]),
         two(&pooled["ci_upper"])
     ));
-    expected.push(format!("[{}, {}]", two(&pooled["pi_lower"]), two(&pooled["pi_upper"])));
+    expected.push(format!(
+        "[{}, {}]",
+        two(&pooled["pi_lower"]),
+        two(&pooled["pi_upper"])
+    ));
     for text in expected {
         assert!(drawn.contains(&format!(">{text}<")), "{text} not drawn");
     }

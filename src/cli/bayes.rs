@@ -99,7 +99,9 @@ pub fn run(args: &BayesArgs) -> Result<(), CliError> {
     let analysis = tau_core::analysis::run(&spec, &data, &|_| {})
         .map_err(|e| super::analysis::failed(&e, &file))?;
     let Analysis::Bayes(result) = &analysis else {
-        return Err(CliError::Analysis("tau bayes gave no Bayesian result".into()));
+        return Err(CliError::Analysis(
+            "tau bayes gave no Bayesian result".into(),
+        ));
     };
     if let Some(plot) = forest {
         plot.write(&tau_plot::bayes_forest_svg(result).map_err(CliError::from)?)?;

@@ -510,7 +510,11 @@ fn rows(
         };
         rows.push(Row::Note(format!(
             "Test of subgroup differences{}: {statistic}, p = {}",
-            if result.robust { " (cluster-robust)" } else { "" },
+            if result.robust {
+                " (cluster-robust)"
+            } else {
+                ""
+            },
             fixed(subgroups.q_between_p, 3)
         )));
     }

@@ -49,7 +49,10 @@ pub fn subgroups_text(s: &MultilevelSubgroups) -> String {
         None => format!("QM(df = {}) = {}", s.q_between_df, fmt_num(s.q_between, 4)),
     };
     let how = if r.robust {
-        format!("cluster-robust HTZ test of mods = ~ factor({}), see below", s.by)
+        format!(
+            "cluster-robust HTZ test of mods = ~ factor({}), see below",
+            s.by
+        )
     } else {
         format!("QM of mods = ~ factor({})", s.by)
     };
@@ -213,7 +216,10 @@ fn df_text(r: &MultilevelResult, df: f64) -> String {
 
 fn t_note(r: &MultilevelResult) -> String {
     match r.df {
-        Some(df) if r.robust => format!(" (cluster-robust, see below: t with df = {})", df_text(r, df)),
+        Some(df) if r.robust => format!(
+            " (cluster-robust, see below: t with df = {})",
+            df_text(r, df)
+        ),
         None if r.robust => " (cluster-robust, see below: Satterthwaite t tests)".to_owned(),
         Some(df) => format!(" (t with df = {})", df_text(r, df)),
         None => String::new(),

@@ -963,9 +963,14 @@ impl<M: PaperView + ?Sized> PaperView for crate::report::RobustReport<'_, M> {
         // The model block is the robust-consistent one: its prediction
         // interval (on the robust df) and variance components belong here.
         if let Some(m) = &model {
-            notes.extend(m.notes.iter().filter(|n| {
-                n.contains("% prediction interval") || n.starts_with("Variance components")
-            }).cloned());
+            notes.extend(
+                m.notes
+                    .iter()
+                    .filter(|n| {
+                        n.contains("% prediction interval") || n.starts_with("Variance components")
+                    })
+                    .cloned(),
+            );
         }
         let what = model.as_ref().map_or_else(
             || "Cluster-robust inference".to_owned(),

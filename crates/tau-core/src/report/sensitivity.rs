@@ -363,8 +363,8 @@ pub fn refit_csv(rows: &[RefitRow]) -> Result<String, csv::Error> {
         "tau2",
         "I2",
         "H2",
-        "Q",
-        "Q_p",
+        "QE",
+        "QE_p",
     ])?;
     for r in rows {
         let mut record = vec![r.study.clone(), r.k.to_string()];

@@ -32,7 +32,10 @@ pub fn means(
     };
     let order: Option<Vec<usize>> = levels.iter().map(position).collect();
     if let Some(order) = order.filter(|o| o.len() == cell.coefficients.len()) {
-        cell.coefficients = order.iter().map(|&i| cell.coefficients[i].clone()).collect();
+        cell.coefficients = order
+            .iter()
+            .map(|&i| cell.coefficients[i].clone())
+            .collect();
         cell.vcov = order
             .iter()
             .map(|&i| order.iter().map(|&j| cell.vcov[i][j]).collect())
@@ -46,13 +49,8 @@ pub fn means(
     // The omnibus test's warnings are those of the test reported.
     let omnibus = |w: &Warning| matches!(w, Warning::FewHtzDf { .. } | Warning::SingularRobustTest);
     cell.warnings.retain(|w| !omnibus(w));
-    cell.warnings.extend(
-        contrasts
-            .warnings
-            .iter()
-            .filter(|w| omnibus(w))
-            .cloned(),
-    );
+    cell.warnings
+        .extend(contrasts.warnings.iter().filter(|w| omnibus(w)).cloned());
     cell
 }
 
@@ -89,7 +87,10 @@ pub fn uni_shown(result: &SubgroupResult, robust: &RobustResult) -> SubgroupResu
 
 /// The multilevel subgroup result as its robust inference reports it (see
 /// [`uni_shown`]); the cell-means model's coefficients become the robust ones.
-pub fn multilevel_shown(result: &MultilevelSubgroups, robust: &RobustResult) -> MultilevelSubgroups {
+pub fn multilevel_shown(
+    result: &MultilevelSubgroups,
+    robust: &RobustResult,
+) -> MultilevelSubgroups {
     let mut out = result.clone();
     out.model = super::multilevel::robust_summary(&result.model, robust);
     if robust.coefficients.len() == out.groups.len() {

@@ -121,14 +121,16 @@ pub struct Influence {
     pub title: Option<String>,
     /// Number of studies.
     pub k: usize,
-    /// Number of coefficients.
+    /// Number of coefficients (metafor's `res$p`; not named `p`, which is a
+    /// p-value in every other report).
+    #[serde(rename = "n_coefficients")]
     pub p: usize,
     /// The coefficient names, in model order.
     pub coefficients: Vec<String>,
     /// τ² of the full model.
     pub tau2: f64,
-    /// Q (QE) of the full model.
-    #[serde(rename = "Q")]
+    /// QE of the full model.
+    #[serde(rename = "QE")]
     pub q: f64,
     /// One row per study.
     pub studies: Vec<InfluenceStudy>,

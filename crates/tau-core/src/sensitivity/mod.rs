@@ -84,11 +84,12 @@ pub struct RefitRow {
     /// H².
     #[serde(rename = "H2")]
     pub h2: f64,
-    /// Cochran's Q.
-    #[serde(rename = "Q")]
+    /// Cochran's Q of the refit (metafor's `QE`; `leave1out` and `cumul`
+    /// call it `Q`).
+    #[serde(rename = "QE")]
     pub q: f64,
     /// Its p-value.
-    #[serde(rename = "Q_p")]
+    #[serde(rename = "QE_p")]
     pub q_p: f64,
     /// Why the refit failed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
