@@ -986,6 +986,25 @@ impl<M: PaperView + ?Sized> PaperView for crate::report::RobustReport<'_, M> {
     }
 }
 
+/// A number of a paper table: `digits` decimals in fixed notation, never
+/// R's scientific notation (which the text reports use for tiny values); a
+/// value that `digits` decimals would show as 0 gets the decimals of two
+/// significant digits (0.0049, not 0.00 or 4.90e-03), down to 10⁻⁶, below
+/// which it is shown as 0.
+fn fmt_num(value: f64, digits: usize) -> String {
+    if !value.is_finite() {
+        return super::fmt_num(value, digits);
+    }
+    let magnitude = value.abs();
+    let shown_as_zero = magnitude < 0.5 * 10f64.powi(-(digits as i32));
+    let decimals = if shown_as_zero && magnitude >= 1e-6 {
+        (-magnitude.log10()).floor() as usize + 2
+    } else {
+        digits
+    };
+    crate::numerics::fixed::fixed(value, decimals)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1007,23 +1026,4 @@ mod tests {
         assert_eq!(estimate_header(Measure::RR, 95.0), "RR [95% CI]");
         assert_eq!(estimate_header(Measure::GEN, 90.0), "Estimate [90% CI]");
     }
-}
-
-/// A number of a paper table: `digits` decimals in fixed notation, never
-/// R's scientific notation (which the text reports use for tiny values); a
-/// value that `digits` decimals would show as 0 gets the decimals of two
-/// significant digits (0.0049, not 0.00 or 4.90e-03), down to 10⁻⁶, below
-/// which it is shown as 0.
-fn fmt_num(value: f64, digits: usize) -> String {
-    if !value.is_finite() {
-        return super::fmt_num(value, digits);
-    }
-    let magnitude = value.abs();
-    let shown_as_zero = magnitude < 0.5 * 10f64.powi(-(digits as i32));
-    let decimals = if shown_as_zero && magnitude >= 1e-6 {
-        (-magnitude.log10()).floor() as usize + 2
-    } else {
-        digits
-    };
-    crate::numerics::fixed::fixed(value, decimals)
 }
