@@ -23,7 +23,7 @@ impl<T: PaperView + ?Sized> LatexView for T {
 }
 
 /// Text with LaTeX's special characters escaped, and the few non-ASCII
-/// symbols of the tables (τ, ², <, –) written as LaTeX understands them
+/// symbols of the tables (τ, μ, δ, ², <, –) written as LaTeX understands them
 /// without extra packages.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -40,6 +40,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("$>$"),
             'τ' => out.push_str("$\\tau$"),
             '²' => out.push_str("$^2$"),
+            'μ' => out.push_str("$\\mu$"),
+            'δ' => out.push_str("$\\delta$"),
             '–' => out.push_str("--"),
             _ => out.push(c),
         }
