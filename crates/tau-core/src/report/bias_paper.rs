@@ -2,10 +2,12 @@
 //! table, then, with dependent effect sizes, their dependent-effects versions
 //! under a heading row. Estimates and CIs are back-transformed where the
 //! measure has a natural scale (RR, OR, r), as `pool`'s table shows them;
-//! test statistics stay on the model's scale.
+//! test statistics stay on the model's scale. Numbers are in fixed point
+//! (`--digits` decimals), never in e-notation.
 
 use super::fmt_num;
 use super::paper::{PaperTable, paper_p};
+use super::simulate::column_num;
 use crate::bias::BiasResult;
 use crate::bias::dependent::DependentBias;
 use crate::effect_size::measure::BackTransform;
@@ -20,11 +22,11 @@ struct Numbers {
 
 impl Numbers {
     fn n(&self, x: f64) -> String {
-        fmt_num(x, self.digits)
+        column_num(x, self.digits)
     }
 
     fn est(&self, value: f64, lower: f64, upper: f64) -> String {
-        let f = |x: f64| fmt_num(self.to.map_or(x, |t| t(x)), self.digits);
+        let f = |x: f64| column_num(self.to.map_or(x, |t| t(x)), self.digits);
         format!("{} [{}, {}]", f(value), f(lower), f(upper))
     }
 

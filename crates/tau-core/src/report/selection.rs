@@ -2,6 +2,7 @@
 //! `print.rma.uni.selmodel`, with a plain reading at the end.
 
 use super::paper::{PaperTable, paper_p};
+use super::simulate::column_num;
 use super::text::{p_phrase, stars};
 use super::{fmt_num, fmt_p, table};
 use crate::bias::selection::{SelectionModel, SelectionType};
@@ -252,8 +253,10 @@ pub(super) fn reversed_selection(r: &SelectionModel) -> Option<String> {
 pub fn paper(r: &SelectionModel, digits: usize) -> PaperTable {
     let s = &r.settings;
     let level = fmt_num(s.level, 0);
-    let n = |x: f64| fmt_num(x, digits);
+    let n = |x: f64| column_num(x, digits);
     let ci = |v: f64, lo: f64, hi: f64| format!("{} [{}, {}]", n(v), n(lo), n(hi));
+    // τ² is often below 0.01: two more decimals than the estimates.
+    let small = |x: f64| column_num(x, digits + 2);
     let mut rows: Vec<Vec<String>> = r
         .coefficients
         .iter()
@@ -271,13 +274,17 @@ pub fn paper(r: &SelectionModel, digits: usize) -> PaperTable {
     if s.method != "EE" {
         rows.push(vec![
             "τ²".to_owned(),
-            ci(r.tau2, r.tau2_ci[0], r.tau2_ci[1]),
-            n(r.tau2_se),
+            format!(
+                "{} [{}, {}]",
+                small(r.tau2),
+                small(r.tau2_ci[0]),
+                small(r.tau2_ci[1])
+            ),
+            small(r.tau2_se),
             String::new(),
             String::new(),
         ]);
     }
-    let summary_from = rows.len();
     for j in 0..r.delta.len() {
         let label = match r.intervals.get(j) {
             Some(i) if s.kind == SelectionType::Step => format!("δ ({}; k = {})", i.label(), i.k),
@@ -346,8 +353,8 @@ pub fn paper(r: &SelectionModel, digits: usize) -> PaperTable {
             "z".into(),
             "p".into(),
         ],
+        summary_from: rows.len(),
         rows,
-        summary_from,
         notes,
     }
 }

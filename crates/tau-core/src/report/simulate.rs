@@ -8,7 +8,7 @@ use crate::simulate::{Cell, SimulationResult};
 /// A number in a column of the table: `digits` decimals, as the rest of the
 /// column (a bias of 3e-7 is `0.0000`, not `3.0000e-07` beside `0.0123`);
 /// e-notation only from 10⁶ on, where fixed point would run long.
-fn column_num(value: f64, digits: usize) -> String {
+pub(super) fn column_num(value: f64, digits: usize) -> String {
     if value.is_finite() && value.abs() < 1e6 {
         let mut out = String::new();
         push_fixed(&mut out, value, digits);
