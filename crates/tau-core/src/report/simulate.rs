@@ -12,6 +12,10 @@ pub(super) fn column_num(value: f64, digits: usize) -> String {
     if value.is_finite() && value.abs() < 1e6 {
         let mut out = String::new();
         push_fixed(&mut out, value, digits);
+        // -0.0003 at three decimals is 0.000, not -0.000.
+        if out.starts_with('-') && out.bytes().all(|b| matches!(b, b'-' | b'0' | b'.')) {
+            out.remove(0);
+        }
         out
     } else {
         fmt_num(value, digits)
@@ -299,5 +303,7 @@ mod tests {
         assert_eq!(with_mcse(3e-7, 0.0123), "0.0000 (0.0123)");
         assert_eq!(percent(0.95, 1e-9), "95.0 (0.0)");
         assert_eq!(column_num(2.5e6, 4), "2.5000e+06");
+        assert_eq!(column_num(-3e-4, 3), "0.000");
+        assert_eq!(column_num(-3e-4, 4), "-0.0003");
     }
 }
