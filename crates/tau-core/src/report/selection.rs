@@ -246,7 +246,7 @@ pub(super) fn reversed_selection(r: &SelectionModel) -> Option<String> {
 }
 
 /// The paper table of a selection model: the coefficients adjusted for
-/// selection (estimate [CI], SE, z, p), τ² and the selection weights, with
+/// selection (estimate with its CI, SE, z, p), τ² and the selection weights, with
 /// the unadjusted estimate and the likelihood-ratio test in the notes.
 /// Numbers are on the scale of the effect sizes (a selection model keeps no
 /// measure to back-transform with).

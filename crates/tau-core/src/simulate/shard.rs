@@ -1,7 +1,7 @@
 //! A simulation study split into shards that run apart (the tasks of a SLURM
 //! job array, or machines) and are merged into the one result.
 //!
-//! Shard i of n runs the blocks of [`BLOCK`](super::BLOCK) replicates from
+//! Shard i of n runs the blocks of [`BLOCK`] replicates from
 //! ⌊(i − 1)·B/n⌋ to ⌊i·B/n⌋ − 1 (B blocks in all) and keeps each block's
 //! tally. A replicate's random stream depends on the seed and its index alone
 //! ([`super::generate`]), so a shard draws exactly the data the single run
