@@ -8,6 +8,10 @@
 //! clubSandwich 0.5.8), on dat.bornmann2007 (66 effects in 21 studies) and
 //! the simulated clustered data of generate_selection_robust.R (76 effects
 //! in 40 clusters), through `tau bias --robust --random [--rho] --format json`.
+//! The unadjusted estimate of the dependent-effects table is the
+//! intercept-only model of the same kind (`rma.mv(yi, V, random = ...)` with
+//! `robust(..., clubSandwich = TRUE)`; without `--random`,
+//! `robust(rma(yi, vi), cluster, clubSandwich = TRUE)`).
 //!
 //! Tolerance: relative 1e-6, the robust-inference contract (issue 13), for
 //! every robust number; the variance components at 1e-5, as in
@@ -100,6 +104,19 @@ fn egger_and_pet_peese_match_rma_mv_with_clubsandwich() {
             0,
         );
         compare(&mut errors, &name, &pp["peese"]["slope"], &case["peese"], 1);
+        compare(&mut errors, &name, &d["unadjusted"], &case["unadjusted"], 0);
+        if rho.is_none() {
+            // Without a working model: the random-effects model, robust.
+            let json = run(&["bias", file, "--robust", cluster, "--format", "json"]);
+            let uni = format!("{name} without --random");
+            compare(
+                &mut errors,
+                &uni,
+                &json["dependent"]["unadjusted"],
+                &case["unadjusted_uni"],
+                0,
+            );
+        }
         for (model, key) in [(&pp["pet"], "egger"), (&pp["peese"], "peese")] {
             for (a, e) in model["sigma2"]
                 .as_array()
@@ -127,6 +144,10 @@ fn egger_and_pet_peese_match_rma_mv_with_clubsandwich() {
             .map(|r| r["method"].as_str().unwrap())
             .collect();
         assert!(methods.contains(&"Egger, multilevel CR2"), "{methods:?}");
+        assert!(
+            methods.contains(&"Unadjusted, multilevel CR2"),
+            "{methods:?}"
+        );
         assert!(methods.contains(&"3PSM, cluster-robust SE"), "{methods:?}");
     }
     assert!(

@@ -324,3 +324,118 @@ fn too_few_studies_and_csv_are_usage_errors() {
     assert_eq!(out["studies"][0]["estimate"], 0.3);
     assert_eq!(out["studies"][0]["tau2"], 0.0);
 }
+
+/// Issue 26: the bias table shows the 3PSM, back-transforms its estimates as
+/// its note says (on BCG, RR), and the numbers are the JSON's (which
+/// tests/metafor_selection.rs and this file check against metafor) rounded.
+#[test]
+fn bias_table_has_the_3psm_and_agrees_with_the_json() {
+    let json = json_of(&["bias", "studies/bcg.json", "--format", "json"]);
+    let output = tau()
+        .args(["bias", "studies/bcg.json", "--format", "markdown"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let md = String::from_utf8_lossy(&output.stdout);
+    let rr = |key: &Value| format!("{:.2}", key.as_f64().expect("number").exp());
+    let u = &json["unadjusted"];
+    let unadjusted = format!(
+        "| Unadjusted estimate | {} [{}, {}] |",
+        rr(&u["estimate"]),
+        rr(&u["ci_lower"]),
+        rr(&u["ci_upper"])
+    );
+    assert!(md.contains(&unadjusted), "{unadjusted}\n{md}");
+    let s = &json["selection"];
+    let three_psm = format!(
+        "| 3PSM selection model | adjusted estimate {} [{}, {}]; δ = {:.2} | .{:.0} |",
+        rr(&s["estimate"]),
+        rr(&s["ci_lower"]),
+        rr(&s["ci_upper"]),
+        s["delta"][1].as_f64().unwrap(),
+        1000.0 * s["LRT_p"].as_f64().unwrap()
+    );
+    assert!(md.contains(&three_psm), "{three_psm}\n{md}");
+    assert!(
+        md.contains("estimates and CIs are shown as RR (back-transformed)"),
+        "{md}"
+    );
+}
+
+/// Issue 26: the dependent-effects rows of the bias table start with their
+/// own unadjusted estimate (the robust multilevel fit, checked against
+/// metafor + clubSandwich in tests/bias_dependent.rs), not the independent one.
+#[test]
+fn dependent_bias_table_leads_with_the_dependent_fit() {
+    let file = "tests/fixtures/bornmann2007_studies.json";
+    let args = ["bias", file, "--robust", "study", "--random", "study/obs"];
+    let json = json_of(&[&args[..], &["--format", "json"]].concat());
+    let output = tau()
+        .args(args)
+        .args(["--format", "latex"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let tex = String::from_utf8_lossy(&output.stdout);
+    let u = &json["dependent"]["unadjusted"];
+    let or = |key: &str| format!("{:.2}", u[key].as_f64().expect("number").exp());
+    let row = format!(
+        "Unadjusted estimate, multilevel CR2 & {} [{}, {}] &",
+        or("estimate"),
+        or("ci_lower"),
+        or("ci_upper")
+    );
+    assert!(tex.contains(&row), "{row}\n{tex}");
+    for part in ["Egger's test, multilevel CR2", "3PSM, cluster-robust SE"] {
+        assert!(tex.contains(part), "{part}\n{tex}");
+    }
+    // δ = 1.84 > 1 here: read as the opposite of publication bias.
+    assert!(tex.contains("opposite of publication bias"), "{tex}");
+}
+
+/// Issue 26: `tau selection` has a paper table (it was refused after
+/// fitting, exit 1), and a weight above 1 is not read as publication bias.
+#[test]
+fn selection_has_a_paper_table_and_reads_delta_above_one() {
+    let file = "tests/fixtures/bornmann2007_studies.json";
+    let output = tau()
+        .args([
+            "selection",
+            file,
+            "--steps",
+            "0.025",
+            "--alternative",
+            "less",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let md = String::from_utf8_lossy(&output.stdout);
+    for part in [
+        "| Parameter | Estimate [95% CI] | SE | z | p |",
+        "| δ (0 < p <= 0.025; k = ",
+        "Likelihood-ratio test of no selection",
+        "opposite of publication bias",
+    ] {
+        assert!(md.contains(part), "{part}\n{md}");
+    }
+    let output = tau()
+        .args([
+            "selection",
+            file,
+            "--steps",
+            "0.025",
+            "--alternative",
+            "less",
+        ])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("opposite of publication bias"), "{text}");
+    assert!(
+        !text.contains("published more often for some p-values"),
+        "{text}"
+    );
+}

@@ -75,6 +75,8 @@ fn measures_match_a_direct_computation() {
                 control: s.control,
             };
             let (mut err, mut err2, mut t_err2, mut ci, mut pi) = (0.0, 0.0, 0.0, 0, 0);
+            let (mut i2, mut null, mut q) = (0.0, 0, 0);
+            let alpha = 1.0 - s.level / 100.0;
             for r in 0..s.reps {
                 let data = s.scenario.draw(s.seed, r);
                 let m = fit(&data.yi, &data.vi, &x, &options).expect("fit");
@@ -85,6 +87,9 @@ fn measures_match_a_direct_computation() {
                 ci += usize::from(m.ci_lower[0] <= s.scenario.mu && s.scenario.mu <= m.ci_upper[0]);
                 let half = m.crit * (m.se[0] * m.se[0] + m.tau2).sqrt();
                 pi += usize::from((data.theta_new - m.beta[0]).abs() <= half);
+                i2 += m.i2;
+                null += usize::from(m.p_values[0] < alpha);
+                q += usize::from(m.q_p < alpha);
             }
             let got = &result.results[cell];
             assert_eq!((got.method, got.test), (method, test));
@@ -98,6 +103,9 @@ fn measures_match_a_direct_computation() {
             assert!(close(p.tau2.rmse, (t_err2 / n).sqrt()));
             assert!(close(p.ci_coverage.value, ci as f64 / n));
             assert!(close(p.pi_coverage.value, pi as f64 / n));
+            assert!(close(p.i2.value, i2 / n));
+            assert!(close(p.null_rejection.value, null as f64 / n));
+            assert!(close(p.q_rejection.value, q as f64 / n));
             cell += 1;
         }
     }
@@ -229,29 +237,120 @@ fn cli_text_report_and_bad_input() {
         ));
 }
 
-/// `tau simulate --help` offers only the formats it writes (issue 28):
-/// a simulation has no table for a paper, and no --digits for one.
+/// `tau simulate` writes the paper formats its `--help` offers (issue 28),
+/// in fixed-point decimals.
 #[test]
-fn help_offers_only_the_formats_it_writes() {
-    let out = tau().args(["simulate", "--help"]).output().expect("runs");
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        help.contains("text") && help.contains("json") && help.contains("csv"),
-        "{help}"
-    );
-    for refused in ["markdown", "latex", "--digits"] {
-        assert!(!help.contains(refused), "offers {refused}: {help}");
-    }
+fn paper_tables_in_fixed_point() {
+    let args = [
+        "simulate",
+        "--k",
+        "5",
+        "--tau2",
+        "0.1",
+        "--reps",
+        "300",
+        "--seed",
+        "4",
+        "--methods",
+        "DL,REML",
+        "--test",
+        "z,knha",
+    ];
     let out = tau()
-        .args([
-            "simulate", "--k", "5", "--tau2", "0.1", "--format", "markdown",
-        ])
+        .args(args)
+        .args(["--format", "markdown", "--digits", "3"])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("invalid value 'markdown' for '--format <FORMAT>'"),
-        "{err}"
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for column in [
+        "Mean I² (%)",
+        "CI coverage (%)",
+        "PI coverage (%)",
+        "Reject Q (%)",
+    ] {
+        assert!(table.contains(column), "{column}: {table}");
+    }
+    assert_eq!(table.matches("| REML | knha |").count(), 1, "{table}");
+    assert!(!table.contains("e-0") && !table.contains("e+0"), "{table}");
+    let out = tau()
+        .args(args)
+        .args(["--format", "latex"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\\begin{tabular}"));
+}
+
+/// Shards of a simulation (`--shard i/n`), merged in any order, give the
+/// single run's JSON byte for byte (all but the provenance, which records
+/// each run's own command line).
+#[test]
+fn sharded_and_merged_equals_the_single_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "simulate",
+        "--k",
+        "6",
+        "--tau2",
+        "0.08",
+        "--mu",
+        "0.4",
+        "--reps",
+        "1300",
+        "--seed",
+        "20240601",
+        "--methods",
+        "DL,REML,PM",
+        "--test",
+        "z,knha",
+        "--level",
+        "90",
+    ];
+    let single = tau()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(single.status.code(), Some(0));
+    let mut files = Vec::new();
+    for index in [3, 1, 4, 2] {
+        let file = dir.path().join(format!("shard{index}.json"));
+        tau()
+            .args(args)
+            .args(["--shard", &format!("{index}/4"), "--threads", "2", "-o"])
+            .arg(&file)
+            .assert()
+            .success();
+        files.push(file);
+    }
+    let merged = tau()
+        .args(["simulate", "merge", "--format", "json"])
+        .args(&files)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
     );
+    let result_part = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let at = text.find("\"provenance\"").expect("provenance member");
+        text[..at].to_owned()
+    };
+    assert_eq!(result_part(&merged.stdout), result_part(&single.stdout));
+    // A shard missing, or one from another seed, is refused.
+    tau()
+        .args(["simulate", "merge"])
+        .args(&files[..3])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("missing of 4: 2"));
+    tau()
+        .args(["simulate", "--k", "6", "--tau2", "0.08", "--shard", "1/2"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--seed"));
 }

@@ -60,6 +60,7 @@ from_kinded!(
     tau_core::regression::compare::CompareError,
     tau_core::subgroup::SubgroupError,
     tau_core::simulate::SimulationError,
+    tau_core::simulate::MergeError,
     tau_core::robust::RobustError,
     tau_core::multilevel::MultilevelError,
 );

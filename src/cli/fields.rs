@@ -47,6 +47,7 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "exclude" => "--exclude",
         "measure" => "--measure",
         "reverse" => "--reverse",
+        "shard" => "--shard",
         "sheet" => "--sheet",
         "outcome" => "--outcome",
         "columns" => "--columns",

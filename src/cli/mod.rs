@@ -70,9 +70,11 @@ pub enum Command {
     /// mean difference: per-arm sizes n1, n2 uniform on [n-min, n-max], known
     /// variances vi = 1/n1 + 1/n2 + mu^2/(2(n1 + n2)), and yi ~ N(mu, tau^2 + vi).
     /// The prediction interval is judged against a new study's true effect
-    /// ~ N(mu, tau^2). Reports bias and RMSE of the estimate and of tau^2, CI and
-    /// PI coverage, and the number of failed fits, per method and test. The same
-    /// seed gives the same results on any number of threads.
+    /// ~ N(mu, tau^2). Reports bias and RMSE of the estimate and of tau^2, mean
+    /// I^2, CI and PI coverage, the rejection rates of the test of mu = 0 and of
+    /// Q, and the number of failed fits, per method and test. The same seed
+    /// gives the same results on any number of threads, and on any number of
+    /// shards (--shard I/N, joined by `tau simulate merge`).
     Simulate(simulate::SimulateArgs),
     /// Small-study effects and publication bias: Egger, Begg, trim-and-fill, fail-safe N, PET-PEESE.
     Bias(bias::BiasArgs),

@@ -173,5 +173,9 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
                 .map_err(CliError::from)?;
         plot.write(&svg)?;
     }
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }

@@ -109,6 +109,8 @@ pub const REVERSE: Setting = Setting("reverse");
 pub const RI: Setting = Setting("ri");
 /// The setting `robust`.
 pub const ROBUST: Setting = Setting("robust");
+/// The setting `shard`.
+pub const SHARD: Setting = Setting("shard");
 /// The setting `sheet`.
 pub const SHEET: Setting = Setting("sheet");
 /// The setting `outcome`.
@@ -177,6 +179,7 @@ pub const FIELDS: &[Setting] = &[
     ROBUST,
     SEED,
     SEP,
+    SHARD,
     SHEET,
     SMALL_SAMPLE,
     STEPS,

@@ -100,6 +100,13 @@ pub struct DependentBias {
     /// (e.g. `~ 1 | study/es_id`), with ρ when the sampling errors are correlated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_model: Option<String>,
+    /// The pooled estimate without adjustment, allowing for the dependence:
+    /// the working model's intercept-only fit (or, without one, the
+    /// random-effects model) with a CR2 robust t test and CI (metafor's
+    /// `robust(rma.mv(yi, V, random = ...), cluster, clubSandwich = TRUE)`,
+    /// or `robust(rma(yi, vi), cluster, clubSandwich = TRUE)`); `null` when it
+    /// could not be fitted (the warnings say why).
+    pub unadjusted: Option<RobustCoefficient>,
     /// Egger's regression test: the robust t test of the slope on sqrt(vi)
     /// (`null` without a working model or when it could not be fitted).
     pub egger: Option<RobustCoefficient>,
@@ -117,6 +124,21 @@ impl DependentBias {
     /// The rows of the side-by-side table.
     pub(crate) fn adjusted_estimates(&self) -> Vec<AdjustedEstimate> {
         let mut rows = Vec::new();
+        if let Some(u) = &self.unadjusted {
+            rows.push(AdjustedEstimate {
+                method: if self.working_model.is_some() {
+                    "Unadjusted, multilevel CR2"
+                } else {
+                    "Unadjusted, cluster-robust CR2"
+                },
+                estimate: u.estimate,
+                ci_lower: u.ci_lower,
+                ci_upper: u.ci_upper,
+                test: "",
+                p: f64::NAN,
+                assumes: "no bias; effects nested in clusters, robust CI",
+            });
+        }
         if let (Some(egger), Some(pp)) = (&self.egger, &self.pet_peese) {
             let limit = &pp.pet.intercept;
             rows.push(AdjustedEstimate {
@@ -194,6 +216,10 @@ pub fn bias_dependent(
     .ok();
     let (mut egger, mut pet_peese, mut working_model) = (None, None, None);
     let mut warnings = Vec::new();
+    let unadjusted = keep(
+        dependent_unadjusted(&kept, options, spec, &mut warnings),
+        &mut result.warnings,
+    );
     if let Some(options) = &spec.multilevel {
         working_model = Some(describe(options));
         pet_peese = keep(
@@ -206,6 +232,7 @@ pub fn bias_dependent(
         cluster: spec.cluster.clone(),
         clusters: clusters.groups.len(),
         working_model,
+        unadjusted,
         egger,
         pet_peese,
         selection,
@@ -213,6 +240,42 @@ pub fn bias_dependent(
     });
     result.adjusted = adjusted_estimates(&result);
     Ok(result)
+}
+
+/// The unadjusted pooled estimate with CR2 robust inference: the working
+/// model's intercept-only fit, or the random-effects model without one.
+fn dependent_unadjusted(
+    dataset: &Dataset,
+    options: &FitOptions,
+    spec: &DependentSpec,
+    warnings: &mut Vec<Warning>,
+) -> Result<RobustCoefficient, BiasError> {
+    let robust_spec = RobustSpec {
+        cluster: spec.cluster.clone(),
+        small_sample: SmallSample::Satterthwaite,
+    };
+    let robust = match &spec.multilevel {
+        Some(multilevel) => {
+            let multilevel = MultilevelOptions {
+                design: None,
+                profile: false,
+                level_tests: false,
+                ..multilevel.clone()
+            };
+            crate::robust::multilevel::fitted(dataset, &multilevel, &robust_spec)?.1
+        }
+        None => crate::robust::uni::pooled(dataset, options, &robust_spec)?.1,
+    };
+    for warning in &robust.warnings {
+        if !warnings.contains(warning) {
+            warnings.push(warning.clone());
+        }
+    }
+    robust
+        .coefficients
+        .into_iter()
+        .next()
+        .ok_or(BiasError::Robust(RobustError::SingularBread))
 }
 
 /// metafor's `random` formula of the working model, with ρ.

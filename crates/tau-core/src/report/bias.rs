@@ -89,11 +89,15 @@ fn selection_section(m: &SelectionModel, level: &str) -> String {
         m.LRT_df,
         p_phrase(m.LRT_p)
     ));
-    out.push_str(if m.LRT_p < 0.05 {
-        "  The p-values are distributed as selective publication would make them; the adjusted estimate is what the model expects without that selection.\n"
-    } else {
-        "  There is no clear evidence of selection, but the test has little power with few studies.\n"
-    });
+    match super::selection::reversed_selection(m) {
+        Some(reversed) => out.push_str(&format!("  {reversed}\n")),
+        None if m.LRT_p < 0.05 => out.push_str(
+            "  The p-values are distributed as selective publication would make them; the adjusted estimate is what the model expects without that selection.\n",
+        ),
+        None => out.push_str(
+            "  There is no clear evidence of selection, but the test has little power with few studies.\n",
+        ),
+    }
     for warning in &m.warnings {
         out.push_str(&format!("  Warning: {warning}\n"));
     }
@@ -106,6 +110,19 @@ fn dependent_section(d: &DependentBias, level: &str) -> String {
         "\nDependent effect sizes (clustered by '{}'; {} clusters): the checks above treat every effect as independent; these allow for correlated effects within a cluster.\n",
         d.cluster, d.clusters
     );
+    if let Some(u) = &d.unadjusted {
+        out.push_str(&format!(
+            "\nUnadjusted estimate allowing for the dependence ({}; CR2 robust t test, df = {}): {} ({level}% CI: {}, {}), p {}\n",
+            d.working_model
+                .as_ref()
+                .map_or_else(|| "random-effects model".to_owned(), |m| format!("random = {m}")),
+            u.df.map_or("NA".to_owned(), |df| fmt_num(df, 2)),
+            fmt_num(u.estimate, 4),
+            fmt_num(u.ci_lower, 4),
+            fmt_num(u.ci_upper, 4),
+            p_phrase(u.p)
+        ));
+    }
     if let (Some(egger), Some(pp), Some(model)) = (&d.egger, &d.pet_peese, &d.working_model) {
         let coefficient = |c: &RobustCoefficient| {
             format!(
@@ -158,6 +175,9 @@ fn dependent_section(d: &DependentBias, level: &str) -> String {
         } else {
             "  The robust test finds no clear evidence of selection; with few clusters it has little power.\n"
         });
+        if let Some(reversed) = super::selection::reversed_selection(m) {
+            out.push_str(&format!("  {reversed}\n"));
+        }
         if d.clusters < FEW_CLUSTERS {
             out.push_str(&format!(
                 "  With only {} clusters these sandwich standard errors (no small-sample correction) are likely too small: read this test as optimistic.\n",

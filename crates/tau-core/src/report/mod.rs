@@ -10,6 +10,7 @@
 
 pub mod bayes;
 pub mod bias;
+pub mod bias_paper;
 pub mod compare;
 pub mod csv;
 pub mod format;

@@ -560,81 +560,7 @@ fn variance_notes(r: &MultilevelResult, digits: usize) -> Vec<String> {
 
 impl PaperView for BiasResult {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
-        let s = &self.settings.model;
-        let level = fmt_num(s.level, 0);
-        let n = |x: f64| fmt_num(x, digits);
-        let est = |v: f64, lo: f64, hi: f64| estimate_ci(v, lo, hi, digits, None);
-        let stat = if s.test.is_knapp_hartung() { "t" } else { "z" };
-        let mut rows = Vec::new();
-        let u = &self.unadjusted;
-        rows.push(vec![
-            "Unadjusted estimate".to_owned(),
-            est(u.estimate, u.ci_lower, u.ci_upper),
-            String::new(),
-        ]);
-        if let Some(e) = &self.egger {
-            rows.push(vec![
-                "Egger's regression test".to_owned(),
-                format!(
-                    "{stat} = {}; limit estimate {}",
-                    n(e.statistic),
-                    est(e.limit_estimate, e.limit_ci_lower, e.limit_ci_upper)
-                ),
-                paper_p(e.p),
-            ]);
-        }
-        if let Some(b) = &self.begg {
-            rows.push(vec![
-                "Begg & Mazumdar rank correlation".to_owned(),
-                format!("Kendall's τ = {}", n(b.tau)),
-                paper_p(b.p),
-            ]);
-        }
-        if let Some(t) = &self.trimfill {
-            rows.push(vec![
-                format!("Trim-and-fill ({} side)", t.side.name()),
-                format!(
-                    "k0 = {}; adjusted estimate {}",
-                    t.k0,
-                    est(t.estimate, t.ci_lower, t.ci_upper)
-                ),
-                String::new(),
-            ]);
-        }
-        if let Some(pp) = &self.pet_peese {
-            for (name, l) in [("PET", &pp.pet), ("PEESE", &pp.peese)] {
-                let e = &l.estimate;
-                rows.push(vec![
-                    format!("{name} intercept"),
-                    est(e.value, e.ci_lower, e.ci_upper),
-                    paper_p(e.p),
-                ]);
-            }
-        }
-        let f = &self.failsafe;
-        rows.push(vec![
-            "Fail-safe N (Rosenthal)".to_owned(),
-            f.rosenthal
-                .map_or_else(|| "infinitely many".into(), |n| n.to_string()),
-            paper_p(f.rosenthal_p),
-        ]);
-        Ok(PaperTable {
-            caption: caption(
-                &self.title,
-                format!(
-                    "Small-study effects and publication bias ({} {})",
-                    self.k,
-                    crate::warning::studies(self.k)
-                ),
-            ),
-            header: vec!["Method".into(), format!("Result [{level}% CI]"), "p".into()],
-            summary_from: rows.len(),
-            rows,
-            notes: vec![format!(
-                "Estimates on the scale of the {}.",
-                s.measure.label()
-            )],
-        })
+        Ok(super::bias_paper::paper(self, digits))
     }
 }
 
@@ -825,8 +751,8 @@ impl PaperView for Baujat {
 }
 
 impl PaperView for SimulationResult {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a simulation")
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(super::simulate::paper(self, digits))
     }
 }
 
@@ -843,8 +769,8 @@ impl PaperView for crate::regression::compare::Comparison {
 }
 
 impl PaperView for crate::bias::selection::SelectionModel {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a selection model")
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        Ok(super::selection::paper(self, digits))
     }
 }
 

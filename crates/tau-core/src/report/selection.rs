@@ -1,6 +1,8 @@
 //! The text report of a selection model, laid out like metafor's
 //! `print.rma.uni.selmodel`, with a plain reading at the end.
 
+use super::paper::{PaperTable, paper_p};
+use super::simulate::column_num;
 use super::text::{p_phrase, stars};
 use super::{fmt_num, fmt_p, table};
 use crate::bias::selection::{SelectionModel, SelectionType};
@@ -189,6 +191,11 @@ fn reading(r: &SelectionModel, level: &str) -> String {
                 "they find no clear evidence of selection, which is weak evidence that there is none."
             }
         ));
+    } else if r.LRT_p < 0.05 && reversed_selection(r).is_some() {
+        out.push_str(&format!(
+            " The data fit the selection model better than the model without selection (LRT p {}), but not in the way publication bias would make them.",
+            p_phrase(r.LRT_p)
+        ));
     } else if r.LRT_p < 0.05 {
         out.push_str(&format!(
             " The data fit the selection model better than the model without selection (LRT p {}): studies seem to be published more often for some p-values than for others.",
@@ -200,8 +207,154 @@ fn reading(r: &SelectionModel, level: &str) -> String {
             p_phrase(r.LRT_p)
         ));
     }
+    if let Some(reversed) = reversed_selection(r) {
+        out.push(' ');
+        out.push_str(&reversed);
+    }
     out.push_str(
         " The adjustment holds only if publication depends on the p-value as the weight function assumes; compare it with the other bias methods (tau bias) rather than trusting one.\n",
     );
     out
+}
+
+/// For a step function whose estimated weight of a less significant
+/// interval exceeds 1 (δ > 1: those results are over-represented relative to
+/// the most significant ones), a sentence saying that this is the opposite
+/// of publication bias and more often a sign of misfit; `None` otherwise.
+/// (Under publication bias, δ < 1: non-significant results are missing.)
+pub(super) fn reversed_selection(r: &SelectionModel) -> Option<String> {
+    if r.settings.kind != SelectionType::Step {
+        return None;
+    }
+    let over: Vec<String> = (0..r.delta.len())
+        .filter(|&j| !r.delta_fixed[j] && r.delta[j] > 1.0)
+        .map(|j| {
+            let interval = r
+                .intervals
+                .get(j)
+                .map_or_else(|| format!("interval {}", j + 1), |i| i.label());
+            format!("{interval}: delta = {}", fmt_num(r.delta[j], 4))
+        })
+        .collect();
+    if over.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "The estimated selection weight is above 1 ({}): studies with larger p-values appear more often than significant ones. That is the opposite of publication bias, which leaves non-significant results out, and it more often signals that the selection model does not fit these data (heterogeneity or moderators it does not capture, a few outlying studies, few studies per p-value interval) than a real selection process; do not read the adjusted estimate as a correction for publication bias.",
+        over.join("; ")
+    ))
+}
+
+/// The paper table of a selection model: the coefficients adjusted for
+/// selection (estimate with its CI, SE, z, p), τ² and the selection weights, with
+/// the unadjusted estimate and the likelihood-ratio test in the notes.
+/// Numbers are on the scale of the effect sizes (a selection model keeps no
+/// measure to back-transform with).
+pub fn paper(r: &SelectionModel, digits: usize) -> PaperTable {
+    let s = &r.settings;
+    let level = fmt_num(s.level, 0);
+    let n = |x: f64| column_num(x, digits);
+    let ci = |v: f64, lo: f64, hi: f64| format!("{} [{}, {}]", n(v), n(lo), n(hi));
+    // τ² is often below 0.01: two more decimals than the estimates.
+    let small = |x: f64| column_num(x, digits + 2);
+    let mut rows: Vec<Vec<String>> = r
+        .coefficients
+        .iter()
+        .map(|c| {
+            let e = &c.estimate;
+            vec![
+                c.name.clone(),
+                ci(e.value, e.ci_lower, e.ci_upper),
+                n(e.se),
+                n(e.statistic),
+                paper_p(e.p),
+            ]
+        })
+        .collect();
+    if s.method != "EE" {
+        rows.push(vec![
+            "τ²".to_owned(),
+            format!(
+                "{} [{}, {}]",
+                small(r.tau2),
+                small(r.tau2_ci[0]),
+                small(r.tau2_ci[1])
+            ),
+            small(r.tau2_se),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    for j in 0..r.delta.len() {
+        let label = match r.intervals.get(j) {
+            Some(i) if s.kind == SelectionType::Step => format!("δ ({}; k = {})", i.label(), i.k),
+            _ if r.delta.len() > 1 => format!("δ{}", j + 1),
+            _ => "δ".to_owned(),
+        };
+        rows.push(if r.delta_fixed[j] {
+            vec![
+                label,
+                format!("{} (fixed)", n(r.delta[j])),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        } else {
+            vec![
+                label,
+                ci(r.delta[j], r.delta_ci[j][0], r.delta_ci[j][1]),
+                n(r.delta_se[j]),
+                n(r.delta_statistic[j]),
+                paper_p(r.delta_p[j]),
+            ]
+        });
+    }
+    let u = &r.unadjusted;
+    let mut notes = vec![
+        format!(
+            "{} selection model ({} weight function, alternative = {}), fitted by maximum likelihood as metafor's selmodel; estimates on the scale of the effect sizes.",
+            if s.method == "EE" {
+                "Common-effect"
+            } else {
+                "Random-effects"
+            },
+            s.kind.name(),
+            s.alternative.name()
+        ),
+        format!(
+            "Without selection: {} [{}, {}]. Likelihood-ratio test of no selection: χ²({}) = {}, {}.",
+            n(u.estimate),
+            n(u.ci_lower),
+            n(u.ci_upper),
+            r.LRT_df,
+            n(r.LRT),
+            super::paper::p_is(r.LRT_p)
+        ),
+    ];
+    if let Some(robust) = &r.robust {
+        notes.push(format!(
+            "Cluster-robust standard errors (CR0 sandwich of the per-cluster scores), clustered by {} ({} clusters); every SE, z, p and CI is robust, the likelihood-ratio test is not.",
+            robust.cluster, robust.clusters
+        ));
+    }
+    if let Some(reversed) = reversed_selection(r) {
+        notes.push(reversed);
+    }
+    PaperTable {
+        caption: format!(
+            "Selection model adjusted for publication bias ({} {})",
+            r.k,
+            crate::warning::studies(r.k)
+        ),
+        header: vec![
+            "Parameter".to_owned(),
+            format!("Estimate [{level}% CI]"),
+            "SE".into(),
+            "z".into(),
+            "p".into(),
+        ],
+        summary_from: rows.len(),
+        rows,
+        notes,
+    }
 }

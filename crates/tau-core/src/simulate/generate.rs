@@ -29,7 +29,8 @@ use serde::Serialize;
 pub const MAX_STUDIES: usize = 1_000_000;
 
 /// The true parameters and study sizes of the simulated meta-analyses.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// The true mean effect μ.
     pub mu: f64,

@@ -11,20 +11,27 @@
 //! threads, bit for bit: each replicate draws from its own random stream, and
 //! replicates are tallied in fixed blocks of [`BLOCK`] whose totals are added
 //! in replicate order.
+//!
+//! A large study can be split into shards ([`shard`]), e.g. the tasks of a
+//! SLURM job array: shard i of n runs a fixed range of the blocks and keeps
+//! each block's tally; merging the shards adds the same tallies in the same
+//! order as one run, so the merged result equals the single run's exactly.
 
 pub mod generate;
+pub mod shard;
 pub mod tally;
 
 use crate::par::*;
 use serde::Serialize;
 
 pub use generate::{Replicate, Scenario, ScenarioError};
-pub use tally::{Accuracy, Failure, Performance, Proportion};
+pub use shard::{MergeError, Shard, ShardResult, merge, simulate_shard};
+pub use tally::{Accuracy, Failure, Mean, Performance, Proportion, Tally};
 
 use crate::fields::{METHODS, TEST};
 use crate::model::{Control, FitOptions, Method, Test, fit, intercept_design};
 use crate::settings::VERSION;
-use tally::{Tally, Truth};
+use tally::Truth;
 
 /// Replicates tallied together, sequentially, by one task.
 pub const BLOCK: u64 = 256;
@@ -33,7 +40,8 @@ pub const BLOCK: u64 = 256;
 const BLOCKS_PER_ROUND: u64 = 1024;
 
 /// Everything that defines a simulation study.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(try_from = "shard::SettingsWire")]
 pub struct Settings {
     /// The data-generating model.
     pub scenario: Scenario,
@@ -142,13 +150,33 @@ pub fn simulate_with_progress(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SimulationResult, SimulationError> {
     settings.validate()?;
+    let mut totals = vec![Tally::default(); settings.methods.len() * settings.tests.len()];
+    run_blocks(
+        settings,
+        0..settings.reps.div_ceil(BLOCK),
+        progress,
+        |tallies| {
+            for (total, tally) in totals.iter_mut().zip(&tallies) {
+                total.merge(tally);
+            }
+        },
+    );
+    Ok(summarise(settings, &totals))
+}
+
+/// Runs `blocks` in parallel, a round at a time, and hands each block's
+/// tallies (one per cell) to `sink` in block order.
+fn run_blocks(
+    settings: &Settings,
+    blocks: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+    mut sink: impl FnMut(Vec<Tally>),
+) {
     let cells = settings.cells();
     let x = intercept_design(settings.scenario.k);
-    let blocks = settings.reps.div_ceil(BLOCK);
-    let mut totals = vec![Tally::default(); cells.len()];
-    let mut first = 0;
-    while first < blocks {
-        let last = blocks.min(first + BLOCKS_PER_ROUND);
+    let mut first = blocks.start;
+    while first < blocks.end {
+        let last = blocks.end.min(first + BLOCKS_PER_ROUND);
         let round: Vec<Vec<Tally>> = (first..last)
             .into_par_iter()
             .map(|block| {
@@ -159,27 +187,28 @@ pub fn simulate_with_progress(
                 tallies
             })
             .collect();
-        for block in &round {
-            for (total, tally) in totals.iter_mut().zip(block) {
-                total.merge(tally);
-            }
-        }
+        round.into_iter().for_each(&mut sink);
         first = last;
     }
-    let results = cells
+}
+
+/// The result of `settings` from the totals of its cells.
+fn summarise(settings: &Settings, totals: &[Tally]) -> SimulationResult {
+    let results = settings
+        .cells()
         .iter()
-        .zip(&totals)
+        .zip(totals)
         .map(|(options, tally)| Cell {
             method: options.method,
             test: options.test,
             performance: tally.summary(),
         })
         .collect();
-    Ok(SimulationResult {
+    SimulationResult {
         settings: settings.clone(),
         version: VERSION,
         results,
-    })
+    }
 }
 
 /// Draws and fits replicates `indices` in order, one tally per cell.
@@ -197,6 +226,7 @@ fn run_block(
             mu: settings.scenario.mu,
             tau2: settings.scenario.tau2,
             theta_new: data.theta_new,
+            alpha: 1.0 - settings.level / 100.0,
         };
         for (options, tally) in cells.iter().zip(&mut tallies) {
             match fit(&data.yi, &data.vi, x, options) {
