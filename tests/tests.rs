@@ -44,6 +44,7 @@ mod properties;
 mod published;
 mod readme_walkthrough;
 mod real_data;
+mod refits;
 mod report_snapshot;
 mod selection_robust;
 mod simulate;

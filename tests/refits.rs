@@ -1,0 +1,99 @@
+//! tau's leave-one-out and cumulative analyses of any model against metafor:
+//! `tau leave-one-out` / `tau cumulative` with `--random`, `--robust`,
+//! `--cluster` and `--method MH/PETO`, through `--format json`.
+//!
+//! Expected values: tests/fixtures/refits.json, written by
+//! tests/fixtures/generate_refits.R (metafor 3.8.1, clubSandwich 0.5.8) on
+//! dat.bornmann2007 (66 log odds ratios in 21 studies, and their 2x2
+//! tables): each row is `rma.mv(yi, vi, random = ~ 1 | study/obs)` (with
+//! `robust(clubSandwich = TRUE)`), or `rma(yi, vi)`, refitted on the records
+//! kept (metafor 4's `leave1out(x, cluster = )` does the same for rma.uni;
+//! metafor has no leave1out for rma.mv), and metafor's own
+//! `cumul(rma.mh(...))` and `cumul(rma.peto(...))`.
+//!
+//! Tolerance: relative 1e-6 for every number; the variance components of a
+//! multilevel model at 1e-5, as in tests/metafor_robust_multilevel.rs
+//! (metafor stops its optimiser at a relative change of 1e-10 in the
+//! log-likelihood, which pins σ̂² only to about 1e-6 to 1e-5).
+
+use crate::util::prec::close_to;
+use serde_json::Value;
+
+const TOLERANCE: f64 = 1e-6;
+const SIGMA2_TOLERANCE: f64 = 1e-5;
+
+fn run(args: &[&str]) -> Value {
+    let output = crate::util::tau().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn refits_of_every_model_match_metafor() {
+    let fixtures: Value = crate::util::fixture("refits.json");
+    let mut errors = Vec::new();
+    let mut compared = 0;
+    for case in fixtures["cases"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let command: Vec<&str> = case["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let file = if id.starts_with("cumul_mh") || id.starts_with("cumul_peto") {
+            "tests/fixtures/bornmann2007_tables.json"
+        } else {
+            "tests/fixtures/bornmann2007_studies.json"
+        };
+        let mut args = vec![command[0], file];
+        args.extend(&command[1..]);
+        args.extend(["--format", "json"]);
+        let tau = run(&args);
+        let rows = tau["studies"].as_array().unwrap();
+        for expected in case["rows"].as_array().unwrap() {
+            let label = expected["study"].as_str().unwrap();
+            let Some(row) = rows.iter().find(|r| r["study"] == label) else {
+                errors.push(format!("{id}: no row '{label}'"));
+                continue;
+            };
+            assert_eq!(row["k"], expected["k"], "{id} {label}");
+            let object = expected.as_object().unwrap();
+            for (key, value) in object {
+                let pairs: Vec<(f64, f64, f64)> = match key.as_str() {
+                    "study" | "k" => continue,
+                    "sigma2" => value
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .enumerate()
+                        .map(|(l, e)| (number(&row["sigma2"][l]), number(e), SIGMA2_TOLERANCE))
+                        .collect(),
+                    _ => vec![(number(&row[key]), number(value), TOLERANCE)],
+                };
+                for (actual, expected, tolerance) in pairs {
+                    compared += 1;
+                    if !close_to(actual, expected, tolerance) {
+                        errors.push(format!(
+                            "{id} without/up to '{label}': {key} = {actual:.10e}, metafor {expected:.10e}"
+                        ));
+                    }
+                }
+            }
+            // Mantel-Haenszel and Peto have no tau^2 (as metafor's cumul of rma.mh).
+            if !object.contains_key("tau2") {
+                assert!(row.get("tau2").is_none(), "{id} {label}: {row}");
+            }
+        }
+    }
+    assert!(compared > 3000, "only {compared} numbers compared");
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
