@@ -36,6 +36,7 @@ mod metafor_toolkit;
 mod metafor_weights;
 mod module_cycles;
 mod paper_output;
+mod permute_by;
 mod plot_cli;
 mod plot_forest;
 mod plot_funnel;

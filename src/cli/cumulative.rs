@@ -9,10 +9,10 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs};
 use super::multilevel::MultilevelArgs;
-use super::robust::RobustArgs;
-use tau_core::sensitivity::RefitRow;
 use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
+use super::robust::RobustArgs;
+use tau_core::sensitivity::RefitRow;
 
 /// Flags of `tau cumulative`.
 #[derive(Debug, Args)]

@@ -160,6 +160,9 @@ pub struct Spec {
     pub permutations: Option<usize>,
     /// Seed of the permutation test; `None` draws one (by the caller).
     pub seed: Option<u64>,
+    /// Permute whole clusters of this moderator in the permutation test of a
+    /// meta-regression (a cluster-level moderator); `None` permutes records.
+    pub permute_by: Option<String>,
     /// The view the result is shown in (`text`, `json`, `csv`,
     /// `markdown`, `latex`), with `digits` for the paper tables.
     #[serde(deserialize_with = "format")]
@@ -193,6 +196,7 @@ impl Default for Spec {
             btt: None,
             permutations: None,
             seed: None,
+            permute_by: None,
             format: Format::Json,
         }
     }
@@ -241,6 +245,8 @@ pub enum Field {
     Btt,
     /// [`Spec::permutations`].
     Permutations,
+    /// [`Spec::permute_by`].
+    PermuteBy,
     /// [`Spec::format`].
     Format,
 }
@@ -268,6 +274,7 @@ impl Field {
             Field::Predict => "predict",
             Field::Btt => "btt",
             Field::Permutations => "permutations",
+            Field::PermuteBy => "permute_by",
             Field::Format => "format",
         }
     }

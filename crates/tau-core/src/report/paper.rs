@@ -889,9 +889,55 @@ impl PaperView for SimulationResult {
     }
 }
 
+/// The test of the moderators with every study, then without each: the
+/// statistic (Q_between or QM), its df and p.
 impl PaperView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a leave-one-out test of moderators")
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let (what, symbol) = match self.statistic {
+            "Q_between" => (
+                format!(
+                    "test of subgroup differences by {}",
+                    self.moderators.join(", ")
+                ),
+                "Q_between",
+            ),
+            _ => (
+                format!("omnibus test of {}", self.moderators.join(", ")),
+                "QM",
+            ),
+        };
+        let cells =
+            |label: String, test: Option<&crate::sensitivity::moderator_test::TestValue>| match test
+            {
+                Some(t) => vec![
+                    label,
+                    fmt_num(t.statistic, digits),
+                    t.df.to_string(),
+                    paper_p(t.p),
+                ],
+                None => vec![label, "–".into(), "–".into(), "–".into()],
+            };
+        let mut rows: Vec<Vec<String>> = self
+            .studies
+            .iter()
+            .map(|row| cells(row.study.clone(), row.test.as_ref()))
+            .collect();
+        let summary_from = rows.len();
+        rows.push(cells("All studies".into(), Some(&self.all)));
+        Ok(PaperTable {
+            caption: format!("Leave-one-out analysis of the {what}"),
+            header: vec![
+                "Study left out".into(),
+                symbol.into(),
+                "df".into(),
+                "p".into(),
+            ],
+            rows,
+            summary_from,
+            notes: vec![
+                "Each row: the test recomputed without that study (the model refitted).".into(),
+            ],
+        })
     }
 }
 

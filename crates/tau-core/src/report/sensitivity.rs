@@ -221,7 +221,12 @@ pub(crate) fn leave_one_out_body(
 /// The text report of a cumulative meta-analysis.
 pub fn cumulative_report(r: &Cumulative) -> String {
     let mut out = heading(&r.title, &cumulative_what(&r.order), r.k, &r.settings);
-    out.push_str(&cumulative_body("study", &r.studies, r.settings.measure, &r.warnings));
+    out.push_str(&cumulative_body(
+        "study",
+        &r.studies,
+        r.settings.measure,
+        &r.warnings,
+    ));
     out
 }
 
@@ -308,7 +313,12 @@ pub fn refits_report(r: &crate::analysis::refits::Refits) -> String {
             r.measure,
             &r.warnings,
         )),
-        _ => out.push_str(&cumulative_body(r.unit(), &r.studies, r.measure, &r.warnings)),
+        _ => out.push_str(&cumulative_body(
+            r.unit(),
+            &r.studies,
+            r.measure,
+            &r.warnings,
+        )),
     }
     out
 }
