@@ -120,3 +120,71 @@ fn refits_of_every_model_match_metafor() {
     assert!(compared > 3000, "only {compared} numbers compared");
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+/// Combinations the refits cannot use are refused (exit 2), naming the flag.
+#[test]
+fn combinations_the_refits_cannot_use_are_refused() {
+    let studies = "tests/fixtures/bornmann2007_studies.json";
+    let tables = "tests/fixtures/bornmann2007_tables.json";
+    for (args, flag) in [
+        (
+            &[
+                "leave-one-out",
+                tables,
+                "--random",
+                "study/obs",
+                "--method",
+                "MH",
+            ][..],
+            "--method",
+        ),
+        (
+            &[
+                "cumulative",
+                tables,
+                "--method",
+                "PETO",
+                "--robust",
+                "study",
+            ][..],
+            "--robust",
+        ),
+        (
+            &["cumulative", tables, "--method", "MH", "--test", "knha"][..],
+            "--test",
+        ),
+        (
+            &[
+                "leave-one-out",
+                studies,
+                "--random",
+                "study/obs",
+                "--test",
+                "knha",
+            ][..],
+            "--test",
+        ),
+        (
+            &[
+                "leave-one-out",
+                studies,
+                "--random",
+                "study/obs",
+                "--robust",
+                "study",
+                "--rho",
+                "0.3,0.6",
+            ][..],
+            "--rho",
+        ),
+        (
+            &["leave-one-out", studies, "--cluster", "nothing"][..],
+            "nothing",
+        ),
+    ] {
+        let output = crate::util::tau().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}

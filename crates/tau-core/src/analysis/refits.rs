@@ -30,7 +30,8 @@ use crate::sensitivity::{RefitRow, cumulative::order_by, each_study, failed_refi
 use crate::warning::Warning;
 
 use super::run::{Analysis, AnalysisError, run};
-use super::spec::{MethodChoice, Question, Spec};
+use super::spec::{Field, MethodChoice, Question, Spec};
+use super::validate::{Refusal, Refusals};
 
 /// Which sensitivity analysis a [`Refits`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -170,10 +171,19 @@ pub fn cumulative(
     ))
 }
 
-/// The model on all records; the request must pool (no moderators).
+/// The model on all records, pooled. A multilevel model is fitted only
+/// (`fit_only`): the rows need the estimate and the σ², not the profile CIs
+/// and the test of each level, which refit the model many times.
 fn fit_all(spec: &Spec, data: &Dataset) -> Result<Analysis, AnalysisError> {
+    if spec.rho.len() > 1 {
+        return Err(AnalysisError::Refused(Refusals(vec![Refusal {
+            field: Field::Rho,
+            message: "a list of `rho` values is a sensitivity analysis of its own (tau pool); refit one working model here: give one value, e.g. `rho` 0.6".into(),
+        }])));
+    }
     let spec = Spec {
         question: Question::Pool,
+        fit_only: spec.fit_only || !spec.random.is_empty(),
         ..spec.clone()
     };
     run(&spec, data, &|_| {})
