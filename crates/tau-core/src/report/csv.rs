@@ -182,7 +182,7 @@ impl CsvView for TablesLeaveOneOut {
     }
 }
 
-impl CsvView for crate::analysis::refits::Refits {
+impl CsvView for crate::sensitivity::refits::Refits {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let rows: Vec<_> = self.overall.iter().chain(&self.studies).cloned().collect();
         put(out, super::sensitivity::refit_csv(&rows))

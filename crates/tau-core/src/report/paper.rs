@@ -752,9 +752,9 @@ impl PaperView for crate::sensitivity::leave_one_out::TablesLeaveOneOut {
     }
 }
 
-impl PaperView for crate::analysis::refits::Refits {
+impl PaperView for crate::sensitivity::refits::Refits {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
-        use crate::analysis::refits::RefitKind;
+        use crate::sensitivity::refits::RefitKind;
         let unit = match &self.cluster {
             Some(c) => c.clone(),
             None => "Study".to_owned(),

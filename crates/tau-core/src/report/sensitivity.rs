@@ -270,8 +270,8 @@ pub(crate) fn cumulative_body(
 }
 
 /// The text report of a leave-one-out or cumulative analysis of any model.
-pub fn refits_report(r: &crate::analysis::refits::Refits) -> String {
-    use crate::analysis::refits::RefitKind;
+pub fn refits_report(r: &crate::sensitivity::refits::Refits) -> String {
+    use crate::sensitivity::refits::RefitKind;
     let mut out = String::new();
     if let Some(title) = &r.title {
         out.push_str(&format!("{title}\n\n"));

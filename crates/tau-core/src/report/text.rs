@@ -103,7 +103,7 @@ impl TextView for Cumulative {
     }
 }
 
-impl TextView for crate::analysis::refits::Refits {
+impl TextView for crate::sensitivity::refits::Refits {
     fn text(&self) -> String {
         super::sensitivity::refits_report(self)
     }
