@@ -245,7 +245,7 @@ fn cli_mh_refusals() {
                 "MH",
             ],
             2,
-            "tau leave-one-out only",
+            "tau cumulative only",
         ),
         (
             &[
