@@ -221,9 +221,9 @@ fn check_rows(bad: &mut Mismatches, case: &str, rows: &[RefitRow], e: &Value) {
         ("ci_upper", column(|r| r.estimate.ci_upper)),
         ("Q", column(|r| r.q)),
         ("Q_p", column(|r| r.q_p)),
-        ("tau2", column(|r| r.tau2)),
-        ("I2", column(|r| r.i2)),
-        ("H2", column(|r| r.h2)),
+        ("tau2", column(|r| r.tau2.unwrap_or(f64::NAN))),
+        ("I2", column(|r| r.i2.unwrap_or(f64::NAN))),
+        ("H2", column(|r| r.h2.unwrap_or(f64::NAN))),
     ] {
         bad.check_all(case, key, &actual, &e[key]);
     }

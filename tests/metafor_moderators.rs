@@ -281,6 +281,7 @@ fn permutation_p_values_match_permutest() {
             permutations: Some(PermutationSpec {
                 iterations,
                 seed: 20_240_000 + i as u64,
+                by: None,
             }),
         };
         let r = regress(&data, &spec).expect("fits");
@@ -335,6 +336,7 @@ fn permutations_do_not_depend_on_thread_count() {
         permutations: Some(PermutationSpec {
             iterations: 200,
             seed: 7,
+            by: None,
         }),
     };
     let run = |threads: usize| {

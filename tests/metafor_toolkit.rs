@@ -88,8 +88,8 @@ fn compare(section: &str, method: TablesMethod) {
                 ("ci_upper", row.estimate.ci_upper),
                 ("Q", row.q),
                 ("Q_p", row.q_p),
-                ("I2", row.i2),
-                ("H2", row.h2),
+                ("I2", row.i2.unwrap_or(f64::NAN)),
+                ("H2", row.h2.unwrap_or(f64::NAN)),
             ] {
                 check(&mut found, &case, key, actual, &expected[key][i]);
             }
@@ -246,7 +246,7 @@ fn cli_mh_refusals() {
                 "MH",
             ],
             2,
-            "tau leave-one-out only",
+            "tau cumulative only",
         ),
         (
             &[

@@ -34,6 +34,7 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "full" => "--full",
         "reduced" => "--reduced",
         "permutations" => "--permutations",
+        "permute_by" => "--permute-by",
         "seed" => "--seed",
         "k" => "--k",
         "steps" => "--steps",

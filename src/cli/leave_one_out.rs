@@ -1,5 +1,7 @@
-//! `tau leave-one-out`: the model refitted without each study in turn, or
-//! (`--by`, `--mods`) a moderator test recomputed without each study.
+//! `tau leave-one-out`: the model refitted without each study in turn (or,
+//! `--cluster`, without each cluster; with `--random` and `--robust` the
+//! model `tau pool` fits with those flags), or (`--by`, `--mods`) a
+//! moderator test recomputed without each study.
 
 use std::path::PathBuf;
 
@@ -7,8 +9,10 @@ use clap::Args;
 
 use super::CliError;
 use super::args::{InputArgs, MethodChoice, ModelArgs, OutputArgs};
+use super::multilevel::MultilevelArgs;
 use super::output::emit_report;
 use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
+use super::robust::RobustArgs;
 use tau_core::Kinded;
 use tau_core::regression::{DesignSpec, RegressionOptions};
 use tau_core::sensitivity::RefitRow;
@@ -23,17 +27,26 @@ pub struct LeaveOneOutArgs {
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
+    multilevel: MultilevelArgs,
+    #[command(flatten)]
+    robust: RobustArgs,
+    #[command(flatten)]
     output: OutputArgs,
+    /// Leave out one cluster of this moderator at a time (all its records
+    /// together), one row per cluster in sorted order (metafor's
+    /// leave1out(res, cluster = A)), e.g. --cluster study.
+    #[arg(long, value_name = "MODERATOR", conflicts_with_all = ["by", "mods"])]
+    cluster: Option<String>,
     /// Also draw the estimates as a forest-style plot in this file (.svg, .png or .pdf).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["by", "mods"])]
     plot: Option<PathBuf>,
     /// Recompute the test of subgroup differences by this moderator (Q_between,
     /// separate tau^2 per level) without each study, instead of the pooled estimate.
-    #[arg(long, value_name = "MODERATOR", conflicts_with = "mods")]
+    #[arg(long, value_name = "MODERATOR", conflicts_with_all = ["mods", "random", "robust"])]
     by: Option<String>,
     /// Recompute the omnibus test (QM) of a meta-regression on these
     /// moderators without each study, instead of the pooled estimate.
-    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C", conflicts_with_all = ["random", "robust"])]
     mods: Option<Vec<String>>,
 }
 
@@ -88,6 +101,9 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }
+    if args.multilevel.random.is_some() || args.robust.spec().is_some() || args.cluster.is_some() {
+        return run_refits(args);
+    }
     if let MethodChoice::Tables(method) = args.model.method {
         return run_tables(args, method);
     }
@@ -99,7 +115,31 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
         let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
         plot(path, title, &data, &result.studies, &result.overall)?;
     }
-    emit_report(args.output.output.as_deref(), args.output.format, &result)
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
+}
+
+/// `tau leave-one-out` with `--random`, `--robust` or `--cluster`: the
+/// analysis request of `tau pool` with the same flags, refitted without each
+/// study or cluster.
+fn run_refits(args: &LeaveOneOutArgs) -> Result<(), CliError> {
+    let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output);
+    let cluster = args.cluster.as_deref().map(str::trim);
+    let (result, data) = super::refits::run(&spec, &args.input, |spec, data| {
+        tau_core::analysis::refits::leave_one_out(spec, data, cluster)
+    })?;
+    if let (Some(path), Some(overall)) = (&args.plot, &result.overall) {
+        let title = result.title.as_deref().unwrap_or("Leave-one-out analysis");
+        plot(path, title, &data, &result.studies, overall)?;
+    }
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
 }
 
 /// Draws the refits as a forest-style plot in `path`.

@@ -23,6 +23,7 @@ pub mod output;
 pub mod plot_output;
 pub mod pool;
 pub mod provenance;
+pub mod refits;
 pub mod regress;
 pub mod robust;
 pub mod schema;

@@ -34,6 +34,12 @@ pub struct RegressArgs {
     #[arg(long, requires = "permutations", allow_negative_numbers = true,
           value_parser = super::values::whole(0, "42"))]
     seed: Option<u64>,
+    /// With --permutations: permute whole clusters of this moderator (e.g.
+    /// the trial), for a cluster-level moderator: each cluster's moderator
+    /// values move together (every moderator must be constant within a
+    /// cluster).
+    #[arg(long, requires = "permutations", value_name = "MODERATOR")]
+    permute_by: Option<String>,
     /// Also test these moderators (all columns of each) or coefficients
     /// together, a Wald test as metafor's anova(res, btt = ...): QM, or F
     /// under --test knha.
@@ -88,6 +94,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         seed: args
             .permutations
             .map(|_| args.seed.unwrap_or_else(rand::random)),
+        permute_by: args.permute_by.clone(),
         ..Spec::default()
     };
     args.model.fill(&mut spec);

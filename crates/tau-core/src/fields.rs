@@ -91,6 +91,8 @@ pub const MODS: Setting = Setting("mods");
 pub const NO_INTERCEPT: Setting = Setting("no_intercept");
 /// The setting `permutations`.
 pub const PERMUTATIONS: Setting = Setting("permutations");
+/// The setting `permute_by`.
+pub const PERMUTE_BY: Setting = Setting("permute_by");
 /// The setting `predict`.
 pub const PREDICT: Setting = Setting("predict");
 /// The setting `predict_file`.
@@ -168,6 +170,7 @@ pub const FIELDS: &[Setting] = &[
     NO_INTERCEPT,
     OUTCOME,
     PERMUTATIONS,
+    PERMUTE_BY,
     PREDICT,
     PREDICT_FILE,
     QUESTION,

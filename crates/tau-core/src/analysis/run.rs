@@ -277,6 +277,7 @@ fn regression(
         permutations: spec.permutations.map(|iterations| PermutationSpec {
             iterations,
             seed: spec.seed.unwrap_or(0),
+            by: spec.permute_by.as_deref().map(|b| b.trim().to_owned()),
         }),
     };
     if let Some(robust) = &plan.robust {
@@ -336,6 +337,7 @@ fn subgroups(
         let permutations = PermutationSpec {
             iterations,
             seed: spec.seed.unwrap_or(0),
+            by: None,
         };
         result.permutation = Some(permutation_test(data, &options, &result, &permutations)?);
     }

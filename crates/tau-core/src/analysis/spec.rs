@@ -174,6 +174,9 @@ pub struct Spec {
     /// Average a Bayesian analysis over the four models {μ = 0, μ free} ×
     /// {τ = 0, τ > 0} (metaBMA).
     pub average: bool,
+    /// Permute whole clusters of this moderator in the permutation test of a
+    /// meta-regression (a cluster-level moderator); `None` permutes records.
+    pub permute_by: Option<String>,
     /// The view the result is shown in (`text`, `json`, `csv`,
     /// `markdown`, `latex`), with `digits` for the paper tables.
     #[serde(deserialize_with = "format")]
@@ -210,6 +213,7 @@ impl Default for Spec {
             tau_prior: None,
             mu_prior: MuPrior::Flat,
             average: false,
+            permute_by: None,
             format: Format::Json,
         }
     }
@@ -264,6 +268,8 @@ pub enum Field {
     MuPrior,
     /// [`Spec::average`].
     Average,
+    /// [`Spec::permute_by`].
+    PermuteBy,
     /// [`Spec::format`].
     Format,
 }
@@ -294,6 +300,7 @@ impl Field {
             Field::TauPrior => "tau_prior",
             Field::MuPrior => "mu_prior",
             Field::Average => "average",
+            Field::PermuteBy => "permute_by",
             Field::Format => "format",
         }
     }

@@ -243,13 +243,28 @@ fn check_options(spec: &Spec, refuse: &mut impl FnMut(Field, String)) {
         let permutations = PermutationSpec {
             iterations,
             seed: 0,
+            by: None,
         };
         if let Err(e) = permutations.validate() {
             refuse(Field::Permutations, e.to_string());
         }
     }
+    if spec.permute_by.is_some() {
+        if spec.permutations.is_none() {
+            refuse(
+                Field::PermuteBy,
+                "`permute_by` chooses what the permutation test permutes: give the number of permutations in `permutations`, or leave out `permute_by`".into(),
+            );
+        } else if spec.question != Question::Regress {
+            refuse(
+                Field::PermuteBy,
+                "`permute_by` permutes whole clusters in the permutation test of a meta-regression (tau regress); leave it out here".into(),
+            );
+        }
+    }
     if spec.robust.is_some() {
         for (given, field) in [
+            (spec.permutations.is_some(), Field::Permutations),
             (spec.blup, Field::Blup),
             (spec.tau2_ci != Tau2Ci::Qp, Field::Tau2Ci),
             (!spec.predict.is_empty(), Field::Predict),
@@ -310,7 +325,7 @@ fn check_tables(spec: &Spec, method: TablesMethod, refuse: &mut impl FnMut(Field
         refuse(
             Field::Method,
             format!(
-                "`method` {name} pools 2x2 tables and is accepted by tau pool and tau leave-one-out only; here give a tau^2 estimator such as EE or REML"
+                "`method` {name} pools 2x2 tables and is accepted by tau pool, tau leave-one-out and tau cumulative only; here give a tau^2 estimator such as EE or REML"
             ),
         );
         return;

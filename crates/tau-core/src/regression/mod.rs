@@ -138,6 +138,59 @@ pub fn regress_weighted(
     run(dataset, options, weighted, progress, Storage::Auto)
 }
 
+/// The cluster of each row of the model (`rows`: indices into the studies
+/// of `dataset`) by the moderator `by`, numbered 0, 1, … in sorted order;
+/// an error when a row has no cluster or X differs within a cluster.
+fn permutation_clusters(
+    dataset: &Dataset,
+    rows: &[usize],
+    x: &nalgebra::DMatrix<f64>,
+    by: &str,
+) -> Result<Vec<usize>, PermutationError> {
+    let column = crate::data::moderator::column(dataset, by)
+        .map_err(|e| PermutationError::Clusters(e.to_string()))?;
+    let mut cluster_of = vec![usize::MAX; dataset.studies.len()];
+    let groups = crate::data::moderator::groups(&column);
+    for (c, (_, members)) in groups.iter().enumerate() {
+        for &i in members {
+            cluster_of[i] = c;
+        }
+    }
+    let mut first: Vec<Option<usize>> = vec![None; groups.len()];
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, &i) in rows.iter().enumerate() {
+        let c = cluster_of[i];
+        if c == usize::MAX {
+            return Err(PermutationError::Clusters(format!(
+                "study '{}' has no value of \"{by}\", whose clusters the permutation test permutes: give every study a value, or filter it out",
+                dataset.studies[i].label()
+            )));
+        }
+        match first[c] {
+            None => first[c] = Some(r),
+            Some(f) if x.row(f) != x.row(r) => {
+                return Err(PermutationError::VariesWithinCluster {
+                    by: by.to_owned(),
+                    cluster: groups[c].0.clone(),
+                    study: dataset.studies[i].label().to_owned(),
+                });
+            }
+            Some(_) => {}
+        }
+        out.push(c);
+    }
+    // Clusters without a row in the model are left out of the numbering.
+    let mut dense = vec![usize::MAX; groups.len()];
+    let mut next = 0;
+    for &c in &out {
+        if dense[c] == usize::MAX {
+            dense[c] = next;
+            next += 1;
+        }
+    }
+    Ok(out.into_iter().map(|c| dense[c]).collect())
+}
+
 /// How the model matrix is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Storage {
@@ -221,6 +274,11 @@ fn run(
                 tested: &tested,
                 statistics: &model.statistic,
                 qm: omnibus.statistic,
+                clusters: match &spec.by {
+                    Some(by) => Some(permutation_clusters(dataset, &layout.rows, x, by)?),
+                    None => None,
+                }
+                .as_deref(),
             },
             &options.fit,
             spec,

@@ -22,6 +22,17 @@
 //!   results do not depend on the number of threads. A permutation whose model
 //!   cannot be fitted is redrawn, as metafor redraws it.
 //!
+//! * **By cluster** (`by`, not in metafor): the moderators of a cluster-level
+//!   design (every record of a cluster has the same row of X, e.g. a
+//!   trial-level moderator with several effect sizes per trial) move
+//!   together: the clusters' rows of X are permuted among the clusters, and
+//!   every record of a cluster takes the row of the cluster it is assigned.
+//!   Under the null hypothesis the clusters, not the records, are
+//!   exchangeable, so this is the permutation test of a cluster-level
+//!   moderator; the exact test counts the distinct arrangements of the
+//!   clusters' rows, C! / ∏ nᵍ!. A design whose rows differ within a
+//!   cluster is refused.
+//!
 //! Permutations are fitted in chunks and only counted, never stored, so the
 //! memory used does not grow with N. N is at most [`MAX_ITERATIONS`].
 //!
@@ -35,7 +46,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::fields::{METHOD, PERMUTATIONS};
+use crate::fields::{METHOD, PERMUTATIONS, PERMUTE_BY};
 use crate::model::{FitError, FitOptions, fit};
 
 /// metafor's `comptol`: statistics this close to the observed one count as at least as extreme.
@@ -55,12 +66,14 @@ const CHUNK: usize = 1 << 16;
 const EXACT_CHUNK_LABELS: usize = 1 << 22;
 
 /// What to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PermutationSpec {
     /// Number of iterations N, counting the observed data (metafor's `iter`).
     pub iterations: usize,
     /// Seed of the random permutations.
     pub seed: u64,
+    /// Permute whole clusters of this moderator (`None`: records).
+    pub by: Option<String>,
 }
 
 /// Permutation p-values.
@@ -79,6 +92,9 @@ pub struct PermutationResult {
     pub p: Vec<f64>,
     /// Arrangements whose model could not be fitted (exact test only; left out of n).
     pub failed: usize,
+    /// The moderator whose clusters were permuted (absent: records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// Why a permutation test could not be run.
@@ -109,15 +125,31 @@ pub enum PermutationError {
     /// No arrangement could be fitted.
     #[error("no permutation of the data could be fitted; try another estimator, e.g. {METHOD} DL")]
     NothingFitted,
+    /// The clusters of `by` could not be formed.
+    #[error("{0}")]
+    Clusters(String),
+    /// The moderators vary within a cluster of `by`.
+    #[error(
+        "the moderators differ within cluster '{cluster}' of \"{by}\" (study '{study}'): a permutation by cluster ({PERMUTE_BY}) moves each cluster's moderator values together, so every moderator must be constant within a cluster (a cluster-level moderator); leave out {PERMUTE_BY} to permute records"
+    )]
+    VariesWithinCluster {
+        /// The cluster moderator.
+        by: String,
+        /// The cluster.
+        cluster: String,
+        /// The first record that differs from its cluster's first.
+        study: String,
+    },
 }
 
 impl crate::Kinded for PermutationError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             // A count that cannot be run is a bad request (exit 2).
-            PermutationError::TooFewIterations(_) | PermutationError::TooManyIterations { .. } => {
-                crate::ErrorKind::Input
-            }
+            PermutationError::TooFewIterations(_)
+            | PermutationError::TooManyIterations { .. }
+            | PermutationError::Clusters(_)
+            | PermutationError::VariesWithinCluster { .. } => crate::ErrorKind::Input,
             _ => crate::ErrorKind::Analysis,
         }
     }
@@ -138,6 +170,54 @@ pub struct Observed<'a> {
     pub statistics: &'a [f64],
     /// Observed QM (an F statistic under Knapp-Hartung).
     pub qm: f64,
+    /// The cluster of each row (0-based, dense), to permute clusters; `None`
+    /// permutes rows.
+    pub clusters: Option<&'a [usize]>,
+}
+
+/// What is permuted: the rows of X, or the clusters' rows of a
+/// cluster-level X.
+struct Units {
+    /// One row per unit.
+    x: DMatrix<f64>,
+    /// For clusters: each row's cluster, and each cluster's first row.
+    clusters: Option<(Vec<usize>, Vec<usize>)>,
+}
+
+impl Units {
+    fn of(data: &Observed<'_>) -> Units {
+        let Some(cluster_of) = data.clusters else {
+            return Units {
+                x: data.x.clone(),
+                clusters: None,
+            };
+        };
+        let count = cluster_of.iter().max().map_or(0, |c| c + 1);
+        let mut first = vec![usize::MAX; count];
+        for (row, &c) in cluster_of.iter().enumerate() {
+            if first[c] == usize::MAX {
+                first[c] = row;
+            }
+        }
+        let x = DMatrix::from_fn(count, data.x.ncols(), |c, j| data.x[(first[c], j)]);
+        Units {
+            x,
+            clusters: Some((cluster_of.to_vec(), first)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// The order of X's rows that an order of the units gives: row i takes
+    /// the row of unit `order[unit of i]`.
+    fn rows(&self, order: &[usize]) -> Vec<usize> {
+        match &self.clusters {
+            None => order.to_vec(),
+            Some((cluster_of, first)) => cluster_of.iter().map(|&c| first[order[c]]).collect(),
+        }
+    }
 }
 
 /// One fitted arrangement: its statistics and QM.
@@ -209,14 +289,15 @@ pub fn permutest(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<PermutationResult, PermutationError> {
     spec.validate()?;
-    let groups = row_groups(data.x);
+    let units = Units::of(data);
+    let groups = row_groups(&units.x);
     let exact_count = multinomial(&groups, spec.iterations);
     let (tally, exact) = match exact_count {
         Some(count) => (
-            exact_tally(data, options, &groups, &|_| progress(count)),
+            exact_tally(data, options, &units, &groups, &|_| progress(count)),
             true,
         ),
-        None => (random_tally(data, options, spec, progress)?, false),
+        None => (random_tally(data, options, &units, spec, progress)?, false),
     };
     if tally.fitted == 0 {
         return Err(PermutationError::NothingFitted);
@@ -229,6 +310,7 @@ pub fn permutest(
         qm_p: share(tally.qm),
         p: tally.coefficients.iter().map(|&c| share(c)).collect(),
         failed: tally.failed,
+        by: spec.by.clone(),
     })
 }
 
@@ -248,10 +330,11 @@ fn refit(
 fn random_tally(
     data: &Observed<'_>,
     options: &FitOptions,
+    units: &Units,
     spec: &PermutationSpec,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Tally, PermutationError> {
-    let k = data.yi.len();
+    let k = units.len();
     let mut tally = Tally::new(data);
     tally.add(data, Some(&(data.statistics.to_vec(), data.qm)));
     let mut first = 1;
@@ -267,7 +350,7 @@ fn random_tally(
                 loop {
                     order.shuffle(&mut rng);
                     draws += 1;
-                    match refit(data, options, &order) {
+                    match refit(data, options, &units.rows(&order)) {
                         Ok(r) => {
                             progress(spec.iterations);
                             return Ok(r);
@@ -293,6 +376,7 @@ fn random_tally(
 fn exact_tally(
     data: &Observed<'_>,
     options: &FitOptions,
+    units: &Units,
     groups: &RowGroups,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Tally {
@@ -310,7 +394,7 @@ fn exact_tally(
             .par_iter()
             .map(|labels| {
                 let order: Vec<usize> = labels.iter().map(|&g| groups.representative[g]).collect();
-                let result = refit(data, options, &order).ok();
+                let result = refit(data, options, &units.rows(&order)).ok();
                 progress(0);
                 result
             })

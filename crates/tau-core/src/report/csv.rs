@@ -182,6 +182,13 @@ impl CsvView for TablesLeaveOneOut {
     }
 }
 
+impl CsvView for crate::sensitivity::refits::Refits {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows: Vec<_> = self.overall.iter().chain(&self.studies).cloned().collect();
+        put(out, super::sensitivity::refit_csv(&rows))
+    }
+}
+
 impl CsvView for Cumulative {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::sensitivity::refit_csv(&self.studies))

@@ -565,7 +565,7 @@ impl PaperView for BiasResult {
 }
 
 /// The table of refitted models (leave-one-out, cumulative).
-fn refit_table(
+pub(crate) fn refit_table(
     caption: String,
     first: &str,
     rows_in: &[RefitRow],
@@ -574,16 +574,32 @@ fn refit_table(
     digits: usize,
 ) -> PaperTable {
     let to = back(measure).map(|(_, t)| t);
+    let all = rows_in.iter().chain(overall);
+    let has_tau2 = all.clone().any(|r| r.tau2.is_some());
+    let has_i2 = all.clone().any(|r| r.i2.is_some());
+    let sigma2 = all
+        .filter_map(|r| r.sigma2.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
     let row = |r: &RefitRow| {
         let e = &r.estimate;
-        vec![
+        let mut cells = vec![
             r.study.clone(),
             r.k.to_string(),
             estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
             paper_p(e.p),
-            fmt_num(r.tau2, digits.max(2)),
-            fmt_num(r.i2, 1),
-        ]
+        ];
+        if has_tau2 {
+            cells.push(fmt_num(r.tau2.unwrap_or(f64::NAN), digits.max(2)));
+        }
+        for l in 0..sigma2 {
+            let value = r.sigma2.as_ref().and_then(|s| s.get(l).copied());
+            cells.push(fmt_num(value.unwrap_or(f64::NAN), digits.max(2)));
+        }
+        if has_i2 {
+            cells.push(fmt_num(r.i2.unwrap_or(f64::NAN), 1));
+        }
+        cells
     };
     let mut rows: Vec<Vec<String>> = rows_in.iter().map(row).collect();
     let summary_from = rows.len();
@@ -594,14 +610,22 @@ fn refit_table(
     }
     PaperTable {
         caption,
-        header: vec![
-            first.to_owned(),
-            "k".into(),
-            estimate_header(measure, level),
-            "p".into(),
-            "τ²".into(),
-            "I² (%)".into(),
-        ],
+        header: {
+            let mut header = vec![
+                first.to_owned(),
+                "k".into(),
+                estimate_header(measure, level),
+                "p".into(),
+            ];
+            if has_tau2 {
+                header.push("τ²".into());
+            }
+            header.extend((1..=sigma2).map(|l| format!("σ²({l})")));
+            if has_i2 {
+                header.push("I² (%)".into());
+            }
+            header
+        },
         rows,
         summary_from,
         notes: vec![measure_note(measure)],
@@ -650,6 +674,40 @@ impl PaperView for crate::sensitivity::leave_one_out::TablesLeaveOneOut {
             (self.settings.measure, self.settings.level),
             digits,
         ))
+    }
+}
+
+impl PaperView for crate::sensitivity::refits::Refits {
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        use crate::sensitivity::refits::RefitKind;
+        let unit = match &self.cluster {
+            Some(c) => c.clone(),
+            None => "Study".to_owned(),
+        };
+        let (what, first) = match self.analysis {
+            RefitKind::LeaveOneOut => ("Leave-one-out analysis", format!("{unit} left out")),
+            RefitKind::Cumulative => ("Cumulative meta-analysis", format!("{unit} added")),
+        };
+        let mut table = refit_table(
+            caption(&self.title, format!("{what} ({})", self.model)),
+            &first,
+            &self.studies,
+            self.overall.as_ref(),
+            (self.measure, self.level),
+            digits,
+        );
+        if !self.sigma2_names.is_empty() {
+            let levels: Vec<String> = self
+                .sigma2_names
+                .iter()
+                .enumerate()
+                .map(|(l, name)| format!("σ²({}): {name}", l + 1))
+                .collect();
+            table
+                .notes
+                .insert(0, format!("Variance components: {}.", levels.join(", ")));
+        }
+        Ok(table)
     }
 }
 
@@ -756,9 +814,55 @@ impl PaperView for SimulationResult {
     }
 }
 
+/// The test of the moderators with every study, then without each: the
+/// statistic (Q_between or QM), its df and p.
 impl PaperView for crate::sensitivity::moderator_test::ModeratorLeaveOneOut {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a leave-one-out test of moderators")
+    fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
+        let (what, symbol) = match self.statistic {
+            "Q_between" => (
+                format!(
+                    "test of subgroup differences by {}",
+                    self.moderators.join(", ")
+                ),
+                "Q_between",
+            ),
+            _ => (
+                format!("omnibus test of {}", self.moderators.join(", ")),
+                "QM",
+            ),
+        };
+        let cells =
+            |label: String, test: Option<&crate::sensitivity::moderator_test::TestValue>| match test
+            {
+                Some(t) => vec![
+                    label,
+                    fmt_num(t.statistic, digits),
+                    t.df.to_string(),
+                    paper_p(t.p),
+                ],
+                None => vec![label, "–".into(), "–".into(), "–".into()],
+            };
+        let mut rows: Vec<Vec<String>> = self
+            .studies
+            .iter()
+            .map(|row| cells(row.study.clone(), row.test.as_ref()))
+            .collect();
+        let summary_from = rows.len();
+        rows.push(cells("All studies".into(), Some(&self.all)));
+        Ok(PaperTable {
+            caption: format!("Leave-one-out analysis of the {what}"),
+            header: vec![
+                "Study left out".into(),
+                symbol.into(),
+                "df".into(),
+                "p".into(),
+            ],
+            rows,
+            summary_from,
+            notes: vec![
+                "Each row: the test recomputed without that study (the model refitted).".into(),
+            ],
+        })
     }
 }
 

@@ -109,6 +109,11 @@ pub fn text(r: &RegressionResult) -> String {
                 perm.iterations, perm.seed
             )
         });
+        if let Some(by) = &perm.by {
+            out.push_str(&format!(
+                "Whole clusters of {by} were permuted: each cluster's moderator values moved together.\n"
+            ));
+        }
         if perm.failed > 0 {
             out.push_str(&format!(
                 "{} arrangements could not be fitted and were left out.\n",

@@ -27,28 +27,80 @@ fn heading(title: &Option<String>, what: &str, k: usize, s: &Settings) -> String
 }
 
 fn refit_table(first: &str, rows: &[RefitRow]) -> String {
+    let has_df = rows.iter().any(|r| r.df.is_some());
+    let has_tau2 = rows.iter().any(|r| r.tau2.is_some());
+    let sigma2 = rows
+        .iter()
+        .filter_map(|r| r.sigma2.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    let has_i2 = rows.iter().any(|r| r.i2.is_some());
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
+            let mut cells = vec![
                 r.study.clone(),
                 fmt_num(r.estimate.value, 4),
                 fmt_num(r.estimate.se, 4),
                 fmt_num(r.estimate.ci_lower, 4),
                 fmt_num(r.estimate.ci_upper, 4),
                 fmt_p(r.estimate.p),
-                fmt_num(r.tau2, 4),
-                format!("{}%", fmt_num(r.i2, 2)),
-                fmt_num(r.q, 4),
-            ]
+            ];
+            if has_df {
+                cells.push(fmt_num(r.df.unwrap_or(f64::NAN), 2));
+            }
+            if has_tau2 {
+                cells.push(fmt_num(r.tau2.unwrap_or(f64::NAN), 4));
+            }
+            for l in 0..sigma2 {
+                let value = r.sigma2.as_ref().and_then(|s| s.get(l).copied());
+                cells.push(fmt_num(value.unwrap_or(f64::NAN), 4));
+            }
+            if has_i2 {
+                cells.push(format!("{}%", fmt_num(r.i2.unwrap_or(f64::NAN), 2)));
+            }
+            cells.push(fmt_num(r.q, 4));
+            cells
         })
         .collect();
-    table(
-        &[
-            first, "estimate", "se", "ci.lb", "ci.ub", "pval", "tau^2", "I^2", "Q",
-        ],
-        &cells,
-    )
+    let mut header: Vec<String> = [first, "estimate", "se", "ci.lb", "ci.ub", "pval"]
+        .map(str::to_owned)
+        .to_vec();
+    if has_df {
+        header.push("df".into());
+    }
+    if has_tau2 {
+        header.push("tau^2".into());
+    }
+    header.extend((1..=sigma2).map(|l| format!("sigma^2.{l}")));
+    if has_i2 {
+        header.push("I^2".into());
+    }
+    header.push("Q".into());
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(&header, &cells)
+}
+
+/// "tau^2 = 0.0123, I^2 = 45.6%" (or the σ² of a multilevel model), as the
+/// row has them.
+pub(crate) fn heterogeneity_phrase(r: &RefitRow) -> String {
+    let mut parts = Vec::new();
+    if let Some(tau2) = r.tau2 {
+        parts.push(format!("tau^2 = {}", fmt_num(tau2, 4)));
+    }
+    if let Some(sigma2) = &r.sigma2 {
+        for (l, s) in sigma2.iter().enumerate() {
+            parts.push(format!("sigma^2.{} = {}", l + 1, fmt_num(*s, 4)));
+        }
+    }
+    if let Some(i2) = r.i2 {
+        parts.push(format!("I^2 = {}%", fmt_num(i2, 2)));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", parts.join(", "))
+    }
 }
 
 /// The refits' estimates back-transformed (OR, RR, r, proportion).
@@ -76,6 +128,7 @@ fn significant(r: &RefitRow) -> bool {
 pub fn leave_one_out_report(r: &LeaveOneOut) -> String {
     let mut out = heading(&r.title, "Leave-one-out analysis", r.k, &r.settings);
     out.push_str(&leave_one_out_body(
+        "study",
         &r.overall,
         &r.studies,
         r.settings.level,
@@ -98,6 +151,7 @@ pub fn tables_leave_one_out_report(r: &TablesLeaveOneOut) -> String {
         r.settings.measure
     ));
     out.push_str(&leave_one_out_body(
+        "study",
         &r.overall,
         &r.studies,
         r.settings.level,
@@ -108,7 +162,8 @@ pub fn tables_leave_one_out_report(r: &TablesLeaveOneOut) -> String {
 }
 
 /// The overall line, the table and the summary sentence of a leave-one-out analysis.
-fn leave_one_out_body(
+pub(crate) fn leave_one_out_body(
+    unit: &str,
     all: &RefitRow,
     studies: &[RefitRow],
     level: f64,
@@ -117,18 +172,18 @@ fn leave_one_out_body(
 ) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "All studies: estimate {} ({}% CI: {}, {}), p {}, tau^2 = {}, I^2 = {}%\n\n",
+        "All studies: estimate {} ({}% CI: {}, {}), p {}{}\n\n",
         fmt_num(all.estimate.value, 4),
         fmt_num(level, 0),
         fmt_num(all.estimate.ci_lower, 4),
         fmt_num(all.estimate.ci_upper, 4),
         p_phrase(all.estimate.p),
-        fmt_num(all.tau2, 4),
-        fmt_num(all.i2, 2)
+        heterogeneity_phrase(all)
     ));
-    out.push_str(&refit_table("omitted study", studies));
+    let first = format!("omitted {unit}");
+    out.push_str(&refit_table(&first, studies));
     out.push_str(&back_transformed_refits(
-        "omitted study",
+        &first,
         std::iter::once(("(none)", all)).chain(studies.iter().map(|row| (row.study.as_str(), row))),
         measure,
     ));
@@ -165,23 +220,42 @@ fn leave_one_out_body(
 
 /// The text report of a cumulative meta-analysis.
 pub fn cumulative_report(r: &Cumulative) -> String {
-    let what = match &r.order {
+    let mut out = heading(&r.title, &cumulative_what(&r.order), r.k, &r.settings);
+    out.push_str(&cumulative_body(
+        "study",
+        &r.studies,
+        r.settings.measure,
+        &r.warnings,
+    ));
+    out
+}
+
+/// "Cumulative meta-analysis, ordered by year" (or in file order).
+pub(crate) fn cumulative_what(order: &Option<String>) -> String {
+    match order {
         Some(order) => format!("Cumulative meta-analysis, ordered by {order}"),
         None => "Cumulative meta-analysis, in file order".to_owned(),
-    };
-    let mut out = heading(&r.title, &what, r.k, &r.settings);
-    out.push_str(&refit_table("added study", &r.studies));
+    }
+}
+
+/// The table, the back-transformed table and the summary sentence of a
+/// cumulative analysis.
+pub(crate) fn cumulative_body(
+    unit: &str,
+    studies: &[RefitRow],
+    measure: crate::Measure,
+    notes: &[crate::Warning],
+) -> String {
+    let mut out = String::new();
+    let first = format!("added {unit}");
+    out.push_str(&refit_table(&first, studies));
     out.push_str(&back_transformed_refits(
-        "added study",
-        r.studies.iter().map(|row| (row.study.as_str(), row)),
-        r.settings.measure,
+        &first,
+        studies.iter().map(|row| (row.study.as_str(), row)),
+        measure,
     ));
-    let first_significant = r
-        .studies
-        .iter()
-        .position(significant)
-        .map(|i| &r.studies[i]);
-    let sentence = match (first_significant, r.studies.last()) {
+    let first_significant = studies.iter().position(significant).map(|i| &studies[i]);
+    let sentence = match (first_significant, studies.last()) {
         (Some(first), Some(last)) => format!(
             "The pooled estimate first reached significance at the 5% level when '{}' was added (k = {}) and ends at {}; a cumulative analysis shows how the evidence accrued, but repeatedly testing as studies arrive inflates the chance of a false positive.",
             first.study,
@@ -191,7 +265,61 @@ pub fn cumulative_report(r: &Cumulative) -> String {
         _ => "The pooled estimate never reached significance at the 5% level; a cumulative analysis shows how the evidence accrued, not whether more studies would change it.".to_owned(),
     };
     out.push_str(&format!("\n{sentence}\n"));
-    out.push_str(&warnings(&r.warnings));
+    out.push_str(&warnings(notes));
+    out
+}
+
+/// The text report of a leave-one-out or cumulative analysis of any model.
+pub fn refits_report(r: &crate::sensitivity::refits::Refits) -> String {
+    use crate::sensitivity::refits::RefitKind;
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    let what = match (r.analysis, &r.cluster) {
+        (RefitKind::LeaveOneOut, None) => "Leave-one-out analysis".to_owned(),
+        (RefitKind::LeaveOneOut, Some(c)) => {
+            format!("Leave-one-out analysis, one cluster of {c} at a time")
+        }
+        (RefitKind::Cumulative, cluster) => {
+            let mut what = cumulative_what(&r.order);
+            if let Some(c) = cluster {
+                what.push_str(&format!(", whole clusters of {c}"));
+            }
+            what
+        }
+    };
+    out.push_str(&format!(
+        "{what} (k = {}; {}; measure: {})\n\n",
+        r.k,
+        r.model,
+        r.measure.label()
+    ));
+    if !r.sigma2_names.is_empty() {
+        let levels: Vec<String> = r
+            .sigma2_names
+            .iter()
+            .enumerate()
+            .map(|(l, name)| format!("sigma^2.{}: {name}", l + 1))
+            .collect();
+        out.push_str(&format!("Variance components: {}\n\n", levels.join(", ")));
+    }
+    match (r.analysis, &r.overall) {
+        (RefitKind::LeaveOneOut, Some(all)) => out.push_str(&leave_one_out_body(
+            r.unit(),
+            all,
+            &r.studies,
+            r.level,
+            r.measure,
+            &r.warnings,
+        )),
+        _ => out.push_str(&cumulative_body(
+            r.unit(),
+            &r.studies,
+            r.measure,
+            &r.warnings,
+        )),
+    }
     out
 }
 
@@ -351,7 +479,7 @@ fn csv_num(v: f64) -> String {
 /// CSV of a leave-one-out or cumulative table (empty cells for failed refits).
 pub fn refit_csv(rows: &[RefitRow]) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
+    let mut header: Vec<String> = [
         "study",
         "k",
         "estimate",
@@ -360,30 +488,54 @@ pub fn refit_csv(rows: &[RefitRow]) -> Result<String, csv::Error> {
         "ci_upper",
         "statistic",
         "p",
-        "tau2",
-        "I2",
-        "H2",
-        "QE",
-        "QE_p",
-    ])?;
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let has_df = rows.iter().any(|r| r.df.is_some());
+    let has_tau2 = rows.iter().any(|r| r.tau2.is_some());
+    let has_i2 = rows.iter().any(|r| r.i2.is_some());
+    let sigma2 = rows
+        .iter()
+        .filter_map(|r| r.sigma2.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    if has_df {
+        header.push("df".into());
+    }
+    if has_tau2 {
+        header.push("tau2".into());
+    }
+    header.extend((1..=sigma2).map(|l| format!("sigma2_{l}")));
+    if has_i2 {
+        header.extend(["I2".to_owned(), "H2".to_owned()]);
+    }
+    header.extend(["QE".to_owned(), "QE_p".to_owned()]);
+    writer.write_record(&header)?;
     for r in rows {
         let mut record = vec![r.study.clone(), r.k.to_string()];
-        record.extend(
-            [
-                r.estimate.value,
-                r.estimate.se,
-                r.estimate.ci_lower,
-                r.estimate.ci_upper,
-                r.estimate.statistic,
-                r.estimate.p,
-                r.tau2,
-                r.i2,
-                r.h2,
-                r.q,
-                r.q_p,
-            ]
-            .map(csv_num),
-        );
+        let mut numbers = vec![
+            r.estimate.value,
+            r.estimate.se,
+            r.estimate.ci_lower,
+            r.estimate.ci_upper,
+            r.estimate.statistic,
+            r.estimate.p,
+        ];
+        if has_df {
+            numbers.push(r.df.unwrap_or(f64::NAN));
+        }
+        if has_tau2 {
+            numbers.push(r.tau2.unwrap_or(f64::NAN));
+        }
+        for l in 0..sigma2 {
+            let value = r.sigma2.as_ref().and_then(|s| s.get(l).copied());
+            numbers.push(value.unwrap_or(f64::NAN));
+        }
+        if has_i2 {
+            numbers.extend([r.i2.unwrap_or(f64::NAN), r.h2.unwrap_or(f64::NAN)]);
+        }
+        numbers.extend([r.q, r.q_p]);
+        record.extend(numbers.into_iter().map(csv_num));
         writer.write_record(record)?;
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;

@@ -103,6 +103,12 @@ impl TextView for Cumulative {
     }
 }
 
+impl TextView for crate::sensitivity::refits::Refits {
+    fn text(&self) -> String {
+        super::sensitivity::refits_report(self)
+    }
+}
+
 impl TextView for Influence {
     fn text(&self) -> String {
         super::sensitivity::influence_report(self)

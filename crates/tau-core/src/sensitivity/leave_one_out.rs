@@ -68,7 +68,7 @@ pub fn leave_one_out(
 }
 
 /// The leave-one-out table of a Mantel-Haenszel or Peto analysis. Field
-/// names are the JSON contract (as [`LeaveOneOut`]; τ² is 0).
+/// names are the JSON contract (as [`LeaveOneOut`], without τ²).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TablesLeaveOneOut {
     /// Title of the data set.
@@ -119,7 +119,10 @@ pub fn leave_one_out_tables(
         let label = dataset.studies[i].label();
         match pool_tables(&rest, method, level) {
             Ok(r) => RefitRow::from_tables(label, &r),
-            Err(e) => RefitRow::failed(label, k - 1, &e),
+            Err(e) => RefitRow {
+                tau2: None,
+                ..RefitRow::failed(label, k - 1, &e)
+            },
         }
     });
     let mut warnings = full.warnings.clone();

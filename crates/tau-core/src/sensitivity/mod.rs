@@ -17,6 +17,7 @@ pub mod cumulative;
 pub mod influence;
 pub mod leave_one_out;
 pub mod moderator_test;
+pub mod refits;
 pub mod residuals;
 
 use crate::par::*;
@@ -76,16 +77,26 @@ pub struct RefitRow {
     /// Pooled estimate, its SE, test and CI.
     #[serde(flatten)]
     pub estimate: Estimate,
-    /// Estimated τ².
-    pub tau2: f64,
-    /// I² in percent.
-    #[serde(rename = "I2")]
-    pub i2: f64,
-    /// H².
-    #[serde(rename = "H2")]
-    pub h2: f64,
-    /// Cochran's Q of the refit (metafor's `QE`; `leave1out` and `cumul`
-    /// call it `Q`).
+    /// Degrees of freedom of a t test (robust inference, a multilevel
+    /// model's `test` t, Knapp-Hartung is not listed here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
+    /// Estimated τ² (absent for Mantel-Haenszel, Peto and multilevel
+    /// models, as in metafor's `leave1out` and `cumul` of `rma.mh`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2: Option<f64>,
+    /// The variance components of a multilevel model, outermost first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma2: Option<Vec<f64>>,
+    /// I² in percent (absent for a multilevel model).
+    #[serde(rename = "I2", skip_serializing_if = "Option::is_none")]
+    pub i2: Option<f64>,
+    /// H² (absent for a multilevel model).
+    #[serde(rename = "H2", skip_serializing_if = "Option::is_none")]
+    pub h2: Option<f64>,
+    /// Cochran's Q of the refit (metafor's `QE`, the test for residual
+    /// heterogeneity of a multilevel model; `leave1out` and `cumul` call it
+    /// `Q`).
     #[serde(rename = "QE")]
     pub q: f64,
     /// Its p-value.
@@ -103,24 +114,29 @@ impl RefitRow {
             study: study.to_owned(),
             k: m.k,
             estimate: m.estimate(0),
-            tau2: m.tau2,
-            i2: m.i2,
-            h2: m.h2,
+            df: None,
+            tau2: Some(m.tau2),
+            sigma2: None,
+            i2: Some(m.i2),
+            h2: Some(m.h2),
             q: m.q,
             q_p: m.q_p,
             error: None,
         }
     }
 
-    /// The row of a Mantel-Haenszel or Peto fit (τ² = 0).
-    fn from_tables(study: &str, r: &crate::pool_tables::TablesResult) -> RefitRow {
+    /// The row of a Mantel-Haenszel or Peto fit (no τ², as metafor's
+    /// `leave1out.rma.mh`).
+    pub fn from_tables(study: &str, r: &crate::pool_tables::TablesResult) -> RefitRow {
         RefitRow {
             study: study.to_owned(),
             k: r.k,
             estimate: r.estimate,
-            tau2: 0.0,
-            i2: r.i2,
-            h2: r.h2,
+            df: None,
+            tau2: None,
+            sigma2: None,
+            i2: Some(r.i2),
+            h2: Some(r.h2),
             q: r.q,
             q_p: r.q_p,
             error: None,
@@ -128,14 +144,16 @@ impl RefitRow {
     }
 
     /// The empty row of a refit that failed.
-    fn failed(study: &str, k: usize, error: &dyn std::fmt::Display) -> RefitRow {
+    pub fn failed(study: &str, k: usize, error: &dyn std::fmt::Display) -> RefitRow {
         RefitRow {
             study: study.to_owned(),
             k,
             estimate: Estimate::NAN,
-            tau2: f64::NAN,
-            i2: f64::NAN,
-            h2: f64::NAN,
+            df: None,
+            tau2: Some(f64::NAN),
+            sigma2: None,
+            i2: Some(f64::NAN),
+            h2: Some(f64::NAN),
             q: f64::NAN,
             q_p: f64::NAN,
             error: Some(error.to_string()),
@@ -211,7 +229,7 @@ pub(crate) fn without(values: &[f64], i: usize) -> Vec<f64> {
 }
 
 /// Lists the refits that failed, for the warnings of a result.
-pub(crate) fn failed_refits(rows: &[RefitRow], what: &'static str) -> Vec<crate::Warning> {
+pub fn failed_refits(rows: &[RefitRow], what: &'static str) -> Vec<crate::Warning> {
     rows.iter()
         .filter_map(|r| {
             r.error.as_ref().map(|e| crate::Warning::RefitFailed {
