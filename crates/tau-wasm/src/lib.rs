@@ -11,7 +11,9 @@
 //! * [`analyse`]: pool a tau JSON document (and split it by a moderator),
 //!   with the forest and funnel plots as SVG;
 //! * [`simulate`]: `tau simulate`; [`tau2_draws`]: each estimator's τ̂² in
-//!   the first replicates of the same simulation, for a histogram.
+//!   the first replicates of the same simulation, for a histogram;
+//! * [`leave_one_out`], [`bias`], [`bayes`]: the panels of `tau
+//!   leave-one-out`, `tau bias` and `tau bayes` (module `panels`).
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -28,6 +30,9 @@ use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode};
 use tau_core::{Measure, simulate as sim};
 use tau_plot::{Fitted, ForestOptions};
 use wasm_bindgen::prelude::wasm_bindgen;
+
+mod panels;
+pub use panels::{bayes, bias, leave_one_out};
 
 /// A bad record for the study table: which record and field, and tau's
 /// message without a position (the table shows where).
@@ -92,6 +97,8 @@ pub fn read_file(text: &str, name: &str) -> String {
 /// builds from its flags, with the same JSON keys: `method`, `test`,
 /// `level`, `by`, `question`, `mods`, `random`, `robust` ...) plus the
 /// `measure` for raw data, which is how the records are read.
+/// `"tables": true` adds the paper tables (Markdown and LaTeX) of the
+/// analysis to the answer.
 fn page_request(options: &str) -> Result<(Option<Measure>, bool, Spec), String> {
     let mut value: Value =
         serde_json::from_str(options).map_err(|e| format!("bad analysis options: {e}"))?;
@@ -104,6 +111,8 @@ fn page_request(options: &str) -> Result<(Option<Measure>, bool, Spec), String> 
         value.as_object_mut().and_then(|o| o.remove("plots")),
         Some(Value::Bool(false))
     );
+    // Read by `analyse` (tables_wanted); not a setting of the analysis.
+    value.as_object_mut().and_then(|o| o.remove("tables"));
     let mut spec: Spec =
         serde_json::from_value(value).map_err(|e| format!("bad analysis options: {e}"))?;
     // As the CLI's --level: a proportion below 1 (metafor's level = 0.95)
@@ -134,6 +143,42 @@ fn failure_value(message: String, issues: Vec<CellIssue>) -> Value {
     json!({ "ok": false, "error": message, "issues": issues })
 }
 
+/// A refused request: every refusal, each naming its field.
+fn refused(refusals: &tau_core::analysis::Refusals) -> Value {
+    let list: Vec<Value> = refusals
+        .0
+        .iter()
+        .map(|r| json!({ "field": r.field.name(), "message": r.to_string() }))
+        .collect();
+    json!({ "ok": false, "error": refusals.to_string(), "refusals": list })
+}
+
+/// The page's tau JSON document as a data set; a bad record is the
+/// failure JSON with the cells to mark.
+fn load(doc: &str, measure: Option<Measure>) -> Result<Dataset, Value> {
+    dataset::load_json(doc, measure).map_err(|e| {
+        // The table marks each bad cell: say what is wrong, not where in
+        // the page's internal JSON text.
+        let issues = cell_issues(&e);
+        let message = match issues.is_empty() {
+            true => e.to_string(),
+            false => issues
+                .iter()
+                .map(|i| i.message.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        failure_value(message, issues)
+    })
+}
+
+fn tables_wanted(options: &str) -> bool {
+    serde_json::from_str::<Value>(options)
+        .ok()
+        .and_then(|v| v.get("tables").and_then(Value::as_bool))
+        == Some(true)
+}
+
 fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
@@ -144,8 +189,12 @@ fn to_value<T: Serialize>(value: &T) -> Value {
 /// The pooled analysis (`question` pool, no `random`, no `robust`) returns
 /// `{"ok": true, "pool", "subgroup", "forest_svg", "funnel_svg",
 /// "plot_error"}` (split by `by` when given). Every other request returns
-/// `{"ok": true, "analysis", "forest_svg", "plot_error"}`, where `analysis`
-/// is the JSON of the CLI's command for the same request. A refused request
+/// `{"ok": true, "analysis", "forest_svg", "bubble_svg", "plot_error"}`,
+/// where `analysis` is the JSON of the CLI's command for the same request
+/// (`bubble_svg`: `tau bubble`'s plot of a meta-regression on one
+/// continuous moderator). With `"tables": true` either answer has `tables`,
+/// `{"markdown", "latex"}`: the command's `--format markdown` and `--format
+/// latex` output. A refused request
 /// returns `{"ok": false, "error", "refusals": [{"field", "message"}]}`, a
 /// failed one `{"ok": false, "error", "issues"}`.
 #[wasm_bindgen]
@@ -156,38 +205,18 @@ pub fn analyse(doc: &str, options: &str) -> String {
     };
     let plan = match spec.validate() {
         Ok(plan) => plan,
-        Err(refusals) => {
-            let list: Vec<Value> = refusals
-                .0
-                .iter()
-                .map(|r| json!({ "field": r.field.name(), "message": r.to_string() }))
-                .collect();
-            return json!({ "ok": false, "error": refusals.to_string(), "refusals": list })
-                .to_string();
-        }
+        Err(refusals) => return refused(&refusals).to_string(),
     };
-    let data = match dataset::load_json(doc, measure) {
+    let data = match load(doc, measure) {
         Ok(d) => d,
-        Err(e) => {
-            // The table marks each bad cell: say what is wrong, not where in
-            // the page's internal JSON text.
-            let issues = cell_issues(&e);
-            let message = match issues.is_empty() {
-                true => e.to_string(),
-                false => issues
-                    .iter()
-                    .map(|i| i.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            };
-            return failure(message, issues);
-        }
+        Err(failed) => return failed.to_string(),
     };
+    let tables = tables_wanted(options);
     let mut out = match &plan.model {
         Model::Univariate(fit) if plan.question == Question::Pool && plan.robust.is_none() => {
-            pooled(&data, *fit, spec.by.as_deref(), plots)
+            pooled(&data, *fit, spec.by.as_deref(), plots, tables)
         }
-        _ => whole(&spec, &plan, &data, plots),
+        _ => whole(&spec, &plan, &data, plots, tables),
     };
     if let Some(object) = out.as_object_mut() {
         object.insert("left_out".into(), to_value(&data.left_out));
@@ -195,9 +224,9 @@ pub fn analyse(doc: &str, options: &str) -> String {
     out.to_string()
 }
 
-/// Any other request, through the analysis request's `run`: its JSON, and
-/// the forest plot of a multilevel model.
-fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
+/// Any other request, through the analysis request's `run`: its JSON, the
+/// forest plot of a multilevel model, the bubble plot of a meta-regression.
+fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool, tables: bool) -> Value {
     let analysis = match tau_core::analysis::run(spec, data, &|_| {}) {
         Ok(a) => a,
         Err(e) => return failure_value(e.to_string(), Vec::new()),
@@ -216,17 +245,55 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
             tau_plot::multilevel_forest_svg(data, result, &ForestOptions::default())
                 .map_err(|e| e.to_string())
         });
+    let regression = match &analysis {
+        Analysis::Regression(result) => Some(result),
+        Analysis::Robust { model, .. } => match model.as_ref() {
+            Analysis::Regression(result) => Some(result),
+            _ => None,
+        },
+        _ => None,
+    };
+    let bubble = regression
+        .filter(|_| plots)
+        .and_then(|r| bubble_svg(spec, data, r));
     json!({
         "ok": true,
         "analysis": analysis.to_json(data),
+        "tables": if tables { panels::analysis_tables(&analysis, data) } else { Value::Null },
         "forest_svg": forest.as_ref().and_then(|f| f.as_ref().ok()),
+        "bubble_svg": bubble,
         "plot_error": forest.and_then(Result::err),
     })
 }
 
+/// `tau bubble`'s plot of a meta-regression on one continuous moderator;
+/// `None` for any other model (no line to draw).
+fn bubble_svg(
+    spec: &Spec,
+    data: &Dataset,
+    result: &tau_core::regression::RegressionResult,
+) -> Option<String> {
+    let [moderator] = spec.mods.as_slice() else {
+        return None;
+    };
+    let moderator = moderator.trim();
+    match tau_core::data::moderator::column(data, moderator) {
+        Ok(tau_core::data::moderator::Column::Categorical(_)) | Err(_) => return None,
+        Ok(_) => {}
+    }
+    let options = tau_plot::bubble::BubbleOptions {
+        width: 640,
+        height: 480,
+        title: None,
+        x_label: moderator.to_owned(),
+        y_label: data.measure.description().to_owned(),
+    };
+    tau_plot::bubble::bubble_svg(result, &options).ok()
+}
+
 /// The page's pooled analysis: pooled, split by `by` when given, with the
 /// forest and funnel plots.
-fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool) -> Value {
+fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool, tables: bool) -> Value {
     let result = match tau_core::pool(data, &fit) {
         Ok(r) => r,
         Err(e) => return failure_value(e.to_string(), Vec::new()),
@@ -251,8 +318,14 @@ fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool) -> Val
         (Err(e), _) | (_, Err(e)) => Some(e.clone()),
         _ => None,
     };
+    let paper = match (tables, &subgroup) {
+        (false, _) => Value::Null,
+        (true, Some(Ok(groups))) => panels::analysis_tables(&Analysis::Subgroup(groups.clone()), data),
+        (true, _) => panels::analysis_tables(&Analysis::Pool(result.clone()), data),
+    };
     json!({
         "ok": true,
+        "tables": paper,
         "pool": to_value(&PoolJson::new(&result, data)),
         "subgroup": groups.map(to_value),
         "subgroup_error": subgroup.and_then(Result::err),
