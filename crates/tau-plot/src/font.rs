@@ -49,7 +49,9 @@ pub static BOLD: &[u8] = include_bytes!("../assets/fonts/metrics/LiberationSans-
 
 // The browser build embeds no outlines, so it cannot draw text into pixels.
 #[cfg(all(target_arch = "wasm32", feature = "raster"))]
-compile_error!("tau-plot's `raster` feature needs the font outlines, which the wasm32 build leaves out");
+compile_error!(
+    "tau-plot's `raster` feature needs the font outlines, which the wasm32 build leaves out"
+);
 
 /// Regular or bold text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,8 +140,14 @@ mod tests {
     #[test]
     fn the_browser_faces_measure_every_character_as_the_full_faces() {
         let pairs = [
-            (REGULAR, &include_bytes!("../assets/fonts/metrics/LiberationSans-Regular-metrics.ttf")[..]),
-            (BOLD, &include_bytes!("../assets/fonts/metrics/LiberationSans-Bold-metrics.ttf")[..]),
+            (
+                REGULAR,
+                &include_bytes!("../assets/fonts/metrics/LiberationSans-Regular-metrics.ttf")[..],
+            ),
+            (
+                BOLD,
+                &include_bytes!("../assets/fonts/metrics/LiberationSans-Bold-metrics.ttf")[..],
+            ),
         ];
         for (full, metrics) in pairs {
             let full = FontRef::try_from_slice(full).unwrap();
@@ -149,10 +157,17 @@ mod tests {
             assert!(chars.len() > 2000, "{} characters", chars.len());
             for &(glyph, c) in &chars {
                 assert_eq!(metrics.glyph_id(c), glyph, "{c:?}");
-                assert_eq!(full.h_advance_unscaled(glyph), metrics.h_advance_unscaled(glyph), "{c:?}");
+                assert_eq!(
+                    full.h_advance_unscaled(glyph),
+                    metrics.h_advance_unscaled(glyph),
+                    "{c:?}"
+                );
             }
             // Every kerning pair of the printable ASCII and Latin-1 letters.
-            let latin: Vec<_> = chars.iter().filter(|(_, c)| (' '..='ÿ').contains(c)).collect();
+            let latin: Vec<_> = chars
+                .iter()
+                .filter(|(_, c)| (' '..='ÿ').contains(c))
+                .collect();
             for &&(a, _) in &latin {
                 for &&(b, _) in &latin {
                     assert_eq!(full.kern_unscaled(a, b), metrics.kern_unscaled(a, b));

@@ -12,8 +12,12 @@
 //!   with the forest and funnel plots as SVG;
 //! * [`simulate`]: `tau simulate`; [`tau2_draws`]: each estimator's τ̂² in
 //!   the first replicates of the same simulation, for a histogram;
-//! * [`leave_one_out`], [`bias`], [`bayes`]: the panels of `tau
-//!   leave-one-out`, `tau bias` and `tau bayes` (module `panels`).
+//! * with the `panels` feature, `leave_one_out`, `bias`, `bayes` and
+//!   `paper_tables`: the panels of `tau leave-one-out`, `tau bias`, `tau
+//!   bayes` and `--format markdown`/`latex` (module `panels`). The page
+//!   builds the engine twice: without the feature for the first load (the
+//!   size budget of 500 KB gzipped), and with it as a second module that
+//!   loads when a student opens one of those panels.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -31,8 +35,10 @@ use tau_core::{Measure, simulate as sim};
 use tau_plot::{Fitted, ForestOptions};
 use wasm_bindgen::prelude::wasm_bindgen;
 
+#[cfg(feature = "panels")]
 mod panels;
-pub use panels::{bayes, bias, leave_one_out};
+#[cfg(feature = "panels")]
+pub use panels::{bayes, bias, leave_one_out, paper_tables};
 
 /// A bad record for the study table: which record and field, and tau's
 /// message without a position (the table shows where).
@@ -97,8 +103,6 @@ pub fn read_file(text: &str, name: &str) -> String {
 /// builds from its flags, with the same JSON keys: `method`, `test`,
 /// `level`, `by`, `question`, `mods`, `random`, `robust` ...) plus the
 /// `measure` for raw data, which is how the records are read.
-/// `"tables": true` adds the paper tables (Markdown and LaTeX) of the
-/// analysis to the answer.
 fn page_request(options: &str) -> Result<(Option<Measure>, bool, Spec), String> {
     let mut value: Value =
         serde_json::from_str(options).map_err(|e| format!("bad analysis options: {e}"))?;
@@ -111,8 +115,6 @@ fn page_request(options: &str) -> Result<(Option<Measure>, bool, Spec), String> 
         value.as_object_mut().and_then(|o| o.remove("plots")),
         Some(Value::Bool(false))
     );
-    // Read by `analyse` (tables_wanted); not a setting of the analysis.
-    value.as_object_mut().and_then(|o| o.remove("tables"));
     let mut spec: Spec =
         serde_json::from_value(value).map_err(|e| format!("bad analysis options: {e}"))?;
     // As the CLI's --level: a proportion below 1 (metafor's level = 0.95)
@@ -172,13 +174,6 @@ fn load(doc: &str, measure: Option<Measure>) -> Result<Dataset, Value> {
     })
 }
 
-fn tables_wanted(options: &str) -> bool {
-    serde_json::from_str::<Value>(options)
-        .ok()
-        .and_then(|v| v.get("tables").and_then(Value::as_bool))
-        == Some(true)
-}
-
 fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
@@ -192,9 +187,7 @@ fn to_value<T: Serialize>(value: &T) -> Value {
 /// `{"ok": true, "analysis", "forest_svg", "bubble_svg", "plot_error"}`,
 /// where `analysis` is the JSON of the CLI's command for the same request
 /// (`bubble_svg`: `tau bubble`'s plot of a meta-regression on one
-/// continuous moderator). With `"tables": true` either answer has `tables`,
-/// `{"markdown", "latex"}`: the command's `--format markdown` and `--format
-/// latex` output. A refused request
+/// continuous moderator). A refused request
 /// returns `{"ok": false, "error", "refusals": [{"field", "message"}]}`, a
 /// failed one `{"ok": false, "error", "issues"}`.
 #[wasm_bindgen]
@@ -211,12 +204,11 @@ pub fn analyse(doc: &str, options: &str) -> String {
         Ok(d) => d,
         Err(failed) => return failed.to_string(),
     };
-    let tables = tables_wanted(options);
     let mut out = match &plan.model {
         Model::Univariate(fit) if plan.question == Question::Pool && plan.robust.is_none() => {
-            pooled(&data, *fit, spec.by.as_deref(), plots, tables)
+            pooled(&data, *fit, spec.by.as_deref(), plots)
         }
-        _ => whole(&spec, &plan, &data, plots, tables),
+        _ => whole(&spec, &plan, &data, plots),
     };
     if let Some(object) = out.as_object_mut() {
         object.insert("left_out".into(), to_value(&data.left_out));
@@ -226,7 +218,7 @@ pub fn analyse(doc: &str, options: &str) -> String {
 
 /// Any other request, through the analysis request's `run`: its JSON, the
 /// forest plot of a multilevel model, the bubble plot of a meta-regression.
-fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool, tables: bool) -> Value {
+fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
     let analysis = match tau_core::analysis::run(spec, data, &|_| {}) {
         Ok(a) => a,
         Err(e) => return failure_value(e.to_string(), Vec::new()),
@@ -259,7 +251,6 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool, tables: bool) ->
     json!({
         "ok": true,
         "analysis": analysis.to_json(data),
-        "tables": if tables { panels::analysis_tables(&analysis, data) } else { Value::Null },
         "forest_svg": forest.as_ref().and_then(|f| f.as_ref().ok()),
         "bubble_svg": bubble,
         "plot_error": forest.and_then(Result::err),
@@ -293,7 +284,7 @@ fn bubble_svg(
 
 /// The page's pooled analysis: pooled, split by `by` when given, with the
 /// forest and funnel plots.
-fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool, tables: bool) -> Value {
+fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool) -> Value {
     let result = match tau_core::pool(data, &fit) {
         Ok(r) => r,
         Err(e) => return failure_value(e.to_string(), Vec::new()),
@@ -318,14 +309,8 @@ fn pooled(data: &Dataset, fit: FitOptions, by: Option<&str>, plots: bool, tables
         (Err(e), _) | (_, Err(e)) => Some(e.clone()),
         _ => None,
     };
-    let paper = match (tables, &subgroup) {
-        (false, _) => Value::Null,
-        (true, Some(Ok(groups))) => panels::analysis_tables(&Analysis::Subgroup(groups.clone()), data),
-        (true, _) => panels::analysis_tables(&Analysis::Pool(result.clone()), data),
-    };
     json!({
         "ok": true,
-        "tables": paper,
         "pool": to_value(&PoolJson::new(&result, data)),
         "subgroup": groups.map(to_value),
         "subgroup_error": subgroup.and_then(Result::err),

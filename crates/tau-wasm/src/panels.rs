@@ -11,11 +11,31 @@ use tau_core::Dataset;
 use tau_core::analysis::{Analysis, Model};
 use tau_core::bayes::{BayesOptions, MuPrior, TauPrior};
 use tau_core::model::FitOptions;
-use tau_core::report::{Format, PoolReport, Report, RobustReport, write_report};
+use tau_core::report::latex::LatexView;
+use tau_core::report::markdown::MarkdownView;
+use tau_core::report::paper::{DEFAULT_DIGITS, PaperView};
+use tau_core::report::{PoolReport, RobustReport};
 use tau_core::robust::RobustResult;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::{failure_value, load, page_request, refused, to_value};
+
+/// The paper tables of the analysis that `options` asks for (the page's
+/// request, as [`analyse`](crate::analyse)): `{"ok": true, "tables":
+/// {"markdown", "latex"}}`, the command's `--format markdown` and `--format
+/// latex` output.
+#[wasm_bindgen]
+pub fn paper_tables(doc: &str, options: &str) -> String {
+    let run = || -> Result<Value, Value> {
+        let (measure, _, spec) = page_request(options).map_err(|e| failure_value(e, Vec::new()))?;
+        spec.validate().map_err(|r| refused(&r))?;
+        let data = load(doc, measure)?;
+        let analysis = tau_core::analysis::run(&spec, &data, &|_| {})
+            .map_err(|e| failure_value(e.to_string(), Vec::new()))?;
+        Ok(json!({ "ok": true, "tables": analysis_tables(&analysis, &data) }))
+    };
+    finish(run())
+}
 
 /// The data and the model with one τ² that `options` asks for, or the
 /// page's failure JSON.
@@ -24,7 +44,9 @@ fn univariate(doc: &str, options: &str, what: &str) -> Result<(Dataset, FitOptio
     let plan = spec.validate().map_err(|r| refused(&r))?;
     let Model::Univariate(fit) = plan.model else {
         return Err(failure_value(
-            format!("{what} is computed for a model with one tau^2 (metafor's rma.uni): leave out the multilevel structure"),
+            format!(
+                "{what} is computed for a model with one tau^2 (metafor's rma.uni): leave out the multilevel structure"
+            ),
             Vec::new(),
         ));
     };
@@ -41,22 +63,24 @@ fn finish(out: Result<Value, Value>) -> String {
 /// plot. Returns `{"ok": true, "result", "plot_svg", "plot_error"}`.
 #[wasm_bindgen]
 pub fn leave_one_out(doc: &str, options: &str) -> String {
-    finish(univariate(doc, options, "leave-one-out").and_then(|(data, fit)| {
-        let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &fit)
-            .map_err(|e| failure_value(e.to_string(), Vec::new()))?;
-        let plot = tau_plot::sensitivity::refit_forest_svg(
-            "Leave-one-out",
-            &format!("Estimate without the study ({})", data.measure),
-            &result.studies,
-            Some(result.overall.estimate.value),
-        );
-        Ok(json!({
-            "ok": true,
-            "result": to_value(&result),
-            "plot_svg": plot.as_ref().ok(),
-            "plot_error": plot.err().map(|e| e.to_string()),
-        }))
-    }))
+    finish(
+        univariate(doc, options, "leave-one-out").and_then(|(data, fit)| {
+            let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &fit)
+                .map_err(|e| failure_value(e.to_string(), Vec::new()))?;
+            let plot = tau_plot::sensitivity::refit_forest_svg(
+                "Leave-one-out",
+                &format!("Estimate without the study ({})", data.measure),
+                &result.studies,
+                Some(result.overall.estimate.value),
+            );
+            Ok(json!({
+                "ok": true,
+                "result": to_value(&result),
+                "plot_svg": plot.as_ref().ok(),
+                "plot_error": plot.err().map(|e| e.to_string()),
+            }))
+        }),
+    )
 }
 
 /// `tau bias`: Egger's test, Begg's test, trim-and-fill, fail-safe N,
@@ -65,29 +89,31 @@ pub fn leave_one_out(doc: &str, options: &str) -> String {
 /// true, "result", "funnel_svg", "plot_error"}`.
 #[wasm_bindgen]
 pub fn bias(doc: &str, options: &str) -> String {
-    finish(univariate(doc, options, "the bias panel").and_then(|(data, fit)| {
-        let result = tau_core::bias::bias(&data, &fit)
-            .map_err(|e| failure_value(e.to_string(), Vec::new()))?;
-        let funnel = tau_core::pool(&data, &fit)
-            .map_err(|e| e.to_string())
-            .and_then(|pooled| {
-                let mut spec = tau_plot::FunnelSpec::from_pool(&pooled, &data);
-                if let Some(tf) = &result.trimfill {
-                    spec.adjusted = Some(tf.estimate);
-                    spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
-                }
-                if let Some(model) = &result.selection {
-                    spec.selection = Some(("3PSM estimate".into(), model.estimate.value));
-                }
-                tau_plot::funnel_svg(&spec).map_err(|e| e.to_string())
-            });
-        Ok(json!({
-            "ok": true,
-            "result": to_value(&result),
-            "funnel_svg": funnel.as_ref().ok(),
-            "plot_error": funnel.err(),
-        }))
-    }))
+    finish(
+        univariate(doc, options, "the bias panel").and_then(|(data, fit)| {
+            let result = tau_core::bias::bias(&data, &fit)
+                .map_err(|e| failure_value(e.to_string(), Vec::new()))?;
+            let funnel = tau_core::pool(&data, &fit)
+                .map_err(|e| e.to_string())
+                .and_then(|pooled| {
+                    let mut spec = tau_plot::FunnelSpec::from_pool(&pooled, &data);
+                    if let Some(tf) = &result.trimfill {
+                        spec.adjusted = Some(tf.estimate);
+                        spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
+                    }
+                    if let Some(model) = &result.selection {
+                        spec.selection = Some(("3PSM estimate".into(), model.estimate.value));
+                    }
+                    tau_plot::funnel_svg(&spec).map_err(|e| e.to_string())
+                });
+            Ok(json!({
+                "ok": true,
+                "result": to_value(&result),
+                "funnel_svg": funnel.as_ref().ok(),
+                "plot_error": funnel.err(),
+            }))
+        }),
+    )
 }
 
 /// `tau bayes`: the Bayesian random-effects model. `options` is the page's
@@ -145,20 +171,22 @@ fn bayes_request(options: &str) -> Result<(Value, BayesOptions), Value> {
     Ok((request, bayes))
 }
 
-/// The Markdown and LaTeX tables (`--format markdown`, `--format latex`)
-/// of a report: `{"markdown", "latex"}`.
-fn tables<R: Report + ?Sized>(report: &R) -> Value {
-    let write = |name: &str| {
+/// The Markdown and LaTeX tables (`--format markdown`, `--format latex`,
+/// at the CLI's default digits) of a report: `{"markdown", "latex"}`.
+fn tables<R: MarkdownView + LatexView + ?Sized>(report: &R) -> Value {
+    let text = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
         let mut out = Vec::new();
-        Format::parse(name)
-            .map(|format| write_report(report, format, &mut out))
-            .and_then(Result::ok)
+        write(&mut out)
+            .ok()
             .and_then(|()| String::from_utf8(out).ok())
     };
-    json!({ "markdown": write("markdown"), "latex": write("latex") })
+    json!({
+        "markdown": text(&|out| report.write_markdown(DEFAULT_DIGITS, out)),
+        "latex": text(&|out| report.write_latex(DEFAULT_DIGITS, out)),
+    })
 }
 
-fn robust_tables<M: Report + tau_core::report::paper::PaperView + serde::Serialize>(
+fn robust_tables<M: PaperView + serde::Serialize>(
     model: &M,
     robust: &RobustResult,
     tested: &str,
@@ -172,7 +200,7 @@ fn robust_tables<M: Report + tau_core::report::paper::PaperView + serde::Seriali
 
 /// The paper tables of a whole analysis, as the CLI writes them for the
 /// same request; `Value::Null` for an analysis without one.
-pub(crate) fn analysis_tables(analysis: &Analysis, data: &Dataset) -> Value {
+fn analysis_tables(analysis: &Analysis, data: &Dataset) -> Value {
     match analysis {
         Analysis::Pool(result) => tables(&PoolReport { result, data }),
         Analysis::Tables(r) => tables(r),

@@ -157,6 +157,7 @@ fn plots_can_be_skipped_and_left_out_records_are_listed() {
     assert_eq!(out["left_out"][0]["record"], 3);
 }
 
+#[cfg(feature = "panels")]
 #[test]
 fn the_panels_are_the_library_entry_points_of_their_commands() {
     let data = dataset::load_json(PARENTING, None).unwrap();
@@ -177,9 +178,17 @@ fn the_panels_are_the_library_entry_points_of_their_commands() {
     let expected = tau_core::bias::bias(&data, &options).unwrap();
     assert!(holds(&text, &expected.egger), "{text}");
     assert!(holds(&text, &expected.selection), "{text}");
-    assert!(parse(&text)["funnel_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        parse(&text)["funnel_svg"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
     // tau bayes
-    let text = bayes(PARENTING, r#"{"level": 95, "tau_prior": "half-normal:0.5"}"#);
+    let text = bayes(
+        PARENTING,
+        r#"{"level": 95, "tau_prior": "half-normal:0.5"}"#,
+    );
     let prior = tau_core::bayes::TauPrior::parse("half-normal:0.5").unwrap();
     let expected = tau_core::bayes::fit(
         &data,
@@ -192,39 +201,69 @@ fn the_panels_are_the_library_entry_points_of_their_commands() {
     )
     .unwrap();
     assert!(holds(&text, &expected.mu), "{text}");
-    assert!(parse(&text)["density_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        parse(&text)["density_svg"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
     let bad = parse(&bayes(PARENTING, r#"{"tau_prior": "half-normal:-1"}"#));
     assert_eq!(bad["ok"], false);
-    assert!(bad["error"].as_str().unwrap().contains("tau_prior"), "{bad}");
+    assert!(
+        bad["error"].as_str().unwrap().contains("tau_prior"),
+        "{bad}"
+    );
     // A multilevel request is not a model with one tau^2.
-    let ml = parse(&leave_one_out(PARENTING, r#"{"random": ["trial", "outcome"]}"#));
+    let ml = parse(&leave_one_out(
+        PARENTING,
+        r#"{"random": ["trial", "outcome"]}"#,
+    ));
     assert_eq!(ml["ok"], false);
 }
 
 #[test]
-fn regression_has_a_bubble_plot_and_every_analysis_its_paper_tables() {
+fn regression_has_a_bubble_plot() {
     let out = parse(&analyse(
         PARENTING,
-        r#"{"question": "regress", "mods": ["sessions"], "tables": true}"#,
+        r#"{"question": "regress", "mods": ["sessions"]}"#,
     ));
     assert_eq!(out["ok"], true, "{out}");
     assert!(out["bubble_svg"].as_str().unwrap().contains("<svg"));
-    assert!(out["tables"]["markdown"].as_str().unwrap().contains("| "));
-    assert!(out["tables"]["latex"].as_str().unwrap().contains("\\begin{tabular}"));
     // A categorical moderator has no line to draw.
     let out = parse(&analyse(
         PARENTING,
         r#"{"question": "regress", "mods": ["adaptation"]}"#,
     ));
     assert!(out["bubble_svg"].is_null());
-    // The pooled answer and the multilevel model with robust tests.
-    let out = parse(&analyse(PARENTING, r#"{"tables": true}"#));
-    assert!(out["tables"]["markdown"].as_str().unwrap().contains("| "));
     let out = parse(&analyse(
         PARENTING,
-        r#"{"random": ["trial", "outcome"], "robust": "trial", "tables": true}"#,
+        r#"{"random": ["trial", "outcome"], "robust": "trial"}"#,
     ));
     assert_eq!(out["ok"], true, "{out}");
     assert!(out["analysis"]["robust"].is_object(), "{out}");
-    assert!(out["tables"]["latex"].as_str().unwrap().contains("\\begin{tabular}"));
+}
+
+#[cfg(feature = "panels")]
+#[test]
+fn every_analysis_has_its_paper_tables() {
+    for request in [
+        r#"{"question": "regress", "mods": ["sessions"]}"#,
+        r#"{}"#,
+        r#"{"question": "subgroup", "by": "adaptation"}"#,
+        r#"{"random": ["trial", "outcome"], "robust": "trial"}"#,
+    ] {
+        let out = parse(&paper_tables(PARENTING, request));
+        assert_eq!(out["ok"], true, "{out}");
+        assert!(
+            out["tables"]["markdown"].as_str().unwrap().contains("| "),
+            "{out}"
+        );
+        assert!(
+            out["tables"]["latex"]
+                .as_str()
+                .unwrap()
+                .contains("\\begin{tabular}"),
+            "{out}"
+        );
+    }
 }
