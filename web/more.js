@@ -179,13 +179,14 @@ function biasPanel(tau, doc, base, file) {
   const command = `tau bias ${quote(file)}${flags(base)}`;
   if (!out.ok) return setPanel('bias', { error: out.error, command });
   const r = out.result;
-  const rows = r.adjusted.map((a, i) => [esc(a.method), num(`bias-adj-${i}`, a.estimate), `${fmt(a.ci_lower)} to ${fmt(a.ci_upper)}`, a.p === null ? '–' : `${esc(a.test)}: ${pValue(`bias-adj-p-${i}`, a.p)}`, esc(a.assumes)]);
+  const rows = r.adjusted.map((a, i) => [esc(a.method), num(`bias-adj-${i}`, a.estimate), `${fmt(a.ci_lower)} to ${fmt(a.ci_upper)}`, a.p === null ? '–' : `${esc(a.test)}: ${pValue(`bias-adj-p-${i}`, a.p)}`]);
+  const assumes = `<details class="assumes"><summary>What each method assumes</summary><dl>${r.adjusted.map((a) => `<dt>${esc(a.method)}</dt><dd>${esc(a.assumes)}</dd>`).join('')}</dl></details>`;
   const tests = [];
   if (r.egger) tests.push(`Egger's regression test: ${r.egger.df ? `t(${fmt(r.egger.df, 0)})` : 'z'} = ${num('bias-egger', r.egger.statistic, 3)}, p = ${pValue('bias-egger-p', r.egger.p)}`);
   if (r.begg) tests.push(`Begg's rank correlation: Kendall's τ = ${fmt(r.begg.tau, 3)}, p = ${pValue('bias-begg-p', r.begg.p)}`);
   if (r.trimfill) tests.push(`Trim-and-fill: ${num('bias-k0', r.trimfill.k0, 0)} studies imputed on the ${esc(r.trimfill.side)} side (open points in the funnel)`);
   const html = `<ul>${tests.map((t) => `<li>${t}</li>`).join('')}</ul>`
-    + table(`Unadjusted and adjusted estimates (k = ${r.k})`, ['method', 'estimate', 'CI', 'test', 'assumes'], rows)
+    + table(`Unadjusted and adjusted estimates (k = ${r.k})`, ['method', 'estimate', 'CI', 'test: p'], rows) + assumes
     + r.warnings.map((w) => `<p class="note">${esc(w)}</p>`).join('')
     + '<p class="note">Each method assumes a different reason for funnel asymmetry; none proves publication bias. With fewer than 10 studies the tests have little power.</p>';
   setPanel('bias', { html, command, plot: out.funnel_svg, plotLabel: 'Funnel plot with the studies trim-and-fill imputes (open points) and the adjusted estimates.' });
