@@ -115,6 +115,31 @@ for (const size of Object.keys(SIZES)) {
     await page.done();
   });
 
+  test(`${size}: keyboard only: the skip link, a panel opened with Enter, its menu with the arrow keys`, async () => {
+    const page = await open(env, size);
+    await loadExample(page, 'parenting_ethnic_minorities');
+    const focused = () => page.evaluate(() => document.activeElement.id || document.activeElement.textContent.trim());
+    await page.focus('body');
+    let presses = 0;
+    while ((await focused()) !== 'Skip to more analyses' && presses < 5) {
+      await page.keyboard.press('Tab');
+      presses += 1;
+    }
+    await page.keyboard.press('Enter');
+    assert.equal(await focused(), 'h-more');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Meta-regression and bubble plot');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('regress-command').textContent.startsWith('tau regress'));
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'reg-mod');
+    const before = await page.textContent('#regress-command');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((b) => document.getElementById('regress-command').textContent !== b, before);
+    assert.match(await page.textContent('#regress-command'), /--mods /);
+    await page.done();
+  });
+
   test(`${size}: the paper table is tau's Markdown and LaTeX, with copy buttons`, async () => {
     const page = await open(env, size);
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
