@@ -6,13 +6,13 @@
 import init, * as tau from './pkg/tau_wasm.js';
 import EXAMPLES from './examples.js';
 import { tauCommand, metaforCode } from './commands.js';
-import { fmt } from './format.js';
+import { fmt, esc } from './format.js';
 import { renderSummary, renderSubgroups, explain, announcement } from './summary.js';
 import { startDrag, dragTarget } from './drag.js';
 import { renderI2Panel, clearI2Panel, runLab, I2_AUTO_LIMIT } from './panels.js';
 import * as table from './table.js';
 import { download, downloadPlot, copy } from './export.js';
-import { fillPanelControls, updatePanels, clearPanels, PANELS } from './more.js';
+import { fillPanelControls, updatePanels, clearPanels, multiOutcomeLevels, PANELS } from './more.js';
 
 /** Above this many studies the forest plot is not shown (the funnel and the numbers cover all). */
 export const FOREST_LIMIT = 300;
@@ -288,6 +288,11 @@ function analyse(why, { keepErrors = false, since } = {}) {
   state.kept = keptRecords(out.pool);
   const p = out.pool;
   renderSummary($('summary'), p);
+  const levels = multiOutcomeLevels(state.doc);
+  if (levels) {
+    $('summary').insertAdjacentHTML('beforeend', `<div><dt>Note</dt><dd><span class="note">Several effect sizes per ${esc(levels.outer)}: this model treats them `
+      + `as independent studies. The three-level model with a robust test is under <a href="#p-multilevel">5. More of the engine</a>.</span></dd></div>`);
+  }
   renderSubgroups($('subgroups'), out.subgroup);
   renderPlot('forest', p.studies.length > FOREST_LIMIT
     ? `<p class="no-plot">The forest plot is drawn for up to ${FOREST_LIMIT} studies; this analysis has ${p.studies.length}. The funnel plot and the numbers cover all of them.</p>`
