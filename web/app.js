@@ -6,12 +6,13 @@
 import init, * as tau from './pkg/tau_wasm.js';
 import EXAMPLES from './examples.js';
 import { tauCommand, metaforCode } from './commands.js';
-import { fmt } from './format.js';
+import { fmt, esc } from './format.js';
 import { renderSummary, renderSubgroups, explain, announcement } from './summary.js';
 import { startDrag, dragTarget } from './drag.js';
 import { renderI2Panel, clearI2Panel, runLab, I2_AUTO_LIMIT } from './panels.js';
 import * as table from './table.js';
 import { download, downloadPlot, copy } from './export.js';
+import { fillPanelControls, updatePanels, clearPanels, multiOutcomeLevels, PANELS } from './more.js';
 
 /** Above this many studies the forest plot is not shown (the funnel and the numbers cover all). */
 export const FOREST_LIMIT = 300;
@@ -51,6 +52,7 @@ function setDoc(doc, name, fields = []) {
   state.page = 0;
   state.badCells.clear();
   $('dataset-title').textContent = doc.title || name;
+  fillPanelControls(doc, { fresh: true });
 }
 
 function loadText(text, name) {
@@ -116,6 +118,7 @@ function refreshData(issues = []) {
   $('page-next').disabled = state.page >= pages - 1;
   $('empty-table').hidden = doc.studies.length > 0;
   fillModerators();
+  fillPanelControls(doc);
   updateMeasure();
   markAll(issues);
 }
@@ -232,6 +235,7 @@ function fail(message, issues = []) {
     $(id).setAttribute('aria-label', `${id === 'forest' ? 'Forest' : 'Funnel'} plot: none, the analysis failed`);
   }
   clearI2Panel();
+  clearPanels('No analysis: fix the problem shown under “3. Results” first.');
   $('cli-command').textContent = '(no analysis: fix the problem shown under “3. Results” first)';
   $('r-code').textContent = '(no analysis: fix the problem shown under “3. Results” first)';
   $('results').classList.add('failed');
@@ -284,6 +288,11 @@ function analyse(why, { keepErrors = false, since } = {}) {
   state.kept = keptRecords(out.pool);
   const p = out.pool;
   renderSummary($('summary'), p);
+  const levels = multiOutcomeLevels(state.doc);
+  if (levels) {
+    $('summary').insertAdjacentHTML('beforeend', `<div><dt>Note</dt><dd><span class="note">Several effect sizes per ${esc(levels.outer)}: this model treats them `
+      + `as independent studies. The three-level model with a robust test is under <a href="#p-multilevel">5. More of the engine</a>.</span></dd></div>`);
+  }
   renderSubgroups($('subgroups'), out.subgroup);
   renderPlot('forest', p.studies.length > FOREST_LIMIT
     ? `<p class="no-plot">The forest plot is drawn for up to ${FOREST_LIMIT} studies; this analysis has ${p.studies.length}. The funnel plot and the numbers cover all of them.</p>`
@@ -295,11 +304,21 @@ function analyse(why, { keepErrors = false, since } = {}) {
     if (p.studies.length <= I2_AUTO_LIMIT) renderI2Panel(tau, p, options);
     else clearI2Panel(`With ${p.studies.length} studies this panel waits: press “Compute the panel”.`);
     $('i2-run').hidden = p.studies.length <= I2_AUTO_LIMIT;
+    const panelsStarted = performance.now();
+    runPanels();
+    const panelsMs = performance.now() - panelsStarted;
     void document.body.offsetHeight; // lay the page out, so that the time below is the whole update
     const total = performance.now() - started;
-    status(`Ready. ${p.k} studies: ${total.toFixed(0)} ms for the last update (engine ${engineMs.toFixed(0)} ms, page ${(total - engineMs).toFixed(0)} ms).`);
+    const panels = panelsMs >= 1 ? `, of which ${panelsMs.toFixed(0)} ms for the open panels under “5. More of the engine”` : '';
+    status(`Ready. ${p.k} studies: ${total.toFixed(0)} ms for the last update (engine ${engineMs.toFixed(0)} ms, page ${(total - engineMs).toFixed(0)} ms${panels}).`);
     announce(why ? `${$('caption').textContent || why} ${announcement(p)}` : announcement(p));
   }
+}
+
+/** Runs the open panels of “5. More of the engine” (or only `only`) on the data and settings on screen. */
+function runPanels(only = null, force = false) {
+  if (!state.result || !state.doc) return;
+  updatePanels(tau, state.doc, state.options, fileName(), state.options.by, { only, force });
 }
 
 function renderPlot(id, svg, p) {
@@ -431,6 +450,18 @@ function wire() {
   $('copy-cli').addEventListener('click', (e) => copy($('cli-command'), e.target));
   $('copy-r').addEventListener('click', (e) => copy($('r-code'), e.target));
   $('i2-run').addEventListener('click', () => state.result && renderI2Panel(tau, state.result.pool, state.options));
+  for (const name of PANELS) {
+    $(`p-${name}`).addEventListener('toggle', () => $(`p-${name}`).open && runPanels(name));
+    $(`${name}-run`).addEventListener('click', () => runPanels(name, true));
+  }
+  for (const [id, panel] of [['reg-mod', 'regress'], ['ml-outer', 'multilevel'], ['ml-inner', 'multilevel'], ['ml-robust', 'multilevel'],
+    ['bayes-family', 'bayes'], ['bayes-mu', 'bayes'], ['bayes-average', 'bayes']]) {
+    $(id).addEventListener('change', () => runPanels(panel));
+  }
+  // The posterior follows the prior as it moves.
+  $('bayes-scale').addEventListener('input', () => runPanels('bayes'));
+  $('copy-markdown').addEventListener('click', (e) => copy($('paper-markdown'), e.target));
+  $('copy-latex').addEventListener('click', (e) => copy($('paper-latex'), e.target));
   $('lab-form').addEventListener('submit', (e) => {
     e.preventDefault();
     runLab(tau, readLevel().level, status);

@@ -40,7 +40,7 @@ export function renderSummary(el, p) {
     ['Pooled estimate μ̂', `${num('estimate', p.estimate)} (<span data-key="level" data-value="${level}">${level}</span>% CI ${num('ci_lower', p.ci_lower)} to ${num('ci_upper', p.ci_upper)}); ${test} = ${num('statistic', p.statistic, 2)}, p = ${pValue('p', p.p)}`],
     ['τ² (between-study variance)', `${num('tau2', p.tau2)}${p.tau2_ci ? ` (${level}% CI ${num('tau2_ci_lower', p.tau2_ci[0])} to ${num('tau2_ci_upper', p.tau2_ci[1])})` : ''}; τ = ${num('tau', p.tau)}`],
     ['I² (share of variability from heterogeneity)', `${num('I2', p.I2, 2)}%${p.I2_ci ? ` (CI ${num('I2_ci_lower', p.I2_ci[0], 2)} to ${num('I2_ci_upper', p.I2_ci[1], 2)})` : ''}; H² = ${num('H2', p.H2, 2)}`],
-    ['Heterogeneity test', `Q(${p.Q_df}) = ${num('Q', p.Q)}, p = ${pValue('Q_p', p.Q_p)}`],
+    ['Heterogeneity test', `Q(${p.QE_df}) = ${num('QE', p.QE)}, p = ${pValue('QE_p', p.QE_p)}`],
     ['Prediction interval', `${num('pi_lower', p.pi_lower)} to ${num('pi_upper', p.pi_upper)}`],
   ];
   if (p.transformed) {

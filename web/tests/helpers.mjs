@@ -102,7 +102,7 @@ export function close(actual, expected, what, relative = RELATIVE) {
 }
 
 export function assertSameAsCli(shown, cli) {
-  for (const key of ['estimate', 'ci_lower', 'ci_upper', 'tau2', 'tau', 'I2', 'H2', 'Q', 'pi_lower', 'pi_upper']) {
+  for (const key of ['estimate', 'ci_lower', 'ci_upper', 'tau2', 'tau', 'I2', 'H2', 'QE', 'pi_lower', 'pi_upper']) {
     close(shown[key].value, cli[key], key);
   }
   assert.equal(shown.k.value, cli.k);

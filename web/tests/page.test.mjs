@@ -83,7 +83,7 @@ function close(actual, expected, what) {
 }
 
 function assertSameAsCli(shown, cli) {
-  for (const key of ['estimate', 'ci_lower', 'ci_upper', 'tau2', 'tau', 'I2', 'H2', 'Q', 'pi_lower', 'pi_upper']) {
+  for (const key of ['estimate', 'ci_lower', 'ci_upper', 'tau2', 'tau', 'I2', 'H2', 'QE', 'pi_lower', 'pi_upper']) {
     close(shown[key].value, cli[key], key);
     const digits = ['I2', 'H2'].includes(key) ? 2 : 4;
     assert.equal(shown[key].text, cli[key].toFixed(digits), `${key} as displayed`);

@@ -11,7 +11,13 @@
 //! * [`analyse`]: pool a tau JSON document (and split it by a moderator),
 //!   with the forest and funnel plots as SVG;
 //! * [`simulate`]: `tau simulate`; [`tau2_draws`]: each estimator's τ̂² in
-//!   the first replicates of the same simulation, for a histogram.
+//!   the first replicates of the same simulation, for a histogram;
+//! * with the `panels` feature, `leave_one_out`, `bias`, `bayes` and
+//!   `paper_tables`: the panels of `tau leave-one-out`, `tau bias`, `tau
+//!   bayes` and `--format markdown`/`latex` (module `panels`). The page
+//!   builds the engine twice: without the feature for the first load (the
+//!   size budget of 500 KB gzipped), and with it as a second module that
+//!   loads when a student opens one of those panels.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -19,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tau_core::PoolResult;
-use tau_core::analysis::{Model, Plan, Question, Spec};
+use tau_core::analysis::{Analysis, Model, Plan, Question, Spec};
 use tau_core::data::dataset::{self, Dataset, LoadError, StudyIssue};
 use tau_core::input;
 use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
@@ -28,6 +34,11 @@ use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode};
 use tau_core::{Measure, simulate as sim};
 use tau_plot::{Fitted, ForestOptions};
 use wasm_bindgen::prelude::wasm_bindgen;
+
+#[cfg(feature = "panels")]
+mod panels;
+#[cfg(feature = "panels")]
+pub use panels::{bayes, bias, leave_one_out, paper_tables};
 
 /// A bad record for the study table: which record and field, and tau's
 /// message without a position (the table shows where).
@@ -134,6 +145,35 @@ fn failure_value(message: String, issues: Vec<CellIssue>) -> Value {
     json!({ "ok": false, "error": message, "issues": issues })
 }
 
+/// A refused request: every refusal, each naming its field.
+fn refused(refusals: &tau_core::analysis::Refusals) -> Value {
+    let list: Vec<Value> = refusals
+        .0
+        .iter()
+        .map(|r| json!({ "field": r.field.name(), "message": r.to_string() }))
+        .collect();
+    json!({ "ok": false, "error": refusals.to_string(), "refusals": list })
+}
+
+/// The page's tau JSON document as a data set; a bad record is the
+/// failure JSON with the cells to mark.
+fn load(doc: &str, measure: Option<Measure>) -> Result<Dataset, Value> {
+    dataset::load_json(doc, measure).map_err(|e| {
+        // The table marks each bad cell: say what is wrong, not where in
+        // the page's internal JSON text.
+        let issues = cell_issues(&e);
+        let message = match issues.is_empty() {
+            true => e.to_string(),
+            false => issues
+                .iter()
+                .map(|i| i.message.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        failure_value(message, issues)
+    })
+}
+
 fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
@@ -144,8 +184,10 @@ fn to_value<T: Serialize>(value: &T) -> Value {
 /// The pooled analysis (`question` pool, no `random`, no `robust`) returns
 /// `{"ok": true, "pool", "subgroup", "forest_svg", "funnel_svg",
 /// "plot_error"}` (split by `by` when given). Every other request returns
-/// `{"ok": true, "analysis", "forest_svg", "plot_error"}`, where `analysis`
-/// is the JSON of the CLI's command for the same request. A refused request
+/// `{"ok": true, "analysis", "forest_svg", "bubble_svg", "plot_error"}`,
+/// where `analysis` is the JSON of the CLI's command for the same request
+/// (`bubble_svg`: `tau bubble`'s plot of a meta-regression on one
+/// continuous moderator). A refused request
 /// returns `{"ok": false, "error", "refusals": [{"field", "message"}]}`, a
 /// failed one `{"ok": false, "error", "issues"}`.
 #[wasm_bindgen]
@@ -156,32 +198,11 @@ pub fn analyse(doc: &str, options: &str) -> String {
     };
     let plan = match spec.validate() {
         Ok(plan) => plan,
-        Err(refusals) => {
-            let list: Vec<Value> = refusals
-                .0
-                .iter()
-                .map(|r| json!({ "field": r.field.name(), "message": r.to_string() }))
-                .collect();
-            return json!({ "ok": false, "error": refusals.to_string(), "refusals": list })
-                .to_string();
-        }
+        Err(refusals) => return refused(&refusals).to_string(),
     };
-    let data = match dataset::load_json(doc, measure) {
+    let data = match load(doc, measure) {
         Ok(d) => d,
-        Err(e) => {
-            // The table marks each bad cell: say what is wrong, not where in
-            // the page's internal JSON text.
-            let issues = cell_issues(&e);
-            let message = match issues.is_empty() {
-                true => e.to_string(),
-                false => issues
-                    .iter()
-                    .map(|i| i.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            };
-            return failure(message, issues);
-        }
+        Err(failed) => return failed.to_string(),
     };
     let mut out = match &plan.model {
         Model::Univariate(fit) if plan.question == Question::Pool && plan.robust.is_none() => {
@@ -195,8 +216,8 @@ pub fn analyse(doc: &str, options: &str) -> String {
     out.to_string()
 }
 
-/// Any other request, through the analysis request's `run`: its JSON, and
-/// the forest plot of a multilevel model.
+/// Any other request, through the analysis request's `run`: its JSON, the
+/// forest plot of a multilevel model, the bubble plot of a meta-regression.
 fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
     let analysis = match tau_core::analysis::run(spec, data, &|_| {}) {
         Ok(a) => a,
@@ -209,12 +230,49 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
         tau_plot::multilevel_forest_svg(data, &result, groups.as_ref(), &ForestOptions::default())
             .map_err(|e| e.to_string())
     });
+    let regression = match &analysis {
+        Analysis::Regression(result) => Some(result),
+        Analysis::Robust { model, .. } => match model.as_ref() {
+            Analysis::Regression(result) => Some(result),
+            _ => None,
+        },
+        _ => None,
+    };
+    let bubble = regression
+        .filter(|_| plots)
+        .and_then(|r| bubble_svg(spec, data, r));
     json!({
         "ok": true,
         "analysis": analysis.to_json(data),
         "forest_svg": forest.as_ref().and_then(|f| f.as_ref().ok()),
+        "bubble_svg": bubble,
         "plot_error": forest.and_then(Result::err),
     })
+}
+
+/// `tau bubble`'s plot of a meta-regression on one continuous moderator;
+/// `None` for any other model (no line to draw).
+fn bubble_svg(
+    spec: &Spec,
+    data: &Dataset,
+    result: &tau_core::regression::RegressionResult,
+) -> Option<String> {
+    let [moderator] = spec.mods.as_slice() else {
+        return None;
+    };
+    let moderator = moderator.trim();
+    match tau_core::data::moderator::column(data, moderator) {
+        Ok(tau_core::data::moderator::Column::Categorical(_)) | Err(_) => return None,
+        Ok(_) => {}
+    }
+    let options = tau_plot::bubble::BubbleOptions {
+        width: 640,
+        height: 480,
+        title: None,
+        x_label: moderator.to_owned(),
+        y_label: data.measure.description().to_owned(),
+    };
+    tau_plot::bubble::bubble_svg(result, &options).ok()
 }
 
 /// The page's pooled analysis: pooled, split by `by` when given, with the

@@ -156,3 +156,114 @@ fn plots_can_be_skipped_and_left_out_records_are_listed() {
     assert_eq!(out["left_out"][0]["study"], "C");
     assert_eq!(out["left_out"][0]["record"], 3);
 }
+
+#[cfg(feature = "panels")]
+#[test]
+fn the_panels_are_the_library_entry_points_of_their_commands() {
+    let data = dataset::load_json(PARENTING, None).unwrap();
+    let options = FitOptions {
+        method: Method::REML,
+        test: Test::Z,
+        level: 95.0,
+        control: Control::default(),
+    };
+    let request = r#"{"method": "REML", "test": "z", "level": 95}"#;
+    // tau leave-one-out
+    let text = leave_one_out(PARENTING, request);
+    let expected = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &options).unwrap();
+    assert!(holds(&text, &expected.studies), "{text}");
+    assert!(parse(&text)["plot_svg"].as_str().unwrap().contains("<svg"));
+    // tau bias: Egger, trim-and-fill and the 3PSM, and the funnel with the filled studies
+    let text = bias(PARENTING, request);
+    let expected = tau_core::bias::bias(&data, &options).unwrap();
+    assert!(holds(&text, &expected.egger), "{text}");
+    assert!(holds(&text, &expected.selection), "{text}");
+    assert!(
+        parse(&text)["funnel_svg"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
+    // tau bayes
+    let text = bayes(
+        PARENTING,
+        r#"{"level": 95, "tau_prior": "half-normal:0.5"}"#,
+    );
+    let prior = tau_core::bayes::TauPrior::parse("half-normal:0.5").unwrap();
+    let expected = tau_core::bayes::fit(
+        &data,
+        &tau_core::bayes::BayesOptions {
+            tau_prior: prior,
+            mu_prior: tau_core::bayes::MuPrior::Flat,
+            level: 95.0,
+            average: false,
+        },
+    )
+    .unwrap();
+    assert!(holds(&text, &expected.mu), "{text}");
+    assert!(
+        parse(&text)["density_svg"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
+    let bad = parse(&bayes(PARENTING, r#"{"tau_prior": "half-normal:-1"}"#));
+    assert_eq!(bad["ok"], false);
+    assert!(
+        bad["error"].as_str().unwrap().contains("tau_prior"),
+        "{bad}"
+    );
+    // A multilevel request is not a model with one tau^2.
+    let ml = parse(&leave_one_out(
+        PARENTING,
+        r#"{"random": ["trial", "outcome"]}"#,
+    ));
+    assert_eq!(ml["ok"], false);
+}
+
+#[test]
+fn regression_has_a_bubble_plot() {
+    let out = parse(&analyse(
+        PARENTING,
+        r#"{"question": "regress", "mods": ["sessions"]}"#,
+    ));
+    assert_eq!(out["ok"], true, "{out}");
+    assert!(out["bubble_svg"].as_str().unwrap().contains("<svg"));
+    // A categorical moderator has no line to draw.
+    let out = parse(&analyse(
+        PARENTING,
+        r#"{"question": "regress", "mods": ["adaptation"]}"#,
+    ));
+    assert!(out["bubble_svg"].is_null());
+    let out = parse(&analyse(
+        PARENTING,
+        r#"{"random": ["trial", "outcome"], "robust": "trial"}"#,
+    ));
+    assert_eq!(out["ok"], true, "{out}");
+    assert!(out["analysis"]["robust"].is_object(), "{out}");
+}
+
+#[cfg(feature = "panels")]
+#[test]
+fn every_analysis_has_its_paper_tables() {
+    for request in [
+        r#"{"question": "regress", "mods": ["sessions"]}"#,
+        r#"{}"#,
+        r#"{"question": "subgroup", "by": "adaptation"}"#,
+        r#"{"random": ["trial", "outcome"], "robust": "trial"}"#,
+    ] {
+        let out = parse(&paper_tables(PARENTING, request));
+        assert_eq!(out["ok"], true, "{out}");
+        assert!(
+            out["tables"]["markdown"].as_str().unwrap().contains("| "),
+            "{out}"
+        );
+        assert!(
+            out["tables"]["latex"]
+                .as_str()
+                .unwrap()
+                .contains("\\begin{tabular}"),
+            "{out}"
+        );
+    }
+}
