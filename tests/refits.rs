@@ -89,6 +89,9 @@ fn refits_of_every_model_match_metafor() {
                         .enumerate()
                         .map(|(l, e)| (number(&row["sigma2"][l]), number(e)))
                         .collect(),
+                    // tau's name of the heterogeneity test is metafor's QE.
+                    "Q" => vec![(number(&row["QE"]), number(value))],
+                    "Q_p" => vec![(number(&row["QE_p"]), number(value))],
                     _ => vec![(number(&row[key]), number(value))],
                 };
                 for (actual, expected) in pairs {
