@@ -23,6 +23,7 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "tau2" => "--tau2",
         "random" => "--random",
         "rho" => "--rho",
+        "struct" => "--struct",
         "fit_only" => "--fit-only",
         "robust" => "--robust",
         "small_sample" => "--small-sample",

@@ -119,6 +119,8 @@ pub const SMALL_SAMPLE: Setting = Setting("small_sample");
 pub const STEPS: Setting = Setting("steps");
 /// The setting `strict`.
 pub const STRICT: Setting = Setting("strict");
+/// The setting `struct`.
+pub const STRUCT: Setting = Setting("struct");
 /// The setting `tau2`.
 pub const TAU2: Setting = Setting("tau2");
 /// The setting `tau2_ci`.
@@ -173,6 +175,7 @@ pub const FIELDS: &[Setting] = &[
     SMALL_SAMPLE,
     STEPS,
     STRICT,
+    STRUCT,
     TAU2,
     TAU2_CI,
     TEST,
