@@ -107,7 +107,7 @@ fn studies_without_the_moderator_are_left_out_of_the_split_forest() {
 fn the_page_runs_any_analysis_request_as_the_core_does() {
     // The three-level model of the parenting example with robust inference:
     // the same request as `tau pool --random trial/outcome --robust trial`.
-    let request = r#"{"random": ["trial", "outcome"], "robust": "trial", "test": "t"}"#;
+    let request = r#"{"random": ["trial/outcome"], "robust": "trial", "test": "t"}"#;
     let text = analyse(PARENTING, request);
     let out = parse(&text);
     assert_eq!(out["ok"], true, "{out}");

@@ -146,6 +146,9 @@ pub fn run(
     match plan.model.clone() {
         Model::Tables(method) => Ok(Analysis::Tables(pool_tables(data, method, spec.level)?)),
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
+        Model::General(options) => Ok(Analysis::Multilevel(multilevel::general::fit(
+            data, &options,
+        )?)),
         Model::Univariate(fit) => match spec.question {
             Question::Pool => pooled(spec, &plan, fit, data),
             Question::Regress => regression(spec, &plan, fit, data, progress),

@@ -133,9 +133,15 @@ pub struct Spec {
     /// for a multilevel model.
     #[serde(deserialize_with = "tau2_mode")]
     pub tau2: Option<Tau2Mode>,
-    /// Nested random effects, outermost first (metafor's `random = ~ 1 |
-    /// study/es_id`); empty for a model with one τ².
+    /// The random terms, one per element as written (metafor's `random =
+    /// list(...)`): `study` (`~ 1 | study`), `study/es_id` (nested, `~ 1 |
+    /// study/es_id`), `outcome | study` (structured, with `struct`); empty
+    /// for a model with one τ².
     pub random: Vec<String>,
+    /// The structure of each structured term, in order (metafor's `struct`:
+    /// CS, HCS, UN, DIAG, ID, AR, HAR, CAR).
+    #[serde(rename = "struct")]
+    pub structs: Vec<String>,
     /// Correlation of the sampling errors within an outermost cluster; a
     /// list (with `robust`) is a sensitivity analysis over working models.
     pub rho: Vec<f64>,
@@ -183,6 +189,7 @@ impl Default for Spec {
             levels: None,
             tau2: None,
             random: Vec::new(),
+            structs: Vec::new(),
             rho: Vec::new(),
             fit_only: false,
             robust: None,
@@ -229,6 +236,8 @@ pub enum Field {
     Random,
     /// [`Spec::rho`].
     Rho,
+    /// [`Spec::structs`].
+    Struct,
     /// [`Spec::robust`].
     Robust,
     /// [`Spec::tau2_ci`].
@@ -262,6 +271,7 @@ impl Field {
             Field::Tau2 => "tau2",
             Field::Random => "random",
             Field::Rho => "rho",
+            Field::Struct => "struct",
             Field::Robust => "robust",
             Field::Tau2Ci => "tau2_ci",
             Field::Blup => "blup",
@@ -354,13 +364,13 @@ mod tests {
     fn the_page_sends_a_spec_as_json() {
         let spec: Spec = serde_json::from_str(
             r#"{"question": "regress", "method": "PM", "test": "knha", "mods": ["ablat"],
-                "random": ["study", "es"], "robust": "study", "format": "markdown"}"#,
+                "random": ["study/es"], "robust": "study", "format": "markdown"}"#,
         )
         .unwrap();
         assert_eq!(spec.question, Question::Regress);
         assert_eq!(spec.method, MethodChoice::Model(Method::PM));
         assert_eq!(spec.test, TestChoice::Uni(Test::Knha));
-        assert_eq!(spec.random, ["study", "es"]);
+        assert_eq!(spec.random, ["study/es"]);
         assert_eq!(spec.level, 95.0);
         assert!(matches!(spec.format, Format::Markdown { .. }));
     }
