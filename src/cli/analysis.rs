@@ -30,12 +30,19 @@ impl ModelArgs {
 }
 
 impl MultilevelArgs {
-    /// Sets the random effects of `spec`.
-    pub fn fill(&self, spec: &mut Spec) {
+    /// Sets the random effects of `spec`, reading the known matrices.
+    pub fn fill(&self, spec: &mut Spec) -> Result<(), CliError> {
         spec.random = self.random.clone();
         spec.structs = self.structs.clone();
         spec.rho = self.rho.clone();
         spec.fit_only = self.fit_only;
+        if let Some(path) = &self.vcov {
+            spec.vcov = super::matrices::read_vcov(path)?;
+        }
+        spec.corr = (self.corr.iter())
+            .map(|c| super::matrices::read_corr(c))
+            .collect::<Result<_, _>>()?;
+        Ok(())
     }
 }
 
@@ -222,7 +229,7 @@ pub fn multilevel_options(
     }
     let mut spec = Spec::default();
     model.fill(&mut spec);
-    multilevel.fill(&mut spec);
+    multilevel.fill(&mut spec)?;
     match spec.validate().map_err(refused)?.model {
         tau_core::analysis::Model::Multilevel(options) => Ok(Some(options)),
         tau_core::analysis::Model::General(_) => Err(CliError::Input(

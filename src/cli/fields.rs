@@ -24,6 +24,8 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "random" => "--random",
         "rho" => "--rho",
         "struct" => "--struct",
+        "vcov" => "--vcov",
+        "corr" => "--corr",
         "fit_only" => "--fit-only",
         "robust" => "--robust",
         "small_sample" => "--small-sample",

@@ -20,6 +20,17 @@ pub struct MultilevelArgs {
     /// order: CS, HCS, UN, DIAG, ID, AR, HAR or CAR (metafor's struct).
     #[arg(long = "struct", value_name = "STRUCT", requires = "random")]
     pub structs: Vec<String>,
+    /// With --random: the sampling covariance matrix (metafor's V), a CSV
+    /// with header study_i,study_j,cov naming record labels; each pair
+    /// once, a record with itself is its variance, pairs not listed are 0.
+    #[arg(long, value_name = "FILE.csv", requires = "random")]
+    pub vcov: Option<std::path::PathBuf>,
+    /// With --random: a known correlation matrix of the levels of a term
+    /// ~ 1 | TERM (metafor's R = list(TERM = M)), e.g. a phylogeny: a
+    /// square CSV with a header row of level names and each row's name in
+    /// the first column. Repeat for several terms.
+    #[arg(long, value_name = "TERM=FILE.csv", requires = "random")]
+    pub corr: Vec<String>,
     /// With --random: the correlation of the sampling errors of effect sizes
     /// in the same outermost cluster, in [0, 1) (metafor's vcalc(vi,
     /// cluster, obs, rho)), e.g. --rho 0.6.

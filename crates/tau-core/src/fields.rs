@@ -119,6 +119,10 @@ pub const SMALL_SAMPLE: Setting = Setting("small_sample");
 pub const STEPS: Setting = Setting("steps");
 /// The setting `strict`.
 pub const STRICT: Setting = Setting("strict");
+/// The setting `vcov`.
+pub const VCOV: Setting = Setting("vcov");
+/// The setting `corr`.
+pub const CORR: Setting = Setting("corr");
 /// The setting `struct`.
 pub const STRUCT: Setting = Setting("struct");
 /// The setting `tau2`.
@@ -141,6 +145,7 @@ pub const FIELDS: &[Setting] = &[
     BTT,
     BY,
     COLUMNS,
+    CORR,
     DECIMAL,
     DIGITS,
     EXCLUDE,
@@ -180,6 +185,7 @@ pub const FIELDS: &[Setting] = &[
     TAU2_CI,
     TEST,
     TYPE,
+    VCOV,
     WEIGHTED,
 ];
 

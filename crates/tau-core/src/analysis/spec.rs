@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
 use crate::model::{Method, Test};
+use crate::multilevel::general::KnownCorrelation;
 use crate::pool_tables::TablesMethod;
 use crate::regression::predict::PredictSpec;
 use crate::report::Format;
@@ -142,6 +143,11 @@ pub struct Spec {
     /// CS, HCS, UN, DIAG, ID, AR, HAR, CAR).
     #[serde(rename = "struct")]
     pub structs: Vec<String>,
+    /// Known sampling covariances (metafor's `V` as a matrix): [record,
+    /// record, covariance] by study label; a record twice is its variance.
+    pub vcov: Vec<(String, String, f64)>,
+    /// Known correlation matrices of `~ 1 | g` terms (metafor's `R`).
+    pub corr: Vec<KnownCorrelation>,
     /// Correlation of the sampling errors within an outermost cluster; a
     /// list (with `robust`) is a sensitivity analysis over working models.
     pub rho: Vec<f64>,
@@ -190,6 +196,8 @@ impl Default for Spec {
             tau2: None,
             random: Vec::new(),
             structs: Vec::new(),
+            vcov: Vec::new(),
+            corr: Vec::new(),
             rho: Vec::new(),
             fit_only: false,
             robust: None,
@@ -238,6 +246,10 @@ pub enum Field {
     Rho,
     /// [`Spec::structs`].
     Struct,
+    /// [`Spec::vcov`].
+    Vcov,
+    /// [`Spec::corr`].
+    Corr,
     /// [`Spec::robust`].
     Robust,
     /// [`Spec::tau2_ci`].
@@ -272,6 +284,8 @@ impl Field {
             Field::Random => "random",
             Field::Rho => "rho",
             Field::Struct => "struct",
+            Field::Vcov => "vcov",
+            Field::Corr => "corr",
             Field::Robust => "robust",
             Field::Tau2Ci => "tau2_ci",
             Field::Blup => "blup",

@@ -135,7 +135,11 @@ impl Spec {
                 check_tables(self, method, &mut refuse);
                 Model::Tables(method)
             }
-            MethodChoice::Model(method) if general::needs_general(&self.random) => {
+            MethodChoice::Model(method)
+                if general::needs_general(&self.random)
+                    || (!self.random.is_empty()
+                        && (!self.vcov.is_empty() || !self.corr.is_empty())) =>
+            {
                 let options = multilevel(self, method, &mut refuse);
                 Model::General(general_model(self, options, &mut refuse))
             }
@@ -320,6 +324,8 @@ fn check_univariate(spec: &Spec, method: Method, refuse: &mut impl FnMut(Field, 
         (spec.fit_only, Field::Random),
         (!spec.rho.is_empty(), Field::Rho),
         (!spec.structs.is_empty(), Field::Struct),
+        (!spec.vcov.is_empty(), Field::Vcov),
+        (!spec.corr.is_empty(), Field::Corr),
     ] {
         if given {
             refuse(
@@ -447,7 +453,11 @@ fn multilevel(
         };
         refuse(Field::Permutations, not_multilevel("`permutations`", why));
     }
-    if !spec.structs.is_empty() && !general::needs_general(&spec.random) {
+    if !spec.structs.is_empty()
+        && !general::needs_general(&spec.random)
+        && spec.vcov.is_empty()
+        && spec.corr.is_empty()
+    {
         refuse(
             Field::Struct,
             "`struct` gives the structure of a structured random term (inner | outer), and `random` has none: write the term, e.g. `random` 'outcome | study' `struct` UN".into(),
@@ -547,5 +557,7 @@ fn general_model(
         level: nested.level,
         max_iter: nested.max_iter,
         design: None,
+        vcov: spec.vcov.clone(),
+        corr: spec.corr.clone(),
     }
 }

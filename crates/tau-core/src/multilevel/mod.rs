@@ -225,6 +225,14 @@ pub enum MultilevelError {
         /// Structures given.
         structs: usize,
     },
+    /// A known covariance or correlation matrix that cannot be used.
+    #[error("{what}: {problem}")]
+    KnownMatrix {
+        /// Which matrix (and entry).
+        what: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
     /// More than two structured terms.
     #[error(
         "{0} structured random terms (inner | outer): a model has at most two (metafor's G and H matrices); write the others as ~ 1 | g terms"

@@ -54,6 +54,28 @@ pub struct GeneralOptions {
     pub max_iter: usize,
     /// Moderators; `None` for the intercept-only model.
     pub design: Option<DesignSpec>,
+    /// Known sampling covariances (metafor's `V` as a matrix): (record,
+    /// record, covariance); a pair with one record twice is its variance
+    /// (in place of its `vi`), pairs not listed are 0.
+    pub vcov: Vec<(String, String, f64)>,
+    /// Known correlation matrices of `~ 1 | g` terms (metafor's `R`).
+    pub corr: Vec<KnownCorrelation>,
+}
+
+/// A known correlation matrix over the levels of a grouping variable
+/// (metafor's `R = list(g = M)`, e.g. a phylogeny): the term `g` must be
+/// one of the random terms. A covariance matrix is scaled to correlations
+/// (metafor's `Rscale = "cor"`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownCorrelation {
+    /// The grouping variable (`species` for `~ 1 | species`).
+    pub term: String,
+    /// The level names, in the matrix's order; it may hold levels no
+    /// record has.
+    pub levels: Vec<String>,
+    /// The matrix, row by row.
+    pub matrix: Vec<Vec<f64>>,
 }
 
 impl Default for GeneralOptions {
@@ -66,6 +88,8 @@ impl Default for GeneralOptions {
             level: 95.0,
             max_iter: 100,
             design: None,
+            vcov: Vec::new(),
+            corr: Vec::new(),
         }
     }
 }

@@ -93,6 +93,8 @@ pub(super) struct Prepared {
     pub structured: Vec<StructuredInfo>,
     /// The record label of each row.
     pub labels: Vec<String>,
+    /// The known sampling covariances (row i < row l).
+    pub v_offdiagonal: Vec<(usize, usize, f64)>,
     pub warnings: Vec<Warning>,
 }
 
@@ -237,9 +239,16 @@ impl Prepared {
                             })
                             .collect();
                         let (group, levels) = number(&keys);
+                        let known = (path.len() == 1)
+                            .then(|| options.corr.iter().find(|c| c.term.trim() == path[0]))
+                            .flatten();
+                        let corr = match known {
+                            Some(known) => Some(known_correlation(known, &keys, &group, levels)?),
+                            None => None,
+                        };
                         components.push(Component::Sigma {
                             group,
-                            corr: None,
+                            corr,
                             fixed: levels == 1,
                         });
                         sigma_names.push(path[..=depth].join("/"));
@@ -278,10 +287,28 @@ impl Prepared {
                 }
             }
         }
+        for known in &options.corr {
+            let used = terms
+                .iter()
+                .any(|t| matches!(t, Term::Nested(path) if path.len() == 1 && path[0] == known.term.trim()));
+            if !used {
+                return Err(MultilevelError::KnownMatrix {
+                    what: format!("the correlation matrix of '{}'", known.term),
+                    problem: format!(
+                        "no random term is '{}' alone: a known correlation matrix belongs to a term ~ 1 | g (metafor's R = list(g = M)); add the term to {}",
+                        known.term,
+                        crate::fields::RANDOM
+                    ),
+                });
+            }
+        }
+        let mut vi: Vec<f64> = studies.iter().map(|s| s.vi).collect();
+        let v_offdiagonal = sampling_covariances(&options.vcov, &studies, dataset, &mut vi)?;
         Ok(Prepared {
+            v_offdiagonal,
             labels: studies.iter().map(|s| s.label().to_owned()).collect(),
             y: studies.iter().map(|s| s.yi).collect(),
-            vi: studies.iter().map(|s| s.vi).collect(),
+            vi,
             data,
             x,
             coefficient_names,
@@ -337,4 +364,129 @@ fn sorted_levels(values: &[Moderator]) -> (Vec<String>, Vec<u32>, Option<Vec<f64
             (distinct, ids, None)
         }
     }
+}
+
+/// The known correlation matrix of a `~ 1 | g` term over the term's levels
+/// (numbered as `group`), scaled to correlations.
+fn known_correlation(
+    known: &super::KnownCorrelation,
+    keys: &[String],
+    group: &[u32],
+    levels: usize,
+) -> Result<DMatrix<f64>, MultilevelError> {
+    let what = || format!("the correlation matrix of '{}'", known.term);
+    let bad = |problem: String| MultilevelError::KnownMatrix {
+        what: what(),
+        problem,
+    };
+    let n = known.levels.len();
+    if known.matrix.len() != n || known.matrix.iter().any(|row| row.len() != n) {
+        return Err(bad(format!(
+            "it names {n} levels, so it must be a {n} x {n} matrix"
+        )));
+    }
+    let index: HashMap<&str, usize> = known
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+    // The level name of each group number.
+    let mut names = vec![""; levels];
+    for (key, &g) in keys.iter().zip(group) {
+        names[g as usize] = key.as_str();
+    }
+    let mut at = Vec::with_capacity(levels);
+    for name in &names {
+        match index.get(name) {
+            Some(&i) => at.push(i),
+            None => {
+                return Err(bad(format!(
+                    "it has no row for level '{name}' of '{}': give the matrix every level the records have",
+                    known.term
+                )));
+            }
+        }
+    }
+    let m = |a: usize, b: usize| known.matrix[at[a]][at[b]];
+    for a in 0..levels {
+        if !(m(a, a).is_finite() && m(a, a) > 0.0) {
+            return Err(bad(format!(
+                "the diagonal entry of level '{}' must be positive (got {})",
+                names[a],
+                m(a, a)
+            )));
+        }
+        for b in 0..a {
+            if !m(a, b).is_finite() || (m(a, b) - m(b, a)).abs() > 1e-8 * m(a, a).max(m(b, b)) {
+                return Err(bad(format!(
+                    "it must be symmetric: the entries of '{}' and '{}' differ",
+                    names[a], names[b]
+                )));
+            }
+        }
+    }
+    Ok(DMatrix::from_fn(levels, levels, |a, b| {
+        m(a, b) / (m(a, a) * m(b, b)).sqrt()
+    }))
+}
+
+/// The known sampling covariances as row pairs; a variance replaces the
+/// row's `vi`. Labels of records left out of the model are skipped.
+fn sampling_covariances(
+    vcov: &[(String, String, f64)],
+    studies: &[&crate::data::dataset::Study],
+    data: &Dataset,
+    vi: &mut [f64],
+) -> Result<Vec<(usize, usize, f64)>, MultilevelError> {
+    if vcov.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bad = |what: String, problem: String| MultilevelError::KnownMatrix { what, problem };
+    let mut row: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in studies.iter().enumerate() {
+        if row.insert(s.label(), i).is_some() {
+            return Err(bad(
+                "the sampling covariance matrix".into(),
+                format!(
+                    "two records are labelled '{}': it names records by label, so each label must be unique",
+                    s.label()
+                ),
+            ));
+        }
+    }
+    let known: std::collections::HashSet<&str> = dataset_labels(data);
+    let mut pairs: HashMap<(usize, usize), f64> = HashMap::new();
+    for (a, b, c) in vcov {
+        let what = || format!("the sampling covariance of '{a}' and '{b}'");
+        for label in [a, b] {
+            if !known.contains(label.as_str()) {
+                return Err(bad(
+                    what(),
+                    format!("no record is labelled '{label}'; the labels are the records' study labels"),
+                ));
+            }
+        }
+        if !c.is_finite() {
+            return Err(bad(what(), format!("it must be a finite number (got {c})")));
+        }
+        let (Some(&i), Some(&l)) = (row.get(a.as_str()), row.get(b.as_str())) else {
+            continue;
+        };
+        if i == l {
+            if *c <= 0.0 {
+                return Err(bad(what(), format!("a variance must be positive (got {c})")));
+            }
+            vi[i] = *c;
+        } else if *c != 0.0 {
+            pairs.insert((i.min(l), i.max(l)), *c);
+        }
+    }
+    let mut out: Vec<(usize, usize, f64)> = pairs.into_iter().map(|((i, l), c)| (i, l, c)).collect();
+    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    Ok(out)
+}
+
+fn dataset_labels(data: &Dataset) -> std::collections::HashSet<&str> {
+    data.studies.iter().map(|s| s.label()).collect()
 }

@@ -54,13 +54,14 @@ pub fn fit(
         sigma_levels,
         structured,
         labels,
+        v_offdiagonal,
         mut warnings,
     } = prepared;
     let (k, p) = x.shape();
     let log_det_xtx =
         log_det_spd(&(x.transpose() * &x)).map_err(|_| MultilevelError::Singular)?;
     let reml = options.method == Method::REML;
-    let problem = Problem::new(&y, &x, &vi, &[], components, reml, log_det_xtx);
+    let problem = Problem::new(&y, &x, &vi, &v_offdiagonal, components, reml, log_det_xtx);
     let fixed = problem
         .evaluate(&[], false, false)
         .map_err(|e| eval_error(e, &labels))?;

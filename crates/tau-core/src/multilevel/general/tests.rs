@@ -57,6 +57,19 @@ fn run(fx: &Value, case: &Value) -> MultilevelResult {
             references: Vec::new(),
             intercept: case["intercept"].as_bool().unwrap(),
         }),
+        vcov: case["vcov"]
+            .as_array()
+            .map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|p| {
+                        let s = |i: usize| p[i].as_str().unwrap().to_owned();
+                        (s(0), s(1), p[2].as_f64().unwrap())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        corr: serde_json::from_value(case["corr"].clone()).unwrap_or_default(),
         ..GeneralOptions::default()
     };
     fit(&data, &options).unwrap_or_else(|e| panic!("{}: {e}", case["id"]))
