@@ -39,6 +39,10 @@ pub struct MultilevelSettings {
     /// The structures of the structured terms, in order (metafor's `struct`).
     #[serde(rename = "struct", skip_serializing_if = "Vec::is_empty")]
     pub structs: Vec<super::general::Struct>,
+    /// Whether the general fit (BFGS and Newton over all parameters)
+    /// rather than the nested recursion computed it.
+    #[serde(skip)]
+    pub general: bool,
     /// How the variance components were reached.
     pub convergence: Convergence,
     /// Iteration limit.
@@ -359,6 +363,7 @@ pub(super) fn assemble(
             random: options.random.clone(),
             rho: options.rho,
             structs: Vec::new(),
+            general: false,
             convergence: fitted.convergence,
             max_iter: options.max_iter,
             version: VERSION,

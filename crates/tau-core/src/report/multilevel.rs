@@ -362,14 +362,24 @@ fn tail(r: &MultilevelResult) -> String {
         ));
     }
     let c = &r.settings.convergence;
-    out.push_str(&format!(
-        "\nConvergence: {} converged after {} iteration{} (largest gradient {:.2e}; last change in a sigma^2 {:.2e}).\n",
-        r.settings.method.name(),
-        c.iterations,
-        if c.iterations == 1 { "" } else { "s" },
-        c.gradient,
-        c.final_change
-    ));
+    if r.settings.general {
+        out.push_str(&format!(
+            "\nConvergence: {} converged after {} BFGS iteration{} and Newton steps (largest gradient {:.2e}).\n",
+            r.settings.method.name(),
+            c.iterations,
+            if c.iterations == 1 { "" } else { "s" },
+            c.gradient,
+        ));
+    } else {
+        out.push_str(&format!(
+            "\nConvergence: {} converged after {} iteration{} (largest gradient {:.2e}; last change in a sigma^2 {:.2e}).\n",
+            r.settings.method.name(),
+            c.iterations,
+            if c.iterations == 1 { "" } else { "s" },
+            c.gradient,
+            c.final_change
+        ));
+    }
     if !r.dropped.is_empty() {
         out.push_str(&format!(
             "\n{} {} left out for a missing moderator value (see the warning).\n",

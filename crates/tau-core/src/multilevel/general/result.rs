@@ -246,6 +246,7 @@ pub fn fit(
             random: options.terms.clone(),
             rho: None,
             structs: options.structs.clone(),
+            general: true,
             convergence: Convergence {
                 iterations: maximum.iterations,
                 gradient: eval.gradient.iter().fold(0.0, |m, g| m.max(g.abs())),
