@@ -13,7 +13,12 @@ fn open(path: &Path, flag: &str) -> Result<csv::Reader<std::fs::File>, CliError>
         .has_headers(false)
         .trim(csv::Trim::All)
         .from_path(path)
-        .map_err(|e| CliError::Input(format!("{flag} {}: cannot read the file: {e}", path.display())))
+        .map_err(|e| {
+            CliError::Input(format!(
+                "{flag} {}: cannot read the file: {e}",
+                path.display()
+            ))
+        })
 }
 
 /// Reads a long CSV `study_i,study_j,cov` of sampling covariances.
@@ -37,7 +42,10 @@ pub fn read_vcov(path: &Path) -> Result<Vec<(String, String, f64)>, CliError> {
             continue;
         }
         let [a, b, c] = cells[..] else {
-            return Err(bad(line, format!("3 cells expected, found {}", cells.len())));
+            return Err(bad(
+                line,
+                format!("3 cells expected, found {}", cells.len()),
+            ));
         };
         let value: f64 = c
             .parse()
@@ -73,7 +81,9 @@ pub fn read_corr(text: &str) -> Result<KnownCorrelation, CliError> {
         if levels.get(n - 1).map(String::as_str) != Some(name) {
             return Err(bad(
                 line,
-                format!("row {n} is labelled {name:?}: the rows must repeat the header's level names in the same order"),
+                format!(
+                    "row {n} is labelled {name:?}: the rows must repeat the header's level names in the same order"
+                ),
             ));
         }
         let row = record

@@ -515,7 +515,9 @@ fn general_model(
     if structured > 2 {
         refuse(
             Field::Random,
-            format!("{structured} structured terms (inner | outer): a model has at most two (metafor's G and H)"),
+            format!(
+                "{structured} structured terms (inner | outer): a model has at most two (metafor's G and H)"
+            ),
         );
     } else if structured != spec.structs.len() {
         refuse(

@@ -204,13 +204,19 @@ fn variance_components(r: &MultilevelResult) -> String {
 /// The τ² and ρ (γ² and φ) of each structured term, as metafor prints them.
 fn structured_components(r: &MultilevelResult) -> String {
     let p = &r.structured;
-    let terms: Vec<&String> = r.settings.random.iter().filter(|t| t.contains('|')).collect();
+    let terms: Vec<&String> = r
+        .settings
+        .random
+        .iter()
+        .filter(|t| t.contains('|'))
+        .collect();
     let parts = [
         (&p.tau2, &p.rho, &p.g_levels, "tau^2", "rho"),
         (&p.gamma2, &p.phi, &p.h_levels, "gamma^2", "phi"),
     ];
     let mut out = String::new();
-    for (j, (variances, correlations, levels, var_name, cor_name)) in parts.into_iter().enumerate() {
+    for (j, (variances, correlations, levels, var_name, cor_name)) in parts.into_iter().enumerate()
+    {
         let (Some(variances), Some(levels)) = (variances, levels) else {
             continue;
         };

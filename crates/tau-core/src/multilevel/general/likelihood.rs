@@ -68,7 +68,10 @@ impl Component {
 /// The component's values at one point: σ², or G and its derivatives.
 enum Values {
     Sigma(f64),
-    Structured { g: DMatrix<f64>, dg: Vec<DMatrix<f64>> },
+    Structured {
+        g: DMatrix<f64>,
+        dg: Vec<DMatrix<f64>>,
+    },
 }
 
 /// One block of rows of M.
@@ -267,10 +270,11 @@ impl Problem {
                 None => 0.0,
                 Some(r) => s * r[(group[i] as usize, group[l] as usize)],
             },
-            (
-                Component::Structured { outer, inner, .. },
-                Values::Structured { g, .. },
-            ) if outer[i] == outer[l] => g[(inner[i] as usize, inner[l] as usize)],
+            (Component::Structured { outer, inner, .. }, Values::Structured { g, .. })
+                if outer[i] == outer[l] =>
+            {
+                g[(inner[i] as usize, inner[l] as usize)]
+            }
             _ => 0.0,
         }
     }
@@ -302,8 +306,8 @@ impl Problem {
                     }
                 }
             }
-            let chol = nalgebra::Cholesky::new(m)
-                .ok_or(EvalError::NotPositiveDefinite(block.rows[0]))?;
+            let chol =
+                nalgebra::Cholesky::new(m).ok_or(EvalError::NotPositiveDefinite(block.rows[0]))?;
             log_det_m += 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
             let mi = chol.inverse();
             let mix = &mi * &block.x;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use nalgebra::DMatrix;
 
+use super::GeneralOptions;
 use super::covariance::Struct;
 use super::likelihood::Component;
-use super::GeneralOptions;
 use crate::data::dataset::Dataset;
 use crate::data::moderator::moderator_names;
 use crate::input::Moderator;
@@ -140,7 +140,11 @@ impl Prepared {
             }
         }
         for name in &variables {
-            if !dataset.studies.iter().any(|s| s.moderators.contains_key(name)) {
+            if !dataset
+                .studies
+                .iter()
+                .any(|s| s.moderators.contains_key(name))
+            {
                 return Err(MultilevelError::UnknownGrouping {
                     name: name.clone(),
                     available: moderator_names(dataset),
@@ -463,7 +467,9 @@ fn sampling_covariances(
             if !known.contains(label.as_str()) {
                 return Err(bad(
                     what(),
-                    format!("no record is labelled '{label}'; the labels are the records' study labels"),
+                    format!(
+                        "no record is labelled '{label}'; the labels are the records' study labels"
+                    ),
                 ));
             }
         }
@@ -475,14 +481,18 @@ fn sampling_covariances(
         };
         if i == l {
             if *c <= 0.0 {
-                return Err(bad(what(), format!("a variance must be positive (got {c})")));
+                return Err(bad(
+                    what(),
+                    format!("a variance must be positive (got {c})"),
+                ));
             }
             vi[i] = *c;
         } else if *c != 0.0 {
             pairs.insert((i.min(l), i.max(l)), *c);
         }
     }
-    let mut out: Vec<(usize, usize, f64)> = pairs.into_iter().map(|((i, l), c)| (i, l, c)).collect();
+    let mut out: Vec<(usize, usize, f64)> =
+        pairs.into_iter().map(|((i, l), c)| (i, l, c)).collect();
     out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     Ok(out)
 }

@@ -58,8 +58,7 @@ pub fn fit(
         mut warnings,
     } = prepared;
     let (k, p) = x.shape();
-    let log_det_xtx =
-        log_det_spd(&(x.transpose() * &x)).map_err(|_| MultilevelError::Singular)?;
+    let log_det_xtx = log_det_spd(&(x.transpose() * &x)).map_err(|_| MultilevelError::Singular)?;
     let reml = options.method == Method::REML;
     let problem = Problem::new(&y, &x, &vi, &v_offdiagonal, components, reml, log_det_xtx);
     let fixed = problem
@@ -119,8 +118,7 @@ pub fn fit(
             Component::Sigma { fixed, .. } => sigma2.push(if *fixed { 0.0 } else { eta[0].exp() }),
             Component::Structured { times, kind, .. } => {
                 let (tau2, rho) = kind.values(times.len(), eta);
-                let rho = (!matches!(kind, super::Struct::DIAG | super::Struct::ID))
-                    .then_some(rho);
+                let rho = (!matches!(kind, super::Struct::DIAG | super::Struct::ID)).then_some(rho);
                 let levels = Some(structured[nth_structured].levels.clone());
                 if nth_structured == 0 {
                     parameters.tau2 = Some(tau2);

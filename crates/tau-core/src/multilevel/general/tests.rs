@@ -120,12 +120,26 @@ fn general_fits_match_metafor() {
         let interior = |v: &Value| numbers(v).iter().all(|x| x.abs() < 0.999);
         let clean = interior(&case["rho"]) && interior(&case["phi"]);
         if clean {
-            compare(&format!("{id} beta"), &beta, &numbers(&case["beta"]), false, tolerance, &mut bad);
+            compare(
+                &format!("{id} beta"),
+                &beta,
+                &numbers(&case["beta"]),
+                false,
+                tolerance,
+                &mut bad,
+            );
         }
         let p = &r.structured;
         let or_empty = |v: &Option<Vec<f64>>| v.clone().unwrap_or_default();
         let mut check = |what: &str, tau: &[f64], key: &str, correlation: bool| {
-            compare(&format!("{id} {what}"), tau, &numbers(&case[key]), correlation, tolerance, &mut bad)
+            compare(
+                &format!("{id} {what}"),
+                tau,
+                &numbers(&case[key]),
+                correlation,
+                tolerance,
+                &mut bad,
+            )
         };
         check("sigma2", &r.sigma2, "sigma2", false);
         check("tau2", &or_empty(&p.tau2), "tau2", false);
@@ -138,14 +152,23 @@ fn general_fits_match_metafor() {
             check("phi", &or_empty(&p.phi), "phi", true);
         }
         let mut bad_stat = Vec::new();
-        for (name, t) in [("AIC", r.aic), ("BIC", r.bic), ("AICc", r.aicc), ("QE", r.qe)] {
+        for (name, t) in [
+            ("AIC", r.aic),
+            ("BIC", r.bic),
+            ("AICc", r.aicc),
+            ("QE", r.qe),
+        ] {
             let m = case[name].as_f64().unwrap();
             if (t - m).abs() > 1e-6 * m.abs().max(1.0) {
                 bad_stat.push(format!("{id} {name}: tau {t} metafor {m}"));
             }
         }
         bad.extend(bad_stat);
-        eprintln!("{id}: logLik tau {} metafor {ll} ({:+.2e})", r.log_lik, r.log_lik - ll);
+        eprintln!(
+            "{id}: logLik tau {} metafor {ll} ({:+.2e})",
+            r.log_lik,
+            r.log_lik - ll
+        );
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
