@@ -493,7 +493,7 @@ fn sampling_covariances(
     }
     let mut out: Vec<(usize, usize, f64)> =
         pairs.into_iter().map(|((i, l), c)| (i, l, c)).collect();
-    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.sort_by_key(|x| (x.0, x.1));
     Ok(out)
 }
 
