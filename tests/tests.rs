@@ -14,6 +14,7 @@ mod bias_dependent;
 mod cli_bias;
 mod cli_moderators;
 mod cli_multilevel;
+mod cli_mv;
 mod cli_pipeline;
 mod clubsandwich;
 mod core_messages;

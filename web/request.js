@@ -6,10 +6,10 @@
 /**
  * The `random` field of a multilevel model with effect sizes (`inner`)
  * nested in clusters (`outer`): metafor's `random = ~ 1 | outer/inner`.
- * Today the Spec takes the levels outermost first, as a list.
+ * The Spec takes a list of random terms, each as `--random` writes it.
  */
 export function randomLevels(outer, inner) {
-  return [outer, inner];
+  return [`${outer}/${inner}`];
 }
 
 /** The same levels as the tau command line writes them (`--random outer/inner`). */

@@ -12,7 +12,7 @@ use tau_core::{Dataset, Kinded};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs};
-use super::multilevel::{Levels, MultilevelArgs};
+use super::multilevel::MultilevelArgs;
 use super::output::{emit_report, emit_with, warn_analysis};
 use super::provenance::WithProvenance;
 use super::robust::RobustArgs;
@@ -30,13 +30,19 @@ impl ModelArgs {
 }
 
 impl MultilevelArgs {
-    /// Sets the random effects of `spec`.
-    pub fn fill(&self, spec: &mut Spec) {
-        if let Some(Levels(random)) = &self.random {
-            spec.random = random.clone();
-        }
+    /// Sets the random effects of `spec`, reading the known matrices.
+    pub fn fill(&self, spec: &mut Spec) -> Result<(), CliError> {
+        spec.random = self.random.clone();
+        spec.structs = self.structs.clone();
         spec.rho = self.rho.clone();
         spec.fit_only = self.fit_only;
+        if let Some(path) = &self.vcov {
+            spec.vcov = super::matrices::read_vcov(path)?;
+        }
+        spec.corr = (self.corr.iter())
+            .map(|c| super::matrices::read_corr(c))
+            .collect::<Result<_, _>>()?;
+        Ok(())
     }
 }
 
@@ -214,14 +220,17 @@ pub fn multilevel_options(
     model: &ModelArgs,
     multilevel: &MultilevelArgs,
 ) -> Result<Option<tau_core::multilevel::MultilevelOptions>, CliError> {
-    if multilevel.random.is_none() {
+    if multilevel.random.is_empty() {
         return Ok(None);
     }
     let mut spec = Spec::default();
     model.fill(&mut spec);
-    multilevel.fill(&mut spec);
+    multilevel.fill(&mut spec)?;
     match spec.validate().map_err(refused)?.model {
         tau_core::analysis::Model::Multilevel(options) => Ok(Some(options)),
+        tau_core::analysis::Model::General(_) => Err(CliError::Input(
+            "this command draws or tests a model of one nested random term (--random A/B); crossed or structured terms (metafor's rma.mv with random = list(...) or struct) are fitted by tau pool and tau regress".into(),
+        )),
         _ => Ok(None),
     }
 }

@@ -48,7 +48,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }
-    if args.multilevel.random.is_some()
+    if !args.multilevel.random.is_empty()
         || args.robust.spec().is_some()
         || args.cluster.is_some()
         || matches!(args.model.method, MethodChoice::Tables(_))
@@ -91,7 +91,7 @@ fn plot(
 /// MH/PETO`: the analysis request of `tau pool` with the same flags, on the
 /// first 1, 2, ... studies or clusters.
 fn run_refits(args: &CumulativeArgs) -> Result<(), CliError> {
-    let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output);
+    let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
     let cluster = args.cluster.as_deref().map(str::trim);
     let order = args.order.as_deref().map(str::trim);
     let (result, data) = super::refits::run(&spec, &args.input, |spec, data| {

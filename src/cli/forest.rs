@@ -156,7 +156,7 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
-    if args.multilevel.random.is_some() {
+    if !args.multilevel.random.is_empty() {
         return run_multilevel(args, &options);
     }
     let fit = args.model.options()?;
@@ -255,7 +255,7 @@ fn run_multilevel(args: &ForestArgs, options: &ForestOptions) -> Result<(), CliE
     }
     let mut spec = Spec::default();
     args.model.fill(&mut spec);
-    args.multilevel.fill(&mut spec);
+    args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
     spec.by = args.by.clone();
     spec.levels = args.levels.clone();

@@ -101,7 +101,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }
-    if args.multilevel.random.is_some() || args.robust.spec().is_some() || args.cluster.is_some() {
+    if !args.multilevel.random.is_empty() || args.robust.spec().is_some() || args.cluster.is_some() {
         return run_refits(args);
     }
     if let MethodChoice::Tables(method) = args.model.method {
@@ -126,7 +126,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
 /// analysis request of `tau pool` with the same flags, refitted without each
 /// study or cluster.
 fn run_refits(args: &LeaveOneOutArgs) -> Result<(), CliError> {
-    let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output);
+    let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
     let cluster = args.cluster.as_deref().map(str::trim);
     let (result, data) = super::refits::run(&spec, &args.input, |spec, data| {
         tau_core::analysis::refits::leave_one_out(spec, data, cluster)

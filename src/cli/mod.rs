@@ -18,6 +18,7 @@ pub mod influence;
 pub mod input_file;
 pub mod leave_one_out;
 pub mod man;
+pub mod matrices;
 pub mod multilevel;
 pub mod output;
 pub mod plot_output;

@@ -9,11 +9,28 @@ use super::CliError;
 /// The multilevel flags.
 #[derive(Debug, Clone, Args)]
 pub struct MultilevelArgs {
-    /// Multilevel model with nested random effects by these moderators,
-    /// outermost first (metafor's rma.mv(random = ~ 1 | A/B)), e.g.
-    /// --random study/es_id for the three-level model.
-    #[arg(long, value_name = "A/B[/C...]", value_parser = parse_random)]
-    pub random: Option<Levels>,
+    /// A random term of a multilevel model (metafor's rma.mv); repeat for
+    /// several, in order: nested intercepts outermost first (--random
+    /// study/es_id, ~ 1 | study/es_id), crossed intercepts (--random study
+    /// --random lab), or a structured term with --struct (--random
+    /// 'outcome | study' --struct UN, ~ outcome | study).
+    #[arg(long, value_name = "TERM", value_parser = parse_random)]
+    pub random: Vec<String>,
+    /// The structure of each structured random term (inner | outer), in
+    /// order: CS, HCS, UN, DIAG, ID, AR, HAR or CAR (metafor's struct).
+    #[arg(long = "struct", value_name = "STRUCT", requires = "random")]
+    pub structs: Vec<String>,
+    /// With --random: the sampling covariance matrix (metafor's V), a CSV
+    /// with header study_i,study_j,cov naming record labels; each pair
+    /// once, a record with itself is its variance, pairs not listed are 0.
+    #[arg(long, value_name = "FILE.csv", requires = "random")]
+    pub vcov: Option<std::path::PathBuf>,
+    /// With --random: a known correlation matrix of the levels of a term
+    /// ~ 1 | TERM (metafor's R = list(TERM = M)), e.g. a phylogeny: a
+    /// square CSV with a header row of level names and each row's name in
+    /// the first column. Repeat for several terms.
+    #[arg(long, value_name = "TERM=FILE.csv", requires = "random")]
+    pub corr: Vec<String>,
     /// With --random: the correlation of the sampling errors of effect sizes
     /// in the same outermost cluster, in [0, 1) (metafor's vcalc(vi,
     /// cluster, obs, rho)), e.g. --rho 0.6.
@@ -33,18 +50,16 @@ pub struct MultilevelArgs {
     pub fit_only: bool,
 }
 
-/// The grouping variables of `--random`, outermost first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Levels(pub Vec<String>);
-
-fn parse_random(text: &str) -> Result<Levels, String> {
-    let names: Vec<String> = text.split('/').map(|n| n.trim().to_owned()).collect();
-    if names.iter().any(String::is_empty) {
+/// One random term, checked for empty levels.
+fn parse_random(text: &str) -> Result<String, String> {
+    let (inner, outer) = text.split_once('|').unwrap_or(("1", text));
+    let names = outer.split('/').chain(std::iter::once(inner));
+    if names.map(str::trim).any(str::is_empty) {
         return Err(format!(
-            "{text:?} has an empty level: name the grouping moderators outermost first, separated by '/', e.g. --random study/es_id"
+            "{text:?} has an empty level: name the grouping moderators outermost first, separated by '/', e.g. --random study/es_id, or a structured term, e.g. --random 'outcome | study'"
         ));
     }
-    Ok(Levels(names))
+    Ok(text.trim().to_owned())
 }
 
 /// The error of a flag that a multilevel model cannot use.

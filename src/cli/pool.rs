@@ -35,7 +35,7 @@ pub struct PoolArgs {
 pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let mut spec = Spec::default();
     args.model.fill(&mut spec);
-    args.multilevel.fill(&mut spec);
+    args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
     args.tau2_ci.fill(&mut spec);
     args.weights.fill(&mut spec);

@@ -19,13 +19,13 @@ pub fn spec(
     multilevel: &MultilevelArgs,
     robust: &RobustArgs,
     output: &OutputArgs,
-) -> Spec {
+) -> Result<Spec, CliError> {
     let mut spec = Spec::default();
     model.fill(&mut spec);
-    multilevel.fill(&mut spec);
+    multilevel.fill(&mut spec)?;
     robust.fill(&mut spec);
     output.fill(&mut spec);
-    spec
+    Ok(spec)
 }
 
 /// Checks `spec` (exit 2 before the file is read), loads the file and runs

@@ -98,7 +98,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
         ..Spec::default()
     };
     args.model.fill(&mut spec);
-    args.multilevel.fill(&mut spec);
+    args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
     args.tau2_ci.fill(&mut spec);
     args.weights.fill(&mut spec);

@@ -57,7 +57,7 @@ pub fn run(args: &SubgroupArgs) -> Result<(), CliError> {
         ..Spec::default()
     };
     args.model.fill(&mut spec);
-    args.multilevel.fill(&mut spec);
+    args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
     args.output.fill(&mut spec);
     super::analysis::run(&spec, &args.input, &args.output)

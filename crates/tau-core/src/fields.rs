@@ -129,6 +129,12 @@ pub const SMALL_SAMPLE: Setting = Setting("small_sample");
 pub const STEPS: Setting = Setting("steps");
 /// The setting `strict`.
 pub const STRICT: Setting = Setting("strict");
+/// The setting `vcov`.
+pub const VCOV: Setting = Setting("vcov");
+/// The setting `corr`.
+pub const CORR: Setting = Setting("corr");
+/// The setting `struct`.
+pub const STRUCT: Setting = Setting("struct");
 /// The setting `tau2`.
 pub const TAU2: Setting = Setting("tau2");
 /// The setting `tau2_ci`.
@@ -150,6 +156,7 @@ pub const FIELDS: &[Setting] = &[
     BTT,
     BY,
     COLUMNS,
+    CORR,
     DECIMAL,
     DIGITS,
     EXCLUDE,
@@ -187,11 +194,13 @@ pub const FIELDS: &[Setting] = &[
     SMALL_SAMPLE,
     STEPS,
     STRICT,
+    STRUCT,
     TAU2,
     TAU2_CI,
     TAU_PRIOR,
     TEST,
     TYPE,
+    VCOV,
     WEIGHTED,
 ];
 

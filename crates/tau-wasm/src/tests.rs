@@ -107,7 +107,7 @@ fn studies_without_the_moderator_are_left_out_of_the_split_forest() {
 fn the_page_runs_any_analysis_request_as_the_core_does() {
     // The three-level model of the parenting example with robust inference:
     // the same request as `tau pool --random trial/outcome --robust trial`.
-    let request = r#"{"random": ["trial", "outcome"], "robust": "trial", "test": "t"}"#;
+    let request = r#"{"random": ["trial/outcome"], "robust": "trial", "test": "t"}"#;
     let text = analyse(PARENTING, request);
     let out = parse(&text);
     assert_eq!(out["ok"], true, "{out}");
@@ -216,7 +216,7 @@ fn the_panels_are_the_library_entry_points_of_their_commands() {
     // A multilevel request is not a model with one tau^2.
     let ml = parse(&leave_one_out(
         PARENTING,
-        r#"{"random": ["trial", "outcome"]}"#,
+        r#"{"random": ["trial/outcome"]}"#,
     ));
     assert_eq!(ml["ok"], false);
 }
@@ -237,7 +237,7 @@ fn regression_has_a_bubble_plot() {
     assert!(out["bubble_svg"].is_null());
     let out = parse(&analyse(
         PARENTING,
-        r#"{"random": ["trial", "outcome"], "robust": "trial"}"#,
+        r#"{"random": ["trial/outcome"], "robust": "trial"}"#,
     ));
     assert_eq!(out["ok"], true, "{out}");
     assert!(out["analysis"]["robust"].is_object(), "{out}");
@@ -250,7 +250,7 @@ fn every_analysis_has_its_paper_tables() {
         r#"{"question": "regress", "mods": ["sessions"]}"#,
         r#"{}"#,
         r#"{"question": "subgroup", "by": "adaptation"}"#,
-        r#"{"random": ["trial", "outcome"], "robust": "trial"}"#,
+        r#"{"random": ["trial/outcome"], "robust": "trial"}"#,
     ] {
         let out = parse(&paper_tables(PARENTING, request));
         assert_eq!(out["ok"], true, "{out}");

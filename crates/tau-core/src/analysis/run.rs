@@ -168,6 +168,9 @@ pub fn run(
         }
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
         Model::Bayes(options) => Ok(Analysis::Bayes(crate::bayes::fit(data, &options)?)),
+        Model::General(options) => Ok(Analysis::Multilevel(multilevel::general::fit(
+            data, &options,
+        )?)),
         Model::Univariate(fit) => match spec.question {
             // (validate plans a Bayesian question as Model::Bayes)
             Question::Pool | Question::Bayes => pooled(spec, &plan, fit, data),

@@ -15,6 +15,7 @@ use serde::de::{Deserializer, Error as _};
 
 use crate::bayes::{MuPrior, TauPrior};
 use crate::model::{Method, Test};
+use crate::multilevel::general::KnownCorrelation;
 use crate::pool_tables::TablesMethod;
 use crate::regression::predict::PredictSpec;
 use crate::report::Format;
@@ -137,9 +138,20 @@ pub struct Spec {
     /// for a multilevel model.
     #[serde(deserialize_with = "tau2_mode")]
     pub tau2: Option<Tau2Mode>,
-    /// Nested random effects, outermost first (metafor's `random = ~ 1 |
-    /// study/es_id`); empty for a model with one τ².
+    /// The random terms, one per element as written (metafor's `random =
+    /// list(...)`): `study` (`~ 1 | study`), `study/es_id` (nested, `~ 1 |
+    /// study/es_id`), `outcome | study` (structured, with `struct`); empty
+    /// for a model with one τ².
     pub random: Vec<String>,
+    /// The structure of each structured term, in order (metafor's `struct`:
+    /// CS, HCS, UN, DIAG, ID, AR, HAR, CAR).
+    #[serde(rename = "struct")]
+    pub structs: Vec<String>,
+    /// Known sampling covariances (metafor's `V` as a matrix): [record,
+    /// record, covariance] by study label; a record twice is its variance.
+    pub vcov: Vec<(String, String, f64)>,
+    /// Known correlation matrices of `~ 1 | g` terms (metafor's `R`).
+    pub corr: Vec<KnownCorrelation>,
     /// Correlation of the sampling errors within an outermost cluster; a
     /// list (with `robust`) is a sensitivity analysis over working models.
     pub rho: Vec<f64>,
@@ -200,6 +212,9 @@ impl Default for Spec {
             levels: None,
             tau2: None,
             random: Vec::new(),
+            structs: Vec::new(),
+            vcov: Vec::new(),
+            corr: Vec::new(),
             rho: Vec::new(),
             fit_only: false,
             robust: None,
@@ -250,6 +265,12 @@ pub enum Field {
     Random,
     /// [`Spec::rho`].
     Rho,
+    /// [`Spec::structs`].
+    Struct,
+    /// [`Spec::vcov`].
+    Vcov,
+    /// [`Spec::corr`].
+    Corr,
     /// [`Spec::robust`].
     Robust,
     /// [`Spec::tau2_ci`].
@@ -291,6 +312,9 @@ impl Field {
             Field::Tau2 => "tau2",
             Field::Random => "random",
             Field::Rho => "rho",
+            Field::Struct => "struct",
+            Field::Vcov => "vcov",
+            Field::Corr => "corr",
             Field::Robust => "robust",
             Field::Tau2Ci => "tau2_ci",
             Field::Blup => "blup",
@@ -398,13 +422,13 @@ mod tests {
     fn the_page_sends_a_spec_as_json() {
         let spec: Spec = serde_json::from_str(
             r#"{"question": "regress", "method": "PM", "test": "knha", "mods": ["ablat"],
-                "random": ["study", "es"], "robust": "study", "format": "markdown"}"#,
+                "random": ["study/es"], "robust": "study", "format": "markdown"}"#,
         )
         .unwrap();
         assert_eq!(spec.question, Question::Regress);
         assert_eq!(spec.method, MethodChoice::Model(Method::PM));
         assert_eq!(spec.test, TestChoice::Uni(Test::Knha));
-        assert_eq!(spec.random, ["study", "es"]);
+        assert_eq!(spec.random, ["study/es"]);
         assert_eq!(spec.level, 95.0);
         assert!(matches!(spec.format, Format::Markdown { .. }));
     }

@@ -6,6 +6,7 @@
 //! its flags, the page its controls): see [`Refusal::render`].
 
 use crate::model::{Control, FitOptions, Method, Test};
+use crate::multilevel::general::{self, GeneralOptions, Struct, Term};
 use crate::multilevel::{self, MultilevelOptions};
 use crate::pool_tables::TablesMethod;
 use crate::regression::DesignSpec;
@@ -66,11 +67,14 @@ pub enum Model {
     Tables(TablesMethod),
     /// A model with one τ² (`rma`).
     Univariate(FitOptions),
-    /// A multilevel model (`rma.mv`); with `robust`, `rhos` may list several
-    /// working correlations (the options carry the first).
+    /// A multilevel model (`rma.mv`) of one nested term; with `robust`,
+    /// `rhos` may list several working correlations (the options carry the
+    /// first).
     Multilevel(MultilevelOptions),
     /// A Bayesian random-effects model (bayesmeta).
     Bayes(BayesOptions),
+    /// A general `rma.mv` model: crossed or structured random terms.
+    General(GeneralOptions),
 }
 
 /// A checked [`Spec`]: the model to fit and how to infer, resolved once.
@@ -135,6 +139,14 @@ impl Spec {
                 check_tables(self, method, &mut refuse);
                 Model::Tables(method)
             }
+            MethodChoice::Model(method)
+                if general::needs_general(&self.random)
+                    || (!self.random.is_empty()
+                        && (!self.vcov.is_empty() || !self.corr.is_empty())) =>
+            {
+                let options = multilevel(self, method, &mut refuse);
+                Model::General(general_model(self, options, &mut refuse))
+            }
             MethodChoice::Model(method) if !self.random.is_empty() => {
                 Model::Multilevel(multilevel(self, method, &mut refuse))
             }
@@ -165,6 +177,10 @@ impl Spec {
         });
         let model = match model {
             Model::Multilevel(options) => Model::Multilevel(MultilevelOptions {
+                design: design.clone(),
+                ..options
+            }),
+            Model::General(options) => Model::General(GeneralOptions {
                 design: design.clone(),
                 ..options
             }),
@@ -390,6 +406,9 @@ fn check_univariate(spec: &Spec, method: Method, refuse: &mut impl FnMut(Field, 
     for (given, field) in [
         (spec.fit_only, Field::Random),
         (!spec.rho.is_empty(), Field::Rho),
+        (!spec.structs.is_empty(), Field::Struct),
+        (!spec.vcov.is_empty(), Field::Vcov),
+        (!spec.corr.is_empty(), Field::Corr),
     ] {
         if given {
             refuse(
@@ -517,8 +536,22 @@ fn multilevel(
         };
         refuse(Field::Permutations, not_multilevel("`permutations`", why));
     }
+    if !spec.structs.is_empty()
+        && !general::needs_general(&spec.random)
+        && spec.vcov.is_empty()
+        && spec.corr.is_empty()
+    {
+        refuse(
+            Field::Struct,
+            "`struct` gives the structure of a structured random term (inner | outer), and `random` has none: write the term, e.g. `random` 'outcome | study' `struct` UN".into(),
+        );
+    }
     MultilevelOptions {
-        random: spec.random.iter().map(|r| r.trim().to_owned()).collect(),
+        random: spec
+            .random
+            .first()
+            .map(|term| term.split('/').map(|r| r.trim().to_owned()).collect())
+            .unwrap_or_default(),
         rho: spec.rho.first().copied(),
         method,
         test,
@@ -527,5 +560,89 @@ fn multilevel(
         design: None,
         profile: !spec.fit_only,
         level_tests: !spec.fit_only,
+    }
+}
+
+/// Crossed or structured random terms (`random` with several terms or an
+/// `inner | outer` term): the general `rma.mv` fit, and what it does not
+/// have yet.
+fn general_model(
+    spec: &Spec,
+    nested: MultilevelOptions,
+    refuse: &mut impl FnMut(Field, String),
+) -> GeneralOptions {
+    let mut structured = 0;
+    for term in &spec.random {
+        match Term::parse(term) {
+            Ok(Term::Structured { .. }) => structured += 1,
+            Ok(Term::Nested(_)) => {}
+            Err(e) => refuse(Field::Random, e.to_string()),
+        }
+    }
+    let structs: Vec<Struct> = spec
+        .structs
+        .iter()
+        .filter_map(|name| {
+            let parsed = Struct::parse(name);
+            if parsed.is_none() {
+                refuse(
+                    Field::Struct,
+                    format!(
+                        "unknown structure {name:?}: use CS, HCS, UN, DIAG, ID, AR, HAR or CAR (metafor's UNR, GEN, GDIAG, SPATIAL and PHYBM structures are not available)"
+                    ),
+                );
+            }
+            parsed
+        })
+        .collect();
+    if structured > 2 {
+        refuse(
+            Field::Random,
+            format!(
+                "{structured} structured terms (inner | outer): a model has at most two (metafor's G and H)"
+            ),
+        );
+    } else if structured != spec.structs.len() {
+        refuse(
+            Field::Struct,
+            format!(
+                "`random` has {structured} structured term{} (inner | outer) and `struct` {} structure{}: give one structure per structured term, in order",
+                if structured == 1 { "" } else { "s" },
+                spec.structs.len(),
+                if spec.structs.len() == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    if !spec.rho.is_empty() {
+        refuse(
+            Field::Rho,
+            not_multilevel(
+                "`rho`",
+                "a constant sampling correlation (metafor's vcalc) is built for a single nested term only; with crossed or structured terms V is diagonal here",
+            ),
+        );
+    }
+    if spec.robust.is_some() {
+        refuse(
+            Field::Robust,
+            "cluster-robust inference (metafor's robust() of rma.mv) is available for a single nested term only; leave out `robust` or write the model as one nested term".into(),
+        );
+    }
+    if spec.question == Question::Subgroup {
+        refuse(
+            Field::By,
+            "subgroups of a model with crossed or structured random terms are not available; fit `mods` with the subgroup moderator (metafor's mods = ~ factor(g)) instead".into(),
+        );
+    }
+    GeneralOptions {
+        terms: spec.random.iter().map(|t| t.trim().to_owned()).collect(),
+        structs,
+        method: nested.method,
+        test: nested.test,
+        level: nested.level,
+        max_iter: nested.max_iter,
+        design: None,
+        vcov: spec.vcov.clone(),
+        corr: spec.corr.clone(),
     }
 }

@@ -145,9 +145,20 @@ pub struct Inference {
 
 /// Wald tests and CIs of every coefficient.
 pub fn inference(eval: &Evaluation, test: Test, level: f64, k: usize) -> Inference {
-    let p = eval.beta.len();
-    let se: Vec<f64> = (0..p).map(|j| eval.vcov[(j, j)].sqrt()).collect();
-    let statistic: Vec<f64> = (0..p).map(|j| eval.beta[j] / se[j]).collect();
+    inference_of(&eval.beta, &eval.vcov, test, level, k)
+}
+
+/// [`inference`] of coefficients `beta` with covariance `vcov`.
+pub fn inference_of(
+    beta: &nalgebra::DVector<f64>,
+    vcov: &DMatrix<f64>,
+    test: Test,
+    level: f64,
+    k: usize,
+) -> Inference {
+    let p = beta.len();
+    let se: Vec<f64> = (0..p).map(|j| vcov[(j, j)].sqrt()).collect();
+    let statistic: Vec<f64> = (0..p).map(|j| beta[j] / se[j]).collect();
     let alpha = 1.0 - level / 100.0;
     let df = (k - p) as f64;
     let (crit, df, pv): (f64, Option<f64>, Vec<f64>) = match test {
@@ -163,8 +174,8 @@ pub fn inference(eval: &Evaluation, test: Test, level: f64, k: usize) -> Inferen
         ),
     };
     Inference {
-        ci_lower: (0..p).map(|j| eval.beta[j] - crit * se[j]).collect(),
-        ci_upper: (0..p).map(|j| eval.beta[j] + crit * se[j]).collect(),
+        ci_lower: (0..p).map(|j| beta[j] - crit * se[j]).collect(),
+        ci_upper: (0..p).map(|j| beta[j] + crit * se[j]).collect(),
         se,
         statistic,
         p: pv,
@@ -179,10 +190,20 @@ pub fn omnibus(
     tested: &[usize],
     df: Option<f64>,
 ) -> Result<(f64, usize, Option<f64>, f64), MultilevelError> {
+    omnibus_of(&eval.beta, &eval.vcov, tested, df)
+}
+
+/// [`omnibus`] of coefficients `beta` with covariance `vcov`.
+pub fn omnibus_of(
+    beta: &nalgebra::DVector<f64>,
+    vcov: &DMatrix<f64>,
+    tested: &[usize],
+    df: Option<f64>,
+) -> Result<(f64, usize, Option<f64>, f64), MultilevelError> {
     let m = tested.len();
-    let sub = DMatrix::from_fn(m, m, |a, b| eval.vcov[(tested[a], tested[b])]);
+    let sub = DMatrix::from_fn(m, m, |a, b| vcov[(tested[a], tested[b])]);
     let inv = invert_spd(sub).map_err(|_| MultilevelError::Singular)?;
-    let b = nalgebra::DVector::from_iterator(m, tested.iter().map(|&j| eval.beta[j]));
+    let b = nalgebra::DVector::from_iterator(m, tested.iter().map(|&j| beta[j]));
     let qm = (b.transpose() * inv * &b)[(0, 0)];
     Ok(match df {
         None => (qm, m, None, chisq_sf(qm, m as f64)),

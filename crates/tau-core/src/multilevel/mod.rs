@@ -20,6 +20,7 @@
 //!   components, and the test of their differences.
 
 pub mod fit;
+pub mod general;
 pub mod i2;
 pub mod likelihood;
 pub mod lrt;
@@ -36,7 +37,7 @@ use serde::Serialize;
 use crate::data::dataset::Dataset;
 use crate::data::moderator::moderator_names;
 use crate::error_kind::ErrorKind;
-use crate::fields::{FIT_ONLY, MAX_ITER, METHOD, RANDOM, RHO};
+use crate::fields::{FIT_ONLY, MAX_ITER, METHOD, RANDOM, RHO, STRUCT};
 use crate::input::Moderator;
 use crate::input::moderators::FnvMap;
 use crate::model::Method;
@@ -44,7 +45,7 @@ use crate::model::wls::log_det_spd;
 use crate::regression::design::{self, DesignError, DesignSpec};
 use crate::warning::Warning;
 use likelihood::Problem;
-pub use result::{MultilevelResult, MultilevelSettings};
+pub use result::{MultilevelResult, MultilevelSettings, StructuredParameters};
 use structure::{LevelIssue, MAX_LEVELS, Structure};
 pub use subgroup::{MultilevelGroup, MultilevelSubgroups, fit_subgroups};
 
@@ -205,6 +206,38 @@ pub enum MultilevelError {
         /// Last change in a σ².
         change: f64,
     },
+    /// A random term that cannot be read.
+    #[error("random term '{term}': {problem}")]
+    BadTerm {
+        /// The term as written.
+        term: String,
+        /// What is wrong and how to write it.
+        problem: String,
+    },
+    /// Structured terms and structures do not pair up.
+    #[error(
+        "{terms} structured random term{} (inner | outer) but {structs} structure{} in {STRUCT}: give one structure (CS, HCS, UN, DIAG, ID, AR, HAR or CAR) per structured term, in order",
+        if *terms == 1 { "" } else { "s" }, if *structs == 1 { "" } else { "s" }
+    )]
+    StructCount {
+        /// Structured terms.
+        terms: usize,
+        /// Structures given.
+        structs: usize,
+    },
+    /// A known covariance or correlation matrix that cannot be used.
+    #[error("{what}: {problem}")]
+    KnownMatrix {
+        /// Which matrix (and entry).
+        what: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// More than two structured terms.
+    #[error(
+        "{0} structured random terms (inner | outer): a model has at most two (metafor's G and H matrices); write the others as ~ 1 | g terms"
+    )]
+    TooManyStructured(usize),
     /// The search for a limit of a profile-likelihood CI did not end.
     #[error(
         "the profile-likelihood CI of the sigma^2 of level '{level}' was not found within {refits} refits of the model; leave the CIs out with {FIT_ONLY}, and please report the data set"
@@ -260,7 +293,7 @@ pub fn grouping_label(value: &Moderator) -> Option<String> {
 
 /// [`grouping_label`] without an allocation for text and truth values: a
 /// number is written into `buffer`.
-fn grouping_text<'a>(value: &'a Moderator, buffer: &'a mut String) -> Option<&'a str> {
+pub(crate) fn grouping_text<'a>(value: &'a Moderator, buffer: &'a mut String) -> Option<&'a str> {
     use std::fmt::Write;
     match value {
         Moderator::Number(x) => {

@@ -36,6 +36,13 @@ pub struct MultilevelSettings {
     pub random: Vec<String>,
     /// Correlation of the sampling errors within an outermost cluster (`null`: V diagonal).
     pub rho: Option<f64>,
+    /// The structures of the structured terms, in order (metafor's `struct`).
+    #[serde(rename = "struct", skip_serializing_if = "Vec::is_empty")]
+    pub structs: Vec<super::general::Struct>,
+    /// Whether the general fit (BFGS and Newton over all parameters)
+    /// rather than the nested recursion computed it.
+    #[serde(skip)]
+    pub general: bool,
     /// How the variance components were reached.
     pub convergence: Convergence,
     /// Iteration limit.
@@ -116,6 +123,10 @@ pub struct MultilevelResult {
     pub pi_lower: Option<f64>,
     /// Upper prediction limit.
     pub pi_upper: Option<f64>,
+    /// The parameters of structured terms (`inner | outer`), absent
+    /// without them.
+    #[serde(flatten)]
+    pub structured: StructuredParameters,
     /// The likelihood-ratio test of each level.
     pub level_tests: Option<Vec<LevelTest>>,
     /// The search limit of each profile CI (an upper limit beyond it is `null`).
@@ -134,6 +145,34 @@ pub struct MultilevelResult {
     /// ([`crate::robust::multilevel::robust_summary`]) rather than the model's.
     #[serde(skip)]
     pub robust: bool,
+}
+
+/// The variances and correlations of the structured terms of a general
+/// `rma.mv` model, in metafor's order (`res$tau2`, `res$rho`, `res$gamma2`,
+/// `res$phi`); each absent where the model has no such parameter.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct StructuredParameters {
+    /// τ² of the first structured term (one per inner level for HCS,
+    /// DIAG, HAR, UN; levels as `g_levels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2: Option<Vec<f64>>,
+    /// ρ of the first structured term (UN: the lower triangle column by
+    /// column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rho: Option<Vec<f64>>,
+    /// The inner levels of the first structured term, sorted as metafor's
+    /// `factor()` in the C locale (metafor's `g.levels.f[[1]]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub g_levels: Option<Vec<String>>,
+    /// γ² of the second structured term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma2: Option<Vec<f64>>,
+    /// φ of the second structured term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phi: Option<Vec<f64>>,
+    /// The inner levels of the second structured term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub h_levels: Option<Vec<String>>,
 }
 
 /// The model matrix and what goes with it.
@@ -314,6 +353,7 @@ pub(super) fn assemble(
         i2_total,
         pi_lower: pi.map(|p| p.0),
         pi_upper: pi.map(|p| p.1),
+        structured: StructuredParameters::default(),
         level_tests,
         sigma2_ci_limit,
         vcov: (0..p)
@@ -327,6 +367,8 @@ pub(super) fn assemble(
             measure: dataset.measure,
             random: options.random.clone(),
             rho: options.rho,
+            structs: Vec::new(),
+            general: false,
             convergence: fitted.convergence,
             max_iter: options.max_iter,
             version: VERSION,

@@ -124,11 +124,19 @@ fn head(r: &MultilevelResult) -> String {
         out.push_str("(restricted log-likelihood)\n");
     }
     out.push_str("\nVariance Components:\n\n");
-    out.push_str(&variance_components(r));
-    out.push_str(&format!(
-        "\nI^2 (total heterogeneity / total variability): {}%\n",
-        fmt_num(r.i2_total, 2)
-    ));
+    if !r.sigma2.is_empty() {
+        out.push_str(&variance_components(r));
+        out.push_str(&format!(
+            "\nI^2 (total heterogeneity / total variability): {}%{}\n",
+            fmt_num(r.i2_total, 2),
+            if s.structs.is_empty() {
+                ""
+            } else {
+                " (of the sigma^2 components)"
+            }
+        ));
+    }
+    out.push_str(&structured_components(r));
     let zero: Vec<String> = r
         .sigma2_at_zero
         .iter()
@@ -196,6 +204,70 @@ fn variance_components(r: &MultilevelResult) -> String {
         out.push_str(&format!(
             "(ci.lb, ci.ub: {level}% profile-likelihood CI of each sigma^2, as confint())\n"
         ));
+    }
+    out
+}
+
+/// The τ² and ρ (γ² and φ) of each structured term, as metafor prints them.
+fn structured_components(r: &MultilevelResult) -> String {
+    let p = &r.structured;
+    let terms: Vec<&String> = r
+        .settings
+        .random
+        .iter()
+        .filter(|t| t.contains('|'))
+        .collect();
+    let parts = [
+        (&p.tau2, &p.rho, &p.g_levels, "tau^2", "rho"),
+        (&p.gamma2, &p.phi, &p.h_levels, "gamma^2", "phi"),
+    ];
+    let mut out = String::new();
+    for (j, (variances, correlations, levels, var_name, cor_name)) in parts.into_iter().enumerate()
+    {
+        let (Some(variances), Some(levels)) = (variances, levels) else {
+            continue;
+        };
+        let kind = r.settings.structs.get(j).map_or("", |s| s.name());
+        let term = terms.get(j).map_or("", |t| t.as_str());
+        if !out.is_empty() || !r.sigma2.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "Structured term '{term}' (struct = \"{kind}\"; inner levels: {})\n\n",
+            levels.len()
+        ));
+        let rows: Vec<Vec<String>> = variances
+            .iter()
+            .enumerate()
+            .map(|(a, v)| {
+                vec![
+                    format!("{var_name}.{}", a + 1),
+                    fmt_num(*v, 4),
+                    fmt_num(v.sqrt(), 4),
+                    if variances.len() == 1 {
+                        "(all)".into()
+                    } else {
+                        levels.get(a).cloned().unwrap_or_default()
+                    },
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["", "estim", "sqrt", "level"], &rows));
+        if let Some(correlations) = correlations {
+            let names: Vec<String> = if correlations.len() == 1 {
+                vec![cor_name.to_owned()]
+            } else {
+                // UN: the lower triangle column by column.
+                let n = levels.len();
+                (0..n)
+                    .flat_map(|b| (b + 1..n).map(move |a| (a, b)))
+                    .map(|(a, b)| format!("{cor_name}({}, {})", levels[a], levels[b]))
+                    .collect()
+            };
+            for (name, value) in names.iter().zip(correlations) {
+                out.push_str(&format!("{name} = {}\n", fmt_num(*value, 4)));
+            }
+        }
     }
     out
 }
@@ -324,14 +396,24 @@ fn tail(r: &MultilevelResult) -> String {
         ));
     }
     let c = &r.settings.convergence;
-    out.push_str(&format!(
-        "\nConvergence: {} converged after {} iteration{} (largest gradient {:.2e}; last change in a sigma^2 {:.2e}).\n",
-        r.settings.method.name(),
-        c.iterations,
-        if c.iterations == 1 { "" } else { "s" },
-        c.gradient,
-        c.final_change
-    ));
+    if r.settings.general {
+        out.push_str(&format!(
+            "\nConvergence: {} converged after {} BFGS iteration{} and Newton steps (largest gradient {:.2e}).\n",
+            r.settings.method.name(),
+            c.iterations,
+            if c.iterations == 1 { "" } else { "s" },
+            c.gradient,
+        ));
+    } else {
+        out.push_str(&format!(
+            "\nConvergence: {} converged after {} iteration{} (largest gradient {:.2e}; last change in a sigma^2 {:.2e}).\n",
+            r.settings.method.name(),
+            c.iterations,
+            if c.iterations == 1 { "" } else { "s" },
+            c.gradient,
+            c.final_change
+        ));
+    }
     if !r.dropped.is_empty() {
         out.push_str(&format!(
             "\n{} {} left out for a missing moderator value (see the warning).\n",

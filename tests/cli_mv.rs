@@ -1,0 +1,213 @@
+//! `tau pool` / `tau regress` with crossed and structured random terms and
+//! known matrices (issue 29): the flags reach the general rma.mv fit, and
+//! what is not built is refused by name. The fits themselves are checked
+//! against metafor in tau-core (`multilevel::general::tests`, fixture
+//! tests/fixtures/mv.json from tests/fixtures/generate_mv.R); the values
+//! here are that fixture's (metafor 3.8.1).
+
+use crate::util::{fixture, tau, without_provenance};
+use predicates::prelude::*;
+use serde_json::Value;
+
+const SIM: &str = "studies/multivariate_sim.json";
+
+fn json_of(args: &[&str]) -> Value {
+    let out = tau()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tau {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    without_provenance(&out.stdout)
+}
+
+fn metafor(id: &str) -> Value {
+    let fx: Value = fixture("mv.json");
+    fx["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+fn close(actual: &Value, expected: &Value, what: &str) {
+    let (a, e) = (actual.as_array().unwrap(), expected.as_array().unwrap());
+    assert_eq!(a.len(), e.len(), "{what}");
+    for (a, e) in a.iter().zip(e) {
+        let (a, e) = (a.as_f64().unwrap(), e.as_f64().unwrap());
+        assert!(
+            (a - e).abs() <= 1e-5 * e.abs().max(1e-3),
+            "{what}: tau {a} metafor {e}"
+        );
+    }
+}
+
+#[test]
+fn repeated_random_flags_are_crossed_terms() {
+    let r = json_of(&["pool", SIM, "--random", "study/outcome", "--random", "lab"]);
+    let m = metafor("sim_crossed");
+    assert_eq!(
+        r["sigma2_names"],
+        serde_json::json!(["study", "study/outcome", "lab"])
+    );
+    close(&r["sigma2"], &m["sigma2"], "sigma2");
+    assert!(r.get("tau2").is_none() && r.get("rho").is_none());
+}
+
+#[test]
+fn structured_terms_give_tau2_rho_and_levels() {
+    let r = json_of(&[
+        "regress",
+        SIM,
+        "--mods",
+        "outcome",
+        "--no-intercept",
+        "--random",
+        "outcome | study",
+        "--struct",
+        "UN",
+    ]);
+    let m = metafor("sim_UN_ML");
+    assert_eq!(r["g_levels"], serde_json::json!(["a", "b", "c"]));
+    assert_eq!(r["settings"]["struct"], serde_json::json!(["UN"]));
+    assert_eq!(r["rho"].as_array().unwrap().len(), 3);
+    // sim_UN_ML is the ML fit; REML is the default here, so only the shapes
+    // are compared, then the ML fit's values.
+    let ml = json_of(&[
+        "regress",
+        SIM,
+        "--mods",
+        "outcome",
+        "--no-intercept",
+        "--random",
+        "outcome | study",
+        "--struct",
+        "UN",
+        "--method",
+        "ML",
+    ]);
+    close(&ml["tau2"], &m["tau2"], "tau2");
+    close(&ml["rho"], &m["rho"], "rho");
+    let diag = json_of(&["pool", SIM, "--random", "outcome|study", "--struct", "DIAG"]);
+    assert!(diag.get("rho").is_none() && diag.get("tau2").is_some());
+}
+
+#[test]
+fn known_matrices_are_read_from_csv() {
+    let r = json_of(&[
+        "regress",
+        SIM,
+        "--mods",
+        "outcome",
+        "--no-intercept",
+        "--random",
+        "outcome | study",
+        "--struct",
+        "UN",
+        "--vcov",
+        "studies/multivariate_sim_vcov.csv",
+    ]);
+    let m = metafor("sim_V_UN");
+    close(&r["tau2"], &m["tau2"], "tau2 with V");
+    close(&r["rho"], &m["rho"], "rho with V");
+    let p = json_of(&[
+        "pool",
+        "studies/phylo_sim.json",
+        "--random",
+        "species",
+        "--random",
+        "phylo",
+        "--corr",
+        "phylo=studies/phylo_sim_corr.csv",
+    ]);
+    close(&p["sigma2"], &metafor("phylo_R")["sigma2"], "sigma2 with R");
+}
+
+fn refused(args: &[&str], message: &str) {
+    tau()
+        .args(args)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(message));
+}
+
+#[test]
+fn what_is_not_built_is_refused_by_name() {
+    refused(
+        &["pool", SIM, "--random", "outcome | study"],
+        "--random has 1 structured term (inner | outer) and --struct 0 structures",
+    );
+    refused(
+        &[
+            "pool",
+            SIM,
+            "--random",
+            "outcome | study",
+            "--struct",
+            "GEN",
+        ],
+        "metafor's UNR, GEN, GDIAG, SPATIAL and PHYBM structures are not available",
+    );
+    refused(
+        &[
+            "pool", SIM, "--random", "study", "--random", "lab", "--robust", "study",
+        ],
+        "metafor's robust() of rma.mv",
+    );
+    refused(
+        &[
+            "pool", SIM, "--random", "study", "--random", "lab", "--rho", "0.5",
+        ],
+        "--rho cannot be used with --random",
+    );
+    refused(
+        &["pool", SIM, "--random", "study", "--struct", "CS"],
+        "--struct gives the structure of a structured random term",
+    );
+    refused(
+        &[
+            "forest",
+            SIM,
+            "--random",
+            "study",
+            "--random",
+            "lab",
+            "-o",
+            "/tmp/mv-never-written.svg",
+        ],
+        "crossed or structured terms",
+    );
+    refused(
+        &[
+            "pool",
+            SIM,
+            "--random",
+            "study",
+            "--random",
+            "lab",
+            "--vcov",
+            "studies/phylo_sim_corr.csv",
+        ],
+        "the header must be study_i,study_j,cov",
+    );
+    refused(
+        &[
+            "pool",
+            SIM,
+            "--random",
+            "study",
+            "--random",
+            "lab",
+            "--corr",
+            "lab=studies/phylo_sim_corr.csv",
+        ],
+        "it has no row for level",
+    );
+}
