@@ -253,6 +253,8 @@ fn run_multilevel(args: &ForestArgs, options: &ForestOptions) -> Result<(), CliE
             "a multilevel model has no common-effect counterpart drawn beside it",
         ));
     }
+    // One nested term only (crossed or structured terms are refused here).
+    super::analysis::multilevel_options(&args.model, &args.multilevel)?;
     let mut spec = Spec::default();
     args.model.fill(&mut spec);
     args.multilevel.fill(&mut spec)?;

@@ -364,6 +364,17 @@ pub enum LoadError {
         .0.name(), .0.allowed(), first = .0.allowed().split([' ', ',']).next().unwrap_or("SMD")
     )]
     NoMeasure(DataForm),
+    /// The measure asked for would only relabel effect sizes that the file
+    /// gives as `yi` on another measure (an SMD read as a log odds ratio).
+    #[error(
+        "the effect sizes are given as yi/vi on the file's measure {file}; {MEASURE} {asked} would only relabel them, not compute them (a measure turns raw data such as means or counts into effect sizes): leave out {MEASURE}, or give the raw data"
+    )]
+    Relabel {
+        /// The measure the file names.
+        file: Measure,
+        /// The measure asked for.
+        asked: Measure,
+    },
     /// A `--filter` cannot be applied.
     #[error(transparent)]
     Filter(#[from] ModeratorError),
@@ -498,6 +509,8 @@ struct Builder<'a> {
     options: &'a LoadOptions,
     /// The measure, once settled (by the caller, the file, or the first record's form).
     measure: Option<Measure>,
+    /// The file's measure and another asked for (`options.measure`).
+    relabel: Option<(Measure, Measure)>,
     /// Raw data met before any measure was given.
     no_measure: Option<DataForm>,
     /// Per filter, what it met.
@@ -542,6 +555,11 @@ impl<'a> Builder<'a> {
         options: &'a LoadOptions,
         file_measure: Option<&str>,
     ) -> Result<Builder<'a>, LoadError> {
+        let file = file_measure.and_then(Measure::parse);
+        let relabel = match (options.measure, file) {
+            (Some(asked), Some(file)) if asked != file => Some((file, asked)),
+            _ => None,
+        };
         let measure = match (options.measure, file_measure) {
             (Some(m), _) => Some(m),
             (None, Some(name)) => Some(
@@ -553,6 +571,7 @@ impl<'a> Builder<'a> {
             source,
             options,
             measure,
+            relabel,
             no_measure: None,
             seen: options
                 .filters
@@ -920,6 +939,13 @@ impl<'a> Builder<'a> {
         }
         if self.next_index == 0 {
             return Err(LoadError::Read(ReadError::Empty));
+        }
+        // Effect sizes given as yi on one measure cannot become another.
+        if let Some((file, asked)) = self.relabel
+            && !self.studies.is_empty()
+            && self.studies.iter().all(|s| s.raw.is_none())
+        {
+            return Err(LoadError::Relabel { file, asked });
         }
         self.check_selection()?;
         let exclusions = self
