@@ -23,6 +23,7 @@ mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_estimators;
 mod metafor_influence_mods;
+mod metafor_location_scale;
 mod metafor_measures_more;
 mod metafor_measures_prepost;
 mod metafor_model_comparison;

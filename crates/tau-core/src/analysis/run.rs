@@ -3,6 +3,7 @@
 //! and the inference.
 
 use crate::data::dataset::Dataset;
+use crate::location_scale::{self, LocationScaleError, LocationScaleResult};
 use crate::model::FitError;
 use crate::model::two_by_two::TableError;
 use crate::multilevel::{self, MultilevelError, MultilevelResult, MultilevelSubgroups};
@@ -36,6 +37,8 @@ pub enum Analysis {
     Multilevel(MultilevelResult),
     /// A multilevel model with the subgroups as a factor.
     MultilevelSubgroups(MultilevelSubgroups),
+    /// A location-scale model (`scale`).
+    LocationScale(LocationScaleResult),
     /// A model with cluster-robust inference: `model` is the working model,
     /// `tested` what the omnibus test covers.
     Robust {
@@ -65,6 +68,7 @@ impl Analysis {
             Analysis::Subgroup(r) => r.warnings.iter().collect(),
             Analysis::Multilevel(r) => r.warnings.iter().collect(),
             Analysis::MultilevelSubgroups(r) => r.model.warnings.iter().collect(),
+            Analysis::LocationScale(r) => r.warnings.iter().collect(),
             Analysis::Robust { model, robust, .. } => {
                 let mut all = model.warnings();
                 all.extend(robust.warnings.iter());
@@ -110,6 +114,9 @@ pub enum AnalysisError {
     /// A test of a subset of the coefficients.
     #[error(transparent)]
     SubsetTest(#[from] SubsetTestError),
+    /// A location-scale model.
+    #[error(transparent)]
+    LocationScale(#[from] LocationScaleError),
 }
 
 impl crate::Kinded for AnalysisError {
@@ -125,6 +132,7 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::Robust(e) => e.kind(),
             AnalysisError::Predict(e) => e.kind(),
             AnalysisError::SubsetTest(e) => e.kind(),
+            AnalysisError::LocationScale(e) => e.kind(),
         }
     }
 }
@@ -146,6 +154,18 @@ pub fn run(
     match plan.model.clone() {
         Model::Tables(method) => Ok(Analysis::Tables(pool_tables(data, method, spec.level)?)),
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
+        Model::LocationScale(options) => {
+            let mut result = location_scale::fit(data, &options)?;
+            if !spec.predict.is_empty() {
+                result.predictions = Some(
+                    spec.predict
+                        .iter()
+                        .map(|p| result.predict_at(p))
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+            Ok(Analysis::LocationScale(result))
+        }
         Model::Univariate(fit) => match spec.question {
             Question::Pool => pooled(spec, &plan, fit, data),
             Question::Regress => regression(spec, &plan, fit, data, progress),
@@ -394,6 +414,7 @@ impl Analysis {
             Analysis::Subgroup(r) => value(r),
             Analysis::Multilevel(r) => value(r),
             Analysis::MultilevelSubgroups(r) => value(r),
+            Analysis::LocationScale(r) => value(r),
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Robust {
                 model,

@@ -13,6 +13,7 @@
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
+use crate::glmm::GlmmModel;
 use crate::model::{Method, Test};
 use crate::pool_tables::TablesMethod;
 use crate::regression::predict::PredictSpec;
@@ -160,6 +161,13 @@ pub struct Spec {
     pub permutations: Option<usize>,
     /// Seed of the permutation test; `None` draws one (by the caller).
     pub seed: Option<u64>,
+    /// Moderators of τ² (a location-scale model, metafor's `rma(scale = ~
+    /// b + c)` with the log link); empty for one τ².
+    pub scale: Vec<String>,
+    /// A generalized linear mixed model of the 2×2 tables or counts
+    /// (metafor's `rma.glmm(model = ...)`); `None` for the models of yi, vi.
+    #[serde(deserialize_with = "glmm_model")]
+    pub glmm: Option<GlmmModel>,
     /// The view the result is shown in (`text`, `json`, `csv`,
     /// `markdown`, `latex`), with `digits` for the paper tables.
     #[serde(deserialize_with = "format")]
@@ -193,6 +201,8 @@ impl Default for Spec {
             btt: None,
             permutations: None,
             seed: None,
+            scale: Vec::new(),
+            glmm: None,
             format: Format::Json,
         }
     }
@@ -243,6 +253,10 @@ pub enum Field {
     Permutations,
     /// [`Spec::format`].
     Format,
+    /// [`Spec::scale`].
+    Scale,
+    /// [`Spec::glmm`].
+    Glmm,
 }
 
 impl Field {
@@ -269,6 +283,8 @@ impl Field {
             Field::Btt => "btt",
             Field::Permutations => "permutations",
             Field::Format => "format",
+            Field::Scale => "scale",
+            Field::Glmm => "glmm",
         }
     }
 }
@@ -317,6 +333,18 @@ fn tau2_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tau2Mode>, D::Err
             _ => Err(D::Error::custom(format!(
                 "unknown tau2 mode {name:?}; use separate or common"
             ))),
+        })
+        .transpose()
+}
+
+fn glmm_model<'de, D: Deserializer<'de>>(d: D) -> Result<Option<GlmmModel>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|name| {
+            GlmmModel::parse(&name).ok_or_else(|| {
+                D::Error::custom(format!(
+                    "unknown GLMM {name:?}; use UM.FS, UM.RS, CM.EL or CM.AL"
+                ))
+            })
         })
         .transpose()
 }

@@ -5,6 +5,7 @@
 //! (`` `random` ``); each front end writes its own name for them (the CLI
 //! its flags, the page its controls): see [`Refusal::render`].
 
+use crate::location_scale::LocationScaleOptions;
 use crate::model::{Control, FitOptions, Method, Test};
 use crate::multilevel::{self, MultilevelOptions};
 use crate::pool_tables::TablesMethod;
@@ -68,6 +69,8 @@ pub enum Model {
     /// A multilevel model (`rma.mv`); with `robust`, `rhos` may list several
     /// working correlations (the options carry the first).
     Multilevel(MultilevelOptions),
+    /// A location-scale model (`rma(scale = ~ ...)`), with `scale`.
+    LocationScale(LocationScaleOptions),
 }
 
 /// A checked [`Spec`]: the model to fit and how to infer, resolved once.
@@ -126,7 +129,20 @@ impl Spec {
             _ => {}
         }
         check_options(self, &mut refuse);
+        if let Some(model) = self.glmm {
+            super::families::glmm(self, model, &mut refuse);
+        }
         let model = match self.method {
+            MethodChoice::Model(method) if !self.scale.is_empty() => {
+                Model::LocationScale(super::families::location_scale(self, method, &mut refuse))
+            }
+            MethodChoice::Tables(_) if !self.scale.is_empty() => {
+                refuse(
+                    Field::Scale,
+                    "`scale` fits a location-scale model by REML or ML; it cannot pool 2x2 tables by `method` MH or PETO: write `method` REML".into(),
+                );
+                Model::Univariate(FitOptions::default())
+            }
             MethodChoice::Tables(method) => {
                 check_tables(self, method, &mut refuse);
                 Model::Tables(method)

@@ -15,6 +15,7 @@ pub mod csv;
 pub mod format;
 pub mod json;
 pub mod latex;
+pub mod location_scale;
 pub mod markdown;
 pub mod moderator_test;
 pub mod multilevel;

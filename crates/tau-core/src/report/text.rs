@@ -55,6 +55,12 @@ impl TextView for SubgroupResult {
     }
 }
 
+impl TextView for crate::location_scale::LocationScaleResult {
+    fn text(&self) -> String {
+        super::location_scale::text(self)
+    }
+}
+
 impl TextView for RegressionResult {
     fn text(&self) -> String {
         super::regression::text(self)
