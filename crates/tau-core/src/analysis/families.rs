@@ -51,15 +51,19 @@ pub(super) fn location_scale(
             ),
         );
     }
-    match spec.test {
-        TestChoice::Uni(Test::Z) => {}
-        _ => refuse(
+    let other_test = match spec.test {
+        TestChoice::Uni(Test::Z) => None,
+        TestChoice::Uni(Test::Knha) => Some("knha"),
+        TestChoice::T => Some("t"),
+    };
+    if let Some(test) = other_test {
+        refuse(
             Field::Test,
             not(
-                "`test` other than z",
+                &format!("`test` {test}"),
                 "tau's location-scale models use z tests (metafor's default); leave out `test`",
             ),
-        ),
+        );
     }
     for (given, field, why) in [
         (
