@@ -4,8 +4,8 @@
 //! metafor starts its optimiser (`nlminb`) from the fixed-effects regression
 //! of ln rᵢ² on Z with variances 4 seᵢ²/rᵢ², where rᵢ are the residuals of
 //! the location model fitted with the Hedges (`HE`) τ² and seᵢ² their
-//! variances (`rstandard`); tau starts there too. metafor's optimiser stops
-//! about 1e-7 (relative) from the maximum; Newton-Raphson is run until the
+//! variances (`rstandard`); tau starts there too. metafor's optimiser stops up
+//! to 3e-5 (relative) short of the maximum; Newton-Raphson is run until the
 //! step is below 1e-10 (relative), so tau's point is the maximum to rounding.
 
 use nalgebra::{Cholesky, DMatrix, DVector};
