@@ -69,8 +69,8 @@ pub enum LocationScaleError {
     Scale(DesignError),
     /// Too few studies for the parameters.
     #[error(
-        "a location-scale model with {p} location and {q} scale coefficients needs more than {} studies with every moderator; {k} have them",
-        .p + .q - 1
+        "a location-scale model with {p} location and {q} scale coefficients needs at least {} studies with every moderator; {k} have them",
+        .p + .q
     )]
     TooFewStudies {
         /// Studies used.
@@ -209,7 +209,7 @@ pub fn fit(
     )
     .map_err(LocationScaleError::Scale)?;
     let (k, p, q) = (data.studies.len(), location.x.ncols(), scale.x.ncols());
-    if k <= p + q - 1 {
+    if k < p + q {
         return Err(LocationScaleError::TooFewStudies { k, p, q });
     }
     let yi = data.yi();
