@@ -22,6 +22,7 @@ mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_estimators;
+mod metafor_glmm;
 mod metafor_influence_mods;
 mod metafor_location_scale;
 mod metafor_measures_more;

@@ -1,9 +1,12 @@
 //! Generalized linear mixed models for 2×2 tables and counts (metafor's
-//! `rma.glmm`): the request's vocabulary. No model is fitted yet; the
-//! analysis request refuses each by its metafor name before anything is
-//! read (`glmm`).
+//! `rma.glmm`): the request's vocabulary, and the models built so far
+//! ([`proportions`]: `measure = "PLO"`). The analysis request refuses the
+//! others by their metafor names before anything is read (`glmm`).
 
 use serde::Serialize;
+
+pub(crate) mod agq;
+pub mod proportions;
 
 /// A GLMM, named as metafor's `rma.glmm(model = ...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
