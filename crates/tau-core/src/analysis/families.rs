@@ -143,8 +143,9 @@ pub(super) fn location_scale(
     }
 }
 
-/// `glmm`: the settings a GLMM cannot use, then the model itself, which is
-/// not built yet (refused by its metafor name).
+/// `glmm`: the settings a GLMM cannot use, and the models not built yet
+/// (refused by their metafor names; the measure is checked when the data
+/// are read, [`crate::glmm::fit`]).
 pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field, String)) {
     let name = model.name();
     let not = |what: &str, why: &str| format!("{what} cannot be used with `glmm` {name}: {why}");
@@ -199,10 +200,20 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
             refuse(field, not(&format!("`{}`", field.name()), why));
         }
     }
-    refuse(
-        Field::Glmm,
-        format!(
-            "model = {name} (metafor's rma.glmm) is not built yet in this version of tau; pool the tables with an inverse-variance `method` (REML), or with `method` MH or PETO"
-        ),
-    );
+    if model != GlmmModel::UmFs {
+        refuse(
+            Field::Glmm,
+            format!(
+                "model = {name} (metafor's rma.glmm) is not built yet in this version of tau (only measure PLO with `glmm` UM.FS is); pool the tables with an inverse-variance `method` (REML), or with `method` MH or PETO"
+            ),
+        );
+    }
+    if spec.question == Question::Regress {
+        refuse(
+            Field::Mods,
+            format!(
+                "a GLMM with moderators (metafor's rma.glmm(mods = ), model = {name}) is not built yet in this version of tau; pool without `mods`, or use an inverse-variance `method` (REML)"
+            ),
+        );
+    }
 }

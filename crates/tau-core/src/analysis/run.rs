@@ -3,6 +3,7 @@
 //! and the inference.
 
 use crate::data::dataset::Dataset;
+use crate::glmm::{self, GlmmFitError, GlmmResult};
 use crate::location_scale::{self, LocationScaleError, LocationScaleResult};
 use crate::model::FitError;
 use crate::model::two_by_two::TableError;
@@ -39,6 +40,8 @@ pub enum Analysis {
     MultilevelSubgroups(MultilevelSubgroups),
     /// A location-scale model (`scale`).
     LocationScale(LocationScaleResult),
+    /// A GLMM (`glmm`).
+    Glmm(GlmmResult),
     /// A model with cluster-robust inference: `model` is the working model,
     /// `tested` what the omnibus test covers.
     Robust {
@@ -69,6 +72,7 @@ impl Analysis {
             Analysis::Multilevel(r) => r.warnings.iter().collect(),
             Analysis::MultilevelSubgroups(r) => r.model.warnings.iter().collect(),
             Analysis::LocationScale(r) => r.warnings.iter().collect(),
+            Analysis::Glmm(r) => r.warnings.iter().collect(),
             Analysis::Robust { model, robust, .. } => {
                 let mut all = model.warnings();
                 all.extend(robust.warnings.iter());
@@ -117,6 +121,9 @@ pub enum AnalysisError {
     /// A location-scale model.
     #[error(transparent)]
     LocationScale(#[from] LocationScaleError),
+    /// A GLMM.
+    #[error(transparent)]
+    Glmm(#[from] GlmmFitError),
 }
 
 impl crate::Kinded for AnalysisError {
@@ -133,6 +140,7 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::Predict(e) => e.kind(),
             AnalysisError::SubsetTest(e) => e.kind(),
             AnalysisError::LocationScale(e) => e.kind(),
+            AnalysisError::Glmm(e) => e.kind(),
         }
     }
 }
@@ -166,6 +174,17 @@ pub fn run(
             }
             Ok(Analysis::LocationScale(result))
         }
+        Model::Glmm(options) => match glmm::fit(data, &options) {
+            // A measure not built is refused as the request's other
+            // refusals are (it is known only once the data are read).
+            Err(e @ GlmmFitError::NotBuilt { .. }) => Err(AnalysisError::Refused(Refusals(vec![
+                super::validate::Refusal {
+                    field: super::spec::Field::Glmm,
+                    message: e.to_string(),
+                },
+            ]))),
+            result => Ok(Analysis::Glmm(result?)),
+        },
         Model::Univariate(fit) => match spec.question {
             Question::Pool => pooled(spec, &plan, fit, data),
             Question::Regress => regression(spec, &plan, fit, data, progress),
@@ -415,6 +434,7 @@ impl Analysis {
             Analysis::Multilevel(r) => value(r),
             Analysis::MultilevelSubgroups(r) => value(r),
             Analysis::LocationScale(r) => value(r),
+            Analysis::Glmm(r) => value(r),
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Robust {
                 model,

@@ -5,6 +5,7 @@
 //! (`` `random` ``); each front end writes its own name for them (the CLI
 //! its flags, the page its controls): see [`Refusal::render`].
 
+use crate::glmm::{GlmmModel, GlmmOptions};
 use crate::location_scale::LocationScaleOptions;
 use crate::model::{Control, FitOptions, Method, Test};
 use crate::multilevel::{self, MultilevelOptions};
@@ -71,6 +72,8 @@ pub enum Model {
     Multilevel(MultilevelOptions),
     /// A location-scale model (`rma(scale = ~ ...)`), with `scale`.
     LocationScale(LocationScaleOptions),
+    /// A GLMM (`rma.glmm`), with `glmm`.
+    Glmm(GlmmOptions),
 }
 
 /// A checked [`Spec`]: the model to fit and how to infer, resolved once.
@@ -133,6 +136,11 @@ impl Spec {
             super::families::glmm(self, model, &mut refuse);
         }
         let model = match self.method {
+            _ if self.glmm.is_some() => Model::Glmm(GlmmOptions {
+                model: self.glmm.unwrap_or(GlmmModel::UmFs),
+                level: self.level,
+                max_iter: self.max_iter,
+            }),
             MethodChoice::Model(method) if !self.scale.is_empty() => {
                 Model::LocationScale(super::families::location_scale(self, method, &mut refuse))
             }

@@ -8,6 +8,116 @@ use serde::Serialize;
 pub(crate) mod agq;
 pub mod proportions;
 
+use crate::data::dataset::Dataset;
+use crate::effect_size::measure::Measure;
+use proportions::{GlmmError, GlmmFit, fit_proportions};
+
+/// What the analysis request passes to [`fit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlmmOptions {
+    /// The model (`glmm`).
+    pub model: GlmmModel,
+    /// CI level in percent.
+    pub level: f64,
+    /// Iterations of the optimiser.
+    pub max_iter: usize,
+}
+
+/// A fitted GLMM with what the report shows beside the numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GlmmResult {
+    /// Title from the file.
+    #[serde(skip)]
+    pub title: Option<String>,
+    /// metafor's name of the model (`UM.FS`).
+    pub model: GlmmModel,
+    /// The measure (PLO).
+    pub measure: &'static str,
+    /// CI level in percent.
+    pub level: f64,
+    /// The fit.
+    #[serde(flatten)]
+    pub fit: GlmmFit,
+    /// Warnings (none so far; kept for the analysis request).
+    #[serde(skip)]
+    pub warnings: Vec<crate::warning::Warning>,
+}
+
+/// Why the GLMM of an analysis request was not fitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlmmFitError {
+    /// The measure and model are not built (metafor's names).
+    #[error(
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure PLO (events `events` of `n`) with `glmm` UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+    )]
+    NotBuilt {
+        /// The data's measure.
+        measure: &'static str,
+        /// The model asked for.
+        model: &'static str,
+    },
+    /// A study lacks its counts.
+    #[error(
+        "study '{label}' has no `events` and `n`: a GLMM of proportions (measure PLO) needs the counts of every study, not yi and vi"
+    )]
+    NoCounts {
+        /// The study's label.
+        label: String,
+    },
+    /// The fit itself.
+    #[error("{0}")]
+    Fit(#[from] GlmmError),
+}
+
+impl crate::Kinded for GlmmFitError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            GlmmFitError::NotBuilt { .. } | GlmmFitError::NoCounts { .. } => {
+                crate::ErrorKind::Input
+            }
+            GlmmFitError::Fit(GlmmError::NotConverged) => crate::ErrorKind::Analysis,
+            GlmmFitError::Fit(_) => crate::ErrorKind::Input,
+        }
+    }
+}
+
+/// Fits the GLMM of `options` to `data`: so far measure PLO with UM.FS
+/// (metafor's `rma.glmm(measure = "PLO", xi, ni)`, [`proportions`]).
+pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitError> {
+    if data.measure != Measure::PLO || options.model != GlmmModel::UmFs {
+        return Err(GlmmFitError::NotBuilt {
+            measure: data.measure.name(),
+            model: options.model.name(),
+        });
+    }
+    let mut xi = Vec::with_capacity(data.studies.len());
+    let mut ni = Vec::with_capacity(data.studies.len());
+    for study in &data.studies {
+        match study.raw.as_deref().and_then(|r| Some((r.events?, r.n?))) {
+            Some((x, n)) => {
+                xi.push(x);
+                ni.push(n);
+            }
+            None => {
+                return Err(GlmmFitError::NoCounts {
+                    label: study.label().to_owned(),
+                });
+            }
+        }
+    }
+    let fit = fit_proportions(&xi, &ni, options.level, options.max_iter)?;
+    Ok(GlmmResult {
+        title: data.title.clone(),
+        model: options.model,
+        measure: data.measure.name(),
+        level: options.level,
+        fit,
+        warnings: Vec::new(),
+    })
+}
+
 /// A GLMM, named as metafor's `rma.glmm(model = ...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]

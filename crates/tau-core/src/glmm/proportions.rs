@@ -30,8 +30,9 @@ use crate::numerics::optim::bfgs_with;
 
 use super::agq::{self, Observation};
 
-/// The fit of [`fit_proportions`].
-#[derive(Debug, Clone, PartialEq)]
+/// The fit of [`fit_proportions`]; JSON keys as issue 30 names them
+/// (metafor's with `.` written `_`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct GlmmFit {
     /// Number of studies.
@@ -51,24 +52,33 @@ pub struct GlmmFit {
     /// τ̂².
     pub tau2: f64,
     /// Wald test of the saturated model.
+    #[serde(rename = "QE_Wld")]
     pub qe_wld: f64,
     /// Its p-value.
+    #[serde(rename = "QE_Wld_p")]
     pub qe_wld_p: f64,
     /// Likelihood-ratio test of the saturated model.
+    #[serde(rename = "QE_LRT")]
     pub qe_lrt: f64,
     /// Its p-value.
+    #[serde(rename = "QE_LRT_p")]
     pub qe_lrt_p: f64,
     /// Degrees of freedom of both tests (k − 1).
+    #[serde(rename = "QE_df")]
     pub qe_df: usize,
     /// I² (%).
+    #[serde(rename = "I2")]
     pub i2: f64,
     /// H².
+    #[serde(rename = "H2")]
     pub h2: f64,
     /// metafor's logLik (see the module doc).
+    #[serde(rename = "logLik")]
     pub log_lik: f64,
     /// The AGQ log-likelihood maximised, less the saturated model's (as
     /// lme4's `logLik` reports it for a binomial GLMM with nAGQ > 1: its
     /// AGQ deviance is measured from the saturated model).
+    #[serde(skip)]
     pub agq_log_lik: f64,
 }
 

@@ -13,6 +13,7 @@ pub mod bias;
 pub mod compare;
 pub mod csv;
 pub mod format;
+pub mod glmm;
 pub mod json;
 pub mod latex;
 pub mod location_scale;
