@@ -90,7 +90,8 @@ pub(crate) fn mode(obs: &[Observation], tau: f64) -> f64 {
         let mut step = -d1 / d2;
         let mut next = g(obs, tau, u + step);
         let mut halvings = 0;
-        while !(next.0 >= value) && halvings < 60 {
+        // A NaN value counts as no increase.
+        while next.0.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
             step *= 0.5;
             next = g(obs, tau, u + step);
             halvings += 1;
