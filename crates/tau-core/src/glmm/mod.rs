@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 pub(crate) mod agq;
+pub mod odds_ratios;
 pub mod proportions;
 
 use crate::data::dataset::Dataset;
