@@ -236,3 +236,43 @@ fn odds_ratios_match_rma_glmm_or_um_fs() {
         }
     }
 }
+
+#[test]
+fn cli_pools_tables_by_glmm() {
+    let case = cases().into_iter().find(|c| c["name"] == "bcg").unwrap();
+    let out = crate::util::tau()
+        .args([
+            "pool",
+            "studies/bcg.json",
+            "--measure",
+            "OR",
+            "--glmm",
+            "UM.FS",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["measure"], "OR");
+    assert_eq!(got["k"], 13);
+    assert_eq!(got["left_out"], 0);
+    // As odds_ratios_match_rma_glmm_or_um_fs: lme4 converged on bcg.
+    for (key, want) in [
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("tau2", "tau2"),
+        ("QE_Wld", "QE_Wld"),
+        ("QE_LRT", "QE_LRT"),
+        ("I2", "I2"),
+        ("logLik", "logLik"),
+    ] {
+        let (g, w) = (got[key].as_f64().unwrap(), case[want].as_f64().unwrap());
+        assert!(close_to(g, w, TOL), "{key}: tau {g} vs metafor {w}");
+    }
+}

@@ -204,7 +204,7 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
         refuse(
             Field::Glmm,
             format!(
-                "model = {name} (metafor's rma.glmm) is not built yet in this version of tau (only measure PLO with `glmm` UM.FS is); pool the tables with an inverse-variance `method` (REML), or with `method` MH or PETO"
+                "model = {name} (metafor's rma.glmm) is not built yet in this version of tau (only measures PLO and OR with `glmm` UM.FS are); pool the tables with an inverse-variance `method` (REML), or with `method` MH or PETO"
             ),
         );
     }

@@ -1,6 +1,7 @@
 //! Generalized linear mixed models for 2×2 tables and counts (metafor's
 //! `rma.glmm`): the request's vocabulary, and the models built so far
-//! ([`proportions`]: `measure = "PLO"`). The analysis request refuses the
+//! ([`proportions`]: `measure = "PLO"`; [`odds_ratios`]: `measure = "OR"`,
+//! `model = "UM.FS"`). The analysis request refuses the
 //! others by their metafor names before anything is read (`glmm`).
 
 use serde::Serialize;
@@ -33,8 +34,11 @@ pub struct GlmmResult {
     pub title: Option<String>,
     /// metafor's name of the model (`UM.FS`).
     pub model: GlmmModel,
-    /// The measure (PLO).
+    /// The measure (PLO or OR).
     pub measure: &'static str,
+    /// Tables left out: no events, or only events, in both groups (as
+    /// metafor's `drop00`).
+    pub left_out: usize,
     /// CI level in percent.
     pub level: f64,
     /// The fit.
@@ -51,7 +55,7 @@ pub struct GlmmResult {
 pub enum GlmmFitError {
     /// The measure and model are not built (metafor's names).
     #[error(
-        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure PLO (events `events` of `n`) with `glmm` UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measures PLO (`events` of `n`) and OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
     )]
     NotBuilt {
         /// The data's measure.
@@ -61,11 +65,15 @@ pub enum GlmmFitError {
     },
     /// A study lacks its counts.
     #[error(
-        "study '{label}' has no `events` and `n`: a GLMM of proportions (measure PLO) needs the counts of every study, not yi and vi"
+        "study '{label}' has no {fields}: a GLMM (measure {measure}) needs the counts of every study, not yi and vi"
     )]
     NoCounts {
         /// The study's label.
         label: String,
+        /// The data's measure.
+        measure: &'static str,
+        /// The fields it needs, in backticks.
+        fields: &'static str,
     },
     /// The fit itself.
     #[error("{0}")]
@@ -84,36 +92,66 @@ impl crate::Kinded for GlmmFitError {
     }
 }
 
-/// Fits the GLMM of `options` to `data`: so far measure PLO with UM.FS
-/// (metafor's `rma.glmm(measure = "PLO", xi, ni)`, [`proportions`]).
+/// Fits the GLMM of `options` to `data`: so far UM.FS with measure PLO
+/// (metafor's `rma.glmm(measure = "PLO", xi, ni)`, [`proportions`]) or OR
+/// (`rma.glmm(measure = "OR", ai, n1i, ci, n2i)`, [`odds_ratios`]).
 pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitError> {
-    if data.measure != Measure::PLO || options.model != GlmmModel::UmFs {
-        return Err(GlmmFitError::NotBuilt {
-            measure: data.measure.name(),
-            model: options.model.name(),
-        });
-    }
-    let mut xi = Vec::with_capacity(data.studies.len());
-    let mut ni = Vec::with_capacity(data.studies.len());
-    for study in &data.studies {
-        match study.raw.as_deref().and_then(|r| Some((r.events?, r.n?))) {
-            Some((x, n)) => {
+    let measure = data.measure.name();
+    let no_counts = |study: &crate::data::dataset::Study, fields| GlmmFitError::NoCounts {
+        label: study.label().to_owned(),
+        measure,
+        fields,
+    };
+    let fit = match (data.measure, options.model) {
+        (Measure::PLO, GlmmModel::UmFs) => {
+            let mut xi = Vec::with_capacity(data.studies.len());
+            let mut ni = Vec::with_capacity(data.studies.len());
+            for study in &data.studies {
+                let (x, n) = study
+                    .raw
+                    .as_deref()
+                    .and_then(|r| Some((r.events?, r.n?)))
+                    .ok_or_else(|| no_counts(study, "`events` and `n`"))?;
                 xi.push(x);
                 ni.push(n);
             }
-            None => {
-                return Err(GlmmFitError::NoCounts {
-                    label: study.label().to_owned(),
-                });
-            }
+            fit_proportions(&xi, &ni, options.level, options.max_iter)?
         }
-    }
-    let fit = fit_proportions(&xi, &ni, options.level, options.max_iter)?;
+        (Measure::OR, GlmmModel::UmFs) => {
+            let tables = data
+                .studies
+                .iter()
+                .map(|study| {
+                    study
+                        .raw
+                        .as_deref()
+                        .and_then(|r| {
+                            Some(odds_ratios::Table {
+                                ai: r.events1?,
+                                n1i: r.n1?,
+                                ci: r.events2?,
+                                n2i: r.n2?,
+                            })
+                        })
+                        .ok_or_else(|| no_counts(study, "`events1`, `n1`, `events2` and `n2`"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            odds_ratios::fit_odds_ratios(&tables, options.level, options.max_iter)?
+        }
+        _ => {
+            return Err(GlmmFitError::NotBuilt {
+                measure,
+                model: options.model.name(),
+            });
+        }
+    };
+    let left_out = data.studies.len() - fit.k;
     Ok(GlmmResult {
         title: data.title.clone(),
         model: options.model,
         measure: data.measure.name(),
         level: options.level,
+        left_out,
         fit,
         warnings: Vec::new(),
     })

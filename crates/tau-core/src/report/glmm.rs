@@ -47,6 +47,13 @@ pub fn text(r: &GlmmResult) -> String {
         ]],
     ));
     out.push_str(&format!("\nlogLik: {}\n", fmt_num(f.log_lik, 4)));
+    if r.left_out > 0 {
+        out.push_str(&format!(
+            "\n{} {} with no events (or only events) in both groups left out, as metafor does.\n",
+            r.left_out,
+            if r.left_out == 1 { "table" } else { "tables" }
+        ));
+    }
     out
 }
 
