@@ -166,7 +166,7 @@ pub fn fit_odds_ratios(
         let mut natural =
             |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], 0.0).0) };
         let h = hessian(&mut natural, &[common], &[0])?;
-        if !(h[0][0] > 0.0) {
+        if h[0][0].is_nan() || h[0][0] <= 0.0 {
             return Err(GlmmError::NotConverged);
         }
         (common, 0.0, 1.0 / h[0][0])
