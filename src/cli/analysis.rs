@@ -147,6 +147,8 @@ pub fn emit(analysis: &Analysis, data: &Dataset, output: &OutputArgs) -> Result<
         Analysis::MultilevelSubgroups(result) => emit_report(path, format, result),
         Analysis::RhoSensitivity(result) => emit_report(path, format, result),
         Analysis::Bayes(result) => emit_report(path, format, result),
+        Analysis::LocationScale(result) => emit_report(path, format, result),
+        Analysis::Glmm(result) => emit_report(path, format, result),
         // One JSON view of every robust analysis: the core's.
         Analysis::Robust { .. } if format == Format::Json => {
             let value = analysis.to_json(data);

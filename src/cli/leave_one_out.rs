@@ -101,7 +101,8 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         plot_format(path)?;
     }
-    if !args.multilevel.random.is_empty() || args.robust.spec().is_some() || args.cluster.is_some() {
+    if !args.multilevel.random.is_empty() || args.robust.spec().is_some() || args.cluster.is_some()
+    {
         return run_refits(args);
     }
     if let MethodChoice::Tables(method) = args.model.method {

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod completions;
 pub mod cumulative;
 pub mod error;
+pub mod families;
 pub mod fields;
 pub mod forest;
 pub mod funnel;

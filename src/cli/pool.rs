@@ -20,6 +20,8 @@ pub struct PoolArgs {
     #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
+    families: super::families::FamilyArgs,
+    #[command(flatten)]
     tau2_ci: Tau2CiArgs,
     /// Each study's best linear unbiased prediction, with its SE and
     /// prediction interval (metafor's blup(res)).
@@ -37,6 +39,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     args.model.fill(&mut spec);
     args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
+    args.families.fill(&mut spec);
     args.tau2_ci.fill(&mut spec);
     args.weights.fill(&mut spec);
     args.output.fill(&mut spec);

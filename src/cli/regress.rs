@@ -71,6 +71,8 @@ pub struct RegressArgs {
     #[command(flatten)]
     robust: RobustArgs,
     #[command(flatten)]
+    families: super::families::FamilyArgs,
+    #[command(flatten)]
     tau2_ci: Tau2CiArgs,
     #[command(flatten)]
     weights: WeightArgs,
@@ -100,6 +102,7 @@ pub fn run(args: &RegressArgs) -> Result<(), CliError> {
     args.model.fill(&mut spec);
     args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
+    args.families.fill(&mut spec);
     args.tau2_ci.fill(&mut spec);
     args.weights.fill(&mut spec);
     args.output.fill(&mut spec);

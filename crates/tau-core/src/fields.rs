@@ -69,6 +69,8 @@ pub const TAU_PRIOR: Setting = Setting("tau_prior");
 pub const FIT_ONLY: Setting = Setting("fit_only");
 /// The setting `format`.
 pub const FORMAT: Setting = Setting("format");
+/// The setting `glmm`.
+pub const GLMM: Setting = Setting("glmm");
 /// The setting `full`.
 pub const FULL: Setting = Setting("full");
 /// The setting `k`.
@@ -119,6 +121,8 @@ pub const SHEET: Setting = Setting("sheet");
 pub const OUTCOME: Setting = Setting("outcome");
 /// The setting `columns`.
 pub const COLUMNS: Setting = Setting("columns");
+/// The setting `scale`.
+pub const SCALE: Setting = Setting("scale");
 /// The setting `seed`.
 pub const SEED: Setting = Setting("seed");
 /// The setting `sep`.

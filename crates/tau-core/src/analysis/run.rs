@@ -4,6 +4,8 @@
 
 use crate::bayes::{BayesError, BayesResult};
 use crate::data::dataset::Dataset;
+use crate::glmm::{self, GlmmFitError, GlmmResult};
+use crate::location_scale::{self, LocationScaleError, LocationScaleResult};
 use crate::model::FitError;
 use crate::model::two_by_two::TableError;
 use crate::multilevel::{self, MultilevelError, MultilevelResult, MultilevelSubgroups};
@@ -37,6 +39,10 @@ pub enum Analysis {
     Multilevel(MultilevelResult),
     /// A multilevel model with the subgroups as a factor.
     MultilevelSubgroups(MultilevelSubgroups),
+    /// A location-scale model (`scale`).
+    LocationScale(LocationScaleResult),
+    /// A GLMM (`glmm`).
+    Glmm(GlmmResult),
     /// A model with cluster-robust inference: `model` is the working model,
     /// `tested` what the omnibus test covers.
     Robust {
@@ -71,6 +77,8 @@ impl Analysis {
             Analysis::Subgroup(r) => r.warnings.iter().collect(),
             Analysis::Multilevel(r) => r.warnings.iter().collect(),
             Analysis::MultilevelSubgroups(r) => r.model.warnings.iter().collect(),
+            Analysis::LocationScale(r) => r.warnings.iter().collect(),
+            Analysis::Glmm(r) => r.warnings.iter().collect(),
             Analysis::Robust { model, robust, .. } => {
                 let mut all = model.warnings();
                 all.extend(robust.warnings.iter());
@@ -120,6 +128,12 @@ pub enum AnalysisError {
     /// A Bayesian analysis.
     #[error(transparent)]
     Bayes(#[from] BayesError),
+    /// A location-scale model.
+    #[error(transparent)]
+    LocationScale(#[from] LocationScaleError),
+    /// A GLMM.
+    #[error(transparent)]
+    Glmm(#[from] GlmmFitError),
 }
 
 impl crate::Kinded for AnalysisError {
@@ -136,6 +150,8 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::Predict(e) => e.kind(),
             AnalysisError::SubsetTest(e) => e.kind(),
             AnalysisError::Bayes(e) => e.kind(),
+            AnalysisError::LocationScale(e) => e.kind(),
+            AnalysisError::Glmm(e) => e.kind(),
         }
     }
 }
@@ -171,6 +187,29 @@ pub fn run(
         Model::General(options) => Ok(Analysis::Multilevel(multilevel::general::fit(
             data, &options,
         )?)),
+        Model::LocationScale(options) => {
+            let mut result = location_scale::fit(data, &options)?;
+            if !spec.predict.is_empty() {
+                result.predictions = Some(
+                    spec.predict
+                        .iter()
+                        .map(|p| result.predict_at(p))
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+            Ok(Analysis::LocationScale(result))
+        }
+        Model::Glmm(options) => match glmm::fit(data, &options) {
+            // A measure not built is refused as the request's other
+            // refusals are (it is known only once the data are read).
+            Err(e @ GlmmFitError::NotBuilt { .. }) => Err(AnalysisError::Refused(Refusals(vec![
+                super::validate::Refusal {
+                    field: super::spec::Field::Glmm,
+                    message: e.to_string(),
+                },
+            ]))),
+            result => Ok(Analysis::Glmm(result?)),
+        },
         Model::Univariate(fit) => match spec.question {
             // (validate plans a Bayesian question as Model::Bayes)
             Question::Pool | Question::Bayes => pooled(spec, &plan, fit, data),
@@ -460,6 +499,8 @@ impl Analysis {
             Analysis::Subgroup(r) => value(r),
             Analysis::Multilevel(r) => value(r),
             Analysis::MultilevelSubgroups(r) => value(r),
+            Analysis::LocationScale(r) => value(r),
+            Analysis::Glmm(r) => value(r),
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Bayes(r) => value(r),
             Analysis::Robust {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
 use crate::bayes::{MuPrior, TauPrior};
+use crate::glmm::GlmmModel;
 use crate::model::{Method, Test};
 use crate::multilevel::general::KnownCorrelation;
 use crate::pool_tables::TablesMethod;
@@ -189,6 +190,13 @@ pub struct Spec {
     /// Permute whole clusters of this moderator in the permutation test of a
     /// meta-regression (a cluster-level moderator); `None` permutes records.
     pub permute_by: Option<String>,
+    /// Moderators of τ² (a location-scale model, metafor's `rma(scale = ~
+    /// b + c)` with the log link); empty for one τ².
+    pub scale: Vec<String>,
+    /// A generalized linear mixed model of the 2×2 tables or counts
+    /// (metafor's `rma.glmm(model = ...)`); `None` for the models of yi, vi.
+    #[serde(deserialize_with = "glmm_model")]
+    pub glmm: Option<GlmmModel>,
     /// The view the result is shown in (`text`, `json`, `csv`,
     /// `markdown`, `latex`), with `digits` for the paper tables.
     #[serde(deserialize_with = "format")]
@@ -229,6 +237,8 @@ impl Default for Spec {
             mu_prior: MuPrior::Flat,
             average: false,
             permute_by: None,
+            scale: Vec::new(),
+            glmm: None,
             format: Format::Json,
         }
     }
@@ -293,6 +303,10 @@ pub enum Field {
     PermuteBy,
     /// [`Spec::format`].
     Format,
+    /// [`Spec::scale`].
+    Scale,
+    /// [`Spec::glmm`].
+    Glmm,
 }
 
 impl Field {
@@ -326,6 +340,8 @@ impl Field {
             Field::Average => "average",
             Field::PermuteBy => "permute_by",
             Field::Format => "format",
+            Field::Scale => "scale",
+            Field::Glmm => "glmm",
         }
     }
 }
@@ -374,6 +390,18 @@ fn tau2_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tau2Mode>, D::Err
             _ => Err(D::Error::custom(format!(
                 "unknown tau2 mode {name:?}; use separate or common"
             ))),
+        })
+        .transpose()
+}
+
+fn glmm_model<'de, D: Deserializer<'de>>(d: D) -> Result<Option<GlmmModel>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|name| {
+            GlmmModel::parse(&name).ok_or_else(|| {
+                D::Error::custom(format!(
+                    "unknown GLMM {name:?}; use UM.FS, UM.RS, CM.EL or CM.AL"
+                ))
+            })
         })
         .transpose()
 }

@@ -5,6 +5,8 @@
 //! (`` `random` ``); each front end writes its own name for them (the CLI
 //! its flags, the page its controls): see [`Refusal::render`].
 
+use crate::glmm::{GlmmModel, GlmmOptions};
+use crate::location_scale::LocationScaleOptions;
 use crate::model::{Control, FitOptions, Method, Test};
 use crate::multilevel::general::{self, GeneralOptions, Struct, Term};
 use crate::multilevel::{self, MultilevelOptions};
@@ -75,6 +77,10 @@ pub enum Model {
     Bayes(BayesOptions),
     /// A general `rma.mv` model: crossed or structured random terms.
     General(GeneralOptions),
+    /// A location-scale model (`rma(scale = ~ ...)`), with `scale`.
+    LocationScale(LocationScaleOptions),
+    /// A GLMM (`rma.glmm`), with `glmm`.
+    Glmm(GlmmOptions),
 }
 
 /// A checked [`Spec`]: the model to fit and how to infer, resolved once.
@@ -133,8 +139,26 @@ impl Spec {
             _ => {}
         }
         check_options(self, &mut refuse);
+        if let Some(model) = self.glmm {
+            super::families::glmm(self, model, &mut refuse);
+        }
         let model = match self.method {
             _ if self.question == Question::Bayes => Model::Bayes(bayes(self, &mut refuse)),
+            _ if self.glmm.is_some() => Model::Glmm(GlmmOptions {
+                model: self.glmm.unwrap_or(GlmmModel::UmFs),
+                level: self.level,
+                max_iter: self.max_iter,
+            }),
+            MethodChoice::Model(method) if !self.scale.is_empty() => {
+                Model::LocationScale(super::families::location_scale(self, method, &mut refuse))
+            }
+            MethodChoice::Tables(_) if !self.scale.is_empty() => {
+                refuse(
+                    Field::Scale,
+                    "`scale` fits a location-scale model by REML or ML; it cannot pool 2x2 tables by `method` MH or PETO: write `method` REML".into(),
+                );
+                Model::Univariate(FitOptions::default())
+            }
             MethodChoice::Tables(method) => {
                 check_tables(self, method, &mut refuse);
                 Model::Tables(method)

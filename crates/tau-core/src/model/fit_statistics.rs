@@ -35,7 +35,7 @@ pub struct FitStatistics {
 impl FitStatistics {
     /// The criteria of log-likelihood `log_lik` with `parms` parameters and
     /// `n` observations (k for ML, k − p for REML) and the deviance.
-    fn new(log_lik: f64, deviance: f64, parms: f64, n: f64) -> FitStatistics {
+    pub(crate) fn new(log_lik: f64, deviance: f64, parms: f64, n: f64) -> FitStatistics {
         let m = n.max(parms + 2.0);
         FitStatistics {
             log_lik,
@@ -49,7 +49,7 @@ impl FitStatistics {
 
 /// −k/2·ln 2π − ½Σ ln vᵢ: the log-likelihood of the saturated model (each
 /// outcome its own mean), which the ML deviance is measured from.
-fn saturated(vi: &[f64]) -> f64 {
+pub(crate) fn saturated(vi: &[f64]) -> f64 {
     let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
     -(vi.len() as f64) * half_log_2pi - 0.5 * vi.iter().map(|v| v.ln()).sum::<f64>()
 }

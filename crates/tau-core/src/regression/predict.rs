@@ -305,28 +305,7 @@ impl RegressionResult {
     /// The prediction at the moderator values of `spec` (see the module docs).
     pub fn predict_at(&self, spec: &PredictSpec) -> Result<PredictedValue, PredictError> {
         let moderators = self.resolve(spec)?;
-        let mut entries = Vec::new();
-        if self.settings.intercept {
-            entries.push((0, 1.0));
-        }
-        for (term, (_, value)) in self.terms.iter().zip(&moderators) {
-            match (&term.kind, value) {
-                (TermKind::Continuous, ModeratorValue::Number(x)) => {
-                    entries.push((term.first_column, *x));
-                }
-                (TermKind::Categorical { levels, reference }, ModeratorValue::Level(level)) => {
-                    let column = levels
-                        .iter()
-                        .filter(|l| Some(*l) != reference.as_ref())
-                        .position(|l| l == level);
-                    if let Some(j) = column {
-                        entries.push((term.first_column + j, 1.0));
-                    }
-                }
-                // `resolve` gives each term a value of its kind.
-                _ => {}
-            }
-        }
+        let entries = row_entries(&self.terms, self.settings.intercept, &moderators);
         let p = self.predict_row(&ModelRow::new(self.coefficients.len(), entries));
         let half = self.crit * (p.se * p.se + self.tau2).sqrt();
         let (pi_lower, pi_upper) = (p.estimate - half, p.estimate + half);
@@ -357,36 +336,7 @@ impl RegressionResult {
 
     /// Each model moderator's value from `spec`, in model order.
     fn resolve(&self, spec: &PredictSpec) -> Result<Vec<(String, ModeratorValue)>, PredictError> {
-        let names: Vec<String> = self.terms.iter().map(|t| t.moderator.clone()).collect();
-        if let Some((name, _)) = spec.pairs.iter().find(|(n, _)| !names.contains(n)) {
-            return Err(PredictError::NotInModel {
-                spec: spec.text.clone(),
-                moderator: name.clone(),
-                moderators: names,
-            });
-        }
-        let missing: Vec<String> = names
-            .iter()
-            .filter(|m| !spec.pairs.iter().any(|(n, _)| n == *m))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(PredictError::Missing {
-                spec: spec.text.clone(),
-                missing,
-            });
-        }
-        self.terms
-            .iter()
-            .map(|term| {
-                let value = spec
-                    .pairs
-                    .iter()
-                    .find(|(n, _)| *n == term.moderator)
-                    .map_or("", |(_, v)| v.as_str());
-                value_of(term, value, &spec.text).map(|v| (term.moderator.clone(), v))
-            })
-            .collect()
+        resolve_terms(&self.terms, spec)
     }
 
     /// The BLUP of each study in the model (metafor `blup(res)`).
@@ -434,6 +384,76 @@ fn value_of(term: &Term, value: &str, spec: &str) -> Result<ModeratorValue, Pred
             }
         }
     }
+}
+
+/// Each moderator of `terms` with its value from `spec`, in model order.
+pub(crate) fn resolve_terms(
+    terms: &[super::design::Term],
+    spec: &PredictSpec,
+) -> Result<Vec<(String, ModeratorValue)>, PredictError> {
+    let names: Vec<String> = terms.iter().map(|t| t.moderator.clone()).collect();
+    if let Some((name, _)) = spec.pairs.iter().find(|(n, _)| !names.contains(n)) {
+        return Err(PredictError::NotInModel {
+            spec: spec.text.clone(),
+            moderator: name.clone(),
+            moderators: names,
+        });
+    }
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|m| !spec.pairs.iter().any(|(n, _)| n == *m))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(PredictError::Missing {
+            spec: spec.text.clone(),
+            missing,
+        });
+    }
+    terms
+        .iter()
+        .map(|term| {
+            let value = spec
+                .pairs
+                .iter()
+                .find(|(n, _)| *n == term.moderator)
+                .map_or("", |(_, v)| v.as_str());
+            value_of(term, value, &spec.text).map(|v| (term.moderator.clone(), v))
+        })
+        .collect()
+}
+
+/// The nonzero entries of the model row at `moderators` (from
+/// [`resolve_terms`]): 1 for the intercept, a continuous moderator's value,
+/// 1 in the column of a categorical moderator's level.
+pub(crate) fn row_entries(
+    terms: &[super::design::Term],
+    intercept: bool,
+    moderators: &[(String, ModeratorValue)],
+) -> Vec<(usize, f64)> {
+    let mut entries = Vec::new();
+    if intercept {
+        entries.push((0, 1.0));
+    }
+    for (term, (_, value)) in terms.iter().zip(moderators) {
+        match (&term.kind, value) {
+            (TermKind::Continuous, ModeratorValue::Number(x)) => {
+                entries.push((term.first_column, *x));
+            }
+            (TermKind::Categorical { levels, reference }, ModeratorValue::Level(level)) => {
+                let column = levels
+                    .iter()
+                    .filter(|l| Some(*l) != reference.as_ref())
+                    .position(|l| l == level);
+                if let Some(j) = column {
+                    entries.push((term.first_column + j, 1.0));
+                }
+            }
+            // `resolve_terms` gives each term a value of its kind.
+            _ => {}
+        }
+    }
+    entries
 }
 
 #[cfg(test)]

@@ -140,6 +140,18 @@ impl CsvView for SubgroupResult {
     }
 }
 
+impl CsvView for crate::glmm::GlmmResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::glmm::csv(self))
+    }
+}
+
+impl CsvView for crate::location_scale::LocationScaleResult {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::location_scale::csv(self))
+    }
+}
+
 impl CsvView for RegressionResult {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::regression::csv(self))

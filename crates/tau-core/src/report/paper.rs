@@ -796,6 +796,18 @@ fn no_table(what: &str) -> Result<PaperTable, String> {
     ))
 }
 
+impl PaperView for crate::glmm::GlmmResult {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a GLMM")
+    }
+}
+
+impl PaperView for crate::location_scale::LocationScaleResult {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a location-scale model")
+    }
+}
+
 impl PaperView for Influence {
     fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
         no_table("an influence analysis")

@@ -55,6 +55,18 @@ impl TextView for SubgroupResult {
     }
 }
 
+impl TextView for crate::glmm::GlmmResult {
+    fn text(&self) -> String {
+        super::glmm::text(self)
+    }
+}
+
+impl TextView for crate::location_scale::LocationScaleResult {
+    fn text(&self) -> String {
+        super::location_scale::text(self)
+    }
+}
+
 impl TextView for RegressionResult {
     fn text(&self) -> String {
         super::regression::text(self)

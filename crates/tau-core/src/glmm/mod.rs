@@ -1,0 +1,218 @@
+//! Generalized linear mixed models for 2×2 tables and counts (metafor's
+//! `rma.glmm`): the request's vocabulary, and the models built so far
+//! ([`proportions`]: `measure = "PLO"`; [`odds_ratios`]: `measure = "OR"`,
+//! `model = "UM.FS"`). The analysis request refuses the
+//! others by their metafor names before anything is read (`glmm`).
+
+use serde::Serialize;
+
+pub(crate) mod agq;
+pub mod odds_ratios;
+pub mod proportions;
+
+use crate::data::dataset::Dataset;
+use crate::effect_size::measure::Measure;
+use proportions::{GlmmError, GlmmFit, fit_proportions};
+
+/// What the analysis request passes to [`fit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlmmOptions {
+    /// The model (`glmm`).
+    pub model: GlmmModel,
+    /// CI level in percent.
+    pub level: f64,
+    /// Iterations of the optimiser.
+    pub max_iter: usize,
+}
+
+/// A fitted GLMM with what the report shows beside the numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GlmmResult {
+    /// Title from the file.
+    #[serde(skip)]
+    pub title: Option<String>,
+    /// metafor's name of the model (`UM.FS`).
+    pub model: GlmmModel,
+    /// The measure (PLO or OR).
+    pub measure: &'static str,
+    /// Tables left out: no events, or only events, in both groups (as
+    /// metafor's `drop00`).
+    pub left_out: usize,
+    /// CI level in percent.
+    pub level: f64,
+    /// The fit.
+    #[serde(flatten)]
+    pub fit: GlmmFit,
+    /// Warnings (none so far; kept for the analysis request).
+    #[serde(skip)]
+    pub warnings: Vec<crate::warning::Warning>,
+}
+
+/// Why the GLMM of an analysis request was not fitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlmmFitError {
+    /// The measure and model are not built (metafor's names).
+    #[error(
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measures PLO (`events` of `n`) and OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+    )]
+    NotBuilt {
+        /// The data's measure.
+        measure: &'static str,
+        /// The model asked for.
+        model: &'static str,
+    },
+    /// A study lacks its counts.
+    #[error(
+        "study '{label}' has no {fields}: a GLMM (measure {measure}) needs the counts of every study, not yi and vi"
+    )]
+    NoCounts {
+        /// The study's label.
+        label: String,
+        /// The data's measure.
+        measure: &'static str,
+        /// The fields it needs, in backticks.
+        fields: &'static str,
+    },
+    /// The fit itself.
+    #[error("{0}")]
+    Fit(#[from] GlmmError),
+}
+
+impl crate::Kinded for GlmmFitError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            GlmmFitError::NotBuilt { .. } | GlmmFitError::NoCounts { .. } => {
+                crate::ErrorKind::Input
+            }
+            GlmmFitError::Fit(GlmmError::NotConverged) => crate::ErrorKind::Analysis,
+            GlmmFitError::Fit(_) => crate::ErrorKind::Input,
+        }
+    }
+}
+
+/// Fits the GLMM of `options` to `data`: so far UM.FS with measure PLO
+/// (metafor's `rma.glmm(measure = "PLO", xi, ni)`, [`proportions`]) or OR
+/// (`rma.glmm(measure = "OR", ai, n1i, ci, n2i)`, [`odds_ratios`]).
+pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitError> {
+    let measure = data.measure.name();
+    let no_counts = |study: &crate::data::dataset::Study, fields| GlmmFitError::NoCounts {
+        label: study.label().to_owned(),
+        measure,
+        fields,
+    };
+    let fit = match (data.measure, options.model) {
+        (Measure::PLO, GlmmModel::UmFs) => {
+            let mut xi = Vec::with_capacity(data.studies.len());
+            let mut ni = Vec::with_capacity(data.studies.len());
+            for study in &data.studies {
+                let (x, n) = study
+                    .raw
+                    .as_deref()
+                    .and_then(|r| Some((r.events?, r.n?)))
+                    .ok_or_else(|| no_counts(study, "`events` and `n`"))?;
+                xi.push(x);
+                ni.push(n);
+            }
+            fit_proportions(&xi, &ni, options.level, options.max_iter)?
+        }
+        (Measure::OR, GlmmModel::UmFs) => {
+            let tables = data
+                .studies
+                .iter()
+                .map(|study| {
+                    study
+                        .raw
+                        .as_deref()
+                        .and_then(|r| {
+                            Some(odds_ratios::Table {
+                                ai: r.events1?,
+                                n1i: r.n1?,
+                                ci: r.events2?,
+                                n2i: r.n2?,
+                            })
+                        })
+                        .ok_or_else(|| no_counts(study, "`events1`, `n1`, `events2` and `n2`"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            odds_ratios::fit_odds_ratios(&tables, options.level, options.max_iter)?
+        }
+        _ => {
+            return Err(GlmmFitError::NotBuilt {
+                measure,
+                model: options.model.name(),
+            });
+        }
+    };
+    let left_out = data.studies.len() - fit.k;
+    Ok(GlmmResult {
+        title: data.title.clone(),
+        model: options.model,
+        measure: data.measure.name(),
+        level: options.level,
+        left_out,
+        fit,
+        warnings: Vec::new(),
+    })
+}
+
+/// A GLMM, named as metafor's `rma.glmm(model = ...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum GlmmModel {
+    /// Unconditional model with fixed study effects (metafor's default).
+    #[serde(rename = "UM.FS")]
+    UmFs,
+    /// Unconditional model with random study effects.
+    #[serde(rename = "UM.RS")]
+    UmRs,
+    /// Conditional model, exact likelihood (non-central hypergeometric for
+    /// OR, binomial for IRR).
+    #[serde(rename = "CM.EL")]
+    CmEl,
+    /// Conditional model, approximate likelihood (OR only).
+    #[serde(rename = "CM.AL")]
+    CmAl,
+}
+
+impl GlmmModel {
+    /// Every model, in metafor's order.
+    pub const ALL: [GlmmModel; 4] = [
+        GlmmModel::UmFs,
+        GlmmModel::UmRs,
+        GlmmModel::CmEl,
+        GlmmModel::CmAl,
+    ];
+
+    /// metafor's name (`UM.FS` ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            GlmmModel::UmFs => "UM.FS",
+            GlmmModel::UmRs => "UM.RS",
+            GlmmModel::CmEl => "CM.EL",
+            GlmmModel::CmAl => "CM.AL",
+        }
+    }
+
+    /// Parses metafor's name, case-insensitively.
+    pub fn parse(name: &str) -> Option<GlmmModel> {
+        GlmmModel::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back() {
+        for m in GlmmModel::ALL {
+            assert_eq!(GlmmModel::parse(m.name()), Some(m));
+        }
+        assert_eq!(GlmmModel::parse("um.fs"), Some(GlmmModel::UmFs));
+        assert_eq!(GlmmModel::parse("UMFS"), None);
+    }
+}

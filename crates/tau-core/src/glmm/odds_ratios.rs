@@ -1,0 +1,263 @@
+//! The unconditional binomial-normal model of 2×2 tables with fixed study
+//! effects: metafor's `rma.glmm(measure = "OR", ai, n1i, ci, n2i,
+//! model = "UM.FS")`, which fits (metafor 3.8.1, lme4)
+//! `glmer(cbind(x, n - x) ~ -1 + group1 + study + (group - 1 | study),
+//! family = binomial, nAGQ = 7)` by ML:
+//!
+//! logit p_{i,treated} = αᵢ + β + τuᵢ/2, logit p_{i,control} = αᵢ − τuᵢ/2,
+//! uᵢ ~ N(0, 1) (coding 1/2 of the random effect; the fixed effect coded
+//! 1/0 gives the same β̂). Double-zero (and double-all) tables are left out.
+//!
+//! Each study's likelihood is the 7-point adaptive Gauss-Hermite
+//! quadrature of [`super::agq`]. The study intercepts αᵢ are profiled out
+//! (each maximises its own study's likelihood, by Newton's method), and the
+//! profile log-likelihood is maximised over (β, ln τ). At the optimum the
+//! inverse Hessian of the profile over (β, τ) is the (β, τ) block of the
+//! inverse of the full Hessian, so the SE of β̂ is lme4's `vcov`.
+//!
+//! Beside it, as metafor reports them: `QE_Wld`, the Wald test of the
+//! saturated model (one log odds ratio per table) against the common-effect
+//! model, Σ wᵢ(θᵢ − θ̄)² with θᵢ the table's log odds ratio and
+//! wᵢ = 1/(1/a + 1/b + 1/c + 1/d) (a table with a zero cell adds its limit,
+//! 0); `QE_LRT` = 2(ll_sat − ll_common) with the common-effect glm fitted
+//! by ML; I², H² from escalc's vᵢ (1/2 added to each cell of a table with a
+//! zero cell); `logLik` = Σ log Bin at the conditional modes.
+
+use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+use crate::numerics::hessian::hessian;
+use crate::numerics::optim::bfgs_with;
+
+use super::agq::{self, Observation};
+use super::proportions::{GlmmError, GlmmFit};
+
+/// One 2×2 table: events and sizes of the treated and control groups.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Table {
+    /// Events, treated.
+    pub ai: f64,
+    /// Size, treated.
+    pub n1i: f64,
+    /// Events, control.
+    pub ci: f64,
+    /// Size, control.
+    pub n2i: f64,
+}
+
+impl Table {
+    fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
+        [
+            Observation {
+                x: self.ai,
+                n: self.n1i,
+                a: alpha + beta,
+                z: 0.5,
+            },
+            Observation {
+                x: self.ci,
+                n: self.n2i,
+                a: alpha,
+                z: -0.5,
+            },
+        ]
+    }
+
+    /// No events, or only events, in both groups.
+    fn uninformative(&self) -> bool {
+        (self.ai == 0.0 && self.ci == 0.0) || (self.ai == self.n1i && self.ci == self.n2i)
+    }
+}
+
+/// The study intercept that maximises the study's likelihood at (β, τ):
+/// Newton's method on central differences, steps halved while they lower it.
+fn best_intercept(t: &Table, beta: f64, tau: f64) -> f64 {
+    let f = |alpha: f64| agq::log_marginal(&t.observations(alpha, beta), tau);
+    let pooled = (t.ai + t.ci + 0.5) / (t.n1i + t.n2i + 1.0);
+    let mut alpha = (pooled / (1.0 - pooled)).ln() - beta / 2.0;
+    let mut value = f(alpha);
+    let h = 1e-4;
+    for _ in 0..100 {
+        let (up, down) = (f(alpha + h), f(alpha - h));
+        let d1 = (up - down) / (2.0 * h);
+        let d2 = (up - 2.0 * value + down) / (h * h);
+        let mut step = if d2 < 0.0 { -d1 / d2 } else { d1.signum() };
+        let mut next = f(alpha + step);
+        let mut halvings = 0;
+        while next.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
+            step *= 0.5;
+            next = f(alpha + step);
+            halvings += 1;
+        }
+        if halvings == 60 {
+            break;
+        }
+        alpha += step;
+        value = next;
+        if step.abs() <= 1e-11 * (1.0 + alpha.abs()) {
+            break;
+        }
+    }
+    alpha
+}
+
+/// The profile log-likelihood at (β, τ), and the intercepts.
+fn profile(tables: &[Table], beta: f64, tau: f64) -> (f64, Vec<f64>) {
+    let alphas: Vec<f64> = tables
+        .iter()
+        .map(|t| best_intercept(t, beta, tau))
+        .collect();
+    let ll = tables
+        .iter()
+        .zip(&alphas)
+        .map(|(t, &a)| agq::log_marginal(&t.observations(a, beta), tau))
+        .sum();
+    (ll, alphas)
+}
+
+/// τ below this is taken as 0 (the optimum on the boundary).
+const TAU_ZERO: f64 = 1e-6;
+
+/// Fits the model to the tables; `level` in percent. Returns the fit and the
+/// number of tables used (double-zero tables left out).
+pub fn fit_odds_ratios(
+    tables: &[Table],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    for (index, t) in tables.iter().enumerate() {
+        let count = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
+        if ![t.ai, t.n1i, t.ci, t.n2i].into_iter().all(count)
+            || t.n1i == 0.0
+            || t.n2i == 0.0
+            || t.ai > t.n1i
+            || t.ci > t.n2i
+        {
+            return Err(GlmmError::BadCounts { index });
+        }
+    }
+    let tables: Vec<Table> = tables
+        .iter()
+        .copied()
+        .filter(|t| !t.uninformative())
+        .collect();
+    let k = tables.len();
+    if k < 2 {
+        return Err(GlmmError::TooFewStudies);
+    }
+    let mut common_objective = |b: &[f64]| -> Result<f64, GlmmError> {
+        let v = -profile(&tables, b[0], 0.0).0;
+        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
+    };
+    let common = bfgs_with(&mut common_objective, &[0.0], 1e-14, max_iter.max(500))
+        .map_err(|_| GlmmError::NotConverged)?[0];
+    let ll_common = profile(&tables, common, 0.0).0;
+
+    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
+        let v = -profile(&tables, theta[0], theta[1].exp()).0;
+        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
+    };
+    let theta = bfgs_with(
+        &mut objective,
+        &[common, 0.5f64.ln()],
+        1e-14,
+        max_iter.max(500),
+    )
+    .map_err(|_| GlmmError::NotConverged)?;
+    let (beta, tau, var_beta) = if theta[1].exp() < TAU_ZERO {
+        let mut natural =
+            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], 0.0).0) };
+        let h = hessian(&mut natural, &[common], &[0])?;
+        if h[0][0].is_nan() || h[0][0] <= 0.0 {
+            return Err(GlmmError::NotConverged);
+        }
+        (common, 0.0, 1.0 / h[0][0])
+    } else {
+        let mut natural =
+            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], t[1]).0) };
+        let point = [theta[0], theta[1].exp()];
+        let h = hessian(&mut natural, &point, &[0, 1])?;
+        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
+        if !(det > 0.0 && h[1][1] > 0.0) {
+            return Err(GlmmError::NotConverged);
+        }
+        (point[0], point[1], h[1][1] / det)
+    };
+    let (agq_ll, alphas) = profile(&tables, beta, tau);
+    let se = var_beta.sqrt();
+    let crit = normal_upper((1.0 - level / 100.0) / 2.0);
+    let statistic = beta / se;
+
+    let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
+    let saturated = |x: f64, n: f64| {
+        let p = x / n;
+        agq::log_choose(n, x) + term(x, p) + term(n - x, 1.0 - p)
+    };
+    let ll_sat: f64 = tables
+        .iter()
+        .map(|t| saturated(t.ai, t.n1i) + saturated(t.ci, t.n2i))
+        .sum();
+    let qe_df = k - 1;
+    let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
+    let (mut sw, mut swl) = (0.0, 0.0);
+    let mut wl = Vec::with_capacity(k);
+    for t in &tables {
+        let (a, b, c, d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
+        if a > 0.0 && b > 0.0 && c > 0.0 && d > 0.0 {
+            let w = 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d);
+            let l = (a * d / (b * c)).ln();
+            sw += w;
+            swl += w * l;
+            wl.push((w, l));
+        }
+    }
+    let qe_wld = if sw > 0.0 {
+        let mean = swl / sw;
+        wl.iter()
+            .map(|(w, l)| w * (l - mean).powi(2))
+            .sum::<f64>()
+            .max(0.0)
+    } else {
+        0.0
+    };
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for t in &tables {
+        let (mut a, mut b, mut c, mut d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
+        if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
+            (a, b, c, d) = (a + 0.5, b + 0.5, c + 0.5, d + 0.5);
+        }
+        let w = 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d);
+        s1 += w;
+        s2 += w * w;
+    }
+    let s2w = (k as f64 - 1.0) * s1 / (s1 * s1 - s2);
+    let tau2 = tau * tau;
+    let log_lik_modes: f64 = tables
+        .iter()
+        .zip(&alphas)
+        .map(|(t, &alpha)| {
+            let obs = t.observations(alpha, beta);
+            let u = if tau > 0.0 { agq::mode(&obs, tau) } else { 0.0 };
+            obs.iter()
+                .map(|o| agq::log_binomial(o.x, o.n, o.a + tau * o.z * u))
+                .sum::<f64>()
+        })
+        .sum();
+    Ok(GlmmFit {
+        k,
+        estimate: beta,
+        se,
+        statistic,
+        p: normal_two_sided_p(statistic),
+        ci_lower: beta - crit * se,
+        ci_upper: beta + crit * se,
+        tau2,
+        qe_wld,
+        qe_wld_p: chisq_sf(qe_wld, qe_df as f64),
+        qe_lrt,
+        qe_lrt_p: chisq_sf(qe_lrt, qe_df as f64),
+        qe_df,
+        i2: 100.0 * tau2 / (s2w + tau2),
+        h2: tau2 / s2w + 1.0,
+        log_lik: log_lik_modes,
+        agq_log_lik: agq_ll - ll_sat,
+    })
+}

@@ -1,0 +1,101 @@
+//! Text and CSV views of a GLMM, laid out like metafor's `print.rma.glmm`.
+
+use super::text::{p_phrase, stars};
+use super::{fmt_num, fmt_p, table};
+use crate::glmm::GlmmResult;
+
+/// The text report.
+pub fn text(r: &GlmmResult) -> String {
+    let f = &r.fit;
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    out.push_str(&format!(
+        "Random-Effects Model (k = {}; tau^2 estimator: ML)\nModel Type: GLMM, binomial-normal (measure {}, model {}; 7-point adaptive Gauss-Hermite quadrature)\n\n",
+        f.k,
+        r.measure,
+        r.model.name()
+    ));
+    out.push_str(&format!(
+        "tau^2 (estimated amount of total heterogeneity): {}\ntau (square root of estimated tau^2 value):      {}\nI^2 (total heterogeneity / total variability):   {}%\nH^2 (total variability / sampling variability):  {}\n\n",
+        fmt_num(f.tau2, 4),
+        fmt_num(f.tau2.sqrt(), 4),
+        fmt_num(f.i2, 2),
+        fmt_num(f.h2, 2)
+    ));
+    out.push_str(&format!(
+        "Tests for Heterogeneity:\nWld(df = {}) = {}, p-val {}\nLRT(df = {}) = {}, p-val {}\n\n",
+        f.qe_df,
+        fmt_num(f.qe_wld, 4),
+        p_phrase(f.qe_wld_p),
+        f.qe_df,
+        fmt_num(f.qe_lrt, 4),
+        p_phrase(f.qe_lrt_p)
+    ));
+    out.push_str("Model Results:\n\n");
+    out.push_str(&table(
+        &["estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
+        &[vec![
+            fmt_num(f.estimate, 4),
+            fmt_num(f.se, 4),
+            fmt_num(f.statistic, 4),
+            fmt_p(f.p),
+            fmt_num(f.ci_lower, 4),
+            fmt_num(f.ci_upper, 4),
+            stars(f.p).to_owned(),
+        ]],
+    ));
+    out.push_str(&format!("\nlogLik: {}\n", fmt_num(f.log_lik, 4)));
+    if r.left_out > 0 {
+        out.push_str(&format!(
+            "\n{} {} with no events (or only events) in both groups left out, as metafor does.\n",
+            r.left_out,
+            if r.left_out == 1 { "table" } else { "tables" }
+        ));
+    }
+    out
+}
+
+/// The CSV view: one row with the model's numbers.
+pub fn csv(r: &GlmmResult) -> Result<String, csv::Error> {
+    let f = &r.fit;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "estimate",
+        "se",
+        "statistic",
+        "p",
+        "ci_lower",
+        "ci_upper",
+        "tau2",
+        "QE_Wld",
+        "QE_Wld_p",
+        "QE_LRT",
+        "QE_LRT_p",
+        "I2",
+        "H2",
+        "logLik",
+    ])?;
+    writer.write_record(
+        [
+            f.estimate,
+            f.se,
+            f.statistic,
+            f.p,
+            f.ci_lower,
+            f.ci_upper,
+            f.tau2,
+            f.qe_wld,
+            f.qe_wld_p,
+            f.qe_lrt,
+            f.qe_lrt_p,
+            f.i2,
+            f.h2,
+            f.log_lik,
+        ]
+        .map(|v| v.to_string()),
+    )?;
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
