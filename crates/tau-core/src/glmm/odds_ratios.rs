@@ -9,7 +9,7 @@
 //! 1/0 gives the same β̂). Double-zero (and double-all) tables are left out.
 //!
 //! Each study's likelihood is the 7-point adaptive Gauss-Hermite
-//! quadrature of [`super::agq`]. The study intercepts αᵢ are profiled out
+//! quadrature of `glmm::agq`. The study intercepts αᵢ are profiled out
 //! (each maximises its own study's likelihood, by Newton's method), and the
 //! profile log-likelihood is maximised over (β, ln τ). At the optimum the
 //! inverse Hessian of the profile over (β, τ) is the (β, τ) block of the

@@ -14,7 +14,7 @@
 //!
 //! The coefficients are the GLS estimates under M = V + Σ_c Z_c G_c Z_cᵀ
 //! and the variance parameters maximise the (restricted) likelihood
-//! ([`likelihood`], [`optimise`]). A model that is one nested term is
+//! (`general::likelihood`, `general::optimise`). A model that is one nested term is
 //! fitted by the faster recursion of [`crate::multilevel`]; this module
 //! fits the others.
 
