@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         let spec = PermutationSpec {
             iterations,
             seed: 1,
+            by: None,
         };
         let valid = spec.validate().is_ok();
         assert_eq!(valid, (2..=MAX_ITERATIONS).contains(&iterations));
