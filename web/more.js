@@ -240,8 +240,11 @@ function paperPanel(tau, doc, base, file, by) {
 
 const RUN = { regress: regressPanel, multilevel: multilevelPanel, loo: looPanel, bias: biasPanel, bayes: bayesPanel };
 
-/** The panels that need the second module of the engine. */
-const SECOND = new Set(['loo', 'bias', 'bayes', 'paper']);
+/**
+ * The panels that need the second module of the engine: every model but the
+ * pooled one of "3. Results", so that the first load stays under its budget.
+ */
+const SECOND = new Set(['regress', 'multilevel', 'loo', 'bias', 'bayes', 'paper']);
 /** Counts the failed analyses: an update that a failure overtook while the module loaded is dropped. */
 let cleared = 0;
 

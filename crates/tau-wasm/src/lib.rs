@@ -25,7 +25,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tau_core::PoolResult;
-use tau_core::analysis::{Analysis, Model, Plan, Question, Spec};
+#[cfg(feature = "panels")]
+use tau_core::analysis::{Analysis, Plan};
+use tau_core::analysis::{Model, Question, Spec};
 use tau_core::data::dataset::{self, Dataset, LoadError, StudyIssue};
 use tau_core::input;
 use tau_core::model::{Control, FitOptions, Method, Test, fit, intercept_design};
@@ -208,7 +210,15 @@ pub fn analyse(doc: &str, options: &str) -> String {
         Model::Univariate(fit) if plan.question == Question::Pool && plan.robust.is_none() => {
             pooled(&data, *fit, spec.by.as_deref(), plots)
         }
+        #[cfg(feature = "panels")]
         _ => whole(&spec, &plan, &data, plots),
+        // The first-load engine pools only (web/build.sh's size budget); the
+        // page sends every other request to the second module.
+        #[cfg(not(feature = "panels"))]
+        _ => failure_value(
+            "this request (a meta-regression, multilevel, robust or other model) is answered by the engine's second module: load it with the panels feature".into(),
+            Vec::new(),
+        ),
     };
     if let Some(object) = out.as_object_mut() {
         object.insert("left_out".into(), to_value(&data.left_out));
@@ -218,6 +228,7 @@ pub fn analyse(doc: &str, options: &str) -> String {
 
 /// Any other request, through the analysis request's `run`: its JSON, the
 /// forest plot of a multilevel model, the bubble plot of a meta-regression.
+#[cfg(feature = "panels")]
 fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
     let analysis = match tau_core::analysis::run(spec, data, &|_| {}) {
         Ok(a) => a,
@@ -252,6 +263,7 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
 
 /// `tau bubble`'s plot of a meta-regression on one continuous moderator;
 /// `None` for any other model (no line to draw).
+#[cfg(feature = "panels")]
 fn bubble_svg(
     spec: &Spec,
     data: &Dataset,
