@@ -28,7 +28,7 @@ use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
 use super::agq::{self, Observation};
-use super::proportions::{GlmmError, GlmmFit};
+use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
 
 /// One 2×2 table: events and sizes of the treated and control groups.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -197,38 +197,26 @@ pub fn fit_odds_ratios(
         .sum();
     let qe_df = k - 1;
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let (mut sw, mut swl) = (0.0, 0.0);
-    let mut wl = Vec::with_capacity(k);
-    for t in &tables {
-        let (a, b, c, d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
-        if a > 0.0 && b > 0.0 && c > 0.0 && d > 0.0 {
-            let w = 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d);
-            let l = (a * d / (b * c)).ln();
-            sw += w;
-            swl += w * l;
-            wl.push((w, l));
-        }
-    }
-    let qe_wld = if sw > 0.0 {
-        let mean = swl / sw;
-        wl.iter()
-            .map(|(w, l)| w * (l - mean).powi(2))
-            .sum::<f64>()
-            .max(0.0)
-    } else {
-        0.0
-    };
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for t in &tables {
+    let wl: Vec<(f64, f64)> = tables
+        .iter()
+        .map(|t| (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci))
+        .filter(|&(a, b, c, d)| a > 0.0 && b > 0.0 && c > 0.0 && d > 0.0)
+        .map(|(a, b, c, d)| {
+            (
+                1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d),
+                (a * d / (b * c)).ln(),
+            )
+        })
+        .collect();
+    let qe_wld = wald_q(&wl);
+    let weights = tables.iter().map(|t| {
         let (mut a, mut b, mut c, mut d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
         if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
             (a, b, c, d) = (a + 0.5, b + 0.5, c + 0.5, d + 0.5);
         }
-        let w = 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d);
-        s1 += w;
-        s2 += w * w;
-    }
-    let s2w = (k as f64 - 1.0) * s1 / (s1 * s1 - s2);
+        1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d)
+    });
+    let s2w = typical_variance(weights, k);
     let tau2 = tau * tau;
     let log_lik_modes: f64 = tables
         .iter()

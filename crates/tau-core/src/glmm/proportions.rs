@@ -82,6 +82,31 @@ pub struct GlmmFit {
     pub agq_log_lik: f64,
 }
 
+/// metafor's `QE.Wld`: Cochran's Q of the studies' estimates `l` (logits, or
+/// log odds ratios) with weights `w` = 1/vᵢ, over the studies without a
+/// zero cell: Σ wᵢ(lᵢ − l̄)², l̄ = Σ wᵢlᵢ / Σ wᵢ; 0 without any such study.
+pub(super) fn wald_q(wl: &[(f64, f64)]) -> f64 {
+    let (sw, swl) = wl
+        .iter()
+        .fold((0.0, 0.0), |(sw, swl), (w, l)| (sw + w, swl + w * l));
+    if sw <= 0.0 {
+        return 0.0;
+    }
+    let mean = swl / sw;
+    wl.iter()
+        .map(|(w, l)| w * (l - mean).powi(2))
+        .sum::<f64>()
+        .max(0.0)
+}
+
+/// The typical within-study variance of I² and H² (Higgins & Thompson
+/// 2002), (k − 1) Σwᵢ / ((Σwᵢ)² − Σwᵢ²), from the weights wᵢ = 1/vᵢ of
+/// escalc's vᵢ (1/2 added to the cells of a table with a zero, as metafor).
+pub(super) fn typical_variance(weights: impl Iterator<Item = f64>, k: usize) -> f64 {
+    let (s1, s2) = weights.fold((0.0, 0.0), |(s1, s2), w| (s1 + w, s2 + w * w));
+    (k as f64 - 1.0) * s1 / (s1 * s1 - s2)
+}
+
 /// Why a GLMM of proportions could not be fitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -219,40 +244,24 @@ pub fn fit_proportions(
         .sum();
     let qe_df = k - 1;
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let (mut sw, mut swl) = (0.0, 0.0);
-    let mut wl = Vec::with_capacity(k);
-    for (&x, &n) in xi.iter().zip(ni) {
-        if x > 0.0 && x < n {
-            let w = x * (n - x) / n;
-            let l = (x / (n - x)).ln();
-            sw += w;
-            swl += w * l;
-            wl.push((w, l));
-        }
-    }
-    let qe_wld = if sw > 0.0 {
-        let mean = swl / sw;
-        wl.iter()
-            .map(|(w, l)| w * (l - mean).powi(2))
-            .sum::<f64>()
-            .max(0.0)
-    } else {
-        0.0
-    };
+    let wl: Vec<(f64, f64)> = xi
+        .iter()
+        .zip(ni)
+        .filter(|&(&x, &n)| x > 0.0 && x < n)
+        .map(|(&x, &n)| (x * (n - x) / n, (x / (n - x)).ln()))
+        .collect();
+    let qe_wld = wald_q(&wl);
 
     // I², H² from escalc's vi.
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for (&x, &n) in xi.iter().zip(ni) {
+    let weights = xi.iter().zip(ni).map(|(&x, &n)| {
         let (a, b) = if x == 0.0 || x == n {
             (x + 0.5, n - x + 0.5)
         } else {
             (x, n - x)
         };
-        let w = 1.0 / (1.0 / a + 1.0 / b);
-        s1 += w;
-        s2 += w * w;
-    }
-    let s2w = (k as f64 - 1.0) * s1 / (s1 * s1 - s2);
+        1.0 / (1.0 / a + 1.0 / b)
+    });
+    let s2w = typical_variance(weights, k);
     let tau2 = tau * tau;
 
     // metafor's logLik: the binomial log-likelihood at the conditional modes.
