@@ -285,6 +285,75 @@ fn grouping_phrase(available: &[String]) -> String {
     }
 }
 
+/// The model matrix of a multilevel model and what goes with it.
+pub(crate) struct ModelMatrix {
+    /// k × p, one row per record used.
+    pub x: DMatrix<f64>,
+    /// Coefficient names.
+    pub names: Vec<String>,
+    /// The records used (indices into the data set).
+    pub rows: Vec<usize>,
+    /// The coefficients the omnibus test covers.
+    pub tested: Vec<usize>,
+    /// Records left out for a missing moderator.
+    pub dropped: Vec<String>,
+}
+
+/// The model matrix of `design` on `data` (an intercept without one); records
+/// missing a moderator are left out with a warning. Refuses fewer records
+/// than coefficients and a sampling variance that is not positive and finite.
+pub(crate) fn model_matrix(
+    data: &Dataset,
+    design: Option<&DesignSpec>,
+    warnings: &mut Vec<Warning>,
+) -> Result<ModelMatrix, MultilevelError> {
+    let matrix = match design {
+        Some(spec) => {
+            let d = design::build(data, spec)?;
+            if !d.dropped.is_empty() {
+                warnings.push(Warning::MissingModerators {
+                    studies: d
+                        .dropped
+                        .iter()
+                        .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
+                        .collect(),
+                });
+            }
+            ModelMatrix {
+                tested: d.tested(),
+                dropped: d.dropped.iter().map(|s| s.study.clone()).collect(),
+                x: d.x,
+                names: d.names,
+                rows: d.rows,
+            }
+        }
+        None => {
+            let k = data.studies.len();
+            ModelMatrix {
+                x: DMatrix::from_element(k, 1, 1.0),
+                names: vec![crate::regression::INTERCEPT.to_owned()],
+                rows: (0..k).collect(),
+                tested: Vec::new(),
+                dropped: Vec::new(),
+            }
+        }
+    };
+    let (k, p) = matrix.x.shape();
+    if k <= p {
+        return Err(MultilevelError::TooFew { k, p });
+    }
+    for &i in &matrix.rows {
+        let study = &data.studies[i];
+        if !(study.vi.is_finite() && study.vi > 0.0) {
+            return Err(MultilevelError::BadVariance {
+                study: study.label().to_owned(),
+                value: study.vi,
+            });
+        }
+    }
+    Ok(matrix)
+}
+
 /// A grouping value as a label: numbers and text alike (`None`: missing,
 /// and the record is left out of the model).
 pub fn grouping_label(value: &Moderator) -> Option<String> {
@@ -470,46 +539,13 @@ impl<'d> Prepared<'d> {
             std::borrow::Cow::Owned(copy)
         };
         // The model matrix; records missing a moderator are left out too.
-        let (x, coefficient_names, rows, tested, dropped) = match &options.design {
-            Some(spec) => {
-                let d = design::build(&data, spec)?;
-                let tested = d.tested();
-                let dropped: Vec<String> = d.dropped.iter().map(|s| s.study.clone()).collect();
-                if !d.dropped.is_empty() {
-                    warnings.push(Warning::MissingModerators {
-                        studies: d
-                            .dropped
-                            .iter()
-                            .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
-                            .collect(),
-                    });
-                }
-                (d.x, d.names, d.rows, tested, dropped)
-            }
-            None => {
-                let k = data.studies.len();
-                (
-                    DMatrix::from_element(k, 1, 1.0),
-                    vec![crate::regression::INTERCEPT.to_owned()],
-                    (0..k).collect(),
-                    Vec::new(),
-                    Vec::new(),
-                )
-            }
-        };
-        let (k, p) = x.shape();
-        if k <= p {
-            return Err(MultilevelError::TooFew { k, p });
-        }
-        for &i in &rows {
-            let study = &data.studies[i];
-            if !(study.vi.is_finite() && study.vi > 0.0) {
-                return Err(MultilevelError::BadVariance {
-                    study: study.label().to_owned(),
-                    value: study.vi,
-                });
-            }
-        }
+        let ModelMatrix {
+            x,
+            names: coefficient_names,
+            rows,
+            tested,
+            dropped,
+        } = model_matrix(&data, options.design.as_ref(), &mut warnings)?;
         // Only the outermost labels are needed from here (for messages).
         let outer = std::mem::take(&mut tables[0].labels);
         drop(tables);

@@ -11,8 +11,8 @@ use super::likelihood::Component;
 use crate::data::dataset::Dataset;
 use crate::data::moderator::moderator_names;
 use crate::input::Moderator;
+use crate::multilevel::{ModelMatrix, model_matrix};
 use crate::multilevel::{MultilevelError, grouping_label};
-use crate::regression::design;
 use crate::warning::Warning;
 
 /// One random term as written.
@@ -176,47 +176,15 @@ impl Prepared {
                 studies: missing,
             });
         }
-        let (x, coefficient_names, rows, tested, dropped) = match &options.design {
-            Some(spec) => {
-                let d = design::build(&data, spec)?;
-                let tested = d.tested();
-                let dropped: Vec<String> = d.dropped.iter().map(|s| s.study.clone()).collect();
-                if !d.dropped.is_empty() {
-                    warnings.push(Warning::MissingModerators {
-                        studies: d
-                            .dropped
-                            .iter()
-                            .map(|s| format!("{} (no {})", s.study, s.missing.join(", ")))
-                            .collect(),
-                    });
-                }
-                (d.x, d.names, d.rows, tested, dropped)
-            }
-            None => {
-                let k = data.studies.len();
-                (
-                    DMatrix::from_element(k, 1, 1.0),
-                    vec![crate::regression::INTERCEPT.to_owned()],
-                    (0..k).collect(),
-                    Vec::new(),
-                    Vec::new(),
-                )
-            }
-        };
-        let (k, p) = x.shape();
-        if k <= p {
-            return Err(MultilevelError::TooFew { k, p });
-        }
+        let ModelMatrix {
+            x,
+            names: coefficient_names,
+            rows,
+            tested,
+            dropped,
+        } = model_matrix(&data, options.design.as_ref(), &mut warnings)?;
         let studies: Vec<&crate::data::dataset::Study> =
             rows.iter().map(|&i| &data.studies[i]).collect();
-        for s in &studies {
-            if !(s.vi.is_finite() && s.vi > 0.0) {
-                return Err(MultilevelError::BadVariance {
-                    study: s.label().to_owned(),
-                    value: s.vi,
-                });
-            }
-        }
         let value = |s: &crate::data::dataset::Study, v: &str| -> Moderator {
             s.moderators.get(v).cloned().unwrap_or(Moderator::Missing)
         };
