@@ -12,6 +12,7 @@ mod bad_input;
 mod bayes;
 mod bias_dependent;
 mod cli_bias;
+mod cli_help;
 mod cli_moderators;
 mod cli_multilevel;
 mod cli_mv;

@@ -15,7 +15,7 @@ use tau_core::effect_size::measure::Measure;
 use tau_core::input::csv::CsvOptions;
 use tau_core::model::{Control, FitOptions, Method};
 
-/// The input file and how to read it.
+// The input file and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Study file: .json, .csv, .xlsx, .ods or .rm5 (RevMan 5), or - for standard input (told apart by content).
@@ -229,7 +229,7 @@ impl InputArgs {
     }
 }
 
-/// How the fixed effects are weighted (besides the records' `weight` field).
+// How the fixed effects are weighted (besides the records' `weight` field).
 #[derive(Debug, Clone, Copy, Args)]
 pub struct WeightArgs {
     /// Weight every study equally (ordinary least squares; metafor's
@@ -239,7 +239,7 @@ pub struct WeightArgs {
     pub unweighted: bool,
 }
 
-/// Model flags.
+// Model flags.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// tau^2 estimator (metafor's names); for tau pool and leave-one-out on 2x2 tables also
@@ -337,7 +337,7 @@ impl ModelArgs {
     }
 }
 
-/// Where and how to write the report.
+// Where and how to write the report.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Report format.
@@ -389,7 +389,7 @@ pub enum Tau2CiKind {
     Profile,
 }
 
-/// `--tau2-ci` of `tau pool` and `tau regress`.
+// `--tau2-ci` of `tau pool` and `tau regress`.
 #[derive(Debug, Clone, Args)]
 pub struct Tau2CiArgs {
     /// The CI of tau^2 (with I^2 and H^2): qp, the Q-profile CI; wald,

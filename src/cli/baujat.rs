@@ -9,7 +9,7 @@ use super::plot_output::PlotOutputArgs;
 use tau_core::model::Method;
 use tau_core::report::Format;
 
-/// Flags of `tau baujat`.
+// Flags of `tau baujat`.
 #[derive(Debug, Args)]
 pub struct BaujatArgs {
     #[command(flatten)]

@@ -9,7 +9,7 @@ use super::plot_output::PlotOutputArgs;
 use tau_core::analysis::{Analysis, Question, Spec};
 use tau_core::bayes::{BayesError, MuPrior, TauPrior};
 
-/// Flags of `tau bayes`.
+// Flags of `tau bayes`.
 #[derive(Debug, Args)]
 pub struct BayesArgs {
     #[command(flatten)]

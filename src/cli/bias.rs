@@ -8,7 +8,7 @@ use super::multilevel::MultilevelArgs;
 use super::output::emit_report;
 use tau_core::report::Format;
 
-/// Flags of `tau bias`.
+// Flags of `tau bias`.
 #[derive(Debug, Args)]
 pub struct BiasArgs {
     #[command(flatten)]

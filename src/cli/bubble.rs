@@ -9,7 +9,7 @@ use tau_core::data::moderator::{self, Column};
 use tau_core::regression::{DesignSpec, RegressionOptions, regress};
 use tau_plot::bubble::{BubbleOptions, bubble_svg};
 
-/// Flags of `tau bubble`.
+// Flags of `tau bubble`.
 #[derive(Debug, Args)]
 pub struct BubbleArgs {
     #[command(flatten)]

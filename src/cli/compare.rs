@@ -7,7 +7,7 @@ use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::output::{emit_report, warn_analysis};
 use tau_core::regression::compare::compare;
 
-/// Flags of `tau compare`.
+// Flags of `tau compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     #[command(flatten)]

@@ -5,7 +5,7 @@ use clap::{Args, CommandFactory};
 
 use super::CliError;
 
-/// `tau completions`.
+// `tau completions`.
 #[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
     /// The shell: bash, zsh, fish, powershell or elvish.

@@ -14,7 +14,7 @@ use super::plot_output::{DEFAULT_DPI, plot_format, write_plot};
 use super::robust::RobustArgs;
 use tau_core::sensitivity::RefitRow;
 
-/// Flags of `tau cumulative`.
+// Flags of `tau cumulative`.
 #[derive(Debug, Args)]
 pub struct CumulativeArgs {
     #[command(flatten)]

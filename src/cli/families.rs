@@ -6,7 +6,7 @@ use clap::Args;
 use tau_core::analysis::Spec;
 use tau_core::glmm::GlmmModel;
 
-/// Flags of the location-scale and GLMM families.
+// Flags of the location-scale and GLMM families.
 #[derive(Debug, Args)]
 pub struct FamilyArgs {
     /// Moderators of tau^2, comma-separated: a location-scale model with

@@ -13,7 +13,7 @@ use tau_core::pool::{PoolResult, pool_with};
 use tau_core::subgroup::{SubgroupOptions, SubgroupResult, Tau2Mode, subgroup};
 use tau_plot::{Fitted, ForestOptions, Models, Sort, forest};
 
-/// Flags of `tau forest`.
+// Flags of `tau forest`.
 #[derive(Debug, Args)]
 pub struct ForestArgs {
     #[command(flatten)]

@@ -9,7 +9,7 @@ use super::plot_output::PlotOutputArgs;
 use tau_core::bias::selection::SelectionType;
 use tau_plot::{FunnelSpec, funnel_svg};
 
-/// Flags of `tau funnel`.
+// Flags of `tau funnel`.
 #[derive(Debug, Args)]
 pub struct FunnelArgs {
     #[command(flatten)]

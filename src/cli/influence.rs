@@ -10,7 +10,7 @@ use super::multilevel::refuse;
 use super::output::emit_report;
 use tau_core::sensitivity::influence::{InfluenceOptions, influence_with};
 
-/// Flags of `tau influence`.
+// Flags of `tau influence`.
 #[derive(Debug, Args)]
 pub struct InfluenceArgs {
     #[command(flatten)]

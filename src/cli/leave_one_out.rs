@@ -19,7 +19,7 @@ use tau_core::sensitivity::RefitRow;
 use tau_core::sensitivity::moderator_test::{ModeratorTest, moderator_leave_one_out};
 use tau_core::subgroup::{SubgroupOptions, Tau2Mode};
 
-/// Flags of `tau leave-one-out`.
+// Flags of `tau leave-one-out`.
 #[derive(Debug, Args)]
 pub struct LeaveOneOutArgs {
     #[command(flatten)]

@@ -47,8 +47,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands. Each one's flags are defined only when it runs
+/// (`defer`): building all 18 flag sets cost most of tau's start-up. Their
+/// flag structs carry plain comments, not doc comments, because a deferred
+/// struct's doc comment would replace the command's about text.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Pool the studies of a file with a common- or random-effects model.
     Pool(pool::PoolArgs),

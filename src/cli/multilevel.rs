@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::CliError;
 
-/// The multilevel flags.
+// The multilevel flags.
 #[derive(Debug, Clone, Args)]
 pub struct MultilevelArgs {
     /// A random term of a multilevel model (metafor's rma.mv); repeat for

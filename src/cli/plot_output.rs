@@ -13,7 +13,7 @@ use tau_plot::{ImageFormat, PlotError, render};
 /// The PNG resolution of plots whose command has no `--dpi` flag.
 pub const DEFAULT_DPI: f64 = 300.0;
 
-/// Where a plot goes.
+// Where a plot goes.
 #[derive(Debug, Clone, Args)]
 pub struct PlotOutputArgs {
     /// Output file: .svg, .png or .pdf (the extension decides the format).

@@ -8,7 +8,7 @@ use super::multilevel::MultilevelArgs;
 use super::robust::RobustArgs;
 use tau_core::analysis::Spec;
 
-/// Flags of `tau pool`.
+// Flags of `tau pool`.
 #[derive(Debug, Args)]
 pub struct PoolArgs {
     #[command(flatten)]

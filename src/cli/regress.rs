@@ -9,7 +9,7 @@ use super::robust::RobustArgs;
 use tau_core::analysis::{Question, Spec};
 use tau_core::regression::predict::PredictSpec;
 
-/// Flags of `tau regress`.
+// Flags of `tau regress`.
 #[derive(Debug, Args)]
 pub struct RegressArgs {
     #[command(flatten)]

@@ -6,7 +6,7 @@ use clap::Args;
 
 use tau_core::robust::{RobustSpec, SmallSample};
 
-/// The robust-inference flags.
+// The robust-inference flags.
 #[derive(Debug, Args)]
 pub struct RobustArgs {
     /// Cluster-robust inference, clustered by this moderator (usually the

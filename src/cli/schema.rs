@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-/// Flags of `tau schema`.
+// Flags of `tau schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// The schema of the reports (`--format json` of every command) instead

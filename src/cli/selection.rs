@@ -42,7 +42,7 @@ pub enum AlternativeArg {
     TwoSided,
 }
 
-/// Flags of `tau selection`.
+// Flags of `tau selection`.
 #[derive(Debug, Args)]
 pub struct SelectionArgs {
     #[command(flatten)]

@@ -13,7 +13,7 @@ use tau_core::model::{Control, Method, Test};
 use tau_core::report::Format;
 use tau_core::simulate::{self, Scenario, Settings, Shard, ShardResult, SimulationResult};
 
-/// Flags of `tau simulate` (the data-generating model is in [`tau_core::simulate::generate`]).
+// Flags of `tau simulate` (the data-generating model is in [`tau_core::simulate::generate`]).
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SimulateArgs {
@@ -75,7 +75,7 @@ pub struct SimulateArgs {
     output: super::args::OutputArgs,
 }
 
-/// `tau simulate merge`.
+// `tau simulate merge`.
 #[derive(Debug, Subcommand)]
 enum SimulateCommand {
     /// Merge the shards of one simulation (files of `tau simulate --shard I/N`)
@@ -83,7 +83,7 @@ enum SimulateCommand {
     Merge(MergeArgs),
 }
 
-/// Flags of `tau simulate merge`.
+// Flags of `tau simulate merge`.
 #[derive(Debug, Args)]
 struct MergeArgs {
     /// The shard files, one per shard, in any order.

@@ -10,7 +10,7 @@ use super::robust::RobustArgs;
 use tau_core::analysis::{Question, Spec};
 use tau_core::subgroup::Tau2Mode;
 
-/// Flags of `tau subgroup`.
+// Flags of `tau subgroup`.
 #[derive(Debug, Args)]
 pub struct SubgroupArgs {
     #[command(flatten)]
