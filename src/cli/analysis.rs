@@ -14,7 +14,7 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs};
 use super::multilevel::MultilevelArgs;
 use super::output::{emit_report, emit_with, warn_analysis};
-use super::provenance::WithProvenance;
+use super::provenance::{InputProvenance, WithProvenance};
 use super::robust::RobustArgs;
 use tau_core::report::Format;
 
@@ -100,7 +100,7 @@ fn refused(refusals: tau_core::analysis::Refusals) -> CliError {
 /// Runs `spec` on the file of `input` and writes its report as `output` asks.
 pub fn run(spec: &Spec, input: &InputArgs, output: &OutputArgs) -> Result<(), CliError> {
     validate(spec)?;
-    let data = input.load_weighted()?;
+    let (data, provenance) = input.load_weighted_for(output.report_format())?;
     let file = input.display_name();
     let bar = match spec.permutations {
         Some(_) => progress_bar(),
@@ -118,7 +118,7 @@ pub fn run(spec: &Spec, input: &InputArgs, output: &OutputArgs) -> Result<(), Cl
     }
     let analysis = result.map_err(|e| failed(&e, &file))?;
     warn_analysis(&analysis.warnings().into_iter().cloned().collect::<Vec<_>>());
-    emit(&analysis, &data, output)
+    emit(&analysis, &data, output, provenance.as_ref())
 }
 
 /// The error of a failed analysis of `file`, its fields named as flags.
@@ -133,27 +133,32 @@ pub fn failed(e: &AnalysisError, file: &str) -> CliError {
     CliError::of_kind(e.kind(), format!("{file}: {message}"))
 }
 
-/// Writes the report of `analysis` (of `data`): one match over the result
-/// kinds, so that each view is chosen in one place.
-pub fn emit(analysis: &Analysis, data: &Dataset, output: &OutputArgs) -> Result<(), CliError> {
+/// Writes the report of `analysis` (of `data`, read from `input`): one match
+/// over the result kinds, so that each view is chosen in one place.
+pub fn emit(
+    analysis: &Analysis,
+    data: &Dataset,
+    output: &OutputArgs,
+    input: Option<&InputProvenance>,
+) -> Result<(), CliError> {
     let path = output.output.as_deref();
     let format = output.report_format();
     match analysis {
-        Analysis::Pool(result) => emit_report(path, format, &PoolReport { result, data }),
-        Analysis::Tables(result) => emit_report(path, format, result),
-        Analysis::Regression(result) => emit_report(path, format, result),
-        Analysis::Subgroup(result) => emit_report(path, format, result),
-        Analysis::Multilevel(result) => emit_report(path, format, result),
-        Analysis::MultilevelSubgroups(result) => emit_report(path, format, result),
-        Analysis::RhoSensitivity(result) => emit_report(path, format, result),
-        Analysis::Bayes(result) => emit_report(path, format, result),
-        Analysis::LocationScale(result) => emit_report(path, format, result),
-        Analysis::Glmm(result) => emit_report(path, format, result),
+        Analysis::Pool(result) => emit_report(path, format, &PoolReport { result, data }, input),
+        Analysis::Tables(result) => emit_report(path, format, result, input),
+        Analysis::Regression(result) => emit_report(path, format, result, input),
+        Analysis::Subgroup(result) => emit_report(path, format, result, input),
+        Analysis::Multilevel(result) => emit_report(path, format, result, input),
+        Analysis::MultilevelSubgroups(result) => emit_report(path, format, result, input),
+        Analysis::RhoSensitivity(result) => emit_report(path, format, result, input),
+        Analysis::Bayes(result) => emit_report(path, format, result, input),
+        Analysis::LocationScale(result) => emit_report(path, format, result, input),
+        Analysis::Glmm(result) => emit_report(path, format, result, input),
         // One JSON view of every robust analysis: the core's.
         Analysis::Robust { .. } if format == Format::Json => {
             let value = analysis.to_json(data);
             emit_with(path, |w| {
-                tau_core::report::json::write_json(w, &WithProvenance::new(&value))
+                tau_core::report::json::write_json(w, &WithProvenance::new(&value, input))
             })
         }
         Analysis::Robust {
@@ -165,13 +170,20 @@ pub fn emit(analysis: &Analysis, data: &Dataset, output: &OutputArgs) -> Result<
             // The model block shows the numbers the robust inference gives.
             let model = shown.as_deref().unwrap_or(model);
             match model {
-                Analysis::Pool(result) => {
-                    robust_report(path, format, &PoolReport { result, data }, robust, tested)
+                Analysis::Pool(result) => robust_report(
+                    path,
+                    format,
+                    &PoolReport { result, data },
+                    robust,
+                    tested,
+                    input,
+                ),
+                Analysis::Regression(m) => robust_report(path, format, m, robust, tested, input),
+                Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested, input),
+                Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested, input),
+                Analysis::MultilevelSubgroups(m) => {
+                    robust_report(path, format, m, robust, tested, input)
                 }
-                Analysis::Regression(m) => robust_report(path, format, m, robust, tested),
-                Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested),
-                Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested),
-                Analysis::MultilevelSubgroups(m) => robust_report(path, format, m, robust, tested),
                 other => Err(CliError::Analysis(format!(
                     "no report for robust inference on {other:?}"
                 ))),
@@ -189,6 +201,7 @@ fn robust_report<M: tau_core::report::Report + PaperView + serde::Serialize>(
     model: &M,
     robust: &tau_core::robust::RobustResult,
     tested: &str,
+    input: Option<&InputProvenance>,
 ) -> Result<(), CliError> {
     emit_report(
         path,
@@ -198,6 +211,7 @@ fn robust_report<M: tau_core::report::Report + PaperView + serde::Serialize>(
             robust,
             tested,
         },
+        input,
     )
 }
 

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::CliError;
 use super::output::{io_reason, note, warn};
-use super::provenance;
+use super::provenance::InputProvenance;
 use tau_core::data::dataset::{Dataset, LoadOptions};
 use tau_core::data::moderator::Filter;
 use tau_core::effect_size::measure::Measure;
@@ -136,7 +136,18 @@ impl InputArgs {
     /// analysis without user weights: a file whose records have a `weight`
     /// is refused (see [`InputArgs::load_weighted`]).
     pub fn load(&self) -> Result<Dataset, CliError> {
-        let data = self.load_weighted()?;
+        self.refuse_weights(self.load_weighted()?)
+    }
+
+    /// [`InputArgs::load`] for a report in `format`, with the input's
+    /// provenance when the report carries it (a JSON report).
+    pub fn load_for(&self, format: Format) -> Result<(Dataset, Option<InputProvenance>), CliError> {
+        let (data, input) = self.load_weighted_for(format)?;
+        Ok((self.refuse_weights(data)?, input))
+    }
+
+    /// `data` unless one of its studies has a user weight.
+    fn refuse_weights(&self, data: Dataset) -> Result<Dataset, CliError> {
         match data.first_weighted() {
             None => Ok(data),
             Some(study) => Err(CliError::Input(format!(
@@ -149,10 +160,26 @@ impl InputArgs {
 
     /// Reads and checks the studies, and computes their effect sizes,
     /// keeping their user weights, if any, for the analyses that use them.
+    pub fn load_weighted(&self) -> Result<Dataset, CliError> {
+        Ok(self.read(false)?.0)
+    }
+
+    /// [`InputArgs::load_weighted`] for a report in `format`, with the
+    /// input's provenance when the report carries it (a JSON report: the
+    /// other formats skip hashing the file and copying every label).
+    pub fn load_weighted_for(
+        &self,
+        format: Format,
+    ) -> Result<(Dataset, Option<InputProvenance>), CliError> {
+        self.read(format == Format::Json)
+    }
+
+    /// Reads and checks the studies, and computes their effect sizes, with
+    /// the input's provenance when `provenance` is asked for.
     ///
     /// A `.csv` file is read as CSV and a `.json` file as JSON; standard input
     /// and other names are JSON when the text starts with `{` or `[`, CSV otherwise.
-    pub fn load_weighted(&self) -> Result<Dataset, CliError> {
+    fn read(&self, provenance: bool) -> Result<(Dataset, Option<InputProvenance>), CliError> {
         let name = self.display_name();
         super::output::protect_input(&self.file);
         let bytes = if self.file == Path::new("-") {
@@ -224,8 +251,8 @@ impl InputArgs {
         for warning in &data.warnings {
             warn(&format!("{name}: {warning}"));
         }
-        provenance::record_input(self, &bytes, &data);
-        Ok(data)
+        let input = provenance.then(|| InputProvenance::of(self, &bytes, &data));
+        Ok((data, input))
     }
 }
 

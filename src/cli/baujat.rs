@@ -32,7 +32,7 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     }
     super::args::refuse_paper_format(args.format, "tau baujat")?;
     args.plot.format()?;
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.format)?;
     let options = args.model.options()?;
     let result = tau_core::sensitivity::baujat::baujat(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
@@ -44,5 +44,5 @@ pub fn run(args: &BaujatArgs) -> Result<(), CliError> {
     };
     args.plot
         .write(&tau_plot::sensitivity::baujat_svg(&result, x_label)?)?;
-    emit_report(None, args.format, &result)
+    emit_report(None, args.format, &result, input.as_ref())
 }

@@ -94,7 +94,7 @@ pub fn run(args: &BayesArgs) -> Result<(), CliError> {
         ..Spec::default()
     };
     super::analysis::validate(&spec)?;
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let file = args.input.display_name();
     let analysis = tau_core::analysis::run(&spec, &data, &|_| {})
         .map_err(|e| super::analysis::failed(&e, &file))?;
@@ -109,5 +109,5 @@ pub fn run(args: &BayesArgs) -> Result<(), CliError> {
     if let Some(plot) = density {
         plot.write(&tau_plot::bayes_density_svg(result).map_err(CliError::from)?)?;
     }
-    super::analysis::emit(&analysis, &data, &args.output)
+    super::analysis::emit(&analysis, &data, &args.output, input.as_ref())
 }

@@ -37,7 +37,7 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
             "tau bias has no per-study table: use --format text or --format json".into(),
         ));
     }
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let options = args.model.options()?;
     if args.multilevel.rho.len() > 1 {
         return Err(CliError::Input(
@@ -67,5 +67,6 @@ pub fn run(args: &BiasArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }

@@ -34,7 +34,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         .filter(|m| !m.trim().is_empty())
         .cloned()
         .collect();
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result = compare(&data, &args.full, &reduced, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     warn_analysis(&result.warnings);
@@ -42,5 +42,6 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }

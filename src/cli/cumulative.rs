@@ -55,7 +55,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
     {
         return run_refits(args);
     }
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result = tau_core::sensitivity::cumulative::cumulative(
         &data,
         args.order.as_deref(),
@@ -70,6 +70,7 @@ pub fn run(args: &CumulativeArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }
 
@@ -94,7 +95,7 @@ fn run_refits(args: &CumulativeArgs) -> Result<(), CliError> {
     let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
     let cluster = args.cluster.as_deref().map(str::trim);
     let order = args.order.as_deref().map(str::trim);
-    let (result, data) = super::refits::run(&spec, &args.input, |spec, data| {
+    let (result, data, input) = super::refits::run(&spec, &args.input, |spec, data| {
         tau_core::analysis::refits::cumulative(spec, data, order, cluster)
     })?;
     if let Some(path) = &args.plot {
@@ -104,5 +105,6 @@ fn run_refits(args: &CumulativeArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }

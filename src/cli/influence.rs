@@ -56,7 +56,7 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
             .transpose()?,
         residuals: args.residuals,
     };
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result = influence_with(&data, &options)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
@@ -64,5 +64,6 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }

@@ -78,7 +78,7 @@ fn moderator_test(args: &LeaveOneOutArgs) -> Result<Option<ModeratorTest>, CliEr
 
 /// `tau leave-one-out --by/--mods`.
 fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<(), CliError> {
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result = moderator_leave_one_out(&data, test)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
@@ -86,6 +86,7 @@ fn run_moderator_test(args: &LeaveOneOutArgs, test: &ModeratorTest) -> Result<()
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }
 
@@ -108,7 +109,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     if let MethodChoice::Tables(method) = args.model.method {
         return run_tables(args, method);
     }
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result = tau_core::sensitivity::leave_one_out::leave_one_out(&data, &args.model.options()?)
         .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
     super::output::warn_analysis(&result.warnings);
@@ -120,6 +121,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }
 
@@ -129,7 +131,7 @@ pub fn run(args: &LeaveOneOutArgs) -> Result<(), CliError> {
 fn run_refits(args: &LeaveOneOutArgs) -> Result<(), CliError> {
     let spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
     let cluster = args.cluster.as_deref().map(str::trim);
-    let (result, data) = super::refits::run(&spec, &args.input, |spec, data| {
+    let (result, data, input) = super::refits::run(&spec, &args.input, |spec, data| {
         tau_core::analysis::refits::leave_one_out(spec, data, cluster)
     })?;
     if let (Some(path), Some(overall)) = (&args.plot, &result.overall) {
@@ -140,6 +142,7 @@ fn run_refits(args: &LeaveOneOutArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }
 
@@ -173,7 +176,7 @@ fn run_tables(args: &LeaveOneOutArgs, method: tau_core::TablesMethod) -> Result<
             method.name()
         )));
     }
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result =
         tau_core::sensitivity::leave_one_out::leave_one_out_tables(&data, method, args.model.level)
             .map_err(|e| CliError::of_kind(e.kind(), format!("{name}: {e}")))?;
@@ -186,5 +189,6 @@ fn run_tables(args: &LeaveOneOutArgs, method: tau_core::TablesMethod) -> Result<
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::CliError;
+use super::provenance::InputProvenance;
 use tau_core::report::{Format, Report, write_report};
 
 /// Writes `contents` to `path` atomically.
@@ -373,15 +374,16 @@ pub fn emit_with(
 
 /// Writes a result's report in `format` to a file (atomically) or to
 /// standard output: the one place where `--format` is applied. JSON gets
-/// the run's provenance as its last member.
+/// the run's provenance, with its `input`, as its last member.
 pub fn emit_report<R: Report + serde::Serialize + ?Sized>(
     path: Option<&Path>,
     format: Format,
     report: &R,
+    input: Option<&InputProvenance>,
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            let with = super::provenance::WithProvenance::new(report);
+            let with = super::provenance::WithProvenance::new(report, input);
             emit_with(path, |w| tau_core::report::json::write_json(w, &with))
         }
         _ => emit_with(path, |w| write_report(report, format, w)),

@@ -3,11 +3,9 @@
 //! left out, the command line and tau's version. An archived JSON says
 //! exactly which studies gave which number.
 //!
-//! A run reads one input, so the loader records it once ([`record_input`])
-//! and the JSON writer adds it ([`WithProvenance`]) whatever the command.
-
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+//! The loader returns an input's provenance ([`InputProvenance::of`]) beside
+//! its studies, and the JSON writer adds it ([`WithProvenance`]) whatever the
+//! command.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -15,18 +13,6 @@ use tau_core::data::dataset::{Dataset, LeftOut};
 use tau_core::input::csv::CsvInfo;
 
 use super::args::InputArgs;
-
-/// The input of this run, once loaded.
-static INPUT: OnceLock<InputProvenance> = OnceLock::new();
-
-/// Whether this run's report carries the provenance (a JSON report).
-static WANTED: AtomicBool = AtomicBool::new(true);
-
-/// Says whether the report will carry the provenance; when it will not,
-/// [`record_input`] skips hashing the file and copying every label.
-pub fn set_wanted(wanted: bool) {
-    WANTED.store(wanted, Ordering::Relaxed);
-}
 
 /// Where the studies of a result come from.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +55,7 @@ pub struct Reversed {
 
 /// What every JSON result records about the run.
 #[derive(Debug, Serialize)]
-pub struct Provenance {
+pub struct Provenance<'a> {
     /// tau's version.
     pub tau_version: &'static str,
     /// The full command line, one argument per element; the program as its
@@ -77,38 +63,36 @@ pub struct Provenance {
     pub command_line: Vec<String>,
     /// The input, for commands that read one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<&'static InputProvenance>,
+    pub input: Option<&'a InputProvenance>,
 }
 
-/// Records the input of this run (the first call wins; a run loads one file),
-/// unless the report does not carry it.
-pub fn record_input(args: &InputArgs, bytes: &[u8], data: &Dataset) {
-    if !WANTED.load(Ordering::Relaxed) {
-        return;
-    }
-    let _ = INPUT.set(InputProvenance {
-        file: args.display_name(),
-        sha256: hex(&Sha256::digest(bytes)),
-        format: super::input_file::format_name(data),
-        csv: data.csv.clone(),
-        filters: args.filters.iter().map(ToString::to_string).collect(),
-        excluded: args.exclude.clone(),
-        strict: args.strict,
-        ri: args.ri,
-        studies_used: data.studies.iter().map(|s| s.label().to_owned()).collect(),
-        left_out: data.left_out.clone(),
-        reversed: data.warnings.iter().find_map(|w| match w {
-            tau_core::Warning::Reversed { sources, studies } => Some(Reversed {
-                by: sources.clone(),
-                studies: studies.clone(),
+impl InputProvenance {
+    /// The provenance of `data`, read from `bytes` as `args` say.
+    pub fn of(args: &InputArgs, bytes: &[u8], data: &Dataset) -> InputProvenance {
+        InputProvenance {
+            file: args.display_name(),
+            sha256: hex(&Sha256::digest(bytes)),
+            format: super::input_file::format_name(data),
+            csv: data.csv.clone(),
+            filters: args.filters.iter().map(ToString::to_string).collect(),
+            excluded: args.exclude.clone(),
+            strict: args.strict,
+            ri: args.ri,
+            studies_used: data.studies.iter().map(|s| s.label().to_owned()).collect(),
+            left_out: data.left_out.clone(),
+            reversed: data.warnings.iter().find_map(|w| match w {
+                tau_core::Warning::Reversed { sources, studies } => Some(Reversed {
+                    by: sources.clone(),
+                    studies: studies.clone(),
+                }),
+                _ => None,
             }),
-            _ => None,
-        }),
-    });
+        }
+    }
 }
 
-/// The provenance of this run so far.
-pub fn current() -> Provenance {
+/// The provenance of this run, with its input (if it read one).
+pub fn current(input: Option<&InputProvenance>) -> Provenance<'_> {
     Provenance {
         tau_version: tau_core::settings::VERSION,
         command_line: std::env::args_os()
@@ -120,7 +104,7 @@ pub fn current() -> Provenance {
                 program.unwrap_or(arg).to_string_lossy().into_owned()
             })
             .collect(),
-        input: INPUT.get(),
+        input,
     }
 }
 
@@ -133,15 +117,15 @@ fn hex(bytes: &[u8]) -> String {
 pub struct WithProvenance<'a, T: Serialize + ?Sized> {
     #[serde(flatten)]
     result: &'a T,
-    provenance: Provenance,
+    provenance: Provenance<'a>,
 }
 
 impl<'a, T: Serialize + ?Sized> WithProvenance<'a, T> {
-    /// `result` with the provenance recorded so far.
-    pub fn new(result: &'a T) -> Self {
+    /// `result` with the provenance of this run, which read `input`.
+    pub fn new(result: &'a T, input: Option<&'a InputProvenance>) -> Self {
         WithProvenance {
             result,
-            provenance: current(),
+            provenance: current(input),
         }
     }
 }

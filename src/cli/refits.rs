@@ -11,6 +11,7 @@ use tau_core::analysis::{AnalysisError, Spec};
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::multilevel::MultilevelArgs;
+use super::provenance::InputProvenance;
 use super::robust::RobustArgs;
 
 /// The request of `tau pool` with the same flags.
@@ -34,9 +35,9 @@ pub fn run(
     spec: &Spec,
     input: &InputArgs,
     analysis: impl FnOnce(&Spec, &Dataset) -> Result<Refits, AnalysisError>,
-) -> Result<(Refits, Dataset), CliError> {
+) -> Result<(Refits, Dataset, Option<InputProvenance>), CliError> {
     super::analysis::validate(spec)?;
-    let data = input.load()?;
+    let (data, provenance) = input.load_for(spec.format)?;
     let result = analysis(spec, &data).map_err(|e| {
         let message = match &e {
             AnalysisError::Refused(_) | AnalysisError::Data(_) => {
@@ -47,5 +48,5 @@ pub fn run(
         CliError::of_kind(e.kind(), format!("{}: {message}", input.display_name()))
     })?;
     super::output::warn_analysis(&result.warnings);
-    Ok((result, data))
+    Ok((result, data, provenance))
 }

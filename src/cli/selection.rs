@@ -153,7 +153,7 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         TypeArg::Power => SelectionType::Power,
     };
     alternative(args.alternative)?;
-    let data = args.input.load()?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
     let result = fit(
         &data,
         Some(&args.mods),
@@ -177,5 +177,6 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        input.as_ref(),
     )
 }

@@ -179,6 +179,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        None,
     )
 }
 
@@ -229,6 +230,7 @@ fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
         args.output.output.as_deref(),
         args.output.report_format(),
         &result,
+        None,
     )
 }
 
