@@ -204,3 +204,58 @@ fn bad_rates_exit_2() {
         assert_eq!(output.status.code(), Some(2), "{file}");
     }
 }
+
+/// Every view shows PFT on the proportion scale, back-transformed at the
+/// harmonic mean of n as metafor's `predict(res, transf = transf.ipft.hm,
+/// targs = list(ni = ni))` (the fixture's `transformed`): the JSON, the
+/// paper table and the forest plot's text (both at 2 decimals) agree.
+#[test]
+fn pft_views_back_transform_alike() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c["measure"] == "PFT")
+        .expect("a PFT case");
+    let t = &case["transformed"];
+    let two = |key: &str| format!("{:.2}", t[key].as_f64().unwrap());
+    let expected = format!(
+        "{} [{}, {}]",
+        two("estimate"),
+        two("ci_lower"),
+        two("ci_upper")
+    );
+    let json = pool(&case);
+    assert!(close(
+        json["transformed"]["estimate"].as_f64().unwrap(),
+        t["estimate"].as_f64().unwrap(),
+    ));
+    let markdown = crate::util::tau()
+        .args(["pool", "-", "--format", "markdown", "--digits", "2"])
+        .write_stdin(case["data"].to_string())
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8_lossy(&markdown.stdout);
+    assert!(markdown.contains(&expected), "{expected} in\n{markdown}");
+    assert!(markdown.contains("proportion [95% CI]"), "{markdown}");
+    let dir = crate::util::temp::TempDir::new("pft-views");
+    let (svg, input) = (dir.path("forest.svg"), dir.path("pft.json"));
+    std::fs::write(&input, case["data"].to_string()).unwrap();
+    let output = crate::util::tau()
+        .args(["forest", &input, "-o", &svg])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    // The plot puts the estimate and each end of its CI in their own text.
+    for part in [
+        format!(">{}<", two("estimate")),
+        format!(">[{},<", two("ci_lower")),
+        format!(">{}]<", two("ci_upper")),
+    ] {
+        assert!(svg.contains(&part), "{part} in the forest plot");
+    }
+    assert!(svg.contains(">Proportion<"), "the axis says Proportion");
+}

@@ -108,3 +108,26 @@ fn permute_by_needs_permutations_and_a_regression() {
         assert!(stderr.contains("--permutations"), "{args:?}: {stderr}");
     }
 }
+
+/// Records sharing a label whose moderators are constant within each label
+/// (a cluster-level moderator): permuting records draws a warning that
+/// names the flag which permutes clusters; permuting clusters does not, nor
+/// does a moderator that varies within clusters.
+#[test]
+fn permuting_records_of_a_cluster_level_moderator_warns() {
+    let csv = "study,yi,vi,x,z\nA,0.1,0.01,1,1\nA,0.3,0.02,1,0\nB,0.5,0.01,0,1\nB,0.2,0.03,0,0\nC,0.4,0.02,1,1\nC,0.6,0.01,1,0\nD,0.0,0.02,0,1\nD,0.1,0.02,0,0\nE,0.3,0.01,1,1\nF,0.2,0.02,0,0\n";
+    let run = |args: &[&str]| {
+        let output = crate::util::tau()
+            .args(["regress", "-", "--permutations", "200", "--seed", "1"])
+            .args(args)
+            .write_stdin(csv)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let warning = "--permute-by study permutes whole clusters";
+    assert!(run(&["--mods", "x"]).contains(warning));
+    assert!(!run(&["--mods", "x", "--permute-by", "study"]).contains(warning));
+    assert!(!run(&["--mods", "z"]).contains(warning));
+}

@@ -5,16 +5,15 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tau_core::analysis::{Analysis, AnalysisError, Spec, Tau2Ci};
-use tau_core::report::paper::PaperView;
-use tau_core::report::{PoolReport, RobustReport};
+use tau_core::analysis::{Analysis, AnalysisError, ReportVisitor, Spec, Tau2Ci};
+use tau_core::report::Report;
 use tau_core::{Dataset, Kinded};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs, Tau2CiArgs, Tau2CiKind, WeightArgs};
 use super::multilevel::MultilevelArgs;
-use super::output::{emit_report, emit_with, warn_analysis};
-use super::provenance::{InputProvenance, WithProvenance};
+use super::output::{emit_report, warn_analysis};
+use super::provenance::InputProvenance;
 use super::robust::RobustArgs;
 use tau_core::report::Format;
 
@@ -133,86 +132,40 @@ pub fn failed(e: &AnalysisError, file: &str) -> CliError {
     CliError::of_kind(e.kind(), format!("{file}: {message}"))
 }
 
-/// Writes the report of `analysis` (of `data`, read from `input`): one match
-/// over the result kinds, so that each view is chosen in one place.
+/// Writes the report of `analysis` (of `data`, read from `input`) as
+/// `output` asks; the core says which report each result has
+/// ([`Analysis::visit_report`]).
 pub fn emit(
     analysis: &Analysis,
     data: &Dataset,
     output: &OutputArgs,
     input: Option<&InputProvenance>,
 ) -> Result<(), CliError> {
-    let path = output.output.as_deref();
-    let format = output.report_format();
-    match analysis {
-        Analysis::Pool(result) => emit_report(path, format, &PoolReport { result, data }, input),
-        Analysis::Tables(result) => emit_report(path, format, result, input),
-        Analysis::Regression(result) => emit_report(path, format, result, input),
-        Analysis::Subgroup(result) => emit_report(path, format, result, input),
-        Analysis::Multilevel(result) => emit_report(path, format, result, input),
-        Analysis::MultilevelSubgroups(result) => emit_report(path, format, result, input),
-        Analysis::RhoSensitivity(result) => emit_report(path, format, result, input),
-        Analysis::Bayes(result) => emit_report(path, format, result, input),
-        Analysis::LocationScale(result) => emit_report(path, format, result, input),
-        Analysis::Glmm(result) => emit_report(path, format, result, input),
-        // One JSON view of every robust analysis: the core's.
-        Analysis::Robust { .. } if format == Format::Json => {
-            let value = analysis.to_json(data);
-            emit_with(path, |w| {
-                tau_core::report::json::write_json(w, &WithProvenance::new(&value, input))
-            })
-        }
-        Analysis::Robust {
-            model,
-            shown,
-            robust,
-            tested,
-        } => {
-            // The model block shows the numbers the robust inference gives.
-            let model = shown.as_deref().unwrap_or(model);
-            match model {
-                Analysis::Pool(result) => robust_report(
-                    path,
-                    format,
-                    &PoolReport { result, data },
-                    robust,
-                    tested,
-                    input,
-                ),
-                Analysis::Regression(m) => robust_report(path, format, m, robust, tested, input),
-                Analysis::Subgroup(m) => robust_report(path, format, m, robust, tested, input),
-                Analysis::Multilevel(m) => robust_report(path, format, m, robust, tested, input),
-                Analysis::MultilevelSubgroups(m) => {
-                    robust_report(path, format, m, robust, tested, input)
-                }
-                other => Err(CliError::Analysis(format!(
-                    "no report for robust inference on {other:?}"
-                ))),
-            }
-        }
-        _ => Err(CliError::Analysis(
+    let emit = Emit {
+        path: output.output.as_deref(),
+        format: output.report_format(),
+        input,
+    };
+    analysis.visit_report(data, emit).unwrap_or_else(|| {
+        Err(CliError::Analysis(
             "this analysis has no report in this version of tau".into(),
-        )),
-    }
+        ))
+    })
 }
 
-fn robust_report<M: tau_core::report::Report + PaperView + serde::Serialize>(
-    path: Option<&std::path::Path>,
-    format: tau_core::report::Format,
-    model: &M,
-    robust: &tau_core::robust::RobustResult,
-    tested: &str,
-    input: Option<&InputProvenance>,
-) -> Result<(), CliError> {
-    emit_report(
-        path,
-        format,
-        &RobustReport {
-            model,
-            robust,
-            tested,
-        },
-        input,
-    )
+/// Writes a report to a file or standard output.
+struct Emit<'a> {
+    path: Option<&'a std::path::Path>,
+    format: Format,
+    input: Option<&'a InputProvenance>,
+}
+
+impl ReportVisitor for Emit<'_> {
+    type Output = Result<(), CliError>;
+
+    fn visit<R: Report + serde::Serialize + ?Sized>(self, report: &R) -> Self::Output {
+        emit_report(self.path, self.format, report, self.input)
+    }
 }
 
 /// A progress bar on standard error, only when that is a terminal.
@@ -242,11 +195,13 @@ pub fn multilevel_options(
     let mut spec = Spec::default();
     model.fill(&mut spec);
     multilevel.fill(&mut spec)?;
-    match spec.validate().map_err(refused)?.model {
-        tau_core::analysis::Model::Multilevel(options) => Ok(Some(options)),
-        tau_core::analysis::Model::General(_) => Err(CliError::Input(
-            "this command draws or tests a model of one nested random term (--random A/B); crossed or structured terms (metafor's rma.mv with random = list(...) or struct) are fitted by tau pool and tau regress".into(),
-        )),
-        _ => Ok(None),
-    }
+    validate_nested(&spec)
+}
+
+/// Checks `spec` for a view of one nested multilevel model
+/// ([`Spec::validate_nested`]), before any file is read.
+pub fn validate_nested(
+    spec: &Spec,
+) -> Result<Option<tau_core::multilevel::MultilevelOptions>, CliError> {
+    spec.validate_nested().map_err(refused)
 }

@@ -253,15 +253,13 @@ fn run_multilevel(args: &ForestArgs, options: &ForestOptions) -> Result<(), CliE
             "a multilevel model has no common-effect counterpart drawn beside it",
         ));
     }
-    // One nested term only (crossed or structured terms are refused here).
-    super::analysis::multilevel_options(&args.model, &args.multilevel)?;
     let mut spec = Spec::default();
     args.model.fill(&mut spec);
     args.multilevel.fill(&mut spec)?;
     args.robust.fill(&mut spec);
     spec.by = args.by.clone();
     spec.levels = args.levels.clone();
-    super::analysis::validate(&spec)?;
+    super::analysis::validate_nested(&spec)?;
     let data = args.input.load()?;
     let file = args.input.display_name();
     let (result, groups, warnings) = tau_core::analysis::multilevel_forest(&spec, &data)

@@ -10,7 +10,7 @@ use crate::warning::{Warning, ci_warnings, model_warnings, variance_ratio_warnin
 use serde::Serialize;
 
 use crate::data::dataset::{Dataset, Study};
-use crate::effect_size::measure::{DataBackTransform, Measure};
+use crate::effect_size::measure::DataBackTransform;
 use crate::estimate::Estimate;
 use crate::model::blup::{Blup, BlupInput, blup};
 use crate::model::fit_statistics::{FitStatistics, mixed_effects};
@@ -336,20 +336,14 @@ pub fn pool_with(
     Ok(result)
 }
 
-/// The measure's back-transformation for this data set: PFT's needs every
-/// study's sample size n (the harmonic mean of them, as metafor's
-/// `transf.ipft.hm` with `targs = list(ni = dat$ni)`), and there is none when a
-/// study was given as yi without n.
+/// The measure's back-transformation for this data set ([`Dataset::scale`]).
 pub(crate) fn back_transform(dataset: &Dataset) -> Option<(&'static str, DataBackTransform)> {
-    if dataset.measure != Measure::PFT {
-        return dataset.measure.back_transform_given_n(std::iter::empty());
+    let scale = dataset.scale();
+    if scale.is_linear() {
+        return None;
     }
-    let n: Option<Vec<f64>> = dataset
-        .studies
-        .iter()
-        .map(|s| s.raw.as_ref().and_then(|r| r.n))
-        .collect();
-    dataset.measure.back_transform_given_n(n?.into_iter())
+    let to: DataBackTransform = Box::new(move |x| scale.to_display(x));
+    Some((dataset.measure.shown_as()?, to))
 }
 
 /// The weights of a fit: the user's when given, equal when not `weighted`.

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::fields::{METHOD, MODS, RANDOM, RI, STEPS, STRICT, TEST};
+use crate::fields::{METHOD, MODS, PERMUTE_BY, RANDOM, RI, STEPS, STRICT, TEST};
 use crate::model::{HeterogeneityCi, Method, ModelFit};
 use crate::text::list_labels;
 
@@ -112,6 +112,12 @@ pub enum Warning {
     KnhaShrinks {
         /// The subgroups whose SE shrank.
         levels: Vec<String>,
+    },
+    /// A permutation test that permutes records although every moderator is
+    /// constant within the clusters of records sharing a label.
+    PermutedByRecord {
+        /// The cluster variable (the label kept as moderator `study`).
+        by: String,
     },
     /// Subgroups with a single study.
     SingleStudyGroups {
@@ -439,6 +445,10 @@ impl fmt::Display for Warning {
                 f,
                 "Knapp-Hartung made the standard error smaller than the z test's (its variance factor is below 1, common with few studies), which also inflates the test of subgroup differences: {}; {TEST} adhoc (metafor's test = \"adhoc\") floors the factor at 1",
                 quoted_levels(levels)
+            ),
+            Warning::PermutedByRecord { by } => write!(
+                f,
+                "every moderator is constant within the clusters of \"{by}\" (records sharing a label), but the permutation test permutes records, which tears the clusters apart and makes the p-value too small when their effects are correlated; {PERMUTE_BY} {by} permutes whole clusters"
             ),
             Warning::SingleStudyGroups { levels, knha, .. } => write!(
                 f,

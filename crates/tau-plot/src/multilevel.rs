@@ -18,7 +18,7 @@ use tau_core::numerics::distribution::normal_upper;
 use super::PlotError;
 use super::font::{Fonts, Weight};
 use super::forest::{COLUMN_WIDTH, DEFAULT_FONT_SIZE, ForestOptions, Sort};
-use super::scale::{Axis, Scale, axis_label, fixed};
+use super::scale::{Axis, fixed};
 use super::svg::{Anchor, Stroke, SvgWriter, TextStyle};
 
 /// One row of the plot.
@@ -72,7 +72,7 @@ pub fn multilevel_forest_svg(
         ));
     };
     let s = &result.settings;
-    let scale = Scale::for_measure(data.measure);
+    let scale = data.scale();
     let z = normal_upper((1.0 - s.level / 100.0) / 2.0);
     let rows = rows(data, result, groups, pooled, z, options)?;
     let fonts = Fonts::load()?;
@@ -371,7 +371,7 @@ pub fn multilevel_forest_svg(
     let xlab = options
         .xlab
         .clone()
-        .unwrap_or_else(|| axis_label(data.measure));
+        .unwrap_or_else(|| data.measure.axis_label(data.scale()).to_owned());
     svg.text(
         x0 + plot_width / 2.0,
         bottom + 3.0 * fs,

@@ -5,57 +5,7 @@
 //! ticks are chosen, so a ratio axis is logarithmic with ticks such as
 //! 0.2, 0.5, 1, 2 (as metafor's `forest(..., atransf = exp)`).
 
-use tau_core::effect_size::measure::Measure;
-
-/// How analysis-scale values are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scale {
-    /// As they are.
-    Linear,
-    /// exp(x): log odds and risk ratios shown as ratios on a log axis.
-    Log,
-    /// tanh(x): Fisher's z shown as a correlation.
-    Tanh,
-    /// 1 / (1 + e^(−x)): logits shown as proportions.
-    Logistic,
-    /// sin²(x): arcsine square roots shown as proportions.
-    ArcsineSquareRoot,
-}
-
-impl Scale {
-    /// The scale a measure is shown on (the one its `transformed` summary uses).
-    pub fn for_measure(measure: Measure) -> Scale {
-        match measure {
-            Measure::OR | Measure::RR | Measure::MNLN | Measure::IRR | Measure::IRLN => Scale::Log,
-            Measure::ZCOR => Scale::Tanh,
-            Measure::PLO => Scale::Logistic,
-            Measure::PAS => Scale::ArcsineSquareRoot,
-            _ => Scale::Linear,
-        }
-    }
-
-    /// Analysis scale → display scale.
-    pub fn to_display(self, x: f64) -> f64 {
-        match self {
-            Scale::Linear => x,
-            Scale::Log => x.exp(),
-            Scale::Tanh => x.tanh(),
-            Scale::Logistic => 1.0 / (1.0 + (-x).exp()),
-            Scale::ArcsineSquareRoot => x.clamp(0.0, std::f64::consts::FRAC_PI_2).sin().powi(2),
-        }
-    }
-
-    /// Display scale → analysis scale.
-    pub fn from_display(self, v: f64) -> f64 {
-        match self {
-            Scale::Linear => v,
-            Scale::Log => v.ln(),
-            Scale::Tanh => v.atanh(),
-            Scale::Logistic => (v / (1.0 - v)).ln(),
-            Scale::ArcsineSquareRoot => v.sqrt().asin(),
-        }
-    }
-}
+pub use tau_core::effect_size::scale::Scale;
 
 /// A tick mark: where it goes (analysis scale) and what it says.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +45,9 @@ impl Axis {
             Scale::Log => log_ticks(a, b),
             Scale::Tanh => bounded_ticks(scale, lo, hi, &TANH_TICKS),
             Scale::Logistic => bounded_ticks(scale, lo, hi, &LOGISTIC_TICKS),
-            Scale::ArcsineSquareRoot => bounded_ticks(scale, lo, hi, &PROPORTION_TICKS),
+            Scale::ArcsineSquareRoot | Scale::FreemanTukey { .. } => {
+                bounded_ticks(scale, lo, hi, &PROPORTION_TICKS)
+            }
         };
         let ticks: Vec<Tick> = display
             .into_iter()
@@ -189,32 +141,6 @@ fn log_ticks(a: f64, b: f64) -> Vec<f64> {
         .position(|&t| t >= b * (1.0 - 1e-9))
         .unwrap_or(candidates.len() - 1);
     candidates[first..=last].to_vec()
-}
-
-/// The usual axis label of a measure, e.g. "Risk ratio (log scale)".
-pub fn axis_label(measure: Measure) -> String {
-    match measure {
-        Measure::OR => "Odds ratio (log scale)",
-        Measure::RR => "Risk ratio (log scale)",
-        Measure::SMD => "Standardised mean difference",
-        Measure::MD => "Mean difference",
-        Measure::RD => "Risk difference",
-        Measure::ZCOR | Measure::COR => "Correlation",
-        Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
-        Measure::SMCR | Measure::SMCC => "Standardised mean change",
-        Measure::MC => "Mean change",
-        Measure::MN => "Mean",
-        Measure::MNLN => "Mean (log scale)",
-        Measure::IRR => "Incidence rate ratio (log scale)",
-        Measure::IRLN => "Incidence rate (log scale)",
-        Measure::IRD => "Incidence rate difference",
-        Measure::ROM => "Log ratio of means",
-        Measure::SMDH => "Standardised mean difference (SMDH)",
-        Measure::PFT => "Freeman-Tukey transformed proportion",
-        Measure::UCOR => "Correlation (unbiased)",
-        _ => "Effect size",
-    }
-    .into()
 }
 
 /// Candidate ticks for correlations, most wanted first: even steps, then

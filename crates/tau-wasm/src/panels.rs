@@ -8,14 +8,13 @@
 
 use serde_json::{Value, json};
 use tau_core::Dataset;
-use tau_core::analysis::{Analysis, Model};
+use tau_core::analysis::{Analysis, Model, ReportVisitor};
 use tau_core::bayes::{BayesOptions, MuPrior, TauPrior};
 use tau_core::model::FitOptions;
+use tau_core::report::Report;
 use tau_core::report::latex::LatexView;
 use tau_core::report::markdown::MarkdownView;
-use tau_core::report::paper::{DEFAULT_DIGITS, PaperView};
-use tau_core::report::{PoolReport, RobustReport};
-use tau_core::robust::RobustResult;
+use tau_core::report::paper::DEFAULT_DIGITS;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::{failure_value, load, page_request, refused, to_value};
@@ -186,43 +185,19 @@ fn tables<R: MarkdownView + LatexView + ?Sized>(report: &R) -> Value {
     })
 }
 
-fn robust_tables<M: PaperView + serde::Serialize>(
-    model: &M,
-    robust: &RobustResult,
-    tested: &str,
-) -> Value {
-    tables(&RobustReport {
-        model,
-        robust,
-        tested,
-    })
+/// The paper tables of a whole analysis, as the CLI writes them for the
+/// same request; `Value::Null` for an analysis without a report.
+fn analysis_tables(analysis: &Analysis, data: &Dataset) -> Value {
+    analysis.visit_report(data, Tables).unwrap_or(Value::Null)
 }
 
-/// The paper tables of a whole analysis, as the CLI writes them for the
-/// same request; `Value::Null` for an analysis without one.
-fn analysis_tables(analysis: &Analysis, data: &Dataset) -> Value {
-    match analysis {
-        Analysis::Pool(result) => tables(&PoolReport { result, data }),
-        Analysis::Tables(r) => tables(r),
-        Analysis::Regression(r) => tables(r),
-        Analysis::Subgroup(r) => tables(r),
-        Analysis::Multilevel(r) => tables(r),
-        Analysis::MultilevelSubgroups(r) => tables(r),
-        Analysis::RhoSensitivity(r) => tables(r),
-        Analysis::Robust {
-            model,
-            shown,
-            robust,
-            tested,
-        } => match shown.as_deref().unwrap_or(model) {
-            // The model block shows the numbers the robust inference gives.
-            Analysis::Pool(result) => robust_tables(&PoolReport { result, data }, robust, tested),
-            Analysis::Regression(m) => robust_tables(m, robust, tested),
-            Analysis::Subgroup(m) => robust_tables(m, robust, tested),
-            Analysis::Multilevel(m) => robust_tables(m, robust, tested),
-            Analysis::MultilevelSubgroups(m) => robust_tables(m, robust, tested),
-            _ => Value::Null,
-        },
-        _ => Value::Null,
+/// Turns a report into its paper tables.
+struct Tables;
+
+impl ReportVisitor for Tables {
+    type Output = Value;
+
+    fn visit<R: Report + serde::Serialize + ?Sized>(self, report: &R) -> Value {
+        tables(report)
     }
 }

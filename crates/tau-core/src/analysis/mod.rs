@@ -17,10 +17,12 @@
 
 mod families;
 pub mod refits;
+pub mod report;
 pub mod run;
 pub mod spec;
 pub mod validate;
 
+pub use report::ReportVisitor;
 pub use run::{Analysis, AnalysisError, multilevel_forest, run};
 pub use spec::{Field, MethodChoice, Question, Spec, Tau2Ci, TestChoice};
 pub use validate::{Model, Plan, Refusal, Refusals};

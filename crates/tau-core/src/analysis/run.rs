@@ -570,6 +570,11 @@ pub fn multilevel_forest(
     spec: &Spec,
     data: &Dataset,
 ) -> Result<(MultilevelResult, Option<MultilevelSubgroups>, Vec<Warning>), AnalysisError> {
+    if spec.validate_nested()?.is_none() {
+        return Err(AnalysisError::Data(
+            "the forest plot of a multilevel model needs `random`".into(),
+        ));
+    }
     let pool = Spec {
         question: Question::Pool,
         by: None,

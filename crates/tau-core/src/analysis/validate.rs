@@ -108,6 +108,21 @@ impl Plan {
 }
 
 impl Spec {
+    /// [`Spec::validate`] for the views drawn from one nested multilevel
+    /// model (the multilevel forest and funnel plots, the dependent-effects
+    /// bias checks): crossed or structured terms are refused. The model's
+    /// options, or `None` without `random`.
+    pub fn validate_nested(&self) -> Result<Option<MultilevelOptions>, Refusals> {
+        match self.validate()?.model {
+            Model::Multilevel(options) => Ok(Some(options)),
+            Model::General(_) => Err(Refusals(vec![Refusal::new(
+                Field::Random,
+                "this view draws or tests a model of one nested term of `random` (such as study/es); crossed or structured terms (metafor's rma.mv with random = list(...) or struct) are fitted by the pool and regress analyses",
+            )])),
+            _ => Ok(None),
+        }
+    }
+
     /// Checks every rule that involves more than one setting, and resolves
     /// the model. Returns every refusal at once.
     pub fn validate(&self) -> Result<Plan, Refusals> {

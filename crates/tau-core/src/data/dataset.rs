@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::data::moderator::{Filter, ModeratorError};
 use crate::effect_size::measure::Measure;
+use crate::effect_size::scale::Scale;
 use crate::effect_size::{self, DataForm, EffectSizeError};
 use crate::fields::{EXCLUDE, FILTER, MEASURE, REVERSE};
 use crate::input::csv::{CsvInfo, CsvOptions};
@@ -247,6 +248,20 @@ impl Dataset {
             .iter()
             .any(|s| s.weight().is_some())
             .then(|| self.studies.iter().map(|s| s.weight).collect())
+    }
+
+    /// The scale its results are shown on: the measure's
+    /// ([`Measure::scale`]), and for PFT the Freeman–Tukey inverse at the
+    /// harmonic mean of the studies' sample sizes (linear when a study has
+    /// no n), so that every view back-transforms alike.
+    pub fn scale(&self) -> Scale {
+        let n: Option<Vec<f64>> = (self.studies.iter())
+            .map(|s| s.raw.as_ref().and_then(|r| r.n))
+            .collect();
+        match n {
+            Some(n) => self.measure.scale_given_n(n.into_iter()),
+            None => self.measure.scale_given_n(std::iter::empty()),
+        }
     }
 
     /// The first study with a user weight, if any.

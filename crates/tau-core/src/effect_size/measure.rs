@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::scale::Scale;
+
 /// A function from the analysis scale to the natural scale.
 pub type BackTransform = fn(f64) -> f64;
 
@@ -219,45 +221,113 @@ impl Measure {
         )
     }
 
-    /// The natural back-transformation of a value on the analysis scale, with
-    /// the name of the scale it goes to: exp for OR/RR, tanh for Fisher's z,
-    /// the inverse logit for PLO, exp for MNLN. `None` where the analysis scale
-    /// is the natural one.
+    /// The scale the measure's results are shown on: exp for log ratios, log
+    /// means and log rates, tanh for Fisher's z, the inverse logit for PLO,
+    /// sin² for PAS; linear where the analysis scale is the natural one.
     ///
-    /// PFT is `None` here: its inverse depends on the studies' sample sizes
-    /// (see [`Measure::back_transform_given_n`]).
-    pub fn back_transform(self) -> Option<(&'static str, BackTransform)> {
+    /// PFT is linear here: its inverse needs the studies' sample sizes
+    /// ([`Measure::scale_given_n`]).
+    pub fn scale(self) -> Scale {
         match self {
-            Measure::OR | Measure::PETO => Some(("OR", f64::exp)),
-            Measure::RR => Some(("RR", f64::exp)),
-            Measure::ZCOR => Some(("r", f64::tanh)),
-            Measure::PLO => Some(("proportion", |x| 1.0 / (1.0 + (-x).exp()))),
-            Measure::MNLN => Some(("mean", f64::exp)),
-            // rates, transformed proportions, UCOR, SMDH, ROM
-            Measure::IRR => Some(("IRR", f64::exp)),
-            Measure::IRLN => Some(("rate", f64::exp)),
-            Measure::PAS => Some(("proportion", inverse_arcsine)),
+            Measure::OR | Measure::PETO | Measure::RR | Measure::IRR => Scale::Log,
+            Measure::MNLN | Measure::IRLN => Scale::Log,
+            Measure::ZCOR => Scale::Tanh,
+            Measure::PLO => Scale::Logistic,
+            Measure::PAS => Scale::ArcsineSquareRoot,
+            _ => Scale::Linear,
+        }
+    }
+
+    /// What the back-transformed results are ("OR", "r", "proportion"), for
+    /// the measures that have a back-transformation.
+    pub fn shown_as(self) -> Option<&'static str> {
+        match self {
+            Measure::OR | Measure::PETO => Some("OR"),
+            Measure::RR => Some("RR"),
+            Measure::ZCOR => Some("r"),
+            Measure::PLO | Measure::PAS | Measure::PFT => Some("proportion"),
+            Measure::MNLN => Some("mean"),
+            Measure::IRR => Some("IRR"),
+            Measure::IRLN => Some("rate"),
             _ => None,
         }
     }
 
-    /// The back-transformation of a measure whose inverse needs the studies'
-    /// sample sizes `n`: PFT, inverted at their harmonic mean as metafor's
-    /// `transf.ipft.hm`. Other measures give [`Measure::back_transform`].
-    pub fn back_transform_given_n(
-        self,
-        n: impl Iterator<Item = f64>,
-    ) -> Option<(&'static str, DataBackTransform)> {
-        if self == Measure::PFT {
-            let (count, reciprocals) = n.fold((0.0, 0.0), |(k, s), n| (k + 1.0, s + 1.0 / n));
-            let harmonic = count / reciprocals;
-            (count > 0.0 && harmonic.is_finite()).then(|| {
-                let f: DataBackTransform = Box::new(move |x| inverse_freeman_tukey(x, harmonic));
-                ("proportion", f)
-            })
-        } else {
-            self.back_transform()
-                .map(|(scale, f)| (scale, Box::new(f) as DataBackTransform))
+    /// The natural back-transformation of a value on the analysis scale
+    /// ([`Measure::scale`]), with the name of the scale it goes to
+    /// ([`Measure::shown_as`]). `None` where the analysis scale is the
+    /// natural one, and for PFT (see [`Measure::scale_given_n`]).
+    pub fn back_transform(self) -> Option<(&'static str, BackTransform)> {
+        let to: BackTransform = match self.scale() {
+            Scale::Log => f64::exp,
+            Scale::Tanh => f64::tanh,
+            Scale::Logistic => |x| Scale::Logistic.to_display(x),
+            Scale::ArcsineSquareRoot => |x| Scale::ArcsineSquareRoot.to_display(x),
+            Scale::Linear | Scale::FreemanTukey { .. } => return None,
+        };
+        Some((self.shown_as()?, to))
+    }
+
+    /// The scale of a measure whose inverse may need the studies' sample
+    /// sizes `n`: PFT, inverted at their harmonic mean as metafor's
+    /// `transf.ipft.hm` (linear without them). Other measures give
+    /// [`Measure::scale`].
+    pub fn scale_given_n(self, n: impl Iterator<Item = f64>) -> Scale {
+        match self {
+            Measure::PFT => Scale::freeman_tukey(n).unwrap_or(Scale::Linear),
+            _ => self.scale(),
+        }
+    }
+
+    /// The label of a plot axis showing this measure on `scale` (its
+    /// [`Measure::scale`], or PFT's scale for its data).
+    pub fn axis_label(self, scale: Scale) -> &'static str {
+        match self {
+            Measure::OR | Measure::PETO => "Odds ratio (log scale)",
+            Measure::RR => "Risk ratio (log scale)",
+            Measure::SMD => "Standardised mean difference",
+            Measure::MD => "Mean difference",
+            Measure::RD => "Risk difference",
+            Measure::ZCOR | Measure::COR => "Correlation",
+            Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
+            Measure::PFT if !scale.is_linear() => "Proportion",
+            Measure::PFT => "Freeman-Tukey transformed proportion",
+            Measure::SMCR | Measure::SMCC => "Standardised mean change",
+            Measure::MC => "Mean change",
+            Measure::MN => "Mean",
+            Measure::MNLN => "Mean (log scale)",
+            Measure::IRR => "Incidence rate ratio (log scale)",
+            Measure::IRLN => "Incidence rate (log scale)",
+            Measure::IRD => "Incidence rate difference",
+            Measure::ROM => "Log ratio of means",
+            Measure::SMDH => "Standardised mean difference (SMDH)",
+            Measure::UCOR => "Correlation (unbiased)",
+            Measure::GEN => "Effect size",
+        }
+    }
+
+    /// The heading of a column of this measure's estimates on `scale`: "OR",
+    /// "SMD", "r", "Proportion".
+    pub fn column_name(self, scale: Scale) -> &'static str {
+        match self {
+            Measure::OR | Measure::PETO => "OR",
+            Measure::RR => "RR",
+            Measure::SMD => "SMD",
+            Measure::MD => "MD",
+            Measure::RD => "RD",
+            Measure::ZCOR | Measure::COR | Measure::UCOR => "r",
+            Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
+            Measure::PFT if !scale.is_linear() => "Proportion",
+            Measure::PFT => "PFT",
+            Measure::SMCR | Measure::SMCC => "SMC",
+            Measure::MC => "MC",
+            Measure::MN | Measure::MNLN => "Mean",
+            Measure::IRR => "IRR",
+            Measure::IRLN => "Rate",
+            Measure::IRD => "IRD",
+            Measure::SMDH => "SMDH",
+            Measure::ROM => "log ROM",
+            Measure::GEN => "Estimate",
         }
     }
 
@@ -273,96 +343,8 @@ impl Measure {
     }
 }
 
-/// The inverse of the arcsine square root transformation, sin²(x), held to
-/// [0, 1] outside [0, π/2] (metafor `transf.iarcsin`).
-fn inverse_arcsine(x: f64) -> f64 {
-    if x < 0.0 {
-        0.0
-    } else if x > std::f64::consts::FRAC_PI_2 {
-        1.0
-    } else {
-        x.sin().powi(2)
-    }
-}
-
-/// The Freeman–Tukey double arcsine of the proportion `p` out of `n`:
-/// ½[asin √(np/(n+1)) + asin √((np+1)/(n+1))] (metafor `transf.pft`).
-fn freeman_tukey(p: f64, n: f64) -> f64 {
-    let x = p * n;
-    0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin())
-}
-
-/// Miller's (1978) inverse of the Freeman–Tukey double arcsine at sample size `n`:
-/// p = ½[1 − sgn(cos 2x) √(1 − (sin 2x + (sin 2x − 1/sin 2x)/n)²)], 0 below the
-/// transform of p = 0 and 1 above that of p = 1 (metafor `transf.ipft`; with
-/// the harmonic mean of the n's, `transf.ipft.hm`). NaN where the root is of a
-/// negative number, as metafor's NA.
-fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
-    if x > freeman_tukey(1.0, n) {
-        return 1.0;
-    }
-    if x < freeman_tukey(0.0, n) {
-        return 0.0;
-    }
-    let s = (2.0 * x).sin();
-    let c = (2.0 * x).cos();
-    let inner = s + (s - 1.0 / s) / n;
-    0.5 * (1.0 - c.signum() * (1.0 - inner * inner).sqrt())
-}
-
 impl std::fmt::Display for Measure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// metafor 3.8.1: `transf.ipft(c(-0.1, 0.05, 0.3, 0.78, 1.2, 1.55, 1.6), 12.5)`
-    /// (0 and 1 below and above `transf.pft(c(0, 1), 12.5)`) and
-    /// `transf.iarcsin(c(-0.2, 0.4, 1.6))`.
-    #[test]
-    fn inverse_transformations_match_metafor() {
-        let pft = [
-            (-0.1, 0.0),
-            (0.05, 0.0),
-            (0.3, 0.05817053908100278),
-            (0.78, 0.49418611490599146),
-            (1.2, 0.8957909882465305),
-            (1.55, 1.0),
-            (1.6, 1.0),
-        ];
-        for (x, p) in pft {
-            let got = inverse_freeman_tukey(x, 12.5);
-            assert!((got - p).abs() <= 1e-14 * p.max(1.0), "{x}: {got} vs {p}");
-        }
-        assert!((freeman_tukey(0.0, 12.5) - 0.1378213996081327).abs() < 1e-15);
-        assert!((freeman_tukey(1.0, 12.5) - 1.432974927186764).abs() < 1e-15);
-        for (x, p) in [(-0.2, 0.0), (0.4, 0.1516466453264173), (1.6, 1.0)] {
-            assert!((inverse_arcsine(x) - p).abs() < 1e-15, "{x}");
-        }
-    }
-
-    /// The harmonic mean of n drives PFT's inverse; no n, no back-transformation.
-    #[test]
-    fn freeman_tukey_back_transform_uses_the_harmonic_mean() {
-        let (scale, f) = Measure::PFT
-            .back_transform_given_n([10.0, 20.0, 40.0].into_iter())
-            .unwrap();
-        assert_eq!(scale, "proportion");
-        let harmonic = 3.0 / (0.1 + 0.05 + 0.025);
-        assert_eq!(f(0.9), inverse_freeman_tukey(0.9, harmonic));
-        assert!(
-            Measure::PFT
-                .back_transform_given_n(std::iter::empty())
-                .is_none()
-        );
-        assert!(Measure::PFT.back_transform().is_none());
-        let (_, exp) = Measure::IRR
-            .back_transform_given_n(std::iter::empty())
-            .unwrap();
-        assert_eq!(exp(0.5), 0.5f64.exp());
     }
 }

@@ -50,6 +50,7 @@
 mod error;
 mod form;
 pub mod measure;
+pub mod scale;
 pub mod two_by_two;
 
 use statrs::function::gamma::ln_gamma;

@@ -36,6 +36,7 @@ use crate::model::{
     FitError, FitOptions, Method, ModelMatrix, Weights, fit, fit_weighted, intercept_design,
     q_profile_ci,
 };
+use crate::warning::Warning;
 pub use design::{Design, DesignError, DesignSpec, INTERCEPT, Layout};
 use permutation::{Observed, PermutationError, PermutationSpec};
 pub use result::{Coefficient, Prediction, RegressionResult, RegressionSettings, RegressionStudy};
@@ -301,7 +302,38 @@ fn run(
         permutation,
     );
     result.settings.model.weights = weights.weighting();
+    if let (Some(spec), Matrix::Dense(x)) = (&options.permutations, &matrix)
+        && spec.by.is_none()
+        && permutes_cluster_moderators(dataset, &layout.rows, x)
+    {
+        result.warnings.push(Warning::PermutedByRecord {
+            by: LABEL_CLUSTERS.into(),
+        });
+    }
     Ok(result)
+}
+
+/// The moderator that holds a repeated study label ([`Warning::RepeatedLabels`]).
+const LABEL_CLUSTERS: &str = "study";
+
+/// Whether the records come in clusters (records sharing a label, kept as
+/// the moderator `study`) within which every moderator is constant: their
+/// permutation test should permute whole clusters, the units that are
+/// exchangeable under the null hypothesis.
+fn permutes_cluster_moderators(dataset: &Dataset, rows: &[usize], x: &DMatrix<f64>) -> bool {
+    let has_clusters = rows
+        .iter()
+        .any(|&i| dataset.studies[i].moderators.contains_key(LABEL_CLUSTERS));
+    if !has_clusters {
+        return false;
+    }
+    match permutation_clusters(dataset, rows, x, LABEL_CLUSTERS) {
+        Ok(clusters) => {
+            let count = clusters.iter().max().map_or(0, |&c| c + 1);
+            count < rows.len()
+        }
+        Err(_) => false,
+    }
 }
 
 /// The model matrix: dense, or held by its non-zero entries when the dense

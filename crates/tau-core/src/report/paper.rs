@@ -10,7 +10,8 @@
 
 use crate::bias::BiasResult;
 use crate::data::dataset::{Dataset, Study};
-use crate::effect_size::measure::{BackTransform, Measure};
+use crate::effect_size::measure::Measure;
+use crate::effect_size::scale::Scale;
 use crate::estimate::Estimate;
 use crate::fields::FORMAT;
 use crate::model::Method;
@@ -76,37 +77,26 @@ pub(super) fn p_is(p: f64) -> String {
     }
 }
 
-/// The back-transformation of a measure's tables, if it has one.
-fn back(measure: Measure) -> Option<(&'static str, BackTransform)> {
-    measure.back_transform()
-}
-
-/// "0.45 [0.12, 0.78]", back-transformed by `to` where given.
-fn estimate_ci(
-    value: f64,
-    lower: f64,
-    upper: f64,
-    digits: usize,
-    to: Option<BackTransform>,
-) -> String {
-    let f = |x: f64| fmt_num(to.map_or(x, |t| t(x)), digits);
+/// "0.45 [0.12, 0.78]", shown on the scale `to` (back-transformed).
+fn estimate_ci(value: f64, lower: f64, upper: f64, digits: usize, to: Scale) -> String {
+    let f = |x: f64| fmt_num(to.to_display(x), digits);
     format!("{} [{}, {}]", f(value), f(lower), f(upper))
 }
 
-/// The estimate column's name: "RR [95% CI]", "SMD [95% CI]".
-fn estimate_header(measure: Measure, level: f64) -> String {
-    let scale = match back(measure) {
-        Some((scale, _)) => scale,
-        None if measure == Measure::GEN => "Estimate",
-        None => measure.name(),
+/// The estimate column's name on `scale`: "RR [95% CI]", "SMD [95% CI]".
+fn estimate_header(measure: Measure, scale: Scale, level: f64) -> String {
+    let name = match measure.shown_as() {
+        Some(name) if !scale.is_linear() => name,
+        _ if measure == Measure::GEN => "Estimate",
+        _ => measure.name(),
     };
-    format!("{scale} [{}% CI]", fmt_num(level, 0))
+    format!("{name} [{}% CI]", fmt_num(level, 0))
 }
 
-/// What the numbers are, for the notes.
-fn measure_note(measure: Measure) -> String {
-    match back(measure) {
-        Some((scale, _)) => format!(
+/// What the numbers are, shown on `scale`, for the notes.
+fn measure_note(measure: Measure, scale: Scale) -> String {
+    match measure.shown_as().filter(|_| !scale.is_linear()) {
+        Some(scale) => format!(
             "Effect measure: {}; estimates and CIs are shown as {scale} (back-transformed).",
             measure.label()
         ),
@@ -160,14 +150,14 @@ impl PaperView for PoolReport<'_> {
 
 fn pool_table(r: &PoolResult, data: &Dataset, digits: usize) -> PaperTable {
     let s = &r.settings;
-    let to = back(s.measure).map(|(_, t)| t);
+    let to = data.scale();
     let n: Vec<Option<f64>> = data.studies.iter().map(study_n).collect();
     let with_n = n.iter().any(Option::is_some);
     let mut header = vec!["Study".to_owned()];
     if with_n {
         header.push("n".into());
     }
-    header.extend([estimate_header(s.measure, s.level), "Weight (%)".into()]);
+    header.extend([estimate_header(s.measure, to, s.level), "Weight (%)".into()]);
     let mut rows = Vec::with_capacity(r.weights.len() + 2);
     for (row, n) in r.rows(data).zip(&n) {
         let mut cells = vec![row.study.to_owned()];
@@ -194,7 +184,7 @@ fn pool_table(r: &PoolResult, data: &Dataset, digits: usize) -> PaperTable {
     pooled.push(fmt_num(100.0, 1));
     rows.push(pooled);
     if s.method != Method::EE {
-        let f = |x: f64| fmt_num(to.map_or(x, |t| t(x)), digits);
+        let f = |x: f64| fmt_num(to.to_display(x), digits);
         let mut pi = vec!["Prediction interval".to_owned()];
         if with_n {
             pi.push(String::new());
@@ -211,7 +201,7 @@ fn pool_table(r: &PoolResult, data: &Dataset, digits: usize) -> PaperTable {
             p_is(r.q_p)
         ),
         format!("Test for overall effect: {}.", test_phrase(e, r.df, digits)),
-        measure_note(s.measure),
+        measure_note(s.measure, to),
     ];
     PaperTable {
         caption: caption(
@@ -237,11 +227,11 @@ fn pool_table(r: &PoolResult, data: &Dataset, digits: usize) -> PaperTable {
 impl PaperView for SubgroupResult {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
         let s = &self.settings;
-        let to = back(s.measure).map(|(_, t)| t);
+        let to = s.measure.scale();
         let header = vec![
             "Subgroup".to_owned(),
             "k".into(),
-            estimate_header(s.measure, s.level),
+            estimate_header(s.measure, s.measure.scale(), s.level),
             "p".into(),
             "τ²".into(),
             "I² (%)".into(),
@@ -280,7 +270,7 @@ impl PaperView for SubgroupResult {
         if s.tau2 == Tau2Mode::Common {
             notes.push("One τ² shared by all subgroups (mixed-effects model).".into());
         }
-        notes.push(measure_note(s.measure));
+        notes.push(measure_note(s.measure, s.measure.scale()));
         Ok(PaperTable {
             caption: caption(
                 &self.title,
@@ -318,7 +308,7 @@ impl PaperView for RegressionResult {
                 let e = &c.estimate;
                 vec![
                     c.name.clone(),
-                    estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, None),
+                    estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, Scale::Linear),
                     fmt_num(e.se, digits),
                     fmt_num(e.statistic, digits),
                     paper_p(c.p_permutation.unwrap_or(e.p)),
@@ -380,7 +370,7 @@ impl PaperView for MultilevelResult {
         };
         let rows: Vec<Vec<String>> = match (&self.summary, &self.coefficients) {
             (Some(e), _) => {
-                let to = back(s.measure).map(|(_, t)| t);
+                let to = s.measure.scale();
                 vec![vec![
                     "Pooled estimate".to_owned(),
                     estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, to),
@@ -396,7 +386,7 @@ impl PaperView for MultilevelResult {
                     let e = &c.estimate;
                     vec![
                         c.name.clone(),
-                        estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, None),
+                        estimate_ci(e.value, e.ci_lower, e.ci_upper, digits, Scale::Linear),
                         fmt_num(e.se, digits),
                         fmt_num(e.statistic, digits),
                         paper_p(e.p),
@@ -405,7 +395,7 @@ impl PaperView for MultilevelResult {
                 .collect(),
         };
         let estimate = if self.summary.is_some() {
-            estimate_header(s.measure, s.level)
+            estimate_header(s.measure, s.measure.scale(), s.level)
         } else {
             format!("Estimate [{}% CI]", fmt_num(s.level, 0))
         };
@@ -429,8 +419,8 @@ impl PaperView for MultilevelResult {
             ));
         }
         if let (Some(lower), Some(upper)) = (self.pi_lower, self.pi_upper) {
-            let to = back(s.measure).map(|(_, t)| t);
-            let f = |x: f64| fmt_num(to.map_or(x, |t| t(x)), digits);
+            let to = s.measure.scale();
+            let f = |x: f64| fmt_num(to.to_display(x), digits);
             notes.push(format!(
                 "{}% prediction interval: [{}, {}].",
                 fmt_num(s.level, 0),
@@ -440,7 +430,7 @@ impl PaperView for MultilevelResult {
         }
         notes.extend(variance_notes(self, digits));
         if self.summary.is_some() {
-            notes.push(measure_note(s.measure));
+            notes.push(measure_note(s.measure, s.measure.scale()));
         } else {
             notes.push(format!(
                 "Coefficients on the scale of the {}.",
@@ -461,11 +451,11 @@ impl PaperView for MultilevelSubgroups {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
         let m = &self.model;
         let s = &m.settings;
-        let to = back(s.measure).map(|(_, t)| t);
+        let to = s.measure.scale();
         let header = vec![
             "Subgroup".to_owned(),
             "k".into(),
-            estimate_header(s.measure, s.level),
+            estimate_header(s.measure, s.measure.scale(), s.level),
             "p".into(),
         ];
         let rows: Vec<Vec<String>> = self
@@ -492,7 +482,7 @@ impl PaperView for MultilevelSubgroups {
         )];
         notes.push("Variance components shared by all subgroups.".into());
         notes.extend(variance_notes(m, digits));
-        notes.push(measure_note(s.measure));
+        notes.push(measure_note(s.measure, s.measure.scale()));
         Ok(PaperTable {
             caption: caption(
                 &m.title,
@@ -573,7 +563,7 @@ pub(crate) fn refit_table(
     (measure, level): (Measure, f64),
     digits: usize,
 ) -> PaperTable {
-    let to = back(measure).map(|(_, t)| t);
+    let to = measure.scale();
     let all = rows_in.iter().chain(overall);
     let has_tau2 = all.clone().any(|r| r.tau2.is_some());
     let has_i2 = all.clone().any(|r| r.i2.is_some());
@@ -614,7 +604,7 @@ pub(crate) fn refit_table(
             let mut header = vec![
                 first.to_owned(),
                 "k".into(),
-                estimate_header(measure, level),
+                estimate_header(measure, measure.scale(), level),
                 "p".into(),
             ];
             if has_tau2 {
@@ -628,7 +618,7 @@ pub(crate) fn refit_table(
         },
         rows,
         summary_from,
-        notes: vec![measure_note(measure)],
+        notes: vec![measure_note(measure, measure.scale())],
     }
 }
 
@@ -724,7 +714,7 @@ fn tables_method_name(method: crate::TablesMethod) -> &'static str {
 impl PaperView for crate::TablesResult {
     fn paper_table(&self, digits: usize) -> Result<PaperTable, String> {
         let s = &self.settings;
-        let to = back(s.measure).map(|(_, t)| t);
+        let to = s.measure.scale();
         let mut rows: Vec<Vec<String>> = self
             .studies
             .iter()
@@ -759,7 +749,7 @@ impl PaperView for crate::TablesResult {
                 p_is(cmh_p)
             ));
         }
-        notes.push(measure_note(s.measure));
+        notes.push(measure_note(s.measure, s.measure.scale()));
         Ok(PaperTable {
             caption: caption(
                 &self.title,
@@ -771,7 +761,7 @@ impl PaperView for crate::TablesResult {
             ),
             header: vec![
                 "Study".to_owned(),
-                estimate_header(s.measure, s.level),
+                estimate_header(s.measure, s.measure.scale(), s.level),
                 "Weight (%)".into(),
             ],
             rows,
@@ -901,7 +891,7 @@ fn robust_rows(
             let df = c.df.map_or("NA".to_owned(), |df| fmt_num(df, 1));
             vec![
                 c.name.clone(),
-                estimate_ci(c.estimate, c.ci_lower, c.ci_upper, digits, None),
+                estimate_ci(c.estimate, c.ci_lower, c.ci_upper, digits, Scale::Linear),
                 fmt_num(c.se, digits),
                 fmt_num(c.statistic, digits),
                 df,
@@ -1063,9 +1053,12 @@ mod tests {
 
     #[test]
     fn ratio_estimates_are_back_transformed() {
-        let to = back(Measure::RR).map(|(_, t)| t);
+        let to = Measure::RR.scale();
         assert_eq!(estimate_ci(0.0, -1.0, 1.0, 2, to), "1.00 [0.37, 2.72]");
-        assert_eq!(estimate_header(Measure::RR, 95.0), "RR [95% CI]");
-        assert_eq!(estimate_header(Measure::GEN, 90.0), "Estimate [90% CI]");
+        assert_eq!(estimate_header(Measure::RR, to, 95.0), "RR [95% CI]");
+        assert_eq!(
+            estimate_header(Measure::GEN, Scale::Linear, 90.0),
+            "Estimate [90% CI]"
+        );
     }
 }

@@ -9,7 +9,7 @@ use tau_core::pool::PoolResult;
 use tau_core::subgroup::{GroupResult, SubgroupResult};
 
 use super::super::PlotError;
-use super::super::scale::{Axis, Scale, axis_label, fixed, tick_label};
+use super::super::scale::{Axis, Scale, fixed, tick_label};
 use super::columns::{DataColumn, data_columns};
 use super::range::axis_for;
 use super::rows::{EstimateText, Mark, Row, RowKind};
@@ -139,7 +139,7 @@ pub(super) fn build(
         weight_digits: weight_digits(&overall),
         overall,
         columns: &columns,
-        scale: Scale::for_measure(data.measure),
+        scale: data.scale(),
         digits: forest.digits,
         max_weight: primary.weights.iter().copied().fold(0.0, f64::max),
         rows: Vec::new(),
@@ -217,7 +217,7 @@ pub(super) fn build(
         title: forest.title.clone(),
         estimate_header: format!(
             "{} [{}% CI]",
-            text::estimate_name(data.measure),
+            data.measure.column_name(data.scale()),
             tick_label(primary.settings.level)
         ),
         columns,
@@ -230,7 +230,7 @@ pub(super) fn build(
         xlab: forest
             .xlab
             .clone()
-            .unwrap_or_else(|| axis_label(data.measure)),
+            .unwrap_or_else(|| data.measure.axis_label(data.scale()).to_owned()),
         favours: [forest.favours_left.clone(), forest.favours_right.clone()],
     })
 }
@@ -281,10 +281,8 @@ impl Builder<'_> {
 
     /// Diamond rows, one per model; raw-data totals go on the first.
     fn summaries(&mut self, fits: &[Summary], indices: &[usize], overall: bool) {
-        let display = |x: f64| match self.data.measure.back_transform() {
-            Some((_, f)) => f(x),
-            None => x,
-        };
+        let scale = self.scale;
+        let display = |x: f64| scale.to_display(x);
         for (m, (model, result)) in self.models.clone().iter().zip(fits).enumerate() {
             let records = || indices.iter().map(|&i| raw_of(&self.data.studies[i]));
             let cells = if m == 0 {

@@ -4,7 +4,6 @@ use std::cmp::Ordering;
 
 use super::super::scale::fixed;
 use super::Model;
-use tau_core::effect_size::measure::Measure;
 use tau_core::input::Moderator;
 use tau_core::model::Method;
 use tau_core::pool::PoolResult;
@@ -23,29 +22,6 @@ pub(super) fn model_short(model: Model) -> &'static str {
     match model {
         Model::Random => "Random",
         Model::Common => "Common",
-    }
-}
-
-/// The name of the estimate column, e.g. "RR".
-pub(super) fn estimate_name(measure: Measure) -> &'static str {
-    match measure {
-        Measure::OR => "OR",
-        Measure::RR => "RR",
-        Measure::SMD => "SMD",
-        Measure::MD => "MD",
-        Measure::RD => "RD",
-        Measure::ZCOR | Measure::COR => "r",
-        Measure::PR | Measure::PLO | Measure::PAS => "Proportion",
-        Measure::SMCR | Measure::SMCC => "SMC",
-        Measure::MC => "MC",
-        Measure::MN | Measure::MNLN => "Mean",
-        Measure::IRR => "IRR",
-        Measure::IRLN => "Rate",
-        Measure::IRD => "IRD",
-        Measure::SMDH => "SMDH",
-        Measure::ROM => "log ROM",
-        Measure::UCOR => "r",
-        _ => "Estimate",
     }
 }
 

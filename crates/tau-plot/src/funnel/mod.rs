@@ -24,7 +24,7 @@ use tau_core::pool::PoolResult;
 use legend::{draw_legend, legend};
 
 use super::font::{FAMILY, Fonts, Weight, register_with_plotters};
-use super::scale::{Axis, Scale, axis_label, tick_label};
+use super::scale::{Axis, Scale, tick_label};
 use super::{PlotError, render_error};
 
 /// The contour levels and their shades, widest first (metafor's example).
@@ -87,9 +87,9 @@ impl FunnelSpec {
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),
             contours: false,
-            scale: Scale::for_measure(measure),
+            scale: data.scale(),
             title: None,
-            xlab: axis_label(measure),
+            xlab: measure.axis_label(data.scale()).to_owned(),
             width: 640.0,
             height: 520.0,
             font_size: 13.0,
@@ -124,9 +124,9 @@ impl FunnelSpec {
             level: result.settings.level,
             null: measure.null_value().unwrap_or(0.0),
             contours: false,
-            scale: Scale::for_measure(measure),
+            scale: data.scale(),
             title: None,
-            xlab: axis_label(measure),
+            xlab: measure.axis_label(data.scale()).to_owned(),
             width: 640.0,
             height: 520.0,
             font_size: 13.0,
