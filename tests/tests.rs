@@ -24,6 +24,7 @@ mod errors_doc;
 mod files_and_sizes;
 mod fuzz_regressions;
 mod metafor_bias;
+mod metafor_compare_mv;
 mod metafor_estimators;
 mod metafor_glmm;
 mod metafor_influence_mods;

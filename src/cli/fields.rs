@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn every_field_the_core_names_has_a_flag_that_exists() {
         let mut known = BTreeSet::new();
-        flags(&super::super::Cli::command(), &mut known);
+        let mut command = super::super::Cli::command();
+        // The subcommands' flags are deferred until the tree is built.
+        command.build();
+        flags(&command, &mut known);
         for setting in tau_core::fields::FIELDS {
             let field = setting.field();
             let written = flag(field).unwrap_or_else(|| panic!("no flag for `{field}`"));

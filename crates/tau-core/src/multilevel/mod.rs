@@ -19,6 +19,7 @@
 //! * [`subgroup`](mod@subgroup): subgroups as a factor with common variance
 //!   components, and the test of their differences.
 
+pub mod compare;
 pub mod fit;
 pub mod general;
 pub mod i2;

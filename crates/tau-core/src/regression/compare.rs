@@ -40,8 +40,13 @@ pub struct ModelSummary {
     /// Test statistic for residual heterogeneity.
     #[serde(rename = "QE")]
     pub qe: f64,
-    /// Residual τ².
-    pub tau2: f64,
+    /// Residual τ² (models with one τ²).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2: Option<f64>,
+    /// The variance components of a multilevel model, in the order of
+    /// `sigma2_names`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma2: Option<Vec<f64>>,
 }
 
 /// How a comparison was computed.
@@ -78,9 +83,14 @@ pub struct Comparison {
     /// Its p-value (χ²).
     #[serde(rename = "LRT_p")]
     pub lrt_p: f64,
-    /// Share of the reduced model's residual heterogeneity the full model accounts for, percent.
-    #[serde(rename = "R2")]
-    pub r2: f64,
+    /// Share of the reduced model's residual heterogeneity the full model
+    /// accounts for, percent (models with one τ²: metafor gives none for
+    /// multilevel models).
+    #[serde(rename = "R2", skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
+    /// The names of the variance components of multilevel models.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma2_names: Option<Vec<String>>,
     /// Studies left out because they lack a moderator of the full model.
     pub dropped: Vec<String>,
     /// How it was computed.
@@ -103,6 +113,14 @@ pub enum CompareError {
         "the full and the reduced model have the same moderators, so there is nothing to test; leave at least one moderator of {FULL} out of {REDUCED}"
     )]
     Same,
+    /// A multilevel model could not be built or fitted.
+    #[error("{which} model: {error}")]
+    Multilevel {
+        /// "full" or "reduced".
+        which: &'static str,
+        /// What went wrong.
+        error: Box<crate::multilevel::MultilevelError>,
+    },
     /// A model could not be built or fitted.
     #[error("{which} model: {error}")]
     Model {
@@ -117,6 +135,7 @@ impl crate::Kinded for CompareError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             CompareError::Model { error, .. } => crate::Kinded::kind(error),
+            CompareError::Multilevel { error, .. } => crate::Kinded::kind(error.as_ref()),
             _ => crate::ErrorKind::Input,
         }
     }
@@ -130,14 +149,7 @@ pub fn compare(
     reduced: &[String],
     options: &FitOptions,
 ) -> Result<Comparison, CompareError> {
-    let full: Vec<String> = full.iter().map(|m| m.trim().to_owned()).collect();
-    let reduced: Vec<String> = reduced.iter().map(|m| m.trim().to_owned()).collect();
-    if let Some(extra) = reduced.iter().find(|m| !full.contains(m)) {
-        return Err(CompareError::NotNested(extra.clone()));
-    }
-    if full.iter().all(|m| reduced.contains(m)) {
-        return Err(CompareError::Same);
-    }
+    let (full, reduced) = nested(full, reduced)?;
     let spec = |moderators: Vec<String>| DesignSpec {
         moderators,
         references: Vec::new(),
@@ -163,11 +175,7 @@ pub fn compare(
             .map_err(|e: DesignError| model_error("reduced")(e.into()))?;
         (d.x, d.names)
     };
-    let fit_method = if options.method == Method::REML {
-        Method::ML
-    } else {
-        options.method
-    };
+    let fit_method = refit_method(options.method);
     let fit_options = FitOptions {
         method: fit_method,
         ..*options
@@ -183,7 +191,8 @@ pub fn compare(
             coefficients: names,
             fit_statistics: statistics,
             qe: model.q,
-            tau2: model.tau2,
+            tau2: Some(model.tau2),
+            sigma2: None,
         };
         Ok::<(ModelFit, ModelSummary), CompareError>((model, summary))
     };
@@ -222,7 +231,8 @@ pub fn compare(
         lrt,
         lrt_df,
         lrt_p: chisq_sf(lrt, lrt_df as f64),
-        r2,
+        r2: Some(r2),
+        sigma2_names: None,
         dropped: full_design
             .dropped
             .iter()
@@ -236,6 +246,33 @@ pub fn compare(
         },
         warnings,
     })
+}
+
+/// The moderators of the two models, trimmed, when the reduced model's are
+/// a proper subset of the full model's.
+pub(crate) fn nested(
+    full: &[String],
+    reduced: &[String],
+) -> Result<(Vec<String>, Vec<String>), CompareError> {
+    let full: Vec<String> = full.iter().map(|m| m.trim().to_owned()).collect();
+    let reduced: Vec<String> = reduced.iter().map(|m| m.trim().to_owned()).collect();
+    if let Some(extra) = reduced.iter().find(|m| !full.contains(m)) {
+        return Err(CompareError::NotNested(extra.clone()));
+    }
+    if full.iter().all(|m| reduced.contains(m)) {
+        return Err(CompareError::Same);
+    }
+    Ok((full, reduced))
+}
+
+/// The estimator the models are compared with: ML for REML (metafor's
+/// `refit = TRUE`), else the one asked for.
+pub(crate) fn refit_method(method: Method) -> Method {
+    if method == Method::REML {
+        Method::ML
+    } else {
+        method
+    }
 }
 
 /// R² of the full over the reduced model (see the module docs).

@@ -15,7 +15,25 @@ fn moderators(m: &ModelSummary) -> String {
     }
 }
 
-/// One model's cells: df, AIC, BIC, AICc, logLik, then QE and τ².
+/// A model's heterogeneity: τ², or a multilevel model's σ² joined by
+/// `separator`.
+fn variance(m: &ModelSummary, digits: usize, separator: &str) -> String {
+    match (&m.tau2, &m.sigma2) {
+        (Some(tau2), _) => fmt_num(*tau2, digits),
+        (None, Some(sigma2)) => (sigma2.iter())
+            .map(|s| fmt_num(*s, digits))
+            .collect::<Vec<_>>()
+            .join(separator),
+        (None, None) => String::new(),
+    }
+}
+
+/// The name of the heterogeneity column, in `sigma` or `tau` spelling.
+fn variance_name<'a>(r: &Comparison, sigma: &'a str, tau: &'a str) -> &'a str {
+    if r.sigma2_names.is_some() { sigma } else { tau }
+}
+
+/// One model's cells: df, AIC, BIC, AICc, logLik, then QE and τ² (σ²).
 fn cells(m: &ModelSummary, digits: usize) -> [String; 7] {
     let f = &m.fit_statistics;
     [
@@ -25,7 +43,7 @@ fn cells(m: &ModelSummary, digits: usize) -> [String; 7] {
         fmt_num(f.aicc, digits),
         fmt_num(f.log_lik, digits),
         fmt_num(m.qe, digits),
-        fmt_num(m.tau2, digits),
+        variance(m, digits, ", "),
     ]
 }
 
@@ -49,10 +67,17 @@ pub fn text(r: &Comparison) -> String {
         r.settings.measure.label()
     ));
     out.push_str(&format!(
-        "Full model:    {}\nReduced model: {}\n\n",
+        "Full model:    {}\nReduced model: {}\n",
         moderators(&r.full),
         moderators(&r.reduced)
     ));
+    if let Some(names) = &r.sigma2_names {
+        out.push_str(&format!(
+            "Multilevel models; sigma^2 of {}\n",
+            names.join(", ")
+        ));
+    }
+    out.push('\n');
     let row = |name: &str, m: &ModelSummary, lrt: [String; 2]| {
         let [df, aic, bic, aicc, ll, qe, tau2] = cells(m, 4);
         let [lrt, p] = lrt;
@@ -64,7 +89,16 @@ pub fn text(r: &Comparison) -> String {
     ];
     out.push_str(&table(
         &[
-            "", "df", "AIC", "BIC", "AICc", "logLik", "LRT", "pval", "QE", "tau^2",
+            "",
+            "df",
+            "AIC",
+            "BIC",
+            "AICc",
+            "logLik",
+            "LRT",
+            "pval",
+            "QE",
+            variance_name(r, "sigma^2", "tau^2"),
         ],
         &rows,
     ));
@@ -74,10 +108,12 @@ pub fn text(r: &Comparison) -> String {
         fmt_num(r.lrt, 4),
         p_phrase(r.lrt_p)
     ));
-    out.push_str(&format!(
-        "R^2 (share of the reduced model's residual heterogeneity accounted for): {}%\n",
-        fmt_num(r.r2, 2)
-    ));
+    if let Some(r2) = r.r2 {
+        out.push_str(&format!(
+            "R^2 (share of the reduced model's residual heterogeneity accounted for): {}%\n",
+            fmt_num(r2, 2)
+        ));
+    }
     if let Some(note) = refit_note(r) {
         out.push_str(&format!("\n{note}\n"));
     }
@@ -104,7 +140,7 @@ pub fn csv(r: &Comparison) -> Result<String, csv::Error> {
         "BIC",
         "AICc",
         "QE",
-        "tau2",
+        variance_name(r, "sigma2", "tau2"),
         "LRT",
         "LRT_df",
         "LRT_p",
@@ -112,9 +148,14 @@ pub fn csv(r: &Comparison) -> Result<String, csv::Error> {
     for (name, m, lrt) in [("full", &r.full, None), ("reduced", &r.reduced, Some(r))] {
         let f = &m.fit_statistics;
         let mut row = vec![name.to_owned(), m.moderators.join(";"), m.parms.to_string()];
-        row.extend(
-            [f.log_lik, f.deviance, f.aic, f.bic, f.aicc, m.qe, m.tau2].map(|v| v.to_string()),
-        );
+        row.extend([f.log_lik, f.deviance, f.aic, f.bic, f.aicc, m.qe].map(|v| v.to_string()));
+        row.push(match (&m.tau2, &m.sigma2) {
+            (Some(tau2), _) => tau2.to_string(),
+            (None, Some(sigma2)) => (sigma2.iter().map(f64::to_string))
+                .collect::<Vec<_>>()
+                .join(";"),
+            (None, None) => String::new(),
+        });
         match lrt {
             Some(r) => row.extend([r.lrt.to_string(), r.lrt_df.to_string(), r.lrt_p.to_string()]),
             None => row.extend([String::new(), String::new(), String::new()]),
@@ -158,9 +199,18 @@ pub fn paper(r: &Comparison, digits: usize) -> PaperTable {
             Some(title) => format!("{title}: comparison of nested meta-regressions"),
             None => "Comparison of nested meta-regressions".to_owned(),
         },
-        header: ["Model", "df", "AIC", "BIC", "AICc", "logLik", "QE", "τ²"]
-            .map(str::to_owned)
-            .to_vec(),
+        header: [
+            "Model",
+            "df",
+            "AIC",
+            "BIC",
+            "AICc",
+            "logLik",
+            "QE",
+            variance_name(r, "σ²", "τ²"),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
         rows: vec![row("Full", &r.full), row("Reduced", &r.reduced)],
         summary_from: 2,
         notes,
