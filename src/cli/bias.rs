@@ -5,8 +5,7 @@ use clap::Args;
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::multilevel::MultilevelArgs;
-use super::output::emit_report;
-use tau_core::report::Format;
+use tau_core::analysis::{Question, Spec};
 
 // Flags of `tau bias`.
 #[derive(Debug, Args)]
@@ -30,43 +29,16 @@ pub struct BiasArgs {
     output: OutputArgs,
 }
 
-/// Runs `tau bias`.
+/// Runs `tau bias`: flags → [`Spec`] (question bias) → validate → load →
+/// run → report.
 pub fn run(args: &BiasArgs) -> Result<(), CliError> {
-    if args.output.format == Format::Csv {
-        return Err(CliError::Input(
-            "tau bias has no per-study table: use --format text or --format json".into(),
-        ));
-    }
-    let (data, input) = args.input.load_for(args.output.report_format())?;
-    let options = args.model.options()?;
-    if args.multilevel.rho.len() > 1 {
-        return Err(CliError::Input(
-            "tau bias takes one --rho value (the working model of its multilevel regressions); run it once per value to compare them".into(),
-        ));
-    }
-    let multilevel = super::analysis::multilevel_options(&args.model, &args.multilevel)?;
-    let result = match (&args.robust, multilevel) {
-        (None, None) => tau_core::bias::bias(&data, &options),
-        (None, Some(_)) => {
-            return Err(CliError::Input(
-                "tau bias --random fits Egger's test and PET-PEESE as multilevel meta-regressions with cluster-robust tests, and needs the cluster: add --robust CLUSTER (usually the outermost level, e.g. --random study/es_id --robust study)".into(),
-            ));
-        }
-        (Some(cluster), multilevel) => tau_core::bias::bias_dependent(
-            &data,
-            &options,
-            &tau_core::bias::DependentSpec {
-                cluster: cluster.trim().to_owned(),
-                multilevel,
-            },
-        ),
-    }
-    .map_err(|e| CliError::from(e).with_file(&args.input.display_name()))?;
-    super::output::warn_analysis(&result.warnings);
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-        input.as_ref(),
-    )
+    let mut spec = Spec {
+        question: Question::Bias,
+        ..Spec::default()
+    };
+    args.model.fill(&mut spec);
+    args.multilevel.fill(&mut spec)?;
+    spec.robust = args.robust.as_deref().map(|c| c.trim().to_owned());
+    args.output.fill(&mut spec);
+    super::analysis::run(&spec, &args.input, &args.output)
 }

@@ -15,6 +15,7 @@
 //! Adding a model option is a field of [`Spec`], its rules in
 //! [`validate`](mod@validate), and its use in [`run`](mod@run).
 
+mod bias;
 mod families;
 pub mod refits;
 pub mod report;

@@ -3,6 +3,7 @@
 //! and the inference.
 
 use crate::bayes::{BayesError, BayesResult};
+use crate::bias::{BiasError, BiasResult};
 use crate::data::dataset::Dataset;
 use crate::glmm::{self, GlmmFitError, GlmmResult};
 use crate::location_scale::{self, LocationScaleError, LocationScaleResult};
@@ -64,6 +65,8 @@ pub enum Analysis {
     RhoSensitivity(RhoSensitivity),
     /// A Bayesian random-effects meta-analysis.
     Bayes(BayesResult),
+    /// The small-study and publication-bias checks.
+    Bias(BiasResult),
 }
 
 impl Analysis {
@@ -86,6 +89,7 @@ impl Analysis {
             }
             Analysis::RhoSensitivity(r) => r.warnings.iter().collect(),
             Analysis::Bayes(_) => Vec::new(),
+            Analysis::Bias(r) => r.warnings.iter().collect(),
         }
     }
 }
@@ -128,6 +132,9 @@ pub enum AnalysisError {
     /// A Bayesian analysis.
     #[error(transparent)]
     Bayes(#[from] BayesError),
+    /// The bias checks.
+    #[error(transparent)]
+    Bias(#[from] BiasError),
     /// A location-scale model.
     #[error(transparent)]
     LocationScale(#[from] LocationScaleError),
@@ -150,6 +157,7 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::Predict(e) => e.kind(),
             AnalysisError::SubsetTest(e) => e.kind(),
             AnalysisError::Bayes(e) => e.kind(),
+            AnalysisError::Bias(e) => e.kind(),
             AnalysisError::LocationScale(e) => e.kind(),
             AnalysisError::Glmm(e) => e.kind(),
         }
@@ -169,6 +177,9 @@ pub fn run(
     let plan = spec.validate()?;
     if !plan.uses_weights() {
         refuse_weights(data, &plan)?;
+    }
+    if spec.question == Question::Bias {
+        return super::bias::run(spec, &plan, data);
     }
     match plan.model.clone() {
         Model::Tables(method) => {
@@ -212,7 +223,7 @@ pub fn run(
         },
         Model::Univariate(fit) => match spec.question {
             // (validate plans a Bayesian question as Model::Bayes)
-            Question::Pool | Question::Bayes => pooled(spec, &plan, fit, data),
+            Question::Pool | Question::Bayes | Question::Bias => pooled(spec, &plan, fit, data),
             Question::Regress => regression(spec, &plan, fit, data, progress),
             Question::Subgroup => subgroups(spec, &plan, fit, data),
         },
@@ -503,6 +514,7 @@ impl Analysis {
             Analysis::Glmm(r) => value(r),
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Bayes(r) => value(r),
+            Analysis::Bias(r) => value(r),
             Analysis::Robust {
                 model,
                 shown,

@@ -38,6 +38,11 @@ pub enum Question {
     /// A Bayesian random-effects meta-analysis (`tau bayes`, bayesmeta) with
     /// the priors `tau_prior` and `mu_prior`.
     Bayes,
+    /// Small-study effects and publication bias (`tau bias`): Egger, Begg,
+    /// trim-and-fill, fail-safe N, PET-PEESE; with `robust` the checks for
+    /// dependent effects (the robust 3PSM, and with `random` multilevel
+    /// Egger and PET-PEESE regressions).
+    Bias,
 }
 
 /// What `method` names: a τ² estimator, or a method that pools 2×2 tables.

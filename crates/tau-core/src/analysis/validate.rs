@@ -154,6 +154,9 @@ impl Spec {
             _ => {}
         }
         check_options(self, &mut refuse);
+        if self.question == Question::Bias {
+            super::bias::rules(self, &mut refuse);
+        }
         if let Some(model) = self.glmm {
             super::families::glmm(self, model, &mut refuse);
         }
@@ -191,19 +194,7 @@ impl Spec {
             }
             MethodChoice::Model(method) => {
                 check_univariate(self, method, &mut refuse);
-                Model::Univariate(FitOptions {
-                    method,
-                    test: match self.test {
-                        TestChoice::Uni(test) => test,
-                        TestChoice::T => Test::Z,
-                    },
-                    level: self.level,
-                    control: Control {
-                        max_iter: self.max_iter,
-                        fallback: self.fallback,
-                        ..Control::default()
-                    },
-                })
+                Model::Univariate(self.fit_options(method))
             }
         };
         if !refusals.is_empty() {
@@ -234,6 +225,26 @@ impl Spec {
             }),
             design,
         })
+    }
+}
+
+impl Spec {
+    /// The options of a model with one τ² fitted by `method`, from the
+    /// request's test, level and iteration settings.
+    pub(super) fn fit_options(&self, method: crate::model::Method) -> FitOptions {
+        FitOptions {
+            method,
+            test: match self.test {
+                TestChoice::Uni(test) => test,
+                TestChoice::T => Test::Z,
+            },
+            level: self.level,
+            control: Control {
+                max_iter: self.max_iter,
+                fallback: self.fallback,
+                ..Control::default()
+            },
+        }
     }
 }
 

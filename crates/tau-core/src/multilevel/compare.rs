@@ -41,9 +41,10 @@ pub fn compare_multilevel(
         ..options.clone()
     };
     let model_error = |which: &'static str| {
-        move |e: MultilevelError| CompareError::Multilevel {
+        move |e: MultilevelError| CompareError::Other {
             which,
-            error: Box::new(e),
+            message: e.to_string(),
+            kind: crate::Kinded::kind(&e),
         }
     };
     let f = super::fit(dataset, &with(&full)).map_err(model_error("full"))?;

@@ -113,13 +113,16 @@ pub enum CompareError {
         "the full and the reduced model have the same moderators, so there is nothing to test; leave at least one moderator of {FULL} out of {REDUCED}"
     )]
     Same,
-    /// A multilevel model could not be built or fitted.
-    #[error("{which} model: {error}")]
-    Multilevel {
+    /// A model of another family (a multilevel model) could not be built
+    /// or fitted.
+    #[error("{which} model: {message}")]
+    Other {
         /// "full" or "reduced".
         which: &'static str,
         /// What went wrong.
-        error: Box<crate::multilevel::MultilevelError>,
+        message: String,
+        /// Its kind.
+        kind: crate::ErrorKind,
     },
     /// A model could not be built or fitted.
     #[error("{which} model: {error}")]
@@ -135,7 +138,7 @@ impl crate::Kinded for CompareError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             CompareError::Model { error, .. } => crate::Kinded::kind(error),
-            CompareError::Multilevel { error, .. } => crate::Kinded::kind(error.as_ref()),
+            CompareError::Other { kind, .. } => *kind,
             _ => crate::ErrorKind::Input,
         }
     }
