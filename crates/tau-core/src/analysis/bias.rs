@@ -89,5 +89,5 @@ pub(super) fn run(spec: &Spec, plan: &Plan, data: &Dataset) -> Result<Analysis, 
             },
         )?,
     };
-    Ok(Analysis::Bias(result))
+    Ok(Analysis::Bias(Box::new(result)))
 }

@@ -66,7 +66,7 @@ pub enum Analysis {
     /// A Bayesian random-effects meta-analysis.
     Bayes(BayesResult),
     /// The small-study and publication-bias checks.
-    Bias(BiasResult),
+    Bias(Box<BiasResult>),
 }
 
 impl Analysis {
