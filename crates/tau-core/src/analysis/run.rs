@@ -134,7 +134,7 @@ pub enum AnalysisError {
     Bayes(#[from] BayesError),
     /// The bias checks.
     #[error(transparent)]
-    Bias(#[from] BiasError),
+    Bias(Box<BiasError>),
     /// A location-scale model.
     #[error(transparent)]
     LocationScale(#[from] LocationScaleError),
@@ -161,6 +161,12 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::LocationScale(e) => e.kind(),
             AnalysisError::Glmm(e) => e.kind(),
         }
+    }
+}
+
+impl From<BiasError> for AnalysisError {
+    fn from(e: BiasError) -> Self {
+        AnalysisError::Bias(Box::new(e))
     }
 }
 
