@@ -4,14 +4,13 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
-use super::output::{emit_report, warn};
 use super::plot_output::PlotOutputArgs;
+use tau_core::analysis::{Analysis, Question, Spec};
 use tau_core::bias::selection::{
     Alternative, SelectionModel, SelectionOptions, SelectionType, selection, selection_clustered,
 };
 use tau_core::model::Method;
 use tau_core::regression::DesignSpec;
-use tau_core::report::Format;
 
 /// The weight functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,17 +117,13 @@ pub fn fit(
     .map_err(CliError::from)
 }
 
-/// Runs `tau selection`.
+/// Runs `tau selection`: flags → [`Spec`] (question selection) → validate →
+/// load → run → the report, and the weight function's plot if asked for.
 pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
     super::output::refuse_shared_files(&[
         ("--plot", args.plot.as_deref()),
         ("-o", args.output.output.as_deref()),
     ])?;
-    if args.output.format == Format::Csv {
-        return Err(CliError::Input(
-            "tau selection has no per-study table: use --format text or --format json".into(),
-        ));
-    }
     let plot = args
         .plot
         .as_ref()
@@ -140,43 +135,40 @@ pub fn run(args: &SelectionArgs) -> Result<(), CliError> {
             plot.format().map(|_| plot)
         })
         .transpose()?;
-    let options = args.model.options()?;
-    if options.test.is_knapp_hartung() {
-        warn("selection models use z tests (as metafor's selmodel); --test knha is ignored");
+    let mut spec = Spec {
+        question: Question::Selection,
+        selection_type: kind(args.kind),
+        steps: args.steps.clone(),
+        alternative: alternative(args.alternative)?,
+        mods: args.mods.clone(),
+        robust: args.robust.as_deref().map(|c| c.trim().to_owned()),
+        ..Spec::default()
+    };
+    args.model.fill(&mut spec);
+    args.output.fill(&mut spec);
+    super::analysis::validate(&spec)?;
+    let (data, input) = args.input.load_for(args.output.report_format())?;
+    let file = args.input.display_name();
+    let analysis = tau_core::analysis::run(&spec, &data, &|_| {})
+        .map_err(|e| super::analysis::failed(&e, &file))?;
+    super::output::warn_analysis(&analysis.warnings().into_iter().cloned().collect::<Vec<_>>());
+    if let (Some(plot), Analysis::Selection(result)) = (plot, &analysis) {
+        let svg =
+            tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(result))
+                .map_err(CliError::from)?;
+        plot.write(&svg)?;
     }
-    let kind = match args.kind {
+    super::analysis::emit(&analysis, &data, &args.output, input.as_ref())
+}
+
+/// The library's weight function.
+fn kind(arg: TypeArg) -> SelectionType {
+    match arg {
         TypeArg::Step => SelectionType::Step,
         TypeArg::Beta => SelectionType::Beta,
         TypeArg::Halfnorm => SelectionType::Halfnorm,
         TypeArg::Negexp => SelectionType::Negexp,
         TypeArg::Logistic => SelectionType::Logistic,
         TypeArg::Power => SelectionType::Power,
-    };
-    alternative(args.alternative)?;
-    let (data, input) = args.input.load_for(args.output.report_format())?;
-    let result = fit(
-        &data,
-        Some(&args.mods),
-        kind,
-        &args.steps,
-        args.alternative,
-        &options,
-        args.robust.as_deref(),
-    )
-    .map_err(|e| e.with_file(&args.input.display_name()))?;
-    for warning in result.warnings.iter().filter(|w| !w.is_about_data()) {
-        warn(&format!("{}: {warning}", args.input.display_name()));
     }
-    if let Some(plot) = plot {
-        let svg =
-            tau_plot::selection_weights_svg(&tau_plot::SelectionWeightsSpec::from_model(&result))
-                .map_err(CliError::from)?;
-        plot.write(&svg)?;
-    }
-    emit_report(
-        args.output.output.as_deref(),
-        args.output.report_format(),
-        &result,
-        input.as_ref(),
-    )
 }

@@ -1,15 +1,21 @@
-//! The rules of the bias question (`question` bias) and how it is run: the
-//! checks of one model with one τ² (metafor's `regtest`, `ranktest`,
-//! `trimfill`, `fsn`, PET-PEESE), and with `robust` those that allow for
-//! dependent effects within its clusters ([`crate::bias::bias_dependent`]).
+//! The rules of the publication-bias questions and how they are run:
+//! `question` bias, the checks of one model with one τ² (metafor's
+//! `regtest`, `ranktest`, `trimfill`, `fsn`, PET-PEESE), and with `robust`
+//! those that allow for dependent effects within its clusters
+//! ([`crate::bias::bias_dependent`]); `question` selection, a selection
+//! model (metafor's `selmodel`), with cluster-robust SEs under `robust`.
 
+use crate::bias::selection::{SelectionOptions, selection as fit_selection, selection_clustered};
 use crate::bias::{DependentSpec, bias, bias_dependent};
 use crate::data::dataset::Dataset;
+use crate::model::{Method, Test};
 use crate::multilevel::general;
+use crate::regression::DesignSpec;
 use crate::report::Format;
+use crate::warning::Warning;
 
 use super::run::{Analysis, AnalysisError};
-use super::spec::{Field, MethodChoice, Spec};
+use super::spec::{Field, MethodChoice, Spec, TestChoice};
 use super::validate::{Model, Plan};
 
 /// The settings the bias checks cannot use, refused by field.
@@ -90,4 +96,81 @@ pub(super) fn run(spec: &Spec, plan: &Plan, data: &Dataset) -> Result<Analysis, 
         )?,
     };
     Ok(Analysis::Bias(Box::new(result)))
+}
+
+/// The settings a selection model cannot use, refused by field.
+pub(super) fn selection_rules(spec: &Spec, refuse: &mut impl FnMut(Field, String)) {
+    if spec.format == Format::Csv {
+        refuse(
+            Field::Format,
+            "a selection model has no per-study table: use `format` text or `format` json (or markdown or latex for a paper table)".into(),
+        );
+    }
+    if let MethodChoice::Tables(method) = spec.method {
+        refuse(
+            Field::Method,
+            format!(
+                "a selection model is fitted by ML to the effect sizes, not by `method` {}: leave `method` out (ML), or write EE for a common-effect model",
+                method.name()
+            ),
+        );
+    }
+    for (given, field) in [
+        (!spec.random.is_empty(), Field::Random),
+        (spec.by.is_some(), Field::By),
+        (spec.blup, Field::Blup),
+        (!spec.predict.is_empty(), Field::Predict),
+        (spec.permutations.is_some(), Field::Permutations),
+        (!spec.scale.is_empty(), Field::Scale),
+    ] {
+        if given {
+            refuse(
+                field,
+                format!(
+                    "`{}` is not used by a selection model (metafor's selmodel takes a model with one tau^2 and its moderators); leave it out",
+                    field.name()
+                ),
+            );
+        }
+    }
+}
+
+/// Fits the selection model of a valid request.
+pub(super) fn selection(
+    spec: &Spec,
+    plan: &Plan,
+    data: &Dataset,
+) -> Result<Analysis, AnalysisError> {
+    let MethodChoice::Model(method) = spec.method else {
+        return Err(AnalysisError::Data(
+            "a selection model is fitted to the effect sizes".into(),
+        ));
+    };
+    let fit = spec.fit_options(method);
+    let options = SelectionOptions {
+        kind: spec.selection_type,
+        steps: spec.steps.clone(),
+        alternative: spec.alternative,
+        common_effect: method == Method::EE,
+        level: fit.level,
+        control: fit.control,
+    };
+    let design = (!spec.mods.is_empty()).then(|| DesignSpec {
+        moderators: spec.mods.iter().map(|m| m.trim().to_owned()).collect(),
+        references: Vec::new(),
+        intercept: true,
+    });
+    let mut result = match &plan.robust {
+        None => fit_selection(data, design.as_ref(), &options)?,
+        Some(robust) => selection_clustered(data, design.as_ref(), &options, &robust.cluster)?,
+    };
+    if matches!(
+        spec.test,
+        TestChoice::Uni(Test::Knha | Test::Adhoc) | TestChoice::T
+    ) {
+        result.warnings.push(Warning::NotApplied(
+            "selection models use z tests (as metafor's selmodel); `test` is ignored".into(),
+        ));
+    }
+    Ok(Analysis::Selection(Box::new(result)))
 }

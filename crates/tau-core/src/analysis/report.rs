@@ -71,6 +71,7 @@ impl Analysis {
             Analysis::LocationScale(r) => visitor.visit(r),
             Analysis::Glmm(r) => visitor.visit(r),
             Analysis::Bias(r) => visitor.visit(r.as_ref()),
+            Analysis::Selection(r) => visitor.visit(r.as_ref()),
             Analysis::Robust {
                 model,
                 shown,

@@ -3,6 +3,7 @@
 //! and the inference.
 
 use crate::bayes::{BayesError, BayesResult};
+use crate::bias::selection::{SelectionError, SelectionModel};
 use crate::bias::{BiasError, BiasResult};
 use crate::data::dataset::Dataset;
 use crate::glmm::{self, GlmmFitError, GlmmResult};
@@ -67,6 +68,8 @@ pub enum Analysis {
     Bayes(BayesResult),
     /// The small-study and publication-bias checks.
     Bias(Box<BiasResult>),
+    /// A selection model for publication bias.
+    Selection(Box<SelectionModel>),
 }
 
 impl Analysis {
@@ -90,6 +93,7 @@ impl Analysis {
             Analysis::RhoSensitivity(r) => r.warnings.iter().collect(),
             Analysis::Bayes(_) => Vec::new(),
             Analysis::Bias(r) => r.warnings.iter().collect(),
+            Analysis::Selection(r) => r.warnings.iter().collect(),
         }
     }
 }
@@ -135,6 +139,9 @@ pub enum AnalysisError {
     /// The bias checks.
     #[error(transparent)]
     Bias(Box<BiasError>),
+    /// A selection model.
+    #[error(transparent)]
+    Selection(Box<SelectionError>),
     /// A location-scale model.
     #[error(transparent)]
     LocationScale(#[from] LocationScaleError),
@@ -158,9 +165,16 @@ impl crate::Kinded for AnalysisError {
             AnalysisError::SubsetTest(e) => e.kind(),
             AnalysisError::Bayes(e) => e.kind(),
             AnalysisError::Bias(e) => e.kind(),
+            AnalysisError::Selection(e) => e.kind(),
             AnalysisError::LocationScale(e) => e.kind(),
             AnalysisError::Glmm(e) => e.kind(),
         }
+    }
+}
+
+impl From<SelectionError> for AnalysisError {
+    fn from(e: SelectionError) -> Self {
+        AnalysisError::Selection(Box::new(e))
     }
 }
 
@@ -184,8 +198,10 @@ pub fn run(
     if !plan.uses_weights() {
         refuse_weights(data, &plan)?;
     }
-    if spec.question == Question::Bias {
-        return super::bias::run(spec, &plan, data);
+    match spec.question {
+        Question::Bias => return super::bias::run(spec, &plan, data),
+        Question::Selection => return super::bias::selection(spec, &plan, data),
+        _ => {}
     }
     match plan.model.clone() {
         Model::Tables(method) => {
@@ -229,7 +245,9 @@ pub fn run(
         },
         Model::Univariate(fit) => match spec.question {
             // (validate plans a Bayesian question as Model::Bayes)
-            Question::Pool | Question::Bayes | Question::Bias => pooled(spec, &plan, fit, data),
+            Question::Pool | Question::Bayes | Question::Bias | Question::Selection => {
+                pooled(spec, &plan, fit, data)
+            }
             Question::Regress => regression(spec, &plan, fit, data, progress),
             Question::Subgroup => subgroups(spec, &plan, fit, data),
         },
@@ -521,6 +539,7 @@ impl Analysis {
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Bayes(r) => value(r),
             Analysis::Bias(r) => value(r),
+            Analysis::Selection(r) => value(r),
             Analysis::Robust {
                 model,
                 shown,

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
 use crate::bayes::{MuPrior, TauPrior};
+use crate::bias::selection::{Alternative, SelectionType};
 use crate::glmm::GlmmModel;
 use crate::model::{Method, Test};
 use crate::multilevel::general::KnownCorrelation;
@@ -38,6 +39,10 @@ pub enum Question {
     /// A Bayesian random-effects meta-analysis (`tau bayes`, bayesmeta) with
     /// the priors `tau_prior` and `mu_prior`.
     Bayes,
+    /// A selection model for publication bias (`tau selection`, metafor's
+    /// `selmodel`) with the weight function `type`, its cut-points `steps`
+    /// and the favoured direction `alternative`.
+    Selection,
     /// Small-study effects and publication bias (`tau bias`): Egger, Begg,
     /// trim-and-fill, fail-safe N, PET-PEESE; with `robust` the checks for
     /// dependent effects (the robust 3PSM, and with `random` multilevel
@@ -202,6 +207,15 @@ pub struct Spec {
     /// (metafor's `rma.glmm(model = ...)`); `None` for the models of yi, vi.
     #[serde(deserialize_with = "glmm_model")]
     pub glmm: Option<GlmmModel>,
+    /// The weight function of a selection model (metafor's `type`).
+    #[serde(rename = "type")]
+    pub selection_type: SelectionType,
+    /// The cut-points of a selection model's weight function on the
+    /// one-sided p-values (metafor's `steps`).
+    pub steps: Vec<f64>,
+    /// The direction of effect a selection model favours (metafor's
+    /// `alternative`).
+    pub alternative: Alternative,
     /// The view the result is shown in (`text`, `json`, `csv`,
     /// `markdown`, `latex`), with `digits` for the paper tables.
     #[serde(deserialize_with = "format")]
@@ -244,6 +258,9 @@ impl Default for Spec {
             permute_by: None,
             scale: Vec::new(),
             glmm: None,
+            selection_type: SelectionType::Step,
+            steps: Vec::new(),
+            alternative: Alternative::Greater,
             format: Format::Json,
         }
     }
@@ -312,6 +329,12 @@ pub enum Field {
     Scale,
     /// [`Spec::glmm`].
     Glmm,
+    /// [`Spec::selection_type`].
+    Type,
+    /// [`Spec::steps`].
+    Steps,
+    /// [`Spec::alternative`].
+    Alternative,
 }
 
 impl Field {
@@ -347,6 +370,9 @@ impl Field {
             Field::Format => "format",
             Field::Scale => "scale",
             Field::Glmm => "glmm",
+            Field::Type => "type",
+            Field::Steps => "steps",
+            Field::Alternative => "alternative",
         }
     }
 }

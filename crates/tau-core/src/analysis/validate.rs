@@ -154,8 +154,10 @@ impl Spec {
             _ => {}
         }
         check_options(self, &mut refuse);
-        if self.question == Question::Bias {
-            super::bias::rules(self, &mut refuse);
+        match self.question {
+            Question::Bias => super::bias::rules(self, &mut refuse),
+            Question::Selection => super::bias::selection_rules(self, &mut refuse),
+            _ => {}
         }
         if let Some(model) = self.glmm {
             super::families::glmm(self, model, &mut refuse);

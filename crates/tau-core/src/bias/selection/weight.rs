@@ -10,13 +10,14 @@
 //!   exp(−δp²)/exp(−δs²), exp(−δp)/exp(−δs),
 //!   [2e^(−δp)/(1 + e^(−δp))]/[2e^(−δs)/(1 + e^(−δs))] and (1 − p)^δ/(1 − s)^δ.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The form of the weight function (metafor's `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SelectionType {
     /// A step function with cut-points `steps` (metafor `"stepfun"`).
+    #[default]
     Step,
     /// The beta weight function.
     Beta,
@@ -65,10 +66,11 @@ impl SelectionType {
 }
 
 /// Which p-values count as "significant" (metafor's `alternative`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Alternative {
     /// p = 1 − Φ(yᵢ/√vᵢ): positive effects are favoured.
+    #[default]
     Greater,
     /// p = Φ(yᵢ/√vᵢ): negative effects are favoured.
     Less,
