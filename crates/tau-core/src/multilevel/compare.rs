@@ -13,7 +13,6 @@ use crate::regression::compare::{
     CompareError, CompareSettings, Comparison, ModelSummary, nested, refit_method,
 };
 use crate::regression::design;
-use crate::settings::VERSION;
 
 use super::{MultilevelError, MultilevelOptions, MultilevelResult};
 
@@ -92,12 +91,7 @@ pub fn compare_multilevel(
         r2: None,
         sigma2_names: Some(f.sigma2_names.clone()),
         dropped: f.dropped.clone(),
-        settings: CompareSettings {
-            method: options.method,
-            fit_method,
-            measure: dataset.measure,
-            version: VERSION,
-        },
+        settings: CompareSettings::new(options.method, dataset.measure),
         warnings,
     })
 }

@@ -62,6 +62,18 @@ pub struct CompareSettings {
     pub version: &'static str,
 }
 
+impl CompareSettings {
+    /// The settings of a comparison asked for with `method`.
+    pub(crate) fn new(method: Method, measure: crate::Measure) -> CompareSettings {
+        CompareSettings {
+            method,
+            fit_method: refit_method(method),
+            measure,
+            version: VERSION,
+        }
+    }
+}
+
 /// The comparison. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
@@ -241,12 +253,7 @@ pub fn compare(
             .iter()
             .map(|d| d.study.clone())
             .collect(),
-        settings: CompareSettings {
-            method: options.method,
-            fit_method,
-            measure: dataset.measure,
-            version: VERSION,
-        },
+        settings: CompareSettings::new(options.method, dataset.measure),
         warnings,
     })
 }
