@@ -15,6 +15,7 @@
 //! Adding a model option is a field of [`Spec`], its rules in
 //! [`validate`](mod@validate), and its use in [`run`](mod@run).
 
+pub mod diagnostics;
 mod families;
 pub mod refits;
 pub mod run;

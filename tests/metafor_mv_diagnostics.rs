@@ -1,0 +1,213 @@
+//! tau against metafor: the BLUPs (`ranef`) and the case diagnostics
+//! (`rstandard`, `rstudent`, `hatvalues`, `cooks.distance`, `dfbetas`, with
+//! and without `cluster =`) of multilevel models with nested random
+//! intercepts, and the standardised and studentised residuals of
+//! Mantel-Haenszel and Peto fits.
+//!
+//! Expected values: tests/fixtures/mv_diagnostics.json, written by
+//! tests/fixtures/generate_mv_diagnostics.R with metafor 3.8.1 on
+//! dat.bornmann2007 and dat.white2020 (each model records its metafor call).
+//! Tolerance: relative 1e-6 (`util::prec::RELATIVE`), absolute 1e-12 near 0.
+
+use crate::util::prec::close;
+use serde_json::{Value, json};
+use tau_core::Dataset;
+use tau_core::analysis::{self, Analysis, Spec, diagnostics};
+use tau_core::data::dataset;
+
+fn fixtures() -> Value {
+    crate::util::fixture("mv_diagnostics.json")
+}
+
+fn load(fx: &Value, id: &str) -> Dataset {
+    let ds = fx["datasets"]
+        .as_array()
+        .expect("datasets")
+        .iter()
+        .find(|d| d["id"] == id)
+        .expect("dataset");
+    let file = json!({"measure": ds["measure"], "studies": ds["studies"]});
+    dataset::load_json(&file.to_string(), None).expect("loads")
+}
+
+fn numbers(v: &Value) -> Vec<Option<f64>> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(Value::as_f64)
+        .collect()
+}
+
+/// The request of a fixture model: `tau pool` or `tau regress` with `random`.
+fn spec(case: &Value, blup: bool) -> Spec {
+    let random = case["random"].as_array().expect("random");
+    let term = format!(
+        "{}/{}",
+        random[0].as_str().expect("outer"),
+        random[1].as_str().expect("inner")
+    );
+    let mods = case["mods"].as_array().cloned().unwrap_or_default();
+    let mut request = json!({
+        "question": if mods.is_empty() { "pool" } else { "regress" },
+        "random": [term],
+        "method": case["method"],
+        "test": case["test"],
+        "mods": mods,
+        "blup": blup,
+        "fit_only": true,
+    });
+    if let Some(rho) = case["rho"].as_f64() {
+        request["rho"] = json!([rho]);
+    }
+    serde_json::from_value(request).expect("a valid request")
+}
+
+/// Collects mismatches so that one run reports all of them.
+#[derive(Default)]
+struct Check(Vec<String>);
+
+impl Check {
+    fn num(&mut self, what: &str, actual: Option<f64>, expected: Option<f64>) {
+        match (actual, expected) {
+            (Some(a), Some(e)) if close(a, e) => {}
+            (None, None) => {}
+            _ => self.0.push(format!("{what}: tau {actual:?}, metafor {expected:?}")),
+        }
+    }
+
+    fn all(&mut self, what: &str, actual: &[Option<f64>], expected: &Value) {
+        let expected = numbers(expected);
+        if actual.len() != expected.len() {
+            self.0.push(format!(
+                "{what}: tau has {} values, metafor {}",
+                actual.len(),
+                expected.len()
+            ));
+            return;
+        }
+        for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+            self.num(&format!("{what}[{i}]"), *a, *e);
+        }
+    }
+
+    fn done(self) {
+        assert!(self.0.is_empty(), "{}", self.0.join("\n"));
+    }
+}
+
+#[test]
+fn ranef_matches_metafor() {
+    let fx = fixtures();
+    let mut check = Check::default();
+    for case in fx["models"].as_array().expect("models") {
+        let id = case["id"].as_str().expect("id");
+        let data = load(&fx, case["dataset"].as_str().expect("dataset"));
+        let analysis = analysis::run(&spec(case, true), &data, &|_| {}).expect("fits");
+        let Analysis::Multilevel(result) = analysis else {
+            panic!("{id}: not a multilevel model")
+        };
+        let ranef = result.ranef.expect("ranef");
+        let expected = case["ranef"].as_object().expect("ranef");
+        let names: Vec<&str> = ranef.components.iter().map(|(n, _)| n.as_str()).collect();
+        let metafor_names: Vec<&str> = expected.keys().map(String::as_str).collect();
+        assert_eq!(names, metafor_names, "{id}: components");
+        for (name, effects) in &ranef.components {
+            let e = &expected[name];
+            let levels: Vec<&str> = effects.iter().map(|u| u.level.as_str()).collect();
+            let metafor_levels: Vec<&str> = e["level"]
+                .as_array()
+                .expect("levels")
+                .iter()
+                .map(|l| l.as_str().expect("level"))
+                .collect();
+            assert_eq!(levels, metafor_levels, "{id} {name}: levels");
+            let what = |column: &str| format!("{id} {name} {column}");
+            check.all(&what("intrcpt"), &effects.iter().map(|u| Some(u.intrcpt)).collect::<Vec<_>>(), &e["intrcpt"]);
+            check.all(&what("se"), &effects.iter().map(|u| Some(u.se)).collect::<Vec<_>>(), &e["se"]);
+            check.all(&what("pi_lower"), &effects.iter().map(|u| Some(u.pi_lower)).collect::<Vec<_>>(), &e["pi_lower"]);
+            check.all(&what("pi_upper"), &effects.iter().map(|u| Some(u.pi_upper)).collect::<Vec<_>>(), &e["pi_upper"]);
+        }
+    }
+    check.done();
+}
+
+#[test]
+fn record_diagnostics_match_metafor() {
+    let fx = fixtures();
+    let mut check = Check::default();
+    for case in fx["models"].as_array().expect("models") {
+        let id = case["id"].as_str().expect("id");
+        let data = load(&fx, case["dataset"].as_str().expect("dataset"));
+        let r = diagnostics::multilevel(&spec(case, false), &data, None).expect("diagnostics");
+        check.all(&format!("{id} sigma2"), &r.sigma2.iter().map(|&s| Some(s)).collect::<Vec<_>>(), &case["sigma2"]);
+        let studies = &r.studies;
+        for (part, field) in [("resid", 0), ("se", 1), ("z", 2)] {
+            let pick = |x: &tau_core::sensitivity::multilevel_influence::Residual| match field {
+                0 => x.resid,
+                1 => x.se,
+                _ => x.z,
+            };
+            check.all(&format!("{id} rstandard {part}"), &studies.iter().map(|s| Some(pick(&s.rstandard))).collect::<Vec<_>>(), &case["rstandard"][part]);
+            check.all(&format!("{id} rstudent {part}"), &studies.iter().map(|s| s.rstudent.map(|x| pick(&x))).collect::<Vec<_>>(), &case["rstudent"][part]);
+        }
+        check.all(&format!("{id} hat"), &studies.iter().map(|s| Some(s.hat)).collect::<Vec<_>>(), &case["hat"]);
+        check.all(&format!("{id} cooks"), &studies.iter().map(|s| s.cooks_distance).collect::<Vec<_>>(), &case["cooks_distance"]);
+        for (j, column) in case["dfbetas"].as_array().expect("dfbetas").iter().enumerate() {
+            let actual: Vec<Option<f64>> = studies
+                .iter()
+                .map(|s| s.dfbetas.as_ref().map(|d| d.values[j]))
+                .collect();
+            check.all(&format!("{id} dfbetas[{j}]"), &actual, column);
+        }
+    }
+    check.done();
+}
+
+#[test]
+fn cluster_diagnostics_match_metafor() {
+    let fx = fixtures();
+    let mut check = Check::default();
+    for case in fx["models"].as_array().expect("models") {
+        let id = case["id"].as_str().expect("id");
+        let data = load(&fx, case["dataset"].as_str().expect("dataset"));
+        let expected = &case["clusters"];
+        let cluster = expected["cluster"].as_str().expect("cluster");
+        let r = diagnostics::multilevel(&spec(case, false), &data, Some(cluster))
+            .expect("diagnostics");
+        let clusters = r.clusters.as_ref().expect("clusters");
+        let ids: Vec<&str> = clusters.iter().map(|c| c.cluster.as_str()).collect();
+        let metafor_ids: Vec<&str> = expected["id"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .map(|v| v.as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, metafor_ids, "{id}: clusters");
+        check.all(&format!("{id} k"), &clusters.iter().map(|c| Some(c.k as f64)).collect::<Vec<_>>(), &expected["k"]);
+        check.all(&format!("{id} rstandard X2"), &clusters.iter().map(|c| c.rstandard_x2).collect::<Vec<_>>(), &expected["rstandard_X2"]);
+        check.all(&format!("{id} rstudent X2"), &clusters.iter().map(|c| c.rstudent_x2).collect::<Vec<_>>(), &expected["rstudent_X2"]);
+        check.all(&format!("{id} cluster cooks"), &clusters.iter().map(|c| c.cooks_distance).collect::<Vec<_>>(), &expected["cooks_distance"]);
+        for (j, column) in expected["dfbetas"].as_array().expect("dfbetas").iter().enumerate() {
+            let actual: Vec<Option<f64>> = clusters
+                .iter()
+                .map(|c| c.dfbetas.as_ref().map(|d| d.values[j]))
+                .collect();
+            check.all(&format!("{id} cluster dfbetas[{j}]"), &actual, column);
+        }
+        for part in ["resid", "se", "z"] {
+            let actual: Vec<Option<f64>> = r
+                .studies
+                .iter()
+                .map(|s| {
+                    s.rstudent.map(|x| match part {
+                        "resid" => x.resid,
+                        "se" => x.se,
+                        _ => x.z,
+                    })
+                })
+                .collect();
+            check.all(&format!("{id} cluster rstudent {part}"), &actual, &expected["rstudent"][part]);
+        }
+    }
+    check.done();
+}
