@@ -12,7 +12,7 @@ use super::multilevel::MultilevelArgs;
 use super::output::emit_report;
 use super::robust::RobustArgs;
 use tau_core::Kinded;
-use tau_core::analysis::{Question, diagnostics};
+use tau_core::analysis::{MethodChoice, Question, Spec, diagnostics};
 use tau_core::sensitivity::influence::{InfluenceOptions, influence_with};
 
 /// Flags of `tau influence`.
@@ -51,6 +51,11 @@ pub struct InfluenceArgs {
 
 /// Runs `tau influence`.
 pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
+    let mut request = tau_core::analysis::Spec::default();
+    args.model.fill(&mut request);
+    if matches!(request.method, MethodChoice::Tables(_)) {
+        return run_tables(args);
+    }
     if !args.multilevel.random.is_empty() || args.robust.spec().is_some() {
         return run_multilevel(args);
     }
@@ -75,10 +80,9 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
     )
 }
 
-/// `tau influence --random`: the diagnostics of the multilevel model `tau
-/// pool` (or with `--mods`, `tau regress`) fits with the same flags.
-fn run_multilevel(args: &InfluenceArgs) -> Result<(), CliError> {
-    args.output.refuse_paper_formats("tau influence")?;
+/// The request of `tau pool` (or with `--mods`, `tau regress`) with the
+/// same flags.
+fn request(args: &InfluenceArgs) -> Result<Spec, CliError> {
     let mut spec =
         super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
     if let Some(mods) = &args.mods {
@@ -87,12 +91,45 @@ fn run_multilevel(args: &InfluenceArgs) -> Result<(), CliError> {
         spec.references = design_spec(mods, &args.references, args.no_intercept)?.references;
         spec.intercept = !args.no_intercept;
     }
-    diagnostics::check_multilevel(&spec).map_err(super::analysis::refused)?;
+    Ok(spec)
+}
+
+/// Runs one of the diagnostics of `tau_core::analysis::diagnostics` on the
+/// file; warnings go to standard error.
+fn load_and<T>(
+    args: &InfluenceArgs,
+    analysis: impl FnOnce(&tau_core::Dataset) -> Result<T, tau_core::analysis::AnalysisError>,
+) -> Result<T, CliError> {
     let data = args.input.load()?;
-    let result = diagnostics::multilevel(&spec, &data, args.cluster.as_deref()).map_err(|e| {
+    analysis(&data).map_err(|e| {
         let message = super::fields::render(&e.to_string());
         CliError::of_kind(e.kind(), format!("{}: {message}", args.input.display_name()))
-    })?;
+    })
+}
+
+/// `tau influence --method MH|PETO`: metafor's rstandard and rstudent of
+/// rma.mh and rma.peto, which have no influence().
+fn run_tables(args: &InfluenceArgs) -> Result<(), CliError> {
+    args.output.refuse_paper_formats("tau influence")?;
+    let spec = request(args)?;
+    diagnostics::check_tables(&spec).map_err(super::analysis::refused)?;
+    let result = load_and(args, |data| diagnostics::tables_residuals(&spec, data))?;
+    super::output::warn_analysis(&result.warnings);
+    emit_report(
+        args.output.output.as_deref(),
+        args.output.report_format(),
+        &result,
+    )
+}
+
+/// `tau influence --random`: the diagnostics of the multilevel model `tau
+/// pool` (or with `--mods`, `tau regress`) fits with the same flags.
+fn run_multilevel(args: &InfluenceArgs) -> Result<(), CliError> {
+    args.output.refuse_paper_formats("tau influence")?;
+    let spec = request(args)?;
+    diagnostics::check_multilevel(&spec).map_err(super::analysis::refused)?;
+    let cluster = args.cluster.as_deref();
+    let result = load_and(args, |data| diagnostics::multilevel(&spec, data, cluster))?;
     super::output::warn_analysis(&result.warnings);
     emit_report(
         args.output.output.as_deref(),

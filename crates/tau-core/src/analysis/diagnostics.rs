@@ -1,18 +1,27 @@
 //! Case diagnostics of the model an analysis request describes, where the
 //! influence analysis of one τ² (`crate::sensitivity::influence`) does not
 //! apply: a nested multilevel model (metafor's `rstandard`, `rstudent`,
-//! `hatvalues`, `cooks.distance` and `dfbetas` of `rma.mv`).
+//! `hatvalues`, `cooks.distance` and `dfbetas` of `rma.mv`), and the
+//! residuals of a Mantel-Haenszel or Peto fit (metafor's `rstandard` and
+//! `rstudent` of `rma.mh` and `rma.peto`, which have no `influence()`).
 //!
 //! Each refusal names metafor's limitation, before the file is read:
 //! metafor has no such diagnostics for a `robust()` fit (`notav =
 //! "robust.rma"`), and tau has not built them for crossed or structured
 //! terms or known matrices.
 
-use crate::data::dataset::Dataset;
-use crate::sensitivity::multilevel_influence::{MultilevelInfluence, multilevel_influence};
+use serde::Serialize;
 
-use super::run::AnalysisError;
-use super::spec::{Field, Spec};
+use crate::data::dataset::Dataset;
+use crate::estimate::Estimate;
+use crate::pool_tables::TablesSettings;
+use crate::sensitivity::multilevel_influence::{
+    MultilevelInfluence, Residual, multilevel_influence,
+};
+use crate::warning::Warning;
+
+use super::run::{Analysis, AnalysisError, run};
+use super::spec::{Field, MethodChoice, Question, Spec};
 use super::validate::{Model, Plan, Refusal, Refusals};
 
 /// Checks that `spec` asks for a model whose diagnostics are built: the
@@ -58,4 +67,93 @@ pub fn multilevel(
         ));
     };
     Ok(multilevel_influence(data, &options, cluster)?)
+}
+
+/// One study's residuals of a Mantel-Haenszel or Peto fit. Field names are
+/// the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TablesStudyResiduals {
+    /// The study's label.
+    pub study: String,
+    /// yᵢ − β̂ over √vᵢ (metafor's `rstandard.rma.mh`, `rstandard.rma.peto`).
+    pub rstandard: Residual,
+    /// yᵢ − β̂₍ᵢ₎ over √(vᵢ + Var β̂₍ᵢ₎), the model refitted without the
+    /// study (`rstudent.rma.mh`, `rstudent.rma.peto`); empty when the refit
+    /// fails.
+    pub rstudent: Option<Residual>,
+}
+
+/// The residuals of every study of a Mantel-Haenszel or Peto fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TablesResiduals {
+    /// Title of the data set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Studies with an effect size.
+    pub k: usize,
+    /// The pooled estimate on all studies (log scale).
+    pub estimate: Estimate,
+    /// One row per study with an effect size.
+    pub studies: Vec<TablesStudyResiduals>,
+    /// How the model was fitted.
+    pub settings: TablesSettings,
+    /// Things to know.
+    pub warnings: Vec<Warning>,
+}
+
+/// Checks that `spec` is a Mantel-Haenszel or Peto pool, the only model of
+/// 2×2 tables metafor has residuals for.
+pub fn check_tables(spec: &Spec) -> Result<(), Refusals> {
+    let MethodChoice::Tables(method) = spec.method else {
+        return Err(Refusals(vec![Refusal {
+            field: Field::Method,
+            message: "the residuals of 2x2 tables are those of `method` MH or PETO".into(),
+        }]));
+    };
+    if spec.question != Question::Pool {
+        return Err(Refusals(vec![Refusal {
+            field: Field::Mods,
+            message: format!(
+                "`method` {} has no moderators (metafor's rma.mh and rma.peto pool the tables in one common-effect model); leave out `mods`",
+                method.name()
+            ),
+        }]));
+    }
+    spec.validate().map(drop)
+}
+
+/// metafor's `rstandard` and `rstudent` of the Mantel-Haenszel or Peto fit
+/// of `spec` on `data`: every study refitted out in turn (the refits of
+/// `tau leave-one-out`).
+pub fn tables_residuals(spec: &Spec, data: &Dataset) -> Result<TablesResiduals, AnalysisError> {
+    check_tables(spec)?;
+    let Analysis::Tables(full) = run(spec, data, &|_| {})? else {
+        return Err(AnalysisError::Data("no pooled estimate of the 2x2 tables".into()));
+    };
+    let refits = super::refits::leave_one_out(spec, data, None)?;
+    let beta = full.estimate.value;
+    let studies = full
+        .studies
+        .iter()
+        .map(|row| {
+            let rstudent = refits
+                .studies
+                .iter()
+                .find(|r| r.study == row.study && r.error.is_none())
+                .map(|r| Residual::new(row.yi - r.estimate.value, row.vi + r.estimate.se.powi(2)));
+            TablesStudyResiduals {
+                study: row.study.clone(),
+                rstandard: Residual::new(row.yi - beta, row.vi),
+                rstudent,
+            }
+        })
+        .collect();
+    Ok(TablesResiduals {
+        title: data.title.clone(),
+        k: full.k,
+        estimate: full.estimate,
+        studies,
+        settings: full.settings.clone(),
+        warnings: refits.warnings,
+    })
 }

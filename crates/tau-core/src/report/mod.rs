@@ -34,6 +34,7 @@ pub mod sensitivity;
 pub mod simulate;
 pub mod subgroup;
 pub mod table;
+pub mod tables_residuals;
 pub mod text;
 
 pub use crate::numerics::format::{fmt_num, fmt_p, push_num};

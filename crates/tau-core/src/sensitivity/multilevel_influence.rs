@@ -50,7 +50,9 @@ pub struct Residual {
 }
 
 impl Residual {
-    fn new(resid: f64, variance: f64) -> Residual {
+    /// The residual `resid` with variance `variance` (a residual below
+    /// 100 machine epsilons is 0, as metafor's).
+    pub fn new(resid: f64, variance: f64) -> Residual {
         let resid = if resid.abs() < 100.0 * f64::EPSILON {
             0.0
         } else {
