@@ -152,7 +152,7 @@ fn record_diagnostics_match_metafor() {
         }
         check.all(&format!("{id} hat"), &studies.iter().map(|s| Some(s.hat)).collect::<Vec<_>>(), &case["hat"]);
         check.all(&format!("{id} cooks"), &studies.iter().map(|s| s.cooks_distance).collect::<Vec<_>>(), &case["cooks_distance"]);
-        for (j, column) in case["dfbetas"].as_array().expect("dfbetas").iter().enumerate() {
+        for (j, column) in case["dfbetas"].as_object().expect("dfbetas").values().enumerate() {
             let actual: Vec<Option<f64>> = studies
                 .iter()
                 .map(|s| s.dfbetas.as_ref().map(|d| d.values[j]))
@@ -187,7 +187,7 @@ fn cluster_diagnostics_match_metafor() {
         check.all(&format!("{id} rstandard X2"), &clusters.iter().map(|c| c.rstandard_x2).collect::<Vec<_>>(), &expected["rstandard_X2"]);
         check.all(&format!("{id} rstudent X2"), &clusters.iter().map(|c| c.rstudent_x2).collect::<Vec<_>>(), &expected["rstudent_X2"]);
         check.all(&format!("{id} cluster cooks"), &clusters.iter().map(|c| c.cooks_distance).collect::<Vec<_>>(), &expected["cooks_distance"]);
-        for (j, column) in expected["dfbetas"].as_array().expect("dfbetas").iter().enumerate() {
+        for (j, column) in expected["dfbetas"].as_object().expect("dfbetas").values().enumerate() {
             let actual: Vec<Option<f64>> = clusters
                 .iter()
                 .map(|c| c.dfbetas.as_ref().map(|d| d.values[j]))
@@ -207,6 +207,33 @@ fn cluster_diagnostics_match_metafor() {
                 })
                 .collect();
             check.all(&format!("{id} cluster rstudent {part}"), &actual, &expected["rstudent"][part]);
+        }
+    }
+    check.done();
+}
+
+#[test]
+fn tables_residuals_match_metafor() {
+    let fx = fixtures();
+    let mut check = Check::default();
+    for case in fx["tables"].as_array().expect("tables") {
+        let id = case["id"].as_str().expect("id");
+        let data = load(&fx, case["dataset"].as_str().expect("dataset"));
+        let request: Spec =
+            serde_json::from_value(json!({"method": case["method"]})).expect("a valid request");
+        let r = diagnostics::tables_residuals(&request, &data).expect("residuals");
+        for part in ["resid", "se", "z"] {
+            let pick = |x: &tau_core::sensitivity::multilevel_influence::Residual| match part {
+                "resid" => x.resid,
+                "se" => x.se,
+                _ => x.z,
+            };
+            let standard: Vec<Option<f64>> =
+                r.studies.iter().map(|s| Some(pick(&s.rstandard))).collect();
+            let student: Vec<Option<f64>> =
+                r.studies.iter().map(|s| s.rstudent.map(|x| pick(&x))).collect();
+            check.all(&format!("{id} rstandard {part}"), &standard, &case["rstandard"][part]);
+            check.all(&format!("{id} rstudent {part}"), &student, &case["rstudent"][part]);
         }
     }
     check.done();

@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use crate::data::dataset::Dataset;
 use crate::estimate::Estimate;
-use crate::pool_tables::TablesSettings;
+use crate::effect_size::two_by_two::study_log_odds_ratio;
+use crate::pool_tables::{TablesMethod, TablesSettings};
 use crate::sensitivity::multilevel_influence::{
     MultilevelInfluence, Residual, multilevel_influence,
 };
@@ -124,26 +125,40 @@ pub fn check_tables(spec: &Spec) -> Result<(), Refusals> {
 
 /// metafor's `rstandard` and `rstudent` of the Mantel-Haenszel or Peto fit
 /// of `spec` on `data`: every study refitted out in turn (the refits of
-/// `tau leave-one-out`).
+/// `tau leave-one-out`). The outcomes are those metafor's fits keep in
+/// `yi`: escalc's values of the file's measure (1/2 added to a table with a
+/// zero cell) under MH, Peto's log odds ratio (escalc "PETO") under PETO;
+/// a double-zero table has none and is left out (metafor's `NA`).
 pub fn tables_residuals(spec: &Spec, data: &Dataset) -> Result<TablesResiduals, AnalysisError> {
     check_tables(spec)?;
+    let MethodChoice::Tables(method) = spec.method else {
+        return Err(AnalysisError::Data("the residuals of 2x2 tables need `method` MH or PETO".into()));
+    };
     let Analysis::Tables(full) = run(spec, data, &|_| {})? else {
         return Err(AnalysisError::Data("no pooled estimate of the 2x2 tables".into()));
     };
+    let tables = crate::pool_tables::tables(data, method.name())
+        .map_err(|e| AnalysisError::Data(e.to_string()))?;
     let refits = super::refits::leave_one_out(spec, data, None)?;
     let beta = full.estimate.value;
-    let studies = full
+    let studies = data
         .studies
         .iter()
-        .map(|row| {
-            let rstudent = refits
-                .studies
-                .iter()
-                .find(|r| r.study == row.study && r.error.is_none())
-                .map(|r| Residual::new(row.yi - r.estimate.value, row.vi + r.estimate.se.powi(2)));
+        .zip(&tables)
+        .zip(&refits.studies)
+        .filter(|(( _, table), _)| !table.is_double_zero())
+        .map(|((study, table), refit)| {
+            let (yi, vi) = match method {
+                TablesMethod::MH => (study.yi, study.vi),
+                TablesMethod::PETO => study_log_odds_ratio(table),
+            };
+            let rstudent = refit
+                .error
+                .is_none()
+                .then(|| Residual::new(yi - refit.estimate.value, vi + refit.estimate.se.powi(2)));
             TablesStudyResiduals {
-                study: row.study.clone(),
-                rstandard: Residual::new(row.yi - beta, row.vi),
+                study: study.label().to_owned(),
+                rstandard: Residual::new(yi - beta, vi),
                 rstudent,
             }
         })

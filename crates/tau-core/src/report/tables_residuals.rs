@@ -18,10 +18,11 @@ impl TextView for TablesResiduals {
             out.push_str(&format!("{title}\n\n"));
         }
         out.push_str(&format!(
-            "Residuals of the {} fit (k = {}; estimate {} on the log odds or risk scale), as metafor's rstandard and rstudent; metafor has no other case diagnostics of these fits\n\n",
+            "Residuals of the {} fit (k = {}; estimate {}, {}), as metafor's rstandard and rstudent; metafor has no other case diagnostics of these fits\n\n",
             self.settings.method.name(),
             self.k,
-            super::fmt_num(self.estimate.value, 4)
+            super::fmt_num(self.estimate.value, 4),
+            self.settings.measure.description()
         ));
         let mut cells = Cells::new();
         for s in &self.studies {
