@@ -365,7 +365,7 @@ fn check_tables(spec: &Spec, method: TablesMethod, refuse: &mut impl FnMut(Field
         refuse(
             Field::Method,
             format!(
-                "`method` {name} pools 2x2 tables and is accepted by tau pool, tau leave-one-out and tau cumulative only; here give a tau^2 estimator such as EE or REML"
+                "`method` {name} pools 2x2 tables and is accepted by tau pool, tau leave-one-out, tau cumulative and tau influence only; here give a tau^2 estimator such as EE or REML"
             ),
         );
         return;
