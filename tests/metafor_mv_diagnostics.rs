@@ -71,7 +71,9 @@ impl Check {
         match (actual, expected) {
             (Some(a), Some(e)) if close(a, e) => {}
             (None, None) => {}
-            _ => self.0.push(format!("{what}: tau {actual:?}, metafor {expected:?}")),
+            _ => self
+                .0
+                .push(format!("{what}: tau {actual:?}, metafor {expected:?}")),
         }
     }
 
@@ -122,10 +124,26 @@ fn ranef_matches_metafor() {
                 .collect();
             assert_eq!(levels, metafor_levels, "{id} {name}: levels");
             let what = |column: &str| format!("{id} {name} {column}");
-            check.all(&what("intrcpt"), &effects.iter().map(|u| Some(u.intrcpt)).collect::<Vec<_>>(), &e["intrcpt"]);
-            check.all(&what("se"), &effects.iter().map(|u| Some(u.se)).collect::<Vec<_>>(), &e["se"]);
-            check.all(&what("pi_lower"), &effects.iter().map(|u| Some(u.pi_lower)).collect::<Vec<_>>(), &e["pi_lower"]);
-            check.all(&what("pi_upper"), &effects.iter().map(|u| Some(u.pi_upper)).collect::<Vec<_>>(), &e["pi_upper"]);
+            check.all(
+                &what("intrcpt"),
+                &effects.iter().map(|u| Some(u.intrcpt)).collect::<Vec<_>>(),
+                &e["intrcpt"],
+            );
+            check.all(
+                &what("se"),
+                &effects.iter().map(|u| Some(u.se)).collect::<Vec<_>>(),
+                &e["se"],
+            );
+            check.all(
+                &what("pi_lower"),
+                &effects.iter().map(|u| Some(u.pi_lower)).collect::<Vec<_>>(),
+                &e["pi_lower"],
+            );
+            check.all(
+                &what("pi_upper"),
+                &effects.iter().map(|u| Some(u.pi_upper)).collect::<Vec<_>>(),
+                &e["pi_upper"],
+            );
         }
     }
     check.done();
@@ -139,7 +157,11 @@ fn record_diagnostics_match_metafor() {
         let id = case["id"].as_str().expect("id");
         let data = load(&fx, case["dataset"].as_str().expect("dataset"));
         let r = diagnostics::multilevel(&spec(case, false), &data, None).expect("diagnostics");
-        check.all(&format!("{id} sigma2"), &r.sigma2.iter().map(|&s| Some(s)).collect::<Vec<_>>(), &case["sigma2"]);
+        check.all(
+            &format!("{id} sigma2"),
+            &r.sigma2.iter().map(|&s| Some(s)).collect::<Vec<_>>(),
+            &case["sigma2"],
+        );
         let studies = &r.studies;
         for (part, field) in [("resid", 0), ("se", 1), ("z", 2)] {
             let pick = |x: &tau_core::sensitivity::multilevel_influence::Residual| match field {
@@ -147,12 +169,39 @@ fn record_diagnostics_match_metafor() {
                 1 => x.se,
                 _ => x.z,
             };
-            check.all(&format!("{id} rstandard {part}"), &studies.iter().map(|s| Some(pick(&s.rstandard))).collect::<Vec<_>>(), &case["rstandard"][part]);
-            check.all(&format!("{id} rstudent {part}"), &studies.iter().map(|s| s.rstudent.map(|x| pick(&x))).collect::<Vec<_>>(), &case["rstudent"][part]);
+            check.all(
+                &format!("{id} rstandard {part}"),
+                &studies
+                    .iter()
+                    .map(|s| Some(pick(&s.rstandard)))
+                    .collect::<Vec<_>>(),
+                &case["rstandard"][part],
+            );
+            check.all(
+                &format!("{id} rstudent {part}"),
+                &studies
+                    .iter()
+                    .map(|s| s.rstudent.map(|x| pick(&x)))
+                    .collect::<Vec<_>>(),
+                &case["rstudent"][part],
+            );
         }
-        check.all(&format!("{id} hat"), &studies.iter().map(|s| Some(s.hat)).collect::<Vec<_>>(), &case["hat"]);
-        check.all(&format!("{id} cooks"), &studies.iter().map(|s| s.cooks_distance).collect::<Vec<_>>(), &case["cooks_distance"]);
-        for (j, column) in case["dfbetas"].as_object().expect("dfbetas").values().enumerate() {
+        check.all(
+            &format!("{id} hat"),
+            &studies.iter().map(|s| Some(s.hat)).collect::<Vec<_>>(),
+            &case["hat"],
+        );
+        check.all(
+            &format!("{id} cooks"),
+            &studies.iter().map(|s| s.cooks_distance).collect::<Vec<_>>(),
+            &case["cooks_distance"],
+        );
+        for (j, column) in case["dfbetas"]
+            .as_object()
+            .expect("dfbetas")
+            .values()
+            .enumerate()
+        {
             let actual: Vec<Option<f64>> = studies
                 .iter()
                 .map(|s| s.dfbetas.as_ref().map(|d| d.values[j]))
@@ -172,8 +221,8 @@ fn cluster_diagnostics_match_metafor() {
         let data = load(&fx, case["dataset"].as_str().expect("dataset"));
         let expected = &case["clusters"];
         let cluster = expected["cluster"].as_str().expect("cluster");
-        let r = diagnostics::multilevel(&spec(case, false), &data, Some(cluster))
-            .expect("diagnostics");
+        let r =
+            diagnostics::multilevel(&spec(case, false), &data, Some(cluster)).expect("diagnostics");
         let clusters = r.clusters.as_ref().expect("clusters");
         let ids: Vec<&str> = clusters.iter().map(|c| c.cluster.as_str()).collect();
         let metafor_ids: Vec<&str> = expected["id"]
@@ -183,11 +232,38 @@ fn cluster_diagnostics_match_metafor() {
             .map(|v| v.as_str().expect("id"))
             .collect();
         assert_eq!(ids, metafor_ids, "{id}: clusters");
-        check.all(&format!("{id} k"), &clusters.iter().map(|c| Some(c.k as f64)).collect::<Vec<_>>(), &expected["k"]);
-        check.all(&format!("{id} rstandard X2"), &clusters.iter().map(|c| c.rstandard_x2).collect::<Vec<_>>(), &expected["rstandard_X2"]);
-        check.all(&format!("{id} rstudent X2"), &clusters.iter().map(|c| c.rstudent_x2).collect::<Vec<_>>(), &expected["rstudent_X2"]);
-        check.all(&format!("{id} cluster cooks"), &clusters.iter().map(|c| c.cooks_distance).collect::<Vec<_>>(), &expected["cooks_distance"]);
-        for (j, column) in expected["dfbetas"].as_object().expect("dfbetas").values().enumerate() {
+        check.all(
+            &format!("{id} k"),
+            &clusters
+                .iter()
+                .map(|c| Some(c.k as f64))
+                .collect::<Vec<_>>(),
+            &expected["k"],
+        );
+        check.all(
+            &format!("{id} rstandard X2"),
+            &clusters.iter().map(|c| c.rstandard_x2).collect::<Vec<_>>(),
+            &expected["rstandard_X2"],
+        );
+        check.all(
+            &format!("{id} rstudent X2"),
+            &clusters.iter().map(|c| c.rstudent_x2).collect::<Vec<_>>(),
+            &expected["rstudent_X2"],
+        );
+        check.all(
+            &format!("{id} cluster cooks"),
+            &clusters
+                .iter()
+                .map(|c| c.cooks_distance)
+                .collect::<Vec<_>>(),
+            &expected["cooks_distance"],
+        );
+        for (j, column) in expected["dfbetas"]
+            .as_object()
+            .expect("dfbetas")
+            .values()
+            .enumerate()
+        {
             let actual: Vec<Option<f64>> = clusters
                 .iter()
                 .map(|c| c.dfbetas.as_ref().map(|d| d.values[j]))
@@ -206,7 +282,11 @@ fn cluster_diagnostics_match_metafor() {
                     })
                 })
                 .collect();
-            check.all(&format!("{id} cluster rstudent {part}"), &actual, &expected["rstudent"][part]);
+            check.all(
+                &format!("{id} cluster rstudent {part}"),
+                &actual,
+                &expected["rstudent"][part],
+            );
         }
     }
     check.done();
@@ -230,11 +310,163 @@ fn tables_residuals_match_metafor() {
             };
             let standard: Vec<Option<f64>> =
                 r.studies.iter().map(|s| Some(pick(&s.rstandard))).collect();
-            let student: Vec<Option<f64>> =
-                r.studies.iter().map(|s| s.rstudent.map(|x| pick(&x))).collect();
-            check.all(&format!("{id} rstandard {part}"), &standard, &case["rstandard"][part]);
-            check.all(&format!("{id} rstudent {part}"), &student, &case["rstudent"][part]);
+            let student: Vec<Option<f64>> = r
+                .studies
+                .iter()
+                .map(|s| s.rstudent.map(|x| pick(&x)))
+                .collect();
+            check.all(
+                &format!("{id} rstandard {part}"),
+                &standard,
+                &case["rstandard"][part],
+            );
+            check.all(
+                &format!("{id} rstudent {part}"),
+                &student,
+                &case["rstudent"][part],
+            );
         }
     }
     check.done();
+}
+
+/// The same number, but for the last bit that serde_json's default float
+/// parser may lose when it reads the report back.
+fn same(shown: Option<f64>, computed: Option<f64>) -> bool {
+    match (shown, computed) {
+        (Some(a), Some(b)) => crate::util::prec::close_to(a, b, 1e-14),
+        (a, b) => a == b,
+    }
+}
+
+/// `tau influence --random` and `tau pool --random --blup` as a user runs
+/// them: the JSON carries the library's numbers, keyed as documented.
+#[test]
+fn the_cli_reports_the_library_values() {
+    let file = "studies/parenting_ethnic_minorities.json";
+    let out = crate::util::tau()
+        .args([
+            "influence",
+            file,
+            "--random",
+            "trial/outcome",
+            "--cluster",
+            "trial",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = crate::util::without_provenance(&out.stdout);
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .expect("reads");
+    let data = dataset::load_json(&text, None).expect("loads");
+    let request: Spec =
+        serde_json::from_value(json!({"random": ["trial/outcome"]})).expect("a valid request");
+    let r = diagnostics::multilevel(&request, &data, Some("trial")).expect("diagnostics");
+    let clusters = json["clusters"].as_array().expect("clusters");
+    assert_eq!(clusters.len(), r.clusters.as_ref().expect("clusters").len());
+    for (shown, computed) in clusters.iter().zip(r.clusters.as_ref().expect("clusters")) {
+        assert_eq!(shown["cluster"], computed.cluster.as_str());
+        assert!(same(
+            shown["cooks_distance"].as_f64(),
+            computed.cooks_distance
+        ));
+    }
+    for (shown, computed) in json["studies"]
+        .as_array()
+        .expect("studies")
+        .iter()
+        .zip(&r.studies)
+    {
+        assert!(same(shown["hat"].as_f64(), Some(computed.hat)));
+        assert!(same(
+            shown["rstandard"]["z"].as_f64(),
+            Some(computed.rstandard.z)
+        ));
+    }
+    let out = crate::util::tau()
+        .args([
+            "pool",
+            file,
+            "--random",
+            "trial/outcome",
+            "--blup",
+            "--fit-only",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = crate::util::without_provenance(&out.stdout);
+    let ranef = json["ranef"].as_object().expect("ranef");
+    assert_eq!(ranef.keys().collect::<Vec<_>>(), ["trial", "trial/outcome"]);
+    assert_eq!(ranef["trial"].as_array().expect("units").len(), 7);
+}
+
+/// What is not built, or not in metafor, is refused before the file is read.
+#[test]
+fn what_metafor_lacks_is_refused_with_exit_2() {
+    for args in [
+        &[
+            "influence",
+            "no-such-file.json",
+            "--random",
+            "trial/outcome",
+            "--robust",
+            "trial",
+        ][..],
+        &[
+            "influence",
+            "no-such-file.json",
+            "--random",
+            "trial",
+            "--random",
+            "outcome",
+        ],
+        &[
+            "influence",
+            "no-such-file.json",
+            "--method",
+            "MH",
+            "--mods",
+            "year",
+        ],
+        &[
+            "pool",
+            "no-such-file.json",
+            "--random",
+            "trial",
+            "--random",
+            "outcome",
+            "--blup",
+        ],
+        &[
+            "subgroup",
+            "no-such-file.json",
+            "--by",
+            "g",
+            "--random",
+            "trial/outcome",
+            "--blup",
+        ],
+    ] {
+        let out = crate::util::tau().args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "tau {args:?}: {stderr}");
+        assert!(
+            !stderr.contains("no-such-file"),
+            "tau {args:?} read the file: {stderr}"
+        );
+    }
 }

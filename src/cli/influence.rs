@@ -83,8 +83,7 @@ pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
 /// The request of `tau pool` (or with `--mods`, `tau regress`) with the
 /// same flags.
 fn request(args: &InfluenceArgs) -> Result<Spec, CliError> {
-    let mut spec =
-        super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
+    let mut spec = super::refits::spec(&args.model, &args.multilevel, &args.robust, &args.output)?;
     if let Some(mods) = &args.mods {
         spec.question = Question::Regress;
         spec.mods = mods.iter().map(|m| m.trim().to_owned()).collect();
@@ -103,7 +102,10 @@ fn load_and<T>(
     let data = args.input.load()?;
     analysis(&data).map_err(|e| {
         let message = super::fields::render(&e.to_string());
-        CliError::of_kind(e.kind(), format!("{}: {message}", args.input.display_name()))
+        CliError::of_kind(
+            e.kind(),
+            format!("{}: {message}", args.input.display_name()),
+        )
     })
 }
 

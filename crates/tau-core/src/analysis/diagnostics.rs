@@ -13,8 +13,8 @@
 use serde::Serialize;
 
 use crate::data::dataset::Dataset;
-use crate::estimate::Estimate;
 use crate::effect_size::two_by_two::study_log_odds_ratio;
+use crate::estimate::Estimate;
 use crate::pool_tables::{TablesMethod, TablesSettings};
 use crate::sensitivity::multilevel_influence::{
     MultilevelInfluence, Residual, multilevel_influence,
@@ -132,37 +132,40 @@ pub fn check_tables(spec: &Spec) -> Result<(), Refusals> {
 pub fn tables_residuals(spec: &Spec, data: &Dataset) -> Result<TablesResiduals, AnalysisError> {
     check_tables(spec)?;
     let MethodChoice::Tables(method) = spec.method else {
-        return Err(AnalysisError::Data("the residuals of 2x2 tables need `method` MH or PETO".into()));
+        return Err(AnalysisError::Data(
+            "the residuals of 2x2 tables need `method` MH or PETO".into(),
+        ));
     };
     let Analysis::Tables(full) = run(spec, data, &|_| {})? else {
-        return Err(AnalysisError::Data("no pooled estimate of the 2x2 tables".into()));
+        return Err(AnalysisError::Data(
+            "no pooled estimate of the 2x2 tables".into(),
+        ));
     };
     let tables = crate::pool_tables::tables(data, method.name())
         .map_err(|e| AnalysisError::Data(e.to_string()))?;
     let refits = super::refits::leave_one_out(spec, data, None)?;
     let beta = full.estimate.value;
-    let studies = data
-        .studies
-        .iter()
-        .zip(&tables)
-        .zip(&refits.studies)
-        .filter(|(( _, table), _)| !table.is_double_zero())
-        .map(|((study, table), refit)| {
-            let (yi, vi) = match method {
-                TablesMethod::MH => (study.yi, study.vi),
-                TablesMethod::PETO => study_log_odds_ratio(table),
-            };
-            let rstudent = refit
-                .error
-                .is_none()
-                .then(|| Residual::new(yi - refit.estimate.value, vi + refit.estimate.se.powi(2)));
-            TablesStudyResiduals {
-                study: study.label().to_owned(),
-                rstandard: Residual::new(yi - beta, vi),
-                rstudent,
-            }
-        })
-        .collect();
+    let studies =
+        data.studies
+            .iter()
+            .zip(&tables)
+            .zip(&refits.studies)
+            .filter(|((_, table), _)| !table.is_double_zero())
+            .map(|((study, table), refit)| {
+                let (yi, vi) = match method {
+                    TablesMethod::MH => (study.yi, study.vi),
+                    TablesMethod::PETO => study_log_odds_ratio(table),
+                };
+                let rstudent = refit.error.is_none().then(|| {
+                    Residual::new(yi - refit.estimate.value, vi + refit.estimate.se.powi(2))
+                });
+                TablesStudyResiduals {
+                    study: study.label().to_owned(),
+                    rstandard: Residual::new(yi - beta, vi),
+                    rstudent,
+                }
+            })
+            .collect();
     Ok(TablesResiduals {
         title: data.title.clone(),
         k: full.k,

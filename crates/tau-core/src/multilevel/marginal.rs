@@ -89,10 +89,7 @@ impl Marginal {
             xs.push(x);
             ys.push(y);
         }
-        let vb = xtwx
-            .cholesky()
-            .ok_or(MultilevelError::Singular)?
-            .inverse();
+        let vb = xtwx.cholesky().ok_or(MultilevelError::Singular)?.inverse();
         let beta = &vb * xtwy;
         let e = xs.iter().zip(&ys).map(|(x, y)| y - x * &beta).collect();
         Ok(Marginal {

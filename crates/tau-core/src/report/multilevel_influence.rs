@@ -123,9 +123,15 @@ fn csv(r: &MultilevelInfluence) -> Result<String, csv::Error> {
     let cell = |v: Option<f64>| v.map_or_else(|| "NA".to_owned(), |x| x.to_string());
     let dfbetas_names = r.coefficients.iter().map(|c| format!("dfbetas_{c}"));
     if let Some(clusters) = &r.clusters {
-        let mut header: Vec<String> = ["cluster", "k", "rstandard_X2", "rstudent_X2", "cooks_distance"]
-            .map(String::from)
-            .to_vec();
+        let mut header: Vec<String> = [
+            "cluster",
+            "k",
+            "rstandard_X2",
+            "rstudent_X2",
+            "cooks_distance",
+        ]
+        .map(String::from)
+        .to_vec();
         header.extend(dfbetas_names);
         writer.write_record(&header)?;
         for c in clusters {
@@ -136,9 +142,10 @@ fn csv(r: &MultilevelInfluence) -> Result<String, csv::Error> {
                 cell(c.rstudent_x2),
                 cell(c.cooks_distance),
             ];
-            row.extend((0..r.coefficients.len()).map(|j| {
-                cell(c.dfbetas.as_ref().and_then(|d| d.values.get(j).copied()))
-            }));
+            row.extend(
+                (0..r.coefficients.len())
+                    .map(|j| cell(c.dfbetas.as_ref().and_then(|d| d.values.get(j).copied()))),
+            );
             writer.write_record(&row)?;
         }
     } else {
@@ -169,9 +176,10 @@ fn csv(r: &MultilevelInfluence) -> Result<String, csv::Error> {
                 s.hat.to_string(),
                 cell(s.cooks_distance),
             ];
-            row.extend((0..r.coefficients.len()).map(|j| {
-                cell(s.dfbetas.as_ref().and_then(|d| d.values.get(j).copied()))
-            }));
+            row.extend(
+                (0..r.coefficients.len())
+                    .map(|j| cell(s.dfbetas.as_ref().and_then(|d| d.values.get(j).copied()))),
+            );
             writer.write_record(&row)?;
         }
     }

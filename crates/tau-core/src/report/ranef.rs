@@ -37,12 +37,20 @@ pub fn text(ranef: &Ranef) -> String {
 /// The BLUPs as CSV: component, level, intrcpt, se, pi_lower, pi_upper.
 pub fn csv(ranef: &Ranef) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["component", "level", "intrcpt", "se", "pi_lower", "pi_upper"])?;
+    writer.write_record([
+        "component",
+        "level",
+        "intrcpt",
+        "se",
+        "pi_lower",
+        "pi_upper",
+    ])?;
     for (name, effects) in &ranef.components {
         for e in effects {
             writer.write_field(name)?;
             writer.write_field(&e.level)?;
-            writer.write_record([e.intrcpt, e.se, e.pi_lower, e.pi_upper].map(|v| v.to_string()))?;
+            writer
+                .write_record([e.intrcpt, e.se, e.pi_lower, e.pi_upper].map(|v| v.to_string()))?;
         }
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;

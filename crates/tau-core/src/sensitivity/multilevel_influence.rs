@@ -249,7 +249,11 @@ fn hat(marginal: &Marginal, r: usize) -> f64 {
     let (c, position) = marginal.block_of[r];
     let xtw_column = marginal.x[c].transpose() * marginal.w[c].column(position);
     let h = quadratic(&marginal.x_row(r), &marginal.vb, &xtw_column);
-    if h > 1.0 - 10.0 * f64::EPSILON { 1.0 } else { h }
+    if h > 1.0 - 10.0 * f64::EPSILON {
+        1.0
+    } else {
+        h
+    }
 }
 
 /// X² of the standardised residuals of the model rows `members`; `None`
@@ -287,7 +291,12 @@ fn units(
 ) -> Result<Vec<(String, Vec<usize>)>, MultilevelError> {
     let Some(name) = cluster else {
         return Ok((0..prepared.rows.len())
-            .map(|r| (prepared.data.studies[prepared.rows[r]].label().to_owned(), vec![r]))
+            .map(|r| {
+                (
+                    prepared.data.studies[prepared.rows[r]].label().to_owned(),
+                    vec![r],
+                )
+            })
             .collect());
     };
     let bad = |problem: String| MultilevelError::BadTerm {
