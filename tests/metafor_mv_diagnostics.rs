@@ -153,6 +153,7 @@ fn ranef_matches_metafor() {
 fn record_diagnostics_match_metafor() {
     let fx = fixtures();
     let mut check = Check::default();
+    let mut cases_with_refits = 0;
     for case in fx["models"].as_array().expect("models") {
         let id = case["id"].as_str().expect("id");
         let data = load(&fx, case["dataset"].as_str().expect("dataset"));
@@ -163,6 +164,9 @@ fn record_diagnostics_match_metafor() {
             &case["sigma2"],
         );
         let studies = &r.studies;
+        // A model recorded without the refit diagnostics (see the R script).
+        let refits = !case["rstudent"].is_null();
+        cases_with_refits += usize::from(refits);
         for (part, field) in [("resid", 0), ("se", 1), ("z", 2)] {
             let pick = |x: &tau_core::sensitivity::multilevel_influence::Residual| match field {
                 0 => x.resid,
@@ -177,20 +181,25 @@ fn record_diagnostics_match_metafor() {
                     .collect::<Vec<_>>(),
                 &case["rstandard"][part],
             );
-            check.all(
-                &format!("{id} rstudent {part}"),
-                &studies
-                    .iter()
-                    .map(|s| s.rstudent.map(|x| pick(&x)))
-                    .collect::<Vec<_>>(),
-                &case["rstudent"][part],
-            );
+            if refits {
+                check.all(
+                    &format!("{id} rstudent {part}"),
+                    &studies
+                        .iter()
+                        .map(|s| s.rstudent.map(|x| pick(&x)))
+                        .collect::<Vec<_>>(),
+                    &case["rstudent"][part],
+                );
+            }
         }
         check.all(
             &format!("{id} hat"),
             &studies.iter().map(|s| Some(s.hat)).collect::<Vec<_>>(),
             &case["hat"],
         );
+        if !refits {
+            continue;
+        }
         check.all(
             &format!("{id} cooks"),
             &studies.iter().map(|s| s.cooks_distance).collect::<Vec<_>>(),
@@ -209,6 +218,7 @@ fn record_diagnostics_match_metafor() {
             check.all(&format!("{id} dfbetas[{j}]"), &actual, column);
         }
     }
+    assert!(cases_with_refits >= 3, "the fixture has refit diagnostics");
     check.done();
 }
 
@@ -245,6 +255,9 @@ fn cluster_diagnostics_match_metafor() {
             &clusters.iter().map(|c| c.rstandard_x2).collect::<Vec<_>>(),
             &expected["rstandard_X2"],
         );
+        if expected["rstudent_X2"].is_null() {
+            continue;
+        }
         check.all(
             &format!("{id} rstudent X2"),
             &clusters.iter().map(|c| c.rstudent_x2).collect::<Vec<_>>(),
