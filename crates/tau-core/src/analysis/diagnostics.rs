@@ -10,16 +10,13 @@
 //! "robust.rma"`), and tau has not built them for crossed or structured
 //! terms or known matrices.
 
-use serde::Serialize;
-
 use crate::data::dataset::Dataset;
 use crate::effect_size::two_by_two::study_log_odds_ratio;
-use crate::estimate::Estimate;
-use crate::pool_tables::{TablesMethod, TablesSettings};
+use crate::pool_tables::TablesMethod;
 use crate::sensitivity::multilevel_influence::{
     MultilevelInfluence, Residual, multilevel_influence,
 };
-use crate::warning::Warning;
+pub use crate::sensitivity::tables_residuals::{TablesResiduals, TablesStudyResiduals};
 
 use super::run::{Analysis, AnalysisError, run};
 use super::spec::{Field, MethodChoice, Question, Spec};
@@ -68,38 +65,6 @@ pub fn multilevel(
         ));
     };
     Ok(multilevel_influence(data, &options, cluster)?)
-}
-
-/// One study's residuals of a Mantel-Haenszel or Peto fit. Field names are
-/// the JSON contract.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TablesStudyResiduals {
-    /// The study's label.
-    pub study: String,
-    /// yᵢ − β̂ over √vᵢ (metafor's `rstandard.rma.mh`, `rstandard.rma.peto`).
-    pub rstandard: Residual,
-    /// yᵢ − β̂₍ᵢ₎ over √(vᵢ + Var β̂₍ᵢ₎), the model refitted without the
-    /// study (`rstudent.rma.mh`, `rstudent.rma.peto`); empty when the refit
-    /// fails.
-    pub rstudent: Option<Residual>,
-}
-
-/// The residuals of every study of a Mantel-Haenszel or Peto fit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TablesResiduals {
-    /// Title of the data set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Studies with an effect size.
-    pub k: usize,
-    /// The pooled estimate on all studies (log scale).
-    pub estimate: Estimate,
-    /// One row per study with an effect size.
-    pub studies: Vec<TablesStudyResiduals>,
-    /// How the model was fitted.
-    pub settings: TablesSettings,
-    /// Things to know.
-    pub warnings: Vec<Warning>,
 }
 
 /// Checks that `spec` is a Mantel-Haenszel or Peto pool, the only model of

@@ -1,5 +1,5 @@
 //! Text and CSV views of the residuals of a Mantel-Haenszel or Peto fit
-//! ([`crate::analysis::diagnostics::tables_residuals`], metafor's
+//! ([`crate::sensitivity::tables_residuals`], metafor's
 //! `rstandard` and `rstudent` of `rma.mh` and `rma.peto`).
 
 use std::io::Write;
@@ -8,8 +8,8 @@ use super::csv::CsvView;
 use super::paper::{PaperTable, PaperView};
 use super::table::{Cells, layout};
 use super::text::TextView;
-use crate::analysis::diagnostics::TablesResiduals;
 use crate::fields::FORMAT;
+use crate::sensitivity::tables_residuals::TablesResiduals;
 
 impl TextView for TablesResiduals {
     fn text(&self) -> String {

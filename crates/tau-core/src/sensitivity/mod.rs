@@ -20,6 +20,7 @@ pub mod moderator_test;
 pub mod multilevel_influence;
 pub mod refits;
 pub mod residuals;
+pub mod tables_residuals;
 
 use crate::par::*;
 use nalgebra::DMatrix;
