@@ -1,6 +1,7 @@
 //! The marginal covariance of a nested multilevel model at given variance
 //! components, block by outermost cluster, and what the BLUPs
-//! ([`super::ranef`]) and the case diagnostics ([`super::diagnostics`]) take
+//! ([`super::ranef`]) and the case diagnostics
+//! (`crate::sensitivity::multilevel_influence`) take
 //! from it.
 //!
 //! M = V + Σₗ σ²ₗ ZₗZₗ' (metafor's `M`) is block-diagonal by the outermost

@@ -12,7 +12,7 @@
 //! * the prediction interval ûₗ ± crit·se, crit the normal quantile, or
 //!   under `test = "t"` that of t with k − p df.
 //!
-//! Both are computed block by block ([`super::marginal`]): a unit lies in one
+//! Both are computed block by block (`super::marginal`): a unit lies in one
 //! outermost cluster, so zᵤ'Wzᵤ and zᵤ'WX are sums over its block. The units
 //! are listed as metafor's `s.levels`: sorted by each grouping variable in
 //! turn, numbers numerically and text byte-wise (R's `factor()` in the C

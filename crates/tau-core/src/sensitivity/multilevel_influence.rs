@@ -3,7 +3,7 @@
 //! fit, per record or (`cluster`) per cluster of records.
 //!
 //! With M, W = M⁻¹, vb = (X'WX)⁻¹, β̂ and e = y − Xβ̂ of the model on all
-//! records ([`crate::multilevel::marginal`]), and for a unit u (a record, or
+//! records (`crate::multilevel::marginal`), and for a unit u (a record, or
 //! the records of a cluster) β̂₍ᵤ₎, vb₍ᵤ₎ and σ̂²₍ᵤ₎ of the model refitted
 //! without it, the variance components re-estimated (metafor's default
 //! `reestimate = TRUE`):
