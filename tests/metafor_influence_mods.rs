@@ -363,8 +363,8 @@ fn csv_and_text_name_the_coefficients() {
 fn bad_flags_are_refused_with_a_reason() {
     for (args, message) in [
         (
-            &["--mods", "ablat", "--random", "study/es"][..],
-            "tau influence cannot be used with --random",
+            &["--mods", "ablat", "--random", "trial", "--random", "es"][..],
+            "the case diagnostics of crossed or structured random terms",
         ),
         (
             &["--mods", "alloc", "--reference", "alloc"][..],

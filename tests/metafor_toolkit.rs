@@ -246,7 +246,7 @@ fn cli_mh_refusals() {
                 "MH",
             ],
             2,
-            "tau cumulative only",
+            "tau cumulative and tau influence only",
         ),
         (
             &[

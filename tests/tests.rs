@@ -34,6 +34,7 @@ mod metafor_measures_prepost;
 mod metafor_model_comparison;
 mod metafor_moderators;
 mod metafor_multilevel;
+mod metafor_mv_diagnostics;
 mod metafor_pool;
 mod metafor_predict;
 mod metafor_robust_multilevel;

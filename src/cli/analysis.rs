@@ -87,7 +87,7 @@ pub fn validate(spec: &Spec) -> Result<(), CliError> {
 }
 
 /// The refusals of a request, one `error:` line each, fields named as flags.
-fn refused(refusals: tau_core::analysis::Refusals) -> CliError {
+pub fn refused(refusals: tau_core::analysis::Refusals) -> CliError {
     let lines: Vec<String> = refusals
         .0
         .iter()

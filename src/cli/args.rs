@@ -357,7 +357,7 @@ impl ModelArgs {
         match self.method {
             MethodChoice::Model(method) => Ok(method),
             MethodChoice::Tables(tables) => Err(CliError::Input(format!(
-                "--method {} pools 2x2 tables and is accepted by tau pool, tau leave-one-out and tau cumulative only; here give a tau^2 estimator such as EE or REML",
+                "--method {} pools 2x2 tables and is accepted by tau pool, tau leave-one-out, tau cumulative and tau influence only; here give a tau^2 estimator such as EE or REML",
                 tables.name()
             ))),
         }

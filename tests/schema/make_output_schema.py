@@ -99,6 +99,11 @@ VOCABULARY = {
     "marginal_likelihood": "Marginal likelihood of the model.",
     "log_marginal_likelihood": "Its logarithm.",
     "bayes_factor": "Bayes factors BF01 for tau = 0 and mu = 0.",
+    "ranef": "BLUPs of the random effects per level of a multilevel model, keyed by level name (metafor ranef(res)).",
+    "rstandard": "Standardised residual {resid, se, z} (metafor rstandard).",
+    "rstandard_X2": "X^2 of a cluster's standardised residuals (metafor rstandard(res, cluster)$cluster$X2).",
+    "rstudent_X2": "X^2 of a cluster's deleted residuals (metafor rstudent(res, cluster)$cluster$X2).",
+    "clusters": "One row per cluster left out (metafor's cluster = argument).",
 }
 
 def types(values):

@@ -326,7 +326,7 @@ fn undefined(method: TablesMethod, measure: Measure) -> TableError {
 /// The 2×2 table of every study of `dataset`, or a located error for the
 /// first study given as an effect size only; `method` names the method in
 /// the message.
-fn tables(dataset: &Dataset, method: &'static str) -> Result<Vec<Table>, TableError> {
+pub(crate) fn tables(dataset: &Dataset, method: &'static str) -> Result<Vec<Table>, TableError> {
     dataset
         .studies
         .iter()

@@ -16,6 +16,7 @@
 //! [`validate`](mod@validate), and its use in [`run`](mod@run).
 
 mod bias;
+pub mod diagnostics;
 mod families;
 pub mod refits;
 pub mod report;

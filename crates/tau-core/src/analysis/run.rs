@@ -478,7 +478,13 @@ fn multilevel_analysis(
                 by,
                 spec.levels.as_deref(),
             )?),
-            _ => Analysis::Multilevel(multilevel::fit(data, &options)?),
+            _ => {
+                let mut result = multilevel::fit(data, &options)?;
+                if spec.blup {
+                    result.ranef = Some(multilevel::ranef::ranef(data, &options, &result)?);
+                }
+                Analysis::Multilevel(result)
+            }
         });
     };
     if spec.rho.len() > 1 {

@@ -393,7 +393,7 @@ fn check_tables(spec: &Spec, method: TablesMethod, refuse: &mut impl FnMut(Field
         refuse(
             Field::Method,
             format!(
-                "`method` {name} pools 2x2 tables and is accepted by tau pool, tau leave-one-out and tau cumulative only; here give a tau^2 estimator such as EE or REML"
+                "`method` {name} pools 2x2 tables and is accepted by tau pool, tau leave-one-out, tau cumulative and tau influence only; here give a tau^2 estimator such as EE or REML"
             ),
         );
         return;
@@ -554,9 +554,9 @@ fn multilevel(
             "predictions at new moderator values are made from a model with one tau^2 (metafor's predict of rma.uni); fit the model without `random` to use it",
         ),
         (
-            spec.blup,
+            spec.blup && spec.question == Question::Subgroup,
             Field::Blup,
-            "BLUPs are those of a model with one tau^2 (metafor's blup of rma.uni); fit the model without `random` to use it",
+            "the BLUPs of a multilevel model (metafor's ranef) are given by tau pool and tau regress; leave out `blup` here",
         ),
         (
             spec.btt.is_some(),
@@ -623,6 +623,12 @@ fn general_model(
     nested: MultilevelOptions,
     refuse: &mut impl FnMut(Field, String),
 ) -> GeneralOptions {
+    if spec.blup {
+        refuse(
+            Field::Blup,
+            "the BLUPs of crossed or structured random terms, or with a known `vcov` or `corr` matrix (metafor's ranef of such rma.mv fits), are not built yet; they are given for nested random intercepts (`random` A/B): leave out `blup`".into(),
+        );
+    }
     let mut structured = 0;
     for term in &spec.random {
         match Term::parse(term) {

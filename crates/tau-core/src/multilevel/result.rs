@@ -129,6 +129,10 @@ pub struct MultilevelResult {
     pub structured: StructuredParameters,
     /// The likelihood-ratio test of each level.
     pub level_tests: Option<Vec<LevelTest>>,
+    /// The BLUPs of the random effects of each level (`blup`; metafor's
+    /// `ranef`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranef: Option<super::ranef::Ranef>,
     /// The search limit of each profile CI (an upper limit beyond it is `null`).
     #[serde(skip)]
     pub sigma2_ci_limit: Vec<f64>,
@@ -355,6 +359,7 @@ pub(super) fn assemble(
         pi_upper: pi.map(|p| p.1),
         structured: StructuredParameters::default(),
         level_tests,
+        ranef: None,
         sigma2_ci_limit,
         vcov: (0..p)
             .map(|a| (0..p).map(|b| eval.vcov[(a, b)]).collect())

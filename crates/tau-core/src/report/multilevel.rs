@@ -27,6 +27,9 @@ pub fn text(r: &MultilevelResult) -> String {
             fmt_num(upper, 4)
         ));
     }
+    if let Some(ranef) = &r.ranef {
+        out.push_str(&super::ranef::text(ranef));
+    }
     out.push_str(&tail(r));
     out
 }
@@ -424,8 +427,12 @@ fn tail(r: &MultilevelResult) -> String {
     out
 }
 
-/// The coefficient table as CSV (an intercept-only model is one row, `intrcpt`).
+/// The coefficient table as CSV (an intercept-only model is one row,
+/// `intrcpt`), or with `blup` the BLUPs.
 pub fn csv(r: &MultilevelResult) -> Result<String, csv::Error> {
+    if let Some(ranef) = &r.ranef {
+        return super::ranef::csv(ranef);
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
         "name",

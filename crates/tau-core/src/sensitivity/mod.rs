@@ -17,8 +17,10 @@ pub mod cumulative;
 pub mod influence;
 pub mod leave_one_out;
 pub mod moderator_test;
+pub mod multilevel_influence;
 pub mod refits;
 pub mod residuals;
+pub mod tables_residuals;
 
 use crate::par::*;
 use nalgebra::DMatrix;

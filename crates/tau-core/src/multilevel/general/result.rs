@@ -231,6 +231,7 @@ pub fn fit(
         pi_upper: pi.map(|p| p.1),
         structured: parameters,
         level_tests: None,
+        ranef: None,
         sigma2_ci_limit: Vec::new(),
         vcov: (0..p)
             .map(|a| (0..p).map(|b| eval.vcov[(a, b)]).collect())
