@@ -25,6 +25,7 @@ mod fuzz_regressions;
 mod metafor_bias;
 mod metafor_estimators;
 mod metafor_glmm;
+mod metafor_glmm_more;
 mod metafor_influence_mods;
 mod metafor_location_scale;
 mod metafor_measures_more;

@@ -7,7 +7,10 @@
 use serde::Serialize;
 
 pub(crate) mod agq;
+pub mod conditional;
+pub mod conditional_exact;
 pub mod odds_ratios;
+mod one_group;
 pub mod proportions;
 
 use crate::data::dataset::Dataset;
@@ -55,7 +58,7 @@ pub struct GlmmResult {
 pub enum GlmmFitError {
     /// The measure and model are not built (metafor's names).
     #[error(
-        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measures PLO (`events` of `n`) and OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS, CM.AL or CM.EL, IRR (`events1` in `time1`, `events2` in `time2`) with CM.EL, and PLO (`events` of `n`) and IRLN (`events` in `time`) with UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
     )]
     NotBuilt {
         /// The data's measure.
@@ -102,7 +105,13 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
         measure,
         fields,
     };
-    let fit = match (data.measure, options.model) {
+    let (level, max_iter) = (options.level, options.max_iter);
+    // metafor fits IRR's conditional approximate model as the exact one.
+    let model = match (data.measure, options.model) {
+        (Measure::IRR, GlmmModel::CmAl) => GlmmModel::CmEl,
+        (_, model) => model,
+    };
+    let fit = match (data.measure, model) {
         (Measure::PLO, GlmmModel::UmFs) => {
             let mut xi = Vec::with_capacity(data.studies.len());
             let mut ni = Vec::with_capacity(data.studies.len());
@@ -115,9 +124,9 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                 xi.push(x);
                 ni.push(n);
             }
-            fit_proportions(&xi, &ni, options.level, options.max_iter)?
+            fit_proportions(&xi, &ni, level, max_iter)?
         }
-        (Measure::OR, GlmmModel::UmFs) => {
+        (Measure::OR, GlmmModel::UmFs | GlmmModel::CmAl | GlmmModel::CmEl) => {
             let tables = data
                 .studies
                 .iter()
@@ -136,19 +145,60 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                         .ok_or_else(|| no_counts(study, "`events1`, `n1`, `events2` and `n2`"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            odds_ratios::fit_odds_ratios(&tables, options.level, options.max_iter)?
+            match model {
+                GlmmModel::CmAl => conditional::fit_odds_ratios_cm_al(&tables, level, max_iter)?,
+                GlmmModel::CmEl => {
+                    conditional_exact::fit_exact_conditional(&tables, level, max_iter)?
+                }
+                _ => odds_ratios::fit_odds_ratios(&tables, level, max_iter)?,
+            }
+        }
+        (Measure::IRR, GlmmModel::CmEl) => {
+            let rates = data
+                .studies
+                .iter()
+                .map(|study| {
+                    study
+                        .raw
+                        .as_deref()
+                        .and_then(|r| {
+                            Some(conditional::Rates {
+                                x1i: r.events1?,
+                                t1i: r.time1?,
+                                x2i: r.events2?,
+                                t2i: r.time2?,
+                            })
+                        })
+                        .ok_or_else(|| no_counts(study, "`events1`, `time1`, `events2` and `time2`"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            conditional::fit_rate_ratios_cm_el(&rates, level, max_iter)?
+        }
+        (Measure::IRLN, GlmmModel::UmFs) => {
+            let mut xi = Vec::with_capacity(data.studies.len());
+            let mut ti = Vec::with_capacity(data.studies.len());
+            for study in &data.studies {
+                let (x, t) = study
+                    .raw
+                    .as_deref()
+                    .and_then(|r| Some((r.events?, r.time?)))
+                    .ok_or_else(|| no_counts(study, "`events` and `time`"))?;
+                xi.push(x);
+                ti.push(t);
+            }
+            conditional::fit_rates(&xi, &ti, level, max_iter)?
         }
         _ => {
             return Err(GlmmFitError::NotBuilt {
                 measure,
-                model: options.model.name(),
+                model: model.name(),
             });
         }
     };
     let left_out = data.studies.len() - fit.k;
     Ok(GlmmResult {
         title: data.title.clone(),
-        model: options.model,
+        model,
         measure: data.measure.name(),
         level: options.level,
         left_out,

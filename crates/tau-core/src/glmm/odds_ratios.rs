@@ -46,23 +46,13 @@ pub struct Table {
 impl Table {
     fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
         [
-            Observation {
-                x: self.ai,
-                n: self.n1i,
-                a: alpha + beta,
-                z: 0.5,
-            },
-            Observation {
-                x: self.ci,
-                n: self.n2i,
-                a: alpha,
-                z: -0.5,
-            },
+            Observation::binomial(self.ai, self.n1i, alpha + beta, 0.5),
+            Observation::binomial(self.ci, self.n2i, alpha, -0.5),
         ]
     }
 
     /// No events, or only events, in both groups.
-    fn uninformative(&self) -> bool {
+    pub(crate) fn uninformative(&self) -> bool {
         (self.ai == 0.0 && self.ci == 0.0) || (self.ai == self.n1i && self.ci == self.n2i)
     }
 }
@@ -116,13 +106,9 @@ fn profile(tables: &[Table], beta: f64, tau: f64) -> (f64, Vec<f64>) {
 /// τ below this is taken as 0 (the optimum on the boundary).
 const TAU_ZERO: f64 = 1e-6;
 
-/// Fits the model to the tables; `level` in percent. Returns the fit and the
-/// number of tables used (double-zero tables left out).
-pub fn fit_odds_ratios(
-    tables: &[Table],
-    level: f64,
-    max_iter: usize,
-) -> Result<GlmmFit, GlmmError> {
+/// Checks the counts, and leaves out the double-zero (and double-all)
+/// tables; at least 2 must remain.
+pub(crate) fn informative_tables(tables: &[Table]) -> Result<Vec<Table>, GlmmError> {
     for (index, t) in tables.iter().enumerate() {
         let count = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
         if ![t.ai, t.n1i, t.ci, t.n2i].into_iter().all(count)
@@ -139,10 +125,36 @@ pub fn fit_odds_ratios(
         .copied()
         .filter(|t| !t.uninformative())
         .collect();
-    let k = tables.len();
-    if k < 2 {
+    if tables.len() < 2 {
         return Err(GlmmError::TooFewStudies);
     }
+    Ok(tables)
+}
+
+/// 1/vᵢ of escalc's log odds ratios (1/2 added to each cell of a table
+/// with a zero cell), for I² and H².
+pub(crate) fn escalc_weights(tables: &[Table]) -> Vec<f64> {
+    tables
+        .iter()
+        .map(|t| {
+            let (mut a, mut b, mut c, mut d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
+            if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
+                (a, b, c, d) = (a + 0.5, b + 0.5, c + 0.5, d + 0.5);
+            }
+            1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d)
+        })
+        .collect()
+}
+
+/// Fits the model to the tables; `level` in percent. Returns the fit and the
+/// number of tables used (double-zero tables left out).
+pub fn fit_odds_ratios(
+    tables: &[Table],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    let tables = informative_tables(tables)?;
+    let k = tables.len();
     let mut common_objective = |b: &[f64]| -> Result<f64, GlmmError> {
         let v = -profile(&tables, b[0], 0.0).0;
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
@@ -209,14 +221,7 @@ pub fn fit_odds_ratios(
         })
         .collect();
     let qe_wld = wald_q(&wl);
-    let weights = tables.iter().map(|t| {
-        let (mut a, mut b, mut c, mut d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
-        if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
-            (a, b, c, d) = (a + 0.5, b + 0.5, c + 0.5, d + 0.5);
-        }
-        1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d)
-    });
-    let s2w = typical_variance(weights, k);
+    let s2w = typical_variance(escalc_weights(&tables).into_iter(), k);
     let tau2 = tau * tau;
     let log_lik_modes: f64 = tables
         .iter()
@@ -225,7 +230,7 @@ pub fn fit_odds_ratios(
             let obs = t.observations(alpha, beta);
             let u = if tau > 0.0 { agq::mode(&obs, tau) } else { 0.0 };
             obs.iter()
-                .map(|o| agq::log_binomial(o.x, o.n, o.a + tau * o.z * u))
+                .map(|o| o.log_density(o.a + tau * o.z * u))
                 .sum::<f64>()
         })
         .sum();

@@ -1,0 +1,133 @@
+//! The GLMMs that are [`super::one_group`]'s random-intercept model of one
+//! count per study with an offset (metafor 3.8.1, lme4, `nAGQ = 7`):
+//! - [`fit_odds_ratios_cm_al`]: `rma.glmm(measure = "OR", ai, n1i, ci, n2i,
+//!   model = "CM.AL")`, the conditional approximate likelihood of 2×2
+//!   tables: aᵢ | aᵢ + cᵢ ~ Bin(aᵢ + cᵢ, expit(log(n1ᵢ/n2ᵢ) + θᵢ)),
+//!   θᵢ ~ N(μ, τ²) (the binomial approximation of the non-central
+//!   hypergeometric distribution, good where events are rare);
+//! - [`fit_rate_ratios_cm_el`]: `rma.glmm(measure = "IRR", x1i, t1i, x2i,
+//!   t2i, model = "CM.EL")`, x1ᵢ | x1ᵢ + x2ᵢ ~ Bin(x1ᵢ + x2ᵢ,
+//!   expit(log(t1ᵢ/t2ᵢ) + θᵢ)), exact for Poisson counts (metafor's default
+//!   for IRR: it fits CM.AL as CM.EL);
+//! - [`fit_rates`]: `rma.glmm(measure = "IRLN", xi, ti)`,
+//!   xᵢ ~ Pois(tᵢ e^{θᵢ}), θᵢ ~ N(μ, τ²).
+//!
+//! Double-zero tables (and tables with only events) and studies with no
+//! events in either group are left out, as metafor's `drop00`.
+
+use super::agq::Family;
+use super::odds_ratios::{Table, escalc_weights, informative_tables};
+use super::one_group::{Count, fit_one_group};
+use super::proportions::{GlmmError, GlmmFit};
+
+/// One study's events and person-time in two groups.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Events, group 1.
+    pub x1i: f64,
+    /// Person-time, group 1.
+    pub t1i: f64,
+    /// Events, group 2.
+    pub x2i: f64,
+    /// Person-time, group 2.
+    pub t2i: f64,
+}
+
+fn is_count(v: f64) -> bool {
+    v.is_finite() && v >= 0.0 && v.fract() == 0.0
+}
+
+fn is_time(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// metafor's `model = "CM.AL"` for odds ratios; `level` in percent.
+pub fn fit_odds_ratios_cm_al(
+    tables: &[Table],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    let tables = informative_tables(tables)?;
+    let counts: Vec<Count> = tables
+        .iter()
+        .map(|t| Count {
+            x: t.ai,
+            n: t.ai + t.ci,
+            offset: (t.n1i / t.n2i).ln(),
+        })
+        .collect();
+    let weights = escalc_weights(&tables);
+    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
+}
+
+/// metafor's `model = "CM.EL"` for incidence rate ratios; `level` in
+/// percent. Studies without events are left out.
+pub fn fit_rate_ratios_cm_el(
+    rates: &[Rates],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    for (index, r) in rates.iter().enumerate() {
+        if !(is_count(r.x1i) && is_count(r.x2i) && is_time(r.t1i) && is_time(r.t2i)) {
+            return Err(GlmmError::BadRates { index });
+        }
+    }
+    let rates: Vec<&Rates> = rates
+        .iter()
+        .filter(|r| r.x1i > 0.0 || r.x2i > 0.0)
+        .collect();
+    if rates.len() < 2 {
+        return Err(GlmmError::TooFewStudies);
+    }
+    let counts: Vec<Count> = rates
+        .iter()
+        .map(|r| Count {
+            x: r.x1i,
+            n: r.x1i + r.x2i,
+            offset: (r.t1i / r.t2i).ln(),
+        })
+        .collect();
+    // escalc's vi = 1/x1 + 1/x2, 1/2 added to both where either is 0.
+    let weights: Vec<f64> = rates
+        .iter()
+        .map(|r| {
+            let (x1, x2) = if r.x1i == 0.0 || r.x2i == 0.0 {
+                (r.x1i + 0.5, r.x2i + 0.5)
+            } else {
+                (r.x1i, r.x2i)
+            };
+            1.0 / (1.0 / x1 + 1.0 / x2)
+        })
+        .collect();
+    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
+}
+
+/// metafor's `measure = "IRLN"`: events `xi` in person-time `ti`; `level`
+/// in percent.
+pub fn fit_rates(
+    xi: &[f64],
+    ti: &[f64],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    if xi.len() < 2 || ti.len() != xi.len() {
+        return Err(GlmmError::TooFewStudies);
+    }
+    for (index, (&x, &t)) in xi.iter().zip(ti).enumerate() {
+        if !(is_count(x) && is_time(t)) {
+            return Err(GlmmError::BadRates { index });
+        }
+    }
+    let counts: Vec<Count> = xi
+        .iter()
+        .zip(ti)
+        .map(|(&x, &t)| Count {
+            x,
+            n: 0.0,
+            offset: t.ln(),
+        })
+        .collect();
+    // escalc's vi = 1/x, 0 events taken as 1/2.
+    let weights: Vec<f64> = xi.iter().map(|&x| if x == 0.0 { 0.5 } else { x }).collect();
+    fit_one_group(&counts, Family::Poisson, &weights, level, max_iter)
+}
