@@ -8,8 +8,10 @@
 //! `rma.glmm(measure = "IRR", model = "CM.EL")` and
 //! `rma.glmm(measure = "IRLN")` on dat.nielweise2008 and dat.hart1999.
 //!
-//! Tolerances. The heterogeneity tests do not depend on the optimiser and
-//! match to 1e-6, except CM.EL's `QE_Wld`, which metafor
+//! Tolerances. The heterogeneity tests do not depend on the GLMM's
+//! optimiser and match to 1e-6 metafor with its glm fits run to the end
+//! (`tight`, glm's epsilon 1e-14; its default 1e-8 leaves IRR UM.FS's
+//! `QE_Wld` 2e-6 off), except CM.EL's `QE_Wld`, which metafor
 //! computes from numDeriv's Hessian of a likelihood integrated at relative
 //! tolerance 1.2e-4 (bcg: 268.6 by default, 163.19 with the integral and
 //! the Hessian taken to the end, `tight`; tau's 163.19 is the Fisher
@@ -23,9 +25,8 @@
 
 use crate::util::prec::close_to;
 use serde_json::Value;
-use tau_core::glmm::conditional::{
-    Rates, fit_odds_ratios_cm_al, fit_rate_ratios_cm_el, fit_rates,
-};
+use tau_core::glmm::conditional::{fit_odds_ratios_cm_al, fit_rate_ratios_cm_el, fit_rates};
+use tau_core::glmm::rate_ratios::{Rates, fit_rate_ratios};
 use tau_core::glmm::conditional_exact::fit_exact_conditional;
 use tau_core::glmm::odds_ratios::Table;
 use tau_core::glmm::proportions::GlmmFit;
@@ -68,7 +69,7 @@ fn fit(case: &Value) -> GlmmFit {
     ) {
         ("OR", "CM.AL") => fit_odds_ratios_cm_al(&tables(case), 95.0, 100).unwrap(),
         ("OR", "CM.EL") => fit_exact_conditional(&tables(case), 95.0, 100).unwrap(),
-        ("IRR", "CM.EL") => {
+        ("IRR", model) => {
             let (x1, t1, x2, t2) = (
                 numbers(case, "x1i"),
                 numbers(case, "t1i"),
@@ -83,20 +84,20 @@ fn fit(case: &Value) -> GlmmFit {
                     t2i: t2[i],
                 })
                 .collect();
-            fit_rate_ratios_cm_el(&rates, 95.0, 100).unwrap()
+            if model == "CM.EL" {
+                fit_rate_ratios_cm_el(&rates, 95.0, 100).unwrap()
+            } else {
+                fit_rate_ratios(&rates, 95.0, 100).unwrap()
+            }
         }
         ("IRLN", _) => fit_rates(&numbers(case, "xi"), &numbers(case, "ti"), 95.0, 100).unwrap(),
         other => panic!("no fitter for {other:?}"),
     }
 }
 
-fn built(case: &Value) -> bool {
-    !(case["measure"] == "IRR" && case["model"] == "UM.FS")
-}
-
 #[test]
 fn conditional_and_rate_glmms_match_rma_glmm() {
-    for case in cases().iter().filter(|c| built(c)) {
+    for case in cases().iter() {
         let name = format!(
             "{} {} {}",
             case["name"].as_str().unwrap(),
@@ -113,7 +114,12 @@ fn conditional_and_rate_glmms_match_rma_glmm() {
             heterogeneity.extend([("QE_Wld", got.qe_wld), ("QEp_Wld", got.qe_wld_p)]);
         }
         for (key, value) in heterogeneity {
-            let reference = want(key);
+            // metafor's glm fits stop at glm's default epsilon (IRR UM.FS:
+            // QE_Wld 2e-6 short); `tight` runs them to the end.
+            let reference = match case["tight"].get(key) {
+                Some(v) => v.as_f64().unwrap(),
+                None => want(key),
+            };
             assert!(
                 close_to(value, reference, 1e-6),
                 "{name} {key}: tau {value} vs metafor {reference}"
@@ -161,8 +167,6 @@ fn conditional_and_rate_glmms_match_rma_glmm() {
             ("estimate", got.estimate, near),
             ("se", got.se, loose),
             ("zval", got.statistic, loose),
-            ("ci_lb", got.ci_lower, near),
-            ("ci_ub", got.ci_upper, near),
             ("tau2", got.tau2, loose),
             ("I2", got.i2, loose),
             ("H2", got.h2, loose),
@@ -170,6 +174,17 @@ fn conditional_and_rate_glmms_match_rma_glmm() {
         ] {
             assert!(
                 close_to(value, want(key), tol),
+                "{name} {key}: tau {value} vs metafor {}",
+                want(key)
+            );
+        }
+        // A CI bound near 0 magnifies the relative error of the estimate
+        // and the SE (nielweise2008 IRR: the upper bound is -0.0104): the
+        // bounds are compared on the scale of the SE.
+        for (key, value) in [("ci_lb", got.ci_lower), ("ci_ub", got.ci_upper)] {
+            let scale = want(key).abs().max(want("se"));
+            assert!(
+                (value - want(key)).abs() <= loose * scale,
                 "{name} {key}: tau {value} vs metafor {}",
                 want(key)
             );

@@ -100,6 +100,12 @@ impl Observation {
     }
 }
 
+/// The optimisers search over (β, τ) with τ of either sign: the
+/// likelihood is even in τ (u and −u have the same distribution), and
+/// smooth at τ = 0, so a maximum on the boundary is reached as τ → 0
+/// instead of ln τ → −∞. τ̂ is |τ| at the optimum.
+pub(crate) const TAU_START: f64 = 0.5;
+
 /// log C(n, x).
 pub(crate) fn log_choose(n: f64, x: f64) -> f64 {
     ln_gamma(n + 1.0) - ln_gamma(x + 1.0) - ln_gamma(n - x + 1.0)

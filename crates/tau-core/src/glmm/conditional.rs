@@ -16,30 +16,10 @@
 //! events in either group are left out, as metafor's `drop00`.
 
 use super::agq::Family;
-use super::odds_ratios::{Table, escalc_weights, informative_tables};
+use super::odds_ratios::{self, Table, informative_tables};
 use super::one_group::{Count, fit_one_group};
 use super::proportions::{GlmmError, GlmmFit};
-
-/// One study's events and person-time in two groups.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rates {
-    /// Events, group 1.
-    pub x1i: f64,
-    /// Person-time, group 1.
-    pub t1i: f64,
-    /// Events, group 2.
-    pub x2i: f64,
-    /// Person-time, group 2.
-    pub t2i: f64,
-}
-
-fn is_count(v: f64) -> bool {
-    v.is_finite() && v >= 0.0 && v.fract() == 0.0
-}
-
-fn is_time(v: f64) -> bool {
-    v.is_finite() && v > 0.0
-}
+use super::rate_ratios::{Rates, escalc_weights, informative_rates, is_count, is_time};
 
 /// metafor's `model = "CM.AL"` for odds ratios; `level` in percent.
 pub fn fit_odds_ratios_cm_al(
@@ -56,7 +36,7 @@ pub fn fit_odds_ratios_cm_al(
             offset: (t.n1i / t.n2i).ln(),
         })
         .collect();
-    let weights = escalc_weights(&tables);
+    let weights = odds_ratios::escalc_weights(&tables);
     fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
 }
 
@@ -67,18 +47,7 @@ pub fn fit_rate_ratios_cm_el(
     level: f64,
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
-    for (index, r) in rates.iter().enumerate() {
-        if !(is_count(r.x1i) && is_count(r.x2i) && is_time(r.t1i) && is_time(r.t2i)) {
-            return Err(GlmmError::BadRates { index });
-        }
-    }
-    let rates: Vec<&Rates> = rates
-        .iter()
-        .filter(|r| r.x1i > 0.0 || r.x2i > 0.0)
-        .collect();
-    if rates.len() < 2 {
-        return Err(GlmmError::TooFewStudies);
-    }
+    let rates = informative_rates(rates)?;
     let counts: Vec<Count> = rates
         .iter()
         .map(|r| Count {
@@ -87,18 +56,7 @@ pub fn fit_rate_ratios_cm_el(
             offset: (r.t1i / r.t2i).ln(),
         })
         .collect();
-    // escalc's vi = 1/x1 + 1/x2, 1/2 added to both where either is 0.
-    let weights: Vec<f64> = rates
-        .iter()
-        .map(|r| {
-            let (x1, x2) = if r.x1i == 0.0 || r.x2i == 0.0 {
-                (r.x1i + 0.5, r.x2i + 0.5)
-            } else {
-                (r.x1i, r.x2i)
-            };
-            1.0 / (1.0 / x1 + 1.0 / x2)
-        })
-        .collect();
+    let weights = escalc_weights(&rates);
     fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
 }
 
@@ -131,3 +89,4 @@ pub fn fit_rates(
     let weights: Vec<f64> = xi.iter().map(|&x| if x == 0.0 { 0.5 } else { x }).collect();
     fit_one_group(&counts, Family::Poisson, &weights, level, max_iter)
 }
+

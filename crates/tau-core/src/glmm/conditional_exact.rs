@@ -14,7 +14,7 @@
 //! the mode of the integrand and scaled by its curvature (the integrand is
 //! log-concave: d²/dθ² log P = −Var_θ(X)); metafor integrates it with R's
 //! `integrate` at relative tolerance 1.2e-4, which is why its
-//! log-likelihood, and its numerical Hessian, are a little off. (μ, log τ)
+//! log-likelihood, and its numerical Hessian, are a little off. (μ, τ)
 //! maximise the log-likelihood; the SE of μ̂ comes from the Hessian over
 //! (μ, τ) at the optimum.
 //!
@@ -35,7 +35,9 @@ use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
-use super::agq::log_choose;
+use super::polish::newton_polish;
+
+use super::agq::{self, log_choose};
 use super::odds_ratios::{Table, escalc_weights, informative_tables};
 use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
 
@@ -129,20 +131,31 @@ impl Support {
     }
 
     /// Moments of X − lo (shifted, so that large tables keep their digits).
+    /// The log terms cⱼ + jθ are concave in j, so the sums walk out from
+    /// the largest term and stop where a term falls below e⁻⁴⁰ of it.
     fn moments(&self, theta: f64) -> Moments {
-        let terms = self
-            .log_weights
-            .iter()
-            .enumerate()
-            .map(|(j, c)| c + j as f64 * theta);
-        let top = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+        let term = |j: usize| self.log_weights[j] + j as f64 * theta;
+        let (peak, top) = (0..self.log_weights.len())
+            .map(|j| (j, term(j)))
+            .fold((0, f64::NEG_INFINITY), |best, (j, t)| if t > best.1 { (j, t) } else { best });
         let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
-        for (j, t) in terms.enumerate() {
-            let e = (t - top).exp();
-            let j = j as f64;
+        let mut add = |j: usize| -> bool {
+            let e = (term(j) - top).exp();
+            let jf = j as f64;
             s0 += e;
-            s1 += j * e;
-            s2 += j * j * e;
+            s1 += jf * e;
+            s2 += jf * jf * e;
+            e > 4e-18
+        };
+        for j in peak..self.log_weights.len() {
+            if !add(j) {
+                break;
+            }
+        }
+        for j in (0..peak).rev() {
+            if !add(j) {
+                break;
+            }
         }
         let mean = s1 / s0;
         let shifted = self.a - self.lo;
@@ -260,21 +273,25 @@ pub fn fit_exact_conditional(
         return Err(GlmmError::NotConverged);
     }
     let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(theta[0], theta[1].exp());
+        let v = -log_lik(theta[0], theta[1].abs());
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
     };
     let theta = bfgs_with(
         &mut objective,
-        &[common, 0.5f64.ln()],
+        &[common, agq::TAU_START],
         1e-14,
         max_iter.max(500),
     )
     .map_err(|_| GlmmError::NotConverged)?;
-    let (mu, tau, var_mu) = if theta[1].exp() < TAU_ZERO {
+    // On the boundary where no τ > 0 beats the common-effect model.
+    let boundary =
+        theta[1].abs() < TAU_ZERO || ll_common >= log_lik(theta[0], theta[1].abs());
+    let (mu, tau, var_mu) = if boundary {
         (common, 0.0, 1.0 / common_info)
     } else {
         let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t[0], t[1])) };
-        let point = [theta[0], theta[1].exp()];
+        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
+        let point = [polished[0], polished[1].abs()];
         let h = hessian(&mut natural, &point, &[0, 1])?;
         let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
         if !(det > 0.0 && h[1][1] > 0.0) {

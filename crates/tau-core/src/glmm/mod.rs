@@ -11,6 +11,8 @@ pub mod conditional;
 pub mod conditional_exact;
 pub mod odds_ratios;
 mod one_group;
+mod polish;
+pub mod rate_ratios;
 pub mod proportions;
 
 use crate::data::dataset::Dataset;
@@ -52,13 +54,33 @@ pub struct GlmmResult {
     pub warnings: Vec<crate::warning::Warning>,
 }
 
+impl GlmmResult {
+    /// The likelihood and how it is integrated, for the report's
+    /// "Model Type" line.
+    pub fn model_type(&self) -> &'static str {
+        match (self.measure, self.model) {
+            ("OR", GlmmModel::CmEl) => {
+                "conditional non-central hypergeometric-normal, exact likelihood; 32-point adaptive Gauss-Hermite quadrature"
+            }
+            ("OR", GlmmModel::CmAl) => {
+                "conditional binomial-normal, approximate likelihood; 7-point adaptive Gauss-Hermite quadrature"
+            }
+            ("IRR", _) => {
+                "conditional binomial-normal, exact likelihood for Poisson counts; 7-point adaptive Gauss-Hermite quadrature"
+            }
+            ("IRLN", _) => "Poisson-normal; 7-point adaptive Gauss-Hermite quadrature",
+            _ => "binomial-normal; 7-point adaptive Gauss-Hermite quadrature",
+        }
+    }
+}
+
 /// Why the GLMM of an analysis request was not fitted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GlmmFitError {
     /// The measure and model are not built (metafor's names).
     #[error(
-        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS, CM.AL or CM.EL, IRR (`events1` in `time1`, `events2` in `time2`) with CM.EL, and PLO (`events` of `n`) and IRLN (`events` in `time`) with UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS, CM.AL or CM.EL, IRR (`events1` in `time1`, `events2` in `time2`) with UM.FS or CM.EL, and PLO (`events` of `n`) and IRLN (`events` in `time`) with UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
     )]
     NotBuilt {
         /// The data's measure.
@@ -153,7 +175,7 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                 _ => odds_ratios::fit_odds_ratios(&tables, level, max_iter)?,
             }
         }
-        (Measure::IRR, GlmmModel::CmEl) => {
+        (Measure::IRR, GlmmModel::UmFs | GlmmModel::CmEl) => {
             let rates = data
                 .studies
                 .iter()
@@ -162,7 +184,7 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                         .raw
                         .as_deref()
                         .and_then(|r| {
-                            Some(conditional::Rates {
+                            Some(rate_ratios::Rates {
                                 x1i: r.events1?,
                                 t1i: r.time1?,
                                 x2i: r.events2?,
@@ -172,7 +194,11 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                         .ok_or_else(|| no_counts(study, "`events1`, `time1`, `events2` and `time2`"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            conditional::fit_rate_ratios_cm_el(&rates, level, max_iter)?
+            if model == GlmmModel::CmEl {
+                conditional::fit_rate_ratios_cm_el(&rates, level, max_iter)?
+            } else {
+                rate_ratios::fit_rate_ratios(&rates, level, max_iter)?
+            }
         }
         (Measure::IRLN, GlmmModel::UmFs) => {
             let mut xi = Vec::with_capacity(data.studies.len());

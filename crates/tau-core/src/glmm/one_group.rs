@@ -5,7 +5,7 @@
 //!
 //! fitted as lme4's `glmer(... ~ 1 + (1 | study), offset = o, nAGQ = 7)` by
 //! ML, each study's likelihood by 7-point adaptive Gauss-Hermite quadrature
-//! (`glmm::agq`), maximised over (β, log τ). Four of metafor's
+//! (`glmm::agq`), maximised over (β, τ). Four of metafor's
 //! `rma.glmm` models are this one model:
 //! - `measure = "PLO"`: xᵢ events of nᵢ, binomial, oᵢ = 0;
 //! - `measure = "OR", model = "CM.AL"`: aᵢ of aᵢ + cᵢ, binomial,
@@ -31,6 +31,8 @@
 use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
+
+use super::polish::newton_polish;
 
 use super::agq::{self, Family, Observation};
 use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
@@ -134,7 +136,7 @@ pub(crate) fn fit_one_group(
             .sum()
     };
     let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(theta[0], theta[1].exp());
+        let v = -log_lik(theta[0], theta[1].abs());
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
     };
     let (common, common_info) = common_effect(counts, family);
@@ -143,17 +145,21 @@ pub(crate) fn fit_one_group(
     }
     let theta = bfgs_with(
         &mut objective,
-        &[common, 0.5f64.ln()],
+        &[common, agq::TAU_START],
         1e-14,
         max_iter.max(500),
     )
     .map_err(|_| GlmmError::NotConverged)?;
-    let (beta, tau, agq_log_lik, var_beta) = if theta[1].exp() < TAU_ZERO {
+    // On the boundary where no τ > 0 beats the common-effect model.
+    let boundary =
+        theta[1].abs() < TAU_ZERO || log_lik(common, 0.0) >= log_lik(theta[0], theta[1].abs());
+    let (beta, tau, agq_log_lik, var_beta) = if boundary {
         // On the boundary: the common-effect glm, SE from its information.
         (common, 0.0, log_lik(common, 0.0), 1.0 / common_info)
     } else {
         let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t[0], t[1])) };
-        let point = [theta[0], theta[1].exp()];
+        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
+        let point = [polished[0], polished[1].abs()];
         let h = hessian(&mut natural, &point, &[0, 1])?;
         let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
         if !(det > 0.0 && h[1][1] > 0.0) {

@@ -6,7 +6,7 @@
 //! xᵢ ~ Bin(nᵢ, pᵢ), logit pᵢ = β + τ uᵢ, uᵢ ~ N(0, 1),
 //!
 //! each study's likelihood by 7-point adaptive Gauss-Hermite quadrature
-//! (`glmm::agq`), maximised over (β, log τ). The SE of β̂ is the β entry
+//! (`glmm::agq`), maximised over (β, τ). The SE of β̂ is the β entry
 //! of the inverse Hessian of −log L over (β, τ) at the optimum (lme4's
 //! `vcov`, which takes the Hessian over (θ, β); the β entry does not depend
 //! on how τ is parameterised).
