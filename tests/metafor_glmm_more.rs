@@ -191,3 +191,45 @@ fn conditional_and_rate_glmms_match_rma_glmm() {
         }
     }
 }
+
+/// The same fit through `tau pool studies/hart1999.json` (the data of
+/// dat.hart1999, written by the same script); IRR's CM.AL is fitted as
+/// CM.EL, as metafor does.
+#[test]
+fn cli_pools_rate_ratios_by_glmm() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c["name"] == "hart1999" && c["model"] == "CM.EL")
+        .unwrap();
+    for model in ["CM.EL", "CM.AL"] {
+        let out = crate::util::tau()
+            .args([
+                "pool",
+                "studies/hart1999.json",
+                "--glmm",
+                model,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got["model"], "CM.EL");
+        assert_eq!(got["measure"], "IRR");
+        for (key, want) in [
+            ("estimate", "estimate"),
+            ("se", "se"),
+            ("tau2", "tau2"),
+            ("QE_LRT", "QE_LRT"),
+            ("logLik", "logLik"),
+        ] {
+            let (g, w) = (got[key].as_f64().unwrap(), case[want].as_f64().unwrap());
+            assert!(close_to(g, w, 1e-6), "{model} {key}: tau {g} vs metafor {w}");
+        }
+    }
+}
