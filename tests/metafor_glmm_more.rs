@@ -26,10 +26,10 @@
 use crate::util::prec::close_to;
 use serde_json::Value;
 use tau_core::glmm::conditional::{fit_odds_ratios_cm_al, fit_rate_ratios_cm_el, fit_rates};
-use tau_core::glmm::rate_ratios::{Rates, fit_rate_ratios};
 use tau_core::glmm::conditional_exact::fit_exact_conditional;
 use tau_core::glmm::odds_ratios::Table;
 use tau_core::glmm::proportions::GlmmFit;
+use tau_core::glmm::rate_ratios::{Rates, fit_rate_ratios};
 
 fn cases() -> Vec<Value> {
     let all: Value = crate::util::fixture("glmm_more.json");
@@ -229,7 +229,10 @@ fn cli_pools_rate_ratios_by_glmm() {
             ("logLik", "logLik"),
         ] {
             let (g, w) = (got[key].as_f64().unwrap(), case[want].as_f64().unwrap());
-            assert!(close_to(g, w, 1e-6), "{model} {key}: tau {g} vs metafor {w}");
+            assert!(
+                close_to(g, w, 1e-6),
+                "{model} {key}: tau {g} vs metafor {w}"
+            );
         }
     }
 }

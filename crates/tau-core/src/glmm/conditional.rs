@@ -89,4 +89,3 @@ pub fn fit_rates(
     let weights: Vec<f64> = xi.iter().map(|&x| if x == 0.0 { 0.5 } else { x }).collect();
     fit_one_group(&counts, Family::Poisson, &weights, level, max_iter)
 }
-

@@ -137,7 +137,9 @@ impl Support {
         let term = |j: usize| self.log_weights[j] + j as f64 * theta;
         let (peak, top) = (0..self.log_weights.len())
             .map(|j| (j, term(j)))
-            .fold((0, f64::NEG_INFINITY), |best, (j, t)| if t > best.1 { (j, t) } else { best });
+            .fold((0, f64::NEG_INFINITY), |best, (j, t)| {
+                if t > best.1 { (j, t) } else { best }
+            });
         let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
         let mut add = |j: usize| -> bool {
             let e = (term(j) - top).exp();
@@ -226,7 +228,11 @@ fn newton(f: impl Fn(f64) -> (f64, f64, f64)) -> f64 {
     let mut x = 0.0;
     let (mut value, mut score, mut info) = f(x);
     for _ in 0..500 {
-        let mut step = if info > 0.0 { score / info } else { score.signum() };
+        let mut step = if info > 0.0 {
+            score / info
+        } else {
+            score.signum()
+        };
         let mut next = f(x + step);
         let mut halvings = 0;
         while next.0.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
@@ -258,9 +264,8 @@ pub fn fit_exact_conditional(
     let tables = informative_tables(tables)?;
     let k = tables.len();
     let supports: Vec<Support> = tables.iter().map(Support::new).collect();
-    let log_lik = |mu: f64, tau: f64| -> f64 {
-        supports.iter().map(|s| s.log_marginal(mu, tau)).sum()
-    };
+    let log_lik =
+        |mu: f64, tau: f64| -> f64 { supports.iter().map(|s| s.log_marginal(mu, tau)).sum() };
     let common_terms = |theta: f64| {
         supports.iter().fold((0.0, 0.0, 0.0), |(v, s, i), sup| {
             let m = sup.moments(theta);
@@ -284,8 +289,7 @@ pub fn fit_exact_conditional(
     )
     .map_err(|_| GlmmError::NotConverged)?;
     // On the boundary where no τ > 0 beats the common-effect model.
-    let boundary =
-        theta[1].abs() < TAU_ZERO || ll_common >= log_lik(theta[0], theta[1].abs());
+    let boundary = theta[1].abs() < TAU_ZERO || ll_common >= log_lik(theta[0], theta[1].abs());
     let (mu, tau, var_mu) = if boundary {
         (common, 0.0, 1.0 / common_info)
     } else {

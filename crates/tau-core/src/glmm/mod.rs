@@ -12,8 +12,8 @@ pub mod conditional_exact;
 pub mod odds_ratios;
 mod one_group;
 mod polish;
-pub mod rate_ratios;
 pub mod proportions;
+pub mod rate_ratios;
 
 use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
@@ -191,7 +191,9 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                                 t2i: r.time2?,
                             })
                         })
-                        .ok_or_else(|| no_counts(study, "`events1`, `time1`, `events2` and `time2`"))
+                        .ok_or_else(|| {
+                            no_counts(study, "`events1`, `time1`, `events2` and `time2`")
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if model == GlmmModel::CmEl {

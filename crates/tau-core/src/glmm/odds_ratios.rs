@@ -267,8 +267,8 @@ pub(crate) fn fit_two_groups(
     )
     .map_err(|_| GlmmError::NotConverged)?;
     // On the boundary where no τ > 0 beats the common-effect model.
-    let boundary = theta[1].abs() < TAU_ZERO
-        || ll_common >= profile(&tables, theta[0], theta[1].abs()).0;
+    let boundary =
+        theta[1].abs() < TAU_ZERO || ll_common >= profile(&tables, theta[0], theta[1].abs()).0;
     let (beta, tau, var_beta) = if boundary {
         let mut natural =
             |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], 0.0).0) };

@@ -80,7 +80,9 @@ fn common_effect(counts: &[Count], family: Family) -> (f64, f64) {
             (s + score, i + info)
         })
     };
-    let (sx, sn) = counts.iter().fold((0.0, 0.0), |(x, n), c| (x + c.x, n + c.n));
+    let (sx, sn) = counts
+        .iter()
+        .fold((0.0, 0.0), |(x, n), c| (x + c.x, n + c.n));
     let mean_offset = counts.iter().map(|c| c.offset).sum::<f64>() / counts.len() as f64;
     let mut beta = match family {
         Family::Binomial => (sx / (sn - sx)).ln() - mean_offset,
@@ -125,7 +127,9 @@ pub(crate) fn fit_one_group(
     if k < 2 {
         return Err(GlmmError::TooFewStudies);
     }
-    let (sx, sn) = counts.iter().fold((0.0, 0.0), |(x, n), c| (x + c.x, n + c.n));
+    let (sx, sn) = counts
+        .iter()
+        .fold((0.0, 0.0), |(x, n), c| (x + c.x, n + c.n));
     if sx == 0.0 || (family == Family::Binomial && sx == sn) {
         return Err(GlmmError::NoVariation);
     }
@@ -184,9 +188,7 @@ pub(crate) fn fit_one_group(
                 let p = c.x / c.n;
                 agq::log_choose(c.n, c.x) + term(c.x, p) + term(c.n - c.x, 1.0 - p)
             }
-            Family::Poisson => {
-                term(c.x, c.x) - c.x - statrs::function::gamma::ln_gamma(c.x + 1.0)
-            }
+            Family::Poisson => term(c.x, c.x) - c.x - statrs::function::gamma::ln_gamma(c.x + 1.0),
         })
         .sum();
     let ll_common = log_lik(common, 0.0);

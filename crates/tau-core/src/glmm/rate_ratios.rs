@@ -78,11 +78,7 @@ pub(crate) fn escalc_weights(rates: &[Rates]) -> Vec<f64> {
 
 /// Fits metafor's `model = "UM.FS"` for incidence rate ratios; `level` in
 /// percent.
-pub fn fit_rate_ratios(
-    rates: &[Rates],
-    level: f64,
-    max_iter: usize,
-) -> Result<GlmmFit, GlmmError> {
+pub fn fit_rate_ratios(rates: &[Rates], level: f64, max_iter: usize) -> Result<GlmmFit, GlmmError> {
     let rates = informative_rates(rates)?;
     let arms: Vec<Arms> = rates
         .iter()
