@@ -349,7 +349,8 @@ fn location_scale_and_glmm_refusals_name_their_fields() {
     assert_eq!(fields, [Field::Method, Field::Robust]);
     // UM.FS, CM.AL and CM.EL are built (tests/metafor_glmm.rs,
     // tests/metafor_glmm_more.rs); UM.RS is refused by name.
-    for model in [tau_core::glmm::GlmmModel::UmRs] {
+    {
+        let model = tau_core::glmm::GlmmModel::UmRs;
         let spec = Spec {
             glmm: Some(model),
             ..Spec::default()

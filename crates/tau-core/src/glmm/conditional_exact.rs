@@ -135,11 +135,12 @@ impl Support {
     /// the largest term and stop where a term falls below e⁻⁴⁰ of it.
     fn moments(&self, theta: f64) -> Moments {
         let term = |j: usize| self.log_weights[j] + j as f64 * theta;
-        let (peak, top) = (0..self.log_weights.len())
-            .map(|j| (j, term(j)))
-            .fold((0, f64::NEG_INFINITY), |best, (j, t)| {
+        let (peak, top) = (0..self.log_weights.len()).map(|j| (j, term(j))).fold(
+            (0, f64::NEG_INFINITY),
+            |best, (j, t)| {
                 if t > best.1 { (j, t) } else { best }
-            });
+            },
+        );
         let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
         let mut add = |j: usize| -> bool {
             let e = (term(j) - top).exp();

@@ -248,15 +248,15 @@ pub(crate) fn fit_two_groups(
 ) -> Result<GlmmFit, GlmmError> {
     let k = tables.len();
     let mut common_objective = |b: &[f64]| -> Result<f64, GlmmError> {
-        let v = -profile(&tables, b[0], 0.0).0;
+        let v = -profile(tables, b[0], 0.0).0;
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
     };
     let common = bfgs_with(&mut common_objective, &[0.0], 1e-14, max_iter.max(500))
         .map_err(|_| GlmmError::NotConverged)?[0];
-    let ll_common = profile(&tables, common, 0.0).0;
+    let ll_common = profile(tables, common, 0.0).0;
 
     let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -profile(&tables, theta[0], theta[1].abs()).0;
+        let v = -profile(tables, theta[0], theta[1].abs()).0;
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
     };
     let theta = bfgs_with(
@@ -268,10 +268,10 @@ pub(crate) fn fit_two_groups(
     .map_err(|_| GlmmError::NotConverged)?;
     // On the boundary where no τ > 0 beats the common-effect model.
     let boundary =
-        theta[1].abs() < TAU_ZERO || ll_common >= profile(&tables, theta[0], theta[1].abs()).0;
+        theta[1].abs() < TAU_ZERO || ll_common >= profile(tables, theta[0], theta[1].abs()).0;
     let (beta, tau, var_beta) = if boundary {
         let mut natural =
-            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], 0.0).0) };
+            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(tables, t[0], 0.0).0) };
         let h = hessian(&mut natural, &[common], &[0])?;
         if h[0][0].is_nan() || h[0][0] <= 0.0 {
             return Err(GlmmError::NotConverged);
@@ -279,7 +279,7 @@ pub(crate) fn fit_two_groups(
         (common, 0.0, 1.0 / h[0][0])
     } else {
         let mut natural =
-            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], t[1]).0) };
+            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(tables, t[0], t[1]).0) };
         let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
         let point = [polished[0], polished[1].abs()];
         let h = hessian(&mut natural, &point, &[0, 1])?;
@@ -289,7 +289,7 @@ pub(crate) fn fit_two_groups(
         }
         (point[0], point[1], h[1][1] / det)
     };
-    let (agq_ll, alphas) = profile(&tables, beta, tau);
+    let (agq_ll, alphas) = profile(tables, beta, tau);
     let se = var_beta.sqrt();
     let crit = normal_upper((1.0 - level / 100.0) / 2.0);
     let statistic = beta / se;

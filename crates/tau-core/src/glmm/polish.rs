@@ -71,7 +71,7 @@ fn solve(h: &[Vec<f64>], g: &[f64]) -> Option<Vec<f64>> {
         for j in 0..=i {
             let s: f64 = h[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
             if i == j {
-                if !(s > 0.0) {
+                if s.is_nan() || s <= 0.0 {
                     return None;
                 }
                 l[i][i] = s.sqrt();

@@ -143,7 +143,7 @@ impl std::fmt::Display for GlmmError {
             ),
             GlmmError::NoVariation => write!(
                 f,
-                "the studies have no events, or only events: the log odds cannot be estimated; check `xi` and `ni`"
+                "the studies have no events (or, of proportions, only events): the GLMM cannot be estimated; check the events"
             ),
             GlmmError::NotConverged => write!(
                 f,
