@@ -89,3 +89,79 @@ pub fn fit_rates(
     let weights: Vec<f64> = xi.iter().map(|&x| if x == 0.0 { 0.5 } else { x }).collect();
     fit_one_group(&counts, Family::Poisson, &weights, level, max_iter)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::glmm::conditional_exact::fit_exact_conditional;
+    use crate::glmm::rate_ratios::fit_rate_ratios;
+
+    fn rates(x1: f64, t1: f64) -> Vec<Rates> {
+        vec![
+            Rates {
+                x1i: x1,
+                t1i: t1,
+                x2i: 4.0,
+                t2i: 100.0,
+            },
+            Rates {
+                x1i: 3.0,
+                t1i: 120.0,
+                x2i: 6.0,
+                t2i: 110.0,
+            },
+        ]
+    }
+
+    #[test]
+    fn bad_rates_are_refused_not_fitted() {
+        for (x1, t1) in [(2.5, 100.0), (-1.0, 100.0), (2.0, 0.0), (2.0, f64::NAN)] {
+            let data = rates(x1, t1);
+            assert_eq!(
+                fit_rate_ratios_cm_el(&data, 95.0, 100),
+                Err(GlmmError::BadRates { index: 0 })
+            );
+            assert_eq!(
+                fit_rate_ratios(&data, 95.0, 100),
+                Err(GlmmError::BadRates { index: 0 })
+            );
+        }
+        assert_eq!(
+            fit_rates(&[2.0, 3.0], &[10.0, -1.0], 95.0, 100),
+            Err(GlmmError::BadRates { index: 1 })
+        );
+    }
+
+    #[test]
+    fn studies_without_events_are_left_out() {
+        // One study has no events: one is left, too few to fit.
+        let mut data = rates(0.0, 100.0);
+        data[0].x2i = 0.0;
+        assert_eq!(
+            fit_rate_ratios_cm_el(&data, 95.0, 100),
+            Err(GlmmError::TooFewStudies)
+        );
+        let tables = [
+            Table {
+                ai: 0.0,
+                n1i: 10.0,
+                ci: 0.0,
+                n2i: 12.0,
+            },
+            Table {
+                ai: 2.0,
+                n1i: 10.0,
+                ci: 5.0,
+                n2i: 12.0,
+            },
+        ];
+        assert_eq!(
+            fit_exact_conditional(&tables, 95.0, 100),
+            Err(GlmmError::TooFewStudies)
+        );
+        assert_eq!(
+            fit_odds_ratios_cm_al(&tables, 95.0, 100),
+            Err(GlmmError::TooFewStudies)
+        );
+    }
+}

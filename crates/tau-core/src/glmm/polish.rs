@@ -90,3 +90,28 @@ fn solve(h: &[Vec<f64>], g: &[f64]) -> Option<Vec<f64>> {
     }
     Some(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_a_positive_definite_system() {
+        let h = vec![vec![4.0, 1.0], vec![1.0, 3.0]];
+        let s = solve(&h, &[1.0, 2.0]).unwrap();
+        assert!((4.0 * s[0] + s[1] - 1.0).abs() < 1e-14);
+        assert!((s[0] + 3.0 * s[1] - 2.0).abs() < 1e-14);
+        assert!(solve(&[vec![1.0, 2.0], vec![2.0, 1.0]], &[1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn reaches_the_minimum_of_a_quadratic() {
+        let mut f = |x: &[f64]| -> Result<f64, ()> {
+            Ok((x[0] - 1.0).powi(2) + 2.0 * (x[1] + 0.5).powi(2) + x[0] * x[1])
+        };
+        // Minimum where 2(x0 - 1) + x1 = 0 and 4(x1 + 0.5) + x0 = 0.
+        let x = newton_polish(&mut f, &[0.9, -0.4]);
+        assert!((2.0 * (x[0] - 1.0) + x[1]).abs() < 1e-8, "{x:?}");
+        assert!((4.0 * (x[1] + 0.5) + x[0]).abs() < 1e-8, "{x:?}");
+    }
+}
