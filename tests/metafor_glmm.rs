@@ -123,8 +123,8 @@ fn glmm_refuses_what_is_not_built() {
             "rma.glmm(measure = \"RR\", model = \"UM.FS\") is not built yet",
         ),
         (
-            vec!["pool", "studies/pritz1997.json", "--glmm", "CM.EL"],
-            "model = CM.EL (metafor's rma.glmm) is not built yet",
+            vec!["pool", "studies/pritz1997.json", "--glmm", "UM.RS"],
+            "model = UM.RS (metafor's rma.glmm, random study effects by the Laplace approximation) is not built yet",
         ),
         (
             vec![

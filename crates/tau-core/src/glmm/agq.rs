@@ -33,15 +33,78 @@ const WEIGHTS: [f64; 4] = [
     0.000_971_781_245_099_519_2,
 ];
 
-/// One binomial observation of a study: `x` events in `n` trials, fixed
-/// linear predictor `a`, loading `z` of the random effect.
+/// The response distribution of an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// x ~ Bin(n, expit η) (logit link).
+    Binomial,
+    /// x ~ Pois(exp η) (log link; `n` unused).
+    Poisson,
+}
+
+/// One observation of a study: `x` events (in `n` trials for a binomial),
+/// fixed linear predictor `a` (offset included), loading `z` of the random
+/// effect.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Observation {
     pub x: f64,
     pub n: f64,
     pub a: f64,
     pub z: f64,
+    pub family: Family,
 }
+
+impl Observation {
+    /// A binomial observation.
+    pub(crate) fn binomial(x: f64, n: f64, a: f64, z: f64) -> Observation {
+        Observation {
+            x,
+            n,
+            a,
+            z,
+            family: Family::Binomial,
+        }
+    }
+
+    /// A Poisson observation.
+    pub(crate) fn poisson(x: f64, a: f64, z: f64) -> Observation {
+        Observation {
+            x,
+            n: 0.0,
+            a,
+            z,
+            family: Family::Poisson,
+        }
+    }
+
+    /// log f(x | η), the normalising constant included.
+    pub(crate) fn log_density(&self, eta: f64) -> f64 {
+        match self.family {
+            Family::Binomial => log_binomial(self.x, self.n, eta),
+            Family::Poisson => log_poisson(self.x, eta),
+        }
+    }
+
+    /// d/dη and −d²/dη² of log f(x | η).
+    fn score_information(&self, eta: f64) -> (f64, f64) {
+        match self.family {
+            Family::Binomial => {
+                let p = expit(eta);
+                (self.x - self.n * p, self.n * p * (1.0 - p))
+            }
+            Family::Poisson => {
+                let mu = eta.exp();
+                (self.x - mu, mu)
+            }
+        }
+    }
+}
+
+/// The optimisers search over (β, τ) with τ of either sign: the
+/// likelihood is even in τ (u and −u have the same distribution), and
+/// smooth at τ = 0, so a maximum on the boundary is reached as τ → 0
+/// instead of ln τ → −∞. τ̂ is |τ| at the optimum.
+pub(crate) const TAU_START: f64 = 0.5;
 
 /// log C(n, x).
 pub(crate) fn log_choose(n: f64, x: f64) -> f64 {
@@ -62,7 +125,12 @@ pub(crate) fn log_binomial(x: f64, n: f64, eta: f64) -> f64 {
     log_choose(n, x) + x * eta - n * log1p_exp(eta)
 }
 
-fn expit(t: f64) -> f64 {
+/// log Pois(x | exp η), the normalising constant included.
+pub(crate) fn log_poisson(x: f64, eta: f64) -> f64 {
+    x * eta - eta.exp() - ln_gamma(x + 1.0)
+}
+
+pub(crate) fn expit(t: f64) -> f64 {
     1.0 / (1.0 + (-t).exp())
 }
 
@@ -73,10 +141,10 @@ fn g(obs: &[Observation], tau: f64, u: f64) -> (f64, f64, f64) {
     let mut d2 = -1.0;
     for o in obs {
         let eta = o.a + tau * o.z * u;
-        let p = expit(eta);
-        value += log_binomial(o.x, o.n, eta);
-        d1 += tau * o.z * (o.x - o.n * p);
-        d2 -= tau * tau * o.z * o.z * o.n * p * (1.0 - p);
+        let (score, information) = o.score_information(eta);
+        value += o.log_density(eta);
+        d1 += tau * o.z * score;
+        d2 -= tau * tau * o.z * o.z * information;
     }
     (value, d1, d2)
 }
@@ -109,7 +177,7 @@ pub(crate) fn mode(obs: &[Observation], tau: f64) -> f64 {
 /// quadrature (`tau` = 0: the plain binomial log-likelihood).
 pub(crate) fn log_marginal(obs: &[Observation], tau: f64) -> f64 {
     if tau == 0.0 {
-        return obs.iter().map(|o| log_binomial(o.x, o.n, o.a)).sum();
+        return obs.iter().map(|o| o.log_density(o.a)).sum();
     }
     let u_hat = mode(obs, tau);
     let (g_hat, _, d2) = g(obs, tau, u_hat);
@@ -152,12 +220,7 @@ mod tests {
     #[test]
     fn matches_fine_quadrature() {
         // A study of 3/20 at logit -1, τ = 0.8: against a trapezoid sum.
-        let obs = [Observation {
-            x: 3.0,
-            n: 20.0,
-            a: -1.0,
-            z: 1.0,
-        }];
+        let obs = [Observation::binomial(3.0, 20.0, -1.0, 1.0)];
         let tau = 0.8;
         let h = 1e-3;
         let mut s = 0.0;

@@ -7,8 +7,13 @@
 use serde::Serialize;
 
 pub(crate) mod agq;
+pub mod conditional;
+pub mod conditional_exact;
 pub mod odds_ratios;
+mod one_group;
+mod polish;
 pub mod proportions;
+pub mod rate_ratios;
 
 use crate::data::dataset::Dataset;
 use crate::effect_size::measure::Measure;
@@ -49,13 +54,33 @@ pub struct GlmmResult {
     pub warnings: Vec<crate::warning::Warning>,
 }
 
+impl GlmmResult {
+    /// The likelihood and how it is integrated, for the report's
+    /// "Model Type" line.
+    pub fn model_type(&self) -> &'static str {
+        match (self.measure, self.model) {
+            ("OR", GlmmModel::CmEl) => {
+                "conditional non-central hypergeometric-normal, exact likelihood; 32-point adaptive Gauss-Hermite quadrature"
+            }
+            ("OR", GlmmModel::CmAl) => {
+                "conditional binomial-normal, approximate likelihood; 7-point adaptive Gauss-Hermite quadrature"
+            }
+            ("IRR", _) => {
+                "conditional binomial-normal, exact likelihood for Poisson counts; 7-point adaptive Gauss-Hermite quadrature"
+            }
+            ("IRLN", _) => "Poisson-normal; 7-point adaptive Gauss-Hermite quadrature",
+            _ => "binomial-normal; 7-point adaptive Gauss-Hermite quadrature",
+        }
+    }
+}
+
 /// Why the GLMM of an analysis request was not fitted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GlmmFitError {
     /// The measure and model are not built (metafor's names).
     #[error(
-        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measures PLO (`events` of `n`) and OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS, CM.AL or CM.EL, IRR (`events1` in `time1`, `events2` in `time2`) with UM.FS or CM.EL, and PLO (`events` of `n`) and IRLN (`events` in `time`) with UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
     )]
     NotBuilt {
         /// The data's measure.
@@ -102,7 +127,13 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
         measure,
         fields,
     };
-    let fit = match (data.measure, options.model) {
+    let (level, max_iter) = (options.level, options.max_iter);
+    // metafor fits IRR's conditional approximate model as the exact one.
+    let model = match (data.measure, options.model) {
+        (Measure::IRR, GlmmModel::CmAl) => GlmmModel::CmEl,
+        (_, model) => model,
+    };
+    let fit = match (data.measure, model) {
         (Measure::PLO, GlmmModel::UmFs) => {
             let mut xi = Vec::with_capacity(data.studies.len());
             let mut ni = Vec::with_capacity(data.studies.len());
@@ -115,9 +146,9 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                 xi.push(x);
                 ni.push(n);
             }
-            fit_proportions(&xi, &ni, options.level, options.max_iter)?
+            fit_proportions(&xi, &ni, level, max_iter)?
         }
-        (Measure::OR, GlmmModel::UmFs) => {
+        (Measure::OR, GlmmModel::UmFs | GlmmModel::CmAl | GlmmModel::CmEl) => {
             let tables = data
                 .studies
                 .iter()
@@ -136,19 +167,66 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                         .ok_or_else(|| no_counts(study, "`events1`, `n1`, `events2` and `n2`"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            odds_ratios::fit_odds_ratios(&tables, options.level, options.max_iter)?
+            match model {
+                GlmmModel::CmAl => conditional::fit_odds_ratios_cm_al(&tables, level, max_iter)?,
+                GlmmModel::CmEl => {
+                    conditional_exact::fit_exact_conditional(&tables, level, max_iter)?
+                }
+                _ => odds_ratios::fit_odds_ratios(&tables, level, max_iter)?,
+            }
+        }
+        (Measure::IRR, GlmmModel::UmFs | GlmmModel::CmEl) => {
+            let rates = data
+                .studies
+                .iter()
+                .map(|study| {
+                    study
+                        .raw
+                        .as_deref()
+                        .and_then(|r| {
+                            Some(rate_ratios::Rates {
+                                x1i: r.events1?,
+                                t1i: r.time1?,
+                                x2i: r.events2?,
+                                t2i: r.time2?,
+                            })
+                        })
+                        .ok_or_else(|| {
+                            no_counts(study, "`events1`, `time1`, `events2` and `time2`")
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if model == GlmmModel::CmEl {
+                conditional::fit_rate_ratios_cm_el(&rates, level, max_iter)?
+            } else {
+                rate_ratios::fit_rate_ratios(&rates, level, max_iter)?
+            }
+        }
+        (Measure::IRLN, GlmmModel::UmFs) => {
+            let mut xi = Vec::with_capacity(data.studies.len());
+            let mut ti = Vec::with_capacity(data.studies.len());
+            for study in &data.studies {
+                let (x, t) = study
+                    .raw
+                    .as_deref()
+                    .and_then(|r| Some((r.events?, r.time?)))
+                    .ok_or_else(|| no_counts(study, "`events` and `time`"))?;
+                xi.push(x);
+                ti.push(t);
+            }
+            conditional::fit_rates(&xi, &ti, level, max_iter)?
         }
         _ => {
             return Err(GlmmFitError::NotBuilt {
                 measure,
-                model: options.model.name(),
+                model: model.name(),
             });
         }
     };
     let left_out = data.studies.len() - fit.k;
     Ok(GlmmResult {
         title: data.title.clone(),
-        model: options.model,
+        model,
         measure: data.measure.name(),
         level: options.level,
         left_out,

@@ -11,7 +11,7 @@
 //! Each study's likelihood is the 7-point adaptive Gauss-Hermite
 //! quadrature of `glmm::agq`. The study intercepts αᵢ are profiled out
 //! (each maximises its own study's likelihood, by Newton's method), and the
-//! profile log-likelihood is maximised over (β, ln τ). At the optimum the
+//! profile log-likelihood is maximised over (β, τ). At the optimum the
 //! inverse Hessian of the profile over (β, τ) is the (β, τ) block of the
 //! inverse of the full Hessian, so the SE of β̂ is lme4's `vcov`.
 //!
@@ -27,7 +27,11 @@ use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
-use super::agq::{self, Observation};
+use super::polish::newton_polish;
+
+use statrs::function::gamma::ln_gamma;
+
+use super::agq::{self, Family, Observation};
 use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
 
 /// One 2×2 table: events and sizes of the treated and control groups.
@@ -43,36 +47,101 @@ pub struct Table {
     pub n2i: f64,
 }
 
-impl Table {
+/// The two groups of a study: events `x` of `n` trials (binomial), or in
+/// person-time `n` (Poisson, offset log n).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Arms {
+    pub x1: f64,
+    pub n1: f64,
+    pub x2: f64,
+    pub n2: f64,
+    pub family: Family,
+}
+
+impl Arms {
     fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
-        [
-            Observation {
-                x: self.ai,
-                n: self.n1i,
-                a: alpha + beta,
-                z: 0.5,
-            },
-            Observation {
-                x: self.ci,
-                n: self.n2i,
-                a: alpha,
-                z: -0.5,
-            },
-        ]
+        match self.family {
+            Family::Binomial => [
+                Observation::binomial(self.x1, self.n1, alpha + beta, 0.5),
+                Observation::binomial(self.x2, self.n2, alpha, -0.5),
+            ],
+            Family::Poisson => [
+                Observation::poisson(self.x1, alpha + beta + self.n1.ln(), 0.5),
+                Observation::poisson(self.x2, alpha + self.n2.ln(), -0.5),
+            ],
+        }
+    }
+
+    /// The study's intercept under a common rate or risk.
+    fn pooled_intercept(&self) -> f64 {
+        match self.family {
+            Family::Binomial => {
+                let pooled = (self.x1 + self.x2 + 0.5) / (self.n1 + self.n2 + 1.0);
+                (pooled / (1.0 - pooled)).ln()
+            }
+            Family::Poisson => ((self.x1 + self.x2 + 0.5) / (self.n1 + self.n2)).ln(),
+        }
+    }
+
+    /// The saturated log-likelihood of the two groups.
+    fn saturated(&self) -> f64 {
+        let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
+        let one = |x: f64, n: f64| match self.family {
+            Family::Binomial => {
+                let p = x / n;
+                agq::log_choose(n, x) + term(x, p) + term(n - x, 1.0 - p)
+            }
+            Family::Poisson => term(x, x) - x - ln_gamma(x + 1.0),
+        };
+        one(self.x1, self.n1) + one(self.x2, self.n2)
+    }
+
+    /// The study's own effect and its Wald weight (1/variance), where
+    /// finite: the log odds ratio with 1/(1/a + 1/b + 1/c + 1/d), or the
+    /// log rate ratio with 1/(1/x1 + 1/x2).
+    fn own_effect(&self) -> Option<(f64, f64)> {
+        match self.family {
+            Family::Binomial => {
+                let (a, b, c, d) = (self.x1, self.n1 - self.x1, self.x2, self.n2 - self.x2);
+                (a > 0.0 && b > 0.0 && c > 0.0 && d > 0.0).then(|| {
+                    (
+                        1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d),
+                        (a * d / (b * c)).ln(),
+                    )
+                })
+            }
+            Family::Poisson => (self.x1 > 0.0 && self.x2 > 0.0).then(|| {
+                (
+                    1.0 / (1.0 / self.x1 + 1.0 / self.x2),
+                    (self.x1 / self.n1).ln() - (self.x2 / self.n2).ln(),
+                )
+            }),
+        }
+    }
+}
+
+impl Table {
+    fn arms(&self) -> Arms {
+        Arms {
+            x1: self.ai,
+            n1: self.n1i,
+            x2: self.ci,
+            n2: self.n2i,
+            family: Family::Binomial,
+        }
     }
 
     /// No events, or only events, in both groups.
-    fn uninformative(&self) -> bool {
+    pub(crate) fn uninformative(&self) -> bool {
         (self.ai == 0.0 && self.ci == 0.0) || (self.ai == self.n1i && self.ci == self.n2i)
     }
 }
 
 /// The study intercept that maximises the study's likelihood at (β, τ):
 /// Newton's method on central differences, steps halved while they lower it.
-fn best_intercept(t: &Table, beta: f64, tau: f64) -> f64 {
+fn best_intercept(t: &Arms, beta: f64, tau: f64) -> f64 {
     let f = |alpha: f64| agq::log_marginal(&t.observations(alpha, beta), tau);
-    let pooled = (t.ai + t.ci + 0.5) / (t.n1i + t.n2i + 1.0);
-    let mut alpha = (pooled / (1.0 - pooled)).ln() - beta / 2.0;
+    let mut alpha = t.pooled_intercept() - beta / 2.0;
     let mut value = f(alpha);
     let h = 1e-4;
     for _ in 0..100 {
@@ -100,7 +169,7 @@ fn best_intercept(t: &Table, beta: f64, tau: f64) -> f64 {
 }
 
 /// The profile log-likelihood at (β, τ), and the intercepts.
-fn profile(tables: &[Table], beta: f64, tau: f64) -> (f64, Vec<f64>) {
+fn profile(tables: &[Arms], beta: f64, tau: f64) -> (f64, Vec<f64>) {
     let alphas: Vec<f64> = tables
         .iter()
         .map(|t| best_intercept(t, beta, tau))
@@ -116,13 +185,9 @@ fn profile(tables: &[Table], beta: f64, tau: f64) -> (f64, Vec<f64>) {
 /// τ below this is taken as 0 (the optimum on the boundary).
 const TAU_ZERO: f64 = 1e-6;
 
-/// Fits the model to the tables; `level` in percent. Returns the fit and the
-/// number of tables used (double-zero tables left out).
-pub fn fit_odds_ratios(
-    tables: &[Table],
-    level: f64,
-    max_iter: usize,
-) -> Result<GlmmFit, GlmmError> {
+/// Checks the counts, and leaves out the double-zero (and double-all)
+/// tables; at least 2 must remain.
+pub(crate) fn informative_tables(tables: &[Table]) -> Result<Vec<Table>, GlmmError> {
     for (index, t) in tables.iter().enumerate() {
         let count = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
         if ![t.ai, t.n1i, t.ci, t.n2i].into_iter().all(count)
@@ -139,32 +204,74 @@ pub fn fit_odds_ratios(
         .copied()
         .filter(|t| !t.uninformative())
         .collect();
-    let k = tables.len();
-    if k < 2 {
+    if tables.len() < 2 {
         return Err(GlmmError::TooFewStudies);
     }
+    Ok(tables)
+}
+
+/// 1/vᵢ of escalc's log odds ratios (1/2 added to each cell of a table
+/// with a zero cell), for I² and H².
+pub(crate) fn escalc_weights(tables: &[Table]) -> Vec<f64> {
+    tables
+        .iter()
+        .map(|t| {
+            let (mut a, mut b, mut c, mut d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
+            if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
+                (a, b, c, d) = (a + 0.5, b + 0.5, c + 0.5, d + 0.5);
+            }
+            1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d)
+        })
+        .collect()
+}
+
+/// Fits the model to the tables; `level` in percent. Returns the fit and the
+/// number of tables used (double-zero tables left out).
+pub fn fit_odds_ratios(
+    tables: &[Table],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    let tables = informative_tables(tables)?;
+    let weights = escalc_weights(&tables);
+    let arms: Vec<Arms> = tables.iter().map(Table::arms).collect();
+    fit_two_groups(&arms, &weights, level, max_iter)
+}
+
+/// Fits the model of [`fit_odds_ratios`] to binomial or Poisson arms;
+/// `weights` are 1/vᵢ of escalc's vᵢ, for I² and H².
+pub(crate) fn fit_two_groups(
+    tables: &[Arms],
+    weights: &[f64],
+    level: f64,
+    max_iter: usize,
+) -> Result<GlmmFit, GlmmError> {
+    let k = tables.len();
     let mut common_objective = |b: &[f64]| -> Result<f64, GlmmError> {
-        let v = -profile(&tables, b[0], 0.0).0;
+        let v = -profile(tables, b[0], 0.0).0;
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
     };
     let common = bfgs_with(&mut common_objective, &[0.0], 1e-14, max_iter.max(500))
         .map_err(|_| GlmmError::NotConverged)?[0];
-    let ll_common = profile(&tables, common, 0.0).0;
+    let ll_common = profile(tables, common, 0.0).0;
 
     let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -profile(&tables, theta[0], theta[1].exp()).0;
+        let v = -profile(tables, theta[0], theta[1].abs()).0;
         Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
     };
     let theta = bfgs_with(
         &mut objective,
-        &[common, 0.5f64.ln()],
+        &[common, agq::TAU_START],
         1e-14,
         max_iter.max(500),
     )
     .map_err(|_| GlmmError::NotConverged)?;
-    let (beta, tau, var_beta) = if theta[1].exp() < TAU_ZERO {
+    // On the boundary where no τ > 0 beats the common-effect model.
+    let boundary =
+        theta[1].abs() < TAU_ZERO || ll_common >= profile(tables, theta[0], theta[1].abs()).0;
+    let (beta, tau, var_beta) = if boundary {
         let mut natural =
-            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], 0.0).0) };
+            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(tables, t[0], 0.0).0) };
         let h = hessian(&mut natural, &[common], &[0])?;
         if h[0][0].is_nan() || h[0][0] <= 0.0 {
             return Err(GlmmError::NotConverged);
@@ -172,8 +279,9 @@ pub fn fit_odds_ratios(
         (common, 0.0, 1.0 / h[0][0])
     } else {
         let mut natural =
-            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(&tables, t[0], t[1]).0) };
-        let point = [theta[0], theta[1].exp()];
+            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(tables, t[0], t[1]).0) };
+        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
+        let point = [polished[0], polished[1].abs()];
         let h = hessian(&mut natural, &point, &[0, 1])?;
         let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
         if !(det > 0.0 && h[1][1] > 0.0) {
@@ -181,42 +289,17 @@ pub fn fit_odds_ratios(
         }
         (point[0], point[1], h[1][1] / det)
     };
-    let (agq_ll, alphas) = profile(&tables, beta, tau);
+    let (agq_ll, alphas) = profile(tables, beta, tau);
     let se = var_beta.sqrt();
     let crit = normal_upper((1.0 - level / 100.0) / 2.0);
     let statistic = beta / se;
 
-    let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
-    let saturated = |x: f64, n: f64| {
-        let p = x / n;
-        agq::log_choose(n, x) + term(x, p) + term(n - x, 1.0 - p)
-    };
-    let ll_sat: f64 = tables
-        .iter()
-        .map(|t| saturated(t.ai, t.n1i) + saturated(t.ci, t.n2i))
-        .sum();
+    let ll_sat: f64 = tables.iter().map(Arms::saturated).sum();
     let qe_df = k - 1;
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let wl: Vec<(f64, f64)> = tables
-        .iter()
-        .map(|t| (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci))
-        .filter(|&(a, b, c, d)| a > 0.0 && b > 0.0 && c > 0.0 && d > 0.0)
-        .map(|(a, b, c, d)| {
-            (
-                1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d),
-                (a * d / (b * c)).ln(),
-            )
-        })
-        .collect();
+    let wl: Vec<(f64, f64)> = tables.iter().filter_map(Arms::own_effect).collect();
     let qe_wld = wald_q(&wl);
-    let weights = tables.iter().map(|t| {
-        let (mut a, mut b, mut c, mut d) = (t.ai, t.n1i - t.ai, t.ci, t.n2i - t.ci);
-        if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
-            (a, b, c, d) = (a + 0.5, b + 0.5, c + 0.5, d + 0.5);
-        }
-        1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d)
-    });
-    let s2w = typical_variance(weights, k);
+    let s2w = typical_variance(weights.iter().copied(), k);
     let tau2 = tau * tau;
     let log_lik_modes: f64 = tables
         .iter()
@@ -225,7 +308,7 @@ pub fn fit_odds_ratios(
             let obs = t.observations(alpha, beta);
             let u = if tau > 0.0 { agq::mode(&obs, tau) } else { 0.0 };
             obs.iter()
-                .map(|o| agq::log_binomial(o.x, o.n, o.a + tau * o.z * u))
+                .map(|o| o.log_density(o.a + tau * o.z * u))
                 .sum::<f64>()
         })
         .sum();

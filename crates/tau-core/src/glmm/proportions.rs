@@ -6,12 +6,13 @@
 //! xᵢ ~ Bin(nᵢ, pᵢ), logit pᵢ = β + τ uᵢ, uᵢ ~ N(0, 1),
 //!
 //! each study's likelihood by 7-point adaptive Gauss-Hermite quadrature
-//! (`glmm::agq`), maximised over (β, log τ). The SE of β̂ is the β entry
+//! (`glmm::agq`), maximised over (β, τ). The SE of β̂ is the β entry
 //! of the inverse Hessian of −log L over (β, τ) at the optimum (lme4's
 //! `vcov`, which takes the Hessian over (θ, β); the β entry does not depend
 //! on how τ is parameterised).
 //!
-//! Reported beside it, as metafor's `rma.glmm` reports them:
+//! The fit is [`super::one_group`]'s with no offset. Reported beside it, as
+//! metafor's `rma.glmm` reports them:
 //! - `QE_Wld`: the Wald test of the saturated logistic model (one logit per
 //!   study) against the common logit, Σ wᵢ(lᵢ − l̄)² with lᵢ = logit(xᵢ/nᵢ),
 //!   wᵢ = xᵢ(nᵢ − xᵢ)/nᵢ, l̄ = Σwᵢlᵢ/Σwᵢ (a study with xᵢ = 0 or xᵢ = nᵢ
@@ -24,11 +25,8 @@
 //! - `logLik`: metafor's ll = ll_sat − ½ × lme4's `deviance()`, i.e.
 //!   Σ log Bin(xᵢ | nᵢ, expit(β̂ + τ̂ ûᵢ)) at the conditional modes ûᵢ.
 
-use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
-
-use super::agq::{self, Observation};
+use super::agq::Family;
+use super::one_group::{Count, fit_one_group};
 
 /// The fit of [`fit_proportions`]; JSON keys as issue 30 names them
 /// (metafor's with `.` written `_`).
@@ -118,6 +116,11 @@ pub enum GlmmError {
         /// The study's position (0-based).
         index: usize,
     },
+    /// Events or person-time of a study are not counts and positive times.
+    BadRates {
+        /// The study's position (0-based).
+        index: usize,
+    },
     /// No study has an event, or every study has only events.
     NoVariation,
     /// The optimiser failed.
@@ -133,9 +136,14 @@ impl std::fmt::Display for GlmmError {
                 "study {}: `xi` and `ni` must be counts with 0 <= xi <= ni and ni > 0",
                 index + 1
             ),
+            GlmmError::BadRates { index } => write!(
+                f,
+                "study {}: events must be counts (0, 1, 2, ...) and person-time must be > 0; check `events1`, `time1`, `events2` and `time2` (or `events` and `time`)",
+                index + 1
+            ),
             GlmmError::NoVariation => write!(
                 f,
-                "the studies have no events, or only events: the log odds cannot be estimated; check `xi` and `ni`"
+                "the studies have no events (or, of proportions, only events): the GLMM cannot be estimated; check the events"
             ),
             GlmmError::NotConverged => write!(
                 f,
@@ -146,18 +154,6 @@ impl std::fmt::Display for GlmmError {
 }
 
 impl std::error::Error for GlmmError {}
-
-/// τ below this is taken as 0 (the optimum on the boundary).
-const TAU_ZERO: f64 = 1e-6;
-
-fn study(x: f64, n: f64, beta: f64) -> [Observation; 1] {
-    [Observation {
-        x,
-        n,
-        a: beta,
-        z: 1.0,
-    }]
-}
 
 /// Fits the model to events `xi` out of `ni`; `level` in percent.
 pub fn fit_proportions(
@@ -176,125 +172,24 @@ pub fn fit_proportions(
             return Err(GlmmError::BadCounts { index });
         }
     }
-    let (sx, sn): (f64, f64) = (xi.iter().sum(), ni.iter().sum());
-    if sx == 0.0 || sx == sn {
-        return Err(GlmmError::NoVariation);
-    }
-    let log_lik = |beta: f64, tau: f64| -> f64 {
-        xi.iter()
-            .zip(ni)
-            .map(|(&x, &n)| agq::log_marginal(&study(x, n, beta), tau))
-            .sum()
-    };
-    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(theta[0], theta[1].exp());
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Ok(f64::MAX.sqrt())
-        }
-    };
-    let common = (sx / (sn - sx)).ln();
-    let theta = bfgs_with(
-        &mut objective,
-        &[common, 0.5f64.ln()],
-        1e-14,
-        max_iter.max(500),
-    )
-    .map_err(|_| GlmmError::NotConverged)?;
-    let (beta, tau, agq_log_lik, var_beta) = if theta[1].exp() < TAU_ZERO {
-        // On the boundary: the common-logit glm, SE from its information.
-        let p = sx / sn;
-        let info = sn * p * (1.0 - p);
-        (common, 0.0, log_lik(common, 0.0), 1.0 / info)
-    } else {
-        // Hessian over (β, τ) of −log L.
-        let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t[0], t[1])) };
-        let point = [theta[0], theta[1].exp()];
-        let h = hessian(&mut natural, &point, &[0, 1])?;
-        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-        if !(det > 0.0 && h[1][1] > 0.0) {
-            return Err(GlmmError::NotConverged);
-        }
-        (
-            point[0],
-            point[1],
-            log_lik(point[0], point[1]),
-            h[1][1] / det,
-        )
-    };
-    let se = var_beta.sqrt();
-    let crit = normal_upper((1.0 - level / 100.0) / 2.0);
-    let statistic = beta / se;
-
-    // Saturated and common-logit binomial log-likelihoods.
-    let ll_sat: f64 = xi
+    let counts: Vec<Count> = xi
         .iter()
         .zip(ni)
-        .map(|(&x, &n)| {
-            let p = x / n;
-            let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
-            agq::log_choose(n, x) + term(x, p) + term(n - x, 1.0 - p)
-        })
-        .sum();
-    let ll_common: f64 = xi
-        .iter()
-        .zip(ni)
-        .map(|(&x, &n)| agq::log_binomial(x, n, common))
-        .sum();
-    let qe_df = k - 1;
-    let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let wl: Vec<(f64, f64)> = xi
-        .iter()
-        .zip(ni)
-        .filter(|&(&x, &n)| x > 0.0 && x < n)
-        .map(|(&x, &n)| (x * (n - x) / n, (x / (n - x)).ln()))
+        .map(|(&x, &n)| Count { x, n, offset: 0.0 })
         .collect();
-    let qe_wld = wald_q(&wl);
-
-    // I², H² from escalc's vi.
-    let weights = xi.iter().zip(ni).map(|(&x, &n)| {
-        let (a, b) = if x == 0.0 || x == n {
-            (x + 0.5, n - x + 0.5)
-        } else {
-            (x, n - x)
-        };
-        1.0 / (1.0 / a + 1.0 / b)
-    });
-    let s2w = typical_variance(weights, k);
-    let tau2 = tau * tau;
-
-    // metafor's logLik: the binomial log-likelihood at the conditional modes.
-    let log_lik_modes: f64 = xi
+    // escalc's vi = 1/x + 1/(n - x), 1/2 added to both cells of a study
+    // with a zero cell.
+    let weights: Vec<f64> = xi
         .iter()
         .zip(ni)
         .map(|(&x, &n)| {
-            let u = if tau > 0.0 {
-                agq::mode(&study(x, n, beta), tau)
+            let (a, b) = if x == 0.0 || x == n {
+                (x + 0.5, n - x + 0.5)
             } else {
-                0.0
+                (x, n - x)
             };
-            agq::log_binomial(x, n, beta + tau * u)
+            1.0 / (1.0 / a + 1.0 / b)
         })
-        .sum();
-
-    Ok(GlmmFit {
-        k,
-        estimate: beta,
-        se,
-        statistic,
-        p: normal_two_sided_p(statistic),
-        ci_lower: beta - crit * se,
-        ci_upper: beta + crit * se,
-        tau2,
-        qe_wld,
-        qe_wld_p: chisq_sf(qe_wld, qe_df as f64),
-        qe_lrt,
-        qe_lrt_p: chisq_sf(qe_lrt, qe_df as f64),
-        qe_df,
-        i2: 100.0 * tau2 / (s2w + tau2),
-        h2: tau2 / s2w + 1.0,
-        log_lik: log_lik_modes,
-        agq_log_lik: agq_log_lik - ll_sat,
-    })
+        .collect();
+    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
 }

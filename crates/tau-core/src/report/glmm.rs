@@ -12,8 +12,9 @@ pub fn text(r: &GlmmResult) -> String {
         out.push_str(&format!("{title}\n\n"));
     }
     out.push_str(&format!(
-        "Random-Effects Model (k = {}; tau^2 estimator: ML)\nModel Type: GLMM, binomial-normal (measure {}, model {}; 7-point adaptive Gauss-Hermite quadrature)\n\n",
+        "Random-Effects Model (k = {}; tau^2 estimator: ML)\nModel Type: GLMM, {} (measure {}, model {})\n\n",
         f.k,
+        r.model_type(),
         r.measure,
         r.model.name()
     ));
@@ -51,7 +52,12 @@ pub fn text(r: &GlmmResult) -> String {
         out.push_str(&format!(
             "\n{} {} with no events (or only events) in both groups left out, as metafor does.\n",
             r.left_out,
-            if r.left_out == 1 { "table" } else { "tables" }
+            match (r.measure, r.left_out) {
+                ("IRR", 1) => "study",
+                ("IRR", _) => "studies",
+                (_, 1) => "table",
+                _ => "tables",
+            }
         ));
     }
     out
