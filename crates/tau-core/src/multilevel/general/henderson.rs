@@ -25,6 +25,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::likelihood::{Component, EvalError, Evaluation};
+use super::equations::{Assembly, Equations, Split};
 use super::spd::Factor;
 use crate::multilevel::likelihood::LN_2PI;
 
@@ -67,6 +68,8 @@ pub(crate) struct Henderson {
     vi: Vec<f64>,
     parts: Vec<Part>,
     q: usize,
+    /// The random effects eliminated first (see [`super::equations`]).
+    split: Split,
 }
 
 /// A component's parameters at one point.
@@ -114,7 +117,24 @@ impl Henderson {
             };
             parts.push(part);
         }
+        let split = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Effects {
+                    offset,
+                    size,
+                    kind: EffectsKind::Independent,
+                    ..
+                } => Some(Split {
+                    offset: *offset,
+                    size: *size,
+                }),
+                _ => None,
+            })
+            .max_by_key(|s| s.size)
+            .unwrap_or_else(Split::none);
         Some(Henderson {
+            split,
             y: DVector::from_column_slice(y),
             x: x.clone(),
             vi: vi.to_vec(),
@@ -123,9 +143,10 @@ impl Henderson {
         })
     }
 
-    /// The number of random effects (the order of C).
-    pub fn q(&self) -> usize {
-        self.q
+    /// The order of the matrix factorised densely (S of
+    /// [`super::equations`]).
+    pub fn dense_order(&self) -> usize {
+        self.q - self.split.size
     }
 
     fn values(&self, components: &[Component], eta: &[f64]) -> Result<Vec<Values>, EvalError> {
@@ -205,7 +226,7 @@ impl Henderson {
         let w: Vec<f64> = w_diag.iter().map(|d| 1.0 / d).collect();
         let log_det_w: f64 = w_diag.iter().map(|d| d.ln()).sum();
         // C = ZᵀW⁻¹Z + G⁻¹, log|G|.
-        let mut c = DMatrix::<f64>::zeros(q, q);
+        let mut c = Assembly::new(self.split, q);
         let mut log_det_g = 0.0;
         for (part, val) in self.parts.iter().zip(&values) {
             let Part::Effects {
@@ -214,24 +235,31 @@ impl Henderson {
             else {
                 continue;
             };
+            let o = *offset;
             match (kind, val) {
                 (EffectsKind::Independent, Values::Sigma(s)) => {
                     for a in 0..*size {
-                        c[(offset + a, offset + a)] += 1.0 / s;
+                        c.add(o + a, o + a, 1.0 / s);
                     }
                     log_det_g += *size as f64 * s.ln();
                 }
                 (EffectsKind::Known { r_inv, log_det_r }, Values::Sigma(s)) => {
-                    let mut view = c.view_mut((*offset, *offset), (*size, *size));
-                    view += r_inv / *s;
+                    for a in 0..*size {
+                        for b in 0..*size {
+                            c.add(o + a, o + b, r_inv[(a, b)] / s);
+                        }
+                    }
                     log_det_g += *size as f64 * s.ln() + log_det_r;
                 }
                 (EffectsKind::Structured { .. }, Values::Structured { blocks, .. }) => {
-                    let mut at = *offset;
+                    let mut at = o;
                     for (g_inv, _) in blocks {
                         let n = g_inv.nrows();
-                        let mut view = c.view_mut((at, at), (n, n));
-                        view += g_inv;
+                        for a in 0..n {
+                            for b in 0..n {
+                                c.add(at + a, at + b, g_inv[(a, b)]);
+                            }
+                        }
                         // log|G_o| = −log|G_o⁻¹|.
                         log_det_g -= Factor::new(g_inv)
                             .ok_or(EvalError::NotPositiveDefinite(0))?
@@ -258,7 +286,7 @@ impl Henderson {
             let wi = w[i];
             for a in &columns {
                 for b in &columns {
-                    c[(a[i], b[i])] += wi;
+                    c.add(a[i], b[i], wi);
                 }
                 for j in 0..p {
                     ztw_xy[(a[i], j)] += wi * self.x[(i, j)];
@@ -273,7 +301,7 @@ impl Henderson {
                 }
             }
         }
-        let factor = Factor::new(&c).ok_or(EvalError::NotPositiveDefinite(0))?;
+        let mut factor = c.factorise().ok_or(EvalError::NotPositiveDefinite(0))?;
         let log_det_m = log_det_w + log_det_g + factor.log_det();
         // S = C⁻¹ ZᵀW⁻¹[X y].
         let s = factor.solve(&ztw_xy);
@@ -299,6 +327,7 @@ impl Henderson {
         }
         let rss = r.iter().zip(&w).map(|(r, w)| r * r * w).sum::<f64>() - ztw_r.dot(&t);
         let gradient_out = if gradient {
+            factor.invert();
             self.gradient(
                 &values,
                 reml,
@@ -339,7 +368,7 @@ impl Henderson {
         &self,
         values: &[Values],
         reml: bool,
-        factor: &Factor,
+        factor: &Equations,
         w: &[f64],
         columns: &[&[usize]],
         inputs: GradientInputs<'_>,
@@ -352,7 +381,7 @@ impl Henderson {
             vcov,
         } = inputs;
         let (k, p) = self.x.shape();
-        let c_inv = factor.inverse();
+        let c_inv = |a: usize, b: usize| factor.inverse_entry(a, b);
         let mut out = Vec::with_capacity(n_params);
         // tr(A⁻¹ Bᵀ D B) for a q × q pattern D given blockwise.
         let reml_term = |b: &DMatrix<f64>, d_b: &DMatrix<f64>| -> f64 {
@@ -384,7 +413,7 @@ impl Henderson {
                     let mut s = 0.0;
                     for a in columns {
                         for b in columns {
-                            s += c_inv[(a[i], b[i])];
+                            s += c_inv(a[i], b[i]);
                         }
                     }
                     trace_m_inv -= w[i] * w[i] * s;
@@ -413,21 +442,22 @@ impl Henderson {
                     let (o, n) = (*offset, *size);
                     let t_c = t.rows(o, n);
                     let s_c = s_x.rows(o, n);
-                    let c_cc = c_inv.view((o, o), (n, n));
                     match (kind, val) {
                         (EffectsKind::Independent, Values::Sigma(s)) => {
                             // u = t/σ, B = S/σ, ∂G = σ I.
                             let uu = t_c.norm_squared() / s;
                             let b = s_c.into_owned() / *s;
                             let reml_part = reml_term(&b, &(&b * *s));
-                            out.push(0.5 * (uu - n as f64 + c_cc.trace() / s + reml_part));
+                            let trace: f64 = (o..o + n).map(|a| c_inv(a, a)).sum();
+                            out.push(0.5 * (uu - n as f64 + trace / s + reml_part));
                         }
                         (EffectsKind::Known { r_inv, .. }, Values::Sigma(s)) => {
                             // u = R⁻¹t/σ, ∂G = σR: uᵀ∂Gu = tᵀR⁻¹t/σ.
                             let uu = t_c.dot(&(r_inv * t_c)) / s;
                             let b = r_inv * s_c / *s;
                             let reml_part = reml_term(&b, &(s_c.into_owned()));
-                            let trace = c_cc.component_mul(r_inv).sum() / s;
+                            let block = DMatrix::from_fn(n, n, |a, b| c_inv(o + a, o + b));
+                            let trace = block.component_mul(r_inv).sum() / s;
                             out.push(0.5 * (uu - n as f64 + trace + reml_part));
                         }
                         (EffectsKind::Structured { outers, .. }, Values::Structured { blocks, dg }) => {
@@ -442,7 +472,7 @@ impl Henderson {
                                     let u = g_inv * t.rows(at, m);
                                     let b = g_inv * s_x.rows(at, m);
                                     let inner = &g_inv_dg[j] * g_inv;
-                                    let c_oo = c_inv.view((at, at), (m, m));
+                                    let c_oo = DMatrix::from_fn(m, m, |a, b| c_inv(at + a, at + b));
                                     total += u.dot(&(&d * &u)) - g_inv_dg[j].trace()
                                         + c_oo.component_mul(&inner).sum()
                                         + reml_term(&b, &(&d * &b));

@@ -178,8 +178,8 @@ impl Problem {
 
     /// [`Problem::new`] by the given route. The mixed-model equations take
     /// models without known sampling covariances; they are chosen when M
-    /// has a block larger than [`SMALL_BLOCK`] and the order of C is
-    /// smaller than that block.
+    /// has a block larger than [`SMALL_BLOCK`] and the matrix they
+    /// factorise densely is smaller than that block.
     pub fn routed(
         data: Data<'_>,
         components: Vec<Component>,
@@ -245,7 +245,7 @@ impl Problem {
             Route::Auto if largest <= SMALL_BLOCK => None,
             _ if !v_offdiagonal.is_empty() => None,
             _ => Henderson::new(y, x, vi, &components)
-                .filter(|h| route == Route::Henderson || h.q() < largest),
+                .filter(|h| route == Route::Henderson || h.dense_order() < largest),
         };
         if let Some(random) = henderson
             && let Some(fixed) = Henderson::new(y, x, vi, &[])

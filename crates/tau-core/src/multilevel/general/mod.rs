@@ -19,6 +19,7 @@
 //! fits the others.
 
 pub mod covariance;
+mod equations;
 mod henderson;
 pub(crate) mod likelihood;
 pub(crate) mod optimise;
