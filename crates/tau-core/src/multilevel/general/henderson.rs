@@ -24,8 +24,8 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::likelihood::{Component, EvalError, Evaluation};
 use super::equations::{Assembly, Equations, Split};
+use super::likelihood::{Component, EvalError, Evaluation};
 use super::spd::Factor;
 use crate::multilevel::likelihood::LN_2PI;
 
@@ -185,8 +185,8 @@ impl Henderson {
                                     m[(levels[a], levels[b])]
                                 })
                             };
-                            let factor = Factor::new(&sub(&g))
-                                .ok_or(EvalError::NotPositiveDefinite(0))?;
+                            let factor =
+                                Factor::new(&sub(&g)).ok_or(EvalError::NotPositiveDefinite(0))?;
                             let g_inv = factor.inverse();
                             let g_inv_dg = dg.iter().map(|d| &g_inv * sub(d)).collect();
                             Ok((g_inv, g_inv_dg))
@@ -460,7 +460,10 @@ impl Henderson {
                             let trace = block.component_mul(r_inv).sum() / s;
                             out.push(0.5 * (uu - n as f64 + trace + reml_part));
                         }
-                        (EffectsKind::Structured { outers, .. }, Values::Structured { blocks, dg }) => {
+                        (
+                            EffectsKind::Structured { outers, .. },
+                            Values::Structured { blocks, dg },
+                        ) => {
                             for (j, d_full) in dg.iter().enumerate() {
                                 let mut total = 0.0;
                                 let mut at = o;
@@ -501,7 +504,9 @@ struct GradientInputs<'a> {
 /// Whether the `levels` labels of `group` each occur once.
 fn distinct(group: &[u32], levels: usize) -> bool {
     let mut seen = vec![false; levels];
-    group.iter().all(|&g| !std::mem::replace(&mut seen[g as usize], true))
+    group
+        .iter()
+        .all(|&g| !std::mem::replace(&mut seen[g as usize], true))
 }
 
 fn effects(group: &[u32], q: &mut usize, size: usize, kind: EffectsKind) -> Part {

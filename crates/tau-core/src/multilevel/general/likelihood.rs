@@ -119,6 +119,7 @@ pub(crate) enum Route {
     /// The cheaper one.
     Auto,
     /// Dense blocks of M.
+    #[cfg_attr(not(test), allow(dead_code))]
     Blocks,
     /// The mixed-model equations, where they apply.
     Henderson,
