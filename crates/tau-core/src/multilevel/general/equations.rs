@@ -90,7 +90,7 @@ impl Assembly {
     /// Eliminates block (1) and factorises S, or `None` when C is not
     /// positive definite.
     pub fn factorise(mut self) -> Option<Equations> {
-        if self.c11.iter().any(|c| !(*c > 0.0)) {
+        if self.c11.iter().any(|c| c.is_nan() || *c <= 0.0) {
             return None;
         }
         self.c12.sort_unstable_by_key(|&(j, l, _)| (j, l));

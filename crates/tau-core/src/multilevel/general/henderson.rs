@@ -220,7 +220,7 @@ impl Henderson {
                 w_diag.iter_mut().for_each(|w| *w += s);
             }
         }
-        if let Some(i) = w_diag.iter().position(|w| !(*w > 0.0)) {
+        if let Some(i) = w_diag.iter().position(|w| w.is_nan() || *w <= 0.0) {
             return Err(EvalError::NotPositiveDefinite(i));
         }
         let w: Vec<f64> = w_diag.iter().map(|d| 1.0 / d).collect();
