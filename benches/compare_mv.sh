@@ -61,3 +61,95 @@ for (s in c("CS", "UN")) for (sparse in c(TRUE, FALSE)) {
                                struct = s, data = d, sparse = sparse))[["elapsed"]]
   cat(sprintf("metafor %s k=2000 sparse=%s: %.2f s (logLik %.6f)\n", s, sparse, t, logLik(r)))
 }' "$WORK"
+
+# Crossed random intercepts (issue 29: k = 10^4 in < 2 s): 1000 studies, each
+# replicated at 10 of 100 labs, `random = list(~ 1 | study, ~ 1 | lab)`.
+# A phylogenetic model (< 5 s, < 2 GB): 1000 species on a random tree
+# (ape::rtree, correlations from ape::vcv), 10 effect sizes each,
+# `random = list(~ 1 | species, ~ 1 | phylo), R = list(phylo = A)`. metafor
+# fits the same files, sparse = TRUE, stopped after METAFOR_LIMIT seconds
+# (default 600); it is also timed at the smaller sizes SMALL_STUDIES and
+# SMALL_SPECIES (default 200 each) so that there is a ratio.
+METAFOR_LIMIT="${METAFOR_LIMIT:-600}"
+Rscript -e '
+suppressPackageStartupMessages(library(ape))
+out <- commandArgs(TRUE)[1]
+write_json_records <- function(d, file, mods) {
+  recs <- lapply(seq_len(nrow(d)), function(i) {
+    m <- lapply(mods, function(v) d[[v]][i]); names(m) <- mods
+    list(study = d$label[i], yi = d$yi[i], vi = d$vi[i], moderators = m)
+  })
+  jsonlite::write_json(list(measure = "GEN", studies = recs), file, auto_unbox = TRUE, digits = NA)
+}
+crossed <- function(n_studies, n_labs, per) {
+  set.seed(2910)
+  us <- rnorm(n_studies, 0, sqrt(0.05)); ul <- rnorm(n_labs, 0, sqrt(0.02))
+  d <- do.call(rbind, lapply(seq_len(n_studies), function(s) {
+    labs <- sample(n_labs, per); vi <- runif(per, 0.01, 0.1)
+    data.frame(study = paste0("s", s), lab = paste0("l", labs), vi = vi,
+               yi = 0.3 + us[s] + ul[labs] + rnorm(per, 0, sqrt(vi)))
+  }))
+  d$label <- paste0(d$study, "-", d$lab); d
+}
+phylo <- function(n_species, per) {
+  set.seed(2911)
+  tree <- rtree(n_species); A <- vcv(tree, corr = TRUE)
+  sp <- rownames(A)
+  u <- as.numeric(t(chol(A)) %*% rnorm(n_species)) * sqrt(0.05)
+  d <- do.call(rbind, lapply(seq_len(n_species), function(s) {
+    vi <- runif(per, 0.01, 0.1)
+    data.frame(species = sp[s], phylo = sp[s], vi = vi,
+               yi = 0.2 + u[s] + rnorm(1, 0, sqrt(0.02)) + rnorm(per, 0, sqrt(vi)))
+  }))
+  d$label <- paste0(d$species, "-", ave(seq_len(nrow(d)), d$species, FUN = seq_along))
+  list(d = d, A = A)
+}
+small <- as.integer(commandArgs(TRUE)[2:3])
+for (size in list(list("big", 1000, 1000), list("small", small[1], small[2]))) {
+  d <- crossed(size[[2]], 100, 10)
+  write.csv(d, file.path(out, paste0("crossed_", size[[1]], ".csv")), row.names = FALSE)
+  write_json_records(d, file.path(out, paste0("crossed_", size[[1]], ".json")), c("study", "lab"))
+  p <- phylo(size[[3]], 10)
+  write.csv(p$d, file.path(out, paste0("phylo_", size[[1]], ".csv")), row.names = FALSE)
+  saveRDS(p$A, file.path(out, paste0("phylo_", size[[1]], ".rds")))
+  write_json_records(p$d, file.path(out, paste0("phylo_", size[[1]], ".json")), c("species", "phylo"))
+  A <- p$A
+  write.table(cbind(data.frame(x = rownames(A)), as.data.frame(A)), file.path(out, paste0("phylo_", size[[1]], "_corr.csv")),
+              sep = ",", row.names = FALSE, col.names = c("", colnames(A)), quote = FALSE)
+}
+' "$WORK" "${SMALL_STUDIES:-200}" "${SMALL_SPECIES:-200}"
+
+for size in big small; do
+    ms=$(median_ms "$TAU" pool "$WORK/crossed_$size.json" --random study --random lab --format json)
+    echo "tau   crossed ($size, k=$(( $(wc -l < "$WORK/crossed_$size.csv") - 1 ))): ${ms} ms (whole process, median of 5)"
+    ms=$(median_ms "$TAU" pool "$WORK/phylo_$size.json" --random species --random phylo \
+        --corr "phylo=$WORK/phylo_${size}_corr.csv" --format json)
+    echo "tau   phylo ($size, k=$(( $(wc -l < "$WORK/phylo_$size.csv") - 1 ))): ${ms} ms (whole process, median of 5)"
+done
+if command -v /usr/bin/time > /dev/null; then
+    /usr/bin/time -f "tau   phylo (big): peak memory %M kB" "$TAU" pool "$WORK/phylo_big.json" \
+        --random species --random phylo --corr "phylo=$WORK/phylo_big_corr.csv" --format json > /dev/null
+fi
+"$TAU" pool "$WORK/crossed_big.json" --random study --random lab --format json | grep -E '"(log_lik|sigma2)"' -A2 | head -8
+"$TAU" pool "$WORK/phylo_big.json" --random species --random phylo \
+    --corr "phylo=$WORK/phylo_big_corr.csv" --format json | grep -E '"(log_lik|sigma2)"' -A2 | head -8
+
+for size in small big; do
+    timeout "$METAFOR_LIMIT" Rscript -e '
+suppressPackageStartupMessages(library(metafor))
+out <- commandArgs(TRUE)[1]; size <- commandArgs(TRUE)[2]
+d <- read.csv(file.path(out, paste0("crossed_", size, ".csv")))
+t <- system.time(r <- rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | lab), data = d, sparse = TRUE))[["elapsed"]]
+cat(sprintf("metafor crossed (%s, k=%d) sparse=TRUE: %.2f s (logLik %.6f, sigma2 %s)\n", size, nrow(d), t,
+            logLik(r), paste(signif(r$sigma2, 8), collapse = " ")))
+' "$WORK" "$size" || echo "metafor crossed ($size): did not finish within $METAFOR_LIMIT s"
+    timeout "$METAFOR_LIMIT" Rscript -e '
+suppressPackageStartupMessages(library(metafor))
+out <- commandArgs(TRUE)[1]; size <- commandArgs(TRUE)[2]
+d <- read.csv(file.path(out, paste0("phylo_", size, ".csv"))); A <- readRDS(file.path(out, paste0("phylo_", size, ".rds")))
+t <- system.time(r <- rma.mv(yi, vi, random = list(~ 1 | species, ~ 1 | phylo), R = list(phylo = A),
+                             data = d, sparse = TRUE))[["elapsed"]]
+cat(sprintf("metafor phylo (%s, k=%d) sparse=TRUE: %.2f s (logLik %.6f, sigma2 %s)\n", size, nrow(d), t,
+            logLik(r), paste(signif(r$sigma2, 8), collapse = " ")))
+' "$WORK" "$size" || echo "metafor phylo ($size): did not finish within $METAFOR_LIMIT s"
+done

@@ -16,6 +16,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::covariance::Struct;
+use super::henderson::Henderson;
 use crate::multilevel::likelihood::LN_2PI;
 
 /// One variance component of M.
@@ -96,8 +97,36 @@ pub(crate) struct Problem {
     pub reml: bool,
     /// log|XᵀX|.
     pub log_det_xtx: f64,
-    blocks: Vec<Block>,
+    layout: Layout,
 }
+
+/// How M is factorised.
+#[derive(Debug, Clone)]
+enum Layout {
+    /// Block by block, densely.
+    Blocks(Vec<Block>),
+    /// Through the mixed-model equations, for the random effects and (with
+    /// no random effects) for the fixed-effects fit.
+    Henderson {
+        random: Box<Henderson>,
+        fixed: Box<Henderson>,
+    },
+}
+
+/// Which factorisation a problem uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// The cheaper one.
+    Auto,
+    /// Dense blocks of M.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Blocks,
+    /// The mixed-model equations, where they apply.
+    Henderson,
+}
+
+/// Blocks up to this size are always factorised densely.
+const SMALL_BLOCK: usize = 150;
 
 /// The log-likelihood and what comes with it at one point.
 #[derive(Debug, Clone)]
@@ -139,6 +168,32 @@ impl Problem {
         reml: bool,
         log_det_xtx: f64,
     ) -> Problem {
+        let data = Data {
+            y,
+            x,
+            vi,
+            v_offdiagonal,
+        };
+        Problem::routed(data, components, reml, log_det_xtx, Route::Auto)
+    }
+
+    /// [`Problem::new`] by the given route. The mixed-model equations take
+    /// models without known sampling covariances; they are chosen when M
+    /// has a block larger than [`SMALL_BLOCK`] and the matrix they
+    /// factorise densely is smaller than that block.
+    pub fn routed(
+        data: Data<'_>,
+        components: Vec<Component>,
+        reml: bool,
+        log_det_xtx: f64,
+        route: Route,
+    ) -> Problem {
+        let Data {
+            y,
+            x,
+            vi,
+            v_offdiagonal,
+        } = data;
         let (k, p) = x.shape();
         let mut sets = DisjointSets::new(k);
         for (i, l, _) in v_offdiagonal {
@@ -185,6 +240,29 @@ impl Problem {
             }
             members[index[root]].push(i);
         }
+        let largest = members.iter().map(Vec::len).max().unwrap_or(0);
+        let henderson = match route {
+            Route::Blocks => None,
+            Route::Auto if largest <= SMALL_BLOCK => None,
+            _ if !v_offdiagonal.is_empty() => None,
+            _ => Henderson::new(y, x, vi, &components)
+                .filter(|h| route == Route::Henderson || h.dense_order() < largest),
+        };
+        if let Some(random) = henderson
+            && let Some(fixed) = Henderson::new(y, x, vi, &[])
+        {
+            return Problem {
+                k,
+                p,
+                components,
+                reml,
+                log_det_xtx,
+                layout: Layout::Henderson {
+                    random: Box::new(random),
+                    fixed: Box::new(fixed),
+                },
+            };
+        }
         let mut position = vec![0usize; k];
         for rows in &members {
             for (a, &i) in rows.iter().enumerate() {
@@ -215,7 +293,7 @@ impl Problem {
             components,
             reml,
             log_det_xtx,
-            blocks,
+            layout: Layout::Blocks(blocks),
         }
     }
 
@@ -286,6 +364,15 @@ impl Problem {
         random: bool,
         gradient: bool,
     ) -> Result<Evaluation, EvalError> {
+        let blocks = match &self.layout {
+            Layout::Blocks(blocks) => blocks,
+            Layout::Henderson { random: h, .. } if random => {
+                return h.evaluate(&self.components, self.reml, self.log_det_xtx, eta, gradient);
+            }
+            Layout::Henderson { fixed, .. } => {
+                return fixed.evaluate(&[], self.reml, self.log_det_xtx, &[], gradient);
+            }
+        };
         let p = self.p;
         let values = if random {
             self.values(eta, gradient)
@@ -295,8 +382,8 @@ impl Problem {
         let mut a_mat = DMatrix::<f64>::zeros(p, p);
         let mut c_vec = DVector::<f64>::zeros(p);
         let mut log_det_m = 0.0;
-        let mut inverses = Vec::with_capacity(self.blocks.len());
-        for block in &self.blocks {
+        let mut inverses = Vec::with_capacity(blocks.len());
+        for block in blocks {
             let n = block.rows.len();
             let mut m = block.v.clone();
             for (c, val) in self.components.iter().zip(&values) {
@@ -332,7 +419,7 @@ impl Problem {
             })
             .collect();
         let mut sigma_sums = vec![0.0; self.components.len()];
-        for (block, (mi, mix)) in self.blocks.iter().zip(&inverses) {
+        for (block, (mi, mix)) in blocks.iter().zip(&inverses) {
             let r = &block.y - &block.x * &beta;
             let pr = mi * &r;
             rss += r.dot(&pr);
@@ -406,6 +493,16 @@ impl Problem {
             gradient: gradient_out,
         })
     }
+}
+
+/// The data of a problem: outcomes, model matrix, sampling variances and
+/// the non-zero sampling covariances (i < l).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Data<'a> {
+    pub y: &'a [f64],
+    pub x: &'a DMatrix<f64>,
+    pub vi: &'a [f64],
+    pub v_offdiagonal: &'a [(usize, usize, f64)],
 }
 
 /// Union-find over rows.

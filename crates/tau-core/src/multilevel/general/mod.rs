@@ -19,10 +19,13 @@
 //! fits the others.
 
 pub mod covariance;
+mod equations;
+mod henderson;
 pub(crate) mod likelihood;
 pub(crate) mod optimise;
 mod prepare;
 mod result;
+mod spd;
 #[cfg(test)]
 mod tests;
 

@@ -114,7 +114,11 @@ pub(crate) fn maximise(
             let right = &i - rho * &y * s.transpose();
             h = &left * &h * &right + rho * &s * s.transpose();
         }
-        if change < 1e-15 * (1.0 + eval.ll.abs()) && largest(&eval.gradient) < 1e-6 {
+        // On 10⁴ effect sizes ℓ carries rounding noise of ~1e-11, so that
+        // steps of ~1e-10 are still accepted: stop there too and let the
+        // Newton steps finish.
+        let tiny_step = s.amax() < 1e-9 * (1.0 + eta.iter().fold(0.0f64, |m, e| m.max(e.abs())));
+        if (change < 1e-15 * (1.0 + eval.ll.abs()) || tiny_step) && largest(&eval.gradient) < 1e-6 {
             break;
         }
     }

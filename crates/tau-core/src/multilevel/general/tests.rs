@@ -36,6 +36,11 @@ fn numbers(v: &Value) -> Vec<f64> {
 }
 
 fn run(fx: &Value, case: &Value) -> MultilevelResult {
+    let (data, options) = setup(fx, case);
+    fit(&data, &options).unwrap_or_else(|e| panic!("{}: {e}", case["id"]))
+}
+
+fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
     let ds = fx["datasets"]
         .as_array()
         .unwrap()
@@ -72,7 +77,7 @@ fn run(fx: &Value, case: &Value) -> MultilevelResult {
         corr: serde_json::from_value(case["corr"].clone()).unwrap_or_default(),
         ..GeneralOptions::default()
     };
-    fit(&data, &options).unwrap_or_else(|e| panic!("{}: {e}", case["id"]))
+    (data, options)
 }
 
 fn compare(
@@ -171,4 +176,59 @@ fn general_fits_match_metafor() {
         );
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The mixed-model equations give the block likelihood's numbers: ℓ, its
+/// gradient, β and its covariance at points around every fixture's start.
+#[test]
+fn mixed_model_equations_agree_with_the_blocks() {
+    use super::likelihood::{Data, Problem, Route};
+    use super::prepare::Prepared;
+    let fx: Value = serde_json::from_str(FIXTURE).unwrap();
+    let mut compared = 0;
+    for case in fx["models"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let (data, options) = setup(&fx, case);
+        let prepared = Prepared::new(&data, &options).unwrap();
+        if !prepared.v_offdiagonal.is_empty() {
+            continue;
+        }
+        let xtx = prepared.x.transpose() * &prepared.x;
+        let log_det_xtx = crate::model::wls::log_det_spd(&xtx).unwrap();
+        let problem = |route| {
+            let d = Data {
+                y: &prepared.y,
+                x: &prepared.x,
+                vi: &prepared.vi,
+                v_offdiagonal: &prepared.v_offdiagonal,
+            };
+            let reml = options.method == Method::REML;
+            Problem::routed(d, prepared.components.clone(), reml, log_det_xtx, route)
+        };
+        let (blocks, henderson) = (problem(Route::Blocks), problem(Route::Henderson));
+        let n = blocks.n_params();
+        for shift in [-2.0, -0.5, 0.7] {
+            let eta: Vec<f64> = (0..n).map(|j| shift + 0.13 * j as f64).collect();
+            for random in [true, false] {
+                let eta = if random { eta.as_slice() } else { &[] };
+                let (Ok(a), Ok(b)) = (
+                    blocks.evaluate(eta, random, random),
+                    henderson.evaluate(eta, random, random),
+                ) else {
+                    continue;
+                };
+                let close = |x: f64, y: f64| (x - y).abs() <= 1e-8 * (1.0 + x.abs());
+                let mut pairs = vec![(a.ll, b.ll), (a.ll_ml, b.ll_ml), (a.rss, b.rss)];
+                pairs.extend(a.beta.iter().zip(b.beta.iter()).map(|(x, y)| (*x, *y)));
+                pairs.extend(a.vcov.iter().zip(b.vcov.iter()).map(|(x, y)| (*x, *y)));
+                pairs.extend(a.gradient.iter().zip(&b.gradient).map(|(x, y)| (*x, *y)));
+                assert_eq!(a.gradient.len(), b.gradient.len(), "{id}");
+                for (x, y) in pairs {
+                    assert!(close(x, y), "{id} at {eta:?}: blocks {x}, equations {y}");
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 20, "only {compared} points compared");
 }
