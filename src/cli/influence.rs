@@ -52,15 +52,18 @@ pub struct InfluenceArgs {
 
 /// Runs `tau influence`.
 pub fn run(args: &InfluenceArgs) -> Result<(), CliError> {
-    let mut request = tau_core::analysis::Spec::default();
-    args.model.fill(&mut request);
-    if matches!(request.method, MethodChoice::Tables(_)) {
+    let mut spec = tau_core::analysis::Spec::default();
+    args.model.fill(&mut spec);
+    if matches!(spec.method, MethodChoice::Tables(_)) {
         return run_tables(args);
     }
     if !args.multilevel.random.is_empty() || args.robust.spec().is_some() {
         return run_multilevel(args);
     }
     args.output.refuse_paper_formats("tau influence")?;
+    // The model is the one `tau pool` (or `tau regress`) fits with the same
+    // flags, refused as the request refuses it, before the file is read.
+    super::analysis::validate(&request(args)?)?;
     let options = InfluenceOptions {
         fit: args.model.options()?,
         design: args
