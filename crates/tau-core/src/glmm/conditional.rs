@@ -1,4 +1,4 @@
-//! The GLMMs that are [`super::one_group`]'s random-intercept model of one
+//! The GLMMs that are the one-group (`glmm::one_group`) random-intercept model of one
 //! count per study with an offset (metafor 3.8.1, lme4, `nAGQ = 7`):
 //! - [`fit_odds_ratios_cm_al`]: `rma.glmm(measure = "OR", ai, n1i, ci, n2i,
 //!   model = "CM.AL")`, the conditional approximate likelihood of 2×2

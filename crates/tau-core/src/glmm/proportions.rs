@@ -11,7 +11,7 @@
 //! `vcov`, which takes the Hessian over (θ, β); the β entry does not depend
 //! on how τ is parameterised).
 //!
-//! The fit is [`super::one_group`]'s with no offset. Reported beside it, as
+//! The fit is the one-group binomial-normal model (`glmm::one_group`) with no offset. Reported beside it, as
 //! metafor's `rma.glmm` reports them:
 //! - `QE_Wld`: the Wald test of the saturated logistic model (one logit per
 //!   study) against the common logit, Σ wᵢ(lᵢ − l̄)² with lᵢ = logit(xᵢ/nᵢ),
