@@ -31,7 +31,6 @@
 
 use std::sync::OnceLock;
 
-use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
@@ -39,7 +38,7 @@ use super::polish::newton_polish;
 
 use super::agq::{self, log_choose};
 use super::odds_ratios::{Table, escalc_weights, informative_tables};
-use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
+use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
 
 /// Nodes of the adaptive Gauss-Hermite rule for the integral over θ.
 const NODES: usize = 32;
@@ -306,8 +305,6 @@ pub fn fit_exact_conditional(
     };
     let ll = log_lik(mu, tau);
     let se = var_mu.sqrt();
-    let crit = normal_upper((1.0 - level / 100.0) / 2.0);
-    let statistic = mu / se;
 
     let saturated: Vec<Option<(f64, Moments)>> = supports.iter().map(Support::saturated).collect();
     let ll_sat: f64 = saturated
@@ -324,25 +321,21 @@ pub fn fit_exact_conditional(
     let qe_wld = wald_q(&wl);
     let s2w = typical_variance(escalc_weights(&tables).into_iter(), k);
     let tau2 = tau * tau;
-    Ok(GlmmFit {
-        k,
-        estimate: mu,
-        se,
-        statistic,
-        p: normal_two_sided_p(statistic),
-        ci_lower: mu - crit * se,
-        ci_upper: mu + crit * se,
-        tau2,
-        qe_wld,
-        qe_wld_p: chisq_sf(qe_wld, qe_df as f64),
-        qe_lrt,
-        qe_lrt_p: chisq_sf(qe_lrt, qe_df as f64),
-        qe_df,
-        i2: 100.0 * tau2 / (s2w + tau2),
-        h2: tau2 / s2w + 1.0,
-        log_lik: ll,
-        agq_log_lik: ll,
-    })
+    Ok(GlmmFit::new(
+        Found {
+            k,
+            estimate: mu,
+            se,
+            tau2,
+            typical_variance: s2w,
+            qe_wld,
+            qe_lrt,
+            qe_df,
+            log_lik: ll,
+            agq_log_lik: ll,
+        },
+        level,
+    ))
 }
 
 #[cfg(test)]

@@ -23,7 +23,6 @@
 //! by ML; I², H² from escalc's vᵢ (1/2 added to each cell of a table with a
 //! zero cell); `logLik` = Σ log Bin at the conditional modes.
 
-use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
@@ -32,7 +31,7 @@ use super::polish::newton_polish;
 use statrs::function::gamma::ln_gamma;
 
 use super::agq::{self, Family, Observation};
-use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
+use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
 
 /// One 2×2 table: events and sizes of the treated and control groups.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -291,8 +290,6 @@ pub(crate) fn fit_two_groups(
     };
     let (agq_ll, alphas) = profile(tables, beta, tau);
     let se = var_beta.sqrt();
-    let crit = normal_upper((1.0 - level / 100.0) / 2.0);
-    let statistic = beta / se;
 
     let ll_sat: f64 = tables.iter().map(Arms::saturated).sum();
     let qe_df = k - 1;
@@ -312,23 +309,19 @@ pub(crate) fn fit_two_groups(
                 .sum::<f64>()
         })
         .sum();
-    Ok(GlmmFit {
-        k,
-        estimate: beta,
-        se,
-        statistic,
-        p: normal_two_sided_p(statistic),
-        ci_lower: beta - crit * se,
-        ci_upper: beta + crit * se,
-        tau2,
-        qe_wld,
-        qe_wld_p: chisq_sf(qe_wld, qe_df as f64),
-        qe_lrt,
-        qe_lrt_p: chisq_sf(qe_lrt, qe_df as f64),
-        qe_df,
-        i2: 100.0 * tau2 / (s2w + tau2),
-        h2: tau2 / s2w + 1.0,
-        log_lik: log_lik_modes,
-        agq_log_lik: agq_ll - ll_sat,
-    })
+    Ok(GlmmFit::new(
+        Found {
+            k,
+            estimate: beta,
+            se,
+            tau2,
+            typical_variance: s2w,
+            qe_wld,
+            qe_lrt,
+            qe_df,
+            log_lik: log_lik_modes,
+            agq_log_lik: agq_ll - ll_sat,
+        },
+        level,
+    ))
 }

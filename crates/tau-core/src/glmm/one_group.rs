@@ -28,14 +28,13 @@
 //! - `logLik`: metafor's ll = ll_sat − ½ × lme4's `deviance()`, i.e.
 //!   Σ log f(xᵢ | η̂ᵢ) at the conditional modes ûᵢ.
 
-use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
 use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
 use super::polish::newton_polish;
 
 use super::agq::{self, Family, Observation};
-use super::proportions::{GlmmError, GlmmFit, typical_variance, wald_q};
+use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
 
 /// One study: `x` events (of `n` trials for a binomial) and the offset.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,8 +176,6 @@ pub(crate) fn fit_one_group(
         )
     };
     let se = var_beta.sqrt();
-    let crit = normal_upper((1.0 - level / 100.0) / 2.0);
-    let statistic = beta / se;
 
     let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
     let ll_sat: f64 = counts
@@ -215,23 +212,19 @@ pub(crate) fn fit_one_group(
         })
         .sum();
 
-    Ok(GlmmFit {
-        k,
-        estimate: beta,
-        se,
-        statistic,
-        p: normal_two_sided_p(statistic),
-        ci_lower: beta - crit * se,
-        ci_upper: beta + crit * se,
-        tau2,
-        qe_wld,
-        qe_wld_p: chisq_sf(qe_wld, qe_df as f64),
-        qe_lrt,
-        qe_lrt_p: chisq_sf(qe_lrt, qe_df as f64),
-        qe_df,
-        i2: 100.0 * tau2 / (s2w + tau2),
-        h2: tau2 / s2w + 1.0,
-        log_lik: log_lik_modes,
-        agq_log_lik: agq_log_lik - ll_sat,
-    })
+    Ok(GlmmFit::new(
+        Found {
+            k,
+            estimate: beta,
+            se,
+            tau2,
+            typical_variance: s2w,
+            qe_wld,
+            qe_lrt,
+            qe_df,
+            log_lik: log_lik_modes,
+            agq_log_lik: agq_log_lik - ll_sat,
+        },
+        level,
+    ))
 }

@@ -25,6 +25,8 @@
 //! - `logLik`: metafor's ll = ll_sat − ½ × lme4's `deviance()`, i.e.
 //!   Σ log Bin(xᵢ | nᵢ, expit(β̂ + τ̂ ûᵢ)) at the conditional modes ûᵢ.
 
+use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+
 use super::agq::Family;
 use super::one_group::{Count, fit_one_group};
 
@@ -78,6 +80,72 @@ pub struct GlmmFit {
     /// AGQ deviance is measured from the saturated model).
     #[serde(skip)]
     pub agq_log_lik: f64,
+}
+
+/// What a GLMM fitter finds, from which [`GlmmFit::new`] derives the rest.
+pub(super) struct Found {
+    /// Number of studies.
+    pub k: usize,
+    /// β̂.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// τ̂².
+    pub tau2: f64,
+    /// The typical within-study variance of I² and H².
+    pub typical_variance: f64,
+    /// Wald test of the saturated model.
+    pub qe_wld: f64,
+    /// Likelihood-ratio test of the saturated model.
+    pub qe_lrt: f64,
+    /// Degrees of freedom of both tests.
+    pub qe_df: usize,
+    /// metafor's logLik.
+    pub log_lik: f64,
+    /// The maximised log-likelihood less the saturated model's.
+    pub agq_log_lik: f64,
+}
+
+impl GlmmFit {
+    /// The fit of what a fitter `found`: z = β̂/se with its two-sided p, the
+    /// Wald CI β̂ ± z₁₋α/₂·se at `level`, the χ² p-values of the
+    /// heterogeneity tests, I² = 100 τ̂²/(s² + τ̂²) and H² = τ̂²/s² + 1 with s²
+    /// the typical within-study variance (metafor's `rma.glmm`).
+    pub(super) fn new(found: Found, level: f64) -> GlmmFit {
+        let Found {
+            k,
+            estimate,
+            se,
+            tau2,
+            typical_variance: s2w,
+            qe_wld,
+            qe_lrt,
+            qe_df,
+            log_lik,
+            agq_log_lik,
+        } = found;
+        let crit = normal_upper((1.0 - level / 100.0) / 2.0);
+        let statistic = estimate / se;
+        GlmmFit {
+            k,
+            estimate,
+            se,
+            statistic,
+            p: normal_two_sided_p(statistic),
+            ci_lower: estimate - crit * se,
+            ci_upper: estimate + crit * se,
+            tau2,
+            qe_wld,
+            qe_wld_p: chisq_sf(qe_wld, qe_df as f64),
+            qe_lrt,
+            qe_lrt_p: chisq_sf(qe_lrt, qe_df as f64),
+            qe_df,
+            i2: 100.0 * tau2 / (s2w + tau2),
+            h2: tau2 / s2w + 1.0,
+            log_lik,
+            agq_log_lik,
+        }
+    }
 }
 
 /// metafor's `QE.Wld`: Cochran's Q of the studies' estimates `l` (logits, or
