@@ -23,15 +23,16 @@ pub trait ReportVisitor {
 
 /// The report of a robust analysis: the views of [`RobustReport`], and as
 /// JSON the robust result with the robust-consistent numbers in place
-/// ([`Analysis::to_json`]).
+/// ([`Analysis::to_json`], built only when JSON is written).
 struct RobustView<'a, M: ?Sized> {
     report: RobustReport<'a, M>,
-    json: serde_json::Value,
+    analysis: &'a Analysis,
+    data: &'a Dataset,
 }
 
 impl<M: ?Sized> Serialize for RobustView<'_, M> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
+        self.analysis.to_json(self.data).serialize(serializer)
     }
 }
 
@@ -78,8 +79,11 @@ impl Analysis {
                 robust,
                 tested,
             } => {
-                let json = self.to_json(data);
-                let view = |report| RobustView { report, json };
+                let view = |report| RobustView {
+                    report,
+                    analysis: self,
+                    data,
+                };
                 match shown.as_deref().unwrap_or(model) {
                     Analysis::Pool(result) => visitor.visit(&view(RobustReport {
                         model: &PoolReport { result, data } as &dyn RobustModel,
