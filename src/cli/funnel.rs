@@ -6,7 +6,6 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs};
 use super::multilevel::{MultilevelArgs, refuse};
 use super::plot_output::PlotOutputArgs;
-use tau_core::bias::selection::SelectionType;
 use tau_plot::{FunnelSpec, funnel_svg};
 
 // Flags of `tau funnel`.
@@ -117,22 +116,27 @@ fn pooled_spec(args: &FunnelArgs) -> Result<FunnelSpec, CliError> {
         spec.filled = tf.filled.iter().map(|f| (f.yi, f.vi.sqrt())).collect();
     }
     if !args.selection.is_empty() {
-        let model = super::selection::fit(
-            &data,
-            None,
-            SelectionType::Step,
-            &args.selection,
-            args.alternative,
-            &args.model.options()?,
-            None,
-        )
-        .map_err(|e| e.with_file(&args.input.display_name()))?;
+        // The selection model `tau selection --steps ...` fits, with the same flags.
+        let mut request = tau_core::analysis::Spec {
+            question: tau_core::analysis::Question::Selection,
+            steps: args.selection.clone(),
+            alternative: super::selection::alternative(args.alternative)?,
+            ..tau_core::analysis::Spec::default()
+        };
+        args.model.fill(&mut request);
+        let file = args.input.display_name();
+        let estimate = match tau_core::analysis::run(&request, &data, &|_| {})
+            .map_err(|e| super::analysis::failed(&e, &file))?
+        {
+            tau_core::analysis::Analysis::Selection(model) => model.estimate.value,
+            _ => return Err(CliError::Analysis("no selection model was fitted".into())),
+        };
         let label = if args.selection.len() == 1 {
             "3PSM estimate"
         } else {
             "Selection-model estimate"
         };
-        spec.selection = Some((label.to_owned(), model.estimate.value));
+        spec.selection = Some((label.to_owned(), estimate));
     }
     Ok(spec)
 }

@@ -6,11 +6,7 @@ use super::CliError;
 use super::args::{InputArgs, ModelArgs, OutputArgs};
 use super::plot_output::PlotOutputArgs;
 use tau_core::analysis::{Analysis, Question, Spec};
-use tau_core::bias::selection::{
-    Alternative, SelectionModel, SelectionOptions, SelectionType, selection, selection_clustered,
-};
-use tau_core::model::Method;
-use tau_core::regression::DesignSpec;
+use tau_core::bias::selection::{Alternative, SelectionType};
 
 /// The weight functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,7 +71,7 @@ pub struct SelectionArgs {
 }
 
 /// The library's direction, or the explanation why two-sided makes no sense.
-fn alternative(arg: AlternativeArg) -> Result<Alternative, CliError> {
+pub fn alternative(arg: AlternativeArg) -> Result<Alternative, CliError> {
     match arg {
         AlternativeArg::Greater => Ok(Alternative::Greater),
         AlternativeArg::Less => Ok(Alternative::Less),
@@ -83,38 +79,6 @@ fn alternative(arg: AlternativeArg) -> Result<Alternative, CliError> {
             "--alternative two-sided makes no sense for a selection model here: selection acts on one-sided p-values, because a significant result in the unexpected direction is not published as eagerly as one in the expected direction; choose --alternative greater (positive effects favoured) or less, and put a two-sided .05 cut-point at --steps 0.025".into(),
         )),
     }
-}
-
-/// Fits a selection model to `data` (with moderators `mods`, if any; with
-/// cluster-robust standard errors when `cluster` names the cluster
-/// moderator), as `tau selection` and `tau funnel --selection` do.
-pub fn fit(
-    data: &tau_core::Dataset,
-    mods: Option<&[String]>,
-    kind: SelectionType,
-    steps: &[f64],
-    alternative_arg: AlternativeArg,
-    fit: &tau_core::FitOptions,
-    cluster: Option<&str>,
-) -> Result<SelectionModel, CliError> {
-    let options = SelectionOptions {
-        kind,
-        steps: steps.to_vec(),
-        alternative: alternative(alternative_arg)?,
-        common_effect: fit.method == Method::EE,
-        level: fit.level,
-        control: fit.control,
-    };
-    let spec = mods.filter(|m| !m.is_empty()).map(|mods| DesignSpec {
-        moderators: mods.iter().map(|m| m.trim().to_owned()).collect(),
-        references: Vec::new(),
-        intercept: true,
-    });
-    match cluster {
-        None => selection(data, spec.as_ref(), &options),
-        Some(cluster) => selection_clustered(data, spec.as_ref(), &options, cluster.trim()),
-    }
-    .map_err(CliError::from)
 }
 
 /// Runs `tau selection`: flags → [`Spec`] (question selection) → validate →
