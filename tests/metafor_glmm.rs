@@ -276,3 +276,29 @@ fn cli_pools_tables_by_glmm() {
         assert!(close_to(g, w, TOL), "{key}: tau {g} vs metafor {w}");
     }
 }
+
+/// Settings metafor's rma.glmm takes that tau does not fit yet, and those it
+/// does not take, are refused (exit 2) rather than silently ignored: a GLMM
+/// is fitted by ML with z tests.
+#[test]
+fn glmm_refuses_methods_and_tests_it_does_not_fit() {
+    for (extra, needle) in [
+        (
+            ["--method", "EE"],
+            "rma.glmm(method = \"EE\")) is not built yet",
+        ),
+        (
+            ["--method", "DL"],
+            "metafor's rma.glmm takes method ML or EE",
+        ),
+        (["--test", "t"], "rma.glmm(test = \"t\")) are not built yet"),
+        (["--test", "knha"], "a GLMM's tests are z tests"),
+    ] {
+        let mut args = vec!["pool", "studies/pritz1997.json", "--glmm", "UM.FS"];
+        args.extend(extra);
+        let out = crate::util::tau().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}

@@ -158,6 +158,41 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
             ),
         );
     }
+    match spec.method {
+        // REML is the request's default, so it reads as "not given".
+        MethodChoice::Model(Method::ML | Method::REML) | MethodChoice::Tables(_) => {}
+        MethodChoice::Model(Method::EE) => refuse(
+            Field::Method,
+            not(
+                "`method` EE",
+                "the common-effect GLMM (metafor's rma.glmm(method = \"EE\")) is not built yet in this version of tau; leave out `method` for the random-effects GLMM, or pool the tables with `method` MH",
+            ),
+        ),
+        MethodChoice::Model(method) => refuse(
+            Field::Method,
+            not(
+                &format!("`method` {}", method.name()),
+                "a GLMM estimates tau^2 by maximum likelihood (metafor's rma.glmm takes method ML or EE); leave out `method`",
+            ),
+        ),
+    }
+    match spec.test {
+        TestChoice::Uni(Test::Z) => {}
+        TestChoice::T => refuse(
+            Field::Test,
+            not(
+                "`test` t",
+                "t tests of a GLMM (metafor's rma.glmm(test = \"t\")) are not built yet in this version of tau; leave out `test` for z tests",
+            ),
+        ),
+        TestChoice::Uni(test) => refuse(
+            Field::Test,
+            not(
+                &format!("`test` {}", test.name()),
+                "a GLMM's tests are z tests (metafor's rma.glmm also takes test = \"t\"); leave out `test`",
+            ),
+        ),
+    }
     if spec.question == Question::Subgroup {
         refuse(
             Field::Glmm,
