@@ -293,6 +293,8 @@ fn glmm_refuses_methods_and_tests_it_does_not_fit() {
         ),
         (["--test", "t"], "rma.glmm(test = \"t\")) are not built yet"),
         (["--test", "knha"], "a GLMM's tests are z tests"),
+        (["--fallback", "DL"], "no other to fall back on"),
+        (["--tau2-ci", "profile"], "rma.glmm has no CI of tau^2"),
     ] {
         let mut args = vec!["pool", "studies/pritz1997.json", "--glmm", "UM.FS"];
         args.extend(extra);

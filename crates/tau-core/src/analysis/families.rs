@@ -226,6 +226,16 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
             "the permutation test refits a model of yi and vi; leave out `permutations`",
         ),
         (
+            spec.fallback.is_some(),
+            Field::Fallback,
+            "a GLMM has one estimator, maximum likelihood, and no other to fall back on; leave out `fallback`",
+        ),
+        (
+            spec.tau2_ci != Tau2Ci::Qp,
+            Field::Tau2Ci,
+            "metafor's rma.glmm has no CI of tau^2 (its confint() stops for GLMMs); leave out `tau2_ci`",
+        ),
+        (
             !spec.weighted,
             Field::Weighted,
             "a GLMM weights the tables by its likelihood; leave out one of them",
