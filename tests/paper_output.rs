@@ -351,3 +351,33 @@ fn a_robust_analysis_has_a_paper_table_of_its_robust_numbers() {
     );
     assert!(latex.contains("with cluster-robust inference"), "{latex}");
 }
+
+/// A GLMM's table for a paper shows the numbers of its JSON, rounded and
+/// back-transformed (the odds ratio of BCG's tables by UM.FS).
+#[test]
+fn a_glmm_has_a_paper_table_of_its_numbers() {
+    let args = ["pool", BCG, "--measure", "OR", "--glmm", "UM.FS"];
+    let json: Value = serde_json::from_str(&stdout_of(
+        &[&args[..], &["--format", "json"]].concat(),
+        None,
+    ))
+    .unwrap();
+    let md = stdout_of(&[&args[..], &["--format", "markdown"]].concat(), None);
+    let num = |key: &str| json[key].as_f64().unwrap();
+    let row = format!(
+        "| Random-effects GLMM (UM.FS) | {:.2} [{:.2}, {:.2}] |",
+        num("estimate").exp(),
+        num("ci_lower").exp(),
+        num("ci_upper").exp()
+    );
+    assert!(md.contains(&row), "lacks {row}:\n{md}");
+    let heterogeneity = format!(
+        "τ² = {:.2}, I² = {:.1}%; Wald test Q(12) = {:.2}",
+        num("tau2"),
+        num("I2"),
+        num("QE_Wld")
+    );
+    assert!(md.contains(&heterogeneity), "lacks {heterogeneity}:\n{md}");
+    let tex = stdout_of(&[&args[..], &["--format", "latex"]].concat(), None);
+    assert!(tex.contains("Model & OR [95\\% CI] \\\\"), "{tex}");
+}

@@ -25,6 +25,13 @@ pub enum Warning {
         /// The studies corrected.
         studies: Vec<String>,
     },
+    /// 1/2 was added to the events and non-events of one-group records with
+    /// no events or only events (metafor `escalc(to = "only0", add = 1/2)`
+    /// for PLO, PLN, PR ...); a property of the data set.
+    ZeroProportions {
+        /// The studies corrected.
+        studies: Vec<String>,
+    },
     /// Records with missing effect data left out (metafor `na.action = "na.omit"`);
     /// a property of the data set.
     MissingEffectData {
@@ -266,6 +273,7 @@ impl Warning {
             self,
             Warning::ZeroCells { .. }
                 | Warning::ZeroEvents { .. }
+                | Warning::ZeroProportions { .. }
                 | Warning::MissingEffectData { .. }
                 | Warning::AssumedCorrelation { .. }
                 | Warning::Reversed { .. }
@@ -323,6 +331,13 @@ impl fmt::Display for Warning {
             Warning::ZeroEvents { studies } => write!(
                 f,
                 "1/2 added to the event counts of {} incidence-rate record{} with no events in a group: {}",
+                studies.len(),
+                if studies.len() == 1 { "" } else { "s" },
+                studies.join(", ")
+            ),
+            Warning::ZeroProportions { studies } => write!(
+                f,
+                "1/2 added to the events and non-events of {} record{} with no events or only events: {}",
                 studies.len(),
                 if studies.len() == 1 { "" } else { "s" },
                 studies.join(", ")

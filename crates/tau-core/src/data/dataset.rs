@@ -993,6 +993,7 @@ impl<'a> Builder<'a> {
                 Some(Measure::IRR | Measure::IRD | Measure::IRLN) => {
                     crate::Warning::ZeroEvents { studies }
                 }
+                Some(m) if m.is_proportion() => crate::Warning::ZeroProportions { studies },
                 _ => crate::Warning::ZeroCells { studies },
             });
         }

@@ -212,6 +212,15 @@ impl Measure {
         }
     }
 
+    /// Whether the measure is one group's proportion (`events` of `n`),
+    /// raw or transformed.
+    pub fn is_proportion(self) -> bool {
+        matches!(
+            self,
+            Measure::PR | Measure::PLO | Measure::PFT | Measure::PAS
+        )
+    }
+
     /// Whether the measure is the log of a ratio (so a CI given on the ratio
     /// scale is logged, and plots use a log axis).
     pub fn is_ratio(self) -> bool {

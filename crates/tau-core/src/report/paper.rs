@@ -27,6 +27,8 @@ use crate::sensitivity::leave_one_out::LeaveOneOut;
 use crate::simulate::SimulationResult;
 use crate::subgroup::{SubgroupResult, Tau2Mode};
 
+mod glmm;
+
 /// Decimals of a paper table unless `--digits` says otherwise.
 pub const DEFAULT_DIGITS: usize = 2;
 
@@ -784,12 +786,6 @@ fn no_table(what: &str) -> Result<PaperTable, String> {
     Err(format!(
         "{what} has no table for a paper: use {FORMAT} text, json or csv"
     ))
-}
-
-impl PaperView for crate::glmm::GlmmResult {
-    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
-        no_table("a GLMM")
-    }
 }
 
 impl PaperView for crate::location_scale::LocationScaleResult {
