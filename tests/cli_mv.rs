@@ -151,9 +151,20 @@ fn what_is_not_built_is_refused_by_name() {
             "--random",
             "outcome | study",
             "--struct",
+            "UNR",
+        ],
+        "UNR and PHYBM are not structures metafor's rma.mv accepts",
+    );
+    refused(
+        &[
+            "pool",
+            SIM,
+            "--random",
+            "outcome | study",
+            "--struct",
             "GEN",
         ],
-        "metafor's UNR, GEN, GDIAG, SPATIAL and PHYBM structures are not available",
+        "the GEN structure takes the values of 'outcome' as random slopes, so they must be numbers",
     );
     refused(
         &[

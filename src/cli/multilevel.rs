@@ -17,7 +17,7 @@ pub struct MultilevelArgs {
     #[arg(long, value_name = "TERM", value_parser = parse_random)]
     pub random: Vec<String>,
     /// The structure of each structured random term (inner | outer), in
-    /// order: CS, HCS, UN, DIAG, ID, AR, HAR or CAR (metafor's struct).
+    /// order: CS, HCS, UN, DIAG, ID, AR, HAR, CAR or GEN (metafor's struct).
     #[arg(long = "struct", value_name = "STRUCT", requires = "random")]
     pub structs: Vec<String>,
     /// With --random: the sampling covariance matrix (metafor's V), a CSV

@@ -646,7 +646,7 @@ fn general_model(
                 refuse(
                     Field::Struct,
                     format!(
-                        "unknown structure {name:?}: use CS, HCS, UN, DIAG, ID, AR, HAR or CAR (metafor's UNR, GEN, GDIAG, SPATIAL and PHYBM structures are not available)"
+                        "unknown structure {name:?}: use CS, HCS, UN, DIAG, ID, AR, HAR, CAR or GEN (metafor's GDIAG and spatial structures are not available; UNR and PHYBM are not structures metafor's rma.mv accepts)"
                     ),
                 );
             }

@@ -219,7 +219,7 @@ pub enum MultilevelError {
     },
     /// Structured terms and structures do not pair up.
     #[error(
-        "{terms} structured random term{} (inner | outer) but {structs} structure{} in {STRUCT}: give one structure (CS, HCS, UN, DIAG, ID, AR, HAR or CAR) per structured term, in order",
+        "{terms} structured random term{} (inner | outer) but {structs} structure{} in {STRUCT}: give one structure (CS, HCS, UN, DIAG, ID, AR, HAR, CAR or GEN) per structured term, in order",
         if *terms == 1 { "" } else { "s" }, if *structs == 1 { "" } else { "s" }
     )]
     StructCount {

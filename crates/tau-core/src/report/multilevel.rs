@@ -235,8 +235,13 @@ fn structured_components(r: &MultilevelResult) -> String {
         if !out.is_empty() || !r.sigma2.is_empty() {
             out.push('\n');
         }
+        let what = if kind == "GEN" {
+            "random effects per outer level"
+        } else {
+            "inner levels"
+        };
         out.push_str(&format!(
-            "Structured term '{term}' (struct = \"{kind}\"; inner levels: {})\n\n",
+            "Structured term '{term}' (struct = \"{kind}\"; {what}: {})\n\n",
             levels.len()
         ));
         let rows: Vec<Vec<String>> = variances

@@ -7,7 +7,9 @@
 //! correlations tanh(η) of a Cholesky factor (Lewandowski, Kurowicka & Joe
 //! 2009), so that every η gives a positive definite G. The maximum of the
 //! likelihood does not depend on the parameterisation; metafor reports the
-//! same quantities (`res$tau2`, `res$rho`), in the same order.
+//! same quantities (`res$tau2`, `res$rho`), in the same order. GEN is UN
+//! over the columns of the inner design (random slopes) rather than over
+//! the levels of the inner variable.
 
 use nalgebra::DMatrix;
 
@@ -30,6 +32,9 @@ pub enum Struct {
     HAR,
     /// Continuous-time AR over the inner values: τ² ρ^|tᵢ−tⱼ|.
     CAR,
+    /// Random slopes (`~ x | study`): an unstructured G over the columns
+    /// of the inner design (intercept, x, ...), as UN over levels.
+    GEN,
 }
 
 impl Struct {
@@ -44,6 +49,7 @@ impl Struct {
             "AR" => Struct::AR,
             "HAR" => Struct::HAR,
             "CAR" => Struct::CAR,
+            "GEN" => Struct::GEN,
             _ => return None,
         })
     }
@@ -59,12 +65,16 @@ impl Struct {
             Struct::AR => "AR",
             Struct::HAR => "HAR",
             Struct::CAR => "CAR",
+            Struct::GEN => "GEN",
         }
     }
 
     /// Whether each level has its own τ².
     pub fn heteroscedastic(self) -> bool {
-        matches!(self, Struct::HCS | Struct::UN | Struct::DIAG | Struct::HAR)
+        matches!(
+            self,
+            Struct::HCS | Struct::UN | Struct::DIAG | Struct::HAR | Struct::GEN
+        )
     }
 
     /// The number of τ² for `n` levels.
@@ -76,7 +86,7 @@ impl Struct {
     pub fn n_rho(self, n: usize) -> usize {
         match self {
             Struct::DIAG | Struct::ID => 0,
-            Struct::UN => n * (n - 1) / 2,
+            Struct::UN | Struct::GEN => n * (n - 1) / 2,
             _ => 1,
         }
     }
@@ -101,7 +111,7 @@ impl Struct {
         let rho = match self {
             Struct::DIAG | Struct::ID => Vec::new(),
             Struct::CAR => vec![logistic(eta[nt])],
-            Struct::UN => {
+            Struct::UN | Struct::GEN => {
                 let r = un_correlation(n, &eta[nt..]);
                 let mut out = Vec::with_capacity(n * (n - 1) / 2);
                 for j in 0..n {
@@ -123,7 +133,7 @@ impl Struct {
         let (tau2, rho) = self.values(n, eta);
         let sd = |a: usize| tau2[if self.heteroscedastic() { a } else { 0 }].sqrt();
         match self {
-            Struct::UN => {
+            Struct::UN | Struct::GEN => {
                 let r = un_correlation(n, &eta[n..]);
                 DMatrix::from_fn(n, n, |a, b| sd(a) * sd(b) * r[(a, b)])
             }

@@ -38,10 +38,15 @@ pub(crate) enum Component {
         outer: Vec<u32>,
         /// The inner level of each row (index into `times`).
         inner: Vec<u32>,
-        /// The inner levels as times (AR, HAR: 0, 1, ...; CAR: the values).
+        /// The inner levels as times (AR, HAR: 0, 1, ...; CAR: the values;
+        /// GEN: one per column of `design`).
         times: Vec<f64>,
         /// The structure.
         kind: Struct,
+        /// GEN: each row's values of the inner design (intercept, slopes),
+        /// zᵢ, so that the term adds zᵢᵀ G zₗ between rows of one outer
+        /// level; `None` for the other structures (zᵢ picks a level).
+        design: Option<DMatrix<f64>>,
     },
 }
 
@@ -245,6 +250,19 @@ impl Problem {
             Route::Blocks => None,
             Route::Auto if largest <= SMALL_BLOCK => None,
             _ if !v_offdiagonal.is_empty() => None,
+            // Random slopes are fitted block by block.
+            _ if components.iter().any(|c| {
+                matches!(
+                    c,
+                    Component::Structured {
+                        design: Some(_),
+                        ..
+                    }
+                )
+            }) =>
+            {
+                None
+            }
             _ => Henderson::new(y, x, vi, &components)
                 .filter(|h| route == Route::Henderson || h.dense_order() < largest),
         };
@@ -348,11 +366,18 @@ impl Problem {
                 None => 0.0,
                 Some(r) => s * r[(group[i] as usize, group[l] as usize)],
             },
-            (Component::Structured { outer, inner, .. }, Values::Structured { g, .. })
-                if outer[i] == outer[l] =>
-            {
-                g[(inner[i] as usize, inner[l] as usize)]
-            }
+            (
+                Component::Structured {
+                    outer,
+                    inner,
+                    design,
+                    ..
+                },
+                Values::Structured { g, .. },
+            ) if outer[i] == outer[l] => match design {
+                None => g[(inner[i] as usize, inner[l] as usize)],
+                Some(z) => (z.row(i) * g * z.row(l).transpose())[(0, 0)],
+            },
             _ => 0.0,
         }
     }
@@ -446,9 +471,17 @@ impl Problem {
                                 };
                                 sigma_sums[ci] += pattern * s[(a, b)];
                             }
-                            Component::Structured { inner, .. } => {
+                            Component::Structured { inner, design, .. } => {
                                 if let Some(w) = &mut weights[ci] {
-                                    w[(inner[i] as usize, inner[l] as usize)] += s[(a, b)];
+                                    match design {
+                                        None => {
+                                            w[(inner[i] as usize, inner[l] as usize)] += s[(a, b)]
+                                        }
+                                        // ∂(zᵢᵀ G zₗ) = zᵢᵀ ∂G zₗ: add s·zᵢzₗᵀ.
+                                        Some(z) => {
+                                            *w += z.row(i).transpose() * z.row(l) * s[(a, b)]
+                                        }
+                                    }
                                 }
                             }
                         }

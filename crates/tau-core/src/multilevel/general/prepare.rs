@@ -67,9 +67,35 @@ impl Term {
     fn variables(&self) -> Vec<&str> {
         match self {
             Term::Nested(path) => path.iter().map(String::as_str).collect(),
-            Term::Structured { inner, outer } => vec![inner.as_str(), outer.as_str()],
+            Term::Structured { inner, outer } => {
+                let mut out = inner_design(inner).1;
+                out.push(outer.as_str());
+                out
+            }
         }
     }
+}
+
+/// The inner side of a GEN term read as R's formula: whether it has an
+/// intercept (`0 + x` and `x - 1` remove it) and its variables (`x`,
+/// `x + z`). Another structure's inner side is one variable.
+fn inner_design(inner: &str) -> (bool, Vec<&str>) {
+    let squeezed: String = inner.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut intercept = !squeezed.ends_with("-1");
+    let text = inner.trim();
+    let text = match text.rfind('-') {
+        Some(at) if !intercept && text[at + 1..].trim() == "1" => &text[..at],
+        _ => text,
+    };
+    let mut variables = Vec::new();
+    for part in text.split('+').map(str::trim) {
+        match part {
+            "1" => {}
+            "0" => intercept = false,
+            _ => variables.push(part),
+        }
+    }
+    (intercept, variables)
 }
 
 /// A structured term's description for the result.
@@ -233,6 +259,29 @@ impl Prepared {
                     };
                     let outers: Vec<String> = studies.iter().map(|s| label(s, outer)).collect();
                     let (outer_ids, _) = number(&outers);
+                    let (intercept, inner_variables) = inner_design(inner);
+                    if kind == Struct::GEN {
+                        let (design, levels) =
+                            slopes(inner, outer, intercept, &inner_variables, &studies)?;
+                        components.push(Component::Structured {
+                            outer: outer_ids,
+                            inner: vec![0; studies.len()],
+                            times: (0..levels.len()).map(|a| a as f64).collect(),
+                            kind,
+                            design: Some(design),
+                        });
+                        structured.push(StructuredInfo { levels });
+                        continue;
+                    }
+                    if !intercept || inner_variables.len() != 1 {
+                        return Err(MultilevelError::BadTerm {
+                            term: format!("{inner} | {outer}"),
+                            problem: format!(
+                                "the {} structure is over the levels of one variable; random slopes over several variables (or without an intercept) take the structure GEN",
+                                kind.name()
+                            ),
+                        });
+                    }
                     let values: Vec<Moderator> = studies.iter().map(|s| value(s, inner)).collect();
                     let (levels, inner_ids, times) = sorted_levels(&values);
                     let times = match kind {
@@ -254,6 +303,7 @@ impl Prepared {
                         inner: inner_ids,
                         times,
                         kind,
+                        design: None,
                     });
                     structured.push(StructuredInfo { levels });
                 }
@@ -293,6 +343,52 @@ impl Prepared {
             warnings,
         })
     }
+}
+
+/// The inner design of a GEN term (metafor's `model.matrix` of the inner
+/// formula): a column of ones unless the intercept is removed, then each
+/// variable's values; its column names are "intrcpt" and the variables.
+fn slopes(
+    inner: &str,
+    outer: &str,
+    intercept: bool,
+    variables: &[&str],
+    studies: &[&crate::data::dataset::Study],
+) -> Result<(DMatrix<f64>, Vec<String>), MultilevelError> {
+    let mut names: Vec<String> = Vec::new();
+    if intercept {
+        names.push("intrcpt".into());
+    }
+    names.extend(variables.iter().map(|v| (*v).to_owned()));
+    if names.is_empty() {
+        return Err(MultilevelError::BadTerm {
+            term: format!("{inner} | {outer}"),
+            problem: "the GEN structure needs an intercept or a variable on the inner side".into(),
+        });
+    }
+    let mut z = DMatrix::zeros(studies.len(), names.len());
+    for (i, study) in studies.iter().enumerate() {
+        let mut column = 0;
+        if intercept {
+            z[(i, 0)] = 1.0;
+            column = 1;
+        }
+        for (j, v) in variables.iter().enumerate() {
+            match study.moderators.get(v) {
+                Some(Moderator::Number(x)) => z[(i, column + j)] = *x,
+                _ => {
+                    return Err(MultilevelError::BadTerm {
+                        term: format!("{inner} | {outer}"),
+                        problem: format!(
+                            "the GEN structure takes the values of '{v}' as random slopes, so they must be numbers ('{}' has none); for one random effect per category use the structure UN",
+                            study.label()
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok((z, names))
 }
 
 /// The levels of an inner variable sorted as R's `factor()` in the C
