@@ -222,3 +222,62 @@ fn what_is_not_built_is_refused_by_name() {
         "it has no row for level",
     );
 }
+
+/// `tau vcalc` writes the matrix that metafor's `vcalc()` gives:
+/// studies/multivariate_sim_vcov.csv was written by
+/// tests/fixtures/generate_mv.R from `vcalc(vi, cluster = study, obs =
+/// outcome, rho = 0.5)`; every entry agrees to 1e-15 relative. (Every
+/// design of tests/fixtures/generate_vcalc.R is checked in the core.)
+#[test]
+fn vcalc_writes_the_matrix_metafor_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("V.csv");
+    crate::util::tau()
+        .args([
+            "vcalc",
+            SIM,
+            "--cluster",
+            "study",
+            "--obs",
+            "outcome",
+            "--rho",
+            "0.5",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let read = |path: &std::path::Path| -> Vec<(String, String, f64)> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let mut rows: Vec<(String, String, f64)> = r
+            .records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                (
+                    rec[0].to_owned(),
+                    rec[1].to_owned(),
+                    rec[2].parse().unwrap(),
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        rows
+    };
+    let (tau, metafor) = (
+        read(&out),
+        read(std::path::Path::new("studies/multivariate_sim_vcov.csv")),
+    );
+    assert_eq!(tau.len(), metafor.len());
+    for (t, m) in tau.iter().zip(&metafor) {
+        assert_eq!((&t.0, &t.1), (&m.0, &m.1));
+        assert!((t.2 - m.2).abs() <= 1e-15 * m.2.abs(), "{t:?} {m:?}");
+    }
+    refused(
+        &["vcalc", SIM, "--cluster", "study", "--obs", "outcome"],
+        "--rho is needed with --obs or --type",
+    );
+    refused(
+        &["vcalc", SIM, "--cluster", "study", "--time1", "x"],
+        "--phi is needed with --time1",
+    );
+}

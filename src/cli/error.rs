@@ -63,6 +63,7 @@ from_kinded!(
     tau_core::simulate::MergeError,
     tau_core::robust::RobustError,
     tau_core::multilevel::MultilevelError,
+    tau_core::multilevel::vcalc::VcalcError,
 );
 
 impl CliError {

@@ -61,6 +61,15 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "strict" => "--strict",
         "sep" => "--sep",
         "decimal" => "--decimal",
+        "cluster" => "--cluster",
+        "obs" => "--obs",
+        "grp1" => "--grp1",
+        "grp2" => "--grp2",
+        "time1" => "--time1",
+        "time2" => "--time2",
+        "phi" => "--phi",
+        "w1" => "--w1",
+        "w2" => "--w2",
         _ => return None,
     })
 }

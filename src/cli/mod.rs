@@ -33,6 +33,7 @@ pub mod selection;
 pub mod simulate;
 pub mod subgroup;
 pub mod values;
+pub mod vcalc;
 
 use clap::{Parser, Subcommand};
 
@@ -97,6 +98,8 @@ pub enum Command {
     Influence(influence::InfluenceArgs),
     /// Draw a Baujat plot (contribution to heterogeneity against influence) as SVG.
     Baujat(baujat::BaujatArgs),
+    /// The sampling covariance matrix of dependent effect sizes from the design (metafor's vcalc), as the CSV that --vcov reads.
+    Vcalc(vcalc::VcalcArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell), e.g.
     /// tau completions bash > ~/.local/share/bash-completion/completions/tau.
     Completions(completions::CompletionsArgs),
@@ -123,6 +126,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cumulative(args) => cumulative::run(&args),
         Command::Influence(args) => influence::run(&args),
         Command::Baujat(args) => baujat::run(&args),
+        Command::Vcalc(args) => vcalc::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
     }

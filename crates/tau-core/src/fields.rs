@@ -149,12 +149,39 @@ pub const TEST: Setting = Setting("test");
 pub const TYPE: Setting = Setting("type");
 /// The setting `weighted`.
 pub const WEIGHTED: Setting = Setting("weighted");
+/// The setting `cluster` (of the sampling covariances, metafor's `vcalc`).
+pub const CLUSTER: Setting = Setting("cluster");
+/// The setting `obs` (metafor's `vcalc`).
+pub const OBS: Setting = Setting("obs");
+/// The setting `grp1` (metafor's `vcalc`).
+pub const GRP1: Setting = Setting("grp1");
+/// The setting `grp2` (metafor's `vcalc`).
+pub const GRP2: Setting = Setting("grp2");
+/// The setting `time1` (metafor's `vcalc`).
+pub const TIME1: Setting = Setting("time1");
+/// The setting `time2` (metafor's `vcalc`).
+pub const TIME2: Setting = Setting("time2");
+/// The setting `phi` (metafor's `vcalc`).
+pub const PHI: Setting = Setting("phi");
+/// The setting `w1` (metafor's `vcalc`).
+pub const W1: Setting = Setting("w1");
+/// The setting `w2` (metafor's `vcalc`).
+pub const W2: Setting = Setting("w2");
 
 /// Every setting a core message names: the analysis request's fields and
 /// the other settings of a front end (`measure`, `filter`, …). A front end
 /// names each of them (the CLI's table is tested against this list).
 pub const FIELDS: &[Setting] = &[
     ALTERNATIVE,
+    CLUSTER,
+    OBS,
+    GRP1,
+    GRP2,
+    TIME1,
+    TIME2,
+    PHI,
+    W1,
+    W2,
     AVERAGE,
     BLUP,
     BTT,

@@ -33,6 +33,7 @@ pub mod ranef;
 pub mod result;
 pub mod structure;
 pub mod subgroup;
+pub mod vcalc;
 
 use nalgebra::DMatrix;
 use serde::Serialize;
