@@ -141,7 +141,7 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
     let needs = |given: bool, needed: bool, what: Setting, need: Setting, why: &str| {
         (given && !needed).then(|| format!("{what} needs {need}: {why}"))
     };
-    for problem in [
+    if let Some(problem) = [
         needs(
             s.grp2.is_some(),
             s.grp1.is_some(),
@@ -180,6 +180,7 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
     ]
     .into_iter()
     .flatten()
+    .next()
     {
         return settings(problem);
     }
