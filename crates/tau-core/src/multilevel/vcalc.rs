@@ -228,6 +228,20 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
     let d = |r: &Row| {
         (1.0 / r.w1 + 1.0 / r.w2 - 2.0 * a(&r.g1, r.t1, &r.g2, r.t2) / (r.w1 * r.w2).sqrt()).sqrt()
     };
+    if let Some((study, r)) = data
+        .studies
+        .iter()
+        .zip(&rows)
+        .find(|(_, r)| d(r).is_nan() || d(r) <= 0.0)
+    {
+        return Err(VcalcError::Record {
+            label: study.label().to_owned(),
+            problem: format!(
+                "it compares group '{}' with itself ({GRP1} and {GRP2} are equal, at one time and size), so its effect has no variance to correlate; give the two groups it compares",
+                r.g1
+            ),
+        });
+    }
     let correlation = |i: &Row, j: &Row| -> f64 {
         let c = if i.construct != j.construct {
             rho_type
@@ -462,6 +476,14 @@ mod tests {
                     ..base.clone()
                 },
                 "record 'a': 'o' is 'x', not a number",
+            ),
+            (
+                VcalcSettings {
+                    grp1: Some("s".into()),
+                    grp2: Some("s".into()),
+                    ..base.clone()
+                },
+                "record 'a': it compares group '1' with itself",
             ),
             (
                 VcalcSettings {
