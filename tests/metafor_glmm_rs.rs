@@ -141,9 +141,7 @@ fn random_study_glmms_match_rma_glmm() {
             // upper bound is -0.024).
             let scale = match key {
                 "pval" => got.statistic.powi(2).max(1.0),
-                "ci_lb" | "ci_ub" => {
-                    ((got.estimate.abs() + 1.96 * got.se) / value.abs()).max(1.0)
-                }
+                "ci_lb" | "ci_ub" => ((got.estimate.abs() + 1.96 * got.se) / value.abs()).max(1.0),
                 _ => 1.0,
             };
             let tol = tol * scale;

@@ -224,8 +224,8 @@ pub(super) fn maximise(
     max_iter: usize,
 ) -> Result<Vec<f64>, GlmmError> {
     let mut f = |x: &[f64]| -> Result<f64, GlmmError> { Ok(objective(x)) };
-    let found = bfgs_with(&mut f, start, 1e-14, max_iter.max(500))
-        .map_err(|_| GlmmError::NotConverged)?;
+    let found =
+        bfgs_with(&mut f, start, 1e-14, max_iter.max(500)).map_err(|_| GlmmError::NotConverged)?;
     let mut x = newton_polish(&mut f, &found);
     let zero: Vec<usize> = sds
         .iter()

@@ -164,15 +164,9 @@ pub(super) fn saturated(
     }
     let m = effects.len();
     if m < 2 {
-        return Ok(Saturated {
-            log_lik,
-            wald: 0.0,
-        });
+        return Ok(Saturated { log_lik, wald: 0.0 });
     }
-    let d_inverse = d
-        .cholesky()
-        .ok_or(GlmmError::NotConverged)?
-        .inverse();
+    let d_inverse = d.cholesky().ok_or(GlmmError::NotConverged)?.inverse();
     let schur = DMatrix::from_fn(m, m, |i, j| {
         let diagonal = if i == j { a[i] } else { 0.0 };
         diagonal - (b[i].transpose() * &d_inverse * &b[j])[(0, 0)]
