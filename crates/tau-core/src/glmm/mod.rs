@@ -12,6 +12,7 @@ pub mod conditional_exact;
 pub mod odds_ratios;
 mod one_group;
 mod polish;
+pub mod pooled_view;
 pub mod proportions;
 pub mod random_study;
 mod random_study_tests;
