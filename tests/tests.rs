@@ -50,6 +50,7 @@ mod permute_by;
 mod plot_cli;
 mod plot_forest;
 mod plot_funnel;
+mod plot_glmm;
 mod plot_snapshot;
 mod properties;
 mod published;
