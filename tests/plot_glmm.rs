@@ -125,3 +125,57 @@ fn glmm_forest_and_funnel_svg_snapshots() {
     let spec = FunnelSpec::from_pool(&view, &shown);
     insta::assert_snapshot!("funnel_glmm", funnel_svg(&spec).unwrap());
 }
+
+/// What a GLMM's plot cannot draw is refused by its flag (exit 2).
+#[test]
+fn a_glmm_plot_refuses_what_it_cannot_draw() {
+    for (args, needle) in [
+        (
+            vec![
+                "forest",
+                "studies/hart1999.json",
+                "--glmm",
+                "UM.RS",
+                "--by",
+                "x",
+            ],
+            "--by cannot be used with --glmm",
+        ),
+        (
+            vec![
+                "forest",
+                "studies/hart1999.json",
+                "--glmm",
+                "UM.RS",
+                "--common",
+            ],
+            "--common cannot be used with --glmm",
+        ),
+        (
+            vec![
+                "funnel",
+                "studies/hart1999.json",
+                "--glmm",
+                "CM.EL",
+                "--trimfill",
+            ],
+            "--trimfill cannot be used with --glmm",
+        ),
+        (
+            vec!["forest", "studies/bcg.json", "--glmm", "UM.RS"],
+            "rma.glmm(measure = \"RR\", model = \"UM.RS\") is not built yet",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("plot.svg");
+        let out = tau()
+            .args(&args)
+            .args(["-o", svg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!svg.exists(), "{args:?} wrote a plot");
+    }
+}
