@@ -1,8 +1,9 @@
 //! Generalized linear mixed models for 2×2 tables and counts (metafor's
 //! `rma.glmm`): the request's vocabulary, and the models built so far
 //! ([`proportions`]: `measure = "PLO"`; [`odds_ratios`]: `measure = "OR"`,
-//! `model = "UM.FS"`). The analysis request refuses the
-//! others by their metafor names before anything is read (`glmm`).
+//! `model = "UM.FS"`; [`random_study`]: `model = "UM.RS"`; ...), and
+//! [`pooled_view`], a fit as the forest and funnel plots draw it. The
+//! others are refused by their metafor names once the data are read.
 
 use serde::Serialize;
 
@@ -15,7 +16,7 @@ mod polish;
 pub mod pooled_view;
 pub mod proportions;
 pub mod random_study;
-mod random_study_tests;
+mod random_study_heterogeneity;
 pub mod rate_ratios;
 
 use crate::data::dataset::Dataset;

@@ -28,7 +28,7 @@
 //! likelihood is even in σ and τ, so its cross-derivatives there are 0.
 //!
 //! **Heterogeneity tests**, as metafor computes them for UM.RS, from two
-//! more Laplace fits ([`super::random_study_tests`]): the common-effect
+//! more Laplace fits (`glmm/random_study_heterogeneity.rs`): the common-effect
 //! model (τ = 0) and the saturated model (one treatment effect βᵢ per
 //! study, random intercepts); `QE_LRT` = 2(ll_saturated − ll_common),
 //! `QE_Wld` the Wald test that the βᵢ are equal, both on k − 1 df.
@@ -45,7 +45,7 @@ use super::agq::{Family, Observation};
 use super::odds_ratios::{Table, informative_tables};
 use super::polish::newton_polish;
 use super::proportions::{Found, GlmmError, GlmmFit, typical_variance};
-use super::random_study_tests::{common_effect, saturated};
+use super::random_study_heterogeneity::{common_effect, saturated};
 use super::rate_ratios::{Rates, informative_rates};
 
 /// One group of a study: `y` events of `n` trials (binomial), or in
