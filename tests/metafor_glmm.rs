@@ -124,7 +124,7 @@ fn glmm_refuses_what_is_not_built() {
         ),
         (
             vec!["pool", "studies/pritz1997.json", "--glmm", "UM.RS"],
-            "model = UM.RS (metafor's rma.glmm, random study effects by the Laplace approximation) is not built yet",
+            "rma.glmm(measure = \"PLO\", model = \"UM.RS\") is not built yet",
         ),
         (
             vec![

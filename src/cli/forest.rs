@@ -26,6 +26,10 @@ pub struct ForestArgs {
     robust: RobustArgs,
     #[command(flatten)]
     output: PlotOutputArgs,
+    /// Draw a GLMM of the 2x2 tables or counts instead (as tau pool --glmm;
+    /// metafor's forest(rma.glmm(model = ...))): UM.FS, UM.RS, CM.EL or CM.AL.
+    #[arg(long, value_name = "MODEL", value_parser = super::families::parse_glmm)]
+    glmm: Option<tau_core::glmm::GlmmModel>,
     /// Split the studies into subgroups by this moderator (as tau subgroup --by).
     #[arg(long, value_name = "MODERATOR")]
     by: Option<String>,
@@ -156,6 +160,9 @@ impl ForestArgs {
 pub fn run(args: &ForestArgs) -> Result<(), CliError> {
     args.output.format()?;
     let options = args.options()?;
+    if let Some(glmm) = args.glmm {
+        return run_glmm(args, glmm, &options);
+    }
     if !args.multilevel.random.is_empty() {
         return run_multilevel(args, &options);
     }
@@ -302,6 +309,38 @@ fn run_robust(
     let fitted = [Fitted {
         model: options.fits(&fit)[0].0,
         pooled: &shown,
+        subgroups: None,
+    }];
+    let plot = forest(&data, &fitted, options).map_err(|e| CliError::from(e).with_file(&file))?;
+    args.output.write(&plot.svg)
+}
+
+/// `tau forest --glmm`: the studies' escalc outcomes around the GLMM's
+/// estimate and CI ([`tau_core::glmm::pooled_view`]), as `tau pool --glmm`
+/// reports them.
+fn run_glmm(
+    args: &ForestArgs,
+    glmm: tau_core::glmm::GlmmModel,
+    options: &ForestOptions,
+) -> Result<(), CliError> {
+    use super::families::refuse_with_glmm;
+    let why = "the diamond is the GLMM's estimate; leave out one of them";
+    for (given, flag) in [
+        (!args.multilevel.random.is_empty(), "--random"),
+        (args.robust.spec().is_some(), "--robust"),
+        (args.by.is_some(), "--by"),
+        (args.common, "--common"),
+        (args.common_only, "--common-only"),
+    ] {
+        if given {
+            return Err(refuse_with_glmm(flag, why));
+        }
+    }
+    let file = args.input.display_name();
+    let (data, view) = super::families::glmm_view(&args.model, glmm, &args.input)?;
+    let fitted = [Fitted {
+        model: tau_plot::Model::Random,
+        pooled: &view,
         subgroups: None,
     }];
     let plot = forest(&data, &fitted, options).map_err(|e| CliError::from(e).with_file(&file))?;

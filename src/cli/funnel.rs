@@ -19,6 +19,11 @@ pub struct FunnelArgs {
     multilevel: MultilevelArgs,
     #[command(flatten)]
     output: PlotOutputArgs,
+    /// Draw a GLMM of the 2x2 tables or counts instead (as tau pool --glmm;
+    /// metafor's funnel(rma.glmm(model = ...))): the studies around the GLMM's
+    /// estimate. UM.FS, UM.RS, CM.EL or CM.AL.
+    #[arg(long, value_name = "MODEL", value_parser = super::families::parse_glmm)]
+    glmm: Option<tau_core::glmm::GlmmModel>,
     /// Contour-enhanced funnel: shade where studies would be significant at p < .10, .05, .01.
     #[arg(long)]
     contours: bool,
@@ -59,6 +64,7 @@ pub fn run(args: &FunnelArgs) -> Result<(), CliError> {
         }
     }
     let mut spec = match super::analysis::multilevel_options(&args.model, &args.multilevel)? {
+        _ if args.glmm.is_some() => glmm_spec(args)?,
         Some(model) => {
             if args.trimfill {
                 return Err(refuse(
@@ -138,5 +144,39 @@ fn pooled_spec(args: &FunnelArgs) -> Result<FunnelSpec, CliError> {
         };
         spec.selection = Some((label.to_owned(), estimate));
     }
+    Ok(spec)
+}
+
+/// `tau funnel --glmm`: the studies the GLMM was fitted to around its
+/// estimate ([`tau_core::glmm::pooled_view`]).
+fn glmm_spec(args: &FunnelArgs) -> Result<FunnelSpec, CliError> {
+    use super::families::refuse_with_glmm;
+    for (given, flag, why) in [
+        (
+            !args.multilevel.random.is_empty(),
+            "--random",
+            "the funnel is drawn around the GLMM's estimate; leave out one of them",
+        ),
+        (
+            args.trimfill,
+            "--trimfill",
+            "trim-and-fill imputes studies for an inverse-variance model (metafor's trimfill of rma.uni)",
+        ),
+        (
+            !args.selection.is_empty(),
+            "--selection",
+            "selection models are fitted to yi and vi (metafor's selmodel of rma.uni)",
+        ),
+    ] {
+        if given {
+            return Err(refuse_with_glmm(flag, why));
+        }
+    }
+    let Some(glmm) = args.glmm else {
+        return Err(CliError::Input("--glmm names no model".into()));
+    };
+    let (data, view) = super::families::glmm_view(&args.model, glmm, &args.input)?;
+    let mut spec = FunnelSpec::from_pool(&view, &data);
+    spec.contours = args.contours;
     Ok(spec)
 }

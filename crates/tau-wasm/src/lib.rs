@@ -186,7 +186,8 @@ fn to_value<T: Serialize>(value: &T) -> Value {
 /// The pooled analysis (`question` pool, no `random`, no `robust`) returns
 /// `{"ok": true, "pool", "subgroup", "forest_svg", "funnel_svg",
 /// "plot_error"}` (split by `by` when given). Every other request returns
-/// `{"ok": true, "analysis", "forest_svg", "bubble_svg", "plot_error"}`,
+/// `{"ok": true, "analysis", "forest_svg", "funnel_svg", "bubble_svg",
+/// "plot_error"}` (`funnel_svg`: a GLMM's),
 /// where `analysis` is the JSON of the CLI's command for the same request
 /// (`bubble_svg`: `tau bubble`'s plot of a meta-regression on one
 /// continuous moderator). A refused request
@@ -235,12 +236,20 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
         Err(e) => return failure_value(e.to_string(), Vec::new()),
     };
     // The forest plot of a multilevel model: the CLI's (`tau forest --random`).
-    let forest = (plots && matches!(plan.model, Model::Multilevel(_))).then(|| {
+    let mut forest = (plots && matches!(plan.model, Model::Multilevel(_))).then(|| {
         let (result, groups, _) =
             tau_core::analysis::multilevel_forest(spec, data).map_err(|e| e.to_string())?;
         tau_plot::multilevel_forest_svg(data, &result, groups.as_ref(), &ForestOptions::default())
             .map_err(|e| e.to_string())
     });
+    // A GLMM's forest and funnel plots: the CLI's (`tau forest --glmm`,
+    // `tau funnel --glmm`).
+    let mut funnel = None;
+    if let (true, Analysis::Glmm(result)) = (plots, &analysis) {
+        let (forest_svg, funnel_svg) = glmm_plots(result, data);
+        forest = Some(forest_svg);
+        funnel = funnel_svg.ok();
+    }
     let regression = match &analysis {
         Analysis::Regression(result) => Some(result),
         Analysis::Robust { model, .. } => match model.as_ref() {
@@ -256,9 +265,34 @@ fn whole(spec: &Spec, plan: &Plan, data: &Dataset, plots: bool) -> Value {
         "ok": true,
         "analysis": analysis.to_json(data),
         "forest_svg": forest.as_ref().and_then(|f| f.as_ref().ok()),
+        "funnel_svg": funnel,
         "bubble_svg": bubble,
         "plot_error": forest.and_then(Result::err),
     })
+}
+
+/// The forest and funnel plots of a GLMM, as `tau forest --glmm` and `tau
+/// funnel --glmm` draw them.
+#[cfg(feature = "panels")]
+fn glmm_plots(
+    result: &tau_core::glmm::GlmmResult,
+    data: &Dataset,
+) -> (Result<String, String>, Result<String, String>) {
+    let (shown, view) = match tau_core::glmm::pooled_view::pooled_view(result, data) {
+        Ok(v) => v,
+        Err(e) => return (Err(e.to_string()), Err(e.to_string())),
+    };
+    let fitted = [tau_plot::Fitted {
+        model: tau_plot::Model::Random,
+        pooled: &view,
+        subgroups: None,
+    }];
+    let forest = tau_plot::forest(&shown, &fitted, &ForestOptions::default())
+        .map(|p| p.svg)
+        .map_err(|e| e.to_string());
+    let funnel = tau_plot::funnel_svg(&tau_plot::FunnelSpec::from_pool(&view, &shown))
+        .map_err(|e| e.to_string());
+    (forest, funnel)
 }
 
 /// `tau bubble`'s plot of a meta-regression on one continuous moderator;

@@ -221,6 +221,18 @@ fn the_panels_are_the_library_entry_points_of_their_commands() {
     assert_eq!(ml["ok"], false);
 }
 
+/// A GLMM request draws the forest and funnel plots of `tau forest --glmm`
+/// and `tau funnel --glmm`.
+#[test]
+fn a_glmm_has_forest_and_funnel_plots() {
+    let hart = include_str!("../../../studies/hart1999.json");
+    let out = parse(&analyse(hart, r#"{"glmm": "UM.RS"}"#));
+    assert_eq!(out["ok"], true, "{out}");
+    assert_eq!(out["analysis"]["model"], "UM.RS", "{out}");
+    assert!(out["forest_svg"].as_str().unwrap().contains("<svg"));
+    assert!(out["funnel_svg"].as_str().unwrap().contains("<svg"));
+}
+
 #[test]
 fn regression_has_a_bubble_plot() {
     let out = parse(&analyse(

@@ -245,14 +245,6 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
             refuse(field, not(&format!("`{}`", field.name()), why));
         }
     }
-    if model == GlmmModel::UmRs {
-        refuse(
-            Field::Glmm,
-            format!(
-                "model = {name} (metafor's rma.glmm, random study effects by the Laplace approximation) is not built yet in this version of tau; use `glmm` UM.FS, CM.AL or CM.EL, or pool the tables with an inverse-variance `method` (REML), or with `method` MH or PETO"
-            ),
-        );
-    }
     if spec.question == Question::Regress {
         refuse(
             Field::Mods,

@@ -1,8 +1,9 @@
 //! Generalized linear mixed models for 2×2 tables and counts (metafor's
 //! `rma.glmm`): the request's vocabulary, and the models built so far
 //! ([`proportions`]: `measure = "PLO"`; [`odds_ratios`]: `measure = "OR"`,
-//! `model = "UM.FS"`). The analysis request refuses the
-//! others by their metafor names before anything is read (`glmm`).
+//! `model = "UM.FS"`; [`random_study`]: `model = "UM.RS"`; ...), and
+//! [`pooled_view`], a fit as the forest and funnel plots draw it. The
+//! others are refused by their metafor names once the data are read.
 
 use serde::Serialize;
 
@@ -12,7 +13,10 @@ pub mod conditional_exact;
 pub mod odds_ratios;
 mod one_group;
 mod polish;
+pub mod pooled_view;
 pub mod proportions;
+pub mod random_study;
+mod random_study_heterogeneity;
 pub mod rate_ratios;
 
 use crate::data::dataset::Dataset;
@@ -49,6 +53,10 @@ pub struct GlmmResult {
     /// The fit.
     #[serde(flatten)]
     pub fit: GlmmFit,
+    /// σ̂², the variance of the random study intercepts (`UM.RS` only;
+    /// metafor's `sigma2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma2: Option<f64>,
     /// Warnings (none so far; kept for the analysis request).
     #[serde(skip)]
     pub warnings: Vec<crate::warning::Warning>,
@@ -65,6 +73,12 @@ impl GlmmResult {
             ("OR", GlmmModel::CmAl) => {
                 "conditional binomial-normal, approximate likelihood; 7-point adaptive Gauss-Hermite quadrature"
             }
+            ("OR", GlmmModel::UmRs) => {
+                "binomial-normal with random study effects; Laplace approximation"
+            }
+            ("IRR", GlmmModel::UmRs) => {
+                "Poisson-normal with random study effects; Laplace approximation"
+            }
             ("IRR", _) => {
                 "conditional binomial-normal, exact likelihood for Poisson counts; 7-point adaptive Gauss-Hermite quadrature"
             }
@@ -80,7 +94,7 @@ impl GlmmResult {
 pub enum GlmmFitError {
     /// The measure and model are not built (metafor's names).
     #[error(
-        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS, CM.AL or CM.EL, IRR (`events1` in `time1`, `events2` in `time2`) with UM.FS or CM.EL, and PLO (`events` of `n`) and IRLN (`events` in `time`) with UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
+        "rma.glmm(measure = \"{measure}\", model = \"{model}\") is not built yet in this version of tau: tau fits measure OR (`events1` of `n1`, `events2` of `n2`) with `glmm` UM.FS, UM.RS, CM.AL or CM.EL, IRR (`events1` in `time1`, `events2` in `time2`) with UM.FS, UM.RS or CM.EL, and PLO (`events` of `n`) and IRLN (`events` in `time`) with UM.FS; pool these studies with an inverse-variance `method` (REML) instead"
     )]
     NotBuilt {
         /// The data's measure.
@@ -133,6 +147,7 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
         (Measure::IRR, GlmmModel::CmAl) => GlmmModel::CmEl,
         (_, model) => model,
     };
+    let mut sigma2 = None;
     let fit = match (data.measure, model) {
         (Measure::PLO, GlmmModel::UmFs) => {
             let mut xi = Vec::with_capacity(data.studies.len());
@@ -148,7 +163,7 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
             }
             fit_proportions(&xi, &ni, level, max_iter)?
         }
-        (Measure::OR, GlmmModel::UmFs | GlmmModel::CmAl | GlmmModel::CmEl) => {
+        (Measure::OR, _) => {
             let tables = data
                 .studies
                 .iter()
@@ -172,10 +187,15 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                 GlmmModel::CmEl => {
                     conditional_exact::fit_exact_conditional(&tables, level, max_iter)?
                 }
+                GlmmModel::UmRs => {
+                    let (fit, s2) = random_study::fit_odds_ratios_rs(&tables, level, max_iter)?;
+                    sigma2 = Some(s2);
+                    fit
+                }
                 _ => odds_ratios::fit_odds_ratios(&tables, level, max_iter)?,
             }
         }
-        (Measure::IRR, GlmmModel::UmFs | GlmmModel::CmEl) => {
+        (Measure::IRR, GlmmModel::UmFs | GlmmModel::UmRs | GlmmModel::CmEl) => {
             let rates = data
                 .studies
                 .iter()
@@ -196,10 +216,14 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            if model == GlmmModel::CmEl {
-                conditional::fit_rate_ratios_cm_el(&rates, level, max_iter)?
-            } else {
-                rate_ratios::fit_rate_ratios(&rates, level, max_iter)?
+            match model {
+                GlmmModel::CmEl => conditional::fit_rate_ratios_cm_el(&rates, level, max_iter)?,
+                GlmmModel::UmRs => {
+                    let (fit, s2) = random_study::fit_rate_ratios_rs(&rates, level, max_iter)?;
+                    sigma2 = Some(s2);
+                    fit
+                }
+                _ => rate_ratios::fit_rate_ratios(&rates, level, max_iter)?,
             }
         }
         (Measure::IRLN, GlmmModel::UmFs) => {
@@ -231,6 +255,7 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
         level: options.level,
         left_out,
         fit,
+        sigma2,
         warnings: Vec::new(),
     })
 }

@@ -25,6 +25,13 @@ pub fn text(r: &GlmmResult) -> String {
         fmt_num(f.i2, 2),
         fmt_num(f.h2, 2)
     ));
+    if let Some(sigma2) = r.sigma2 {
+        out.push_str(&format!(
+            "sigma^2 (estimated amount of study level variability): {}\nsigma (square root of estimated sigma^2 value):        {}\n\n",
+            fmt_num(sigma2, 4),
+            fmt_num(sigma2.sqrt(), 4)
+        ));
+    }
     out.push_str(&format!(
         "Tests for Heterogeneity:\nWld(df = {}) = {}, p-val {}\nLRT(df = {}) = {}, p-val {}\n\n",
         f.qe_df,
@@ -63,11 +70,12 @@ pub fn text(r: &GlmmResult) -> String {
     out
 }
 
-/// The CSV view: one row with the model's numbers.
+/// The CSV view: one row with the model's numbers (`sigma2` last, for
+/// UM.RS).
 pub fn csv(r: &GlmmResult) -> Result<String, csv::Error> {
     let f = &r.fit;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
+    let mut header = vec![
         "estimate",
         "se",
         "statistic",
@@ -82,26 +90,29 @@ pub fn csv(r: &GlmmResult) -> Result<String, csv::Error> {
         "I2",
         "H2",
         "logLik",
-    ])?;
-    writer.write_record(
-        [
-            f.estimate,
-            f.se,
-            f.statistic,
-            f.p,
-            f.ci_lower,
-            f.ci_upper,
-            f.tau2,
-            f.qe_wld,
-            f.qe_wld_p,
-            f.qe_lrt,
-            f.qe_lrt_p,
-            f.i2,
-            f.h2,
-            f.log_lik,
-        ]
-        .map(|v| v.to_string()),
-    )?;
+    ];
+    let mut row = vec![
+        f.estimate,
+        f.se,
+        f.statistic,
+        f.p,
+        f.ci_lower,
+        f.ci_upper,
+        f.tau2,
+        f.qe_wld,
+        f.qe_wld_p,
+        f.qe_lrt,
+        f.qe_lrt_p,
+        f.i2,
+        f.h2,
+        f.log_lik,
+    ];
+    if let Some(sigma2) = r.sigma2 {
+        header.push("sigma2");
+        row.push(sigma2);
+    }
+    writer.write_record(header)?;
+    writer.write_record(row.iter().map(|v| v.to_string()))?;
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
