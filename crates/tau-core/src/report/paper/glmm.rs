@@ -47,6 +47,12 @@ impl PaperView for GlmmResult {
                 self.model_type()
             ),
         ];
+        if let Some(sigma2) = self.sigma2 {
+            notes.push(format!(
+                "Variance of the random study intercepts: σ² = {}.",
+                fmt_num(sigma2, digits.max(2))
+            ));
+        }
         if self.left_out > 0 {
             notes.push(format!(
                 "{} {} without events in both groups (or only events) left out.",
