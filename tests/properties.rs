@@ -322,3 +322,51 @@ fn homogeneous_data_often_give_zero_tau2() {
         assert!(r.tau2 == 0.0, "{}: {}", method.name(), r.tau2);
     }
 }
+
+/// A restricted likelihood with two maxima: at τ² = 0, and higher at an
+/// interior point beyond a dip (found by proptest). metafor's REML, from
+/// its default start, stops at 0 (logLik −10.32383); started at 0.01 with
+/// `threshold = 1e-12` (`rma(yi, vi, control = list(tau2.init = 0.01,
+/// threshold = 1e-12))`, metafor 3.8.1) it finds τ² = 0.0778807351324596,
+/// logLik −10.066884675831. tau scans the likelihood when scoring ends at 0
+/// and reports the higher maximum; its scoring stops, as metafor's by
+/// default, once τ² changes by less than 1e-5, so τ² is compared to that
+/// threshold (the likelihood is flat there: it is within 1e-9 of the
+/// likelihood at metafor's point).
+#[test]
+fn reml_finds_the_higher_maximum_beyond_a_dip() {
+    let yi = [
+        -0.5347672355422901,
+        -0.6911445831916173,
+        0.0,
+        0.0,
+        0.2886124783663727,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ];
+    let vi = [
+        0.0008932841126089305,
+        0.018925456589343626,
+        1.0,
+        1.0,
+        0.13692856305550458,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+    ];
+    let reml = fit(&yi, &vi, Method::REML, Test::Z).expect("fits");
+    assert!((reml.tau2 - 0.0778807351324596).abs() < 1e-5, "{}", reml.tau2);
+    let at = restricted_log_likelihood(&yi, &vi, reml.tau2);
+    let metafor = restricted_log_likelihood(&yi, &vi, 0.0778807351324596);
+    assert!(at >= metafor - 1e-9, "{at} {metafor}");
+    assert!(at > restricted_log_likelihood(&yi, &vi, 0.0) + 0.25);
+}

@@ -169,7 +169,12 @@ fn fisher_scoring(
             .flatten()
     };
     let dl = dersimonian_laird(problem)?.max(0.0);
-    for start in [Some(dl), pm()].into_iter().flatten() {
+    let scan = if tau2 == 0.0 && matches!(method, Method::ML | Method::REML) {
+        best_on_grid(method, problem)?
+    } else {
+        None
+    };
+    for start in [Some(dl), pm(), scan].into_iter().flatten() {
         if start.is_finite()
             && start != tau2
             && is_better(method, problem, start, tau2, control.tol)?
@@ -192,6 +197,27 @@ fn fisher_scoring(
         change,
         restarted_from,
     )
+}
+
+/// ML and REML at τ² = 0: the likelihood can rise again beyond a dip
+/// after 0, to an interior maximum that neither the DL nor the PM estimate
+/// (both 0 then) leads to. The best of 25 points from 10⁻⁶ s to 10 s, s =
+/// Σ(yᵢ − ȳ)²/k (Sidik & Jonkman's start), log-spaced, is a start to score
+/// from; `None` when the outcomes do not vary.
+fn best_on_grid(method: Method, problem: &Problem<'_>) -> Result<Option<f64>, SingularDesign> {
+    let s = problem.yc.iter().map(|y| y * y).sum::<f64>() / problem.k();
+    if !(s.is_finite() && s > 0.0) {
+        return Ok(None);
+    }
+    let mut best: Option<(f64, f64)> = None;
+    for j in 0..25 {
+        let t = s * 10f64.powf(-6.0 + 7.0 * f64::from(j) / 24.0);
+        let ll = log_likelihood(method, problem, t)?;
+        if ll.is_finite() && best.is_none_or(|(_, b)| ll > b) {
+            best = Some((t, ll));
+        }
+    }
+    Ok(best.map(|(t, _)| t))
 }
 
 /// metafor's `evtol`: sampling variances 1e7 or more apart make the weights
