@@ -364,7 +364,11 @@ fn reml_finds_the_higher_maximum_beyond_a_dip() {
         1.0,
     ];
     let reml = fit(&yi, &vi, Method::REML, Test::Z).expect("fits");
-    assert!((reml.tau2 - 0.0778807351324596).abs() < 1e-5, "{}", reml.tau2);
+    assert!(
+        (reml.tau2 - 0.0778807351324596).abs() < 1e-5,
+        "{}",
+        reml.tau2
+    );
     let at = restricted_log_likelihood(&yi, &vi, reml.tau2);
     let metafor = restricted_log_likelihood(&yi, &vi, 0.0778807351324596);
     assert!(at >= metafor - 1e-9, "{at} {metafor}");

@@ -157,10 +157,11 @@ pub const OBS: Setting = Setting("obs");
 pub const GRP1: Setting = Setting("grp1");
 /// The setting `grp2` (metafor's `vcalc`).
 pub const GRP2: Setting = Setting("grp2");
-/// The setting `time1` (metafor's `vcalc`).
-pub const TIME1: Setting = Setting("time1");
-/// The setting `time2` (metafor's `vcalc`).
-pub const TIME2: Setting = Setting("time2");
+/// The setting `first_time` (metafor's `vcalc` `time1`; named apart from
+/// the records' `time1`).
+pub const TIME1: Setting = Setting("first_time");
+/// The setting `second_time` (metafor's `vcalc` `time2`).
+pub const TIME2: Setting = Setting("second_time");
 /// The setting `phi` (metafor's `vcalc`).
 pub const PHI: Setting = Setting("phi");
 /// The setting `w1` (metafor's `vcalc`).
@@ -173,19 +174,11 @@ pub const W2: Setting = Setting("w2");
 /// names each of them (the CLI's table is tested against this list).
 pub const FIELDS: &[Setting] = &[
     ALTERNATIVE,
-    CLUSTER,
-    OBS,
-    GRP1,
-    GRP2,
-    TIME1,
-    TIME2,
-    PHI,
-    W1,
-    W2,
     AVERAGE,
     BLUP,
     BTT,
     BY,
+    CLUSTER,
     COLUMNS,
     CORR,
     DECIMAL,
@@ -193,9 +186,12 @@ pub const FIELDS: &[Setting] = &[
     EXCLUDE,
     FALLBACK,
     FILTER,
+    TIME1,
     FIT_ONLY,
     FORMAT,
     FULL,
+    GRP1,
+    GRP2,
     K,
     LEVEL,
     LEVELS,
@@ -206,9 +202,11 @@ pub const FIELDS: &[Setting] = &[
     MODS,
     MU_PRIOR,
     NO_INTERCEPT,
+    OBS,
     OUTCOME,
     PERMUTATIONS,
     PERMUTE_BY,
+    PHI,
     PREDICT,
     PREDICT_FILE,
     QUESTION,
@@ -218,6 +216,7 @@ pub const FIELDS: &[Setting] = &[
     RHO,
     RI,
     ROBUST,
+    TIME2,
     SEED,
     SEP,
     SHARD,
@@ -232,6 +231,8 @@ pub const FIELDS: &[Setting] = &[
     TEST,
     TYPE,
     VCOV,
+    W1,
+    W2,
     WEIGHTED,
 ];
 

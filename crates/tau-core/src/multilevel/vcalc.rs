@@ -467,7 +467,7 @@ mod tests {
                     time1: Some("s".into()),
                     ..base.clone()
                 },
-                "`phi` is needed with `time1`",
+                "`phi` is needed with `first_time`",
             ),
             (
                 VcalcSettings {
