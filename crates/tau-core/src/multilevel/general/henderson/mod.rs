@@ -149,6 +149,12 @@ impl Henderson {
         })
     }
 
+    /// Whether the gradient reads only the diagonal of S⁻¹.
+    #[cfg(test)]
+    pub fn reads_diagonal_only(&self) -> bool {
+        self.diagonal_inverse
+    }
+
     /// The order of the matrix factorised densely (S of
     /// [`super::equations`]).
     pub fn dense_order(&self) -> usize {
