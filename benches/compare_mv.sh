@@ -54,7 +54,7 @@ for s in CS UN; do
         --random 'outcome | study' --struct "$s" --format json --fit-only)
     echo "tau   $s k=2000: ${ms} ms (whole process, median of 5), $("$TAU" regress "$WORK/k2000.json" \
         --mods outcome --no-intercept --random 'outcome | study' --struct "$s" --format json --fit-only |
-        grep -m1 '"log_lik"' | tr -d ' ,')"
+        grep -m1 '"logLik"' | tr -d ' ,')"
 done
 
 METAFOR_LIMIT="${METAFOR_LIMIT:-600}"
@@ -148,11 +148,11 @@ fi
 for size in small big; do
     echo "tau   crossed ($size):"
     "$TAU" pool "$WORK/crossed_$size.json" --random study --random lab --format json --fit-only |
-        grep -E '"(log_lik|sigma2)"' -A2 | head -4
+        grep -E '"(logLik|sigma2)"' -A2 | head -5
     echo "tau   phylo ($size):"
     "$TAU" pool "$WORK/phylo_$size.json" --random species --random phylo \
         --corr "phylo=$WORK/phylo_${size}_corr.csv" --format json --fit-only |
-        grep -E '"(log_lik|sigma2)"' -A2 | head -4
+        grep -E '"(logLik|sigma2)"' -A2 | head -5
 done
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
