@@ -64,6 +64,7 @@ pub(crate) fn maximise(
     }
     let mut h = DMatrix::<f64>::identity(n, n);
     let mut iterations = 0;
+    let mut restarted = false;
     let limit = max_iter.max(1) * 10;
     while iterations < limit {
         iterations += 1;
@@ -120,6 +121,13 @@ pub(crate) fn maximise(
         // the gradient is still that large. Stop at a tiny step, whatever
         // the gradient, and let the Newton steps finish.
         let tiny_step = s.amax() < 1e-9 * (1.0 + eta.iter().fold(0.0f64, |m, e| m.max(e.abs())));
+        // Far from the maximum a tiny step means a badly scaled H: start
+        // BFGS afresh once rather than stop.
+        if tiny_step && largest(&eval.gradient) > 1e-3 && !restarted {
+            h = DMatrix::identity(n, n);
+            restarted = true;
+            continue;
+        }
         if tiny_step || (change < 1e-15 * (1.0 + eval.ll.abs()) && largest(&eval.gradient) < 1e-6) {
             break;
         }
