@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Times tau's general rma.mv fit against metafor on a multivariate model of
 # 500 studies x 4 outcomes (k = 2000; issue 29): `~ outcome | study` with
-# struct = "CS" and "UN", outcome means as moderators. tau: median wall
-# clock of 5 whole runs (reading, fit, report to /dev/null); metafor:
-# system.time() of the rma.mv fit alone (data read beforehand), with
-# sparse = TRUE and, once, dense.
+# struct = "CS" and "UN", outcome means as moderators; then crossed and
+# phylogenetic models (below). tau: median wall clock of 5 whole runs
+# (reading, fit, report to /dev/null) with `--fit-only` (metafor's rma.mv
+# fit computes no confint() either); metafor: system.time() of the rma.mv
+# fit alone (data read beforehand), with sparse = TRUE (METAFOR_DENSE=1:
+# dense too), each stopped after METAFOR_LIMIT seconds.
 #
 #   benches/compare_mv.sh
 #   TAU=/path/to/tau WORK=/tmp/mv benches/compare_mv.sh
@@ -39,38 +41,48 @@ median_ms() {
     local times=()
     for _ in 1 2 3 4 5; do
         local start end
-        start=$(date +%s%N)
+        start=${EPOCHREALTIME/./}
         "$@" > /dev/null
-        end=$(date +%s%N)
-        times+=($(( (end - start) / 1000000 )))
+        end=${EPOCHREALTIME/./}
+        times+=($(( (end - start) / 1000 )))
     done
     printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
 }
 
 for s in CS UN; do
     ms=$(median_ms "$TAU" regress "$WORK/k2000.json" --mods outcome --no-intercept \
-        --random 'outcome | study' --struct "$s" --format json)
-    echo "tau   $s k=2000: ${ms} ms (whole process, median of 5)"
+        --random 'outcome | study' --struct "$s" --format json --fit-only)
+    echo "tau   $s k=2000: ${ms} ms (whole process, median of 5), $("$TAU" regress "$WORK/k2000.json" \
+        --mods outcome --no-intercept --random 'outcome | study' --struct "$s" --format json --fit-only |
+        grep -m1 '"logLik"' | tr -d ' ,')"
 done
 
-Rscript -e '
+METAFOR_LIMIT="${METAFOR_LIMIT:-600}"
+sparse_modes=(TRUE)
+[[ "${METAFOR_DENSE:-0}" == 1 ]] && sparse_modes+=(FALSE)
+for s in CS UN; do
+    for sparse in "${sparse_modes[@]}"; do
+        timeout "$METAFOR_LIMIT" Rscript -e '
 suppressPackageStartupMessages(library(metafor))
-d <- read.csv(file.path(commandArgs(TRUE)[1], "k2000.csv"))
-for (s in c("CS", "UN")) for (sparse in c(TRUE, FALSE)) {
-  t <- system.time(r <- rma.mv(yi, vi, mods = ~ outcome - 1, random = ~ outcome | study,
-                               struct = s, data = d, sparse = sparse))[["elapsed"]]
-  cat(sprintf("metafor %s k=2000 sparse=%s: %.2f s (logLik %.6f)\n", s, sparse, t, logLik(r)))
-}' "$WORK"
+a <- commandArgs(TRUE); d <- read.csv(file.path(a[1], "k2000.csv"))
+t <- system.time(r <- rma.mv(yi, vi, mods = ~ outcome - 1, random = ~ outcome | study,
+                             struct = a[2], data = d, sparse = as.logical(a[3])))[["elapsed"]]
+cat(sprintf("metafor %s k=2000 sparse=%s: %.2f s (logLik %.6f)\n", a[2], a[3], t, logLik(r)))
+' "$WORK" "$s" "$sparse" || echo "metafor $s sparse=$sparse: did not finish within $METAFOR_LIMIT s"
+        echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    done
+done
 
 # Crossed random intercepts (issue 29: k = 10^4 in < 2 s): 1000 studies, each
 # replicated at 10 of 100 labs, `random = list(~ 1 | study, ~ 1 | lab)`.
 # A phylogenetic model (< 5 s, < 2 GB): 1000 species on a random tree
 # (ape::rtree, correlations from ape::vcv), 10 effect sizes each,
 # `random = list(~ 1 | species, ~ 1 | phylo), R = list(phylo = A)`. metafor
-# fits the same files, sparse = TRUE, stopped after METAFOR_LIMIT seconds
-# (default 600); it is also timed at the smaller sizes SMALL_STUDIES and
-# SMALL_SPECIES (default 200 each) so that there is a ratio.
-METAFOR_LIMIT="${METAFOR_LIMIT:-600}"
+# fits the smaller sizes SMALL_STUDIES and SMALL_SPECIES (default 50 each,
+# k = 500: 40 to 70 s on a loaded 2-core machine; k = 2000 did not finish
+# in 15 minutes, and its time grows about as k^3) with sparse = TRUE, so
+# that there is a ratio; METAFOR_BIG=1 also runs it on the k = 10^4 files,
+# stopped after METAFOR_LIMIT seconds.
 Rscript -e '
 suppressPackageStartupMessages(library(ape))
 out <- commandArgs(TRUE)[1]
@@ -117,24 +129,36 @@ for (size in list(list("big", 1000, 1000), list("small", small[1], small[2]))) {
   write.table(cbind(data.frame(x = rownames(A)), as.data.frame(A)), file.path(out, paste0("phylo_", size[[1]], "_corr.csv")),
               sep = ",", row.names = FALSE, col.names = c("", colnames(A)), quote = FALSE)
 }
-' "$WORK" "${SMALL_STUDIES:-200}" "${SMALL_SPECIES:-200}"
+' "$WORK" "${SMALL_STUDIES:-50}" "${SMALL_SPECIES:-50}"
 
 for size in big small; do
-    ms=$(median_ms "$TAU" pool "$WORK/crossed_$size.json" --random study --random lab --format json)
+    ms=$(median_ms "$TAU" pool "$WORK/crossed_$size.json" --random study --random lab --format json --fit-only)
     echo "tau   crossed ($size, k=$(( $(wc -l < "$WORK/crossed_$size.csv") - 1 ))): ${ms} ms (whole process, median of 5)"
     ms=$(median_ms "$TAU" pool "$WORK/phylo_$size.json" --random species --random phylo \
-        --corr "phylo=$WORK/phylo_${size}_corr.csv" --format json)
+        --corr "phylo=$WORK/phylo_${size}_corr.csv" --format json --fit-only)
     echo "tau   phylo ($size, k=$(( $(wc -l < "$WORK/phylo_$size.csv") - 1 ))): ${ms} ms (whole process, median of 5)"
 done
 if command -v /usr/bin/time > /dev/null; then
+    /usr/bin/time -f "tau   crossed (big): peak memory %M kB" "$TAU" pool "$WORK/crossed_big.json" \
+        --random study --random lab --format json --fit-only > /dev/null
     /usr/bin/time -f "tau   phylo (big): peak memory %M kB" "$TAU" pool "$WORK/phylo_big.json" \
-        --random species --random phylo --corr "phylo=$WORK/phylo_big_corr.csv" --format json > /dev/null
+        --random species --random phylo --corr "phylo=$WORK/phylo_big_corr.csv" --format json \
+        --fit-only > /dev/null
 fi
-"$TAU" pool "$WORK/crossed_big.json" --random study --random lab --format json | grep -E '"(log_lik|sigma2)"' -A2 | head -8
-"$TAU" pool "$WORK/phylo_big.json" --random species --random phylo \
-    --corr "phylo=$WORK/phylo_big_corr.csv" --format json | grep -E '"(log_lik|sigma2)"' -A2 | head -8
-
 for size in small big; do
+    echo "tau   crossed ($size):"
+    "$TAU" pool "$WORK/crossed_$size.json" --random study --random lab --format json --fit-only |
+        grep -E '"(logLik|sigma2)"' -A2 | head -5
+    echo "tau   phylo ($size):"
+    "$TAU" pool "$WORK/phylo_$size.json" --random species --random phylo \
+        --corr "phylo=$WORK/phylo_${size}_corr.csv" --format json --fit-only |
+        grep -E '"(logLik|sigma2)"' -A2 | head -5
+done
+echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+metafor_sizes=(small)
+[[ "${METAFOR_BIG:-0}" == 1 ]] && metafor_sizes+=(big)
+for size in "${metafor_sizes[@]}"; do
     timeout "$METAFOR_LIMIT" Rscript -e '
 suppressPackageStartupMessages(library(metafor))
 out <- commandArgs(TRUE)[1]; size <- commandArgs(TRUE)[2]

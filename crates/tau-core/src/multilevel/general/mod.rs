@@ -18,6 +18,8 @@
 //! fitted by the faster recursion of [`crate::multilevel`]; this module
 //! fits the others.
 
+mod blocks;
+mod component;
 pub mod covariance;
 mod equations;
 mod henderson;

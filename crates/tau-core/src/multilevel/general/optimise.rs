@@ -64,6 +64,7 @@ pub(crate) fn maximise(
     }
     let mut h = DMatrix::<f64>::identity(n, n);
     let mut iterations = 0;
+    let mut restarted = false;
     let limit = max_iter.max(1) * 10;
     while iterations < limit {
         iterations += 1;
@@ -114,11 +115,20 @@ pub(crate) fn maximise(
             let right = &i - rho * &y * s.transpose();
             h = &left * &h * &right + rho * &s * s.transpose();
         }
-        // On 10⁴ effect sizes ℓ carries rounding noise of ~1e-11, so that
-        // steps of ~1e-10 are still accepted: stop there too and let the
-        // Newton steps finish.
+        // On 10⁴ effect sizes ℓ carries rounding noise of ~1e-11: a step
+        // of δ near the maximum raises ℓ by about g·δ, below that noise
+        // once |g| < ~1e-5, so steps shrink to nothing (or to zero) while
+        // the gradient is still that large. Stop at a tiny step, whatever
+        // the gradient, and let the Newton steps finish.
         let tiny_step = s.amax() < 1e-9 * (1.0 + eta.iter().fold(0.0f64, |m, e| m.max(e.abs())));
-        if (change < 1e-15 * (1.0 + eval.ll.abs()) || tiny_step) && largest(&eval.gradient) < 1e-6 {
+        // Far from the maximum a tiny step means a badly scaled H: start
+        // BFGS afresh once rather than stop.
+        if tiny_step && largest(&eval.gradient) > 1e-3 && !restarted {
+            h = DMatrix::identity(n, n);
+            restarted = true;
+            continue;
+        }
+        if tiny_step || (change < 1e-15 * (1.0 + eval.ll.abs()) && largest(&eval.gradient) < 1e-6) {
             break;
         }
     }
@@ -180,7 +190,12 @@ fn newton(problem: &Problem, eta: &mut Vec<f64>, eval: &mut Evaluation, variance
         let Ok(next) = problem.evaluate(&trial, true, true) else {
             return;
         };
-        if next.ll < eval.ll - 1e-12 * (1.0 + eval.ll.abs()) {
+        // Near the maximum ℓ changes by less than its rounding noise; a
+        // step that shrinks the gradient is then still progress.
+        let scale = 1.0 + eval.ll.abs();
+        let fell = eval.ll - next.ll;
+        let shrinks = largest(&next.gradient) < largest(&eval.gradient);
+        if fell > 1e-12 * scale && !(shrinks && fell < 1e-9 * scale) {
             return;
         }
         *eta = trial;

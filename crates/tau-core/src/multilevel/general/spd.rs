@@ -4,7 +4,8 @@
 //! faster than an unblocked one at the orders of a phylogeny (10³).
 
 use faer::linalg::solvers::{DenseSolveCore, Llt, Solve};
-use faer::{Mat, Side};
+use faer::linalg::triangular_inverse::invert_lower_triangular;
+use faer::{Mat, Par, Side};
 use nalgebra::DMatrix;
 
 /// The Cholesky factor of A.
@@ -46,5 +47,15 @@ impl Factor {
     /// A⁻¹.
     pub fn inverse(&self) -> DMatrix<f64> {
         from_faer(&self.llt.inverse())
+    }
+
+    /// The diagonal of A⁻¹ = L⁻ᵀL⁻¹: (A⁻¹)ᵢᵢ = Σⱼ (L⁻¹)ⱼᵢ², from one
+    /// triangular inversion.
+    pub fn inverse_diagonal(&self) -> Vec<f64> {
+        let mut l_inv = Mat::<f64>::zeros(self.n, self.n);
+        invert_lower_triangular(l_inv.as_mut(), self.llt.L(), Par::Seq);
+        (0..self.n)
+            .map(|i| (i..self.n).map(|j| l_inv[(j, i)].powi(2)).sum())
+            .collect()
     }
 }

@@ -251,3 +251,28 @@ fn mixed_model_equations_agree_with_the_blocks() {
     }
     assert!(compared > 20, "only {compared} points compared");
 }
+
+/// A phylogenetic model (`~ 1 | species` and `~ 1 | phylo`, R known) takes
+/// the diagonal of S⁻¹ only (so do crossed terms where each study has one
+/// country), other crossed and structured models the whole inverse; the
+/// comparison above covers both.
+#[test]
+fn a_phylogeny_reads_only_the_diagonal_of_the_inverse() {
+    use super::henderson::Henderson;
+    use super::prepare::Prepared;
+    let fx: Value = serde_json::from_str(FIXTURE).unwrap();
+    let (mut seen, mut whole) = (0, 0);
+    for case in fx["models"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let (data, options) = setup(&fx, case);
+        let prepared = Prepared::new(&data, &options).unwrap();
+        let h = Henderson::new(&prepared.y, &prepared.x, &prepared.vi, &prepared.components);
+        let diagonal = h.is_some_and(|h| h.reads_diagonal_only());
+        let phylogeny = id.starts_with("phylo_R");
+        assert!(diagonal || !phylogeny, "{id}");
+        seen += usize::from(phylogeny);
+        whole += usize::from(!diagonal);
+    }
+    assert_eq!(seen, 2);
+    assert!(whole > 10, "{whole}");
+}
