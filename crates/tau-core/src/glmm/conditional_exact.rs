@@ -31,14 +31,13 @@
 
 use std::sync::OnceLock;
 
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
-
-use super::polish::newton_polish;
-
-use super::agq::{self, log_choose};
+use super::agq::log_choose;
+use super::maximum::{
+    CommonEffect, Optimum, inverse, maximise, newton_concave, typical_variance, wald_residual,
+};
 use super::odds_ratios::{Table, escalc_weights, informative_tables};
-use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
+use super::one_group::linear_predictors;
+use super::proportions::{Found, GlmmError, GlmmFit};
 
 /// Nodes of the adaptive Gauss-Hermite rule for the integral over θ.
 const NODES: usize = 32;
@@ -252,9 +251,6 @@ fn newton(f: impl Fn(f64) -> (f64, f64, f64)) -> f64 {
     x
 }
 
-/// τ below this is taken as 0 (the optimum on the boundary).
-const TAU_ZERO: f64 = 1e-6;
-
 /// Fits the model to the tables; `level` in percent.
 pub fn fit_exact_conditional(
     tables: &[Table],
@@ -262,80 +258,86 @@ pub fn fit_exact_conditional(
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
     let tables = informative_tables(tables)?;
+    let x = vec![vec![1.0]; tables.len()];
+    Ok(GlmmFit::new(
+        fit_exact_conditional_x(&tables, &x, max_iter)?,
+        level,
+    ))
+}
+
+/// Fits the model with θᵢ ~ N(xᵢ'β, τ²) (rows `x`) to informative tables.
+pub(super) fn fit_exact_conditional_x(
+    tables: &[Table],
+    x: &[Vec<f64>],
+    max_iter: usize,
+) -> Result<Found, GlmmError> {
     let k = tables.len();
+    let p = x[0].len();
     let supports: Vec<Support> = tables.iter().map(Support::new).collect();
-    let log_lik =
-        |mu: f64, tau: f64| -> f64 { supports.iter().map(|s| s.log_marginal(mu, tau)).sum() };
-    let common_terms = |theta: f64| {
-        supports.iter().fold((0.0, 0.0, 0.0), |(v, s, i), sup| {
-            let m = sup.moments(theta);
-            (v + m.log_p, s + sup.a - m.mean, i + m.variance)
-        })
+    let log_lik = |beta: &[f64], tau: f64| -> f64 {
+        supports
+            .iter()
+            .zip(linear_predictors(x, beta))
+            .map(|(s, mu)| s.log_marginal(mu, tau))
+            .sum()
     };
-    let common = newton(common_terms);
-    let (ll_common, _, common_info) = common_terms(common);
-    if !common.is_finite() || common_info <= 0.0 {
+    let common_terms = |beta: &[f64]| {
+        let mut value = 0.0;
+        let mut score = vec![0.0; p];
+        let mut info = vec![vec![0.0; p]; p];
+        for ((sup, row), theta) in supports.iter().zip(x).zip(linear_predictors(x, beta)) {
+            let m = sup.moments(theta);
+            value += m.log_p;
+            for a in 0..p {
+                score[a] += row[a] * (sup.a - m.mean);
+                for b in 0..p {
+                    info[a][b] += row[a] * row[b] * m.variance;
+                }
+            }
+        }
+        (value, score, info)
+    };
+    let (common, common_info) = newton_concave(&common_terms, &vec![0.0; p]);
+    let ll_common = common_terms(&common).0;
+    if common.iter().any(|b| !b.is_finite()) {
         return Err(GlmmError::NotConverged);
     }
-    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(theta[0], theta[1].abs());
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let theta = bfgs_with(
-        &mut objective,
-        &[common, agq::TAU_START],
-        1e-14,
-        max_iter.max(500),
-    )
-    .map_err(|_| GlmmError::NotConverged)?;
-    // On the boundary where no τ > 0 beats the common-effect model.
-    let boundary = theta[1].abs() < TAU_ZERO || ll_common >= log_lik(theta[0], theta[1].abs());
-    let (mu, tau, var_mu) = if boundary {
-        (common, 0.0, 1.0 / common_info)
-    } else {
-        let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t[0], t[1])) };
-        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
-        let point = [polished[0], polished[1].abs()];
-        let h = hessian(&mut natural, &point, &[0, 1])?;
-        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-        if !(det > 0.0 && h[1][1] > 0.0) {
-            return Err(GlmmError::NotConverged);
-        }
-        (point[0], point[1], h[1][1] / det)
-    };
-    let ll = log_lik(mu, tau);
-    let se = var_mu.sqrt();
+    let mut common_vcov = || inverse(&common_info).ok_or(GlmmError::NotConverged);
+    let Optimum { beta, tau, vcov } = maximise(
+        &log_lik,
+        CommonEffect {
+            beta: common,
+            log_lik: ll_common,
+            vcov: &mut common_vcov,
+        },
+        max_iter,
+    )?;
+    let ll = log_lik(&beta, tau);
 
     let saturated: Vec<Option<(f64, Moments)>> = supports.iter().map(Support::saturated).collect();
     let ll_sat: f64 = saturated
         .iter()
         .map(|s| s.map_or(0.0, |(_, m)| m.log_p))
         .sum();
-    let qe_df = k - 1;
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let wl: Vec<(f64, f64)> = saturated
+    let wl: Vec<Option<(f64, f64)>> = saturated
         .iter()
-        .flatten()
-        .map(|&(theta, m)| (m.variance, theta))
+        .map(|s| s.map(|(theta, m)| (m.variance, theta)))
         .collect();
-    let qe_wld = wald_q(&wl);
-    let s2w = typical_variance(escalc_weights(&tables).into_iter(), k);
-    let tau2 = tau * tau;
-    Ok(GlmmFit::new(
-        Found {
-            k,
-            estimate: mu,
-            se,
-            tau2,
-            typical_variance: s2w,
-            qe_wld,
-            qe_lrt,
-            qe_df,
-            log_lik: ll,
-            agq_log_lik: ll,
-        },
-        level,
-    ))
+    let qe_wld = wald_residual(x, &wl);
+    let s2w = typical_variance(x, &escalc_weights(tables));
+    Ok(Found {
+        k,
+        beta,
+        vcov,
+        tau2: tau * tau,
+        typical_variance: s2w,
+        qe_wld,
+        qe_lrt,
+        qe_df: k - p,
+        log_lik: ll,
+        agq_log_lik: ll,
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde::Serialize;
 pub(crate) mod agq;
 pub mod conditional;
 pub mod conditional_exact;
+mod maximum;
 pub mod odds_ratios;
 mod one_group;
 mod polish;

@@ -86,10 +86,10 @@ pub struct GlmmFit {
 pub(super) struct Found {
     /// Number of studies.
     pub k: usize,
-    /// β̂.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
+    /// β̂: the intercept, then the moderators' coefficients.
+    pub beta: Vec<f64>,
+    /// The covariance of β̂.
+    pub vcov: Vec<Vec<f64>>,
     /// τ̂².
     pub tau2: f64,
     /// The typical within-study variance of I² and H².
@@ -107,15 +107,15 @@ pub(super) struct Found {
 }
 
 impl GlmmFit {
-    /// The fit of what a fitter `found`: z = β̂/se with its two-sided p, the
+    /// The fit of what a fitter `found` (with the intercept alone): z = β̂/se with its two-sided p, the
     /// Wald CI β̂ ± z₁₋α/₂·se at `level`, the χ² p-values of the
     /// heterogeneity tests, I² = 100 τ̂²/(s² + τ̂²) and H² = τ̂²/s² + 1 with s²
     /// the typical within-study variance (metafor's `rma.glmm`).
     pub(super) fn new(found: Found, level: f64) -> GlmmFit {
         let Found {
             k,
-            estimate,
-            se,
+            beta,
+            vcov,
             tau2,
             typical_variance: s2w,
             qe_wld,
@@ -125,6 +125,7 @@ impl GlmmFit {
             agq_log_lik,
         } = found;
         let crit = normal_upper((1.0 - level / 100.0) / 2.0);
+        let (estimate, se) = (beta[0], vcov[0][0].sqrt());
         let statistic = estimate / se;
         GlmmFit {
             k,
@@ -146,31 +147,6 @@ impl GlmmFit {
             agq_log_lik,
         }
     }
-}
-
-/// metafor's `QE.Wld`: Cochran's Q of the studies' estimates `l` (logits, or
-/// log odds ratios) with weights `w` = 1/vᵢ, over the studies without a
-/// zero cell: Σ wᵢ(lᵢ − l̄)², l̄ = Σ wᵢlᵢ / Σ wᵢ; 0 without any such study.
-pub(super) fn wald_q(wl: &[(f64, f64)]) -> f64 {
-    let (sw, swl) = wl
-        .iter()
-        .fold((0.0, 0.0), |(sw, swl), (w, l)| (sw + w, swl + w * l));
-    if sw <= 0.0 {
-        return 0.0;
-    }
-    let mean = swl / sw;
-    wl.iter()
-        .map(|(w, l)| w * (l - mean).powi(2))
-        .sum::<f64>()
-        .max(0.0)
-}
-
-/// The typical within-study variance of I² and H² (Higgins & Thompson
-/// 2002), (k − 1) Σwᵢ / ((Σwᵢ)² − Σwᵢ²), from the weights wᵢ = 1/vᵢ of
-/// escalc's vᵢ (1/2 added to the cells of a table with a zero, as metafor).
-pub(super) fn typical_variance(weights: impl Iterator<Item = f64>, k: usize) -> f64 {
-    let (s1, s2) = weights.fold((0.0, 0.0), |(s1, s2), w| (s1 + w, s2 + w * w));
-    (k as f64 - 1.0) * s1 / (s1 * s1 - s2)
 }
 
 /// Why a GLMM of proportions could not be fitted.

@@ -1,0 +1,182 @@
+//! The maximum of a GLMM's log-likelihood ℓ(β, τ) over the fixed effects
+//! β = (β₁ … β_p) (the intercept alone, or with moderators) and τ, shared
+//! by every model: BFGS over (β, τ) with τ of either sign (ℓ is even in τ;
+//! see `agq::TAU_START`) from the common-effect β̂ and τ = 1/2, then Newton
+//! steps on the natural scale ([`super::polish`]). The covariance of β̂ is
+//! the β block of the inverse Hessian of −ℓ over (β, τ) (lme4's `vcov`; the
+//! block does not depend on how τ is parameterised). Where no τ > 0 beats
+//! the common-effect model, the fit is that model (τ̂ = 0) and its
+//! covariance the inverse of its own information.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::numerics::hessian::hessian;
+use crate::numerics::optim::bfgs_with;
+
+use super::agq;
+use super::polish::newton_polish;
+use super::proportions::GlmmError;
+
+/// τ below this is taken as 0 (the optimum on the boundary).
+pub(super) const TAU_ZERO: f64 = 1e-6;
+
+/// The maximum: β̂, τ̂ and the covariance of β̂.
+pub(super) struct Optimum {
+    pub beta: Vec<f64>,
+    pub tau: f64,
+    pub vcov: Vec<Vec<f64>>,
+}
+
+/// The common-effect model (τ = 0) the search starts from: β̂, its
+/// log-likelihood, and the covariance of β̂ (computed only when the
+/// maximum is on the boundary).
+pub(super) struct CommonEffect<'a> {
+    pub beta: Vec<f64>,
+    pub log_lik: f64,
+    pub vcov: &'a mut dyn FnMut() -> Result<Vec<Vec<f64>>, GlmmError>,
+}
+
+/// Maximises `log_lik(β, τ)` (τ ≥ 0) from the common-effect model.
+pub(super) fn maximise(
+    log_lik: &dyn Fn(&[f64], f64) -> f64,
+    common: CommonEffect<'_>,
+    max_iter: usize,
+) -> Result<Optimum, GlmmError> {
+    let p = common.beta.len();
+    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
+        let v = -log_lik(&theta[..p], theta[p].abs());
+        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
+    };
+    let mut start = common.beta.clone();
+    start.push(agq::TAU_START);
+    let theta = bfgs_with(&mut objective, &start, 1e-14, max_iter.max(500))
+        .map_err(|_| GlmmError::NotConverged)?;
+    let boundary =
+        theta[p].abs() < TAU_ZERO || common.log_lik >= log_lik(&theta[..p], theta[p].abs());
+    if boundary {
+        return Ok(Optimum {
+            beta: common.beta,
+            tau: 0.0,
+            vcov: (common.vcov)()?,
+        });
+    }
+    let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(&t[..p], t[p])) };
+    let mut start = theta.clone();
+    start[p] = start[p].abs();
+    let mut point = newton_polish(&mut natural, &start);
+    point[p] = point[p].abs();
+    let wanted: Vec<usize> = (0..=p).collect();
+    let h = hessian(&mut natural, &point, &wanted)?;
+    let vcov = inverse(&h).ok_or(GlmmError::NotConverged)?;
+    Ok(Optimum {
+        beta: point[..p].to_vec(),
+        tau: point[p],
+        vcov: vcov[..p].iter().map(|row| row[..p].to_vec()).collect(),
+    })
+}
+
+/// The inverse of a symmetric positive-definite matrix; `None` where it is
+/// not positive definite.
+pub(super) fn inverse(h: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = h.len();
+    let m = DMatrix::from_fn(n, n, |i, j| h[i][j]);
+    if m.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let inv = nalgebra::Cholesky::new(m)?.inverse();
+    Some((0..n).map(|i| (0..n).map(|j| inv[(i, j)]).collect()).collect())
+}
+
+/// Maximises a concave function of β from `start` by Newton's method,
+/// steps halved while they lower it; `f` gives the value, the gradient and
+/// minus the Hessian (the information). Returns β̂ and the information
+/// there.
+pub(super) fn newton_concave(
+    f: &dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>),
+    start: &[f64],
+) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let p = start.len();
+    let mut beta = start.to_vec();
+    let (mut value, mut score, mut info) = f(&beta);
+    for _ in 0..500 {
+        let m = DMatrix::from_fn(p, p, |i, j| info[i][j]);
+        let s = DVector::from_column_slice(&score);
+        let mut step: Vec<f64> = match nalgebra::Cholesky::new(m) {
+            Some(chol) => chol.solve(&s).iter().copied().collect(),
+            None => score.iter().map(|g| g.signum()).collect(),
+        };
+        let mut next_beta: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
+        let mut next = f(&next_beta);
+        let mut halvings = 0;
+        while next.0.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
+            step.iter_mut().for_each(|s| *s *= 0.5);
+            next_beta = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
+            next = f(&next_beta);
+            halvings += 1;
+        }
+        if halvings == 60 {
+            break;
+        }
+        let small = step
+            .iter()
+            .zip(&next_beta)
+            .all(|(s, b)| s.abs() <= 1e-13 * (1.0 + b.abs()));
+        beta = next_beta;
+        (value, score, info) = next;
+        if small {
+            break;
+        }
+    }
+    (beta, info)
+}
+
+/// The weighted residual sum of squares Σ wᵢ(lᵢ − xᵢ'b̂)² of the weighted
+/// least-squares fit of the studies' own estimates lᵢ on their rows xᵢ,
+/// over the studies whose estimate is finite (`Some((wᵢ, lᵢ))`): metafor's
+/// `QE.Wld`, the Wald test that the saturated model's study effects follow
+/// the model (invariant to how the saturated model is parameterised). A
+/// rank-deficient fit (a moderator level whose studies all lack an
+/// estimate) is projected by the SVD; 0 without any study.
+pub(super) fn wald_residual(x: &[Vec<f64>], wl: &[Option<(f64, f64)>]) -> f64 {
+    let used: Vec<(&Vec<f64>, f64, f64)> = x
+        .iter()
+        .zip(wl)
+        .filter_map(|(row, e)| e.map(|(w, l)| (row, w, l)))
+        .collect();
+    if used.is_empty() {
+        return 0.0;
+    }
+    let p = x[0].len();
+    let a = DMatrix::from_fn(used.len(), p, |i, j| used[i].1.sqrt() * used[i].0[j]);
+    let y = DVector::from_iterator(used.len(), used.iter().map(|(_, w, l)| w.sqrt() * l));
+    let svd = a.clone().svd(true, true);
+    let fitted = match svd.solve(&y, 1e-12 * svd.singular_values.max()) {
+        Ok(b) => &a * b,
+        Err(_) => return 0.0,
+    };
+    (y - fitted).norm_squared().max(0.0)
+}
+
+/// metafor's typical within-study variance of a model with moderators,
+/// (k − p)/tr(P), P = W − WX(X'WX)⁻¹X'W, W = diag(1/vᵢ) of escalc's vᵢ
+/// (with the intercept alone, (k − 1)Σwᵢ/((Σwᵢ)² − Σwᵢ²)).
+pub(super) fn typical_variance(x: &[Vec<f64>], weights: &[f64]) -> f64 {
+    let (k, p) = (x.len(), x[0].len());
+    let xtwx = DMatrix::from_fn(p, p, |a, b| {
+        x.iter()
+            .zip(weights)
+            .map(|(row, w)| w * row[a] * row[b])
+            .sum()
+    });
+    let xtw2x = DMatrix::from_fn(p, p, |a, b| {
+        x.iter()
+            .zip(weights)
+            .map(|(row, w)| w * w * row[a] * row[b])
+            .sum()
+    });
+    let Some(inv): Option<DMatrix<f64>> = xtwx.try_inverse() else {
+        return f64::NAN;
+    };
+    let trace = weights.iter().sum::<f64>() - (inv * xtw2x).trace();
+    (k - p) as f64 / trace
+}
