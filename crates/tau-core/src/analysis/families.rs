@@ -208,12 +208,20 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
             ),
         );
     }
-    if spec.question == Question::Regress {
-        refuse(
-            Field::Mods,
-            format!(
-                "a GLMM with moderators (metafor's rma.glmm(mods = ), model = {name}) is not built yet in this version of tau; pool without `mods`, or use an inverse-variance `method` (REML)"
-            ),
-        );
+    for (given, field, why) in [
+        (
+            spec.btt.is_some(),
+            Field::Btt,
+            "the report tests every moderator together (QM); leave out `btt`",
+        ),
+        (
+            !spec.predict.is_empty(),
+            Field::Predict,
+            "predictions are built for the models of yi and vi; leave out `predict`",
+        ),
+    ] {
+        if given && spec.question == Question::Regress {
+            refuse(field, not(&format!("`{}`", field.name()), why));
+        }
     }
 }

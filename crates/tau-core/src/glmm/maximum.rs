@@ -51,20 +51,25 @@ pub(super) fn maximise(
     start.push(agq::TAU_START);
     let theta = bfgs_with(&mut objective, &start, 1e-14, max_iter.max(500))
         .map_err(|_| GlmmError::NotConverged)?;
-    let boundary =
-        theta[p].abs() < TAU_ZERO || common.log_lik >= log_lik(&theta[..p], theta[p].abs());
-    if boundary {
-        return Ok(Optimum {
+    let on_boundary = |common: CommonEffect<'_>| -> Result<Optimum, GlmmError> {
+        Ok(Optimum {
+            vcov: (common.vcov)()?,
             beta: common.beta,
             tau: 0.0,
-            vcov: (common.vcov)()?,
-        });
+        })
+    };
+    if theta[p].abs() < TAU_ZERO || common.log_lik >= log_lik(&theta[..p], theta[p].abs()) {
+        return on_boundary(common);
     }
     let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(&t[..p], t[p])) };
     let mut start = theta.clone();
     start[p] = start[p].abs();
     let mut point = newton_polish(&mut natural, &start);
     point[p] = point[p].abs();
+    // BFGS may stop at a small τ that the Newton steps take to 0.
+    if point[p] < TAU_ZERO {
+        return on_boundary(common);
+    }
     let wanted: Vec<usize> = (0..=p).collect();
     let h = hessian(&mut natural, &point, &wanted)?;
     let vcov = inverse(&h).ok_or(GlmmError::NotConverged)?;

@@ -122,7 +122,7 @@ impl Arms {
 }
 
 impl Table {
-    fn arms(&self) -> Arms {
+    pub(crate) fn arms(&self) -> Arms {
         Arms {
             x1: self.ai,
             n1: self.n1i,

@@ -206,25 +206,39 @@ pub fn fit_proportions(
     level: f64,
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
-    let k = xi.len();
-    if k < 2 || ni.len() != k {
+    if xi.len() < 2 || ni.len() != xi.len() {
         return Err(GlmmError::TooFewStudies);
     }
+    check_counts(xi, ni)?;
+    let counts: Vec<Count> = xi
+        .iter()
+        .zip(ni)
+        .map(|(&x, &n)| Count { x, n, offset: 0.0 })
+        .collect();
+    fit_one_group(
+        &counts,
+        Family::Binomial,
+        &escalc_weights(xi, ni),
+        level,
+        max_iter,
+    )
+}
+
+/// Checks that every `xi` of `ni` is a count with 0 ≤ xi ≤ ni, ni > 0.
+pub(super) fn check_counts(xi: &[f64], ni: &[f64]) -> Result<(), GlmmError> {
     for (index, (&x, &n)) in xi.iter().zip(ni).enumerate() {
         let count = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
         if !count(x) || !count(n) || n == 0.0 || x > n {
             return Err(GlmmError::BadCounts { index });
         }
     }
-    let counts: Vec<Count> = xi
-        .iter()
-        .zip(ni)
-        .map(|(&x, &n)| Count { x, n, offset: 0.0 })
-        .collect();
-    // escalc's vi = 1/x + 1/(n - x), 1/2 added to both cells of a study
-    // with a zero cell.
-    let weights: Vec<f64> = xi
-        .iter()
+    Ok(())
+}
+
+/// 1/vᵢ of escalc's vi = 1/x + 1/(n - x), 1/2 added to both cells of a
+/// study with a zero cell.
+pub(super) fn escalc_weights(xi: &[f64], ni: &[f64]) -> Vec<f64> {
+    xi.iter()
         .zip(ni)
         .map(|(&x, &n)| {
             let (a, b) = if x == 0.0 || x == n {
@@ -234,6 +248,5 @@ pub fn fit_proportions(
             };
             1.0 / (1.0 / a + 1.0 / b)
         })
-        .collect();
-    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
+        .collect()
 }

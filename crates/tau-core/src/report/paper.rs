@@ -792,6 +792,12 @@ impl PaperView for crate::glmm::GlmmResult {
     }
 }
 
+impl PaperView for crate::glmm::moderators::GlmmRegression {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a GLMM")
+    }
+}
+
 impl PaperView for crate::location_scale::LocationScaleResult {
     fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
         no_table("a location-scale model")
