@@ -28,6 +28,7 @@ mod metafor_compare_mv;
 mod metafor_estimators;
 mod metafor_glmm;
 mod metafor_glmm_more;
+mod metafor_glmm_mods;
 mod metafor_influence_mods;
 mod metafor_location_scale;
 mod metafor_measures_more;

@@ -197,6 +197,60 @@ fn kept<T>(x: &[Vec<f64>], items: &[T], keep: impl Fn(&T) -> bool) -> Vec<Vec<f6
         .collect()
 }
 
+/// How to take coefficients of a scaled model matrix back to the
+/// moderators' own scale: β = Mβₛ, Var β = M Var βₛ M'.
+struct Rescale(Option<Vec<Vec<f64>>>);
+
+impl Rescale {
+    fn apply(&self, mut found: Found) -> Found {
+        let Some(m) = &self.0 else {
+            return found;
+        };
+        let p = m.len();
+        let mul = |a: &[Vec<f64>], b: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            (0..p)
+                .map(|i| (0..p).map(|j| (0..p).map(|l| a[i][l] * b[l][j]).sum()).collect())
+                .collect()
+        };
+        let mt: Vec<Vec<f64>> = (0..p).map(|i| (0..p).map(|j| m[j][i]).collect()).collect();
+        found.vcov = mul(&mul(m, &found.vcov), &mt);
+        found.beta = (0..p)
+            .map(|i| (0..p).map(|j| m[i][j] * found.beta[j]).sum())
+            .collect();
+        found
+    }
+}
+
+/// metafor's `scaleX`: with an intercept, every column but the intercept
+/// and the 0/1 dummies is centred and scaled by its SD for the fit (a
+/// moderator such as a year, ~2000, leaves the likelihood's Hessian
+/// ill-conditioned otherwise); the fit is the same model.
+fn scaled(x: &[Vec<f64>], intercept: bool) -> (Vec<Vec<f64>>, Rescale) {
+    let (k, p) = (x.len(), x[0].len());
+    if !intercept || p == 1 {
+        return (x.to_vec(), Rescale(None));
+    }
+    let mut m = vec![vec![0.0; p]; p];
+    m[0][0] = 1.0;
+    let mut out = x.to_vec();
+    for j in 1..p {
+        let column: Vec<f64> = x.iter().map(|row| row[j]).collect();
+        let dummy = column.iter().all(|&v| v == 0.0 || v == 1.0);
+        let mean = column.iter().sum::<f64>() / k as f64;
+        let sd = (column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0)).sqrt();
+        if dummy || !(sd > 0.0) {
+            m[j][j] = 1.0;
+            continue;
+        }
+        for (row, v) in out.iter_mut().zip(&column) {
+            row[j] = (v - mean) / sd;
+        }
+        m[0][j] = -mean / sd;
+        m[j][j] = 1.0 / sd;
+    }
+    (out, Rescale(Some(m)))
+}
+
 /// Fits the GLMM of `options` with the moderators of `design` to `data`.
 pub fn regress(
     data: &Dataset,
@@ -209,9 +263,10 @@ pub fn regress(
     };
     let design = design::build(data, design).map_err(GlmmFitError::Design)?;
     let studies: Vec<&Study> = design.rows.iter().map(|&i| &data.studies[i]).collect();
-    let x: Vec<Vec<f64>> = (0..design.x.nrows())
+    let unscaled: Vec<Vec<f64>> = (0..design.x.nrows())
         .map(|i| design.x.row(i).iter().copied().collect())
         .collect();
+    let (x, back) = scaled(&unscaled, design.intercept);
     let p = design.names.len();
     let max_iter = options.max_iter;
     let enough = |k: usize| {
@@ -301,6 +356,7 @@ pub fn regress(
             fit_one_group_x(&counts, &x, family, &weights, max_iter)?
         }
     };
+    let found = back.apply(found);
     let left_out = design.rows.len() - found.k;
     let warnings = missing_moderators(&design.dropped).into_iter().collect();
     Ok(result(found, &design, data, model, options.level, left_out, warnings)?)
