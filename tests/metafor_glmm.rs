@@ -135,7 +135,7 @@ fn glmm_refuses_what_is_not_built() {
                 "--glmm",
                 "UM.FS",
             ],
-            "rma.glmm(mods = )",
+            "rma.glmm(measure = \"RR\", model = \"UM.FS\") is not built yet",
         ),
     ] {
         let out = crate::util::tau().args(&args).output().unwrap();

@@ -11,7 +11,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
+use crate::numerics::optim::{bfgs_with, bfgs_with_gradient};
 
 use super::agq;
 use super::polish::newton_polish;
@@ -184,4 +184,148 @@ pub(super) fn typical_variance(x: &[Vec<f64>], weights: &[f64]) -> f64 {
     };
     let trace = weights.iter().sum::<f64>() - (inv * xtw2x).trace();
     (k - p) as f64 / trace
+}
+
+/// A log-likelihood ℓ(β, τ) with its exact gradient and Hessian (the
+/// profile of [`super::profile`]).
+pub(super) trait Derivatives {
+    /// ℓ and its gradient over (β, τ) (the τ entry ignored at τ = 0).
+    fn value_gradient(&self, beta: &[f64], tau: f64) -> (f64, Vec<f64>);
+    /// The Hessian over (β, τ), or over β alone (`with_tau` false), right
+    /// after [`Derivatives::value_gradient`] at the same point.
+    fn hessian(&self, beta: &[f64], tau: f64, with_tau: bool) -> Vec<Vec<f64>>;
+}
+
+/// [`maximise`] for a likelihood with exact derivatives: the common-effect
+/// model by BFGS on its gradient then Newton's method; the model by BFGS
+/// over (β, τ) from it, then Newton's method on the exact gradient and
+/// Hessian. Returns the optimum, and the common-effect β̂ and its
+/// log-likelihood (for `QE_LRT`).
+pub(super) fn maximise_exact(
+    ll: &dyn Derivatives,
+    p: usize,
+    max_iter: usize,
+) -> Result<(Optimum, Vec<f64>, f64), GlmmError> {
+    let maxit = max_iter.max(500);
+    let mut common_objective = |b: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
+        let (v, g) = ll.value_gradient(b, 0.0);
+        Ok((-v, g[..p].iter().map(|x| -x).collect()))
+    };
+    let start = bfgs_with_gradient(&mut common_objective, &vec![0.0; p], 1e-14, maxit)
+        .map_err(|_| GlmmError::NotConverged)?;
+    let common = newton_exact(ll, &start, 0.0)?;
+    let (ll_common, _) = ll.value_gradient(&common, 0.0);
+    let common_vcov = || -> Result<Vec<Vec<f64>>, GlmmError> {
+        ll.value_gradient(&common, 0.0);
+        let h = ll.hessian(&common, 0.0, false);
+        inverse(&negated(&h)).ok_or(GlmmError::NotConverged)
+    };
+    let mut objective = |theta: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
+        let (v, mut g) = ll.value_gradient(&theta[..p], theta[p].abs());
+        g[p] *= theta[p].signum();
+        let v = if v.is_finite() { -v } else { f64::MAX.sqrt() };
+        Ok((v, g.iter().map(|x| -x).collect()))
+    };
+    let mut start = common.clone();
+    start.push(agq::TAU_START);
+    let theta = bfgs_with_gradient(&mut objective, &start, 1e-14, maxit)
+        .map_err(|_| GlmmError::NotConverged)?;
+    let boundary = |beta: &[f64], tau: f64| {
+        tau < TAU_ZERO || ll_common >= ll.value_gradient(beta, tau).0
+    };
+    let on_boundary = || -> Result<(Optimum, Vec<f64>, f64), GlmmError> {
+        Ok((
+            Optimum {
+                beta: common.clone(),
+                tau: 0.0,
+                vcov: common_vcov()?,
+            },
+            common.clone(),
+            ll_common,
+        ))
+    };
+    if boundary(&theta[..p], theta[p].abs()) {
+        return on_boundary();
+    }
+    let mut start = theta.clone();
+    start[p] = start[p].abs();
+    let point = newton_exact(ll, &start, 1.0)?;
+    let tau = point[p].abs();
+    if tau < TAU_ZERO {
+        return on_boundary();
+    }
+    ll.value_gradient(&point[..p], tau);
+    let h = ll.hessian(&point[..p], tau, true);
+    let vcov = inverse(&negated(&h)).ok_or(GlmmError::NotConverged)?;
+    Ok((
+        Optimum {
+            beta: point[..p].to_vec(),
+            tau,
+            vcov: vcov[..p].iter().map(|row| row[..p].to_vec()).collect(),
+        },
+        common.clone(),
+        ll_common,
+    ))
+}
+
+fn negated(h: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    h.iter()
+        .map(|row| row.iter().map(|v| -v).collect())
+        .collect()
+}
+
+/// Newton's method on ℓ from `start` over β (`tau` = 0: the common-effect
+/// model) or over (β, τ) (`start` holding τ last), steps halved while
+/// they lower ℓ; at most 20 steps.
+fn newton_exact(ll: &dyn Derivatives, start: &[f64], tau: f64) -> Result<Vec<f64>, GlmmError> {
+    let with_tau = tau != 0.0;
+    let p = start.len() - usize::from(with_tau);
+    let split = |x: &[f64]| -> (Vec<f64>, f64) {
+        if with_tau {
+            (x[..p].to_vec(), x[p].abs())
+        } else {
+            (x.to_vec(), 0.0)
+        }
+    };
+    let mut x = start.to_vec();
+    for _ in 0..20 {
+        let (beta, t) = split(&x);
+        let (value, gradient) = ll.value_gradient(&beta, t);
+        let n = x.len();
+        let h = ll.hessian(&beta, t, with_tau);
+        let m = DMatrix::from_fn(n, n, |i, j| -h[i][j]);
+        let Some(chol) = nalgebra::Cholesky::new(m) else {
+            break;
+        };
+        let mut step: Vec<f64> = chol
+            .solve(&DVector::from_column_slice(&gradient[..n]))
+            .iter()
+            .copied()
+            .collect();
+        if step
+            .iter()
+            .zip(&x)
+            .all(|(s, a)| s.abs() <= 1e-10 * (1.0 + a.abs()))
+        {
+            break;
+        }
+        let mut moved = false;
+        for _ in 0..30 {
+            let next: Vec<f64> = x.iter().zip(&step).map(|(a, s)| a + s).collect();
+            let (b, t) = split(&next);
+            if ll.value_gradient(&b, t).0 >= value {
+                x = next;
+                moved = true;
+                break;
+            }
+            step.iter_mut().for_each(|s| *s *= 0.5);
+        }
+        if !moved {
+            break;
+        }
+    }
+    if with_tau {
+        x[p] = x[p].abs();
+    }
+    Ok(x)
 }

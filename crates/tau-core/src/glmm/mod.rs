@@ -14,6 +14,7 @@ pub mod moderators;
 pub mod odds_ratios;
 mod one_group;
 mod polish;
+mod profile;
 pub mod proportions;
 pub mod rate_ratios;
 

@@ -23,15 +23,11 @@
 //! by ML; I², H² from escalc's vᵢ (1/2 added to each cell of a table with a
 //! zero cell); `logLik` = Σ log Bin at the conditional modes.
 
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
-
 use statrs::function::gamma::ln_gamma;
 
 use super::agq::{self, Family, Observation};
-use super::maximum::{
-    CommonEffect, Optimum, inverse, maximise, typical_variance, wald_residual,
-};
+use super::maximum::{Optimum, maximise_exact, typical_variance, wald_residual};
+use super::profile::Profile;
 use super::one_group::linear_predictors;
 use super::proportions::{Found, GlmmError, GlmmFit};
 
@@ -60,7 +56,7 @@ pub(crate) struct Arms {
 }
 
 impl Arms {
-    fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
+    pub(super) fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
         match self.family {
             Family::Binomial => [
                 Observation::binomial(self.x1, self.n1, alpha + beta, 0.5),
@@ -74,7 +70,7 @@ impl Arms {
     }
 
     /// The study's intercept under a common rate or risk.
-    fn pooled_intercept(&self) -> f64 {
+    pub(super) fn pooled_intercept(&self) -> f64 {
         match self.family {
             Family::Binomial => {
                 let pooled = (self.x1 + self.x2 + 0.5) / (self.n1 + self.n2 + 1.0);
@@ -136,54 +132,6 @@ impl Table {
     pub(crate) fn uninformative(&self) -> bool {
         (self.ai == 0.0 && self.ci == 0.0) || (self.ai == self.n1i && self.ci == self.n2i)
     }
-}
-
-/// The study intercept that maximises the study's likelihood at (β, τ):
-/// Newton's method on central differences, steps halved while they lower it.
-fn best_intercept(t: &Arms, beta: f64, tau: f64) -> f64 {
-    let f = |alpha: f64| agq::log_marginal(&t.observations(alpha, beta), tau);
-    let mut alpha = t.pooled_intercept() - beta / 2.0;
-    let mut value = f(alpha);
-    let h = 1e-4;
-    for _ in 0..100 {
-        let (up, down) = (f(alpha + h), f(alpha - h));
-        let d1 = (up - down) / (2.0 * h);
-        let d2 = (up - 2.0 * value + down) / (h * h);
-        let mut step = if d2 < 0.0 { -d1 / d2 } else { d1.signum() };
-        let mut next = f(alpha + step);
-        let mut halvings = 0;
-        while next.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
-            step *= 0.5;
-            next = f(alpha + step);
-            halvings += 1;
-        }
-        if halvings == 60 {
-            break;
-        }
-        alpha += step;
-        value = next;
-        if step.abs() <= 1e-11 * (1.0 + alpha.abs()) {
-            break;
-        }
-    }
-    alpha
-}
-
-/// The profile log-likelihood at the studies' treatment effects
-/// `effects` (xᵢ'β) and τ, and the intercepts.
-fn profile(tables: &[Arms], effects: &[f64], tau: f64) -> (f64, Vec<f64>) {
-    let alphas: Vec<f64> = tables
-        .iter()
-        .zip(effects)
-        .map(|(t, &beta)| best_intercept(t, beta, tau))
-        .collect();
-    let ll = tables
-        .iter()
-        .zip(&alphas)
-        .zip(effects)
-        .map(|((t, &a), &beta)| agq::log_marginal(&t.observations(a, beta), tau))
-        .sum();
-    (ll, alphas)
 }
 
 /// Checks the counts, and leaves out the double-zero (and double-all)
@@ -264,36 +212,11 @@ pub(super) fn fit_two_groups_x(
 ) -> Result<Found, GlmmError> {
     let k = tables.len();
     let p = x[0].len();
-    let log_lik = |beta: &[f64], tau: f64| profile(tables, &linear_predictors(x, beta), tau).0;
-    let mut common_objective = |b: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(b, 0.0);
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let common = bfgs_with(
-        &mut common_objective,
-        &vec![0.0; p],
-        1e-14,
-        max_iter.max(500),
-    )
-    .map_err(|_| GlmmError::NotConverged)?;
-    let ll_common = log_lik(&common, 0.0);
-    let mut common_vcov = || {
-        let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t, 0.0)) };
-        let wanted: Vec<usize> = (0..p).collect();
-        let h = hessian(&mut natural, &common, &wanted)?;
-        inverse(&h).ok_or(GlmmError::NotConverged)
-    };
-    let Optimum { beta, tau, vcov } = maximise(
-        &log_lik,
-        CommonEffect {
-            beta: common.clone(),
-            log_lik: ll_common,
-            vcov: &mut common_vcov,
-        },
-        max_iter,
-    )?;
+    let profile = Profile::new(tables, x);
+    let (Optimum { beta, tau, vcov }, _, ll_common) = maximise_exact(&profile, p, max_iter)?;
     let effects = linear_predictors(x, &beta);
-    let (agq_ll, alphas) = profile(tables, &effects, tau);
+    let (agq_ll, _) = profile.value_gradient(&beta, tau);
+    let alphas = profile.alphas();
 
     let ll_sat: f64 = tables.iter().map(Arms::saturated).sum();
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
