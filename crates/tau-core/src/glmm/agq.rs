@@ -177,7 +177,12 @@ pub(crate) fn mode(obs: &[Observation], tau: f64) -> f64 {
         let mut next = g(obs, tau, u + step);
         let mut halvings = 0;
         // A NaN value counts as no increase.
-        while next.0.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
+        // (Below 1e-6 the Newton step is taken as it is: there g changes
+        // below its rounding.)
+        while step.abs() > 1e-6 * (1.0 + u.abs())
+            && next.0.partial_cmp(&value).is_none_or(|o| o.is_lt())
+            && halvings < 60
+        {
             step *= 0.5;
             next = g(obs, tau, u + step);
             halvings += 1;
