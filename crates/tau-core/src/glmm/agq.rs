@@ -197,7 +197,9 @@ pub(crate) fn mode(obs: &[Observation], tau: f64) -> f64 {
 }
 
 /// The study's log marginal likelihood by 7-point adaptive Gauss-Hermite
-/// quadrature (`tau` = 0: the plain binomial log-likelihood).
+/// quadrature (`tau` = 0: the plain binomial log-likelihood). The fits use
+/// [`log_marginal_gradient`], whose value is this one's, bit for bit.
+#[allow(dead_code)]
 pub(crate) fn log_marginal(obs: &[Observation], tau: f64) -> f64 {
     if tau == 0.0 {
         return obs.iter().map(|o| o.log_density(o.a)).sum();

@@ -1,20 +1,26 @@
 //! The maximum of a GLMM's log-likelihood ℓ(β, τ) over the fixed effects
 //! β = (β₁ … β_p) (the intercept alone, or with moderators) and τ, shared
-//! by every model: BFGS over (β, τ) with τ of either sign (ℓ is even in τ;
-//! see `agq::TAU_START`) from the common-effect β̂ and τ = 1/2, then Newton
-//! steps on the natural scale ([`super::polish`]). The covariance of β̂ is
-//! the β block of the inverse Hessian of −ℓ over (β, τ) (lme4's `vcov`; the
-//! block does not depend on how τ is parameterised). Where no τ > 0 beats
-//! the common-effect model, the fit is that model (τ̂ = 0) and its
-//! covariance the inverse of its own information.
+//! by every model, each of which gives ℓ with its exact gradient
+//! ([`Derivatives`]). The common-effect model (τ = 0) by BFGS on its
+//! gradient, then Newton's method; the model by BFGS over (β, τ) with τ of
+//! either sign (ℓ is even in τ; see `agq::TAU_START`) from the
+//! common-effect β̂ and τ = 1/2, then Newton's method on the exact gradient
+//! and Hessian, which takes the last 1e-4 that BFGS's relative stopping
+//! rule can leave. The covariance of β̂ is the β block of the inverse
+//! Hessian of −ℓ over (β, τ) (lme4's `vcov`; the block does not depend on
+//! how τ is parameterised). Where no τ > 0 beats the common-effect model,
+//! the fit is that model (τ̂ = 0) and its covariance the inverse of its
+//! own information.
+//!
+//! Beside it, what every model reports with moderators: metafor's
+//! `QE.Wld` ([`wald_residual`]) and the typical within-study variance of
+//! I² and H² ([`typical_variance`]).
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::{bfgs_with, bfgs_with_gradient};
+use crate::numerics::optim::bfgs_with_gradient;
 
 use super::agq;
-use super::polish::newton_polish;
 use super::proportions::GlmmError;
 
 /// τ below this is taken as 0 (the optimum on the boundary).
@@ -27,59 +33,6 @@ pub(super) struct Optimum {
     pub vcov: Vec<Vec<f64>>,
 }
 
-/// The common-effect model (τ = 0) the search starts from: β̂, its
-/// log-likelihood, and the covariance of β̂ (computed only when the
-/// maximum is on the boundary).
-pub(super) struct CommonEffect<'a> {
-    pub beta: Vec<f64>,
-    pub log_lik: f64,
-    pub vcov: &'a mut dyn FnMut() -> Result<Vec<Vec<f64>>, GlmmError>,
-}
-
-/// Maximises `log_lik(β, τ)` (τ ≥ 0) from the common-effect model.
-pub(super) fn maximise(
-    log_lik: &dyn Fn(&[f64], f64) -> f64,
-    common: CommonEffect<'_>,
-    max_iter: usize,
-) -> Result<Optimum, GlmmError> {
-    let p = common.beta.len();
-    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(&theta[..p], theta[p].abs());
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let mut start = common.beta.clone();
-    start.push(agq::TAU_START);
-    let theta = bfgs_with(&mut objective, &start, 1e-14, max_iter.max(500))
-        .map_err(|_| GlmmError::NotConverged)?;
-    let on_boundary = |common: CommonEffect<'_>| -> Result<Optimum, GlmmError> {
-        Ok(Optimum {
-            vcov: (common.vcov)()?,
-            beta: common.beta,
-            tau: 0.0,
-        })
-    };
-    if theta[p].abs() < TAU_ZERO || common.log_lik >= log_lik(&theta[..p], theta[p].abs()) {
-        return on_boundary(common);
-    }
-    let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(&t[..p], t[p])) };
-    let mut start = theta.clone();
-    start[p] = start[p].abs();
-    let mut point = newton_polish(&mut natural, &start);
-    point[p] = point[p].abs();
-    // BFGS may stop at a small τ that the Newton steps take to 0.
-    if point[p] < TAU_ZERO {
-        return on_boundary(common);
-    }
-    let wanted: Vec<usize> = (0..=p).collect();
-    let h = hessian(&mut natural, &point, &wanted)?;
-    let vcov = inverse(&h).ok_or(GlmmError::NotConverged)?;
-    Ok(Optimum {
-        beta: point[..p].to_vec(),
-        tau: point[p],
-        vcov: vcov[..p].iter().map(|row| row[..p].to_vec()).collect(),
-    })
-}
-
 /// The inverse of a symmetric positive-definite matrix; `None` where it is
 /// not positive definite.
 pub(super) fn inverse(h: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
@@ -90,49 +43,6 @@ pub(super) fn inverse(h: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     }
     let inv = nalgebra::Cholesky::new(m)?.inverse();
     Some((0..n).map(|i| (0..n).map(|j| inv[(i, j)]).collect()).collect())
-}
-
-/// Maximises a concave function of β from `start` by Newton's method,
-/// steps halved while they lower it; `f` gives the value, the gradient and
-/// minus the Hessian (the information). Returns β̂ and the information
-/// there.
-pub(super) fn newton_concave(
-    f: &dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>),
-    start: &[f64],
-) -> (Vec<f64>, Vec<Vec<f64>>) {
-    let p = start.len();
-    let mut beta = start.to_vec();
-    let (mut value, mut score, mut info) = f(&beta);
-    for _ in 0..500 {
-        let m = DMatrix::from_fn(p, p, |i, j| info[i][j]);
-        let s = DVector::from_column_slice(&score);
-        let mut step: Vec<f64> = match nalgebra::Cholesky::new(m) {
-            Some(chol) => chol.solve(&s).iter().copied().collect(),
-            None => score.iter().map(|g| g.signum()).collect(),
-        };
-        let mut next_beta: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
-        let mut next = f(&next_beta);
-        let mut halvings = 0;
-        while next.0.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
-            step.iter_mut().for_each(|s| *s *= 0.5);
-            next_beta = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
-            next = f(&next_beta);
-            halvings += 1;
-        }
-        if halvings == 60 {
-            break;
-        }
-        let small = step
-            .iter()
-            .zip(&next_beta)
-            .all(|(s, b)| s.abs() <= 1e-13 * (1.0 + b.abs()));
-        beta = next_beta;
-        (value, score, info) = next;
-        if small {
-            break;
-        }
-    }
-    (beta, info)
 }
 
 /// The weighted residual sum of squares Σ wᵢ(lᵢ − xᵢ'b̂)² of the weighted
@@ -203,15 +113,16 @@ pub(super) trait Derivatives {
 /// log-likelihood (for `QE_LRT`).
 pub(super) fn maximise_exact(
     ll: &dyn Derivatives,
-    p: usize,
+    common_start: &[f64],
     max_iter: usize,
 ) -> Result<(Optimum, Vec<f64>, f64), GlmmError> {
+    let p = common_start.len();
     let maxit = max_iter.max(500);
     let mut common_objective = |b: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
         let (v, g) = ll.value_gradient(b, 0.0);
         Ok((-v, g[..p].iter().map(|x| -x).collect()))
     };
-    let start = bfgs_with_gradient(&mut common_objective, &vec![0.0; p], 1e-14, maxit)
+    let start = bfgs_with_gradient(&mut common_objective, common_start, 1e-14, maxit)
         .map_err(|_| GlmmError::NotConverged)?;
     let common = newton_exact(ll, &start, 0.0)?;
     let (ll_common, _) = ll.value_gradient(&common, 0.0);

@@ -13,7 +13,6 @@ mod maximum;
 pub mod moderators;
 pub mod odds_ratios;
 mod one_group;
-mod polish;
 mod profile;
 pub mod proportions;
 pub mod rate_ratios;

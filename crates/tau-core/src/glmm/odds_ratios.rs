@@ -213,7 +213,7 @@ pub(super) fn fit_two_groups_x(
     let k = tables.len();
     let p = x[0].len();
     let profile = Profile::new(tables, x);
-    let (Optimum { beta, tau, vcov }, _, ll_common) = maximise_exact(&profile, p, max_iter)?;
+    let (Optimum { beta, tau, vcov }, _, ll_common) = maximise_exact(&profile, &vec![0.0; p], max_iter)?;
     let effects = linear_predictors(x, &beta);
     let (agq_ll, _) = profile.value_gradient(&beta, tau);
     let alphas = profile.alphas();

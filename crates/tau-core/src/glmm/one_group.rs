@@ -30,7 +30,7 @@
 
 use super::agq::{self, Family, Observation};
 use super::maximum::{
-    CommonEffect, Optimum, inverse, maximise, newton_concave, typical_variance, wald_residual,
+    Derivatives, Optimum, hessian_of_gradient, maximise_exact, typical_variance, wald_residual,
 };
 use super::proportions::{Found, GlmmError, GlmmFit};
 
@@ -81,37 +81,63 @@ fn glm_start(counts: &[Count], x: &[Vec<f64>], family: Family) -> Vec<f64> {
     start
 }
 
-/// The common-effect glm's log-likelihood at β, its gradient and
-/// information.
-fn glm_terms(
-    counts: &[Count],
-    x: &[Vec<f64>],
+/// The model's log-likelihood with its exact gradient
+/// ([`agq::log_marginal_gradient`]); its Hessian by central differences of
+/// the gradient, at τ = 0 the glm's exact one, −Σ xᵢxᵢ' Iᵢ.
+struct OneGroup<'a> {
+    counts: &'a [Count],
+    x: &'a [Vec<f64>],
     family: Family,
-    beta: &[f64],
-) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
-    let p = beta.len();
-    let etas = linear_predictors(x, beta);
-    let mut value = 0.0;
-    let mut score = vec![0.0; p];
-    let mut info = vec![vec![0.0; p]; p];
-    for ((c, row), eta) in counts.iter().zip(x).zip(etas) {
-        let eta = c.offset + eta;
-        let (s, i) = match family {
-            Family::Binomial => {
-                let p = agq::expit(eta);
-                (c.x - c.n * p, c.n * p * (1.0 - p))
+}
+
+impl Derivatives for OneGroup<'_> {
+    fn value_gradient(&self, beta: &[f64], tau: f64) -> (f64, Vec<f64>) {
+        let p = beta.len();
+        let mut value = 0.0;
+        let mut gradient = vec![0.0; p + 1];
+        for ((c, row), eta) in self
+            .counts
+            .iter()
+            .zip(self.x)
+            .zip(linear_predictors(self.x, beta))
+        {
+            let m = agq::log_marginal_gradient(&c.observation(self.family, eta), tau);
+            value += m.value;
+            for (g, xij) in gradient.iter_mut().zip(row) {
+                *g += xij * m.d_a[0];
             }
-            Family::Poisson => (c.x - eta.exp(), eta.exp()),
-        };
-        value += c.observation(family, 0.0)[0].log_density(eta);
-        for a in 0..p {
-            score[a] += row[a] * s;
-            for b in 0..p {
-                info[a][b] += row[a] * row[b] * i;
+            gradient[p] += m.d_tau;
+        }
+        (value, gradient)
+    }
+
+    fn hessian(&self, beta: &[f64], tau: f64, with_tau: bool) -> Vec<Vec<f64>> {
+        if with_tau {
+            return hessian_of_gradient(self, beta, tau);
+        }
+        let p = beta.len();
+        let mut h = vec![vec![0.0; p]; p];
+        for ((c, row), eta) in self
+            .counts
+            .iter()
+            .zip(self.x)
+            .zip(linear_predictors(self.x, beta))
+        {
+            let info = match self.family {
+                Family::Binomial => {
+                    let q = agq::expit(c.offset + eta);
+                    c.n * q * (1.0 - q)
+                }
+                Family::Poisson => (c.offset + eta).exp(),
+            };
+            for a in 0..p {
+                for b in 0..p {
+                    h[a][b] -= row[a] * row[b] * info;
+                }
             }
         }
+        h
     }
-    (value, score, info)
 }
 
 /// Fits the model with the intercept alone; `escalc_weights` are 1/vᵢ of
@@ -149,29 +175,10 @@ pub(super) fn fit_one_group_x(
     if sx == 0.0 || (family == Family::Binomial && sx == sn) {
         return Err(GlmmError::NoVariation);
     }
-    let log_lik = |beta: &[f64], tau: f64| -> f64 {
-        counts
-            .iter()
-            .zip(linear_predictors(x, beta))
-            .map(|(c, eta)| agq::log_marginal(&c.observation(family, eta), tau))
-            .sum()
-    };
-    let terms = |beta: &[f64]| glm_terms(counts, x, family, beta);
-    let (common, common_info) = newton_concave(&terms, &glm_start(counts, x, family));
-    if common.iter().any(|b| !b.is_finite()) {
-        return Err(GlmmError::NotConverged);
-    }
-    let ll_common = log_lik(&common, 0.0);
-    let mut common_vcov = || inverse(&common_info).ok_or(GlmmError::NotConverged);
-    let Optimum { beta, tau, vcov } = maximise(
-        &log_lik,
-        CommonEffect {
-            beta: common,
-            log_lik: ll_common,
-            vcov: &mut common_vcov,
-        },
-        max_iter,
-    )?;
+    let model = OneGroup { counts, x, family };
+    let (Optimum { beta, tau, vcov }, _, ll_common) =
+        maximise_exact(&model, &glm_start(counts, x, family), max_iter)?;
+    let log_lik = |beta: &[f64], tau: f64| model.value_gradient(beta, tau).0;
 
     let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
     let ll_sat: f64 = counts
