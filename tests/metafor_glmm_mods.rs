@@ -41,7 +41,12 @@ fn run(case: &Value, dir: &crate::util::temp::TempDir, index: usize) -> Value {
         .collect();
     let out = crate::util::tau()
         .args(["regress", &file, "--mods", &mods.join(",")])
-        .args(["--glmm", case["model"].as_str().unwrap(), "--format", "json"])
+        .args([
+            "--glmm",
+            case["model"].as_str().unwrap(),
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -142,8 +147,20 @@ fn glmm_moderators_match_rma_glmm() {
             }
             check(&format!("{label} se"), at("se"), se, tol.se, &mut failures);
             let z = want("zval", j);
-            check(&format!("{label} statistic"), at("statistic"), z, tol.se * 2.0, &mut failures);
-            check(&format!("{label} p"), at("p"), want("pval", j), tol.p, &mut failures);
+            check(
+                &format!("{label} statistic"),
+                at("statistic"),
+                z,
+                tol.se * 2.0,
+                &mut failures,
+            );
+            check(
+                &format!("{label} p"),
+                at("p"),
+                want("pval", j),
+                tol.p,
+                &mut failures,
+            );
         }
         let tau2 = case["tau2"].as_f64().unwrap();
         let g = |key: &str| got[key].as_f64().unwrap();
@@ -153,23 +170,67 @@ fn glmm_moderators_match_rma_glmm() {
                 failures.push(format!("{name} tau2: tau {} vs metafor 0", g("tau2")));
             }
         } else {
-            check(&format!("{name} tau2"), g("tau2"), tau2, tol.tau2, &mut failures);
-            check(&format!("{name} I2"), g("I2"), case["I2"].as_f64().unwrap(), tol.tau2, &mut failures);
+            check(
+                &format!("{name} tau2"),
+                g("tau2"),
+                tau2,
+                tol.tau2,
+                &mut failures,
+            );
+            check(
+                &format!("{name} I2"),
+                g("I2"),
+                case["I2"].as_f64().unwrap(),
+                tol.tau2,
+                &mut failures,
+            );
         }
-        check(&format!("{name} H2"), g("H2"), case["H2"].as_f64().unwrap(), tol.tau2, &mut failures);
-        check(&format!("{name} QM"), g("QM"), case["QM"].as_f64().unwrap(), tol.se * 2.0, &mut failures);
-        check(&format!("{name} QM_p"), g("QM_p"), case["QMp"].as_f64().unwrap(), tol.p, &mut failures);
+        check(
+            &format!("{name} H2"),
+            g("H2"),
+            case["H2"].as_f64().unwrap(),
+            tol.tau2,
+            &mut failures,
+        );
+        check(
+            &format!("{name} QM"),
+            g("QM"),
+            case["QM"].as_f64().unwrap(),
+            tol.se * 2.0,
+            &mut failures,
+        );
+        check(
+            &format!("{name} QM_p"),
+            g("QM_p"),
+            case["QMp"].as_f64().unwrap(),
+            tol.p,
+            &mut failures,
+        );
         for key in ["QE_Wld", "QE_LRT"] {
             if let Some(want) = case[key].as_f64() {
-                check(&format!("{name} {key}"), g(key), want, tol.qe, &mut failures);
+                check(
+                    &format!("{name} {key}"),
+                    g(key),
+                    want,
+                    tol.qe,
+                    &mut failures,
+                );
             }
         }
         let (ll, want_ll) = (g("logLik"), case["logLik"].as_f64().unwrap());
-        check(&format!("{name} logLik"), ll, want_ll, tol.log_lik, &mut failures);
+        check(
+            &format!("{name} logLik"),
+            ll,
+            want_ll,
+            tol.log_lik,
+            &mut failures,
+        );
         // OR CM.EL's logLik is the maximised likelihood: tau's at least
         // metafor's.
         if !tight && ll < want_ll - 1e-9 * want_ll.abs() {
-            failures.push(format!("{name}: tau's logLik {ll} below metafor's {want_ll}"));
+            failures.push(format!(
+                "{name}: tau's logLik {ll} below metafor's {want_ll}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

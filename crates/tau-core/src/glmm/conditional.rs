@@ -81,13 +81,7 @@ pub fn fit_rates(
             offset: t.ln(),
         })
         .collect();
-    fit_one_group(
-        &counts,
-        Family::Poisson,
-        &rate_weights(xi),
-        level,
-        max_iter,
-    )
+    fit_one_group(&counts, Family::Poisson, &rate_weights(xi), level, max_iter)
 }
 
 /// Checks that every `xi` is a count and every `ti` a positive time.

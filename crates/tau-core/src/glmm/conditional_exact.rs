@@ -384,7 +384,8 @@ pub(super) fn fit_exact_conditional_x(
         supports: &supports,
         x,
     };
-    let (Optimum { beta, tau, vcov }, _, ll_common) = maximise_exact(&model, &vec![0.0; p], max_iter)?;
+    let (Optimum { beta, tau, vcov }, _, ll_common) =
+        maximise_exact(&model, &vec![0.0; p], max_iter)?;
     let ll = model.value_gradient(&beta, tau).0;
 
     let saturated: Vec<Option<(f64, Moments)>> = supports.iter().map(Support::saturated).collect();

@@ -42,7 +42,11 @@ pub(super) fn inverse(h: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         return None;
     }
     let inv = nalgebra::Cholesky::new(m)?.inverse();
-    Some((0..n).map(|i| (0..n).map(|j| inv[(i, j)]).collect()).collect())
+    Some(
+        (0..n)
+            .map(|i| (0..n).map(|j| inv[(i, j)]).collect())
+            .collect(),
+    )
 }
 
 /// The weighted residual sum of squares Σ wᵢ(lᵢ − xᵢ'b̂)² of the weighted
@@ -141,9 +145,8 @@ pub(super) fn maximise_exact(
     start.push(agq::TAU_START);
     let theta = bfgs_with_gradient(&mut objective, &start, 1e-14, maxit)
         .map_err(|_| GlmmError::NotConverged)?;
-    let boundary = |beta: &[f64], tau: f64| {
-        tau < TAU_ZERO || ll_common >= ll.value_gradient(beta, tau).0
-    };
+    let boundary =
+        |beta: &[f64], tau: f64| tau < TAU_ZERO || ll_common >= ll.value_gradient(beta, tau).0;
     let on_boundary = || -> Result<(Optimum, Vec<f64>, f64), GlmmError> {
         Ok((
             Optimum {
@@ -249,6 +252,7 @@ pub(super) fn hessian_of_gradient(ll: &dyn Derivatives, beta: &[f64], tau: f64) 
     point.push(tau);
     let n = p + 1;
     let mut h = vec![vec![0.0; n]; n];
+    #[allow(clippy::needless_range_loop)] // c is the column of h
     for c in 0..n {
         let mut step = 1e-5 * (1.0 + point[c].abs());
         if c == p {
@@ -263,12 +267,12 @@ pub(super) fn hessian_of_gradient(ll: &dyn Derivatives, beta: &[f64], tau: f64) 
             h[r][c] = (gu[r] - gd[r]) / (2.0 * step);
         }
     }
-    for r in 0..n {
-        for c in 0..r {
-            let mean = 0.5 * (h[r][c] + h[c][r]);
-            h[r][c] = mean;
-            h[c][r] = mean;
-        }
-    }
-    h
+    symmetrised(h)
+}
+
+/// (H + H')/2.
+pub(super) fn symmetrised(h: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    (0..h.len())
+        .map(|r| (0..h.len()).map(|c| 0.5 * (h[r][c] + h[c][r])).collect())
+        .collect()
 }

@@ -121,11 +121,7 @@ enum Data {
     Counts(Vec<f64>, Vec<f64>),
 }
 
-fn read(
-    studies: &[&Study],
-    measure: Measure,
-    model: GlmmModel,
-) -> Result<Data, GlmmFitError> {
+fn read(studies: &[&Study], measure: Measure, model: GlmmModel) -> Result<Data, GlmmFitError> {
     let no_counts = |study: &Study, fields| GlmmFitError::NoCounts {
         label: study.label().to_owned(),
         measure: measure.name(),
@@ -170,9 +166,17 @@ fn read(
             let (mut xs, mut ns) = (Vec::new(), Vec::new());
             for s in studies {
                 let [x, n, _, _] = if plo {
-                    field(s, &|r| Some([r.events?, r.n?, 0.0, 0.0]), "`events` and `n`")?
+                    field(
+                        s,
+                        &|r| Some([r.events?, r.n?, 0.0, 0.0]),
+                        "`events` and `n`",
+                    )?
                 } else {
-                    field(s, &|r| Some([r.events?, r.time?, 0.0, 0.0]), "`events` and `time`")?
+                    field(
+                        s,
+                        &|r| Some([r.events?, r.time?, 0.0, 0.0]),
+                        "`events` and `time`",
+                    )?
                 };
                 xs.push(x);
                 ns.push(n);
@@ -209,7 +213,11 @@ impl Rescale {
         let p = m.len();
         let mul = |a: &[Vec<f64>], b: &[Vec<f64>]| -> Vec<Vec<f64>> {
             (0..p)
-                .map(|i| (0..p).map(|j| (0..p).map(|l| a[i][l] * b[l][j]).sum()).collect())
+                .map(|i| {
+                    (0..p)
+                        .map(|j| (0..p).map(|l| a[i][l] * b[l][j]).sum())
+                        .collect()
+                })
                 .collect()
         };
         let mt: Vec<Vec<f64>> = (0..p).map(|i| (0..p).map(|j| m[j][i]).collect()).collect();
@@ -238,7 +246,7 @@ fn scaled(x: &[Vec<f64>], intercept: bool) -> (Vec<Vec<f64>>, Rescale) {
         let dummy = column.iter().all(|&v| v == 0.0 || v == 1.0);
         let mean = column.iter().sum::<f64>() / k as f64;
         let sd = (column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0)).sqrt();
-        if dummy || !(sd > 0.0) {
+        if dummy || sd.is_nan() || sd <= 0.0 {
             m[j][j] = 1.0;
             continue;
         }
@@ -359,7 +367,15 @@ pub fn regress(
     let found = back.apply(found);
     let left_out = design.rows.len() - found.k;
     let warnings = missing_moderators(&design.dropped).into_iter().collect();
-    Ok(result(found, &design, data, model, options.level, left_out, warnings)?)
+    Ok(result(
+        found,
+        &design,
+        data,
+        model,
+        options.level,
+        left_out,
+        warnings,
+    )?)
 }
 
 /// The report of what the fitter found.

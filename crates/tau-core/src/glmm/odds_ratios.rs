@@ -27,8 +27,8 @@ use statrs::function::gamma::ln_gamma;
 
 use super::agq::{self, Family, Observation};
 use super::maximum::{Optimum, maximise_exact, typical_variance, wald_residual};
-use super::profile::Profile;
 use super::one_group::linear_predictors;
+use super::profile::Profile;
 use super::proportions::{Found, GlmmError, GlmmFit};
 
 /// One 2×2 table: events and sizes of the treated and control groups.
@@ -213,7 +213,8 @@ pub(super) fn fit_two_groups_x(
     let k = tables.len();
     let p = x[0].len();
     let profile = Profile::new(tables, x);
-    let (Optimum { beta, tau, vcov }, _, ll_common) = maximise_exact(&profile, &vec![0.0; p], max_iter)?;
+    let (Optimum { beta, tau, vcov }, _, ll_common) =
+        maximise_exact(&profile, &vec![0.0; p], max_iter)?;
     let effects = linear_predictors(x, &beta);
     let (agq_ll, _) = profile.value_gradient(&beta, tau);
     let alphas = profile.alphas();

@@ -144,23 +144,19 @@ impl<'a> Profile<'a> {
                     block[r][c] = (gu[r] - gd[r]) / (2.0 * step);
                 }
             }
-            for r in 0..coordinates {
-                for c in 0..r {
-                    let mean = 0.5 * (block[r][c] + block[c][r]);
-                    block[r][c] = mean;
-                    block[c][r] = mean;
-                }
+            for (r, c) in [(1, 0), (2, 0), (2, 1)] {
+                let mean = 0.5 * (block[r][c] + block[c][r]);
+                block[r][c] = mean;
+                block[c][r] = mean;
             }
             // Its share of H_θθ − H_θα H_αθ / H_αα, θ = (β, τ).
             let row = &self.x[i];
-            let along = |a: usize| -> (f64, usize) {
-                if a < p { (row[a], 1) } else { (1.0, 2) }
-            };
-            for a in 0..q {
+            let along = |a: usize| -> (f64, usize) { if a < p { (row[a], 1) } else { (1.0, 2) } };
+            for (a, h_row) in h.iter_mut().enumerate() {
                 let (xa, ka) = along(a);
-                for b in 0..q {
+                for (b, cell) in h_row.iter_mut().enumerate() {
                     let (xb, kb) = along(b);
-                    h[a][b] += xa * xb * (block[ka][kb] - block[ka][0] * block[0][kb] / block[0][0]);
+                    *cell += xa * xb * (block[ka][kb] - block[ka][0] * block[0][kb] / block[0][0]);
                 }
             }
         }

@@ -75,7 +75,7 @@ pub(crate) fn bfgs_with<E>(
 /// [`bfgs_with`] with the gradient given: `f` returns the value and the
 /// gradient at a point (optim's `gr`).
 pub(crate) fn bfgs_with_gradient<E>(
-    f: &mut dyn FnMut(&[f64]) -> Result<(f64, Vec<f64>), E>,
+    f: &mut ValueGradient<'_, E>,
     start: &[f64],
     reltol: f64,
     maxit: usize,
@@ -112,6 +112,8 @@ pub(crate) fn bfgs_with_gradient<E>(
     )
 }
 
+/// An objective that returns its value and gradient.
+pub(crate) type ValueGradient<'a, E> = dyn FnMut(&[f64]) -> Result<(f64, Vec<f64>), E> + 'a;
 type Value<'a, E> = dyn FnMut(&[f64]) -> Result<f64, OptimFailure<E>> + 'a;
 type Gradient<'a, E> = dyn FnMut(&[f64], &mut [f64]) -> Result<(), OptimFailure<E>> + 'a;
 
