@@ -52,6 +52,9 @@ pub(crate) struct Observation {
     pub a: f64,
     pub z: f64,
     pub family: Family,
+    /// The normalising constant of the density: log C(n, x), or
+    /// −log x! (added once per study, not at every point of the rule).
+    pub log_constant: f64,
 }
 
 impl Observation {
@@ -63,6 +66,7 @@ impl Observation {
             a,
             z,
             family: Family::Binomial,
+            log_constant: log_choose(n, x),
         }
     }
 
@@ -74,14 +78,20 @@ impl Observation {
             a,
             z,
             family: Family::Poisson,
+            log_constant: -ln_gamma(x + 1.0),
         }
     }
 
     /// log f(x | η), the normalising constant included.
     pub(crate) fn log_density(&self, eta: f64) -> f64 {
+        self.log_constant + self.log_kernel(eta)
+    }
+
+    /// log f(x | η) without its normalising constant.
+    fn log_kernel(&self, eta: f64) -> f64 {
         match self.family {
-            Family::Binomial => log_binomial(self.x, self.n, eta),
-            Family::Poisson => log_poisson(self.x, eta),
+            Family::Binomial => self.x * eta - self.n * log1p_exp(eta),
+            Family::Poisson => self.x * eta - eta.exp(),
         }
     }
 
@@ -138,21 +148,12 @@ fn log1p_exp(t: f64) -> f64 {
     }
 }
 
-/// log Bin(x | n, expit η), binomial coefficient included.
-pub(crate) fn log_binomial(x: f64, n: f64, eta: f64) -> f64 {
-    log_choose(n, x) + x * eta - n * log1p_exp(eta)
-}
-
-/// log Pois(x | exp η), the normalising constant included.
-pub(crate) fn log_poisson(x: f64, eta: f64) -> f64 {
-    x * eta - eta.exp() - ln_gamma(x + 1.0)
-}
-
 pub(crate) fn expit(t: f64) -> f64 {
     1.0 / (1.0 + (-t).exp())
 }
 
-/// g(u), g'(u) and g''(u) of the study.
+/// g(u), g'(u) and g''(u) of the study, without the densities'
+/// normalising constants.
 fn g(obs: &[Observation], tau: f64, u: f64) -> (f64, f64, f64) {
     let mut value = -0.5 * u * u - 0.5 * (2.0 * std::f64::consts::PI).ln();
     let mut d1 = -u;
@@ -160,7 +161,7 @@ fn g(obs: &[Observation], tau: f64, u: f64) -> (f64, f64, f64) {
     for o in obs {
         let eta = o.a + tau * o.z * u;
         let (score, information) = o.score_information(eta);
-        value += o.log_density(eta);
+        value += o.log_kernel(eta);
         d1 += tau * o.z * score;
         d2 -= tau * tau * o.z * o.z * information;
     }
@@ -216,7 +217,12 @@ pub(crate) fn log_marginal(obs: &[Observation], tau: f64) -> f64 {
             sum += WEIGHTS[k] * (t * t + gk - g_hat).exp();
         }
     }
-    g_hat + scale.ln() + sum.ln()
+    g_hat + scale.ln() + sum.ln() + log_constants(obs)
+}
+
+/// Σ of the observations' normalising constants.
+fn log_constants(obs: &[Observation]) -> f64 {
+    obs.iter().map(|o| o.log_constant).sum()
 }
 
 /// A study's log marginal likelihood ([`log_marginal`]) with its exact
@@ -297,7 +303,7 @@ pub(crate) fn log_marginal_gradient(obs: &[Observation], tau: f64) -> Marginal {
             terms.push((sign * t, w));
         }
     }
-    let value = g_hat + scale.ln() + sum.ln();
+    let value = g_hat + scale.ln() + sum.ln() + log_constants(obs);
     let mut d_a = vec![0.0; m];
     let mut d_tau = 0.0;
     let (mut s_mean, mut s2_mean, mut h_mean) = (0.0, 0.0, 0.0);

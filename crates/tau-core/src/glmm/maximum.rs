@@ -23,6 +23,10 @@ use crate::numerics::optim::bfgs_with_gradient;
 use super::agq;
 use super::proportions::GlmmError;
 
+/// BFGS's relative tolerance: it brings the search near the maximum,
+/// Newton's method on the exact derivatives takes it the rest of the way.
+const BFGS_RELTOL: f64 = 1e-10;
+
 /// τ below this is taken as 0 (the optimum on the boundary).
 pub(super) const TAU_ZERO: f64 = 1e-6;
 
@@ -122,13 +126,18 @@ pub(super) fn maximise_exact(
 ) -> Result<(Optimum, Vec<f64>, f64), GlmmError> {
     let p = common_start.len();
     let maxit = max_iter.max(500);
-    let mut common_objective = |b: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
-        let (v, g) = ll.value_gradient(b, 0.0);
-        Ok((-v, g[..p].iter().map(|x| -x).collect()))
-    };
-    let start = bfgs_with_gradient(&mut common_objective, common_start, 1e-14, maxit)
-        .map_err(|_| GlmmError::NotConverged)?;
-    let common = newton_exact(ll, &start, 0.0)?;
+    // The common-effect likelihood is concave: Newton's method from the
+    // start, BFGS first where that does not reach its maximum.
+    let mut common = newton_exact(ll, common_start, 0.0)?;
+    if !at_maximum(ll, &common) {
+        let mut common_objective = |b: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
+            let (v, g) = ll.value_gradient(b, 0.0);
+            Ok((-v, g[..p].iter().map(|x| -x).collect()))
+        };
+        let start = bfgs_with_gradient(&mut common_objective, common_start, BFGS_RELTOL, maxit)
+            .map_err(|_| GlmmError::NotConverged)?;
+        common = newton_exact(ll, &start, 0.0)?;
+    }
     let (ll_common, _) = ll.value_gradient(&common, 0.0);
     let common_vcov = || -> Result<Vec<Vec<f64>>, GlmmError> {
         ll.value_gradient(&common, 0.0);
@@ -143,8 +152,7 @@ pub(super) fn maximise_exact(
     };
     let mut start = common.clone();
     start.push(agq::TAU_START);
-    let theta = bfgs_with_gradient(&mut objective, &start, 1e-14, maxit)
-        .map_err(|_| GlmmError::NotConverged)?;
+    let theta = scaled_bfgs(ll, &mut objective, &start, maxit)?;
     let boundary =
         |beta: &[f64], tau: f64| tau < TAU_ZERO || ll_common >= ll.value_gradient(beta, tau).0;
     let on_boundary = || -> Result<(Optimum, Vec<f64>, f64), GlmmError> {
@@ -180,6 +188,52 @@ pub(super) fn maximise_exact(
         common.clone(),
         ll_common,
     ))
+}
+
+/// Whether the gradient of the common-effect likelihood at β vanishes (to
+/// 1e-6 of the likelihood's size).
+fn at_maximum(ll: &dyn Derivatives, beta: &[f64]) -> bool {
+    let (value, gradient) = ll.value_gradient(beta, 0.0);
+    gradient[..beta.len()]
+        .iter()
+        .all(|g| g.abs() <= 1e-6 * (1.0 + value.abs()))
+}
+
+/// BFGS over (β, τ) from `start` in units of the curvature there: each
+/// coordinate scaled by |H_ii|^(−1/2) of the Hessian at the start, so that
+/// BFGS's first step, along the gradient, is about a Newton step rather
+/// than one the size of the gradient (which leaves the study intercepts
+/// far to go back).
+fn scaled_bfgs(
+    ll: &dyn Derivatives,
+    objective: &mut crate::numerics::optim::ValueGradient<'_, GlmmError>,
+    start: &[f64],
+    maxit: usize,
+) -> Result<Vec<f64>, GlmmError> {
+    let p = start.len() - 1;
+    ll.value_gradient(&start[..p], start[p]);
+    let h = ll.hessian(&start[..p], start[p], true);
+    let scales: Vec<f64> = (0..start.len())
+        .map(|i| match 1.0 / h[i][i].abs().sqrt() {
+            s if s.is_finite() && s > 0.0 => s,
+            _ => 1.0,
+        })
+        .collect();
+    let point = |y: &[f64]| -> Vec<f64> {
+        start
+            .iter()
+            .zip(y)
+            .zip(&scales)
+            .map(|((a, y), s)| a + s * y)
+            .collect()
+    };
+    let mut scaled = |y: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
+        let (v, g) = objective(&point(y))?;
+        Ok((v, g.iter().zip(&scales).map(|(g, s)| g * s).collect()))
+    };
+    let y = bfgs_with_gradient(&mut scaled, &vec![0.0; start.len()], BFGS_RELTOL, maxit)
+        .map_err(|_| GlmmError::NotConverged)?;
+    Ok(point(&y))
 }
 
 fn negated(h: &[Vec<f64>]) -> Vec<Vec<f64>> {
