@@ -94,8 +94,10 @@ struct Support {
     lo: f64,
     /// Log weights over the support, from `lo` up.
     log_weights: Vec<f64>,
-    /// Their differences cⱼ − cⱼ₋₁, j ≥ 1 (decreasing).
+    /// Their differences cⱼ₊₁ − cⱼ (decreasing).
     steps: Vec<f64>,
+    /// e^(cⱼ₊₁ − cⱼ).
+    ratios: Vec<f64>,
     /// The observed aᵢ.
     a: f64,
 }
@@ -120,11 +122,13 @@ impl Support {
                 log_choose(t.n1i, j) + log_choose(t.n2i, m - j)
             })
             .collect::<Vec<f64>>();
-        let steps = log_weights.windows(2).map(|w| w[1] - w[0]).collect();
+        let steps: Vec<f64> = log_weights.windows(2).map(|w| w[1] - w[0]).collect();
+        let ratios = steps.iter().map(|d| d.exp()).collect();
         Support {
             lo,
             log_weights,
             steps,
+            ratios,
             a: t.ai,
         }
     }
@@ -143,8 +147,7 @@ impl Support {
         let peak = self.steps.partition_point(|&d| d + theta > 0.0);
         let top = term(peak);
         let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
-        let mut add = |j: usize| -> bool {
-            let e = (term(j) - top).exp();
+        let mut add = |j: usize, e: f64| -> bool {
             let jf = j as f64 - peak as f64;
             s0 += e;
             s1 += jf * e;
@@ -152,13 +155,30 @@ impl Support {
             s3 += jf * jf * jf * e;
             e > 4e-18
         };
+        // Each term from its neighbour: eᶿ times the cached e^(cⱼ − cⱼ₋₁),
+        // a product where an exponential would cost twenty times more.
+        // (Beyond e^±700 each term is its own exponential.)
+        let odds = theta.exp();
+        let products = odds.is_finite() && odds > 0.0;
+        let mut e = 1.0;
         for j in peak..self.log_weights.len() {
-            if !add(j) {
+            if j > peak {
+                e = match products {
+                    true => e * (self.ratios[j - 1] * odds),
+                    false => (term(j) - top).exp(),
+                };
+            }
+            if !add(j, e) {
                 break;
             }
         }
+        let mut e = 1.0;
         for j in (0..peak).rev() {
-            if !add(j) {
+            e = match products {
+                true => e / (self.ratios[j] * odds),
+                false => (term(j) - top).exp(),
+            };
+            if !add(j, e) {
                 break;
             }
         }
