@@ -128,7 +128,7 @@ pub(super) fn maximise_exact(
     let maxit = max_iter.max(500);
     // The common-effect likelihood is concave: Newton's method from the
     // start, BFGS first where that does not reach its maximum.
-    let mut common = newton_exact(ll, common_start, 0.0)?;
+    let mut common = newton_exact(ll, common_start, 0.0)?.0;
     if !at_maximum(ll, &common) {
         let mut common_objective = |b: &[f64]| -> Result<(f64, Vec<f64>), GlmmError> {
             let (v, g) = ll.value_gradient(b, 0.0);
@@ -136,7 +136,7 @@ pub(super) fn maximise_exact(
         };
         let start = bfgs_with_gradient(&mut common_objective, common_start, BFGS_RELTOL, maxit)
             .map_err(|_| GlmmError::NotConverged)?;
-        common = newton_exact(ll, &start, 0.0)?;
+        common = newton_exact(ll, &start, 0.0)?.0;
     }
     let (ll_common, _) = ll.value_gradient(&common, 0.0);
     let common_vcov = || -> Result<Vec<Vec<f64>>, GlmmError> {
@@ -171,13 +171,15 @@ pub(super) fn maximise_exact(
     }
     let mut start = theta.clone();
     start[p] = start[p].abs();
-    let point = newton_exact(ll, &start, 1.0)?;
+    let (point, h_there) = newton_exact(ll, &start, 1.0)?;
     let tau = point[p].abs();
     if tau < TAU_ZERO {
         return on_boundary();
     }
-    ll.value_gradient(&point[..p], tau);
-    let h = ll.hessian(&point[..p], tau, true);
+    let h = h_there.unwrap_or_else(|| {
+        ll.value_gradient(&point[..p], tau);
+        ll.hessian(&point[..p], tau, true)
+    });
     let vcov = inverse(&negated(&h)).ok_or(GlmmError::NotConverged)?;
     Ok((
         Optimum {
@@ -244,8 +246,14 @@ fn negated(h: &[Vec<f64>]) -> Vec<Vec<f64>> {
 
 /// Newton's method on ℓ from `start` over β (`tau` = 0: the common-effect
 /// model) or over (β, τ) (`start` holding τ last), steps halved while
-/// they lower ℓ; at most 20 steps.
-fn newton_exact(ll: &dyn Derivatives, start: &[f64], tau: f64) -> Result<Vec<f64>, GlmmError> {
+/// they lower ℓ; at most 20 steps. Returns the point, and the Hessian there
+/// where the last step was below the tolerance (so that the caller need not
+/// compute it again).
+fn newton_exact(
+    ll: &dyn Derivatives,
+    start: &[f64],
+    tau: f64,
+) -> Result<(Vec<f64>, Option<Vec<Vec<f64>>>), GlmmError> {
     let with_tau = tau != 0.0;
     let p = start.len() - usize::from(with_tau);
     let split = |x: &[f64]| -> (Vec<f64>, f64) {
@@ -275,7 +283,10 @@ fn newton_exact(ll: &dyn Derivatives, start: &[f64], tau: f64) -> Result<Vec<f64
             .zip(&x)
             .all(|(s, a)| s.abs() <= 1e-10 * (1.0 + a.abs()))
         {
-            break;
+            if with_tau {
+                x[p] = x[p].abs();
+            }
+            return Ok((x, Some(h)));
         }
         let mut moved = false;
         for _ in 0..30 {
@@ -295,7 +306,7 @@ fn newton_exact(ll: &dyn Derivatives, start: &[f64], tau: f64) -> Result<Vec<f64
     if with_tau {
         x[p] = x[p].abs();
     }
-    Ok(x)
+    Ok((x, None))
 }
 
 /// The Hessian of ℓ over (β, τ) by central differences of its exact
