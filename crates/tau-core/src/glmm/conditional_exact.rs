@@ -234,7 +234,7 @@ impl Support {
         self.log_marginal_gradient(mu, tau).0
     }
 
-    /// [`Support::log_marginal`] with its exact derivatives in μ and τ, by
+    /// `Support::log_marginal` with its exact derivatives in μ and τ, by
     /// the chain rule of `agq::log_marginal_gradient` with one
     /// "observation" θ = μ + τu whose log density log P(a | θ) has the
     /// derivatives a − E_θX, −Var_θX and −κ₃ (the third cumulant).

@@ -9,7 +9,7 @@
 //!   offsetᵢ + xᵢ'β + τuᵢ (`X.fit` as it is).
 //!
 //! Each model is fitted by ML as without moderators, over (β, τ)
-//! ([`super::maximum`]). Reported beside the coefficients, as metafor
+//! (`glmm::maximum`). Reported beside the coefficients, as metafor
 //! reports them: QM, the Wald test of the coefficients but the intercept
 //! (χ² on their number of df); `QE_Wld` and `QE_LRT` test the model
 //! against the saturated one (one effect per study) on k − p df, `QE_LRT`
