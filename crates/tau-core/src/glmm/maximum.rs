@@ -238,6 +238,9 @@ fn scaled_bfgs(
     Ok(point(&y))
 }
 
+/// A Hessian, row by row.
+type Hessian = Vec<Vec<f64>>;
+
 fn negated(h: &[Vec<f64>]) -> Vec<Vec<f64>> {
     h.iter()
         .map(|row| row.iter().map(|v| -v).collect())
@@ -253,7 +256,7 @@ fn newton_exact(
     ll: &dyn Derivatives,
     start: &[f64],
     tau: f64,
-) -> Result<(Vec<f64>, Option<Vec<Vec<f64>>>), GlmmError> {
+) -> Result<(Vec<f64>, Option<Hessian>), GlmmError> {
     let with_tau = tau != 0.0;
     let p = start.len() - usize::from(with_tau);
     let split = |x: &[f64]| -> (Vec<f64>, f64) {
