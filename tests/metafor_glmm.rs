@@ -135,7 +135,7 @@ fn glmm_refuses_what_is_not_built() {
                 "--glmm",
                 "UM.FS",
             ],
-            "rma.glmm(mods = )",
+            "rma.glmm(measure = \"RR\", model = \"UM.FS\") is not built yet",
         ),
     ] {
         let out = crate::util::tau().args(&args).output().unwrap();
@@ -303,4 +303,26 @@ fn glmm_refuses_methods_and_tests_it_does_not_fit() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+/// UM.RS with moderators is refused by its metafor name (exit 2).
+#[test]
+fn glmm_um_rs_with_moderators_is_refused() {
+    let args = [
+        "regress",
+        "studies/bcg.json",
+        "--measure",
+        "OR",
+        "--mods",
+        "ablat",
+        "--glmm",
+        "UM.RS",
+    ];
+    let out = crate::util::tau().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("rma.glmm(mods = , model = \"UM.RS\")) is not built yet"),
+        "{stderr}"
+    );
 }

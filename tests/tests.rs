@@ -27,6 +27,7 @@ mod metafor_bias;
 mod metafor_compare_mv;
 mod metafor_estimators;
 mod metafor_glmm;
+mod metafor_glmm_mods;
 mod metafor_glmm_more;
 mod metafor_glmm_rs;
 mod metafor_influence_mods;

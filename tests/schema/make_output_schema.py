@@ -108,6 +108,14 @@ VOCABULARY = {
     "rstandard_X2": "X^2 of a cluster's standardised residuals (metafor rstandard(res, cluster)$cluster$X2).",
     "rstudent_X2": "X^2 of a cluster's deleted residuals (metafor rstudent(res, cluster)$cluster$X2).",
     "clusters": "One row per cluster left out (metafor's cluster = argument).",
+    "model": "The GLMM, as metafor's rma.glmm(model = ...): UM.FS, UM.RS, CM.EL or CM.AL.",
+    "left_out": "2x2 tables (or studies) with no events, or only events, in both groups, left out of a GLMM (metafor's drop00).",
+    "missing_moderators": "Number of studies left out for a missing moderator value.",
+    "moderators": "The moderators, in model order.",
+    "QE_Wld": "Wald test of the saturated GLMM against the fitted one (metafor res$QE.Wld).",
+    "QE_Wld_p": "Its p-value (metafor res$QEp.Wld).",
+    "QE_LRT": "Likelihood-ratio test of the saturated GLMM against the common-effect one (metafor res$QE.LRT).",
+    "QE_LRT_p": "Its p-value (metafor res$QEp.LRT).",
 }
 
 def types(values):

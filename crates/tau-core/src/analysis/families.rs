@@ -245,12 +245,28 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
             refuse(field, not(&format!("`{}`", field.name()), why));
         }
     }
-    if spec.question == Question::Regress {
+    if model == GlmmModel::UmRs && spec.question == Question::Regress {
         refuse(
             Field::Mods,
             format!(
-                "a GLMM with moderators (metafor's rma.glmm(mods = ), model = {name}) is not built yet in this version of tau; pool without `mods`, or use an inverse-variance `method` (REML)"
+                "a GLMM with moderators and random study effects (metafor's rma.glmm(mods = , model = \"{name}\")) is not built yet in this version of tau; fit the moderators with `glmm` UM.FS, CM.AL or CM.EL, or pool without `mods`"
             ),
         );
+    }
+    for (given, field, why) in [
+        (
+            spec.btt.is_some(),
+            Field::Btt,
+            "the report tests every moderator together (QM); leave out `btt`",
+        ),
+        (
+            !spec.predict.is_empty(),
+            Field::Predict,
+            "predictions are built for the models of yi and vi; leave out `predict`",
+        ),
+    ] {
+        if given && spec.question == Question::Regress {
+            refuse(field, not(&format!("`{}`", field.name()), why));
+        }
     }
 }

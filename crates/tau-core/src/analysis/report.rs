@@ -71,6 +71,7 @@ impl Analysis {
             Analysis::Bayes(r) => visitor.visit(r),
             Analysis::LocationScale(r) => visitor.visit(r),
             Analysis::Glmm(r) => visitor.visit(r),
+            Analysis::GlmmRegression(r) => visitor.visit(r),
             Analysis::Bias(r) => visitor.visit(r.as_ref()),
             Analysis::Selection(r) => visitor.visit(r.as_ref()),
             Analysis::Robust {

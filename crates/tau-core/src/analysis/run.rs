@@ -45,6 +45,8 @@ pub enum Analysis {
     LocationScale(LocationScaleResult),
     /// A GLMM (`glmm`).
     Glmm(GlmmResult),
+    /// A GLMM with moderators (`glmm` and `mods`).
+    GlmmRegression(glmm::moderators::GlmmRegression),
     /// A model with cluster-robust inference: `model` is the working model,
     /// `tested` what the omnibus test covers.
     Robust {
@@ -85,6 +87,7 @@ impl Analysis {
             Analysis::MultilevelSubgroups(r) => r.model.warnings.iter().collect(),
             Analysis::LocationScale(r) => r.warnings.iter().collect(),
             Analysis::Glmm(r) => r.warnings.iter().collect(),
+            Analysis::GlmmRegression(r) => r.warnings.iter().collect(),
             Analysis::Robust { model, robust, .. } => {
                 let mut all = model.warnings();
                 all.extend(robust.warnings.iter());
@@ -232,15 +235,17 @@ pub fn run(
             }
             Ok(Analysis::LocationScale(result))
         }
+        Model::Glmm(options) if spec.question == Question::Regress => {
+            let design = plan.design.clone().unwrap_or_default();
+            match glmm::moderators::regress(data, &options, &design) {
+                Err(e @ GlmmFitError::NotBuilt { .. }) => Err(glmm_not_built(e)),
+                result => Ok(Analysis::GlmmRegression(result?)),
+            }
+        }
         Model::Glmm(options) => match glmm::fit(data, &options) {
             // A measure not built is refused as the request's other
             // refusals are (it is known only once the data are read).
-            Err(e @ GlmmFitError::NotBuilt { .. }) => Err(AnalysisError::Refused(Refusals(vec![
-                super::validate::Refusal {
-                    field: super::spec::Field::Glmm,
-                    message: e.to_string(),
-                },
-            ]))),
+            Err(e @ GlmmFitError::NotBuilt { .. }) => Err(glmm_not_built(e)),
             result => Ok(Analysis::Glmm(result?)),
         },
         Model::Univariate(fit) => match spec.question {
@@ -252,6 +257,15 @@ pub fn run(
             Question::Subgroup => subgroups(spec, &plan, fit, data),
         },
     }
+}
+
+/// A GLMM whose measure is not built, refused as the request's other
+/// refusals are (it is known only once the data are read).
+fn glmm_not_built(e: GlmmFitError) -> AnalysisError {
+    AnalysisError::Refused(Refusals(vec![super::validate::Refusal {
+        field: super::spec::Field::Glmm,
+        message: e.to_string(),
+    }]))
 }
 
 /// Peto's method pools odds ratios whatever measure the file names (as
@@ -542,6 +556,7 @@ impl Analysis {
             Analysis::MultilevelSubgroups(r) => value(r),
             Analysis::LocationScale(r) => value(r),
             Analysis::Glmm(r) => value(r),
+            Analysis::GlmmRegression(r) => value(r),
             Analysis::RhoSensitivity(r) => value(r),
             Analysis::Bayes(r) => value(r),
             Analysis::Bias(r) => value(r),

@@ -71,11 +71,7 @@ pub fn fit_rates(
     if xi.len() < 2 || ti.len() != xi.len() {
         return Err(GlmmError::TooFewStudies);
     }
-    for (index, (&x, &t)) in xi.iter().zip(ti).enumerate() {
-        if !(is_count(x) && is_time(t)) {
-            return Err(GlmmError::BadRates { index });
-        }
-    }
+    check_rates(xi, ti)?;
     let counts: Vec<Count> = xi
         .iter()
         .zip(ti)
@@ -85,9 +81,22 @@ pub fn fit_rates(
             offset: t.ln(),
         })
         .collect();
-    // escalc's vi = 1/x, 0 events taken as 1/2.
-    let weights: Vec<f64> = xi.iter().map(|&x| if x == 0.0 { 0.5 } else { x }).collect();
-    fit_one_group(&counts, Family::Poisson, &weights, level, max_iter)
+    fit_one_group(&counts, Family::Poisson, &rate_weights(xi), level, max_iter)
+}
+
+/// Checks that every `xi` is a count and every `ti` a positive time.
+pub(super) fn check_rates(xi: &[f64], ti: &[f64]) -> Result<(), GlmmError> {
+    for (index, (&x, &t)) in xi.iter().zip(ti).enumerate() {
+        if !(is_count(x) && is_time(t)) {
+            return Err(GlmmError::BadRates { index });
+        }
+    }
+    Ok(())
+}
+
+/// 1/vᵢ of escalc's IRLN vi = 1/x, 0 events taken as 1/2.
+pub(super) fn rate_weights(xi: &[f64]) -> Vec<f64> {
+    xi.iter().map(|&x| if x == 0.0 { 0.5 } else { x }).collect()
 }
 
 #[cfg(test)]

@@ -31,14 +31,13 @@
 
 use std::sync::OnceLock;
 
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
-
-use super::polish::newton_polish;
-
-use super::agq::{self, log_choose};
+use super::agq::log_choose;
+use super::maximum::{
+    Derivatives, Optimum, hessian_of_gradient, maximise_exact, typical_variance, wald_residual,
+};
 use super::odds_ratios::{Table, escalc_weights, informative_tables};
-use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
+use super::one_group::linear_predictors;
+use super::proportions::{Found, GlmmError, GlmmFit};
 
 /// Nodes of the adaptive Gauss-Hermite rule for the integral over θ.
 const NODES: usize = 32;
@@ -95,16 +94,21 @@ struct Support {
     lo: f64,
     /// Log weights over the support, from `lo` up.
     log_weights: Vec<f64>,
+    /// Their differences cⱼ₊₁ − cⱼ (decreasing).
+    steps: Vec<f64>,
+    /// e^(cⱼ₊₁ − cⱼ).
+    ratios: Vec<f64>,
     /// The observed aᵢ.
     a: f64,
 }
 
-/// log P(a | θ), E_θ X and Var_θ X of one table.
+/// log P(a | θ), E_θ X, Var_θ X and the third cumulant of one table.
 #[derive(Debug, Clone, Copy)]
 struct Moments {
     log_p: f64,
     mean: f64,
     variance: f64,
+    third: f64,
 }
 
 impl Support {
@@ -117,10 +121,14 @@ impl Support {
                 let j = lo + j as f64;
                 log_choose(t.n1i, j) + log_choose(t.n2i, m - j)
             })
-            .collect();
+            .collect::<Vec<f64>>();
+        let steps: Vec<f64> = log_weights.windows(2).map(|w| w[1] - w[0]).collect();
+        let ratios = steps.iter().map(|d| d.exp()).collect();
         Support {
             lo,
             log_weights,
+            steps,
+            ratios,
             a: t.ai,
         }
     }
@@ -129,50 +137,66 @@ impl Support {
         self.lo + (self.log_weights.len() - 1) as f64
     }
 
-    /// Moments of X − lo (shifted, so that large tables keep their digits).
-    /// The log terms cⱼ + jθ are concave in j, so the sums walk out from
-    /// the largest term and stop where a term falls below e⁻⁴⁰ of it.
+    /// Moments of X, summed about the largest term (so that large tables
+    /// keep their digits). The log terms cⱼ + jθ are concave in j: the
+    /// largest is where the differences cⱼ − cⱼ₋₁ (decreasing, cached)
+    /// fall below −θ, found by bisection, and the sums walk out from it
+    /// and stop where a term falls below e⁻⁴⁰ of it.
     fn moments(&self, theta: f64) -> Moments {
         let term = |j: usize| self.log_weights[j] + j as f64 * theta;
-        let (peak, top) = (0..self.log_weights.len()).map(|j| (j, term(j))).fold(
-            (0, f64::NEG_INFINITY),
-            |best, (j, t)| {
-                if t > best.1 { (j, t) } else { best }
-            },
-        );
-        let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
-        let mut add = |j: usize| -> bool {
-            let e = (term(j) - top).exp();
-            let jf = j as f64;
+        let peak = self.steps.partition_point(|&d| d + theta > 0.0);
+        let top = term(peak);
+        let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+        let mut add = |j: usize, e: f64| -> bool {
+            let jf = j as f64 - peak as f64;
             s0 += e;
             s1 += jf * e;
             s2 += jf * jf * e;
+            s3 += jf * jf * jf * e;
             e > 4e-18
         };
+        // Each term from its neighbour: eᶿ times the cached e^(cⱼ − cⱼ₋₁),
+        // a product where an exponential would cost twenty times more.
+        // (Beyond e^±700 each term is its own exponential.)
+        let odds = theta.exp();
+        let products = odds.is_finite() && odds > 0.0;
+        let mut e = 1.0;
         for j in peak..self.log_weights.len() {
-            if !add(j) {
+            if j > peak {
+                e = match products {
+                    true => e * (self.ratios[j - 1] * odds),
+                    false => (term(j) - top).exp(),
+                };
+            }
+            if !add(j, e) {
                 break;
             }
         }
+        let mut e = 1.0;
         for j in (0..peak).rev() {
-            if !add(j) {
+            e = match products {
+                true => e / (self.ratios[j] * odds),
+                false => (term(j) - top).exp(),
+            };
+            if !add(j, e) {
                 break;
             }
         }
         let mean = s1 / s0;
+        let variance = (s2 / s0 - mean * mean).max(0.0);
         let shifted = self.a - self.lo;
         Moments {
             log_p: self.log_weights[shifted as usize] + shifted * theta - top - s0.ln(),
-            mean: mean + self.lo,
-            variance: (s2 / s0 - mean * mean).max(0.0),
+            mean: mean + peak as f64 + self.lo,
+            variance,
+            third: s3 / s0 - 3.0 * mean * s2 / s0 + 2.0 * mean * mean * mean,
         }
     }
 
-    /// log ∫ P(a | μ + τu) φ(u) du by adaptive Gauss-Hermite quadrature.
-    fn log_marginal(&self, mu: f64, tau: f64) -> f64 {
-        if tau == 0.0 {
-            return self.moments(mu).log_p;
-        }
+    /// The mode û of g(u) = log P(a | μ + τu) − u²/2 (Newton's method on
+    /// the concave g, steps halved while they lower it, taken as they are
+    /// once below 1e-6), g(û) and g''(û).
+    fn mode(&self, mu: f64, tau: f64) -> (f64, f64, f64) {
         let g = |u: f64| -> (f64, f64, f64) {
             let m = self.moments(mu + tau * u);
             (
@@ -181,15 +205,16 @@ impl Support {
                 -tau * tau * m.variance - 1.0,
             )
         };
-        // The mode: Newton's method on the concave g, steps halved while
-        // they lower it.
         let mut u = 0.0;
         let (mut value, mut d1, mut d2) = g(u);
         for _ in 0..200 {
             let mut step = -d1 / d2;
             let mut next = g(u + step);
             let mut halvings = 0;
-            while next.0.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
+            while step.abs() > 1e-6 * (1.0 + u.abs())
+                && next.0.partial_cmp(&value).is_none_or(|o| o.is_lt())
+                && halvings < 60
+            {
                 step *= 0.5;
                 next = g(u + step);
                 halvings += 1;
@@ -200,12 +225,60 @@ impl Support {
                 break;
             }
         }
-        let scale = std::f64::consts::SQRT_2 * (-1.0 / d2).sqrt();
-        let sum: f64 = gauss_hermite()
-            .iter()
-            .map(|&(t, w)| w * (g(u + scale * t).0 - value).exp())
-            .sum();
-        value - 0.5 * (2.0 * std::f64::consts::PI).ln() + scale.ln() + sum.ln()
+        (u, value, d2)
+    }
+
+    /// log ∫ P(a | μ + τu) φ(u) du by adaptive Gauss-Hermite quadrature.
+    #[cfg(test)]
+    fn log_marginal(&self, mu: f64, tau: f64) -> f64 {
+        self.log_marginal_gradient(mu, tau).0
+    }
+
+    /// `Support::log_marginal` with its exact derivatives in μ and τ, by
+    /// the chain rule of `agq::log_marginal_gradient` with one
+    /// "observation" θ = μ + τu whose log density log P(a | θ) has the
+    /// derivatives a − E_θX, −Var_θX and −κ₃ (the third cumulant).
+    fn log_marginal_gradient(&self, mu: f64, tau: f64) -> (f64, f64, f64) {
+        if tau == 0.0 {
+            let m = self.moments(mu);
+            return (m.log_p, self.a - m.mean, 0.0);
+        }
+        let (u_hat, value_hat, g2) = self.mode(mu, tau);
+        let d = -g2;
+        let sigma = (1.0 / d).sqrt();
+        let scale = std::f64::consts::SQRT_2 * sigma;
+        let at = self.moments(mu + tau * u_hat);
+        let (l1, l2, l3) = (self.a - at.mean, -at.variance, -at.third);
+        // ∂g₁/∂θ and ∂g₂/∂θ at the mode for θ = μ, τ; and g₃.
+        let dg1 = [tau * l2, l1 + tau * u_hat * l2];
+        let dg2 = [tau * tau * l3, 2.0 * tau * l2 + tau * tau * u_hat * l3];
+        let g3 = tau * tau * tau * l3;
+        let du = [dg1[0] / d, dg1[1] / d];
+        let dlog_sigma = [
+            0.5 * (dg2[0] + g3 * du[0]) / d,
+            0.5 * (dg2[1] + g3 * du[1]) / d,
+        ];
+        let mut sum = 0.0;
+        let mut grad = [0.0; 2];
+        for &(t, w) in gauss_hermite() {
+            let v = u_hat + scale * t;
+            let m = self.moments(mu + tau * v);
+            let weight = w * (m.log_p - 0.5 * v * v - value_hat).exp();
+            let l1 = self.a - m.mean;
+            let g1 = tau * l1 - v;
+            let dg = [l1, v * l1];
+            sum += weight;
+            for i in 0..2 {
+                let dv = du[i] + std::f64::consts::SQRT_2 * t * sigma * dlog_sigma[i];
+                grad[i] += weight * (dg[i] + g1 * dv);
+            }
+        }
+        let value = value_hat - 0.5 * (2.0 * std::f64::consts::PI).ln() + scale.ln() + sum.ln();
+        (
+            value,
+            grad[0] / sum + dlog_sigma[0],
+            grad[1] / sum + dlog_sigma[1],
+        )
     }
 
     /// The conditional MLE of θ and its log-likelihood and information;
@@ -252,8 +325,57 @@ fn newton(f: impl Fn(f64) -> (f64, f64, f64)) -> f64 {
     x
 }
 
-/// τ below this is taken as 0 (the optimum on the boundary).
-const TAU_ZERO: f64 = 1e-6;
+/// The log-likelihood of the tables with θᵢ ~ N(xᵢ'β, τ²), with its
+/// exact gradient; its Hessian by central differences of the gradient (at
+/// τ = 0 the exact information −Σ xᵢxᵢ' Var X).
+struct Exact<'a> {
+    supports: &'a [Support],
+    x: &'a [Vec<f64>],
+}
+
+impl Derivatives for Exact<'_> {
+    fn value_gradient(&self, beta: &[f64], tau: f64) -> (f64, Vec<f64>) {
+        let p = beta.len();
+        let mut value = 0.0;
+        let mut gradient = vec![0.0; p + 1];
+        for ((s, row), mu) in self
+            .supports
+            .iter()
+            .zip(self.x)
+            .zip(linear_predictors(self.x, beta))
+        {
+            let (v, d_mu, d_tau) = s.log_marginal_gradient(mu, tau);
+            value += v;
+            for (g, xij) in gradient.iter_mut().zip(row) {
+                *g += xij * d_mu;
+            }
+            gradient[p] += d_tau;
+        }
+        (value, gradient)
+    }
+
+    fn hessian(&self, beta: &[f64], tau: f64, with_tau: bool) -> Vec<Vec<f64>> {
+        if with_tau {
+            return hessian_of_gradient(self, beta, tau);
+        }
+        let p = beta.len();
+        let mut h = vec![vec![0.0; p]; p];
+        for ((s, row), theta) in self
+            .supports
+            .iter()
+            .zip(self.x)
+            .zip(linear_predictors(self.x, beta))
+        {
+            let variance = s.moments(theta).variance;
+            for a in 0..p {
+                for b in 0..p {
+                    h[a][b] -= row[a] * row[b] * variance;
+                }
+            }
+        }
+        h
+    }
+}
 
 /// Fits the model to the tables; `level` in percent.
 pub fn fit_exact_conditional(
@@ -262,80 +384,54 @@ pub fn fit_exact_conditional(
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
     let tables = informative_tables(tables)?;
+    let x = vec![vec![1.0]; tables.len()];
+    Ok(GlmmFit::new(
+        fit_exact_conditional_x(&tables, &x, max_iter)?,
+        level,
+    ))
+}
+
+/// Fits the model with θᵢ ~ N(xᵢ'β, τ²) (rows `x`) to informative tables.
+pub(super) fn fit_exact_conditional_x(
+    tables: &[Table],
+    x: &[Vec<f64>],
+    max_iter: usize,
+) -> Result<Found, GlmmError> {
     let k = tables.len();
+    let p = x[0].len();
     let supports: Vec<Support> = tables.iter().map(Support::new).collect();
-    let log_lik =
-        |mu: f64, tau: f64| -> f64 { supports.iter().map(|s| s.log_marginal(mu, tau)).sum() };
-    let common_terms = |theta: f64| {
-        supports.iter().fold((0.0, 0.0, 0.0), |(v, s, i), sup| {
-            let m = sup.moments(theta);
-            (v + m.log_p, s + sup.a - m.mean, i + m.variance)
-        })
+    let model = Exact {
+        supports: &supports,
+        x,
     };
-    let common = newton(common_terms);
-    let (ll_common, _, common_info) = common_terms(common);
-    if !common.is_finite() || common_info <= 0.0 {
-        return Err(GlmmError::NotConverged);
-    }
-    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(theta[0], theta[1].abs());
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let theta = bfgs_with(
-        &mut objective,
-        &[common, agq::TAU_START],
-        1e-14,
-        max_iter.max(500),
-    )
-    .map_err(|_| GlmmError::NotConverged)?;
-    // On the boundary where no τ > 0 beats the common-effect model.
-    let boundary = theta[1].abs() < TAU_ZERO || ll_common >= log_lik(theta[0], theta[1].abs());
-    let (mu, tau, var_mu) = if boundary {
-        (common, 0.0, 1.0 / common_info)
-    } else {
-        let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t[0], t[1])) };
-        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
-        let point = [polished[0], polished[1].abs()];
-        let h = hessian(&mut natural, &point, &[0, 1])?;
-        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-        if !(det > 0.0 && h[1][1] > 0.0) {
-            return Err(GlmmError::NotConverged);
-        }
-        (point[0], point[1], h[1][1] / det)
-    };
-    let ll = log_lik(mu, tau);
-    let se = var_mu.sqrt();
+    let (Optimum { beta, tau, vcov }, _, ll_common) =
+        maximise_exact(&model, &vec![0.0; p], max_iter)?;
+    let ll = model.value_gradient(&beta, tau).0;
 
     let saturated: Vec<Option<(f64, Moments)>> = supports.iter().map(Support::saturated).collect();
     let ll_sat: f64 = saturated
         .iter()
         .map(|s| s.map_or(0.0, |(_, m)| m.log_p))
         .sum();
-    let qe_df = k - 1;
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let wl: Vec<(f64, f64)> = saturated
+    let wl: Vec<Option<(f64, f64)>> = saturated
         .iter()
-        .flatten()
-        .map(|&(theta, m)| (m.variance, theta))
+        .map(|s| s.map(|(theta, m)| (m.variance, theta)))
         .collect();
-    let qe_wld = wald_q(&wl);
-    let s2w = typical_variance(escalc_weights(&tables).into_iter(), k);
-    let tau2 = tau * tau;
-    Ok(GlmmFit::new(
-        Found {
-            k,
-            estimate: mu,
-            se,
-            tau2,
-            typical_variance: s2w,
-            qe_wld,
-            qe_lrt,
-            qe_df,
-            log_lik: ll,
-            agq_log_lik: ll,
-        },
-        level,
-    ))
+    let qe_wld = wald_residual(x, &wl);
+    let s2w = typical_variance(x, &escalc_weights(tables));
+    Ok(Found {
+        k,
+        beta,
+        vcov,
+        tau2: tau * tau,
+        typical_variance: s2w,
+        qe_wld,
+        qe_lrt,
+        qe_df: k - p,
+        log_lik: ll,
+        agq_log_lik: ll,
+    })
 }
 
 #[cfg(test)]

@@ -10,10 +10,13 @@ use serde::Serialize;
 pub(crate) mod agq;
 pub mod conditional;
 pub mod conditional_exact;
+mod maximum;
+pub mod moderators;
 pub mod odds_ratios;
 mod one_group;
 mod polish;
 pub mod pooled_view;
+mod profile;
 pub mod proportions;
 pub mod random_study;
 mod random_study_heterogeneity;
@@ -66,30 +69,35 @@ impl GlmmResult {
     /// The likelihood and how it is integrated, for the report's
     /// "Model Type" line.
     pub fn model_type(&self) -> &'static str {
-        match (self.measure, self.model) {
-            ("OR", GlmmModel::CmEl) => {
-                "conditional non-central hypergeometric-normal, exact likelihood; 32-point adaptive Gauss-Hermite quadrature"
-            }
-            ("OR", GlmmModel::CmAl) => {
-                "conditional binomial-normal, approximate likelihood; 7-point adaptive Gauss-Hermite quadrature"
-            }
-            ("OR", GlmmModel::UmRs) => {
-                "binomial-normal with random study effects; Laplace approximation"
-            }
-            ("IRR", GlmmModel::UmRs) => {
-                "Poisson-normal with random study effects; Laplace approximation"
-            }
-            ("IRR", _) => {
-                "conditional binomial-normal, exact likelihood for Poisson counts; 7-point adaptive Gauss-Hermite quadrature"
-            }
-            ("IRLN", _) => "Poisson-normal; 7-point adaptive Gauss-Hermite quadrature",
-            _ => "binomial-normal; 7-point adaptive Gauss-Hermite quadrature",
+        model_type(self.measure, self.model)
+    }
+}
+
+/// The likelihood of `measure` under `model` and how it is integrated.
+fn model_type(measure: &str, model: GlmmModel) -> &'static str {
+    match (measure, model) {
+        ("OR", GlmmModel::CmEl) => {
+            "conditional non-central hypergeometric-normal, exact likelihood; 32-point adaptive Gauss-Hermite quadrature"
         }
+        ("OR", GlmmModel::CmAl) => {
+            "conditional binomial-normal, approximate likelihood; 7-point adaptive Gauss-Hermite quadrature"
+        }
+        ("OR", GlmmModel::UmRs) => {
+            "binomial-normal with random study effects; Laplace approximation"
+        }
+        ("IRR", GlmmModel::UmRs) => {
+            "Poisson-normal with random study effects; Laplace approximation"
+        }
+        ("IRR", _) => {
+            "conditional binomial-normal, exact likelihood for Poisson counts; 7-point adaptive Gauss-Hermite quadrature"
+        }
+        ("IRLN", _) => "Poisson-normal; 7-point adaptive Gauss-Hermite quadrature",
+        _ => "binomial-normal; 7-point adaptive Gauss-Hermite quadrature",
     }
 }
 
 /// Why the GLMM of an analysis request was not fitted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GlmmFitError {
     /// The measure and model are not built (metafor's names).
@@ -117,14 +125,28 @@ pub enum GlmmFitError {
     /// The fit itself.
     #[error("{0}")]
     Fit(#[from] GlmmError),
+    /// The moderators' model matrix cannot be built.
+    #[error(transparent)]
+    Design(crate::regression::design::DesignError),
+    /// No more studies than coefficients.
+    #[error(
+        "a GLMM with {p} coefficients needs more than {p} studies with counts and every moderator; {k} have them: use fewer moderators (`mods`)"
+    )]
+    TooFewForModerators {
+        /// Studies in the model.
+        k: usize,
+        /// Coefficients.
+        p: usize,
+    },
 }
 
 impl crate::Kinded for GlmmFitError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
-            GlmmFitError::NotBuilt { .. } | GlmmFitError::NoCounts { .. } => {
-                crate::ErrorKind::Input
-            }
+            GlmmFitError::NotBuilt { .. }
+            | GlmmFitError::NoCounts { .. }
+            | GlmmFitError::Design(_)
+            | GlmmFitError::TooFewForModerators { .. } => crate::ErrorKind::Input,
             GlmmFitError::Fit(GlmmError::NotConverged) => crate::ErrorKind::Analysis,
             GlmmFitError::Fit(_) => crate::ErrorKind::Input,
         }

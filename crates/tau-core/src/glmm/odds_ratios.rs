@@ -23,15 +23,13 @@
 //! by ML; I², H² from escalc's vᵢ (1/2 added to each cell of a table with a
 //! zero cell); `logLik` = Σ log Bin at the conditional modes.
 
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
-
-use super::polish::newton_polish;
-
 use statrs::function::gamma::ln_gamma;
 
 use super::agq::{self, Family, Observation};
-use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
+use super::maximum::{Optimum, maximise_exact, typical_variance, wald_residual};
+use super::one_group::linear_predictors;
+use super::profile::Profile;
+use super::proportions::{Found, GlmmError, GlmmFit};
 
 /// One 2×2 table: events and sizes of the treated and control groups.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,7 +56,7 @@ pub(crate) struct Arms {
 }
 
 impl Arms {
-    fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
+    pub(super) fn observations(&self, alpha: f64, beta: f64) -> [Observation; 2] {
         match self.family {
             Family::Binomial => [
                 Observation::binomial(self.x1, self.n1, alpha + beta, 0.5),
@@ -72,7 +70,7 @@ impl Arms {
     }
 
     /// The study's intercept under a common rate or risk.
-    fn pooled_intercept(&self) -> f64 {
+    pub(super) fn pooled_intercept(&self) -> f64 {
         match self.family {
             Family::Binomial => {
                 let pooled = (self.x1 + self.x2 + 0.5) / (self.n1 + self.n2 + 1.0);
@@ -120,7 +118,7 @@ impl Arms {
 }
 
 impl Table {
-    fn arms(&self) -> Arms {
+    pub(crate) fn arms(&self) -> Arms {
         Arms {
             x1: self.ai,
             n1: self.n1i,
@@ -135,54 +133,6 @@ impl Table {
         (self.ai == 0.0 && self.ci == 0.0) || (self.ai == self.n1i && self.ci == self.n2i)
     }
 }
-
-/// The study intercept that maximises the study's likelihood at (β, τ):
-/// Newton's method on central differences, steps halved while they lower it.
-fn best_intercept(t: &Arms, beta: f64, tau: f64) -> f64 {
-    let f = |alpha: f64| agq::log_marginal(&t.observations(alpha, beta), tau);
-    let mut alpha = t.pooled_intercept() - beta / 2.0;
-    let mut value = f(alpha);
-    let h = 1e-4;
-    for _ in 0..100 {
-        let (up, down) = (f(alpha + h), f(alpha - h));
-        let d1 = (up - down) / (2.0 * h);
-        let d2 = (up - 2.0 * value + down) / (h * h);
-        let mut step = if d2 < 0.0 { -d1 / d2 } else { d1.signum() };
-        let mut next = f(alpha + step);
-        let mut halvings = 0;
-        while next.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
-            step *= 0.5;
-            next = f(alpha + step);
-            halvings += 1;
-        }
-        if halvings == 60 {
-            break;
-        }
-        alpha += step;
-        value = next;
-        if step.abs() <= 1e-11 * (1.0 + alpha.abs()) {
-            break;
-        }
-    }
-    alpha
-}
-
-/// The profile log-likelihood at (β, τ), and the intercepts.
-fn profile(tables: &[Arms], beta: f64, tau: f64) -> (f64, Vec<f64>) {
-    let alphas: Vec<f64> = tables
-        .iter()
-        .map(|t| best_intercept(t, beta, tau))
-        .collect();
-    let ll = tables
-        .iter()
-        .zip(&alphas)
-        .map(|(t, &a)| agq::log_marginal(&t.observations(a, beta), tau))
-        .sum();
-    (ll, alphas)
-}
-
-/// τ below this is taken as 0 (the optimum on the boundary).
-const TAU_ZERO: f64 = 1e-6;
 
 /// Checks the counts, and leaves out the double-zero (and double-all)
 /// tables; at least 2 must remain.
@@ -245,83 +195,57 @@ pub(crate) fn fit_two_groups(
     level: f64,
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
-    let k = tables.len();
-    let mut common_objective = |b: &[f64]| -> Result<f64, GlmmError> {
-        let v = -profile(tables, b[0], 0.0).0;
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let common = bfgs_with(&mut common_objective, &[0.0], 1e-14, max_iter.max(500))
-        .map_err(|_| GlmmError::NotConverged)?[0];
-    let ll_common = profile(tables, common, 0.0).0;
+    let x = vec![vec![1.0]; tables.len()];
+    Ok(GlmmFit::new(
+        fit_two_groups_x(tables, &x, weights, max_iter)?,
+        level,
+    ))
+}
 
-    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -profile(tables, theta[0], theta[1].abs()).0;
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let theta = bfgs_with(
-        &mut objective,
-        &[common, agq::TAU_START],
-        1e-14,
-        max_iter.max(500),
-    )
-    .map_err(|_| GlmmError::NotConverged)?;
-    // On the boundary where no τ > 0 beats the common-effect model.
-    let boundary =
-        theta[1].abs() < TAU_ZERO || ll_common >= profile(tables, theta[0], theta[1].abs()).0;
-    let (beta, tau, var_beta) = if boundary {
-        let mut natural =
-            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(tables, t[0], 0.0).0) };
-        let h = hessian(&mut natural, &[common], &[0])?;
-        if h[0][0].is_nan() || h[0][0] <= 0.0 {
-            return Err(GlmmError::NotConverged);
-        }
-        (common, 0.0, 1.0 / h[0][0])
-    } else {
-        let mut natural =
-            |t: &[f64]| -> Result<f64, GlmmError> { Ok(-profile(tables, t[0], t[1]).0) };
-        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
-        let point = [polished[0], polished[1].abs()];
-        let h = hessian(&mut natural, &point, &[0, 1])?;
-        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-        if !(det > 0.0 && h[1][1] > 0.0) {
-            return Err(GlmmError::NotConverged);
-        }
-        (point[0], point[1], h[1][1] / det)
-    };
-    let (agq_ll, alphas) = profile(tables, beta, tau);
-    let se = var_beta.sqrt();
+/// Fits the model with the treatment effect xᵢ'β of each study (rows `x`,
+/// metafor's `X.fit` times `group1`).
+pub(super) fn fit_two_groups_x(
+    tables: &[Arms],
+    x: &[Vec<f64>],
+    weights: &[f64],
+    max_iter: usize,
+) -> Result<Found, GlmmError> {
+    let k = tables.len();
+    let p = x[0].len();
+    let profile = Profile::new(tables, x);
+    let (Optimum { beta, tau, vcov }, _, ll_common) =
+        maximise_exact(&profile, &vec![0.0; p], max_iter)?;
+    let effects = linear_predictors(x, &beta);
+    let (agq_ll, _) = profile.value_gradient(&beta, tau);
+    let alphas = profile.alphas();
 
     let ll_sat: f64 = tables.iter().map(Arms::saturated).sum();
-    let qe_df = k - 1;
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let wl: Vec<(f64, f64)> = tables.iter().filter_map(Arms::own_effect).collect();
-    let qe_wld = wald_q(&wl);
-    let s2w = typical_variance(weights.iter().copied(), k);
-    let tau2 = tau * tau;
+    let wl: Vec<Option<(f64, f64)>> = tables.iter().map(Arms::own_effect).collect();
+    let qe_wld = wald_residual(x, &wl);
+    let s2w = typical_variance(x, weights);
     let log_lik_modes: f64 = tables
         .iter()
         .zip(&alphas)
-        .map(|(t, &alpha)| {
-            let obs = t.observations(alpha, beta);
+        .zip(&effects)
+        .map(|((t, &alpha), &effect)| {
+            let obs = t.observations(alpha, effect);
             let u = if tau > 0.0 { agq::mode(&obs, tau) } else { 0.0 };
             obs.iter()
                 .map(|o| o.log_density(o.a + tau * o.z * u))
                 .sum::<f64>()
         })
         .sum();
-    Ok(GlmmFit::new(
-        Found {
-            k,
-            estimate: beta,
-            se,
-            tau2,
-            typical_variance: s2w,
-            qe_wld,
-            qe_lrt,
-            qe_df,
-            log_lik: log_lik_modes,
-            agq_log_lik: agq_ll - ll_sat,
-        },
-        level,
-    ))
+    Ok(Found {
+        k,
+        beta,
+        vcov,
+        tau2: tau * tau,
+        typical_variance: s2w,
+        qe_wld,
+        qe_lrt,
+        qe_df: k - p,
+        log_lik: log_lik_modes,
+        agq_log_lik: agq_ll - ll_sat,
+    })
 }

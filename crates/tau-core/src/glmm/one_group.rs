@@ -28,13 +28,11 @@
 //! - `logLik`: metafor's ll = ll_sat − ½ × lme4's `deviance()`, i.e.
 //!   Σ log f(xᵢ | η̂ᵢ) at the conditional modes ûᵢ.
 
-use crate::numerics::hessian::hessian;
-use crate::numerics::optim::bfgs_with;
-
-use super::polish::newton_polish;
-
 use super::agq::{self, Family, Observation};
-use super::proportions::{Found, GlmmError, GlmmFit, typical_variance, wald_q};
+use super::maximum::{
+    Derivatives, Optimum, hessian_of_gradient, maximise_exact, typical_variance, wald_residual,
+};
+use super::proportions::{Found, GlmmError, GlmmFit};
 
 /// One study: `x` events (of `n` trials for a binomial) and the offset.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,8 +43,9 @@ pub(crate) struct Count {
 }
 
 impl Count {
-    fn observation(&self, family: Family, beta: f64) -> [Observation; 1] {
-        let a = self.offset + beta;
+    /// The observation at the linear predictor `eta` (offset added here).
+    fn observation(&self, family: Family, eta: f64) -> [Observation; 1] {
+        let a = self.offset + eta;
         [match family {
             Family::Binomial => Observation::binomial(self.x, self.n, a, 1.0),
             Family::Poisson => Observation::poisson(self.x, a, 1.0),
@@ -54,67 +53,96 @@ impl Count {
     }
 }
 
-/// τ below this is taken as 0 (the optimum on the boundary).
-const TAU_ZERO: f64 = 1e-6;
+/// xᵢ'β of every study.
+pub(super) fn linear_predictors(x: &[Vec<f64>], beta: &[f64]) -> Vec<f64> {
+    x.iter()
+        .map(|row| row.iter().zip(beta).map(|(a, b)| a * b).sum())
+        .collect()
+}
 
-/// The common-effect glm's β̂ (Newton's method on its concave
-/// log-likelihood, steps halved while they lower it) and its information.
-fn common_effect(counts: &[Count], family: Family) -> (f64, f64) {
-    let ll = |beta: f64| -> f64 {
-        counts
-            .iter()
-            .map(|c| c.observation(family, beta)[0].log_density(c.offset + beta))
-            .sum()
-    };
-    let derivatives = |beta: f64| -> (f64, f64) {
-        counts.iter().fold((0.0, 0.0), |(s, i), c| {
-            let eta = c.offset + beta;
-            let (score, info) = match family {
-                Family::Binomial => {
-                    let p = agq::expit(eta);
-                    (c.x - c.n * p, c.n * p * (1.0 - p))
-                }
-                Family::Poisson => (c.x - eta.exp(), eta.exp()),
-            };
-            (s + score, i + info)
-        })
-    };
+/// The start of the common-effect glm: the pooled log odds (or log rate)
+/// as the intercept where X has one in its first column, 0 elsewhere.
+fn glm_start(counts: &[Count], x: &[Vec<f64>], family: Family) -> Vec<f64> {
     let (sx, sn) = counts
         .iter()
         .fold((0.0, 0.0), |(x, n), c| (x + c.x, n + c.n));
     let mean_offset = counts.iter().map(|c| c.offset).sum::<f64>() / counts.len() as f64;
-    let mut beta = match family {
+    let pooled = match family {
         Family::Binomial => (sx / (sn - sx)).ln() - mean_offset,
         Family::Poisson => {
             let exposure: f64 = counts.iter().map(|c| c.offset.exp()).sum();
             (sx / exposure).ln()
         }
     };
-    let mut value = ll(beta);
-    for _ in 0..200 {
-        let (score, info) = derivatives(beta);
-        let mut step = score / info;
-        let mut next = ll(beta + step);
-        let mut halvings = 0;
-        while next.partial_cmp(&value).is_none_or(|o| o.is_lt()) && halvings < 60 {
-            step *= 0.5;
-            next = ll(beta + step);
-            halvings += 1;
-        }
-        if halvings == 60 {
-            break;
-        }
-        beta += step;
-        value = next;
-        if step.abs() <= 1e-13 * (1.0 + beta.abs()) {
-            break;
-        }
+    let mut start = vec![0.0; x[0].len()];
+    if x.iter().all(|row| row[0] == 1.0) {
+        start[0] = pooled;
     }
-    (beta, derivatives(beta).1)
+    start
 }
 
-/// Fits the model; `escalc_weights` are 1/vᵢ of escalc's vᵢ for I² and H²;
-/// `level` in percent. The counts are checked by the caller.
+/// The model's log-likelihood with its exact gradient
+/// ([`agq::log_marginal_gradient`]); its Hessian by central differences of
+/// the gradient, at τ = 0 the glm's exact one, −Σ xᵢxᵢ' Iᵢ.
+struct OneGroup<'a> {
+    counts: &'a [Count],
+    x: &'a [Vec<f64>],
+    family: Family,
+}
+
+impl Derivatives for OneGroup<'_> {
+    fn value_gradient(&self, beta: &[f64], tau: f64) -> (f64, Vec<f64>) {
+        let p = beta.len();
+        let mut value = 0.0;
+        let mut gradient = vec![0.0; p + 1];
+        for ((c, row), eta) in self
+            .counts
+            .iter()
+            .zip(self.x)
+            .zip(linear_predictors(self.x, beta))
+        {
+            let m = agq::log_marginal_gradient(&c.observation(self.family, eta), tau);
+            value += m.value;
+            for (g, xij) in gradient.iter_mut().zip(row) {
+                *g += xij * m.d_a[0];
+            }
+            gradient[p] += m.d_tau;
+        }
+        (value, gradient)
+    }
+
+    fn hessian(&self, beta: &[f64], tau: f64, with_tau: bool) -> Vec<Vec<f64>> {
+        if with_tau {
+            return hessian_of_gradient(self, beta, tau);
+        }
+        let p = beta.len();
+        let mut h = vec![vec![0.0; p]; p];
+        for ((c, row), eta) in self
+            .counts
+            .iter()
+            .zip(self.x)
+            .zip(linear_predictors(self.x, beta))
+        {
+            let info = match self.family {
+                Family::Binomial => {
+                    let q = agq::expit(c.offset + eta);
+                    c.n * q * (1.0 - q)
+                }
+                Family::Poisson => (c.offset + eta).exp(),
+            };
+            for a in 0..p {
+                for b in 0..p {
+                    h[a][b] -= row[a] * row[b] * info;
+                }
+            }
+        }
+        h
+    }
+}
+
+/// Fits the model with the intercept alone; `escalc_weights` are 1/vᵢ of
+/// escalc's vᵢ for I² and H²; `level` in percent. The counts are checked by
+/// the caller.
 pub(crate) fn fit_one_group(
     counts: &[Count],
     family: Family,
@@ -122,6 +150,21 @@ pub(crate) fn fit_one_group(
     level: f64,
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
+    let x = vec![vec![1.0]; counts.len()];
+    Ok(GlmmFit::new(
+        fit_one_group_x(counts, &x, family, escalc_weights, max_iter)?,
+        level,
+    ))
+}
+
+/// Fits the model with the fixed part xᵢ'β (rows `x`, one per study).
+pub(super) fn fit_one_group_x(
+    counts: &[Count],
+    x: &[Vec<f64>],
+    family: Family,
+    escalc_weights: &[f64],
+    max_iter: usize,
+) -> Result<Found, GlmmError> {
     let k = counts.len();
     if k < 2 {
         return Err(GlmmError::TooFewStudies);
@@ -132,50 +175,10 @@ pub(crate) fn fit_one_group(
     if sx == 0.0 || (family == Family::Binomial && sx == sn) {
         return Err(GlmmError::NoVariation);
     }
-    let log_lik = |beta: f64, tau: f64| -> f64 {
-        counts
-            .iter()
-            .map(|c| agq::log_marginal(&c.observation(family, beta), tau))
-            .sum()
-    };
-    let mut objective = |theta: &[f64]| -> Result<f64, GlmmError> {
-        let v = -log_lik(theta[0], theta[1].abs());
-        Ok(if v.is_finite() { v } else { f64::MAX.sqrt() })
-    };
-    let (common, common_info) = common_effect(counts, family);
-    if !common.is_finite() {
-        return Err(GlmmError::NotConverged);
-    }
-    let theta = bfgs_with(
-        &mut objective,
-        &[common, agq::TAU_START],
-        1e-14,
-        max_iter.max(500),
-    )
-    .map_err(|_| GlmmError::NotConverged)?;
-    // On the boundary where no τ > 0 beats the common-effect model.
-    let boundary =
-        theta[1].abs() < TAU_ZERO || log_lik(common, 0.0) >= log_lik(theta[0], theta[1].abs());
-    let (beta, tau, agq_log_lik, var_beta) = if boundary {
-        // On the boundary: the common-effect glm, SE from its information.
-        (common, 0.0, log_lik(common, 0.0), 1.0 / common_info)
-    } else {
-        let mut natural = |t: &[f64]| -> Result<f64, GlmmError> { Ok(-log_lik(t[0], t[1])) };
-        let polished = newton_polish(&mut natural, &[theta[0], theta[1].abs()]);
-        let point = [polished[0], polished[1].abs()];
-        let h = hessian(&mut natural, &point, &[0, 1])?;
-        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-        if !(det > 0.0 && h[1][1] > 0.0) {
-            return Err(GlmmError::NotConverged);
-        }
-        (
-            point[0],
-            point[1],
-            log_lik(point[0], point[1]),
-            h[1][1] / det,
-        )
-    };
-    let se = var_beta.sqrt();
+    let model = OneGroup { counts, x, family };
+    let (Optimum { beta, tau, vcov }, _, ll_common) =
+        maximise_exact(&model, &glm_start(counts, x, family), max_iter)?;
+    let log_lik = |beta: &[f64], tau: f64| model.value_gradient(beta, tau).0;
 
     let term = |c: f64, q: f64| if c > 0.0 { c * q.ln() } else { 0.0 };
     let ll_sat: f64 = counts
@@ -188,43 +191,39 @@ pub(crate) fn fit_one_group(
             Family::Poisson => term(c.x, c.x) - c.x - statrs::function::gamma::ln_gamma(c.x + 1.0),
         })
         .sum();
-    let ll_common = log_lik(common, 0.0);
-    let qe_df = k - 1;
+    let p = beta.len();
     let qe_lrt = (2.0 * (ll_sat - ll_common)).max(0.0);
-    let wl: Vec<(f64, f64)> = counts
-        .iter()
-        .filter(|c| c.x > 0.0 && (family == Family::Poisson || c.x < c.n))
-        .map(|c| match family {
-            Family::Binomial => (c.x * (c.n - c.x) / c.n, (c.x / (c.n - c.x)).ln() - c.offset),
-            Family::Poisson => (c.x, c.x.ln() - c.offset),
-        })
-        .collect();
-    let qe_wld = wald_q(&wl);
-    let s2w = typical_variance(escalc_weights.iter().copied(), k);
-    let tau2 = tau * tau;
-
-    let log_lik_modes: f64 = counts
+    let wl: Vec<Option<(f64, f64)>> = counts
         .iter()
         .map(|c| {
-            let obs = c.observation(family, beta);
+            (c.x > 0.0 && (family == Family::Poisson || c.x < c.n)).then(|| match family {
+                Family::Binomial => (c.x * (c.n - c.x) / c.n, (c.x / (c.n - c.x)).ln() - c.offset),
+                Family::Poisson => (c.x, c.x.ln() - c.offset),
+            })
+        })
+        .collect();
+    let qe_wld = wald_residual(x, &wl);
+    let s2w = typical_variance(x, escalc_weights);
+    let etas = linear_predictors(x, &beta);
+    let log_lik_modes: f64 = counts
+        .iter()
+        .zip(&etas)
+        .map(|(c, &eta)| {
+            let obs = c.observation(family, eta);
             let u = if tau > 0.0 { agq::mode(&obs, tau) } else { 0.0 };
             obs[0].log_density(obs[0].a + tau * u)
         })
         .sum();
-
-    Ok(GlmmFit::new(
-        Found {
-            k,
-            estimate: beta,
-            se,
-            tau2,
-            typical_variance: s2w,
-            qe_wld,
-            qe_lrt,
-            qe_df,
-            log_lik: log_lik_modes,
-            agq_log_lik: agq_log_lik - ll_sat,
-        },
-        level,
-    ))
+    Ok(Found {
+        k,
+        agq_log_lik: log_lik(&beta, tau) - ll_sat,
+        beta,
+        vcov,
+        tau2: tau * tau,
+        typical_variance: s2w,
+        qe_wld,
+        qe_lrt,
+        qe_df: k - p,
+        log_lik: log_lik_modes,
+    })
 }

@@ -86,10 +86,10 @@ pub struct GlmmFit {
 pub(super) struct Found {
     /// Number of studies.
     pub k: usize,
-    /// β̂.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
+    /// β̂: the intercept, then the moderators' coefficients.
+    pub beta: Vec<f64>,
+    /// The covariance of β̂.
+    pub vcov: Vec<Vec<f64>>,
     /// τ̂².
     pub tau2: f64,
     /// The typical within-study variance of I² and H².
@@ -107,15 +107,15 @@ pub(super) struct Found {
 }
 
 impl GlmmFit {
-    /// The fit of what a fitter `found`: z = β̂/se with its two-sided p, the
+    /// The fit of what a fitter `found` (with the intercept alone): z = β̂/se with its two-sided p, the
     /// Wald CI β̂ ± z₁₋α/₂·se at `level`, the χ² p-values of the
     /// heterogeneity tests, I² = 100 τ̂²/(s² + τ̂²) and H² = τ̂²/s² + 1 with s²
     /// the typical within-study variance (metafor's `rma.glmm`).
     pub(super) fn new(found: Found, level: f64) -> GlmmFit {
         let Found {
             k,
-            estimate,
-            se,
+            beta,
+            vcov,
             tau2,
             typical_variance: s2w,
             qe_wld,
@@ -125,6 +125,7 @@ impl GlmmFit {
             agq_log_lik,
         } = found;
         let crit = normal_upper((1.0 - level / 100.0) / 2.0);
+        let (estimate, se) = (beta[0], vcov[0][0].sqrt());
         let statistic = estimate / se;
         GlmmFit {
             k,
@@ -146,31 +147,6 @@ impl GlmmFit {
             agq_log_lik,
         }
     }
-}
-
-/// metafor's `QE.Wld`: Cochran's Q of the studies' estimates `l` (logits, or
-/// log odds ratios) with weights `w` = 1/vᵢ, over the studies without a
-/// zero cell: Σ wᵢ(lᵢ − l̄)², l̄ = Σ wᵢlᵢ / Σ wᵢ; 0 without any such study.
-pub(super) fn wald_q(wl: &[(f64, f64)]) -> f64 {
-    let (sw, swl) = wl
-        .iter()
-        .fold((0.0, 0.0), |(sw, swl), (w, l)| (sw + w, swl + w * l));
-    if sw <= 0.0 {
-        return 0.0;
-    }
-    let mean = swl / sw;
-    wl.iter()
-        .map(|(w, l)| w * (l - mean).powi(2))
-        .sum::<f64>()
-        .max(0.0)
-}
-
-/// The typical within-study variance of I² and H² (Higgins & Thompson
-/// 2002), (k − 1) Σwᵢ / ((Σwᵢ)² − Σwᵢ²), from the weights wᵢ = 1/vᵢ of
-/// escalc's vᵢ (1/2 added to the cells of a table with a zero, as metafor).
-pub(super) fn typical_variance(weights: impl Iterator<Item = f64>, k: usize) -> f64 {
-    let (s1, s2) = weights.fold((0.0, 0.0), |(s1, s2), w| (s1 + w, s2 + w * w));
-    (k as f64 - 1.0) * s1 / (s1 * s1 - s2)
 }
 
 /// Why a GLMM of proportions could not be fitted.
@@ -230,25 +206,39 @@ pub fn fit_proportions(
     level: f64,
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
-    let k = xi.len();
-    if k < 2 || ni.len() != k {
+    if xi.len() < 2 || ni.len() != xi.len() {
         return Err(GlmmError::TooFewStudies);
     }
+    check_counts(xi, ni)?;
+    let counts: Vec<Count> = xi
+        .iter()
+        .zip(ni)
+        .map(|(&x, &n)| Count { x, n, offset: 0.0 })
+        .collect();
+    fit_one_group(
+        &counts,
+        Family::Binomial,
+        &escalc_weights(xi, ni),
+        level,
+        max_iter,
+    )
+}
+
+/// Checks that every `xi` of `ni` is a count with 0 ≤ xi ≤ ni, ni > 0.
+pub(super) fn check_counts(xi: &[f64], ni: &[f64]) -> Result<(), GlmmError> {
     for (index, (&x, &n)) in xi.iter().zip(ni).enumerate() {
         let count = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
         if !count(x) || !count(n) || n == 0.0 || x > n {
             return Err(GlmmError::BadCounts { index });
         }
     }
-    let counts: Vec<Count> = xi
-        .iter()
-        .zip(ni)
-        .map(|(&x, &n)| Count { x, n, offset: 0.0 })
-        .collect();
-    // escalc's vi = 1/x + 1/(n - x), 1/2 added to both cells of a study
-    // with a zero cell.
-    let weights: Vec<f64> = xi
-        .iter()
+    Ok(())
+}
+
+/// 1/vᵢ of escalc's vi = 1/x + 1/(n - x), 1/2 added to both cells of a
+/// study with a zero cell.
+pub(super) fn escalc_weights(xi: &[f64], ni: &[f64]) -> Vec<f64> {
+    xi.iter()
         .zip(ni)
         .map(|(&x, &n)| {
             let (a, b) = if x == 0.0 || x == n {
@@ -258,6 +248,5 @@ pub fn fit_proportions(
             };
             1.0 / (1.0 / a + 1.0 / b)
         })
-        .collect();
-    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
+        .collect()
 }

@@ -42,9 +42,10 @@ use crate::numerics::hessian::hessian;
 use crate::numerics::optim::bfgs_with;
 
 use super::agq::{Family, Observation};
+use super::maximum::typical_variance;
 use super::odds_ratios::{Table, informative_tables};
 use super::polish::newton_polish;
-use super::proportions::{Found, GlmmError, GlmmFit, typical_variance};
+use super::proportions::{Found, GlmmError, GlmmFit};
 use super::random_study_heterogeneity::{common_effect, saturated};
 use super::rate_ratios::{Rates, informative_rates};
 
@@ -309,12 +310,12 @@ pub(super) fn fit_pairs(
     let inverse = inverse_hessian(&objective, &x, &free)?.ok_or(GlmmError::NotConverged)?;
     let log_lik = -objective(&x);
     let sat = saturated(pairs, &common, max_iter)?;
-    let s2w = typical_variance(weights.iter().copied(), k);
+    let s2w = typical_variance(&vec![vec![1.0]; k], weights);
     let fit = GlmmFit::new(
         Found {
             k,
-            estimate: x[0],
-            se: inverse[(0, 0)].sqrt(),
+            beta: vec![x[0]],
+            vcov: vec![vec![inverse[(0, 0)]]],
             tau2: x[3] * x[3],
             typical_variance: s2w,
             qe_wld: sat.wald,

@@ -33,6 +33,19 @@ pub struct Rates {
     pub t2i: f64,
 }
 
+impl Rates {
+    /// The two groups, events over person-time.
+    pub(crate) fn arms(&self) -> Arms {
+        Arms {
+            x1: self.x1i,
+            n1: self.t1i,
+            x2: self.x2i,
+            n2: self.t2i,
+            family: Family::Poisson,
+        }
+    }
+}
+
 pub(crate) fn is_count(v: f64) -> bool {
     v.is_finite() && v >= 0.0 && v.fract() == 0.0
 }
@@ -80,15 +93,6 @@ pub(crate) fn escalc_weights(rates: &[Rates]) -> Vec<f64> {
 /// percent.
 pub fn fit_rate_ratios(rates: &[Rates], level: f64, max_iter: usize) -> Result<GlmmFit, GlmmError> {
     let rates = informative_rates(rates)?;
-    let arms: Vec<Arms> = rates
-        .iter()
-        .map(|r| Arms {
-            x1: r.x1i,
-            n1: r.t1i,
-            x2: r.x2i,
-            n2: r.t2i,
-            family: Family::Poisson,
-        })
-        .collect();
+    let arms: Vec<Arms> = rates.iter().map(Rates::arms).collect();
     fit_two_groups(&arms, &escalc_weights(&rates), level, max_iter)
 }

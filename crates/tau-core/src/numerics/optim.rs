@@ -62,6 +62,69 @@ pub(crate) fn bfgs_with<E>(
     reltol: f64,
     maxit: usize,
 ) -> Result<Vec<f64>, OptimFailure<E>> {
+    let f = std::cell::RefCell::new(f);
+    vmmin(
+        &mut |b| (f.borrow_mut())(b).map_err(OptimFailure::Objective),
+        &mut |b, g| gradient(*f.borrow_mut(), b, g),
+        start,
+        reltol,
+        maxit,
+    )
+}
+
+/// [`bfgs_with`] with the gradient given: `f` returns the value and the
+/// gradient at a point (optim's `gr`).
+pub(crate) fn bfgs_with_gradient<E>(
+    f: &mut ValueGradient<'_, E>,
+    start: &[f64],
+    reltol: f64,
+    maxit: usize,
+) -> Result<Vec<f64>, OptimFailure<E>> {
+    // vmmin asks for the gradient where it has just taken the value.
+    let last: std::cell::RefCell<Option<(Vec<f64>, Vec<f64>)>> = std::cell::RefCell::new(None);
+    let f = std::cell::RefCell::new(f);
+    let mut evaluate = |b: &[f64]| -> Result<(f64, Vec<f64>), OptimFailure<E>> {
+        let (value, g) = (f.borrow_mut())(b).map_err(OptimFailure::Objective)?;
+        *last.borrow_mut() = Some((b.to_vec(), g.clone()));
+        Ok((value, g))
+    };
+    let evaluate = std::cell::RefCell::new(&mut evaluate);
+    vmmin(
+        &mut |b| (evaluate.borrow_mut())(b).map(|(v, _)| v),
+        &mut |b, g| {
+            let cached = match &*last.borrow() {
+                Some((at, grad)) if at.as_slice() == b => Some(grad.clone()),
+                _ => None,
+            };
+            let grad = match cached {
+                Some(grad) => grad,
+                None => (evaluate.borrow_mut())(b)?.1,
+            };
+            if grad.iter().any(|v| !v.is_finite()) {
+                return Err(OptimFailure::GradientNotFinite);
+            }
+            g.copy_from_slice(&grad);
+            Ok(())
+        },
+        start,
+        reltol,
+        maxit,
+    )
+}
+
+/// An objective that returns its value and gradient.
+pub(crate) type ValueGradient<'a, E> = dyn FnMut(&[f64]) -> Result<(f64, Vec<f64>), E> + 'a;
+type Value<'a, E> = dyn FnMut(&[f64]) -> Result<f64, OptimFailure<E>> + 'a;
+type Gradient<'a, E> = dyn FnMut(&[f64], &mut [f64]) -> Result<(), OptimFailure<E>> + 'a;
+
+/// Nash's variable-metric method (R's `vmmin`) with the gradient `gradient`.
+fn vmmin<E>(
+    f: &mut Value<'_, E>,
+    gradient: &mut Gradient<'_, E>,
+    start: &[f64],
+    reltol: f64,
+    maxit: usize,
+) -> Result<Vec<f64>, OptimFailure<E>> {
     let abstol = f64::NEG_INFINITY;
     let n = start.len();
     let mut b = start.to_vec();
@@ -70,13 +133,13 @@ pub(crate) fn bfgs_with<E>(
     let mut xs = vec![0.0; n];
     let mut c = vec![0.0; n];
     let mut bm = vec![vec![0.0; n]; n];
-    let mut f_val = f(&b).map_err(OptimFailure::Objective)?;
+    let mut f_val = f(&b)?;
     if !f_val.is_finite() {
         return Err(OptimFailure::InitialNotFinite);
     }
     let mut fmin = f_val;
     let mut gradcount = 1usize;
-    gradient(f, &b, &mut g)?;
+    gradient(&b, &mut g)?;
     let mut iter = 1usize;
     let mut ilast = gradcount;
     let mut count;
@@ -115,7 +178,7 @@ pub(crate) fn bfgs_with<E>(
                     }
                 }
                 if count < n {
-                    f_val = f(&b).map_err(OptimFailure::Objective)?;
+                    f_val = f(&b)?;
                     accpoint = f_val.is_finite() && f_val <= fmin + gradproj * steplength * ACCTOL;
                     if !accpoint {
                         steplength *= STEPREDN;
@@ -132,7 +195,7 @@ pub(crate) fn bfgs_with<E>(
             }
             if count < n {
                 fmin = f_val;
-                gradient(f, &b, &mut g)?;
+                gradient(&b, &mut g)?;
                 gradcount += 1;
                 iter += 1;
                 let mut d1 = 0.0;

@@ -146,6 +146,12 @@ impl CsvView for crate::glmm::GlmmResult {
     }
 }
 
+impl CsvView for crate::glmm::moderators::GlmmRegression {
+    fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        put(out, super::glmm::regression_csv(self))
+    }
+}
+
 impl CsvView for crate::location_scale::LocationScaleResult {
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         put(out, super::location_scale::csv(self))

@@ -3,6 +3,7 @@
 use super::text::{p_phrase, stars};
 use super::{fmt_num, fmt_p, table};
 use crate::glmm::GlmmResult;
+use crate::glmm::moderators::GlmmRegression;
 
 /// The text report.
 pub fn text(r: &GlmmResult) -> String {
@@ -59,15 +60,100 @@ pub fn text(r: &GlmmResult) -> String {
         out.push_str(&format!(
             "\n{} {} with no events (or only events) in both groups left out, as metafor does.\n",
             r.left_out,
-            match (r.measure, r.left_out) {
-                ("IRR", 1) => "study",
-                ("IRR", _) => "studies",
-                (_, 1) => "table",
-                _ => "tables",
-            }
+            left_out_noun(r.measure, r.left_out)
         ));
     }
     out
+}
+
+/// The text report of a GLMM with moderators, laid out like metafor's
+/// `print.rma.glmm` of a mixed-effects model.
+pub fn regression_text(r: &GlmmRegression) -> String {
+    let mut out = String::new();
+    if let Some(title) = &r.title {
+        out.push_str(&format!("{title}\n\n"));
+    }
+    out.push_str(&format!(
+        "Mixed-Effects Model (k = {}; tau^2 estimator: ML)\nModel Type: GLMM, {} (measure {}, model {})\n\n",
+        r.k,
+        r.model_type(),
+        r.measure,
+        r.model.name()
+    ));
+    out.push_str(&format!(
+        "tau^2 (estimated amount of residual heterogeneity):     {}\ntau (square root of estimated tau^2 value):             {}\nI^2 (residual heterogeneity / unaccounted variability): {}%\nH^2 (unaccounted variability / sampling variability):   {}\n\n",
+        fmt_num(r.tau2, 4),
+        fmt_num(r.tau2.sqrt(), 4),
+        fmt_num(r.i2, 2),
+        fmt_num(r.h2, 2)
+    ));
+    out.push_str(&format!(
+        "Tests for Residual Heterogeneity:\nWld(df = {}) = {}, p-val {}\nLRT(df = {}) = {}, p-val {}\n\n",
+        r.qe_df,
+        fmt_num(r.qe_wld, 4),
+        p_phrase(r.qe_wld_p),
+        r.qe_df,
+        fmt_num(r.qe_lrt, 4),
+        p_phrase(r.qe_lrt_p)
+    ));
+    if r.qm_df > 0 {
+        out.push_str(&format!(
+            "Test of Moderators ({}):\nQM(df = {}) = {}, p-val {}\n\n",
+            super::location_scale::which(r.coefficients.len()),
+            r.qm_df,
+            fmt_num(r.qm, 4),
+            p_phrase(r.qm_p)
+        ));
+    }
+    out.push_str("Model Results:\n\n");
+    out.push_str(&super::location_scale::coefficient_table(&r.coefficients));
+    out.push_str(&format!("\nlogLik: {}\n", fmt_num(r.log_lik, 4)));
+    if r.left_out > 0 {
+        out.push_str(&format!(
+            "\n{} {} with no events (or only events) in both groups left out, as metafor does.\n",
+            r.left_out,
+            left_out_noun(r.measure, r.left_out)
+        ));
+    }
+    if r.missing_moderators > 0 {
+        out.push_str(&format!(
+            "\n{} {} left out for a missing moderator value (see the warning).\n",
+            r.missing_moderators,
+            crate::warning::studies(r.missing_moderators)
+        ));
+    }
+    out
+}
+
+/// "table(s)" or, for rate ratios, "study(ies)".
+fn left_out_noun(measure: &str, n: usize) -> &'static str {
+    match (measure, n) {
+        ("IRR", 1) => "study",
+        ("IRR", _) => "studies",
+        (_, 1) => "table",
+        _ => "tables",
+    }
+}
+
+/// The CSV view of a GLMM with moderators: one row per coefficient.
+pub fn regression_csv(r: &GlmmRegression) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "name",
+        "estimate",
+        "se",
+        "statistic",
+        "p",
+        "ci_lower",
+        "ci_upper",
+    ])?;
+    for c in &r.coefficients {
+        let mut row = vec![c.name.clone()];
+        row.extend(c.estimate.csv_cells());
+        writer.write_record(&row)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The CSV view: one row with the model's numbers (`sigma2` last, for

@@ -107,7 +107,7 @@ pub fn text(r: &LocationScaleResult) -> String {
 }
 
 /// "coefficient 2" or "coefficients 2:q".
-fn which(n: usize) -> String {
+pub(super) fn which(n: usize) -> String {
     if n == 2 {
         "coefficient 2".into()
     } else {
@@ -115,7 +115,7 @@ fn which(n: usize) -> String {
     }
 }
 
-fn coefficient_table(coefficients: &[Coefficient]) -> String {
+pub(super) fn coefficient_table(coefficients: &[Coefficient]) -> String {
     let rows: Vec<Vec<String>> = coefficients
         .iter()
         .map(|c| {

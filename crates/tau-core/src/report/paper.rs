@@ -788,6 +788,12 @@ fn no_table(what: &str) -> Result<PaperTable, String> {
     ))
 }
 
+impl PaperView for crate::glmm::moderators::GlmmRegression {
+    fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
+        no_table("a GLMM with moderators")
+    }
+}
+
 impl PaperView for crate::location_scale::LocationScaleResult {
     fn paper_table(&self, _digits: usize) -> Result<PaperTable, String> {
         no_table("a location-scale model")

@@ -61,6 +61,12 @@ impl TextView for crate::glmm::GlmmResult {
     }
 }
 
+impl TextView for crate::glmm::moderators::GlmmRegression {
+    fn text(&self) -> String {
+        super::glmm::regression_text(self)
+    }
+}
+
 impl TextView for crate::location_scale::LocationScaleResult {
     fn text(&self) -> String {
         super::location_scale::text(self)
