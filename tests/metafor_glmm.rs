@@ -277,8 +277,8 @@ fn cli_pools_tables_by_glmm() {
     }
 }
 
-/// Settings metafor's rma.glmm takes that tau does not fit yet, and those it
-/// does not take, are refused (exit 2) rather than silently ignored: a GLMM
+/// A setting metafor's rma.glmm takes that tau does not fit yet (EE), and
+/// those it does not take, are refused (exit 2) rather than silently ignored: a GLMM
 /// is fitted by ML with z tests.
 #[test]
 fn glmm_refuses_methods_and_tests_it_does_not_fit() {
@@ -291,8 +291,7 @@ fn glmm_refuses_methods_and_tests_it_does_not_fit() {
             ["--method", "DL"],
             "metafor's rma.glmm takes method ML or EE",
         ),
-        (["--test", "t"], "rma.glmm(test = \"t\")) are not built yet"),
-        (["--test", "knha"], "a GLMM's tests are z tests"),
+        (["--test", "knha"], "a GLMM's tests are z tests or t tests"),
         (["--fallback", "DL"], "no other to fall back on"),
         (["--tau2-ci", "profile"], "rma.glmm has no CI of tau^2"),
     ] {
@@ -325,4 +324,77 @@ fn glmm_um_rs_with_moderators_is_refused() {
         stderr.contains("rma.glmm(mods = , model = \"UM.RS\")) is not built yet"),
         "{stderr}"
     );
+}
+
+/// t tests (metafor's `rma.glmm(test = "t")`: t on k − p df, QM as
+/// F(m, k − p)): tests/fixtures/glmm_t.json, written by
+/// tests/fixtures/generate_glmm_t.R (metafor 3.8.1 with lme4) on dat.bcg.
+/// The fits are lme4's defaults, which on dat.bcg converge to 1e-4 of
+/// tau's (see `odds_ratios_match_rma_glmm_or_um_fs`): estimates, SEs, t and
+/// the CI to 1e-4 relative, p and the F test's p to 1e-3 (p multiplies the
+/// relative error of t by about t²). The t part itself is exact: tau's CI is
+/// β̂ ± t_{k−p} se of its own β̂ and se to 1e-12.
+#[test]
+fn t_tests_match_rma_glmm_test_t() {
+    let fx: Value = crate::util::fixture("glmm_t.json");
+    for case in fx["cases"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let args: Vec<&str> = case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let out = crate::util::tau()
+            .arg(args[0])
+            .arg("studies/bcg.json")
+            .args(&args[1..])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows: Vec<Value> = match json["coefficients"].as_array() {
+            Some(c) => c.clone(),
+            None => vec![json.clone()],
+        };
+        let ddf = case["ddf"].as_f64().unwrap();
+        assert_eq!(json["df"].as_f64(), Some(ddf), "{id}");
+        let close = |what: &str, t: f64, m: f64, tol: f64| {
+            assert!(
+                (t - m).abs() <= tol * m.abs().max(1e-3),
+                "{id} {what}: tau {t}, metafor {m}"
+            );
+        };
+        let crit = tau_core::numerics::distribution::t_upper(0.025, ddf);
+        for (j, row) in rows.iter().enumerate() {
+            let m = |key: &str| case[key][j].as_f64().unwrap();
+            let t = |key: &str| row[key].as_f64().unwrap();
+            close("estimate", t("estimate"), m("beta"), 1e-4);
+            close("se", t("se"), m("se"), 1e-4);
+            close("t", t("statistic"), m("tval"), 1e-4);
+            close("p", t("p"), m("pval"), 1e-3);
+            close("ci_lower", t("ci_lower"), m("ci_lb"), 1e-4);
+            close("ci_upper", t("ci_upper"), m("ci_ub"), 1e-4);
+            close(
+                "own CI",
+                t("ci_upper"),
+                t("estimate") + crit * t("se"),
+                1e-12,
+            );
+        }
+        if let Some(qm) = json["QM"].as_f64() {
+            close("F", qm, case["QM"].as_f64().unwrap(), 1e-4);
+            close(
+                "F p",
+                json["QM_p"].as_f64().unwrap(),
+                case["QMp"].as_f64().unwrap(),
+                1e-3,
+            );
+        }
+    }
 }

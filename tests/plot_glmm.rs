@@ -86,6 +86,7 @@ fn a_glmm_view_leaves_out_double_zero_tables() {
         model: GlmmModel::UmRs,
         level: 95.0,
         max_iter: 100,
+        t_test: false,
     };
     let result = fit(&data, &options).unwrap();
     let (shown, view) = pooled_view(&result, &data).unwrap();
@@ -108,6 +109,7 @@ fn glmm_forest_and_funnel_svg_snapshots() {
         model: GlmmModel::UmRs,
         level: 95.0,
         max_iter: 100,
+        t_test: false,
     };
     let result = fit(&data, &options).unwrap();
     let (shown, view) = pooled_view(&result, &data).unwrap();

@@ -178,18 +178,12 @@ pub(super) fn glmm(spec: &Spec, model: GlmmModel, refuse: &mut impl FnMut(Field,
     }
     match spec.test {
         TestChoice::Uni(Test::Z) => {}
-        TestChoice::T => refuse(
-            Field::Test,
-            not(
-                "`test` t",
-                "t tests of a GLMM (metafor's rma.glmm(test = \"t\")) are not built yet in this version of tau; leave out `test` for z tests",
-            ),
-        ),
+        TestChoice::T => {}
         TestChoice::Uni(test) => refuse(
             Field::Test,
             not(
                 &format!("`test` {}", test.name()),
-                "a GLMM's tests are z tests (metafor's rma.glmm also takes test = \"t\"); leave out `test`",
+                "a GLMM's tests are z tests or t tests (metafor's rma.glmm takes test = \"z\" or \"t\"); write `test` t, or leave it out",
             ),
         ),
     }

@@ -168,6 +168,7 @@ impl Spec {
                 model: self.glmm.unwrap_or(GlmmModel::UmFs),
                 level: self.level,
                 max_iter: self.max_iter,
+                t_test: self.test == TestChoice::T,
             }),
             MethodChoice::Model(method) if !self.scale.is_empty() => {
                 Model::LocationScale(super::families::location_scale(self, method, &mut refuse))

@@ -35,6 +35,8 @@ pub struct GlmmOptions {
     pub level: f64,
     /// Iterations of the optimiser.
     pub max_iter: usize,
+    /// t tests on k − p df instead of z tests (metafor's `test = "t"`).
+    pub t_test: bool,
 }
 
 /// A fitted GLMM with what the report shows beside the numbers.
@@ -60,6 +62,9 @@ pub struct GlmmResult {
     /// metafor's `sigma2`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma2: Option<f64>,
+    /// The df of the t test (k − 1) with `test = "t"`; absent for z.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
     /// Warnings (none so far; kept for the analysis request).
     #[serde(skip)]
     pub warnings: Vec<crate::warning::Warning>,
@@ -270,6 +275,11 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
         }
     };
     let left_out = data.studies.len() - fit.k;
+    let mut fit = fit;
+    let df = options.t_test.then_some(fit.k as f64 - 1.0);
+    if let Some(df) = df {
+        fit.use_t(df, options.level);
+    }
     Ok(GlmmResult {
         title: data.title.clone(),
         model,
@@ -278,6 +288,7 @@ pub fn fit(data: &Dataset, options: &GlmmOptions) -> Result<GlmmResult, GlmmFitE
         left_out,
         fit,
         sigma2,
+        df,
         warnings: Vec::new(),
     })
 }

@@ -26,7 +26,7 @@ use crate::data::dataset::{Dataset, Study};
 use crate::effect_size::measure::Measure;
 use crate::estimate::Estimate;
 use crate::model::fit::wald_test;
-use crate::numerics::distribution::{chisq_sf, normal_upper};
+use crate::numerics::distribution::{chisq_sf, normal_upper, t_upper};
 use crate::regression::Coefficient;
 use crate::regression::design::{self, DesignSpec, missing_moderators};
 
@@ -74,6 +74,10 @@ pub struct GlmmRegression {
     /// Its p-value.
     #[serde(rename = "QM_p")]
     pub qm_p: f64,
+    /// The df of the t tests and the denominator df of QM's F test
+    /// (k − p) with `test = "t"`; absent for z.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
     /// Residual τ̂².
     pub tau2: f64,
     /// Wald test of the saturated model against this one.
@@ -368,13 +372,7 @@ pub fn regress(
     let left_out = design.rows.len() - found.k;
     let warnings = missing_moderators(&design.dropped).into_iter().collect();
     Ok(result(
-        found,
-        &design,
-        data,
-        model,
-        options.level,
-        left_out,
-        warnings,
+        found, &design, data, model, options, left_out, warnings,
     )?)
 }
 
@@ -384,18 +382,26 @@ fn result(
     design: &design::Design,
     data: &Dataset,
     model: GlmmModel,
-    level: f64,
+    options: &GlmmOptions,
     left_out: usize,
     warnings: Vec<crate::warning::Warning>,
 ) -> Result<GlmmRegression, GlmmError> {
-    let crit = normal_upper((1.0 - level / 100.0) / 2.0);
+    let level = options.level;
+    // metafor's test = "t": t on k − p df, QM as F(m, k − p) of QM/m.
+    let df = options
+        .t_test
+        .then(|| (found.k - design.names.len()) as f64);
+    let crit = match df {
+        Some(df) => t_upper((1.0 - level / 100.0) / 2.0, df),
+        None => normal_upper((1.0 - level / 100.0) / 2.0),
+    };
     let coefficients = design
         .names
         .iter()
         .enumerate()
         .map(|(j, name)| Coefficient {
             name: name.clone(),
-            estimate: Estimate::wald(found.beta[j], found.vcov[j][j].sqrt(), crit, None),
+            estimate: Estimate::wald(found.beta[j], found.vcov[j][j].sqrt(), crit, df),
             p_permutation: None,
         })
         .collect();
@@ -404,7 +410,7 @@ fn result(
         None
     } else {
         Some(
-            wald_test(&found.beta, |a, b| found.vcov[a][b], &tested, None)
+            wald_test(&found.beta, |a, b| found.vcov[a][b], &tested, df)
                 .map_err(|_| GlmmError::NotConverged)?,
         )
     };
@@ -424,6 +430,7 @@ fn result(
         qm: qm.as_ref().map_or(0.0, |t| t.statistic),
         qm_df: tested.len(),
         qm_p: qm.as_ref().map_or(1.0, |t| t.p),
+        df,
         tau2,
         qe_wld: found.qe_wld,
         qe_wld_p: chisq_sf(found.qe_wld, found.qe_df as f64),

@@ -25,7 +25,9 @@
 //! - `logLik`: metafor's ll = ll_sat − ½ × lme4's `deviance()`, i.e.
 //!   Σ log Bin(xᵢ | nᵢ, expit(β̂ + τ̂ ûᵢ)) at the conditional modes ûᵢ.
 
-use crate::numerics::distribution::{chisq_sf, normal_two_sided_p, normal_upper};
+use crate::numerics::distribution::{
+    chisq_sf, normal_two_sided_p, normal_upper, t_two_sided_p, t_upper,
+};
 
 use super::agq::Family;
 use super::one_group::{Count, fit_one_group};
@@ -146,6 +148,17 @@ impl GlmmFit {
             log_lik,
             agq_log_lik,
         }
+    }
+}
+
+impl GlmmFit {
+    /// The t test of metafor's `test = "t"` on `df` degrees of freedom: the
+    /// same t = β̂/se, p = 2 P(T_df > |t|), CI β̂ ± t_df,1−α/2 · se.
+    pub(super) fn use_t(&mut self, df: f64, level: f64) {
+        let crit = t_upper((1.0 - level / 100.0) / 2.0, df);
+        self.p = t_two_sided_p(self.statistic, df);
+        self.ci_lower = self.estimate - crit * self.se;
+        self.ci_upper = self.estimate + crit * self.se;
     }
 }
 

@@ -43,18 +43,23 @@ pub fn text(r: &GlmmResult) -> String {
         p_phrase(f.qe_lrt_p)
     ));
     out.push_str("Model Results:\n\n");
-    out.push_str(&table(
-        &["estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
-        &[vec![
-            fmt_num(f.estimate, 4),
-            fmt_num(f.se, 4),
-            fmt_num(f.statistic, 4),
-            fmt_p(f.p),
-            fmt_num(f.ci_lower, 4),
-            fmt_num(f.ci_upper, 4),
-            stars(f.p).to_owned(),
-        ]],
-    ));
+    let mut row = vec![
+        fmt_num(f.estimate, 4),
+        fmt_num(f.se, 4),
+        fmt_num(f.statistic, 4),
+    ];
+    row.extend(r.df.map(|df| fmt_num(df, 0)));
+    row.extend([
+        fmt_p(f.p),
+        fmt_num(f.ci_lower, 4),
+        fmt_num(f.ci_upper, 4),
+        stars(f.p).to_owned(),
+    ]);
+    let header: &[&str] = match r.df {
+        None => &["estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
+        Some(_) => &["estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub", ""],
+    };
+    out.push_str(&table(header, &[row]));
     out.push_str(&format!("\nlogLik: {}\n", fmt_num(f.log_lik, 4)));
     if r.left_out > 0 {
         out.push_str(&format!(
@@ -97,16 +102,22 @@ pub fn regression_text(r: &GlmmRegression) -> String {
         p_phrase(r.qe_lrt_p)
     ));
     if r.qm_df > 0 {
+        let test = match r.df {
+            Some(df) => format!("F(df1 = {}, df2 = {})", r.qm_df, fmt_num(df, 0)),
+            None => format!("QM(df = {})", r.qm_df),
+        };
         out.push_str(&format!(
-            "Test of Moderators ({}):\nQM(df = {}) = {}, p-val {}\n\n",
+            "Test of Moderators ({}):\n{test} = {}, p-val {}\n\n",
             super::location_scale::which(r.coefficients.len()),
-            r.qm_df,
             fmt_num(r.qm, 4),
             p_phrase(r.qm_p)
         ));
     }
     out.push_str("Model Results:\n\n");
-    out.push_str(&super::location_scale::coefficient_table(&r.coefficients));
+    out.push_str(&super::location_scale::coefficient_table(
+        &r.coefficients,
+        r.df,
+    ));
     out.push_str(&format!("\nlogLik: {}\n", fmt_num(r.log_lik, 4)));
     if r.left_out > 0 {
         out.push_str(&format!(

@@ -44,7 +44,7 @@ pub fn text(r: &LocationScaleResult) -> String {
         ));
     }
     out.push_str("\nModel results (location):\n\n");
-    out.push_str(&coefficient_table(&r.coefficients));
+    out.push_str(&coefficient_table(&r.coefficients, None));
     out.push_str(&format!(
         "\nTest of scale coefficients ({}):\nQS(df = {}) = {}, p-val {}\n",
         which(r.alpha.len()),
@@ -53,7 +53,7 @@ pub fn text(r: &LocationScaleResult) -> String {
         p_phrase(r.qs_p)
     ));
     out.push_str("\nModel results (scale, ln tau^2):\n\n");
-    out.push_str(&coefficient_table(&r.alpha));
+    out.push_str(&coefficient_table(&r.alpha, None));
     out.push_str("\ntau^2 per study (exp of the scale model):\n\n");
     let rows: Vec<Vec<String>> = r
         .studies
@@ -115,26 +115,33 @@ pub(super) fn which(n: usize) -> String {
     }
 }
 
-pub(super) fn coefficient_table(coefficients: &[Coefficient]) -> String {
+pub(super) fn coefficient_table(coefficients: &[Coefficient], df: Option<f64>) -> String {
     let rows: Vec<Vec<String>> = coefficients
         .iter()
         .map(|c| {
-            vec![
+            let mut row = vec![
                 c.name.clone(),
                 fmt_num(c.estimate.value, 4),
                 fmt_num(c.estimate.se, 4),
                 fmt_num(c.estimate.statistic, 4),
+            ];
+            row.extend(df.map(|df| fmt_num(df, 0)));
+            row.extend([
                 fmt_p(c.estimate.p),
                 fmt_num(c.estimate.ci_lower, 4),
                 fmt_num(c.estimate.ci_upper, 4),
                 stars(c.estimate.p).to_owned(),
-            ]
+            ]);
+            row
         })
         .collect();
-    table(
-        &["", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
-        &rows,
-    )
+    let header: &[&str] = match df {
+        None => &["", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub", ""],
+        Some(_) => &[
+            "", "estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub", "",
+        ],
+    };
+    table(header, &rows)
 }
 
 /// The CSV view: one row per study with its τ̂², or the predictions when
