@@ -702,5 +702,6 @@ fn general_model(
         design: None,
         vcov: spec.vcov.clone(),
         corr: spec.corr.clone(),
+        profile: nested.profile,
     }
 }

@@ -164,6 +164,14 @@ pub struct StructuredParameters {
     /// column).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rho: Option<Vec<f64>>,
+    /// Profile-likelihood CIs of each τ² (metafor's `confint(res, tau2 =
+    /// j)`; an upper limit beyond the search range is `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_ci: Option<Vec<[Option<f64>; 2]>>,
+    /// Profile-likelihood CI of ρ (CS, HCS, AR, HAR, CAR; metafor's
+    /// `confint(res, rho = 1)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rho_ci: Option<Vec<[Option<f64>; 2]>>,
     /// The inner levels of the first structured term, sorted as metafor's
     /// `factor()` in the C locale (metafor's `g.levels.f[[1]]`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +182,12 @@ pub struct StructuredParameters {
     /// φ of the second structured term.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phi: Option<Vec<f64>>,
+    /// Profile-likelihood CIs of each γ².
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma2_ci: Option<Vec<[Option<f64>; 2]>>,
+    /// Profile-likelihood CI of φ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phi_ci: Option<Vec<[Option<f64>; 2]>>,
     /// The inner levels of the second structured term.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub h_levels: Option<Vec<String>>,

@@ -22,8 +22,12 @@ pub mod covariance;
 mod equations;
 mod henderson;
 pub(crate) mod likelihood;
+mod maximised;
 pub(crate) mod optimise;
 mod prepare;
+mod profile;
+#[cfg(test)]
+mod profile_tests;
 mod result;
 mod spd;
 #[cfg(test)]
@@ -63,6 +67,8 @@ pub struct GeneralOptions {
     pub vcov: Vec<(String, String, f64)>,
     /// Known correlation matrices of `~ 1 | g` terms (metafor's `R`).
     pub corr: Vec<KnownCorrelation>,
+    /// Whether to compute the profile-likelihood CIs of the variances.
+    pub profile: bool,
 }
 
 /// A known correlation matrix over the levels of a grouping variable
@@ -93,6 +99,7 @@ impl Default for GeneralOptions {
             design: None,
             vcov: Vec::new(),
             corr: Vec::new(),
+            profile: true,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::model::Method;
 use crate::multilevel::{MultilevelResult, Test};
 use crate::regression::DesignSpec;
 
-const FIXTURE: &str = include_str!("../../../../../tests/fixtures/mv.json");
+pub(super) const FIXTURE: &str = include_str!("../../../../../tests/fixtures/mv.json");
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -40,7 +40,7 @@ fn run(fx: &Value, case: &Value) -> MultilevelResult {
     fit(&data, &options).unwrap_or_else(|e| panic!("{}: {e}", case["id"]))
 }
 
-fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
+pub(super) fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
     let ds = fx["datasets"]
         .as_array()
         .unwrap()
@@ -75,6 +75,7 @@ fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
             })
             .unwrap_or_default(),
         corr: serde_json::from_value(case["corr"].clone()).unwrap_or_default(),
+        profile: false,
         ..GeneralOptions::default()
     };
     (data, options)
