@@ -458,6 +458,41 @@ fn robust_subgroups(
     })
 }
 
+/// A nested model with the records' user weights (metafor's `rma.mv(...,
+/// W = w)`), fitted by the general fit, which takes them.
+fn weighted_nested(
+    spec: &Spec,
+    data: &Dataset,
+    options: &multilevel::MultilevelOptions,
+) -> Result<MultilevelResult, AnalysisError> {
+    let refuse = |why: &str| {
+        Err(AnalysisError::Multilevel(MultilevelError::Weights(
+            why.to_owned(),
+        )))
+    };
+    if options.rho.is_some() {
+        return refuse(
+            "a constant sampling correlation (`rho`) cannot be combined with them; give the sampling covariances as `vcov`, or remove the weight field",
+        );
+    }
+    if spec.blup {
+        return refuse(
+            "BLUPs (`blup`; metafor's ranef) of a weighted multilevel model are not available; leave out `blup`, or remove the weight field",
+        );
+    }
+    let general = multilevel::general::GeneralOptions {
+        terms: vec![options.random.join("/")],
+        method: options.method,
+        test: options.test,
+        level: options.level,
+        max_iter: options.max_iter,
+        design: options.design.clone(),
+        profile: options.profile,
+        ..Default::default()
+    };
+    Ok(multilevel::general::fit(data, &general)?)
+}
+
 fn multilevel_analysis(
     spec: &Spec,
     plan: &Plan,
@@ -478,6 +513,9 @@ fn multilevel_analysis(
                 by,
                 spec.levels.as_deref(),
             )?),
+            _ if data.first_weighted().is_some() => {
+                Analysis::Multilevel(weighted_nested(spec, data, &options)?)
+            }
             _ => {
                 let mut result = multilevel::fit(data, &options)?;
                 if spec.blup {

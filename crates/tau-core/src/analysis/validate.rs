@@ -103,7 +103,10 @@ impl Plan {
     pub fn uses_weights(&self) -> bool {
         self.robust.is_none()
             && matches!(self.question, Question::Pool | Question::Regress)
-            && matches!(self.model, Model::Univariate(_))
+            && matches!(
+                self.model,
+                Model::Univariate(_) | Model::Multilevel(_) | Model::General(_)
+            )
     }
 }
 

@@ -5,6 +5,7 @@ use super::GeneralOptions;
 use super::likelihood::{Component, EvalError, Evaluation, Problem};
 use super::optimise::{Maximum, SearchError, maximise};
 use super::prepare::Prepared;
+use super::weights::{MAX_WEIGHTED, WeightedData, WeightedFit, weighted_fit};
 use crate::model::Method;
 use crate::model::wls::log_det_spd;
 use crate::multilevel::MultilevelError;
@@ -50,6 +51,8 @@ pub(super) struct Maximised {
     pub log_det_xtx: f64,
     /// The mean sampling variance.
     pub mean_vi: f64,
+    /// The final fit with the records' user weights, if they have them.
+    pub weighted: Option<WeightedFit>,
 }
 
 impl Maximised {
@@ -113,7 +116,7 @@ impl Maximised {
         }
         let maximum = maximise(&problem, &start, &variances, options.max_iter)
             .map_err(|e| search_error(e, labels))?;
-        Ok(Maximised {
+        let mut maximised = Maximised {
             prepared,
             problem,
             fixed,
@@ -122,6 +125,30 @@ impl Maximised {
             reml,
             log_det_xtx,
             mean_vi,
+            weighted: None,
+        };
+        if let Some(data) = maximised.weighted_data() {
+            if k > MAX_WEIGHTED {
+                return Err(MultilevelError::Weights(format!(
+                    "{k} effect sizes are more than the {MAX_WEIGHTED} a weighted fit takes (its marginal covariance matrix is formed densely); remove the weight field to fit the model by its inverse marginal covariance"
+                )));
+            }
+            let fit = weighted_fit(&maximised.problem, &data, &maximised.maximum.eta)
+                .map_err(|e| eval_error(e, &maximised.prepared.labels))?;
+            maximised.weighted = Some(fit);
+        }
+        Ok(maximised)
+    }
+
+    /// The data of the final fit with user weights, if the records have them.
+    pub fn weighted_data(&self) -> Option<WeightedData<'_>> {
+        let p = &self.prepared;
+        p.weights.as_ref().map(|weights| WeightedData {
+            y: &p.y,
+            x: &p.x,
+            vi: &p.vi,
+            v_offdiagonal: &p.v_offdiagonal,
+            weights,
         })
     }
 

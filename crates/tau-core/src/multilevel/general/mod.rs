@@ -32,6 +32,9 @@ mod result;
 mod spd;
 #[cfg(test)]
 mod tests;
+mod weights;
+#[cfg(test)]
+mod weights_tests;
 
 pub use covariance::Struct;
 pub use prepare::Term;

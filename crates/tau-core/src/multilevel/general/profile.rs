@@ -36,6 +36,7 @@ use nalgebra::DMatrix;
 use super::covariance::Struct;
 use super::likelihood::{Component, Problem};
 use super::optimise::{Maximum, maximise_holding};
+use super::weights::{WeightedData, weighted_fit};
 use crate::numerics::distribution::chisq_quantile;
 use crate::numerics::zeroin::zeroin;
 
@@ -119,6 +120,9 @@ pub(crate) struct Profiled<'a> {
     pub index: usize,
     pub scale: Scale,
     pub variances: &'a [bool],
+    /// With user weights, ℓ is that of the final weighted fit at each
+    /// refit's variance parameters (metafor's `logLik` of each refit).
+    pub weighted: Option<WeightedData<'a>>,
 }
 
 impl Profiled<'_> {
@@ -175,9 +179,12 @@ pub(crate) fn parameter_ci(
             .iter()
             .min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))
             .map_or_else(|| profiled.eta.clone(), |p| p.1.clone());
-        let (ll, eta) = profiled
+        let (mut ll, eta) = profiled
             .refit(x, &from, max_iter)
             .or_else(|| profiled.refit(x, &profiled.eta, max_iter))?;
+        if let Some(data) = &profiled.weighted {
+            ll = weighted_fit(&profiled.problem, data, &eta).ok()?.ll;
+        }
         let s = 2.0 * (ll_hat - ll) - objective;
         if s < 0.0 {
             points.push((x, eta));
@@ -295,6 +302,7 @@ pub(crate) fn profiled<'a>(
         index,
         scale,
         variances,
+        weighted: None,
     })
 }
 
@@ -348,6 +356,7 @@ fn un_correlation<'a>(
         index: start + n,
         scale: Scale::Correlation,
         variances,
+        weighted: None,
     })
 }
 

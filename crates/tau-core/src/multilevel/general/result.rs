@@ -2,9 +2,8 @@
 //! vocabulary of the multilevel result.
 
 use super::GeneralOptions;
-use super::likelihood::{Component, Problem};
+use super::likelihood::Component;
 use super::maximised::Maximised;
-use super::optimise::Maximum;
 use super::prepare::Prepared;
 use super::profile::{ParameterCi, parameter_ci, profiled};
 use crate::estimate::Estimate;
@@ -27,13 +26,10 @@ struct ComponentCis {
     correlations: Vec<Option<ParameterCi>>,
 }
 
-fn variance_cis(
-    problem: &Problem,
-    rebuild: &dyn Fn(Vec<Component>) -> Problem,
-    maximum: &Maximum,
-    variances: &[bool],
-    options: &GeneralOptions,
-) -> Vec<ComponentCis> {
+fn variance_cis(m: &Maximised, options: &GeneralOptions) -> Vec<ComponentCis> {
+    let problem = &m.problem;
+    let rebuild = |c| m.rebuild(c);
+    let ll_hat = m.weighted.as_ref().map_or(m.maximum.eval.ll, |w| w.ll);
     let mut start = 0;
     let mut out = Vec::with_capacity(problem.components.len());
     for (ci, c) in problem.components.iter().enumerate() {
@@ -44,8 +40,17 @@ fn variance_cis(
         };
         let cis: Vec<Option<ParameterCi>> = (0..n.max(n_variances))
             .map(|local| {
-                profiled(problem, rebuild, maximum, variances, ci, local, start)
-                    .map(|p| parameter_ci(&p, maximum.eval.ll, options.level, options.max_iter))
+                let mut p = profiled(
+                    problem,
+                    &rebuild,
+                    &m.maximum,
+                    &m.variances,
+                    ci,
+                    local,
+                    start,
+                )?;
+                p.weighted = m.weighted_data();
+                Some(parameter_ci(&p, ll_hat, options.level, options.max_iter))
             })
             .collect();
         let (variance_part, correlation_part) = cis.split_at(n_variances);
@@ -70,15 +75,7 @@ pub fn fit(
     options: &GeneralOptions,
 ) -> Result<MultilevelResult, MultilevelError> {
     let maximised = Maximised::new(dataset, options)?;
-    let cis = options.profile.then(|| {
-        variance_cis(
-            &maximised.problem,
-            &|c| maximised.rebuild(c),
-            &maximised.maximum,
-            &maximised.variances,
-            options,
-        )
-    });
+    let cis = options.profile.then(|| variance_cis(&maximised, options));
     let Maximised {
         prepared,
         problem,
@@ -86,6 +83,7 @@ pub fn fit(
         maximum,
         reml,
         mean_vi,
+        weighted,
         ..
     } = maximised;
     let Prepared {
@@ -102,7 +100,16 @@ pub fn fit(
         ..
     } = prepared;
     let (k, p) = x.shape();
-    let eval = &maximum.eval;
+    // With user weights, the coefficients, their covariance and ℓ are
+    // those of the final weighted fit.
+    let mut eval = maximum.eval.clone();
+    if let Some(w) = weighted {
+        eval.beta = w.beta;
+        eval.vcov = w.vcov;
+        eval.ll = w.ll;
+        eval.ll_ml = w.ll_ml;
+    }
+    let eval = &eval;
     // The parameters back on metafor's scales.
     let mut sigma2 = Vec::new();
     let mut parameters = StructuredParameters::default();
