@@ -217,9 +217,13 @@ pub fn run(
         }
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
         Model::Bayes(options) => Ok(Analysis::Bayes(crate::bayes::fit(data, &options)?)),
-        Model::General(options) => Ok(Analysis::Multilevel(multilevel::general::fit(
-            data, &options,
-        )?)),
+        Model::General(options) => {
+            let mut result = multilevel::general::fit(data, &options)?;
+            if spec.blup {
+                result.ranef = Some(multilevel::general::ranef(data, &options)?);
+            }
+            Ok(Analysis::Multilevel(result))
+        }
         Model::LocationScale(options) => {
             let mut result = location_scale::fit(data, &options)?;
             if !spec.predict.is_empty() {
@@ -290,7 +294,7 @@ fn refuse_weights(data: &Dataset, plan: &Plan) -> Result<(), AnalysisError> {
             method.name()
         ),
         _ => format!(
-            "study '{}' has a weight (the weight field): user weights (metafor's weights =) are used only by tau pool, tau regress and tau forest, with an inverse-variance `method` and without `random`, `robust` or `by`; remove the weight field (or column) for this analysis",
+            "study '{}' has a weight (the weight field): user weights (metafor's weights =, rma.mv's W =) are used only by tau pool and tau regress (with or without `random`) and tau forest (without `random`), with an inverse-variance `method` and without `robust` or `by`; remove the weight field (or column) for this analysis",
             study.label()
         ),
     }))

@@ -542,7 +542,7 @@ fn multilevel(
     if !spec.weighted {
         refuse(
             Field::Weighted,
-            "`weighted` cannot be combined with `random`: a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported); leave out one of them".into(),
+            "`weighted` cannot be combined with `random`: a multilevel model is weighted by its marginal variance matrix, or by the records' weight field (rma.mv's W); leave out `weighted`".into(),
         );
     }
     for (given, field, why) in [
@@ -626,10 +626,10 @@ fn general_model(
     nested: MultilevelOptions,
     refuse: &mut impl FnMut(Field, String),
 ) -> GeneralOptions {
-    if spec.blup {
+    if spec.blup && !spec.corr.is_empty() {
         refuse(
             Field::Blup,
-            "the BLUPs of crossed or structured random terms, or with a known `vcov` or `corr` matrix (metafor's ranef of such rma.mv fits), are not built yet; they are given for nested random intercepts (`random` A/B): leave out `blup`".into(),
+            "the BLUPs of a term with a known `corr` matrix (metafor's ranef of an rma.mv fit with R) are not built yet; leave out `blup`".into(),
         );
     }
     let mut structured = 0;

@@ -28,6 +28,9 @@ mod prepare;
 mod profile;
 #[cfg(test)]
 mod profile_tests;
+mod ranef;
+#[cfg(test)]
+mod ranef_tests;
 mod result;
 mod spd;
 #[cfg(test)]
@@ -38,6 +41,7 @@ mod weights_tests;
 
 pub use covariance::Struct;
 pub use prepare::Term;
+pub use ranef::ranef;
 pub use result::fit;
 
 use crate::model::Method;

@@ -47,12 +47,18 @@ pub(crate) struct WeightedData<'a> {
     pub weights: &'a [f64],
 }
 
-/// The marginal covariance M = V + Σ_c Z_c G_c Z_cᵀ at `eta`, densely.
-fn marginal(problem: &Problem, data: &WeightedData, eta: &[f64]) -> DMatrix<f64> {
-    let k = data.y.len();
+/// The marginal covariance M = V + Σ_c Z_c G_c Z_cᵀ at `eta`, densely (V:
+/// the sampling variances `vi` and covariances `v_offdiagonal`).
+pub(crate) fn marginal(
+    problem: &Problem,
+    vi: &[f64],
+    v_offdiagonal: &[(usize, usize, f64)],
+    eta: &[f64],
+) -> DMatrix<f64> {
+    let k = vi.len();
     let values = problem.values(eta, false);
-    let mut m = DMatrix::from_diagonal(&DVector::from_column_slice(data.vi));
-    for &(i, l, c) in data.v_offdiagonal {
+    let mut m = DMatrix::from_diagonal(&DVector::from_column_slice(vi));
+    for &(i, l, c) in v_offdiagonal {
         m[(i, l)] += c;
         m[(l, i)] += c;
     }
@@ -80,7 +86,7 @@ pub(crate) fn weighted_fit(
 ) -> Result<WeightedFit, EvalError> {
     let x = data.x;
     let (k, p) = x.shape();
-    let m = marginal(problem, data, eta);
+    let m = marginal(problem, data.vi, data.v_offdiagonal, eta);
     let chol = nalgebra::Cholesky::new(m.clone()).ok_or(EvalError::NotPositiveDefinite(0))?;
     let log_det_m = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
     let ax = DMatrix::from_fn(k, p, |i, c| data.weights[i] * x[(i, c)]);
