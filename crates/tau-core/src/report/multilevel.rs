@@ -225,7 +225,7 @@ fn structured_components(r: &MultilevelResult) -> String {
         (&p.gamma2, &p.phi, &p.h_levels, "gamma^2", "phi"),
     ];
     let cis = [(&p.tau2_ci, &p.rho_ci), (&p.gamma2_ci, &p.phi_ci)];
-    // A limit: NA where not found; an open upper variance limit "> bound".
+    // A limit: NA beyond the search range or not found.
     let limit = |v: Option<f64>| v.map_or_else(|| "NA".to_owned(), |v| fmt_num(v, 4));
     let mut out = String::new();
     for (j, (variances, correlations, levels, var_name, cor_name)) in parts.into_iter().enumerate()
@@ -259,7 +259,7 @@ fn structured_components(r: &MultilevelResult) -> String {
                 ];
                 if let Some([lower, upper]) = variance_cis.as_ref().and_then(|c| c.get(a)) {
                     row.push(limit(*lower));
-                    row.push(upper.map_or_else(|| "open".to_owned(), |v| fmt_num(v, 4)));
+                    row.push(limit(*upper));
                 }
                 row
             })
@@ -291,7 +291,7 @@ fn structured_components(r: &MultilevelResult) -> String {
     }
     if p.tau2_ci.is_some() || p.gamma2_ci.is_some() {
         out.push_str(&format!(
-            "(ci.lb, ci.ub, CI: {}% profile-likelihood CIs, as confint(); \"open\": beyond the search range)\n",
+            "(ci.lb, ci.ub, CI: {}% profile-likelihood CIs, as confint(); NA: beyond the search range, metafor's \"<\" or \">\", or not found)\n",
             fmt_num(r.settings.level, 0)
         ));
     }

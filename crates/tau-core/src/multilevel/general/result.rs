@@ -127,7 +127,11 @@ pub fn fit(
                 sigma2.push(if *fixed { 0.0 } else { eta[0].exp() });
                 if let Some(cis) = component_cis {
                     sigma2_ci.extend(pairs(&cis.variances));
-                    sigma2_ci_limit.push(cis.variances[0].map_or(f64::NAN, |ci| ci.limit));
+                    sigma2_ci_limit.push(
+                        cis.variances[0]
+                            .filter(|ci| ci.beyond)
+                            .map_or(f64::NAN, |ci| ci.limit),
+                    );
                     if let Some(ci) = cis.variances[0].filter(|ci| ci.beyond) {
                         warnings.push(Warning::Sigma2CiBeyondSearch {
                             level: sigma_names[sigma2.len() - 1].clone(),
