@@ -175,7 +175,7 @@ fn newton(
 ) {
     for _ in 0..20 {
         let free: Vec<usize> = (0..eta.len())
-            .filter(|&j| !held[j] && !(variances[j] && eta[j] < BOUNDARY))
+            .filter(|&j| !(held[j] || variances[j] && eta[j] < BOUNDARY))
             .collect();
         let m = free.len();
         if m == 0 {

@@ -69,7 +69,7 @@ fn weighted_fits_match_metafor() {
                 }
             }
         }
-        let mut stats = vec![
+        let stats = vec![
             ("logLik", r.log_lik),
             ("deviance", r.deviance),
             ("AIC", r.aic),
