@@ -43,6 +43,10 @@ pub struct MultilevelSettings {
     /// rather than the nested recursion computed it.
     #[serde(skip)]
     pub general: bool,
+    /// Whether the records' user weights gave the coefficients (metafor's
+    /// `rma.mv(..., W = w)`); absent without them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub user_weights: bool,
     /// How the variance components were reached.
     pub convergence: Convergence,
     /// Iteration limit.
@@ -380,6 +384,7 @@ pub(super) fn assemble(
             .collect(),
         dropped: model.dropped.clone(),
         settings: MultilevelSettings {
+            user_weights: false,
             method: options.method,
             test: options.test,
             level: options.level,

@@ -421,6 +421,9 @@ fn tail(r: &MultilevelResult) -> String {
             &rows,
         ));
     }
+    if r.settings.user_weights {
+        out.push_str("\nweights: user-supplied (the weight field, rma.mv's W), not the inverse marginal covariance; the variance components by (RE)ML without them, SEs by the sandwich formula\n");
+    }
     let c = &r.settings.convergence;
     if r.settings.general {
         out.push_str(&format!(

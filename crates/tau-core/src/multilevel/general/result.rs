@@ -103,6 +103,7 @@ pub fn fit(
     // With user weights, the coefficients, their covariance and ℓ are
     // those of the final weighted fit.
     let mut eval = maximum.eval.clone();
+    let weighted_fit = weighted.is_some();
     if let Some(w) = weighted {
         eval.beta = w.beta;
         eval.vcov = w.vcov;
@@ -270,6 +271,7 @@ pub fn fit(
             .collect(),
         dropped,
         settings: MultilevelSettings {
+            user_weights: weighted_fit,
             method: options.method,
             test: options.test,
             level: options.level,
