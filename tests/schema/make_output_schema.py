@@ -79,6 +79,7 @@ VOCABULARY = {
     "gamma2_ci": "Profile-likelihood CI of each gamma^2 (metafor confint(res, gamma2 = j)).",
     "phi": "Correlations of the second structured term (metafor res$phi).",
     "phi_ci": "Profile-likelihood CI of each phi (metafor confint(res, phi = j)).",
+    "user_weights": "Whether the records' user weights gave the coefficients (metafor rma.mv's W); absent without them.",
     "g_levels": "Inner levels of the first structured term (metafor g.levels.f).",
     "h_levels": "Inner levels of the second structured term (metafor h.levels.f).",
     "I2_levels": "I^2 of each level of a multilevel model, percent.",
