@@ -19,7 +19,8 @@
 //!
 //! A limit is `None` where metafor prints it with a sign or as `NA`: an
 //! upper variance limit at the end of the range (metafor's "> limit"), an
-//! end that had to move and still gives s < 0 ("<", ">"), or a limit the
+//! end that had to move and still gives s < 0 ("<", ">"), the lower end 0
+//! of an AR, HAR or CAR ρ where s < 0 (metafor's "<0"), or a limit the
 //! profile could not reach. A correlation of ±1 is held at ±(1 − 1e−12).
 //!
 //! The ρ's of UN: tau writes UN's correlation matrix through the canonical
