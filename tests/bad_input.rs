@@ -831,9 +831,15 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
-        &["../../studies/bcg_weighted.json", "--random", "study"],
+        &[
+            "../../studies/bcg_weighted.json",
+            "--random",
+            "alloc",
+            "--robust",
+            "alloc",
+        ],
         2,
-        &["study 'Aronson 1948' has a weight", "without --random"],
+        &["study 'Aronson 1948' has a weight", "without --robust"],
     ),
     case(
         &["../../studies/bcg_weighted.json", "--tau2-ci", "profile"],

@@ -11,10 +11,12 @@ use serde_json::Value;
 
 const SIM: &str = "studies/multivariate_sim.json";
 
+/// The JSON of `tau args`, without the profile CIs (`--fit-only`: they
+/// are checked in tau-core, and take most of the time of a debug build).
 fn json_of(args: &[&str]) -> Value {
     let out = tau()
         .args(args)
-        .args(["--format", "json"])
+        .args(["--format", "json", "--fit-only"])
         .output()
         .unwrap();
     assert!(
@@ -280,4 +282,128 @@ fn vcalc_writes_the_matrix_metafor_builds() {
         &["vcalc", SIM, "--cluster", "study", "--time1", "x"],
         "--phi is needed with --time1",
     );
+/// The records' `weight` reaches nested and crossed fits (metafor's
+/// `rma.mv(..., W = w)`; tests/fixtures/mv_weights.json from
+/// tests/fixtures/generate_mv_weights.R, checked in full in tau-core's
+/// `multilevel::general::weights_tests`).
+#[test]
+fn user_weights_reach_multilevel_fits() {
+    let fx: Value = fixture("mv_weights.json");
+    let dataset = |id: &str| {
+        fx["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()["studies"]
+            .clone()
+    };
+    let model = |id: &str| {
+        fx["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    for (id, data, random) in [
+        ("nested_sim", "sim", vec!["--random", "study/outcome"]),
+        (
+            "crossed_bornmann",
+            "bornmann",
+            vec!["--random", "study", "--random", "country"],
+        ),
+    ] {
+        let path = std::env::temp_dir().join(format!(
+            "tau-cli-mv-weights-{}-{id}.json",
+            std::process::id()
+        ));
+        let file = serde_json::json!({"measure": "GEN", "studies": dataset(data)});
+        std::fs::write(&path, file.to_string()).unwrap();
+        let path_str = path.to_str().unwrap();
+        let mut args = vec!["pool", path_str];
+        args.extend(random);
+        let out = json_of(&args);
+        let _ = std::fs::remove_file(&path);
+        let m = model(id);
+        for (tau, metafor) in [
+            (&out["estimate"], &m["beta"][0]),
+            (&out["se"], &m["se"][0]),
+            (&out["logLik"], &m["logLik"]),
+        ] {
+            let (t, e) = (tau.as_f64().unwrap(), metafor.as_f64().unwrap());
+            assert!((t - e).abs() <= 1e-5 * e.abs(), "{id}: tau {t} metafor {e}");
+        }
+        close(&out["sigma2"], &m["sigma2"], id);
+    }
+}
+
+/// `--blup` of a crossed model gives metafor's ranef per term
+/// (tests/fixtures/mv_ranef.json from tests/fixtures/generate_mv_ranef.R).
+#[test]
+fn blups_of_crossed_terms() {
+    let fx: Value = fixture("mv_ranef.json");
+    let m = fx["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "sim_crossed")
+        .unwrap()
+        .clone();
+    let out = json_of(&[
+        "pool",
+        SIM,
+        "--random",
+        "study/outcome",
+        "--random",
+        "lab",
+        "--blup",
+    ]);
+    for term in ["study", "study/outcome", "lab"] {
+        let (tau, metafor) = (
+            out["ranef"][term].as_array().unwrap(),
+            m["ranef"][term].as_array().unwrap(),
+        );
+        assert_eq!(tau.len(), metafor.len(), "{term}");
+        for (t, e) in tau.iter().zip(metafor) {
+            assert_eq!(t["level"], e["level"], "{term}");
+            let (a, b) = (
+                t["intrcpt"].as_f64().unwrap(),
+                e["intrcpt"].as_f64().unwrap(),
+            );
+            let se = e["se"].as_f64().unwrap();
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(se),
+                "{term}: tau {a} metafor {b}"
+            );
+        }
+    }
+}
+
+/// Profile-likelihood CIs of every variance and correlation parameter
+/// (metafor's confint(); checked against metafor in tau-core's
+/// `multilevel::general::profile_tests`), left out by `--fit-only`.
+#[test]
+fn profile_cis_of_structured_terms() {
+    let args = [
+        "pool",
+        "studies/fine1993_long.json",
+        "--random",
+        "time | study",
+        "--struct",
+        "AR",
+        "--format",
+        "json",
+    ];
+    let out = tau().args(args).output().unwrap();
+    assert!(out.status.success());
+    let r = without_provenance(&out.stdout);
+    assert_eq!(r["tau2_ci"].as_array().unwrap().len(), 1);
+    // AR's ρ is searched over [0, 1]: its lower limit lies below (metafor's
+    // "<0"), null here.
+    assert_eq!(r["rho_ci"][0][0], Value::Null);
+    assert!(r["rho_ci"][0][1].as_f64().unwrap() > 0.8);
+    let fit_only = json_of(&args[..6]);
+    assert!(fit_only.get("tau2_ci").is_none() && fit_only.get("rho_ci").is_none());
 }

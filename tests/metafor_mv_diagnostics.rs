@@ -550,9 +550,9 @@ fn what_metafor_lacks_is_refused_with_exit_2() {
             "pool",
             "no-such-file.json",
             "--random",
-            "trial",
-            "--random",
-            "outcome",
+            "phylo",
+            "--corr",
+            "phylo=studies/phylo_sim_corr.csv",
             "--blup",
         ],
         &[

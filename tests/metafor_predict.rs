@@ -481,14 +481,16 @@ fn bad_uses_are_refused() {
         (
             vec![
                 "pool",
-                "tests/bad_inputs/multilevel.json",
+                "studies/phylo_sim.json",
                 "--random",
-                "trial",
+                "species",
                 "--random",
-                "es_id",
+                "phylo",
+                "--corr",
+                "phylo=studies/phylo_sim_corr.csv",
                 "--blup",
             ],
-            "the BLUPs of crossed or structured random terms",
+            "the BLUPs of a term with a known --corr matrix",
         ),
         (
             vec!["pool", "studies/bcg.json", "--method", "MH", "--blup"],

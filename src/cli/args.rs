@@ -151,7 +151,7 @@ impl InputArgs {
         match data.first_weighted() {
             None => Ok(data),
             Some(study) => Err(CliError::Input(format!(
-                "{}: study '{}' has a weight (the weight field): user weights (metafor's weights =) are used only by tau pool, tau regress and tau forest, with an inverse-variance --method and without --random, --robust or --by; remove the weight field (or column) for this analysis",
+                "{}: study '{}' has a weight (the weight field): user weights (metafor's weights =, rma.mv's W =) are used only by tau pool and tau regress (with or without --random) and tau forest (without --random), with an inverse-variance --method and without --robust or --by; remove the weight field (or column) for this analysis",
                 self.display_name(),
                 study.label()
             ))),

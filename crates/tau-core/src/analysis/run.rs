@@ -220,9 +220,13 @@ pub fn run(
         }
         Model::Multilevel(options) => multilevel_analysis(spec, &plan, options, data),
         Model::Bayes(options) => Ok(Analysis::Bayes(crate::bayes::fit(data, &options)?)),
-        Model::General(options) => Ok(Analysis::Multilevel(multilevel::general::fit(
-            data, &options,
-        )?)),
+        Model::General(options) => {
+            let mut result = multilevel::general::fit(data, &options)?;
+            if spec.blup {
+                result.ranef = Some(multilevel::general::ranef(data, &options)?);
+            }
+            Ok(Analysis::Multilevel(result))
+        }
         Model::LocationScale(options) => {
             let mut result = location_scale::fit(data, &options)?;
             if !spec.predict.is_empty() {
@@ -304,7 +308,7 @@ fn refuse_weights(data: &Dataset, plan: &Plan) -> Result<(), AnalysisError> {
             method.name()
         ),
         _ => format!(
-            "study '{}' has a weight (the weight field): user weights (metafor's weights =) are used only by tau pool, tau regress and tau forest, with an inverse-variance `method` and without `random`, `robust` or `by`; remove the weight field (or column) for this analysis",
+            "study '{}' has a weight (the weight field): user weights (metafor's weights =, rma.mv's W =) are used only by tau pool and tau regress (with or without `random`) and tau forest (without `random`), with an inverse-variance `method` and without `robust` or `by`; remove the weight field (or column) for this analysis",
             study.label()
         ),
     }))
@@ -472,6 +476,41 @@ fn robust_subgroups(
     })
 }
 
+/// A nested model with the records' user weights (metafor's `rma.mv(...,
+/// W = w)`), fitted by the general fit, which takes them.
+fn weighted_nested(
+    spec: &Spec,
+    data: &Dataset,
+    options: &multilevel::MultilevelOptions,
+) -> Result<MultilevelResult, AnalysisError> {
+    let refuse = |why: &str| {
+        Err(AnalysisError::Multilevel(MultilevelError::Weights(
+            why.to_owned(),
+        )))
+    };
+    if options.rho.is_some() {
+        return refuse(
+            "a constant sampling correlation (`rho`) cannot be combined with them; give the sampling covariances as `vcov`, or remove the weight field",
+        );
+    }
+    if spec.blup {
+        return refuse(
+            "BLUPs (`blup`; metafor's ranef) of a weighted multilevel model are not available; leave out `blup`, or remove the weight field",
+        );
+    }
+    let general = multilevel::general::GeneralOptions {
+        terms: vec![options.random.join("/")],
+        method: options.method,
+        test: options.test,
+        level: options.level,
+        max_iter: options.max_iter,
+        design: options.design.clone(),
+        profile: options.profile,
+        ..Default::default()
+    };
+    Ok(multilevel::general::fit(data, &general)?)
+}
+
 fn multilevel_analysis(
     spec: &Spec,
     plan: &Plan,
@@ -492,6 +531,9 @@ fn multilevel_analysis(
                 by,
                 spec.levels.as_deref(),
             )?),
+            _ if data.first_weighted().is_some() => {
+                Analysis::Multilevel(weighted_nested(spec, data, &options)?)
+            }
             _ => {
                 let mut result = multilevel::fit(data, &options)?;
                 if spec.blup {

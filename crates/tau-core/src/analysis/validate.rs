@@ -103,7 +103,10 @@ impl Plan {
     pub fn uses_weights(&self) -> bool {
         self.robust.is_none()
             && matches!(self.question, Question::Pool | Question::Regress)
-            && matches!(self.model, Model::Univariate(_))
+            && matches!(
+                self.model,
+                Model::Univariate(_) | Model::Multilevel(_) | Model::General(_)
+            )
     }
 }
 
@@ -540,7 +543,7 @@ fn multilevel(
     if !spec.weighted {
         refuse(
             Field::Weighted,
-            "`weighted` cannot be combined with `random`: a multilevel model is weighted by its marginal variance matrix (user weight matrices, rma.mv's W, are not supported); leave out one of them".into(),
+            "`weighted` cannot be combined with `random`: a multilevel model is weighted by its marginal variance matrix, or by the records' weight field (rma.mv's W); leave out `weighted`".into(),
         );
     }
     for (given, field, why) in [
@@ -624,10 +627,10 @@ fn general_model(
     nested: MultilevelOptions,
     refuse: &mut impl FnMut(Field, String),
 ) -> GeneralOptions {
-    if spec.blup {
+    if spec.blup && !spec.corr.is_empty() {
         refuse(
             Field::Blup,
-            "the BLUPs of crossed or structured random terms, or with a known `vcov` or `corr` matrix (metafor's ranef of such rma.mv fits), are not built yet; they are given for nested random intercepts (`random` A/B): leave out `blup`".into(),
+            "the BLUPs of a term with a known `corr` matrix (metafor's ranef of an rma.mv fit with R) are not built yet; leave out `blup`".into(),
         );
     }
     let mut structured = 0;
@@ -703,5 +706,6 @@ fn general_model(
         design: None,
         vcov: spec.vcov.clone(),
         corr: spec.corr.clone(),
+        profile: nested.profile,
     }
 }

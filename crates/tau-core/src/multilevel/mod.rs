@@ -237,6 +237,9 @@ pub enum MultilevelError {
         /// What is wrong and how to fix it.
         problem: String,
     },
+    /// User weights (metafor's `W`) that cannot be used.
+    #[error("user weights (the weight field; metafor's rma.mv W): {0}")]
+    Weights(String),
     /// More than two structured terms.
     #[error(
         "{0} structured random terms (inner | outer): a model has at most two (metafor's G and H matrices); write the others as ~ 1 | g terms"

@@ -133,12 +133,13 @@ pub fn ranef(
 /// One grouping value: its label, and its number when every value of the
 /// variable is a number (so that levels sort as R's `factor()` does).
 #[derive(Debug, Clone)]
-struct Key {
-    label: String,
-    number: Option<f64>,
+pub(super) struct Key {
+    pub(super) label: String,
+    pub(super) number: Option<f64>,
 }
 
-fn compare_keys(a: &[Key], b: &[Key]) -> Ordering {
+/// Orders units as R's `factor()` levels, variable by variable.
+pub(super) fn compare_keys(a: &[Key], b: &[Key]) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         let order = match (x.number, y.number) {
             (Some(u), Some(v)) => u.total_cmp(&v),

@@ -43,6 +43,10 @@ pub struct MultilevelSettings {
     /// rather than the nested recursion computed it.
     #[serde(skip)]
     pub general: bool,
+    /// Whether the records' user weights gave the coefficients (metafor's
+    /// `rma.mv(..., W = w)`); absent without them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub user_weights: bool,
     /// How the variance components were reached.
     pub convergence: Convergence,
     /// Iteration limit.
@@ -164,6 +168,14 @@ pub struct StructuredParameters {
     /// column).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rho: Option<Vec<f64>>,
+    /// Profile-likelihood CIs of each τ² (metafor's `confint(res, tau2 =
+    /// j)`; an upper limit beyond the search range is `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_ci: Option<Vec<[Option<f64>; 2]>>,
+    /// Profile-likelihood CI of ρ (CS, HCS, AR, HAR, CAR; metafor's
+    /// `confint(res, rho = 1)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rho_ci: Option<Vec<[Option<f64>; 2]>>,
     /// The inner levels of the first structured term, sorted as metafor's
     /// `factor()` in the C locale (metafor's `g.levels.f[[1]]`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +186,12 @@ pub struct StructuredParameters {
     /// φ of the second structured term.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phi: Option<Vec<f64>>,
+    /// Profile-likelihood CIs of each γ².
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma2_ci: Option<Vec<[Option<f64>; 2]>>,
+    /// Profile-likelihood CI of φ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phi_ci: Option<Vec<[Option<f64>; 2]>>,
     /// The inner levels of the second structured term.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub h_levels: Option<Vec<String>>,
@@ -366,6 +384,7 @@ pub(super) fn assemble(
             .collect(),
         dropped: model.dropped.clone(),
         settings: MultilevelSettings {
+            user_weights: false,
             method: options.method,
             test: options.test,
             level: options.level,

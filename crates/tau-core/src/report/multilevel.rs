@@ -224,9 +224,13 @@ fn structured_components(r: &MultilevelResult) -> String {
         (&p.tau2, &p.rho, &p.g_levels, "tau^2", "rho"),
         (&p.gamma2, &p.phi, &p.h_levels, "gamma^2", "phi"),
     ];
+    let cis = [(&p.tau2_ci, &p.rho_ci), (&p.gamma2_ci, &p.phi_ci)];
+    // A limit: NA beyond the search range or not found.
+    let limit = |v: Option<f64>| v.map_or_else(|| "NA".to_owned(), |v| fmt_num(v, 4));
     let mut out = String::new();
     for (j, (variances, correlations, levels, var_name, cor_name)) in parts.into_iter().enumerate()
     {
+        let (variance_cis, correlation_cis) = cis[j];
         let (Some(variances), Some(levels)) = (variances, levels) else {
             continue;
         };
@@ -248,7 +252,7 @@ fn structured_components(r: &MultilevelResult) -> String {
             .iter()
             .enumerate()
             .map(|(a, v)| {
-                vec![
+                let mut row = vec![
                     format!("{var_name}.{}", a + 1),
                     fmt_num(*v, 4),
                     fmt_num(v.sqrt(), 4),
@@ -257,10 +261,19 @@ fn structured_components(r: &MultilevelResult) -> String {
                     } else {
                         levels.get(a).cloned().unwrap_or_default()
                     },
-                ]
+                ];
+                if let Some([lower, upper]) = variance_cis.as_ref().and_then(|c| c.get(a)) {
+                    row.push(limit(*lower));
+                    row.push(limit(*upper));
+                }
+                row
             })
             .collect();
-        out.push_str(&table(&["", "estim", "sqrt", "level"], &rows));
+        let mut header = vec!["", "estim", "sqrt", "level"];
+        if variance_cis.is_some() {
+            header.extend(["ci.lb", "ci.ub"]);
+        }
+        out.push_str(&table(&header, &rows));
         if let Some(correlations) = correlations {
             let names: Vec<String> = if correlations.len() == 1 {
                 vec![cor_name.to_owned()]
@@ -272,10 +285,20 @@ fn structured_components(r: &MultilevelResult) -> String {
                     .map(|(a, b)| format!("{cor_name}({}, {})", levels[a], levels[b]))
                     .collect()
             };
-            for (name, value) in names.iter().zip(correlations) {
-                out.push_str(&format!("{name} = {}\n", fmt_num(*value, 4)));
+            for (a, (name, value)) in names.iter().zip(correlations).enumerate() {
+                out.push_str(&format!("{name} = {}", fmt_num(*value, 4)));
+                if let Some([lower, upper]) = correlation_cis.as_ref().and_then(|c| c.get(a)) {
+                    out.push_str(&format!(" (CI {}, {})", limit(*lower), limit(*upper)));
+                }
+                out.push('\n');
             }
         }
+    }
+    if p.tau2_ci.is_some() || p.gamma2_ci.is_some() {
+        out.push_str(&format!(
+            "(ci.lb, ci.ub, CI: {}% profile-likelihood CIs, as confint(); NA: beyond the search range, metafor's \"<\" or \">\", or not found)\n",
+            fmt_num(r.settings.level, 0)
+        ));
     }
     out
 }
@@ -402,6 +425,9 @@ fn tail(r: &MultilevelResult) -> String {
             &["without", "logLik", "LRT", "df", "pval", ""],
             &rows,
         ));
+    }
+    if r.settings.user_weights {
+        out.push_str("\nweights: user-supplied (the weight field, rma.mv's W), not the inverse marginal covariance; the variance components by (RE)ML without them, SEs by the sandwich formula\n");
     }
     let c = &r.settings.convergence;
     if r.settings.general {

@@ -10,7 +10,7 @@ use super::likelihood::{Data, EvalError, Evaluation, Problem};
 use crate::multilevel::likelihood::LN_2PI;
 
 /// The component's values at one point: σ², or G and its derivatives.
-enum Values {
+pub(super) enum Values {
     Sigma(f64),
     Structured {
         g: DMatrix<f64>,
@@ -121,7 +121,7 @@ pub(super) fn blocks_of(data: Data<'_>, members: Vec<Vec<usize>>) -> Vec<Block> 
 }
 
 impl Problem {
-    fn values(&self, eta: &[f64], gradient: bool) -> Vec<Values> {
+    pub(super) fn values(&self, eta: &[f64], gradient: bool) -> Vec<Values> {
         let mut next = 0;
         self.components
             .iter()
@@ -160,7 +160,7 @@ impl Problem {
     }
 
     /// The covariance that component `c` adds between rows `i` and `l`.
-    fn covariance(c: &Component, values: &Values, i: usize, l: usize) -> f64 {
+    pub(super) fn covariance(c: &Component, values: &Values, i: usize, l: usize) -> f64 {
         match (c, values) {
             (Component::Sigma { group, corr, .. }, Values::Sigma(s)) => match corr {
                 None if group[i] == group[l] => *s,

@@ -24,15 +24,26 @@ pub mod covariance;
 mod equations;
 mod henderson;
 pub(crate) mod likelihood;
+mod maximised;
 pub(crate) mod optimise;
 mod prepare;
+mod profile;
+#[cfg(test)]
+mod profile_tests;
+mod ranef;
+#[cfg(test)]
+mod ranef_tests;
 mod result;
 mod spd;
 #[cfg(test)]
 mod tests;
+mod weights;
+#[cfg(test)]
+mod weights_tests;
 
 pub use covariance::Struct;
 pub use prepare::Term;
+pub use ranef::ranef;
 pub use result::fit;
 
 use crate::model::Method;
@@ -65,6 +76,8 @@ pub struct GeneralOptions {
     pub vcov: Vec<(String, String, f64)>,
     /// Known correlation matrices of `~ 1 | g` terms (metafor's `R`).
     pub corr: Vec<KnownCorrelation>,
+    /// Whether to compute the profile-likelihood CIs of the variances.
+    pub profile: bool,
 }
 
 /// A known correlation matrix over the levels of a grouping variable
@@ -95,6 +108,7 @@ impl Default for GeneralOptions {
             design: None,
             vcov: Vec::new(),
             corr: Vec::new(),
+            profile: true,
         }
     }
 }

@@ -50,11 +50,37 @@ pub(crate) fn maximise(
     variances: &[bool],
     max_iter: usize,
 ) -> Result<Maximum, SearchError> {
+    maximise_holding(
+        problem,
+        start,
+        variances,
+        &vec![false; start.len()],
+        max_iter,
+    )
+}
+
+/// [`maximise`] over the parameters not `held` (those stay at `start`):
+/// their gradient is set to 0, so that neither BFGS nor Newton moves them.
+pub(crate) fn maximise_holding(
+    problem: &Problem,
+    start: &[f64],
+    variances: &[bool],
+    held: &[bool],
+    max_iter: usize,
+) -> Result<Maximum, SearchError> {
     let n = start.len();
     let mut eta = start.to_vec();
-    let mut eval = problem
-        .evaluate(&eta, true, true)
-        .map_err(SearchError::Start)?;
+    let evaluate = |eta: &[f64]| {
+        problem.evaluate(eta, true, true).map(|mut e| {
+            for (g, &h) in e.gradient.iter_mut().zip(held) {
+                if h {
+                    *g = 0.0;
+                }
+            }
+            e
+        })
+    };
+    let mut eval = evaluate(&eta).map_err(SearchError::Start)?;
     if n == 0 {
         return Ok(Maximum {
             eta,
@@ -87,7 +113,7 @@ pub(crate) fn maximise(
         let mut accepted = None;
         for _ in 0..60 {
             let trial: Vec<f64> = eta.iter().zip(d.iter()).map(|(e, s)| e + t * s).collect();
-            if let Ok(next) = problem.evaluate(&trial, true, true)
+            if let Ok(next) = evaluate(&trial)
                 && next.ll >= eval.ll + 1e-4 * t * slope
             {
                 accepted = Some((trial, next));
@@ -132,7 +158,7 @@ pub(crate) fn maximise(
             break;
         }
     }
-    newton(problem, &mut eta, &mut eval, variances);
+    newton(&evaluate, &mut eta, &mut eval, variances, held);
     let gradient = largest(&eval.gradient);
     // A log-variance running to the boundary has a gradient ∝ σ² → 0;
     // the others must have reached a stationary point.
@@ -149,11 +175,17 @@ pub(crate) fn maximise(
     })
 }
 
-/// Newton steps on the interior parameters while they raise ℓ.
-fn newton(problem: &Problem, eta: &mut Vec<f64>, eval: &mut Evaluation, variances: &[bool]) {
+/// Newton steps on the interior parameters not held while they raise ℓ.
+fn newton(
+    evaluate: &impl Fn(&[f64]) -> Result<Evaluation, EvalError>,
+    eta: &mut Vec<f64>,
+    eval: &mut Evaluation,
+    variances: &[bool],
+    held: &[bool],
+) {
     for _ in 0..20 {
         let free: Vec<usize> = (0..eta.len())
-            .filter(|&j| !(variances[j] && eta[j] < BOUNDARY))
+            .filter(|&j| !(held[j] || variances[j] && eta[j] < BOUNDARY))
             .collect();
         let m = free.len();
         if m == 0 {
@@ -166,10 +198,7 @@ fn newton(problem: &Problem, eta: &mut Vec<f64>, eval: &mut Evaluation, variance
             plus[j] += h;
             let mut minus = eta.clone();
             minus[j] -= h;
-            let (Ok(up), Ok(down)) = (
-                problem.evaluate(&plus, true, true),
-                problem.evaluate(&minus, true, true),
-            ) else {
+            let (Ok(up), Ok(down)) = (evaluate(&plus), evaluate(&minus)) else {
                 return;
             };
             for (b, &l) in free.iter().enumerate() {
@@ -187,7 +216,7 @@ fn newton(problem: &Problem, eta: &mut Vec<f64>, eval: &mut Evaluation, variance
         for (a, &j) in free.iter().enumerate() {
             trial[j] += step[a];
         }
-        let Ok(next) = problem.evaluate(&trial, true, true) else {
+        let Ok(next) = evaluate(&trial) else {
             return;
         };
         // Near the maximum ℓ changes by less than its rounding noise; a

@@ -121,6 +121,10 @@ pub(super) struct Prepared {
     pub labels: Vec<String>,
     /// The known sampling covariances (row i < row l).
     pub v_offdiagonal: Vec<(usize, usize, f64)>,
+    /// The records' user weights (metafor's `W`), when any has one.
+    pub weights: Option<Vec<f64>>,
+    /// The value of each grouping variable of the terms, row by row.
+    pub grouping: Vec<(String, Vec<Moderator>)>,
     pub warnings: Vec<Warning>,
 }
 
@@ -326,7 +330,15 @@ impl Prepared {
         }
         let mut vi: Vec<f64> = studies.iter().map(|s| s.vi).collect();
         let v_offdiagonal = sampling_covariances(&options.vcov, &studies, dataset, &mut vi)?;
+        let weights = (studies.iter().any(|s| s.weight().is_some()))
+            .then(|| studies.iter().map(|s| s.weight().unwrap_or(0.0)).collect());
+        let grouping = variables
+            .iter()
+            .map(|v| (v.clone(), studies.iter().map(|s| value(s, v)).collect()))
+            .collect();
         Ok(Prepared {
+            grouping,
+            weights,
             v_offdiagonal,
             labels: studies.iter().map(|s| s.label().to_owned()).collect(),
             y: studies.iter().map(|s| s.yi).collect(),

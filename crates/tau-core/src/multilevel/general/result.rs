@@ -2,12 +2,11 @@
 //! vocabulary of the multilevel result.
 
 use super::GeneralOptions;
-use super::likelihood::{Component, EvalError, Problem};
-use super::optimise::{SearchError, maximise};
+use super::likelihood::Component;
+use super::maximised::Maximised;
 use super::prepare::Prepared;
+use super::profile::{ParameterCi, parameter_ci, profiled};
 use crate::estimate::Estimate;
-use crate::model::Method;
-use crate::model::wls::log_det_spd;
 use crate::multilevel::fit::{inference_of, omnibus_of};
 use crate::multilevel::i2::{i2, typical_variance};
 use crate::multilevel::likelihood::LN_2PI;
@@ -20,13 +19,54 @@ use crate::regression::Coefficient;
 use crate::settings::VERSION;
 use crate::warning::Warning;
 
-fn eval_error(e: EvalError, labels: &[String]) -> MultilevelError {
-    match e {
-        EvalError::Singular => MultilevelError::Singular,
-        EvalError::NotPositiveDefinite(row) => MultilevelError::NotPositiveDefinite {
-            cluster: labels.get(row).cloned().unwrap_or_default(),
-        },
+/// The profile CIs of a component: one per σ² (none for one held at 0), or
+/// one per τ² and ρ of a structured term (none for DIAG's and ID's ρ).
+struct ComponentCis {
+    variances: Vec<Option<ParameterCi>>,
+    correlations: Vec<Option<ParameterCi>>,
+}
+
+fn variance_cis(m: &Maximised, options: &GeneralOptions) -> Vec<ComponentCis> {
+    let problem = &m.problem;
+    let rebuild = |c| m.rebuild(c);
+    let ll_hat = m.weighted.as_ref().map_or(m.maximum.eval.ll, |w| w.ll);
+    let mut start = 0;
+    let mut out = Vec::with_capacity(problem.components.len());
+    for (ci, c) in problem.components.iter().enumerate() {
+        let n = c.n_params();
+        let n_variances = match c {
+            Component::Sigma { .. } => 1,
+            Component::Structured { times, kind, .. } => kind.n_tau2(times.len()),
+        };
+        let cis: Vec<Option<ParameterCi>> = (0..n.max(n_variances))
+            .map(|local| {
+                let mut p = profiled(
+                    problem,
+                    &rebuild,
+                    &m.maximum,
+                    &m.variances,
+                    ci,
+                    local,
+                    start,
+                )?;
+                p.weighted = m.weighted_data();
+                Some(parameter_ci(&p, ll_hat, options.level, options.max_iter))
+            })
+            .collect();
+        let (variance_part, correlation_part) = cis.split_at(n_variances);
+        out.push(ComponentCis {
+            variances: variance_part.to_vec(),
+            correlations: correlation_part.to_vec(),
+        });
+        start += n;
     }
+    out
+}
+
+fn pairs(cis: &[Option<ParameterCi>]) -> Vec<[Option<f64>; 2]> {
+    cis.iter()
+        .map(|ci| ci.map_or([None, None], |ci| [ci.lower, ci.upper]))
+        .collect()
 }
 
 /// Fits the general `rma.mv` model of `options` to `dataset`.
@@ -34,100 +74,93 @@ pub fn fit(
     dataset: &crate::data::dataset::Dataset,
     options: &GeneralOptions,
 ) -> Result<MultilevelResult, MultilevelError> {
-    if !matches!(options.method, Method::REML | Method::ML) {
-        return Err(MultilevelError::Method(options.method.name()));
-    }
-    if !(options.level > 0.0 && options.level < 100.0) {
-        return Err(MultilevelError::BadLevel(options.level));
-    }
-    let prepared = Prepared::new(dataset, options)?;
+    let maximised = Maximised::new(dataset, options)?;
+    let cis = options.profile.then(|| variance_cis(&maximised, options));
+    let Maximised {
+        prepared,
+        problem,
+        fixed: fixed_fit,
+        maximum,
+        reml,
+        mean_vi,
+        weighted,
+        ..
+    } = maximised;
     let Prepared {
         data,
         x,
         coefficient_names,
         tested,
         dropped,
-        y,
         vi,
-        components,
         sigma_names,
         sigma_levels,
         structured,
-        labels,
-        v_offdiagonal,
         mut warnings,
+        ..
     } = prepared;
     let (k, p) = x.shape();
-    let log_det_xtx = log_det_spd(&(x.transpose() * &x)).map_err(|_| MultilevelError::Singular)?;
-    let reml = options.method == Method::REML;
-    let problem = Problem::new(&y, &x, &vi, &v_offdiagonal, components, reml, log_det_xtx);
-    let fixed = problem
-        .evaluate(&[], false, false)
-        .map_err(|e| eval_error(e, &labels))?;
-    // Start: the residual variance of the fixed-effects fit beyond the
-    // sampling variances, shared by every component.
-    let mean_vi = vi.iter().sum::<f64>() / k as f64;
-    let residual: f64 = (0..k)
-        .map(|i| {
-            let fitted: f64 = (0..p).map(|c| x[(i, c)] * fixed.beta[c]).sum();
-            (y[i] - fitted).powi(2)
-        })
-        .sum::<f64>()
-        / (k - p) as f64;
-    let start_variance = (residual - mean_vi).max(0.1 * mean_vi);
-    let mut start = Vec::new();
-    let mut variances = Vec::new();
-    for c in &problem.components {
-        match c {
-            Component::Sigma { fixed, .. } => {
-                if !fixed {
-                    start.push(start_variance.ln());
-                    variances.push(true);
-                }
-            }
-            Component::Structured { times, kind, .. } => {
-                let n = times.len();
-                start.extend(kind.start(n, start_variance));
-                variances.extend((0..kind.n_params(n)).map(|j| j < kind.n_tau2(n)));
-            }
-        }
+    // With user weights, the coefficients, their covariance and ℓ are
+    // those of the final weighted fit.
+    let mut eval = maximum.eval.clone();
+    let weighted_fit = weighted.is_some();
+    if let Some(w) = weighted {
+        eval.beta = w.beta;
+        eval.vcov = w.vcov;
+        eval.ll = w.ll;
+        eval.ll_ml = w.ll_ml;
     }
-    let maximum =
-        maximise(&problem, &start, &variances, options.max_iter).map_err(|e| match e {
-            SearchError::Start(e) => eval_error(e, &labels),
-            SearchError::NotConverged {
-                iterations,
-                gradient,
-            } => MultilevelError::NotConverged {
-                iterations,
-                gradient,
-                change: f64::NAN,
-            },
-        })?;
-    let eval = &maximum.eval;
+    let eval = &eval;
     // The parameters back on metafor's scales.
     let mut sigma2 = Vec::new();
     let mut parameters = StructuredParameters::default();
     let mut next = 0;
     let mut nth_structured = 0;
-    for c in &problem.components {
+    let mut sigma2_ci = Vec::new();
+    let mut sigma2_ci_limit = Vec::new();
+    for (ci, c) in problem.components.iter().enumerate() {
+        let component_cis = cis.as_ref().map(|cis| &cis[ci]);
         let n = c.n_params();
         let eta = &maximum.eta[next..next + n];
         next += n;
         match c {
-            Component::Sigma { fixed, .. } => sigma2.push(if *fixed { 0.0 } else { eta[0].exp() }),
+            Component::Sigma { fixed, .. } => {
+                sigma2.push(if *fixed { 0.0 } else { eta[0].exp() });
+                if let Some(cis) = component_cis {
+                    sigma2_ci.extend(pairs(&cis.variances));
+                    sigma2_ci_limit.push(
+                        cis.variances[0]
+                            .filter(|ci| ci.beyond)
+                            .map_or(f64::NAN, |ci| ci.limit),
+                    );
+                    if let Some(ci) = cis.variances[0].filter(|ci| ci.beyond) {
+                        warnings.push(Warning::Sigma2CiBeyondSearch {
+                            level: sigma_names[sigma2.len() - 1].clone(),
+                            limit: ci.limit,
+                        });
+                    }
+                }
+            }
             Component::Structured { times, kind, .. } => {
                 let (tau2, rho) = kind.values(times.len(), eta);
                 let rho = (!matches!(kind, super::Struct::DIAG | super::Struct::ID)).then_some(rho);
                 let levels = Some(structured[nth_structured].levels.clone());
+                let variance_cis = component_cis.map(|c| pairs(&c.variances));
+                let correlation_cis = component_cis
+                    .filter(|c| !c.correlations.is_empty())
+                    .map(|c| pairs(&c.correlations));
                 if nth_structured == 0 {
                     parameters.tau2 = Some(tau2);
                     parameters.rho = rho;
                     parameters.g_levels = levels;
+                    parameters.tau2_ci = variance_cis;
+                    parameters.rho_ci = correlation_cis;
                 } else {
                     parameters.gamma2 = Some(tau2);
                     parameters.phi = rho;
                     parameters.h_levels = levels;
+                    parameters.gamma2_ci = variance_cis;
+                    parameters.phi_ci = correlation_cis;
                 }
                 nth_structured += 1;
             }
@@ -167,7 +200,7 @@ pub fn fit(
     let (log_lik, n, deviance) = if reml {
         (eval.ll, (k - p) as f64, -2.0 * eval.ll)
     } else {
-        let saturated = -0.5 * (k as f64 * LN_2PI + fixed.log_det_m);
+        let saturated = -0.5 * (k as f64 * LN_2PI + fixed_fit.log_det_m);
         (eval.ll_ml, k as f64, -2.0 * (eval.ll_ml - saturated))
     };
     let bound = n.max(parms + 2.0);
@@ -216,15 +249,15 @@ pub fn fit(
         sigma2,
         sigma2_names: sigma_names,
         sigma2_levels: sigma_levels,
-        sigma2_ci: None,
+        sigma2_ci: cis.is_some().then_some(sigma2_ci),
         log_lik,
         deviance,
         aic: -2.0 * log_lik + 2.0 * parms,
         bic: -2.0 * log_lik + parms * n.ln(),
         aicc: -2.0 * log_lik + 2.0 * parms * bound / (bound - parms - 1.0),
-        qe: fixed.rss.max(0.0),
+        qe: fixed_fit.rss.max(0.0),
         qe_df: k - p,
-        qe_p: chisq_sf(fixed.rss.max(0.0), (k - p) as f64),
+        qe_p: chisq_sf(fixed_fit.rss.max(0.0), (k - p) as f64),
         i2_levels,
         i2_total,
         pi_lower: pi.map(|p| p.0),
@@ -232,12 +265,13 @@ pub fn fit(
         structured: parameters,
         level_tests: None,
         ranef: None,
-        sigma2_ci_limit: Vec::new(),
+        sigma2_ci_limit,
         vcov: (0..p)
             .map(|a| (0..p).map(|b| eval.vcov[(a, b)]).collect())
             .collect(),
         dropped,
         settings: MultilevelSettings {
+            user_weights: weighted_fit,
             method: options.method,
             test: options.test,
             level: options.level,

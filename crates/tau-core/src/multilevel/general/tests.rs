@@ -21,7 +21,7 @@ use crate::model::Method;
 use crate::multilevel::{MultilevelResult, Test};
 use crate::regression::DesignSpec;
 
-const FIXTURE: &str = include_str!("../../../../../tests/fixtures/mv.json");
+pub(super) const FIXTURE: &str = include_str!("../../../../../tests/fixtures/mv.json");
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -40,7 +40,7 @@ fn run(fx: &Value, case: &Value) -> MultilevelResult {
     fit(&data, &options).unwrap_or_else(|e| panic!("{}: {e}", case["id"]))
 }
 
-fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
+pub(super) fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
     let ds = fx["datasets"]
         .as_array()
         .unwrap()
@@ -75,6 +75,7 @@ fn setup(fx: &Value, case: &Value) -> (dataset::Dataset, GeneralOptions) {
             })
             .unwrap_or_default(),
         corr: serde_json::from_value(case["corr"].clone()).unwrap_or_default(),
+        profile: false,
         ..GeneralOptions::default()
     };
     (data, options)
@@ -120,6 +121,31 @@ fn random_slopes_match_metafor() {
     for case in fx["models"].as_array().unwrap() {
         let levels = run(&fx, case).structured.g_levels.unwrap_or_default();
         assert_eq!(levels, strings(&case["tau2_names"]), "{}", case["id"]);
+        // The profile CIs of τ² and ρ where the fixture has metafor's
+        // confint(), whose uniroot stops within its tol (1.2e-4) of a limit.
+        if case["tau2_ci"].is_array() {
+            let (data, mut options) = setup(&fx, case);
+            options.profile = true;
+            let r = fit(&data, &options).unwrap();
+            for (key, found) in [
+                ("tau2_ci", r.structured.tau2_ci.clone()),
+                ("rho_ci", r.structured.rho_ci.clone()),
+            ] {
+                let found = found.unwrap_or_default();
+                let expected = case[key].as_array().unwrap();
+                assert_eq!(found.len(), expected.len(), "{} {key}", case["id"]);
+                for (f, e) in found.iter().zip(expected) {
+                    for side in 0..2 {
+                        let (t, m) = (f[side].unwrap(), e[side].as_f64().unwrap());
+                        assert!(
+                            (t - m).abs() < 1.2e-4,
+                            "{} {key}: tau {t}, metafor {m}",
+                            case["id"]
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 
