@@ -282,6 +282,8 @@ fn vcalc_writes_the_matrix_metafor_builds() {
         &["vcalc", SIM, "--cluster", "study", "--time1", "x"],
         "--phi is needed with --time1",
     );
+}
+
 /// The records' `weight` reaches nested and crossed fits (metafor's
 /// `rma.mv(..., W = w)`; tests/fixtures/mv_weights.json from
 /// tests/fixtures/generate_mv_weights.R, checked in full in tau-core's
