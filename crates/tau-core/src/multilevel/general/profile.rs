@@ -136,6 +136,32 @@ impl Profiled<'_> {
     /// `from` (the full fit, or a nearby point of the profile), and the
     /// parameters there. `None` where no start can be evaluated.
     pub fn refit(&self, x: f64, from: &[f64], max_iter: usize) -> Option<(f64, Vec<f64>)> {
+        // A correlation at ±1 (tanh or logistic of a large η) hardly moves
+        // from its start: its gradient in η vanishes. A refit from such a
+        // start may stay there below the constrained maximum, so it is also
+        // refitted from the correlation pulled in to |η| = 3, 1 and 0
+        // (|ρ| ≈ 0.995, 0.76, 0), and the best refit kept.
+        const SATURATED: f64 = 3.0;
+        let saturated =
+            |j: usize, e: f64| !self.variances[j] && j != self.index && e.abs() > SATURATED;
+        let first = self.refit_from(x, from, max_iter);
+        if !from.iter().enumerate().any(|(j, &e)| saturated(j, e)) {
+            return first;
+        }
+        [SATURATED, 1.0, 0.0]
+            .into_iter()
+            .filter_map(|to| {
+                let pulled: Vec<f64> = (from.iter().enumerate())
+                    .map(|(j, &e)| if saturated(j, e) { to.copysign(e) } else { e })
+                    .collect();
+                self.refit_from(x, &pulled, max_iter)
+            })
+            .chain(first)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    }
+
+    /// [`Profiled::refit`] from one start.
+    fn refit_from(&self, x: f64, from: &[f64], max_iter: usize) -> Option<(f64, Vec<f64>)> {
         let mut held = vec![false; from.len()];
         held[self.index] = true;
         let mut start = from.to_vec();

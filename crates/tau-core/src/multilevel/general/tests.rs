@@ -122,7 +122,13 @@ fn random_slopes_match_metafor() {
         let levels = run(&fx, case).structured.g_levels.unwrap_or_default();
         assert_eq!(levels, strings(&case["tau2_names"]), "{}", case["id"]);
         // The profile CIs of τ² and ρ where the fixture has metafor's
-        // confint(), whose uniroot stops within its tol (1.2e-4) of a limit.
+        // confint(), whose uniroot stops within its tol (1.2e-4) of a limit
+        // (on dat.fine1993, whose ρ̂ is −1, only τ²'s: the refits must move
+        // ρ off the boundary to find them). There metafor's lower limit of
+        // τ²₂, 9.86e-5, is not a root: the best of nlminb, BFGS and
+        // Nelder-Mead refits at it has logLik −53.591, above the cut
+        // −53.9602; at tau's 5.461e-5 it is −53.9602 (checked in R, metafor
+        // 3.8.1), within the 1.2e-4 compared here.
         if case["tau2_ci"].is_array() {
             let (data, mut options) = setup(&fx, case);
             options.profile = true;
@@ -131,8 +137,10 @@ fn random_slopes_match_metafor() {
                 ("tau2_ci", r.structured.tau2_ci.clone()),
                 ("rho_ci", r.structured.rho_ci.clone()),
             ] {
+                let Some(expected) = case[key].as_array() else {
+                    continue;
+                };
                 let found = found.unwrap_or_default();
-                let expected = case[key].as_array().unwrap();
                 assert_eq!(found.len(), expected.len(), "{} {key}", case["id"]);
                 for (f, e) in found.iter().zip(expected) {
                     for side in 0..2 {
