@@ -28,16 +28,14 @@ pub fn fit_odds_ratios_cm_al(
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
     let tables = informative_tables(tables)?;
-    let counts: Vec<Count> = tables
-        .iter()
-        .map(|t| Count {
-            x: t.ai,
-            n: t.ai + t.ci,
-            offset: (t.n1i / t.n2i).ln(),
-        })
-        .collect();
     let weights = odds_ratios::escalc_weights(&tables);
-    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
+    fit_one_group(
+        &table_counts(&tables),
+        Family::Binomial,
+        &weights,
+        level,
+        max_iter,
+    )
 }
 
 /// metafor's `model = "CM.EL"` for incidence rate ratios; `level` in
@@ -48,16 +46,14 @@ pub fn fit_rate_ratios_cm_el(
     max_iter: usize,
 ) -> Result<GlmmFit, GlmmError> {
     let rates = informative_rates(rates)?;
-    let counts: Vec<Count> = rates
-        .iter()
-        .map(|r| Count {
-            x: r.x1i,
-            n: r.x1i + r.x2i,
-            offset: (r.t1i / r.t2i).ln(),
-        })
-        .collect();
     let weights = escalc_weights(&rates);
-    fit_one_group(&counts, Family::Binomial, &weights, level, max_iter)
+    fit_one_group(
+        &rate_ratio_counts(&rates),
+        Family::Binomial,
+        &weights,
+        level,
+        max_iter,
+    )
 }
 
 /// metafor's `measure = "IRLN"`: events `xi` in person-time `ti`; `level`
@@ -72,16 +68,49 @@ pub fn fit_rates(
         return Err(GlmmError::TooFewStudies);
     }
     check_rates(xi, ti)?;
-    let counts: Vec<Count> = xi
+    fit_one_group(
+        &rate_counts(xi, ti),
+        Family::Poisson,
+        &rate_weights(xi),
+        level,
+        max_iter,
+    )
+}
+
+/// CM.AL's count of a 2×2 table: aᵢ of aᵢ + cᵢ, offset log(n1ᵢ/n2ᵢ).
+pub(super) fn table_counts(tables: &[Table]) -> Vec<Count> {
+    tables
         .iter()
+        .map(|t| Count {
+            x: t.ai,
+            n: t.ai + t.ci,
+            offset: (t.n1i / t.n2i).ln(),
+        })
+        .collect()
+}
+
+/// IRR CM.EL's count of a study: x1ᵢ of x1ᵢ + x2ᵢ, offset log(t1ᵢ/t2ᵢ).
+pub(super) fn rate_ratio_counts(rates: &[Rates]) -> Vec<Count> {
+    rates
+        .iter()
+        .map(|r| Count {
+            x: r.x1i,
+            n: r.x1i + r.x2i,
+            offset: (r.t1i / r.t2i).ln(),
+        })
+        .collect()
+}
+
+/// IRLN's Poisson count: xᵢ events, offset log(tᵢ).
+pub(super) fn rate_counts(xi: &[f64], ti: &[f64]) -> Vec<Count> {
+    xi.iter()
         .zip(ti)
         .map(|(&x, &t)| Count {
             x,
             n: 0.0,
             offset: t.ln(),
         })
-        .collect();
-    fit_one_group(&counts, Family::Poisson, &rate_weights(xi), level, max_iter)
+        .collect()
 }
 
 /// Checks that every `xi` is a count and every `ti` a positive time.

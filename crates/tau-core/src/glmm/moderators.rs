@@ -300,14 +300,7 @@ pub fn regress(
                     super::conditional_exact::fit_exact_conditional_x(&tables, &xs, max_iter)?
                 }
                 GlmmModel::CmAl => {
-                    let counts: Vec<Count> = tables
-                        .iter()
-                        .map(|t| Count {
-                            x: t.ai,
-                            n: t.ai + t.ci,
-                            offset: (t.n1i / t.n2i).ln(),
-                        })
-                        .collect();
+                    let counts = super::conditional::table_counts(&tables);
                     fit_one_group_x(&counts, &xs, Family::Binomial, &weights, max_iter)?
                 }
                 _ => {
@@ -324,14 +317,7 @@ pub fn regress(
             enough(rates.len())?;
             let weights = rate_ratios::escalc_weights(&rates);
             if model == GlmmModel::CmEl {
-                let counts: Vec<Count> = rates
-                    .iter()
-                    .map(|r| Count {
-                        x: r.x1i,
-                        n: r.x1i + r.x2i,
-                        offset: (r.t1i / r.t2i).ln(),
-                    })
-                    .collect();
+                let counts = super::conditional::rate_ratio_counts(&rates);
                 fit_one_group_x(&counts, &xs, Family::Binomial, &weights, max_iter)?
             } else {
                 let arms: Vec<Arms> = rates.iter().map(Rates::arms).collect();
@@ -353,14 +339,7 @@ pub fn regress(
             } else {
                 super::conditional::check_rates(&xi, &ni)?;
                 (
-                    xi.iter()
-                        .zip(&ni)
-                        .map(|(&x, &t)| Count {
-                            x,
-                            n: 0.0,
-                            offset: t.ln(),
-                        })
-                        .collect(),
+                    super::conditional::rate_counts(&xi, &ni),
                     super::conditional::rate_weights(&xi),
                     Family::Poisson,
                 )
