@@ -20,7 +20,7 @@
 //! uncorrelated. Without `obs`, `type`, groups or times every pair of a
 //! cluster has correlation 1, as in metafor.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use nalgebra::DMatrix;
 
@@ -204,9 +204,9 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
         (false, true) => (0.0, s.rho[0]),
         (false, false) => (0.0, 0.0),
     };
-    let mut seen = HashMap::new();
+    let mut seen = HashSet::new();
     for study in &data.studies {
-        if seen.insert(study.label(), ()).is_some() {
+        if !seen.insert(study.label()) {
             return Err(VcalcError::RepeatedLabel(study.label().to_owned()));
         }
     }
@@ -225,24 +225,25 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
             phi.powf((t - u).abs())
         }
     };
-    let d = |r: &Row| {
-        (1.0 / r.w1 + 1.0 / r.w2 - 2.0 * a(&r.g1, r.t1, &r.g2, r.t2) / (r.w1 * r.w2).sqrt()).sqrt()
-    };
-    if let Some((study, r)) = data
-        .studies
-        .iter()
-        .zip(&rows)
-        .find(|(_, r)| d(r).is_nan() || d(r) <= 0.0)
-    {
+    // dᵢ, once per record.
+    let d: Vec<f64> = (rows.iter())
+        .map(|r| {
+            (1.0 / r.w1 + 1.0 / r.w2 - 2.0 * a(&r.g1, r.t1, &r.g2, r.t2) / (r.w1 * r.w2).sqrt())
+                .sqrt()
+        })
+        .collect();
+    if let Some(at) = d.iter().position(|x| x.is_nan() || *x <= 0.0) {
+        let r = &rows[at];
         return Err(VcalcError::Record {
-            label: study.label().to_owned(),
+            label: data.studies[at].label().to_owned(),
             problem: format!(
                 "it compares group '{}' with itself ({GRP1} and {GRP2} are equal, at one time and size), so its effect has no variance to correlate; give the two groups it compares",
                 r.g1
             ),
         });
     }
-    let correlation = |i: &Row, j: &Row| -> f64 {
+    let correlation = |p: usize, q: usize| -> f64 {
+        let (i, j) = (&rows[p], &rows[q]);
         let c = if i.construct != j.construct {
             rho_type
         } else if i.obs != j.obs {
@@ -254,7 +255,7 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
             - a(&i.g1, i.t1, &j.g2, j.t2) / (i.w1 * j.w2).sqrt()
             - a(&i.g2, i.t2, &j.g1, j.t1) / (i.w2 * j.w1).sqrt()
             + a(&i.g2, i.t2, &j.g2, j.t2) / (i.w2 * j.w2).sqrt();
-        c * groups / (d(i) * d(j))
+        c * groups / (d[p] * d[q])
     };
     let mut clusters: Vec<(&str, Vec<usize>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -272,11 +273,7 @@ pub fn vcalc(data: &Dataset, s: &VcalcSettings) -> Result<Vcalc, VcalcError> {
         let n = members.len();
         let block = DMatrix::from_fn(n, n, |p, q| {
             let (i, j) = (members[p], members[q]);
-            let r = if p == q {
-                1.0
-            } else {
-                correlation(&rows[i], &rows[j])
-            };
+            let r = if p == q { 1.0 } else { correlation(i, j) };
             sd[i] * sd[j] * r
         });
         for p in 0..n {
@@ -317,7 +314,7 @@ fn row(study: &Study, s: &VcalcSettings) -> Result<Row, VcalcError> {
             Some(m) => Ok(m),
         }
     };
-    let text = |name: &Option<String>, default: &str| -> Result<String, VcalcError> {
+    let text = |name: Option<&str>, default: &str| -> Result<String, VcalcError> {
         match name {
             None => Ok(default.to_owned()),
             Some(name) => Ok(grouping_label(value(name)?).unwrap_or_default()),
@@ -336,18 +333,18 @@ fn row(study: &Study, s: &VcalcSettings) -> Result<Row, VcalcError> {
             ))),
         }
     };
-    let mut cluster = text(&Some(s.cluster.clone()), "")?;
+    let mut cluster = text(Some(&s.cluster), "")?;
     if let Some(subgroup) = &s.subgroup {
-        cluster = format!("{cluster}.{}", text(&Some(subgroup.clone()), "")?);
+        cluster = format!("{cluster}.{}", text(Some(subgroup), "")?);
     }
-    let g1 = text(&s.grp1, "1")?;
+    let g1 = text(s.grp1.as_deref(), "1")?;
     let t1 = number(&s.time1, 1.0, false)?;
     let w1 = number(&s.w1, 1.0, true)?;
     Ok(Row {
         cluster,
-        obs: text(&s.obs, "1")?,
-        construct: text(&s.construct, "1")?,
-        g2: text(&s.grp2, "2")?,
+        obs: text(s.obs.as_deref(), "1")?,
+        construct: text(s.construct.as_deref(), "1")?,
+        g2: text(s.grp2.as_deref(), "2")?,
         t2: if s.time2.is_some() {
             number(&s.time2, 1.0, false)?
         } else {
